@@ -1,0 +1,83 @@
+import type { AudioDecodeErrorCode, ErrorCode } from './codes.js';
+import { isErrorCode } from './codes.js';
+
+/** Plain-object form of an error, safe to send across worker threads or print as JSON. */
+export interface SerializedKwsError {
+  readonly name: string;
+  readonly code: ErrorCode;
+  readonly message: string;
+}
+
+/**
+ * Base class of every error kws-serve raises on purpose. `code` is stable and documented
+ * (see {@link ERROR_CODES}); `message` names the problem in words a user can act on.
+ * Errors that cross a worker-thread boundary lose their prototype, so recognise them with
+ * {@link isKwsError} (by `name` and `code`), not only `instanceof`.
+ */
+export class KwsError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+
+  override get name(): string {
+    return 'KwsError';
+  }
+
+  /** JSON form: `{ name, code, message }`, no stack. */
+  toJSON(): SerializedKwsError {
+    return { name: this.name, code: this.code, message: this.message };
+  }
+}
+
+/**
+ * Raised by `decodeAudio` and the audio helpers for input that cannot become a 16 kHz mono signal.
+ * `code` is one of {@link AudioDecodeErrorCode}.
+ */
+export class AudioDecodeError extends KwsError {
+  declare readonly code: AudioDecodeErrorCode;
+
+  constructor(code: AudioDecodeErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+  }
+
+  override get name(): string {
+    return 'AudioDecodeError';
+  }
+}
+
+/** Raised when a `FeatureConfig` or a feature-extraction argument is invalid. */
+export class FeatureError extends KwsError {
+  declare readonly code: 'INVALID_FEATURE_CONFIG' | 'SHAPE_MISMATCH';
+
+  constructor(code: 'INVALID_FEATURE_CONFIG' | 'SHAPE_MISMATCH', message: string) {
+    super(code, message);
+  }
+
+  override get name(): string {
+    return 'FeatureError';
+  }
+}
+
+/**
+ * True for a {@link KwsError} or for a plain object that has been one (after structured clone
+ * across a worker thread): it has a string `name`, a stable `code` and a string `message`.
+ */
+export function isKwsError(value: unknown): value is KwsError | SerializedKwsError {
+  if (value instanceof KwsError) return true;
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as { name?: unknown; code?: unknown; message?: unknown };
+  return typeof candidate.name === 'string' && typeof candidate.message === 'string' && isErrorCode(candidate.code);
+}
+
+/**
+ * Normalises anything thrown into a serializable error. Known errors keep their code and message;
+ * anything else becomes `INTERNAL` with a masked message (the original stays in `cause` for logs).
+ */
+export function toSerializedError(value: unknown): SerializedKwsError {
+  if (value instanceof KwsError) return value.toJSON();
+  if (isKwsError(value)) return { name: value.name, code: value.code, message: value.message };
+  return { name: 'KwsError', code: 'INTERNAL', message: 'internal error' };
+}

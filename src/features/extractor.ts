@@ -1,0 +1,172 @@
+import FFT from 'fft.js';
+import { FeatureError } from '../errors/index.js';
+import { featureShape, resolveFeatureConfig } from './feature-config.js';
+import type { FeatureConfig, FeatureShape } from './feature-config.js';
+import { dctIIOrthonormal, hannWindow, melFilterbank } from './mel.js';
+import type { MelFilter } from './mel.js';
+
+/** Standard-deviation floor of utterance CMVN, so a constant bin maps to 0 rather than dividing by 0. */
+const CMVN_STD_FLOOR = 1e-5;
+
+/**
+ * Computes log-mel or MFCC features for fixed-length clips, per a {@link FeatureConfig}.
+ *
+ * Per frame t (hop `hopSamples`): multiply `windowSamples` samples by a periodic Hann window,
+ * zero-pad to `fftSize`, real FFT (fft.js), power spectrum |X[k]|², triangular HTK mel filterbank,
+ * natural log of max(energy, `logFloor`); for MFCC, an orthonormal DCT-II keeping the first
+ * `mfccCoefficients`; then optional utterance CMVN per bin.
+ *
+ * The extractor owns its scratch buffers, so one instance computes any number of clips without
+ * allocating per clip. It is not re-entrant: use one instance per thread.
+ */
+export class FeatureExtractor {
+  /** The resolved configuration. */
+  readonly config: FeatureConfig;
+  /** `[frames, bins]` of one clip. */
+  readonly shape: FeatureShape;
+  /** Floats per clip: frames · bins. */
+  readonly clipSize: number;
+
+  private readonly fft: FFT;
+  private readonly window: Float64Array;
+  private readonly frame: Float64Array;
+  private readonly spectrum: number[];
+  private readonly power: Float64Array;
+  /** Mel filterbank flattened for the hot loop: filter m covers bins filterStart[m] ..< filterStart[m] + filterLength[m], weights from filterWeightOffset[m]. */
+  private readonly filterStart: Int32Array;
+  private readonly filterLength: Int32Array;
+  private readonly filterWeightOffset: Int32Array;
+  private readonly filterWeights: Float64Array;
+  /** Power-spectrum bins the filterbank reads: 0 ..< usedBins. */
+  private readonly usedBins: number;
+  private readonly logMel: Float64Array;
+  private readonly dct: Float32Array | null;
+
+  /**
+   * @param config A complete or partial config, merged over the defaults.
+   * @throws FeatureError `INVALID_FEATURE_CONFIG` for an invalid config.
+   */
+  constructor(config: Partial<FeatureConfig> = {}) {
+    this.config = resolveFeatureConfig(config);
+    this.shape = featureShape(this.config);
+    this.clipSize = this.shape.frames * this.shape.bins;
+    const { fftSize, windowSamples, sampleRateHz, melBins, fMinHz, fMaxHz } = this.config;
+    this.fft = new FFT(fftSize);
+    this.window = hannWindow(windowSamples);
+    this.frame = new Float64Array(fftSize);
+    this.spectrum = this.fft.createComplexArray();
+    this.power = new Float64Array(fftSize / 2 + 1);
+    const filters = melFilterbank(sampleRateHz, fftSize, melBins, fMinHz, fMaxHz);
+    this.filterStart = Int32Array.from(filters, (f) => f.startBin);
+    this.filterLength = Int32Array.from(filters, (f) => f.weights.length);
+    this.filterWeightOffset = new Int32Array(melBins);
+    this.filterWeights = new Float64Array(filters.reduce((sum, f) => sum + f.weights.length, 0));
+    let offset = 0;
+    filters.forEach((filter: MelFilter, m) => {
+      this.filterWeightOffset[m] = offset;
+      this.filterWeights.set(filter.weights, offset);
+      offset += filter.weights.length;
+    });
+    this.usedBins = Math.min(fftSize / 2 + 1, Math.max(...filters.map((f) => f.startBin + f.weights.length)));
+    this.logMel = new Float64Array(melBins);
+    this.dct = this.config.type === 'mfcc' ? dctIIOrthonormal(this.config.mfccCoefficients, melBins) : null;
+  }
+
+  /**
+   * Features of one clip.
+   *
+   * @param samples `[clipSamples]` at `sampleRateHz`, values in [-1, 1] (see `fitToLength`).
+   * @param out Destination; a new `Float32Array(clipSize)` when omitted.
+   * @param outOffset Index in `out` where this clip's `[frames, bins]` block starts.
+   * @returns `out`, holding `[frames, bins]` row-major from `outOffset`.
+   * @throws FeatureError `SHAPE_MISMATCH` when `samples` or `out` has the wrong length.
+   */
+  compute(samples: Float32Array, out: Float32Array = new Float32Array(this.clipSize), outOffset = 0): Float32Array {
+    if (samples.length !== this.config.clipSamples) {
+      throw new FeatureError('SHAPE_MISMATCH', `expected ${this.config.clipSamples} samples per clip, got ${samples.length}; fit clips with fitToLength first`);
+    }
+    if (!Number.isInteger(outOffset) || outOffset < 0 || outOffset + this.clipSize > out.length) {
+      throw new FeatureError('SHAPE_MISMATCH', `output needs ${this.clipSize} floats from offset ${outOffset}, but has length ${out.length}`);
+    }
+    const { frames, bins } = this.shape;
+    for (let t = 0; t < frames; t++) {
+      this.logMelFrame(samples, t * this.config.hopSamples);
+      this.writeFrame(out, outOffset + t * bins);
+    }
+    if (this.config.normalization === 'utterance-cmvn') normalizeCmvn(out, outOffset, frames, bins);
+    return out;
+  }
+
+  /**
+   * Features of a batch of clips into one contiguous tensor buffer.
+   *
+   * @param clips `batch` clips, each `[clipSamples]`.
+   * @param out Destination of at least `batch · clipSize` floats; a new one when omitted.
+   * @returns `out`, holding `[batch, frames, bins]` row-major.
+   * @throws FeatureError `SHAPE_MISMATCH` for a clip of the wrong length or an `out` that is too short.
+   */
+  computeBatch(clips: readonly Float32Array[], out: Float32Array = new Float32Array(clips.length * this.clipSize)): Float32Array {
+    if (out.length < clips.length * this.clipSize) {
+      throw new FeatureError('SHAPE_MISMATCH', `output for ${clips.length} clips needs ${clips.length * this.clipSize} floats, has ${out.length}`);
+    }
+    for (let b = 0; b < clips.length; b++) this.compute(clips[b] as Float32Array, out, b * this.clipSize);
+    return out;
+  }
+
+  /** Fills `this.logMel` with the log-mel energies of the frame starting at sample `start`. */
+  private logMelFrame(samples: Float32Array, start: number): void {
+    const { frame, window, spectrum, power, logMel, filterStart, filterLength, filterWeightOffset, filterWeights } = this;
+    const windowSamples = window.length;
+    for (let n = 0; n < windowSamples; n++) frame[n] = (samples[start + n] as number) * (window[n] as number);
+    this.fft.realTransform(spectrum, frame);
+    const usedBins = this.usedBins;
+    for (let k = 0; k < usedBins; k++) {
+      const re = spectrum[2 * k] as number;
+      const im = spectrum[2 * k + 1] as number;
+      power[k] = re * re + im * im;
+    }
+    const floor = this.config.logFloor;
+    for (let m = 0; m < logMel.length; m++) {
+      const first = filterStart[m] as number;
+      const weightOffset = (filterWeightOffset[m] as number) - first;
+      const end = first + (filterLength[m] as number);
+      let energy = 0;
+      for (let k = first; k < end; k++) energy += (filterWeights[weightOffset + k] as number) * (power[k] as number);
+      logMel[m] = Math.log(energy > floor ? energy : floor);
+    }
+  }
+
+  /** Writes the current frame's log-mel (or its MFCCs) to `out[offset ..< offset + bins]`. */
+  private writeFrame(out: Float32Array, offset: number): void {
+    const { logMel, dct } = this;
+    if (dct === null) {
+      for (let m = 0; m < logMel.length; m++) out[offset + m] = logMel[m] as number;
+      return;
+    }
+    const inputs = logMel.length;
+    for (let k = 0; k < this.shape.bins; k++) {
+      let sum = 0;
+      for (let n = 0; n < inputs; n++) sum += (dct[k * inputs + n] as number) * (logMel[n] as number);
+      out[offset + k] = sum;
+    }
+  }
+}
+
+/** Cepstral mean and variance normalisation per bin over the frames of one clip, in place. */
+function normalizeCmvn(out: Float32Array, offset: number, frames: number, bins: number): void {
+  for (let b = 0; b < bins; b++) {
+    let sum = 0;
+    for (let t = 0; t < frames; t++) sum += out[offset + t * bins + b] as number;
+    const mean = sum / frames;
+    let squares = 0;
+    for (let t = 0; t < frames; t++) {
+      const d = (out[offset + t * bins + b] as number) - mean;
+      squares += d * d;
+    }
+    const std = Math.max(Math.sqrt(squares / frames), CMVN_STD_FLOOR);
+    for (let t = 0; t < frames; t++) {
+      const i = offset + t * bins + b;
+      out[i] = ((out[i] as number) - mean) / std;
+    }
+  }
+}

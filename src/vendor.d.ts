@@ -1,0 +1,21 @@
+// Type declarations for dependencies that ship none.
+
+declare module 'audio-type' {
+  /** Detects an audio container from its first bytes (magic numbers); `undefined` when unknown. */
+  export default function audioType(bytes: Uint8Array | ArrayBuffer): string | undefined;
+}
+
+declare module 'fft.js' {
+  /** Radix-4 FFT of a power-of-two size (github.com/indutny/fft.js). Complex arrays are interleaved re/im. */
+  export default class FFT {
+    constructor(size: number);
+    readonly size: number;
+    /** A zeroed interleaved complex array of `2 * size` numbers. */
+    createComplexArray(): number[];
+    /** Forward transform of real `input` into interleaved `output`; only bins 0..size/2 are filled. */
+    realTransform(output: ArrayLike<number> & { [index: number]: number }, input: ArrayLike<number>): void;
+    /** Fills the upper half of a spectrum produced by `realTransform` by conjugate symmetry. */
+    completeSpectrum(spectrum: ArrayLike<number> & { [index: number]: number }): void;
+    transform(output: ArrayLike<number> & { [index: number]: number }, input: ArrayLike<number>): void;
+  }
+}
