@@ -101,7 +101,8 @@ export async function decodeAudio(bytes: Uint8Array, options: DecodeOptions = {}
   const decoded = isRiffWave(bytes) ? decodeWav(bytes, opts.maxDurationMs) : await decodeCompressed(bytes, opts.maxDurationMs);
   const clampedSource = validateAndClamp(decoded.mono);
   const samples = await resampleMono(decoded.mono, decoded.sourceSampleRateHz, opts.targetSampleRateHz);
-  const clampedSamples = clampedSource + validateAndClamp(samples);
+  // Resampling can overshoot full scale slightly; an untouched signal was checked above.
+  const clampedSamples = clampedSource + (samples === decoded.mono ? 0 : validateAndClamp(samples));
   return {
     samples,
     sampleRateHz: opts.targetSampleRateHz,
