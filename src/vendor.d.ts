@@ -19,3 +19,17 @@ declare module 'fft.js' {
     transform(output: ArrayLike<number> & { [index: number]: number }, input: ArrayLike<number>): void;
   }
 }
+
+declare module '@echogarden/espeak-ng-emscripten' {
+  /** Emscripten factory of the eSpeak NG module; see src/data/synth/espeak.ts for the binding used. */
+  export default function EspeakModule(options?: object): Promise<{
+    eSpeakNGWorker: new () => {
+      get_samplerate(): number;
+      set_voice(name: string): number;
+      set_rate(wpm: number): number;
+      set_pitch(pitch: number): number;
+      set_range(range: number): number;
+      synthesize(text: string, callback: (samples: Int16Array | null | undefined, events: unknown[]) => number): void;
+    };
+  }>;
+}

@@ -5,5 +5,7 @@ export type { CropMode, FitOptions } from './fit.js';
 export { rmsDbfs, SILENCE_FLOOR_DBFS } from './level.js';
 export { downmixToMono, validateAndClamp } from './channels.js';
 export { resampleMono } from './resample.js';
+export type { ResampleQuality } from './resample.js';
 export { inspectWav } from './wav-header.js';
 export type { WavLayout } from './wav-header.js';
+export { encodeWavPcm16 } from './encode.js';

@@ -1,0 +1,152 @@
+import { fitToLength, resampleMono } from '../audio/index.js';
+import { KwsError } from '../errors/index.js';
+import type { Rng } from './rng.js';
+
+/**
+ * Training-time augmentation, serializable so that a parameter search can tune it. Each transform
+ * keeps the clip at `clipSamples`. Defaults follow TensorFlow's speech_commands `train.py` where it
+ * has one (time shift 100 ms, background noise on 80 % of clips) and common KWS practice otherwise.
+ */
+export interface AugmentConfig {
+  /** Largest time shift either way, ms; the clip moves by a uniform amount in ±this, zero-filled. Default 100. */
+  readonly timeShiftMs: number;
+  /** Gain range, dB, drawn uniformly. Default [-6, 6]. */
+  readonly gainDb: readonly [number, number];
+  /** Probability of mixing a background-noise segment into a clip. Default 0.8. */
+  readonly noiseProbability: number;
+  /** Signal-to-noise ratio range of that mix, dB (signal power over noise power, over the clip). Default [5, 25]. */
+  readonly noiseSnrDb: readonly [number, number];
+  /** Probability of a speed change (tempo and pitch together, by resampling). Default 0.5. */
+  readonly speedProbability: number;
+  /** Speed factor range; 1.1 is 10 % faster and higher. Quantised to steps of 0.01. Default [0.9, 1.1]. */
+  readonly speedRange: readonly [number, number];
+}
+
+/** Default augmentation. */
+export const DEFAULT_AUGMENT_CONFIG: AugmentConfig = Object.freeze({
+  timeShiftMs: 100,
+  gainDb: [-6, 6] as const,
+  noiseProbability: 0.8,
+  noiseSnrDb: [5, 25] as const,
+  speedProbability: 0.5,
+  speedRange: [0.9, 1.1] as const,
+});
+
+/** No augmentation at all (validation, testing, serving). */
+export const NO_AUGMENT: AugmentConfig = Object.freeze({
+  timeShiftMs: 0,
+  gainDb: [0, 0] as const,
+  noiseProbability: 0,
+  noiseSnrDb: [0, 0] as const,
+  speedProbability: 0,
+  speedRange: [1, 1] as const,
+});
+
+function range(name: string, value: unknown, min: number, max: number): readonly [number, number] {
+  if (!Array.isArray(value) || value.length !== 2 || !value.every((v) => typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max) || value[0] > value[1]) {
+    throw new KwsError('INVALID_ARGUMENT', `AugmentConfig.${name} must be [low, high] with ${min} ≤ low ≤ high ≤ ${max}, got ${JSON.stringify(value)}`);
+  }
+  return [value[0] as number, value[1] as number];
+}
+
+function probability(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
+    throw new KwsError('INVALID_ARGUMENT', `AugmentConfig.${name} must be a probability from 0 to 1, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+/**
+ * Merges a partial config over {@link DEFAULT_AUGMENT_CONFIG} and checks every field.
+ *
+ * @throws KwsError `INVALID_ARGUMENT` naming the field and the bad value.
+ */
+export function resolveAugmentConfig(partial: Partial<AugmentConfig> = {}): AugmentConfig {
+  const merged = { ...DEFAULT_AUGMENT_CONFIG, ...partial };
+  const unknownField = Object.keys(partial).find((k) => !(k in DEFAULT_AUGMENT_CONFIG));
+  if (unknownField !== undefined) throw new KwsError('INVALID_ARGUMENT', `AugmentConfig.${unknownField} is not a known field`);
+  if (typeof merged.timeShiftMs !== 'number' || !(merged.timeShiftMs >= 0 && merged.timeShiftMs <= 500)) {
+    throw new KwsError('INVALID_ARGUMENT', `AugmentConfig.timeShiftMs must be from 0 to 500 ms, got ${JSON.stringify(merged.timeShiftMs)}`);
+  }
+  return Object.freeze({
+    timeShiftMs: merged.timeShiftMs,
+    gainDb: range('gainDb', merged.gainDb, -60, 40),
+    noiseProbability: probability('noiseProbability', merged.noiseProbability),
+    noiseSnrDb: range('noiseSnrDb', merged.noiseSnrDb, -20, 80),
+    speedProbability: probability('speedProbability', merged.speedProbability),
+    speedRange: range('speedRange', merged.speedRange, 0.5, 2),
+  });
+}
+
+/** Mean power (mean square) of a signal. */
+export function meanPower(samples: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < samples.length; i++) sum += (samples[i] as number) ** 2;
+  return samples.length === 0 ? 0 : sum / samples.length;
+}
+
+/**
+ * Shifts a clip in time by `shiftSamples` (positive: later), filling with zeros, keeping its length.
+ *
+ * @param clip `[n]`.
+ * @returns A new `[n]`.
+ */
+export function timeShift(clip: Float32Array, shiftSamples: number): Float32Array {
+  const out = new Float32Array(clip.length);
+  if (shiftSamples >= 0) out.set(clip.subarray(0, Math.max(0, clip.length - shiftSamples)), shiftSamples);
+  else out.set(clip.subarray(-shiftSamples));
+  return out;
+}
+
+/**
+ * Adds `noise` to `clip` in place at a signal-to-noise ratio of `snrDb`: the noise is scaled so that
+ * 10·log10(P(clip) / P(scaled noise)) = snrDb, with P the mean power over the clip. A silent clip
+ * gets no noise (its SNR is undefined).
+ *
+ * @param clip `[n]`, modified in place.
+ * @param noise `[n]` noise segment.
+ * @returns The gain applied to the noise.
+ */
+export function mixAtSnr(clip: Float32Array, noise: Float32Array, snrDb: number): number {
+  const signalPower = meanPower(clip);
+  const noisePower = meanPower(noise);
+  if (signalPower === 0 || noisePower === 0) return 0;
+  const gain = Math.sqrt(signalPower / (noisePower * 10 ** (snrDb / 10)));
+  for (let i = 0; i < clip.length; i++) clip[i] = (clip[i] as number) + gain * (noise[i] as number);
+  return gain;
+}
+
+/** A random segment of `length` samples from one of the noise recordings. */
+export function noiseSegment(noises: readonly Float32Array[], length: number, rng: Rng): Float32Array {
+  const usable = noises.filter((n) => n.length >= length);
+  if (usable.length === 0) return new Float32Array(length);
+  const noise = rng.pick(usable);
+  const start = rng.int(0, noise.length - length);
+  return noise.slice(start, start + length);
+}
+
+/**
+ * Applies one random draw of the augmentation to a clip: speed change, time shift, gain, background
+ * noise at a random SNR, then clamps to [-1, 1] and fits back to the clip's length.
+ *
+ * @param clip `[clipSamples]` at `sampleRateHz`.
+ * @param noises Decoded background-noise recordings at the same rate.
+ * @returns A new `[clipSamples]`.
+ */
+export async function augmentClip(clip: Float32Array, config: AugmentConfig, noises: readonly Float32Array[], rng: Rng, sampleRateHz = 16_000): Promise<Float32Array> {
+  const length = clip.length;
+  let out = clip;
+  if (config.speedProbability > 0 && rng.chance(config.speedProbability)) {
+    const speed = Math.round(rng.uniform(config.speedRange[0], config.speedRange[1]) * 100) / 100;
+    if (speed !== 1) out = fitToLength(await resampleMono(out, Math.round(sampleRateHz * speed), sampleRateHz), length);
+  }
+  const maxShift = Math.round((config.timeShiftMs * sampleRateHz) / 1000);
+  out = timeShift(out, maxShift > 0 ? rng.int(-maxShift, maxShift) : 0);
+  const gain = 10 ** (rng.uniform(config.gainDb[0], config.gainDb[1]) / 20);
+  for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) * gain;
+  if (config.noiseProbability > 0 && noises.length > 0 && rng.chance(config.noiseProbability)) {
+    mixAtSnr(out, noiseSegment(noises, length, rng), rng.uniform(config.noiseSnrDb[0], config.noiseSnrDb[1]));
+  }
+  for (let i = 0; i < out.length; i++) out[i] = Math.max(-1, Math.min(1, out[i] as number));
+  return out;
+}

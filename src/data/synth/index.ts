@@ -1,0 +1,10 @@
+export { synthesizeCorpus, UNSEEN_TEST_WORDS } from './corpus.js';
+export type { SynthOptions, SynthReport } from './corpus.js';
+export { EspeakSynthesizer } from './espeak.js';
+export type { EspeakVoice, Utterance } from './espeak.js';
+export { drawSpeakers, ESPEAK_ENGLISH_VOICES, ESPEAK_HUMAN_VARIANTS, speakerId } from './speakers.js';
+export type { SyntheticSpeaker } from './speakers.js';
+export { colouredNoise } from './noise.js';
+export type { NoiseColour } from './noise.js';
+export { createNoiseFloorBank, placeInClip, prepareUtterance, SYNTH_CLIP_SAMPLES, trimSilence } from './clip.js';
+export type { NoiseFloorBank, PlacementOptions } from './clip.js';

@@ -1,0 +1,77 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { augmentClip, DEFAULT_AUGMENT_CONFIG, meanPower, mixAtSnr, NO_AUGMENT, resolveAugmentConfig, Rng, timeShift } from '../../src/data/index.js';
+import { colouredNoise } from '../../src/data/synth/index.js';
+import { sine } from '../helpers/signals.js';
+
+const tone = (): Float32Array => Float32Array.from(sine(440, 16_000, 1, 0.3));
+
+describe('augmentation', () => {
+  it('mixes noise at the requested SNR within 0.01 dB', () => {
+    const rng = new Rng(5);
+    for (const snrDb of [0, 5, 12.5, 20]) {
+      const clean = tone();
+      const noisy = clean.slice();
+      const noise = colouredNoise('pink', 16_000, 0.05, rng);
+      mixAtSnr(noisy, noise, snrDb);
+      const added = noisy.map((v, i) => v - clean[i]!);
+      const measured = 10 * Math.log10(meanPower(clean) / meanPower(added));
+      assert.ok(Math.abs(measured - snrDb) < 0.01, `${measured} dB vs ${snrDb} dB`);
+    }
+  });
+
+  it('adds nothing to a silent clip, whose SNR is undefined', () => {
+    const silent = new Float32Array(16_000);
+    assert.equal(mixAtSnr(silent, colouredNoise('white', 16_000, 0.1, new Rng(1)), 10), 0);
+    assert.ok(silent.every((v) => v === 0));
+  });
+
+  it('shifts in time with zero fill, keeping the length', () => {
+    const clip = Float32Array.from({ length: 10 }, (_, i) => i + 1);
+    assert.deepEqual(Array.from(timeShift(clip, 3)), [0, 0, 0, 1, 2, 3, 4, 5, 6, 7]);
+    assert.deepEqual(Array.from(timeShift(clip, -2)), [3, 4, 5, 6, 7, 8, 9, 10, 0, 0]);
+  });
+
+  it('keeps 16000 samples in [-1, 1] under the default augmentation, speed changes included', async () => {
+    const rng = new Rng(9);
+    const noises = [colouredNoise('brown', 48_000, 0.2, rng)];
+    let changed = 0;
+    for (let i = 0; i < 30; i++) {
+      const clip = tone();
+      const out = await augmentClip(clip, DEFAULT_AUGMENT_CONFIG, noises, rng);
+      assert.equal(out.length, 16_000);
+      assert.ok(out.every((v) => v >= -1 && v <= 1));
+      if (out.some((v, j) => v !== clip[j])) changed++;
+    }
+    assert.equal(changed, 30);
+  });
+
+  it('is deterministic for a seed, and an identity with NO_AUGMENT-like settings', async () => {
+    const noises = [colouredNoise('white', 32_000, 0.1, new Rng(2))];
+    const a = await augmentClip(tone(), DEFAULT_AUGMENT_CONFIG, noises, new Rng(77));
+    const b = await augmentClip(tone(), DEFAULT_AUGMENT_CONFIG, noises, new Rng(77));
+    assert.deepEqual(a, b);
+    assert.deepEqual(await augmentClip(tone(), NO_AUGMENT, noises, new Rng(1)), tone());
+  });
+
+  it('changes the level by the drawn gain: a fixed +6.02 dB doubles the amplitude', async () => {
+    const out = await augmentClip(tone(), { ...NO_AUGMENT, gainDb: [6.0206, 6.0206] }, [], new Rng(3));
+    const expected = tone().map((v) => v * 2);
+    out.forEach((v, i) => assert.ok(Math.abs(v - expected[i]!) < 1e-5));
+  });
+
+  it('speeds up by resampling: 1.1 turns a 440 Hz tone into 484 Hz', async () => {
+    const out = await augmentClip(tone(), { ...NO_AUGMENT, speedProbability: 1, speedRange: [1.1, 1.1] }, [], new Rng(4));
+    let crossings = 0;
+    for (let i = 1000; i < 13_000; i++) if (out[i - 1]! < 0 && out[i]! >= 0) crossings++;
+    assert.ok(Math.abs(crossings / 0.75 - 484) < 3, `${crossings / 0.75} Hz`);
+  });
+
+  it('validates the config, naming the field and value', () => {
+    assert.deepEqual(resolveAugmentConfig({ timeShiftMs: 50 }).gainDb, [-6, 6]);
+    assert.throws(() => resolveAugmentConfig({ noiseProbability: 1.5 }), { code: 'INVALID_ARGUMENT', message: 'AugmentConfig.noiseProbability must be a probability from 0 to 1, got 1.5' });
+    assert.throws(() => resolveAugmentConfig({ speedRange: [1.2, 0.8] }), { code: 'INVALID_ARGUMENT', message: /speedRange must be \[low, high\]/ });
+    assert.throws(() => resolveAugmentConfig({ pitch: 2 } as never), { code: 'INVALID_ARGUMENT', message: 'AugmentConfig.pitch is not a known field' });
+    assert.deepEqual(resolveAugmentConfig(JSON.parse(JSON.stringify(DEFAULT_AUGMENT_CONFIG)) as typeof DEFAULT_AUGMENT_CONFIG), DEFAULT_AUGMENT_CONFIG);
+  });
+});
