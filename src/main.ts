@@ -1,13 +1,11 @@
 #!/usr/bin/env node
 // The one place where things are wired together: the `kws` command line.
 import { readFileSync } from 'node:fs';
-import { buildProgram } from './cli/index.js';
+import { runProgram } from './cli/index.js';
 
 const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
 
-buildProgram(version)
-  .parseAsync(process.argv)
-  .catch((error: unknown) => {
-    process.stderr.write(`kws: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exitCode = 2;
-  });
+runProgram(version, process.argv).catch((error: unknown) => {
+  process.stderr.write(`kws: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
+  process.exitCode = 70; // EX_SOFTWARE
+});

@@ -3,6 +3,8 @@
 declare module 'audio-type' {
   /** Detects an audio container from its first bytes (magic numbers); `undefined` when unknown. */
   export default function audioType(bytes: Uint8Array | ArrayBuffer): string | undefined;
+  /** Byte offset just after a leading ID3v2 tag (header, body and footer), or 0 when there is none. */
+  export function skipId3(bytes: Uint8Array): number;
 }
 
 declare module 'fft.js' {

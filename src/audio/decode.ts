@@ -1,11 +1,11 @@
 import decodeWavBytes from '@audio/decode-wav';
 import audioDecode from '@audio/decode';
-import audioType from 'audio-type';
 import { AudioDecodeError, KwsError } from '../errors/index.js';
 import { downmixToMono, validateAndClamp } from './channels.js';
 import { rmsDbfs } from './level.js';
 import { resampleMono } from './resample.js';
-import { inspectWav } from './wav-header.js';
+import { sniffContainer } from './sniff.js';
+import { inspectWav, MAX_CHANNELS, MAX_SOURCE_SAMPLE_RATE_HZ, MIN_SOURCE_SAMPLE_RATE_HZ } from './wav-header.js';
 import type { WavLayout } from './wav-header.js';
 
 /** Sample rate every model sees, Hz (Speech Commands is recorded at 16 kHz). */
@@ -51,20 +51,41 @@ export interface DecodedAudio {
 
 const DEFAULTS = { maxDurationMs: 10_000, maxInputBytes: 50 * 1024 * 1024, targetSampleRateHz: MODEL_SAMPLE_RATE_HZ } as const;
 
-/** Bytes from the start of the file given to the container sniffer. */
-const SNIFF_BYTES = 256 * 1024;
+/**
+ * Encoded bytes fed to a streaming codec per call. Small, so that a decompression bomb (a FLAC of
+ * silence in 64k-sample frames packs minutes of audio into a few KiB) stops at the duration limit
+ * after at most a few seconds' worth of excess.
+ */
+const CHUNK_BYTES = 2 * 1024;
 
-/** Encoded bytes fed to a streaming codec per call, so that a decompression bomb stops early. */
-const CHUNK_BYTES = 64 * 1024;
-
-/** `audio-type` names of the compressed formats we decode, with our container and codec names. */
-const COMPRESSED: Readonly<Record<string, { container: AudioContainer; codec: string; decoder: 'flac' | 'mp3' | 'oga' | 'opus' | 'webm' }>> = {
-  flac: { container: 'flac', codec: 'flac', decoder: 'flac' },
-  mp3: { container: 'mp3', codec: 'mp3', decoder: 'mp3' },
-  oga: { container: 'ogg', codec: 'vorbis', decoder: 'oga' },
-  opus: { container: 'ogg', codec: 'opus', decoder: 'opus' },
-  webm: { container: 'webm', codec: 'opus', decoder: 'webm' },
+/** `audio-type` names of the compressed formats we decode, with our container name and decoder. */
+const COMPRESSED: Readonly<Record<string, { container: AudioContainer; decoder: 'flac' | 'mp3' | 'oga' | 'opus' | 'webm'; codecs: readonly string[] }>> = {
+  flac: { container: 'flac', decoder: 'flac', codecs: ['flac'] },
+  mp3: { container: 'mp3', decoder: 'mp3', codecs: ['mp3', 'mp2', 'mp1'] },
+  oga: { container: 'ogg', decoder: 'oga', codecs: ['vorbis'] },
+  opus: { container: 'ogg', decoder: 'opus', codecs: ['opus'] },
+  webm: { container: 'webm', decoder: 'webm', codecs: ['opus', 'vorbis'] },
 };
+
+/** Writes of the WebAssembly MPEG decoder to the console on corrupt frames ("mpg123-decoder: -1 MPG123_ERR"). */
+const CODEC_CHATTER = /^mpg123-decoder:/;
+let consoleFiltered = false;
+
+/**
+ * Drops the codec libraries' own console chatter about corrupt frames (the error reaches the caller
+ * as an AudioDecodeError instead); every other console line passes through unchanged.
+ */
+function filterCodecChatter(): void {
+  if (consoleFiltered) return;
+  consoleFiltered = true;
+  for (const method of ['error', 'warn', 'log'] as const) {
+    const original = console[method].bind(console);
+    console[method] = (...args: unknown[]): void => {
+      if (typeof args[0] === 'string' && CODEC_CHATTER.test(args[0])) return;
+      original(...args);
+    };
+  }
+}
 
 function resolveOptions(options: DecodeOptions): Required<DecodeOptions> {
   const merged = { ...DEFAULTS, ...options };
@@ -92,15 +113,26 @@ function resolveOptions(options: DecodeOptions): Required<DecodeOptions> {
  *   `MALFORMED`, `DECODE_FAILED`, `INVALID_SAMPLES`, `TOO_LONG` or `TOO_LARGE`.
  * @throws KwsError `INVALID_ARGUMENT` for an option that is not a positive number.
  */
-export async function decodeAudio(bytes: Uint8Array, options: DecodeOptions = {}): Promise<DecodedAudio> {
+export async function decodeAudio(input: Uint8Array, options: DecodeOptions = {}): Promise<DecodedAudio> {
   const opts = resolveOptions(options);
+  // A Node Buffer's slice() is a view, not a copy; the codec libraries rely on copying slices.
+  const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   if (bytes.length === 0) throw new AudioDecodeError('EMPTY', 'the file is empty (0 bytes)');
   if (bytes.length > opts.maxInputBytes) {
     throw new AudioDecodeError('TOO_LARGE', `the file is ${bytes.length} bytes, over the ${opts.maxInputBytes}-byte limit`);
   }
+  rejectWavVariants(bytes);
   const decoded = isRiffWave(bytes) ? decodeWav(bytes, opts.maxDurationMs) : await decodeCompressed(bytes, opts.maxDurationMs);
-  const clampedSource = validateAndClamp(decoded.mono);
-  const samples = await resampleMono(decoded.mono, decoded.sourceSampleRateHz, opts.targetSampleRateHz);
+  const clampedSource = decoded.clamped;
+  let samples: Float32Array;
+  try {
+    samples = await resampleMono(decoded.mono, decoded.sourceSampleRateHz, opts.targetSampleRateHz);
+  } catch (error) {
+    throw new AudioDecodeError('UNSUPPORTED_FORMAT', `cannot resample from ${decoded.sourceSampleRateHz} Hz: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  if (samples.length === 0) {
+    throw new AudioDecodeError('EMPTY', `the audio holds ${decoded.mono.length} samples at ${decoded.sourceSampleRateHz} Hz, less than one at ${opts.targetSampleRateHz} Hz`);
+  }
   // Resampling can overshoot full scale slightly; an untouched signal was checked above.
   const clampedSamples = clampedSource + (samples === decoded.mono ? 0 : validateAndClamp(samples));
   return {
@@ -119,7 +151,10 @@ export async function decodeAudio(bytes: Uint8Array, options: DecodeOptions = {}
 }
 
 interface SourceSignal {
+  /** Mono signal, validated and clamped to [-1, 1]. */
   readonly mono: Float32Array;
+  /** Samples clamped to ±1 before or during the downmix. */
+  readonly clamped: number;
   readonly container: AudioContainer;
   readonly codec: string;
   readonly sourceSampleRateHz: number;
@@ -132,25 +167,75 @@ function isRiffWave(bytes: Uint8Array): boolean {
   return bytes.length < 12 || (bytes[8] === 0x57 && bytes[9] === 0x41 && bytes[10] === 0x56 && bytes[11] === 0x45);
 }
 
+/** A duration in ms for messages: whole ms when large, else up to 4 significant digits. */
+function formatMs(ms: number): string {
+  return `${ms >= 1000 ? Math.round(ms) : Number(ms.toPrecision(4))} ms`;
+}
+
 function checkDuration(frames: number, sampleRateHz: number, maxDurationMs: number): void {
   const durationMs = (frames * 1000) / sampleRateHz;
   if (durationMs > maxDurationMs) {
-    throw new AudioDecodeError('TOO_LONG', `the audio lasts ${(durationMs / 1000).toFixed(2)} s, over the ${(maxDurationMs / 1000).toFixed(2)} s limit`);
+    throw new AudioDecodeError('TOO_LONG', `the audio lasts ${formatMs(durationMs)}, over the ${formatMs(maxDurationMs)} limit`);
+  }
+}
+
+function rejectWavVariants(bytes: Uint8Array): void {
+  const magic = String.fromCharCode(...bytes.subarray(0, 4));
+  const form = String.fromCharCode(...bytes.subarray(8, 12));
+  if (magic === 'RF64' || magic === 'BW64') throw new AudioDecodeError('UNSUPPORTED_FORMAT', `${magic} (64-bit WAV) is not supported; send a RIFF WAV under 4 GiB`);
+  if (magic === 'RIFX' && form === 'WAVE') throw new AudioDecodeError('UNSUPPORTED_FORMAT', 'RIFX (big-endian WAV) is not supported; send a little-endian RIFF WAV');
+}
+
+/** Clamps each channel, then averages them: clamping first keeps a loud float downmix finite. */
+function toMono(channels: readonly Float32Array[]): { mono: Float32Array; clamped: number } {
+  let clamped = 0;
+  if (channels.length > 1) for (const channel of channels) clamped += validateAndClamp(channel);
+  const mono = downmixToMono(channels);
+  if (channels.length === 1) clamped += validateAndClamp(mono);
+  return { mono, clamped };
+}
+
+/**
+ * For float WAVs: rejects NaN and infinite values in the raw data, so that an infinity after the
+ * decoder's conversion to float32 can only be an overflow of a finite double (clamped later).
+ */
+function checkFloatData(bytes: Uint8Array, layout: WavLayout): void {
+  if (layout.codec !== 'pcm_f32le' && layout.codec !== 'pcm_f64le') return;
+  const view = new DataView(bytes.buffer, bytes.byteOffset + layout.dataOffset, layout.dataBytes);
+  const width = layout.codec === 'pcm_f64le' ? 8 : 4;
+  for (let at = 0, i = 0; at + width <= layout.dataBytes; at += width, i++) {
+    const value = width === 8 ? view.getFloat64(at, true) : view.getFloat32(at, true);
+    if (!Number.isFinite(value)) {
+      throw new AudioDecodeError('INVALID_SAMPLES', `sample ${Math.floor(i / layout.channels)} (channel ${i % layout.channels}) is ${value}; audio must hold finite values`);
+    }
+  }
+}
+
+/** Replaces ±Infinity (float32 overflow of a finite double) with ±1 in place. */
+function clampOverflow(channels: readonly Float32Array[]): void {
+  for (const channel of channels) {
+    for (let i = 0; i < channel.length; i++) {
+      const v = channel[i] as number;
+      if (v === Infinity) channel[i] = 1;
+      else if (v === -Infinity) channel[i] = -1;
+    }
   }
 }
 
 function decodeWav(bytes: Uint8Array, maxDurationMs: number): SourceSignal {
   const layout = inspectWav(bytes);
   checkDuration(layout.frames, layout.sampleRateHz, maxDurationMs);
+  checkFloatData(bytes, layout);
   let result;
   try {
     result = decodeWavBytes(layout.libraryWalkable ? bytes : canonicalWav(bytes, layout));
   } catch (error) {
     throw new AudioDecodeError('DECODE_FAILED', `the WAV decoder rejected the ${layout.codec} data: ${(error as Error).message}`, { cause: error });
   }
-  const mono = downmixToMono(result.channelData);
+  if (layout.codec === 'pcm_f64le') clampOverflow(result.channelData);
+  const { mono, clamped } = toMono(result.channelData);
   if (mono.length === 0) throw new AudioDecodeError('EMPTY', `the WAV ${layout.codec} data decoded to no samples`);
-  return { mono, container: 'wav', codec: layout.codec, sourceSampleRateHz: layout.sampleRateHz, channels: layout.channels };
+  return { mono, clamped, container: 'wav', codec: layout.codec, sourceSampleRateHz: layout.sampleRateHz, channels: layout.channels };
 }
 
 /**
@@ -173,30 +258,75 @@ function canonicalWav(bytes: Uint8Array, layout: WavLayout): Uint8Array {
   return out;
 }
 
+function checkRateAndChannels(what: string, sampleRateHz: number | undefined, channels: number | undefined): void {
+  if (sampleRateHz !== undefined && (sampleRateHz < MIN_SOURCE_SAMPLE_RATE_HZ || sampleRateHz > MAX_SOURCE_SAMPLE_RATE_HZ)) {
+    throw new AudioDecodeError('UNSUPPORTED_FORMAT', `${what} has a sample rate of ${sampleRateHz} Hz; ${MIN_SOURCE_SAMPLE_RATE_HZ} to ${MAX_SOURCE_SAMPLE_RATE_HZ} Hz are supported`);
+  }
+  if (channels !== undefined && (channels < 1 || channels > MAX_CHANNELS)) {
+    throw new AudioDecodeError('UNSUPPORTED_FORMAT', `${what} has ${channels} channels; 1 to ${MAX_CHANNELS} are supported`);
+  }
+}
+
 async function decodeCompressed(bytes: Uint8Array, maxDurationMs: number): Promise<SourceSignal> {
-  // audio-type reads `bytes.buffer` from offset 0, so hand it a head that owns its own buffer
-  // (a Node Buffer is often a view into a shared pool). 256 KiB covers large ID3v2 tags.
-  const type = audioType(new Uint8Array(bytes.subarray(0, SNIFF_BYTES)));
-  if (type === undefined) {
+  const sniff = sniffContainer(bytes);
+  if (sniff.type === undefined) {
     throw new AudioDecodeError('NOT_AUDIO', 'the bytes are not a recognised audio format (expected WAV, FLAC, MP3, Ogg Vorbis/Opus or WebM Opus)');
   }
-  const format = COMPRESSED[type];
-  if (format === undefined) {
-    throw new AudioDecodeError('UNSUPPORTED_FORMAT', `${type.toUpperCase()} audio is not supported; send WAV, FLAC, MP3, Ogg Vorbis/Opus or WebM Opus`);
+  if (sniff.type === 'mp3' && !sniff.valid) {
+    throw new AudioDecodeError('NOT_AUDIO', 'the bytes are not a recognised audio format: no MPEG audio frame found after the MP3 signature');
   }
-  const decoder = await audioDecode[format.decoder]();
+  const format = COMPRESSED[sniff.type];
+  const name = sniff.type === 'oga' ? 'Ogg' : sniff.type.toUpperCase();
+  if (format === undefined || (sniff.codec !== undefined && !format.codecs.includes(sniff.codec))) {
+    const what = sniff.codec !== undefined && format !== undefined ? `${sniff.codec} audio in ${name}` : `${name} audio`;
+    throw new AudioDecodeError('UNSUPPORTED_FORMAT', `${what} is not supported; send WAV, FLAC, MP3, Ogg Vorbis/Opus or WebM Opus`);
+  }
+  if (!sniff.valid) throw new AudioDecodeError('DECODE_FAILED', `the ${name} header is malformed`);
+  checkRateAndChannels(`the ${name} header`, sniff.sampleRateHz, sniff.channels);
+  if (sniff.totalFrames !== undefined && sniff.totalFrames > 0 && sniff.sampleRateHz !== undefined) checkDuration(sniff.totalFrames, sniff.sampleRateHz, maxDurationMs);
+  const codec = sniff.codec ?? format.codecs[0] ?? sniff.type;
+  filterCodecChatter();
+  // A FLAC whose STREAMINFO gives its length was checked above and decodes in one piece (the
+  // streaming path can drop part of the last frame); anything else goes in small pieces.
+  const pieceBytes = sniff.totalFrames !== undefined && sniff.totalFrames > 0 ? bytes.length : CHUNK_BYTES;
+  const { parts, frames, sampleRateHz } = await decodeInPieces(bytes, format.decoder, codec, maxDurationMs, pieceBytes);
+  if (frames === 0 || sampleRateHz === 0) {
+    // An MPEG frame sync is only two bytes, so an "MP3" that yields nothing was most likely never audio.
+    if (sniff.type === 'mp3') throw new AudioDecodeError('NOT_AUDIO', 'the bytes are not a recognised audio format: no MPEG audio frame could be decoded');
+    throw new AudioDecodeError('DECODE_FAILED', `no audio frames could be decoded from the ${name} stream (corrupt or truncated)`);
+  }
+  const channels = Math.max(...parts.map((p) => p.length));
+  const { mono, clamped } = toMono(concatChannels(parts, channels, frames));
+  // MP3 decoders collapse identical stereo channels; the frame header's channel mode is the truth.
+  return { mono, clamped, container: format.container, codec, sourceSampleRateHz: sampleRateHz, channels: sniff.channels ?? channels };
+}
+
+/** Feeds the stream to the codec in small pieces, checking the decoded rate, channels and duration as it goes. */
+async function decodeInPieces(
+  bytes: Uint8Array,
+  decoderName: 'flac' | 'mp3' | 'oga' | 'opus' | 'webm',
+  codec: string,
+  maxDurationMs: number,
+  pieceBytes: number,
+): Promise<{ parts: Float32Array[][]; frames: number; sampleRateHz: number }> {
+  const decoder = await audioDecode[decoderName]();
   const parts: Float32Array[][] = [];
   let frames = 0;
   let sampleRateHz = 0;
   try {
-    for (let offset = 0; offset <= bytes.length; offset += CHUNK_BYTES) {
-      const last = offset + CHUNK_BYTES >= bytes.length;
-      const piece = await decoder(bytes.subarray(offset, Math.min(bytes.length, offset + CHUNK_BYTES)));
+    for (let offset = 0; offset <= bytes.length; offset += pieceBytes) {
+      const last = offset + pieceBytes >= bytes.length;
+      const piece = await decoder(bytes.subarray(offset, Math.min(bytes.length, offset + pieceBytes)));
       const pieces = last ? [piece, await decoder()] : [piece];
       for (const { channelData, sampleRate } of pieces) {
-        if (channelData.length === 0 || (channelData[0]?.length ?? 0) === 0) continue;
+        const length = channelData[0]?.length ?? 0;
+        if (length === 0) continue;
+        checkRateAndChannels(`the ${codec} stream`, sampleRate, channelData.length);
+        if (sampleRateHz !== 0 && sampleRate !== sampleRateHz) {
+          throw new AudioDecodeError('UNSUPPORTED_FORMAT', `the ${codec} stream changes sample rate from ${sampleRateHz} Hz to ${sampleRate} Hz; send one rate per file`);
+        }
         sampleRateHz = sampleRate;
-        frames += channelData[0]?.length ?? 0;
+        frames += length;
         parts.push(channelData.map((c) => c.slice()));
         checkDuration(frames, sampleRateHz, maxDurationMs);
       }
@@ -205,14 +335,11 @@ async function decodeCompressed(bytes: Uint8Array, maxDurationMs: number): Promi
   } catch (error) {
     decoder.free();
     if (error instanceof AudioDecodeError) throw error;
-    throw new AudioDecodeError('DECODE_FAILED', `the ${format.codec} decoder rejected the stream: ${(error as Error).message}`, { cause: error });
+    const message = error instanceof Error ? error.message : String(error);
+    if (/does not support this codec/i.test(message)) throw new AudioDecodeError('UNSUPPORTED_FORMAT', `the ${codec} decoder cannot read this stream: ${message}`, { cause: error });
+    throw new AudioDecodeError('DECODE_FAILED', `the ${codec} decoder rejected the stream: ${message}`, { cause: error });
   }
-  if (frames === 0 || sampleRateHz === 0) {
-    throw new AudioDecodeError('DECODE_FAILED', `no audio frames could be decoded from the ${type.toUpperCase()} stream (corrupt or truncated)`);
-  }
-  const channels = Math.max(...parts.map((p) => p.length));
-  const mono = downmixToMono(concatChannels(parts, channels, frames));
-  return { mono, container: format.container, codec: format.codec, sourceSampleRateHz: sampleRateHz, channels };
+  return { parts, frames, sampleRateHz };
 }
 
 function concatChannels(parts: readonly Float32Array[][], channels: number, frames: number): Float32Array[] {

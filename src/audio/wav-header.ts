@@ -12,8 +12,8 @@ const FORMAT_TAG_EXTENSIBLE = 0xfffe;
 /** Placeholder data sizes written by streaming recorders that never seek back: read to end of file. */
 const STREAMING_SIZES = new Set([0, 0xffffffff]);
 
-/** Highest sample rate accepted, Hz (the highest in common use, DXD). */
-export const MAX_SOURCE_SAMPLE_RATE_HZ = 384_000;
+/** Highest sample rate accepted, Hz (192 kHz, the highest the libsamplerate build used here converts from). */
+export const MAX_SOURCE_SAMPLE_RATE_HZ = 192_000;
 /** Lowest sample rate accepted, Hz (telephony-grade 8 kHz, with margin). */
 export const MIN_SOURCE_SAMPLE_RATE_HZ = 4_000;
 /** Most channels accepted (7.1.4 layouts have 12; beyond this is not a recording). */
@@ -79,8 +79,9 @@ export function inspectWav(bytes: Uint8Array): WavLayout {
     if (id === 'fmt ') {
       fmtOffset = offset;
       fmtSize = size;
-      if (offset + 8 + Math.min(size, 40) > bytes.length || size < 16) {
-        throw new AudioDecodeError('TRUNCATED', `WAV fmt chunk is cut short: it declares ${size} bytes, at least 16 are needed and ${bytes.length - offset - 8} are present`);
+      if (size < 16) throw new AudioDecodeError('MALFORMED', `WAV fmt chunk declares ${size} bytes; it needs at least 16`);
+      if (offset + 8 + Math.min(size, 40) > bytes.length) {
+        throw new AudioDecodeError('TRUNCATED', `WAV fmt chunk is cut short: it declares ${size} bytes and ${bytes.length - offset - 8} are present`);
       }
     } else if (id === 'data') {
       if (fmtOffset < 0) {
@@ -131,12 +132,15 @@ function describe(
   const codec = codecName(formatTag, bitsPerSample);
   const available = bytes.length - dataOffset;
   let dataBytes = declaredDataBytes;
-  if (STREAMING_SIZES.has(declaredDataBytes)) {
+  if (declaredDataBytes === 0 && onlyChunksFollow(bytes, dataOffset)) {
+    dataBytes = 0; // a genuinely empty data chunk followed by LIST/id3 chunks, not a streaming header
+  } else if (STREAMING_SIZES.has(declaredDataBytes)) {
     dataBytes = available;
   } else if (declaredDataBytes > available) {
     throw new AudioDecodeError('TRUNCATED', `WAV data chunk declares ${declaredDataBytes} bytes but the file holds only ${available} after its header`);
   }
-  const frames = countFrames(formatTag, dataBytes, blockAlign, channels, bitsPerSample, view, body, fmtSize);
+  if (formatTag === FORMAT_TAG_IMA_ADPCM || formatTag === FORMAT_TAG_MS_ADPCM) checkAdpcm(formatTag, channels, blockAlign, view, body, fmtSize);
+  const frames = countFrames(formatTag, dataBytes, blockAlign, view, body);
   if (frames === 0) {
     throw new AudioDecodeError('EMPTY', `WAV data chunk holds ${dataBytes} bytes: not one complete sample frame`);
   }
@@ -178,22 +182,53 @@ function codecName(formatTag: number, bits: number): string {
   }
 }
 
-function countFrames(
-  formatTag: number,
-  dataBytes: number,
-  blockAlign: number,
-  channels: number,
-  bitsPerSample: number,
-  view: DataView,
-  fmtBody: number,
-  fmtSize: number,
-): number {
+/** Samples per channel in one ADPCM block of `blockAlign` bytes (IMA: 4-byte header per channel holding one sample; MS: 7-byte header holding two). */
+function adpcmSamplesPerBlock(formatTag: number, channels: number, blockAlign: number): number {
+  return formatTag === FORMAT_TAG_IMA_ADPCM ? ((blockAlign - 4 * channels) * 2) / channels + 1 : ((blockAlign - 7 * channels) * 2) / channels + 2;
+}
+
+/**
+ * Checks an ADPCM fmt chunk: it must hold cbSize and wSamplesPerBlock (20 bytes), the block must be
+ * larger than its per-channel headers, and the declared samples per block must fit in the block, so
+ * that the sample count (and so the duration limit) is known before decoding.
+ */
+function checkAdpcm(formatTag: number, channels: number, blockAlign: number, view: DataView, fmtBody: number, fmtSize: number): void {
+  const name = formatTag === FORMAT_TAG_IMA_ADPCM ? 'IMA ADPCM' : 'MS ADPCM';
+  if (fmtSize < 20) throw new AudioDecodeError('MALFORMED', `${name} fmt chunk is ${fmtSize} bytes; it must be at least 20 to hold samples per block`);
+  const header = (formatTag === FORMAT_TAG_IMA_ADPCM ? 4 : 7) * channels;
+  if (blockAlign <= header) throw new AudioDecodeError('MALFORMED', `${name} block alignment is ${blockAlign} bytes, no more than its ${header}-byte channel headers`);
+  if (formatTag === FORMAT_TAG_MS_ADPCM) {
+    const coefficients = fmtSize >= 22 ? view.getUint16(fmtBody + 20, true) : 0;
+    if (fmtSize < 22 + 4 * coefficients) {
+      throw new AudioDecodeError('MALFORMED', `MS ADPCM fmt chunk declares ${coefficients} coefficient pairs, which need ${22 + 4 * coefficients} bytes, but it is ${fmtSize}`);
+    }
+  }
+  const declared = view.getUint16(fmtBody + 18, true);
+  const capacity = Math.floor(adpcmSamplesPerBlock(formatTag, channels, blockAlign));
+  if (declared === 0 || declared > capacity) {
+    throw new AudioDecodeError('MALFORMED', `${name} declares ${declared} samples per block, but a ${blockAlign}-byte block holds at most ${capacity}`);
+  }
+}
+
+function countFrames(formatTag: number, dataBytes: number, blockAlign: number, view: DataView, fmtBody: number): number {
   const blocks = Math.floor(dataBytes / blockAlign);
   if (formatTag !== FORMAT_TAG_IMA_ADPCM && formatTag !== FORMAT_TAG_MS_ADPCM) return blocks;
-  // ADPCM: samples per block from the fmt extension, else derived as the decoder library does.
-  const declared = fmtSize >= 20 ? view.getUint16(fmtBody + 18, true) : 0;
-  const perChannel = blockAlign / channels;
-  const derived = formatTag === FORMAT_TAG_IMA_ADPCM ? 1 + (perChannel - 4) * (8 / bitsPerSample) : 2 + (blockAlign - 7 * channels) * (2 / channels);
-  const samplesPerBlock = declared > 0 ? declared : Math.max(0, Math.floor(derived));
-  return blocks * samplesPerBlock;
+  return blocks * view.getUint16(fmtBody + 18, true);
+}
+
+/** True when the bytes from `offset` to the end parse exactly as RIFF chunks (printable ids, sizes that fit). */
+function onlyChunksFollow(bytes: Uint8Array, offset: number): boolean {
+  if (offset >= bytes.length) return true;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  let at = offset;
+  while (at + 8 <= bytes.length) {
+    for (let i = 0; i < 4; i++) {
+      const c = bytes[at + i] as number;
+      if (c < 0x20 || c > 0x7e) return false;
+    }
+    const size = view.getUint32(at + 4, true);
+    at += 8 + size + (size % 2);
+  }
+  // The last chunk may end the file without its pad byte.
+  return at === bytes.length || at === bytes.length + 1;
 }

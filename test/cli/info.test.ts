@@ -37,8 +37,10 @@ describe('kws info', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kws-info-'));
     const notAudio = join(dir, 'notes.wav');
     writeFileSync(notAudio, 'these are my notes');
+    const fakeMp3 = join(dir, 'fake.mp3');
+    writeFileSync(fakeMp3, Buffer.from([0xff, 0xfb, ...Buffer.from('xxxxxxxxxxxxxxxx')]));
     const opus = fixture('sine-1k-48000-mono.opus');
-    const { status, lines, stderr } = kws('info', '--json', opus, notAudio, join(dir, 'missing.wav'), dir);
+    const { status, lines, stderr } = kws('info', '--json', opus, notAudio, join(dir, 'missing.wav'), dir, fakeMp3);
     assert.equal(status, 1);
     assert.equal(stderr, '', 'no stack trace or warning for bad input');
     assert.deepEqual(JSON.parse(lines[0]!), {
@@ -47,6 +49,7 @@ describe('kws info', () => {
     assert.deepEqual(JSON.parse(lines[1]!), { file: notAudio, ok: false, code: 'NOT_AUDIO', message: 'the bytes are not a recognised audio format (expected WAV, FLAC, MP3, Ogg Vorbis/Opus or WebM Opus)' });
     assert.deepEqual(JSON.parse(lines[2]!), { file: join(dir, 'missing.wav'), ok: false, code: 'FILE_NOT_FOUND', message: `${join(dir, 'missing.wav')} does not exist` });
     assert.deepEqual(JSON.parse(lines[3]!), { file: dir, ok: false, code: 'FILE_UNREADABLE', message: `${dir} is not a regular file` });
+    assert.equal((JSON.parse(lines[4]!) as { code: string }).code, 'NOT_AUDIO', 'the MPEG decoder does not write to stderr either');
   });
 
   it('prints a readable line per file without --json', () => {
@@ -61,7 +64,9 @@ describe('kws info', () => {
     assert.equal(limited.status, 1);
     assert.equal((JSON.parse(limited.lines[0]!) as { code: string }).code, 'TOO_LONG');
     const invalid = kws('info', '--max-duration-ms', 'soon', clip);
-    assert.notEqual(invalid.status, 0);
+    assert.equal(invalid.status, 2, 'usage errors exit 2, decode failures 1');
     assert.match(invalid.stderr, /expected a positive number of ms, got "soon"/);
+    assert.equal(kws('info', '--no-such-option', clip).status, 2);
+    assert.equal(kws('--version').status, 0);
   });
 });
