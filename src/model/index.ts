@@ -1,0 +1,2 @@
+export { ARCHITECTURES, buildModel, isArchitecture } from './architectures.js';
+export type { Architecture, ModelOptions } from './architectures.js';
