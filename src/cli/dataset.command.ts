@@ -25,7 +25,10 @@ export function datasetCommand(): Command {
     .option('--validation-percentage <p>', 'validation share by speaker hash when there is no list file', numberIn(0, 100), 10)
     .option('--testing-percentage <p>', 'testing share by speaker hash when there is no list file', numberIn(0, 100), 10)
     .option('--seed <s>', 'seed of the unknown-word sample', integerIn(-(2 ** 31), 2 ** 31 - 1), 59185)
-    .action(async (dir: string, options: DatasetCliOptions) => {
+    .action(async function (this: Command, dir: string, options: DatasetCliOptions) {
+      if (options.validationPercentage + options.testingPercentage > 100) {
+        this.error(`error: --validation-percentage + --testing-percentage must be at most 100, got ${options.validationPercentage + options.testingPercentage}`, { exitCode: 2 });
+      }
       try {
         const root = resolve(dir);
         const dataset = await scanSpeechCommands(root, options);
@@ -50,7 +53,7 @@ function formatTable(summary: { root: string; splitSource: string; splits: Recor
   const totals = ['total'.padEnd(width), ...SPLITS.map((s) => String(Object.values(summary.splits[s] ?? {}).reduce((a, b) => a + b, 0)).padStart(11))].join(' ');
   const speakers = ['speakers'.padEnd(width), ...SPLITS.map((s) => String(summary.speakers[s] ?? 0).padStart(11))].join(' ');
   return [
-    `${summary.root} (splits from ${summary.splitSource === 'lists' ? 'validation_list.txt / testing_list.txt' : 'the speaker hash'})`,
+    `${summary.root} (splits from ${summary.splitSource === 'lists' ? 'validation_list.txt / testing_list.txt' : summary.splitSource === 'test-set' ? 'the test-set layout: every clip is testing' : 'the speaker hash'})`,
     header,
     ...rows,
     totals,

@@ -1,5 +1,5 @@
 import { fitToLength, resampleMono } from '../audio/index.js';
-import { KwsError } from '../errors/index.js';
+import { describeValue, KwsError } from '../errors/index.js';
 import type { Rng } from './rng.js';
 
 /**
@@ -44,14 +44,14 @@ export const NO_AUGMENT: AugmentConfig = Object.freeze({
 
 function range(name: string, value: unknown, min: number, max: number): readonly [number, number] {
   if (!Array.isArray(value) || value.length !== 2 || !value.every((v) => typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max) || value[0] > value[1]) {
-    throw new KwsError('INVALID_ARGUMENT', `AugmentConfig.${name} must be [low, high] with ${min} ≤ low ≤ high ≤ ${max}, got ${JSON.stringify(value)}`);
+    throw new KwsError('INVALID_ARGUMENT', `AugmentConfig.${name} must be [low, high] with ${min} ≤ low ≤ high ≤ ${max}, got ${describeValue(value)}`);
   }
   return [value[0] as number, value[1] as number];
 }
 
 function probability(name: string, value: unknown): number {
   if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
-    throw new KwsError('INVALID_ARGUMENT', `AugmentConfig.${name} must be a probability from 0 to 1, got ${JSON.stringify(value)}`);
+    throw new KwsError('INVALID_ARGUMENT', `AugmentConfig.${name} must be a probability from 0 to 1, got ${describeValue(value)}`);
   }
   return value;
 }
@@ -66,7 +66,7 @@ export function resolveAugmentConfig(partial: Partial<AugmentConfig> = {}): Augm
   const unknownField = Object.keys(partial).find((k) => !(k in DEFAULT_AUGMENT_CONFIG));
   if (unknownField !== undefined) throw new KwsError('INVALID_ARGUMENT', `AugmentConfig.${unknownField} is not a known field`);
   if (typeof merged.timeShiftMs !== 'number' || !(merged.timeShiftMs >= 0 && merged.timeShiftMs <= 500)) {
-    throw new KwsError('INVALID_ARGUMENT', `AugmentConfig.timeShiftMs must be from 0 to 500 ms, got ${JSON.stringify(merged.timeShiftMs)}`);
+    throw new KwsError('INVALID_ARGUMENT', `AugmentConfig.timeShiftMs must be from 0 to 500 ms, got ${describeValue(merged.timeShiftMs)}`);
   }
   return Object.freeze({
     timeShiftMs: merged.timeShiftMs,

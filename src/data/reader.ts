@@ -51,8 +51,11 @@ export interface DatasetOptions {
 /** A Speech Commands dataset, listed (no audio is read). */
 export interface SpeechCommandsDataset {
   readonly root: string;
-  /** `lists` when `validation_list.txt` or `testing_list.txt` decided the splits, else `hash`. */
-  readonly splitSource: 'lists' | 'hash';
+  /**
+   * `lists` when `validation_list.txt` or `testing_list.txt` decided the splits; `test-set` for the
+   * official test-set layout (`_silence_/`, `_unknown_/`), whose clips are all testing; else `hash`.
+   */
+  readonly splitSource: 'lists' | 'hash' | 'test-set';
   readonly options: Required<DatasetOptions>;
   /** The examples training uses, per split: command words, the unknown sample and silence. */
   readonly examples: Readonly<Record<Split, readonly Example[]>>;
@@ -88,21 +91,49 @@ function resolveOptions(options: DatasetOptions): Required<DatasetOptions> {
 async function readList(root: string, name: string): Promise<Set<string> | null> {
   const path = join(root, name);
   if (!existsSync(path)) return null;
-  const text = await readFile(path, 'utf8');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw new KwsError('FILE_UNREADABLE', `${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'unknown error'})`);
+  }
   return new Set(text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line.length > 0));
 }
 
 const isWav = (name: string): boolean => name.toLowerCase().endsWith('.wav');
 
+async function isDirectory(path: string): Promise<boolean> {
+  return (await stat(path).catch(() => null))?.isDirectory() === true;
+}
+
+/** Names of the `.wav` regular files (or symbolic links to one) in a folder, sorted. */
+async function listWavFiles(dir: string): Promise<string[]> {
+  let entries;
+  try {
+    entries = await readdir(dir, { withFileTypes: true });
+  } catch (error) {
+    throw new KwsError('FILE_UNREADABLE', `folder ${dir} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'unknown error'})`);
+  }
+  const names: string[] = [];
+  for (const entry of entries) {
+    if (!isWav(entry.name)) continue;
+    if (entry.isFile() || (entry.isSymbolicLink() && (await stat(join(dir, entry.name)).catch(() => null))?.isFile() === true)) names.push(entry.name);
+  }
+  return names.sort();
+}
+
 /**
  * Lists a Speech Commands dataset (v0.01 or v0.02 layout): `<word>/<speaker>_nohash_<n>.wav`,
  * `_background_noise_/*.wav`, and `validation_list.txt` / `testing_list.txt` when present (files in
- * neither list are training; with no list, {@link whichSet} decides). Also reads the v0.02 test-set
- * layout, whose `_silence_` and `_unknown_` folders map to `silence` and `unknown`.
+ * neither list are training; with no list, {@link whichSet} decides).
  *
  * Per split, as TensorFlow's `input_data.py` does: every command clip; ceil(commands ·
  * silencePercentage / 100) silence examples; and a seeded sample of ceil(commands ·
  * unknownPercentage / 100) clips of the other words. Only names are held in memory, never audio.
+ *
+ * The official v0.02 test-set layout (`_silence_/` and `_unknown_/` beside the command folders) is a
+ * finished test set: every clip is `testing`, its `_silence_` and `_unknown_` clips are used as they
+ * are, and nothing is sampled or generated.
  *
  * @param root The dataset folder.
  * @throws KwsError `FILE_NOT_FOUND` when `root` is missing, `INVALID_ARGUMENT` when it holds no word
@@ -111,10 +142,13 @@ const isWav = (name: string): boolean => name.toLowerCase().endsWith('.wav');
 export async function scanSpeechCommands(root: string, options: DatasetOptions = {}): Promise<SpeechCommandsDataset> {
   const opts = resolveOptions(options);
   const rootStat = await stat(root).catch(() => null);
-  if (rootStat === null || !rootStat.isDirectory()) throw new KwsError('FILE_NOT_FOUND', `dataset folder ${root} does not exist`);
+  if (rootStat === null) throw new KwsError('FILE_NOT_FOUND', `dataset folder ${root} does not exist`);
+  if (!rootStat.isDirectory()) throw new KwsError('FILE_UNREADABLE', `${root} is not a folder`);
   const [validationList, testingList] = await Promise.all([readList(root, 'validation_list.txt'), readList(root, 'testing_list.txt')]);
   const useLists = validationList !== null || testingList !== null;
+  const testSetLayout = !useLists && (await isDirectory(join(root, '_silence_')) || await isDirectory(join(root, '_unknown_')));
   const splitOf = (relativePath: string): Split => {
+    if (testSetLayout) return 'testing';
     if (!useLists) return whichSet(relativePath, opts.validationPercentage, opts.testingPercentage);
     if (validationList?.has(relativePath) === true) return 'validation';
     if (testingList?.has(relativePath) === true) return 'testing';
@@ -131,7 +165,7 @@ export async function scanSpeechCommands(root: string, options: DatasetOptions =
   for (const entry of entries) if (await isFolder(entry)) folders.push(entry.name);
   folders.sort();
   for (const word of folders) {
-    const files = (await readdir(join(root, word))).filter(isWav).sort();
+    const files = await listWavFiles(join(root, word));
     if (word === BACKGROUND_NOISE_DIR) {
       backgroundNoise = files.map((f) => join(root, word, f));
       continue;
@@ -153,14 +187,18 @@ export async function scanSpeechCommands(root: string, options: DatasetOptions =
   const examples = {} as Record<Split, Example[]>;
   for (const split of SPLITS) {
     const chosen: Example[] = [...commands[split]];
+    if (testSetLayout) {
+      examples[split] = [...chosen, ...unknown[split]];
+      continue;
+    }
     const setSize = commands[split].filter((e) => e.label !== 'silence').length;
     const silenceCount = Math.ceil((setSize * opts.silencePercentage) / 100);
     for (let index = 0; index < silenceCount; index++) chosen.push({ kind: 'silence', label: 'silence', split, index });
     const unknownCount = Math.ceil((setSize * opts.unknownPercentage) / 100);
-    chosen.push(...rng.shuffle([...unknown[split]]).slice(0, setSize === 0 ? unknown[split].length : unknownCount));
+    chosen.push(...rng.shuffle([...unknown[split]]).slice(0, unknownCount));
     examples[split] = chosen;
   }
-  return { root, splitSource: useLists ? 'lists' : 'hash', options: opts, examples, wordCounts, backgroundNoise };
+  return { root, splitSource: testSetLayout ? 'test-set' : useLists ? 'lists' : 'hash', options: opts, examples, wordCounts, backgroundNoise };
 }
 
 /** Examples per split and label, every label present (0 when absent). */

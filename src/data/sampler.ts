@@ -45,7 +45,9 @@ export class BalancedSampler implements Sampler {
     });
     this.classes = LABELS.filter((l) => this.pools.has(l));
     const weights = this.classes.map((l) => (classProbabilities === undefined ? 1 : (classProbabilities[l] ?? 0)));
-    if (weights.some((w) => !(w >= 0))) throw new KwsError('INVALID_ARGUMENT', `class probabilities must be ≥ 0, got ${JSON.stringify(classProbabilities)}`);
+    if (weights.some((w) => !(w >= 0) || !Number.isFinite(w))) {
+      throw new KwsError('INVALID_ARGUMENT', `class probabilities must be finite and ≥ 0, got ${Object.entries(classProbabilities ?? {}).map(([k, v]) => `${k}: ${String(v)}`).join(', ')}`);
+    }
     const total = weights.reduce((a, b) => a + b, 0);
     if (total <= 0) throw new KwsError('INVALID_ARGUMENT', `class probabilities sum to 0 over the classes present (${this.classes.join(', ')})`);
     let running = 0;

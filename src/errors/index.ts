@@ -1,4 +1,4 @@
 export { ERROR_CODES, httpStatusFor, isErrorCode } from './codes.js';
 export type { AudioDecodeErrorCode, ErrorCode, ErrorCodeInfo } from './codes.js';
-export { AudioDecodeError, FeatureError, KwsError, isKwsError, toSerializedError } from './kws-error.js';
+export { AudioDecodeError, describeValue, FeatureError, fromFsError, KwsError, isKwsError, toSerializedError } from './kws-error.js';
 export type { SerializedKwsError } from './kws-error.js';

@@ -62,6 +62,25 @@ export class FeatureError extends KwsError {
 }
 
 /**
+ * Turns a Node.js file-system error into a {@link KwsError} naming the path: ENOENT is
+ * `FILE_NOT_FOUND`; other errors are `FILE_UNWRITABLE` when writing and `FILE_UNREADABLE` when reading.
+ * A KwsError passes through unchanged; anything that is not an errno error is rethrown as it is.
+ */
+export function fromFsError(error: unknown, path: string, action: 'read' | 'write'): KwsError {
+  if (error instanceof KwsError) return error;
+  const code = (error as NodeJS.ErrnoException | null)?.code;
+  if (typeof code !== 'string') throw error;
+  if (code === 'ENOENT' && action === 'read') return new KwsError('FILE_NOT_FOUND', `${path} does not exist`, { cause: error });
+  const why: Record<string, string> = { EACCES: 'permission denied', EPERM: 'operation not permitted', ENOTDIR: 'a part of the path is not a folder', EISDIR: 'it is a folder', EEXIST: 'it already exists', EROFS: 'read-only file system', ENOSPC: 'no space left on the device', ENOENT: 'a parent folder does not exist' };
+  return new KwsError(action === 'write' ? 'FILE_UNWRITABLE' : 'FILE_UNREADABLE', `cannot ${action} ${path}: ${why[code] ?? code}`, { cause: error });
+}
+
+/** A value as it should appear in an error message: numbers (NaN, Infinity) as written, the rest as JSON. */
+export function describeValue(value: unknown): string {
+  return typeof value === 'number' || typeof value === 'bigint' || value === undefined ? String(value) : JSON.stringify(value);
+}
+
+/**
  * True for a {@link KwsError} or for a plain object that has been one (after structured clone
  * across a worker thread): it has a string `name`, a stable `code` and a string `message`.
  */

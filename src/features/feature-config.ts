@@ -1,4 +1,4 @@
-import { FeatureError } from '../errors/index.js';
+import { describeValue, FeatureError } from '../errors/index.js';
 
 /** Current version of the {@link FeatureConfig} schema; bump when a field's meaning changes. */
 export const FEATURE_CONFIG_SCHEMA_VERSION = 1;
@@ -82,7 +82,7 @@ export interface FeatureShape {
 }
 
 function invalid(field: string, value: unknown, rule: string): FeatureError {
-  return new FeatureError('INVALID_FEATURE_CONFIG', `FeatureConfig.${field} ${rule}, got ${JSON.stringify(value)}`);
+  return new FeatureError('INVALID_FEATURE_CONFIG', `FeatureConfig.${field} ${rule}, got ${describeValue(value)}`);
 }
 
 function integerIn(config: FeatureConfig, field: keyof FeatureConfig, min: number, max: number): void {

@@ -29,14 +29,21 @@ describe('scanSpeechCommands', () => {
     assert.equal(dataset.backgroundNoise.length, 0);
   });
 
-  it('reads the v0.02 test-set layout: _silence_ is silence, _unknown_ is unknown, splits by speaker hash', async () => {
-    const dataset = await scanSpeechCommands(join(realDataDir(), 'pico-testset-v0.02'), { silencePercentage: 0, unknownPercentage: 100 });
-    assert.equal(dataset.splitSource, 'hash');
+  it('reads the v0.02 test-set layout as a finished test set: every clip testing, _silence_ and _unknown_ as they are', async () => {
+    const dataset = await scanSpeechCommands(join(realDataDir(), 'pico-testset-v0.02'));
+    assert.equal(dataset.splitSource, 'test-set');
     const counts = countByLabel(dataset);
-    const total = (label: 'silence' | 'unknown' | 'yes'): number => counts.training[label] + counts.validation[label] + counts.testing[label];
-    assert.equal(total('silence'), 150);
-    assert.equal(total('unknown'), 150);
-    assert.equal(total('yes'), 150);
+    for (const label of Object.keys(counts.testing) as Array<keyof typeof counts.testing>) assert.equal(counts.testing[label], 150, label);
+    assert.equal(dataset.examples.training.length + dataset.examples.validation.length, 0);
+    assert.ok(dataset.examples.testing.every((e) => e.kind === 'word'), 'no generated silence on top of the real _silence_ clips');
+  });
+
+  it('counts only regular .wav files: not a folder named x.wav, not a broken link', async () => {
+    const root = makeDataset(['yes/0000000a_nohash_0.wav']);
+    mkdirSync(join(root, 'yes', 'folder.wav'));
+    symlinkSync(join(root, 'nowhere.wav'), join(root, 'yes', 'dead_nohash_0.wav'));
+    const dataset = await scanSpeechCommands(root);
+    assert.equal(Object.values(dataset.wordCounts).reduce((sum, words) => sum + (words['yes'] ?? 0), 0), 1);
   });
 
   it('adds ceil(10 %) silence and samples ceil(10 %) unknown clips per split, relative to the command clips', async () => {
@@ -67,6 +74,7 @@ describe('scanSpeechCommands', () => {
 
   it('rejects a missing folder and a folder with no clips', async () => {
     await assert.rejects(scanSpeechCommands('/no/such/dataset'), { code: 'FILE_NOT_FOUND', message: 'dataset folder /no/such/dataset does not exist' });
+    await assert.rejects(scanSpeechCommands('/etc/hostname'), { code: 'FILE_UNREADABLE', message: '/etc/hostname is not a folder' });
     await assert.rejects(scanSpeechCommands(mkdtempSync(join(tmpdir(), 'kws-empty-'))), { code: 'INVALID_ARGUMENT', message: /holds no <word>\/\*\.wav clips/ });
     await assert.rejects(scanSpeechCommands(realDataDir(), { silencePercentage: 101 }), { code: 'INVALID_ARGUMENT', message: /silencePercentage must be a percentage from 0 to 100, got 101/ });
   });

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { decodeAudio } from '../../src/audio/index.js';
-import { drawSpeakers, LABELS, Rng, scanSpeechCommands, speakerId, synthesizeCorpus, whichSet } from '../../src/data/index.js';
+import { drawSpeakers, EspeakSynthesizer, LABELS, Rng, scanSpeechCommands, speakerId, synthesizeCorpus, whichSet } from '../../src/data/index.js';
 import type { SynthReport } from '../../src/data/index.js';
 import { realDataDir } from '../helpers/signals.js';
 
@@ -36,7 +36,10 @@ describe('kws synth', () => {
       for (const file of files) assert.match(file, /^[0-9a-f]{8}_nohash_0\.wav$/);
     }
     const noise = readdirSync(join(first, '_background_noise_')).sort();
-    assert.deepEqual(noise, ['brown_noise.wav', 'doing_the_dishes.wav', 'dude_miaowing.wav', 'exercise_bike.wav', 'pink_noise.wav', 'running_tap.wav', 'white_noise.wav']);
+    assert.deepEqual(noise, [
+      'brown_noise.wav', 'doing_the_dishes.wav', 'doing_the_dishes_2.wav', 'dude_miaowing.wav', 'exercise_bike.wav',
+      'pink_noise.wav', 'pink_noise_2.wav', 'running_tap.wav', 'white_noise.wav', 'white_noise_2.wav',
+    ]);
     const csv = readFileSync(join(first, 'test', 'labels.csv'), 'utf8').trim().split('\n');
     assert.equal(csv[0], 'fname,label');
     assert.equal(csv.length, 37);
@@ -75,6 +78,21 @@ describe('kws synth', () => {
     assert.notDeepEqual(digest(join(other, 'yes')), digest(join(first, 'yes')));
   });
 
+  it('synthesizes the same samples whatever the clock says (eSpeak seeds its breath noise from it)', async () => {
+    const voice = { voice: 'en-us', variant: 'f2', pitch: 50, range: 50, rateWpm: 175 };
+    const first = await EspeakSynthesizer.create();
+    const a = [first.synthesize('yes', voice).samples, first.synthesize('sheila', { ...voice, variant: 'sandro' }).samples];
+    const realNow = Date.now;
+    Date.now = () => realNow() + 123_456_789;
+    try {
+      const second = await EspeakSynthesizer.create();
+      const b = [second.synthesize('yes', voice).samples, second.synthesize('sheila', { ...voice, variant: 'sandro' }).samples];
+      assert.deepEqual(b, a);
+    } finally {
+      Date.now = realNow;
+    }
+  });
+
   it('refuses a folder that is not empty', async () => {
     await assert.rejects(synthesizeCorpus({ ...options, outDir: first }), { code: 'INVALID_ARGUMENT', message: /is not empty/ });
   });
@@ -82,7 +100,7 @@ describe('kws synth', () => {
   it('is read back by the dataset reader and kws dataset --json', async () => {
     const dataset = await scanSpeechCommands(first);
     assert.equal(dataset.splitSource, 'lists');
-    assert.equal(dataset.backgroundNoise.length, 7);
+    assert.equal(dataset.backgroundNoise.length, 10);
     const root = resolve(import.meta.dirname, '../..');
     const result = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/main.ts'), 'dataset', first, '--json'], { encoding: 'utf8' });
     assert.equal(result.status, 0, result.stderr);
@@ -92,7 +110,7 @@ describe('kws synth', () => {
     const total = Object.values(summary.splits).reduce((sum, split) => sum + split['yes']! + split['no']!, 0);
     assert.equal(total, 8);
     assert.equal(summary.testClips, 36);
-    assert.equal(summary.backgroundNoise, 7);
+    assert.equal(summary.backgroundNoise, 10);
   });
 });
 

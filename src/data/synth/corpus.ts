@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
 import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { encodeWavPcm16 } from '../../audio/index.js';
-import { KwsError } from '../../errors/index.js';
+import { fromFsError, KwsError } from '../../errors/index.js';
 import { ADDED_WORDS_V2, AUXILIARY_WORDS_V1, BACKGROUND_NOISE_DIR, COMMAND_WORDS, labelForWord, LABELS, WORDS_V1 } from '../labels.js';
 import type { Label } from '../labels.js';
 import { Rng } from '../rng.js';
@@ -61,23 +61,44 @@ function seededRng(seed: number, ...path: Array<string | number>): Rng {
   return new Rng(createHash('sha1').update(JSON.stringify([seed, ...path])).digest().readInt32LE(0));
 }
 
-async function ensureEmptyDir(dir: string): Promise<void> {
-  if (existsSync(dir) && (await readdir(dir)).length > 0) {
-    throw new KwsError('INVALID_ARGUMENT', `output folder ${dir} is not empty; choose a new folder so the corpus is exactly reproducible`);
+/**
+ * mkdir -p without `recursive: true`, which loops forever on Node 20 for paths under /proc: creates
+ * the missing folders one at a time from the nearest existing ancestor.
+ */
+function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  let current = resolve(dir);
+  while (!existsSync(current)) {
+    missing.unshift(current);
+    const parent = dirname(current);
+    if (parent === current) break;
+    current = parent;
   }
-  await mkdir(dir, { recursive: true });
+  for (const path of missing) mkdirSync(path);
+}
+
+function ensureEmptyDir(dir: string): void {
+  // Synchronous on purpose: Node 20's fs.promises.mkdir never settles for paths under /proc.
+  try {
+    if (existsSync(dir)) {
+      if (!statSync(dir).isDirectory()) throw new KwsError('FILE_UNWRITABLE', `output ${dir} exists and is not a folder`);
+      if (readdirSync(dir).length > 0) throw new KwsError('INVALID_ARGUMENT', `output folder ${dir} is not empty; choose a new folder so the corpus is exactly reproducible`);
+    }
+    makeDirs(dir);
+    accessSync(dir, constants.W_OK);
+  } catch (error) {
+    throw fromFsError(error, dir, 'write');
+  }
 }
 
 async function findRealNoise(dir: string | null | undefined): Promise<string[]> {
-  if (dir === null || dir === undefined || !existsSync(dir)) return [];
+  if (dir === null || dir === undefined) return [];
+  if (!existsSync(dir)) throw new KwsError('FILE_NOT_FOUND', `real-noise folder ${dir} does not exist`);
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-  const byName = new Map<string, string>();
-  const paths = entries
+  return entries
     .filter((e) => e.isFile() && e.name.toLowerCase().endsWith('.wav') && basename(e.parentPath) === BACKGROUND_NOISE_DIR)
     .map((e) => join(e.parentPath, e.name))
     .sort();
-  for (const path of paths) if (!byName.has(basename(path))) byName.set(basename(path), path);
-  return [...byName.values()];
 }
 
 /**
@@ -100,7 +121,15 @@ export async function synthesizeCorpus(options: SynthOptions): Promise<SynthRepo
   if (!Number.isInteger(testClips) || testClips < 0 || testClips > 1_000_000) {
     throw new KwsError('INVALID_ARGUMENT', `testClips must be an integer from 0 to 1000000, got ${testClips}`);
   }
-  await ensureEmptyDir(options.outDir);
+  ensureEmptyDir(options.outDir);
+  try {
+    return await writeCorpus(options, seed, words, testClips);
+  } catch (error) {
+    throw fromFsError(error, options.outDir, 'write');
+  }
+}
+
+async function writeCorpus(options: SynthOptions, seed: number, words: readonly string[], testClips: number): Promise<SynthReport> {
   const started = performance.now();
   const synthesizer = await EspeakSynthesizer.create();
   const speakers = drawSpeakers(options.perWord, seededRng(seed, 'speakers'));
@@ -110,7 +139,7 @@ export async function synthesizeCorpus(options: SynthOptions): Promise<SynthRepo
   let done = 0;
   const relativePaths: string[] = [];
   for (const word of words) {
-    await mkdir(join(options.outDir, word), { recursive: true });
+    await mkdir(join(options.outDir, word));
     for (const speaker of speakers) {
       const utterance = synthesizer.synthesize(word, speaker);
       const speech = await prepareUtterance(utterance.samples, utterance.sampleRateHz);
@@ -152,7 +181,7 @@ async function writeLists(outDir: string, relativePaths: readonly string[]): Pro
 
 async function writeBackgroundNoise(outDir: string, seed: number, realNoise: readonly string[]): Promise<{ names: string[]; samples: Float32Array[] }> {
   const dir = join(outDir, BACKGROUND_NOISE_DIR);
-  await mkdir(dir, { recursive: true });
+  await mkdir(dir);
   const names: string[] = [];
   const samples: Float32Array[] = [];
   for (const colour of GENERATED_NOISE) {
@@ -164,8 +193,10 @@ async function writeBackgroundNoise(outDir: string, seed: number, realNoise: rea
     samples.push(noise);
   }
   for (const path of realNoise) {
-    const name = basename(path);
-    if (names.includes(name)) continue;
+    // A recording named like one already there (the generated white_noise.wav, or a second copy
+    // of doing_the_dishes.wav at another level) is kept too, as <name>_2.wav, <name>_3.wav, ...
+    let name = basename(path);
+    for (let n = 2; names.includes(name); n++) name = basename(path).replace(/(\.wav)?$/i, `_${n}.wav`);
     await copyFile(path, join(dir, name));
     names.push(name);
   }
@@ -192,7 +223,8 @@ async function writeTestSet(
 ): Promise<void> {
   const testClips = options.testClips ?? 0;
   const audioDir = join(options.outDir, 'test', 'audio');
-  await mkdir(audioDir, { recursive: true });
+  await mkdir(join(options.outDir, 'test'));
+  await mkdir(audioDir);
   const speakers = drawSpeakers(testSpeakerCount(testClips), seededRng(seed, 'test-speakers'), trainingSpeakers);
   const unknownWords = [...AUXILIARY_WORDS_V1, ...ADDED_WORDS_V2, ...UNSEEN_TEST_WORDS];
   const poolWords = [...COMMAND_WORDS, ...unknownWords];

@@ -21,10 +21,31 @@ export interface EspeakVoice {
   readonly rateWpm: number;
 }
 
+/** The clock value eSpeak sees while it synthesizes (any constant; see {@link withFixedClock}). */
+const FIXED_CLOCK_MS = 1_700_000_000_000;
+
+/**
+ * Runs `fn` with `Date.now` returning a constant. eSpeak NG seeds the random numbers of its breathy
+ * voice variants (f2, f3, f5, Alicia, sandro, victor, ...) from the clock, which the WebAssembly
+ * build reads through `Date.now`; with a fixed clock, the same calls in the same order give the same
+ * samples in every run. `fn` is synchronous, so no other code observes the fixed clock.
+ */
+function withFixedClock<T>(fn: () => T): T {
+  const realNow = Date.now;
+  Date.now = () => FIXED_CLOCK_MS;
+  try {
+    return fn();
+  } finally {
+    Date.now = realNow;
+  }
+}
+
 /**
  * eSpeak NG (formant synthesis, GPL-3.0) compiled to WebAssembly by the Echogarden project
  * (`@echogarden/espeak-ng-emscripten`), driven through its `eSpeakNGWorker` binding. Runs offline;
- * output is 22,050 Hz mono. Deterministic: the same text and voice give the same samples.
+ * output is 22,050 Hz mono. Deterministic for a given sequence of calls: the clock eSpeak seeds its
+ * noise from is held fixed (see {@link withFixedClock}), so a fresh synthesizer making the same calls
+ * in the same order gives the same samples.
  */
 export class EspeakSynthesizer {
   private constructor(private readonly worker: EspeakWorker, readonly sampleRateHz: number) {}
@@ -32,7 +53,7 @@ export class EspeakSynthesizer {
   /** Loads the WebAssembly module (about 150 ms). */
   static async create(): Promise<EspeakSynthesizer> {
     const module = await EspeakModule();
-    const worker = new module.eSpeakNGWorker();
+    const worker = withFixedClock(() => new module.eSpeakNGWorker());
     return new EspeakSynthesizer(worker, worker.get_samplerate());
   }
 
@@ -49,10 +70,12 @@ export class EspeakSynthesizer {
     this.worker.set_pitch(voice.pitch);
     this.worker.set_range(voice.range);
     const chunks: Int16Array[] = [];
-    this.worker.synthesize(text, (samples) => {
-      if (samples !== null && samples !== undefined && samples.length > 0) chunks.push(samples);
-      return 0;
-    });
+    withFixedClock(() =>
+      this.worker.synthesize(text, (samples) => {
+        if (samples !== null && samples !== undefined && samples.length > 0) chunks.push(samples);
+        return 0;
+      }),
+    );
     const length = chunks.reduce((sum, c) => sum + c.length, 0);
     if (length === 0) throw new KwsError('INVALID_ARGUMENT', `eSpeak NG produced no audio for "${text}" with voice "${name}"`);
     const samples = new Int16Array(length);

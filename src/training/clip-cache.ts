@@ -1,0 +1,50 @@
+import { labelIndex } from '../data/index.js';
+import type { Example, ExampleLoader } from '../data/index.js';
+import { rmsDbfs } from '../audio/index.js';
+
+/**
+ * The fitted clips of a split, decoded once and kept as 16-bit integers (half the memory of
+ * float32; the sources are 16-bit recordings), with their labels and levels.
+ */
+export interface ClipSet {
+  /** `[n · clipSamples]` 16-bit samples, clip after clip. */
+  readonly samples: Int16Array;
+  readonly clipSamples: number;
+  /** `[n]` label indices. */
+  readonly labels: Int32Array;
+  /** `[n]` RMS level of each clip, dBFS. */
+  readonly rmsDbfs: Float32Array;
+  /** `[n]` identity of each clip: its relative path, or `silence/<split>/<index>`. */
+  readonly ids: readonly string[];
+  readonly size: number;
+}
+
+/** Clip `i` of a {@link ClipSet} as float samples in [-1, 1], into `out` when given. */
+export function clipAt(set: ClipSet, i: number, out = new Float32Array(set.clipSamples)): Float32Array {
+  const start = i * set.clipSamples;
+  for (let j = 0; j < set.clipSamples; j++) out[j] = (set.samples[start + j] as number) / 32767;
+  return out;
+}
+
+/**
+ * Decodes and fits every example of a split (no augmentation).
+ *
+ * @param onProgress Called after each clip with (done, total).
+ * @throws AudioDecodeError when a clip does not decode: a dataset must be clean to train on.
+ */
+export async function loadClipSet(examples: readonly Example[], loader: ExampleLoader, clipSamples: number, onProgress?: (done: number, total: number) => void): Promise<ClipSet> {
+  const samples = new Int16Array(examples.length * clipSamples);
+  const labels = new Int32Array(examples.length);
+  const levels = new Float32Array(examples.length);
+  const ids: string[] = [];
+  for (let i = 0; i < examples.length; i++) {
+    const example = examples[i] as Example;
+    const clip = await loader.load(example);
+    for (let j = 0; j < clipSamples; j++) samples[i * clipSamples + j] = Math.round(Math.max(-1, Math.min(1, clip[j] as number)) * 32767);
+    labels[i] = labelIndex(example.label);
+    levels[i] = rmsDbfs(clip);
+    ids.push(example.kind === 'word' ? example.relativePath : `silence/${example.split}/${example.index}`);
+    onProgress?.(i + 1, examples.length);
+  }
+  return { samples, clipSamples, labels, rmsDbfs: levels, ids, size: examples.length };
+}

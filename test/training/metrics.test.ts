@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { labelIndex, LABELS } from '../../src/data/index.js';
+import type { Label } from '../../src/data/index.js';
+import { decide, NO_THRESHOLDS, validateThresholds } from '../../src/inference/index.js';
+import { calibrateThresholds, computeMetrics } from '../../src/training/index.js';
+
+const idx = (labels: Label[]): number[] => labels.map(labelIndex);
+
+/** A softmax row with `p` on `label` and the rest spread evenly. */
+function row(label: Label, p: number): number[] {
+  return LABELS.map((l) => (l === label ? p : (1 - p) / 11));
+}
+
+describe('computeMetrics', () => {
+  it('computes accuracy, per-class precision/recall/F1 and the confusion matrix, worked by hand', () => {
+    // yes: 3 true, 2 found, 1 "no" predicted as yes. no: 2 true, 1 found.
+    const truth = idx(['yes', 'yes', 'yes', 'no', 'no', 'silence']);
+    const predicted = idx(['yes', 'yes', 'go', 'yes', 'no', 'silence']);
+    const metrics = computeMetrics(truth, predicted);
+    assert.equal(metrics.accuracy, 4 / 6);
+    const yes = metrics.perClass[0]!;
+    assert.deepEqual({ ...yes }, { label: 'yes', precision: 2 / 3, recall: 2 / 3, f1: 2 / 3, support: 3 });
+    const no = metrics.perClass[1]!;
+    assert.deepEqual({ ...no }, { label: 'no', precision: 1, recall: 0.5, f1: 2 / 3, support: 2 });
+    const go = metrics.perClass[labelIndex('go')]!;
+    assert.deepEqual({ ...go }, { label: 'go', precision: 0, recall: 0, f1: 0, support: 0 });
+    assert.equal(metrics.confusion[0]![labelIndex('go')], 1);
+    assert.equal(metrics.confusion[1]![0], 1);
+    assert.equal(metrics.confusion.flat().reduce((a, b) => a + b, 0), 6);
+  });
+});
+
+describe('thresholds', () => {
+  it('turns quiet clips into silence and unsure ones into unknown, saying why', () => {
+    const thresholds = { unknownThreshold: 0.6, silenceThresholdDbfs: -60 };
+    assert.deepEqual(decide(row('yes', 0.9), -20, thresholds), { label: 'yes', rawLabel: 'yes', confidence: 0.9, reason: 'MODEL' });
+    assert.deepEqual(decide(row('yes', 0.5), -20, thresholds), { label: 'unknown', rawLabel: 'yes', confidence: 0.5, reason: 'LOW_CONFIDENCE' });
+    assert.deepEqual(decide(row('yes', 0.9), -75, thresholds), { label: 'silence', rawLabel: 'yes', confidence: 0.9, reason: 'LOW_ENERGY' });
+    assert.equal(decide(row('go', 0.3), -20, NO_THRESHOLDS).label, 'go');
+  });
+
+  it('rejects thresholds out of range', () => {
+    assert.throws(() => validateThresholds({ unknownThreshold: 1.2, silenceThresholdDbfs: -60 }), { code: 'INVALID_ARGUMENT', message: /unknownThreshold must be a probability from 0 to 1, got 1.2/ });
+    assert.throws(() => validateThresholds({ unknownThreshold: 0.5, silenceThresholdDbfs: 3 }), { code: 'INVALID_ARGUMENT', message: /at most 0/ });
+  });
+
+  it('calibrates the thresholds that maximise accuracy on a labelled set', () => {
+    // Confident commands, unsure out-of-vocabulary words (truly unknown), quiet noise (truly silence).
+    const rows: number[][] = [];
+    const rms: number[] = [];
+    const truth: Label[] = [];
+    for (let i = 0; i < 20; i++) {
+      rows.push(row('left', 0.9)); rms.push(-25); truth.push('left');
+      rows.push(row('right', 0.4)); rms.push(-25); truth.push('unknown');
+      rows.push(row('go', 0.8)); rms.push(-80); truth.push('silence');
+    }
+    const calibration = calibrateThresholds(Float32Array.from(rows.flat()), rms, idx(truth));
+    assert.equal(calibration.baselineAccuracy, 1 / 3);
+    assert.equal(calibration.accuracy, 1);
+    assert.equal(calibration.thresholds.unknownThreshold, 0.45);
+    assert.equal(calibration.thresholds.silenceThresholdDbfs, -75);
+    assert.equal(calibration.unknownCurve.length, 20);
+  });
+});
