@@ -16,7 +16,7 @@ export interface AugmentConfig {
   readonly noiseProbability: number;
   /** Signal-to-noise ratio range of that mix, dB (signal power over noise power, over the clip). Default [5, 25]. */
   readonly noiseSnrDb: readonly [number, number];
-  /** Probability of a speed change (tempo and pitch together, by resampling). Default 0.5. */
+  /** Probability of a speed change (tempo and pitch together, by libsamplerate's fastest sinc resampler). Default 0.5. */
   readonly speedProbability: number;
   /** Speed factor range; 1.1 is 10 % faster and higher. Quantised to steps of 0.01. Default [0.9, 1.1]. */
   readonly speedRange: readonly [number, number];
@@ -138,7 +138,7 @@ export async function augmentClip(clip: Float32Array, config: AugmentConfig, noi
   let out = clip;
   if (config.speedProbability > 0 && rng.chance(config.speedProbability)) {
     const speed = Math.round(rng.uniform(config.speedRange[0], config.speedRange[1]) * 100) / 100;
-    if (speed !== 1) out = fitToLength(await resampleMono(out, Math.round(sampleRateHz * speed), sampleRateHz), length);
+    if (speed !== 1) out = fitToLength(await resampleMono(out, Math.round(sampleRateHz * speed), sampleRateHz, 'fastest'), length);
   }
   const maxShift = Math.round((config.timeShiftMs * sampleRateHz) / 1000);
   out = timeShift(out, maxShift > 0 ? rng.int(-maxShift, maxShift) : 0);

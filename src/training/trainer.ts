@@ -1,0 +1,231 @@
+import * as tf from '@tensorflow/tfjs-core';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { augmentClip, BalancedSampler, ExampleLoader, LABELS, resolveAugmentConfig, Rng, scanSpeechCommands, ShuffledSampler } from '../data/index.js';
+import type { AugmentConfig, DatasetOptions, Label, SpeechCommandsDataset } from '../data/index.js';
+import { KwsError } from '../errors/index.js';
+import { FeatureExtractor } from '../features/index.js';
+import type { FeatureConfig } from '../features/index.js';
+import { argmax, decide } from '../inference/index.js';
+import { buildModel, isArchitecture } from '../model/index.js';
+import type { Architecture, ModelOptions } from '../model/index.js';
+import { calibrateThresholds } from './calibration.js';
+import type { Calibration } from './calibration.js';
+import { clipAt, loadClipSet } from './clip-cache.js';
+import type { ClipSet } from './clip-cache.js';
+import { computeMetrics } from './metrics.js';
+import type { EvaluationMetrics } from './metrics.js';
+
+/** Options of {@link trainModel}; every field has a default. */
+export interface TrainOptions {
+  /** Speech Commands dataset folder. */
+  readonly dataDir: string;
+  /** Default `tc-resnet8`. */
+  readonly architecture?: Architecture;
+  /** Most epochs. Default 30. */
+  readonly epochs?: number;
+  /** Clips per optimiser step. Default 64. */
+  readonly batchSize?: number;
+  /** Adam learning rate (Kingma and Ba 2015). Default 1e-3. */
+  readonly learningRate?: number;
+  /** Class-balanced sampling instead of plain shuffling. Default false. */
+  readonly balanced?: boolean;
+  /** Stop after this many epochs without a better validation accuracy. Default 5. */
+  readonly patience?: number;
+  /** Seed of weights, sampling and augmentation. Default 1. */
+  readonly seed?: number;
+  readonly augment?: Partial<AugmentConfig>;
+  readonly features?: Partial<FeatureConfig>;
+  readonly dataset?: DatasetOptions;
+  readonly model?: ModelOptions;
+  /** Called as work progresses. */
+  readonly onProgress?: (progress: TrainProgress) => void;
+}
+
+/** A progress report of {@link trainModel}. */
+export interface TrainProgress {
+  readonly phase: 'loading' | 'training' | 'evaluating';
+  readonly epoch: number;
+  readonly epochs: number;
+  readonly step: number;
+  readonly steps: number;
+  /** Mean training loss and accuracy of the epoch so far. */
+  readonly loss: number;
+  readonly accuracy: number;
+  /** Validation accuracy of the last finished epoch, when there is one. */
+  readonly valAccuracy: number | null;
+  /** Estimated seconds left (at most `epochs` epochs). */
+  readonly etaSeconds: number;
+}
+
+/** One epoch of training. */
+export interface EpochRecord {
+  readonly epoch: number;
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly valAccuracy: number;
+  readonly seconds: number;
+}
+
+/** The trained model and everything a model version records about it. */
+export interface TrainResult {
+  /** The model with the weights of its best validation epoch (its optimizer state freed). The caller disposes it. */
+  readonly model: tfl.LayersModel;
+  readonly architecture: Architecture;
+  readonly featureConfig: FeatureConfig;
+  readonly augment: AugmentConfig;
+  readonly history: readonly EpochRecord[];
+  readonly bestEpoch: number;
+  /** Validation metrics (argmax) and the thresholds calibrated on validation. */
+  readonly validation: { readonly metrics: EvaluationMetrics; readonly calibration: Calibration };
+  /** Testing metrics with the calibrated thresholds; null when the testing split is empty. */
+  readonly testing: EvaluationMetrics | null;
+  /** Examples per split. */
+  readonly counts: { readonly training: number; readonly validation: number; readonly testing: number };
+  readonly dataset: SpeechCommandsDataset;
+}
+
+const INFERENCE_BATCH = 256;
+
+/** Softmax outputs `[n, 12]` of a model over a clip set's features, in inference batches. */
+export function predictClipSet(model: tfl.LayersModel, set: ClipSet, extractor: FeatureExtractor): Float32Array {
+  const out = new Float32Array(set.size * LABELS.length);
+  const { frames, bins } = extractor.shape;
+  const clip = new Float32Array(set.clipSamples);
+  for (let start = 0; start < set.size; start += INFERENCE_BATCH) {
+    const count = Math.min(INFERENCE_BATCH, set.size - start);
+    const features = new Float32Array(count * extractor.clipSize);
+    for (let i = 0; i < count; i++) extractor.compute(clipAt(set, start + i, clip), features, i * extractor.clipSize);
+    const probabilities = tf.tidy(() => (model.predict(tf.tensor4d(features, [count, frames, bins, 1])) as tf.Tensor).dataSync());
+    out.set(probabilities, start * LABELS.length);
+  }
+  return out;
+}
+
+function argmaxAll(probabilities: Float32Array, n: number): Int32Array {
+  return Int32Array.from({ length: n }, (_, i) => argmax(probabilities, i * LABELS.length));
+}
+
+function checkOptions(options: TrainOptions): Required<Pick<TrainOptions, 'epochs' | 'batchSize' | 'learningRate' | 'patience' | 'seed'>> & { architecture: Architecture } {
+  const architecture = options.architecture ?? 'tc-resnet8';
+  if (!isArchitecture(architecture)) throw new KwsError('INVALID_ARGUMENT', `unknown architecture "${String(architecture)}"`);
+  const checked = { architecture, epochs: options.epochs ?? 30, batchSize: options.batchSize ?? 64, learningRate: options.learningRate ?? 1e-3, patience: options.patience ?? 5, seed: options.seed ?? 1 };
+  for (const key of ['epochs', 'batchSize', 'patience'] as const) {
+    if (!Number.isInteger(checked[key]) || checked[key] < 1) throw new KwsError('INVALID_ARGUMENT', `${key} must be a positive integer, got ${checked[key]}`);
+  }
+  if (!(checked.learningRate > 0 && checked.learningRate < 1)) throw new KwsError('INVALID_ARGUMENT', `learningRate must be in (0, 1), got ${checked.learningRate}`);
+  return checked;
+}
+
+/**
+ * Trains a model on a Speech Commands dataset: decodes every split once, then per epoch draws the
+ * training clips in shuffled or class-balanced order, augments them (see `AugmentConfig`), computes
+ * their features and takes Adam steps on the categorical cross-entropy; validation accuracy after
+ * each epoch picks the best epoch and stops early after `patience` epochs without improvement. The
+ * best weights are restored, unknown/silence thresholds are calibrated on validation, and testing is
+ * scored with them. Runs on the TF.js backend that is active (see `selectTfjsBackend`).
+ *
+ * @throws KwsError `INVALID_ARGUMENT` for bad options or a dataset without training or validation
+ *   examples; AudioDecodeError for a clip that does not decode.
+ */
+export async function trainModel(options: TrainOptions): Promise<TrainResult> {
+  const { architecture, epochs, batchSize, learningRate, patience, seed } = checkOptions(options);
+  const augment = resolveAugmentConfig(options.augment);
+  const extractor = new FeatureExtractor(options.features);
+  const dataset = await scanSpeechCommands(options.dataDir, { seed, ...options.dataset });
+  if (dataset.examples.training.length === 0) throw new KwsError('INVALID_ARGUMENT', `${options.dataDir} has no training examples`);
+  if (dataset.examples.validation.length === 0) throw new KwsError('INVALID_ARGUMENT', `${options.dataDir} has no validation examples to pick the best epoch with`);
+  const loader = await ExampleLoader.create(dataset, extractor.config.clipSamples);
+  const report = (p: Omit<TrainProgress, 'epochs'>): void => options.onProgress?.({ ...p, epochs });
+  const total = dataset.examples.training.length + dataset.examples.validation.length + dataset.examples.testing.length;
+  let loaded = 0;
+  const load = (examples: typeof dataset.examples.training): Promise<ClipSet> =>
+    loadClipSet(examples, loader, extractor.config.clipSamples, () => report({ phase: 'loading', epoch: 0, step: ++loaded, steps: total, loss: 0, accuracy: 0, valAccuracy: null, etaSeconds: 0 }));
+  const training = await load(dataset.examples.training);
+  const validation = await load(dataset.examples.validation);
+  const testing = await load(dataset.examples.testing);
+
+  const model = buildModel(architecture, extractor.shape, LABELS.length, { seed, ...options.model });
+  model.compile({ optimizer: tf.train.adam(learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  const rng = new Rng(seed);
+  const sampler = options.balanced === true ? new BalancedSampler(Array.from(training.labels, (l) => LABELS[l] as Label), rng.fork()) : new ShuffledSampler(training.size, rng.fork());
+  const augmentRng = rng.fork();
+  const history: EpochRecord[] = [];
+  let best: { epoch: number; accuracy: number; weights: tf.Tensor[] } | null = null;
+  const started = performance.now();
+  const steps = Math.ceil(training.size / batchSize);
+  const { frames, bins } = extractor.shape;
+  const features = new Float32Array(batchSize * extractor.clipSize);
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    const epochStart = performance.now();
+    const order = sampler.epoch();
+    let lossSum = 0;
+    let accuracySum = 0;
+    for (let step = 0; step < steps; step++) {
+      const indices = order.slice(step * batchSize, (step + 1) * batchSize);
+      for (let b = 0; b < indices.length; b++) {
+        const clip = await augmentClipFor(training, indices[b] as number, augment, loader, augmentRng);
+        extractor.compute(clip, features, b * extractor.clipSize);
+      }
+      const [loss, accuracy] = await trainStep(model, features, indices.map((i) => training.labels[i] as number), frames, bins);
+      lossSum += loss;
+      accuracySum += accuracy;
+      const done = (epoch - 1) * steps + step + 1;
+      const elapsed = (performance.now() - started) / 1000;
+      report({ phase: 'training', epoch, step: step + 1, steps, loss: lossSum / (step + 1), accuracy: accuracySum / (step + 1), valAccuracy: history.at(-1)?.valAccuracy ?? null, etaSeconds: (elapsed / done) * (epochs * steps - done) });
+    }
+    const valProbabilities = predictClipSet(model, validation, extractor);
+    const valAccuracy = computeMetrics(validation.labels, argmaxAll(valProbabilities, validation.size)).accuracy;
+    history.push({ epoch, loss: lossSum / steps, accuracy: accuracySum / steps, valAccuracy, seconds: (performance.now() - epochStart) / 1000 });
+    if (best === null || valAccuracy > best.accuracy) {
+      if (best !== null) tf.dispose(best.weights);
+      best = { epoch, accuracy: valAccuracy, weights: model.getWeights().map((w) => w.clone()) };
+    } else if (epoch - best.epoch >= patience) {
+      break;
+    }
+  }
+  if (best === null) throw new KwsError('INTERNAL', 'training ran no epoch');
+  model.setWeights(best.weights);
+  tf.dispose(best.weights);
+  // The Adam moments are training state only; the returned model is for inference and export.
+  model.optimizer.dispose();
+
+  report({ phase: 'evaluating', epoch: best.epoch, step: 0, steps: 0, loss: 0, accuracy: 0, valAccuracy: best.accuracy, etaSeconds: 0 });
+  const valProbabilities = predictClipSet(model, validation, extractor);
+  const calibration = calibrateThresholds(valProbabilities, validation.rmsDbfs, validation.labels);
+  const validationMetrics = computeMetrics(validation.labels, argmaxAll(valProbabilities, validation.size));
+  let testingMetrics: EvaluationMetrics | null = null;
+  if (testing.size > 0) {
+    const probabilities = predictClipSet(model, testing, extractor);
+    const predicted = Int32Array.from({ length: testing.size }, (_, i) => LABELS.indexOf(decide(probabilities, testing.rmsDbfs[i] as number, calibration.thresholds, i * LABELS.length).label));
+    testingMetrics = computeMetrics(testing.labels, predicted);
+  }
+  return {
+    model,
+    architecture,
+    featureConfig: extractor.config,
+    augment,
+    history,
+    bestEpoch: best.epoch,
+    validation: { metrics: validationMetrics, calibration },
+    testing: testingMetrics,
+    counts: { training: training.size, validation: validation.size, testing: testing.size },
+    dataset,
+  };
+}
+
+function augmentClipFor(set: ClipSet, index: number, augment: AugmentConfig, loader: ExampleLoader, rng: Rng): Promise<Float32Array> {
+  return augmentClip(clipAt(set, index), augment, loader.noises, rng);
+}
+
+/** One optimiser step on a batch; returns [loss, accuracy]. Tensors are freed before returning. */
+async function trainStep(model: tfl.LayersModel, features: Float32Array, labels: readonly number[], frames: number, bins: number): Promise<[number, number]> {
+  const n = labels.length;
+  const x = tf.tensor4d(features.subarray(0, n * frames * bins), [n, frames, bins, 1]);
+  const y = tf.tidy(() => tf.oneHot(tf.tensor1d([...labels], 'int32'), LABELS.length));
+  try {
+    const result = (await model.trainOnBatch(x, y)) as number[];
+    return [result[0] as number, result[1] as number];
+  } finally {
+    tf.dispose([x, y]);
+  }
+}

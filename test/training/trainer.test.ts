@@ -1,0 +1,66 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { synthesizeCorpus } from '../../src/data/index.js';
+import { selectTfjsBackend } from '../../src/engine/index.js';
+import { trainModel } from '../../src/training/index.js';
+import type { TrainProgress, TrainResult } from '../../src/training/index.js';
+
+describe('trainModel on a tiny synthetic corpus (wasm backend)', () => {
+  let dataDir: string;
+  let result: TrainResult;
+  const progress: TrainProgress[] = [];
+  const options = { epochs: 3, batchSize: 16, seed: 3, architecture: 'tc-resnet8' as const, dataset: { validationPercentage: 25, testingPercentage: 25 } };
+
+  before(async () => {
+    dataDir = mkdtempSync(join(tmpdir(), 'kws-train-'));
+    await synthesizeCorpus({ outDir: join(dataDir, 'c'), perWord: 8, words: ['yes', 'no', 'up', 'dog'], seed: 5, realNoiseDir: null });
+    await selectTfjsBackend('wasm');
+    result = await trainModel({ ...options, dataDir: join(dataDir, 'c'), onProgress: (p) => progress.push(p) });
+  });
+
+  it('trains every epoch and keeps the best validation epoch', () => {
+    assert.equal(result.history.length, 3);
+    const bestAccuracy = Math.max(...result.history.map((h) => h.valAccuracy));
+    assert.equal(result.history[result.bestEpoch - 1]!.valAccuracy, bestAccuracy);
+    assert.equal(result.validation.metrics.accuracy, bestAccuracy, 'the restored weights are the best epoch');
+    assert.ok(result.history.every((h) => Number.isFinite(h.loss) && h.loss > 0));
+  });
+
+  it('reports metrics in the evaluation shape and thresholds calibrated on validation', () => {
+    assert.equal(result.validation.metrics.perClass.length, 12);
+    assert.equal(result.validation.metrics.confusion.length, 12);
+    assert.equal(result.validation.metrics.examples, result.counts.validation);
+    assert.ok(result.validation.calibration.accuracy >= result.validation.calibration.baselineAccuracy);
+    assert.ok(result.testing !== null && result.testing.examples === result.counts.testing);
+    assert.deepEqual(result.featureConfig.melBins, 40);
+  });
+
+  it('reports progress through loading, training and evaluating, with an ETA', () => {
+    assert.deepEqual([...new Set(progress.map((p) => p.phase))], ['loading', 'training', 'evaluating']);
+    const last = progress.filter((p) => p.phase === 'training').at(-1)!;
+    assert.equal(last.epoch, 3);
+    assert.equal(last.etaSeconds, 0);
+  });
+
+  it('gives the same history for the same seed on the same backend, and leaks no tensors', async () => {
+    const before = tf.memory().numTensors - result.model.weights.length;
+    const again = await trainModel({ ...options, dataDir: join(dataDir, 'c') });
+    assert.deepEqual(again.history.map((h) => [h.loss, h.valAccuracy]), result.history.map((h) => [h.loss, h.valAccuracy]));
+    again.model.dispose();
+    result.model.dispose();
+    assert.ok(tf.memory().numTensors <= before + 2, `${tf.memory().numTensors} tensors, ${before} before`);
+  });
+
+  it('rejects bad options and a dataset without validation examples', async () => {
+    await assert.rejects(trainModel({ dataDir: join(dataDir, 'c'), epochs: 0 }), { code: 'INVALID_ARGUMENT', message: 'epochs must be a positive integer, got 0' });
+    const noValidation = join(dataDir, 'no-validation');
+    mkdirSync(join(noValidation, 'yes'), { recursive: true });
+    copyFileSync(join(dataDir, 'c', 'yes', readdirSync(join(dataDir, 'c', 'yes'))[0]!), join(noValidation, 'yes', '0000000a_nohash_0.wav'));
+    writeFileSync(join(noValidation, 'validation_list.txt'), '');
+    await assert.rejects(trainModel({ dataDir: noValidation }), { code: 'INVALID_ARGUMENT', message: /has no validation examples/ });
+  });
+});
