@@ -1,0 +1,1 @@
+export { loadLayersModel, MODEL_JSON, saveLayersModel, WEIGHTS_BIN } from './artifacts.js';
