@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { countByLabel, LABELS, listTestClips, scanSpeechCommands, SPLITS } from '../data/index.js';
-import { toSerializedError } from '../errors/index.js';
+import { reportError } from './report-error.js';
 import { integerIn, numberIn } from './options.js';
 
 interface DatasetCliOptions {
@@ -39,9 +39,7 @@ export function datasetCommand(): Command {
         const summary = { root, splitSource: dataset.splitSource, splits, speakers, backgroundNoise: dataset.backgroundNoise.length, testClips };
         process.stdout.write(options.json === true ? `${JSON.stringify(summary)}\n` : formatTable(summary));
       } catch (error) {
-        const { code, message } = toSerializedError(error);
-        process.stderr.write(`kws dataset: ${code}: ${message}\n`);
-        process.exitCode = 1;
+        reportError('dataset', error);
       }
     });
 }

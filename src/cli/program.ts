@@ -1,6 +1,8 @@
 import { Command, CommanderError } from 'commander';
 import { datasetCommand } from './dataset.command.js';
 import { infoCommand } from './info.command.js';
+import { evalCommand, modelsCommand } from './models.command.js';
+import { trainCommand } from './train.command.js';
 import { synthCommand } from './synth.command.js';
 
 /** Exit code of a usage error (unknown option, bad option value), distinct from 1 = "some input failed". */
@@ -12,7 +14,7 @@ export function buildProgram(version: string): Command {
     .description('kws-serve: keyword-spotting models for the Speech Commands 12-class task')
     .version(version)
     .showHelpAfterError();
-  for (const command of [infoCommand(), synthCommand(), datasetCommand()]) program.addCommand(command.showHelpAfterError().exitOverride());
+  for (const command of [infoCommand(), synthCommand(), datasetCommand(), trainCommand(), evalCommand(), modelsCommand()]) program.addCommand(command.showHelpAfterError().exitOverride());
   return program.exitOverride();
 }
 

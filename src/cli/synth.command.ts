@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import { synthesizeCorpus } from '../data/index.js';
-import { toSerializedError } from '../errors/index.js';
+import { reportError } from './report-error.js';
 import { integerIn } from './options.js';
 
 /** `../shared/data/real` beside the project, where real background-noise recordings may be found. */
@@ -62,9 +62,7 @@ export function synthCommand(): Command {
         );
       } catch (error) {
         if (showBar) bar.stop();
-        const { code, message } = toSerializedError(error);
-        process.stderr.write(`kws synth: ${code}: ${message}\n`);
-        process.exitCode = 1;
+        reportError('synth', error);
       }
     });
 }

@@ -45,6 +45,13 @@ async function tryNative(skipped: string[]): Promise<string | null> {
   return null;
 }
 
+/** Activates a backend with {@link selectTfjsBackend} unless one is already active. */
+export async function ensureTfjsBackend(): Promise<string> {
+  const active = tf.engine().backendName as string | null | undefined;
+  if (active !== null && active !== undefined && active !== '') return active;
+  return (await selectTfjsBackend()).backend;
+}
+
 /**
  * Chooses and activates the fastest TF.js backend available at run time: `tensorflow` when
  * `@tensorflow/tfjs-node-gpu` or `@tensorflow/tfjs-node` loads (optional dependencies: they download

@@ -1,1 +1,5 @@
 export { loadLayersModel, MODEL_JSON, saveLayersModel, WEIGHTS_BIN } from './artifacts.js';
+export { restoreThresholds, storeThresholds } from './manifest.js';
+export type { StoredThresholds, VersionManifest, VersionState } from './manifest.js';
+export { ModelRegistry } from './model-registry.js';
+export type { PendingVersion, VersionRecord } from './model-registry.js';

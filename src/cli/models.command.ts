@@ -1,0 +1,56 @@
+import { resolve } from 'node:path';
+import { Command } from 'commander';
+import { reportError } from './report-error.js';
+import { evaluateVersion } from '../jobs/index.js';
+import { openRegistry, withRegistryOptions } from './registry-options.js';
+import type { RegistryCliOptions } from './registry-options.js';
+
+/** `kws models [--json]`: the model versions, newest first. */
+export function modelsCommand(): Command {
+  return withRegistryOptions(new Command('models').description('list model versions and aliases').option('--json', 'one JSON object per version')).action((options: RegistryCliOptions & { json?: boolean }) => {
+    try {
+      const registry = openRegistry(options);
+      const versions = registry.list();
+      registry.close();
+      for (const v of versions) {
+        process.stdout.write(
+          options.json === true
+            ? `${JSON.stringify(v)}\n`
+            : `${String(v.version).padStart(4)}  ${v.state.padEnd(8)} ${(v.architecture ?? '').padEnd(17)} ${v.accuracy === null ? '      -' : `${(v.accuracy * 100).toFixed(1).padStart(5)} %`}  ${v.createdAt}  ${v.aliases.join(', ')}\n`,
+        );
+      }
+      if (versions.length === 0 && options.json !== true) process.stdout.write('no model versions yet: train one with kws train --data DIR\n');
+    } catch (error) {
+      reportError('models', error);
+    }
+  });
+}
+
+/** `kws eval --data DIR [--model V] [--json]`: challenge accuracy, per-class scores, confusion, hard examples. */
+export function evalCommand(): Command {
+  return withRegistryOptions(
+    new Command('eval')
+      .description('score a model version on a labelled set: a dataset testing split, the v0.02 test-set layout, or audio/ + labels.csv')
+      .requiredOption('--data <dir>', 'labelled clips')
+      .option('--model <version>', 'version number or alias (default production)')
+      .option('--json', 'print one JSON object'),
+  ).action(async (options: RegistryCliOptions & { data: string; model?: string; json?: boolean }) => {
+    const registry = openRegistry(options);
+    try {
+      const report = await evaluateVersion(registry, resolve(options.data), options.model);
+      if (options.json === true) {
+        process.stdout.write(`${JSON.stringify(report)}\n`);
+        return;
+      }
+      const lines = [`model version ${report.modelVersion}: 12-class accuracy ${(report.accuracy * 100).toFixed(2)} % on ${report.examples} clips`, 'label      precision  recall     f1  support'];
+      for (const c of report.perClass) lines.push(`${c.label.padEnd(9)} ${c.precision.toFixed(3).padStart(9)} ${c.recall.toFixed(3).padStart(7)} ${c.f1.toFixed(3).padStart(6)} ${String(c.support).padStart(8)}`);
+      lines.push('most confidently wrong:');
+      for (const h of report.hardExamples.slice(0, 10)) lines.push(`  ${h.id}: ${h.label} -> ${h.predicted} (${(h.confidence * 100).toFixed(0)} %, ${h.reason})`);
+      process.stdout.write(`${lines.join('\n')}\n`);
+    } catch (error) {
+      reportError('eval', error);
+    } finally {
+      registry.close();
+    }
+  });
+}

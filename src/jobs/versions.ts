@@ -1,0 +1,108 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { LABELS } from '../data/index.js';
+import type { SpeechCommandsDataset } from '../data/index.js';
+import { ensureTfjsBackend, selectTfjsBackend } from '../engine/index.js';
+import type { TfjsBackendName } from '../engine/index.js';
+import { toSerializedError } from '../errors/index.js';
+import { FeatureExtractor } from '../features/index.js';
+import type { Thresholds } from '../inference/index.js';
+import { loadLayersModel, restoreThresholds, saveLayersModel, storeThresholds } from '../registry/index.js';
+import type { ModelRegistry, VersionManifest, VersionRecord } from '../registry/index.js';
+import { trainModel } from '../training/index.js';
+import type { TrainOptions } from '../training/index.js';
+import { PROJECT_ROOT } from '../config/index.js';
+
+/** The project's version, recorded in every model version. */
+export function codeVersion(): string {
+  return (JSON.parse(readFileSync(`${PROJECT_ROOT}/package.json`, 'utf8')) as { version: string }).version;
+}
+
+/** SHA-1 over the sorted (path, size) of every clip the dataset uses: which data a version saw. */
+export function datasetFingerprint(dataset: SpeechCommandsDataset): string {
+  const hash = createHash('sha1');
+  const rows: string[] = [];
+  for (const examples of Object.values(dataset.examples)) {
+    for (const e of examples) rows.push(e.kind === 'word' ? `${e.split}\t${e.relativePath}\t${statSync(e.path).size}` : `${e.split}\tsilence\t${e.index}`);
+  }
+  for (const row of rows.sort()) hash.update(`${row}\n`);
+  hash.update(JSON.stringify(dataset.options));
+  return hash.digest('hex');
+}
+
+/** What {@link trainVersion} made. */
+export interface TrainedVersion {
+  readonly record: VersionRecord;
+  readonly manifest: VersionManifest;
+  readonly backend: string;
+}
+
+/**
+ * Trains a new model version and registers it: reserves version N+1, trains (see `trainModel`),
+ * writes `model.json`, `weights.bin` and `version.json` into a private folder and renames it into
+ * place. A failure marks the version failed and leaves every other version, and serving, untouched.
+ */
+export async function trainVersion(registry: ModelRegistry, options: TrainOptions & { readonly backend?: TfjsBackendName }): Promise<TrainedVersion> {
+  const architecture = options.architecture ?? 'tc-resnet8';
+  const pending = registry.begin(architecture);
+  try {
+    const backend = await selectTfjsBackend(options.backend ?? 'tensorflow');
+    const started = performance.now();
+    const result = await trainModel(options);
+    try {
+      await saveLayersModel(result.model, pending.dir);
+    } finally {
+      result.model.dispose();
+    }
+    const { onProgress: _ignored, ...recordedOptions } = options;
+    void _ignored;
+    const manifest: VersionManifest = {
+      schemaVersion: 1,
+      version: pending.version,
+      architecture: result.architecture,
+      labels: LABELS,
+      featureConfig: result.featureConfig,
+      thresholds: storeThresholds(result.validation.calibration.thresholds),
+      metrics: { validation: result.validation.metrics, testing: result.testing },
+      calibration: { accuracy: result.validation.calibration.accuracy, baselineAccuracy: result.validation.calibration.baselineAccuracy, unknownCurve: result.validation.calibration.unknownCurve },
+      training: {
+        dataDir: options.dataDir,
+        dataFingerprint: datasetFingerprint(result.dataset),
+        options: { ...recordedOptions, augment: result.augment },
+        history: result.history,
+        bestEpoch: result.bestEpoch,
+        counts: result.counts,
+        backend: backend.backend,
+        seconds: (performance.now() - started) / 1000,
+      },
+      codeVersion: codeVersion(),
+      createdAt: new Date().toISOString(),
+    };
+    return { record: registry.commit(pending, manifest), manifest, backend: `${backend.backend} (${backend.provider})` };
+  } catch (error) {
+    registry.fail(pending, toSerializedError(error).message);
+    throw error;
+  }
+}
+
+/** A ready version loaded for inference. */
+export interface LoadedVersion {
+  readonly manifest: VersionManifest;
+  readonly model: tfl.LayersModel;
+  readonly extractor: FeatureExtractor;
+  readonly thresholds: Thresholds;
+}
+
+/**
+ * Loads a ready version's model and feature extractor. The caller disposes `model`.
+ *
+ * @param ref A version number or alias; `production` when omitted.
+ */
+export async function loadVersion(registry: ModelRegistry, ref?: number | string): Promise<LoadedVersion> {
+  const record = registry.resolve(ref);
+  const manifest = registry.manifest(record.version);
+  await ensureTfjsBackend();
+  const model = await loadLayersModel(record.dir);
+  return { manifest, model, extractor: new FeatureExtractor(manifest.featureConfig), thresholds: restoreThresholds(manifest.thresholds) };
+}

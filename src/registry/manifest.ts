@@ -1,0 +1,53 @@
+import type { Label } from '../data/index.js';
+import type { FeatureConfig } from '../features/index.js';
+import type { Thresholds } from '../inference/index.js';
+import type { Architecture } from '../model/index.js';
+import type { Calibration, EpochRecord, EvaluationMetrics } from '../training/index.js';
+
+/** Lifecycle of a model version: `training` until its files are complete, then `ready` (immutable), or `failed`; `archived` by hand. */
+export type VersionState = 'training' | 'ready' | 'failed' | 'archived';
+
+/** Thresholds as stored in JSON: a disabled silence floor (-Infinity) is `null`. */
+export interface StoredThresholds {
+  readonly unknownThreshold: number;
+  readonly silenceThresholdDbfs: number | null;
+}
+
+/**
+ * `version.json`, written once into a version folder beside `model.json` and `weights.bin`: what
+ * the model is, what it computes its features with, how it decides, how well it did, and how it
+ * was made. Serving reads only this folder.
+ */
+export interface VersionManifest {
+  readonly schemaVersion: 1;
+  readonly version: number;
+  readonly architecture: Architecture;
+  /** Output order of the softmax. */
+  readonly labels: readonly Label[];
+  readonly featureConfig: FeatureConfig;
+  readonly thresholds: StoredThresholds;
+  readonly metrics: { readonly validation: EvaluationMetrics; readonly testing: EvaluationMetrics | null };
+  readonly calibration: Omit<Calibration, 'thresholds'>;
+  readonly training: {
+    readonly dataDir: string;
+    readonly dataFingerprint: string;
+    readonly options: Readonly<Record<string, unknown>>;
+    readonly history: readonly EpochRecord[];
+    readonly bestEpoch: number;
+    readonly counts: Readonly<Record<string, number>>;
+    readonly backend: string;
+    readonly seconds: number;
+  };
+  readonly codeVersion: string;
+  readonly createdAt: string;
+}
+
+/** Thresholds for JSON. */
+export function storeThresholds(thresholds: Thresholds): StoredThresholds {
+  return { unknownThreshold: thresholds.unknownThreshold, silenceThresholdDbfs: Number.isFinite(thresholds.silenceThresholdDbfs) ? thresholds.silenceThresholdDbfs : null };
+}
+
+/** Thresholds from JSON. */
+export function restoreThresholds(stored: StoredThresholds): Thresholds {
+  return { unknownThreshold: stored.unknownThreshold, silenceThresholdDbfs: stored.silenceThresholdDbfs ?? Number.NEGATIVE_INFINITY };
+}

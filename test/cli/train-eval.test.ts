@@ -1,0 +1,67 @@
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { before, describe, it } from 'node:test';
+import { synthesizeCorpus } from '../../src/data/index.js';
+
+const root = resolve(import.meta.dirname, '../..');
+
+function kws(...args: string[]): { status: number | null; stdout: string; stderr: string } {
+  const result = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/main.ts'), ...args], { cwd: root, encoding: 'utf8', timeout: 300_000 });
+  return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+describe('kws train, kws models and kws eval', () => {
+  const work = mkdtempSync(join(tmpdir(), 'kws-cli-train-'));
+  const data = join(work, 'corpus');
+  const registry = ['--models-dir', join(work, 'models'), '--data-dir', join(work, 'var')];
+
+  before(async () => {
+    await synthesizeCorpus({ outDir: data, perWord: 8, words: ['yes', 'no', 'up', 'dog'], seed: 5, testClips: 24, realNoiseDir: null });
+  });
+
+  it('trains version 1, then version 2, each ready and the newest serving by default', () => {
+    for (const expected of [1, 2]) {
+      const result = kws('train', '--data', data, '--epochs', '1', '--batch-size', '16', '--backend', 'wasm', '--json', ...registry);
+      assert.equal(result.status, 0, result.stderr);
+      const summary = JSON.parse(result.stdout) as { version: number; architecture: string; validationAccuracy: number };
+      assert.equal(summary.version, expected);
+      assert.equal(summary.architecture, 'tc-resnet8');
+      assert.ok(summary.validationAccuracy >= 0 && summary.validationAccuracy <= 1);
+    }
+    const models = kws('models', '--json', ...registry);
+    const versions = models.stdout.trim().split('\n').map((l) => JSON.parse(l) as { version: number; state: string; aliases: string[] });
+    assert.deepEqual(versions.map((v) => [v.version, v.state, v.aliases]), [[2, 'ready', ['production']], [1, 'ready', []]]);
+  });
+
+  it('marks a failed training run failed and keeps serving the last ready version', () => {
+    const result = kws('train', '--data', join(work, 'missing'), '--epochs', '1', '--backend', 'wasm', ...registry);
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /kws train: FILE_NOT_FOUND: dataset folder .*missing does not exist/);
+    const versions = kws('models', '--json', ...registry).stdout.trim().split('\n').map((l) => JSON.parse(l) as { version: number; state: string; aliases: string[] });
+    assert.deepEqual(versions[0], { ...versions[0], version: 3, state: 'failed' });
+    assert.deepEqual(versions.find((v) => v.aliases.includes('production'))?.version, 2);
+  });
+
+  it('evaluates on a Kaggle-layout folder with labels.csv, in the documented JSON shape', () => {
+    const result = kws('eval', '--data', join(data, 'test'), '--model', '1', '--json', ...registry);
+    assert.equal(result.status, 0, result.stderr);
+    const report = JSON.parse(result.stdout) as Record<string, unknown> & { perClass: unknown[]; confusion: number[][]; labels: string[]; hardExamples: unknown[]; examples: number; accuracy: number };
+    for (const key of ['accuracy', 'perClass', 'confusion', 'labels', 'hardExamples']) assert.ok(key in report, key);
+    assert.equal(report['modelVersion'], 1);
+    assert.equal(report['source'], 'kaggle-labels');
+    assert.equal(report.examples, 24);
+    assert.equal(report.confusion.flat().reduce((a, b) => a + b, 0), 24);
+    assert.equal(report.perClass.length, 12);
+    const correct = report.confusion.reduce((sum, row, i) => sum + row[i]!, 0);
+    assert.equal(report.accuracy, correct / 24, 'accuracy is the confusion diagonal over all clips');
+  });
+
+  it('names a missing model version', () => {
+    const result = kws('eval', '--data', data, '--model', '9', ...registry);
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /kws eval: INVALID_ARGUMENT: model version 9 does not exist/);
+  });
+});
