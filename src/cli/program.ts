@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { classifyCommand } from './classify.command.js';
 import { datasetCommand } from './dataset.command.js';
 import { infoCommand } from './info.command.js';
 import { evalCommand, modelsCommand } from './models.command.js';
@@ -14,7 +15,7 @@ export function buildProgram(version: string): Command {
     .description('kws-serve: keyword-spotting models for the Speech Commands 12-class task')
     .version(version)
     .showHelpAfterError();
-  for (const command of [infoCommand(), synthCommand(), datasetCommand(), trainCommand(), evalCommand(), modelsCommand()]) program.addCommand(command.showHelpAfterError().exitOverride());
+  for (const command of [infoCommand(), synthCommand(), datasetCommand(), trainCommand(), evalCommand(), modelsCommand(), classifyCommand()]) program.addCommand(command.showHelpAfterError().exitOverride());
   return program.exitOverride();
 }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -57,6 +57,20 @@ describe('kws train, kws models and kws eval', () => {
     assert.equal(report.perClass.length, 12);
     const correct = report.confusion.reduce((sum, row, i) => sum + row[i]!, 0);
     assert.equal(report.accuracy, correct / 24, 'accuracy is the confusion diagonal over all clips');
+  });
+
+  it('classifies files with the production version: label, confidence, all 12 probabilities, reason', () => {
+    const clip = join(data, 'yes', readdirSync(join(data, 'yes'))[0]!);
+    const result = kws('classify', '--json', clip, join(work, 'missing.wav'), ...registry);
+    assert.equal(result.status, 1, 'one file failed');
+    const [ok, failed] = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(Object.keys(ok!).sort(), ['confidence', 'file', 'isSilence', 'isUnknown', 'label', 'modelVersion', 'ok', 'probabilities', 'rawLabel', 'reason', 'rmsDbfs']);
+    assert.equal(ok!['modelVersion'], 2);
+    const probabilities = ok!['probabilities'] as Record<string, number>;
+    assert.equal(Object.keys(probabilities).length, 12);
+    assert.ok(Math.abs(Object.values(probabilities).reduce((a, b) => a + b, 0) - 1) < 1e-4);
+    assert.equal(ok!['confidence'], Math.max(...Object.values(probabilities)));
+    assert.deepEqual(failed, { file: join(work, 'missing.wav'), ok: false, code: 'FILE_NOT_FOUND', message: `${join(work, 'missing.wav')} does not exist` });
   });
 
   it('names a missing model version', () => {
