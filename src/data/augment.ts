@@ -125,6 +125,31 @@ export function noiseSegment(noises: readonly Float32Array[], length: number, rn
   return noise.slice(start, start + length);
 }
 
+/** Share of `silence` clips that are digital silence rather than background noise. */
+export const SILENCE_ZERO_SHARE = 0.1;
+
+/**
+ * RMS level range of `silence` clips cut from background noise, dBFS: the v0.02 test set's
+ * `_silence_` clips run from near digital silence to loud white noise (shared/data/real/SOURCES.md).
+ */
+export const SILENCE_LEVEL_DBFS: readonly [number, number] = [-80, -20];
+
+/**
+ * One `silence` clip: digital silence with probability {@link SILENCE_ZERO_SHARE} (or when there is
+ * no noise), else a random background-noise segment scaled to a random level in {@link SILENCE_LEVEL_DBFS}.
+ *
+ * @returns `[length]` in [-1, 1].
+ */
+export function silenceClip(noises: readonly Float32Array[], length: number, rng: Rng): Float32Array {
+  if (noises.length === 0 || rng.chance(SILENCE_ZERO_SHARE)) return new Float32Array(length);
+  const segment = noiseSegment(noises, length, rng);
+  const power = meanPower(segment);
+  if (power === 0) return segment;
+  const gain = 10 ** (rng.uniform(SILENCE_LEVEL_DBFS[0], SILENCE_LEVEL_DBFS[1]) / 20) / Math.sqrt(power);
+  for (let i = 0; i < segment.length; i++) segment[i] = Math.max(-1, Math.min(1, (segment[i] as number) * gain));
+  return segment;
+}
+
 /**
  * Applies one random draw of the augmentation to a clip: speed change, time shift, gain, background
  * noise at a random SNR, then clamps to [-1, 1] and fits back to the clip's length.

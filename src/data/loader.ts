@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { decodeAudio, fitToLength } from '../audio/index.js';
-import { augmentClip, NO_AUGMENT, noiseSegment } from './augment.js';
+import { augmentClip, NO_AUGMENT, silenceClip } from './augment.js';
 import type { AugmentConfig } from './augment.js';
 import type { Example, SpeechCommandsDataset } from './reader.js';
 import { Rng } from './rng.js';
@@ -9,14 +9,6 @@ import { Rng } from './rng.js';
 /** Longest background-noise recording read, ms (the Speech Commands ones are 60-95 s). */
 const MAX_NOISE_MS = 10 * 60 * 1000;
 
-/** Share of silence examples that are digital silence (all zeros) rather than noise. */
-const ZERO_SILENCE_SHARE = 0.1;
-
-/**
- * Level range of silence examples cut from background noise, dBFS RMS: the v0.02 test set's
- * `_silence_` clips run from near digital silence to loud white noise (see shared/data/real/SOURCES.md).
- */
-const SILENCE_LEVEL_DBFS: readonly [number, number] = [-80, -20];
 
 /**
  * Turns dataset examples into fixed-length clips: decodes word clips, cuts silence examples from the
@@ -60,15 +52,6 @@ export class ExampleLoader {
   /** Silence example `index` of `split`: the same cut every time for a given dataset seed. */
   silence(split: string, index: number): Float32Array {
     const digest = createHash('sha1').update(`${this.seed}/${split}/${index}`).digest();
-    const rng = new Rng(digest.readInt32LE(0));
-    if (this.noises.length === 0 || rng.chance(ZERO_SILENCE_SHARE)) return new Float32Array(this.clipSamples);
-    const segment = noiseSegment(this.noises, this.clipSamples, rng);
-    let power = 0;
-    for (const v of segment) power += v * v;
-    const rms = Math.sqrt(power / segment.length);
-    if (rms === 0) return segment;
-    const gain = 10 ** (rng.uniform(SILENCE_LEVEL_DBFS[0], SILENCE_LEVEL_DBFS[1]) / 20) / rms;
-    for (let i = 0; i < segment.length; i++) segment[i] = Math.max(-1, Math.min(1, (segment[i] as number) * gain));
-    return segment;
+    return silenceClip(this.noises, this.clipSamples, new Rng(digest.readInt32LE(0)));
   }
 }

@@ -1,5 +1,5 @@
 import { fitToLength, resampleMono } from '../../audio/index.js';
-import { mixAtSnr, noiseSegment } from '../augment.js';
+import { mixAtSnr, noiseSegment, silenceClip } from '../augment.js';
 import type { Rng } from '../rng.js';
 import { placeInClip, SYNTH_CLIP_SAMPLES } from './clip.js';
 import type { NoiseFloorBank } from './clip.js';
@@ -7,9 +7,6 @@ import type { NoiseFloorBank } from './clip.js';
 /** Share of test clips with background noise mixed in, and its SNR range (dB). */
 const NOISY_SHARE = 0.6;
 const TEST_SNR_DB: readonly [number, number] = [0, 30];
-/** Silence clips: share that is digital silence, and the RMS range of the rest (dBFS). */
-const ZERO_SILENCE_SHARE = 0.1;
-const SILENCE_LEVEL_DBFS: readonly [number, number] = [-80, -20];
 
 /**
  * One Kaggle-style test clip. A word clip is a pooled utterance (already at one of several speeds,
@@ -19,15 +16,7 @@ const SILENCE_LEVEL_DBFS: readonly [number, number] = [-80, -20];
  * @returns `[16000]` in [-1, 1].
  */
 export function makeTestClip(utterance: Float32Array | null, noises: readonly Float32Array[], floorBank: NoiseFloorBank, rng: Rng): Float32Array {
-  if (utterance === null) {
-    if (noises.length === 0 || rng.chance(ZERO_SILENCE_SHARE)) return new Float32Array(SYNTH_CLIP_SAMPLES);
-    const segment = noiseSegment(noises, SYNTH_CLIP_SAMPLES, rng);
-    let power = 0;
-    for (const v of segment) power += v * v;
-    const gain = 10 ** (rng.uniform(SILENCE_LEVEL_DBFS[0], SILENCE_LEVEL_DBFS[1]) / 20) / Math.sqrt(power / segment.length || 1);
-    for (let i = 0; i < segment.length; i++) segment[i] = Math.max(-1, Math.min(1, (segment[i] as number) * gain));
-    return segment;
-  }
+  if (utterance === null) return silenceClip(noises, SYNTH_CLIP_SAMPLES, rng);
   const clip = placeInClip(utterance.length > SYNTH_CLIP_SAMPLES ? fitToLength(utterance, SYNTH_CLIP_SAMPLES) : utterance, rng, floorBank);
   if (noises.length > 0 && rng.chance(NOISY_SHARE)) {
     mixAtSnr(clip, noiseSegment(noises, SYNTH_CLIP_SAMPLES, rng), rng.uniform(TEST_SNR_DB[0], TEST_SNR_DB[1]));
