@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
-import { readFileSync, statSync } from 'node:fs';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { LABELS } from '../data/index.js';
 import type { SpeechCommandsDataset } from '../data/index.js';
@@ -8,7 +9,7 @@ import type { TfjsBackendName } from '../engine/index.js';
 import { toSerializedError } from '../errors/index.js';
 import { FeatureExtractor } from '../features/index.js';
 import type { Thresholds } from '../inference/index.js';
-import { loadLayersModel, restoreThresholds, saveLayersModel, storeThresholds } from '../registry/index.js';
+import { exportOnnx, loadLayersModel, restoreThresholds, saveLayersModel, storeThresholds } from '../registry/index.js';
 import type { ModelRegistry, VersionManifest, VersionRecord } from '../registry/index.js';
 import { trainModel } from '../training/index.js';
 import type { TrainOptions } from '../training/index.js';
@@ -40,8 +41,8 @@ export interface TrainedVersion {
 
 /**
  * Trains a new model version and registers it: reserves version N+1, trains (see `trainModel`),
- * writes `model.json`, `weights.bin` and `version.json` into a private folder and renames it into
- * place. A failure marks the version failed and leaves every other version, and serving, untouched.
+ * writes `model.json`, `weights.bin`, `model.onnx` and `version.json` into a private folder and
+ * renames it into place. A failure marks the version failed and leaves every other version, and serving, untouched.
  */
 export async function trainVersion(registry: ModelRegistry, options: TrainOptions & { readonly backend?: TfjsBackendName }): Promise<TrainedVersion> {
   const architecture = options.architecture ?? 'tc-resnet8';
@@ -52,6 +53,7 @@ export async function trainVersion(registry: ModelRegistry, options: TrainOption
     const result = await trainModel(options);
     try {
       await saveLayersModel(result.model, pending.dir);
+      writeFileSync(join(pending.dir, 'model.onnx'), exportOnnx(result.model));
     } finally {
       result.model.dispose();
     }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -31,6 +31,7 @@ describe('kws train, kws models and kws eval', () => {
       assert.equal(summary.architecture, 'tc-resnet8');
       assert.ok(summary.validationAccuracy >= 0 && summary.validationAccuracy <= 1);
     }
+    assert.ok(existsSync(join(work, 'models', '2', 'model.onnx')), 'every version is exported to ONNX');
     const models = kws('models', '--json', ...registry);
     const versions = models.stdout.trim().split('\n').map((l) => JSON.parse(l) as { version: number; state: string; aliases: string[] });
     assert.deepEqual(versions.map((v) => [v.version, v.state, v.aliases]), [[2, 'ready', ['production']], [1, 'ready', []]]);
