@@ -72,6 +72,10 @@ export function trainCommand(): Command {
         seed: options.seed,
         backend: options.backend,
         ...(options.augment === undefined ? {} : { augment: options.augment }),
+        onEpoch: (e, epochs) => {
+          // Without a terminal (logs, CI), one line per epoch instead of a bar.
+          if (!showBar && options.progress) process.stderr.write(`epoch ${e.epoch}/${epochs}: loss ${e.loss.toFixed(4)}, accuracy ${e.accuracy.toFixed(4)}, validation accuracy ${e.valAccuracy.toFixed(4)} (${e.seconds.toFixed(1)} s)\n`);
+        },
         onProgress: (p) => {
           if (!showBar) return;
           const key = `${p.phase}/${p.epoch}`;

@@ -57,8 +57,9 @@ export async function trainVersion(registry: ModelRegistry, options: TrainOption
     } finally {
       result.model.dispose();
     }
-    const { onProgress: _ignored, ...recordedOptions } = options;
-    void _ignored;
+    const { onProgress: _progress, onEpoch: _epoch, ...recordedOptions } = options;
+    void _progress;
+    void _epoch;
     const manifest: VersionManifest = {
       schemaVersion: 1,
       version: pending.version,

@@ -39,6 +39,8 @@ export interface TrainOptions {
   readonly model?: ModelOptions;
   /** Called as work progresses. */
   readonly onProgress?: (progress: TrainProgress) => void;
+  /** Called after each epoch with its record. */
+  readonly onEpoch?: (record: EpochRecord, epochs: number) => void;
 }
 
 /** A progress report of {@link trainModel}. */
@@ -175,7 +177,9 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     }
     const valProbabilities = predictClipSet(model, validation, extractor);
     const valAccuracy = computeMetrics(validation.labels, argmaxAll(valProbabilities, validation.size)).accuracy;
-    history.push({ epoch, loss: lossSum / steps, accuracy: accuracySum / steps, valAccuracy, seconds: (performance.now() - epochStart) / 1000 });
+    const record: EpochRecord = { epoch, loss: lossSum / steps, accuracy: accuracySum / steps, valAccuracy, seconds: (performance.now() - epochStart) / 1000 };
+    history.push(record);
+    options.onEpoch?.(record, epochs);
     if (best === null || valAccuracy > best.accuracy) {
       if (best !== null) tf.dispose(best.weights);
       best = { epoch, accuracy: valAccuracy, weights: model.getWeights().map((w) => w.clone()) };
