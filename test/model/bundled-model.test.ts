@@ -1,0 +1,48 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import * as ort from 'onnxruntime-node';
+import { decodeAudio, fitToLength } from '../../src/audio/index.js';
+import { loadConfig } from '../../src/config/index.js';
+import { LABELS } from '../../src/data/index.js';
+import { classifyFiles, loadVersion } from '../../src/jobs/index.js';
+import type { LoadedVersion } from '../../src/jobs/index.js';
+import { ModelRegistry } from '../../src/registry/index.js';
+import { realDataDir } from '../helpers/signals.js';
+
+describe('the bundled default model (models/1)', () => {
+  const registry = ModelRegistry.open(loadConfig().modelsDir, ':memory:');
+  const clips = ['yes_1000ms.wav', 'no_1000ms.wav', 'silence_1000ms.wav'].map((f) => join(realDataDir(), 'tflite-micro/testdata', f));
+  let loaded: LoadedVersion;
+
+  before(async () => {
+    loaded = await loadVersion(registry);
+  });
+  after(() => {
+    loaded.model.dispose();
+    registry.close();
+  });
+
+  it('is version 1, production by default, with its feature config, labels and thresholds', () => {
+    assert.equal(loaded.manifest.version, 1);
+    assert.deepEqual(loaded.manifest.labels, [...LABELS]);
+    assert.deepEqual(loaded.extractor.shape, { frames: 98, bins: 40 });
+    assert.equal(loaded.manifest.architecture, 'tc-resnet8');
+    assert.ok(loaded.manifest.metrics.validation.accuracy > 0.9);
+  });
+
+  it('hears "yes", "no" and silence in real clips it never trained on (tflite-micro fixtures)', async () => {
+    const results = await classifyFiles(clips, loaded);
+    assert.deepEqual(results.map((r) => (r.ok ? r.label : r.code)), ['yes', 'no', 'silence']);
+  });
+
+  it('model.onnx agrees with the TF.js model within 1e-4 on those clips', async () => {
+    const features = loaded.extractor.computeBatch(await Promise.all(clips.map(async (f) => fitToLength((await decodeAudio(readFileSync(f))).samples, 16_000))));
+    const session = await ort.InferenceSession.create(join(registry.resolve().dir, 'model.onnx'));
+    const onnx = (await session.run({ features: new ort.Tensor('float32', features, [3, 98, 40, 1]) }))['probabilities']!.data as Float32Array;
+    const tfjs = tf.tidy(() => (loaded.model.predict(tf.tensor4d(features, [3, 98, 40, 1])) as tf.Tensor).dataSync());
+    assert.ok(Math.max(...Array.from(tfjs, (v, i) => Math.abs(v - onnx[i]!))) < 1e-4);
+  });
+});
