@@ -88,12 +88,5 @@ export class EspeakSynthesizer {
   }
 }
 
-/** The part of the Emscripten binding we use. */
-interface EspeakWorker {
-  get_samplerate(): number;
-  set_voice(name: string): number;
-  set_rate(wpm: number): number;
-  set_pitch(pitch: number): number;
-  set_range(range: number): number;
-  synthesize(text: string, callback: (samples: Int16Array | null | undefined, events: unknown[]) => number): void;
-}
+/** The eSpeak NG worker binding (declared in src/vendor.d.ts). */
+type EspeakWorker = InstanceType<Awaited<ReturnType<typeof EspeakModule>>['eSpeakNGWorker']>;
