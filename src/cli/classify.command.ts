@@ -1,5 +1,6 @@
 import { Command } from 'commander';
 import { classifyFiles, loadVersion } from '../jobs/index.js';
+import type { ModelRegistry } from '../registry/index.js';
 import { openRegistry, withRegistryOptions } from './registry-options.js';
 import type { RegistryCliOptions } from './registry-options.js';
 import { reportError } from './report-error.js';
@@ -13,8 +14,9 @@ export function classifyCommand(): Command {
       .option('--model <version>', 'version number or alias')
       .option('--json', 'one JSON object per file'),
   ).action(async (files: string[], options: RegistryCliOptions & { model?: string; json?: boolean }) => {
-    const registry = openRegistry(options);
+    let registry: ModelRegistry | undefined;
     try {
+      registry = openRegistry(options);
       const loaded = await loadVersion(registry, options.model);
       try {
         const results = await classifyFiles(files, loaded);
@@ -30,7 +32,7 @@ export function classifyCommand(): Command {
     } catch (error) {
       reportError('classify', error);
     } finally {
-      registry.close();
+      registry?.close();
     }
   });
 }

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { reportError } from './report-error.js';
 import { evaluateVersion } from '../jobs/index.js';
+import type { ModelRegistry } from '../registry/index.js';
 import { openRegistry, withRegistryOptions } from './registry-options.js';
 import type { RegistryCliOptions } from './registry-options.js';
 
@@ -35,8 +36,9 @@ export function evalCommand(): Command {
       .option('--model <version>', 'version number or alias (default production)')
       .option('--json', 'print one JSON object'),
   ).action(async (options: RegistryCliOptions & { data: string; model?: string; json?: boolean }) => {
-    const registry = openRegistry(options);
+    let registry: ModelRegistry | undefined;
     try {
+      registry = openRegistry(options);
       const report = await evaluateVersion(registry, resolve(options.data), options.model);
       if (options.json === true) {
         process.stdout.write(`${JSON.stringify(report)}\n`);
@@ -50,7 +52,7 @@ export function evalCommand(): Command {
     } catch (error) {
       reportError('eval', error);
     } finally {
-      registry.close();
+      registry?.close();
     }
   });
 }

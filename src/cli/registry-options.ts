@@ -16,8 +16,11 @@ export function withRegistryOptions(command: Command): Command {
     .option('--data-dir <dir>', 'state folder holding kws.db (default: ./var, or KWS_DATA_DIR)');
 }
 
-/** Opens the registry named by the options and the environment. */
-export function openRegistry(options: RegistryCliOptions): ModelRegistry {
+/**
+ * Opens the registry named by the options and the environment. Only a command that writes versions
+ * (`kws train`) creates a missing model repository; the others report it.
+ */
+export function openRegistry(options: RegistryCliOptions, { create = false }: { create?: boolean } = {}): ModelRegistry {
   const config = loadConfig({ ...(options.modelsDir === undefined ? {} : { modelsDir: options.modelsDir }), ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }) });
-  return ModelRegistry.open(config.modelsDir, join(config.dataDir, 'kws.db'));
+  return ModelRegistry.open(config.modelsDir, join(config.dataDir, 'kws.db'), { createModelsDir: create });
 }

@@ -1,10 +1,12 @@
 import { resolve } from 'node:path';
 import cliProgress from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import { resolveAugmentConfig } from '../data/index.js';
 import type { AugmentConfig } from '../data/index.js';
 import type { TfjsBackendName } from '../engine/index.js';
 import { trainVersion } from '../jobs/index.js';
 import { ARCHITECTURES } from '../model/index.js';
+import type { ModelRegistry } from '../registry/index.js';
 import type { Architecture } from '../model/index.js';
 import { reportError } from './report-error.js';
 import { integerIn, numberIn } from './options.js';
@@ -27,13 +29,21 @@ interface TrainCliOptions extends RegistryCliOptions {
 }
 
 function augmentJson(value: string): Partial<AugmentConfig> {
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(value) as unknown;
-    if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new Error('not an object');
-    return parsed as Partial<AugmentConfig>;
+    parsed = JSON.parse(value);
   } catch {
+    parsed = undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new InvalidArgumentError(`expected a JSON object of AugmentConfig fields, e.g. '{"noiseProbability":0.5}', got ${value}`);
   }
+  try {
+    resolveAugmentConfig(parsed as Partial<AugmentConfig>);
+  } catch (error) {
+    throw new InvalidArgumentError(error instanceof Error ? error.message : String(error));
+  }
+  return parsed as Partial<AugmentConfig>;
 }
 
 const percent = (x: number): string => `${(x * 100).toFixed(1)} %`;
@@ -56,11 +66,12 @@ export function trainCommand(): Command {
       .option('--no-progress', 'no progress bar')
       .option('--json', 'print the new version.json summary as JSON'),
   ).action(async (options: TrainCliOptions) => {
-    const registry = openRegistry(options);
+    let registry: ModelRegistry | undefined;
     const bar = new cliProgress.SingleBar({ format: '{phase} epoch {epoch}/{epochs} [{bar}] {value}/{total} loss {loss} acc {acc} val {val} ETA {eta_formatted}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
     const showBar = options.progress && process.stderr.isTTY === true;
     let barKey = '';
     try {
+      registry = openRegistry(options, { create: true });
       const trained = await trainVersion(registry, {
         dataDir: resolve(options.data),
         architecture: options.arch,
@@ -97,14 +108,14 @@ export function trainCommand(): Command {
             `model version ${manifest.version} (${manifest.architecture}) ready in ${trained.record.dir}\n` +
             `best epoch ${manifest.training.bestEpoch} of ${manifest.training.history.length}: validation accuracy ${percent(manifest.metrics.validation.accuracy)}` +
             (manifest.metrics.testing === null ? '' : `, testing accuracy ${percent(manifest.metrics.testing.accuracy)} with thresholds`) +
-            `\nthresholds: unknown below ${manifest.thresholds.unknownThreshold} max-softmax, silence below ${manifest.thresholds.silenceThresholdDbfs ?? '-inf'} dBFS\n`,
+            `\nthresholds: ${manifest.thresholds.unknownThreshold > 0 ? `unknown below a max-softmax of ${manifest.thresholds.unknownThreshold}` : 'no unknown threshold'}, ${manifest.thresholds.silenceThresholdDbfs === null ? 'no silence floor' : `silence below ${manifest.thresholds.silenceThresholdDbfs} dBFS`}\n`,
         );
       }
     } catch (error) {
       if (showBar) bar.stop();
       reportError('train', error);
     } finally {
-      registry.close();
+      registry?.close();
     }
   });
 }

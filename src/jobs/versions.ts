@@ -11,7 +11,7 @@ import { FeatureExtractor } from '../features/index.js';
 import type { Thresholds } from '../inference/index.js';
 import { exportOnnx, loadLayersModel, restoreThresholds, saveLayersModel, storeThresholds } from '../registry/index.js';
 import type { ModelRegistry, VersionManifest, VersionRecord } from '../registry/index.js';
-import { trainModel } from '../training/index.js';
+import { checkTrainInputs, trainModel } from '../training/index.js';
 import type { TrainOptions } from '../training/index.js';
 import { PROJECT_ROOT } from '../config/index.js';
 
@@ -42,10 +42,12 @@ export interface TrainedVersion {
 /**
  * Trains a new model version and registers it: reserves version N+1, trains (see `trainModel`),
  * writes `model.json`, `weights.bin`, `model.onnx` and `version.json` into a private folder and
- * renames it into place. A failure marks the version failed and leaves every other version, and serving, untouched.
+ * renames it into place. Options and data are checked first, so a refused run registers nothing. A failure marks the version failed and leaves every other version, and serving, untouched.
  */
 export async function trainVersion(registry: ModelRegistry, options: TrainOptions & { readonly backend?: TfjsBackendName }): Promise<TrainedVersion> {
   const architecture = options.architecture ?? 'tc-resnet8';
+  // Bad options or data are refused before a version number is taken.
+  await checkTrainInputs(options);
   const pending = registry.begin(architecture);
   try {
     const backend = await selectTfjsBackend(options.backend ?? 'tensorflow');

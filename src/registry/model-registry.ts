@@ -56,12 +56,14 @@ export class ModelRegistry {
   private constructor(private readonly db: SqliteDatabase, readonly modelsDir: string) {}
 
   /**
-   * @param modelsDir The model repository folder (created when missing).
+   * @param modelsDir The model repository folder (created when missing, unless `createModelsDir` is false).
    * @param dbPath The SQLite file (its folder is created), or `:memory:`.
-   * @throws KwsError `FILE_UNWRITABLE` when either cannot be created.
+   * @throws KwsError `FILE_NOT_FOUND` for a missing repository that may not be created,
+   *   `FILE_UNWRITABLE` when a folder or the database cannot be created.
    */
-  static open(modelsDir: string, dbPath: string): ModelRegistry {
+  static open(modelsDir: string, dbPath: string, options: { readonly createModelsDir?: boolean } = {}): ModelRegistry {
     let db: SqliteDatabase;
+    if (options.createModelsDir === false && !existsSync(modelsDir)) throw new KwsError('FILE_NOT_FOUND', `model repository ${modelsDir} does not exist`);
     try {
       mkdirSync(modelsDir, { recursive: true });
       if (dbPath !== ':memory:') mkdirSync(join(dbPath, '..'), { recursive: true });

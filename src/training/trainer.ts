@@ -119,6 +119,23 @@ function checkOptions(options: TrainOptions): Required<Pick<TrainOptions, 'epoch
 }
 
 /**
+ * Checks everything {@link trainModel} can check before it trains: the options, the augmentation and
+ * feature configs, and that the dataset has training and validation examples.
+ *
+ * @returns The listed dataset.
+ * @throws KwsError as {@link trainModel} does, without decoding any audio.
+ */
+export async function checkTrainInputs(options: TrainOptions): Promise<SpeechCommandsDataset> {
+  const { seed } = checkOptions(options);
+  resolveAugmentConfig(options.augment);
+  void new FeatureExtractor(options.features);
+  const dataset = await scanSpeechCommands(options.dataDir, { seed, ...options.dataset });
+  if (dataset.examples.training.length === 0) throw new KwsError('INVALID_ARGUMENT', `${options.dataDir} has no training examples`);
+  if (dataset.examples.validation.length === 0) throw new KwsError('INVALID_ARGUMENT', `${options.dataDir} has no validation examples to pick the best epoch with`);
+  return dataset;
+}
+
+/**
  * Trains a model on a Speech Commands dataset: decodes every split once, then per epoch draws the
  * training clips in shuffled or class-balanced order, augments them (see `AugmentConfig`), computes
  * their features and takes Adam steps on the categorical cross-entropy; validation accuracy after
@@ -133,9 +150,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const { architecture, epochs, batchSize, learningRate, patience, seed } = checkOptions(options);
   const augment = resolveAugmentConfig(options.augment);
   const extractor = new FeatureExtractor(options.features);
-  const dataset = await scanSpeechCommands(options.dataDir, { seed, ...options.dataset });
-  if (dataset.examples.training.length === 0) throw new KwsError('INVALID_ARGUMENT', `${options.dataDir} has no training examples`);
-  if (dataset.examples.validation.length === 0) throw new KwsError('INVALID_ARGUMENT', `${options.dataDir} has no validation examples to pick the best epoch with`);
+  const dataset = await checkTrainInputs(options);
   const loader = await ExampleLoader.create(dataset, extractor.config.clipSamples);
   const report = (p: Omit<TrainProgress, 'epochs'>): void => options.onProgress?.({ ...p, epochs });
   const total = dataset.examples.training.length + dataset.examples.validation.length + dataset.examples.testing.length;

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -37,13 +37,30 @@ describe('kws train, kws models and kws eval', () => {
     assert.deepEqual(versions.map((v) => [v.version, v.state, v.aliases]), [[2, 'ready', ['production']], [1, 'ready', []]]);
   });
 
-  it('marks a failed training run failed and keeps serving the last ready version', () => {
-    const result = kws('train', '--data', join(work, 'missing'), '--epochs', '1', '--backend', 'wasm', ...registry);
-    assert.equal(result.status, 1);
-    assert.match(result.stderr, /kws train: FILE_NOT_FOUND: dataset folder .*missing does not exist/);
+  it('refuses bad input before taking a version number, and marks a run that fails midway failed', () => {
+    const refused = kws('train', '--data', join(work, 'missing'), '--epochs', '1', '--backend', 'wasm', ...registry);
+    assert.equal(refused.status, 1);
+    assert.match(refused.stderr, /kws train: FILE_NOT_FOUND: dataset folder .*missing does not exist/);
+    const badAugment = kws('train', '--data', data, '--augment', '{"noiseProbability":5}', ...registry);
+    assert.equal(badAugment.status, 2);
+    assert.match(badAugment.stderr, /AugmentConfig.noiseProbability must be a probability from 0 to 1, got 5/);
+    // A corrupt clip is found only when training loads the audio: that run fails after registering.
+    const broken = join(work, 'broken');
+    cpSync(data, broken, { recursive: true });
+    writeFileSync(join(broken, 'yes', 'deadbeef_nohash_0.wav'), 'not a recording');
+    const failed = kws('train', '--data', broken, '--epochs', '1', '--backend', 'wasm', ...registry);
+    assert.equal(failed.status, 1);
+    assert.match(failed.stderr, /kws train: NOT_AUDIO/);
     const versions = kws('models', '--json', ...registry).stdout.trim().split('\n').map((l) => JSON.parse(l) as { version: number; state: string; aliases: string[] });
-    assert.deepEqual(versions[0], { ...versions[0], version: 3, state: 'failed' });
+    assert.deepEqual(versions.map((v) => [v.version, v.state]), [[3, 'failed'], [2, 'ready'], [1, 'ready']], 'refused runs registered nothing');
     assert.deepEqual(versions.find((v) => v.aliases.includes('production'))?.version, 2);
+  });
+
+  it('does not create a model repository that a read-only command names by mistake', () => {
+    const result = kws('classify', join(data, 'yes', readdirSync(join(data, 'yes'))[0]!), '--models-dir', join(work, 'typo'), '--data-dir', join(work, 'var'));
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /kws classify: FILE_NOT_FOUND: model repository .*typo does not exist/);
+    assert.ok(!existsSync(join(work, 'typo')));
   });
 
   it('evaluates on a Kaggle-layout folder with labels.csv, in the documented JSON shape', () => {
