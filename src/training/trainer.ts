@@ -3,7 +3,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { augmentClip, BalancedSampler, ExampleLoader, LABELS, resolveAugmentConfig, Rng, scanSpeechCommands, ShuffledSampler } from '../data/index.js';
 import type { AugmentConfig, DatasetOptions, Label, SpeechCommandsDataset } from '../data/index.js';
 import { KwsError } from '../errors/index.js';
-import { FeatureExtractor } from '../features/index.js';
+import { FeatureExtractor, resolveFeatureConfig } from '../features/index.js';
 import type { FeatureConfig } from '../features/index.js';
 import { argmax, decide } from '../inference/index.js';
 import { buildModel, isArchitecture } from '../model/index.js';
@@ -128,7 +128,7 @@ function checkOptions(options: TrainOptions): Required<Pick<TrainOptions, 'epoch
 export async function checkTrainInputs(options: TrainOptions): Promise<SpeechCommandsDataset> {
   const { seed } = checkOptions(options);
   resolveAugmentConfig(options.augment);
-  void new FeatureExtractor(options.features);
+  resolveFeatureConfig(options.features);
   const dataset = await scanSpeechCommands(options.dataDir, { seed, ...options.dataset });
   if (dataset.examples.training.length === 0) throw new KwsError('INVALID_ARGUMENT', `${options.dataDir} has no training examples`);
   if (dataset.examples.validation.length === 0) throw new KwsError('INVALID_ARGUMENT', `${options.dataDir} has no validation examples to pick the best epoch with`);
