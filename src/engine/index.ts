@@ -1,3 +1,10 @@
 export { ensureTfjsBackend, selectTfjsBackend } from './tfjs-backend.js';
 export type { TfjsBackendChoice, TfjsBackendName } from './tfjs-backend.js';
 export { wasmConv2DBackpropFilterKernel } from './wasm-conv2d-filter-grad.js';
+export { loadLayersModel, MODEL_JSON, WEIGHTS_BIN } from './layers-model-file.js';
+export type { LayersModelJson } from './layers-model-file.js';
+export { openModelSession } from './model-session.js';
+export type { DeviceChoice, EngineKind, ModelGeometry, ModelSession } from './model-session.js';
+export { defaultEnginePoolOptions, EnginePool } from './engine-pool.js';
+export type { EnginePoolOptions } from './engine-pool.js';
+export type { PreparedClip } from './engine.worker.js';

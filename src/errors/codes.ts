@@ -5,7 +5,7 @@
  *
  * Status choices follow RFC 9110: 413 for content over a size or duration limit, 415 for content
  * that is not a supported audio format, 422 for audio that parses but cannot be used, 400 for
- * malformed arguments, 404 for missing files, 500 for anything unexpected (masked at the edge).
+ * malformed arguments, 404 for missing files and records, 503/504 for load shedding and timeouts, 500 for anything unexpected (masked at the edge).
  */
 export interface ErrorCodeInfo {
   /** HTTP status returned when this error reaches an HTTP client. */
@@ -30,6 +30,11 @@ export const ERROR_CODES = {
   INVALID_FEATURE_CONFIG: { httpStatus: 400, description: 'A feature configuration field is missing, of the wrong type or out of range.' },
   SHAPE_MISMATCH: { httpStatus: 400, description: 'An array passed to the feature extractor has the wrong length for its configuration.' },
   INVALID_ARGUMENT: { httpStatus: 400, description: 'An option or argument is out of range or of the wrong type.' },
+  NOT_FOUND: { httpStatus: 404, description: 'A clip, model version or job named in a request does not exist.' },
+  TOO_MANY_FILES: { httpStatus: 413, description: 'An upload carries more files, or more bytes in all, than the server accepts in one request.' },
+  OVERLOADED: { httpStatus: 503, description: 'The inference queue is full; retry after the number of seconds in Retry-After.' },
+  TIMEOUT: { httpStatus: 504, description: 'A request waited longer than the per-request timeout for its inference.' },
+  NOT_READY: { httpStatus: 503, description: 'The server has not loaded and warmed its serving model version yet, or is shutting down.' },
   INTERNAL: { httpStatus: 500, description: 'An unexpected failure; the message is masked at the edge and the details logged.' },
 } as const satisfies Record<string, ErrorCodeInfo>;
 

@@ -100,3 +100,12 @@ export function toSerializedError(value: unknown): SerializedKwsError {
   if (isKwsError(value)) return { name: value.name, code: value.code, message: value.message };
   return { name: 'KwsError', code: 'INTERNAL', message: 'internal error' };
 }
+
+/**
+ * Rebuilds a thrown error from its serialized form (after a worker-thread hop): an
+ * {@link AudioDecodeError} when it was one, else a {@link KwsError} with the same code and message.
+ */
+export function fromSerializedError(error: SerializedKwsError): KwsError {
+  if (error.name === 'AudioDecodeError') return new AudioDecodeError(error.code as AudioDecodeErrorCode, error.message);
+  return new KwsError(error.code, error.message);
+}

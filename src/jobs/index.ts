@@ -4,3 +4,7 @@ export { evaluateVersion } from './evaluate.js';
 export type { EvaluationReport, HardExample } from './evaluate.js';
 export { classifyFiles } from './classify.js';
 export type { FileFailure, FilePrediction } from './classify.js';
+export { ClipStore, sanitizeFilename } from './clip-store.js';
+export type { ClipRecord, StoredPrediction } from './clip-store.js';
+export { ServingService } from './serving.js';
+export type { PredictionView, Readiness, ServingOptions, ServingVersion, ThresholdOverrides, UploadOutcome } from './serving.js';

@@ -1,4 +1,5 @@
-export { loadLayersModel, MODEL_JSON, saveLayersModel, WEIGHTS_BIN } from './artifacts.js';
+export { saveLayersModel } from './artifacts.js';
+export { loadLayersModel, MODEL_JSON, WEIGHTS_BIN } from '../engine/index.js';
 export { restoreThresholds, storeThresholds } from './manifest.js';
 export type { StoredThresholds, VersionManifest, VersionState } from './manifest.js';
 export { ModelRegistry } from './model-registry.js';

@@ -117,14 +117,15 @@ export class ModelRegistry {
   /**
    * The ready version a reference names: a number, an alias, or `undefined` for `production`.
    *
-   * @throws KwsError `INVALID_ARGUMENT` for an unknown alias or a version that is not ready.
+   * @throws KwsError `NOT_FOUND` for an unknown alias or version number, `NOT_READY` when no version
+   *   is ready yet, `INVALID_ARGUMENT` for a version that is not ready (training, failed, archived).
    */
   resolve(ref?: number | string): VersionRecord {
     const key = ref === undefined ? 'production' : String(ref);
     const version = /^[0-9]+$/.test(key) ? Number(key) : this.aliases()[key];
-    if (version === undefined) throw new KwsError('INVALID_ARGUMENT', key === 'production' ? 'no model version is ready yet: train one with kws train' : `no model version is named "${key}"`);
+    if (version === undefined) throw key === 'production' ? new KwsError('NOT_READY', 'no model version is ready yet: train one with kws train') : new KwsError('NOT_FOUND', `no model version is named "${key}"`);
     const record = this.list().find((r) => r.version === version);
-    if (record === undefined) throw new KwsError('INVALID_ARGUMENT', `model version ${version} does not exist`);
+    if (record === undefined) throw new KwsError('NOT_FOUND', `model version ${version} does not exist`);
     if (record.state !== 'ready') throw new KwsError('INVALID_ARGUMENT', `model version ${version} is ${record.state}, not ready`);
     return record;
   }

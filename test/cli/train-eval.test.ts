@@ -94,6 +94,6 @@ describe('kws train, kws models and kws eval', () => {
   it('names a missing model version', () => {
     const result = kws('eval', '--data', data, '--model', '9', ...registry);
     assert.equal(result.status, 1);
-    assert.match(result.stderr, /kws eval: INVALID_ARGUMENT: model version 9 does not exist/);
+    assert.match(result.stderr, /kws eval: NOT_FOUND: model version 9 does not exist/);
   });
 });

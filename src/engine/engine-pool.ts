@@ -1,0 +1,110 @@
+import { availableParallelism } from 'node:os';
+import { Piscina } from 'piscina';
+import { describeValue, fromSerializedError, KwsError } from '../errors/index.js';
+import type { FeatureConfig } from '../features/index.js';
+import type { EngineWorkerData, InferTask, PreparedClip, PrepareTask, TaskResult } from './engine.worker.js';
+import type { DeviceChoice, EngineKind, ModelGeometry } from './model-session.js';
+
+/** Options of the {@link EnginePool}. */
+export interface EnginePoolOptions {
+  /** Worker threads (each decodes, computes features and runs its own model sessions). Default: the CPU count. */
+  readonly threads: number;
+  /** Runtime for inference: `onnx` (onnxruntime-node, default) or `tfjs` (tfjs-node-gpu, tfjs-node, wasm, cpu). */
+  readonly engine: EngineKind;
+  /** `auto` (default) uses a GPU when the runtime finds one and falls back to the CPU; `cpu` never tries. */
+  readonly device: DeviceChoice;
+  /** Model versions each thread keeps loaded (LRU). Default 4. */
+  readonly maxLoadedModels: number;
+}
+
+/** The defaults of {@link EnginePoolOptions}. */
+export function defaultEnginePoolOptions(): EnginePoolOptions {
+  return { threads: Math.max(1, availableParallelism()), engine: 'onnx', device: 'auto', maxLoadedModels: 4 };
+}
+
+/**
+ * Worker threads that keep CPU work off the event loop (onnxruntime-node's `run()` and TF.js on
+ * wasm occupy the thread they run on): {@link prepare} decodes one clip and computes its features,
+ * {@link infer} runs one batch through a model version. Backed by piscina; errors come back as
+ * KwsErrors with their codes.
+ */
+export class EnginePool {
+  readonly options: EnginePoolOptions;
+  private readonly pool: Piscina;
+  private lastProvider = 'not loaded yet';
+
+  /** @throws KwsError `INVALID_ARGUMENT` for a thread count or model bound below 1, or an unknown engine. */
+  constructor(options: Partial<EnginePoolOptions> = {}) {
+    this.options = { ...defaultEnginePoolOptions(), ...options };
+    const { threads, maxLoadedModels, engine, device } = this.options;
+    if (!Number.isInteger(threads) || threads < 1) throw new KwsError('INVALID_ARGUMENT', `threads must be an integer of at least 1, got ${describeValue(threads)}`);
+    if (!Number.isInteger(maxLoadedModels) || maxLoadedModels < 1) throw new KwsError('INVALID_ARGUMENT', `maxLoadedModels must be an integer of at least 1, got ${describeValue(maxLoadedModels)}`);
+    if (engine !== 'onnx' && engine !== 'tfjs') throw new KwsError('INVALID_ARGUMENT', `engine must be onnx or tfjs, got ${describeValue(engine)}`);
+    if (device !== 'auto' && device !== 'cpu') throw new KwsError('INVALID_ARGUMENT', `device must be auto or cpu, got ${describeValue(device)}`);
+    const fromSource = import.meta.url.endsWith('.ts');
+    const entry = new URL(fromSource ? './engine.worker.ts' : './engine.worker.js', import.meta.url).href;
+    const engineData: EngineWorkerData = { device, maxLoadedModels };
+    this.pool = new Piscina({
+      filename: new URL('./worker-shim.mjs', import.meta.url).href,
+      minThreads: threads,
+      maxThreads: threads,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      workerData: { kwsWorker: { entry, tsx: fromSource }, engine: engineData },
+    });
+  }
+
+  /** The runtime that served the last batch, e.g. `onnxruntime-node cpu`. */
+  get provider(): string {
+    return this.lastProvider;
+  }
+
+  /** Tasks waiting for a free thread. */
+  get queueSize(): number {
+    return this.pool.queueSize;
+  }
+
+  /**
+   * Decodes one clip (any supported container), fits it to 1 s and computes `[frames, bins]` features.
+   *
+   * @throws AudioDecodeError for bytes that are not usable audio (codes EMPTY, NOT_AUDIO, TOO_LONG...).
+   */
+  async prepare(bytes: Uint8Array, featureConfig: FeatureConfig, maxDurationMs = 10_000): Promise<PreparedClip> {
+    const task: PrepareTask = { bytes, featureConfig, maxDurationMs };
+    return unwrap(await (this.pool.run(task, { name: 'prepare' }) as Promise<TaskResult<PreparedClip>>));
+  }
+
+  /**
+   * Runs `[batch, frames, bins]` features through the model version in `modelDir` with this pool's
+   * engine; returns `[batch, classes]` probabilities. The first call per thread loads and warms it.
+   *
+   * @throws KwsError `MALFORMED` when the model cannot be loaded, `SHAPE_MISMATCH` for a wrong feature count.
+   */
+  async infer(modelDir: string, geometry: ModelGeometry, features: Float32Array, batch: number): Promise<Float32Array> {
+    const task: InferTask = { engine: this.options.engine, modelDir, geometry, features, batch };
+    const result = unwrap(await (this.pool.run(task, { name: 'infer' }) as Promise<TaskResult<{ probabilities: Float32Array; provider: string }>>));
+    this.lastProvider = result.provider;
+    return result.probabilities;
+  }
+
+  /**
+   * Loads and warms a model version on every thread (one zero batch per thread, run concurrently so
+   * that each idle thread takes one). Returns the provider in use.
+   *
+   * @throws KwsError as {@link infer}.
+   */
+  async warmUp(modelDir: string, geometry: ModelGeometry): Promise<string> {
+    const zeros = (): Float32Array => new Float32Array(geometry.frames * geometry.bins);
+    await Promise.all(Array.from({ length: this.options.threads }, () => this.infer(modelDir, geometry, zeros(), 1)));
+    return this.lastProvider;
+  }
+
+  /** Stops the threads after their current tasks. */
+  async close(): Promise<void> {
+    await this.pool.destroy();
+  }
+}
+
+function unwrap<T>(result: TaskResult<T>): T {
+  if (result.ok) return result.value;
+  throw fromSerializedError(result.error);
+}

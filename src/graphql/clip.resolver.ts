@@ -1,0 +1,112 @@
+import { Arg, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
+import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs';
+import type { FileUpload } from 'graphql-upload/processRequest.mjs';
+import type { Label } from '../data/index.js';
+import { describeValue, KwsError, toClientError } from '../errors/index.js';
+import type { ClipRecord, PredictionView } from '../jobs/index.js';
+import { ClipConnection, ClipType, ClipUploadResult } from './clip.type.js';
+import type { KwsContext } from './context.js';
+import { LabelEnum } from './enums.js';
+import { PredictionType } from './prediction.type.js';
+
+/** A stored clip as the `Clip` type. */
+export function clipType(record: ClipRecord): ClipType {
+  return { ...record, id: String(record.id) };
+}
+
+/** A prediction view as the `Prediction` type. */
+export function predictionType(view: PredictionView): PredictionType {
+  return { ...view, probabilities: view.probabilities.map((p) => ({ ...p })), thresholds: { unknownThreshold: view.thresholds.unknownThreshold, silenceThresholdDbfs: Number.isFinite(view.thresholds.silenceThresholdDbfs) ? view.thresholds.silenceThresholdDbfs : null } };
+}
+
+const encodeCursor = (id: number): string => Buffer.from(`clip:${id}`).toString('base64url');
+
+function decodeCursor(cursor: string): number {
+  const match = /^clip:([0-9]{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
+  if (match === null) throw new KwsError('INVALID_ARGUMENT', `after must be a cursor from a previous page, got ${describeValue(cursor)}`);
+  return Number(match[1]);
+}
+
+function parseClipId(id: string): number | null {
+  return /^[1-9][0-9]{0,14}$/.test(id) ? Number(id) : null;
+}
+
+async function readUpload(upload: Promise<FileUpload>): Promise<{ filename: string; bytes: Buffer }> {
+  const file = await upload;
+  const chunks: Buffer[] = [];
+  try {
+    for await (const chunk of file.createReadStream()) chunks.push(chunk as Buffer);
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    throw new KwsError(/exceeds/.test(message) ? 'TOO_LARGE' : 'INVALID_ARGUMENT', `upload ${describeValue(file.filename)}: ${message}`);
+  }
+  return { filename: file.filename, bytes: Buffer.concat(chunks) };
+}
+
+@Resolver(() => ClipType)
+export class ClipResolver {
+  @Query(() => ClipType, { nullable: true, description: 'One clip by id; null when there is none.' })
+  clip(@Arg('id', () => ID) id: string, @Ctx() ctx: KwsContext): ClipType | null {
+    const numeric = parseClipId(id);
+    const record = numeric === null ? null : ctx.service.store.get([numeric])[0];
+    return record === null || record === undefined ? null : clipType(record);
+  }
+
+  @Query(() => ClipConnection, { description: 'Clips in upload order, a page at a time; `label` keeps those that `modelVersion` (default production) labelled so under its calibrated thresholds.' })
+  clips(
+    @Ctx() ctx: KwsContext,
+    @Arg('first', () => Int, { defaultValue: 20, description: 'Page size, 1 to 100.' }) first: number,
+    @Arg('after', () => String, { nullable: true, description: 'endCursor of the previous page.' }) after?: string | null,
+    @Arg('label', () => LabelEnum, { nullable: true }) label?: Label | null,
+    @Arg('modelVersion', () => Int, { nullable: true }) modelVersion?: number | null,
+  ): ClipConnection {
+    if (!Number.isInteger(first) || first < 1 || first > 100) throw new KwsError('INVALID_ARGUMENT', `first must be from 1 to 100, got ${describeValue(first)}`);
+    const afterId = after === undefined || after === null ? 0 : decodeCursor(after);
+    const version = label === undefined || label === null ? 0 : ctx.service.version(modelVersion).version;
+    const page = ctx.service.store.page({ first, afterId, modelVersion: version, ...(label === undefined || label === null ? {} : { label }) });
+    const edges = page.clips.map((clip) => ({ cursor: encodeCursor(clip.id), node: clipType(clip) }));
+    return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null }, totalCount: page.totalCount };
+  }
+
+  @FieldResolver(() => PredictionType, { description: "A model version's prediction (default production), with its calibrated thresholds unless overridden. Cached per clip and version." })
+  async prediction(
+    @Root() clip: ClipType,
+    @Ctx() ctx: KwsContext,
+    @Arg('modelVersion', () => Int, { nullable: true }) modelVersion?: number | null,
+    @Arg('unknownThreshold', () => Float, { nullable: true, description: 'Max-softmax probability below which the label becomes unknown, 0 to 1.' }) unknownThreshold?: number | null,
+    @Arg('silenceThresholdDbfs', () => Float, { nullable: true, description: 'RMS level below which the label becomes silence, dBFS (at most 0).' }) silenceThresholdDbfs?: number | null,
+  ): Promise<PredictionType> {
+    const version = ctx.service.version(modelVersion).version;
+    const thresholds = ctx.service.thresholds(version, { unknownThreshold, silenceThresholdDbfs });
+    const stored = await ctx.predictions.load({ clipId: Number(clip.id), modelVersion: version });
+    return predictionType(ctx.service.view(stored, thresholds));
+  }
+
+  @Mutation(() => [ClipUploadResult], { description: 'Uploads clips (GraphQL multipart request spec; send the Apollo-Require-Preflight header), stores and classifies them. Query `clip.prediction` for the result.' })
+  async classifyClips(
+    @Ctx() ctx: KwsContext,
+    @Arg('files', () => [GraphQLUpload]) files: Array<Promise<FileUpload>>,
+    @Arg('modelVersion', () => Int, { nullable: true }) modelVersion?: number | null,
+    @Arg('unknownThreshold', () => Float, { nullable: true }) unknownThreshold?: number | null,
+    @Arg('silenceThresholdDbfs', () => Float, { nullable: true }) silenceThresholdDbfs?: number | null,
+  ): Promise<ClipUploadResult[]> {
+    if (files.length === 0) throw new KwsError('INVALID_ARGUMENT', 'files must hold at least one upload');
+    const version = ctx.service.version(modelVersion).version;
+    const thresholds = { unknownThreshold, silenceThresholdDbfs };
+    ctx.service.thresholds(version, thresholds);
+    return Promise.all(files.map(async (upload): Promise<ClipUploadResult> => {
+      let filename = 'unnamed';
+      try {
+        const file = await readUpload(upload);
+        filename = file.filename;
+        const outcome = await ctx.service.classifyUpload(file.bytes, file.filename, { modelVersion: version, thresholds });
+        if (!outcome.ok) return { filename: outcome.filename, clip: null, error: { code: outcome.code, message: outcome.message } };
+        ctx.predictions.prime({ clipId: outcome.clip.id, modelVersion: version }, { clipId: outcome.clip.id, modelVersion: version, probabilities: outcome.prediction.probabilities.map((p) => p.probability), rmsDbfs: outcome.prediction.rmsDbfs, label: outcome.prediction.label, latencyMs: outcome.prediction.latencyMs });
+        return { filename: outcome.clip.filename, clip: clipType(outcome.clip), error: null };
+      } catch (error) {
+        const client = toClientError(error);
+        return { filename, clip: null, error: { code: client.code, message: client.message } };
+      }
+    }));
+  }
+}

@@ -1,0 +1,23 @@
+import DataLoader from 'dataloader';
+import type { ServingService, StoredPrediction } from '../jobs/index.js';
+
+/** Key of the prediction loader: one clip under one model version. */
+export interface PredictionKey {
+  readonly clipId: number;
+  readonly modelVersion: number;
+}
+
+/** What every resolver receives. Created per request, so DataLoader's cache never outlives it. */
+export interface KwsContext {
+  readonly service: ServingService;
+  /** Batches every `Clip.prediction` of one request into one call: cached outputs from the store, the rest in one pass through the dynamic batcher. */
+  readonly predictions: DataLoader<PredictionKey, StoredPrediction, string>;
+}
+
+/** A fresh context for one GraphQL request (graphql/dataloader: one loader per request). */
+export function createContext(service: ServingService): KwsContext {
+  return {
+    service,
+    predictions: new DataLoader<PredictionKey, StoredPrediction, string>((keys) => service.predictions(keys), { cacheKeyFn: (k) => `${k.clipId}:${k.modelVersion}`, maxBatchSize: 256 }),
+  };
+}

@@ -1,0 +1,71 @@
+import { Field, Float, Int, ObjectType } from 'type-graphql';
+import type { Label } from '../data/index.js';
+import type { VersionState } from '../registry/index.js';
+import { LabelEnum, VersionStateEnum } from './enums.js';
+import { ThresholdsType } from './prediction.type.js';
+
+@ObjectType('ClassScores', { description: 'Precision, recall and F1 of one class.' })
+export class ClassScoresType {
+  @Field(() => LabelEnum)
+  label!: Label;
+
+  @Field(() => Float)
+  precision!: number;
+
+  @Field(() => Float)
+  recall!: number;
+
+  @Field(() => Float)
+  f1!: number;
+
+  @Field(() => Int, { description: 'True examples of this class.' })
+  support!: number;
+}
+
+@ObjectType('Evaluation', { description: 'Scores of a model version on one split.' })
+export class EvaluationType {
+  @Field(() => Float, { description: '12-class accuracy (the challenge metric).' })
+  accuracy!: number;
+
+  @Field(() => Int)
+  examples!: number;
+
+  @Field(() => [ClassScoresType])
+  perClass!: ClassScoresType[];
+
+  @Field(() => [[Int]], { description: 'confusion[true][predicted] counts, indices in `labels` order.' })
+  confusion!: number[][];
+
+  @Field(() => [LabelEnum])
+  labels!: Label[];
+}
+
+@ObjectType('ModelVersion', { description: 'A numbered, immutable model version in the registry.' })
+export class ModelVersionType {
+  @Field(() => Int)
+  version!: number;
+
+  @Field(() => VersionStateEnum)
+  state!: VersionState;
+
+  @Field(() => String, { nullable: true, description: 'Architecture name, e.g. tc-resnet8.' })
+  architecture!: string | null;
+
+  @Field(() => [String], { description: 'Aliases naming this version; production serves.' })
+  aliases!: string[];
+
+  @Field(() => String, { description: 'ISO 8601.' })
+  createdAt!: string;
+
+  @Field(() => Float, { nullable: true, description: 'Testing accuracy with calibrated thresholds, else validation accuracy.' })
+  accuracy!: number | null;
+
+  @Field(() => ThresholdsType, { nullable: true, description: 'Calibrated thresholds used by default (ready versions).' })
+  thresholds!: ThresholdsType | null;
+
+  @Field(() => EvaluationType, { nullable: true, description: 'Scores on the validation split.' })
+  validation!: EvaluationType | null;
+
+  @Field(() => EvaluationType, { nullable: true, description: 'Scores on the testing split, calibrated thresholds.' })
+  testing!: EvaluationType | null;
+}

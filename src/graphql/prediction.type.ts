@@ -1,0 +1,58 @@
+import { Field, Float, Int, ObjectType } from 'type-graphql';
+import type { Label } from '../data/index.js';
+import type { DecisionReason } from '../inference/index.js';
+import { LabelEnum, ReasonEnum } from './enums.js';
+
+@ObjectType({ description: 'One class and its softmax probability.' })
+export class LabelProbability {
+  @Field(() => LabelEnum)
+  label!: Label;
+
+  @Field(() => Float, { description: 'Softmax probability in [0, 1].' })
+  probability!: number;
+}
+
+@ObjectType('Thresholds', { description: 'Thresholds applied to the model output.' })
+export class ThresholdsType {
+  @Field(() => Float, { description: 'Max-softmax probability below which the label becomes unknown; 0 disables it.' })
+  unknownThreshold!: number;
+
+  @Field(() => Float, { nullable: true, description: 'RMS level in dBFS below which the label becomes silence; null when disabled.' })
+  silenceThresholdDbfs!: number | null;
+}
+
+@ObjectType('Prediction', { description: 'A model version\'s output for one clip, with the unknown/silence thresholds applied.' })
+export class PredictionType {
+  @Field(() => LabelEnum, { description: 'The final label after thresholds.' })
+  label!: Label;
+
+  @Field(() => LabelEnum, { description: "The model's argmax before thresholds." })
+  rawLabel!: Label;
+
+  @Field(() => Float, { description: 'Max-softmax probability.' })
+  confidence!: number;
+
+  @Field(() => [LabelProbability], { description: 'All 12 softmax probabilities, in label order.' })
+  probabilities!: LabelProbability[];
+
+  @Field(() => Boolean)
+  isSilence!: boolean;
+
+  @Field(() => Boolean)
+  isUnknown!: boolean;
+
+  @Field(() => ReasonEnum)
+  reason!: DecisionReason;
+
+  @Field(() => Float, { description: 'RMS level of the clip fitted to 1 s, dBFS.' })
+  rmsDbfs!: number;
+
+  @Field(() => Int)
+  modelVersion!: number;
+
+  @Field(() => Float, { description: 'Time from request to model output when this prediction was first computed, ms.' })
+  latencyMs!: number;
+
+  @Field(() => ThresholdsType)
+  thresholds!: ThresholdsType;
+}

@@ -1,0 +1,19 @@
+import 'reflect-metadata';
+import { lexicographicSortSchema, printSchema } from 'graphql';
+import type { GraphQLSchema } from 'graphql';
+import { buildSchemaSync } from 'type-graphql';
+import { ClipResolver } from './clip.resolver.js';
+import { ModelVersionResolver } from './model-version.resolver.js';
+
+let schema: GraphQLSchema | null = null;
+
+/** The GraphQL schema, built once from the type-graphql resolvers (code first). */
+export function kwsSchema(): GraphQLSchema {
+  schema ??= buildSchemaSync({ resolvers: [ClipResolver, ModelVersionResolver], validate: false });
+  return schema;
+}
+
+/** SDL of {@link kwsSchema}, sorted, as committed in `schema/schema.graphql` (`npm run schema`). */
+export function printKwsSchema(): string {
+  return `${printSchema(lexicographicSortSchema(kwsSchema()))}\n`;
+}

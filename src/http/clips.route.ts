@@ -1,0 +1,99 @@
+import type { NextFunction, Request, Response } from 'express';
+import multer from 'multer';
+import { describeValue, ERROR_CODES, KwsError } from '../errors/index.js';
+import type { PredictionView, ServingService, ThresholdOverrides, UploadOutcome } from '../jobs/index.js';
+import type { ServingMetrics } from './metrics.js';
+
+/** Limits of `POST /v1/clips`. */
+export interface UploadLimits {
+  /** Largest file, bytes. Default 5 MB (5,242,880). */
+  readonly maxFileBytes: number;
+  /** Most files per request. Default 64. */
+  readonly maxFiles: number;
+  /** Largest request body (Content-Length), bytes. Default 64 MB. */
+  readonly maxBodyBytes: number;
+}
+
+/** The defaults of {@link UploadLimits}. */
+export const DEFAULT_UPLOAD_LIMITS: UploadLimits = Object.freeze({ maxFileBytes: 5 * 1024 * 1024, maxFiles: 64, maxBodyBytes: 64 * 1024 * 1024 });
+
+/** The field that carries the files. */
+export const CLIP_FIELD = 'clip';
+
+/** A prediction as REST JSON: probabilities as an object keyed by label (as `kws classify --json`). */
+export function predictionJson(view: PredictionView): Record<string, unknown> {
+  const { probabilities, thresholds, ...rest } = view;
+  return {
+    ...rest,
+    probabilities: Object.fromEntries(probabilities.map((p) => [p.label, p.probability])),
+    thresholds: { unknownThreshold: thresholds.unknownThreshold, silenceThresholdDbfs: Number.isFinite(thresholds.silenceThresholdDbfs) ? thresholds.silenceThresholdDbfs : null },
+  };
+}
+
+function numberParam(req: Request, name: string, integer: boolean): number | undefined {
+  const raw = req.query[name];
+  if (raw === undefined) return undefined;
+  const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
+  if (!Number.isFinite(value) || (integer && !Number.isInteger(value))) {
+    throw new KwsError('INVALID_ARGUMENT', `query parameter ${name} must be ${integer ? 'an integer' : 'a number'}, got ${describeValue(raw)}`);
+  }
+  return value;
+}
+
+/** Maps multer's and busboy's errors to our codes, with messages that name the limit. */
+function uploadError(error: unknown, limits: UploadLimits): KwsError {
+  if (error instanceof multer.MulterError) {
+    switch (error.code) {
+      case 'LIMIT_FILE_SIZE':
+        return new KwsError('TOO_LARGE', `file ${describeValue(error.field === undefined ? CLIP_FIELD : error.field)} is larger than the limit of ${limits.maxFileBytes} bytes`);
+      case 'LIMIT_FILE_COUNT':
+        return new KwsError('TOO_MANY_FILES', `at most ${limits.maxFiles} files may be sent in one request`);
+      case 'LIMIT_UNEXPECTED_FILE':
+        return new KwsError('INVALID_ARGUMENT', `unexpected file field ${describeValue(error.field)}: send clips in the multipart field "${CLIP_FIELD}"`);
+      default:
+        return new KwsError('INVALID_ARGUMENT', `the multipart body exceeds a limit: ${error.message}`);
+    }
+  }
+  return new KwsError('INVALID_ARGUMENT', `malformed multipart/form-data body: ${error instanceof Error ? error.message : String(error)}`);
+}
+
+/**
+ * `POST /v1/clips`: multipart/form-data with one or more files in the field `clip`; optional query
+ * parameters `modelVersion`, `unknownThreshold`, `silenceThresholdDbfs`. Each file is decoded,
+ * stored and classified (concurrently, so they share inference batches). Answers
+ * `{ clips: [{ id, filename, prediction } | { filename, error: { code, message } }] }`: 200 when at
+ * least one file was classified, else the status of the first file's error.
+ */
+export function clipsUploadHandler(service: ServingService, metrics: ServingMetrics, limits: UploadLimits = DEFAULT_UPLOAD_LIMITS) {
+  const upload = multer({ storage: multer.memoryStorage(), defParamCharset: 'utf8', preservePath: true, limits: { fileSize: limits.maxFileBytes, files: limits.maxFiles, fields: 16, fieldSize: 1024, parts: limits.maxFiles + 16, headerPairs: 200 } }).array(CLIP_FIELD, limits.maxFiles);
+  return [
+    (req: Request, _res: Response, next: NextFunction): void => {
+      const length = Number(req.headers['content-length'] ?? 0);
+      if (length > limits.maxBodyBytes) return next(new KwsError('TOO_LARGE', `the request body (${length} bytes) is larger than the limit of ${limits.maxBodyBytes} bytes`));
+      if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/form-data')) {
+        return next(new KwsError('INVALID_ARGUMENT', `expected a multipart/form-data body with one or more files in the field "${CLIP_FIELD}", got content type ${describeValue(req.headers['content-type'] ?? null)}`));
+      }
+      upload(req, _res, (error?: unknown) => next(error === undefined ? undefined : uploadError(error, limits)));
+    },
+    async (req: Request, res: Response, next: NextFunction): Promise<void> => {
+      try {
+        const files = (req.files as Express.Multer.File[] | undefined) ?? [];
+        if (files.length === 0) throw new KwsError('INVALID_ARGUMENT', `no file in the multipart field "${CLIP_FIELD}"`);
+        const modelVersion = numberParam(req, 'modelVersion', true);
+        const thresholds: ThresholdOverrides = { unknownThreshold: numberParam(req, 'unknownThreshold', false), silenceThresholdDbfs: numberParam(req, 'silenceThresholdDbfs', false) };
+        service.thresholds(service.version(modelVersion), thresholds); // refuse bad parameters before any work
+        const outcomes: UploadOutcome[] = await Promise.all(files.map((file) => service.classifyUpload(file.buffer, file.originalname, { modelVersion, thresholds })));
+        for (const o of outcomes) metrics.clips.inc({ outcome: o.ok ? 'ok' : o.code });
+        const body = { clips: outcomes.map((o) => (o.ok ? { id: String(o.clip.id), filename: o.clip.filename, prediction: predictionJson(o.prediction) } : { filename: o.filename, error: { code: o.code, message: o.message } })) };
+        const first = outcomes[0];
+        if (outcomes.every((o) => !o.ok) && first !== undefined && !first.ok) {
+          res.status(ERROR_CODES[first.code].httpStatus).json({ error: { code: first.code, message: first.message }, ...body });
+          return;
+        }
+        res.json(body);
+      } catch (error) {
+        next(error);
+      }
+    },
+  ];
+}

@@ -1,0 +1,103 @@
+import { once } from 'node:events';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { Level, Logger } from 'pino';
+import { loadConfig } from '../config/index.js';
+import { EnginePool } from '../engine/index.js';
+import type { EnginePoolOptions } from '../engine/index.js';
+import { createGraphqlHandlers } from '../graphql/index.js';
+import type { BatcherOptions } from '../inference/index.js';
+import { ClipStore, ServingService } from '../jobs/index.js';
+import type { Readiness } from '../jobs/index.js';
+import { ModelRegistry } from '../registry/index.js';
+import { createApp } from './app.js';
+import { DEFAULT_UPLOAD_LIMITS } from './clips.route.js';
+import type { UploadLimits } from './clips.route.js';
+import { ServingMetrics } from './metrics.js';
+
+/** Options of {@link startServer}; every field has a default. */
+export interface ServerOptions {
+  /** TCP port; 0 picks a free one. Default 4000. */
+  readonly port: number;
+  /** Interface to listen on. Default `127.0.0.1`; `0.0.0.0` in the container image. */
+  readonly host: string;
+  /** Model repository. Default: the bundled `models/` (or KWS_MODELS_DIR). */
+  readonly modelsDir: string;
+  /** State folder: `kws.db`, uploaded clips. Default `./var` (or KWS_DATA_DIR). */
+  readonly dataDir: string;
+  readonly engine: Partial<EnginePoolOptions>;
+  readonly batcher: Partial<BatcherOptions>;
+  readonly uploads: UploadLimits;
+  /** pino level; `silent` for none. Default `info`. */
+  readonly logLevel: Level | 'silent';
+  /** Wait for the serving version's warm-up before resolving. Default true. */
+  readonly waitUntilReady: boolean;
+}
+
+/** A listening server. */
+export interface RunningServer {
+  /** Base URL, e.g. `http://127.0.0.1:4000`. */
+  readonly url: string;
+  readonly service: ServingService;
+  readonly metrics: ServingMetrics;
+  readonly readiness: Readiness;
+  readonly logger: Logger;
+  /** Stops accepting requests, fails queued inference with NOT_READY, and releases threads and databases. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts kws-serve: opens the model registry and the clip store (`<dataDir>/kws.db`, SQLite WAL),
+ * starts the engine worker threads and the dynamic batcher, mounts REST and GraphQL, listens, and
+ * warms the production version (`/readyz` answers 503 until it is warm).
+ *
+ * @throws KwsError `FILE_NOT_FOUND` for a missing model repository, `FILE_UNWRITABLE` for a data
+ *   folder that cannot be written, `INVALID_ARGUMENT` for bad engine or batcher options.
+ */
+export async function startServer(options: Partial<ServerOptions> = {}): Promise<RunningServer> {
+  const config = loadConfig({ ...(options.modelsDir === undefined ? {} : { modelsDir: options.modelsDir }), ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }) });
+  const logger = pino({ level: options.logLevel ?? 'info', base: { service: 'kws-serve' } });
+  const uploads = options.uploads ?? DEFAULT_UPLOAD_LIMITS;
+  const dbPath = join(config.dataDir, 'kws.db');
+  const registry = ModelRegistry.open(config.modelsDir, dbPath, { createModelsDir: false });
+  const store = ClipStore.open(config.dataDir, dbPath);
+  const metrics = new ServingMetrics();
+  const pool = new EnginePool(options.engine);
+  const batcher = { maxConcurrentBatches: pool.options.threads, ...options.batcher };
+  const service = new ServingService(registry, store, pool, { batcher, onBatch: (report) => metrics.observeBatch(report) });
+  const graphql = await createGraphqlHandlers(service, uploads, (error) => logger.error({ err: error }, 'unexpected GraphQL error'));
+  const app = createApp({ service, metrics, logger, uploads, graphql: graphql.handlers });
+  const server: Server = app.listen(options.port ?? 4000, options.host ?? '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as AddressInfo;
+  const url = `http://${options.host === '0.0.0.0' || options.host === undefined ? '127.0.0.1' : options.host}:${port}`;
+  const warming = service.start().then((readiness) => {
+    if (readiness.ready) logger.info({ version: readiness.version, provider: readiness.provider, url }, 'ready');
+    else logger.warn({ reason: readiness.reason }, 'not ready');
+    return readiness;
+  });
+  const readiness = options.waitUntilReady === false ? service.readiness() : await warming;
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    service,
+    metrics,
+    readiness,
+    logger,
+    close: () => {
+      closing ??= (async () => {
+        service.stop();
+        server.closeIdleConnections();
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+        await warming;
+        await graphql.stop();
+        await pool.close();
+        store.close();
+        registry.close();
+      })();
+      return closing;
+    },
+  };
+}

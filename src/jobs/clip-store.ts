@@ -1,0 +1,237 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { readFile, rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { Database as SqliteDatabase } from 'better-sqlite3';
+import { LABELS } from '../data/index.js';
+import type { Label } from '../data/index.js';
+import { fromFsError, KwsError } from '../errors/index.js';
+
+/** An uploaded clip as stored: metadata in SQLite, bytes under `<dataDir>/clips/`. */
+export interface ClipRecord {
+  /** Sequential id, as a decimal string in the APIs. */
+  readonly id: number;
+  /** The client's file name, kept only as metadata (never used as a path), at most 255 characters. */
+  readonly filename: string;
+  readonly sizeBytes: number;
+  readonly sha256: string;
+  readonly container: string;
+  readonly codec: string;
+  readonly sourceSampleRateHz: number;
+  /** Decoded duration before fitting to 1 s, ms. */
+  readonly durationMs: number;
+  readonly createdAt: string;
+}
+
+/** The model output for one clip and one version (thresholds are applied on read). */
+export interface StoredPrediction {
+  readonly clipId: number;
+  readonly modelVersion: number;
+  /** `[12]` softmax probabilities in {@link LABELS} order. */
+  readonly probabilities: readonly number[];
+  /** RMS of the clip fitted to the model's length, dBFS. */
+  readonly rmsDbfs: number;
+  /** Label under the version's calibrated thresholds (what `clips(label)` filters on). */
+  readonly label: Label;
+  /** Time from request to result when it was computed, ms. */
+  readonly latencyMs: number;
+}
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS clips (
+  id INTEGER PRIMARY KEY AUTOINCREMENT,
+  filename TEXT NOT NULL,
+  file TEXT NOT NULL,
+  size_bytes INTEGER NOT NULL,
+  sha256 TEXT NOT NULL,
+  container TEXT NOT NULL,
+  codec TEXT NOT NULL,
+  source_sample_rate_hz INTEGER NOT NULL,
+  duration_ms REAL NOT NULL,
+  created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS predictions (
+  clip_id INTEGER NOT NULL REFERENCES clips(id),
+  model_version INTEGER NOT NULL,
+  probabilities TEXT NOT NULL,
+  rms_dbfs REAL NOT NULL,
+  label TEXT NOT NULL,
+  latency_ms REAL NOT NULL,
+  created_at TEXT NOT NULL,
+  PRIMARY KEY (clip_id, model_version)
+);
+CREATE INDEX IF NOT EXISTS predictions_by_label ON predictions (model_version, label, clip_id);
+`;
+
+interface ClipRow {
+  id: number;
+  filename: string;
+  file: string;
+  size_bytes: number;
+  sha256: string;
+  container: string;
+  codec: string;
+  source_sample_rate_hz: number;
+  duration_ms: number;
+  created_at: string;
+}
+
+interface PredictionRow {
+  clip_id: number;
+  model_version: number;
+  probabilities: string;
+  rms_dbfs: number;
+  label: string;
+  latency_ms: number;
+}
+
+const toClip = (row: ClipRow): ClipRecord => ({
+  id: row.id,
+  filename: row.filename,
+  sizeBytes: row.size_bytes,
+  sha256: row.sha256,
+  container: row.container,
+  codec: row.codec,
+  sourceSampleRateHz: row.source_sample_rate_hz,
+  durationMs: row.duration_ms,
+  createdAt: row.created_at,
+});
+
+const toPrediction = (row: PredictionRow): StoredPrediction => ({
+  clipId: row.clip_id,
+  modelVersion: row.model_version,
+  probabilities: JSON.parse(row.probabilities) as number[],
+  rmsDbfs: row.rms_dbfs,
+  label: (LABELS as readonly string[]).includes(row.label) ? (row.label as Label) : 'unknown',
+  latencyMs: row.latency_ms,
+});
+
+/**
+ * Makes a client's file name safe to keep as metadata: control characters dropped, at most 255
+ * characters, `unnamed` when empty. It is never used to build a path.
+ */
+export function sanitizeFilename(name: string | undefined): string {
+  // eslint-disable-next-line no-control-regex
+  const cleaned = [...(name ?? '').replace(/[\u0000-\u001f\u007f]/g, '')].slice(0, 255).join('');
+  return cleaned.length > 0 ? cleaned : 'unnamed';
+}
+
+/**
+ * Uploaded clips and their predictions: SQLite in WAL mode (`kws.db`, shared with the model
+ * registry) plus one file per clip under `<dataDir>/clips/`, written to a temporary name and renamed
+ * before its row is inserted, so an acknowledged clip survives a restart or a crash of the process.
+ */
+export class ClipStore {
+  private constructor(private readonly db: SqliteDatabase, private readonly clipsDir: string) {}
+
+  /**
+   * @param dataDir The state folder; clips go to `<dataDir>/clips/`.
+   * @param dbPath The SQLite file, or `:memory:`.
+   * @throws KwsError `FILE_UNWRITABLE` when the folder or database cannot be created.
+   */
+  static open(dataDir: string, dbPath: string): ClipStore {
+    const clipsDir = join(dataDir, 'clips');
+    let db: SqliteDatabase;
+    try {
+      mkdirSync(clipsDir, { recursive: true });
+      db = new Database(dbPath);
+    } catch (error) {
+      throw fromFsError(error, clipsDir, 'write');
+    }
+    db.pragma('journal_mode = WAL');
+    // WAL + synchronous NORMAL: a commit survives a crash of the process (the OS has the WAL);
+    // only a power loss may drop the last commits. SQLite's recommended setting for WAL.
+    db.pragma('synchronous = NORMAL');
+    db.pragma('busy_timeout = 5000');
+    db.exec(SCHEMA);
+    return new ClipStore(db, clipsDir);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  /**
+   * Stores a decoded clip's bytes and metadata, and its first prediction, in one transaction;
+   * returns its record. The file is written (temporary name, then renamed) before the row exists.
+   *
+   * @throws KwsError `FILE_UNWRITABLE` when the file cannot be written.
+   */
+  async add(bytes: Uint8Array, meta: Omit<ClipRecord, 'id' | 'createdAt' | 'sizeBytes'>, prediction?: Omit<StoredPrediction, 'clipId'>): Promise<ClipRecord> {
+    const file = `${randomUUID()}.${meta.container}`;
+    const path = join(this.clipsDir, file);
+    try {
+      await writeFile(`${path}.tmp`, bytes);
+      await rename(`${path}.tmp`, path);
+    } catch (error) {
+      throw fromFsError(error, path, 'write');
+    }
+    const createdAt = new Date().toISOString();
+    const id = this.db.transaction(() => {
+      const info = this.db
+        .prepare('INSERT INTO clips (filename, file, size_bytes, sha256, container, codec, source_sample_rate_hz, duration_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
+        .run(meta.filename, file, bytes.length, meta.sha256, meta.container, meta.codec, meta.sourceSampleRateHz, meta.durationMs, createdAt);
+      const clipId = Number(info.lastInsertRowid);
+      if (prediction !== undefined) this.insertPredictions([{ ...prediction, clipId }], createdAt);
+      return clipId;
+    })();
+    return { ...meta, id, sizeBytes: bytes.length, createdAt };
+  }
+
+  /** The clips with these ids, in the same order; null where there is none. */
+  get(ids: readonly number[]): Array<ClipRecord | null> {
+    const select = this.db.prepare('SELECT * FROM clips WHERE id = ?');
+    return ids.map((id) => {
+      const row = select.get(id) as ClipRow | undefined;
+      return row === undefined ? null : toClip(row);
+    });
+  }
+
+  /**
+   * Reads a stored clip's bytes.
+   *
+   * @throws KwsError `NOT_FOUND` for an unknown id, `FILE_NOT_FOUND` when its file is gone.
+   */
+  async bytes(id: number): Promise<Uint8Array> {
+    const row = this.db.prepare('SELECT file FROM clips WHERE id = ?').get(id) as { file: string } | undefined;
+    if (row === undefined) throw new KwsError('NOT_FOUND', `no clip has id ${id}`);
+    const path = join(this.clipsDir, row.file);
+    try {
+      return await readFile(path);
+    } catch (error) {
+      throw fromFsError(error, path, 'read');
+    }
+  }
+
+  /**
+   * A page of clips in upload order, after the clip with id `afterId`; with `label`, only clips
+   * whose stored prediction by `modelVersion` has that label.
+   */
+  page(options: { readonly first: number; readonly afterId: number; readonly label?: Label; readonly modelVersion: number }): { clips: ClipRecord[]; hasNextPage: boolean; totalCount: number } {
+    const { first, afterId, label, modelVersion } = options;
+    const filter = label === undefined ? '' : 'AND id IN (SELECT clip_id FROM predictions WHERE model_version = @modelVersion AND label = @label)';
+    const rows = this.db.prepare(`SELECT * FROM clips WHERE id > @afterId ${filter} ORDER BY id LIMIT @limit`).all({ afterId, modelVersion, label, limit: first + 1 }) as ClipRow[];
+    const total = this.db.prepare(`SELECT COUNT(*) AS n FROM clips WHERE 1 = 1 ${filter}`).get({ modelVersion, label }) as { n: number };
+    return { clips: rows.slice(0, first).map(toClip), hasNextPage: rows.length > first, totalCount: total.n };
+  }
+
+  /** Stored predictions for (clip, version) pairs, in order; null where none is stored. */
+  predictions(keys: ReadonlyArray<{ readonly clipId: number; readonly modelVersion: number }>): Array<StoredPrediction | null> {
+    const select = this.db.prepare('SELECT * FROM predictions WHERE clip_id = ? AND model_version = ?');
+    return keys.map(({ clipId, modelVersion }) => {
+      const row = select.get(clipId, modelVersion) as PredictionRow | undefined;
+      return row === undefined ? null : toPrediction(row);
+    });
+  }
+
+  /** Stores (or replaces) predictions, in one transaction. */
+  savePredictions(predictions: readonly StoredPrediction[]): void {
+    if (predictions.length > 0) this.db.transaction(() => this.insertPredictions(predictions, new Date().toISOString()))();
+  }
+
+  private insertPredictions(predictions: readonly StoredPrediction[], createdAt: string): void {
+    const insert = this.db.prepare('INSERT OR REPLACE INTO predictions (clip_id, model_version, probabilities, rms_dbfs, label, latency_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    for (const p of predictions) insert.run(p.clipId, p.modelVersion, JSON.stringify(p.probabilities), p.rmsDbfs, p.label, p.latencyMs, createdAt);
+  }
+}

@@ -1,0 +1,235 @@
+import { createHash } from 'node:crypto';
+import { LABELS } from '../data/index.js';
+import type { Label } from '../data/index.js';
+import type { EnginePool, ModelGeometry, PreparedClip } from '../engine/index.js';
+import { KwsError, toSerializedError } from '../errors/index.js';
+import { featureShape } from '../features/index.js';
+import type { ErrorCode } from '../errors/index.js';
+import { decide, DynamicBatcher, validateThresholds } from '../inference/index.js';
+import type { BatcherOptions, BatchReport, DecisionReason, Thresholds } from '../inference/index.js';
+import { restoreThresholds } from '../registry/index.js';
+import type { ModelRegistry, VersionManifest } from '../registry/index.js';
+import type { ClipRecord, ClipStore, StoredPrediction } from './clip-store.js';
+import { sanitizeFilename } from './clip-store.js';
+
+/** Options of the {@link ServingService}. */
+export interface ServingOptions {
+  /** The dynamic batcher's options (max batch size, max queue delay, queue length, timeout). */
+  readonly batcher: Partial<BatcherOptions>;
+  /** Longest audio accepted, ms. Default 10000. */
+  readonly maxDurationMs: number;
+  /** Called after every inference batch (metrics). */
+  readonly onBatch: (report: BatchReport) => void;
+}
+
+/** Threshold overrides a request may carry; omitted fields use the version's calibrated values. */
+export interface ThresholdOverrides {
+  readonly unknownThreshold?: number | null;
+  readonly silenceThresholdDbfs?: number | null;
+}
+
+/** A prediction with thresholds applied: what the APIs return. */
+export interface PredictionView {
+  readonly label: Label;
+  readonly rawLabel: Label;
+  /** Max-softmax probability. */
+  readonly confidence: number;
+  /** All 12 probabilities in {@link LABELS} order. */
+  readonly probabilities: ReadonlyArray<{ readonly label: Label; readonly probability: number }>;
+  readonly isSilence: boolean;
+  readonly isUnknown: boolean;
+  readonly reason: DecisionReason;
+  /** RMS of the fitted clip, dBFS. */
+  readonly rmsDbfs: number;
+  readonly modelVersion: number;
+  /** Time from request to model output when the prediction was computed, ms. */
+  readonly latencyMs: number;
+  readonly thresholds: Thresholds;
+}
+
+/** One file of an upload: stored and classified, or refused with a code. */
+export type UploadOutcome =
+  | { readonly ok: true; readonly clip: ClipRecord; readonly prediction: PredictionView }
+  | { readonly ok: false; readonly filename: string; readonly code: ErrorCode; readonly message: string };
+
+/** Whether the service can answer predictions now. */
+export interface Readiness {
+  readonly ready: boolean;
+  /** The version `production` names, when one is ready. */
+  readonly version: number | null;
+  /** The runtime it was warmed on, e.g. `onnxruntime-node cpu`. */
+  readonly provider: string | null;
+  /** Why it is not ready. */
+  readonly reason: string | null;
+}
+
+/** A ready model version as serving uses it (manifests are immutable, so cached). */
+export interface ServingVersion {
+  readonly version: number;
+  readonly dir: string;
+  readonly manifest: VersionManifest;
+  readonly thresholds: Thresholds;
+  readonly geometry: ModelGeometry;
+}
+
+/**
+ * The serving core: stores uploaded clips, computes features off the event loop (the engine pool),
+ * sends them through the process-wide {@link DynamicBatcher} keyed by model version, applies the
+ * unknown/silence thresholds and caches each (clip, version) model output in the clip store.
+ * Which version serves is read from the registry per request, so promoting a version drops nothing:
+ * requests already queued finish on the version they were queued for.
+ */
+export class ServingService {
+  readonly batcher: DynamicBatcher<Float32Array, Float32Array>;
+  private readonly options: ServingOptions;
+  private readonly versions = new Map<number, ServingVersion>();
+  private state: Readiness = { ready: false, version: null, provider: null, reason: 'starting' };
+
+  constructor(
+    readonly registry: ModelRegistry,
+    readonly store: ClipStore,
+    private readonly pool: EnginePool,
+    options: Partial<ServingOptions> = {},
+  ) {
+    this.options = { batcher: {}, maxDurationMs: 10_000, onBatch: () => undefined, ...options };
+    this.batcher = new DynamicBatcher((key, items) => this.runBatch(Number(key), items), this.options.batcher, undefined, this.options.onBatch);
+  }
+
+  /** Loads and warms the production version on every engine thread; readiness follows. */
+  async start(): Promise<Readiness> {
+    try {
+      const serving = this.version();
+      const provider = await this.pool.warmUp(serving.dir, serving.geometry);
+      this.state = { ready: true, version: serving.version, provider, reason: null };
+    } catch (error) {
+      this.state = { ready: false, version: null, provider: null, reason: toSerializedError(error).message };
+    }
+    return this.state;
+  }
+
+  /** Readiness for `/readyz`. */
+  readiness(): Readiness {
+    return this.state;
+  }
+
+  /** Refuses new inference and fails what is queued (shutdown). */
+  stop(): void {
+    this.state = { ...this.state, ready: false, reason: 'shutting down' };
+    this.batcher.close();
+  }
+
+  /**
+   * A ready version by number, or `production` when omitted.
+   *
+   * @throws KwsError `INVALID_ARGUMENT` for a version that does not exist or is not ready.
+   */
+  version(ref?: number | null): ServingVersion {
+    const record = this.registry.resolve(ref ?? undefined);
+    let serving = this.versions.get(record.version);
+    if (serving === undefined) {
+      const manifest = this.registry.manifest(record.version);
+      const { frames, bins } = featureShape(manifest.featureConfig);
+      serving = { version: record.version, dir: record.dir, manifest, thresholds: restoreThresholds(manifest.thresholds), geometry: { frames, bins, classes: manifest.labels.length } };
+      this.versions.set(record.version, serving);
+    }
+    return serving;
+  }
+
+  /**
+   * The thresholds a request runs with: the version's calibrated ones, overridden field by field.
+   *
+   * @throws KwsError `INVALID_ARGUMENT` for an unknown threshold outside [0, 1] or a silence threshold above 0 dBFS.
+   */
+  thresholds(version: number | ServingVersion, overrides: ThresholdOverrides = {}): Thresholds {
+    const base = (typeof version === 'number' ? this.version(version) : version).thresholds;
+    return validateThresholds({
+      unknownThreshold: overrides.unknownThreshold ?? base.unknownThreshold,
+      silenceThresholdDbfs: overrides.silenceThresholdDbfs ?? base.silenceThresholdDbfs,
+    });
+  }
+
+  /**
+   * Decodes, stores and classifies one uploaded file. Bad audio is refused with its code and not stored.
+   *
+   * @throws KwsError `INVALID_ARGUMENT` for a bad version or thresholds, `OVERLOADED`, `TIMEOUT`, `NOT_READY`.
+   */
+  async classifyUpload(bytes: Uint8Array, filename: string | undefined, request: { readonly modelVersion?: number | null; readonly thresholds?: ThresholdOverrides } = {}): Promise<UploadOutcome> {
+    const started = performance.now();
+    const serving = this.version(request.modelVersion);
+    const thresholds = this.thresholds(serving, request.thresholds);
+    const name = sanitizeFilename(filename);
+    let prepared: PreparedClip;
+    try {
+      prepared = await this.pool.prepare(bytes, serving.manifest.featureConfig, this.options.maxDurationMs);
+    } catch (error) {
+      const { code, message } = toSerializedError(error);
+      if (code === 'INTERNAL') throw error;
+      return { ok: false, filename: name, code, message };
+    }
+    const probabilities = await this.batcher.submit(String(serving.version), prepared.features);
+    const output = this.record(0, serving, probabilities, prepared.rmsDbfs, performance.now() - started);
+    const clip = await this.store.add(bytes, { filename: name, sha256: createHash('sha256').update(bytes).digest('hex'), container: prepared.container, codec: prepared.codec, sourceSampleRateHz: prepared.sourceSampleRateHz, durationMs: prepared.durationMs }, output);
+    return { ok: true, clip, prediction: this.view({ ...output, clipId: clip.id }, thresholds) };
+  }
+
+  /**
+   * Model outputs for (clip, version) pairs, from the store or computed in one batched pass for the
+   * missing ones (the DataLoader batch function). One result or error per key, in order.
+   */
+  async predictions(keys: ReadonlyArray<{ readonly clipId: number; readonly modelVersion: number }>): Promise<Array<StoredPrediction | Error>> {
+    const cached = this.store.predictions(keys);
+    const computed = await Promise.all(keys.map(async (key, i) => {
+      const hit = cached[i];
+      if (hit !== null && hit !== undefined) return { value: hit, fresh: false };
+      try {
+        return { value: await this.compute(key.clipId, key.modelVersion), fresh: true };
+      } catch (error) {
+        return { value: error instanceof Error ? error : new KwsError('INTERNAL', String(error)), fresh: false };
+      }
+    }));
+    this.store.savePredictions(computed.filter((c) => c.fresh).map((c) => c.value as StoredPrediction));
+    return computed.map((c) => c.value);
+  }
+
+  private async compute(clipId: number, modelVersion: number): Promise<StoredPrediction> {
+    const started = performance.now();
+    const serving = this.version(modelVersion);
+    const prepared = await this.pool.prepare(await this.store.bytes(clipId), serving.manifest.featureConfig, this.options.maxDurationMs);
+    const probabilities = await this.batcher.submit(String(serving.version), prepared.features);
+    return this.record(clipId, serving, probabilities, prepared.rmsDbfs, performance.now() - started);
+  }
+
+  private record(clipId: number, serving: ServingVersion, probabilities: Float32Array, rmsDbfs: number, latencyMs: number): StoredPrediction {
+    const label = decide(probabilities, rmsDbfs, serving.thresholds).label;
+    return { clipId, modelVersion: serving.version, probabilities: Array.from(probabilities), rmsDbfs, label, latencyMs };
+  }
+
+  /** Applies thresholds to a stored model output. */
+  view(stored: StoredPrediction, thresholds: Thresholds): PredictionView {
+    const decision = decide(stored.probabilities, stored.rmsDbfs, thresholds);
+    return {
+      label: decision.label,
+      rawLabel: decision.rawLabel,
+      confidence: decision.confidence,
+      probabilities: LABELS.map((label, i) => ({ label, probability: stored.probabilities[i] ?? 0 })),
+      isSilence: decision.label === 'silence',
+      isUnknown: decision.label === 'unknown',
+      reason: decision.reason,
+      rmsDbfs: stored.rmsDbfs,
+      modelVersion: stored.modelVersion,
+      latencyMs: stored.latencyMs,
+      thresholds,
+    };
+  }
+
+  /** The batcher's runner: one engine call for a batch of one version's features. */
+  private async runBatch(version: number, items: readonly Float32Array[]): Promise<Float32Array[]> {
+    const serving = this.version(version);
+    const { frames, bins, classes } = serving.geometry;
+    const size = frames * bins;
+    const features = new Float32Array(items.length * size);
+    items.forEach((item, i) => features.set(item, i * size));
+    const out = await this.pool.infer(serving.dir, serving.geometry, features, items.length);
+    return items.map((_, i) => out.slice(i * classes, (i + 1) * classes));
+  }
+}

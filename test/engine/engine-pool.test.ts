@@ -1,0 +1,83 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { decodeAudio, fitToLength } from '../../src/audio/index.js';
+import { EnginePool, openModelSession } from '../../src/engine/index.js';
+import { DEFAULT_FEATURE_CONFIG, FeatureExtractor } from '../../src/features/index.js';
+import { realDataDir } from '../helpers/signals.js';
+import { BUNDLED_MODELS } from '../helpers/server.js';
+
+const model = join(BUNDLED_MODELS, '1');
+const geometry = { frames: 98, bins: 40, classes: 12 };
+const testdata = join(realDataDir(), 'tflite-micro', 'testdata');
+const clips = ['yes_1000ms.wav', 'no_1000ms.wav', 'silence_1000ms.wav'].map((f) => readFileSync(join(testdata, f)));
+
+describe('EnginePool (worker threads)', () => {
+  let pool: EnginePool;
+  before(() => {
+    pool = new EnginePool({ threads: 2 });
+  });
+  after(async () => {
+    await pool.close();
+  });
+
+  it('computes in a worker exactly the features the main thread computes', async () => {
+    const prepared = await pool.prepare(clips[0] as Uint8Array, DEFAULT_FEATURE_CONFIG);
+    const local = new FeatureExtractor(DEFAULT_FEATURE_CONFIG).compute(fitToLength((await decodeAudio(clips[0] as Uint8Array)).samples, 16_000));
+    assert.deepEqual(prepared.features, local);
+    assert.deepEqual({ container: prepared.container, codec: prepared.codec, rate: prepared.sourceSampleRateHz, ms: prepared.durationMs, rms: Number(prepared.rmsDbfs.toFixed(2)) }, { container: 'wav', codec: 'pcm_s16le', rate: 16_000, ms: 1000, rms: -23.15 });
+  });
+
+  it('keeps the error class and code of bad audio across the thread hop', async () => {
+    await assert.rejects(pool.prepare(new TextEncoder().encode('not audio at all'), DEFAULT_FEATURE_CONFIG), { name: 'AudioDecodeError', code: 'NOT_AUDIO' });
+    await assert.rejects(pool.prepare(new Uint8Array(0), DEFAULT_FEATURE_CONFIG), { name: 'AudioDecodeError', code: 'EMPTY' });
+  });
+
+  it('runs a batch on onnxruntime and labels real clips yes, no, silence', async () => {
+    const features = await Promise.all(clips.map((c) => pool.prepare(c, DEFAULT_FEATURE_CONFIG)));
+    const batch = new Float32Array(3 * 98 * 40);
+    features.forEach((f, i) => batch.set(f.features, i * 98 * 40));
+    const out = await pool.infer(model, geometry, batch, 3);
+    const argmax = [0, 1, 2].map((k) => Array.from(out.subarray(k * 12, k * 12 + 12)).reduce((best, p, i, all) => (p > (all[best] as number) ? i : best), 0));
+    assert.deepEqual(argmax, [0, 1, 10]);
+    assert.equal(pool.provider, 'onnxruntime-node cpu');
+  });
+
+  it('refuses a wrong feature count and a folder without a model, with codes', async () => {
+    await assert.rejects(pool.infer(model, geometry, new Float32Array(10), 1), { code: 'SHAPE_MISMATCH', message: 'expected 1 x 98 x 40 = 3920 features, got 10' });
+    await assert.rejects(pool.infer(realDataDir(), geometry, new Float32Array(3920), 1), { code: 'MALFORMED', message: /cannot load .*model\.onnx with onnxruntime-node/ });
+  });
+
+  it('refuses bad options with the value in the message', () => {
+    assert.throws(() => new EnginePool({ threads: 0 }), { code: 'INVALID_ARGUMENT', message: 'threads must be an integer of at least 1, got 0' });
+    assert.throws(() => new EnginePool({ engine: 'torch' as never }), { code: 'INVALID_ARGUMENT', message: 'engine must be onnx or tfjs, got "torch"' });
+  });
+});
+
+describe('model sessions', () => {
+  it('the TF.js engine (wasm here) agrees with onnxruntime within 1e-4 and leaks no tensors', async () => {
+    const extractor = new FeatureExtractor(DEFAULT_FEATURE_CONFIG);
+    const batch = new Float32Array(3 * 3920);
+    for (const [i, c] of clips.entries()) batch.set(extractor.compute(fitToLength((await decodeAudio(c)).samples, 16_000)), i * 3920);
+    const onnx = await openModelSession('onnx', model, geometry, 'cpu');
+    const tfjs = await openModelSession('tfjs', model, geometry, 'auto');
+    try {
+      assert.match(tfjs.provider, /^tfjs (tensorflow|wasm|cpu)/);
+      const a = await onnx.run(batch, 3);
+      await tfjs.run(batch, 3); // warm
+      const tensors = tf.memory().numTensors;
+      const b = await tfjs.run(batch, 3);
+      assert.equal(tf.memory().numTensors, tensors);
+      assert.ok(a.every((x, i) => Math.abs(x - (b[i] as number)) < 1e-4));
+    } finally {
+      await onnx.dispose();
+      await tfjs.dispose();
+    }
+  });
+
+  it('refuses a model whose output does not match the labels', async () => {
+    await assert.rejects(openModelSession('onnx', model, { ...geometry, classes: 10 }, 'cpu'), { code: 'MALFORMED', message: /outputs 12 values per clip, but its version lists 10 labels/ });
+  });
+});

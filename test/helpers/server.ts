@@ -1,0 +1,55 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { startServer } from '../../src/http/index.js';
+import type { RunningServer, ServerOptions } from '../../src/http/index.js';
+
+/** The bundled model repository. */
+export const BUNDLED_MODELS = resolve(import.meta.dirname, '../../models');
+
+/**
+ * A model repository in a temporary folder holding the bundled version 1 and, with `copies`,
+ * identical versions 2..N (same weights, own numbers), for tests that need several versions.
+ */
+export function modelRepository(copies = 1): string {
+  const dir = mkdtempSync(join(tmpdir(), 'kws-models-'));
+  for (let v = 1; v <= copies; v++) {
+    cpSync(join(BUNDLED_MODELS, '1'), join(dir, String(v)), { recursive: true });
+    const manifestPath = join(dir, String(v), 'version.json');
+    writeFileSync(manifestPath, JSON.stringify({ ...JSON.parse(readFileSync(manifestPath, 'utf8')), version: v }));
+  }
+  return dir;
+}
+
+/** A server on a free port over a fresh data folder; `stop` closes it and removes its folders. */
+export async function testServer(options: Partial<ServerOptions> = {}): Promise<RunningServer & { dataDir: string; stop: () => Promise<void> }> {
+  const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'kws-serve-'));
+  const server = await startServer({ port: 0, logLevel: 'silent', modelsDir: BUNDLED_MODELS, engine: { threads: 2 }, ...options, dataDir });
+  return {
+    ...server,
+    dataDir,
+    stop: async () => {
+      await server.close();
+      if (options.dataDir === undefined) rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** A multipart body with `files` in the field `clip` (or `field`). */
+export function clipForm(files: ReadonlyArray<{ name: string; bytes: Uint8Array }>, field = 'clip'): FormData {
+  const form = new FormData();
+  for (const file of files) form.append(field, new Blob([file.bytes]), file.name);
+  return form;
+}
+
+/** Posts a GraphQL operation as JSON; returns the parsed body. */
+export async function graphql(url: string, query: string, variables: Record<string, unknown> = {}): Promise<{ data?: Record<string, unknown> | null; errors?: Array<{ message: string; extensions?: { code?: string } }> }> {
+  const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+  return (await response.json()) as { data?: Record<string, unknown> | null; errors?: Array<{ message: string; extensions?: { code?: string } }> };
+}
+
+/** The value of a Prometheus counter or gauge line (`name{labels} value`), 0 when absent. */
+export function metricValue(text: string, name: string): number {
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
+  return line === undefined ? 0 : Number(line.split(' ').at(-1));
+}

@@ -1,0 +1,234 @@
+import assert from 'node:assert/strict';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { realDataDir } from '../helpers/signals.js';
+import { sanitizeFilename } from '../../src/jobs/index.js';
+import { clipForm, graphql, metricValue, modelRepository, testServer } from '../helpers/server.js';
+
+const testdata = join(realDataDir(), 'tflite-micro', 'testdata');
+const yes = { name: 'yes_1000ms.wav', bytes: readFileSync(join(testdata, 'yes_1000ms.wav')) };
+const no = { name: 'no_1000ms.wav', bytes: readFileSync(join(testdata, 'no_1000ms.wav')) };
+const silence = { name: 'silence_1000ms.wav', bytes: readFileSync(join(testdata, 'silence_1000ms.wav')) };
+
+interface UploadBody {
+  error?: { code: string; message: string };
+  clips: Array<{ id?: string; filename: string; prediction?: { label: string; rawLabel: string; confidence: number; reason: string; modelVersion: number; probabilities: Record<string, number> }; error?: { code: string; message: string } }>;
+}
+
+async function upload(url: string, files: ReadonlyArray<{ name: string; bytes: Uint8Array }>, query = ''): Promise<{ status: number; body: UploadBody; headers: Headers }> {
+  const response = await fetch(`${url}/v1/clips${query}`, { method: 'POST', body: clipForm(files) });
+  return { status: response.status, body: (await response.json()) as UploadBody, headers: response.headers };
+}
+
+describe('kws serve over real HTTP', () => {
+  let server: Awaited<ReturnType<typeof testServer>>;
+  let models: string;
+
+  before(async () => {
+    models = modelRepository(2); // versions 1 and 2 (same weights); production = 2, the newest
+    server = await testServer({ modelsDir: models, batcher: { maxQueueDelayMs: 25, maxBatchSize: 64 }, uploads: { maxFileBytes: 200_000, maxFiles: 4, maxBodyBytes: 1_000_000 } });
+  });
+  after(async () => {
+    await server.stop();
+    rmSync(models, { recursive: true, force: true });
+  });
+
+  it('is healthy and ready once the production version is warm', async () => {
+    assert.deepEqual(await (await fetch(`${server.url}/healthz`)).json(), { status: 'ok' });
+    const ready = await fetch(`${server.url}/readyz`);
+    assert.equal(ready.status, 200);
+    assert.deepEqual(await ready.json(), { ready: true, version: 2, provider: 'onnxruntime-node cpu', reason: null });
+  });
+
+  it('classifies uploaded real clips: yes, no and silence', async () => {
+    const { status, body } = await upload(server.url, [yes, no, silence]);
+    assert.equal(status, 200);
+    assert.deepEqual(body.clips.map((c) => [c.filename, c.prediction?.label, c.prediction?.modelVersion]), [['yes_1000ms.wav', 'yes', 2], ['no_1000ms.wav', 'no', 2], ['silence_1000ms.wav', 'silence', 2]]);
+    const first = body.clips[0]?.prediction;
+    assert.equal(Object.keys(first?.probabilities ?? {}).length, 12);
+    assert.ok(Math.abs(Object.values(first?.probabilities ?? {}).reduce((a, b) => a + b, 0) - 1) < 1e-4);
+    assert.match(body.clips[0]?.id ?? '', /^[0-9]+$/);
+  });
+
+  it('batches 16 concurrent requests into fewer inference calls than requests', async () => {
+    const before = await (await fetch(`${server.url}/metrics`)).text();
+    const results = await Promise.all(Array.from({ length: 16 }, () => upload(server.url, [yes])));
+    assert.ok(results.every((r) => r.status === 200 && r.body.clips[0]?.prediction?.label === 'yes'));
+    const afterText = await (await fetch(`${server.url}/metrics`)).text();
+    const calls = metricValue(afterText, 'kws_batch_size_count') - metricValue(before, 'kws_batch_size_count');
+    const clips = metricValue(afterText, 'kws_batch_size_sum') - metricValue(before, 'kws_batch_size_sum');
+    assert.equal(clips, 16);
+    assert.ok(calls < 16, `16 requests took ${calls} inference calls`);
+  });
+
+  it('answers each bad upload with its 4xx and a message that names the problem, then keeps serving', async () => {
+    const notAudio = await upload(server.url, [{ name: 'notes.txt', bytes: new TextEncoder().encode('hello, this is not audio') }]);
+    assert.equal(notAudio.status, 415);
+    assert.equal(notAudio.body.error?.code, 'NOT_AUDIO');
+    const empty = await upload(server.url, [{ name: 'empty.wav', bytes: new Uint8Array(0) }]);
+    assert.equal(empty.status, 422);
+    assert.equal(empty.body.error?.code, 'EMPTY');
+    const large = await upload(server.url, [{ name: 'big.wav', bytes: new Uint8Array(300_000) }]);
+    assert.equal(large.status, 413);
+    assert.deepEqual(large.body.error, { code: 'TOO_LARGE', message: 'file "clip" is larger than the limit of 200000 bytes' });
+    const many = await upload(server.url, [yes, yes, yes, yes, yes]);
+    assert.equal(many.status, 413);
+    assert.deepEqual(many.body.error, { code: 'TOO_MANY_FILES', message: 'at most 4 files may be sent in one request' });
+    const wrongField = await fetch(`${server.url}/v1/clips`, { method: 'POST', body: clipForm([yes], 'file') });
+    assert.equal(wrongField.status, 400);
+    assert.deepEqual(await wrongField.json(), { error: { code: 'INVALID_ARGUMENT', message: 'unexpected file field "file": send clips in the multipart field "clip"' } });
+    const json = await fetch(`${server.url}/v1/clips`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+    assert.equal(json.status, 400);
+    assert.match(((await json.json()) as UploadBody).error?.message ?? '', /expected a multipart\/form-data body/);
+    const none = await fetch(`${server.url}/v1/clips`, { method: 'POST', body: new FormData() });
+    assert.equal(none.status, 400);
+    const badThreshold = await upload(server.url, [yes], '?unknownThreshold=2');
+    assert.equal(badThreshold.status, 400);
+    assert.deepEqual(badThreshold.body.error, { code: 'INVALID_ARGUMENT', message: 'unknownThreshold must be a probability from 0 to 1, got 2' });
+    const badVersion = await upload(server.url, [yes], '?modelVersion=99');
+    assert.equal(badVersion.status, 404);
+    assert.equal(badVersion.body.error?.code, 'NOT_FOUND');
+    const mixed = await upload(server.url, [yes, { name: 'x.txt', bytes: new TextEncoder().encode('nope') }]);
+    assert.equal(mixed.status, 200);
+    assert.deepEqual(mixed.body.clips.map((c) => c.prediction?.label ?? c.error?.code), ['yes', 'NOT_AUDIO']);
+    const good = await upload(server.url, [no]);
+    assert.equal(good.body.clips[0]?.prediction?.label, 'no', 'still serving correct answers');
+  });
+
+  it('keeps a hostile file name only as metadata, never as a path', async () => {
+    const names = ['../../escape.wav', `${'ü'.repeat(300)}.wav`];
+    const { body } = await upload(server.url, names.map((name) => ({ name, bytes: yes.bytes })));
+    assert.deepEqual(body.clips.map((c) => c.filename), ['../../escape.wav', 'ü'.repeat(255)]);
+    assert.equal(existsSync(join(server.dataDir, '..', 'escape.wav')), false);
+    const control = await upload(server.url, [{ name: 'a\u0007b.wav', bytes: yes.bytes }]);
+    assert.deepEqual(control.body.error, { code: 'INVALID_ARGUMENT', message: 'malformed multipart/form-data body: Malformed part header' });
+    assert.equal(sanitizeFilename('a\u0000b\u001fc.wav'), 'abc.wav');
+    assert.equal(sanitizeFilename(''), 'unnamed');
+    assert.ok(readdirSync(join(server.dataDir, 'clips')).every((f) => /^[0-9a-f-]{36}\.wav$/.test(f)));
+  });
+
+  it('answers GraphQL: clip predictions with threshold overrides, pagination and label filter', async () => {
+    const { body } = await upload(server.url, [yes, silence]);
+    const [yesId, silenceId] = body.clips.map((c) => c.id);
+    const result = await graphql(server.url, `query ($id: ID!) {
+      clip(id: $id) { id filename prediction { label reason confidence probabilities { label probability } thresholds { unknownThreshold } }
+        strict: prediction(unknownThreshold: 1) { label rawLabel reason isUnknown }
+        quiet: prediction(silenceThresholdDbfs: -10) { label reason isSilence } }
+    }`, { id: yesId });
+    const clip = result.data?.['clip'] as { prediction: { label: string; reason: string; probabilities: unknown[]; thresholds: { unknownThreshold: number } }; strict: unknown; quiet: unknown };
+    assert.equal(clip.prediction.label, 'yes');
+    assert.equal(clip.prediction.probabilities.length, 12);
+    assert.equal(clip.prediction.thresholds.unknownThreshold, 0.3);
+    assert.deepEqual(clip.strict, { label: 'unknown', rawLabel: 'yes', reason: 'LOW_CONFIDENCE', isUnknown: true });
+    assert.deepEqual(clip.quiet, { label: 'silence', reason: 'LOW_ENERGY', isSilence: true });
+    const filtered = await graphql(server.url, '{ clips(first: 100, label: silence) { totalCount edges { node { id } } } }');
+    const ids = ((filtered.data?.['clips'] as { edges: Array<{ node: { id: string } }> }).edges).map((e) => e.node.id);
+    assert.ok(ids.includes(silenceId as string) && !ids.includes(yesId as string));
+    const page1 = await graphql(server.url, '{ clips(first: 2) { totalCount pageInfo { hasNextPage endCursor } edges { node { id } } } }');
+    const p1 = page1.data?.['clips'] as { totalCount: number; pageInfo: { hasNextPage: boolean; endCursor: string }; edges: Array<{ node: { id: string } }> };
+    assert.equal(p1.edges.length, 2);
+    assert.equal(p1.pageInfo.hasNextPage, true);
+    const page2 = await graphql(server.url, 'query ($after: String) { clips(first: 2, after: $after) { edges { node { id } } } }', { after: p1.pageInfo.endCursor });
+    const p2ids = (page2.data?.['clips'] as { edges: Array<{ node: { id: string } }> }).edges.map((e) => Number(e.node.id));
+    assert.ok((p2ids[0] as number) > Number(p1.edges[1]?.node.id));
+    assert.equal((await graphql(server.url, '{ clip(id: "999999") { id } }')).data?.['clip'], null);
+  });
+
+  it('reports GraphQL errors with their codes', async () => {
+    const badThreshold = await graphql(server.url, '{ clips(first: 1) { edges { node { prediction(unknownThreshold: 1.5) { label } } } } }');
+    assert.equal(badThreshold.errors?.[0]?.extensions?.code, 'INVALID_ARGUMENT');
+    assert.equal(badThreshold.errors?.[0]?.message, 'unknownThreshold must be a probability from 0 to 1, got 1.5');
+    const badCursor = await graphql(server.url, '{ clips(after: "nonsense") { totalCount } }');
+    assert.equal(badCursor.errors?.[0]?.extensions?.code, 'INVALID_ARGUMENT');
+    const badFirst = await graphql(server.url, '{ clips(first: 0) { totalCount } }');
+    assert.equal(badFirst.errors?.[0]?.message, 'first must be from 1 to 100, got 0');
+    const badVersion = await graphql(server.url, '{ clips(first: 1) { edges { node { prediction(modelVersion: 42) { label } } } } }');
+    assert.equal(badVersion.errors?.[0]?.extensions?.code, 'NOT_FOUND');
+    const syntax = await graphql(server.url, '{ clips( }');
+    assert.equal(syntax.errors?.[0]?.extensions?.code, 'GRAPHQL_PARSE_FAILED');
+  });
+
+  it('loads the predictions of a query over many clips through one batched inference call', async () => {
+    const { body } = await upload(server.url, [yes, no, silence, yes]);
+    const ids = body.clips.map((c) => c.id as string);
+    const before = await (await fetch(`${server.url}/metrics`)).text();
+    const query = `{ ${ids.map((id, i) => `c${i}: clip(id: "${id}") { prediction(modelVersion: 1) { label modelVersion } }`).join(' ')} }`;
+    const result = await graphql(server.url, query);
+    assert.deepEqual(ids.map((_, i) => (result.data?.[`c${i}`] as { prediction: { label: string; modelVersion: number } }).prediction), [
+      { label: 'yes', modelVersion: 1 }, { label: 'no', modelVersion: 1 }, { label: 'silence', modelVersion: 1 }, { label: 'yes', modelVersion: 1 },
+    ]);
+    const afterText = await (await fetch(`${server.url}/metrics`)).text();
+    assert.equal(metricValue(afterText, 'kws_batch_size_count') - metricValue(before, 'kws_batch_size_count'), 1);
+    assert.equal(metricValue(afterText, 'kws_batch_size_sum') - metricValue(before, 'kws_batch_size_sum'), 4);
+    const again = await fetch(`${server.url}/metrics`).then(() => graphql(server.url, query));
+    assert.deepEqual(again, result, 'cached per clip and version');
+    assert.equal(metricValue(await (await fetch(`${server.url}/metrics`)).text(), 'kws_batch_size_count'), metricValue(afterText, 'kws_batch_size_count'));
+  });
+
+  it('takes GraphQL multipart uploads with the preflight header and refuses them without it (CSRF prevention)', async () => {
+    const form = (): FormData => {
+      const f = new FormData();
+      f.append('operations', JSON.stringify({ query: 'mutation ($files: [Upload!]!) { classifyClips(files: $files) { filename error { code } clip { id prediction { label } } } }', variables: { files: [null, null] } }));
+      f.append('map', JSON.stringify({ 0: ['variables.files.0'], 1: ['variables.files.1'] }));
+      f.append('0', new Blob([no.bytes]), 'no.wav');
+      f.append('1', new Blob([new TextEncoder().encode('text')]), 'bad.txt');
+      return f;
+    };
+    const refused = await fetch(`${server.url}/graphql`, { method: 'POST', body: form() });
+    assert.equal(refused.status, 400);
+    const accepted = await fetch(`${server.url}/graphql`, { method: 'POST', body: form(), headers: { 'Apollo-Require-Preflight': 'true' } });
+    const body = (await accepted.json()) as { data: { classifyClips: Array<{ filename: string; error: { code: string } | null; clip: { prediction: { label: string } } | null }> } };
+    assert.deepEqual(body.data.classifyClips.map((r) => [r.filename, r.clip?.prediction.label ?? null, r.error?.code ?? null]), [['no.wav', 'no', null], ['bad.txt', null, 'NOT_AUDIO']]);
+  });
+
+  it('lists model versions with thresholds and metrics', async () => {
+    const result = await graphql(server.url, '{ modelVersions { version state aliases architecture thresholds { unknownThreshold silenceThresholdDbfs } testing { accuracy perClass { label f1 } } } modelVersion(version: 1) { version } }');
+    const versions = result.data?.['modelVersions'] as Array<{ version: number; state: string; aliases: string[]; architecture: string; thresholds: unknown; testing: { perClass: unknown[] } }>;
+    assert.deepEqual(versions.map((v) => [v.version, v.state, v.aliases, v.architecture]), [[2, 'READY', ['production'], 'tc-resnet8'], [1, 'READY', [], 'tc-resnet8']]);
+    assert.deepEqual(versions[0]?.thresholds, { unknownThreshold: 0.3, silenceThresholdDbfs: null });
+    assert.equal(versions[0]?.testing.perClass.length, 12);
+    assert.deepEqual(result.data?.['modelVersion'], { version: 1 });
+  });
+
+  it('exposes Prometheus metrics and JSON 404s', async () => {
+    const text = await (await fetch(`${server.url}/metrics`)).text();
+    for (const name of ['kws_http_request_duration_seconds_bucket', 'kws_batch_size_bucket', 'kws_batch_queue_seconds_bucket', 'kws_inference_seconds_bucket', 'kws_batch_queue_depth', 'kws_clips_total']) assert.ok(text.includes(name), name);
+    const missing = await fetch(`${server.url}/nope`);
+    assert.equal(missing.status, 404);
+    assert.deepEqual(await missing.json(), { error: { code: 'NOT_FOUND', message: 'no route GET /nope' } });
+  });
+});
+
+describe('kws serve under load and across restarts', () => {
+  it('answers OVERLOADED with 503 and Retry-After when the queue is full, and serves again after', async () => {
+    const server = await testServer({ batcher: { maxQueueLength: 1, maxQueueDelayMs: 200 } });
+    try {
+      const results = await Promise.all(Array.from({ length: 6 }, () => upload(server.url, [yes])));
+      const overloaded = results.filter((r) => r.status === 503);
+      assert.ok(overloaded.length >= 1, `statuses ${results.map((r) => r.status).join(',')}`);
+      assert.equal(overloaded[0]?.headers.get('retry-after'), '1');
+      assert.equal(overloaded[0]?.body.error?.code, 'OVERLOADED');
+      assert.ok(results.some((r) => r.status === 200));
+      assert.equal((await upload(server.url, [no])).body.clips[0]?.prediction?.label, 'no');
+    } finally {
+      await server.stop();
+    }
+  });
+
+  it('keeps clips and predictions across a restart', async () => {
+    const first = await testServer();
+    const { body } = await upload(first.url, [yes, no]);
+    const query = `{ ${body.clips.map((c, i) => `c${i}: clip(id: "${c.id}") { filename prediction { label latencyMs probabilities { probability } } }`).join(' ')} }`;
+    const seen = await graphql(first.url, query);
+    await first.close();
+    const second = await testServer({ dataDir: first.dataDir });
+    try {
+      assert.deepEqual(await graphql(second.url, query), seen);
+      assert.equal((await graphql(second.url, '{ clips { totalCount } }')).data?.['clips'] !== undefined, true);
+    } finally {
+      await second.stop();
+      rmSync(first.dataDir, { recursive: true, force: true });
+    }
+  });
+});
