@@ -70,6 +70,9 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
   const graphql = await createGraphqlHandlers(service, uploads, (error) => logger.error({ err: error }, 'unexpected GraphQL error'));
   const app = createApp({ service, metrics, logger, uploads, graphql: graphql.handlers });
   const server: Server = app.listen(options.port ?? 4000, options.host ?? '127.0.0.1');
+  // A client that stops sending mid-body must not hold a connection forever.
+  server.requestTimeout = 60_000;
+  server.headersTimeout = 20_000;
   await once(server, 'listening');
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host === '0.0.0.0' || options.host === undefined ? '127.0.0.1' : options.host}:${port}`;

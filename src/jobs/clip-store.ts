@@ -3,7 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import type { Database as SqliteDatabase } from 'better-sqlite3';
+import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import { LABELS } from '../data/index.js';
 import type { Label } from '../data/index.js';
 import { fromFsError, KwsError } from '../errors/index.js';
@@ -123,7 +123,18 @@ export function sanitizeFilename(name: string | undefined): string {
  * before its row is inserted, so an acknowledged clip survives a restart or a crash of the process.
  */
 export class ClipStore {
-  private constructor(private readonly db: SqliteDatabase, private readonly clipsDir: string) {}
+  /** Prepared once: better-sqlite3 statements are reusable, and preparing costs more than running. */
+  private readonly sql: { insertClip: Statement; insertPrediction: Statement; clipById: Statement; fileById: Statement; prediction: Statement };
+
+  private constructor(private readonly db: SqliteDatabase, private readonly clipsDir: string) {
+    this.sql = {
+      insertClip: db.prepare('INSERT INTO clips (filename, file, size_bytes, sha256, container, codec, source_sample_rate_hz, duration_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      insertPrediction: db.prepare('INSERT OR REPLACE INTO predictions (clip_id, model_version, probabilities, rms_dbfs, label, latency_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      clipById: db.prepare('SELECT * FROM clips WHERE id = ?'),
+      fileById: db.prepare('SELECT file FROM clips WHERE id = ?'),
+      prediction: db.prepare('SELECT * FROM predictions WHERE clip_id = ? AND model_version = ?'),
+    };
+  }
 
   /**
    * @param dataDir The state folder; clips go to `<dataDir>/clips/`.
@@ -169,9 +180,7 @@ export class ClipStore {
     }
     const createdAt = new Date().toISOString();
     const id = this.db.transaction(() => {
-      const info = this.db
-        .prepare('INSERT INTO clips (filename, file, size_bytes, sha256, container, codec, source_sample_rate_hz, duration_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)')
-        .run(meta.filename, file, bytes.length, meta.sha256, meta.container, meta.codec, meta.sourceSampleRateHz, meta.durationMs, createdAt);
+      const info = this.sql.insertClip.run(meta.filename, file, bytes.length, meta.sha256, meta.container, meta.codec, meta.sourceSampleRateHz, meta.durationMs, createdAt);
       const clipId = Number(info.lastInsertRowid);
       if (prediction !== undefined) this.insertPredictions([{ ...prediction, clipId }], createdAt);
       return clipId;
@@ -181,9 +190,8 @@ export class ClipStore {
 
   /** The clips with these ids, in the same order; null where there is none. */
   get(ids: readonly number[]): Array<ClipRecord | null> {
-    const select = this.db.prepare('SELECT * FROM clips WHERE id = ?');
     return ids.map((id) => {
-      const row = select.get(id) as ClipRow | undefined;
+      const row = this.sql.clipById.get(id) as ClipRow | undefined;
       return row === undefined ? null : toClip(row);
     });
   }
@@ -194,7 +202,7 @@ export class ClipStore {
    * @throws KwsError `NOT_FOUND` for an unknown id, `FILE_NOT_FOUND` when its file is gone.
    */
   async bytes(id: number): Promise<Uint8Array> {
-    const row = this.db.prepare('SELECT file FROM clips WHERE id = ?').get(id) as { file: string } | undefined;
+    const row = this.sql.fileById.get(id) as { file: string } | undefined;
     if (row === undefined) throw new KwsError('NOT_FOUND', `no clip has id ${id}`);
     const path = join(this.clipsDir, row.file);
     try {
@@ -218,9 +226,8 @@ export class ClipStore {
 
   /** Stored predictions for (clip, version) pairs, in order; null where none is stored. */
   predictions(keys: ReadonlyArray<{ readonly clipId: number; readonly modelVersion: number }>): Array<StoredPrediction | null> {
-    const select = this.db.prepare('SELECT * FROM predictions WHERE clip_id = ? AND model_version = ?');
     return keys.map(({ clipId, modelVersion }) => {
-      const row = select.get(clipId, modelVersion) as PredictionRow | undefined;
+      const row = this.sql.prediction.get(clipId, modelVersion) as PredictionRow | undefined;
       return row === undefined ? null : toPrediction(row);
     });
   }
@@ -231,7 +238,6 @@ export class ClipStore {
   }
 
   private insertPredictions(predictions: readonly StoredPrediction[], createdAt: string): void {
-    const insert = this.db.prepare('INSERT OR REPLACE INTO predictions (clip_id, model_version, probabilities, rms_dbfs, label, latency_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)');
-    for (const p of predictions) insert.run(p.clipId, p.modelVersion, JSON.stringify(p.probabilities), p.rmsDbfs, p.label, p.latencyMs, createdAt);
+    for (const p of predictions) this.sql.insertPrediction.run(p.clipId, p.modelVersion, JSON.stringify(p.probabilities), p.rmsDbfs, p.label, p.latencyMs, createdAt);
   }
 }

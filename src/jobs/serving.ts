@@ -12,6 +12,12 @@ import type { ModelRegistry, VersionManifest } from '../registry/index.js';
 import type { ClipRecord, ClipStore, StoredPrediction } from './clip-store.js';
 import { sanitizeFilename } from './clip-store.js';
 
+/**
+ * How long a resolved version reference (`production`, a number) is reused before the registry is
+ * read again, ms: a version promoted or made by another process serves within this time.
+ */
+export const RESOLVE_TTL_MS = 1000;
+
 /** Options of the {@link ServingService}. */
 export interface ServingOptions {
   /** The dynamic batcher's options (max batch size, max queue delay, queue length, timeout). */
@@ -76,13 +82,14 @@ export interface ServingVersion {
  * The serving core: stores uploaded clips, computes features off the event loop (the engine pool),
  * sends them through the process-wide {@link DynamicBatcher} keyed by model version, applies the
  * unknown/silence thresholds and caches each (clip, version) model output in the clip store.
- * Which version serves is read from the registry per request, so promoting a version drops nothing:
+ * Which version serves is read from the registry (at most {@link RESOLVE_TTL_MS} old), so promoting a version drops nothing:
  * requests already queued finish on the version they were queued for.
  */
 export class ServingService {
   readonly batcher: DynamicBatcher<Float32Array, Float32Array>;
   private readonly options: ServingOptions;
   private readonly versions = new Map<number, ServingVersion>();
+  private readonly resolved = new Map<number | 'production', { serving: ServingVersion; until: number }>();
   private state: Readiness = { ready: false, version: null, provider: null, reason: 'starting' };
 
   constructor(
@@ -124,6 +131,10 @@ export class ServingService {
    * @throws KwsError `INVALID_ARGUMENT` for a version that does not exist or is not ready.
    */
   version(ref?: number | null): ServingVersion {
+    const key = ref ?? 'production';
+    const now = performance.now();
+    const hit = this.resolved.get(key);
+    if (hit !== undefined && hit.until > now) return hit.serving;
     const record = this.registry.resolve(ref ?? undefined);
     let serving = this.versions.get(record.version);
     if (serving === undefined) {
@@ -132,7 +143,13 @@ export class ServingService {
       serving = { version: record.version, dir: record.dir, manifest, thresholds: restoreThresholds(manifest.thresholds), geometry: { frames, bins, classes: manifest.labels.length } };
       this.versions.set(record.version, serving);
     }
+    this.resolved.set(key, { serving, until: now + RESOLVE_TTL_MS });
     return serving;
+  }
+
+  /** Forgets resolved references, so that the next request reads aliases and states again (after a promotion). */
+  refreshVersions(): void {
+    this.resolved.clear();
   }
 
   /**

@@ -191,6 +191,19 @@ describe('kws serve over real HTTP', () => {
     assert.deepEqual(result.data?.['modelVersion'], { version: 1 });
   });
 
+  it('switches the production alias without dropping a request', async () => {
+    const before = Array.from({ length: 12 }, () => upload(server.url, [yes]));
+    await Promise.race(before); // requests are in flight on version 2
+    server.service.registry.setAlias('production', 1);
+    server.service.refreshVersions();
+    const results = await Promise.all([...before, ...Array.from({ length: 12 }, () => upload(server.url, [yes]))]);
+    assert.ok(results.every((r) => r.status === 200 && r.body.clips[0]?.prediction?.label === 'yes'), results.map((r) => r.status).join(','));
+    assert.deepEqual(new Set(results.map((r) => r.body.clips[0]?.prediction?.modelVersion)), new Set([1, 2]));
+    assert.equal((await upload(server.url, [no])).body.clips[0]?.prediction?.modelVersion, 1);
+    server.service.registry.setAlias('production', 2);
+    server.service.refreshVersions();
+  });
+
   it('exposes Prometheus metrics and JSON 404s', async () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
     for (const name of ['kws_http_request_duration_seconds_bucket', 'kws_batch_size_bucket', 'kws_batch_queue_seconds_bucket', 'kws_inference_seconds_bucket', 'kws_batch_queue_depth', 'kws_clips_total']) assert.ok(text.includes(name), name);
