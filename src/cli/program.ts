@@ -6,6 +6,7 @@ import { evalCommand, modelsCommand } from './models.command.js';
 import { trainCommand } from './train.command.js';
 import { synthCommand } from './synth.command.js';
 import { serveCommand } from './serve.command.js';
+import { scoreCommand } from './score.command.js';
 
 /** Exit code of a usage error (unknown option, bad option value), distinct from 1 = "some input failed". */
 export const USAGE_EXIT_CODE = 2;
@@ -16,7 +17,7 @@ export function buildProgram(version: string): Command {
     .description('kws-serve: keyword-spotting models for the Speech Commands 12-class task')
     .version(version)
     .showHelpAfterError();
-  for (const command of [infoCommand(), synthCommand(), datasetCommand(), trainCommand(), evalCommand(), modelsCommand(), classifyCommand(), serveCommand()]) program.addCommand(command.showHelpAfterError().exitOverride());
+  for (const command of [infoCommand(), synthCommand(), datasetCommand(), trainCommand(), evalCommand(), modelsCommand(), classifyCommand(), scoreCommand(), serveCommand()]) program.addCommand(command.showHelpAfterError().exitOverride());
   return program.exitOverride();
 }
 

@@ -21,6 +21,7 @@ interface ServeCliOptions extends RegistryCliOptions {
   maxFileBytes: number;
   maxFiles: number;
   logLevel: Level | 'silent';
+  scoreRoot?: string[];
 }
 
 /** `kws serve`: the GraphQL and REST server (see README "Serving"). Stops cleanly on SIGINT/SIGTERM. */
@@ -40,6 +41,7 @@ export function serveCommand(): Command {
       .option('--timeout-ms <ms>', 'per-request inference timeout', numberIn(1, 600_000), d.timeoutMs)
       .option('--max-file-bytes <n>', 'largest uploaded file', integerIn(1, 1 << 30), DEFAULT_UPLOAD_LIMITS.maxFileBytes)
       .option('--max-files <n>', 'most files per upload request', integerIn(1, 10_000), DEFAULT_UPLOAD_LIMITS.maxFiles)
+      .option('--score-root <dir>', 'a folder GraphQL scoreTestSet may read (repeatable; default KWS_SCORE_ROOTS, else <data dir>/inputs)', (value: string, previous: string[] = []) => [...previous, value])
       .addOption(new Option('--log-level <level>', 'pino log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info')),
   ).action(async (options: ServeCliOptions) => {
     try {
@@ -52,6 +54,7 @@ export function serveCommand(): Command {
         batcher: { maxBatchSize: options.maxBatchSize, maxQueueDelayMs: options.maxQueueDelayMs, maxQueueLength: options.maxQueueLength, timeoutMs: options.timeoutMs },
         uploads: { ...DEFAULT_UPLOAD_LIMITS, maxFileBytes: options.maxFileBytes, maxFiles: options.maxFiles, maxBodyBytes: Math.max(DEFAULT_UPLOAD_LIMITS.maxBodyBytes, options.maxFileBytes * options.maxFiles + 65_536) },
         logLevel: options.logLevel,
+        ...(options.scoreRoot === undefined ? {} : { scoreRoots: options.scoreRoot }),
         waitUntilReady: false,
       });
       server.logger.info({ url: server.url, graphql: `${server.url}/graphql` }, 'listening');

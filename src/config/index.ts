@@ -1,4 +1,4 @@
-import { resolve } from 'node:path';
+import { delimiter, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Where kws-serve keeps things. The only module that reads `process.env`. */
@@ -7,6 +7,11 @@ export interface KwsConfig {
   readonly modelsDir: string;
   /** Mutable state: the SQLite database, uploads, job outputs. `KWS_DATA_DIR`, default `./var`. */
   readonly dataDir: string;
+  /**
+   * Folders the server may bulk-score (GraphQL `scoreTestSet`); anything outside is refused.
+   * `KWS_SCORE_ROOTS` (separated by the platform's path delimiter, `:` on Linux), default `<dataDir>/inputs`.
+   */
+  readonly scoreRoots: readonly string[];
 }
 
 /** The project root (one level above `src/` or `dist/`). */
@@ -17,8 +22,11 @@ export const PROJECT_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url))
  * Explicit `overrides` (from command-line options) win over the environment.
  */
 export function loadConfig(overrides: Partial<KwsConfig> = {}): KwsConfig {
+  const dataDir = resolve(overrides.dataDir ?? process.env['KWS_DATA_DIR'] ?? 'var');
+  const fromEnv = (process.env['KWS_SCORE_ROOTS'] ?? '').split(delimiter).filter((p) => p !== '');
   return {
     modelsDir: resolve(overrides.modelsDir ?? process.env['KWS_MODELS_DIR'] ?? resolve(PROJECT_ROOT, 'models')),
-    dataDir: resolve(overrides.dataDir ?? process.env['KWS_DATA_DIR'] ?? 'var'),
+    dataDir,
+    scoreRoots: (overrides.scoreRoots ?? (fromEnv.length > 0 ? fromEnv : [resolve(dataDir, 'inputs')])).map((p) => resolve(p)),
   };
 }

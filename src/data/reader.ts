@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { opendir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { KwsError } from '../errors/index.js';
@@ -227,6 +227,8 @@ export async function* listTestClips(dir: string): AsyncGenerator<{ readonly fna
     throw new KwsError('FILE_NOT_FOUND', `test folder ${audio} does not exist or cannot be read`);
   }
   for await (const entry of handle) {
-    if (entry.isFile() && isWav(entry.name)) yield { fname: entry.name, path: join(audio, entry.name) };
+    if (!isWav(entry.name)) continue;
+    const path = join(audio, entry.name);
+    if (entry.isFile() || (entry.isSymbolicLink() && statSync(path, { throwIfNoEntry: false })?.isFile() === true)) yield { fname: entry.name, path };
   }
 }

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { describeValue, fromSerializedError, KwsError } from '../errors/index.js';
 import type { FeatureConfig } from '../features/index.js';
-import type { EngineWorkerData, InferTask, PreparedClip, PrepareTask, TaskResult } from './engine.worker.js';
+import type { EngineWorkerData, InferTask, PreparedClip, PrepareTask, ScoreChunkTask, ScoredChunk, TaskResult } from './engine.worker.js';
 import type { DeviceChoice, EngineKind, ModelGeometry } from './model-session.js';
 
 /** Options of the {@link EnginePool}. */
@@ -84,6 +84,20 @@ export class EnginePool {
     const result = unwrap(await (this.pool.run(task, { name: 'infer' }) as Promise<TaskResult<{ probabilities: Float32Array; provider: string }>>));
     this.lastProvider = result.provider;
     return result.probabilities;
+  }
+
+  /**
+   * Reads, decodes and featurizes a chunk of files in one worker thread and, unless `featuresOnly`,
+   * runs them through the model version in `modelDir` as one batch (bulk scoring: one message per
+   * chunk, not per clip). Files that fail are listed in `failures` with their codes.
+   *
+   * @throws KwsError `MALFORMED` when the model cannot be loaded.
+   */
+  async scoreChunk(paths: readonly string[], featureConfig: FeatureConfig, model: { readonly modelDir: string; readonly geometry: ModelGeometry } | null, maxDurationMs = 10_000): Promise<ScoredChunk> {
+    const task: ScoreChunkTask = { paths, featureConfig, maxDurationMs, ...(model === null ? { featuresOnly: true } : { model: { engine: this.options.engine, ...model } }) };
+    const result = unwrap(await (this.pool.run(task, { name: 'scoreChunk' }) as Promise<TaskResult<ScoredChunk>>));
+    if (model !== null) this.lastProvider = result.provider;
+    return result;
   }
 
   /**

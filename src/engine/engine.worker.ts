@@ -3,9 +3,10 @@
  * features for one clip, and inference for one batch. Expected failures are returned as
  * `{ ok: false, error }` (a serialized KwsError), not thrown, so their code survives the thread hop.
  */
+import { readFileSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 import { decodeAudio, fitToLength, rmsDbfs } from '../audio/index.js';
-import { toSerializedError } from '../errors/index.js';
+import { fromFsError, toSerializedError } from '../errors/index.js';
 import type { SerializedKwsError } from '../errors/index.js';
 import { FeatureExtractor } from '../features/index.js';
 import type { FeatureConfig } from '../features/index.js';
@@ -41,6 +42,28 @@ export interface InferTask {
   /** `[batch, frames, bins]` features, row-major. */
   readonly features: Float32Array;
   readonly batch: number;
+}
+
+/** Read, decode, fit, features and (unless `featuresOnly`) inference for a chunk of files (bulk scoring). */
+export interface ScoreChunkTask {
+  readonly paths: readonly string[];
+  readonly featureConfig: FeatureConfig;
+  readonly maxDurationMs: number;
+  /** Inference target; omitted with `featuresOnly`. */
+  readonly model?: { readonly engine: EngineKind; readonly modelDir: string; readonly geometry: ModelGeometry };
+  /** Stop after features (to time decode + features alone). */
+  readonly featuresOnly?: boolean;
+}
+
+/** Results of a chunk, in the order of `paths`; a failed file has zero probabilities and an entry in `failures`. */
+export interface ScoredChunk {
+  /** `[n, classes]` softmax probabilities (empty with `featuresOnly`). */
+  readonly probabilities: Float32Array;
+  /** `[n]` RMS of each fitted clip, dBFS (-Infinity for a failed file). */
+  readonly rmsDbfs: Float32Array;
+  readonly failures: ReadonlyArray<{ readonly index: number; readonly code: string; readonly message: string }>;
+  /** The runtime that ran the batch. */
+  readonly provider: string;
 }
 
 /** Settings every worker thread receives at start (piscina `workerData.engine`). */
@@ -80,7 +103,7 @@ export async function prepare(task: PrepareTask): Promise<TaskResult<PreparedCli
   }
 }
 
-async function sessionFor(task: InferTask): Promise<ModelSession> {
+async function sessionFor(task: Pick<InferTask, 'engine' | 'modelDir' | 'geometry'>): Promise<ModelSession> {
   const key = `${task.engine}\t${task.modelDir}`;
   let session = sessions.get(key);
   if (session !== undefined) {
@@ -97,6 +120,53 @@ async function sessionFor(task: InferTask): Promise<ModelSession> {
     void evicted.then((s) => s.dispose(), () => undefined);
   }
   return session;
+}
+
+/**
+ * Scores a chunk of files in this thread: each file is read, decoded, fitted and featurized; the
+ * good ones go through the model in one batch. A file that fails is reported, not thrown.
+ */
+export async function scoreChunk(task: ScoreChunkTask): Promise<TaskResult<ScoredChunk>> {
+  try {
+    const extractor = extractorFor(task.featureConfig);
+    const { frames, bins } = extractor.shape;
+    const n = task.paths.length;
+    const features = new Float32Array(n * frames * bins);
+    const rms = new Float32Array(n).fill(Number.NEGATIVE_INFINITY);
+    const failures: Array<{ index: number; code: string; message: string }> = [];
+    const good: number[] = [];
+    for (let i = 0; i < n; i++) {
+      try {
+        const path = task.paths[i] as string;
+        let bytes: Uint8Array;
+        try {
+          bytes = readFileSync(path); // a worker thread: blocking is fine, and far cheaper than fs.promises for small files
+        } catch (error) {
+          throw fromFsError(error, path, 'read');
+        }
+        const clip = fitToLength((await decodeAudio(bytes, { maxDurationMs: task.maxDurationMs })).samples, extractor.config.clipSamples);
+        features.set(extractor.compute(clip), good.length * frames * bins);
+        rms[i] = rmsDbfs(clip);
+        good.push(i);
+      } catch (error) {
+        const { code, message } = toSerializedError(error);
+        failures.push({ index: i, code, message });
+      }
+    }
+    if (task.featuresOnly === true || task.model === undefined) return { ok: true, value: { probabilities: new Float32Array(0), rmsDbfs: rms, failures, provider: 'none' } };
+    const { geometry } = task.model;
+    const probabilities = new Float32Array(n * geometry.classes);
+    let provider = 'none';
+    if (good.length > 0) {
+      const session = await sessionFor(task.model);
+      const out = await session.run(features.subarray(0, good.length * frames * bins), good.length);
+      good.forEach((index, k) => probabilities.set(out.subarray(k * geometry.classes, (k + 1) * geometry.classes), index * geometry.classes));
+      provider = session.provider;
+    }
+    return { ok: true, value: { probabilities, rmsDbfs: rms, failures, provider } };
+  } catch (error) {
+    return { ok: false, error: toSerializedError(error) };
+  }
 }
 
 /** Runs one batch through the model version's session (loaded and warmed on first use). */

@@ -7,4 +7,4 @@ export { openModelSession } from './model-session.js';
 export type { DeviceChoice, EngineKind, ModelGeometry, ModelSession } from './model-session.js';
 export { defaultEnginePoolOptions, EnginePool } from './engine-pool.js';
 export type { EnginePoolOptions } from './engine-pool.js';
-export type { PreparedClip } from './engine.worker.js';
+export type { PreparedClip, ScoredChunk } from './engine.worker.js';

@@ -9,3 +9,4 @@ const impl = await import(entry);
 
 export const prepare = (task) => impl.prepare(task);
 export const infer = (task) => impl.infer(task);
+export const scoreChunk = (task) => impl.scoreChunk(task);

@@ -35,6 +35,8 @@ export const ERROR_CODES = {
   OVERLOADED: { httpStatus: 503, description: 'The inference queue is full; retry after the number of seconds in Retry-After.' },
   TIMEOUT: { httpStatus: 504, description: 'A request waited longer than the per-request timeout for its inference.' },
   NOT_READY: { httpStatus: 503, description: 'The server has not loaded and warmed its serving model version yet, or is shutting down.' },
+  PATH_NOT_ALLOWED: { httpStatus: 403, description: 'A folder named in a request is outside the roots the server was configured to read (KWS_SCORE_ROOTS).' },
+  JOB_NOT_FINISHED: { httpStatus: 409, description: 'A job output was requested before the job succeeded, or a finished job was asked to change.' },
   INTERNAL: { httpStatus: 500, description: 'An unexpected failure; the message is masked at the edge and the details logged.' },
 } as const satisfies Record<string, ErrorCodeInfo>;
 

@@ -7,7 +7,7 @@ import { GraphQLError } from 'graphql';
 import type { GraphQLFormattedError } from 'graphql';
 import graphqlUploadExpress from 'graphql-upload/graphqlUploadExpress.mjs';
 import { isKwsError, toClientError } from '../errors/index.js';
-import type { ServingService } from '../jobs/index.js';
+import type { JobRunner, ServingService } from '../jobs/index.js';
 import { createContext } from './context.js';
 import type { KwsContext } from './context.js';
 import { kwsSchema } from './schema.js';
@@ -40,13 +40,13 @@ export function formatGraphqlError(log: (error: unknown) => void) {
  * multipart request spec (graphql-upload) for `classifyClips`, Apollo's CSRF prevention left on
  * (multipart clients send `Apollo-Require-Preflight: true`), a fresh context (DataLoader) per request.
  */
-export async function createGraphqlHandlers(service: ServingService, limits: GraphqlUploadLimits, log: (error: unknown) => void, plugins: ApolloServerPlugin<KwsContext>[] = []): Promise<{ handlers: RequestHandler[]; stop: () => Promise<void> }> {
+export async function createGraphqlHandlers(service: ServingService, jobs: JobRunner, limits: GraphqlUploadLimits, log: (error: unknown) => void, plugins: ApolloServerPlugin<KwsContext>[] = []): Promise<{ handlers: RequestHandler[]; stop: () => Promise<void> }> {
   const apollo = new ApolloServer<KwsContext>({ schema: kwsSchema(), csrfPrevention: true, formatError: formatGraphqlError(log), plugins, introspection: true });
   await apollo.start();
   return {
     handlers: [
       graphqlUploadExpress({ maxFileSize: limits.maxFileBytes, maxFiles: limits.maxFiles }) as unknown as RequestHandler,
-      expressMiddleware(apollo, { context: async () => createContext(service) }) as unknown as RequestHandler,
+      expressMiddleware(apollo, { context: async () => createContext(service, jobs) }) as unknown as RequestHandler,
     ],
     stop: () => apollo.stop(),
   };

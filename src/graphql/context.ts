@@ -1,5 +1,5 @@
 import DataLoader from 'dataloader';
-import type { ServingService, StoredPrediction } from '../jobs/index.js';
+import type { JobRunner, ServingService, StoredPrediction } from '../jobs/index.js';
 
 /** Key of the prediction loader: one clip under one model version. */
 export interface PredictionKey {
@@ -10,14 +10,17 @@ export interface PredictionKey {
 /** What every resolver receives. Created per request, so DataLoader's cache never outlives it. */
 export interface KwsContext {
   readonly service: ServingService;
+  /** Background jobs (bulk scoring). */
+  readonly jobs: JobRunner;
   /** Batches every `Clip.prediction` of one request into one call: cached outputs from the store, the rest in one pass through the dynamic batcher. */
   readonly predictions: DataLoader<PredictionKey, StoredPrediction, string>;
 }
 
 /** A fresh context for one GraphQL request (graphql/dataloader: one loader per request). */
-export function createContext(service: ServingService): KwsContext {
+export function createContext(service: ServingService, jobs: JobRunner): KwsContext {
   return {
     service,
+    jobs,
     predictions: new DataLoader<PredictionKey, StoredPrediction, string>((keys) => service.predictions(keys), { cacheKeyFn: (k) => `${k.clipId}:${k.modelVersion}`, maxBatchSize: 256 }),
   };
 }

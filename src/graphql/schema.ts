@@ -3,13 +3,14 @@ import { lexicographicSortSchema, printSchema } from 'graphql';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchemaSync } from 'type-graphql';
 import { ClipResolver } from './clip.resolver.js';
+import { JobResolver } from './job.resolver.js';
 import { ModelVersionResolver } from './model-version.resolver.js';
 
 let schema: GraphQLSchema | null = null;
 
 /** The GraphQL schema, built once from the type-graphql resolvers (code first). */
 export function kwsSchema(): GraphQLSchema {
-  schema ??= buildSchemaSync({ resolvers: [ClipResolver, ModelVersionResolver], validate: false });
+  schema ??= buildSchemaSync({ resolvers: [ClipResolver, ModelVersionResolver, JobResolver], validate: false });
   return schema;
 }
 

@@ -1,8 +1,9 @@
 import express from 'express';
 import type { ErrorRequestHandler, Express, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import { toClientError } from '../errors/index.js';
-import type { ServingService } from '../jobs/index.js';
+import { describeValue, KwsError, toClientError } from '../errors/index.js';
+import { JOB_OUTPUTS } from '../jobs/index.js';
+import type { JobRunner, ServingService } from '../jobs/index.js';
 import { clipsUploadHandler } from './clips.route.js';
 import type { UploadLimits } from './clips.route.js';
 import type { ServingMetrics } from './metrics.js';
@@ -10,6 +11,7 @@ import type { ServingMetrics } from './metrics.js';
 /** What {@link createApp} wires together. */
 export interface AppParts {
   readonly service: ServingService;
+  readonly jobs: JobRunner;
   readonly metrics: ServingMetrics;
   readonly logger: Logger;
   readonly uploads: UploadLimits;
@@ -47,7 +49,8 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
 /**
  * The express application: `POST /v1/clips` (multipart uploads), `/graphql` (Apollo, with its
  * landing page on GET), `/healthz` (the process answers), `/readyz` (the serving version is loaded
- * and warmed; 503 until then), `/metrics` (Prometheus text format), JSON 404 for anything else.
+ * and warmed; 503 until then), `/metrics` (Prometheus text format), `GET /v1/jobs/:id/submission.csv`
+ * (and `probabilities.csv`, `errors.csv`) of a succeeded job, JSON 404 for anything else.
  */
 export function createApp(parts: AppParts): Express {
   const app = express();
@@ -71,6 +74,18 @@ export function createApp(parts: AppParts): Express {
     }
   });
   app.post('/v1/clips', ...clipsUploadHandler(parts.service, parts.metrics, parts.uploads));
+  app.get('/v1/jobs/:id/:file', (req, res, next) => {
+    try {
+      const file = (Object.keys(JOB_OUTPUTS) as Array<keyof typeof JOB_OUTPUTS>).find((k) => JOB_OUTPUTS[k] === req.params['file']);
+      const id = req.params['id'] ?? '';
+      if (file === undefined || !/^[1-9][0-9]{0,14}$/.test(id)) throw new KwsError('NOT_FOUND', `no job file ${describeValue(`${id}/${req.params['file'] ?? ''}`)}; jobs have ${Object.values(JOB_OUTPUTS).join(', ')}`);
+      res.type('text/csv').sendFile(parts.jobs.outputPath(Number(id), file), (error) => {
+        if (error !== undefined && !res.headersSent) next(new KwsError('NOT_FOUND', `job ${id} has no ${req.params['file'] ?? ''} on disk`));
+      });
+    } catch (error) {
+      next(error);
+    }
+  });
   app.use('/graphql', express.json({ limit: '1mb' }), ...parts.graphql);
   app.use((req, res) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.path}` } });

@@ -9,7 +9,7 @@ import { EnginePool } from '../engine/index.js';
 import type { EnginePoolOptions } from '../engine/index.js';
 import { createGraphqlHandlers } from '../graphql/index.js';
 import type { BatcherOptions } from '../inference/index.js';
-import { ClipStore, ServingService } from '../jobs/index.js';
+import { ClipStore, JobRunner, JobStore, ServingService } from '../jobs/index.js';
 import type { Readiness } from '../jobs/index.js';
 import { ModelRegistry } from '../registry/index.js';
 import { createApp } from './app.js';
@@ -32,6 +32,8 @@ export interface ServerOptions {
   readonly uploads: UploadLimits;
   /** pino level; `silent` for none. Default `info`. */
   readonly logLevel: Level | 'silent';
+  /** Folders GraphQL `scoreTestSet` may read. Default: KWS_SCORE_ROOTS, else `<dataDir>/inputs`. */
+  readonly scoreRoots: readonly string[];
   /** Wait for the serving version's warm-up before resolving. Default true. */
   readonly waitUntilReady: boolean;
 }
@@ -41,6 +43,7 @@ export interface RunningServer {
   /** Base URL, e.g. `http://127.0.0.1:4000`. */
   readonly url: string;
   readonly service: ServingService;
+  readonly jobs: JobRunner;
   readonly metrics: ServingMetrics;
   readonly readiness: Readiness;
   readonly logger: Logger;
@@ -67,8 +70,10 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
   const pool = new EnginePool(options.engine);
   const batcher = { maxConcurrentBatches: pool.options.threads, ...options.batcher };
   const service = new ServingService(registry, store, pool, { batcher, onBatch: (report) => metrics.observeBatch(report) });
-  const graphql = await createGraphqlHandlers(service, uploads, (error) => logger.error({ err: error }, 'unexpected GraphQL error'));
-  const app = createApp({ service, metrics, logger, uploads, graphql: graphql.handlers });
+  const jobStore = JobStore.open(dbPath);
+  const jobs = new JobRunner(registry, pool, jobStore, { allowedRoots: options.scoreRoots ?? config.scoreRoots, outputRoot: join(config.dataDir, 'jobs') });
+  const graphql = await createGraphqlHandlers(service, jobs, uploads, (error) => logger.error({ err: error }, 'unexpected GraphQL error'));
+  const app = createApp({ service, jobs, metrics, logger, uploads, graphql: graphql.handlers });
   const server: Server = app.listen(options.port ?? 4000, options.host ?? '127.0.0.1');
   // A client that stops sending mid-body must not hold a connection forever.
   server.requestTimeout = 60_000;
@@ -77,6 +82,7 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host === '0.0.0.0' || options.host === undefined ? '127.0.0.1' : options.host}:${port}`;
   const warming = service.start().then((readiness) => {
+    jobs.resumeInterrupted();
     if (readiness.ready) logger.info({ version: readiness.version, provider: readiness.provider, url }, 'ready');
     else logger.warn({ reason: readiness.reason }, 'not ready');
     return readiness;
@@ -86,18 +92,21 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
   return {
     url,
     service,
+    jobs,
     metrics,
     readiness,
     logger,
     close: () => {
       closing ??= (async () => {
         service.stop();
+        await jobs.close();
         server.closeIdleConnections();
         await new Promise<void>((resolve) => server.close(() => resolve()));
         await warming;
         await graphql.stop();
         await pool.close();
         store.close();
+        jobStore.close();
         registry.close();
       })();
       return closing;

@@ -1,0 +1,73 @@
+/**
+ * `npm run bench:score [-- --clips N --threads T]`: bulk scoring of a synthetic Kaggle test set.
+ *
+ * Makes (or reuses, under .bench/score-N) a synthetic test set of N clips (default 158,538) with
+ * `kws synth`, scores it with the bundled model through the same code as `kws score`, and prints
+ * wall time, clips/s and peak RSS; then, in the same run, the engine alone (inference on
+ * precomputed features, batches of 256) and decode + features alone (same threads, no model).
+ * Last line: one JSON object.
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { EnginePool } from '../src/engine/index.js';
+import { DEFAULT_FEATURE_CONFIG } from '../src/features/index.js';
+import { JobStore, scoreTestSet } from '../src/jobs/index.js';
+import { ModelRegistry } from '../src/registry/index.js';
+
+const { values } = parseArgs({ options: { clips: { type: 'string', default: '158538' }, threads: { type: 'string', default: String(availableParallelism()) }, 'chunk-size': { type: 'string', default: '256' } } });
+const clips = Number(values.clips);
+const threads = Number(values.threads);
+const chunkSize = Number(values['chunk-size']);
+const root = resolve(import.meta.dirname, '..');
+const set = join(root, '.bench', `score-${clips}`);
+const audio = join(set, 'test', 'audio');
+if (!existsSync(join(set, 'SYNTH.json')) || !existsSync(audio) || readdirSync(audio).length !== clips) {
+  rmSync(set, { recursive: true, force: true });
+  console.log(`making ${clips} synthetic test clips in ${set} (kws synth) ...`);
+  const made = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/main.ts'), 'synth', '--out', set, '--per-word', '1', '--test-clips', String(clips), '--seed', '11'], { stdio: 'inherit', cwd: root });
+  if (made.status !== 0) throw new Error('kws synth failed');
+}
+
+const work = mkdtempSync(join(tmpdir(), 'kws-bench-score-'));
+const registry = ModelRegistry.open(join(root, 'models'), ':memory:', { createModelsDir: false });
+const jobs = JobStore.open(':memory:');
+const pool = new EnginePool({ threads });
+const model = { modelDir: registry.resolve().dir, geometry: { frames: 98, bins: 40, classes: 12 } };
+await pool.warmUp(model.modelDir, model.geometry);
+const started = performance.now();
+const summary = await scoreTestSet(registry, pool, jobs, { dir: join(set, 'test'), out: join(work, 'submission.csv'), probabilitiesOut: join(work, 'probabilities.csv'), chunkSize, checkpointKey: 'bench' });
+const wallSeconds = (performance.now() - started) / 1000;
+const clipsPerSecond = Math.round(summary.total / wallSeconds);
+const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
+console.log(`scored ${summary.total} clips in ${wallSeconds.toFixed(1)} s: ${clipsPerSecond} clips/s, ${summary.failed} failed, peak RSS ${peakRssMb} MB (${threads} threads, chunks of ${chunkSize}, ${pool.provider})`);
+
+// Same threads, a sample of the set: decode + features only, then inference only.
+const sample = readdirSync(audio).sort().slice(0, Math.min(clips, 20_000)).map((f) => join(audio, f));
+const chunks: string[][] = [];
+for (let i = 0; i < sample.length; i += chunkSize) chunks.push(sample.slice(i, i + chunkSize));
+let t = performance.now();
+const inFlight: Array<Promise<unknown>> = [];
+for (const chunk of chunks) {
+  inFlight.push(pool.scoreChunk(chunk, DEFAULT_FEATURE_CONFIG, null));
+  if (inFlight.length >= threads + 1) await inFlight.shift();
+}
+await Promise.all(inFlight);
+const featuresOnlyClipsPerSecond = Math.round(sample.length / ((performance.now() - t) / 1000));
+const features = new Float32Array(chunkSize * 98 * 40).map((_, i) => Math.sin(i) * 4 - 6);
+t = performance.now();
+let inferred = 0;
+while (performance.now() - t < 5000) {
+  await Promise.all(Array.from({ length: threads }, () => pool.infer(model.modelDir, model.geometry, features, chunkSize)));
+  inferred += chunkSize * threads;
+}
+const engineOnlyClipsPerSecond = Math.round(inferred / ((performance.now() - t) / 1000));
+await pool.close();
+jobs.close();
+registry.close();
+rmSync(work, { recursive: true, force: true });
+const floor = Math.min(engineOnlyClipsPerSecond, featuresOnlyClipsPerSecond);
+console.log(`engine only ${engineOnlyClipsPerSecond} clips/s; decode + features only ${featuresOnlyClipsPerSecond} clips/s; end to end = ${Math.round((clipsPerSecond / floor) * 100)} % of the slower stage`);
+console.log(JSON.stringify({ clips: summary.total, wallSeconds: Number(wallSeconds.toFixed(1)), clipsPerSecond, engineOnlyClipsPerSecond, featuresOnlyClipsPerSecond, peakRssMb }));

@@ -1,0 +1,93 @@
+import { join, resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import cliProgress from 'cli-progress';
+import { loadConfig } from '../config/index.js';
+import { EnginePool } from '../engine/index.js';
+import type { DeviceChoice, EngineKind } from '../engine/index.js';
+import { JobStore, scoreTestSet } from '../jobs/index.js';
+import type { ModelRegistry } from '../registry/index.js';
+import { integerIn, numberIn } from './options.js';
+import { openRegistry, withRegistryOptions } from './registry-options.js';
+import type { RegistryCliOptions } from './registry-options.js';
+import { reportError } from './report-error.js';
+
+interface ScoreCliOptions extends RegistryCliOptions {
+  out: string;
+  model?: string;
+  unknownThreshold?: number;
+  probabilities?: string;
+  errors?: string;
+  resume?: boolean;
+  threads?: number;
+  chunkSize: number;
+  engine: EngineKind;
+  device: DeviceChoice;
+  progress: boolean;
+  json?: boolean;
+}
+
+/** `kws score DIR --out submission.csv`: the Kaggle submission for a whole test folder, resumable. */
+export function scoreCommand(): Command {
+  return withRegistryOptions(
+    new Command('score')
+      .description('bulk-score a Kaggle test folder (audio/*.wav) into a submission CSV (fname,label), resumable')
+      .argument('<dir>', 'test folder: audio/*.wav, or *.wav directly')
+      .requiredOption('--out <file>', 'submission CSV to write')
+      .option('--model <version>', 'version number or alias (default production)')
+      .option('--unknown-threshold <p>', 'override the calibrated unknown threshold (max-softmax probability)', numberIn(0, 1))
+      .option('--probabilities <file>', 'also write all 12 probabilities per clip')
+      .option('--errors <file>', 'files that failed to decode (default <out>.errors.csv)')
+      .option('--resume', 'continue an interrupted run of the same command')
+      .option('--threads <n>', 'worker threads (default: the CPU count)', integerIn(1, 256))
+      .option('--chunk-size <n>', 'clips per worker task and inference batch', integerIn(1, 4096), 256)
+      .addOption(new Option('--engine <name>', 'inference runtime').choices(['onnx', 'tfjs']).default('onnx'))
+      .addOption(new Option('--device <name>', 'auto: a GPU when the runtime finds one').choices(['auto', 'cpu']).default('auto'))
+      .option('--no-progress', 'no progress bar')
+      .option('--json', 'print the summary as JSON'),
+  ).action(async (dir: string, options: ScoreCliOptions) => {
+    let registry: ModelRegistry | undefined;
+    let jobs: JobStore | undefined;
+    let pool: EnginePool | undefined;
+    const bar = new cliProgress.SingleBar({ format: 'scoring [{bar}] {value}/{total} clips | {rate} clips/s | {failed} failed | ETA {eta_formatted}', stream: process.stderr, hideCursor: true, etaBuffer: 50 }, cliProgress.Presets.shades_classic);
+    let barStarted = false;
+    try {
+      registry = openRegistry(options);
+      const config = loadConfig({ ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }) });
+      jobs = JobStore.open(join(config.dataDir, 'kws.db'));
+      pool = new EnginePool({ engine: options.engine, device: options.device, ...(options.threads === undefined ? {} : { threads: options.threads }) });
+      const out = resolve(options.out);
+      const summary = await scoreTestSet(registry, pool, jobs, {
+        dir: resolve(dir),
+        out,
+        probabilitiesOut: options.probabilities === undefined ? null : resolve(options.probabilities),
+        ...(options.errors === undefined ? {} : { errorsOut: resolve(options.errors) }),
+        modelVersion: options.model ?? null,
+        unknownThreshold: options.unknownThreshold ?? null,
+        chunkSize: options.chunkSize,
+        resume: options.resume === true,
+        checkpointKey: `cli:${out}`,
+        onProgress: (p) => {
+          if (!options.progress) return;
+          if (!barStarted) {
+            bar.start(p.total, p.processed, { rate: 0, failed: 0 });
+            barStarted = true;
+          }
+          bar.update(p.processed, { rate: Math.round(p.clipsPerSecond), failed: p.failed });
+        },
+      });
+      if (barStarted) bar.stop();
+      if (options.json === true) process.stdout.write(`${JSON.stringify({ ...summary, provider: pool.provider })}\n`);
+      else {
+        process.stdout.write(`${summary.out}: ${summary.total} clips (${summary.failed} failed to decode, listed in ${summary.errorsOut}) with model version ${summary.modelVersion} on ${pool.provider}, ${summary.wallSeconds.toFixed(1)} s, ${Math.round(summary.clipsPerSecond)} clips/s${summary.resumedFrom > 0 ? `, resumed after ${summary.resumedFrom}` : ''}\n`);
+      }
+      process.exitCode = 0;
+    } catch (error) {
+      if (barStarted) bar.stop();
+      reportError('score', error);
+    } finally {
+      await pool?.close();
+      jobs?.close();
+      registry?.close();
+    }
+  });
+}

@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { spawn, spawnSync } from 'node:child_process';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { LABELS } from '../../src/data/index.js';
+import { EnginePool } from '../../src/engine/index.js';
+import { JobRunner, JobStore, scoreTestSet } from '../../src/jobs/index.js';
+import { ModelRegistry } from '../../src/registry/index.js';
+import { kaggleFolder } from '../helpers/kaggle.js';
+import { BUNDLED_MODELS, graphql, testServer } from '../helpers/server.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+
+function rows(path: string): string[][] {
+  return readFileSync(path, 'utf8').trim().split('\n').map((line) => line.split(','));
+}
+
+describe('bulk scoring (scoreTestSet)', () => {
+  let data: { dir: string; labels: Map<string, string> };
+  let work: string;
+  let registry: ModelRegistry;
+  let jobs: JobStore;
+  let pool: EnginePool;
+
+  before(() => {
+    data = kaggleFolder(4); // 48 real clips
+    writeFileSync(join(data.dir, 'audio', 'clip_corrupt.wav'), Buffer.concat([Buffer.from('RIFF\x24\x00\x00\x00WAVEfmt '), Buffer.alloc(10)]));
+    writeFileSync(join(data.dir, 'audio', 'clip_empty.wav'), new Uint8Array(0));
+    writeFileSync(join(data.dir, 'audio', 'notes.txt'), 'not a wav, not listed');
+    work = mkdtempSync(join(tmpdir(), 'kws-score-'));
+    registry = ModelRegistry.open(BUNDLED_MODELS, ':memory:', { createModelsDir: false });
+    jobs = JobStore.open(':memory:');
+    pool = new EnginePool({ threads: 2 });
+  });
+  after(async () => {
+    await pool.close();
+    jobs.close();
+    registry.close();
+    rmSync(work, { recursive: true, force: true });
+    rmSync(data.dir, { recursive: true, force: true });
+  });
+
+  it('writes a sorted fname,label submission with a row per .wav, and lists files that fail', async () => {
+    const out = join(work, 'a', 'submission.csv');
+    const summary = await scoreTestSet(registry, pool, jobs, { dir: data.dir, out, probabilitiesOut: join(work, 'a', 'probs.csv'), chunkSize: 7, checkpointKey: 'a' });
+    const submission = rows(out);
+    assert.deepEqual(submission[0], ['fname', 'label']);
+    const names = submission.slice(1).map((r) => r[0] as string);
+    assert.equal(names.length, 50);
+    assert.deepEqual(names, [...names].sort());
+    assert.ok(submission.slice(1).every((r) => (LABELS as readonly string[]).includes(r[1] as string)));
+    const byName = new Map(submission.slice(1).map((r) => [r[0], r[1]]));
+    assert.equal(byName.get('clip_empty.wav'), 'silence');
+    assert.equal(byName.get('clip_corrupt.wav'), 'unknown');
+    assert.deepEqual(rows(`${out}.errors.csv`).map((r) => r.slice(0, 2)), [['fname', 'code'], ['clip_corrupt.wav', 'MALFORMED'], ['clip_empty.wav', 'EMPTY']]);
+    assert.deepEqual({ total: summary.total, failed: summary.failed, processed: summary.processed }, { total: 50, failed: 2, processed: 50 });
+    const probs = rows(join(work, 'a', 'probs.csv'));
+    assert.deepEqual(probs[0], ['fname', ...LABELS]);
+    const first = probs.find((r) => r[0] === names[0]) as string[];
+    assert.ok(Math.abs(first.slice(1).reduce((s, p) => s + Number(p), 0) - 1) < 1e-4);
+    const correct = submission.slice(1).filter((r) => data.labels.get(r[0] as string) === r[1]).length;
+    assert.ok(correct / 48 > 0.6, `accuracy ${correct}/48 (chance is 1/12)`);
+  });
+
+  it('resumes after an interruption and ends with the same bytes as an uninterrupted run', async () => {
+    const full = join(work, 'full.csv');
+    await scoreTestSet(registry, pool, jobs, { dir: data.dir, out: full, probabilitiesOut: `${full}.probs`, chunkSize: 5, checkpointKey: 'full' });
+    const out = join(work, 'resumed.csv');
+    const stop = new AbortController();
+    let seen = 0;
+    const first = await scoreTestSet(registry, pool, jobs, { dir: data.dir, out, probabilitiesOut: `${out}.probs`, chunkSize: 5, checkpointKey: 'r', signal: stop.signal, onProgress: () => { if (++seen === 3) stop.abort(); } });
+    assert.equal(first.cancelled, true);
+    assert.ok(first.processed >= 15 && first.processed < 50, `stopped after ${first.processed}`);
+    appendFileSync(out, 'clip_half_written_row'); // a crash after writing rows but before their checkpoint
+    const second = await scoreTestSet(registry, pool, jobs, { dir: data.dir, out, probabilitiesOut: `${out}.probs`, chunkSize: 5, checkpointKey: 'r', resume: true });
+    assert.equal(second.resumedFrom, first.processed);
+    assert.equal(readFileSync(out, 'utf8'), readFileSync(full, 'utf8'));
+    assert.equal(readFileSync(`${out}.probs`, 'utf8'), readFileSync(`${full}.probs`, 'utf8'));
+    assert.equal(readFileSync(`${out}.errors.csv`, 'utf8'), readFileSync(`${full}.errors.csv`, 'utf8'));
+  });
+
+  it('refuses to resume a checkpoint made with other inputs, and an empty folder', async () => {
+    const out = join(work, 'other.csv');
+    const stop = new AbortController();
+    await scoreTestSet(registry, pool, jobs, { dir: data.dir, out, chunkSize: 5, checkpointKey: 'o', signal: stop.signal, onProgress: () => stop.abort() });
+    await assert.rejects(scoreTestSet(registry, pool, jobs, { dir: data.dir, out, chunkSize: 5, unknownThreshold: 0.9, checkpointKey: 'o', resume: true }), { code: 'INVALID_ARGUMENT', message: /its checkpoint was made for another file list, model version, threshold or chunk size/ });
+    const empty = mkdtempSync(join(tmpdir(), 'kws-empty-'));
+    await assert.rejects(scoreTestSet(registry, pool, jobs, { dir: empty, out, checkpointKey: 'e' }), { code: 'INVALID_ARGUMENT', message: /no \.wav files in/ });
+    await assert.rejects(scoreTestSet(registry, pool, jobs, { dir: join(empty, 'missing'), out, checkpointKey: 'e' }), { code: 'FILE_NOT_FOUND' });
+    rmSync(empty, { recursive: true });
+  });
+
+  it('kws eval on labels.csv reports the accuracy computed from the submission', async () => {
+    const out = join(work, 'eval.csv');
+    await scoreTestSet(registry, pool, jobs, { dir: data.dir, out, checkpointKey: 'ev' });
+    const scored = rows(out).slice(1).filter((r) => data.labels.has(r[0] as string));
+    const accuracy = scored.filter((r) => data.labels.get(r[0] as string) === r[1]).length / scored.length;
+    // kws eval reads labels.csv, which names only the 48 real clips.
+    const evalDir = data.dir;
+    const result = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), 'eval', '--data', evalDir, '--json', '--data-dir', work], { encoding: 'utf8', cwd: ROOT });
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal((JSON.parse(result.stdout) as { accuracy: number }).accuracy, accuracy);
+  });
+
+  it('a job killed with SIGKILL resumes with --resume to the same bytes (kws score)', async () => {
+    const var1 = join(work, 'var-kill');
+    const cli = (out: string, extra: string[] = []): string[] => ['--import', 'tsx', join(ROOT, 'src/main.ts'), 'score', data.dir, '--out', out, '--chunk-size', '2', '--threads', '1', '--no-progress', '--data-dir', var1, ...extra];
+    const reference = join(work, 'kill-ref.csv');
+    assert.equal(spawnSync(process.execPath, cli(reference), { cwd: ROOT }).status, 0);
+    const out = join(work, 'kill.csv');
+    const child = spawn(process.execPath, cli(out), { cwd: ROOT, stdio: 'ignore' });
+    const exited = new Promise((r) => child.once('exit', r));
+    for (let i = 0; i < 600 && !(existsSync(out) && statSync(out).size > 200); i++) await new Promise((r) => setTimeout(r, 25));
+    child.kill('SIGKILL');
+    await exited;
+    const partial = readFileSync(out, 'utf8');
+    assert.ok(partial.length < readFileSync(reference, 'utf8').length, 'killed before the end');
+    const resumed = spawnSync(process.execPath, cli(out, ['--resume']), { cwd: ROOT, encoding: 'utf8' });
+    assert.equal(resumed.status, 0, resumed.stderr);
+    assert.match(resumed.stdout, /resumed after [1-9][0-9]*/);
+    assert.equal(readFileSync(out, 'utf8'), readFileSync(reference, 'utf8'));
+  });
+
+  it('JobRunner: cancel stops a running job and leaves it CANCELLED', async () => {
+    const runner = new JobRunner(registry, pool, jobs, { allowedRoots: [tmpdir()], outputRoot: join(work, 'jobs'), chunkSize: 1 });
+    const job = runner.submitScore({ dir: data.dir });
+    for (let i = 0; i < 400 && jobs.require(job.id).processed < 3; i++) await new Promise((r) => setTimeout(r, 10));
+    const cancelled = await runner.cancel(job.id);
+    assert.equal(cancelled.status, 'CANCELLED');
+    assert.ok(cancelled.processed < 50);
+    await assert.rejects(runner.cancel(job.id), { code: 'JOB_NOT_FINISHED' });
+    assert.throws(() => runner.outputPath(job.id, 'submission'), { code: 'JOB_NOT_FINISHED' });
+    await runner.close();
+  });
+});
+
+describe('bulk scoring over GraphQL', () => {
+  it('scores an allowed folder into a downloadable submission, and refuses other folders', async () => {
+    const data = kaggleFolder(2);
+    const server = await testServer({ scoreRoots: [tmpdir()] });
+    try {
+      const refused = await graphql(server.url, 'mutation { scoreTestSet(input: { dir: "/etc" }) { id } }');
+      assert.equal(refused.errors?.[0]?.extensions?.code, 'PATH_NOT_ALLOWED');
+      const relativeDir = await graphql(server.url, 'mutation { scoreTestSet(input: { dir: "../x" }) { id } }');
+      assert.equal(relativeDir.errors?.[0]?.extensions?.code, 'PATH_NOT_ALLOWED');
+      const started = await graphql(server.url, 'mutation ($dir: String!) { scoreTestSet(input: { dir: $dir }) { id status modelVersion } }', { dir: data.dir });
+      const job = started.data?.['scoreTestSet'] as { id: string; status: string; modelVersion: number };
+      assert.equal(job.modelVersion, 1);
+      type JobState = { status: string; processed: number; total: number; outputUrl: string | null; failed: number };
+      let state = null as JobState | null;
+      for (let i = 0; i < 300; i++) {
+        state = (await graphql(server.url, `{ job(id: "${job.id}") { status processed total failed outputUrl } }`)).data?.['job'] as JobState;
+        if (state.status === 'SUCCEEDED' || state.status === 'FAILED') break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.deepEqual(state, { status: 'SUCCEEDED', processed: 24, total: 24, failed: 0, outputUrl: `/v1/jobs/${job.id}/submission.csv` });
+      const csv = await (await fetch(`${server.url}${state?.outputUrl ?? ''}`)).text();
+      assert.equal(csv.split('\n')[0], 'fname,label');
+      assert.equal(csv.trim().split('\n').length, 25);
+      const listed = await graphql(server.url, '{ jobs(status: SUCCEEDED) { id kind } }');
+      assert.deepEqual(listed.data?.['jobs'], [{ id: job.id, kind: 'score' }]);
+      const missing = await fetch(`${server.url}/v1/jobs/999/submission.csv`);
+      assert.equal(missing.status, 404);
+      const badFile = await fetch(`${server.url}/v1/jobs/${job.id}/..%2f..%2fetc%2fpasswd`);
+      assert.equal(badFile.status, 404);
+      const cancelDone = await graphql(server.url, `mutation { cancelJob(id: "${job.id}") { status } }`);
+      assert.equal(cancelDone.errors?.[0]?.extensions?.code, 'JOB_NOT_FINISHED');
+    } finally {
+      await server.stop();
+      rmSync(data.dir, { recursive: true, force: true });
+    }
+  });
+});
