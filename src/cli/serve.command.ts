@@ -20,6 +20,7 @@ interface ServeCliOptions extends RegistryCliOptions {
   timeoutMs: number;
   maxFileBytes: number;
   maxFiles: number;
+  maxBodyBytes: number;
   logLevel: Level | 'silent';
   scoreRoot?: string[];
 }
@@ -41,6 +42,7 @@ export function serveCommand(): Command {
       .option('--timeout-ms <ms>', 'per-request inference timeout', numberIn(1, 600_000), d.timeoutMs)
       .option('--max-file-bytes <n>', 'largest uploaded file', integerIn(1, 1 << 30), DEFAULT_UPLOAD_LIMITS.maxFileBytes)
       .option('--max-files <n>', 'most files per upload request', integerIn(1, 10_000), DEFAULT_UPLOAD_LIMITS.maxFiles)
+      .option('--max-body-bytes <n>', 'largest upload request body (Content-Length)', integerIn(1, 2 ** 31 - 1), DEFAULT_UPLOAD_LIMITS.maxBodyBytes)
       .option('--score-root <dir>', 'a folder GraphQL scoreTestSet may read (repeatable; default KWS_SCORE_ROOTS, else <data dir>/inputs)', (value: string, previous: string[] = []) => [...previous, value])
       .addOption(new Option('--log-level <level>', 'pino log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info')),
   ).action(async (options: ServeCliOptions) => {
@@ -52,15 +54,16 @@ export function serveCommand(): Command {
         ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
         engine: { engine: options.engine, device: options.device, ...(options.threads === undefined ? {} : { threads: options.threads }) },
         batcher: { maxBatchSize: options.maxBatchSize, maxQueueDelayMs: options.maxQueueDelayMs, maxQueueLength: options.maxQueueLength, timeoutMs: options.timeoutMs },
-        uploads: { ...DEFAULT_UPLOAD_LIMITS, maxFileBytes: options.maxFileBytes, maxFiles: options.maxFiles, maxBodyBytes: Math.max(DEFAULT_UPLOAD_LIMITS.maxBodyBytes, options.maxFileBytes * options.maxFiles + 65_536) },
+        uploads: { maxFileBytes: options.maxFileBytes, maxFiles: options.maxFiles, maxBodyBytes: options.maxBodyBytes },
         logLevel: options.logLevel,
         ...(options.scoreRoot === undefined ? {} : { scoreRoots: options.scoreRoot }),
         waitUntilReady: false,
       });
       server.logger.info({ url: server.url, graphql: `${server.url}/graphql` }, 'listening');
       const stop = (signal: string): void => {
-        server.logger.info({ signal }, 'stopping');
+        server.logger.info({ signal }, 'stopping: finishing requests in flight');
         void server.close().then(() => {
+          server.logger.info('stopped');
           process.exitCode = 0;
         });
       };

@@ -30,3 +30,4 @@ export function loadConfig(overrides: Partial<KwsConfig> = {}): KwsConfig {
     scoreRoots: (overrides.scoreRoots ?? (fromEnv.length > 0 ? fromEnv : [resolve(dataDir, 'inputs')])).map((p) => resolve(p)),
   };
 }
+export { makeDirs } from './make-dirs.js';

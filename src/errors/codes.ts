@@ -37,6 +37,8 @@ export const ERROR_CODES = {
   NOT_READY: { httpStatus: 503, description: 'The server has not loaded and warmed its serving model version yet, or is shutting down.' },
   PATH_NOT_ALLOWED: { httpStatus: 403, description: 'A folder named in a request is outside the roots the server was configured to read (KWS_SCORE_ROOTS).' },
   JOB_NOT_FINISHED: { httpStatus: 409, description: 'A job output was requested before the job succeeded, or a finished job was asked to change.' },
+  LENGTH_REQUIRED: { httpStatus: 411, description: 'An upload was sent without a Content-Length header (a chunked body), so its size cannot be checked before reading.' },
+  QUERY_TOO_COMPLEX: { httpStatus: 400, description: 'A GraphQL operation costs more than the server allows (too many clips, fields or aliases in one request).' },
   INTERNAL: { httpStatus: 500, description: 'An unexpected failure; the message is masked at the edge and the details logged.' },
 } as const satisfies Record<string, ErrorCodeInfo>;
 

@@ -10,6 +10,7 @@ import { isKwsError, toClientError } from '../errors/index.js';
 import type { JobRunner, ServingService } from '../jobs/index.js';
 import { createContext } from './context.js';
 import type { KwsContext } from './context.js';
+import { queryCostPlugin } from './complexity.js';
 import { kwsSchema } from './schema.js';
 
 /** Limits of GraphQL uploads (graphql-upload). */
@@ -41,12 +42,24 @@ export function formatGraphqlError(log: (error: unknown) => void) {
  * (multipart clients send `Apollo-Require-Preflight: true`), a fresh context (DataLoader) per request.
  */
 export async function createGraphqlHandlers(service: ServingService, jobs: JobRunner, limits: GraphqlUploadLimits, log: (error: unknown) => void, plugins: ApolloServerPlugin<KwsContext>[] = []): Promise<{ handlers: RequestHandler[]; stop: () => Promise<void> }> {
-  const apollo = new ApolloServer<KwsContext>({ schema: kwsSchema(), csrfPrevention: true, formatError: formatGraphqlError(log), plugins, introspection: true });
+  const schema = kwsSchema();
+  const apollo = new ApolloServer<KwsContext>({
+    schema,
+    csrfPrevention: true,
+    formatError: formatGraphqlError(log),
+    plugins: [queryCostPlugin<KwsContext>(schema), ...plugins],
+    introspection: true,
+    // Server paths stay out of responses, whatever NODE_ENV says.
+    includeStacktraceInErrorResponses: false,
+    // kws serve handles SIGINT/SIGTERM itself (drain, then close threads and databases); Apollo's
+    // own handler would kill the process before that.
+    stopOnTerminationSignals: false,
+  });
   await apollo.start();
   return {
     handlers: [
       graphqlUploadExpress({ maxFileSize: limits.maxFileBytes, maxFiles: limits.maxFiles }) as unknown as RequestHandler,
-      expressMiddleware(apollo, { context: async () => createContext(service, jobs) }) as unknown as RequestHandler,
+      expressMiddleware(apollo, { context: async () => createContext(service, jobs, log) }) as unknown as RequestHandler,
     ],
     stop: () => apollo.stop(),
   };

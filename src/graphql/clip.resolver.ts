@@ -3,6 +3,7 @@ import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs';
 import type { FileUpload } from 'graphql-upload/processRequest.mjs';
 import type { Label } from '../data/index.js';
 import { describeValue, KwsError, toClientError } from '../errors/index.js';
+import { sanitizeFilename } from '../jobs/index.js';
 import type { ClipRecord, PredictionView } from '../jobs/index.js';
 import { ClipConnection, ClipType, ClipUploadResult } from './clip.type.js';
 import type { KwsContext } from './context.js';
@@ -23,7 +24,7 @@ const encodeCursor = (id: number): string => Buffer.from(`clip:${id}`).toString(
 
 function decodeCursor(cursor: string): number {
   const match = /^clip:([0-9]{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (match === null) throw new KwsError('INVALID_ARGUMENT', `after must be a cursor from a previous page, got ${describeValue(cursor)}`);
+  if (match === null) throw new KwsError('INVALID_ARGUMENT', `after must be the endCursor of a previous page, got ${describeValue(cursor.slice(0, 64))}${cursor.length > 64 ? ' (cut)' : ''}`);
   return Number(match[1]);
 }
 
@@ -31,8 +32,7 @@ function parseClipId(id: string): number | null {
   return /^[1-9][0-9]{0,14}$/.test(id) ? Number(id) : null;
 }
 
-async function readUpload(upload: Promise<FileUpload>): Promise<{ filename: string; bytes: Buffer }> {
-  const file = await upload;
+async function readUpload(file: FileUpload): Promise<Buffer> {
   const chunks: Buffer[] = [];
   try {
     for await (const chunk of file.createReadStream()) chunks.push(chunk as Buffer);
@@ -40,7 +40,7 @@ async function readUpload(upload: Promise<FileUpload>): Promise<{ filename: stri
     const message = error instanceof Error ? error.message : String(error);
     throw new KwsError(/exceeds/.test(message) ? 'TOO_LARGE' : 'INVALID_ARGUMENT', `upload ${describeValue(file.filename)}: ${message}`);
   }
-  return { filename: file.filename, bytes: Buffer.concat(chunks) };
+  return Buffer.concat(chunks);
 }
 
 @Resolver(() => ClipType)
@@ -62,7 +62,7 @@ export class ClipResolver {
   ): ClipConnection {
     if (!Number.isInteger(first) || first < 1 || first > 100) throw new KwsError('INVALID_ARGUMENT', `first must be from 1 to 100, got ${describeValue(first)}`);
     const afterId = after === undefined || after === null ? 0 : decodeCursor(after);
-    const version = label === undefined || label === null ? 0 : ctx.service.version(modelVersion).version;
+    const version = (label ?? modelVersion ?? null) === null ? 0 : ctx.service.version(modelVersion).version; // an unknown version is refused even without label
     const page = ctx.service.store.page({ first, afterId, modelVersion: version, ...(label === undefined || label === null ? {} : { label }) });
     const edges = page.clips.map((clip) => ({ cursor: encodeCursor(clip.id), node: clipType(clip) }));
     return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null }, totalCount: page.totalCount };
@@ -97,14 +97,15 @@ export class ClipResolver {
     return Promise.all(files.map(async (upload): Promise<ClipUploadResult> => {
       let filename = 'unnamed';
       try {
-        const file = await readUpload(upload);
-        filename = file.filename;
-        const outcome = await ctx.service.classifyUpload(file.bytes, file.filename, { modelVersion: version, thresholds });
+        const file = await upload;
+        filename = sanitizeFilename(file.filename);
+        const outcome = await ctx.service.classifyUpload(await readUpload(file), file.filename, { modelVersion: version, thresholds });
         if (!outcome.ok) return { filename: outcome.filename, clip: null, error: { code: outcome.code, message: outcome.message } };
         ctx.predictions.prime({ clipId: outcome.clip.id, modelVersion: version }, { clipId: outcome.clip.id, modelVersion: version, probabilities: outcome.prediction.probabilities.map((p) => p.probability), rmsDbfs: outcome.prediction.rmsDbfs, label: outcome.prediction.label, latencyMs: outcome.prediction.latencyMs });
         return { filename: outcome.clip.filename, clip: clipType(outcome.clip), error: null };
       } catch (error) {
         const client = toClientError(error);
+        if (client.masked) ctx.log(error);
         return { filename, clip: null, error: { code: client.code, message: client.message } };
       }
     }));

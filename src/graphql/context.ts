@@ -12,15 +12,18 @@ export interface KwsContext {
   readonly service: ServingService;
   /** Background jobs (bulk scoring). */
   readonly jobs: JobRunner;
+  /** Logs an unexpected error (masked as INTERNAL in the response). */
+  readonly log: (error: unknown) => void;
   /** Batches every `Clip.prediction` of one request into one call: cached outputs from the store, the rest in one pass through the dynamic batcher. */
   readonly predictions: DataLoader<PredictionKey, StoredPrediction, string>;
 }
 
 /** A fresh context for one GraphQL request (graphql/dataloader: one loader per request). */
-export function createContext(service: ServingService, jobs: JobRunner): KwsContext {
+export function createContext(service: ServingService, jobs: JobRunner, log: (error: unknown) => void = () => undefined): KwsContext {
   return {
     service,
     jobs,
+    log,
     predictions: new DataLoader<PredictionKey, StoredPrediction, string>((keys) => service.predictions(keys), { cacheKeyFn: (k) => `${k.clipId}:${k.modelVersion}`, maxBatchSize: 256 }),
   };
 }

@@ -35,11 +35,23 @@ function observe(parts: AppParts): RequestHandler {
   };
 }
 
+/**
+ * Errors that express's body parsers and graphql-upload raise for bad requests carry an HTTP status
+ * (the http-errors convention: `status` 4xx and `expose`): they become KwsErrors with our codes.
+ */
+export function fromHttpError(error: unknown): unknown {
+  const candidate = error as { status?: unknown; expose?: unknown; message?: unknown } | null;
+  if (typeof candidate !== 'object' || candidate === null || typeof candidate.status !== 'number' || candidate.status < 400 || candidate.status >= 500 || candidate.expose !== true) return error;
+  const message = typeof candidate.message === 'string' ? candidate.message : 'bad request';
+  if (candidate.status === 413) return new KwsError(/max file uploads/.test(message) ? 'TOO_MANY_FILES' : 'TOO_LARGE', `the request is too large: ${message}`);
+  return new KwsError('INVALID_ARGUMENT', `bad request body: ${message}`);
+}
+
 /** Maps any error to `{ error: { code, message } }` with its status; masks and logs unexpected ones. */
 function errorHandler(logger: Logger): ErrorRequestHandler {
   return (error: unknown, _req, res, next) => {
     if (res.headersSent) return next(error);
-    const client = toClientError(error);
+    const client = toClientError(fromHttpError(error));
     if (client.masked) logger.error({ err: error }, 'unexpected error');
     if (client.code === 'OVERLOADED' || client.code === 'NOT_READY') res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     res.status(client.httpStatus).json({ error: { code: client.code, message: client.message } });
@@ -73,7 +85,7 @@ export function createApp(parts: AppParts): Express {
       next(error);
     }
   });
-  app.post('/v1/clips', ...clipsUploadHandler(parts.service, parts.metrics, parts.uploads));
+  app.post('/v1/clips', ...clipsUploadHandler(parts.service, parts.metrics, parts.uploads, (error) => parts.logger.error({ err: error }, 'unexpected upload error')));
   app.get('/v1/jobs/:id/:file', (req, res, next) => {
     try {
       const file = (Object.keys(JOB_OUTPUTS) as Array<keyof typeof JOB_OUTPUTS>).find((k) => JOB_OUTPUTS[k] === req.params['file']);
@@ -86,7 +98,7 @@ export function createApp(parts: AppParts): Express {
       next(error);
     }
   });
-  app.use('/graphql', express.json({ limit: '1mb' }), ...parts.graphql);
+  app.use('/graphql', express.json({ limit: '256kb' }), ...parts.graphql);
   app.use((req, res) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.path}` } });
   });

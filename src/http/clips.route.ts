@@ -1,6 +1,7 @@
 import type { NextFunction, Request, Response } from 'express';
 import multer from 'multer';
-import { describeValue, ERROR_CODES, KwsError } from '../errors/index.js';
+import { describeValue, ERROR_CODES, KwsError, toClientError } from '../errors/index.js';
+import { sanitizeFilename } from '../jobs/index.js';
 import type { PredictionView, ServingService, ThresholdOverrides, UploadOutcome } from '../jobs/index.js';
 import type { ServingMetrics } from './metrics.js';
 
@@ -33,9 +34,11 @@ export function predictionJson(view: PredictionView): Record<string, unknown> {
 function numberParam(req: Request, name: string, integer: boolean): number | undefined {
   const raw = req.query[name];
   if (raw === undefined) return undefined;
-  const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
-  if (!Number.isFinite(value) || (integer && !Number.isInteger(value))) {
-    throw new KwsError('INVALID_ARGUMENT', `query parameter ${name} must be ${integer ? 'an integer' : 'a number'}, got ${describeValue(raw)}`);
+  const text = typeof raw === 'string' ? raw.trim() : '';
+  const pattern = integer ? /^[0-9]{1,9}$/ : /^-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$|^-Infinity$/;
+  const value = pattern.test(text) ? Number(text) : Number.NaN;
+  if (Number.isNaN(value) || value === Number.POSITIVE_INFINITY) {
+    throw new KwsError('INVALID_ARGUMENT', `query parameter ${name} must be ${integer ? 'a version number' : 'a decimal number'}, got ${describeValue(raw).slice(0, 100)}`);
   }
   return value;
 }
@@ -45,7 +48,7 @@ function uploadError(error: unknown, limits: UploadLimits): KwsError {
   if (error instanceof multer.MulterError) {
     switch (error.code) {
       case 'LIMIT_FILE_SIZE':
-        return new KwsError('TOO_LARGE', `file ${describeValue(error.field === undefined ? CLIP_FIELD : error.field)} is larger than the limit of ${limits.maxFileBytes} bytes`);
+        return new KwsError('TOO_LARGE', `a file in the field ${describeValue(error.field === undefined ? CLIP_FIELD : error.field)} is larger than the limit of ${limits.maxFileBytes} bytes per file`);
       case 'LIMIT_FILE_COUNT':
         return new KwsError('TOO_MANY_FILES', `at most ${limits.maxFiles} files may be sent in one request`);
       case 'LIMIT_UNEXPECTED_FILE':
@@ -64,11 +67,12 @@ function uploadError(error: unknown, limits: UploadLimits): KwsError {
  * `{ clips: [{ id, filename, prediction } | { filename, error: { code, message } }] }`: 200 when at
  * least one file was classified, else the status of the first file's error.
  */
-export function clipsUploadHandler(service: ServingService, metrics: ServingMetrics, limits: UploadLimits = DEFAULT_UPLOAD_LIMITS) {
+export function clipsUploadHandler(service: ServingService, metrics: ServingMetrics, limits: UploadLimits = DEFAULT_UPLOAD_LIMITS, onUnexpected: (error: unknown) => void = () => undefined) {
   const upload = multer({ storage: multer.memoryStorage(), defParamCharset: 'utf8', preservePath: true, limits: { fileSize: limits.maxFileBytes, files: limits.maxFiles, fields: 16, fieldSize: 1024, parts: limits.maxFiles + 16, headerPairs: 200 } }).array(CLIP_FIELD, limits.maxFiles);
   return [
     (req: Request, _res: Response, next: NextFunction): void => {
-      const length = Number(req.headers['content-length'] ?? 0);
+      if (req.headers['content-length'] === undefined) return next(new KwsError('LENGTH_REQUIRED', 'uploads need a Content-Length header (chunked request bodies are not accepted)'));
+      const length = Number(req.headers['content-length']);
       if (length > limits.maxBodyBytes) return next(new KwsError('TOO_LARGE', `the request body (${length} bytes) is larger than the limit of ${limits.maxBodyBytes} bytes`));
       if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/form-data')) {
         return next(new KwsError('INVALID_ARGUMENT', `expected a multipart/form-data body with one or more files in the field "${CLIP_FIELD}", got content type ${describeValue(req.headers['content-type'] ?? null)}`));
@@ -82,11 +86,20 @@ export function clipsUploadHandler(service: ServingService, metrics: ServingMetr
         const modelVersion = numberParam(req, 'modelVersion', true);
         const thresholds: ThresholdOverrides = { unknownThreshold: numberParam(req, 'unknownThreshold', false), silenceThresholdDbfs: numberParam(req, 'silenceThresholdDbfs', false) };
         service.thresholds(service.version(modelVersion), thresholds); // refuse bad parameters before any work
-        const outcomes: UploadOutcome[] = await Promise.all(files.map((file) => service.classifyUpload(file.buffer, file.originalname, { modelVersion, thresholds })));
+        // Each file succeeds or fails alone: a clip refused by the batcher (OVERLOADED, TIMEOUT) is
+        // reported in its row, while the clips stored beside it are still answered with their ids.
+        const settled = await Promise.allSettled(files.map((file) => service.classifyUpload(file.buffer, file.originalname, { modelVersion, thresholds })));
+        const outcomes: UploadOutcome[] = settled.map((s, i) => {
+          if (s.status === 'fulfilled') return s.value;
+          const client = toClientError(s.reason);
+          if (client.masked) onUnexpected(s.reason);
+          return { ok: false, filename: sanitizeFilename(files[i]?.originalname), code: client.code, message: client.message };
+        });
         for (const o of outcomes) metrics.clips.inc({ outcome: o.ok ? 'ok' : o.code });
         const body = { clips: outcomes.map((o) => (o.ok ? { id: String(o.clip.id), filename: o.clip.filename, prediction: predictionJson(o.prediction) } : { filename: o.filename, error: { code: o.code, message: o.message } })) };
         const first = outcomes[0];
         if (outcomes.every((o) => !o.ok) && first !== undefined && !first.ok) {
+          if (first.code === 'OVERLOADED' || first.code === 'NOT_READY') res.setHeader('Retry-After', '1');
           res.status(ERROR_CODES[first.code].httpStatus).json({ error: { code: first.code, message: first.message }, ...body });
           return;
         }

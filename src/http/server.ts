@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import type { Level, Logger } from 'pino';
 import { loadConfig } from '../config/index.js';
+import { KwsError } from '../errors/index.js';
 import { EnginePool } from '../engine/index.js';
 import type { EnginePoolOptions } from '../engine/index.js';
 import { createGraphqlHandlers } from '../graphql/index.js';
@@ -34,6 +35,8 @@ export interface ServerOptions {
   readonly logLevel: Level | 'silent';
   /** Folders GraphQL `scoreTestSet` may read. Default: KWS_SCORE_ROOTS, else `<dataDir>/inputs`. */
   readonly scoreRoots: readonly string[];
+  /** On close, how long requests in flight may take to finish before their connections are cut, ms. Default 10000. */
+  readonly drainTimeoutMs: number;
   /** Wait for the serving version's warm-up before resolving. Default true. */
   readonly waitUntilReady: boolean;
 }
@@ -47,7 +50,7 @@ export interface RunningServer {
   readonly metrics: ServingMetrics;
   readonly readiness: Readiness;
   readonly logger: Logger;
-  /** Stops accepting requests, fails queued inference with NOT_READY, and releases threads and databases. */
+  /** Stops accepting connections, lets requests in flight finish, then releases threads and databases. */
   close(): Promise<void>;
 }
 
@@ -78,7 +81,19 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
   // A client that stops sending mid-body must not hold a connection forever.
   server.requestTimeout = 60_000;
   server.headersTimeout = 20_000;
-  await once(server, 'listening');
+  try {
+    await once(server, 'listening');
+  } catch (error) {
+    await graphql.stop();
+    await pool.close();
+    store.close();
+    jobStore.close();
+    registry.close();
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new KwsError('INVALID_ARGUMENT', `port ${options.port ?? 4000} is already in use on ${options.host ?? '127.0.0.1'}; choose another with --port`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EACCES') throw new KwsError('INVALID_ARGUMENT', `cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 4000} (${code})`);
+    throw error;
+  }
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host === '0.0.0.0' || options.host === undefined ? '127.0.0.1' : options.host}:${port}`;
   const warming = service.start().then((readiness) => {
@@ -98,10 +113,16 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
     logger,
     close: () => {
       closing ??= (async () => {
+        // Graceful: not ready, no new connections, requests in flight finish (up to drainTimeoutMs),
+        // then queued inference fails with NOT_READY and threads and databases close.
+        service.drain();
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const deadline = setTimeout(() => server.closeAllConnections(), options.drainTimeoutMs ?? 10_000);
+        await closed;
+        clearTimeout(deadline);
         service.stop();
         await jobs.close();
-        server.closeIdleConnections();
-        await new Promise<void>((resolve) => server.close(() => resolve()));
         await warming;
         await graphql.stop();
         await pool.close();

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { makeDirs } from '../config/index.js';
 import { readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -108,12 +108,12 @@ const toPrediction = (row: PredictionRow): StoredPrediction => ({
 });
 
 /**
- * Makes a client's file name safe to keep as metadata: control characters dropped, at most 255
+ * Makes a client's file name safe to keep as metadata: control and bidirectional-override characters dropped, at most 255
  * characters, `unnamed` when empty. It is never used to build a path.
  */
 export function sanitizeFilename(name: string | undefined): string {
   // eslint-disable-next-line no-control-regex
-  const cleaned = [...(name ?? '').replace(/[\u0000-\u001f\u007f]/g, '')].slice(0, 255).join('');
+  const cleaned = [...(name ?? '').replace(/[\u0000-\u001f\u007f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')].slice(0, 255).join('');
   return cleaned.length > 0 ? cleaned : 'unnamed';
 }
 
@@ -145,7 +145,7 @@ export class ClipStore {
     const clipsDir = join(dataDir, 'clips');
     let db: SqliteDatabase;
     try {
-      mkdirSync(clipsDir, { recursive: true });
+      makeDirs(clipsDir);
       db = new Database(dbPath);
     } catch (error) {
       throw fromFsError(error, clipsDir, 'write');

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { makeDirs } from '../config/index.js';
 import { open } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
@@ -82,7 +82,7 @@ interface Outputs {
 /** Opens an output file, truncated to `bytes` (0: a fresh file). */
 async function openAt(path: string, bytes: number): Promise<FileHandle> {
   try {
-    mkdirSync(dirname(path), { recursive: true });
+    makeDirs(dirname(path));
     const handle = await open(path, bytes > 0 ? 'r+' : 'w');
     await handle.truncate(bytes);
     return handle;

@@ -119,9 +119,14 @@ export class ServingService {
     return this.state;
   }
 
-  /** Refuses new inference and fails what is queued (shutdown). */
-  stop(): void {
+  /** Marks the service not ready (`/readyz` 503) while requests in flight drain; inference still runs. */
+  drain(): void {
     this.state = { ...this.state, ready: false, reason: 'shutting down' };
+  }
+
+  /** Refuses new inference and fails what is still queued with `NOT_READY` (shutdown). */
+  stop(): void {
+    this.drain();
     this.batcher.close();
   }
 

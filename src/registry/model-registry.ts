@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, w
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase } from 'better-sqlite3';
+import { makeDirs } from '../config/index.js';
 import { fromFsError, KwsError } from '../errors/index.js';
 import type { VersionManifest, VersionState } from './manifest.js';
 
@@ -65,8 +66,8 @@ export class ModelRegistry {
     let db: SqliteDatabase;
     if (options.createModelsDir === false && !existsSync(modelsDir)) throw new KwsError('FILE_NOT_FOUND', `model repository ${modelsDir} does not exist`);
     try {
-      mkdirSync(modelsDir, { recursive: true });
-      if (dbPath !== ':memory:') mkdirSync(join(dbPath, '..'), { recursive: true });
+      makeDirs(modelsDir);
+      if (dbPath !== ':memory:') makeDirs(join(dbPath, '..'));
       db = new Database(dbPath);
     } catch (error) {
       throw fromFsError(error, dbPath, 'write');

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { createInterface } from 'node:readline';
+import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { realDataDir } from '../helpers/signals.js';
 import { sanitizeFilename } from '../../src/jobs/index.js';
@@ -71,7 +74,7 @@ describe('kws serve over real HTTP', () => {
     assert.equal(empty.body.error?.code, 'EMPTY');
     const large = await upload(server.url, [{ name: 'big.wav', bytes: new Uint8Array(300_000) }]);
     assert.equal(large.status, 413);
-    assert.deepEqual(large.body.error, { code: 'TOO_LARGE', message: 'file "clip" is larger than the limit of 200000 bytes' });
+    assert.deepEqual(large.body.error, { code: 'TOO_LARGE', message: 'a file in the field "clip" is larger than the limit of 200000 bytes per file' });
     const many = await upload(server.url, [yes, yes, yes, yes, yes]);
     assert.equal(many.status, 413);
     assert.deepEqual(many.body.error, { code: 'TOO_MANY_FILES', message: 'at most 4 files may be sent in one request' });
@@ -204,6 +207,53 @@ describe('kws serve over real HTTP', () => {
     server.service.refreshVersions();
   });
 
+  it('refuses a GraphQL query that costs too much, without a stack trace, and keeps serving', async () => {
+    const aliases = Array.from({ length: 300 }, (_, i) => `a${i}: clips(first: 100) { edges { node { id prediction { label } } } }`).join(' ');
+    const costly = await graphql(server.url, `{ ${aliases} }`);
+    assert.equal(costly.errors?.[0]?.extensions?.code, 'QUERY_TOO_COMPLEX');
+    assert.match(costly.errors?.[0]?.message ?? '', /^the query costs [0-9]+, more than the limit of 10000/);
+    const invalid = (await graphql(server.url, '{ clip { id } }')) as { errors?: Array<{ extensions?: Record<string, unknown> }> };
+    assert.equal(invalid.errors?.[0]?.extensions?.['stacktrace'], undefined);
+    assert.equal((await upload(server.url, [yes])).body.clips[0]?.prediction?.label, 'yes');
+  });
+
+  it('answers malformed GraphQL bodies and multipart requests with 4xx, not 500', async () => {
+    const notJson = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: 'not json' });
+    assert.equal(notJson.status, 400);
+    assert.equal(((await notJson.json()) as { error: { code: string } }).error.code, 'INVALID_ARGUMENT');
+    const huge = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query: `{ clips { totalCount } } #${'x'.repeat(300_000)}` }) });
+    assert.equal(huge.status, 413);
+    const badMap = new FormData();
+    badMap.append('operations', JSON.stringify({ query: 'mutation ($f: [Upload!]!) { classifyClips(files: $f) { filename } }', variables: { f: [null] } }));
+    badMap.append('map', '{not json');
+    badMap.append('0', new Blob([yes.bytes]), 'yes.wav');
+    const badMapAnswer = await fetch(`${server.url}/graphql`, { method: 'POST', body: badMap, headers: { 'Apollo-Require-Preflight': 'true' } });
+    assert.equal(badMapAnswer.status, 400);
+    assert.match(((await badMapAnswer.json()) as { error: { message: string } }).error.message, /^bad request body: Invalid JSON in the .map. multipart field/);
+    const many = new FormData();
+    many.append('operations', JSON.stringify({ query: 'mutation ($f: [Upload!]!) { classifyClips(files: $f) { filename } }', variables: { f: [null, null, null, null, null] } }));
+    many.append('map', JSON.stringify(Object.fromEntries([0, 1, 2, 3, 4].map((i) => [String(i), [`variables.f.${i}`]]))));
+    for (let i = 0; i < 5; i++) many.append(String(i), new Blob([yes.bytes]), `y${i}.wav`);
+    const manyAnswer = await fetch(`${server.url}/graphql`, { method: 'POST', body: many, headers: { 'Apollo-Require-Preflight': 'true' } });
+    assert.equal(manyAnswer.status, 413);
+    assert.equal(((await manyAnswer.json()) as { error: { code: string } }).error.code, 'TOO_MANY_FILES');
+  });
+
+  it('refuses chunked uploads (411) and non-decimal query numbers', async () => {
+    const body = clipForm([yes]);
+    const request = new Request(`${server.url}/v1/clips`, { method: 'POST', body });
+    const stream = request.body as ReadableStream<Uint8Array>;
+    const chunked = await fetch(`${server.url}/v1/clips`, { method: 'POST', body: stream, headers: { 'content-type': request.headers.get('content-type') ?? '' }, duplex: 'half' } as RequestInit);
+    assert.equal(chunked.status, 411);
+    assert.equal(((await chunked.json()) as { error: { code: string } }).error.code, 'LENGTH_REQUIRED');
+    const hex = await upload(server.url, [yes], '?unknownThreshold=0x1');
+    assert.equal(hex.status, 400);
+    assert.equal(hex.body.error?.message, 'query parameter unknownThreshold must be a decimal number, got "0x1"');
+    const disabled = await upload(server.url, [yes], '?silenceThresholdDbfs=-Infinity');
+    assert.equal(disabled.body.clips[0]?.prediction?.label, 'yes');
+    assert.equal(sanitizeFilename('ab\u202ecd.exe'), 'abcd.exe');
+  });
+
   it('exposes Prometheus metrics and JSON 404s', async () => {
     const text = await (await fetch(`${server.url}/metrics`)).text();
     for (const name of ['kws_http_request_duration_seconds_bucket', 'kws_batch_size_bucket', 'kws_batch_queue_seconds_bucket', 'kws_inference_seconds_bucket', 'kws_batch_queue_depth', 'kws_clips_total']) assert.ok(text.includes(name), name);
@@ -217,6 +267,12 @@ describe('kws serve under load and across restarts', () => {
   it('answers OVERLOADED with 503 and Retry-After when the queue is full, and serves again after', async () => {
     const server = await testServer({ batcher: { maxQueueLength: 1, maxQueueDelayMs: 200 } });
     try {
+      const multi = await upload(server.url, [yes, no, yes, no, yes, no]);
+      assert.equal(multi.status, 200, 'files refused by a full queue fail alone');
+      const ok = multi.body.clips.filter((c) => c.prediction !== undefined);
+      assert.ok(ok.length >= 1 && multi.body.clips.some((c) => c.error?.code === 'OVERLOADED'), JSON.stringify(multi.body.clips.map((c) => c.error?.code ?? 'ok')));
+      const stored = (await graphql(server.url, '{ clips { totalCount } }')).data?.['clips'] as { totalCount: number };
+      assert.equal(stored.totalCount, ok.length, 'every stored clip was answered with its id');
       const results = await Promise.all(Array.from({ length: 6 }, () => upload(server.url, [yes])));
       const overloaded = results.filter((r) => r.status === 503);
       assert.ok(overloaded.length >= 1, `statuses ${results.map((r) => r.status).join(',')}`);
@@ -227,6 +283,27 @@ describe('kws serve under load and across restarts', () => {
     } finally {
       await server.stop();
     }
+  });
+
+  it('drains requests in flight on close instead of cutting them', async () => {
+    const server = await testServer({ batcher: { maxQueueDelayMs: 300 } });
+    const inFlight = Array.from({ length: 8 }, () => upload(server.url, [yes]));
+    for (let i = 0; i < 200 && server.service.batcher.queueLength < 8; i++) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(server.service.batcher.queueLength, 8, 'all eight are waiting in the batcher');
+    await server.stop();
+    const results = await Promise.all(inFlight);
+    assert.deepEqual(results.map((r) => r.body.clips[0]?.prediction?.label), Array(8).fill('yes'));
+  });
+
+  it('kws serve stops with exit code 0 on SIGTERM', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'kws-sigterm-'));
+    const child = spawn(process.execPath, ['--import', 'tsx', resolve(import.meta.dirname, '../../src/main.ts'), 'serve', '--port', '0', '--data-dir', dataDir, '--log-level', 'info'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const lines = createInterface({ input: child.stdout });
+    await new Promise<void>((resolveReady) => lines.on('line', (line) => { if (line.includes('"msg":"ready"')) resolveReady(); }));
+    const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('keeps clips and predictions across a restart', async () => {

@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
 import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
-import { basename, dirname, join, resolve } from 'node:path';
+import { basename, join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { encodeWavPcm16 } from '../../audio/index.js';
+import { makeDirs } from '../../config/index.js';
 import { fromFsError, KwsError } from '../../errors/index.js';
 import { ADDED_WORDS_V2, AUXILIARY_WORDS_V1, BACKGROUND_NOISE_DIR, COMMAND_WORDS, labelForWord, LABELS, WORDS_V1 } from '../labels.js';
 import type { Label } from '../labels.js';
@@ -59,22 +60,6 @@ const NOISE_SECONDS = 60;
 
 function seededRng(seed: number, ...path: Array<string | number>): Rng {
   return new Rng(createHash('sha1').update(JSON.stringify([seed, ...path])).digest().readInt32LE(0));
-}
-
-/**
- * mkdir -p without `recursive: true`, which loops forever on Node 20 for paths under /proc: creates
- * the missing folders one at a time from the nearest existing ancestor.
- */
-function makeDirs(dir: string): void {
-  const missing: string[] = [];
-  let current = resolve(dir);
-  while (!existsSync(current)) {
-    missing.unshift(current);
-    const parent = dirname(current);
-    if (parent === current) break;
-    current = parent;
-  }
-  for (const path of missing) mkdirSync(path);
 }
 
 function ensureEmptyDir(dir: string): void {
