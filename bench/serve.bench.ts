@@ -21,7 +21,7 @@ import autocannon from 'autocannon';
 import { EnginePool } from '../src/engine/index.js';
 import { DEFAULT_FEATURE_CONFIG } from '../src/features/index.js';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, clients: { type: 'string', default: '1,16,64' }, threads: { type: 'string', default: String(availableParallelism()) } } });
+const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, clients: { type: 'string', default: '1,16,64' }, threads: { type: 'string', default: String(availableParallelism()) }, 'max-queue-delay-ms': { type: 'string' } } });
 const seconds = Number(values.seconds);
 const clientCounts = values.clients.split(',').map(Number);
 const root = resolve(import.meta.dirname, '..');
@@ -52,6 +52,7 @@ async function startServer(batching: boolean, dataDir: string): Promise<{ url: s
   const port = await freePort();
   const args = ['--import', 'tsx', join(root, 'src/main.ts'), 'serve', '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn', '--threads', values.threads, '--max-queue-length', '100000'];
   if (!batching) args.push('--max-batch-size', '1');
+  if (values['max-queue-delay-ms'] !== undefined) args.push('--max-queue-delay-ms', values['max-queue-delay-ms']);
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   for (let waited = 0; waited < 60_000; waited += 200) {

@@ -76,12 +76,14 @@ export class EnginePool {
   /**
    * Runs `[batch, frames, bins]` features through the model version in `modelDir` with this pool's
    * engine; returns `[batch, classes]` probabilities. The first call per thread loads and warms it.
+   * With `transfer`, `features` moves to the worker without a copy and is unusable afterwards.
    *
    * @throws KwsError `MALFORMED` when the model cannot be loaded, `SHAPE_MISMATCH` for a wrong feature count.
    */
-  async infer(modelDir: string, geometry: ModelGeometry, features: Float32Array, batch: number): Promise<Float32Array> {
+  async infer(modelDir: string, geometry: ModelGeometry, features: Float32Array, batch: number, transfer = false): Promise<Float32Array> {
     const task: InferTask = { engine: this.options.engine, modelDir, geometry, features, batch };
-    const result = unwrap(await (this.pool.run(task, { name: 'infer' }) as Promise<TaskResult<{ probabilities: Float32Array; provider: string }>>));
+    const transferList = transfer && features.byteOffset === 0 && features.byteLength === features.buffer.byteLength ? [features.buffer as ArrayBuffer] : undefined;
+    const result = unwrap(await (this.pool.run(task, { name: 'infer', ...(transferList === undefined ? {} : { transferList }) }) as Promise<TaskResult<{ probabilities: Float32Array; provider: string }>>));
     this.lastProvider = result.provider;
     return result.probabilities;
   }

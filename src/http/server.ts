@@ -120,6 +120,7 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
         server.closeIdleConnections();
         const deadline = setTimeout(() => server.closeAllConnections(), options.drainTimeoutMs ?? 10_000);
         await closed;
+        await service.idle(options.drainTimeoutMs ?? 10_000); // handlers whose client hung up still finish
         clearTimeout(deadline);
         service.stop();
         await jobs.close();

@@ -8,7 +8,11 @@ import { describeValue, KwsError } from '../errors/index.js';
 export interface BatcherOptions {
   /** Most items in one engine call. Default 64; 1 turns batching off. */
   readonly maxBatchSize: number;
-  /** Longest time the oldest queued item waits for companions before a partial batch goes, ms. Default 2. */
+  /**
+   * Longest time the oldest queued item waits for companions before a partial batch goes, ms.
+   * Default 0: a batch goes as soon as an engine thread is free, and clips that arrive while every
+   * thread is busy form the next batch (on CPU, waiting only adds latency; raise it on a GPU).
+   */
   readonly maxQueueDelayMs: number;
   /** Most items waiting (not yet dispatched) across all keys; beyond it `submit` fails with `OVERLOADED`. Default 1024. */
   readonly maxQueueLength: number;
@@ -19,7 +23,7 @@ export interface BatcherOptions {
 }
 
 /** The defaults of {@link BatcherOptions}. */
-export const DEFAULT_BATCHER_OPTIONS: BatcherOptions = Object.freeze({ maxBatchSize: 64, maxQueueDelayMs: 2, maxQueueLength: 1024, maxConcurrentBatches: 2, timeoutMs: 10_000 });
+export const DEFAULT_BATCHER_OPTIONS: BatcherOptions = Object.freeze({ maxBatchSize: 64, maxQueueDelayMs: 0, maxQueueLength: 1024, maxConcurrentBatches: 2, timeoutMs: 10_000 });
 
 /** Time source and timers; tests inject a manual one to assert exact groupings. */
 export interface BatchScheduler {

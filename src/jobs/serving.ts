@@ -91,6 +91,8 @@ export class ServingService {
   private readonly versions = new Map<number, ServingVersion>();
   private readonly resolved = new Map<number | 'production', { serving: ServingVersion; until: number }>();
   private state: Readiness = { ready: false, version: null, provider: null, reason: 'starting' };
+  private active = 0;
+  private idleWaiters: Array<() => void> = [];
 
   constructor(
     readonly registry: ModelRegistry,
@@ -176,6 +178,34 @@ export class ServingService {
    * @throws KwsError `INVALID_ARGUMENT` for a bad version or thresholds, `OVERLOADED`, `TIMEOUT`, `NOT_READY`.
    */
   async classifyUpload(bytes: Uint8Array, filename: string | undefined, request: { readonly modelVersion?: number | null; readonly thresholds?: ThresholdOverrides } = {}): Promise<UploadOutcome> {
+    return this.track(() => this.classifyUploadNow(bytes, filename, request));
+  }
+
+  /**
+   * Resolves when no upload or prediction is being computed, or after `timeoutMs` (shutdown waits on
+   * it before the engine threads stop, so work already accepted finishes).
+   */
+  async idle(timeoutMs = 10_000): Promise<void> {
+    if (this.active === 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private async track<T>(work: () => Promise<T>): Promise<T> {
+    this.active++;
+    try {
+      return await work();
+    } finally {
+      if (--this.active === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    }
+  }
+
+  private async classifyUploadNow(bytes: Uint8Array, filename: string | undefined, request: { readonly modelVersion?: number | null; readonly thresholds?: ThresholdOverrides }): Promise<UploadOutcome> {
     const started = performance.now();
     const serving = this.version(request.modelVersion);
     const thresholds = this.thresholds(serving, request.thresholds);
@@ -204,7 +234,7 @@ export class ServingService {
       const hit = cached[i];
       if (hit !== null && hit !== undefined) return { value: hit, fresh: false };
       try {
-        return { value: await this.compute(key.clipId, key.modelVersion), fresh: true };
+        return { value: await this.track(() => this.compute(key.clipId, key.modelVersion)), fresh: true };
       } catch (error) {
         return { value: error instanceof Error ? error : new KwsError('INTERNAL', String(error)), fresh: false };
       }
@@ -251,7 +281,7 @@ export class ServingService {
     const size = frames * bins;
     const features = new Float32Array(items.length * size);
     items.forEach((item, i) => features.set(item, i * size));
-    const out = await this.pool.infer(serving.dir, serving.geometry, features, items.length);
+    const out = await this.pool.infer(serving.dir, serving.geometry, features, items.length, true);
     return items.map((_, i) => out.slice(i * classes, (i + 1) * classes));
   }
 }
