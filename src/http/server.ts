@@ -35,6 +35,8 @@ export interface ServerOptions {
   readonly logLevel: Level | 'silent';
   /** Folders GraphQL `scoreTestSet` may read. Default: KWS_SCORE_ROOTS, else `<dataDir>/inputs`. */
   readonly scoreRoots: readonly string[];
+  /** Clips per bulk-scoring chunk (and checkpoint) in jobs. Default 256. */
+  readonly jobChunkSize: number;
   /** On close, how long requests in flight may take to finish before their connections are cut, ms. Default 10000. */
   readonly drainTimeoutMs: number;
   /** Wait for the serving version's warm-up before resolving. Default true. */
@@ -74,7 +76,7 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
   const batcher = { maxConcurrentBatches: pool.options.threads, ...options.batcher };
   const service = new ServingService(registry, store, pool, { batcher, onBatch: (report) => metrics.observeBatch(report) });
   const jobStore = JobStore.open(dbPath);
-  const jobs = new JobRunner(registry, pool, jobStore, { allowedRoots: options.scoreRoots ?? config.scoreRoots, outputRoot: join(config.dataDir, 'jobs') });
+  const jobs = new JobRunner(registry, pool, jobStore, { allowedRoots: options.scoreRoots ?? config.scoreRoots, outputRoot: join(config.dataDir, 'jobs'), ...(options.jobChunkSize === undefined ? {} : { chunkSize: options.jobChunkSize }) });
   const graphql = await createGraphqlHandlers(service, jobs, uploads, (error) => logger.error({ err: error }, 'unexpected GraphQL error'));
   const app = createApp({ service, jobs, metrics, logger, uploads, graphql: graphql.handlers });
   const server: Server = app.listen(options.port ?? 4000, options.host ?? '127.0.0.1');

@@ -137,6 +137,44 @@ describe('bulk scoring (scoreTestSet)', () => {
 });
 
 describe('bulk scoring over GraphQL', () => {
+  it('resumes a job interrupted by a server restart and ends with the bytes of an uninterrupted run', async () => {
+    const data = kaggleFolder(4);
+    const reference = mkdtempSync(join(tmpdir(), 'kws-ref-'));
+    const registry = ModelRegistry.open(BUNDLED_MODELS, ':memory:', { createModelsDir: false });
+    const store = JobStore.open(':memory:');
+    const pool = new EnginePool({ threads: 1 });
+    await scoreTestSet(registry, pool, store, { dir: data.dir, out: join(reference, 'submission.csv'), probabilitiesOut: join(reference, 'probabilities.csv'), chunkSize: 2, checkpointKey: 'ref' });
+    await pool.close();
+    store.close();
+    registry.close();
+    const first = await testServer({ scoreRoots: [tmpdir()], jobChunkSize: 2, engine: { threads: 1 } });
+    const started = await graphql(first.url, 'mutation ($dir: String!) { scoreTestSet(input: { dir: $dir }) { id } }', { dir: data.dir });
+    const id = (started.data?.['scoreTestSet'] as { id: string }).id;
+    for (let i = 0; i < 400 && first.jobs.store.require(Number(id)).processed < 6; i++) await new Promise((r) => setTimeout(r, 10));
+    await first.close(); // shutdown mid-job: the job stays RUNNING at its last checkpoint
+    const peek = JobStore.open(join(first.dataDir, 'kws.db'));
+    const interrupted = peek.require(Number(id));
+    peek.close();
+    assert.equal(interrupted.status, 'RUNNING');
+    assert.ok(interrupted.processed >= 6 && interrupted.processed < 48, `interrupted after ${interrupted.processed}`);
+    const second = await testServer({ dataDir: first.dataDir, scoreRoots: [tmpdir()], jobChunkSize: 2, engine: { threads: 1 } });
+    try {
+      let status = '';
+      for (let i = 0; i < 600 && status !== 'SUCCEEDED' && status !== 'FAILED'; i++) {
+        status = ((await graphql(second.url, `{ job(id: "${id}") { status } }`)).data?.['job'] as { status: string }).status;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      assert.equal(status, 'SUCCEEDED');
+      assert.equal(await (await fetch(`${second.url}/v1/jobs/${id}/submission.csv`)).text(), readFileSync(join(reference, 'submission.csv'), 'utf8'));
+      assert.equal(await (await fetch(`${second.url}/v1/jobs/${id}/probabilities.csv`)).text(), readFileSync(join(reference, 'probabilities.csv'), 'utf8'));
+    } finally {
+      await second.stop();
+      rmSync(first.dataDir, { recursive: true, force: true });
+      rmSync(reference, { recursive: true, force: true });
+      rmSync(data.dir, { recursive: true, force: true });
+    }
+  });
+
   it('scores an allowed folder into a downloadable submission, and refuses other folders', async () => {
     const data = kaggleFolder(2);
     const server = await testServer({ scoreRoots: [tmpdir()] });
