@@ -109,3 +109,14 @@ export function fromSerializedError(error: SerializedKwsError): KwsError {
   if (error.name === 'AudioDecodeError') return new AudioDecodeError(error.code as AudioDecodeErrorCode, error.message);
   return new KwsError(error.code, error.message);
 }
+
+/**
+ * Thrown from the `default` branch of a `switch` over a discriminated union that TypeScript has
+ * proven exhaustive (after Apollo Server's `UnreachableCaseError`): reaching it means a new case
+ * was added without handling it.
+ */
+export class UnreachableCaseError extends Error {
+  constructor(value: never) {
+    super(`unreachable case: ${JSON.stringify(value)}`);
+  }
+}

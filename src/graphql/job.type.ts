@@ -11,12 +11,36 @@ export enum JobStatusEnum {
 }
 registerEnumType(JobStatusEnum, { name: 'JobStatus', description: 'QUEUED -> RUNNING -> SUCCEEDED | FAILED | CANCELLED.' });
 
-@ObjectType('Job', { description: 'A background job (bulk scoring). Poll job(id) for progress.' })
+@ObjectType('TrainingProgress', { description: 'Where a training job is.' })
+export class TrainingProgressType {
+  @Field(() => String, { description: 'loading, training or evaluating.' })
+  phase!: string;
+
+  @Field(() => Int)
+  epoch!: number;
+
+  @Field(() => Int, { description: 'Most epochs (early stopping may end sooner).' })
+  epochs!: number;
+
+  @Field(() => Float, { description: 'Mean training loss of the epoch so far.' })
+  loss!: number;
+
+  @Field(() => Float, { description: 'Mean training accuracy of the epoch so far.' })
+  accuracy!: number;
+
+  @Field(() => Float, { nullable: true, description: 'Validation accuracy of the last finished epoch.' })
+  valAccuracy!: number | null;
+
+  @Field(() => Float, { nullable: true })
+  etaSeconds!: number | null;
+}
+
+@ObjectType('Job', { description: 'A background job (bulk scoring or training). Poll job(id) for progress.' })
 export class JobType {
   @Field(() => ID)
   id!: string;
 
-  @Field(() => String, { description: 'What the job does: score.' })
+  @Field(() => String, { description: 'What the job does: score or train.' })
   kind!: string;
 
   @Field(() => JobStatusEnum)
@@ -52,6 +76,12 @@ export class JobType {
   @Field(() => String, { nullable: true, description: 'Path of the CSV of files that failed to decode, once SUCCEEDED.' })
   errorsUrl!: string | null;
 
+  @Field(() => TrainingProgressType, { nullable: true, description: 'Training jobs: the latest progress.' })
+  training!: TrainingProgressType | null;
+
+  @Field(() => Int, { nullable: true, description: 'Training jobs: the model version made (ready once SUCCEEDED; promote it to serve).' })
+  resultVersion!: number | null;
+
   @Field(() => String)
   createdAt!: string;
 
@@ -60,6 +90,63 @@ export class JobType {
 
   @Field(() => String, { nullable: true })
   finishedAt!: string | null;
+}
+
+@InputType({ description: 'Augmentation of training clips (AugmentConfig); omitted fields keep their defaults.' })
+export class AugmentationInput {
+  @Field(() => Float, { nullable: true, description: 'Largest time shift either way, ms (default 100).' })
+  timeShiftMs?: number | null;
+
+  @Field(() => [Float], { nullable: true, description: 'Gain range [low, high], dB (default [-6, 6]).' })
+  gainDb?: number[] | null;
+
+  @Field(() => Float, { nullable: true, description: 'Probability of mixing background noise (default 0.8).' })
+  noiseProbability?: number | null;
+
+  @Field(() => [Float], { nullable: true, description: 'SNR range of that mix [low, high], dB (default [5, 25]).' })
+  noiseSnrDb?: number[] | null;
+
+  @Field(() => Float, { nullable: true, description: 'Probability of a speed change (default 0.5).' })
+  speedProbability?: number | null;
+
+  @Field(() => [Float], { nullable: true, description: 'Speed factor range [low, high] (default [0.9, 1.1]).' })
+  speedRange?: number[] | null;
+}
+
+@InputType({ description: 'A training run that makes a new model version. Omitted fields take kws train defaults.' })
+export class RetrainInput {
+  @Field(() => String, { description: 'Absolute path of a Speech Commands dataset, inside a root the server may read.' })
+  dataDir!: string;
+
+  @Field(() => String, { nullable: true, description: 'lenet, tc-resnet8 (default), tc-resnet14 or tc-resnet14-wide; ignored with baseVersion.' })
+  architecture?: string | null;
+
+  @Field(() => Int, { nullable: true })
+  epochs?: number | null;
+
+  @Field(() => Int, { nullable: true })
+  batchSize?: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Adam learning rate.' })
+  learningRate?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Epochs without a better validation accuracy before stopping.' })
+  patience?: number | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Class-balanced sampling.' })
+  balancedSampling?: boolean | null;
+
+  @Field(() => AugmentationInput, { nullable: true })
+  augmentation?: AugmentationInput | null;
+
+  @Field(() => Int, { nullable: true, description: 'Start from this ready version: its architecture, features and weights.' })
+  baseVersion?: number | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'With baseVersion: train only the classifier head (transfer learning).' })
+  fineTuneOnly?: boolean | null;
+
+  @Field(() => Int, { nullable: true })
+  seed?: number | null;
 }
 
 @InputType({ description: 'A Kaggle test folder to score into a submission.' })

@@ -1,4 +1,5 @@
-import { Arg, Ctx, Int, Query, Resolver } from 'type-graphql';
+import { Arg, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
+import { KwsError } from '../errors/index.js';
 import type { VersionRecord } from '../registry/index.js';
 import type { KwsContext } from './context.js';
 import { ModelVersionType } from './model-version.type.js';
@@ -25,6 +26,24 @@ export class ModelVersionResolver {
   @Query(() => [ModelVersionType], { description: 'Every model version, newest first.' })
   modelVersions(@Ctx() ctx: KwsContext): ModelVersionType[] {
     return ctx.service.registry.list().map((record) => versionType(ctx, record));
+  }
+
+  @Mutation(() => ModelVersionType, { description: 'Points an alias (default production) at a ready version, after warming it on every engine thread; requests in flight are not dropped. Rollback is promoting an older version.' })
+  async promoteModelVersion(@Arg('version', () => Int) version: number, @Ctx() ctx: KwsContext, @Arg('alias', () => String, { defaultValue: 'production' }) alias: string): Promise<ModelVersionType> {
+    await ctx.service.promote(version, alias);
+    return this.require(ctx, version);
+  }
+
+  @Mutation(() => ModelVersionType, { description: 'Archives a ready version that no alias names: kept on disk and listed, no longer served.' })
+  archiveModelVersion(@Arg('version', () => Int) version: number, @Ctx() ctx: KwsContext): ModelVersionType {
+    ctx.service.archive(version);
+    return this.require(ctx, version);
+  }
+
+  private require(ctx: KwsContext, version: number): ModelVersionType {
+    const record = ctx.service.registry.list().find((r) => r.version === version);
+    if (record === undefined) throw new KwsError('NOT_FOUND', `model version ${version} does not exist`);
+    return versionType(ctx, record);
   }
 
   @Query(() => ModelVersionType, { nullable: true, description: 'One model version; null when there is none.' })

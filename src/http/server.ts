@@ -76,7 +76,7 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
   const batcher = { maxConcurrentBatches: pool.options.threads, ...options.batcher };
   const service = new ServingService(registry, store, pool, { batcher, onBatch: (report) => metrics.observeBatch(report) });
   const jobStore = JobStore.open(dbPath);
-  const jobs = new JobRunner(registry, pool, jobStore, { allowedRoots: options.scoreRoots ?? config.scoreRoots, outputRoot: join(config.dataDir, 'jobs'), ...(options.jobChunkSize === undefined ? {} : { chunkSize: options.jobChunkSize }) });
+  const jobs = new JobRunner(registry, pool, jobStore, { allowedRoots: options.scoreRoots ?? config.scoreRoots, outputRoot: join(config.dataDir, 'jobs'), dbPath, onVersion: (version) => logger.info({ version }, 'trained a new model version'), ...(options.jobChunkSize === undefined ? {} : { chunkSize: options.jobChunkSize }) });
   const graphql = await createGraphqlHandlers(service, jobs, uploads, (error) => logger.error({ err: error }, 'unexpected GraphQL error'));
   const app = createApp({ service, jobs, metrics, logger, uploads, graphql: graphql.handlers });
   const server: Server = app.listen(options.port ?? 4000, options.host ?? '127.0.0.1');

@@ -1,5 +1,5 @@
 export { codeVersion, datasetFingerprint, loadVersion, trainVersion } from './versions.js';
-export type { LoadedVersion, TrainedVersion } from './versions.js';
+export type { LoadedVersion, TrainedVersion, TrainVersionOptions } from './versions.js';
 export { evaluateVersion } from './evaluate.js';
 export type { EvaluationReport, HardExample } from './evaluate.js';
 export { classifyFiles } from './classify.js';
@@ -9,8 +9,8 @@ export type { ClipRecord, StoredPrediction } from './clip-store.js';
 export { ServingService } from './serving.js';
 export type { PredictionView, Readiness, ServingOptions, ServingVersion, ThresholdOverrides, UploadOutcome } from './serving.js';
 export { JOB_STATUSES, JobStore } from './job-store.js';
-export type { JobKind, JobRecord, JobStatus, JobUpdate, ScoreCheckpoint } from './job-store.js';
+export type { JobKind, JobRecord, JobStatus, JobUpdate, ScoreCheckpoint, TrainingProgress } from './job-store.js';
 export { fallbackLabel, scoreTestSet } from './score.js';
 export type { ScoreOptions, ScoreProgress, ScoreSummary } from './score.js';
 export { JOB_OUTPUTS, JobRunner } from './job-runner.js';
-export type { JobRunnerOptions, ScoreJobInput } from './job-runner.js';
+export type { JobRunnerOptions, RetrainInput, ScoreJobInput } from './job-runner.js';

@@ -1,7 +1,12 @@
 import { realpathSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
+import type { AugmentConfig } from '../data/index.js';
+import type { TfjsBackendName } from '../engine/index.js';
+import type { Architecture } from '../model/index.js';
+import type { TrainWorkerData, TrainWorkerMessage } from './train.worker.js';
 import { join, relative, isAbsolute } from 'node:path';
 import type { EnginePool } from '../engine/index.js';
-import { describeValue, isKwsError, KwsError } from '../errors/index.js';
+import { describeValue, isKwsError, KwsError, UnreachableCaseError } from '../errors/index.js';
 import { validateThresholds } from '../inference/index.js';
 import type { ModelRegistry } from '../registry/index.js';
 import type { JobRecord, JobStore } from './job-store.js';
@@ -17,6 +22,26 @@ export interface ScoreJobInput {
   readonly probabilities?: boolean | null;
 }
 
+/** Input of a training job (GraphQL `retrain`); omitted fields take `kws train`'s defaults. */
+export interface RetrainInput {
+  /** Speech Commands dataset folder, inside one of the allowed roots. */
+  readonly dataDir: string;
+  readonly architecture?: Architecture | null;
+  readonly epochs?: number | null;
+  readonly batchSize?: number | null;
+  readonly learningRate?: number | null;
+  readonly patience?: number | null;
+  readonly balancedSampling?: boolean | null;
+  readonly augmentation?: Partial<AugmentConfig> | null;
+  /** Start from this ready version (its architecture, features and weights). */
+  readonly baseVersion?: number | null;
+  /** With `baseVersion`: train only the classifier head on the frozen embedding. */
+  readonly fineTuneOnly?: boolean | null;
+  readonly seed?: number | null;
+  /** First TF.js backend to try. Default `tensorflow` (falls back to wasm, cpu). */
+  readonly backend?: TfjsBackendName | null;
+}
+
 /** The files a finished scoring job leaves in its output folder. */
 export const JOB_OUTPUTS = { submission: 'submission.csv', probabilities: 'probabilities.csv', errors: 'errors.csv' } as const;
 
@@ -28,6 +53,10 @@ export interface JobRunnerOptions {
   readonly outputRoot: string;
   /** Clips per worker task. Default 256. */
   readonly chunkSize?: number;
+  /** The SQLite file training workers open (the registry's `kws.db`). */
+  readonly dbPath: string;
+  /** Called when a training job has made a new version (e.g. to log it). */
+  readonly onVersion?: (version: number) => void;
 }
 
 /**
@@ -37,7 +66,7 @@ export interface JobRunnerOptions {
  */
 export class JobRunner {
   private readonly queue: number[] = [];
-  private running: { id: number; cancel: AbortController; shutdown: boolean; done: Promise<void> } | null = null;
+  private running: { id: number; cancel: AbortController; shutdown: boolean; done: Promise<void>; worker: Worker | null } | null = null;
   private closed = false;
 
   constructor(
@@ -64,6 +93,24 @@ export class JobRunner {
   }
 
   /**
+   * Checks and queues a training job; returns it QUEUED. The version it makes does not serve until
+   * promoted: `production` is pinned to the version serving now.
+   *
+   * @throws KwsError `PATH_NOT_ALLOWED`, `FILE_NOT_FOUND`, `NOT_FOUND` (base version), `INVALID_ARGUMENT`.
+   */
+  submitTrain(input: RetrainInput): JobRecord {
+    const dataDir = this.allowedDir(input.dataDir);
+    if (input.baseVersion !== undefined && input.baseVersion !== null) this.registry.resolve(input.baseVersion);
+    if (input.fineTuneOnly === true && (input.baseVersion === undefined || input.baseVersion === null)) throw new KwsError('INVALID_ARGUMENT', 'fineTuneOnly needs a baseVersion to start from');
+    const drop = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined)) as Partial<T>;
+    const params = drop({ dataDir, architecture: input.architecture, epochs: input.epochs, batchSize: input.batchSize, learningRate: input.learningRate, patience: input.patience, balanced: input.balancedSampling, augment: input.augmentation === null || input.augmentation === undefined ? undefined : drop(input.augmentation), baseVersion: input.baseVersion, fineTuneOnly: input.fineTuneOnly, seed: input.seed, backend: input.backend });
+    this.registry.pinProduction();
+    const job = this.store.create('train', params);
+    this.enqueue(job.id);
+    return this.store.require(job.id);
+  }
+
+  /**
    * Cancels a queued or running job (a running one stops after the chunks in flight).
    *
    * @throws KwsError `NOT_FOUND`, or `JOB_NOT_FINISHED` for a job that has already ended.
@@ -77,14 +124,25 @@ export class JobRunner {
     if (job.status !== 'RUNNING') throw new KwsError('JOB_NOT_FINISHED', `job ${id} has already ended (${job.status}); only QUEUED or RUNNING jobs can be cancelled`);
     if (this.running?.id === id) {
       this.running.cancel.abort();
+      await this.running.worker?.terminate();
       await this.running.done;
     }
     return this.store.require(id);
   }
 
-  /** Requeues the jobs a previous process left QUEUED or RUNNING (oldest first); RUNNING ones resume from their checkpoint. */
+  /**
+   * Requeues the jobs a previous process left QUEUED or RUNNING (oldest first): scoring jobs resume
+   * from their checkpoint; a training job cannot, so it is FAILED and its half-made version abandoned.
+   */
   resumeInterrupted(): void {
-    for (const job of [...this.store.list('RUNNING'), ...this.store.list('QUEUED')].sort((a, b) => a.id - b.id)) this.enqueue(job.id);
+    for (const job of [...this.store.list('RUNNING'), ...this.store.list('QUEUED')].sort((a, b) => a.id - b.id)) {
+      if (job.kind === 'train' && job.status === 'RUNNING') {
+        if (job.resultVersion !== null) this.registry.abandon(job.resultVersion, 'training was interrupted by a restart');
+        this.store.update(job.id, { status: 'FAILED', error: 'INTERNAL: training was interrupted by a restart of the server; submit it again', finishedAt: new Date().toISOString() });
+      } else {
+        this.enqueue(job.id);
+      }
+    }
   }
 
   /** Stops taking jobs; a running job is interrupted and stays RUNNING, to resume at the next start. */
@@ -93,6 +151,7 @@ export class JobRunner {
     if (this.running !== null) {
       this.running.shutdown = true;
       this.running.cancel.abort();
+      await this.running.worker?.terminate();
       await this.running.done;
     }
   }
@@ -106,6 +165,7 @@ export class JobRunner {
   }
 
   private allowedDir(dir: string): string {
+    // Folders the server may read: test sets to score and datasets to train on.
     if (typeof dir !== 'string' || dir.trim() === '') throw new KwsError('INVALID_ARGUMENT', `dir must name a test folder, got ${describeValue(dir)}`);
     const within = (root: string, path: string): boolean => {
       const rel = relative(root, path);
@@ -142,13 +202,65 @@ export class JobRunner {
     if (id === undefined) return;
     const cancel = new AbortController();
     let finish: () => void = () => undefined;
-    this.running = { id, cancel, shutdown: false, done: new Promise<void>((resolve) => (finish = resolve)) };
+    this.running = { id, cancel, shutdown: false, done: new Promise<void>((resolve) => (finish = resolve)), worker: null };
     try {
-      await this.runScore(id, cancel.signal);
+      if (this.store.require(id).kind === 'train') await this.runTrain(id);
+      else await this.runScore(id, cancel.signal);
     } finally {
       this.running = null;
       finish();
       void this.drain();
+    }
+  }
+
+  private async runTrain(id: number): Promise<void> {
+    const job = this.store.update(id, { status: 'RUNNING', error: null, startedAt: new Date().toISOString() });
+    const fromSource = import.meta.url.endsWith('.ts');
+    const data: TrainWorkerData = { modelsDir: this.registry.modelsDir, dbPath: this.options.dbPath, options: job.params as unknown as TrainWorkerData['options'] };
+    const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: { kwsWorker: { entry: new URL(fromSource ? './train.worker.ts' : './train.worker.js', import.meta.url).href, tsx: fromSource }, train: data } });
+    if (this.running !== null) this.running.worker = worker;
+    let version: number | null = null;
+    let outcome: { ok: true; version: number } | { ok: false; message: string } | null = null;
+    worker.on('message', (message: TrainWorkerMessage) => {
+      switch (message.type) {
+        case 'begin':
+          version = message.version;
+          this.store.update(id, { resultVersion: version });
+          break;
+        case 'progress':
+          this.store.update(id, { training: message.progress, etaSeconds: message.progress.etaSeconds });
+          break;
+        case 'done':
+          outcome = { ok: true, version: message.version };
+          break;
+        case 'error':
+          outcome = { ok: false, message: message.message };
+          break;
+        default:
+          throw new UnreachableCaseError(message);
+      }
+    });
+    const exit = await new Promise<number>((resolve) => {
+      worker.once('error', (error) => {
+        outcome ??= { ok: false, message: `INTERNAL: ${error.message}` };
+      });
+      worker.once('exit', resolve);
+    });
+    const finished = new Date().toISOString();
+    const result = outcome as { ok: true; version: number } | { ok: false; message: string } | null;
+    if (result?.ok === true) {
+      this.store.update(id, { status: 'SUCCEEDED', resultVersion: result.version, etaSeconds: 0, finishedAt: finished });
+      this.options.onVersion?.(result.version);
+      return;
+    }
+    const cancelled = this.running?.cancel.signal.aborted === true;
+    if (version !== null) this.registry.abandon(version, cancelled ? 'training was cancelled' : (result?.message ?? `the training worker exited with code ${exit}`));
+    if (cancelled && this.running?.shutdown === true) {
+      this.store.update(id, { status: 'FAILED', error: 'INTERNAL: training was interrupted by a shutdown of the server; submit it again', finishedAt: finished });
+    } else if (cancelled) {
+      this.store.update(id, { status: 'CANCELLED', finishedAt: finished });
+    } else {
+      this.store.update(id, { status: 'FAILED', error: result?.message ?? `INTERNAL: the training worker exited with code ${exit}`, finishedAt: finished });
     }
   }
 

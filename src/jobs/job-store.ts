@@ -8,8 +8,19 @@ export type JobStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELL
 /** Every job status, in lifecycle order. */
 export const JOB_STATUSES: readonly JobStatus[] = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'];
 
-/** What a job does. */
-export type JobKind = 'score';
+/** What a job does: bulk scoring, or training a new model version. */
+export type JobKind = 'score' | 'train';
+
+/** Progress of a training job. */
+export interface TrainingProgress {
+  readonly phase: 'loading' | 'training' | 'evaluating';
+  readonly epoch: number;
+  readonly epochs: number;
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly valAccuracy: number | null;
+  readonly etaSeconds: number | null;
+}
 
 /** A job as stored. */
 export interface JobRecord {
@@ -31,6 +42,10 @@ export interface JobRecord {
   readonly error: string | null;
   /** Folder of the job's output files. */
   readonly outputDir: string | null;
+  /** Training jobs: the latest progress report. */
+  readonly training: TrainingProgress | null;
+  /** Training jobs: the model version they made (or were making). */
+  readonly resultVersion: number | null;
   readonly createdAt: string;
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
@@ -61,6 +76,8 @@ CREATE TABLE IF NOT EXISTS jobs (
   eta_seconds REAL,
   error TEXT,
   output_dir TEXT,
+  training TEXT,
+  result_version INTEGER,
   created_at TEXT NOT NULL,
   started_at TEXT,
   finished_at TEXT
@@ -90,6 +107,8 @@ interface JobRow {
   eta_seconds: number | null;
   error: string | null;
   output_dir: string | null;
+  training: string | null;
+  result_version: number | null;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
@@ -107,13 +126,15 @@ const toJob = (row: JobRow): JobRecord => ({
   etaSeconds: row.eta_seconds,
   error: row.error,
   outputDir: row.output_dir,
+  training: row.training === null ? null : (JSON.parse(row.training) as TrainingProgress),
+  resultVersion: row.result_version,
   createdAt: row.created_at,
   startedAt: row.started_at,
   finishedAt: row.finished_at,
 });
 
 /** Fields a runner may change. */
-export type JobUpdate = Partial<Pick<JobRecord, 'status' | 'processed' | 'failed' | 'total' | 'clipsPerSecond' | 'etaSeconds' | 'error' | 'outputDir' | 'startedAt' | 'finishedAt'>>;
+export type JobUpdate = Partial<Pick<JobRecord, 'status' | 'processed' | 'failed' | 'total' | 'clipsPerSecond' | 'etaSeconds' | 'error' | 'outputDir' | 'startedAt' | 'finishedAt' | 'training' | 'resultVersion'>>;
 
 const COLUMNS: Record<keyof JobUpdate, string> = {
   status: 'status',
@@ -126,6 +147,8 @@ const COLUMNS: Record<keyof JobUpdate, string> = {
   outputDir: 'output_dir',
   startedAt: 'started_at',
   finishedAt: 'finished_at',
+  training: 'training',
+  resultVersion: 'result_version',
 };
 
 /**
@@ -151,6 +174,10 @@ export class JobStore {
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
     db.exec(SCHEMA);
+    // Databases made before training jobs existed lack their columns.
+    const columns = new Set((db.prepare('PRAGMA table_info(jobs)').all() as Array<{ name: string }>).map((c) => c.name));
+    if (!columns.has('training')) db.exec('ALTER TABLE jobs ADD COLUMN training TEXT');
+    if (!columns.has('result_version')) db.exec('ALTER TABLE jobs ADD COLUMN result_version INTEGER');
     return new JobStore(db);
   }
 
@@ -191,7 +218,9 @@ export class JobStore {
   update(id: number, update: JobUpdate): JobRecord {
     const keys = Object.keys(update) as Array<keyof JobUpdate>;
     if (keys.length > 0) {
-      this.db.prepare(`UPDATE jobs SET ${keys.map((k) => `${COLUMNS[k]} = @${k}`).join(', ')} WHERE id = @id`).run({ ...update, id });
+      const values: Record<string, unknown> = { ...update, id };
+      if (update.training !== undefined) values['training'] = update.training === null ? null : JSON.stringify(update.training);
+      this.db.prepare(`UPDATE jobs SET ${keys.map((k) => `${COLUMNS[k]} = @${k}`).join(', ')} WHERE id = @id`).run(values);
     }
     return this.require(id);
   }

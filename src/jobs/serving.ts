@@ -154,6 +154,27 @@ export class ServingService {
     return serving;
   }
 
+  /**
+   * Promotes a ready version to an alias (default `production`) without dropping a request: the
+   * version is loaded and warmed on every engine thread first, then the alias moves; clips already
+   * queued finish on the version they were queued for. Rollback is promoting an older version.
+   *
+   * @throws KwsError `NOT_FOUND`, `INVALID_ARGUMENT` (not ready, bad alias), `MALFORMED` (model does not load).
+   */
+  async promote(version: number, alias = 'production'): Promise<void> {
+    const serving = this.version(version);
+    const provider = await this.pool.warmUp(serving.dir, serving.geometry);
+    this.registry.setAlias(alias, version);
+    this.refreshVersions();
+    if (alias === 'production') this.state = { ready: true, version, provider, reason: null };
+  }
+
+  /** Archives a ready version that no alias names (see `ModelRegistry.archive`). */
+  archive(version: number): void {
+    this.registry.archive(version);
+    this.refreshVersions();
+  }
+
   /** Forgets resolved references, so that the next request reads aliases and states again (after a promotion). */
   refreshVersions(): void {
     this.resolved.clear();

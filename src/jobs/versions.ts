@@ -6,7 +6,7 @@ import { LABELS } from '../data/index.js';
 import type { SpeechCommandsDataset } from '../data/index.js';
 import { ensureTfjsBackend, selectTfjsBackend } from '../engine/index.js';
 import type { TfjsBackendName } from '../engine/index.js';
-import { toSerializedError } from '../errors/index.js';
+import { KwsError, toSerializedError } from '../errors/index.js';
 import { FeatureExtractor } from '../features/index.js';
 import type { Thresholds } from '../inference/index.js';
 import { exportOnnx, loadLayersModel, restoreThresholds, saveLayersModel, storeThresholds } from '../registry/index.js';
@@ -32,6 +32,16 @@ export function datasetFingerprint(dataset: SpeechCommandsDataset): string {
   return hash.digest('hex');
 }
 
+/** Options of {@link trainVersion}. */
+export interface TrainVersionOptions extends TrainOptions {
+  /** TF.js backend to start the search at. Default `tensorflow` (falls back to wasm, cpu). */
+  readonly backend?: TfjsBackendName;
+  /** Start from this ready version's weights, architecture and features (with `fineTuneOnly`: train its head only). */
+  readonly baseVersion?: number | null;
+  /** Called with the version number once it is reserved. */
+  readonly onBegin?: (version: number) => void;
+}
+
 /** What {@link trainVersion} made. */
 export interface TrainedVersion {
   readonly record: VersionRecord;
@@ -44,24 +54,32 @@ export interface TrainedVersion {
  * writes `model.json`, `weights.bin`, `model.onnx` and `version.json` into a private folder and
  * renames it into place. Options and data are checked first, so a refused run registers nothing. A failure marks the version failed and leaves every other version, and serving, untouched.
  */
-export async function trainVersion(registry: ModelRegistry, options: TrainOptions & { readonly backend?: TfjsBackendName }): Promise<TrainedVersion> {
+export async function trainVersion(registry: ModelRegistry, request: TrainVersionOptions): Promise<TrainedVersion> {
+  const { baseVersion, onBegin, ...rest } = request;
+  // A base version fixes the architecture and the features; fine-tuning starts from its weights.
+  const base = baseVersion === undefined || baseVersion === null ? null : registry.manifest(registry.resolve(baseVersion).version);
+  const options: TrainOptions & { readonly backend?: TfjsBackendName } = base === null ? rest : { ...rest, architecture: base.architecture, features: base.featureConfig };
   const architecture = options.architecture ?? 'tc-resnet8';
+  if (options.fineTuneOnly === true && base === null) throw new KwsError('INVALID_ARGUMENT', 'fineTuneOnly needs a baseVersion to start from');
   // Bad options or data are refused before a version number is taken.
   await checkTrainInputs(options);
   const pending = registry.begin(architecture);
+  onBegin?.(pending.version);
   try {
     const backend = await selectTfjsBackend(options.backend ?? 'tensorflow');
     const started = performance.now();
-    const result = await trainModel(options);
+    const initialModel = base === null ? undefined : await loadLayersModel(registry.resolve(base.version).dir);
+    const result = await trainModel({ ...options, ...(initialModel === undefined ? {} : { initialModel }) });
     try {
       await saveLayersModel(result.model, pending.dir);
       writeFileSync(join(pending.dir, 'model.onnx'), exportOnnx(result.model));
     } finally {
       result.model.dispose();
     }
-    const { onProgress: _progress, onEpoch: _epoch, ...recordedOptions } = options;
+    const { onProgress: _progress, onEpoch: _epoch, initialModel: _initial, ...recordedOptions } = options;
     void _progress;
     void _epoch;
+    void _initial;
     const manifest: VersionManifest = {
       schemaVersion: 1,
       version: pending.version,
@@ -74,7 +92,7 @@ export async function trainVersion(registry: ModelRegistry, options: TrainOption
       training: {
         dataDir: options.dataDir,
         dataFingerprint: datasetFingerprint(result.dataset),
-        options: { ...recordedOptions, augment: result.augment },
+        options: { ...recordedOptions, augment: result.augment, ...(base === null ? {} : { baseVersion: base.version }) },
         history: result.history,
         bestEpoch: result.bestEpoch,
         counts: result.counts,

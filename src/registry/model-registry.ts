@@ -163,6 +163,42 @@ export class ModelRegistry {
   }
 
   /**
+   * Marks a version that was being trained as failed and removes its private folder, for a training
+   * run that died (its worker thread was terminated, the process crashed). Other states are left alone.
+   */
+  abandon(version: number, error: string): void {
+    const state = this.db.prepare('SELECT state FROM versions WHERE version = ?').get(version) as { state: string } | undefined;
+    if (state?.state !== 'training') return;
+    for (const name of readdirSync(this.modelsDir)) if (name.startsWith(`.tmp-${version}-`)) rmSync(join(this.modelsDir, name), { recursive: true, force: true });
+    this.db.prepare("UPDATE versions SET state = 'failed', error = ? WHERE version = ?").run(error, version);
+  }
+
+  /**
+   * Makes `production` an explicit alias of the version it names now (by default the newest ready
+   * one), so that a version trained later does not start serving before it is promoted.
+   */
+  pinProduction(): void {
+    const explicit = this.db.prepare("SELECT version FROM aliases WHERE alias = 'production'").get();
+    const current = this.aliases()['production'];
+    if (explicit === undefined && current !== undefined) this.setAlias('production', current);
+  }
+
+  /**
+   * Archives a ready version: it stays on disk and listed, but no longer serves or resolves.
+   *
+   * @throws KwsError `NOT_FOUND` for an unknown version; `INVALID_ARGUMENT` when it is not ready or an
+   *   alias (`production` included, even by default) names it: promote another version first.
+   */
+  archive(version: number): VersionRecord {
+    const record = this.list().find((r) => r.version === version);
+    if (record === undefined) throw new KwsError('NOT_FOUND', `model version ${version} does not exist`);
+    if (record.state !== 'ready') throw new KwsError('INVALID_ARGUMENT', `model version ${version} is ${record.state}; only ready versions can be archived`);
+    if (record.aliases.length > 0) throw new KwsError('INVALID_ARGUMENT', `model version ${version} is ${record.aliases.join(', ')}; promote another version to ${record.aliases.length > 1 ? 'those aliases' : 'that alias'} first`);
+    this.db.prepare("UPDATE versions SET state = 'archived' WHERE version = ?").run(version);
+    return { ...record, state: 'archived' };
+  }
+
+  /**
    * Points an alias at a ready version (promotion; rollback is promoting an older one).
    *
    * @throws KwsError `INVALID_ARGUMENT` when the version is not ready or the alias is not a name.

@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { augmentClip, BalancedSampler, ExampleLoader, LABELS, resolveAugmentConfig, Rng, scanSpeechCommands, ShuffledSampler } from '../data/index.js';
 import type { AugmentConfig, DatasetOptions, Label, SpeechCommandsDataset } from '../data/index.js';
 import { KwsError } from '../errors/index.js';
@@ -37,6 +37,17 @@ export interface TrainOptions {
   readonly features?: Partial<FeatureConfig>;
   readonly dataset?: DatasetOptions;
   readonly model?: ModelOptions;
+  /**
+   * Start from these weights instead of a fresh model (a base version's model, whose architecture
+   * and features the caller passes too). The trainer takes ownership: the result's `model` is it.
+   */
+  readonly initialModel?: tfl.LayersModel;
+  /**
+   * With `initialModel`: freeze everything below the classifier head (the `logits` dense layer) and
+   * train only the head on the frozen embedding, computed in inference mode (transfer learning, as
+   * TF.js speech-commands does). Fast, and no weight below the head changes.
+   */
+  readonly fineTuneOnly?: boolean;
   /** Called as work progresses. */
   readonly onProgress?: (progress: TrainProgress) => void;
   /** Called after each epoch with its record. */
@@ -161,8 +172,9 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const validation = await load(dataset.examples.validation);
   const testing = await load(dataset.examples.testing);
 
-  const model = buildModel(architecture, extractor.shape, LABELS.length, { seed, ...options.model });
-  model.compile({ optimizer: tf.train.adam(learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  if (options.fineTuneOnly === true && options.initialModel === undefined) throw new KwsError('INVALID_ARGUMENT', 'fineTuneOnly needs a base model version to start from');
+  const model = options.initialModel ?? buildModel(architecture, extractor.shape, LABELS.length, { seed, ...options.model });
+  const learner = options.fineTuneOnly === true ? headLearner(model, learningRate, training, extractor) : fullLearner(model, learningRate);
   const rng = new Rng(seed);
   const sampler = options.balanced === true ? new BalancedSampler(Array.from(training.labels, (l) => LABELS[l] as Label), rng.fork()) : new ShuffledSampler(training.size, rng.fork());
   const augmentRng = rng.fork();
@@ -179,17 +191,25 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     let accuracySum = 0;
     for (let step = 0; step < steps; step++) {
       const indices = order.slice(step * batchSize, (step + 1) * batchSize);
-      for (let b = 0; b < indices.length; b++) {
-        const clip = await augmentClipFor(training, indices[b] as number, augment, loader, augmentRng);
-        extractor.compute(clip, features, b * extractor.clipSize);
+      const labels = indices.map((i) => training.labels[i] as number);
+      let loss: number;
+      let accuracy: number;
+      if (learner.stepIndices !== undefined) {
+        [loss, accuracy] = await learner.stepIndices(indices, labels);
+      } else {
+        for (let b = 0; b < indices.length; b++) {
+          const clip = await augmentClipFor(training, indices[b] as number, augment, loader, augmentRng);
+          extractor.compute(clip, features, b * extractor.clipSize);
+        }
+        [loss, accuracy] = await learner.step(features, labels, frames, bins);
       }
-      const [loss, accuracy] = await trainStep(model, features, indices.map((i) => training.labels[i] as number), frames, bins);
       lossSum += loss;
       accuracySum += accuracy;
       const done = (epoch - 1) * steps + step + 1;
       const elapsed = (performance.now() - started) / 1000;
       report({ phase: 'training', epoch, step: step + 1, steps, loss: lossSum / (step + 1), accuracy: accuracySum / (step + 1), valAccuracy: history.at(-1)?.valAccuracy ?? null, etaSeconds: (elapsed / done) * (epochs * steps - done) });
     }
+    learner.sync();
     const valProbabilities = predictClipSet(model, validation, extractor);
     const valAccuracy = computeMetrics(validation.labels, argmaxAll(valProbabilities, validation.size)).accuracy;
     const record: EpochRecord = { epoch, loss: lossSum / steps, accuracy: accuracySum / steps, valAccuracy, seconds: (performance.now() - epochStart) / 1000 };
@@ -206,7 +226,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   model.setWeights(best.weights);
   tf.dispose(best.weights);
   // The Adam moments are training state only; the returned model is for inference and export.
-  model.optimizer.dispose();
+  learner.dispose();
 
   report({ phase: 'evaluating', epoch: best.epoch, step: 0, steps: 0, loss: 0, accuracy: 0, valAccuracy: best.accuracy, etaSeconds: 0 });
   const valProbabilities = predictClipSet(model, validation, extractor);
@@ -234,6 +254,73 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
 
 function augmentClipFor(set: ClipSet, index: number, augment: AugmentConfig, loader: ExampleLoader, rng: Rng): Promise<Float32Array> {
   return augmentClip(clipAt(set, index), augment, loader.noises, rng);
+}
+
+/** How weights are updated: the whole model, or only its classifier head on a frozen embedding. */
+interface Learner {
+  /** One optimiser step on `[n, frames, bins]` features; returns `[loss, accuracy]`. */
+  step(features: Float32Array, labels: readonly number[], frames: number, bins: number): Promise<[number, number]>;
+  /** When present, one step on training clips by index, from precomputed inputs (no augmentation, no features). */
+  stepIndices?(indices: readonly number[], labels: readonly number[]): Promise<[number, number]>;
+  /** Brings the model up to date with what was learned (before validation). */
+  sync(): void;
+  /** Frees optimiser state and helper models. */
+  dispose(): void;
+}
+
+function fullLearner(model: tfl.LayersModel, learningRate: number): Learner {
+  model.compile({ optimizer: tf.train.adam(learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  return { step: (features, labels, frames, bins) => trainStep(model, features, labels, frames, bins), sync: () => undefined, dispose: () => model.optimizer.dispose() };
+}
+
+/**
+ * Trains only the `logits` dense layer, on embeddings (the input of that layer) of the training
+ * clips computed once by the frozen model in inference mode (dropout off, batch-norm statistics
+ * fixed) from the clips without augmentation, as TF.js speech-commands' transfer learning does.
+ * The head starts from the base weights; an epoch costs a few small matrix products.
+ */
+function headLearner(model: tfl.LayersModel, learningRate: number, training: ClipSet, extractor: FeatureExtractor): Learner {
+  const logits = model.getLayer('logits');
+  const embedding = logits.input as tfl.SymbolicTensor;
+  const dim = embedding.shape[1] as number;
+  const embedder = tfl.model({ inputs: model.inputs, outputs: embedding });
+  const head = tfl.sequential({ layers: [tfl.layers.dense({ units: LABELS.length, inputShape: [dim], weights: logits.getWeights().map((w) => w.clone()) }), tfl.layers.activation({ activation: 'softmax' })] });
+  head.compile({ optimizer: tf.train.adam(learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  const { frames, bins } = extractor.shape;
+  const embeddings = new Float32Array(training.size * dim);
+  const batch = 64;
+  const features = new Float32Array(batch * extractor.clipSize);
+  for (let start = 0; start < training.size; start += batch) {
+    const n = Math.min(batch, training.size - start);
+    for (let b = 0; b < n; b++) extractor.compute(clipAt(training, start + b), features, b * extractor.clipSize);
+    const out = tf.tidy(() => (embedder.predict(tf.tensor4d(features.subarray(0, n * extractor.clipSize), [n, frames, bins, 1])) as tf.Tensor).dataSync());
+    embeddings.set(out, start * dim);
+  }
+  const fit = async (x: tf.Tensor, labels: readonly number[]): Promise<[number, number]> => {
+    const y = tf.tidy(() => tf.oneHot(tf.tensor1d([...labels], 'int32'), LABELS.length));
+    try {
+      const result = (await head.trainOnBatch(x, y)) as number[];
+      return [result[0] as number, result[1] as number];
+    } finally {
+      tf.dispose([x, y]);
+    }
+  };
+  return {
+    async step(stepFeatures, labels, stepFrames, stepBins) {
+      const n = labels.length;
+      return fit(tf.tidy(() => embedder.predict(tf.tensor4d(stepFeatures.subarray(0, n * stepFrames * stepBins), [n, stepFrames, stepBins, 1])) as tf.Tensor), labels);
+    },
+    async stepIndices(indices, labels) {
+      const rows = new Float32Array(indices.length * dim);
+      indices.forEach((i, k) => rows.set(embeddings.subarray(i * dim, (i + 1) * dim), k * dim));
+      return fit(tf.tensor2d(rows, [indices.length, dim]), labels);
+    },
+    sync: () => logits.setWeights(head.layers[0]?.getWeights() ?? []),
+    dispose: () => {
+      head.optimizer.dispose();
+      head.dispose();
+    },
+  };
 }
 
 /** One optimiser step on a batch; returns [loss, accuracy]. Tensors are freed before returning. */

@@ -124,7 +124,7 @@ describe('bulk scoring (scoreTestSet)', () => {
   });
 
   it('JobRunner: cancel stops a running job and leaves it CANCELLED', async () => {
-    const runner = new JobRunner(registry, pool, jobs, { allowedRoots: [tmpdir()], outputRoot: join(work, 'jobs'), chunkSize: 1 });
+    const runner = new JobRunner(registry, pool, jobs, { allowedRoots: [tmpdir()], outputRoot: join(work, 'jobs'), chunkSize: 1, dbPath: ':memory:' });
     const job = runner.submitScore({ dir: data.dir });
     for (let i = 0; i < 400 && jobs.require(job.id).processed < 3; i++) await new Promise((r) => setTimeout(r, 10));
     const cancelled = await runner.cancel(job.id);

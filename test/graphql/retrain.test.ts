@@ -1,0 +1,142 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { synthesizeCorpus } from '../../src/data/index.js';
+import { realDataDir } from '../helpers/signals.js';
+import { clipForm, graphql, modelRepository, testServer } from '../helpers/server.js';
+
+interface Job { id: string; status: string; error: string | null; resultVersion: number | null; training: { epoch: number; epochs: number } | null }
+
+const JOB_FIELDS = 'id status error resultVersion training { phase epoch epochs loss accuracy valAccuracy }';
+const yes = readFileSync(join(realDataDir(), 'tflite-micro', 'testdata', 'yes_1000ms.wav'));
+
+/** Weight arrays of a version's layers model, by weight name. */
+function weights(models: string, version: number): Map<string, Float32Array> {
+  const json = JSON.parse(readFileSync(join(models, String(version), 'model.json'), 'utf8')) as { weightsManifest: Array<{ weights: Array<{ name: string; shape: number[] }> }> };
+  const bytes = readFileSync(join(models, String(version), 'weights.bin'));
+  const all = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  const out = new Map<string, Float32Array>();
+  let offset = 0;
+  for (const w of json.weightsManifest.flatMap((g) => g.weights)) {
+    const size = w.shape.reduce((a, b) => a * b, 1);
+    out.set(w.name, all.slice(offset, offset + size));
+    offset += size;
+  }
+  return out;
+}
+
+describe('retraining and promotion over GraphQL', () => {
+  let work: string;
+  let corpus: string;
+  let models: string;
+  let server: Awaited<ReturnType<typeof testServer>>;
+
+  async function waitFor(id: string): Promise<Job> {
+    for (let i = 0; i < 3000; i++) {
+      const job = (await graphql(server.url, `{ job(id: "${id}") { ${JOB_FIELDS} } }`)).data?.['job'] as Job;
+      if (['SUCCEEDED', 'FAILED', 'CANCELLED'].includes(job.status)) return job;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    throw new Error(`job ${id} did not finish`);
+  }
+
+  async function retrain(input: string): Promise<Job> {
+    const started = await graphql(server.url, `mutation ($dir: String!) { retrain(input: { dataDir: $dir, ${input} }) { ${JOB_FIELDS} } }`, { dir: corpus });
+    assert.equal(started.errors, undefined, JSON.stringify(started.errors));
+    return started.data?.['retrain'] as Job;
+  }
+
+  before(async () => {
+    work = mkdtempSync(join(tmpdir(), 'kws-retrain-'));
+    corpus = join(work, 'corpus');
+    await synthesizeCorpus({ outDir: corpus, perWord: 8, words: ['yes', 'no', 'up', 'dog'], seed: 5, realNoiseDir: null });
+    models = modelRepository(1);
+    server = await testServer({ modelsDir: models, scoreRoots: [work] });
+  });
+  after(async () => {
+    await server.stop();
+    rmSync(work, { recursive: true, force: true });
+    rmSync(models, { recursive: true, force: true });
+  });
+
+  it('retrains a new version with metrics, which serves only once promoted', async () => {
+    const job = await waitFor((await retrain('epochs: 1, batchSize: 16, seed: 3')).id);
+    assert.equal(job.status, 'SUCCEEDED', job.error ?? '');
+    assert.equal(job.resultVersion, 2);
+    assert.equal(job.training?.epochs, 1);
+    const v2 = (await graphql(server.url, '{ modelVersion(version: 2) { version state aliases validation { accuracy perClass { label } } } }')).data?.['modelVersion'] as { state: string; aliases: string[]; validation: { accuracy: number; perClass: unknown[] } };
+    assert.equal(v2.state, 'READY');
+    assert.deepEqual(v2.aliases, []);
+    assert.equal(v2.validation.perClass.length, 12);
+    const before = (await (await fetch(`${server.url}/v1/clips`, { method: 'POST', body: clipForm([{ name: 'yes.wav', bytes: yes }]) })).json()) as { clips: Array<{ prediction: { modelVersion: number } }> };
+    assert.equal(before.clips[0]?.prediction.modelVersion, 1, 'production stays on version 1 until a promotion');
+  });
+
+  it('fine-tunes only the classifier head of a base version, faster than a full epoch', async () => {
+    const job = await waitFor((await retrain('epochs: 1, batchSize: 16, baseVersion: 1, fineTuneOnly: true')).id);
+    assert.equal(job.status, 'SUCCEEDED', job.error ?? '');
+    const version = job.resultVersion as number;
+    const base = weights(models, 1);
+    const tuned = weights(models, version);
+    for (const [name, values] of base) {
+      const same = values.every((v, i) => v === tuned.get(name)?.[i]);
+      assert.equal(same, !name.startsWith('logits/'), `${name} ${same ? 'unchanged' : 'changed'}`);
+    }
+    const seconds = (v: number): number => (JSON.parse(readFileSync(join(models, String(v), 'version.json'), 'utf8')) as { training: { history: Array<{ seconds: number }> } }).training.history[0]?.seconds ?? Number.NaN;
+    assert.ok(seconds(version) < seconds(2), `fine-tune epoch ${seconds(version)} s, full epoch ${seconds(2)} s`);
+  });
+
+  it('a failing job is FAILED with a clear error and leaves serving as it was', async () => {
+    const empty = join(work, 'empty-dataset');
+    mkdirSync(join(empty, 'yes'), { recursive: true });
+    const started = await graphql(server.url, `mutation ($dir: String!) { retrain(input: { dataDir: $dir, epochs: 1 }) { ${JOB_FIELDS} } }`, { dir: empty });
+    const job = await waitFor((started.data?.['retrain'] as Job).id);
+    assert.equal(job.status, 'FAILED');
+    assert.match(job.error ?? '', /INVALID_ARGUMENT: .*empty-dataset holds no <word>\/\*\.wav clips/);
+    const refused = await graphql(server.url, 'mutation { retrain(input: { dataDir: "/etc" }) { id } }');
+    assert.equal(refused.errors?.[0]?.extensions?.code, 'PATH_NOT_ALLOWED');
+    const badArch = await graphql(server.url, `mutation ($dir: String!) { retrain(input: { dataDir: $dir, architecture: "resnet50" }) { id } }`, { dir: corpus });
+    assert.equal(badArch.errors?.[0]?.extensions?.code, 'INVALID_ARGUMENT');
+    const badTune = await graphql(server.url, `mutation ($dir: String!) { retrain(input: { dataDir: $dir, fineTuneOnly: true }) { id } }`, { dir: corpus });
+    assert.equal(badTune.errors?.[0]?.message, 'fineTuneOnly needs a baseVersion to start from');
+    const ready = await fetch(`${server.url}/readyz`);
+    assert.equal(((await ready.json()) as { version: number }).version, 1);
+  });
+
+  it('cancels a running training job and marks its version failed', async () => {
+    const job = await retrain('epochs: 50, batchSize: 8, patience: 50');
+    for (let i = 0; i < 600; i++) {
+      const state = (await graphql(server.url, `{ job(id: "${job.id}") { ${JOB_FIELDS} } }`)).data?.['job'] as Job;
+      if (state.resultVersion !== null && state.training !== null) break;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const cancelled = (await graphql(server.url, `mutation { cancelJob(id: "${job.id}") { ${JOB_FIELDS} } }`)).data?.['cancelJob'] as Job;
+    assert.equal(cancelled.status, 'CANCELLED');
+    const version = (await graphql(server.url, `{ modelVersion(version: ${cancelled.resultVersion ?? 0}) { state } }`)).data?.['modelVersion'] as { state: string };
+    assert.equal(version.state, 'FAILED');
+  });
+
+  it('promotes a version while requests keep succeeding, rolls back, and archives', async () => {
+    const upload = async (): Promise<{ status: number; version: number | undefined }> => {
+      const response = await fetch(`${server.url}/v1/clips`, { method: 'POST', body: clipForm([{ name: 'yes.wav', bytes: yes }]) });
+      const body = (await response.json()) as { clips: Array<{ prediction?: { modelVersion: number } }> };
+      return { status: response.status, version: body.clips[0]?.prediction?.modelVersion };
+    };
+    const during = Array.from({ length: 16 }, () => upload());
+    const promoted = await graphql(server.url, 'mutation { promoteModelVersion(version: 2) { version aliases } }');
+    assert.deepEqual(promoted.data?.['promoteModelVersion'], { version: 2, aliases: ['production'] });
+    const results = await Promise.all(during);
+    assert.ok(results.every((r) => r.status === 200), JSON.stringify(results));
+    assert.equal((await upload()).version, 2);
+    const refused = await graphql(server.url, 'mutation { archiveModelVersion(version: 2) { state } }');
+    assert.match(refused.errors?.[0]?.message ?? '', /model version 2 is production; promote another version to that alias first/);
+    await graphql(server.url, 'mutation { promoteModelVersion(version: 1) { version } }'); // rollback
+    assert.equal((await upload()).version, 1);
+    const archived = await graphql(server.url, 'mutation { archiveModelVersion(version: 2) { state } }');
+    assert.deepEqual(archived.data?.['archiveModelVersion'], { state: 'ARCHIVED' });
+    const gone = await graphql(server.url, '{ clips(first: 1) { edges { node { prediction(modelVersion: 2) { label } } } } }');
+    assert.equal(gone.errors?.[0]?.extensions?.code, 'INVALID_ARGUMENT');
+  });
+});
