@@ -7,7 +7,7 @@ import { GraphQLError } from 'graphql';
 import type { GraphQLFormattedError } from 'graphql';
 import graphqlUploadExpress from 'graphql-upload/graphqlUploadExpress.mjs';
 import { isKwsError, toClientError } from '../errors/index.js';
-import type { JobRunner, ServingService } from '../jobs/index.js';
+import type { Dashboard, JobRunner, ServingService } from '../jobs/index.js';
 import { createContext } from './context.js';
 import type { KwsContext } from './context.js';
 import { queryCostPlugin } from './complexity.js';
@@ -41,7 +41,7 @@ export function formatGraphqlError(log: (error: unknown) => void) {
  * multipart request spec (graphql-upload) for `classifyClips`, Apollo's CSRF prevention left on
  * (multipart clients send `Apollo-Require-Preflight: true`), a fresh context (DataLoader) per request.
  */
-export async function createGraphqlHandlers(service: ServingService, jobs: JobRunner, limits: GraphqlUploadLimits, log: (error: unknown) => void, plugins: ApolloServerPlugin<KwsContext>[] = []): Promise<{ handlers: RequestHandler[]; stop: () => Promise<void> }> {
+export async function createGraphqlHandlers(service: ServingService, jobs: JobRunner, dashboard: Dashboard, limits: GraphqlUploadLimits, log: (error: unknown) => void, plugins: ApolloServerPlugin<KwsContext>[] = []): Promise<{ handlers: RequestHandler[]; stop: () => Promise<void> }> {
   const schema = kwsSchema();
   const apollo = new ApolloServer<KwsContext>({
     schema,
@@ -59,7 +59,7 @@ export async function createGraphqlHandlers(service: ServingService, jobs: JobRu
   return {
     handlers: [
       graphqlUploadExpress({ maxFileSize: limits.maxFileBytes, maxFiles: limits.maxFiles }) as unknown as RequestHandler,
-      expressMiddleware(apollo, { context: async () => createContext(service, jobs, log) }) as unknown as RequestHandler,
+      expressMiddleware(apollo, { context: async () => createContext(service, jobs, dashboard, log) }) as unknown as RequestHandler,
     ],
     stop: () => apollo.stop(),
   };

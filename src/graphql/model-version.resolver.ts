@@ -18,6 +18,7 @@ function versionType(ctx: KwsContext, record: VersionRecord): ModelVersionType {
     thresholds: manifest === null ? null : { ...manifest.thresholds },
     validation: metrics(manifest?.metrics.validation),
     testing: metrics(manifest?.metrics.testing),
+    calibration: manifest === null ? null : { accuracy: manifest.calibration.accuracy, baselineAccuracy: manifest.calibration.baselineAccuracy, unknownCurve: manifest.calibration.unknownCurve.map((p) => ({ ...p })) },
   };
 }
 

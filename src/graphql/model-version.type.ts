@@ -2,6 +2,7 @@ import { Field, Float, Int, ObjectType } from 'type-graphql';
 import type { Label } from '../data/index.js';
 import type { VersionState } from '../registry/index.js';
 import { LabelEnum, VersionStateEnum } from './enums.js';
+import { CalibrationType } from './dashboard.type.js';
 import { ThresholdsType } from './prediction.type.js';
 
 @ObjectType('ClassScores', { description: 'Precision, recall and F1 of one class.' })
@@ -68,4 +69,7 @@ export class ModelVersionType {
 
   @Field(() => EvaluationType, { nullable: true, description: 'Scores on the testing split, calibrated thresholds.' })
   testing!: EvaluationType | null;
+
+  @Field(() => CalibrationType, { nullable: true, description: 'Threshold calibration on validation: accuracy against the unknown threshold.' })
+  calibration!: CalibrationType | null;
 }

@@ -3,6 +3,7 @@ import { lexicographicSortSchema, printSchema } from 'graphql';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchemaSync } from 'type-graphql';
 import { ClipResolver } from './clip.resolver.js';
+import { DashboardResolver } from './dashboard.resolver.js';
 import { JobResolver } from './job.resolver.js';
 import { ModelVersionResolver } from './model-version.resolver.js';
 
@@ -10,7 +11,7 @@ let schema: GraphQLSchema | null = null;
 
 /** The GraphQL schema, built once from the type-graphql resolvers (code first). */
 export function kwsSchema(): GraphQLSchema {
-  schema ??= buildSchemaSync({ resolvers: [ClipResolver, ModelVersionResolver, JobResolver], validate: false });
+  schema ??= buildSchemaSync({ resolvers: [ClipResolver, ModelVersionResolver, JobResolver, DashboardResolver], validate: false });
   return schema;
 }
 

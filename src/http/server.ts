@@ -10,7 +10,7 @@ import { EnginePool } from '../engine/index.js';
 import type { EnginePoolOptions } from '../engine/index.js';
 import { createGraphqlHandlers } from '../graphql/index.js';
 import type { BatcherOptions } from '../inference/index.js';
-import { ClipStore, JobRunner, JobStore, ServingService } from '../jobs/index.js';
+import { ClipStore, Dashboard, JobRunner, JobStore, ServingService } from '../jobs/index.js';
 import type { Readiness } from '../jobs/index.js';
 import { ModelRegistry } from '../registry/index.js';
 import { createApp } from './app.js';
@@ -77,7 +77,7 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
   const service = new ServingService(registry, store, pool, { batcher, onBatch: (report) => metrics.observeBatch(report) });
   const jobStore = JobStore.open(dbPath);
   const jobs = new JobRunner(registry, pool, jobStore, { allowedRoots: options.scoreRoots ?? config.scoreRoots, outputRoot: join(config.dataDir, 'jobs'), dbPath, onVersion: (version) => logger.info({ version }, 'trained a new model version'), ...(options.jobChunkSize === undefined ? {} : { chunkSize: options.jobChunkSize }) });
-  const graphql = await createGraphqlHandlers(service, jobs, uploads, (error) => logger.error({ err: error }, 'unexpected GraphQL error'));
+  const graphql = await createGraphqlHandlers(service, jobs, new Dashboard(registry, pool), uploads, (error) => logger.error({ err: error }, 'unexpected GraphQL error'));
   const app = createApp({ service, jobs, metrics, logger, uploads, graphql: graphql.handlers });
   const server: Server = app.listen(options.port ?? 4000, options.host ?? '127.0.0.1');
   // A client that stops sending mid-body must not hold a connection forever.

@@ -14,3 +14,5 @@ export { fallbackLabel, scoreTestSet } from './score.js';
 export type { ScoreOptions, ScoreProgress, ScoreSummary } from './score.js';
 export { JOB_OUTPUTS, JobRunner } from './job-runner.js';
 export type { JobRunnerOptions, RetrainInput, ScoreJobInput } from './job-runner.js';
+export { Dashboard, MAX_DASHBOARD_CLIPS } from './dashboard.js';
+export type { ScoredClip } from './dashboard.js';

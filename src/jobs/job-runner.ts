@@ -164,8 +164,12 @@ export class JobRunner {
     return join(job.outputDir, JOB_OUTPUTS[file]);
   }
 
-  private allowedDir(dir: string): string {
-    // Folders the server may read: test sets to score and datasets to train on.
+  /**
+   * The real path of a folder the server may read (test sets to score, datasets to train on).
+   *
+   * @throws KwsError `PATH_NOT_ALLOWED` outside the allowed roots (links resolved), `FILE_NOT_FOUND`.
+   */
+  allowedDir(dir: string): string {
     if (typeof dir !== 'string' || dir.trim() === '') throw new KwsError('INVALID_ARGUMENT', `dir must name a test folder, got ${describeValue(dir)}`);
     const within = (root: string, path: string): boolean => {
       const rel = relative(root, path);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { synthesizeCorpus } from '../../src/data/index.js';
+import { kaggleFolder } from '../helpers/kaggle.js';
 import { realDataDir } from '../helpers/signals.js';
 import { clipForm, graphql, modelRepository, testServer } from '../helpers/server.js';
 
@@ -53,7 +54,7 @@ describe('retraining and promotion over GraphQL', () => {
     corpus = join(work, 'corpus');
     await synthesizeCorpus({ outDir: corpus, perWord: 8, words: ['yes', 'no', 'up', 'dog'], seed: 5, realNoiseDir: null });
     models = modelRepository(1);
-    server = await testServer({ modelsDir: models, scoreRoots: [work] });
+    server = await testServer({ modelsDir: models, scoreRoots: [tmpdir()] });
   });
   after(async () => {
     await server.stop();
@@ -116,6 +117,36 @@ describe('retraining and promotion over GraphQL', () => {
     assert.equal(cancelled.status, 'CANCELLED');
     const version = (await graphql(server.url, `{ modelVersion(version: ${cancelled.resultVersion ?? 0}) { state } }`)).data?.['modelVersion'] as { state: string };
     assert.equal(version.state, 'FAILED');
+  });
+
+  it('serves the dashboard: hard examples, low-confidence clips, diffs between versions, calibration', async () => {
+    const hard = await graphql(server.url, '{ hardExamples(version: 2, split: TRAINING, first: 6) { clip trueLabel label confidence probabilities { label probability } error } }');
+    assert.equal(hard.errors, undefined, JSON.stringify(hard.errors));
+    const examples = hard.data?.['hardExamples'] as Array<{ clip: string; trueLabel: string; label: string; confidence: number; probabilities: unknown[] }>;
+    assert.equal(examples.length, 6);
+    assert.ok(examples.every((e) => e.trueLabel !== null && e.probabilities.length === 12 && /^[a-z_]+\//.test(e.clip)));
+    const wrong = examples.filter((e) => e.label !== e.trueLabel);
+    assert.deepEqual(examples.slice(0, wrong.length), wrong, 'wrong clips come first');
+    assert.deepEqual(wrong.map((e) => e.confidence), [...wrong.map((e) => e.confidence)].sort((a, b) => b - a), 'most confidently wrong first');
+    const data = kaggleFolder(2);
+    try {
+      const low = await graphql(server.url, 'query ($dir: String!) { lowConfidenceClips(version: 1, dir: $dir, first: 5) { clip confidence } }', { dir: data.dir });
+      const confidences = (low.data?.['lowConfidenceClips'] as Array<{ confidence: number }>).map((c) => c.confidence);
+      assert.equal(confidences.length, 5);
+      assert.deepEqual(confidences, [...confidences].sort((a, b) => a - b));
+      const diff = await graphql(server.url, 'query ($dir: String!) { predictionDiff(versionA: 1, versionB: 2, dir: $dir) { clip a { label } b { label } } }', { dir: data.dir });
+      const diffs = diff.data?.['predictionDiff'] as Array<{ a: { label: string }; b: { label: string } }>;
+      assert.ok(diffs.length > 0 && diffs.every((d) => d.a.label !== d.b.label), JSON.stringify(diff));
+      const same = await graphql(server.url, 'query ($dir: String!) { predictionDiff(versionA: 1, versionB: 1, dir: $dir) { clip } }', { dir: data.dir });
+      assert.deepEqual(same.data?.['predictionDiff'], []);
+      const refused = await graphql(server.url, '{ lowConfidenceClips(version: 1, dir: "/etc") { clip } }');
+      assert.equal(refused.errors?.[0]?.extensions?.code, 'PATH_NOT_ALLOWED');
+    } finally {
+      rmSync(data.dir, { recursive: true, force: true });
+    }
+    const calibration = await graphql(server.url, '{ modelVersion(version: 1) { calibration { accuracy baselineAccuracy unknownCurve { threshold accuracy } } } }');
+    const curve = (calibration.data?.['modelVersion'] as { calibration: { unknownCurve: Array<{ threshold: number }> } }).calibration.unknownCurve;
+    assert.ok(curve.length > 5 && curve[0]?.threshold === 0);
   });
 
   it('promotes a version while requests keep succeeding, rolls back, and archives', async () => {

@@ -1,0 +1,65 @@
+import { Field, Float, ObjectType, registerEnumType } from 'type-graphql';
+import type { Label } from '../data/index.js';
+import { LabelEnum } from './enums.js';
+import { LabelProbability } from './prediction.type.js';
+
+/** The splits a version was trained and selected on. */
+export enum TrainSplitEnum {
+  TRAINING = 'training',
+  VALIDATION = 'validation',
+}
+registerEnumType(TrainSplitEnum, { name: 'TrainSplit', description: 'A split of the dataset a version was trained on.' });
+
+@ObjectType('ScoredClip', { description: 'One clip scored by one version with its calibrated thresholds.' })
+export class ScoredClipType {
+  @Field(() => String, { description: '<word>/<file> in a dataset, the file name in a test folder.' })
+  clip!: string;
+
+  @Field(() => LabelEnum, { nullable: true, description: "The dataset's label, when known." })
+  trueLabel!: Label | null;
+
+  @Field(() => LabelEnum)
+  label!: Label;
+
+  @Field(() => Float, { description: 'Max-softmax probability.' })
+  confidence!: number;
+
+  @Field(() => [LabelProbability], { description: 'All 12 probabilities (empty when the clip did not decode).' })
+  probabilities!: LabelProbability[];
+
+  @Field(() => String, { nullable: true, description: 'Error code when the clip did not decode.' })
+  error!: string | null;
+}
+
+@ObjectType('PredictionDiff', { description: 'A clip two versions label differently.' })
+export class PredictionDiffType {
+  @Field(() => String)
+  clip!: string;
+
+  @Field(() => ScoredClipType)
+  a!: ScoredClipType;
+
+  @Field(() => ScoredClipType)
+  b!: ScoredClipType;
+}
+
+@ObjectType('CalibrationPoint', { description: 'Validation accuracy at one unknown threshold.' })
+export class CalibrationPointType {
+  @Field(() => Float)
+  threshold!: number;
+
+  @Field(() => Float)
+  accuracy!: number;
+}
+
+@ObjectType('Calibration', { description: 'How the thresholds were chosen on the validation split.' })
+export class CalibrationType {
+  @Field(() => Float, { description: 'Validation accuracy with the chosen thresholds.' })
+  accuracy!: number;
+
+  @Field(() => Float, { description: "Validation accuracy of the model's argmax, no thresholds." })
+  baselineAccuracy!: number;
+
+  @Field(() => [CalibrationPointType], { description: 'Accuracy against the unknown threshold (max-softmax probability).' })
+  unknownCurve!: CalibrationPointType[];
+}
