@@ -1,6 +1,9 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { KwsError, describeValue } from '../errors/index.js';
-import type { JobRecord } from '../jobs/index.js';
+import type { JobRecord, SearchTrial } from '../jobs/index.js';
+import type { ParameterSpec, SearchSpace } from '../training/index.js';
+import { SearchInput } from './search.type.js';
+import type { RangeInput, SearchMetricEnum, SearchResultType, SearchSpaceInput, SearchStrategyEnum, SearchTrialType } from './search.type.js';
 import type { KwsContext } from './context.js';
 import { JobStatusEnum, JobType, RetrainInput, ScoreTestSetInput } from './job.type.js';
 import type { AugmentationInput } from './job.type.js';
@@ -28,10 +31,38 @@ export function jobType(job: JobRecord): JobType {
     errorsUrl: url('errors.csv'),
     training: job.training === null ? null : { ...job.training },
     resultVersion: job.resultVersion,
+    search: job.kind === 'search' && job.result !== null ? searchType(job.result as unknown as StoredSearch) : null,
     createdAt: job.createdAt,
     startedAt: job.startedAt,
     finishedAt: job.finishedAt,
   };
+}
+
+interface StoredSearch {
+  readonly strategy: SearchStrategyEnum;
+  readonly metric: SearchMetricEnum;
+  readonly trials: SearchTrial[];
+  readonly best: SearchTrial | null;
+}
+
+function trialType(t: SearchTrial): SearchTrialType {
+  return { trial: t.trial, status: t.status, version: t.version, metric: t.metric, error: t.error, parameters: Object.entries(t.parameters).map(([name, value]) => ({ name, value: String(value) })) };
+}
+
+function searchType(stored: StoredSearch): SearchResultType {
+  return { strategy: stored.strategy, metric: stored.metric, best: stored.best === null ? null : trialType(stored.best), trials: stored.trials.map(trialType) };
+}
+
+/** The search space of the GraphQL input, with rates on a log scale. */
+function searchSpace(input: SearchSpaceInput): SearchSpace {
+  const space: Record<string, ParameterSpec> = {};
+  if (input.architectures !== null && input.architectures !== undefined) space['architecture'] = { kind: 'choice', values: input.architectures };
+  const ranges: Array<[keyof SearchSpaceInput & string, boolean]> = [['learningRate', true], ['dropout', false], ['l2', true], ['noiseProbability', false], ['timeShiftMs', false], ['speedProbability', false]];
+  for (const [name, log] of ranges) {
+    const range = input[name] as RangeInput | null | undefined;
+    if (range !== null && range !== undefined) space[name] = { kind: 'float', min: range.min, max: range.max, log };
+  }
+  return space;
 }
 
 /** AugmentConfig ranges are pairs: `[low, high]`. */
@@ -65,6 +96,11 @@ export class JobResolver {
     if (architecture !== null && !isArchitecture(architecture)) throw new KwsError('INVALID_ARGUMENT', `unknown architecture ${describeValue(architecture)}; choose one of ${ARCHITECTURES.join(', ')}`);
     const augmentation = input.augmentation === null || input.augmentation === undefined ? null : pair(input.augmentation);
     return jobType(ctx.jobs.submitTrain({ ...input, architecture, augmentation }));
+  }
+
+  @Mutation(() => JobType, { description: 'Starts a hyperparameter search: trials run one after another as training jobs (each a model version tagged with the search), RANDOM or TPE; job(id).search has the trial table and the best trial.' })
+  startSearch(@Arg('input', () => SearchInput) input: SearchInput, @Ctx() ctx: KwsContext): JobType {
+    return jobType(ctx.jobs.submitSearch({ ...input, space: searchSpace(input.space) }));
   }
 
   @Mutation(() => JobType, { description: 'Cancels a QUEUED or RUNNING job.' })

@@ -1,4 +1,5 @@
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import { SearchResultType } from './search.type.js';
 import type { JobStatus } from '../jobs/index.js';
 
 /** Job lifecycle as a GraphQL enum. */
@@ -79,8 +80,11 @@ export class JobType {
   @Field(() => TrainingProgressType, { nullable: true, description: 'Training jobs: the latest progress.' })
   training!: TrainingProgressType | null;
 
-  @Field(() => Int, { nullable: true, description: 'Training jobs: the model version made (ready once SUCCEEDED; promote it to serve).' })
+  @Field(() => Int, { nullable: true, description: 'Training jobs: the model version made (ready once SUCCEEDED; promote it to serve). Searches: the best trial\'s version.' })
   resultVersion!: number | null;
+
+  @Field(() => SearchResultType, { nullable: true, description: 'Searches: the trial table and the best trial.' })
+  search!: SearchResultType | null;
 
   @Field(() => String)
   createdAt!: string;

@@ -2,7 +2,12 @@ import { realpathSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { AugmentConfig } from '../data/index.js';
 import type { TfjsBackendName } from '../engine/index.js';
+import { ARCHITECTURES, isArchitecture } from '../model/index.js';
 import type { Architecture } from '../model/index.js';
+import { Rng } from '../data/index.js';
+import { sampleRandom, suggestTpe, validateSearchSpace } from '../training/index.js';
+import type { Parameters, SearchSpace } from '../training/index.js';
+import type { TrainingProgress } from './job-store.js';
 import type { TrainWorkerData, TrainWorkerMessage } from './train.worker.js';
 import { join, relative, isAbsolute } from 'node:path';
 import type { EnginePool } from '../engine/index.js';
@@ -40,6 +45,75 @@ export interface RetrainInput {
   readonly seed?: number | null;
   /** First TF.js backend to try. Default `tensorflow` (falls back to wasm, cpu). */
   readonly backend?: TfjsBackendName | null;
+}
+
+/** Strategies of a hyperparameter search. */
+export type SearchStrategy = 'RANDOM' | 'TPE';
+
+/** What a search optimises (higher is better), read from each trial's version. */
+export type SearchMetric = 'validationAccuracy' | 'calibratedAccuracy';
+
+/**
+ * Input of a hyperparameter search (GraphQL `startSearch`). The space may hold `architecture`
+ * (choices), `learningRate`, `dropout`, `l2` (floats, log scale for rates) and the augmentation
+ * fields `noiseProbability`, `timeShiftMs`, `speedProbability`.
+ */
+export interface SearchInput {
+  readonly dataDir: string;
+  readonly space: SearchSpace;
+  readonly strategy: SearchStrategy;
+  /** Trials to run, 1 to 100. */
+  readonly trials: number;
+  readonly metric?: SearchMetric | null;
+  /** Epochs per trial. Default 10. */
+  readonly epochs?: number | null;
+  readonly batchSize?: number | null;
+  readonly patience?: number | null;
+  /** Seed of the suggestions and of every trial's training. Default 1. */
+  readonly seed?: number | null;
+}
+
+/** The parameters a search may tune, and where each goes in the training options. */
+export const SEARCHABLE = ['architecture', 'learningRate', 'dropout', 'l2', 'noiseProbability', 'timeShiftMs', 'speedProbability'] as const;
+
+interface SearchParams {
+  readonly dataDir: string;
+  readonly space: SearchSpace;
+  readonly strategy: SearchStrategy;
+  readonly trials: number;
+  readonly metric: SearchMetric;
+  readonly epochs: number;
+  readonly batchSize?: number;
+  readonly patience?: number;
+  readonly seed: number;
+}
+
+/** One row of a search's trial table. */
+export interface SearchTrial {
+  readonly trial: number;
+  readonly parameters: Parameters;
+  version: number | null;
+  metric: number | null;
+  status: 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+  error: string | null;
+}
+
+function trainParams(search: SearchParams, p: Parameters, jobId: number): TrainWorkerData['options'] {
+  const num = (name: string): number | undefined => (typeof p[name] === 'number' ? (p[name] as number) : undefined);
+  const augment = Object.fromEntries((['noiseProbability', 'timeShiftMs', 'speedProbability'] as const).flatMap((k) => (num(k) === undefined ? [] : [[k, num(k)]])));
+  const model = Object.fromEntries((['dropout', 'l2'] as const).flatMap((k) => (num(k) === undefined ? [] : [[k, num(k)]])));
+  return {
+    dataDir: search.dataDir,
+    epochs: search.epochs,
+    seed: search.seed,
+    ...(search.batchSize === undefined ? {} : { batchSize: search.batchSize }),
+    ...(search.patience === undefined ? {} : { patience: search.patience }),
+    ...(typeof p['architecture'] === 'string' ? { architecture: p['architecture'] as Architecture } : {}),
+    ...(num('learningRate') === undefined ? {} : { learningRate: num('learningRate') as number }),
+    ...(Object.keys(augment).length > 0 ? { augment } : {}),
+    ...(Object.keys(model).length > 0 ? { model } : {}),
+    searchJob: jobId,
+  } as TrainWorkerData['options'];
 }
 
 /** The files a finished scoring job leaves in its output folder. */
@@ -111,6 +185,26 @@ export class JobRunner {
   }
 
   /**
+   * Checks and queues a hyperparameter search; returns it QUEUED. Trials become model versions that
+   * serve only once promoted.
+   *
+   * @throws KwsError `PATH_NOT_ALLOWED`, `FILE_NOT_FOUND`, `INVALID_ARGUMENT` (space, trials, metric).
+   */
+  submitSearch(input: SearchInput): JobRecord {
+    const dataDir = this.allowedDir(input.dataDir);
+    validateSearchSpace(input.space);
+    for (const name of Object.keys(input.space)) if (!(SEARCHABLE as readonly string[]).includes(name)) throw new KwsError('INVALID_ARGUMENT', `cannot search ${describeValue(name)}; searchable: ${SEARCHABLE.join(', ')}`);
+    const arch = input.space['architecture'];
+    if (arch !== undefined && (arch.kind !== 'choice' || !arch.values.every((v) => typeof v === 'string' && isArchitecture(v)))) throw new KwsError('INVALID_ARGUMENT', `architecture choices must be among ${ARCHITECTURES.join(', ')}`);
+    if (!Number.isInteger(input.trials) || input.trials < 1 || input.trials > 100) throw new KwsError('INVALID_ARGUMENT', `trials must be from 1 to 100, got ${describeValue(input.trials)}`);
+    const params: SearchParams = { dataDir, space: input.space, strategy: input.strategy, trials: input.trials, metric: input.metric ?? 'validationAccuracy', epochs: input.epochs ?? 10, seed: input.seed ?? 1, ...(input.batchSize === undefined || input.batchSize === null ? {} : { batchSize: input.batchSize }), ...(input.patience === undefined || input.patience === null ? {} : { patience: input.patience }) };
+    this.registry.pinProduction();
+    const job = this.store.create('search', params as unknown as Record<string, unknown>);
+    this.enqueue(job.id);
+    return this.store.require(job.id);
+  }
+
+  /**
    * Cancels a queued or running job (a running one stops after the chunks in flight).
    *
    * @throws KwsError `NOT_FOUND`, or `JOB_NOT_FINISHED` for a job that has already ended.
@@ -136,7 +230,7 @@ export class JobRunner {
    */
   resumeInterrupted(): void {
     for (const job of [...this.store.list('RUNNING'), ...this.store.list('QUEUED')].sort((a, b) => a.id - b.id)) {
-      if (job.kind === 'train' && job.status === 'RUNNING') {
+      if (job.kind !== 'score' && job.status === 'RUNNING') {
         if (job.resultVersion !== null) this.registry.abandon(job.resultVersion, 'training was interrupted by a restart');
         this.store.update(job.id, { status: 'FAILED', error: 'INTERNAL: training was interrupted by a restart of the server; submit it again', finishedAt: new Date().toISOString() });
       } else {
@@ -208,7 +302,9 @@ export class JobRunner {
     let finish: () => void = () => undefined;
     this.running = { id, cancel, shutdown: false, done: new Promise<void>((resolve) => (finish = resolve)), worker: null };
     try {
-      if (this.store.require(id).kind === 'train') await this.runTrain(id);
+      const kind = this.store.require(id).kind;
+      if (kind === 'train') await this.runTrain(id);
+      else if (kind === 'search') await this.runSearch(id);
       else await this.runScore(id, cancel.signal);
     } finally {
       this.running = null;
@@ -217,10 +313,13 @@ export class JobRunner {
     }
   }
 
-  private async runTrain(id: number): Promise<void> {
-    const job = this.store.update(id, { status: 'RUNNING', error: null, startedAt: new Date().toISOString() });
+  /**
+   * Trains one version in a worker thread (TF.js on wasm occupies its thread for minutes). A
+   * cancelled or failed run has its half-made version abandoned.
+   */
+  private async trainInWorker(params: TrainWorkerData['options'], onBegin: (version: number) => void, onProgress: (progress: TrainingProgress) => void): Promise<{ ok: true; version: number } | { ok: false; message: string; cancelled: boolean }> {
     const fromSource = import.meta.url.endsWith('.ts');
-    const data: TrainWorkerData = { modelsDir: this.registry.modelsDir, dbPath: this.options.dbPath, options: job.params as unknown as TrainWorkerData['options'] };
+    const data: TrainWorkerData = { modelsDir: this.registry.modelsDir, dbPath: this.options.dbPath, options: params };
     const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: { kwsWorker: { entry: new URL(fromSource ? './train.worker.ts' : './train.worker.js', import.meta.url).href, tsx: fromSource }, train: data } });
     if (this.running !== null) this.running.worker = worker;
     let version: number | null = null;
@@ -229,10 +328,10 @@ export class JobRunner {
       switch (message.type) {
         case 'begin':
           version = message.version;
-          this.store.update(id, { resultVersion: version });
+          onBegin(message.version);
           break;
         case 'progress':
-          this.store.update(id, { training: message.progress, etaSeconds: message.progress.etaSeconds });
+          onProgress(message.progress);
           break;
         case 'done':
           outcome = { ok: true, version: message.version };
@@ -250,22 +349,77 @@ export class JobRunner {
       });
       worker.once('exit', resolve);
     });
-    const finished = new Date().toISOString();
+    if (this.running !== null) this.running.worker = null;
     const result = outcome as { ok: true; version: number } | { ok: false; message: string } | null;
     if (result?.ok === true) {
-      this.store.update(id, { status: 'SUCCEEDED', resultVersion: result.version, etaSeconds: 0, finishedAt: finished });
       this.options.onVersion?.(result.version);
-      return;
+      return result;
     }
     const cancelled = this.running?.cancel.signal.aborted === true;
-    if (version !== null) this.registry.abandon(version, cancelled ? 'training was cancelled' : (result?.message ?? `the training worker exited with code ${exit}`));
-    if (cancelled && this.running?.shutdown === true) {
-      this.store.update(id, { status: 'FAILED', error: 'INTERNAL: training was interrupted by a shutdown of the server; submit it again', finishedAt: finished });
-    } else if (cancelled) {
-      this.store.update(id, { status: 'CANCELLED', finishedAt: finished });
-    } else {
-      this.store.update(id, { status: 'FAILED', error: result?.message ?? `INTERNAL: the training worker exited with code ${exit}`, finishedAt: finished });
+    const message = result?.message ?? `INTERNAL: the training worker exited with code ${exit}`;
+    if (version !== null) this.registry.abandon(version, cancelled ? 'training was cancelled' : message);
+    return { ok: false, message, cancelled };
+  }
+
+  /** Ends a job that a cancel or a shutdown stopped. */
+  private stopped(id: number, finishedAt: string): void {
+    if (this.running?.shutdown === true) this.store.update(id, { status: 'FAILED', error: 'INTERNAL: interrupted by a shutdown of the server; submit it again', finishedAt });
+    else this.store.update(id, { status: 'CANCELLED', finishedAt });
+  }
+
+  private async runTrain(id: number): Promise<void> {
+    const job = this.store.update(id, { status: 'RUNNING', error: null, startedAt: new Date().toISOString() });
+    const outcome = await this.trainInWorker(
+      job.params as unknown as TrainWorkerData['options'],
+      (version) => this.store.update(id, { resultVersion: version }),
+      (progress) => this.store.update(id, { training: progress, etaSeconds: progress.etaSeconds }),
+    );
+    const finishedAt = new Date().toISOString();
+    if (outcome.ok) this.store.update(id, { status: 'SUCCEEDED', resultVersion: outcome.version, etaSeconds: 0, finishedAt });
+    else if (outcome.cancelled) this.stopped(id, finishedAt);
+    else this.store.update(id, { status: 'FAILED', error: outcome.message, finishedAt });
+  }
+
+  /**
+   * A hyperparameter search: trials run one after another as training runs (each a model version
+   * tagged with the search's job id), suggested at random or by TPE from the finished trials; the
+   * trial table and the best trial are kept in the job's result.
+   */
+  private async runSearch(id: number): Promise<void> {
+    const job = this.store.update(id, { status: 'RUNNING', error: null, startedAt: new Date().toISOString() });
+    const params = job.params as unknown as SearchParams;
+    const rng = new Rng(params.seed);
+    const trials: SearchTrial[] = [];
+    const save = (): void => {
+      const finished = trials.filter((t) => t.metric !== null);
+      const best = finished.reduce<SearchTrial | null>((b, t) => (b === null || (t.metric as number) > (b.metric as number) ? t : b), null);
+      this.store.update(id, { result: { strategy: params.strategy, metric: params.metric, trials, best }, processed: trials.length, total: params.trials, resultVersion: best?.version ?? null });
+    };
+    for (let trial = 1; trial <= params.trials; trial++) {
+      if (this.running?.cancel.signal.aborted === true) break;
+      const observations = trials.filter((t) => t.metric !== null).map((t) => ({ parameters: t.parameters, metric: t.metric as number }));
+      const parameters = params.strategy === 'TPE' ? suggestTpe(params.space, observations, rng) : sampleRandom(params.space, rng);
+      const entry: SearchTrial = { trial, parameters, version: null, metric: null, status: 'RUNNING', error: null };
+      trials.push(entry);
+      save();
+      const outcome = await this.trainInWorker(trainParams(params, parameters, id), (version) => {
+        entry.version = version;
+        save();
+      }, (progress) => this.store.update(id, { training: progress }));
+      if (outcome.ok) {
+        const manifest = this.registry.manifest(outcome.version);
+        entry.metric = params.metric === 'calibratedAccuracy' ? manifest.calibration.accuracy : manifest.metrics.validation.accuracy;
+        entry.status = 'SUCCEEDED';
+      } else {
+        entry.status = outcome.cancelled ? 'CANCELLED' : 'FAILED';
+        entry.error = outcome.message;
+      }
+      save();
     }
+    const finishedAt = new Date().toISOString();
+    if (this.running?.cancel.signal.aborted === true) this.stopped(id, finishedAt);
+    else if (trials.every((t) => t.metric === null)) this.store.update(id, { status: 'FAILED', error: trials[0]?.error ?? 'no trial finished', finishedAt });
+    else this.store.update(id, { status: 'SUCCEEDED', finishedAt });
   }
 
   private async runScore(id: number, signal: AbortSignal): Promise<void> {

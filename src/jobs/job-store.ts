@@ -9,7 +9,7 @@ export type JobStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELL
 export const JOB_STATUSES: readonly JobStatus[] = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'];
 
 /** What a job does: bulk scoring, or training a new model version. */
-export type JobKind = 'score' | 'train';
+export type JobKind = 'score' | 'train' | 'search';
 
 /** Progress of a training job. */
 export interface TrainingProgress {
@@ -44,8 +44,10 @@ export interface JobRecord {
   readonly outputDir: string | null;
   /** Training jobs: the latest progress report. */
   readonly training: TrainingProgress | null;
-  /** Training jobs: the model version they made (or were making). */
+  /** Training jobs: the model version they made (or were making); searches: the best trial's version. */
   readonly resultVersion: number | null;
+  /** Searches: the trial table and the best trial (JSON). */
+  readonly result: Readonly<Record<string, unknown>> | null;
   readonly createdAt: string;
   readonly startedAt: string | null;
   readonly finishedAt: string | null;
@@ -78,6 +80,7 @@ CREATE TABLE IF NOT EXISTS jobs (
   output_dir TEXT,
   training TEXT,
   result_version INTEGER,
+  result TEXT,
   created_at TEXT NOT NULL,
   started_at TEXT,
   finished_at TEXT
@@ -109,6 +112,7 @@ interface JobRow {
   output_dir: string | null;
   training: string | null;
   result_version: number | null;
+  result: string | null;
   created_at: string;
   started_at: string | null;
   finished_at: string | null;
@@ -128,13 +132,14 @@ const toJob = (row: JobRow): JobRecord => ({
   outputDir: row.output_dir,
   training: row.training === null ? null : (JSON.parse(row.training) as TrainingProgress),
   resultVersion: row.result_version,
+  result: row.result === null ? null : (JSON.parse(row.result) as Record<string, unknown>),
   createdAt: row.created_at,
   startedAt: row.started_at,
   finishedAt: row.finished_at,
 });
 
 /** Fields a runner may change. */
-export type JobUpdate = Partial<Pick<JobRecord, 'status' | 'processed' | 'failed' | 'total' | 'clipsPerSecond' | 'etaSeconds' | 'error' | 'outputDir' | 'startedAt' | 'finishedAt' | 'training' | 'resultVersion'>>;
+export type JobUpdate = Partial<Pick<JobRecord, 'status' | 'processed' | 'failed' | 'total' | 'clipsPerSecond' | 'etaSeconds' | 'error' | 'outputDir' | 'startedAt' | 'finishedAt' | 'training' | 'resultVersion' | 'result'>>;
 
 const COLUMNS: Record<keyof JobUpdate, string> = {
   status: 'status',
@@ -149,6 +154,7 @@ const COLUMNS: Record<keyof JobUpdate, string> = {
   finishedAt: 'finished_at',
   training: 'training',
   resultVersion: 'result_version',
+  result: 'result',
 };
 
 /**
@@ -178,6 +184,7 @@ export class JobStore {
     const columns = new Set((db.prepare('PRAGMA table_info(jobs)').all() as Array<{ name: string }>).map((c) => c.name));
     if (!columns.has('training')) db.exec('ALTER TABLE jobs ADD COLUMN training TEXT');
     if (!columns.has('result_version')) db.exec('ALTER TABLE jobs ADD COLUMN result_version INTEGER');
+    if (!columns.has('result')) db.exec('ALTER TABLE jobs ADD COLUMN result TEXT');
     return new JobStore(db);
   }
 
@@ -220,6 +227,7 @@ export class JobStore {
     if (keys.length > 0) {
       const values: Record<string, unknown> = { ...update, id };
       if (update.training !== undefined) values['training'] = update.training === null ? null : JSON.stringify(update.training);
+      if (update.result !== undefined) values['result'] = update.result === null ? null : JSON.stringify(update.result);
       this.db.prepare(`UPDATE jobs SET ${keys.map((k) => `${COLUMNS[k]} = @${k}`).join(', ')} WHERE id = @id`).run(values);
     }
     return this.require(id);

@@ -14,7 +14,7 @@ import type { TrainVersionOptions } from './versions.js';
 export interface TrainWorkerData {
   readonly modelsDir: string;
   readonly dbPath: string;
-  readonly options: Omit<TrainVersionOptions, 'onBegin' | 'onProgress' | 'onEpoch' | 'initialModel'>;
+  readonly options: Omit<TrainVersionOptions, 'onBegin' | 'onProgress' | 'onEpoch' | 'initialModel'> & { readonly searchJob?: number };
 }
 
 /** Messages to the parent. */

@@ -6,3 +6,5 @@ export { checkTrainInputs, predictClipSet, trainModel } from './trainer.js';
 export type { EpochRecord, TrainOptions, TrainProgress, TrainResult } from './trainer.js';
 export { clipAt, loadClipSet } from './clip-cache.js';
 export type { ClipSet } from './clip-cache.js';
+export { sampleRandom, suggestTpe, validateSearchSpace } from './search.js';
+export type { Observation, Parameters, ParameterSpec, SearchSpace, TpeOptions } from './search.js';

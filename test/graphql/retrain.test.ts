@@ -119,6 +119,28 @@ describe('retraining and promotion over GraphQL', () => {
     assert.equal(version.state, 'FAILED');
   });
 
+  it('runs a search of a few trials and picks the trial with the best metric', async () => {
+    const started = await graphql(server.url, `mutation ($dir: String!) { startSearch(input: { dataDir: $dir, strategy: RANDOM, trials: 3, epochs: 1, batchSize: 16, seed: 4,
+      space: { learningRate: { min: 0.0001, max: 0.01 }, dropout: { min: 0.1, max: 0.5 } } }) { id status } }`, { dir: corpus });
+    assert.equal(started.errors, undefined, JSON.stringify(started.errors));
+    const id = (started.data?.['startSearch'] as { id: string }).id;
+    await waitFor(id);
+    const result = await graphql(server.url, `{ job(id: "${id}") { status kind resultVersion search { strategy metric best { trial version metric } trials { trial status version metric parameters { name value } } } } }`);
+    const job = result.data?.['job'] as { status: string; kind: string; resultVersion: number; search: { strategy: string; metric: string; best: { trial: number; version: number; metric: number }; trials: Array<{ status: string; version: number; metric: number; parameters: Array<{ name: string; value: string }> }> } };
+    assert.equal(job.status, 'SUCCEEDED');
+    assert.equal(job.kind, 'search');
+    assert.equal(job.search.trials.length, 3);
+    assert.ok(job.search.trials.every((t) => t.status === 'SUCCEEDED' && t.version > 0 && t.parameters.map((p) => p.name).sort().join() === 'dropout,learningRate'));
+    const best = job.search.trials.reduce((b, t) => (t.metric > b.metric ? t : b));
+    assert.equal(job.search.best.metric, best.metric);
+    assert.equal(job.search.best.version, best.version);
+    assert.equal(job.resultVersion, best.version);
+    const manifest = JSON.parse(readFileSync(join(models, String(best.version), 'version.json'), 'utf8')) as { training: { options: { searchJob: number; learningRate: number } } };
+    assert.equal(manifest.training.options.searchJob, Number(id), 'each trial version is tagged with its search');
+    const bad = await graphql(server.url, `mutation ($dir: String!) { startSearch(input: { dataDir: $dir, trials: 3, space: { learningRate: { min: 0, max: 0.1 } } }) { id } }`, { dir: corpus });
+    assert.equal(bad.errors?.[0]?.message, 'search parameter learningRate needs min < max and min > 0 (log scale), got [0, 0.1]');
+  });
+
   it('serves the dashboard: hard examples, low-confidence clips, diffs between versions, calibration', async () => {
     const hard = await graphql(server.url, '{ hardExamples(version: 2, split: TRAINING, first: 6) { clip trueLabel label confidence probabilities { label probability } error } }');
     assert.equal(hard.errors, undefined, JSON.stringify(hard.errors));
