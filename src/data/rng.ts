@@ -3,6 +3,14 @@ import { uniformInt } from 'pure-rand/distribution/uniformInt';
 import { xoroshiro128plus } from 'pure-rand/generator/xoroshiro128plus';
 import type { JumpableRandomGenerator } from 'pure-rand/types/JumpableRandomGenerator';
 
+/** MurmurHash3's fmix32 of `seed + golden ratio`: nearby seeds give unrelated generator states. */
+function scrambleSeed(seed: number): number {
+  let z = ((seed | 0) + 0x9e3779b9) | 0;
+  z = Math.imul(z ^ (z >>> 16), 0x85ebca6b);
+  z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35);
+  return (z ^ (z >>> 16)) | 0;
+}
+
 /**
  * Seeded pseudo-random numbers (xoroshiro128+ from pure-rand). Every random choice in the data
  * pipeline goes through one of these, so the same seed gives the same corpus, split, augmentation
@@ -11,9 +19,12 @@ import type { JumpableRandomGenerator } from 'pure-rand/types/JumpableRandomGene
 export class Rng {
   private readonly generator: JumpableRandomGenerator;
 
-  /** @param seed Any 32-bit integer. */
+  /**
+   * @param seed Any 32-bit integer. It is scrambled first (MurmurHash3's 32-bit finaliser): seeded
+   * directly with a small integer, xoroshiro128+'s first outputs are nearly 1 and close across seeds.
+   */
   constructor(seed: number) {
-    this.generator = xoroshiro128plus(seed | 0);
+    this.generator = xoroshiro128plus(scrambleSeed(seed));
   }
 
   /** Uniform float in [0, 1). */

@@ -1,6 +1,6 @@
 import { LABELS, listTestClips, scanSpeechCommands } from '../data/index.js';
 import type { Label, Split } from '../data/index.js';
-import type { EnginePool } from '../engine/index.js';
+import type { EnginePool, ScoredChunk } from '../engine/index.js';
 import { describeValue, KwsError } from '../errors/index.js';
 import { featureShape } from '../features/index.js';
 import { decide } from '../inference/index.js';
@@ -33,6 +33,7 @@ export const MAX_DASHBOARD_CLIPS = 20_000;
  */
 export class Dashboard {
   private readonly cache = new Map<string, Promise<ScoredClip[]>>();
+  private lane: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly registry: ModelRegistry,
@@ -115,8 +116,15 @@ export class Dashboard {
     const thresholds = restoreThresholds(manifest.thresholds);
     const { frames, bins } = featureShape(manifest.featureConfig);
     const model = { modelDir: record.dir, geometry: { frames, bins, classes: manifest.labels.length } };
-    const chunk = 256;
-    const parts = await Promise.all(Array.from({ length: Math.ceil(clips.length / chunk) }, (_, k) => this.pool.scoreChunk(clips.slice(k * chunk, (k + 1) * chunk).map((c) => c.path), manifest.featureConfig, model)));
+    // One small chunk at a time, and one dashboard query at a time: the engine threads are shared
+    // with live uploads, which then wait behind at most one chunk (about 40 ms), not the whole folder.
+    const chunk = 64;
+    const parts: ScoredChunk[] = [];
+    const run = this.lane.then(async () => {
+      for (let k = 0; k * chunk < clips.length; k++) parts.push(await this.pool.scoreChunk(clips.slice(k * chunk, (k + 1) * chunk).map((c) => c.path), manifest.featureConfig, model));
+    });
+    this.lane = run.catch(() => undefined);
+    await run;
     return clips.map((c, i) => {
       const part = parts[Math.floor(i / chunk)];
       const j = i % chunk;

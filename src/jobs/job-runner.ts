@@ -5,7 +5,7 @@ import type { TfjsBackendName } from '../engine/index.js';
 import { ARCHITECTURES, isArchitecture } from '../model/index.js';
 import type { Architecture } from '../model/index.js';
 import { Rng } from '../data/index.js';
-import { sampleRandom, suggestTpe, validateSearchSpace } from '../training/index.js';
+import { sampleRandom, suggestTpe, validateSearchSpace, validateTrainOptions } from '../training/index.js';
 import type { Parameters, SearchSpace } from '../training/index.js';
 import type { TrainingProgress } from './job-store.js';
 import type { TrainWorkerData, TrainWorkerMessage } from './train.worker.js';
@@ -178,6 +178,7 @@ export class JobRunner {
     if (input.fineTuneOnly === true && (input.baseVersion === undefined || input.baseVersion === null)) throw new KwsError('INVALID_ARGUMENT', 'fineTuneOnly needs a baseVersion to start from');
     const drop = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined)) as Partial<T>;
     const params = drop({ dataDir, architecture: input.architecture, epochs: input.epochs, batchSize: input.batchSize, learningRate: input.learningRate, patience: input.patience, balanced: input.balancedSampling, augment: input.augmentation === null || input.augmentation === undefined ? undefined : drop(input.augmentation), baseVersion: input.baseVersion, fineTuneOnly: input.fineTuneOnly, seed: input.seed, backend: input.backend });
+    validateTrainOptions(params as Omit<TrainWorkerData['options'], 'dataDir'>); // numbers and ranges now, not in the worker
     this.registry.pinProduction();
     const job = this.store.create('train', params);
     this.enqueue(job.id);
@@ -197,6 +198,12 @@ export class JobRunner {
     const arch = input.space['architecture'];
     if (arch !== undefined && (arch.kind !== 'choice' || !arch.values.every((v) => typeof v === 'string' && isArchitecture(v)))) throw new KwsError('INVALID_ARGUMENT', `architecture choices must be among ${ARCHITECTURES.join(', ')}`);
     if (!Number.isInteger(input.trials) || input.trials < 1 || input.trials > 100) throw new KwsError('INVALID_ARGUMENT', `trials must be from 1 to 100, got ${describeValue(input.trials)}`);
+    // Every trial must be a valid training run: try each range's ends.
+    const probe: SearchParams = { dataDir, space: input.space, strategy: input.strategy, trials: 1, metric: 'validationAccuracy', epochs: input.epochs ?? 10, seed: 1, ...(input.batchSize === undefined || input.batchSize === null ? {} : { batchSize: input.batchSize }), ...(input.patience === undefined || input.patience === null ? {} : { patience: input.patience }) };
+    for (const end of ['min', 'max'] as const) {
+      const point = Object.fromEntries(Object.entries(input.space).map(([name, spec]) => [name, spec.kind === 'choice' ? (spec.values[0] as string | number) : spec[end]]));
+      validateTrainOptions(trainParams(probe, point, 0));
+    }
     const params: SearchParams = { dataDir, space: input.space, strategy: input.strategy, trials: input.trials, metric: input.metric ?? 'validationAccuracy', epochs: input.epochs ?? 10, seed: input.seed ?? 1, ...(input.batchSize === undefined || input.batchSize === null ? {} : { batchSize: input.batchSize }), ...(input.patience === undefined || input.patience === null ? {} : { patience: input.patience }) };
     this.registry.pinProduction();
     const job = this.store.create('search', params as unknown as Record<string, unknown>);
@@ -264,7 +271,7 @@ export class JobRunner {
    * @throws KwsError `PATH_NOT_ALLOWED` outside the allowed roots (links resolved), `FILE_NOT_FOUND`.
    */
   allowedDir(dir: string): string {
-    if (typeof dir !== 'string' || dir.trim() === '') throw new KwsError('INVALID_ARGUMENT', `dir must name a test folder, got ${describeValue(dir)}`);
+    if (typeof dir !== 'string' || dir.trim() === '') throw new KwsError('INVALID_ARGUMENT', `the folder must be named, got ${describeValue(dir)}`);
     const within = (root: string, path: string): boolean => {
       const rel = relative(root, path);
       return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
@@ -277,15 +284,15 @@ export class JobRunner {
       }
     });
     if (!isAbsolute(dir) || !roots.some((root) => within(root, dir))) {
-      throw new KwsError('PATH_NOT_ALLOWED', `${describeValue(dir)} is not inside a folder this server may score (${roots.join(', ')}); give an absolute path under one of them, or start the server with --score-root`);
+      throw new KwsError('PATH_NOT_ALLOWED', `${describeValue(dir)} is not ${isAbsolute(dir) ? 'inside a folder this server may read' : 'an absolute path'} (allowed: ${roots.join(', ')}); give an absolute path under one of them, or start the server with --score-root`);
     }
     let real: string;
     try {
       real = realpathSync(dir);
     } catch {
-      throw new KwsError('FILE_NOT_FOUND', `test folder ${dir} does not exist`);
+      throw new KwsError('FILE_NOT_FOUND', `folder ${dir} does not exist`);
     }
-    if (!roots.some((root) => within(root, real))) throw new KwsError('PATH_NOT_ALLOWED', `${dir} resolves (through a link) to ${real}, outside the folders this server may score`);
+    if (!roots.some((root) => within(root, real))) throw new KwsError('PATH_NOT_ALLOWED', `${dir} resolves (through a link) to ${real}, outside the folders this server may read`);
     return real;
   }
 

@@ -162,14 +162,15 @@ export async function scoreTestSet(registry: ModelRegistry, pool: EnginePool, jo
     errors: await openAt(errorsOut, checkpoint.errorsBytes),
   };
   const resumedFrom = checkpoint.processed;
-  let cancelled = false;
+  let cancelled = options.signal?.aborted === true;
   const progress = (): ScoreProgress => {
     const seconds = (performance.now() - started) / 1000;
     const rate = seconds > 0 ? (checkpoint.processed - resumedFrom) / seconds : 0;
     return { processed: checkpoint.processed, failed: checkpoint.failed, total, clipsPerSecond: rate, etaSeconds: rate > 0 ? (total - checkpoint.processed) / rate : null };
   };
   try {
-    if (checkpoint.chunksDone === 0) {
+    // The headers go first, once: a checkpoint taken after them (even with no chunk done) has csvBytes > 0.
+    if (checkpoint.csvBytes === 0) {
       checkpoint = await append(outputs, checkpoint, 'fname,label\n', probabilitiesOut === null ? '' : `fname,${LABELS.join(',')}\n`, 'fname,code,message,label\n');
       jobs.saveCheckpoint(options.checkpointKey, checkpoint);
     }

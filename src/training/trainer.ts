@@ -122,11 +122,28 @@ function checkOptions(options: TrainOptions): Required<Pick<TrainOptions, 'epoch
   const architecture = options.architecture ?? 'tc-resnet8';
   if (!isArchitecture(architecture)) throw new KwsError('INVALID_ARGUMENT', `unknown architecture "${String(architecture)}"`);
   const checked = { architecture, epochs: options.epochs ?? 30, batchSize: options.batchSize ?? 64, learningRate: options.learningRate ?? 1e-3, patience: options.patience ?? 5, seed: options.seed ?? 1 };
+  const most = { epochs: 10_000, batchSize: 4096, patience: 10_000 } as const;
   for (const key of ['epochs', 'batchSize', 'patience'] as const) {
-    if (!Number.isInteger(checked[key]) || checked[key] < 1) throw new KwsError('INVALID_ARGUMENT', `${key} must be a positive integer, got ${checked[key]}`);
+    if (!Number.isInteger(checked[key]) || checked[key] < 1 || checked[key] > most[key]) throw new KwsError('INVALID_ARGUMENT', `${key} must be an integer from 1 to ${most[key]}, got ${checked[key]}`);
   }
   if (!(checked.learningRate > 0 && checked.learningRate < 1)) throw new KwsError('INVALID_ARGUMENT', `learningRate must be in (0, 1), got ${checked.learningRate}`);
   return checked;
+}
+
+/**
+ * Checks the options of {@link trainModel} that need no data: numbers and their ranges, the
+ * architecture, the augmentation, the feature config, dropout in [0, 1) and L2 in [0, 1].
+ *
+ * @throws KwsError `INVALID_ARGUMENT` / `INVALID_FEATURE_CONFIG` naming the option and the value.
+ */
+export function validateTrainOptions(options: Omit<TrainOptions, 'dataDir'>): void {
+  checkOptions({ ...options, dataDir: '' });
+  resolveAugmentConfig(options.augment);
+  resolveFeatureConfig(options.features);
+  const dropout = options.model?.dropout;
+  if (dropout !== undefined && !(dropout >= 0 && dropout < 1)) throw new KwsError('INVALID_ARGUMENT', `dropout must be in [0, 1), got ${dropout}`);
+  const l2 = options.model?.l2;
+  if (l2 !== undefined && !(l2 >= 0 && l2 <= 1)) throw new KwsError('INVALID_ARGUMENT', `l2 must be in [0, 1], got ${l2}`);
 }
 
 /**

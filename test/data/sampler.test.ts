@@ -53,3 +53,11 @@ describe('samplers', () => {
     assert.equal(LABELS.length, 12);
   });
 });
+
+describe('Rng seeding', () => {
+  it('gives unrelated first draws for small, nearby seeds', () => {
+    const first = [0, 1, 2, 3, 4, 5, 6, 7].map((seed) => new Rng(seed).float());
+    assert.ok(Math.max(...first) - Math.min(...first) > 0.5, `first draws ${first.map((f) => f.toFixed(3)).join(' ')}`);
+    assert.ok(first.filter((f) => f > 0.9).length <= 2, 'not all near 1');
+  });
+});

@@ -100,6 +100,10 @@ describe('retraining and promotion over GraphQL', () => {
     assert.equal(refused.errors?.[0]?.extensions?.code, 'PATH_NOT_ALLOWED');
     const badArch = await graphql(server.url, `mutation ($dir: String!) { retrain(input: { dataDir: $dir, architecture: "resnet50" }) { id } }`, { dir: corpus });
     assert.equal(badArch.errors?.[0]?.extensions?.code, 'INVALID_ARGUMENT');
+    const badEpochs = await graphql(server.url, `mutation ($dir: String!) { retrain(input: { dataDir: $dir, epochs: 0 }) { id } }`, { dir: corpus });
+    assert.equal(badEpochs.errors?.[0]?.message, 'epochs must be an integer from 1 to 10000, got 0', 'refused before a job is queued');
+    const badRange = await graphql(server.url, `mutation ($dir: String!) { startSearch(input: { dataDir: $dir, trials: 2, space: { dropout: { min: 0, max: 5 } } }) { id } }`, { dir: corpus });
+    assert.equal(badRange.errors?.[0]?.message, 'dropout must be in [0, 1), got 5');
     const badTune = await graphql(server.url, `mutation ($dir: String!) { retrain(input: { dataDir: $dir, fineTuneOnly: true }) { id } }`, { dir: corpus });
     assert.equal(badTune.errors?.[0]?.message, 'fineTuneOnly needs a baseVersion to start from');
     const ready = await fetch(`${server.url}/readyz`);

@@ -81,6 +81,19 @@ describe('bulk scoring (scoreTestSet)', () => {
     assert.equal(readFileSync(`${out}.errors.csv`, 'utf8'), readFileSync(`${full}.errors.csv`, 'utf8'));
   });
 
+  it('resumes a run stopped right after its headers without writing them twice', async () => {
+    const out = join(work, 'headers.csv');
+    const stopped = new AbortController();
+    stopped.abort();
+    const first = await scoreTestSet(registry, pool, jobs, { dir: data.dir, out, probabilitiesOut: `${out}.probs`, chunkSize: 5, checkpointKey: 'h', signal: stopped.signal });
+    assert.deepEqual({ cancelled: first.cancelled, processed: first.processed }, { cancelled: true, processed: 0 });
+    assert.equal(readFileSync(out, 'utf8'), 'fname,label\n');
+    await scoreTestSet(registry, pool, jobs, { dir: data.dir, out, probabilitiesOut: `${out}.probs`, chunkSize: 5, checkpointKey: 'h', resume: true });
+    const full = join(work, 'full.csv');
+    assert.equal(readFileSync(out, 'utf8'), readFileSync(full, 'utf8'));
+    assert.equal(readFileSync(`${out}.probs`, 'utf8'), readFileSync(`${full}.probs`, 'utf8'));
+  });
+
   it('refuses to resume a checkpoint made with other inputs, and an empty folder', async () => {
     const out = join(work, 'other.csv');
     const stop = new AbortController();

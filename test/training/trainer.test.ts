@@ -56,7 +56,7 @@ describe('trainModel on a tiny synthetic corpus (wasm backend)', () => {
   });
 
   it('rejects bad options and a dataset without validation examples', async () => {
-    await assert.rejects(trainModel({ dataDir: join(dataDir, 'c'), epochs: 0 }), { code: 'INVALID_ARGUMENT', message: 'epochs must be a positive integer, got 0' });
+    await assert.rejects(trainModel({ dataDir: join(dataDir, 'c'), epochs: 0 }), { code: 'INVALID_ARGUMENT', message: 'epochs must be an integer from 1 to 10000, got 0' });
     const noValidation = join(dataDir, 'no-validation');
     mkdirSync(join(noValidation, 'yes'), { recursive: true });
     copyFileSync(join(dataDir, 'c', 'yes', readdirSync(join(dataDir, 'c', 'yes'))[0]!), join(noValidation, 'yes', '0000000a_nohash_0.wav'));
