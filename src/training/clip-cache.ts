@@ -1,6 +1,7 @@
 import { labelIndex } from '../data/index.js';
 import type { Example, ExampleLoader } from '../data/index.js';
 import { rmsDbfs } from '../audio/index.js';
+import { AudioDecodeError } from '../errors/index.js';
 
 /**
  * The fitted clips of a split, decoded once and kept as 16-bit integers (half the memory of
@@ -39,7 +40,14 @@ export async function loadClipSet(examples: readonly Example[], loader: ExampleL
   const ids: string[] = [];
   for (let i = 0; i < examples.length; i++) {
     const example = examples[i] as Example;
-    const clip = await loader.load(example);
+    let clip: Float32Array;
+    try {
+      clip = await loader.load(example);
+    } catch (error) {
+      // Name the clip: a dataset has thousands, and the decoder's message alone does not say which.
+      if (example.kind === 'word' && error instanceof AudioDecodeError) throw new AudioDecodeError(error.code, `${example.relativePath}: ${error.message}`, { cause: error });
+      throw error;
+    }
     for (let j = 0; j < clipSamples; j++) samples[i * clipSamples + j] = Math.round(Math.max(-1, Math.min(1, clip[j] as number)) * 32767);
     labels[i] = labelIndex(example.label);
     levels[i] = rmsDbfs(clip);

@@ -50,7 +50,7 @@ describe('kws train, kws models and kws eval', () => {
     writeFileSync(join(broken, 'yes', 'deadbeef_nohash_0.wav'), 'not a recording');
     const failed = kws('train', '--data', broken, '--epochs', '1', '--backend', 'wasm', ...registry);
     assert.equal(failed.status, 1);
-    assert.match(failed.stderr, /kws train: NOT_AUDIO/);
+    assert.match(failed.stderr, /kws train: NOT_AUDIO: yes\/deadbeef_nohash_0.wav: the bytes are not a recognised audio format/, 'the error names the clip');
     const versions = kws('models', '--json', ...registry).stdout.trim().split('\n').map((l) => JSON.parse(l) as { version: number; state: string; aliases: string[] });
     assert.deepEqual(versions.map((v) => [v.version, v.state]), [[3, 'failed'], [2, 'ready'], [1, 'ready']], 'refused runs registered nothing');
     assert.deepEqual(versions.find((v) => v.aliases.includes('production'))?.version, 2);
