@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { describeValue, KwsError } from '../errors/index.js';
+import type { FeatureShape } from '../features/index.js';
 import { loadLayersModel } from './layers-model-file.js';
 import { selectTfjsBackend } from './tfjs-backend.js';
 
@@ -13,12 +14,11 @@ export type EngineKind = 'onnx' | 'tfjs';
 /** Where to run: `auto` uses a GPU when the runtime has one (CUDA for onnxruntime, tfjs-node-gpu for TF.js), `cpu` never does. */
 export type DeviceChoice = 'auto' | 'cpu';
 
-/** The input geometry of a model version: `[batch, frames, bins, 1]` in, `[batch, classes]` out. */
-export interface ModelGeometry {
-  /** Feature frames per clip (98 for 1 s at a 10 ms hop length). */
-  readonly frames: number;
-  /** Features per frame (40 mel bins by default). */
-  readonly bins: number;
+/**
+ * The input geometry of a model version: `[batch, frames, bins, 1]` in (its `FeatureShape`, e.g.
+ * 98 x 40), `[batch, classes]` out.
+ */
+export interface ModelGeometry extends FeatureShape {
   /** Output classes (12). */
   readonly classes: number;
 }

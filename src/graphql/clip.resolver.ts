@@ -3,7 +3,7 @@ import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs';
 import type { FileUpload } from 'graphql-upload/processRequest.mjs';
 import type { Label } from '../data/index.js';
 import { describeValue, KwsError, toClientError } from '../errors/index.js';
-import { sanitizeFilename } from '../jobs/index.js';
+import { parseRecordId, sanitizeFilename } from '../jobs/index.js';
 import type { ClipRecord, PredictionView } from '../jobs/index.js';
 import { ClipConnection, ClipType, ClipUploadResult } from './clip.type.js';
 import type { KwsContext } from './context.js';
@@ -28,10 +28,6 @@ function decodeCursor(cursor: string): number {
   return Number(match[1]);
 }
 
-function parseClipId(id: string): number | null {
-  return /^[1-9][0-9]{0,14}$/.test(id) ? Number(id) : null;
-}
-
 async function readUpload(file: FileUpload): Promise<Buffer> {
   const chunks: Buffer[] = [];
   try {
@@ -47,7 +43,7 @@ async function readUpload(file: FileUpload): Promise<Buffer> {
 export class ClipResolver {
   @Query(() => ClipType, { nullable: true, description: 'One clip by id; null when there is none.' })
   clip(@Arg('id', () => ID) id: string, @Ctx() ctx: KwsContext): ClipType | null {
-    const numeric = parseClipId(id);
+    const numeric = parseRecordId(id);
     const record = numeric === null ? null : ctx.service.store.get([numeric])[0];
     return record === null || record === undefined ? null : clipType(record);
   }

@@ -1,5 +1,6 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { KwsError, describeValue } from '../errors/index.js';
+import { parseRecordId } from '../jobs/index.js';
 import type { JobRecord, SearchTrial } from '../jobs/index.js';
 import type { ParameterSpec, SearchSpace } from '../training/index.js';
 import { SearchInput } from './search.type.js';
@@ -79,8 +80,9 @@ function pair(input: AugmentationInput): Partial<AugmentConfig> {
 }
 
 function jobId(id: string): number {
-  if (!/^[1-9][0-9]{0,14}$/.test(id)) throw new KwsError('NOT_FOUND', `no job has id ${describeValue(id)}`);
-  return Number(id);
+  const numeric = parseRecordId(id);
+  if (numeric === null) throw new KwsError('NOT_FOUND', `no job has id ${describeValue(id)}`);
+  return numeric;
 }
 
 @Resolver(() => JobType)
@@ -110,7 +112,8 @@ export class JobResolver {
 
   @Query(() => JobType, { nullable: true, description: 'One job; null when there is none.' })
   job(@Arg('id', () => ID) id: string, @Ctx() ctx: KwsContext): JobType | null {
-    const job = /^[1-9][0-9]{0,14}$/.test(id) ? ctx.jobs.store.get(Number(id)) : null;
+    const numeric = parseRecordId(id);
+    const job = numeric === null ? null : ctx.jobs.store.get(numeric);
     return job === null ? null : jobType(job);
   }
 

@@ -2,7 +2,7 @@ import express from 'express';
 import type { ErrorRequestHandler, Express, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { describeValue, KwsError, toClientError } from '../errors/index.js';
-import { JOB_OUTPUTS } from '../jobs/index.js';
+import { JOB_OUTPUTS, parseRecordId } from '../jobs/index.js';
 import type { JobRunner, ServingService } from '../jobs/index.js';
 import { clipsUploadHandler } from './clips.route.js';
 import type { UploadLimits } from './clips.route.js';
@@ -90,8 +90,9 @@ export function createApp(parts: AppParts): Express {
     try {
       const file = (Object.keys(JOB_OUTPUTS) as Array<keyof typeof JOB_OUTPUTS>).find((k) => JOB_OUTPUTS[k] === req.params['file']);
       const id = req.params['id'] ?? '';
-      if (file === undefined || !/^[1-9][0-9]{0,14}$/.test(id)) throw new KwsError('NOT_FOUND', `no job file ${describeValue(`${id}/${req.params['file'] ?? ''}`)}; jobs have ${Object.values(JOB_OUTPUTS).join(', ')}`);
-      res.type('text/csv').sendFile(parts.jobs.outputPath(Number(id), file), (error) => {
+      const numeric = parseRecordId(id);
+      if (file === undefined || numeric === null) throw new KwsError('NOT_FOUND', `no job file ${describeValue(`${id}/${req.params['file'] ?? ''}`)}; jobs have ${Object.values(JOB_OUTPUTS).join(', ')}`);
+      res.type('text/csv').sendFile(parts.jobs.outputPath(numeric, file), (error) => {
         if (error !== undefined && !res.headersSent) next(new KwsError('NOT_FOUND', `job ${id} has no ${req.params['file'] ?? ''} on disk`));
       });
     } catch (error) {

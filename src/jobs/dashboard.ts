@@ -2,10 +2,9 @@ import { LABELS, listTestClips, scanSpeechCommands } from '../data/index.js';
 import type { Label, Split } from '../data/index.js';
 import type { EnginePool, ScoredChunk } from '../engine/index.js';
 import { describeValue, KwsError } from '../errors/index.js';
-import { featureShape } from '../features/index.js';
 import { decide } from '../inference/index.js';
-import { restoreThresholds } from '../registry/index.js';
 import type { ModelRegistry } from '../registry/index.js';
+import { readServingVersion } from './serving.js';
 
 /** One clip scored by one version, with its calibrated thresholds applied. */
 export interface ScoredClip {
@@ -48,8 +47,8 @@ export class Dashboard {
    *   `INVALID_ARGUMENT` for a split with more than {@link MAX_DASHBOARD_CLIPS} clips.
    */
   async hardExamples(version: number, split: Extract<Split, 'training' | 'validation'>, first: number): Promise<ScoredClip[]> {
-    const record = this.registry.resolve(version);
-    const manifest = this.registry.manifest(record.version);
+    const record = readServingVersion(this.registry, version);
+    const { manifest } = record;
     const key = `${record.version}\thard\t${split}`;
     let scored = this.cache.get(key);
     if (scored === undefined) {
@@ -111,11 +110,8 @@ export class Dashboard {
 
   private async score(version: number, clips: ReadonlyArray<{ clip: string; path: string; trueLabel: Label | null }>): Promise<ScoredClip[]> {
     if (clips.length > MAX_DASHBOARD_CLIPS) throw new KwsError('INVALID_ARGUMENT', `${clips.length} clips are more than the ${MAX_DASHBOARD_CLIPS} a dashboard query scores`);
-    const record = this.registry.resolve(version);
-    const manifest = this.registry.manifest(version);
-    const thresholds = restoreThresholds(manifest.thresholds);
-    const { frames, bins } = featureShape(manifest.featureConfig);
-    const model = { modelDir: record.dir, geometry: { frames, bins, classes: manifest.labels.length } };
+    const { dir, manifest, thresholds, geometry } = readServingVersion(this.registry, version);
+    const model = { modelDir: dir, geometry };
     // One small chunk at a time, and one dashboard query at a time: the engine threads are shared
     // with live uploads, which then wait behind at most one chunk (about 40 ms), not the whole folder.
     const chunk = 64;

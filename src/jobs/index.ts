@@ -16,3 +16,4 @@ export { JOB_OUTPUTS, JobRunner, SEARCHABLE } from './job-runner.js';
 export type { JobRunnerOptions, RetrainInput, ScoreJobInput, SearchInput, SearchMetric, SearchStrategy, SearchTrial } from './job-runner.js';
 export { Dashboard, MAX_DASHBOARD_CLIPS } from './dashboard.js';
 export type { ScoredClip } from './dashboard.js';
+export { parseRecordId } from './record-id.js';

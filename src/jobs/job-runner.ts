@@ -198,13 +198,12 @@ export class JobRunner {
     const arch = input.space['architecture'];
     if (arch !== undefined && (arch.kind !== 'choice' || !arch.values.every((v) => typeof v === 'string' && isArchitecture(v)))) throw new KwsError('INVALID_ARGUMENT', `architecture choices must be among ${ARCHITECTURES.join(', ')}`);
     if (!Number.isInteger(input.trials) || input.trials < 1 || input.trials > 100) throw new KwsError('INVALID_ARGUMENT', `trials must be from 1 to 100, got ${describeValue(input.trials)}`);
+    const params: SearchParams = { dataDir, space: input.space, strategy: input.strategy, trials: input.trials, metric: input.metric ?? 'validationAccuracy', epochs: input.epochs ?? 10, seed: input.seed ?? 1, ...(input.batchSize === undefined || input.batchSize === null ? {} : { batchSize: input.batchSize }), ...(input.patience === undefined || input.patience === null ? {} : { patience: input.patience }) };
     // Every trial must be a valid training run: try each range's ends.
-    const probe: SearchParams = { dataDir, space: input.space, strategy: input.strategy, trials: 1, metric: 'validationAccuracy', epochs: input.epochs ?? 10, seed: 1, ...(input.batchSize === undefined || input.batchSize === null ? {} : { batchSize: input.batchSize }), ...(input.patience === undefined || input.patience === null ? {} : { patience: input.patience }) };
     for (const end of ['min', 'max'] as const) {
       const point = Object.fromEntries(Object.entries(input.space).map(([name, spec]) => [name, spec.kind === 'choice' ? (spec.values[0] as string | number) : spec[end]]));
-      validateTrainOptions(trainParams(probe, point, 0));
+      validateTrainOptions(trainParams(params, point, 0));
     }
-    const params: SearchParams = { dataDir, space: input.space, strategy: input.strategy, trials: input.trials, metric: input.metric ?? 'validationAccuracy', epochs: input.epochs ?? 10, seed: input.seed ?? 1, ...(input.batchSize === undefined || input.batchSize === null ? {} : { batchSize: input.batchSize }), ...(input.patience === undefined || input.patience === null ? {} : { patience: input.patience }) };
     this.registry.pinProduction();
     const job = this.store.create('search', params as unknown as Record<string, unknown>);
     this.enqueue(job.id);

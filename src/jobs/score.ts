@@ -8,12 +8,11 @@ import { LABELS, listTestClips } from '../data/index.js';
 import type { Label } from '../data/index.js';
 import type { EnginePool, ScoredChunk } from '../engine/index.js';
 import { describeValue, fromFsError, KwsError } from '../errors/index.js';
-import { featureShape } from '../features/index.js';
 import { decide, validateThresholds } from '../inference/index.js';
 import type { Thresholds } from '../inference/index.js';
-import { restoreThresholds } from '../registry/index.js';
 import type { ModelRegistry } from '../registry/index.js';
 import type { JobStore, ScoreCheckpoint } from './job-store.js';
+import { readServingVersion } from './serving.js';
 
 /** What {@link scoreTestSet} needs. */
 export interface ScoreOptions {
@@ -138,12 +137,10 @@ export async function scoreTestSet(registry: ModelRegistry, pool: EnginePool, jo
   const started = performance.now();
   const chunkSize = options.chunkSize ?? 256;
   if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > 4096) throw new KwsError('INVALID_ARGUMENT', `chunkSize must be an integer from 1 to 4096, got ${describeValue(chunkSize)}`);
-  const record = registry.resolve(options.modelVersion ?? undefined);
-  const manifest = registry.manifest(record.version);
-  const base = restoreThresholds(manifest.thresholds);
-  const thresholds = validateThresholds({ ...base, unknownThreshold: options.unknownThreshold ?? base.unknownThreshold });
-  const { frames, bins } = featureShape(manifest.featureConfig);
-  const model = { modelDir: record.dir, geometry: { frames, bins, classes: manifest.labels.length } };
+  const record = readServingVersion(registry, options.modelVersion);
+  const { manifest } = record;
+  const thresholds = validateThresholds({ ...record.thresholds, unknownThreshold: options.unknownThreshold ?? record.thresholds.unknownThreshold });
+  const model = { modelDir: record.dir, geometry: record.geometry };
   const clips = await listSorted(options.dir);
   const total = clips.length;
   if (total === 0) throw new KwsError('INVALID_ARGUMENT', `no .wav files in ${options.dir} (or its audio/ folder)`);

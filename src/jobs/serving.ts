@@ -69,13 +69,27 @@ export interface Readiness {
   readonly reason: string | null;
 }
 
-/** A ready model version as serving uses it (manifests are immutable, so cached). */
+/** A ready model version as serving, scoring and the dashboard use it (manifests are immutable, so cacheable). */
 export interface ServingVersion {
   readonly version: number;
   readonly dir: string;
   readonly manifest: VersionManifest;
+  /** The calibrated thresholds stored with the version. */
   readonly thresholds: Thresholds;
+  /** `[frames, bins]` features in, `classes` probabilities out. */
   readonly geometry: ModelGeometry;
+}
+
+/**
+ * Reads a ready version (number, alias, or `production` when omitted) from the registry with its
+ * manifest, thresholds and model geometry.
+ *
+ * @throws KwsError `NOT_FOUND`, `NOT_READY`, `INVALID_ARGUMENT` as `ModelRegistry.resolve`.
+ */
+export function readServingVersion(registry: ModelRegistry, ref?: number | string | null): ServingVersion {
+  const record = registry.resolve(ref ?? undefined);
+  const manifest = registry.manifest(record.version);
+  return { version: record.version, dir: record.dir, manifest, thresholds: restoreThresholds(manifest.thresholds), geometry: { ...featureShape(manifest.featureConfig), classes: manifest.labels.length } };
 }
 
 /**
@@ -145,9 +159,7 @@ export class ServingService {
     const record = this.registry.resolve(ref ?? undefined);
     let serving = this.versions.get(record.version);
     if (serving === undefined) {
-      const manifest = this.registry.manifest(record.version);
-      const { frames, bins } = featureShape(manifest.featureConfig);
-      serving = { version: record.version, dir: record.dir, manifest, thresholds: restoreThresholds(manifest.thresholds), geometry: { frames, bins, classes: manifest.labels.length } };
+      serving = readServingVersion(this.registry, record.version);
       this.versions.set(record.version, serving);
     }
     this.resolved.set(key, { serving, until: now + RESOLVE_TTL_MS });

@@ -211,7 +211,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       const labels = indices.map((i) => training.labels[i] as number);
       let loss: number;
       let accuracy: number;
-      if (learner.stepIndices !== undefined) {
+      if (learner.input === 'indices') {
         [loss, accuracy] = await learner.stepIndices(indices, labels);
       } else {
         for (let b = 0; b < indices.length; b++) {
@@ -274,20 +274,27 @@ function augmentClipFor(set: ClipSet, index: number, augment: AugmentConfig, loa
 }
 
 /** How weights are updated: the whole model, or only its classifier head on a frozen embedding. */
-interface Learner {
-  /** One optimiser step on `[n, frames, bins]` features; returns `[loss, accuracy]`. */
-  step(features: Float32Array, labels: readonly number[], frames: number, bins: number): Promise<[number, number]>;
-  /** When present, one step on training clips by index, from precomputed inputs (no augmentation, no features). */
-  stepIndices?(indices: readonly number[], labels: readonly number[]): Promise<[number, number]>;
+type Learner = (
+  | {
+      /** Steps on augmented clips: one optimiser step on `[n, frames, bins]` features; returns `[loss, accuracy]`. */
+      readonly input: 'features';
+      step(features: Float32Array, labels: readonly number[], frames: number, bins: number): Promise<[number, number]>;
+    }
+  | {
+      /** Steps on training clips by index, from inputs precomputed once (no augmentation, no features). */
+      readonly input: 'indices';
+      stepIndices(indices: readonly number[], labels: readonly number[]): Promise<[number, number]>;
+    }
+) & {
   /** Brings the model up to date with what was learned (before validation). */
   sync(): void;
   /** Frees optimiser state and helper models. */
   dispose(): void;
-}
+};
 
 function fullLearner(model: tfl.LayersModel, learningRate: number): Learner {
   model.compile({ optimizer: tf.train.adam(learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-  return { step: (features, labels, frames, bins) => trainStep(model, features, labels, frames, bins), sync: () => undefined, dispose: () => model.optimizer.dispose() };
+  return { input: 'features', step: (features, labels, frames, bins) => trainStep(model, features, labels, frames, bins), sync: () => undefined, dispose: () => model.optimizer.dispose() };
 }
 
 /**
@@ -323,10 +330,7 @@ function headLearner(model: tfl.LayersModel, learningRate: number, training: Cli
     }
   };
   return {
-    async step(stepFeatures, labels, stepFrames, stepBins) {
-      const n = labels.length;
-      return fit(tf.tidy(() => embedder.predict(tf.tensor4d(stepFeatures.subarray(0, n * stepFrames * stepBins), [n, stepFrames, stepBins, 1])) as tf.Tensor), labels);
-    },
+    input: 'indices',
     async stepIndices(indices, labels) {
       const rows = new Float32Array(indices.length * dim);
       indices.forEach((i, k) => rows.set(embeddings.subarray(i * dim, (i + 1) * dim), k * dim));
