@@ -6,7 +6,7 @@
  *   npx tsx scripts/default-model-data.ts --out /tmp/kws-default --per-word 200 --seed 1
  *   npx kws train --data /tmp/kws-default --arch tc-resnet8 --epochs 200 --patience 15
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { synthesizeCorpus, whichSet } from '../src/data/index.js';
@@ -17,6 +17,8 @@ const { values } = parseArgs({
     'per-word': { type: 'string', default: '200' },
     'lists-only': { type: 'boolean', default: false },
     seed: { type: 'string', default: '1' },
+    // Each real training clip is linked this many times (oversampling the real speakers, the voices users have).
+    'real-copies': { type: 'string', default: '1' },
     real: { type: 'string', default: resolve(import.meta.dirname, '../../shared/data/real') },
   },
 });
@@ -69,4 +71,17 @@ for (const folder of folders(out).filter((f) => f !== '_background_noise_' && f 
 all.sort();
 writeFileSync(join(out, 'validation_list.txt'), all.filter((p) => splitOf(p) === 'validation').join('\n') + '\n');
 writeFileSync(join(out, 'testing_list.txt'), all.filter((p) => splitOf(p) === 'testing').join('\n') + '\n');
+const copies = Number(values['real-copies']);
+if (!Number.isInteger(copies) || copies < 1) throw new Error('--real-copies must be an integer of at least 1');
+let copied = 0;
+for (const path of all.filter((p) => isReal(p) && splitOf(p) === 'training' && !/c\d+\.wav$/.test(p))) {
+  for (let k = 2; k <= copies; k++) {
+    const target = join(out, path.replace(/\.wav$/, `c${k}.wav`));
+    if (!existsSync(target)) {
+      symlinkSync(lstatSync(join(out, path)).isSymbolicLink() ? resolve(join(out, path, '..'), readlinkSync(join(out, path))) : join(out, path), target);
+      copied++;
+    }
+  }
+}
+if (copied > 0) console.log(`linked ${copied} extra copies of real training clips (--real-copies ${copies})`);
 console.log(`${out}: ${all.length} clips, ${all.filter(isReal).length} of them real (${added.filter((a) => a !== '').length} linked now)`);

@@ -20,6 +20,17 @@ export interface AugmentConfig {
   readonly speedProbability: number;
   /** Speed factor range; 1.1 is 10 % faster and higher. Quantised to steps of 0.01. Default [0.9, 1.1]. */
   readonly speedRange: readonly [number, number];
+  /**
+   * SpecAugment (Park et al. 2019, "SpecAugment: A Simple Data Augmentation Method for Automatic
+   * Speech Recognition"): how many time masks to draw on the features of a clip. Default 0 (off).
+   */
+  readonly timeMasks: number;
+  /** Widest time mask, in feature frames (10 ms hops by default); each width is uniform in [0, this]. Default 10. */
+  readonly timeMaskFrames: number;
+  /** How many frequency masks to draw (SpecAugment). Default 0 (off). */
+  readonly freqMasks: number;
+  /** Widest frequency mask, in mel bins; each width is uniform in [0, this]. Default 5. */
+  readonly freqMaskBins: number;
 }
 
 /** Default augmentation. */
@@ -30,6 +41,10 @@ export const DEFAULT_AUGMENT_CONFIG: AugmentConfig = Object.freeze({
   noiseSnrDb: [5, 25] as const,
   speedProbability: 0.5,
   speedRange: [0.9, 1.1] as const,
+  timeMasks: 0,
+  timeMaskFrames: 10,
+  freqMasks: 0,
+  freqMaskBins: 5,
 });
 
 /** No augmentation at all (validation, testing, serving). */
@@ -40,6 +55,10 @@ export const NO_AUGMENT: AugmentConfig = Object.freeze({
   noiseSnrDb: [0, 0] as const,
   speedProbability: 0,
   speedRange: [1, 1] as const,
+  timeMasks: 0,
+  timeMaskFrames: 0,
+  freqMasks: 0,
+  freqMaskBins: 0,
 });
 
 function range(name: string, value: unknown, min: number, max: number): readonly [number, number] {
@@ -52,6 +71,13 @@ function range(name: string, value: unknown, min: number, max: number): readonly
 function probability(name: string, value: unknown): number {
   if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
     throw new KwsError('INVALID_ARGUMENT', `AugmentConfig.${name} must be a probability from 0 to 1, got ${describeValue(value)}`);
+  }
+  return value;
+}
+
+function count(name: string, value: unknown, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
+    throw new KwsError('INVALID_ARGUMENT', `AugmentConfig.${name} must be an integer from 0 to ${max}, got ${describeValue(value)}`);
   }
   return value;
 }
@@ -75,6 +101,10 @@ export function resolveAugmentConfig(partial: Partial<AugmentConfig> = {}): Augm
     noiseSnrDb: range('noiseSnrDb', merged.noiseSnrDb, -20, 80),
     speedProbability: probability('speedProbability', merged.speedProbability),
     speedRange: range('speedRange', merged.speedRange, 0.5, 2),
+    timeMasks: count('timeMasks', merged.timeMasks, 10),
+    timeMaskFrames: count('timeMaskFrames', merged.timeMaskFrames, 100),
+    freqMasks: count('freqMasks', merged.freqMasks, 10),
+    freqMaskBins: count('freqMaskBins', merged.freqMaskBins, 64),
   });
 }
 
@@ -174,4 +204,31 @@ export async function augmentClip(clip: Float32Array, config: AugmentConfig, noi
   }
   for (let i = 0; i < out.length; i++) out[i] = Math.max(-1, Math.min(1, out[i] as number));
   return out;
+}
+
+/**
+ * SpecAugment's time and frequency masking (Park et al. 2019) on one clip's features, in place: draws
+ * `timeMasks` masks of uniform width in [0, `timeMaskFrames`] frames and `freqMasks` masks of uniform
+ * width in [0, `freqMaskBins`] bins at uniform positions, and sets the masked cells to the clip's mean
+ * feature value (so a mask adds no level change; the paper's zero is the mean of normalized features).
+ * Time warping, the paper's third transform, is left out: the paper found it the least useful.
+ *
+ * @param features `[frames, bins]` row-major, from `offset`.
+ */
+export function maskFeatures(features: Float32Array, offset: number, frames: number, bins: number, config: AugmentConfig, rng: Rng): void {
+  if (config.timeMasks === 0 && config.freqMasks === 0) return;
+  const size = frames * bins;
+  let sum = 0;
+  for (let i = offset; i < offset + size; i++) sum += features[i] as number;
+  const mean = sum / size;
+  for (let m = 0; m < config.timeMasks; m++) {
+    const width = rng.int(0, Math.min(config.timeMaskFrames, frames));
+    const start = rng.int(0, frames - width);
+    features.fill(mean, offset + start * bins, offset + (start + width) * bins);
+  }
+  for (let m = 0; m < config.freqMasks; m++) {
+    const width = rng.int(0, Math.min(config.freqMaskBins, bins));
+    const start = rng.int(0, bins - width);
+    for (let t = 0; t < frames; t++) features.fill(mean, offset + t * bins + start, offset + t * bins + start + width);
+  }
 }

@@ -73,7 +73,7 @@ function pair(input: AugmentationInput): Partial<AugmentConfig> {
     if (value.length !== 2) throw new KwsError('INVALID_ARGUMENT', `augmentation.${name} must be [low, high], got ${describeValue(value)}`);
     return [value[0] as number, value[1] as number];
   };
-  const out: Record<string, unknown> = { timeShiftMs: input.timeShiftMs, noiseProbability: input.noiseProbability, speedProbability: input.speedProbability, gainDb: range('gainDb', input.gainDb), noiseSnrDb: range('noiseSnrDb', input.noiseSnrDb), speedRange: range('speedRange', input.speedRange) };
+  const out: Record<string, unknown> = { timeShiftMs: input.timeShiftMs, noiseProbability: input.noiseProbability, speedProbability: input.speedProbability, gainDb: range('gainDb', input.gainDb), noiseSnrDb: range('noiseSnrDb', input.noiseSnrDb), speedRange: range('speedRange', input.speedRange), timeMasks: input.timeMasks, timeMaskFrames: input.timeMaskFrames, freqMasks: input.freqMasks, freqMaskBins: input.freqMaskBins };
   const config = Object.fromEntries(Object.entries(out).filter(([, v]) => v !== null && v !== undefined)) as Partial<AugmentConfig>;
   resolveAugmentConfig(config); // refuse bad values now, not in the worker
   return config;

@@ -115,6 +115,18 @@ export class AugmentationInput {
 
   @Field(() => [Float], { nullable: true, description: 'Speed factor range [low, high] (default [0.9, 1.1]).' })
   speedRange?: number[] | null;
+
+  @Field(() => Int, { nullable: true, description: 'SpecAugment time masks per clip (Park et al. 2019; default 0, off).' })
+  timeMasks?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Widest time mask, feature frames (default 10).' })
+  timeMaskFrames?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'SpecAugment frequency masks per clip (default 0, off).' })
+  freqMasks?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Widest frequency mask, mel bins (default 5).' })
+  freqMaskBins?: number | null;
 }
 
 @InputType({ description: 'A training run that makes a new model version. Omitted fields take kws train defaults.' })

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { augmentClip, BalancedSampler, ExampleLoader, LABELS, resolveAugmentConfig, Rng, scanSpeechCommands, ShuffledSampler } from '../data/index.js';
+import { augmentClip, BalancedSampler, ExampleLoader, LABELS, maskFeatures, resolveAugmentConfig, Rng, scanSpeechCommands, ShuffledSampler } from '../data/index.js';
 import type { AugmentConfig, DatasetOptions, Label, SpeechCommandsDataset } from '../data/index.js';
 import { KwsError } from '../errors/index.js';
 import { FeatureExtractor, resolveFeatureConfig } from '../features/index.js';
@@ -166,7 +166,7 @@ export async function checkTrainInputs(options: TrainOptions): Promise<SpeechCom
 /**
  * Trains a model on a Speech Commands dataset: decodes every split once, then per epoch draws the
  * training clips in shuffled or class-balanced order, augments them (see `AugmentConfig`), computes
- * their features and takes Adam steps on the categorical cross-entropy; validation accuracy after
+ * their features (with SpecAugment masks when configured) and takes Adam steps on the categorical cross-entropy; validation accuracy after
  * each epoch picks the best epoch and stops early after `patience` epochs without improvement. The
  * best weights are restored, unknown/silence thresholds are calibrated on validation, and testing is
  * scored with them. Runs on the TF.js backend that is active (see `selectTfjsBackend`).
@@ -217,6 +217,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         for (let b = 0; b < indices.length; b++) {
           const clip = await augmentClipFor(training, indices[b] as number, augment, loader, augmentRng);
           extractor.compute(clip, features, b * extractor.clipSize);
+          maskFeatures(features, b * extractor.clipSize, frames, bins, augment, augmentRng);
         }
         [loss, accuracy] = await learner.step(features, labels, frames, bins);
       }

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { augmentClip, DEFAULT_AUGMENT_CONFIG, meanPower, mixAtSnr, NO_AUGMENT, resolveAugmentConfig, Rng, timeShift } from '../../src/data/index.js';
+import { augmentClip, DEFAULT_AUGMENT_CONFIG, maskFeatures, meanPower, mixAtSnr, NO_AUGMENT, resolveAugmentConfig, Rng, timeShift } from '../../src/data/index.js';
 import { colouredNoise } from '../../src/data/synth/index.js';
 import { sine } from '../helpers/signals.js';
 
@@ -73,5 +73,30 @@ describe('augmentation', () => {
     assert.throws(() => resolveAugmentConfig({ speedRange: [1.2, 0.8] }), { code: 'INVALID_ARGUMENT', message: /speedRange must be \[low, high\]/ });
     assert.throws(() => resolveAugmentConfig({ pitch: 2 } as never), { code: 'INVALID_ARGUMENT', message: 'AugmentConfig.pitch is not a known field' });
     assert.deepEqual(resolveAugmentConfig(JSON.parse(JSON.stringify(DEFAULT_AUGMENT_CONFIG)) as typeof DEFAULT_AUGMENT_CONFIG), DEFAULT_AUGMENT_CONFIG);
+  });
+
+  it('SpecAugment masks whole frames and whole bins with the clip mean, and nothing when off', () => {
+    const frames = 20;
+    const bins = 8;
+    // Two clips side by side; the second must stay untouched.
+    const features = Float32Array.from({ length: 2 * frames * bins }, (_, i) => i % (frames * bins));
+    const original = features.slice();
+    maskFeatures(features, 0, frames, bins, { ...NO_AUGMENT, timeMasks: 1, timeMaskFrames: 6, freqMasks: 1, freqMaskBins: 3 }, new Rng(11));
+    const mean = (frames * bins - 1) / 2;
+    const masked = (t: number, b: number): boolean => features[t * bins + b] === mean && original[t * bins + b] !== mean;
+    const maskedFrames = Array.from({ length: frames }, (_, t) => t).filter((t) => Array.from({ length: bins }, (_, b) => b).every((b) => masked(t, b)));
+    const maskedBins = Array.from({ length: bins }, (_, b) => b).filter((b) => Array.from({ length: frames }, (_, t) => t).every((t) => masked(t, b)));
+    let changed = 0;
+    for (let i = 0; i < frames * bins; i++) if (features[i] !== original[i]) changed++;
+    assert.ok(maskedFrames.length <= 6 && maskedBins.length <= 3);
+    // Every changed cell lies in a fully masked frame or a fully masked bin.
+    assert.equal(changed, maskedFrames.length * bins + maskedBins.length * frames - maskedFrames.length * maskedBins.length);
+    assert.ok(changed > 0, 'seed 11 draws a non-empty mask');
+    for (let t = 1; t < maskedFrames.length; t++) assert.equal(maskedFrames[t], maskedFrames[t - 1]! + 1, 'a time mask is contiguous');
+    assert.deepEqual(features.subarray(frames * bins), original.subarray(frames * bins));
+    const untouched = original.slice();
+    maskFeatures(untouched, 0, frames, bins, DEFAULT_AUGMENT_CONFIG, new Rng(11));
+    assert.deepEqual(untouched, original);
+    assert.throws(() => resolveAugmentConfig({ timeMasks: 1.5 }), { code: 'INVALID_ARGUMENT', message: 'AugmentConfig.timeMasks must be an integer from 0 to 10, got 1.5' });
   });
 });
