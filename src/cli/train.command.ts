@@ -20,6 +20,7 @@ interface TrainCliOptions extends RegistryCliOptions {
   batchSize: number;
   lr: number;
   balanced?: boolean;
+  allowMissingClasses?: boolean;
   patience: number;
   seed: number;
   augment?: Partial<AugmentConfig>;
@@ -59,6 +60,7 @@ export function trainCommand(): Command {
       .option('--batch-size <n>', 'clips per step', integerIn(1, 4096), 64)
       .option('--lr <x>', 'Adam learning rate', numberIn(1e-7, 0.999), 1e-3)
       .option('--balanced', 'class-balanced sampling')
+      .option('--allow-missing-classes', 'train even when the training split lacks some of the 12 classes')
       .option('--patience <n>', 'epochs without a better validation accuracy before stopping', integerIn(1, 10_000), 5)
       .option('--seed <s>', 'random seed', integerIn(-(2 ** 31), 2 ** 31 - 1), 1)
       .option('--augment <json>', 'AugmentConfig fields as JSON, e.g. {"noiseProbability":0.5}', augmentJson)
@@ -79,6 +81,7 @@ export function trainCommand(): Command {
         batchSize: options.batchSize,
         learningRate: options.lr,
         balanced: options.balanced === true,
+        allowMissingClasses: options.allowMissingClasses === true,
         patience: options.patience,
         seed: options.seed,
         backend: options.backend,

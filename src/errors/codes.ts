@@ -39,6 +39,7 @@ export const ERROR_CODES = {
   JOB_NOT_FINISHED: { httpStatus: 409, description: 'A job output was requested before the job succeeded, or a finished job was asked to change.' },
   LENGTH_REQUIRED: { httpStatus: 411, description: 'An upload was sent without a Content-Length header (a chunked body), so its size cannot be checked before reading.' },
   QUERY_TOO_COMPLEX: { httpStatus: 400, description: 'A GraphQL operation costs more than the server allows (too many clips, fields or aliases in one request).' },
+  INTERRUPTED: { httpStatus: 503, description: 'A job was stopped by a shutdown or a restart of the server before it finished (a training job cannot resume); submit it again.' },
   INTERNAL: { httpStatus: 500, description: 'An unexpected failure; the message is masked at the edge and the details logged.' },
 } as const satisfies Record<string, ErrorCodeInfo>;
 

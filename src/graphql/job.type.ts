@@ -14,7 +14,7 @@ registerEnumType(JobStatusEnum, { name: 'JobStatus', description: 'QUEUED -> RUN
 
 @ObjectType('TrainingProgress', { description: 'Where a training job is.' })
 export class TrainingProgressType {
-  @Field(() => String, { description: 'loading, training or evaluating.' })
+  @Field(() => String, { description: 'loading, training, evaluating, or done (epoch is then the best epoch, the one the version keeps, with its figures).' })
   phase!: string;
 
   @Field(() => Int)
@@ -160,6 +160,9 @@ export class RetrainInput {
 
   @Field(() => Boolean, { nullable: true, description: 'With baseVersion: train only the classifier head (transfer learning).' })
   fineTuneOnly?: boolean | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Train even when the training split has no example of some of the 12 classes (default false: the job fails naming them).' })
+  allowMissingClasses?: boolean | null;
 
   @Field(() => Int, { nullable: true })
   seed?: number | null;

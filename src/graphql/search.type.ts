@@ -75,6 +75,9 @@ export class SearchInput {
 
   @Field(() => Int, { nullable: true, description: 'Seed of the suggestions and of every trial (default 1).' })
   seed?: number | null;
+
+  @Field(() => Boolean, { nullable: true, description: 'Train even when the training split lacks some of the 12 classes (default false).' })
+  allowMissingClasses?: boolean | null;
 }
 
 @ObjectType('SearchParameter', { description: 'One hyperparameter of a trial.' })

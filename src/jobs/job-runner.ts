@@ -42,6 +42,8 @@ export interface RetrainInput {
   readonly baseVersion?: number | null;
   /** With `baseVersion`: train only the classifier head on the frozen embedding. */
   readonly fineTuneOnly?: boolean | null;
+  /** Train even when the training split lacks some of the 12 classes. Default false. */
+  readonly allowMissingClasses?: boolean | null;
   readonly seed?: number | null;
   /** First TF.js backend to try. Default `tensorflow` (falls back to wasm, cpu). */
   readonly backend?: TfjsBackendName | null;
@@ -71,6 +73,8 @@ export interface SearchInput {
   readonly patience?: number | null;
   /** Seed of the suggestions and of every trial's training. Default 1. */
   readonly seed?: number | null;
+  /** Train even when the training split lacks some of the 12 classes. Default false. */
+  readonly allowMissingClasses?: boolean | null;
 }
 
 /** The parameters a search may tune, and where each goes in the training options. */
@@ -86,6 +90,7 @@ interface SearchParams {
   readonly batchSize?: number;
   readonly patience?: number;
   readonly seed: number;
+  readonly allowMissingClasses?: boolean;
 }
 
 /** One row of a search's trial table. */
@@ -108,6 +113,7 @@ function trainParams(search: SearchParams, p: Parameters, jobId: number): TrainW
     seed: search.seed,
     ...(search.batchSize === undefined ? {} : { batchSize: search.batchSize }),
     ...(search.patience === undefined ? {} : { patience: search.patience }),
+    ...(search.allowMissingClasses === true ? { allowMissingClasses: true } : {}),
     ...(typeof p['architecture'] === 'string' ? { architecture: p['architecture'] as Architecture } : {}),
     ...(num('learningRate') === undefined ? {} : { learningRate: num('learningRate') as number }),
     ...(Object.keys(augment).length > 0 ? { augment } : {}),
@@ -142,13 +148,20 @@ export class JobRunner {
   private readonly queue: number[] = [];
   private running: { id: number; cancel: AbortController; shutdown: boolean; done: Promise<void>; worker: Worker | null } | null = null;
   private closed = false;
+  /**
+   * The jobs an earlier process left QUEUED or RUNNING, read when this runner was made: only these
+   * are resumed, never a job submitted to this process before {@link resumeInterrupted} runs.
+   */
+  private readonly interrupted: readonly number[];
 
   constructor(
     private readonly registry: ModelRegistry,
     private readonly pool: EnginePool,
     readonly store: JobStore,
     private readonly options: JobRunnerOptions,
-  ) {}
+  ) {
+    this.interrupted = [...store.list('RUNNING'), ...store.list('QUEUED')].map((job) => job.id).sort((a, b) => a - b);
+  }
 
   /**
    * Checks and queues a bulk-scoring job; returns it QUEUED.
@@ -177,7 +190,7 @@ export class JobRunner {
     if (input.baseVersion !== undefined && input.baseVersion !== null) this.registry.resolve(input.baseVersion);
     if (input.fineTuneOnly === true && (input.baseVersion === undefined || input.baseVersion === null)) throw new KwsError('INVALID_ARGUMENT', 'fineTuneOnly needs a baseVersion to start from');
     const drop = <T extends object>(o: T): Partial<T> => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== null && v !== undefined)) as Partial<T>;
-    const params = drop({ dataDir, architecture: input.architecture, epochs: input.epochs, batchSize: input.batchSize, learningRate: input.learningRate, patience: input.patience, balanced: input.balancedSampling, augment: input.augmentation === null || input.augmentation === undefined ? undefined : drop(input.augmentation), baseVersion: input.baseVersion, fineTuneOnly: input.fineTuneOnly, seed: input.seed, backend: input.backend });
+    const params = drop({ dataDir, architecture: input.architecture, epochs: input.epochs, batchSize: input.batchSize, learningRate: input.learningRate, patience: input.patience, balanced: input.balancedSampling, augment: input.augmentation === null || input.augmentation === undefined ? undefined : drop(input.augmentation), baseVersion: input.baseVersion, fineTuneOnly: input.fineTuneOnly, allowMissingClasses: input.allowMissingClasses, seed: input.seed, backend: input.backend });
     validateTrainOptions(params as Omit<TrainWorkerData['options'], 'dataDir'>); // numbers and ranges now, not in the worker
     this.registry.pinProduction();
     const job = this.store.create('train', params);
@@ -198,7 +211,7 @@ export class JobRunner {
     const arch = input.space['architecture'];
     if (arch !== undefined && (arch.kind !== 'choice' || !arch.values.every((v) => typeof v === 'string' && isArchitecture(v)))) throw new KwsError('INVALID_ARGUMENT', `architecture choices must be among ${ARCHITECTURES.join(', ')}`);
     if (!Number.isInteger(input.trials) || input.trials < 1 || input.trials > 100) throw new KwsError('INVALID_ARGUMENT', `trials must be from 1 to 100, got ${describeValue(input.trials)}`);
-    const params: SearchParams = { dataDir, space: input.space, strategy: input.strategy, trials: input.trials, metric: input.metric ?? 'validationAccuracy', epochs: input.epochs ?? 10, seed: input.seed ?? 1, ...(input.batchSize === undefined || input.batchSize === null ? {} : { batchSize: input.batchSize }), ...(input.patience === undefined || input.patience === null ? {} : { patience: input.patience }) };
+    const params: SearchParams = { dataDir, space: input.space, strategy: input.strategy, trials: input.trials, metric: input.metric ?? 'validationAccuracy', epochs: input.epochs ?? 10, seed: input.seed ?? 1, ...(input.batchSize === undefined || input.batchSize === null ? {} : { batchSize: input.batchSize }), ...(input.patience === undefined || input.patience === null ? {} : { patience: input.patience }), ...(input.allowMissingClasses === true ? { allowMissingClasses: true } : {}) };
     // Every trial must be a valid training run: try each range's ends.
     for (const end of ['min', 'max'] as const) {
       const point = Object.fromEntries(Object.entries(input.space).map(([name, spec]) => [name, spec.kind === 'choice' ? (spec.values[0] as string | number) : spec[end]]));
@@ -217,28 +230,32 @@ export class JobRunner {
    */
   async cancel(id: number): Promise<JobRecord> {
     const job = this.store.require(id);
-    if (job.status === 'QUEUED') {
-      this.queue.splice(this.queue.indexOf(id), 1);
-      return this.store.update(id, { status: 'CANCELLED', finishedAt: new Date().toISOString() });
-    }
-    if (job.status !== 'RUNNING') throw new KwsError('JOB_NOT_FINISHED', `job ${id} has already ended (${job.status}); only QUEUED or RUNNING jobs can be cancelled`);
+    if (job.status !== 'QUEUED' && job.status !== 'RUNNING') throw new KwsError('JOB_NOT_FINISHED', `job ${id} has already ended (${job.status}); only QUEUED or RUNNING jobs can be cancelled`);
     if (this.running?.id === id) {
       this.running.cancel.abort();
       await this.running.worker?.terminate();
       await this.running.done;
+      return this.store.require(id);
     }
-    return this.store.require(id);
+    // Queued here, or left QUEUED/RUNNING by an earlier process and not resumed yet.
+    const at = this.queue.indexOf(id);
+    if (at >= 0) this.queue.splice(at, 1);
+    if (job.kind !== 'score' && job.resultVersion !== null && job.status === 'RUNNING') this.registry.abandon(job.resultVersion, 'training was cancelled');
+    return this.store.update(id, { status: 'CANCELLED', finishedAt: new Date().toISOString() });
   }
 
   /**
-   * Requeues the jobs a previous process left QUEUED or RUNNING (oldest first): scoring jobs resume
-   * from their checkpoint; a training job cannot, so it is FAILED and its half-made version abandoned.
+   * Requeues the jobs a previous process left QUEUED or RUNNING (oldest first; those found when this
+   * runner was made): scoring jobs resume from their checkpoint; a training job cannot, so it is
+   * FAILED and its half-made version abandoned. Jobs submitted to this process are never touched.
    */
   resumeInterrupted(): void {
-    for (const job of [...this.store.list('RUNNING'), ...this.store.list('QUEUED')].sort((a, b) => a.id - b.id)) {
+    for (const id of this.interrupted) {
+      const job = this.store.require(id);
+      if (job.status !== 'RUNNING' && job.status !== 'QUEUED') continue; // cancelled meanwhile
       if (job.kind !== 'score' && job.status === 'RUNNING') {
         if (job.resultVersion !== null) this.registry.abandon(job.resultVersion, 'training was interrupted by a restart');
-        this.store.update(job.id, { status: 'FAILED', error: 'INTERNAL: training was interrupted by a restart of the server; submit it again', finishedAt: new Date().toISOString() });
+        this.store.update(job.id, { status: 'FAILED', error: 'INTERRUPTED: training was interrupted by a restart of the server; submit it again', finishedAt: new Date().toISOString() });
       } else {
         this.enqueue(job.id);
       }
@@ -363,13 +380,20 @@ export class JobRunner {
     }
     const cancelled = this.running?.cancel.signal.aborted === true;
     const message = result?.message ?? `INTERNAL: the training worker exited with code ${exit}`;
-    if (version !== null) this.registry.abandon(version, cancelled ? 'training was cancelled' : message);
+    if (version !== null) this.registry.abandon(version, this.running?.shutdown === true ? 'training was interrupted by a shutdown of the server' : cancelled ? 'training was cancelled' : message);
     return { ok: false, message, cancelled };
+  }
+
+  /** The training figures of a finished version: its best epoch, the one it keeps. */
+  private finalProgress(version: number, epochs: number | undefined): TrainingProgress {
+    const { history, bestEpoch } = this.registry.manifest(version).training;
+    const best = history.find((h) => h.epoch === bestEpoch) ?? history.at(-1);
+    return { phase: 'done', epoch: bestEpoch, epochs: epochs ?? history.length, loss: best?.loss ?? 0, accuracy: best?.accuracy ?? 0, valAccuracy: best?.valAccuracy ?? null, etaSeconds: 0 };
   }
 
   /** Ends a job that a cancel or a shutdown stopped. */
   private stopped(id: number, finishedAt: string): void {
-    if (this.running?.shutdown === true) this.store.update(id, { status: 'FAILED', error: 'INTERNAL: interrupted by a shutdown of the server; submit it again', finishedAt });
+    if (this.running?.shutdown === true) this.store.update(id, { status: 'FAILED', error: 'INTERRUPTED: interrupted by a shutdown of the server; submit it again', finishedAt });
     else this.store.update(id, { status: 'CANCELLED', finishedAt });
   }
 
@@ -381,7 +405,7 @@ export class JobRunner {
       (progress) => this.store.update(id, { training: progress, etaSeconds: progress.etaSeconds }),
     );
     const finishedAt = new Date().toISOString();
-    if (outcome.ok) this.store.update(id, { status: 'SUCCEEDED', resultVersion: outcome.version, etaSeconds: 0, finishedAt });
+    if (outcome.ok) this.store.update(id, { status: 'SUCCEEDED', resultVersion: outcome.version, training: this.finalProgress(outcome.version, this.store.require(id).training?.epochs), etaSeconds: 0, finishedAt });
     else if (outcome.cancelled) this.stopped(id, finishedAt);
     else this.store.update(id, { status: 'FAILED', error: outcome.message, finishedAt });
   }

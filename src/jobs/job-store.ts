@@ -13,7 +13,8 @@ export type JobKind = 'score' | 'train' | 'search';
 
 /** Progress of a training job. */
 export interface TrainingProgress {
-  readonly phase: 'loading' | 'training' | 'evaluating';
+  /** `done` once the version is made: `epoch` is then the best (kept) epoch, its figures that epoch's. */
+  readonly phase: 'loading' | 'training' | 'evaluating' | 'done';
   readonly epoch: number;
   readonly epochs: number;
   readonly loss: number;

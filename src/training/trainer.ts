@@ -48,6 +48,11 @@ export interface TrainOptions {
    * TF.js speech-commands does). Fast, and no weight below the head changes.
    */
   readonly fineTuneOnly?: boolean;
+  /**
+   * Train even when the training split has no example of some of the 12 classes (a model that can
+   * never predict them, e.g. a fine-tune on a few words of one's own). Default false: refused.
+   */
+  readonly allowMissingClasses?: boolean;
   /** Called as work progresses. */
   readonly onProgress?: (progress: TrainProgress) => void;
   /** Called after each epoch with its record. */
@@ -148,10 +153,12 @@ export function validateTrainOptions(options: Omit<TrainOptions, 'dataDir'>): vo
 
 /**
  * Checks everything {@link trainModel} can check before it trains: the options, the augmentation and
- * feature configs, and that the dataset has training and validation examples.
+ * feature configs, and that the dataset has training and validation examples, and a training example
+ * of every class unless `allowMissingClasses`.
  *
  * @returns The listed dataset.
- * @throws KwsError as {@link trainModel} does, without decoding any audio.
+ * @throws KwsError as {@link trainModel} does, without decoding any audio: `INVALID_ARGUMENT` naming
+ *   the classes the training split lacks.
  */
 export async function checkTrainInputs(options: TrainOptions): Promise<SpeechCommandsDataset> {
   const { seed } = checkOptions(options);
@@ -160,6 +167,14 @@ export async function checkTrainInputs(options: TrainOptions): Promise<SpeechCom
   const dataset = await scanSpeechCommands(options.dataDir, { seed, ...options.dataset });
   if (dataset.examples.training.length === 0) throw new KwsError('INVALID_ARGUMENT', `${options.dataDir} has no training examples`);
   if (dataset.examples.validation.length === 0) throw new KwsError('INVALID_ARGUMENT', `${options.dataDir} has no validation examples to pick the best epoch with`);
+  const present = new Set<string>(dataset.examples.training.map((e) => e.label));
+  const missing = LABELS.filter((label) => !present.has(label));
+  if (missing.length > 0 && options.allowMissingClasses !== true) {
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `${options.dataDir} has no training examples of ${missing.join(', ')}: the model could never predict ${missing.length === 1 ? 'that class' : 'those classes'} (allow it with allowMissingClasses, kws train --allow-missing-classes)`,
+    );
+  }
   return dataset;
 }
 

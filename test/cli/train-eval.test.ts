@@ -24,7 +24,7 @@ describe('kws train, kws models and kws eval', () => {
 
   it('trains version 1, then version 2, each ready and the newest serving by default', () => {
     for (const expected of [1, 2]) {
-      const result = kws('train', '--data', data, '--epochs', '1', '--batch-size', '16', '--backend', 'wasm', '--json', ...registry);
+      const result = kws('train', '--data', data, '--allow-missing-classes', '--epochs', '1', '--batch-size', '16', '--backend', 'wasm', '--json', ...registry);
       assert.equal(result.status, 0, result.stderr);
       const summary = JSON.parse(result.stdout) as { version: number; architecture: string; validationAccuracy: number };
       assert.equal(summary.version, expected);
@@ -41,6 +41,9 @@ describe('kws train, kws models and kws eval', () => {
     const refused = kws('train', '--data', join(work, 'missing'), '--epochs', '1', '--backend', 'wasm', ...registry);
     assert.equal(refused.status, 1);
     assert.match(refused.stderr, /kws train: FILE_NOT_FOUND: dataset folder .*missing does not exist/);
+    const partial = kws('train', '--data', data, '--epochs', '1', '--backend', 'wasm', ...registry);
+    assert.equal(partial.status, 1);
+    assert.match(partial.stderr, /kws train: INVALID_ARGUMENT: .*corpus has no training examples of down, left, right, on, off, stop, go: the model could never predict those classes/);
     const badAugment = kws('train', '--data', data, '--augment', '{"noiseProbability":5}', ...registry);
     assert.equal(badAugment.status, 2);
     assert.match(badAugment.stderr, /AugmentConfig.noiseProbability must be a probability from 0 to 1, got 5/);
@@ -48,7 +51,7 @@ describe('kws train, kws models and kws eval', () => {
     const broken = join(work, 'broken');
     cpSync(data, broken, { recursive: true });
     writeFileSync(join(broken, 'yes', 'deadbeef_nohash_0.wav'), 'not a recording');
-    const failed = kws('train', '--data', broken, '--epochs', '1', '--backend', 'wasm', ...registry);
+    const failed = kws('train', '--data', broken, '--allow-missing-classes', '--epochs', '1', '--backend', 'wasm', ...registry);
     assert.equal(failed.status, 1);
     assert.match(failed.stderr, /kws train: NOT_AUDIO: yes\/deadbeef_nohash_0.wav: the bytes are not a recognised audio format/, 'the error names the clip');
     const versions = kws('models', '--json', ...registry).stdout.trim().split('\n').map((l) => JSON.parse(l) as { version: number; state: string; aliases: string[] });

@@ -8,7 +8,7 @@ import { kaggleFolder } from '../helpers/kaggle.js';
 import { realDataDir } from '../helpers/signals.js';
 import { clipForm, graphql, modelRepository, testServer } from '../helpers/server.js';
 
-interface Job { id: string; status: string; error: string | null; resultVersion: number | null; training: { epoch: number; epochs: number } | null }
+interface Job { id: string; status: string; error: string | null; resultVersion: number | null; training: { phase: string; epoch: number; epochs: number } | null }
 
 const JOB_FIELDS = 'id status error resultVersion training { phase epoch epochs loss accuracy valAccuracy }';
 const yes = readFileSync(join(realDataDir(), 'tflite-micro', 'testdata', 'yes_1000ms.wav'));
@@ -44,7 +44,7 @@ describe('retraining and promotion over GraphQL', () => {
   }
 
   async function retrain(input: string): Promise<Job> {
-    const started = await graphql(server.url, `mutation ($dir: String!) { retrain(input: { dataDir: $dir, ${input} }) { ${JOB_FIELDS} } }`, { dir: corpus });
+    const started = await graphql(server.url, `mutation ($dir: String!) { retrain(input: { dataDir: $dir, allowMissingClasses: true, ${input} }) { ${JOB_FIELDS} } }`, { dir: corpus });
     assert.equal(started.errors, undefined, JSON.stringify(started.errors));
     return started.data?.['retrain'] as Job;
   }
@@ -67,6 +67,7 @@ describe('retraining and promotion over GraphQL', () => {
     assert.equal(job.status, 'SUCCEEDED', job.error ?? '');
     assert.equal(job.resultVersion, 2);
     assert.equal(job.training?.epochs, 1);
+    assert.equal(job.training?.phase, 'done', 'a finished job shows its kept epoch, not the last phase it reported');
     const v2 = (await graphql(server.url, '{ modelVersion(version: 2) { version state aliases validation { accuracy perClass { label } } } }')).data?.['modelVersion'] as { state: string; aliases: string[]; validation: { accuracy: number; perClass: unknown[] } };
     assert.equal(v2.state, 'READY');
     assert.deepEqual(v2.aliases, []);
@@ -96,6 +97,12 @@ describe('retraining and promotion over GraphQL', () => {
     const job = await waitFor((started.data?.['retrain'] as Job).id);
     assert.equal(job.status, 'FAILED');
     assert.match(job.error ?? '', /INVALID_ARGUMENT: .*empty-dataset holds no <word>\/\*\.wav clips/);
+    // The corpus lacks 7 of the 12 classes: without allowMissingClasses the job fails naming them.
+    const partial = await graphql(server.url, `mutation ($dir: String!) { retrain(input: { dataDir: $dir, epochs: 1 }) { ${JOB_FIELDS} } }`, { dir: corpus });
+    const partialJob = await waitFor((partial.data?.['retrain'] as Job).id);
+    assert.equal(partialJob.status, 'FAILED');
+    assert.match(partialJob.error ?? '', /^INVALID_ARGUMENT: .*corpus has no training examples of down, left, right, on, off, stop, go: the model could never predict those classes/);
+    assert.equal(partialJob.resultVersion, null, 'a refused dataset takes no version number');
     const refused = await graphql(server.url, 'mutation { retrain(input: { dataDir: "/etc" }) { id } }');
     assert.equal(refused.errors?.[0]?.extensions?.code, 'PATH_NOT_ALLOWED');
     const badArch = await graphql(server.url, `mutation ($dir: String!) { retrain(input: { dataDir: $dir, architecture: "resnet50" }) { id } }`, { dir: corpus });
@@ -124,7 +131,7 @@ describe('retraining and promotion over GraphQL', () => {
   });
 
   it('runs a search of a few trials and picks the trial with the best metric', async () => {
-    const started = await graphql(server.url, `mutation ($dir: String!) { startSearch(input: { dataDir: $dir, strategy: RANDOM, trials: 3, epochs: 1, batchSize: 16, seed: 4,
+    const started = await graphql(server.url, `mutation ($dir: String!) { startSearch(input: { dataDir: $dir, allowMissingClasses: true, strategy: RANDOM, trials: 3, epochs: 1, batchSize: 16, seed: 4,
       space: { learningRate: { min: 0.0001, max: 0.01 }, dropout: { min: 0.1, max: 0.5 } } }) { id status } }`, { dir: corpus });
     assert.equal(started.errors, undefined, JSON.stringify(started.errors));
     const id = (started.data?.['startSearch'] as { id: string }).id;

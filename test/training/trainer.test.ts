@@ -13,7 +13,8 @@ describe('trainModel on a tiny synthetic corpus (wasm backend)', () => {
   let dataDir: string;
   let result: TrainResult;
   const progress: TrainProgress[] = [];
-  const options = { epochs: 3, batchSize: 16, seed: 3, architecture: 'tc-resnet8' as const, dataset: { validationPercentage: 25, testingPercentage: 25 } };
+  // The corpus has 5 of the 12 classes (yes, no, up; dog as unknown; silence).
+  const options = { epochs: 3, batchSize: 16, seed: 3, architecture: 'tc-resnet8' as const, dataset: { validationPercentage: 25, testingPercentage: 25 }, allowMissingClasses: true };
 
   before(async () => {
     dataDir = mkdtempSync(join(tmpdir(), 'kws-train-'));
@@ -62,5 +63,13 @@ describe('trainModel on a tiny synthetic corpus (wasm backend)', () => {
     copyFileSync(join(dataDir, 'c', 'yes', readdirSync(join(dataDir, 'c', 'yes'))[0]!), join(noValidation, 'yes', '0000000a_nohash_0.wav'));
     writeFileSync(join(noValidation, 'validation_list.txt'), '');
     await assert.rejects(trainModel({ dataDir: noValidation }), { code: 'INVALID_ARGUMENT', message: /has no validation examples/ });
+  });
+
+  it('refuses a dataset without training examples of some classes, naming them, unless allowed', async () => {
+    const c = join(dataDir, 'c');
+    await assert.rejects(trainModel({ ...options, allowMissingClasses: false, dataDir: c }), {
+      code: 'INVALID_ARGUMENT',
+      message: `${c} has no training examples of down, left, right, on, off, stop, go: the model could never predict those classes (allow it with allowMissingClasses, kws train --allow-missing-classes)`,
+    });
   });
 });
