@@ -1,25 +1,40 @@
-import { Command } from 'commander';
+import { Command, Option } from 'commander';
+import { validateThresholds } from '../inference/index.js';
+import type { UnknownScore } from '../inference/index.js';
 import { classifyFiles, loadVersion } from '../jobs/index.js';
 import type { ModelRegistry } from '../registry/index.js';
 import { openRegistry, withRegistryOptions } from './registry-options.js';
 import type { RegistryCliOptions } from './registry-options.js';
+import { numberIn } from './options.js';
 import { reportError } from './report-error.js';
 
-/** `kws classify FILE... [--model V] [--json]`: label, confidence and all 12 probabilities per file. */
+/**
+ * `kws classify FILE... [--model V] [--json] [--unknown-score S] [--unknown-threshold P]
+ * [--unknown-energy-threshold E]`: label, confidence and all 12 probabilities per file.
+ */
 export function classifyCommand(): Command {
   return withRegistryOptions(
     new Command('classify')
       .description('classify audio files with a model version (default production)')
       .argument('<files...>', 'audio files')
       .option('--model <version>', 'version number or alias')
-      .option('--json', 'one JSON object per file'),
-  ).action(async (files: string[], options: RegistryCliOptions & { model?: string; json?: boolean }) => {
+      .option('--json', 'one JSON object per file')
+      .addOption(new Option('--unknown-score <score>', "which score decides unknown (default: the version's calibrated choice)").choices(['maxSoftmax', 'energy']))
+      .option('--unknown-threshold <p>', 'max-softmax probability below which a clip is unknown', numberIn(0, 1))
+      .option('--unknown-energy-threshold <e>', 'energy score above which a clip is unknown (with --unknown-score energy)', numberIn(-1e6, 1e6)),
+  ).action(async (files: string[], options: RegistryCliOptions & { model?: string; json?: boolean; unknownScore?: UnknownScore; unknownThreshold?: number; unknownEnergyThreshold?: number }) => {
     let registry: ModelRegistry | undefined;
     try {
       registry = openRegistry(options);
       const loaded = await loadVersion(registry, options.model);
       try {
-        const results = await classifyFiles(files, loaded);
+        const thresholds = validateThresholds({
+          ...loaded.thresholds,
+          ...(options.unknownScore === undefined ? {} : { unknownScore: options.unknownScore }),
+          ...(options.unknownThreshold === undefined ? {} : { unknownThreshold: options.unknownThreshold }),
+          ...(options.unknownEnergyThreshold === undefined ? {} : { unknownEnergyThreshold: options.unknownEnergyThreshold }),
+        });
+        const results = await classifyFiles(files, loaded, thresholds);
         for (const r of results) {
           if (options.json === true) process.stdout.write(`${JSON.stringify(r)}\n`);
           else if (!r.ok) process.stdout.write(`${r.file}: error ${r.code}: ${r.message}\n`);

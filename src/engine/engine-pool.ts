@@ -3,7 +3,7 @@ import { Piscina } from 'piscina';
 import { describeValue, fromSerializedError, KwsError } from '../errors/index.js';
 import type { FeatureConfig } from '../features/index.js';
 import type { EngineWorkerData, InferTask, PreparedClip, PrepareTask, ScoreChunkTask, ScoredChunk, TaskResult } from './engine.worker.js';
-import type { DeviceChoice, EngineKind, ModelGeometry } from './model-session.js';
+import type { DeviceChoice, EngineKind, ModelGeometry, ModelOutput } from './model-session.js';
 
 /** Options of the {@link EnginePool}. */
 export interface EnginePoolOptions {
@@ -75,17 +75,18 @@ export class EnginePool {
 
   /**
    * Runs `[batch, frames, bins]` features through the model version in `modelDir` with this pool's
-   * engine; returns `[batch, classes]` probabilities. The first call per thread loads and warms it.
+   * engine; returns `[batch, classes]` probabilities and `[batch]` energy scores. The first call per
+   * thread loads and warms it.
    * With `transfer`, `features` moves to the worker without a copy and is unusable afterwards.
    *
    * @throws KwsError `MALFORMED` when the model cannot be loaded, `SHAPE_MISMATCH` for a wrong feature count.
    */
-  async infer(modelDir: string, geometry: ModelGeometry, features: Float32Array, batch: number, transfer = false): Promise<Float32Array> {
+  async infer(modelDir: string, geometry: ModelGeometry, features: Float32Array, batch: number, transfer = false): Promise<ModelOutput> {
     const task: InferTask = { engine: this.options.engine, modelDir, geometry, features, batch };
     const transferList = transfer && features.byteOffset === 0 && features.byteLength === features.buffer.byteLength ? [features.buffer as ArrayBuffer] : undefined;
-    const result = unwrap(await (this.pool.run(task, { name: 'infer', ...(transferList === undefined ? {} : { transferList }) }) as Promise<TaskResult<{ probabilities: Float32Array; provider: string }>>));
+    const result = unwrap(await (this.pool.run(task, { name: 'infer', ...(transferList === undefined ? {} : { transferList }) }) as Promise<TaskResult<ModelOutput & { provider: string }>>));
     this.lastProvider = result.provider;
-    return result.probabilities;
+    return { probabilities: result.probabilities, energy: result.energy };
   }
 
   /**

@@ -11,7 +11,7 @@ import type { SerializedKwsError } from '../errors/index.js';
 import { FeatureExtractor } from '../features/index.js';
 import type { FeatureConfig } from '../features/index.js';
 import { openModelSession } from './model-session.js';
-import type { DeviceChoice, EngineKind, ModelGeometry, ModelSession } from './model-session.js';
+import type { DeviceChoice, EngineKind, ModelGeometry, ModelOutput, ModelSession } from './model-session.js';
 
 /** Decode + fit + features for one clip. */
 export interface PrepareTask {
@@ -59,6 +59,8 @@ export interface ScoreChunkTask {
 export interface ScoredChunk {
   /** `[n, classes]` softmax probabilities (empty with `featuresOnly`). */
   readonly probabilities: Float32Array;
+  /** `[n]` energy scores (see `ModelOutput`; NaN for a failed file or a model without logits; empty with `featuresOnly`). */
+  readonly energy: Float32Array;
   /** `[n]` RMS of each fitted clip, dBFS (-Infinity for a failed file). */
   readonly rmsDbfs: Float32Array;
   readonly failures: ReadonlyArray<{ readonly index: number; readonly code: string; readonly message: string }>;
@@ -153,27 +155,31 @@ export async function scoreChunk(task: ScoreChunkTask): Promise<TaskResult<Score
         failures.push({ index: i, code, message });
       }
     }
-    if (task.featuresOnly === true || task.model === undefined) return { ok: true, value: { probabilities: new Float32Array(0), rmsDbfs: rms, failures, provider: 'none' } };
+    if (task.featuresOnly === true || task.model === undefined) return { ok: true, value: { probabilities: new Float32Array(0), energy: new Float32Array(0), rmsDbfs: rms, failures, provider: 'none' } };
     const { geometry } = task.model;
     const probabilities = new Float32Array(n * geometry.classes);
+    const energy = new Float32Array(n).fill(Number.NaN);
     let provider = 'none';
     if (good.length > 0) {
       const session = await sessionFor(task.model);
       const out = await session.run(features.subarray(0, good.length * frames * bins), good.length);
-      good.forEach((index, k) => probabilities.set(out.subarray(k * geometry.classes, (k + 1) * geometry.classes), index * geometry.classes));
+      good.forEach((index, k) => {
+        probabilities.set(out.probabilities.subarray(k * geometry.classes, (k + 1) * geometry.classes), index * geometry.classes);
+        energy[index] = out.energy[k] as number;
+      });
       provider = session.provider;
     }
-    return { ok: true, value: { probabilities, rmsDbfs: rms, failures, provider } };
+    return { ok: true, value: { probabilities, energy, rmsDbfs: rms, failures, provider } };
   } catch (error) {
     return { ok: false, error: toSerializedError(error) };
   }
 }
 
 /** Runs one batch through the model version's session (loaded and warmed on first use). */
-export async function infer(task: InferTask): Promise<TaskResult<{ probabilities: Float32Array; provider: string }>> {
+export async function infer(task: InferTask): Promise<TaskResult<ModelOutput & { provider: string }>> {
   try {
     const session = await sessionFor(task);
-    return { ok: true, value: { probabilities: await session.run(task.features, task.batch), provider: session.provider } };
+    return { ok: true, value: { ...(await session.run(task.features, task.batch)), provider: session.provider } };
   } catch (error) {
     return { ok: false, error: toSerializedError(error) };
   }

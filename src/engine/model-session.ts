@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import type * as tfl from '@tensorflow/tfjs-layers';
+import * as tfl from '@tensorflow/tfjs-layers';
 import { describeValue, KwsError } from '../errors/index.js';
 import type { FeatureShape } from '../features/index.js';
 import { loadLayersModel } from './layers-model-file.js';
@@ -23,9 +23,40 @@ export interface ModelGeometry extends FeatureShape {
   readonly classes: number;
 }
 
+/** What a model version outputs for a batch. */
+export interface ModelOutput {
+  /** `[batch, classes]` softmax probabilities, row-major. */
+  readonly probabilities: Float32Array;
+  /**
+   * `[batch]` energy score of each clip, E(x) = -logsumexp(logits) (temperature 1; Liu et al. 2020,
+   * "Energy-based Out-of-distribution Detection"): lower is more in-distribution. NaN when the
+   * model exposes no `logits` output (a version exported before it did).
+   */
+  readonly energy: Float32Array;
+}
+
+/**
+ * The energy score of each row of `[batch, classes]` logits: E = -logsumexp(z), computed as
+ * -(max + log sum exp(z - max)) so that large logits do not overflow (Liu et al. 2020, eq. 4, T = 1).
+ *
+ * @returns `[batch]`.
+ */
+export function energyFromLogits(logits: ArrayLike<number>, batch: number, classes: number): Float32Array {
+  const out = new Float32Array(batch);
+  for (let b = 0; b < batch; b++) {
+    let max = Number.NEGATIVE_INFINITY;
+    for (let c = 0; c < classes; c++) max = Math.max(max, logits[b * classes + c] as number);
+    let sum = 0;
+    for (let c = 0; c < classes; c++) sum += Math.exp((logits[b * classes + c] as number) - max);
+    out[b] = -(max + Math.log(sum));
+  }
+  return out;
+}
+
 /**
  * One loaded model version on one runtime: features `[batch, frames, bins, 1]` (row-major
- * `Float32Array`) to softmax probabilities `[batch, classes]`. Not thread-safe; one per worker.
+ * `Float32Array`) to softmax probabilities `[batch, classes]` and energy scores `[batch]`. Not
+ * thread-safe; one per worker.
  */
 export interface ModelSession {
   readonly engine: EngineKind;
@@ -35,7 +66,7 @@ export interface ModelSession {
   /**
    * @throws KwsError `SHAPE_MISMATCH` when `features.length` is not `batch * frames * bins`.
    */
-  run(features: Float32Array, batch: number): Promise<Float32Array>;
+  run(features: Float32Array, batch: number): Promise<ModelOutput>;
   dispose(): Promise<void>;
 }
 
@@ -59,7 +90,7 @@ function onnxCudaInstalled(backends: ReadonlyArray<{ name: string }>): boolean {
   return existsSync(join(binding, 'libonnxruntime_providers_cuda.so'));
 }
 
-/** onnxruntime-node session over `model.onnx` (opset 13, input `features`, output `probabilities`). */
+/** onnxruntime-node session over `model.onnx` (opset 13, input `features`, outputs `probabilities` and, when exported, `logits`). */
 async function openOnnx(dir: string, geometry: ModelGeometry, device: DeviceChoice, intraOpThreads: number): Promise<ModelSession> {
   const ort = await import('onnxruntime-node');
   const path = join(dir, 'model.onnx');
@@ -69,7 +100,8 @@ async function openOnnx(dir: string, geometry: ModelGeometry, device: DeviceChoi
     try {
       const session = await ort.InferenceSession.create(path, { executionProviders: [provider], intraOpNumThreads: intraOpThreads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
       const input = session.inputNames[0] ?? 'features';
-      const output = session.outputNames[0] ?? 'probabilities';
+      const output = session.outputNames.includes('probabilities') ? 'probabilities' : (session.outputNames[0] ?? 'probabilities');
+      const logits = session.outputNames.includes('logits') ? 'logits' : null;
       return {
         engine: 'onnx',
         provider: `onnxruntime-node ${provider}`,
@@ -77,7 +109,9 @@ async function openOnnx(dir: string, geometry: ModelGeometry, device: DeviceChoi
         async run(features, batch) {
           checkInput(geometry, features, batch);
           const result = await session.run({ [input]: new ort.Tensor('float32', features, [batch, geometry.frames, geometry.bins, 1]) });
-          return result[output]?.data as Float32Array;
+          const probabilities = result[output]?.data as Float32Array;
+          const energy = logits === null ? new Float32Array(batch).fill(Number.NaN) : energyFromLogits(result[logits]?.data as Float32Array, batch, geometry.classes);
+          return { probabilities, energy };
         },
         dispose: () => session.release(),
       };
@@ -92,23 +126,39 @@ async function openOnnx(dir: string, geometry: ModelGeometry, device: DeviceChoi
 async function openTfjs(dir: string, geometry: ModelGeometry, device: DeviceChoice): Promise<ModelSession> {
   const choice = await selectTfjsBackend(device === 'auto' ? 'tensorflow' : 'wasm');
   const model: tfl.LayersModel = await loadLayersModel(dir);
+  const both = withLogits(model);
   return {
     engine: 'tfjs',
     provider: `tfjs ${choice.backend} (${choice.provider})`,
     geometry,
     async run(features, batch) {
       checkInput(geometry, features, batch);
-      const out = tf.tidy(() => model.predict(tf.tensor4d(features, [batch, geometry.frames, geometry.bins, 1])) as tf.Tensor);
+      const outs = tf.tidy(() => {
+        const predicted = both.predict(tf.tensor4d(features, [batch, geometry.frames, geometry.bins, 1]));
+        return Array.isArray(predicted) ? predicted : [predicted];
+      });
       try {
-        return (await out.data()) as Float32Array;
+        const probabilities = (await (outs[0] as tf.Tensor).data()) as Float32Array;
+        const energy = outs.length > 1 ? energyFromLogits(await (outs[1] as tf.Tensor).data(), batch, geometry.classes) : new Float32Array(batch).fill(Number.NaN);
+        return { probabilities, energy };
       } finally {
-        out.dispose();
+        tf.dispose(outs);
       }
     },
     dispose: async () => {
       model.dispose();
     },
   };
+}
+
+/**
+ * The model with a second output, its `logits` layer (the input of the final softmax), when it has
+ * one (every `buildModel` architecture does); else the model itself. Shares the weights.
+ */
+export function withLogits(model: tfl.LayersModel): tfl.LayersModel {
+  const logits = model.layers.find((layer) => layer.name === 'logits');
+  if (logits === undefined || model.outputs.length !== 1) return model;
+  return tfl.model({ inputs: model.inputs, outputs: [model.outputs[0] as tfl.SymbolicTensor, logits.output as tfl.SymbolicTensor] });
 }
 
 /**
@@ -123,9 +173,9 @@ async function openTfjs(dir: string, geometry: ModelGeometry, device: DeviceChoi
 export async function openModelSession(engine: EngineKind, dir: string, geometry: ModelGeometry, device: DeviceChoice = 'auto', intraOpThreads = 1): Promise<ModelSession> {
   const session = engine === 'onnx' ? await openOnnx(dir, geometry, device, intraOpThreads) : await openTfjs(dir, geometry, device);
   const out = await session.run(new Float32Array(geometry.frames * geometry.bins), 1);
-  if (out.length !== geometry.classes) {
+  if (out.probabilities.length !== geometry.classes) {
     await session.dispose();
-    throw new KwsError('MALFORMED', `the model in ${dir} outputs ${out.length} values per clip, but its version lists ${geometry.classes} labels`);
+    throw new KwsError('MALFORMED', `the model in ${dir} outputs ${out.probabilities.length} values per clip, but its version lists ${geometry.classes} labels`);
   }
   return session;
 }

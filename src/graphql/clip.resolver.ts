@@ -7,8 +7,8 @@ import { parseRecordId, sanitizeFilename } from '../jobs/index.js';
 import type { ClipRecord, PredictionView } from '../jobs/index.js';
 import { ClipConnection, ClipType, ClipUploadResult } from './clip.type.js';
 import type { KwsContext } from './context.js';
-import { LabelEnum } from './enums.js';
-import { PredictionType } from './prediction.type.js';
+import { LabelEnum, UnknownScoreEnum } from './enums.js';
+import { PredictionType, thresholdsType } from './prediction.type.js';
 
 /** A stored clip as the `Clip` type. */
 export function clipType(record: ClipRecord): ClipType {
@@ -17,7 +17,7 @@ export function clipType(record: ClipRecord): ClipType {
 
 /** A prediction view as the `Prediction` type. */
 export function predictionType(view: PredictionView): PredictionType {
-  return { ...view, probabilities: view.probabilities.map((p) => ({ ...p })), thresholds: { unknownThreshold: view.thresholds.unknownThreshold, silenceThresholdDbfs: Number.isFinite(view.thresholds.silenceThresholdDbfs) ? view.thresholds.silenceThresholdDbfs : null } };
+  return { ...view, probabilities: view.probabilities.map((p) => ({ ...p })), thresholds: thresholdsType(view.thresholds) };
 }
 
 const encodeCursor = (id: number): string => Buffer.from(`clip:${id}`).toString('base64url');
@@ -71,9 +71,11 @@ export class ClipResolver {
     @Arg('modelVersion', () => Int, { nullable: true }) modelVersion?: number | null,
     @Arg('unknownThreshold', () => Float, { nullable: true, description: 'Max-softmax probability below which the label becomes unknown, 0 to 1.' }) unknownThreshold?: number | null,
     @Arg('silenceThresholdDbfs', () => Float, { nullable: true, description: 'RMS level below which the label becomes silence, dBFS (at most 0).' }) silenceThresholdDbfs?: number | null,
+    @Arg('unknownScore', () => UnknownScoreEnum, { nullable: true, description: "Which score decides unknown (default: the version's calibrated choice)." }) unknownScore?: UnknownScoreEnum | null,
+    @Arg('unknownEnergyThreshold', () => Float, { nullable: true, description: 'Energy score above which the label becomes unknown, with unknownScore ENERGY.' }) unknownEnergyThreshold?: number | null,
   ): Promise<PredictionType> {
     const version = ctx.service.version(modelVersion).version;
-    const thresholds = ctx.service.thresholds(version, { unknownThreshold, silenceThresholdDbfs });
+    const thresholds = ctx.service.thresholds(version, { unknownThreshold, silenceThresholdDbfs, unknownScore: unknownScore ?? null, unknownEnergyThreshold });
     const stored = await ctx.predictions.load({ clipId: Number(clip.id), modelVersion: version });
     return predictionType(ctx.service.view(stored, thresholds));
   }
@@ -85,10 +87,12 @@ export class ClipResolver {
     @Arg('modelVersion', () => Int, { nullable: true }) modelVersion?: number | null,
     @Arg('unknownThreshold', () => Float, { nullable: true }) unknownThreshold?: number | null,
     @Arg('silenceThresholdDbfs', () => Float, { nullable: true }) silenceThresholdDbfs?: number | null,
+    @Arg('unknownScore', () => UnknownScoreEnum, { nullable: true }) unknownScore?: UnknownScoreEnum | null,
+    @Arg('unknownEnergyThreshold', () => Float, { nullable: true }) unknownEnergyThreshold?: number | null,
   ): Promise<ClipUploadResult[]> {
     if (files.length === 0) throw new KwsError('INVALID_ARGUMENT', 'files must hold at least one upload');
     const version = ctx.service.version(modelVersion).version;
-    const thresholds = { unknownThreshold, silenceThresholdDbfs };
+    const thresholds = { unknownThreshold, silenceThresholdDbfs, unknownScore: unknownScore ?? null, unknownEnergyThreshold };
     ctx.service.thresholds(version, thresholds);
     return Promise.all(files.map(async (upload): Promise<ClipUploadResult> => {
       let filename = 'unnamed';
@@ -97,7 +101,7 @@ export class ClipResolver {
         filename = sanitizeFilename(file.filename);
         const outcome = await ctx.service.classifyUpload(await readUpload(file), file.filename, { modelVersion: version, thresholds });
         if (!outcome.ok) return { filename: outcome.filename, clip: null, error: { code: outcome.code, message: outcome.message } };
-        ctx.predictions.prime({ clipId: outcome.clip.id, modelVersion: version }, { clipId: outcome.clip.id, modelVersion: version, probabilities: outcome.prediction.probabilities.map((p) => p.probability), rmsDbfs: outcome.prediction.rmsDbfs, label: outcome.prediction.label, latencyMs: outcome.prediction.latencyMs });
+        ctx.predictions.prime({ clipId: outcome.clip.id, modelVersion: version }, { clipId: outcome.clip.id, modelVersion: version, probabilities: outcome.prediction.probabilities.map((p) => p.probability), rmsDbfs: outcome.prediction.rmsDbfs, energy: outcome.prediction.energy ?? Number.NaN, label: outcome.prediction.label, latencyMs: outcome.prediction.latencyMs });
         return { filename: outcome.clip.filename, clip: clipType(outcome.clip), error: null };
       } catch (error) {
         const client = toClientError(error);

@@ -52,6 +52,15 @@ export class CalibrationPointType {
   accuracy!: number;
 }
 
+@ObjectType('EnergyCalibrationPoint', { description: 'Validation accuracy at one energy threshold.' })
+export class EnergyCalibrationPointType {
+  @Field(() => Float, { nullable: true, description: 'Energy score above which clips are unknown; null is off.' })
+  threshold!: number | null;
+
+  @Field(() => Float)
+  accuracy!: number;
+}
+
 @ObjectType('Calibration', { description: 'How the thresholds were chosen on the validation split.' })
 export class CalibrationType {
   @Field(() => Float, { description: 'Validation accuracy with the chosen thresholds.' })
@@ -62,4 +71,7 @@ export class CalibrationType {
 
   @Field(() => [CalibrationPointType], { description: 'Accuracy against the unknown threshold (max-softmax probability).' })
   unknownCurve!: CalibrationPointType[];
+
+  @Field(() => [EnergyCalibrationPointType], { description: 'Accuracy against the energy threshold (tried at percentiles of the validation energies; null is off). Empty for versions without energy scores.' })
+  energyCurve!: EnergyCalibrationPointType[];
 }

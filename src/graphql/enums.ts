@@ -18,7 +18,7 @@ registerEnumType(ReasonEnum, {
   description: 'Why the final label was chosen.',
   valuesConfig: {
     MODEL: { description: "The model's argmax, above both thresholds." },
-    LOW_CONFIDENCE: { description: 'The max-softmax probability was below the unknown threshold, so the label is unknown.' },
+    LOW_CONFIDENCE: { description: 'The max-softmax probability was below the unknown threshold (or, with the energy score, the energy was above its threshold), so the label is unknown.' },
     LOW_ENERGY: { description: 'The RMS level was below the silence threshold, so the label is silence.' },
   },
 });
@@ -31,3 +31,17 @@ export enum VersionStateEnum {
   ARCHIVED = 'archived',
 }
 registerEnumType(VersionStateEnum, { name: 'VersionState', description: 'Lifecycle of a model version.' });
+
+/** The out-of-distribution score that decides `unknown` (see `Thresholds.unknownScore`). */
+export enum UnknownScoreEnum {
+  MAX_SOFTMAX = 'maxSoftmax',
+  ENERGY = 'energy',
+}
+registerEnumType(UnknownScoreEnum, {
+  name: 'UnknownScore',
+  description: 'Which score turns a clip unknown.',
+  valuesConfig: {
+    MAX_SOFTMAX: { description: 'Max-softmax probability below unknownThreshold (Hendrycks and Gimpel 2017).' },
+    ENERGY: { description: 'Energy score -logsumexp(logits) above unknownEnergyThreshold (Liu et al. 2020).' },
+  },
+});

@@ -1,8 +1,10 @@
 import { Arg, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
 import { KwsError } from '../errors/index.js';
+import { restoreThresholds } from '../registry/index.js';
 import type { VersionRecord } from '../registry/index.js';
 import type { KwsContext } from './context.js';
 import { ModelVersionType } from './model-version.type.js';
+import { thresholdsType } from './prediction.type.js';
 
 function versionType(ctx: KwsContext, record: VersionRecord): ModelVersionType {
   const readable = record.state === 'ready' || record.state === 'archived';
@@ -15,10 +17,10 @@ function versionType(ctx: KwsContext, record: VersionRecord): ModelVersionType {
     aliases: [...record.aliases],
     createdAt: record.createdAt,
     accuracy: record.accuracy,
-    thresholds: manifest === null ? null : { ...manifest.thresholds },
+    thresholds: manifest === null ? null : thresholdsType(restoreThresholds(manifest.thresholds)),
     validation: metrics(manifest?.metrics.validation),
     testing: metrics(manifest?.metrics.testing),
-    calibration: manifest === null ? null : { accuracy: manifest.calibration.accuracy, baselineAccuracy: manifest.calibration.baselineAccuracy, unknownCurve: manifest.calibration.unknownCurve.map((p) => ({ ...p })) },
+    calibration: manifest === null ? null : { accuracy: manifest.calibration.accuracy, baselineAccuracy: manifest.calibration.baselineAccuracy, unknownCurve: manifest.calibration.unknownCurve.map((p) => ({ ...p })), energyCurve: (manifest.calibration.energyCurve ?? []).map((p) => ({ ...p })) },
   };
 }
 

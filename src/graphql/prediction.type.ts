@@ -1,7 +1,7 @@
 import { Field, Float, Int, ObjectType } from 'type-graphql';
 import type { Label } from '../data/index.js';
-import type { DecisionReason } from '../inference/index.js';
-import { LabelEnum, ReasonEnum } from './enums.js';
+import type { DecisionReason, Thresholds } from '../inference/index.js';
+import { LabelEnum, ReasonEnum, UnknownScoreEnum } from './enums.js';
 
 @ObjectType({ description: 'One class and its softmax probability.' })
 export class LabelProbability {
@@ -19,6 +19,23 @@ export class ThresholdsType {
 
   @Field(() => Float, { nullable: true, description: 'RMS level in dBFS below which the label becomes silence; null when disabled.' })
   silenceThresholdDbfs!: number | null;
+
+  @Field(() => UnknownScoreEnum, { description: 'Which score decides unknown: the max-softmax probability or the energy score.' })
+  unknownScore!: UnknownScoreEnum;
+
+  @Field(() => Float, { nullable: true, description: 'Energy score above which the label becomes unknown (with unknownScore ENERGY); null when disabled.' })
+  unknownEnergyThreshold!: number | null;
+}
+
+/** Thresholds as the `Thresholds` type (disabled limits as null). */
+export function thresholdsType(thresholds: Thresholds): ThresholdsType {
+  const energy = thresholds.unknownEnergyThreshold ?? Number.POSITIVE_INFINITY;
+  return {
+    unknownThreshold: thresholds.unknownThreshold,
+    silenceThresholdDbfs: Number.isFinite(thresholds.silenceThresholdDbfs) ? thresholds.silenceThresholdDbfs : null,
+    unknownScore: thresholds.unknownScore === 'energy' ? UnknownScoreEnum.ENERGY : UnknownScoreEnum.MAX_SOFTMAX,
+    unknownEnergyThreshold: Number.isFinite(energy) ? energy : null,
+  };
 }
 
 @ObjectType('Prediction', { description: 'A model version\'s output for one clip, with the unknown/silence thresholds applied.' })
@@ -46,6 +63,9 @@ export class PredictionType {
 
   @Field(() => Float, { description: 'RMS level of the clip fitted to 1 s, dBFS.' })
   rmsDbfs!: number;
+
+  @Field(() => Float, { nullable: true, description: 'Energy score E(x) = -logsumexp(logits) (Liu et al. 2020): lower is more like the training words. Null when the version has no logits output.' })
+  energy!: number | null;
 
   @Field(() => Int)
   modelVersion!: number;

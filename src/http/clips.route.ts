@@ -1,6 +1,8 @@
 import type { NextFunction, Request, Response } from 'express';
 import multer from 'multer';
 import { describeValue, ERROR_CODES, KwsError, toClientError } from '../errors/index.js';
+import { UNKNOWN_SCORES } from '../inference/index.js';
+import type { UnknownScore } from '../inference/index.js';
 import { sanitizeFilename } from '../jobs/index.js';
 import type { PredictionView, ServingService, ThresholdOverrides, UploadOutcome } from '../jobs/index.js';
 import type { ServingMetrics } from './metrics.js';
@@ -27,7 +29,12 @@ export function predictionJson(view: PredictionView): Record<string, unknown> {
   return {
     ...rest,
     probabilities: Object.fromEntries(probabilities.map((p) => [p.label, p.probability])),
-    thresholds: { unknownThreshold: thresholds.unknownThreshold, silenceThresholdDbfs: Number.isFinite(thresholds.silenceThresholdDbfs) ? thresholds.silenceThresholdDbfs : null },
+    thresholds: {
+      unknownThreshold: thresholds.unknownThreshold,
+      silenceThresholdDbfs: Number.isFinite(thresholds.silenceThresholdDbfs) ? thresholds.silenceThresholdDbfs : null,
+      unknownScore: thresholds.unknownScore ?? 'maxSoftmax',
+      unknownEnergyThreshold: Number.isFinite(thresholds.unknownEnergyThreshold ?? Number.POSITIVE_INFINITY) ? thresholds.unknownEnergyThreshold : null,
+    },
   };
 }
 
@@ -41,6 +48,13 @@ function numberParam(req: Request, name: string, integer: boolean): number | und
     throw new KwsError('INVALID_ARGUMENT', `query parameter ${name} must be ${integer ? 'a version number' : 'a decimal number'}, got ${describeValue(raw).slice(0, 100)}`);
   }
   return value;
+}
+
+function scoreParam(req: Request): UnknownScore | undefined {
+  const raw = req.query['unknownScore'];
+  if (raw === undefined) return undefined;
+  if (typeof raw === 'string' && (UNKNOWN_SCORES as readonly string[]).includes(raw)) return raw as UnknownScore;
+  throw new KwsError('INVALID_ARGUMENT', `query parameter unknownScore must be one of ${UNKNOWN_SCORES.join(', ')}, got ${describeValue(raw).slice(0, 100)}`);
 }
 
 /** Maps multer's and busboy's errors to our codes, with messages that name the limit. */
@@ -62,7 +76,8 @@ function uploadError(error: unknown, limits: UploadLimits): KwsError {
 
 /**
  * `POST /v1/clips`: multipart/form-data with one or more files in the field `clip`; optional query
- * parameters `modelVersion`, `unknownThreshold`, `silenceThresholdDbfs`. Each file is decoded,
+ * parameters `modelVersion`, `unknownThreshold`, `silenceThresholdDbfs`, `unknownScore`
+ * (`maxSoftmax` or `energy`), `unknownEnergyThreshold`. Each file is decoded,
  * stored and classified (concurrently, so they share inference batches). Answers
  * `{ clips: [{ id, filename, prediction } | { filename, error: { code, message } }] }`: 200 when at
  * least one file was classified, else the status of the first file's error.
@@ -84,7 +99,12 @@ export function clipsUploadHandler(service: ServingService, metrics: ServingMetr
         const files = (req.files as Express.Multer.File[] | undefined) ?? [];
         if (files.length === 0) throw new KwsError('INVALID_ARGUMENT', `no file in the multipart field "${CLIP_FIELD}"`);
         const modelVersion = numberParam(req, 'modelVersion', true);
-        const thresholds: ThresholdOverrides = { unknownThreshold: numberParam(req, 'unknownThreshold', false), silenceThresholdDbfs: numberParam(req, 'silenceThresholdDbfs', false) };
+        const thresholds: ThresholdOverrides = {
+          unknownThreshold: numberParam(req, 'unknownThreshold', false),
+          silenceThresholdDbfs: numberParam(req, 'silenceThresholdDbfs', false),
+          unknownScore: scoreParam(req),
+          unknownEnergyThreshold: numberParam(req, 'unknownEnergyThreshold', false),
+        };
         service.thresholds(service.version(modelVersion), thresholds); // refuse bad parameters before any work
         // Each file succeeds or fails alone: a clip refused by the batcher (OVERLOADED, TIMEOUT) is
         // reported in its row, while the clips stored beside it are still answered with their ids.

@@ -2,21 +2,35 @@ import { KwsError } from '../errors/index.js';
 import { LABELS } from '../data/index.js';
 import type { Label } from '../data/index.js';
 
+/** The out-of-distribution score that turns a clip `unknown`. */
+export type UnknownScore = 'maxSoftmax' | 'energy';
+
+/** Every {@link UnknownScore}. */
+export const UNKNOWN_SCORES: readonly UnknownScore[] = ['maxSoftmax', 'energy'];
+
 /**
- * Decision rule on top of the softmax: a clip quieter than `silenceThresholdDbfs` is `silence`
- * (an RMS floor), and a clip whose max-softmax probability is below `unknownThreshold` is `unknown`
- * (the maximum softmax probability baseline for out-of-distribution detection, Hendrycks and
- * Gimpel, ICLR 2017). Each model version stores the values that maximised its validation accuracy.
+ * Decision rule on top of the model: a clip quieter than `silenceThresholdDbfs` is `silence` (an RMS
+ * floor); then, by `unknownScore`, a clip whose max-softmax probability is below `unknownThreshold`
+ * (the baseline of Hendrycks and Gimpel, ICLR 2017), or whose energy score is above
+ * `unknownEnergyThreshold` (Liu et al., NeurIPS 2020), is `unknown`. Each model version stores the
+ * values that maximised its validation accuracy, and the score that did best.
  */
 export interface Thresholds {
   /** Max-softmax probability below which the label becomes `unknown`, in [0, 1]. 0 disables it. */
   readonly unknownThreshold: number;
   /** RMS level below which the label becomes `silence`, dBFS. -Infinity disables it; stored as null in JSON. */
   readonly silenceThresholdDbfs: number;
+  /** Which score decides `unknown`. Default `maxSoftmax`. */
+  readonly unknownScore?: UnknownScore;
+  /**
+   * Energy score E(x) = -logsumexp(logits) above which the label becomes `unknown` (with
+   * `unknownScore: 'energy'`). +Infinity disables it; stored as null in JSON.
+   */
+  readonly unknownEnergyThreshold?: number;
 }
 
 /** Thresholds that change nothing: the model's own argmax. */
-export const NO_THRESHOLDS: Thresholds = Object.freeze({ unknownThreshold: 0, silenceThresholdDbfs: Number.NEGATIVE_INFINITY });
+export const NO_THRESHOLDS: Thresholds = Object.freeze({ unknownThreshold: 0, silenceThresholdDbfs: Number.NEGATIVE_INFINITY, unknownScore: 'maxSoftmax', unknownEnergyThreshold: Number.POSITIVE_INFINITY });
 
 /** Why a label was chosen. */
 export type DecisionReason = 'MODEL' | 'LOW_CONFIDENCE' | 'LOW_ENERGY';
@@ -39,27 +53,37 @@ export function argmax(probabilities: ArrayLike<number>, offset = 0, length = LA
 }
 
 /**
- * Applies {@link Thresholds} to one clip's softmax output.
+ * Applies {@link Thresholds} to one clip's model output.
  *
  * @param probabilities `[12]` softmax probabilities in {@link LABELS} order (or a longer array with `offset`).
  * @param rmsDbfs The clip's RMS level, dBFS.
+ * @param energy The clip's energy score (see `ModelOutput`); NaN when the model has none, in which
+ *   case an `energy` rule never fires.
  */
-export function decide(probabilities: ArrayLike<number>, rmsDbfs: number, thresholds: Thresholds, offset = 0): Decision {
+export function decide(probabilities: ArrayLike<number>, rmsDbfs: number, thresholds: Thresholds, offset = 0, energy = Number.NaN): Decision {
   const top = argmax(probabilities, offset);
   const rawLabel = LABELS[top] as Label;
   const confidence = probabilities[offset + top] as number;
   if (rmsDbfs < thresholds.silenceThresholdDbfs) return { label: 'silence', rawLabel, confidence, reason: 'LOW_ENERGY' };
-  if (confidence < thresholds.unknownThreshold && rawLabel !== 'unknown') return { label: 'unknown', rawLabel, confidence, reason: 'LOW_CONFIDENCE' };
+  const outOfDistribution = thresholds.unknownScore === 'energy' ? energy > (thresholds.unknownEnergyThreshold ?? Number.POSITIVE_INFINITY) : confidence < thresholds.unknownThreshold;
+  if (outOfDistribution && rawLabel !== 'unknown') return { label: 'unknown', rawLabel, confidence, reason: 'LOW_CONFIDENCE' };
   return { label: rawLabel, rawLabel, confidence, reason: 'MODEL' };
 }
 
 /**
  * Checks thresholds from a request or a stored version.
  *
- * @throws KwsError `INVALID_ARGUMENT` for an unknown threshold outside [0, 1] or a silence threshold that is NaN or above 0 dBFS.
+ * @throws KwsError `INVALID_ARGUMENT` for an unknown threshold outside [0, 1], a silence threshold that
+ *   is NaN or above 0 dBFS, an energy threshold that is NaN, or an unknown score name.
  */
 export function validateThresholds(thresholds: Thresholds): Thresholds {
-  const { unknownThreshold, silenceThresholdDbfs } = thresholds;
+  const { unknownThreshold, silenceThresholdDbfs, unknownScore, unknownEnergyThreshold } = thresholds;
+  if (unknownScore !== undefined && !UNKNOWN_SCORES.includes(unknownScore)) {
+    throw new KwsError('INVALID_ARGUMENT', `unknownScore must be one of ${UNKNOWN_SCORES.join(', ')}, got ${String(unknownScore)}`);
+  }
+  if (unknownEnergyThreshold !== undefined && (typeof unknownEnergyThreshold !== 'number' || Number.isNaN(unknownEnergyThreshold))) {
+    throw new KwsError('INVALID_ARGUMENT', `unknownEnergyThreshold must be a number (+Infinity to disable), got ${String(unknownEnergyThreshold)}`);
+  }
   if (typeof unknownThreshold !== 'number' || !(unknownThreshold >= 0 && unknownThreshold <= 1)) {
     throw new KwsError('INVALID_ARGUMENT', `unknownThreshold must be a probability from 0 to 1, got ${String(unknownThreshold)}`);
   }

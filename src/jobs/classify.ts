@@ -4,6 +4,7 @@ import { decodeAudio, fitToLength, rmsDbfs } from '../audio/index.js';
 import { LABELS } from '../data/index.js';
 import type { Label } from '../data/index.js';
 import { fromFsError, toSerializedError } from '../errors/index.js';
+import { energyFromLogits, withLogits } from '../engine/index.js';
 import { decide } from '../inference/index.js';
 import type { DecisionReason, Thresholds } from '../inference/index.js';
 import type { LoadedVersion } from './versions.js';
@@ -21,6 +22,8 @@ export interface FilePrediction {
   readonly isUnknown: boolean;
   readonly reason: DecisionReason;
   readonly rmsDbfs: number;
+  /** Energy score -logsumexp(logits) (Liu et al. 2020); null when the model has no logits layer. */
+  readonly energy: number | null;
   readonly modelVersion: number;
 }
 
@@ -64,9 +67,13 @@ export async function classifyFiles(files: readonly string[], loaded: LoadedVers
   if (clips.length > 0) {
     const { frames, bins } = extractor.shape;
     const features = extractor.computeBatch(clips);
-    const probabilities = tf.tidy(() => (model.predict(tf.tensor4d(features, [clips.length, frames, bins, 1])) as tf.Tensor).dataSync());
+    const [probabilities, logits] = tf.tidy(() => {
+      const out = withLogits(model).predict(tf.tensor4d(features, [clips.length, frames, bins, 1]));
+      return (Array.isArray(out) ? out : [out]).map((t) => t.dataSync());
+    }) as [Float32Array, Float32Array | undefined];
+    const energy = logits === undefined ? new Float32Array(clips.length).fill(Number.NaN) : energyFromLogits(logits, clips.length, LABELS.length);
     clips.forEach((_, k) => {
-      const decision = decide(probabilities, levels[k] as number, thresholds, k * LABELS.length);
+      const decision = decide(probabilities, levels[k] as number, thresholds, k * LABELS.length, energy[k] as number);
       const slot = slots[k] as number;
       results[slot] = {
         file: files[slot] as string,
@@ -79,6 +86,7 @@ export async function classifyFiles(files: readonly string[], loaded: LoadedVers
         isUnknown: decision.label === 'unknown',
         reason: decision.reason,
         rmsDbfs: levels[k] as number,
+        energy: Number.isFinite(energy[k]) ? (energy[k] as number) : null,
         modelVersion: manifest.version,
       };
     });

@@ -33,6 +33,8 @@ export interface StoredPrediction {
   readonly probabilities: readonly number[];
   /** RMS of the clip fitted to the model's length, dBFS. */
   readonly rmsDbfs: number;
+  /** Energy score (see `ModelOutput`); NaN when the model has none (stored as NULL). */
+  readonly energy: number;
   /** Label under the version's calibrated thresholds (what `clips(label)` filters on). */
   readonly label: Label;
   /** Time from request to result when it was computed, ms. */
@@ -60,6 +62,7 @@ CREATE TABLE IF NOT EXISTS predictions (
   label TEXT NOT NULL,
   latency_ms REAL NOT NULL,
   created_at TEXT NOT NULL,
+  energy REAL,
   PRIMARY KEY (clip_id, model_version)
 );
 CREATE INDEX IF NOT EXISTS predictions_by_label ON predictions (model_version, label, clip_id);
@@ -85,6 +88,7 @@ interface PredictionRow {
   rms_dbfs: number;
   label: string;
   latency_ms: number;
+  energy: number | null;
 }
 
 const toClip = (row: ClipRow): ClipRecord => ({
@@ -104,6 +108,7 @@ const toPrediction = (row: PredictionRow): StoredPrediction => ({
   modelVersion: row.model_version,
   probabilities: JSON.parse(row.probabilities) as number[],
   rmsDbfs: row.rms_dbfs,
+  energy: row.energy ?? Number.NaN,
   label: (LABELS as readonly string[]).includes(row.label) ? (row.label as Label) : 'unknown',
   latencyMs: row.latency_ms,
 });
@@ -130,7 +135,7 @@ export class ClipStore {
   private constructor(private readonly db: SqliteDatabase, private readonly clipsDir: string) {
     this.sql = {
       insertClip: db.prepare('INSERT INTO clips (filename, file, size_bytes, sha256, container, codec, source_sample_rate_hz, duration_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-      insertPrediction: db.prepare('INSERT OR REPLACE INTO predictions (clip_id, model_version, probabilities, rms_dbfs, label, latency_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
+      insertPrediction: db.prepare('INSERT OR REPLACE INTO predictions (clip_id, model_version, probabilities, rms_dbfs, label, latency_ms, created_at, energy) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
       clipById: db.prepare('SELECT * FROM clips WHERE id = ?'),
       fileById: db.prepare('SELECT file FROM clips WHERE id = ?'),
       prediction: db.prepare('SELECT * FROM predictions WHERE clip_id = ? AND model_version = ?'),
@@ -157,6 +162,8 @@ export class ClipStore {
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
     db.exec(SCHEMA);
+    // Databases made before energy scores were stored: add the column (old rows read as NaN).
+    if (!(db.prepare('PRAGMA table_info(predictions)').all() as Array<{ name: string }>).some((c) => c.name === 'energy')) db.exec('ALTER TABLE predictions ADD COLUMN energy REAL');
     return new ClipStore(db, clipsDir);
   }
 
@@ -242,6 +249,6 @@ export class ClipStore {
   }
 
   private insertPredictions(predictions: readonly StoredPrediction[], createdAt: string): void {
-    for (const p of predictions) this.sql.insertPrediction.run(p.clipId, p.modelVersion, JSON.stringify(p.probabilities), p.rmsDbfs, p.label, p.latencyMs, createdAt);
+    for (const p of predictions) this.sql.insertPrediction.run(p.clipId, p.modelVersion, JSON.stringify(p.probabilities), p.rmsDbfs, p.label, p.latencyMs, createdAt, Number.isFinite(p.energy) ? p.energy : null);
   }
 }

@@ -126,7 +126,7 @@ export class Dashboard {
       const j = i % chunk;
       const failure = part?.failures.find((f) => f.index === j);
       if (part === undefined || failure !== undefined) return { ...c, label: 'unknown' as Label, confidence: 0, probabilities: [], error: failure?.code ?? 'INTERNAL' };
-      const decision = decide(part.probabilities, part.rmsDbfs[j] as number, thresholds, j * LABELS.length);
+      const decision = decide(part.probabilities, part.rmsDbfs[j] as number, thresholds, j * LABELS.length, part.energy[j] as number);
       return { ...c, label: decision.label, confidence: decision.confidence, probabilities: Array.from(part.probabilities.subarray(j * LABELS.length, (j + 1) * LABELS.length)), error: null };
     });
   }

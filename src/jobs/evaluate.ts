@@ -7,7 +7,7 @@ import { ExampleLoader, isLabel, labelIndex, LABELS, scanSpeechCommands } from '
 import type { Label } from '../data/index.js';
 import { KwsError, fromFsError } from '../errors/index.js';
 import { decide } from '../inference/index.js';
-import type { DecisionReason } from '../inference/index.js';
+import type { DecisionReason, Thresholds } from '../inference/index.js';
 import type { ModelRegistry } from '../registry/index.js';
 import { computeMetrics, loadClipSet, predictClipSet } from '../training/index.js';
 import type { ClipSet, EvaluationMetrics } from '../training/index.js';
@@ -58,12 +58,12 @@ async function kaggleClipSet(dir: string, clipSamples: number): Promise<ClipSet>
 /**
  * Scores a ready model version the way the challenge does (12-class accuracy), with per-class
  * precision/recall/F1, the confusion matrix and the 20 most confidently wrong clips, using the
- * version's calibrated thresholds. `dir` is a Speech Commands dataset (its testing split; the
+ * version's calibrated thresholds (or `thresholds`). `dir` is a Speech Commands dataset (its testing split; the
  * v0.02 test-set layout is all testing) or a Kaggle-layout folder with `audio/*.wav` and `labels.csv`.
  *
  * @throws KwsError `INVALID_ARGUMENT` when there is nothing to score.
  */
-export async function evaluateVersion(registry: ModelRegistry, dir: string, ref?: number | string): Promise<EvaluationReport> {
+export async function evaluateVersion(registry: ModelRegistry, dir: string, ref?: number | string, thresholds?: Thresholds): Promise<EvaluationReport> {
   const loaded = await loadVersion(registry, ref);
   try {
     const clipSamples = loaded.extractor.config.clipSamples;
@@ -76,8 +76,8 @@ export async function evaluateVersion(registry: ModelRegistry, dir: string, ref?
       set = await loadClipSet(dataset.examples.testing, await ExampleLoader.create(dataset, clipSamples), clipSamples);
     }
     if (set.size === 0) throw new KwsError('INVALID_ARGUMENT', `${dir} has no labelled clips to score`);
-    const probabilities = predictClipSet(loaded.model, set, loaded.extractor);
-    const decisions = Array.from({ length: set.size }, (_, i) => decide(probabilities, set.rmsDbfs[i] as number, loaded.thresholds, i * LABELS.length));
+    const { probabilities, energy } = predictClipSet(loaded.model, set, loaded.extractor);
+    const decisions = Array.from({ length: set.size }, (_, i) => decide(probabilities, set.rmsDbfs[i] as number, thresholds ?? loaded.thresholds, i * LABELS.length, energy[i] as number));
     const metrics = computeMetrics(set.labels, Int32Array.from(decisions, (d) => labelIndex(d.label)));
     const hardExamples = decisions
       .map((d, i) => ({ id: set.ids[i] as string, label: LABELS[set.labels[i] as number] as Label, predicted: d.label, rawLabel: d.rawLabel, confidence: d.confidence, reason: d.reason }))

@@ -112,7 +112,7 @@ function chunkRows(clips: ReadonlyArray<{ fname: string }>, scored: ScoredChunk,
   const errors: string[][] = [];
   clips.forEach((clip, i) => {
     const failure = failures.get(i);
-    const label = failure === undefined ? decide(scored.probabilities, scored.rmsDbfs[i] as number, thresholds, i * LABELS.length).label : fallbackLabel(failure.code);
+    const label = failure === undefined ? decide(scored.probabilities, scored.rmsDbfs[i] as number, thresholds, i * LABELS.length, scored.energy[i] as number).label : fallbackLabel(failure.code);
     labelCounts[label]++;
     labels.push([clip.fname, label]);
     if (failure !== undefined) errors.push([clip.fname, failure.code, failure.message, label]);

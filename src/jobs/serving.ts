@@ -6,7 +6,7 @@ import { KwsError, toSerializedError } from '../errors/index.js';
 import { featureShape } from '../features/index.js';
 import type { ErrorCode } from '../errors/index.js';
 import { decide, DynamicBatcher, validateThresholds } from '../inference/index.js';
-import type { BatcherOptions, BatchReport, DecisionReason, Thresholds } from '../inference/index.js';
+import type { BatcherOptions, BatchReport, DecisionReason, Thresholds, UnknownScore } from '../inference/index.js';
 import { restoreThresholds } from '../registry/index.js';
 import type { ModelRegistry, VersionManifest } from '../registry/index.js';
 import type { ClipRecord, ClipStore, StoredPrediction } from './clip-store.js';
@@ -32,6 +32,16 @@ export interface ServingOptions {
 export interface ThresholdOverrides {
   readonly unknownThreshold?: number | null;
   readonly silenceThresholdDbfs?: number | null;
+  /** Which score decides `unknown` (default: the version's calibrated choice). */
+  readonly unknownScore?: UnknownScore | null;
+  /** Energy score above which a clip is `unknown`, with `unknownScore: 'energy'`. */
+  readonly unknownEnergyThreshold?: number | null;
+}
+
+/** One clip's model output: `[classes]` softmax probabilities and its energy score (NaN when none). */
+export interface ClipOutput {
+  readonly probabilities: Float32Array;
+  readonly energy: number;
 }
 
 /** A prediction with thresholds applied: what the APIs return. */
@@ -47,6 +57,8 @@ export interface PredictionView {
   readonly reason: DecisionReason;
   /** RMS of the fitted clip, dBFS. */
   readonly rmsDbfs: number;
+  /** Energy score E(x) = -logsumexp(logits) (Liu et al. 2020); null when the version's model has none. */
+  readonly energy: number | null;
   readonly modelVersion: number;
   /** Time from request to model output when the prediction was computed, ms. */
   readonly latencyMs: number;
@@ -100,7 +112,7 @@ export function readServingVersion(registry: ModelRegistry, ref?: number | strin
  * requests already queued finish on the version they were queued for.
  */
 export class ServingService {
-  readonly batcher: DynamicBatcher<Float32Array, Float32Array>;
+  readonly batcher: DynamicBatcher<Float32Array, ClipOutput>;
   private readonly options: ServingOptions;
   private readonly versions = new Map<number, ServingVersion>();
   private readonly resolved = new Map<number | 'production', { serving: ServingVersion; until: number }>();
@@ -202,6 +214,8 @@ export class ServingService {
     return validateThresholds({
       unknownThreshold: overrides.unknownThreshold ?? base.unknownThreshold,
       silenceThresholdDbfs: overrides.silenceThresholdDbfs ?? base.silenceThresholdDbfs,
+      unknownScore: overrides.unknownScore ?? base.unknownScore ?? 'maxSoftmax',
+      unknownEnergyThreshold: overrides.unknownEnergyThreshold ?? base.unknownEnergyThreshold ?? Number.POSITIVE_INFINITY,
     });
   }
 
@@ -251,8 +265,7 @@ export class ServingService {
       if (code === 'INTERNAL') throw error;
       return { ok: false, filename: name, code, message };
     }
-    const probabilities = await this.batcher.submit(String(serving.version), prepared.features);
-    const output = this.record(0, serving, probabilities, prepared.rmsDbfs, performance.now() - started);
+    const output = this.record(0, serving, await this.batcher.submit(String(serving.version), prepared.features), prepared.rmsDbfs, performance.now() - started);
     const clip = await this.store.add(bytes, { filename: name, sha256: createHash('sha256').update(bytes).digest('hex'), container: prepared.container, codec: prepared.codec, sourceSampleRateHz: prepared.sourceSampleRateHz, durationMs: prepared.durationMs }, output);
     return { ok: true, clip, prediction: this.view({ ...output, clipId: clip.id }, thresholds) };
   }
@@ -280,18 +293,17 @@ export class ServingService {
     const started = performance.now();
     const serving = this.version(modelVersion);
     const prepared = await this.pool.prepare(await this.store.bytes(clipId), serving.manifest.featureConfig, this.options.maxDurationMs);
-    const probabilities = await this.batcher.submit(String(serving.version), prepared.features);
-    return this.record(clipId, serving, probabilities, prepared.rmsDbfs, performance.now() - started);
+    return this.record(clipId, serving, await this.batcher.submit(String(serving.version), prepared.features), prepared.rmsDbfs, performance.now() - started);
   }
 
-  private record(clipId: number, serving: ServingVersion, probabilities: Float32Array, rmsDbfs: number, latencyMs: number): StoredPrediction {
-    const label = decide(probabilities, rmsDbfs, serving.thresholds).label;
-    return { clipId, modelVersion: serving.version, probabilities: Array.from(probabilities), rmsDbfs, label, latencyMs };
+  private record(clipId: number, serving: ServingVersion, output: ClipOutput, rmsDbfs: number, latencyMs: number): StoredPrediction {
+    const label = decide(output.probabilities, rmsDbfs, serving.thresholds, 0, output.energy).label;
+    return { clipId, modelVersion: serving.version, probabilities: Array.from(output.probabilities), rmsDbfs, energy: output.energy, label, latencyMs };
   }
 
   /** Applies thresholds to a stored model output. */
   view(stored: StoredPrediction, thresholds: Thresholds): PredictionView {
-    const decision = decide(stored.probabilities, stored.rmsDbfs, thresholds);
+    const decision = decide(stored.probabilities, stored.rmsDbfs, thresholds, 0, stored.energy);
     return {
       label: decision.label,
       rawLabel: decision.rawLabel,
@@ -301,6 +313,7 @@ export class ServingService {
       isUnknown: decision.label === 'unknown',
       reason: decision.reason,
       rmsDbfs: stored.rmsDbfs,
+      energy: Number.isFinite(stored.energy) ? stored.energy : null,
       modelVersion: stored.modelVersion,
       latencyMs: stored.latencyMs,
       thresholds,
@@ -308,13 +321,13 @@ export class ServingService {
   }
 
   /** The batcher's runner: one engine call for a batch of one version's features. */
-  private async runBatch(version: number, items: readonly Float32Array[]): Promise<Float32Array[]> {
+  private async runBatch(version: number, items: readonly Float32Array[]): Promise<ClipOutput[]> {
     const serving = this.version(version);
     const { frames, bins, classes } = serving.geometry;
     const size = frames * bins;
     const features = new Float32Array(items.length * size);
     items.forEach((item, i) => features.set(item, i * size));
     const out = await this.pool.infer(serving.dir, serving.geometry, features, items.length, true);
-    return items.map((_, i) => out.slice(i * classes, (i + 1) * classes));
+    return items.map((_, i) => ({ probabilities: out.probabilities.slice(i * classes, (i + 1) * classes), energy: out.energy[i] as number }));
   }
 }

@@ -88,7 +88,7 @@ export async function trainVersion(registry: ModelRegistry, request: TrainVersio
       featureConfig: result.featureConfig,
       thresholds: storeThresholds(result.validation.calibration.thresholds),
       metrics: { validation: result.validation.metrics, testing: result.testing },
-      calibration: { accuracy: result.validation.calibration.accuracy, baselineAccuracy: result.validation.calibration.baselineAccuracy, unknownCurve: result.validation.calibration.unknownCurve },
+      calibration: { accuracy: result.validation.calibration.accuracy, baselineAccuracy: result.validation.calibration.baselineAccuracy, unknownCurve: result.validation.calibration.unknownCurve, energyCurve: result.validation.calibration.energyCurve ?? [] },
       training: {
         dataDir: options.dataDir,
         dataFingerprint: datasetFingerprint(result.dataset),

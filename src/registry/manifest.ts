@@ -1,16 +1,22 @@
 import type { Label } from '../data/index.js';
 import type { FeatureConfig } from '../features/index.js';
-import type { Thresholds } from '../inference/index.js';
+import type { Thresholds, UnknownScore } from '../inference/index.js';
 import type { Architecture } from '../model/index.js';
 import type { Calibration, EpochRecord, EvaluationMetrics } from '../training/index.js';
 
 /** Lifecycle of a model version: `training` until its files are complete, then `ready` (immutable), or `failed`; `archived` by hand. */
 export type VersionState = 'training' | 'ready' | 'failed' | 'archived';
 
-/** Thresholds as stored in JSON: a disabled silence floor (-Infinity) is `null`. */
+/**
+ * Thresholds as stored in JSON: a disabled silence floor (-Infinity) or energy threshold
+ * (+Infinity) is `null`; versions written before the energy score have neither energy field
+ * (they decide by max-softmax).
+ */
 export interface StoredThresholds {
   readonly unknownThreshold: number;
   readonly silenceThresholdDbfs: number | null;
+  readonly unknownScore?: UnknownScore;
+  readonly unknownEnergyThreshold?: number | null;
 }
 
 /**
@@ -44,10 +50,21 @@ export interface VersionManifest {
 
 /** Thresholds for JSON. */
 export function storeThresholds(thresholds: Thresholds): StoredThresholds {
-  return { unknownThreshold: thresholds.unknownThreshold, silenceThresholdDbfs: Number.isFinite(thresholds.silenceThresholdDbfs) ? thresholds.silenceThresholdDbfs : null };
+  const energy = thresholds.unknownEnergyThreshold ?? Number.POSITIVE_INFINITY;
+  return {
+    unknownThreshold: thresholds.unknownThreshold,
+    silenceThresholdDbfs: Number.isFinite(thresholds.silenceThresholdDbfs) ? thresholds.silenceThresholdDbfs : null,
+    unknownScore: thresholds.unknownScore ?? 'maxSoftmax',
+    unknownEnergyThreshold: Number.isFinite(energy) ? energy : null,
+  };
 }
 
 /** Thresholds from JSON. */
 export function restoreThresholds(stored: StoredThresholds): Thresholds {
-  return { unknownThreshold: stored.unknownThreshold, silenceThresholdDbfs: stored.silenceThresholdDbfs ?? Number.NEGATIVE_INFINITY };
+  return {
+    unknownThreshold: stored.unknownThreshold,
+    silenceThresholdDbfs: stored.silenceThresholdDbfs ?? Number.NEGATIVE_INFINITY,
+    unknownScore: stored.unknownScore ?? 'maxSoftmax',
+    unknownEnergyThreshold: stored.unknownEnergyThreshold ?? Number.POSITIVE_INFINITY,
+  };
 }

@@ -140,7 +140,9 @@ function exportLayer(g: GraphBuilder, layer: LayerView, inputs: Value[]): Value 
 
 /**
  * Converts a TF.js layers model built by `buildModel` into an ONNX model (opset 13): same input
- * `features` `[batch, frames, bins, 1]` (NHWC, as TF.js) and output `probabilities` `[batch, 12]`.
+ * `features` `[batch, frames, bins, 1]` (NHWC, as TF.js), output `probabilities` `[batch, 12]` and,
+ * when the model has a `logits` layer (every `buildModel` architecture), output `logits` `[batch, 12]`
+ * (the softmax's input, for the energy score).
  * Inside, tensors are transposed to NCHW once for ONNX's Conv/BatchNormalization/pooling, and back
  * where a Reshape or Flatten needs TF.js's NHWC order. Dropout is dropped (inference).
  *
@@ -162,6 +164,9 @@ export function exportOnnx(model: tfl.LayersModel): Uint8Array {
   }
   const output = values.get(model.outputs[0]!.sourceLayer.name) as Value;
   g.nodes.push(onnx.NodeProto.create({ opType: 'Identity', input: [output.name], output: ['probabilities'], name: 'probabilities' }));
+  // The classifier head's pre-softmax output, for the energy score (Liu et al. 2020).
+  const logits = values.get('logits');
+  if (logits !== undefined) g.nodes.push(onnx.NodeProto.create({ opType: 'Identity', input: [logits.name], output: ['logits'], name: 'logits' }));
   const dim = (d: number | null): InstanceType<typeof onnx.TensorShapeProto.Dimension> => (d === null ? onnx.TensorShapeProto.Dimension.create({ dimParam: 'batch' }) : onnx.TensorShapeProto.Dimension.create({ dimValue: d }));
   const valueInfo = (name: string, shape: Array<number | null>): InstanceType<typeof onnx.ValueInfoProto> =>
     onnx.ValueInfoProto.create({ name, type: onnx.TypeProto.create({ tensorType: onnx.TypeProto.Tensor.create({ elemType: onnx.TensorProto.DataType.FLOAT, shape: onnx.TensorShapeProto.create({ dim: shape.map(dim) }) }) }) });
@@ -170,7 +175,7 @@ export function exportOnnx(model: tfl.LayersModel): Uint8Array {
     node: g.nodes,
     initializer: g.initializers,
     input: [valueInfo('features', inputShape)],
-    output: [valueInfo('probabilities', model.outputs[0]!.shape)],
+    output: [valueInfo('probabilities', model.outputs[0]!.shape), ...(logits === undefined ? [] : [valueInfo('logits', model.outputs[0]!.shape)])],
   });
   const proto = onnx.ModelProto.create({ irVersion: 7, opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: ONNX_OPSET })], producerName: 'kws-serve', graph });
   return onnx.ModelProto.encode(proto).finish();

@@ -8,6 +8,8 @@ import type { FeatureConfig } from '../features/index.js';
 import { argmax, decide } from '../inference/index.js';
 import { buildModel, isArchitecture } from '../model/index.js';
 import type { Architecture, ModelOptions } from '../model/index.js';
+import { energyFromLogits, withLogits } from '../engine/index.js';
+import type { ModelOutput } from '../engine/index.js';
 import { calibrateThresholds } from './calibration.js';
 import type { Calibration } from './calibration.js';
 import { clipAt, loadClipSet } from './clip-cache.js';
@@ -104,19 +106,28 @@ export interface TrainResult {
 
 const INFERENCE_BATCH = 256;
 
-/** Softmax outputs `[n, 12]` of a model over a clip set's features, in inference batches. */
-export function predictClipSet(model: tfl.LayersModel, set: ClipSet, extractor: FeatureExtractor): Float32Array {
-  const out = new Float32Array(set.size * LABELS.length);
+/**
+ * Softmax outputs `[n, 12]` and energy scores `[n]` (NaN without a `logits` layer; see
+ * `energyFromLogits`) of a model over a clip set's features, in inference batches.
+ */
+export function predictClipSet(model: tfl.LayersModel, set: ClipSet, extractor: FeatureExtractor): ModelOutput {
+  const probabilities = new Float32Array(set.size * LABELS.length);
+  const energy = new Float32Array(set.size).fill(Number.NaN);
+  const both = withLogits(model);
   const { frames, bins } = extractor.shape;
   const clip = new Float32Array(set.clipSamples);
   for (let start = 0; start < set.size; start += INFERENCE_BATCH) {
     const count = Math.min(INFERENCE_BATCH, set.size - start);
     const features = new Float32Array(count * extractor.clipSize);
     for (let i = 0; i < count; i++) extractor.compute(clipAt(set, start + i, clip), features, i * extractor.clipSize);
-    const probabilities = tf.tidy(() => (model.predict(tf.tensor4d(features, [count, frames, bins, 1])) as tf.Tensor).dataSync());
-    out.set(probabilities, start * LABELS.length);
+    const [p, logits] = tf.tidy(() => {
+      const out = both.predict(tf.tensor4d(features, [count, frames, bins, 1]));
+      return (Array.isArray(out) ? out : [out]).map((t) => t.dataSync());
+    });
+    probabilities.set(p as Float32Array, start * LABELS.length);
+    if (logits !== undefined) energy.set(energyFromLogits(logits, count, LABELS.length), start);
   }
-  return out;
+  return { probabilities, energy };
 }
 
 function argmaxAll(probabilities: Float32Array, n: number): Int32Array {
@@ -243,7 +254,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       report({ phase: 'training', epoch, step: step + 1, steps, loss: lossSum / (step + 1), accuracy: accuracySum / (step + 1), valAccuracy: history.at(-1)?.valAccuracy ?? null, etaSeconds: (elapsed / done) * (epochs * steps - done) });
     }
     learner.sync();
-    const valProbabilities = predictClipSet(model, validation, extractor);
+    const valProbabilities = predictClipSet(model, validation, extractor).probabilities;
     const valAccuracy = computeMetrics(validation.labels, argmaxAll(valProbabilities, validation.size)).accuracy;
     const record: EpochRecord = { epoch, loss: lossSum / steps, accuracy: accuracySum / steps, valAccuracy, seconds: (performance.now() - epochStart) / 1000 };
     history.push(record);
@@ -262,13 +273,13 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   learner.dispose();
 
   report({ phase: 'evaluating', epoch: best.epoch, step: 0, steps: 0, loss: 0, accuracy: 0, valAccuracy: best.accuracy, etaSeconds: 0 });
-  const valProbabilities = predictClipSet(model, validation, extractor);
-  const calibration = calibrateThresholds(valProbabilities, validation.rmsDbfs, validation.labels);
-  const validationMetrics = computeMetrics(validation.labels, argmaxAll(valProbabilities, validation.size));
+  const val = predictClipSet(model, validation, extractor);
+  const calibration = calibrateThresholds(val.probabilities, validation.rmsDbfs, validation.labels, val.energy);
+  const validationMetrics = computeMetrics(validation.labels, argmaxAll(val.probabilities, validation.size));
   let testingMetrics: EvaluationMetrics | null = null;
   if (testing.size > 0) {
-    const probabilities = predictClipSet(model, testing, extractor);
-    const predicted = Int32Array.from({ length: testing.size }, (_, i) => LABELS.indexOf(decide(probabilities, testing.rmsDbfs[i] as number, calibration.thresholds, i * LABELS.length).label));
+    const { probabilities, energy } = predictClipSet(model, testing, extractor);
+    const predicted = Int32Array.from({ length: testing.size }, (_, i) => LABELS.indexOf(decide(probabilities, testing.rmsDbfs[i] as number, calibration.thresholds, i * LABELS.length, energy[i] as number).label));
     testingMetrics = computeMetrics(testing.labels, predicted);
   }
   return {

@@ -85,13 +85,20 @@ describe('kws train, kws models and kws eval', () => {
     const result = kws('classify', '--json', clip, join(work, 'missing.wav'), ...registry);
     assert.equal(result.status, 1, 'one file failed');
     const [ok, failed] = result.stdout.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
-    assert.deepEqual(Object.keys(ok!).sort(), ['confidence', 'file', 'isSilence', 'isUnknown', 'label', 'modelVersion', 'ok', 'probabilities', 'rawLabel', 'reason', 'rmsDbfs']);
+    assert.deepEqual(Object.keys(ok!).sort(), ['confidence', 'energy', 'file', 'isSilence', 'isUnknown', 'label', 'modelVersion', 'ok', 'probabilities', 'rawLabel', 'reason', 'rmsDbfs']);
+    assert.ok(typeof ok!['energy'] === 'number' && Number.isFinite(ok!['energy']), 'a trained version exports its logits');
     assert.equal(ok!['modelVersion'], 2);
     const probabilities = ok!['probabilities'] as Record<string, number>;
     assert.equal(Object.keys(probabilities).length, 12);
     assert.ok(Math.abs(Object.values(probabilities).reduce((a, b) => a + b, 0) - 1) < 1e-4);
     assert.equal(ok!['confidence'], Math.max(...Object.values(probabilities)));
     assert.deepEqual(failed, { file: join(work, 'missing.wav'), ok: false, code: 'FILE_NOT_FOUND', message: `${join(work, 'missing.wav')} does not exist` });
+    // The energy rule on request: a threshold below every energy makes any clip unknown.
+    const strict = JSON.parse(kws('classify', '--json', '--unknown-score', 'energy', '--unknown-energy-threshold', '-1000', clip, ...registry).stdout) as Record<string, unknown>;
+    assert.deepEqual([strict['label'], strict['reason'], strict['energy']], ['unknown', strict['rawLabel'] === 'unknown' ? 'MODEL' : 'LOW_CONFIDENCE', ok!['energy']]);
+    const bad = kws('classify', '--unknown-score', 'entropy', clip, ...registry);
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /argument 'entropy' is invalid\. Allowed choices are maxSoftmax, energy/);
   });
 
   it('names a missing model version', () => {

@@ -40,8 +40,10 @@ describe('EnginePool (worker threads)', () => {
     const batch = new Float32Array(3 * 98 * 40);
     features.forEach((f, i) => batch.set(f.features, i * 98 * 40));
     const out = await pool.infer(model, geometry, batch, 3);
-    const argmax = [0, 1, 2].map((k) => Array.from(out.subarray(k * 12, k * 12 + 12)).reduce((best, p, i, all) => (p > (all[best] as number) ? i : best), 0));
+    const argmax = [0, 1, 2].map((k) => Array.from(out.probabilities.subarray(k * 12, k * 12 + 12)).reduce((best, p, i, all) => (p > (all[best] as number) ? i : best), 0));
     assert.deepEqual(argmax, [0, 1, 10]);
+    assert.equal(out.energy.length, 3);
+    assert.ok(out.energy.every((e) => Number.isFinite(e) && e < 0), `the bundled model exports logits: energies ${Array.from(out.energy)}`);
     assert.equal(pool.provider, 'onnxruntime-node cpu');
   });
 
@@ -70,7 +72,8 @@ describe('model sessions', () => {
       const tensors = tf.memory().numTensors;
       const b = await tfjs.run(batch, 3);
       assert.equal(tf.memory().numTensors, tensors);
-      assert.ok(a.every((x, i) => Math.abs(x - (b[i] as number)) < 1e-4));
+      assert.ok(a.probabilities.every((x, i) => Math.abs(x - (b.probabilities[i] as number)) < 1e-4));
+      assert.ok(a.energy.every((x, i) => Number.isFinite(x) && Math.abs(x - (b.energy[i] as number)) < 1e-4), `energies agree: ${Array.from(a.energy)} vs ${Array.from(b.energy)}`);
     } finally {
       await onnx.dispose();
       await tfjs.dispose();

@@ -68,7 +68,9 @@ describe('retraining and promotion over GraphQL', () => {
     assert.equal(job.resultVersion, 2);
     assert.equal(job.training?.epochs, 1);
     assert.equal(job.training?.phase, 'done', 'a finished job shows its kept epoch, not the last phase it reported');
-    const v2 = (await graphql(server.url, '{ modelVersion(version: 2) { version state aliases validation { accuracy perClass { label } } } }')).data?.['modelVersion'] as { state: string; aliases: string[]; validation: { accuracy: number; perClass: unknown[] } };
+    const v2 = (await graphql(server.url, '{ modelVersion(version: 2) { version state aliases validation { accuracy perClass { label } } thresholds { unknownScore } calibration { energyCurve { threshold accuracy } } } }')).data?.['modelVersion'] as { state: string; aliases: string[]; validation: { accuracy: number; perClass: unknown[] }; thresholds: { unknownScore: string }; calibration: { energyCurve: Array<{ threshold: number | null }> } };
+    assert.ok(['MAX_SOFTMAX', 'ENERGY'].includes(v2.thresholds.unknownScore));
+    assert.ok(v2.calibration.energyCurve.length >= 2 && v2.calibration.energyCurve.at(-1)?.threshold === null, 'the energy threshold was calibrated too (the last point is off)');
     assert.equal(v2.state, 'READY');
     assert.deepEqual(v2.aliases, []);
     assert.equal(v2.validation.perClass.length, 12);

@@ -86,6 +86,12 @@ describe('kws serve over real HTTP', () => {
     assert.match(((await json.json()) as UploadBody).error?.message ?? '', /expected a multipart\/form-data body/);
     const none = await fetch(`${server.url}/v1/clips`, { method: 'POST', body: new FormData() });
     assert.equal(none.status, 400);
+    const byEnergy = await upload(server.url, [yes], '?unknownScore=energy&unknownEnergyThreshold=-1000');
+    assert.equal(byEnergy.status, 200);
+    assert.equal((byEnergy.body.clips[0] as unknown as { prediction: { label: string; thresholds: { unknownScore: string } } }).prediction.label, 'unknown');
+    const badScore = await upload(server.url, [yes], '?unknownScore=entropy');
+    assert.equal(badScore.status, 400);
+    assert.deepEqual(badScore.body.error, { code: 'INVALID_ARGUMENT', message: 'query parameter unknownScore must be one of maxSoftmax, energy, got "entropy"' });
     const badThreshold = await upload(server.url, [yes], '?unknownThreshold=2');
     assert.equal(badThreshold.status, 400);
     assert.deepEqual(badThreshold.body.error, { code: 'INVALID_ARGUMENT', message: 'unknownThreshold must be a probability from 0 to 1, got 2' });
@@ -117,8 +123,14 @@ describe('kws serve over real HTTP', () => {
     const result = await graphql(server.url, `query ($id: ID!) {
       clip(id: $id) { id filename prediction { label reason confidence probabilities { label probability } thresholds { unknownThreshold } }
         strict: prediction(unknownThreshold: 1) { label rawLabel reason isUnknown }
-        quiet: prediction(silenceThresholdDbfs: -10) { label reason isSilence } }
+        quiet: prediction(silenceThresholdDbfs: -10) { label reason isSilence }
+        energyStrict: prediction(unknownScore: ENERGY, unknownEnergyThreshold: -1000) { label reason energy thresholds { unknownScore unknownEnergyThreshold } }
+        energyLoose: prediction(unknownScore: ENERGY, unknownEnergyThreshold: 1000) { label energy } }
     }`, { id: yesId });
+    const energy = result.data?.['clip'] as { energyStrict: { label: string; reason: string; energy: number; thresholds: unknown }; energyLoose: { label: string; energy: number } };
+    assert.ok(Number.isFinite(energy.energyStrict.energy) && energy.energyStrict.energy < 0, `energy ${energy.energyStrict.energy}`);
+    assert.deepEqual({ ...energy.energyStrict, energy: 0 }, { label: 'unknown', reason: 'LOW_CONFIDENCE', energy: 0, thresholds: { unknownScore: 'ENERGY', unknownEnergyThreshold: -1000 } });
+    assert.deepEqual(energy.energyLoose, { label: 'yes', energy: energy.energyStrict.energy });
     const clip = result.data?.['clip'] as { prediction: { label: string; reason: string; probabilities: unknown[]; thresholds: { unknownThreshold: number } }; strict: unknown; quiet: unknown };
     assert.equal(clip.prediction.label, 'yes');
     assert.equal(clip.prediction.probabilities.length, 12);
@@ -186,10 +198,10 @@ describe('kws serve over real HTTP', () => {
   });
 
   it('lists model versions with thresholds and metrics', async () => {
-    const result = await graphql(server.url, '{ modelVersions { version state aliases architecture thresholds { unknownThreshold silenceThresholdDbfs } testing { accuracy perClass { label f1 } } } modelVersion(version: 1) { version } }');
+    const result = await graphql(server.url, '{ modelVersions { version state aliases architecture thresholds { unknownThreshold silenceThresholdDbfs unknownScore unknownEnergyThreshold } testing { accuracy perClass { label f1 } } } modelVersion(version: 1) { version } }');
     const versions = result.data?.['modelVersions'] as Array<{ version: number; state: string; aliases: string[]; architecture: string; thresholds: unknown; testing: { perClass: unknown[] } }>;
     assert.deepEqual(versions.map((v) => [v.version, v.state, v.aliases, v.architecture]), [[2, 'READY', ['production'], 'tc-resnet8'], [1, 'READY', [], 'tc-resnet8']]);
-    assert.deepEqual(versions[0]?.thresholds, { unknownThreshold: 0.3, silenceThresholdDbfs: null });
+    assert.deepEqual(versions[0]?.thresholds, { unknownThreshold: 0.3, silenceThresholdDbfs: null, unknownScore: 'MAX_SOFTMAX', unknownEnergyThreshold: null });
     assert.equal(versions[0]?.testing.perClass.length, 12);
     assert.deepEqual(result.data?.['modelVersion'], { version: 1 });
   });

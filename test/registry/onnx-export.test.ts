@@ -5,7 +5,7 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-node';
 import { decodeAudio, fitToLength } from '../../src/audio/index.js';
-import { selectTfjsBackend } from '../../src/engine/index.js';
+import { selectTfjsBackend, withLogits } from '../../src/engine/index.js';
 import { FeatureExtractor } from '../../src/features/index.js';
 import { ARCHITECTURES, buildModel } from '../../src/model/index.js';
 import { exportOnnx } from '../../src/registry/index.js';
@@ -42,11 +42,16 @@ describe('ONNX export', () => {
       model.setWeights(model.getWeights().map((w, i) => (names[i]!.includes('moving_variance') ? tf.add(w, 0.5 + (i % 3) * 0.25) : names[i]!.includes('moving_mean') ? tf.add(w, 0.1 * (i % 5)) : w)));
       const session = await ort.InferenceSession.create(exportOnnx(model));
       const input = new ort.Tensor('float32', features, [6, 98, 40, 1]);
-      const onnxOut = (await session.run({ features: input }))['probabilities']!.data as Float32Array;
-      const tfOut = tf.tidy(() => (model.predict(tf.tensor4d(features, [6, 98, 40, 1])) as tf.Tensor).dataSync());
+      assert.deepEqual(session.outputNames, ['probabilities', 'logits']);
+      const result = await session.run({ features: input });
+      const onnxOut = result['probabilities']!.data as Float32Array;
+      const onnxLogits = result['logits']!.data as Float32Array;
+      const [tfOut, tfLogits] = tf.tidy(() => (withLogits(model).predict(tf.tensor4d(features, [6, 98, 40, 1])) as tf.Tensor[]).map((t) => t.dataSync()));
       assert.equal(onnxOut.length, 72);
-      const worst = Math.max(...Array.from(tfOut, (v, i) => Math.abs(v - onnxOut[i]!)));
+      const worst = Math.max(...Array.from(tfOut!, (v, i) => Math.abs(v - onnxOut[i]!)));
       assert.ok(worst < 1e-4, `max difference ${worst}`);
+      const worstLogit = Math.max(...Array.from(tfLogits!, (v, i) => Math.abs(v - onnxLogits[i]!)));
+      assert.ok(worstLogit < 1e-3, `max logit difference ${worstLogit}`);
       model.dispose();
     });
   }

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { labelIndex, LABELS } from '../../src/data/index.js';
 import type { Label } from '../../src/data/index.js';
 import { decide, NO_THRESHOLDS, validateThresholds } from '../../src/inference/index.js';
+import { energyFromLogits } from '../../src/engine/index.js';
 import { calibrateThresholds, computeMetrics } from '../../src/training/index.js';
 
 const idx = (labels: Label[]): number[] => labels.map(labelIndex);
@@ -61,5 +62,48 @@ describe('thresholds', () => {
     assert.equal(calibration.thresholds.unknownThreshold, 0.45);
     assert.equal(calibration.thresholds.silenceThresholdDbfs, -75);
     assert.equal(calibration.unknownCurve.length, 20);
+  });
+
+  it('decides unknown by the energy score when asked, and never on a missing score', () => {
+    const energy = { unknownThreshold: 0.95, silenceThresholdDbfs: -60, unknownScore: 'energy' as const, unknownEnergyThreshold: -5 };
+    // The max-softmax threshold (0.95) is ignored under the energy rule.
+    assert.deepEqual(decide(row('yes', 0.9), -20, energy, 0, -8), { label: 'yes', rawLabel: 'yes', confidence: 0.9, reason: 'MODEL' });
+    assert.deepEqual(decide(row('yes', 0.9), -20, energy, 0, -3), { label: 'unknown', rawLabel: 'yes', confidence: 0.9, reason: 'LOW_CONFIDENCE' });
+    assert.equal(decide(row('yes', 0.9), -20, energy, 0, Number.NaN).label, 'yes', 'a model without logits is never unknown by energy');
+    assert.equal(decide(row('yes', 0.9), -75, energy, 0, -3).label, 'silence', 'the silence floor comes first');
+    assert.throws(() => validateThresholds({ ...energy, unknownScore: 'entropy' as never }), { code: 'INVALID_ARGUMENT', message: 'unknownScore must be one of maxSoftmax, energy, got entropy' });
+    assert.throws(() => validateThresholds({ ...energy, unknownEnergyThreshold: Number.NaN }), { code: 'INVALID_ARGUMENT', message: /unknownEnergyThreshold must be a number/ });
+  });
+
+  it('computes the energy score -logsumexp(logits) without overflow', () => {
+    const e = energyFromLogits([0, 0, 1000, 1000, Math.log(3), 0], 3, 2);
+    assert.ok(Math.abs(e[0]! + Math.LN2) < 1e-6);
+    assert.ok(Math.abs(e[1]! + (1000 + Math.LN2)) < 1e-3);
+    assert.ok(Math.abs(e[2]! + Math.log(4)) < 1e-6);
+  });
+
+  it('calibrates the energy rule too, and picks it when it separates what max-softmax cannot', () => {
+    // Commands and out-of-vocabulary words get the same softmax row, but the words have far higher
+    // energy (smaller logits): only the energy score tells them apart.
+    const rows: number[][] = [];
+    const rms: number[] = [];
+    const truth: Label[] = [];
+    const energies: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      rows.push(row('left', 0.9)); rms.push(-25); truth.push('left'); energies.push(-12 - i / 10);
+      rows.push(row('left', 0.9)); rms.push(-25); truth.push('unknown'); energies.push(-3 - i / 10);
+    }
+    const calibration = calibrateThresholds(Float32Array.from(rows.flat()), rms, idx(truth), energies);
+    assert.equal(calibration.baselineAccuracy, 0.5);
+    assert.equal(calibration.accuracy, 1);
+    assert.equal(calibration.thresholds.unknownScore, 'energy');
+    const threshold = calibration.thresholds.unknownEnergyThreshold!;
+    assert.ok(threshold >= -12 && threshold < -3, `energy threshold ${threshold} between the two groups`);
+    assert.ok(calibration.energyCurve!.some((p) => p.threshold === null && p.accuracy === 0.5), 'the curve includes the rule switched off');
+    // Without energies the max-softmax rule is kept, and nothing is gained.
+    const plain = calibrateThresholds(Float32Array.from(rows.flat()), rms, idx(truth));
+    assert.equal(plain.thresholds.unknownScore, 'maxSoftmax');
+    assert.equal(plain.accuracy, 0.5);
+    assert.deepEqual(plain.energyCurve, []);
   });
 });

@@ -1,0 +1,52 @@
+/**
+ * Recalibrates a model version folder with the current calibration code, for a version trained
+ * before the energy score existed: computes validation energy scores, searches both unknown rules
+ * (max-softmax and energy), rescores the testing split with the chosen thresholds, and rewrites
+ * `version.json`'s thresholds, calibration and testing metrics, and `model.onnx` (with its `logits`
+ * output) from the same weights. The dataset must be the one the version was trained on (its
+ * fingerprint is checked).
+ *
+ *   npx tsx scripts/recalibrate.ts models/2 [--data DIR]
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ExampleLoader, labelIndex, LABELS, scanSpeechCommands } from '../src/data/index.js';
+import type { DatasetOptions } from '../src/data/index.js';
+import { loadLayersModel, selectTfjsBackend } from '../src/engine/index.js';
+import { FeatureExtractor } from '../src/features/index.js';
+import { decide } from '../src/inference/index.js';
+import { datasetFingerprint } from '../src/jobs/index.js';
+import { exportOnnx, storeThresholds } from '../src/registry/index.js';
+import type { VersionManifest } from '../src/registry/index.js';
+import { calibrateThresholds, computeMetrics, loadClipSet, predictClipSet } from '../src/training/index.js';
+
+const { values, positionals } = parseArgs({ allowPositionals: true, options: { data: { type: 'string' } } });
+const dir = positionals[0];
+if (dir === undefined) throw new Error('usage: npx tsx scripts/recalibrate.ts MODEL_VERSION_DIR [--data DIR]');
+const manifestPath = join(dir, 'version.json');
+const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as VersionManifest;
+const options = manifest.training.options as { seed?: number; dataset?: DatasetOptions };
+const dataDir = values.data ?? manifest.training.dataDir;
+const dataset = await scanSpeechCommands(dataDir, { seed: options.seed ?? 1, ...options.dataset });
+if (datasetFingerprint(dataset) !== manifest.training.dataFingerprint) throw new Error(`${dataDir} is not the dataset version ${manifest.version} was trained on (fingerprint differs)`);
+await selectTfjsBackend('wasm');
+const model = await loadLayersModel(dir);
+const extractor = new FeatureExtractor(manifest.featureConfig);
+const loader = await ExampleLoader.create(dataset, extractor.config.clipSamples);
+const validation = await loadClipSet(dataset.examples.validation, loader, extractor.config.clipSamples);
+const testing = await loadClipSet(dataset.examples.testing, loader, extractor.config.clipSamples);
+const val = predictClipSet(model, validation, extractor);
+const calibration = calibrateThresholds(val.probabilities, validation.rmsDbfs, validation.labels, val.energy);
+const test = predictClipSet(model, testing, extractor);
+const predicted = Int32Array.from({ length: testing.size }, (_, i) => labelIndex(decide(test.probabilities, testing.rmsDbfs[i] as number, calibration.thresholds, i * LABELS.length, test.energy[i] as number).label));
+const updated: VersionManifest = {
+  ...manifest,
+  thresholds: storeThresholds(calibration.thresholds),
+  calibration: { accuracy: calibration.accuracy, baselineAccuracy: calibration.baselineAccuracy, unknownCurve: calibration.unknownCurve, energyCurve: calibration.energyCurve ?? [] },
+  metrics: { ...manifest.metrics, testing: testing.size > 0 ? computeMetrics(testing.labels, predicted) : null },
+};
+writeFileSync(manifestPath, `${JSON.stringify(updated, null, 2)}\n`);
+writeFileSync(join(dir, 'model.onnx'), exportOnnx(model));
+model.dispose();
+console.log(JSON.stringify({ dir, thresholds: updated.thresholds, validationCalibrated: calibration.accuracy, testing: updated.metrics.testing?.accuracy ?? null }));
