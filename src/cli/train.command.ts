@@ -98,7 +98,7 @@ export function trainCommand(): Command {
             barKey = key;
             bar.start(Math.max(1, p.steps), 0, {});
           }
-          bar.update(p.step, { phase: p.phase, epoch: p.epoch, epochs: p.epochs, loss: p.loss.toFixed(3), acc: p.accuracy.toFixed(3), val: p.valAccuracy === null ? '-' : p.valAccuracy.toFixed(3), eta: Math.round(p.etaSeconds) });
+          bar.update(p.step, { phase: p.phase, epoch: p.epoch, epochs: p.epochs, loss: p.loss === null ? '-' : p.loss.toFixed(3), acc: p.accuracy === null ? '-' : p.accuracy.toFixed(3), val: p.valAccuracy === null ? '-' : p.valAccuracy.toFixed(3), eta: Math.round(p.etaSeconds) });
         },
       });
       if (showBar) bar.stop();

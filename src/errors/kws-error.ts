@@ -77,7 +77,9 @@ export function fromFsError(error: unknown, path: string, action: 'read' | 'writ
 
 /** A value as it should appear in an error message: numbers (NaN, Infinity) as written, the rest as JSON. */
 export function describeValue(value: unknown): string {
-  return typeof value === 'number' || typeof value === 'bigint' || value === undefined ? String(value) : JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'bigint' || value === undefined) return String(value);
+  // JSON would print NaN and ±Infinity as null: name them.
+  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `__${String(v)}__` : v))?.replace(/"__(NaN|-?Infinity)__"/g, '$1') ?? String(value);
 }
 
 /**

@@ -100,13 +100,13 @@ export class ClipResolver {
         const file = await upload;
         filename = sanitizeFilename(file.filename);
         const outcome = await ctx.service.classifyUpload(await readUpload(file), file.filename, { modelVersion: version, thresholds });
-        if (!outcome.ok) return { filename: outcome.filename, clip: null, error: { code: outcome.code, message: outcome.message } };
+        if (!outcome.ok) return { filename: outcome.filename, clip: null, prediction: null, error: { code: outcome.code, message: outcome.message } };
         ctx.predictions.prime({ clipId: outcome.clip.id, modelVersion: version }, { clipId: outcome.clip.id, modelVersion: version, probabilities: outcome.prediction.probabilities.map((p) => p.probability), rmsDbfs: outcome.prediction.rmsDbfs, energy: outcome.prediction.energy ?? Number.NaN, label: outcome.prediction.label, latencyMs: outcome.prediction.latencyMs });
-        return { filename: outcome.clip.filename, clip: clipType(outcome.clip), error: null };
+        return { filename: outcome.clip.filename, clip: clipType(outcome.clip), prediction: predictionType(outcome.prediction), error: null };
       } catch (error) {
         const client = toClientError(error);
         if (client.masked) ctx.log(error);
-        return { filename, clip: null, error: { code: client.code, message: client.message } };
+        return { filename, clip: null, prediction: null, error: { code: client.code, message: client.message } };
       }
     }));
   }

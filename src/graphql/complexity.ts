@@ -35,7 +35,15 @@ export function queryCostPlugin<T extends object>(schema: GraphQLSchema, max = M
     async requestDidStart() {
       return {
         async didResolveOperation({ request, document }) {
-          const cost = getComplexity({ schema, query: document, variables: request.variables ?? {}, ...(request.operationName === undefined || request.operationName === null ? {} : { operationName: request.operationName }), estimators: [estimator, simpleEstimator({ defaultComplexity: 1 })] });
+          let cost: number;
+          try {
+            cost = getComplexity({ schema, query: document, variables: request.variables ?? {}, ...(request.operationName === undefined || request.operationName === null ? {} : { operationName: request.operationName }), estimators: [estimator, simpleEstimator({ defaultComplexity: 1 })] });
+          } catch (error) {
+            // getComplexity coerces the variables first: a bad or missing variable is the client's
+            // error (400, as Apollo answers it when it finds it itself), not a server failure.
+            if (error instanceof GraphQLError) throw new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+            throw error;
+          }
           if (cost > max) {
             throw new GraphQLError(`the query costs ${cost}, more than the limit of ${max}: ask for fewer clips, fields or aliases per request`, { extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } } });
           }

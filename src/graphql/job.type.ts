@@ -23,11 +23,11 @@ export class TrainingProgressType {
   @Field(() => Int, { description: 'Most epochs (early stopping may end sooner).' })
   epochs!: number;
 
-  @Field(() => Float, { description: 'Mean training loss of the epoch so far.' })
-  loss!: number;
+  @Field(() => Float, { nullable: true, description: 'Mean training loss of the epoch so far (of the best epoch once evaluating or done); null while loading.' })
+  loss!: number | null;
 
-  @Field(() => Float, { description: 'Mean training accuracy of the epoch so far.' })
-  accuracy!: number;
+  @Field(() => Float, { nullable: true, description: 'Mean training accuracy of the epoch so far (of the best epoch once evaluating or done); null while loading.' })
+  accuracy!: number | null;
 
   @Field(() => Float, { nullable: true, description: 'Validation accuracy of the last finished epoch.' })
   valAccuracy!: number | null;

@@ -5,6 +5,9 @@ import type { Label } from '../data/index.js';
 /** The out-of-distribution score that turns a clip `unknown`. */
 export type UnknownScore = 'maxSoftmax' | 'energy';
 
+/** Largest magnitude of an energy threshold a request may give (an energy score is -logsumexp of logits; real ones are tens). */
+export const MAX_ENERGY_THRESHOLD = 1e6;
+
 /** Every {@link UnknownScore}. */
 export const UNKNOWN_SCORES: readonly UnknownScore[] = ['maxSoftmax', 'energy'];
 
@@ -24,7 +27,8 @@ export interface Thresholds {
   readonly unknownScore?: UnknownScore;
   /**
    * Energy score E(x) = -logsumexp(logits) above which the label becomes `unknown` (with
-   * `unknownScore: 'energy'`). +Infinity disables it; stored as null in JSON.
+   * `unknownScore: 'energy'`), within ±{@link MAX_ENERGY_THRESHOLD}. +Infinity when none was
+   * calibrated (stored as null in JSON); the energy rule then needs one given.
    */
   readonly unknownEnergyThreshold?: number;
 }
@@ -74,15 +78,20 @@ export function decide(probabilities: ArrayLike<number>, rmsDbfs: number, thresh
  * Checks thresholds from a request or a stored version.
  *
  * @throws KwsError `INVALID_ARGUMENT` for an unknown threshold outside [0, 1], a silence threshold that
- *   is NaN or above 0 dBFS, an energy threshold that is NaN, or an unknown score name.
+ *   is NaN or above 0 dBFS, an energy threshold outside ±{@link MAX_ENERGY_THRESHOLD} (+Infinity, not
+ *   calibrated, is allowed unless the energy rule is chosen), or an unknown score name.
  */
 export function validateThresholds(thresholds: Thresholds): Thresholds {
   const { unknownThreshold, silenceThresholdDbfs, unknownScore, unknownEnergyThreshold } = thresholds;
   if (unknownScore !== undefined && !UNKNOWN_SCORES.includes(unknownScore)) {
     throw new KwsError('INVALID_ARGUMENT', `unknownScore must be one of ${UNKNOWN_SCORES.join(', ')}, got ${String(unknownScore)}`);
   }
-  if (unknownEnergyThreshold !== undefined && (typeof unknownEnergyThreshold !== 'number' || Number.isNaN(unknownEnergyThreshold))) {
-    throw new KwsError('INVALID_ARGUMENT', `unknownEnergyThreshold must be a number (+Infinity to disable), got ${String(unknownEnergyThreshold)}`);
+  const energyOk = typeof unknownEnergyThreshold === 'number' && (unknownEnergyThreshold === Number.POSITIVE_INFINITY || Math.abs(unknownEnergyThreshold) <= MAX_ENERGY_THRESHOLD);
+  if (unknownEnergyThreshold !== undefined && !energyOk) {
+    throw new KwsError('INVALID_ARGUMENT', `unknownEnergyThreshold must be an energy score from ${-MAX_ENERGY_THRESHOLD} to ${MAX_ENERGY_THRESHOLD}, got ${String(unknownEnergyThreshold)}`);
+  }
+  if (unknownScore === 'energy' && (unknownEnergyThreshold ?? Number.POSITIVE_INFINITY) === Number.POSITIVE_INFINITY) {
+    throw new KwsError('INVALID_ARGUMENT', 'unknownScore energy needs an unknownEnergyThreshold: this model version has no calibrated one (it was calibrated before the energy score existed), so give one');
   }
   if (typeof unknownThreshold !== 'number' || !(unknownThreshold >= 0 && unknownThreshold <= 1)) {
     throw new KwsError('INVALID_ARGUMENT', `unknownThreshold must be a probability from 0 to 1, got ${String(unknownThreshold)}`);

@@ -1,4 +1,4 @@
-import { realpathSync } from 'node:fs';
+import { realpathSync, statSync } from 'node:fs';
 import { Worker } from 'node:worker_threads';
 import type { AugmentConfig } from '../data/index.js';
 import type { TfjsBackendName } from '../engine/index.js';
@@ -284,7 +284,8 @@ export class JobRunner {
   /**
    * The real path of a folder the server may read (test sets to score, datasets to train on).
    *
-   * @throws KwsError `PATH_NOT_ALLOWED` outside the allowed roots (links resolved), `FILE_NOT_FOUND`.
+   * @throws KwsError `PATH_NOT_ALLOWED` outside the allowed roots (links resolved), `FILE_NOT_FOUND`,
+   *   `FILE_UNREADABLE` for a path that is not a folder.
    */
   allowedDir(dir: string): string {
     if (typeof dir !== 'string' || dir.trim() === '') throw new KwsError('INVALID_ARGUMENT', `the folder must be named, got ${describeValue(dir)}`);
@@ -309,6 +310,7 @@ export class JobRunner {
       throw new KwsError('FILE_NOT_FOUND', `folder ${dir} does not exist`);
     }
     if (!roots.some((root) => within(root, real))) throw new KwsError('PATH_NOT_ALLOWED', `${dir} resolves (through a link) to ${real}, outside the folders this server may read`);
+    if (!statSync(real).isDirectory()) throw new KwsError('FILE_UNREADABLE', `${dir} is not a folder`);
     return real;
   }
 
@@ -388,7 +390,7 @@ export class JobRunner {
   private finalProgress(version: number, epochs: number | undefined): TrainingProgress {
     const { history, bestEpoch } = this.registry.manifest(version).training;
     const best = history.find((h) => h.epoch === bestEpoch) ?? history.at(-1);
-    return { phase: 'done', epoch: bestEpoch, epochs: epochs ?? history.length, loss: best?.loss ?? 0, accuracy: best?.accuracy ?? 0, valAccuracy: best?.valAccuracy ?? null, etaSeconds: 0 };
+    return { phase: 'done', epoch: bestEpoch, epochs: epochs ?? history.length, loss: best?.loss ?? null, accuracy: best?.accuracy ?? null, valAccuracy: best?.valAccuracy ?? null, etaSeconds: 0 };
   }
 
   /** Ends a job that a cancel or a shutdown stopped. */

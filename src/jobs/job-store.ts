@@ -17,8 +17,9 @@ export interface TrainingProgress {
   readonly phase: 'loading' | 'training' | 'evaluating' | 'done';
   readonly epoch: number;
   readonly epochs: number;
-  readonly loss: number;
-  readonly accuracy: number;
+  /** Null while loading. */
+  readonly loss: number | null;
+  readonly accuracy: number | null;
   readonly valAccuracy: number | null;
   readonly etaSeconds: number | null;
 }

@@ -207,10 +207,13 @@ export class ServingService {
   /**
    * The thresholds a request runs with: the version's calibrated ones, overridden field by field.
    *
-   * @throws KwsError `INVALID_ARGUMENT` for an unknown threshold outside [0, 1] or a silence threshold above 0 dBFS.
+   * @throws KwsError `INVALID_ARGUMENT` for an unknown threshold outside [0, 1], a silence threshold
+   *   above 0 dBFS, an energy threshold that is not finite, or the energy rule without a threshold.
    */
   thresholds(version: number | ServingVersion, overrides: ThresholdOverrides = {}): Thresholds {
     const base = (typeof version === 'number' ? this.version(version) : version).thresholds;
+    const energy = overrides.unknownEnergyThreshold;
+    if (energy !== undefined && energy !== null && !Number.isFinite(energy)) throw new KwsError('INVALID_ARGUMENT', `unknownEnergyThreshold must be a finite energy score, got ${String(energy)}`);
     return validateThresholds({
       unknownThreshold: overrides.unknownThreshold ?? base.unknownThreshold,
       silenceThresholdDbfs: overrides.silenceThresholdDbfs ?? base.silenceThresholdDbfs,

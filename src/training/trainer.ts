@@ -3,7 +3,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { augmentClip, BalancedSampler, ExampleLoader, LABELS, maskFeatures, resolveAugmentConfig, Rng, scanSpeechCommands, ShuffledSampler } from '../data/index.js';
 import type { AugmentConfig, DatasetOptions, Label, SpeechCommandsDataset } from '../data/index.js';
 import { KwsError } from '../errors/index.js';
-import { FeatureExtractor, resolveFeatureConfig } from '../features/index.js';
+import { FeatureExtractor, featureShape, resolveFeatureConfig } from '../features/index.js';
 import type { FeatureConfig } from '../features/index.js';
 import { argmax, decide } from '../inference/index.js';
 import { buildModel, isArchitecture } from '../model/index.js';
@@ -68,9 +68,9 @@ export interface TrainProgress {
   readonly epochs: number;
   readonly step: number;
   readonly steps: number;
-  /** Mean training loss and accuracy of the epoch so far. */
-  readonly loss: number;
-  readonly accuracy: number;
+  /** Mean training loss and accuracy of the epoch so far (training), of the best epoch (evaluating); null while loading. */
+  readonly loss: number | null;
+  readonly accuracy: number | null;
   /** Validation accuracy of the last finished epoch, when there is one. */
   readonly valAccuracy: number | null;
   /** Estimated seconds left (at most `epochs` epochs). */
@@ -146,6 +146,17 @@ function checkOptions(options: TrainOptions): Required<Pick<TrainOptions, 'epoch
   return checked;
 }
 
+/** SpecAugment masks must fit the features: a mask as wide as the input would blank whole clips. */
+function checkMasks(augment: AugmentConfig, features: FeatureConfig): void {
+  const { frames, bins } = featureShape(features);
+  if (augment.timeMasks > 0 && augment.timeMasks * augment.timeMaskFrames >= frames) {
+    throw new KwsError('INVALID_ARGUMENT', `AugmentConfig: ${augment.timeMasks} time masks of up to ${augment.timeMaskFrames} frames could blank all ${frames} frames of a clip; keep timeMasks × timeMaskFrames below ${frames}`);
+  }
+  if (augment.freqMasks > 0 && augment.freqMasks * augment.freqMaskBins >= bins) {
+    throw new KwsError('INVALID_ARGUMENT', `AugmentConfig: ${augment.freqMasks} frequency masks of up to ${augment.freqMaskBins} bins could blank all ${bins} bins of a clip; keep freqMasks × freqMaskBins below ${bins}`);
+  }
+}
+
 /**
  * Checks the options of {@link trainModel} that need no data: numbers and their ranges, the
  * architecture, the augmentation, the feature config, dropout in [0, 1) and L2 in [0, 1].
@@ -154,8 +165,7 @@ function checkOptions(options: TrainOptions): Required<Pick<TrainOptions, 'epoch
  */
 export function validateTrainOptions(options: Omit<TrainOptions, 'dataDir'>): void {
   checkOptions({ ...options, dataDir: '' });
-  resolveAugmentConfig(options.augment);
-  resolveFeatureConfig(options.features);
+  checkMasks(resolveAugmentConfig(options.augment), resolveFeatureConfig(options.features));
   const dropout = options.model?.dropout;
   if (dropout !== undefined && !(dropout >= 0 && dropout < 1)) throw new KwsError('INVALID_ARGUMENT', `dropout must be in [0, 1), got ${dropout}`);
   const l2 = options.model?.l2;
@@ -173,8 +183,7 @@ export function validateTrainOptions(options: Omit<TrainOptions, 'dataDir'>): vo
  */
 export async function checkTrainInputs(options: TrainOptions): Promise<SpeechCommandsDataset> {
   const { seed } = checkOptions(options);
-  resolveAugmentConfig(options.augment);
-  resolveFeatureConfig(options.features);
+  checkMasks(resolveAugmentConfig(options.augment), resolveFeatureConfig(options.features));
   const dataset = await scanSpeechCommands(options.dataDir, { seed, ...options.dataset });
   if (dataset.examples.training.length === 0) throw new KwsError('INVALID_ARGUMENT', `${options.dataDir} has no training examples`);
   if (dataset.examples.validation.length === 0) throw new KwsError('INVALID_ARGUMENT', `${options.dataDir} has no validation examples to pick the best epoch with`);
@@ -210,7 +219,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const total = dataset.examples.training.length + dataset.examples.validation.length + dataset.examples.testing.length;
   let loaded = 0;
   const load = (examples: typeof dataset.examples.training): Promise<ClipSet> =>
-    loadClipSet(examples, loader, extractor.config.clipSamples, () => report({ phase: 'loading', epoch: 0, step: ++loaded, steps: total, loss: 0, accuracy: 0, valAccuracy: null, etaSeconds: 0 }));
+    loadClipSet(examples, loader, extractor.config.clipSamples, () => report({ phase: 'loading', epoch: 0, step: ++loaded, steps: total, loss: null, accuracy: null, valAccuracy: null, etaSeconds: 0 }));
   const training = await load(dataset.examples.training);
   const validation = await load(dataset.examples.validation);
   const testing = await load(dataset.examples.testing);
@@ -272,7 +281,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   // The Adam moments are training state only; the returned model is for inference and export.
   learner.dispose();
 
-  report({ phase: 'evaluating', epoch: best.epoch, step: 0, steps: 0, loss: 0, accuracy: 0, valAccuracy: best.accuracy, etaSeconds: 0 });
+  const kept = history.find((h) => h.epoch === best.epoch);
+  report({ phase: 'evaluating', epoch: best.epoch, step: 0, steps: 0, loss: kept?.loss ?? null, accuracy: kept?.accuracy ?? null, valAccuracy: best.accuracy, etaSeconds: 0 });
   const val = predictClipSet(model, validation, extractor);
   const calibration = calibrateThresholds(val.probabilities, validation.rmsDbfs, validation.labels, val.energy);
   const validationMetrics = computeMetrics(validation.labels, argmaxAll(val.probabilities, validation.size));

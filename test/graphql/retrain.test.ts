@@ -105,6 +105,8 @@ describe('retraining and promotion over GraphQL', () => {
     assert.equal(partialJob.status, 'FAILED');
     assert.match(partialJob.error ?? '', /^INVALID_ARGUMENT: .*corpus has no training examples of down, left, right, on, off, stop, go: the model could never predict those classes/);
     assert.equal(partialJob.resultVersion, null, 'a refused dataset takes no version number');
+    const file = await graphql(server.url, `mutation ($dir: String!) { retrain(input: { dataDir: $dir }) { id } }`, { dir: join(corpus, 'SYNTH.json') });
+    assert.equal(file.errors?.[0]?.extensions?.code, 'FILE_UNREADABLE', 'a file is refused on submission, not queued');
     const refused = await graphql(server.url, 'mutation { retrain(input: { dataDir: "/etc" }) { id } }');
     assert.equal(refused.errors?.[0]?.extensions?.code, 'PATH_NOT_ALLOWED');
     const badArch = await graphql(server.url, `mutation ($dir: String!) { retrain(input: { dataDir: $dir, architecture: "resnet50" }) { id } }`, { dir: corpus });

@@ -154,6 +154,9 @@ describe('kws serve over real HTTP', () => {
     const badThreshold = await graphql(server.url, '{ clips(first: 1) { edges { node { prediction(unknownThreshold: 1.5) { label } } } } }');
     assert.equal(badThreshold.errors?.[0]?.extensions?.code, 'INVALID_ARGUMENT');
     assert.equal(badThreshold.errors?.[0]?.message, 'unknownThreshold must be a probability from 0 to 1, got 1.5');
+    const infinite = await graphql(server.url, '{ clips(first: 1) { edges { node { prediction(unknownScore: ENERGY, unknownEnergyThreshold: -1e400) { label } } } } }');
+    assert.equal(infinite.errors?.[0]?.extensions?.code, 'INVALID_ARGUMENT');
+    assert.equal(infinite.errors?.[0]?.message, 'unknownEnergyThreshold must be a finite energy score, got -Infinity');
     const badCursor = await graphql(server.url, '{ clips(after: "nonsense") { totalCount } }');
     assert.equal(badCursor.errors?.[0]?.extensions?.code, 'INVALID_ARGUMENT');
     const badFirst = await graphql(server.url, '{ clips(first: 0) { totalCount } }');
@@ -195,6 +198,14 @@ describe('kws serve over real HTTP', () => {
     const accepted = await fetch(`${server.url}/graphql`, { method: 'POST', body: form(), headers: { 'Apollo-Require-Preflight': 'true' } });
     const body = (await accepted.json()) as { data: { classifyClips: Array<{ filename: string; error: { code: string } | null; clip: { prediction: { label: string } } | null }> } };
     assert.deepEqual(body.data.classifyClips.map((r) => [r.filename, r.clip?.prediction.label ?? null, r.error?.code ?? null]), [['no.wav', 'no', null], ['bad.txt', null, 'NOT_AUDIO']]);
+    // The upload's own overrides shape its answer (`prediction`), not only its classification.
+    const strict = new FormData();
+    strict.append('operations', JSON.stringify({ query: 'mutation ($files: [Upload!]!) { classifyClips(files: $files, unknownScore: ENERGY, unknownEnergyThreshold: -1000) { prediction { label reason thresholds { unknownScore unknownEnergyThreshold } } clip { prediction { label } } } }', variables: { files: [null] } }));
+    strict.append('map', JSON.stringify({ 0: ['variables.files.0'] }));
+    strict.append('0', new Blob([no.bytes]), 'no.wav');
+    const strictAnswer = (await (await fetch(`${server.url}/graphql`, { method: 'POST', body: strict, headers: { 'Apollo-Require-Preflight': 'true' } })).json()) as { data: { classifyClips: Array<{ prediction: unknown; clip: { prediction: { label: string } } }> } };
+    assert.deepEqual(strictAnswer.data.classifyClips[0]?.prediction, { label: 'unknown', reason: 'LOW_CONFIDENCE', thresholds: { unknownScore: 'ENERGY', unknownEnergyThreshold: -1000 } });
+    assert.equal(strictAnswer.data.classifyClips[0]?.clip.prediction.label, 'no', 'the nested clip.prediction keeps its own (default) arguments');
   });
 
   it('lists model versions with thresholds and metrics', async () => {
@@ -249,6 +260,19 @@ describe('kws serve over real HTTP', () => {
     const manyAnswer = await fetch(`${server.url}/graphql`, { method: 'POST', body: many, headers: { 'Apollo-Require-Preflight': 'true' } });
     assert.equal(manyAnswer.status, 413);
     assert.equal(((await manyAnswer.json()) as { error: { code: string } }).error.code, 'TOO_MANY_FILES');
+    // Variables that do not coerce, or are missing, are the client's error.
+    for (const [query, variables] of [
+      ['query ($v: Int!) { modelVersion(version: $v) { version } }', { v: 'abc' }],
+      ['query ($v: Int!) { modelVersion(version: $v) { version } }', {}],
+      ['query ($t: Float) { clips(first: 1) { edges { node { prediction(unknownScore: ENERGY, unknownEnergyThreshold: $t) { label } } } } }', { t: 'NaN' }],
+      ['query ($s: UnknownScore) { clips(first: 1) { edges { node { prediction(unknownScore: $s) { label } } } } }', { s: 'energy' }],
+    ] as const) {
+      const answer = await fetch(`${server.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+      const json = (await answer.json()) as { errors: Array<{ message: string; extensions: { code: string } }> };
+      assert.equal(answer.status, 400, `${JSON.stringify(variables)}: ${JSON.stringify(json)}`);
+      assert.equal(json.errors[0]?.extensions.code, 'BAD_USER_INPUT');
+      assert.match(json.errors[0]?.message ?? '', /Variable "\$[vts]"/);
+    }
   });
 
   it('refuses chunked uploads (411) and non-decimal query numbers', async () => {

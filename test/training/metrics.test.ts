@@ -72,7 +72,10 @@ describe('thresholds', () => {
     assert.equal(decide(row('yes', 0.9), -20, energy, 0, Number.NaN).label, 'yes', 'a model without logits is never unknown by energy');
     assert.equal(decide(row('yes', 0.9), -75, energy, 0, -3).label, 'silence', 'the silence floor comes first');
     assert.throws(() => validateThresholds({ ...energy, unknownScore: 'entropy' as never }), { code: 'INVALID_ARGUMENT', message: 'unknownScore must be one of maxSoftmax, energy, got entropy' });
-    assert.throws(() => validateThresholds({ ...energy, unknownEnergyThreshold: Number.NaN }), { code: 'INVALID_ARGUMENT', message: /unknownEnergyThreshold must be a number/ });
+    assert.throws(() => validateThresholds({ ...energy, unknownEnergyThreshold: Number.NaN }), { code: 'INVALID_ARGUMENT', message: 'unknownEnergyThreshold must be an energy score from -1000000 to 1000000, got NaN' });
+    assert.throws(() => validateThresholds({ ...energy, unknownEnergyThreshold: Number.NEGATIVE_INFINITY }), { code: 'INVALID_ARGUMENT', message: /from -1000000 to 1000000, got -Infinity/ });
+    assert.throws(() => validateThresholds({ ...energy, unknownEnergyThreshold: Number.POSITIVE_INFINITY }), { code: 'INVALID_ARGUMENT', message: /^unknownScore energy needs an unknownEnergyThreshold/ });
+    assert.doesNotThrow(() => validateThresholds({ ...energy, unknownScore: 'maxSoftmax', unknownEnergyThreshold: Number.POSITIVE_INFINITY }), 'an uncalibrated energy threshold is fine under max-softmax');
   });
 
   it('computes the energy score -logsumexp(logits) without overflow', () => {

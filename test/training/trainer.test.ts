@@ -6,7 +6,7 @@ import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { synthesizeCorpus } from '../../src/data/index.js';
 import { selectTfjsBackend } from '../../src/engine/index.js';
-import { trainModel } from '../../src/training/index.js';
+import { trainModel, validateTrainOptions } from '../../src/training/index.js';
 import type { TrainProgress, TrainResult } from '../../src/training/index.js';
 
 describe('trainModel on a tiny synthetic corpus (wasm backend)', () => {
@@ -58,6 +58,9 @@ describe('trainModel on a tiny synthetic corpus (wasm backend)', () => {
 
   it('rejects bad options and a dataset without validation examples', async () => {
     await assert.rejects(trainModel({ dataDir: join(dataDir, 'c'), epochs: 0 }), { code: 'INVALID_ARGUMENT', message: 'epochs must be an integer from 1 to 10000, got 0' });
+    assert.throws(() => validateTrainOptions({ augment: { timeMasks: 10, timeMaskFrames: 100 } }), { code: 'INVALID_ARGUMENT', message: 'AugmentConfig: 10 time masks of up to 100 frames could blank all 98 frames of a clip; keep timeMasks × timeMaskFrames below 98' });
+    assert.throws(() => validateTrainOptions({ augment: { freqMasks: 1, freqMaskBins: 41 } }), { code: 'INVALID_ARGUMENT', message: /could blank all 40 bins/ });
+    assert.doesNotThrow(() => validateTrainOptions({ augment: { timeMasks: 2, timeMaskFrames: 10, freqMasks: 2, freqMaskBins: 5 } }));
     const noValidation = join(dataDir, 'no-validation');
     mkdirSync(join(noValidation, 'yes'), { recursive: true });
     copyFileSync(join(dataDir, 'c', 'yes', readdirSync(join(dataDir, 'c', 'yes'))[0]!), join(noValidation, 'yes', '0000000a_nohash_0.wav'));
