@@ -7,7 +7,10 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { realDataDir } from '../helpers/signals.js';
 import { sanitizeFilename } from '../../src/jobs/index.js';
-import { clipForm, graphql, metricValue, modelRepository, testServer } from '../helpers/server.js';
+import { BUNDLED_MODELS, clipForm, graphql, metricValue, modelRepository, testServer } from '../helpers/server.js';
+
+/** The bundled model's calibrated thresholds, as its version.json stores them. */
+const BUNDLED_THRESHOLDS = (JSON.parse(readFileSync(join(BUNDLED_MODELS, '1', 'version.json'), 'utf8')) as { thresholds: { unknownThreshold: number; silenceThresholdDbfs: number | null; unknownScore?: string; unknownEnergyThreshold?: number | null } }).thresholds;
 
 const testdata = join(realDataDir(), 'tflite-micro', 'testdata');
 const yes = { name: 'yes_1000ms.wav', bytes: readFileSync(join(testdata, 'yes_1000ms.wav')) };
@@ -118,11 +121,13 @@ describe('kws serve over real HTTP', () => {
   });
 
   it('answers GraphQL: clip predictions with threshold overrides, pagination and label filter', async () => {
-    const { body } = await upload(server.url, [yes, silence]);
-    const [yesId, silenceId] = body.clips.map((c) => c.id);
+    const { body } = await upload(server.url, [yes, silence, no]);
+    const [yesId, silenceId, noId] = body.clips.map((c) => c.id);
+    // "no" (max-softmax about 0.98; "yes" saturates at exactly 1.0, which no threshold is above).
+    const unsure = await graphql(server.url, 'query ($id: ID!) { clip(id: $id) { strict: prediction(unknownThreshold: 0.999) { label rawLabel reason isUnknown } } }', { id: noId });
+    assert.deepEqual((unsure.data?.['clip'] as { strict: unknown }).strict, { label: 'unknown', rawLabel: 'no', reason: 'LOW_CONFIDENCE', isUnknown: true });
     const result = await graphql(server.url, `query ($id: ID!) {
       clip(id: $id) { id filename prediction { label reason confidence probabilities { label probability } thresholds { unknownThreshold } }
-        strict: prediction(unknownThreshold: 1) { label rawLabel reason isUnknown }
         quiet: prediction(silenceThresholdDbfs: -10) { label reason isSilence }
         energyStrict: prediction(unknownScore: ENERGY, unknownEnergyThreshold: -1000) { label reason energy thresholds { unknownScore unknownEnergyThreshold } }
         energyLoose: prediction(unknownScore: ENERGY, unknownEnergyThreshold: 1000) { label energy } }
@@ -131,11 +136,10 @@ describe('kws serve over real HTTP', () => {
     assert.ok(Number.isFinite(energy.energyStrict.energy) && energy.energyStrict.energy < 0, `energy ${energy.energyStrict.energy}`);
     assert.deepEqual({ ...energy.energyStrict, energy: 0 }, { label: 'unknown', reason: 'LOW_CONFIDENCE', energy: 0, thresholds: { unknownScore: 'ENERGY', unknownEnergyThreshold: -1000 } });
     assert.deepEqual(energy.energyLoose, { label: 'yes', energy: energy.energyStrict.energy });
-    const clip = result.data?.['clip'] as { prediction: { label: string; reason: string; probabilities: unknown[]; thresholds: { unknownThreshold: number } }; strict: unknown; quiet: unknown };
+    const clip = result.data?.['clip'] as { prediction: { label: string; reason: string; probabilities: unknown[]; thresholds: { unknownThreshold: number } }; quiet: unknown };
     assert.equal(clip.prediction.label, 'yes');
     assert.equal(clip.prediction.probabilities.length, 12);
-    assert.equal(clip.prediction.thresholds.unknownThreshold, 0.3);
-    assert.deepEqual(clip.strict, { label: 'unknown', rawLabel: 'yes', reason: 'LOW_CONFIDENCE', isUnknown: true });
+    assert.equal(clip.prediction.thresholds.unknownThreshold, BUNDLED_THRESHOLDS.unknownThreshold, 'the calibrated threshold unless overridden');
     assert.deepEqual(clip.quiet, { label: 'silence', reason: 'LOW_ENERGY', isSilence: true });
     const filtered = await graphql(server.url, '{ clips(first: 100, label: silence) { totalCount edges { node { id } } } }');
     const ids = ((filtered.data?.['clips'] as { edges: Array<{ node: { id: string } }> }).edges).map((e) => e.node.id);
@@ -212,7 +216,12 @@ describe('kws serve over real HTTP', () => {
     const result = await graphql(server.url, '{ modelVersions { version state aliases architecture thresholds { unknownThreshold silenceThresholdDbfs unknownScore unknownEnergyThreshold } testing { accuracy perClass { label f1 } } } modelVersion(version: 1) { version } }');
     const versions = result.data?.['modelVersions'] as Array<{ version: number; state: string; aliases: string[]; architecture: string; thresholds: unknown; testing: { perClass: unknown[] } }>;
     assert.deepEqual(versions.map((v) => [v.version, v.state, v.aliases, v.architecture]), [[2, 'READY', ['production'], 'tc-resnet8'], [1, 'READY', [], 'tc-resnet8']]);
-    assert.deepEqual(versions[0]?.thresholds, { unknownThreshold: 0.3, silenceThresholdDbfs: null, unknownScore: 'MAX_SOFTMAX', unknownEnergyThreshold: null });
+    assert.deepEqual(versions[0]?.thresholds, {
+      unknownThreshold: BUNDLED_THRESHOLDS.unknownThreshold,
+      silenceThresholdDbfs: BUNDLED_THRESHOLDS.silenceThresholdDbfs,
+      unknownScore: BUNDLED_THRESHOLDS.unknownScore === 'energy' ? 'ENERGY' : 'MAX_SOFTMAX',
+      unknownEnergyThreshold: BUNDLED_THRESHOLDS.unknownEnergyThreshold ?? null,
+    });
     assert.equal(versions[0]?.testing.perClass.length, 12);
     assert.deepEqual(result.data?.['modelVersion'], { version: 1 });
   });
