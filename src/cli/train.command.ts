@@ -21,6 +21,7 @@ interface TrainCliOptions extends RegistryCliOptions {
   lr: number;
   balanced?: boolean;
   allowMissingClasses?: boolean;
+  baseVersion?: number;
   patience: number;
   seed: number;
   augment?: Partial<AugmentConfig>;
@@ -61,6 +62,7 @@ export function trainCommand(): Command {
       .option('--lr <x>', 'Adam learning rate', numberIn(1e-7, 0.999), 1e-3)
       .option('--balanced', 'class-balanced sampling')
       .option('--allow-missing-classes', 'train even when the training split lacks some of the 12 classes')
+      .option('--base-version <v>', "start from this ready version's weights (its architecture and features; --arch is ignored)", integerIn(1, 2 ** 31 - 1))
       .option('--patience <n>', 'epochs without a better validation accuracy before stopping', integerIn(1, 10_000), 5)
       .option('--seed <s>', 'random seed', integerIn(-(2 ** 31), 2 ** 31 - 1), 1)
       .option('--augment <json>', 'AugmentConfig fields as JSON, e.g. {"noiseProbability":0.5}', augmentJson)
@@ -82,6 +84,7 @@ export function trainCommand(): Command {
         learningRate: options.lr,
         balanced: options.balanced === true,
         allowMissingClasses: options.allowMissingClasses === true,
+        ...(options.baseVersion === undefined ? {} : { baseVersion: options.baseVersion }),
         patience: options.patience,
         seed: options.seed,
         backend: options.backend,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
@@ -105,5 +105,17 @@ describe('kws train, kws models and kws eval', () => {
     const result = kws('eval', '--data', data, '--model', '9', ...registry);
     assert.equal(result.status, 1);
     assert.match(result.stderr, /kws eval: NOT_FOUND: model version 9 does not exist/);
+  });
+
+  it('continues training from a base version (--base-version), and names a missing one', () => {
+    const result = kws('train', '--data', data, '--allow-missing-classes', '--base-version', '2', '--lr', '0.0002', '--epochs', '1', '--batch-size', '16', '--backend', 'wasm', '--json', ...registry);
+    assert.equal(result.status, 0, result.stderr);
+    const version = (JSON.parse(result.stdout) as { version: number }).version;
+    assert.equal(version, 4);
+    const manifest = JSON.parse(readFileSync(join(work, 'models', String(version), 'version.json'), 'utf8')) as { training: { options: { baseVersion: number; learningRate: number } } };
+    assert.deepEqual([manifest.training.options.baseVersion, manifest.training.options.learningRate], [2, 0.0002]);
+    const missing = kws('train', '--data', data, '--allow-missing-classes', '--base-version', '99', '--epochs', '1', '--backend', 'wasm', ...registry);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /kws train: NOT_FOUND: model version 99 does not exist/);
   });
 });
