@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { realDataDir } from '../helpers/signals.js';
+import { realDataDir, tempDir } from '../helpers/signals.js';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -26,7 +26,7 @@ describe('kws synth and kws dataset on bad arguments', () => {
   });
 
   it('exits 1 naming the problem for an output that cannot be used, without a stack trace or a hang', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kws-synth-bad-'));
+    const dir = tempDir('kws-synth-bad-');
     const file = join(dir, 'a-file');
     writeFileSync(file, 'x');
     const cases: Array<[string, RegExp]> = [

@@ -1,10 +1,9 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { fixture, realDataDir } from '../helpers/signals.js';
+import { fixture, realDataDir, tempDir } from '../helpers/signals.js';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -34,7 +33,7 @@ describe('kws info', () => {
   });
 
   it('prints one JSON object per file in the documented shape, errors included, and exits 1', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kws-info-'));
+    const dir = tempDir('kws-info-');
     const notAudio = join(dir, 'notes.wav');
     writeFileSync(notAudio, 'these are my notes');
     const fakeMp3 = join(dir, 'fake.mp3');

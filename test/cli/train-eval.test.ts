@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { synthesizeCorpus } from '../../src/data/index.js';
+import { tempDir } from '../helpers/signals.js';
 
 const root = resolve(import.meta.dirname, '../..');
 
@@ -14,7 +14,7 @@ function kws(...args: string[]): { status: number | null; stdout: string; stderr
 }
 
 describe('kws train, kws models and kws eval', () => {
-  const work = mkdtempSync(join(tmpdir(), 'kws-cli-train-'));
+  const work = tempDir('kws-cli-train-');
   const data = join(work, 'corpus');
   const registry = ['--models-dir', join(work, 'models'), '--data-dir', join(work, 'var')];
 

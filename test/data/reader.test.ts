@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { countByLabel, ExampleLoader, listTestClips, scanSpeechCommands } from '../../src/data/index.js';
-import { encodeWav, realDataDir, rms } from '../helpers/signals.js';
+import { encodeWav, realDataDir, rms, tempDir } from '../helpers/signals.js';
 
 /** A folder with the given `<word>/<file>` names (tiny valid WAVs) and optional list files. */
 function makeDataset(files: readonly string[], lists: { validation?: string[]; testing?: string[] } = {}): string {
-  const root = mkdtempSync(join(tmpdir(), 'kws-dataset-'));
+  const root = tempDir('kws-dataset-');
   const wav = encodeWav([new Float64Array(160).fill(0.1)], 16_000, 'pcm16');
   for (const file of files) {
     mkdirSync(join(root, file.split('/')[0]!), { recursive: true });
@@ -75,14 +74,14 @@ describe('scanSpeechCommands', () => {
   it('rejects a missing folder and a folder with no clips', async () => {
     await assert.rejects(scanSpeechCommands('/no/such/dataset'), { code: 'FILE_NOT_FOUND', message: 'dataset folder /no/such/dataset does not exist' });
     await assert.rejects(scanSpeechCommands('/etc/hostname'), { code: 'FILE_UNREADABLE', message: '/etc/hostname is not a folder' });
-    await assert.rejects(scanSpeechCommands(mkdtempSync(join(tmpdir(), 'kws-empty-'))), { code: 'INVALID_ARGUMENT', message: /holds no <word>\/\*\.wav clips/ });
+    await assert.rejects(scanSpeechCommands(tempDir('kws-empty-')), { code: 'INVALID_ARGUMENT', message: /holds no <word>\/\*\.wav clips/ });
     await assert.rejects(scanSpeechCommands(realDataDir(), { silencePercentage: 101 }), { code: 'INVALID_ARGUMENT', message: /silencePercentage must be a percentage from 0 to 100, got 101/ });
   });
 });
 
 describe('listTestClips', () => {
   it('streams the WAV names of a Kaggle-layout test/audio folder', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'kws-test-'));
+    const root = tempDir('kws-test-');
     mkdirSync(join(root, 'audio'));
     for (const name of ['clip_0000000a1.wav', 'clip_0000000b2.wav', 'notes.txt']) writeFileSync(join(root, 'audio', name), 'x');
     const names: string[] = [];

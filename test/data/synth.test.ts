@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { decodeAudio } from '../../src/audio/index.js';
 import { drawSpeakers, EspeakSynthesizer, LABELS, Rng, scanSpeechCommands, speakerId, synthesizeCorpus, whichSet } from '../../src/data/index.js';
 import type { SynthReport } from '../../src/data/index.js';
-import { realDataDir } from '../helpers/signals.js';
+import { realDataDir, tempDir } from '../helpers/signals.js';
 
 /** SHA-1 of every file under `dir`, by relative path. */
 function digest(dir: string): Record<string, string> {
@@ -23,7 +22,7 @@ describe('kws synth', () => {
   let report: SynthReport;
 
   before(async () => {
-    first = mkdtempSync(join(tmpdir(), 'kws-synth-a-'));
+    first = tempDir('kws-synth-a-');
     report = await synthesizeCorpus({ ...options, outDir: first });
   });
 
@@ -70,10 +69,10 @@ describe('kws synth', () => {
   });
 
   it('gives the same bytes for the same seed and different ones for another seed', async () => {
-    const second = mkdtempSync(join(tmpdir(), 'kws-synth-b-'));
+    const second = tempDir('kws-synth-b-');
     await synthesizeCorpus({ ...options, outDir: second });
     assert.deepEqual(digest(second), digest(first));
-    const other = mkdtempSync(join(tmpdir(), 'kws-synth-c-'));
+    const other = tempDir('kws-synth-c-');
     await synthesizeCorpus({ ...options, seed: 8, testClips: 0, outDir: other });
     assert.notDeepEqual(digest(join(other, 'yes')), digest(join(first, 'yes')));
   });

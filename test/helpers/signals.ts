@@ -1,7 +1,8 @@
 // Test signal and WAV builders. WAV encodings come from the `wavefile` library; odd layouts
 // (extra chunks, pad bytes, streaming sizes, WAVE_FORMAT_EXTENSIBLE) are assembled here by hand.
-import { existsSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import wavefile from 'wavefile';
 
 const { WaveFile } = wavefile;
@@ -132,4 +133,16 @@ export function realDataDir(): string {
 /** Path of a file in test/fixtures. */
 export function fixture(name: string): string {
   return resolve(import.meta.dirname, '../fixtures', name);
+}
+
+const madeDirs: string[] = [];
+process.on('exit', () => {
+  for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+/** A fresh folder under the OS temp folder, removed when the test process exits (pass or fail). */
+export function tempDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  madeDirs.push(dir);
+  return dir;
 }

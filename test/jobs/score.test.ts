@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -10,6 +10,7 @@ import { JobRunner, JobStore, scoreTestSet } from '../../src/jobs/index.js';
 import { ModelRegistry } from '../../src/registry/index.js';
 import { kaggleFolder } from '../helpers/kaggle.js';
 import { BUNDLED_MODELS, graphql, testServer } from '../helpers/server.js';
+import { tempDir } from '../helpers/signals.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -29,7 +30,7 @@ describe('bulk scoring (scoreTestSet)', () => {
     writeFileSync(join(data.dir, 'audio', 'clip_corrupt.wav'), Buffer.concat([Buffer.from('RIFF\x24\x00\x00\x00WAVEfmt '), Buffer.alloc(10)]));
     writeFileSync(join(data.dir, 'audio', 'clip_empty.wav'), new Uint8Array(0));
     writeFileSync(join(data.dir, 'audio', 'notes.txt'), 'not a wav, not listed');
-    work = mkdtempSync(join(tmpdir(), 'kws-score-'));
+    work = tempDir('kws-score-');
     registry = ModelRegistry.open(BUNDLED_MODELS, ':memory:', { createModelsDir: false });
     jobs = JobStore.open(':memory:');
     pool = new EnginePool({ threads: 2 });
@@ -99,7 +100,7 @@ describe('bulk scoring (scoreTestSet)', () => {
     const stop = new AbortController();
     await scoreTestSet(registry, pool, jobs, { dir: data.dir, out, chunkSize: 5, checkpointKey: 'o', signal: stop.signal, onProgress: () => stop.abort() });
     await assert.rejects(scoreTestSet(registry, pool, jobs, { dir: data.dir, out, chunkSize: 5, unknownThreshold: 0.9, checkpointKey: 'o', resume: true }), { code: 'INVALID_ARGUMENT', message: /its checkpoint was made for another file list, model version, threshold or chunk size/ });
-    const empty = mkdtempSync(join(tmpdir(), 'kws-empty-'));
+    const empty = tempDir('kws-empty-');
     await assert.rejects(scoreTestSet(registry, pool, jobs, { dir: empty, out, checkpointKey: 'e' }), { code: 'INVALID_ARGUMENT', message: /no \.wav files in/ });
     await assert.rejects(scoreTestSet(registry, pool, jobs, { dir: join(empty, 'missing'), out, checkpointKey: 'e' }), { code: 'FILE_NOT_FOUND' });
     rmSync(empty, { recursive: true });
@@ -152,7 +153,7 @@ describe('bulk scoring (scoreTestSet)', () => {
 describe('bulk scoring over GraphQL', () => {
   it('resumes a job interrupted by a server restart and ends with the bytes of an uninterrupted run', async () => {
     const data = kaggleFolder(4);
-    const reference = mkdtempSync(join(tmpdir(), 'kws-ref-'));
+    const reference = tempDir('kws-ref-');
     const registry = ModelRegistry.open(BUNDLED_MODELS, ':memory:', { createModelsDir: false });
     const store = JobStore.open(':memory:');
     const pool = new EnginePool({ threads: 1 });

@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectTfjsBackend } from '../../src/engine/index.js';
 import { buildModel } from '../../src/model/index.js';
 import { loadLayersModel, saveLayersModel } from '../../src/registry/index.js';
+import { tempDir } from '../helpers/signals.js';
 
 describe('model artifacts', () => {
   before(async () => {
@@ -14,7 +14,7 @@ describe('model artifacts', () => {
   });
 
   it('saves model.json + weights.bin and loads a model that predicts exactly the same', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'kws-model-'));
+    const dir = tempDir('kws-model-');
     const model = buildModel('tc-resnet8', { frames: 98, bins: 40 }, 12, { seed: 9 });
     await saveLayersModel(model, dir);
     const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { format: string; weightsManifest: Array<{ paths: string[] }> };
@@ -33,7 +33,7 @@ describe('model artifacts', () => {
 
   it('names the problem for a missing or broken model folder', async () => {
     await assert.rejects(loadLayersModel('/no/such/model'), { code: 'FILE_NOT_FOUND' });
-    const dir = mkdtempSync(join(tmpdir(), 'kws-model-bad-'));
+    const dir = tempDir('kws-model-bad-');
     writeFileSync(join(dir, 'model.json'), '{not json');
     writeFileSync(join(dir, 'weights.bin'), '');
     await assert.rejects(loadLayersModel(dir), { code: 'MALFORMED', message: /is not valid JSON/ });

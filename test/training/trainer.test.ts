@@ -1,6 +1,5 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
@@ -8,6 +7,7 @@ import { synthesizeCorpus } from '../../src/data/index.js';
 import { selectTfjsBackend } from '../../src/engine/index.js';
 import { trainModel, validateTrainOptions } from '../../src/training/index.js';
 import type { TrainProgress, TrainResult } from '../../src/training/index.js';
+import { tempDir } from '../helpers/signals.js';
 
 describe('trainModel on a tiny synthetic corpus (wasm backend)', () => {
   let dataDir: string;
@@ -17,7 +17,7 @@ describe('trainModel on a tiny synthetic corpus (wasm backend)', () => {
   const options = { epochs: 3, batchSize: 16, seed: 3, architecture: 'tc-resnet8' as const, dataset: { validationPercentage: 25, testingPercentage: 25 }, allowMissingClasses: true };
 
   before(async () => {
-    dataDir = mkdtempSync(join(tmpdir(), 'kws-train-'));
+    dataDir = tempDir('kws-train-');
     await synthesizeCorpus({ outDir: join(dataDir, 'c'), perWord: 8, words: ['yes', 'no', 'up', 'dog'], seed: 5, realNoiseDir: null });
     await selectTfjsBackend('wasm');
     result = await trainModel({ ...options, dataDir: join(dataDir, 'c'), onProgress: (p) => progress.push(p) });
