@@ -11,15 +11,14 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ExampleLoader, labelIndex, LABELS, scanSpeechCommands } from '../src/data/index.js';
+import { ExampleLoader, scanSpeechCommands } from '../src/data/index.js';
 import type { DatasetOptions } from '../src/data/index.js';
 import { loadLayersModel, selectTfjsBackend } from '../src/engine/index.js';
 import { FeatureExtractor } from '../src/features/index.js';
-import { decide } from '../src/inference/index.js';
 import { datasetFingerprint } from '../src/jobs/index.js';
 import { exportOnnx, storeThresholds } from '../src/registry/index.js';
 import type { VersionManifest } from '../src/registry/index.js';
-import { calibrateThresholds, computeMetrics, loadClipSet, predictClipSet } from '../src/training/index.js';
+import { calibrateAndTest, loadClipSet } from '../src/training/index.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { data: { type: 'string' } } });
 const dir = positionals[0];
@@ -36,15 +35,12 @@ const extractor = new FeatureExtractor(manifest.featureConfig);
 const loader = await ExampleLoader.create(dataset, extractor.config.clipSamples);
 const validation = await loadClipSet(dataset.examples.validation, loader, extractor.config.clipSamples);
 const testing = await loadClipSet(dataset.examples.testing, loader, extractor.config.clipSamples);
-const val = predictClipSet(model, validation, extractor);
-const calibration = calibrateThresholds(val.probabilities, validation.rmsDbfs, validation.labels, val.energy);
-const test = predictClipSet(model, testing, extractor);
-const predicted = Int32Array.from({ length: testing.size }, (_, i) => labelIndex(decide(test.probabilities, testing.rmsDbfs[i] as number, calibration.thresholds, i * LABELS.length, test.energy[i] as number).label));
+const { calibration, testingMetrics } = calibrateAndTest(model, validation, testing, extractor);
 const updated: VersionManifest = {
   ...manifest,
   thresholds: storeThresholds(calibration.thresholds),
   calibration: { accuracy: calibration.accuracy, baselineAccuracy: calibration.baselineAccuracy, unknownCurve: calibration.unknownCurve, energyCurve: calibration.energyCurve ?? [] },
-  metrics: { ...manifest.metrics, testing: testing.size > 0 ? computeMetrics(testing.labels, predicted) : null },
+  metrics: { ...manifest.metrics, testing: testingMetrics },
 };
 writeFileSync(manifestPath, `${JSON.stringify(updated, null, 2)}\n`);
 writeFileSync(join(dir, 'model.onnx'), exportOnnx(model));

@@ -1,6 +1,7 @@
 import { Field, Float, Int, ObjectType } from 'type-graphql';
 import type { Label } from '../data/index.js';
 import type { DecisionReason, Thresholds } from '../inference/index.js';
+import { storeThresholds } from '../registry/index.js';
 import { LabelEnum, ReasonEnum, UnknownScoreEnum } from './enums.js';
 
 @ObjectType({ description: 'One class and its softmax probability.' })
@@ -29,13 +30,8 @@ export class ThresholdsType {
 
 /** Thresholds as the `Thresholds` type (disabled limits as null). */
 export function thresholdsType(thresholds: Thresholds): ThresholdsType {
-  const energy = thresholds.unknownEnergyThreshold ?? Number.POSITIVE_INFINITY;
-  return {
-    unknownThreshold: thresholds.unknownThreshold,
-    silenceThresholdDbfs: Number.isFinite(thresholds.silenceThresholdDbfs) ? thresholds.silenceThresholdDbfs : null,
-    unknownScore: thresholds.unknownScore === 'energy' ? UnknownScoreEnum.ENERGY : UnknownScoreEnum.MAX_SOFTMAX,
-    unknownEnergyThreshold: Number.isFinite(energy) ? energy : null,
-  };
+  const stored = storeThresholds(thresholds);
+  return { ...stored, unknownScore: stored.unknownScore === 'energy' ? UnknownScoreEnum.ENERGY : UnknownScoreEnum.MAX_SOFTMAX, unknownEnergyThreshold: stored.unknownEnergyThreshold ?? null };
 }
 
 @ObjectType('Prediction', { description: 'A model version\'s output for one clip, with the unknown/silence thresholds applied.' })

@@ -4,6 +4,7 @@ import { describeValue, ERROR_CODES, KwsError, toClientError } from '../errors/i
 import { UNKNOWN_SCORES } from '../inference/index.js';
 import type { UnknownScore } from '../inference/index.js';
 import { sanitizeFilename } from '../jobs/index.js';
+import { storeThresholds } from '../registry/index.js';
 import type { PredictionView, ServingService, ThresholdOverrides, UploadOutcome } from '../jobs/index.js';
 import type { ServingMetrics } from './metrics.js';
 
@@ -29,12 +30,7 @@ export function predictionJson(view: PredictionView): Record<string, unknown> {
   return {
     ...rest,
     probabilities: Object.fromEntries(probabilities.map((p) => [p.label, p.probability])),
-    thresholds: {
-      unknownThreshold: thresholds.unknownThreshold,
-      silenceThresholdDbfs: Number.isFinite(thresholds.silenceThresholdDbfs) ? thresholds.silenceThresholdDbfs : null,
-      unknownScore: thresholds.unknownScore ?? 'maxSoftmax',
-      unknownEnergyThreshold: Number.isFinite(thresholds.unknownEnergyThreshold ?? Number.POSITIVE_INFINITY) ? thresholds.unknownEnergyThreshold : null,
-    },
+    thresholds: storeThresholds(thresholds), // disabled limits as null, as version.json stores them
   };
 }
 

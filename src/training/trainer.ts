@@ -161,15 +161,17 @@ function checkMasks(augment: AugmentConfig, features: FeatureConfig): void {
  * Checks the options of {@link trainModel} that need no data: numbers and their ranges, the
  * architecture, the augmentation, the feature config, dropout in [0, 1) and L2 in [0, 1].
  *
+ * @returns The checked numbers with their defaults (epochs, batch size, learning rate, patience, seed, architecture).
  * @throws KwsError `INVALID_ARGUMENT` / `INVALID_FEATURE_CONFIG` naming the option and the value.
  */
-export function validateTrainOptions(options: Omit<TrainOptions, 'dataDir'>): void {
-  checkOptions({ ...options, dataDir: '' });
+export function validateTrainOptions(options: Omit<TrainOptions, 'dataDir'>): ReturnType<typeof checkOptions> {
+  const checked = checkOptions({ ...options, dataDir: '' });
   checkMasks(resolveAugmentConfig(options.augment), resolveFeatureConfig(options.features));
   const dropout = options.model?.dropout;
   if (dropout !== undefined && !(dropout >= 0 && dropout < 1)) throw new KwsError('INVALID_ARGUMENT', `dropout must be in [0, 1), got ${dropout}`);
   const l2 = options.model?.l2;
   if (l2 !== undefined && !(l2 >= 0 && l2 <= 1)) throw new KwsError('INVALID_ARGUMENT', `l2 must be in [0, 1], got ${l2}`);
+  return checked;
 }
 
 /**
@@ -182,8 +184,7 @@ export function validateTrainOptions(options: Omit<TrainOptions, 'dataDir'>): vo
  *   the classes the training split lacks.
  */
 export async function checkTrainInputs(options: TrainOptions): Promise<SpeechCommandsDataset> {
-  const { seed } = checkOptions(options);
-  checkMasks(resolveAugmentConfig(options.augment), resolveFeatureConfig(options.features));
+  const { seed } = validateTrainOptions(options);
   const dataset = await scanSpeechCommands(options.dataDir, { seed, ...options.dataset });
   if (dataset.examples.training.length === 0) throw new KwsError('INVALID_ARGUMENT', `${options.dataDir} has no training examples`);
   if (dataset.examples.validation.length === 0) throw new KwsError('INVALID_ARGUMENT', `${options.dataDir} has no validation examples to pick the best epoch with`);
@@ -283,15 +284,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
 
   const kept = history.find((h) => h.epoch === best.epoch);
   report({ phase: 'evaluating', epoch: best.epoch, step: 0, steps: 0, loss: kept?.loss ?? null, accuracy: kept?.accuracy ?? null, valAccuracy: best.accuracy, etaSeconds: 0 });
-  const val = predictClipSet(model, validation, extractor);
-  const calibration = calibrateThresholds(val.probabilities, validation.rmsDbfs, validation.labels, val.energy);
-  const validationMetrics = computeMetrics(validation.labels, argmaxAll(val.probabilities, validation.size));
-  let testingMetrics: EvaluationMetrics | null = null;
-  if (testing.size > 0) {
-    const { probabilities, energy } = predictClipSet(model, testing, extractor);
-    const predicted = Int32Array.from({ length: testing.size }, (_, i) => LABELS.indexOf(decide(probabilities, testing.rmsDbfs[i] as number, calibration.thresholds, i * LABELS.length, energy[i] as number).label));
-    testingMetrics = computeMetrics(testing.labels, predicted);
-  }
+  const { calibration, validationMetrics, testingMetrics } = calibrateAndTest(model, validation, testing, extractor);
   return {
     model,
     architecture,
@@ -304,6 +297,21 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     counts: { training: training.size, validation: validation.size, testing: testing.size },
     dataset,
   };
+}
+
+/**
+ * What a trained model's version records about its thresholds and scores: the unknown/silence
+ * thresholds calibrated on validation (see `calibrateThresholds`), the validation metrics of its
+ * argmax, and the testing metrics with the calibrated thresholds (null for an empty testing split).
+ */
+export function calibrateAndTest(model: tfl.LayersModel, validation: ClipSet, testing: ClipSet, extractor: FeatureExtractor): { calibration: Calibration; validationMetrics: EvaluationMetrics; testingMetrics: EvaluationMetrics | null } {
+  const val = predictClipSet(model, validation, extractor);
+  const calibration = calibrateThresholds(val.probabilities, validation.rmsDbfs, validation.labels, val.energy);
+  const validationMetrics = computeMetrics(validation.labels, argmaxAll(val.probabilities, validation.size));
+  if (testing.size === 0) return { calibration, validationMetrics, testingMetrics: null };
+  const { probabilities, energy } = predictClipSet(model, testing, extractor);
+  const predicted = Int32Array.from({ length: testing.size }, (_, i) => LABELS.indexOf(decide(probabilities, testing.rmsDbfs[i] as number, calibration.thresholds, i * LABELS.length, energy[i] as number).label));
+  return { calibration, validationMetrics, testingMetrics: computeMetrics(testing.labels, predicted) };
 }
 
 function augmentClipFor(set: ClipSet, index: number, augment: AugmentConfig, loader: ExampleLoader, rng: Rng): Promise<Float32Array> {
