@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
 import { describeValue, fromSerializedError, KwsError } from '../errors/index.js';
 import type { FeatureConfig } from '../features/index.js';
-import type { EngineWorkerData, InferTask, PreparedClip, PrepareTask, ScoreChunkTask, ScoredChunk, TaskResult } from './engine.worker.js';
+import type { EngineWorkerData, InferTask, PreparedClip, PrepareTask, SaveTarget, ScoreChunkTask, ScoredChunk, TaskResult } from './engine.worker.js';
 import type { DeviceChoice, EngineKind, ModelGeometry, ModelOutput } from './model-session.js';
 
 /** Options of the {@link EnginePool}. */
@@ -65,11 +65,15 @@ export class EnginePool {
 
   /**
    * Decodes one clip (any supported container), fits it to 1 s and computes `[frames, bins]` features.
+   * With `saveAs`, a clip that decodes also has its original bytes written to a new file by the
+   * worker thread (file creation and hashing stay off the event loop); see `PreparedClip.saved`.
    *
-   * @throws AudioDecodeError for bytes that are not usable audio (codes EMPTY, NOT_AUDIO, TOO_LONG...).
+   * @param options.maxDurationMs Longest audio accepted, ms. Default 10000.
+   * @throws AudioDecodeError for bytes that are not usable audio (codes EMPTY, NOT_AUDIO, TOO_LONG...);
+   *   KwsError `FILE_UNWRITABLE` when `saveAs` cannot be written.
    */
-  async prepare(bytes: Uint8Array, featureConfig: FeatureConfig, maxDurationMs = 10_000): Promise<PreparedClip> {
-    const task: PrepareTask = { bytes, featureConfig, maxDurationMs };
+  async prepare(bytes: Uint8Array, featureConfig: FeatureConfig, options: { readonly maxDurationMs?: number; readonly saveAs?: SaveTarget } = {}): Promise<PreparedClip> {
+    const task: PrepareTask = { bytes, featureConfig, maxDurationMs: options.maxDurationMs ?? 10_000, ...(options.saveAs === undefined ? {} : { saveAs: options.saveAs }) };
     return unwrap(await (this.pool.run(task, { name: 'prepare' }) as Promise<TaskResult<PreparedClip>>));
   }
 

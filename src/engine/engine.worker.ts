@@ -3,7 +3,9 @@
  * features for one clip, and inference for one batch. Expected failures are returned as
  * `{ ok: false, error }` (a serialized KwsError), not thrown, so their code survives the thread hop.
  */
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { workerData } from 'node:worker_threads';
 import { decodeAudio, fitToLength, rmsDbfs } from '../audio/index.js';
 import { fromFsError, toSerializedError } from '../errors/index.js';
@@ -19,6 +21,27 @@ export interface PrepareTask {
   readonly featureConfig: FeatureConfig;
   /** Longest audio accepted, ms. */
   readonly maxDurationMs: number;
+  /** Where to keep the original bytes once they decode (see {@link SaveTarget}); omitted: nothing is written. */
+  readonly saveAs?: SaveTarget;
+}
+
+/**
+ * A new file for a clip's original bytes: `<dir>/<stem>.<container>`, the extension taken from the
+ * detected container. Created exclusively (`wx`), so an existing file is never overwritten.
+ */
+export interface SaveTarget {
+  /** An existing folder. */
+  readonly dir: string;
+  /** A fresh file name without extension (a random UUID). */
+  readonly stem: string;
+}
+
+/** The original bytes of a prepared clip as written to its {@link SaveTarget}. */
+export interface SavedClip {
+  /** File name inside the target folder, e.g. `3f2c...e1.wav`. */
+  readonly file: string;
+  /** SHA-256 of the bytes, lowercase hex. */
+  readonly sha256: string;
 }
 
 /** A clip ready for inference. */
@@ -32,6 +55,8 @@ export interface PreparedClip {
   readonly container: string;
   readonly codec: string;
   readonly sourceSampleRateHz: number;
+  /** The written file, when the task named a {@link SaveTarget}; else null. */
+  readonly saved: SavedClip | null;
 }
 
 /** One batch for one model version. */
@@ -92,14 +117,33 @@ function extractorFor(config: FeatureConfig): FeatureExtractor {
   return extractor;
 }
 
-/** Decodes one clip, fits it to the model's length and computes its features. */
+/**
+ * Writes a decoded clip's original bytes to a new file (this thread may block: a file create costs
+ * 0.02-0.4 ms of system time, which would otherwise be spent on the event loop).
+ *
+ * @throws KwsError `FILE_UNWRITABLE` when the file cannot be created or written.
+ */
+function save(bytes: Uint8Array, container: string, target: SaveTarget): SavedClip {
+  const file = `${target.stem}.${container}`;
+  const path = join(target.dir, file);
+  try {
+    writeFileSync(path, bytes, { flag: 'wx' });
+  } catch (error) {
+    throw fromFsError(error, path, 'write');
+  }
+  return { file, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+/** Decodes one clip, fits it to the model's length and computes its features; keeps its bytes when asked. */
 export async function prepare(task: PrepareTask): Promise<TaskResult<PreparedClip>> {
   try {
     const extractor = extractorFor(task.featureConfig);
     const decoded = await decodeAudio(task.bytes, { maxDurationMs: task.maxDurationMs });
     const clip = fitToLength(decoded.samples, extractor.config.clipSamples);
     const { info } = decoded;
-    return { ok: true, value: { features: extractor.compute(clip), rmsDbfs: rmsDbfs(clip), durationMs: info.durationMs, container: info.container, codec: info.codec, sourceSampleRateHz: info.sourceSampleRateHz } };
+    const features = extractor.compute(clip);
+    const saved = task.saveAs === undefined ? null : save(task.bytes, info.container, task.saveAs);
+    return { ok: true, value: { features, rmsDbfs: rmsDbfs(clip), durationMs: info.durationMs, container: info.container, codec: info.codec, sourceSampleRateHz: info.sourceSampleRateHz, saved } };
   } catch (error) {
     return { ok: false, error: toSerializedError(error) };
   }

@@ -7,4 +7,4 @@ export { energyFromLogits, openModelSession, withLogits } from './model-session.
 export type { DeviceChoice, EngineKind, ModelGeometry, ModelOutput, ModelSession } from './model-session.js';
 export { defaultEnginePoolOptions, EnginePool } from './engine-pool.js';
 export type { EnginePoolOptions } from './engine-pool.js';
-export type { PreparedClip, ScoredChunk } from './engine.worker.js';
+export type { PreparedClip, SavedClip, SaveTarget, ScoredChunk } from './engine.worker.js';

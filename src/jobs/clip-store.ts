@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { makeDirs } from '../config/index.js';
-import { writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readFile, unlink } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import { LABELS } from '../data/index.js';
@@ -91,6 +90,15 @@ interface PredictionRow {
   energy: number | null;
 }
 
+interface PendingInsert {
+  readonly file: string;
+  readonly sizeBytes: number;
+  readonly meta: Omit<ClipRecord, 'id' | 'createdAt' | 'sizeBytes'>;
+  readonly prediction: Omit<StoredPrediction, 'clipId'> | undefined;
+  readonly resolve: (record: ClipRecord) => void;
+  readonly reject: (error: unknown) => void;
+}
+
 const toClip = (row: ClipRow): ClipRecord => ({
   id: row.id,
   filename: row.filename,
@@ -131,6 +139,8 @@ export function sanitizeFilename(name: string | undefined): string {
 export class ClipStore {
   /** Prepared once: better-sqlite3 statements are reusable, and preparing costs more than running. */
   private readonly sql: { insertClip: Statement; insertPrediction: Statement; clipById: Statement; fileById: Statement; prediction: Statement };
+  /** Inserts waiting for the next group commit. */
+  private pending: PendingInsert[] = [];
 
   private constructor(private readonly db: SqliteDatabase, private readonly clipsDir: string) {
     this.sql = {
@@ -167,36 +177,59 @@ export class ClipStore {
     return new ClipStore(db, clipsDir);
   }
 
+  /** Commits what {@link insert} still holds, then closes the database. */
   close(): void {
+    this.commitPending();
     this.db.close();
   }
 
   /**
-   * Stores a decoded clip's bytes and metadata, and its first prediction, in one transaction;
-   * returns its record. The file is written before the row that names it exists.
-   *
-   * @throws KwsError `FILE_UNWRITABLE` when the file cannot be written.
+   * A fresh place for a new clip's bytes: `<dataDir>/clips/<random UUID>.<container>`, written by
+   * the engine's worker thread (`EnginePool.prepare` with `saveAs`) before {@link insert} names it.
    */
-  async add(bytes: Uint8Array, meta: Omit<ClipRecord, 'id' | 'createdAt' | 'sizeBytes'>, prediction?: Omit<StoredPrediction, 'clipId'>): Promise<ClipRecord> {
-    const file = `${randomUUID()}.${meta.container}`;
-    const path = join(this.clipsDir, file);
-    try {
-      // A fresh random name, created exclusively; its row is inserted only once the bytes are
-      // written, so a crash mid-write leaves an orphan file that nothing names, never a bad row.
-      // Synchronous: a clip (tens of KB) lands in the page cache in tens of microseconds, far less CPU
-      // than fs.promises' open/write/close round trips through the thread pool (measured: 0.3 ms).
-      writeFileSync(path, bytes, { flag: 'wx' });
-    } catch (error) {
-      throw fromFsError(error, path, 'write');
-    }
+  newFileTarget(): { readonly dir: string; readonly stem: string } {
+    return { dir: this.clipsDir, stem: randomUUID() };
+  }
+
+  /**
+   * Records a clip whose bytes are already in `<dataDir>/clips/<file>`, with its first prediction;
+   * resolves to its record once committed. Rows inserted in the same turn of the event loop (the
+   * clips of one inference batch) share one SQLite transaction (group commit): a commit costs far
+   * more than an insert. The file is written before its row exists, so a crash between the two
+   * leaves an orphan file that nothing names, never a row without its bytes.
+   *
+   * @throws the SQLite error when the transaction fails (all clips of that commit are refused).
+   */
+  insert(file: string, sizeBytes: number, meta: Omit<ClipRecord, 'id' | 'createdAt' | 'sizeBytes'>, prediction?: Omit<StoredPrediction, 'clipId'>): Promise<ClipRecord> {
+    return new Promise((resolve, reject) => {
+      this.pending.push({ file, sizeBytes, meta, prediction, resolve, reject });
+      if (this.pending.length === 1) setImmediate(() => this.commitPending());
+    });
+  }
+
+  /** Removes a clip file that no row names (its upload failed after the file was written). Never throws. */
+  discardFile(file: string): void {
+    unlink(join(this.clipsDir, basename(file))).catch(() => undefined);
+  }
+
+  /** One transaction for every pending {@link insert}; each caller gets its record or the error. */
+  private commitPending(): void {
+    const group = this.pending.splice(0);
+    if (group.length === 0) return;
     const createdAt = new Date().toISOString();
-    const id = this.db.transaction(() => {
-      const info = this.sql.insertClip.run(meta.filename, file, bytes.length, meta.sha256, meta.container, meta.codec, meta.sourceSampleRateHz, meta.durationMs, createdAt);
-      const clipId = Number(info.lastInsertRowid);
-      if (prediction !== undefined) this.insertPredictions([{ ...prediction, clipId }], createdAt);
-      return clipId;
-    })();
-    return { ...meta, id, sizeBytes: bytes.length, createdAt };
+    let ids: number[];
+    try {
+      ids = this.db.transaction(() => group.map(({ file, sizeBytes, meta, prediction }) => {
+        const info = this.sql.insertClip.run(meta.filename, file, sizeBytes, meta.sha256, meta.container, meta.codec, meta.sourceSampleRateHz, meta.durationMs, createdAt);
+        const clipId = Number(info.lastInsertRowid);
+        if (prediction !== undefined) this.insertPredictions([{ ...prediction, clipId }], createdAt);
+        return clipId;
+      }))();
+    } catch (error) {
+      for (const p of group) p.reject(error);
+      return;
+    }
+    group.forEach((p, i) => p.resolve({ ...p.meta, id: ids[i] as number, sizeBytes: p.sizeBytes, createdAt }));
   }
 
   /** The clips with these ids, in the same order; null where there is none. */

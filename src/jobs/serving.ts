@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { LABELS } from '../data/index.js';
 import type { Label } from '../data/index.js';
 import type { EnginePool, ModelGeometry, PreparedClip } from '../engine/index.js';
@@ -262,15 +261,23 @@ export class ServingService {
     const name = sanitizeFilename(filename);
     let prepared: PreparedClip;
     try {
-      prepared = await this.pool.prepare(bytes, serving.manifest.featureConfig, this.options.maxDurationMs);
+      // The worker thread also writes the bytes (only if they decode): file creation stays off the event loop.
+      prepared = await this.pool.prepare(bytes, serving.manifest.featureConfig, { maxDurationMs: this.options.maxDurationMs, saveAs: this.store.newFileTarget() });
     } catch (error) {
       const { code, message } = toSerializedError(error);
       if (code === 'INTERNAL') throw error;
       return { ok: false, filename: name, code, message };
     }
-    const output = this.record(0, serving, await this.batcher.submit(String(serving.version), prepared.features), prepared.rmsDbfs, performance.now() - started);
-    const clip = await this.store.add(bytes, { filename: name, sha256: createHash('sha256').update(bytes).digest('hex'), container: prepared.container, codec: prepared.codec, sourceSampleRateHz: prepared.sourceSampleRateHz, durationMs: prepared.durationMs }, output);
-    return { ok: true, clip, prediction: this.view({ ...output, clipId: clip.id }, thresholds) };
+    const saved = prepared.saved;
+    if (saved === null) throw new KwsError('INTERNAL', 'the engine did not write the uploaded clip');
+    try {
+      const output = this.record(0, serving, await this.batcher.submit(String(serving.version), prepared.features), prepared.rmsDbfs, performance.now() - started);
+      const clip = await this.store.insert(saved.file, bytes.length, { filename: name, sha256: saved.sha256, container: prepared.container, codec: prepared.codec, sourceSampleRateHz: prepared.sourceSampleRateHz, durationMs: prepared.durationMs }, output);
+      return { ok: true, clip, prediction: this.view({ ...output, clipId: clip.id }, thresholds) };
+    } catch (error) {
+      this.store.discardFile(saved.file); // refused (OVERLOADED, TIMEOUT, NOT_READY) or not recorded: nothing names it
+      throw error;
+    }
   }
 
   /**
@@ -295,7 +302,7 @@ export class ServingService {
   private async compute(clipId: number, modelVersion: number): Promise<StoredPrediction> {
     const started = performance.now();
     const serving = this.version(modelVersion);
-    const prepared = await this.pool.prepare(await this.store.bytes(clipId), serving.manifest.featureConfig, this.options.maxDurationMs);
+    const prepared = await this.pool.prepare(await this.store.bytes(clipId), serving.manifest.featureConfig, { maxDurationMs: this.options.maxDurationMs });
     return this.record(clipId, serving, await this.batcher.submit(String(serving.version), prepared.features), prepared.rmsDbfs, performance.now() - started);
   }
 

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { decodeAudio, fitToLength } from '../../src/audio/index.js';
 import { EnginePool, openModelSession } from '../../src/engine/index.js';
 import { DEFAULT_FEATURE_CONFIG, FeatureExtractor } from '../../src/features/index.js';
-import { realDataDir } from '../helpers/signals.js';
+import { realDataDir, tempDir } from '../helpers/signals.js';
 import { BUNDLED_MODELS } from '../helpers/server.js';
 
 const model = join(BUNDLED_MODELS, '1');
@@ -33,6 +34,18 @@ describe('EnginePool (worker threads)', () => {
   it('keeps the error class and code of bad audio across the thread hop', async () => {
     await assert.rejects(pool.prepare(new TextEncoder().encode('not audio at all'), DEFAULT_FEATURE_CONFIG), { name: 'AudioDecodeError', code: 'NOT_AUDIO' });
     await assert.rejects(pool.prepare(new Uint8Array(0), DEFAULT_FEATURE_CONFIG), { name: 'AudioDecodeError', code: 'EMPTY' });
+  });
+
+  it('writes the original bytes of a clip that decodes to its save target, and nothing for one that does not', async () => {
+    const dir = tempDir('kws-engine-save-');
+    const prepared = await pool.prepare(clips[1] as Uint8Array, DEFAULT_FEATURE_CONFIG, { saveAs: { dir, stem: 'clip-a' } });
+    assert.deepEqual(prepared.saved, { file: 'clip-a.wav', sha256: createHash('sha256').update(clips[1] as Uint8Array).digest('hex') });
+    assert.deepEqual(readFileSync(join(dir, 'clip-a.wav')), clips[1]);
+    assert.equal((await pool.prepare(clips[1] as Uint8Array, DEFAULT_FEATURE_CONFIG)).saved, null, 'no target, no file');
+    await assert.rejects(pool.prepare(new TextEncoder().encode('not audio at all'), DEFAULT_FEATURE_CONFIG, { saveAs: { dir, stem: 'clip-b' } }), { code: 'NOT_AUDIO' });
+    await assert.rejects(pool.prepare(clips[1] as Uint8Array, DEFAULT_FEATURE_CONFIG, { saveAs: { dir, stem: 'clip-a' } }), { code: 'FILE_UNWRITABLE', message: `cannot write ${join(dir, 'clip-a.wav')}: it already exists` });
+    await assert.rejects(pool.prepare(clips[1] as Uint8Array, DEFAULT_FEATURE_CONFIG, { saveAs: { dir: join(dir, 'missing'), stem: 'c' } }), { code: 'FILE_UNWRITABLE' });
+    assert.deepEqual(readdirSync(dir), ['clip-a.wav']);
   });
 
   it('runs a batch on onnxruntime and labels real clips yes, no, silence', async () => {

@@ -318,6 +318,10 @@ describe('kws serve under load and across restarts', () => {
       assert.ok(ok.length >= 1 && multi.body.clips.some((c) => c.error?.code === 'OVERLOADED'), JSON.stringify(multi.body.clips.map((c) => c.error?.code ?? 'ok')));
       const stored = (await graphql(server.url, '{ clips { totalCount } }')).data?.['clips'] as { totalCount: number };
       assert.equal(stored.totalCount, ok.length, 'every stored clip was answered with its id');
+      // The engine thread wrote every decoded file; those the full queue refused are removed again.
+      const files = (): number => readdirSync(join(server.dataDir, 'clips')).length;
+      for (let i = 0; i < 100 && files() !== ok.length; i++) await new Promise((r) => setTimeout(r, 10));
+      assert.equal(files(), ok.length, 'no file is left that no clip names');
       const results = await Promise.all(Array.from({ length: 6 }, () => upload(server.url, [yes])));
       const overloaded = results.filter((r) => r.status === 503);
       assert.ok(overloaded.length >= 1, `statuses ${results.map((r) => r.status).join(',')}`);
