@@ -3,8 +3,10 @@
  *
  * Starts the server as a child process on the bundled model (fresh data folder), uploads real
  * Speech Commands clips (one per request, `POST /v1/clips`) from 1, 16 and 64 concurrent clients,
- * and prints p50/p99 latency, clips/s and the mean inference batch size (from /metrics), first with
- * dynamic batching on, then off (`--max-batch-size 1`). In the same run it measures the engine
+ * and prints p50/p99 latency, clips/s, the mean inference batch size and the longest event-loop
+ * stall (both from /metrics), and the CPU time per clip of the server (all threads, and its main
+ * thread; Linux /proc) and of the load generator, first with dynamic batching on, then off
+ * (`--max-batch-size 1`). In the same run it measures the engine
  * alone in this process: inference-only clips/s (batches of 64 precomputed features) and the
  * decode + features + inference pipeline without HTTP. Last line: one JSON object.
  */
@@ -36,7 +38,7 @@ const bodies = clips.map((bytes, i) => Buffer.concat([
   Buffer.from(`\r\n--${boundary}--\r\n`),
 ]));
 
-interface Row { clients: number; batching: boolean; p50Ms: number; p99Ms: number; clipsPerSecond: number; meanBatchSize: number; errors: number }
+interface Row { clients: number; batching: boolean; p50Ms: number; p99Ms: number; clipsPerSecond: number; meanBatchSize: number; errors: number; lagMaxMs: number; serverCpuMsPerClip: number | null; mainThreadCpuMsPerClip: number | null; loadGeneratorCpuMsPerClip: number }
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -64,23 +66,51 @@ async function startServer(batching: boolean, dataDir: string): Promise<{ url: s
   throw new Error('kws serve was not ready within 60 s');
 }
 
-async function batchTotals(url: string): Promise<{ count: number; sum: number }> {
+/** Batch-size totals and the longest event-loop stall since the last scrape (prom-client resets it on each scrape). */
+async function batchTotals(url: string): Promise<{ count: number; sum: number; lagMaxMs: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
   const value = (name: string): number => Number(text.split('\n').find((l) => l.startsWith(`${name} `))?.split(' ')[1] ?? 0);
-  return { count: value('kws_batch_size_count'), sum: value('kws_batch_size_sum') };
+  return { count: value('kws_batch_size_count'), sum: value('kws_batch_size_sum'), lagMaxMs: value('nodejs_eventloop_lag_max_seconds') * 1000 };
 }
 
-async function load(url: string, clients: number, batching: boolean): Promise<Row> {
+/**
+ * CPU time of a process so far, ms: its main thread and all its threads (Linux /proc, USER_HZ = 100
+ * ticks a second); null elsewhere.
+ */
+function processCpuMs(pid: number | undefined): { mainMs: number; totalMs: number } | null {
+  if (pid === undefined) return null;
+  try {
+    let mainMs = 0;
+    let totalMs = 0;
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // fields[0] is field 3 (state)
+      const ms = (Number(fields[11]) + Number(fields[12])) * 10; // utime + stime
+      totalMs += ms;
+      if (tid === String(pid)) mainMs = ms;
+    }
+    return { mainMs, totalMs };
+  } catch {
+    return null;
+  }
+}
+
+async function load(url: string, clients: number, batching: boolean, pid?: number): Promise<Row> {
   let next = 0;
   const before = await batchTotals(url);
+  const cpuBefore = processCpuMs(pid);
+  const loadBefore = process.cpuUsage();
   const result = await autocannon({
     url: `${url}/v1/clips`,
     connections: clients,
     duration: seconds,
     requests: [{ method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] as Buffer }) }],
   });
+  const loadCpu = process.cpuUsage(loadBefore);
+  const cpuAfter = processCpuMs(pid);
   const after = await batchTotals(url);
   const served = after.sum - before.sum;
+  const answered = Math.max(1, result.requests.total);
   return {
     clients,
     batching,
@@ -89,6 +119,10 @@ async function load(url: string, clients: number, batching: boolean): Promise<Ro
     clipsPerSecond: Math.round((result.requests.total - result.non2xx - result.errors) / seconds),
     meanBatchSize: Number((served / Math.max(1, after.count - before.count)).toFixed(2)),
     errors: result.non2xx + result.errors,
+    lagMaxMs: Math.round(after.lagMaxMs),
+    serverCpuMsPerClip: cpuBefore === null || cpuAfter === null ? null : (cpuAfter.totalMs - cpuBefore.totalMs) / answered,
+    mainThreadCpuMsPerClip: cpuBefore === null || cpuAfter === null ? null : (cpuAfter.mainMs - cpuBefore.mainMs) / answered,
+    loadGeneratorCpuMsPerClip: (loadCpu.user + loadCpu.system) / 1000 / answered,
   };
 }
 
@@ -99,9 +133,11 @@ for (const batching of [true, false]) {
   try {
     await load(url, 4, batching); // warm-up: JIT, resampler, sessions on every thread
     for (const clients of clientCounts) {
-      const row = await load(url, clients, batching);
+      const row = await load(url, clients, batching, child.pid);
       rows.push(row);
-      console.log(`${String(clients).padStart(3)} clients, batching ${batching ? 'on ' : 'off'}: p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, ${row.clipsPerSecond} clips/s, mean batch ${row.meanBatchSize}${row.errors > 0 ? `, ${row.errors} errors` : ''}`);
+      console.log(`${String(clients).padStart(3)} clients, batching ${batching ? 'on ' : 'off'}: p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, ${row.clipsPerSecond} clips/s, mean batch ${row.meanBatchSize}, longest event-loop stall ${row.lagMaxMs} ms${row.errors > 0 ? `, ${row.errors} errors` : ''}`);
+      const cpu = (ms: number | null): string => (ms === null ? 'n/a' : ms.toFixed(2));
+      console.log(`      CPU ms per clip: server ${cpu(row.serverCpuMsPerClip)} (main thread ${cpu(row.mainThreadCpuMsPerClip)}), load generator ${cpu(row.loadGeneratorCpuMsPerClip)}`);
     }
   } finally {
     child.kill('SIGTERM');
@@ -139,6 +175,8 @@ const pipelineClipsPerSecond = Math.round(done / ((performance.now() - start) / 
 await pool.close();
 console.log(`engine alone: inference ${engineClipsPerSecond} clips/s (batch 64); decode + features + inference ${pipelineClipsPerSecond} clips/s (no HTTP)`);
 const at = (clients: number, batching: boolean): Row | undefined => rows.find((r) => r.clients === clients && r.batching === batching);
-const speedup = (at(64, true)?.clipsPerSecond ?? 0) / Math.max(1, at(64, false)?.clipsPerSecond ?? 0);
-console.log(`batching speed-up at 64 clients: ${speedup.toFixed(2)}x; served / pipeline at 64 clients: ${(((at(64, true)?.clipsPerSecond ?? 0) / pipelineClipsPerSecond) * 100).toFixed(0)} %`);
+const most = Math.max(...clientCounts);
+const on = at(most, true);
+const off = at(most, false);
+if (on !== undefined && off !== undefined) console.log(`batching speed-up at ${most} clients: ${(on.clipsPerSecond / Math.max(1, off.clipsPerSecond)).toFixed(2)}x; served / pipeline at ${most} clients: ${((on.clipsPerSecond / pipelineClipsPerSecond) * 100).toFixed(0)} %`);
 console.log(JSON.stringify({ rows: rows.map((r) => ({ clients: r.clients, batching: r.batching, p50Ms: r.p50Ms, p99Ms: r.p99Ms, clipsPerSecond: r.clipsPerSecond, meanBatchSize: r.meanBatchSize })), engineClipsPerSecond, pipelineClipsPerSecond }));

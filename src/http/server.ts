@@ -10,7 +10,7 @@ import { EnginePool } from '../engine/index.js';
 import type { EnginePoolOptions } from '../engine/index.js';
 import { createGraphqlHandlers } from '../graphql/index.js';
 import type { BatcherOptions } from '../inference/index.js';
-import { ClipStore, Dashboard, JobRunner, JobStore, ServingService } from '../jobs/index.js';
+import { BACKSTOP_AUTOCHECKPOINT_PAGES, ClipStore, Dashboard, JobRunner, JobStore, ServingService, WalCheckpointer } from '../jobs/index.js';
 import type { Readiness } from '../jobs/index.js';
 import { ModelRegistry } from '../registry/index.js';
 import { createApp } from './app.js';
@@ -70,12 +70,14 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
   const uploads = options.uploads ?? DEFAULT_UPLOAD_LIMITS;
   const dbPath = join(config.dataDir, 'kws.db');
   const registry = ModelRegistry.open(config.modelsDir, dbPath, { createModelsDir: false });
-  const store = ClipStore.open(config.dataDir, dbPath);
+  const store = ClipStore.open(config.dataDir, dbPath, { autoCheckpointPages: BACKSTOP_AUTOCHECKPOINT_PAGES });
+  // WAL checkpoints (fsyncs included) run in a worker thread, not in the commit of an upload.
+  const checkpointer = WalCheckpointer.start(dbPath, { onError: (message) => logger.warn({ message }, 'WAL checkpoint failed') });
   const metrics = new ServingMetrics();
   const pool = new EnginePool(options.engine);
   const batcher = { maxConcurrentBatches: pool.options.threads, ...options.batcher };
   const service = new ServingService(registry, store, pool, { batcher, onBatch: (report) => metrics.observeBatch(report) });
-  const jobStore = JobStore.open(dbPath);
+  const jobStore = JobStore.open(dbPath, { autoCheckpointPages: BACKSTOP_AUTOCHECKPOINT_PAGES });
   const jobs = new JobRunner(registry, pool, jobStore, { allowedRoots: options.scoreRoots ?? config.scoreRoots, outputRoot: join(config.dataDir, 'jobs'), dbPath, onVersion: (version) => logger.info({ version }, 'trained a new model version'), ...(options.jobChunkSize === undefined ? {} : { chunkSize: options.jobChunkSize }) });
   const graphql = await createGraphqlHandlers(service, jobs, new Dashboard(registry, pool), uploads, (error) => logger.error({ err: error }, 'unexpected GraphQL error'));
   const app = createApp({ service, jobs, metrics, logger, uploads, graphql: graphql.handlers });
@@ -91,6 +93,7 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
     store.close();
     jobStore.close();
     registry.close();
+    await checkpointer.close();
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') throw new KwsError('INVALID_ARGUMENT', `port ${options.port ?? 4000} is already in use on ${options.host ?? '127.0.0.1'}; choose another with --port`);
     if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EACCES') throw new KwsError('INVALID_ARGUMENT', `cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 4000} (${code})`);
@@ -132,6 +135,7 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
         store.close();
         jobStore.close();
         registry.close();
+        await checkpointer.close(); // the last connection: its close checkpoints and removes the WAL
       })();
       return closing;
     },
