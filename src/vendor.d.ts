@@ -35,3 +35,20 @@ declare module '@echogarden/espeak-ng-emscripten' {
     };
   }>;
 }
+
+declare module '@echogarden/pffft-wasm/simd' {
+  /** PFFFT (Julien Pommier, bitbucket.org/jpommier/pffft) compiled to WebAssembly with SIMD: the Emscripten module. */
+  export interface PffftModule {
+    /** The module's memory as float32 (replaced when the memory grows: read it on every use). */
+    readonly HEAPF32: Float32Array;
+    /** `pffft_new_setup(N, transform)`: transform 0 = real, 1 = complex; N a multiple of 32 for real. Returns 0 on failure. */
+    _pffft_new_setup(size: number, transform: number): number;
+    _pffft_destroy_setup(setup: number): void;
+    /** 16-byte aligned allocation of `bytes`, a pointer into the memory. */
+    _pffft_aligned_malloc(bytes: number): number;
+    _pffft_aligned_free(pointer: number): void;
+    /** Ordered transform: real forward output is [X0, X(N/2), re X1, im X1, ..., re X(N/2-1), im X(N/2-1)]; direction 0 = forward. */
+    _pffft_transform_ordered(setup: number, input: number, output: number, work: number, direction: number): void;
+  }
+  export default function PffftModuleFactory(options?: object): Promise<PffftModule>;
+}

@@ -1,5 +1,8 @@
 import { describeValue, FeatureError } from '../errors/index.js';
 
+/** Smallest `fftSize`: PFFFT's real transform needs a multiple of 32 (its SIMD width). */
+export const MIN_FFT_SIZE = 32;
+
 /** Current version of the {@link FeatureConfig} schema; bump when a field's meaning changes. */
 export const FEATURE_CONFIG_SCHEMA_VERSION = 1;
 
@@ -121,7 +124,7 @@ export function resolveFeatureConfig(partial: Partial<FeatureConfig> = {}): Feat
   integerIn(config, 'clipSamples', 1, 10 * config.sampleRateHz);
   integerIn(config, 'windowSamples', 16, config.clipSamples);
   integerIn(config, 'hopSamples', 1, config.windowSamples);
-  integerIn(config, 'fftSize', config.windowSamples, 65_536);
+  integerIn(config, 'fftSize', Math.max(MIN_FFT_SIZE, config.windowSamples), 65_536);
   if ((config.fftSize & (config.fftSize - 1)) !== 0) throw invalid('fftSize', config.fftSize, 'must be a power of two');
   integerIn(config, 'melBins', 1, config.fftSize / 2);
   if (typeof config.fMinHz !== 'number' || !(config.fMinHz >= 0)) throw invalid('fMinHz', config.fMinHz, 'must be a number ≥ 0');

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { DEFAULT_FEATURE_CONFIG, FeatureExtractor, featureShape, resolveFeatureConfig } from '../../src/features/index.js';
+import { realFft, RealFft } from '../../src/features/real-fft.js';
 import { sine } from '../helpers/signals.js';
 
 const noise = (seed: number): Float32Array => {
@@ -118,6 +119,7 @@ describe('FeatureConfig', () => {
   const bad: Array<[Record<string, unknown>, RegExp]> = [
     [{ fftSize: 500 }, /fftSize must be a power of two, got 500/],
     [{ fftSize: 256 }, /fftSize must be an integer from 480 to 65536, got 256/],
+    [{ windowSamples: 16, hopSamples: 8, fftSize: 16, melBins: 4, fMinHz: 20, fMaxHz: 4000 }, /fftSize must be an integer from 32 to 65536, got 16/],
     [{ fMaxHz: 9000 }, /fMaxHz must be above fMinHz \(20\) and at most the Nyquist frequency \(8000\), got 9000/],
     [{ melBins: 0 }, /melBins must be an integer from 1 to 256, got 0/],
     [{ type: 'spectrogram' }, /type must be one of log-mel, mfcc, got "spectrogram"/],
@@ -131,4 +133,33 @@ describe('FeatureConfig', () => {
       assert.throws(() => resolveFeatureConfig(partial), { name: 'FeatureError', code: 'INVALID_FEATURE_CONFIG', message });
     });
   }
+});
+
+describe('RealFft (PFFFT in WebAssembly)', () => {
+  it('matches a direct DFT on every bin of a random 512-point frame, DC and Nyquist included', () => {
+    const n = 512;
+    const fft = realFft(n);
+    assert.equal(realFft(n), fft, 'one shared instance per size');
+    const frame = noise(7).subarray(0, n);
+    fft.input.set(frame);
+    const out = fft.transform();
+    const bin = (k: number): [number, number] => (k === 0 ? [out[0]!, 0] : k === n / 2 ? [out[1]!, 0] : [out[2 * k]!, out[2 * k + 1]!]);
+    let worst = 0;
+    for (let k = 0; k <= n / 2; k++) {
+      let re = 0;
+      let im = 0;
+      for (let t = 0; t < n; t++) {
+        re += frame[t]! * Math.cos((2 * Math.PI * k * t) / n);
+        im -= frame[t]! * Math.sin((2 * Math.PI * k * t) / n);
+      }
+      const [fr, fi] = bin(k);
+      worst = Math.max(worst, Math.hypot(fr - re, fi - im));
+    }
+    assert.ok(worst < 1e-5, `largest bin error ${worst}`); // float32 rounding; bins here are of order 1
+  });
+
+  it('refuses a size PFFFT cannot transform', () => {
+    assert.throws(() => new RealFft(48), { name: 'FeatureError', code: 'INVALID_FEATURE_CONFIG', message: 'the FFT size must be a multiple of 32, got 48' });
+    assert.throws(() => new RealFft(16), { code: 'INVALID_FEATURE_CONFIG' });
+  });
 });
