@@ -177,9 +177,10 @@ while (performance.now() - start < seconds * 1000) {
 const pipelineClipsPerSecond = Math.round(done / ((performance.now() - start) / 1000));
 await pool.close();
 console.log(`engine alone: inference ${engineClipsPerSecond} clips/s (batch 64); decode + features + inference ${pipelineClipsPerSecond} clips/s (no HTTP)`);
+const round2 = (ms: number | null): number | null => (ms === null ? null : Number(ms.toFixed(2)));
 const at = (clients: number, batching: boolean): Row | undefined => rows.find((r) => r.clients === clients && r.batching === batching);
 const most = Math.max(...clientCounts);
 const on = at(most, true);
 const off = at(most, false);
 if (on !== undefined && off !== undefined) console.log(`batching speed-up at ${most} clients: ${(on.clipsPerSecond / Math.max(1, off.clipsPerSecond)).toFixed(2)}x; served / pipeline at ${most} clients: ${((on.clipsPerSecond / pipelineClipsPerSecond) * 100).toFixed(0)} %`);
-console.log(JSON.stringify({ rows: rows.map((r) => ({ clients: r.clients, batching: r.batching, p50Ms: r.p50Ms, p99Ms: r.p99Ms, clipsPerSecond: r.clipsPerSecond, meanBatchSize: r.meanBatchSize })), engineClipsPerSecond, pipelineClipsPerSecond }));
+console.log(JSON.stringify({ rows: rows.map((r) => ({ clients: r.clients, batching: r.batching, p50Ms: r.p50Ms, p99Ms: r.p99Ms, clipsPerSecond: r.clipsPerSecond, meanBatchSize: r.meanBatchSize, lagMaxMs: r.lagMaxMs, serverCpuMsPerClip: round2(r.serverCpuMsPerClip), mainThreadCpuMsPerClip: round2(r.mainThreadCpuMsPerClip), loadGeneratorCpuMsPerClip: round2(r.loadGeneratorCpuMsPerClip) })), engineClipsPerSecond, pipelineClipsPerSecond }));

@@ -4,7 +4,7 @@
  * `{ ok: false, error }` (a serialized KwsError), not thrown, so their code survives the thread hop.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { workerData } from 'node:worker_threads';
 import { decodeAudio, fitToLength, rmsDbfs } from '../audio/index.js';
@@ -129,6 +129,8 @@ function save(bytes: Uint8Array, container: string, target: SaveTarget): SavedCl
   try {
     writeFileSync(path, bytes, { flag: 'wx' });
   } catch (error) {
+    // A write that failed part-way (ENOSPC) leaves a partial file of ours; an existing one is not ours.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') rmSync(path, { force: true });
     throw fromFsError(error, path, 'write');
   }
   return { file, sha256: createHash('sha256').update(bytes).digest('hex') };

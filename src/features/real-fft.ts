@@ -9,8 +9,8 @@ const pffft: PffftModule = await PffftModuleFactory();
 /**
  * Forward FFT of a real frame of `size` samples, in float32, by PFFFT compiled to WebAssembly with
  * SIMD (Julien Pommier's PFFFT; about 0.7 µs for 512 points here, 4x the JavaScript radix-4 fft.js
- * this replaced). Write the windowed, zero-padded frame into {@link input}, call {@link transform},
- * then read bins 0..size/2 with {@link re} and {@link im}. Instances live as long as the thread (one
+ * this replaced). Write the windowed, zero-padded frame into {@link input}, then read bins 0..size/2
+ * from the ordered spectrum {@link transform} returns. Instances live as long as the thread (one
  * per size, see {@link realFft}); their buffers sit in the module's memory.
  */
 export class RealFft {

@@ -10,7 +10,7 @@ import { EnginePool } from '../engine/index.js';
 import type { EnginePoolOptions } from '../engine/index.js';
 import { createGraphqlHandlers } from '../graphql/index.js';
 import type { BatcherOptions } from '../inference/index.js';
-import { BACKSTOP_AUTOCHECKPOINT_PAGES, ClipStore, Dashboard, JobRunner, JobStore, ServingService, WalCheckpointer } from '../jobs/index.js';
+import { BACKSTOP_AUTOCHECKPOINT_PAGES, ClipStore, Dashboard, JobRunner, JobStore, ServingService, SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES, WalCheckpointer } from '../jobs/index.js';
 import type { Readiness } from '../jobs/index.js';
 import { ModelRegistry } from '../registry/index.js';
 import { createApp } from './app.js';
@@ -70,17 +70,32 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
   const uploads = options.uploads ?? DEFAULT_UPLOAD_LIMITS;
   const dbPath = join(config.dataDir, 'kws.db');
   const registry = ModelRegistry.open(config.modelsDir, dbPath, { createModelsDir: false });
-  const store = ClipStore.open(config.dataDir, dbPath, { autoCheckpointPages: BACKSTOP_AUTOCHECKPOINT_PAGES });
-  // WAL checkpoints (fsyncs included) run in a worker thread, not in the commit of an upload.
-  const checkpointer = WalCheckpointer.start(dbPath, { onError: (message) => logger.warn({ message }, 'WAL checkpoint failed') });
+  const store = ClipStore.open(config.dataDir, dbPath);
   const metrics = new ServingMetrics();
   const pool = new EnginePool(options.engine);
   const batcher = { maxConcurrentBatches: pool.options.threads, ...options.batcher };
   const service = new ServingService(registry, store, pool, { batcher, onBatch: (report) => metrics.observeBatch(report) });
-  const jobStore = JobStore.open(dbPath, { autoCheckpointPages: BACKSTOP_AUTOCHECKPOINT_PAGES });
+  const jobStore = JobStore.open(dbPath);
   const jobs = new JobRunner(registry, pool, jobStore, { allowedRoots: options.scoreRoots ?? config.scoreRoots, outputRoot: join(config.dataDir, 'jobs'), dbPath, onVersion: (version) => logger.info({ version }, 'trained a new model version'), ...(options.jobChunkSize === undefined ? {} : { chunkSize: options.jobChunkSize }) });
   const graphql = await createGraphqlHandlers(service, jobs, new Dashboard(registry, pool), uploads, (error) => logger.error({ err: error }, 'unexpected GraphQL error'));
   const app = createApp({ service, jobs, metrics, logger, uploads, graphql: graphql.handlers });
+  // WAL checkpoints (fsyncs included) run in a worker thread, not in the commit of an upload; if
+  // that thread stops, the connections go back to SQLite's own automatic checkpoints.
+  const autoCheckpoint = (pages: number): void => {
+    try {
+      for (const s of [store, jobStore]) s.setAutoCheckpointPages(pages);
+    } catch {
+      // closed already (shutdown): nothing left to checkpoint
+    }
+  };
+  const checkpointer = WalCheckpointer.start(dbPath, {
+    onError: (message) => logger.warn({ message }, 'WAL checkpoint failed'),
+    onStopped: () => {
+      logger.warn('the WAL checkpoint thread stopped; SQLite checkpoints on commit again');
+      autoCheckpoint(SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES);
+    },
+  });
+  autoCheckpoint(BACKSTOP_AUTOCHECKPOINT_PAGES);
   const server: Server = app.listen(options.port ?? 4000, options.host ?? '127.0.0.1');
   // A client that stops sending mid-body must not hold a connection forever.
   server.requestTimeout = 60_000;
@@ -118,24 +133,27 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
     logger,
     close: () => {
       closing ??= (async () => {
-        // Graceful: not ready, no new connections, requests in flight finish (up to drainTimeoutMs),
-        // then queued inference fails with NOT_READY and threads and databases close.
-        service.drain();
-        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        const deadline = setTimeout(() => server.closeAllConnections(), options.drainTimeoutMs ?? 10_000);
-        await closed;
-        await service.idle(options.drainTimeoutMs ?? 10_000); // handlers whose client hung up still finish
-        clearTimeout(deadline);
-        service.stop();
-        await jobs.close();
-        await warming;
-        await graphql.stop();
-        await pool.close();
-        store.close();
-        jobStore.close();
-        registry.close();
-        await checkpointer.close(); // the last connection: its close checkpoints and removes the WAL
+        try {
+          // Graceful: not ready, no new connections, requests in flight finish (up to drainTimeoutMs),
+          // then queued inference fails with NOT_READY and threads and databases close.
+          service.drain();
+          const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+          server.closeIdleConnections();
+          const deadline = setTimeout(() => server.closeAllConnections(), options.drainTimeoutMs ?? 10_000);
+          await closed;
+          await service.idle(options.drainTimeoutMs ?? 10_000); // handlers whose client hung up still finish
+          clearTimeout(deadline);
+          service.stop();
+          await jobs.close();
+          await warming;
+          await graphql.stop();
+          await pool.close();
+          store.close();
+          jobStore.close();
+          registry.close();
+        } finally {
+          await checkpointer.close(); // the last connection: its close checkpoints and removes the WAL
+        }
       })();
       return closing;
     },

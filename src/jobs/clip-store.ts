@@ -155,11 +155,9 @@ export class ClipStore {
   /**
    * @param dataDir The state folder; clips go to `<dataDir>/clips/`.
    * @param dbPath The SQLite file, or `:memory:`.
-   * @param options.autoCheckpointPages This connection's `wal_autocheckpoint`, pages (default SQLite's
-   *   1000); raised when a `WalCheckpointer` checkpoints off the event loop.
    * @throws KwsError `FILE_UNWRITABLE` when the folder or database cannot be created.
    */
-  static open(dataDir: string, dbPath: string, options: { readonly autoCheckpointPages?: number } = {}): ClipStore {
+  static open(dataDir: string, dbPath: string): ClipStore {
     const clipsDir = join(dataDir, 'clips');
     let db: SqliteDatabase;
     try {
@@ -173,11 +171,15 @@ export class ClipStore {
     // only a power loss may drop the last commits. SQLite's recommended setting for WAL.
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
-    if (options.autoCheckpointPages !== undefined) db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(options.autoCheckpointPages))}`);
     db.exec(SCHEMA);
     // Databases made before energy scores were stored: add the column (old rows read as NaN).
     if (!(db.prepare('PRAGMA table_info(predictions)').all() as Array<{ name: string }>).some((c) => c.name === 'energy')) db.exec('ALTER TABLE predictions ADD COLUMN energy REAL');
     return new ClipStore(db, clipsDir);
+  }
+
+  /** Sets this connection's `wal_autocheckpoint`, pages (SQLite's default is 1000; 0 turns automatic checkpoints off). */
+  setAutoCheckpointPages(pages: number): void {
+    this.db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(pages))}`);
   }
 
   /** Commits what {@link insert} still holds, then closes the database. */

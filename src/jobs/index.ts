@@ -17,5 +17,5 @@ export type { JobRunnerOptions, RetrainInput, ScoreJobInput, SearchInput, Search
 export { Dashboard, MAX_DASHBOARD_CLIPS } from './dashboard.js';
 export type { ScoredClip } from './dashboard.js';
 export { parseRecordId } from './record-id.js';
-export { BACKSTOP_AUTOCHECKPOINT_PAGES, WalCheckpointer } from './wal-checkpointer.js';
+export { BACKSTOP_AUTOCHECKPOINT_PAGES, SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES, WalCheckpointer } from './wal-checkpointer.js';
 export type { WalCheckpointerOptions } from './wal-checkpointer.js';

@@ -175,18 +175,12 @@ export class JobStore {
     };
   }
 
-  /**
-   * Opens (creating) the job tables in the SQLite file `dbPath` (`:memory:` for tests).
-   *
-   * @param options.autoCheckpointPages This connection's `wal_autocheckpoint`, pages (default
-   *   SQLite's 1000); raised when a `WalCheckpointer` checkpoints off the event loop.
-   */
-  static open(dbPath: string, options: { readonly autoCheckpointPages?: number } = {}): JobStore {
+  /** Opens (creating) the job tables in the SQLite file `dbPath` (`:memory:` for tests). */
+  static open(dbPath: string): JobStore {
     const db = new Database(dbPath);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('busy_timeout = 5000');
-    if (options.autoCheckpointPages !== undefined) db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(options.autoCheckpointPages))}`);
     db.exec(SCHEMA);
     // Databases made before training jobs existed lack their columns.
     const columns = new Set((db.prepare('PRAGMA table_info(jobs)').all() as Array<{ name: string }>).map((c) => c.name));
@@ -194,6 +188,11 @@ export class JobStore {
     if (!columns.has('result_version')) db.exec('ALTER TABLE jobs ADD COLUMN result_version INTEGER');
     if (!columns.has('result')) db.exec('ALTER TABLE jobs ADD COLUMN result TEXT');
     return new JobStore(db);
+  }
+
+  /** Sets this connection's `wal_autocheckpoint`, pages (SQLite's default is 1000; 0 turns automatic checkpoints off). */
+  setAutoCheckpointPages(pages: number): void {
+    this.db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(pages))}`);
   }
 
   close(): void {

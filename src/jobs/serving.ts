@@ -222,9 +222,12 @@ export class ServingService {
   }
 
   /**
-   * Decodes, stores and classifies one uploaded file. Bad audio is refused with its code and not stored.
+   * Decodes, stores and classifies one uploaded file. Bad audio is refused with its code and not
+   * stored; so is a file that cannot be written (`FILE_UNWRITABLE`): both come back as an outcome
+   * with `ok: false`, not thrown.
    *
-   * @throws KwsError `INVALID_ARGUMENT` for a bad version or thresholds, `OVERLOADED`, `TIMEOUT`, `NOT_READY`.
+   * @throws KwsError `INVALID_ARGUMENT` for a bad version or thresholds, `OVERLOADED`, `TIMEOUT`,
+   *   `NOT_READY` (the clip's file is removed again).
    */
   async classifyUpload(bytes: Uint8Array, filename: string | undefined, request: { readonly modelVersion?: number | null; readonly thresholds?: ThresholdOverrides } = {}): Promise<UploadOutcome> {
     return this.track(() => this.classifyUploadNow(bytes, filename, request));
@@ -270,14 +273,16 @@ export class ServingService {
     }
     const saved = prepared.saved;
     if (saved === null) throw new KwsError('INTERNAL', 'the engine did not write the uploaded clip');
+    let output: StoredPrediction;
+    let clip: ClipRecord;
     try {
-      const output = this.record(0, serving, await this.batcher.submit(String(serving.version), prepared.features), prepared.rmsDbfs, performance.now() - started);
-      const clip = await this.store.insert(saved.file, bytes.length, { filename: name, sha256: saved.sha256, container: prepared.container, codec: prepared.codec, sourceSampleRateHz: prepared.sourceSampleRateHz, durationMs: prepared.durationMs }, output);
-      return { ok: true, clip, prediction: this.view({ ...output, clipId: clip.id }, thresholds) };
+      output = this.record(0, serving, await this.batcher.submit(String(serving.version), prepared.features), prepared.rmsDbfs, performance.now() - started);
+      clip = await this.store.insert(saved.file, bytes.length, { filename: name, sha256: saved.sha256, container: prepared.container, codec: prepared.codec, sourceSampleRateHz: prepared.sourceSampleRateHz, durationMs: prepared.durationMs }, output);
     } catch (error) {
       this.store.discardFile(saved.file); // refused (OVERLOADED, TIMEOUT, NOT_READY) or not recorded: nothing names it
       throw error;
     }
+    return { ok: true, clip, prediction: this.view({ ...output, clipId: clip.id }, thresholds) };
   }
 
   /**

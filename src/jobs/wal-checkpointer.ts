@@ -7,6 +7,12 @@ export interface WalCheckpointerOptions {
   readonly intervalMs: number;
   /** Called with the message of a checkpoint that failed (the next one is tried anyway). */
   readonly onError: (message: string) => void;
+  /**
+   * Called once if the thread stops before {@link WalCheckpointer.close} (it could not open the
+   * database, or crashed): the owner should give its connections back SQLite's own automatic
+   * checkpoints (`wal_autocheckpoint` 1000), or the WAL grows to the backstop.
+   */
+  readonly onStopped: () => void;
 }
 
 /**
@@ -15,6 +21,9 @@ export interface WalCheckpointerOptions {
  * checkpointer lets the WAL reach. SQLite's default is 1,000 pages.
  */
 export const BACKSTOP_AUTOCHECKPOINT_PAGES = 16_384;
+
+/** SQLite's default `wal_autocheckpoint`, pages (SQLITE_DEFAULT_WAL_AUTOCHECKPOINT). */
+export const SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES = 1000;
 
 /**
  * Runs SQLite WAL checkpoints in a worker thread. With SQLite's default `wal_autocheckpoint`, the
@@ -30,18 +39,22 @@ export class WalCheckpointer {
   last: { walPages: number; checkpointedPages: number } | null = null;
   private readonly worker: Worker;
   private readonly exited: Promise<void>;
+  private closing = false;
 
   private constructor(dbPath: string, options: WalCheckpointerOptions) {
     const fromSource = import.meta.url.endsWith('.ts');
     const checkpoint: WalCheckpointWorkerData = { dbPath, intervalMs: options.intervalMs };
     this.worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: { kwsWorker: { entry: new URL(fromSource ? './wal-checkpoint.worker.ts' : './wal-checkpoint.worker.js', import.meta.url).href, tsx: fromSource }, checkpoint } });
-    this.worker.unref(); // never keeps the process alive
     this.worker.on('message', (message: WalCheckpointMessage) => {
       if (message.type === 'checkpoint') this.last = { walPages: message.walPages, checkpointedPages: message.checkpointedPages };
       else options.onError(message.message);
     });
     this.worker.on('error', (error) => options.onError(error.message));
-    this.exited = new Promise((resolve) => this.worker.once('exit', () => resolve()));
+    this.exited = new Promise((resolve) => this.worker.once('exit', () => {
+      if (!this.closing) options.onStopped();
+      resolve();
+    }));
+    this.worker.unref(); // after the listeners: adding a 'message' listener refs the worker again
   }
 
   /**
@@ -50,11 +63,12 @@ export class WalCheckpointer {
    * @param options.intervalMs Time between checkpoints, ms (default 1000).
    */
   static start(dbPath: string, options: Partial<WalCheckpointerOptions> = {}): WalCheckpointer {
-    return new WalCheckpointer(dbPath, { intervalMs: 1000, onError: () => undefined, ...options });
+    return new WalCheckpointer(dbPath, { intervalMs: 1000, onError: () => undefined, onStopped: () => undefined, ...options });
   }
 
   /** Runs a last checkpoint and stops the thread. */
   async close(): Promise<void> {
+    this.closing = true;
     this.worker.ref(); // the process waits for the last checkpoint
     this.worker.postMessage('stop');
     await this.exited;

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { existsSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import Database from 'better-sqlite3';
@@ -33,11 +34,27 @@ describe('WalCheckpointer', () => {
     reopened.close();
   });
 
-  it('reports a database it cannot open through onError, and still closes', async () => {
+  it('reports a database it cannot open through onError and onStopped, and still closes', async () => {
     const errors: string[] = [];
-    const checkpointer = WalCheckpointer.start(tempDir('kws-wal-bad-'), { onError: (message) => errors.push(message) });
-    await until(() => errors.length > 0, 'an error was reported');
+    let stopped = 0;
+    const checkpointer = WalCheckpointer.start(tempDir('kws-wal-bad-'), { onError: (message) => errors.push(message), onStopped: () => stopped++ });
+    await until(() => stopped > 0, 'the owner heard that the thread stopped');
     assert.match(errors[0] ?? '', /^cannot open .*kws-wal-bad-.* to checkpoint it: /);
     await checkpointer.close();
+    assert.equal(stopped, 1);
+  });
+
+  it('does not keep the process alive when it is never closed', () => {
+    const dbPath = join(tempDir('kws-wal-unref-'), 'kws.db');
+    new Database(dbPath).pragma('journal_mode = WAL');
+    const script = join(tempDir('kws-wal-script-'), 'start.mjs'); // a file: workers inherit execArgv, and --input-type breaks them
+    const onError = join(tempDir('kws-wal-errors-'), 'errors.txt');
+    writeFileSync(script, `import { appendFileSync } from 'node:fs';
+      import { WalCheckpointer } from ${JSON.stringify(new URL('../../src/jobs/index.ts', import.meta.url).href)};
+      const c = WalCheckpointer.start(${JSON.stringify(dbPath)}, { intervalMs: 50, onError: (m) => appendFileSync(${JSON.stringify(onError)}, m) });
+      setTimeout(() => { if (c.last === null) appendFileSync(${JSON.stringify(onError)}, 'no checkpoint yet'); }, 3000).unref();`);
+    const run = spawnSync(process.execPath, ['--import', 'tsx', script], { timeout: 20_000, encoding: 'utf8' });
+    assert.equal(run.status, 0, `exit ${run.status} ${run.signal ?? ''} ${run.stderr}`);
+    assert.equal(existsSync(onError), false, 'the thread ran without errors');
   });
 });
