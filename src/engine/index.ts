@@ -3,7 +3,7 @@ export type { TfjsBackendChoice, TfjsBackendName } from './tfjs-backend.js';
 export { wasmConv2DBackpropFilterKernel } from './wasm-conv2d-filter-grad.js';
 export { loadLayersModel, MODEL_JSON, WEIGHTS_BIN } from './layers-model-file.js';
 export type { LayersModelJson } from './layers-model-file.js';
-export { energyFromLogits, openModelSession, withLogits } from './model-session.js';
+export { energyFromLogits, openModelSession, predictModelOutput, withLogits } from './model-session.js';
 export type { DeviceChoice, EngineKind, ModelGeometry, ModelOutput, ModelSession } from './model-session.js';
 export { defaultEnginePoolOptions, EnginePool } from './engine-pool.js';
 export type { EnginePoolOptions } from './engine-pool.js';

@@ -133,22 +133,26 @@ async function openTfjs(dir: string, geometry: ModelGeometry, device: DeviceChoi
     geometry,
     async run(features, batch) {
       checkInput(geometry, features, batch);
-      const outs = tf.tidy(() => {
-        const predicted = both.predict(tf.tensor4d(features, [batch, geometry.frames, geometry.bins, 1]));
-        return Array.isArray(predicted) ? predicted : [predicted];
-      });
-      try {
-        const probabilities = (await (outs[0] as tf.Tensor).data()) as Float32Array;
-        const energy = outs.length > 1 ? energyFromLogits(await (outs[1] as tf.Tensor).data(), batch, geometry.classes) : new Float32Array(batch).fill(Number.NaN);
-        return { probabilities, energy };
-      } finally {
-        tf.dispose(outs);
-      }
+      return predictModelOutput(both, features, batch, geometry);
     },
     dispose: async () => {
       model.dispose();
     },
   };
+}
+
+/**
+ * One forward pass of a TF.js layers model over `[batch, frames, bins]` features (row-major), inside
+ * `tf.tidy` (no tensor outlives it): `[batch, classes]` probabilities from the first output and
+ * `[batch]` energy scores from the second, the logits (see {@link withLogits}); NaN energies when
+ * the model has no second output.
+ */
+export function predictModelOutput(model: tfl.LayersModel, features: Float32Array, batch: number, geometry: ModelGeometry): ModelOutput {
+  const [probabilities, logits] = tf.tidy(() => {
+    const out = model.predict(tf.tensor4d(features, [batch, geometry.frames, geometry.bins, 1]));
+    return (Array.isArray(out) ? out : [out]).map((t) => t.dataSync() as Float32Array);
+  });
+  return { probabilities: probabilities as Float32Array, energy: logits === undefined ? new Float32Array(batch).fill(Number.NaN) : energyFromLogits(logits, batch, geometry.classes) };
 }
 
 /**

@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
-import * as tf from '@tensorflow/tfjs-core';
 import { decodeAudio, fitToLength, rmsDbfs } from '../audio/index.js';
 import { LABELS } from '../data/index.js';
 import type { Label } from '../data/index.js';
 import { fromFsError, toSerializedError } from '../errors/index.js';
-import { energyFromLogits, withLogits } from '../engine/index.js';
+import { predictModelOutput, withLogits } from '../engine/index.js';
 import { decide } from '../inference/index.js';
 import type { DecisionReason, Thresholds } from '../inference/index.js';
 import type { LoadedVersion } from './versions.js';
@@ -67,11 +66,7 @@ export async function classifyFiles(files: readonly string[], loaded: LoadedVers
   if (clips.length > 0) {
     const { frames, bins } = extractor.shape;
     const features = extractor.computeBatch(clips);
-    const [probabilities, logits] = tf.tidy(() => {
-      const out = withLogits(model).predict(tf.tensor4d(features, [clips.length, frames, bins, 1]));
-      return (Array.isArray(out) ? out : [out]).map((t) => t.dataSync());
-    }) as [Float32Array, Float32Array | undefined];
-    const energy = logits === undefined ? new Float32Array(clips.length).fill(Number.NaN) : energyFromLogits(logits, clips.length, LABELS.length);
+    const { probabilities, energy } = predictModelOutput(withLogits(model), features, clips.length, { frames, bins, classes: LABELS.length });
     clips.forEach((_, k) => {
       const decision = decide(probabilities, levels[k] as number, thresholds, k * LABELS.length, energy[k] as number);
       const slot = slots[k] as number;

@@ -8,7 +8,7 @@ import type { FeatureConfig } from '../features/index.js';
 import { argmax, decide } from '../inference/index.js';
 import { buildModel, isArchitecture } from '../model/index.js';
 import type { Architecture, ModelOptions } from '../model/index.js';
-import { energyFromLogits, withLogits } from '../engine/index.js';
+import { predictModelOutput, withLogits } from '../engine/index.js';
 import type { ModelOutput } from '../engine/index.js';
 import { calibrateThresholds } from './calibration.js';
 import type { Calibration } from './calibration.js';
@@ -108,11 +108,11 @@ const INFERENCE_BATCH = 256;
 
 /**
  * Softmax outputs `[n, 12]` and energy scores `[n]` (NaN without a `logits` layer; see
- * `energyFromLogits`) of a model over a clip set's features, in inference batches.
+ * `predictModelOutput`) of a model over a clip set's features, in inference batches.
  */
 export function predictClipSet(model: tfl.LayersModel, set: ClipSet, extractor: FeatureExtractor): ModelOutput {
   const probabilities = new Float32Array(set.size * LABELS.length);
-  const energy = new Float32Array(set.size).fill(Number.NaN);
+  const energy = new Float32Array(set.size);
   const both = withLogits(model);
   const { frames, bins } = extractor.shape;
   const clip = new Float32Array(set.clipSamples);
@@ -120,12 +120,9 @@ export function predictClipSet(model: tfl.LayersModel, set: ClipSet, extractor: 
     const count = Math.min(INFERENCE_BATCH, set.size - start);
     const features = new Float32Array(count * extractor.clipSize);
     for (let i = 0; i < count; i++) extractor.compute(clipAt(set, start + i, clip), features, i * extractor.clipSize);
-    const [p, logits] = tf.tidy(() => {
-      const out = both.predict(tf.tensor4d(features, [count, frames, bins, 1]));
-      return (Array.isArray(out) ? out : [out]).map((t) => t.dataSync());
-    });
-    probabilities.set(p as Float32Array, start * LABELS.length);
-    if (logits !== undefined) energy.set(energyFromLogits(logits, count, LABELS.length), start);
+    const out = predictModelOutput(both, features, count, { frames, bins, classes: LABELS.length });
+    probabilities.set(out.probabilities, start * LABELS.length);
+    energy.set(out.energy, start);
   }
   return { probabilities, energy };
 }
