@@ -1,5 +1,5 @@
 import { Command, Option } from 'commander';
-import { MAX_ENERGY_THRESHOLD, validateThresholds } from '../inference/index.js';
+import { MAX_ENERGY_THRESHOLD, UNKNOWN_SCORES, validateThresholds } from '../inference/index.js';
 import type { UnknownScore } from '../inference/index.js';
 import { classifyFiles, loadVersion } from '../jobs/index.js';
 import type { ModelRegistry } from '../registry/index.js';
@@ -19,7 +19,7 @@ export function classifyCommand(): Command {
       .argument('<files...>', 'audio files')
       .option('--model <version>', 'version number or alias')
       .option('--json', 'one JSON object per file')
-      .addOption(new Option('--unknown-score <score>', "which score decides unknown (default: the version's calibrated choice)").choices(['maxSoftmax', 'energy']))
+      .addOption(new Option('--unknown-score <score>', "which score decides unknown (default: the version's calibrated choice)").choices([...UNKNOWN_SCORES]))
       .option('--unknown-threshold <p>', 'max-softmax probability below which a clip is unknown', numberIn(0, 1))
       .option('--unknown-energy-threshold <e>', 'energy score above which a clip is unknown (with --unknown-score energy)', numberIn(-MAX_ENERGY_THRESHOLD, MAX_ENERGY_THRESHOLD)),
   ).action(async (files: string[], options: RegistryCliOptions & { model?: string; json?: boolean; unknownScore?: UnknownScore; unknownThreshold?: number; unknownEnergyThreshold?: number }) => {
