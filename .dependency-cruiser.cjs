@@ -1,18 +1,23 @@
 /**
- * Import rules for kws-serve (see ../shared/STYLE.md, "The shape of the code"):
+ * Import rules for kws-serve (see README "Architecture" and ../shared/STYLE.md, "The shape of the code"):
  * no cycles, and imports point one way along the data path:
- *   errors, config -> audio -> features -> { data, model } -> engine -> { registry, inference, training }
- *   -> jobs -> { graphql, http, cli } -> main.ts
- * A layer may import only from its own rank or layers listed before it. Run by `npm test` (`npm run depcheck`).
+ *   errors, config, labels -> audio -> features -> { data, model } -> synth -> engine -> storage
+ *   -> { registry, inference, training } -> { serving, jobs } -> { graphql, http, cli } -> main.ts
+ * A layer may import only from its own rank or layers listed before it. `storage` sits below
+ * `registry` because the registry opens SQLite through it. `synth` (the synthetic corpus) is imported
+ * by `cli` only (lazily, for `kws synth`); batch/ holds the worker-thread entries, which import
+ * layers through their index.ts. Run by `npm test` (`npm run depcheck`).
  */
 const order = [
-  ['errors', 'config'],
+  ['errors', 'config', 'labels'],
   ['audio'],
   ['features'],
   ['data', 'model'],
+  ['synth'],
   ['engine'],
+  ['storage'],
   ['registry', 'inference', 'training'],
-  ['jobs'],
+  ['serving', 'jobs'],
   ['graphql', 'http', 'cli'],
 ];
 
@@ -41,10 +46,24 @@ module.exports = {
     },
     {
       name: 'no-deep-imports-across-layers',
-      comment: 'Other layers import a layer only through its index.ts (its public face).',
+      comment: 'Other layers import a layer only through its index.ts (its public face), or through <layer>/tfjs/index.ts, the TF.js half of engine, model and training: a layer\'s index.ts never loads TF.js, so that ONNX serving does not.',
       severity: 'error',
-      from: { path: '^src/([^/]+)/' },
-      to: { path: '^src/([^/]+)/.+', pathNot: ['^src/$1/', '^src/[^/]+/index\\.ts$'] },
+      from: { path: '^(src/([^/]+)/|batch/|bench/|scripts/)' },
+      to: { path: '^src/([^/]+)/.+', pathNot: ['^src/$2/', '^src/[^/]+/index\\.ts$', '^src/[^/]+/tfjs/index\\.ts$'] },
+    },
+    {
+      name: 'synth-only-in-cli',
+      comment: 'The synthesizer (eSpeak NG, 24 MB, GPL) is for `kws synth` and scripts only; the server never loads it.',
+      severity: 'error',
+      from: { path: '^src/', pathNot: '^src/(synth|cli)/' },
+      to: { path: '^src/synth/' },
+    },
+    {
+      name: 'batch-entries-are-thin',
+      comment: 'batch/ holds worker-thread entries only; src never imports them (it starts them through config/workers.ts).',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^batch/' },
     },
     ...layerRules,
   ],

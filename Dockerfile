@@ -13,6 +13,7 @@ WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ ca-certificates && rm -rf /var/lib/apt/lists/*
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY batch ./batch
 # CPU: onnxruntime-node's bundled CPU build (its install step downloads nothing). GPU: its install
 # step fetches the CUDA 12 execution provider. The optional native TF.js packages (tfjs-node, or
 # tfjs-node-gpu) download libtensorflow at install; where they cannot, npm skips them and kws falls
@@ -44,7 +45,7 @@ USER node
 VOLUME /var/lib/kws
 EXPOSE 4000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s CMD ["node", "-e", "fetch('http://127.0.0.1:4000/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
-ENTRYPOINT ["node", "/app/dist/main.js"]
+ENTRYPOINT ["node", "/app/dist/src/main.js"]
 # The server on all interfaces; any other kws command works too, e.g.
 #   docker run --rm -v "$PWD/clips:/clips:ro" kws-serve classify --json /clips/yes.wav
 CMD ["serve", "--host", "0.0.0.0", "--port", "4000"]

@@ -5,9 +5,10 @@
  */
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
-import { selectTfjsBackend } from '../src/engine/index.js';
-import { ARCHITECTURES, buildModel } from '../src/model/index.js';
-import { exportOnnx } from '../src/registry/index.js';
+import { selectTfjsBackend } from '../src/engine/tfjs/index.js';
+import { ARCHITECTURES } from '../src/model/index.js';
+import { buildModel } from '../src/model/tfjs/index.js';
+import { exportOnnx } from '../src/engine/tfjs/index.js';
 
 const { values } = parseArgs({ options: { batch: { type: 'string', default: '64' }, runs: { type: 'string', default: '20' } } });
 const batch = Number(values.batch);

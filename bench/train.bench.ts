@@ -5,9 +5,10 @@
  */
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectTfjsBackend } from '../src/engine/index.js';
+import { selectTfjsBackend } from '../src/engine/tfjs/index.js';
 import type { TfjsBackendName } from '../src/engine/index.js';
-import { ARCHITECTURES, buildModel } from '../src/model/index.js';
+import { ARCHITECTURES } from '../src/model/index.js';
+import { buildModel } from '../src/model/tfjs/index.js';
 
 const { values } = parseArgs({ options: { batch: { type: 'string', default: '64' }, steps: { type: 'string', default: '5' }, backend: { type: 'string', default: 'tensorflow' } } });
 const batch = Number(values.batch);

@@ -9,7 +9,8 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { synthesizeCorpus, whichSet } from '../src/data/index.js';
+import { synthesizeCorpus } from '../src/synth/index.js';
+import { whichSet } from '../src/data/index.js';
 
 const { values } = parseArgs({
   options: {

@@ -6,8 +6,9 @@
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { selectTfjsBackend } from '../src/engine/index.js';
-import { exportOnnx, loadLayersModel } from '../src/registry/index.js';
+import { selectTfjsBackend } from '../src/engine/tfjs/index.js';
+import { exportOnnx } from '../src/engine/tfjs/index.js';
+import { loadLayersModel } from '../src/engine/tfjs/index.js';
 
 const dir = process.argv[2];
 if (dir === undefined) throw new Error('usage: npx tsx scripts/export-onnx.ts MODEL_VERSION_DIR');

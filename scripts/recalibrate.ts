@@ -13,12 +13,14 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ExampleLoader, scanSpeechCommands } from '../src/data/index.js';
 import type { DatasetOptions } from '../src/data/index.js';
-import { loadLayersModel, selectTfjsBackend } from '../src/engine/index.js';
+import { loadLayersModel, selectTfjsBackend } from '../src/engine/tfjs/index.js';
 import { FeatureExtractor } from '../src/features/index.js';
-import { datasetFingerprint } from '../src/jobs/index.js';
-import { exportOnnx, storeThresholds } from '../src/registry/index.js';
+import { datasetFingerprint } from '../src/training/tfjs/index.js';
+import { exportOnnx } from '../src/engine/tfjs/index.js';
+import { storeThresholds } from '../src/registry/index.js';
 import type { VersionManifest } from '../src/registry/index.js';
-import { calibrateAndTest, loadClipSet } from '../src/training/index.js';
+import { calibrateAndTest } from '../src/training/tfjs/index.js';
+import { loadClipSet } from '../src/training/index.js';
 
 const { values, positionals } = parseArgs({ allowPositionals: true, options: { data: { type: 'string' } } });
 const dir = positionals[0];

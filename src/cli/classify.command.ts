@@ -1,7 +1,8 @@
 import { Command, Option } from 'commander';
 import { MAX_ENERGY_THRESHOLD, UNKNOWN_SCORES, validateThresholds } from '../inference/index.js';
 import type { UnknownScore } from '../inference/index.js';
-import { classifyFiles, loadVersion } from '../jobs/index.js';
+import { classifyFiles } from '../serving/index.js';
+import { loadVersion } from '../training/tfjs/index.js';
 import type { ModelRegistry } from '../registry/index.js';
 import { openRegistry, withRegistryOptions } from './registry-options.js';
 import type { RegistryCliOptions } from './registry-options.js';

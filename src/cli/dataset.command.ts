@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { countByLabel, LABELS, listTestClips, scanSpeechCommands, SPLITS } from '../data/index.js';
+import { countByLabel, listTestClips, scanSpeechCommands, SPLITS } from '../data/index.js';
+import { LABELS } from '../labels/index.js';
 import { reportError } from './report-error.js';
 import { integerIn, numberIn } from './options.js';
 

@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { reportError } from './report-error.js';
-import { evaluateVersion } from '../jobs/index.js';
+import { evaluateVersion } from '../training/tfjs/index.js';
 import type { ModelRegistry } from '../registry/index.js';
 import { openRegistry, withRegistryOptions } from './registry-options.js';
 import type { RegistryCliOptions } from './registry-options.js';

@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
-import { synthesizeCorpus } from '../data/index.js';
+import { synthesizeCorpus } from '../synth/index.js';
 import { reportError } from './report-error.js';
 import { integerIn } from './options.js';
 

@@ -4,7 +4,7 @@ import { Command, InvalidArgumentError, Option } from 'commander';
 import { resolveAugmentConfig } from '../data/index.js';
 import type { AugmentConfig } from '../data/index.js';
 import type { TfjsBackendName } from '../engine/index.js';
-import { trainVersion } from '../jobs/index.js';
+import { trainVersion } from '../training/tfjs/index.js';
 import { ARCHITECTURES } from '../model/index.js';
 import type { ModelRegistry } from '../registry/index.js';
 import type { Architecture } from '../model/index.js';

@@ -1,4 +1,5 @@
-import { delimiter, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { delimiter, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Where kws-serve keeps things. The only module that reads `process.env`. */
@@ -14,8 +15,18 @@ export interface KwsConfig {
   readonly scoreRoots: readonly string[];
 }
 
-/** The project root (one level above `src/` or `dist/`). */
-export const PROJECT_ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../..');
+/**
+ * The project root: the nearest folder above this file that holds `package.json` (`src/config/..`
+ * from sources, `dist/src/config/../..` once built).
+ */
+export const PROJECT_ROOT = findProjectRoot(fileURLToPath(new URL('.', import.meta.url)));
+
+function findProjectRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) return resolve(from, '../..');
+  }
+}
 
 /**
  * The configuration from the environment, with defaults: the bundled `models/` folder and `./var`.
@@ -31,3 +42,5 @@ export function loadConfig(overrides: Partial<KwsConfig> = {}): KwsConfig {
   };
 }
 export { makeDirs } from './make-dirs.js';
+export { spawnWorker, workerEntry } from './workers.js';
+export type { WorkerEntry, WorkerName } from './workers.js';

@@ -1,5 +1,3 @@
-export { ADDED_WORDS_V2, AUXILIARY_WORDS_V1, BACKGROUND_NOISE_DIR, COMMAND_WORDS, isLabel, labelForWord, labelIndex, LABELS, WORDS_V1 } from './labels.js';
-export type { Label } from './labels.js';
 export { Rng } from './rng.js';
 export { speakerOf, SPLITS, whichSet } from './split.js';
 export type { Split } from './split.js';
@@ -10,5 +8,3 @@ export type { AugmentConfig } from './augment.js';
 export { BalancedSampler, ShuffledSampler } from './sampler.js';
 export type { Sampler } from './sampler.js';
 export { ExampleLoader } from './loader.js';
-export { colouredNoise, drawSpeakers, EspeakSynthesizer, speakerId, synthesizeCorpus, UNSEEN_TEST_WORDS } from './synth/index.js';
-export type { NoiseColour, SynthOptions, SynthReport, SyntheticSpeaker } from './synth/index.js';

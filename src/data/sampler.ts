@@ -1,6 +1,6 @@
 import { KwsError } from '../errors/index.js';
-import { LABELS } from './labels.js';
-import type { Label } from './labels.js';
+import { LABELS } from '../labels/index.js';
+import type { Label } from '../labels/index.js';
 import type { Rng } from './rng.js';
 
 /** Yields the example indices of one epoch, in order. */

@@ -1,9 +1,10 @@
 import { availableParallelism } from 'node:os';
 import { Piscina } from 'piscina';
+import { workerEntry } from '../config/index.js';
 import { describeValue, fromSerializedError, KwsError } from '../errors/index.js';
 import type { FeatureConfig } from '../features/index.js';
-import type { EngineWorkerData, InferTask, PreparedClip, PrepareTask, SaveTarget, ScoreChunkTask, ScoredChunk, TaskResult } from './engine.worker.js';
-import type { DeviceChoice, EngineKind, ModelGeometry, ModelOutput } from './model-session.js';
+import type { EngineTask, EngineWorkerData, InferTask, PreparedClip, PrepareTask, SaveTarget, ScoreChunkTask, ScoredChunk, TaskResult } from './engine-tasks.js';
+import type { DeviceChoice, EngineKind, ModelGeometry, ModelOutput } from './model-output.js';
 
 /** Options of the {@link EnginePool}. */
 export interface EnginePoolOptions {
@@ -41,16 +42,9 @@ export class EnginePool {
     if (!Number.isInteger(maxLoadedModels) || maxLoadedModels < 1) throw new KwsError('INVALID_ARGUMENT', `maxLoadedModels must be an integer of at least 1, got ${describeValue(maxLoadedModels)}`);
     if (engine !== 'onnx' && engine !== 'tfjs') throw new KwsError('INVALID_ARGUMENT', `engine must be onnx or tfjs, got ${describeValue(engine)}`);
     if (device !== 'auto' && device !== 'cpu') throw new KwsError('INVALID_ARGUMENT', `device must be auto or cpu, got ${describeValue(device)}`);
-    const fromSource = import.meta.url.endsWith('.ts');
-    const entry = new URL(fromSource ? './engine.worker.ts' : './engine.worker.js', import.meta.url).href;
     const engineData: EngineWorkerData = { device, maxLoadedModels };
-    this.pool = new Piscina({
-      filename: new URL('./worker-shim.mjs', import.meta.url).href,
-      minThreads: threads,
-      maxThreads: threads,
-      idleTimeout: Number.POSITIVE_INFINITY,
-      workerData: { kwsWorker: { entry, tsx: fromSource }, engine: engineData },
-    });
+    const { filename, workerData } = workerEntry('engine', { engine: engineData });
+    this.pool = new Piscina({ filename, name: 'handle', minThreads: threads, maxThreads: threads, idleTimeout: Number.POSITIVE_INFINITY, workerData });
   }
 
   /** The runtime that served the last batch, e.g. `onnxruntime-node cpu`. */
@@ -74,7 +68,7 @@ export class EnginePool {
    */
   async prepare(bytes: Uint8Array, featureConfig: FeatureConfig, options: { readonly maxDurationMs?: number; readonly saveAs?: SaveTarget } = {}): Promise<PreparedClip> {
     const task: PrepareTask = { bytes, featureConfig, maxDurationMs: options.maxDurationMs ?? 10_000, ...(options.saveAs === undefined ? {} : { saveAs: options.saveAs }) };
-    return unwrap(await (this.pool.run(task, { name: 'prepare' }) as Promise<TaskResult<PreparedClip>>));
+    return unwrap(await (this.pool.run({ op: 'prepare', ...task } satisfies EngineTask) as Promise<TaskResult<PreparedClip>>));
   }
 
   /**
@@ -88,7 +82,7 @@ export class EnginePool {
   async infer(modelDir: string, geometry: ModelGeometry, features: Float32Array, batch: number, transfer = false): Promise<ModelOutput> {
     const task: InferTask = { engine: this.options.engine, modelDir, geometry, features, batch };
     const transferList = transfer && features.byteOffset === 0 && features.byteLength === features.buffer.byteLength ? [features.buffer as ArrayBuffer] : undefined;
-    const result = unwrap(await (this.pool.run(task, { name: 'infer', ...(transferList === undefined ? {} : { transferList }) }) as Promise<TaskResult<ModelOutput & { provider: string }>>));
+    const result = unwrap(await (this.pool.run({ op: 'infer', ...task } satisfies EngineTask, transferList === undefined ? {} : { transferList }) as Promise<TaskResult<ModelOutput & { provider: string }>>));
     this.lastProvider = result.provider;
     return { probabilities: result.probabilities, energy: result.energy };
   }
@@ -102,7 +96,7 @@ export class EnginePool {
    */
   async scoreChunk(paths: readonly string[], featureConfig: FeatureConfig, model: { readonly modelDir: string; readonly geometry: ModelGeometry } | null, maxDurationMs = 10_000): Promise<ScoredChunk> {
     const task: ScoreChunkTask = { paths, featureConfig, maxDurationMs, ...(model === null ? { featuresOnly: true } : { model: { engine: this.options.engine, ...model } }) };
-    const result = unwrap(await (this.pool.run(task, { name: 'scoreChunk' }) as Promise<TaskResult<ScoredChunk>>));
+    const result = unwrap(await (this.pool.run({ op: 'scoreChunk', ...task } satisfies EngineTask) as Promise<TaskResult<ScoredChunk>>));
     if (model !== null) this.lastProvider = result.provider;
     return result;
   }

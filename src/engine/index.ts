@@ -1,10 +1,9 @@
-export { ensureTfjsBackend, selectTfjsBackend } from './tfjs-backend.js';
-export type { TfjsBackendChoice, TfjsBackendName } from './tfjs-backend.js';
-export { wasmConv2DBackpropFilterKernel } from './wasm-conv2d-filter-grad.js';
-export { loadLayersModel, MODEL_JSON, WEIGHTS_BIN } from './layers-model-file.js';
-export type { LayersModelJson } from './layers-model-file.js';
-export { energyFromLogits, openModelSession, predictModelOutput, withLogits } from './model-session.js';
-export type { DeviceChoice, EngineKind, ModelGeometry, ModelOutput, ModelSession } from './model-session.js';
+export type { TfjsBackendName } from './tfjs/tfjs-backend.js';
+export { checkInput, energyFromLogits } from './model-output.js';
+export type { DeviceChoice, EngineKind, ModelGeometry, ModelOutput, ModelSession } from './model-output.js';
+export { openModelSession } from './model-session.js';
 export { defaultEnginePoolOptions, EnginePool } from './engine-pool.js';
 export type { EnginePoolOptions } from './engine-pool.js';
-export type { PreparedClip, SavedClip, SaveTarget, ScoredChunk } from './engine.worker.js';
+export type { PreparedClip, SavedClip, SaveTarget, ScoredChunk } from './engine-tasks.js';
+export { engineWorker } from './engine-tasks.js';
+export type { EngineTask, EngineWorkerData } from './engine-tasks.js';

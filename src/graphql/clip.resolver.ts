@@ -1,10 +1,12 @@
 import { Arg, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Root } from 'type-graphql';
 import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs';
 import type { FileUpload } from 'graphql-upload/processRequest.mjs';
-import type { Label } from '../data/index.js';
+import type { Label } from '../labels/index.js';
 import { describeValue, KwsError, toClientError } from '../errors/index.js';
-import { parseRecordId, sanitizeFilename } from '../jobs/index.js';
-import type { ClipRecord, PredictionView } from '../jobs/index.js';
+import { parseRecordId } from '../serving/index.js';
+import { sanitizeFilename } from '../storage/index.js';
+import type { ClipRecord } from '../storage/index.js';
+import type { PredictionView } from '../serving/index.js';
 import { ClipConnection, ClipType, ClipUploadResult } from './clip.type.js';
 import type { KwsContext } from './context.js';
 import { LabelEnum, UnknownScoreEnum } from './enums.js';

@@ -1,5 +1,7 @@
 import DataLoader from 'dataloader';
-import type { Dashboard, JobRunner, ServingService, StoredPrediction } from '../jobs/index.js';
+import type { Dashboard, ServingService } from '../serving/index.js';
+import type { JobRunner } from '../jobs/index.js';
+import type { StoredPrediction } from '../storage/index.js';
 
 /** Key of the prediction loader: one clip under one model version. */
 export interface PredictionKey {

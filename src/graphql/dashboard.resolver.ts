@@ -1,6 +1,6 @@
 import { Arg, Ctx, Int, Query, Resolver } from 'type-graphql';
-import { LABELS } from '../data/index.js';
-import type { ScoredClip } from '../jobs/index.js';
+import { LABELS } from '../labels/index.js';
+import type { ScoredClip } from '../serving/index.js';
 import type { KwsContext } from './context.js';
 import { PredictionDiffType, ScoredClipType, TrainSplitEnum } from './dashboard.type.js';
 

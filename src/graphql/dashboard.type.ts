@@ -1,5 +1,5 @@
 import { Field, Float, ObjectType, registerEnumType } from 'type-graphql';
-import type { Label } from '../data/index.js';
+import type { Label } from '../labels/index.js';
 import { LabelEnum } from './enums.js';
 import { LabelProbability } from './prediction.type.js';
 

@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { registerEnumType } from 'type-graphql';
-import { LABELS } from '../data/index.js';
-import type { Label } from '../data/index.js';
+import { LABELS } from '../labels/index.js';
+import type { Label } from '../labels/index.js';
 
 /** The 12 classes as a GraphQL enum (values are the label strings). */
 export const LabelEnum = Object.fromEntries(LABELS.map((label) => [label, label])) as { readonly [K in Label]: K };

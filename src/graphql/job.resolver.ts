@@ -1,6 +1,6 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { KwsError, describeValue } from '../errors/index.js';
-import { parseRecordId } from '../jobs/index.js';
+import { parseRecordId } from '../serving/index.js';
 import type { JobRecord, SearchTrial } from '../jobs/index.js';
 import type { ParameterSpec, SearchSpace } from '../training/index.js';
 import { SearchInput } from './search.type.js';

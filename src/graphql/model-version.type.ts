@@ -1,5 +1,5 @@
 import { Field, Float, Int, ObjectType } from 'type-graphql';
-import type { Label } from '../data/index.js';
+import type { Label } from '../labels/index.js';
 import type { VersionState } from '../registry/index.js';
 import { LabelEnum, VersionStateEnum } from './enums.js';
 import { CalibrationType } from './dashboard.type.js';

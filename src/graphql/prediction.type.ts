@@ -1,5 +1,5 @@
 import { Field, Float, Int, ObjectType } from 'type-graphql';
-import type { Label } from '../data/index.js';
+import type { Label } from '../labels/index.js';
 import type { DecisionReason, Thresholds } from '../inference/index.js';
 import { storeThresholds } from '../registry/index.js';
 import { LabelEnum, ReasonEnum, UnknownScoreEnum } from './enums.js';

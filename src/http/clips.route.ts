@@ -3,9 +3,9 @@ import multer from 'multer';
 import { describeValue, ERROR_CODES, KwsError, toClientError } from '../errors/index.js';
 import { UNKNOWN_SCORES } from '../inference/index.js';
 import type { UnknownScore } from '../inference/index.js';
-import { sanitizeFilename } from '../jobs/index.js';
+import { sanitizeFilename } from '../storage/index.js';
 import { storeThresholds } from '../registry/index.js';
-import type { PredictionView, ServingService, ThresholdOverrides, UploadOutcome } from '../jobs/index.js';
+import type { PredictionView, ServingService, ThresholdOverrides, UploadOutcome } from '../serving/index.js';
 import type { ServingMetrics } from './metrics.js';
 
 /** Limits of `POST /v1/clips`. */

@@ -1,6 +1,6 @@
 import { KwsError } from '../errors/index.js';
-import { LABELS } from '../data/index.js';
-import type { Label } from '../data/index.js';
+import { LABELS } from '../labels/index.js';
+import type { Label } from '../labels/index.js';
 
 /** The out-of-distribution score that turns a clip `unknown`. */
 export type UnknownScore = 'maxSoftmax' | 'energy';

@@ -1,5 +1,6 @@
 import { realpathSync, statSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { spawnWorker } from '../config/index.js';
 import type { AugmentConfig } from '../data/index.js';
 import type { TfjsBackendName } from '../engine/index.js';
 import { ARCHITECTURES, isArchitecture } from '../model/index.js';
@@ -7,15 +8,14 @@ import type { Architecture } from '../model/index.js';
 import { Rng } from '../data/index.js';
 import { sampleRandom, suggestTpe, validateSearchSpace, validateTrainOptions } from '../training/index.js';
 import type { Parameters, SearchSpace } from '../training/index.js';
-import type { TrainingProgress } from './job-store.js';
-import type { TrainWorkerData, TrainWorkerMessage } from './train.worker.js';
+import type { TrainingProgress, TrainWorkerData, TrainWorkerMessage } from '../training/index.js';
 import { join, relative, isAbsolute } from 'node:path';
 import type { EnginePool } from '../engine/index.js';
 import { describeValue, isKwsError, KwsError, UnreachableCaseError } from '../errors/index.js';
 import { validateThresholds } from '../inference/index.js';
 import type { ModelRegistry } from '../registry/index.js';
 import type { JobRecord, JobStore } from './job-store.js';
-import { scoreTestSet } from './score.js';
+import { scoreTestSet } from './score-test-set.js';
 
 /** Input of a bulk-scoring job (GraphQL `scoreTestSet`). */
 export interface ScoreJobInput {
@@ -343,9 +343,8 @@ export class JobRunner {
    * cancelled or failed run has its half-made version abandoned.
    */
   private async trainInWorker(params: TrainWorkerData['options'], onBegin: (version: number) => void, onProgress: (progress: TrainingProgress) => void): Promise<{ ok: true; version: number } | { ok: false; message: string; cancelled: boolean }> {
-    const fromSource = import.meta.url.endsWith('.ts');
     const data: TrainWorkerData = { modelsDir: this.registry.modelsDir, dbPath: this.options.dbPath, options: params };
-    const worker = new Worker(new URL('./worker-entry.mjs', import.meta.url), { workerData: { kwsWorker: { entry: new URL(fromSource ? './train.worker.ts' : './train.worker.js', import.meta.url).href, tsx: fromSource }, train: data } });
+    const worker = spawnWorker('train', { train: data });
     if (this.running !== null) this.running.worker = worker;
     let version: number | null = null;
     let outcome: { ok: true; version: number } | { ok: false; message: string } | null = null;

@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
 import { KwsError } from '../errors/index.js';
+import type { TrainingProgress } from '../training/index.js';
 
 /** Lifecycle of a job. QUEUED -> RUNNING -> SUCCEEDED | FAILED | CANCELLED; QUEUED -> CANCELLED. */
 export type JobStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
@@ -10,19 +11,6 @@ export const JOB_STATUSES: readonly JobStatus[] = ['QUEUED', 'RUNNING', 'SUCCEED
 
 /** What a job does: bulk scoring, or training a new model version. */
 export type JobKind = 'score' | 'train' | 'search';
-
-/** Progress of a training job. */
-export interface TrainingProgress {
-  /** `done` once the version is made: `epoch` is then the best (kept) epoch, its figures that epoch's. */
-  readonly phase: 'loading' | 'training' | 'evaluating' | 'done';
-  readonly epoch: number;
-  readonly epochs: number;
-  /** Null while loading. */
-  readonly loss: number | null;
-  readonly accuracy: number | null;
-  readonly valAccuracy: number | null;
-  readonly etaSeconds: number | null;
-}
 
 /** A job as stored. */
 export interface JobRecord {

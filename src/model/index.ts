@@ -1,2 +1,2 @@
-export { ARCHITECTURES, buildModel, isArchitecture } from './architectures.js';
-export type { Architecture, ModelOptions } from './architectures.js';
+export { ARCHITECTURES, isArchitecture } from './architecture.js';
+export type { Architecture, ModelOptions } from './architecture.js';

@@ -1,8 +1,52 @@
-import type { Label } from '../data/index.js';
+import type { Label } from '../labels/index.js';
 import type { FeatureConfig } from '../features/index.js';
 import type { Thresholds, UnknownScore } from '../inference/index.js';
 import type { Architecture } from '../model/index.js';
-import type { Calibration, EpochRecord, EvaluationMetrics } from '../training/index.js';
+
+/** Precision, recall and F1 of one class (one-vs-rest), and its number of true examples. */
+export interface ClassScores {
+  readonly label: Label;
+  readonly precision: number;
+  readonly recall: number;
+  readonly f1: number;
+  readonly support: number;
+}
+
+/** The challenge's metric and the per-class view of it. */
+export interface EvaluationMetrics {
+  /** 12-class accuracy: correct / all (the Kaggle challenge's metric). */
+  readonly accuracy: number;
+  readonly perClass: readonly ClassScores[];
+  /** `confusion[trueIndex][predictedIndex]` counts, indices in {@link LABELS} order. */
+  readonly confusion: readonly (readonly number[])[];
+  readonly labels: readonly Label[];
+  readonly examples: number;
+}
+
+/** One epoch of training. */
+export interface EpochRecord {
+  readonly epoch: number;
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly valAccuracy: number;
+  readonly seconds: number;
+}
+
+/** Result of {@link calibrateThresholds}. */
+export interface Calibration {
+  readonly thresholds: Thresholds;
+  /** 12-class accuracy with the chosen thresholds. */
+  readonly accuracy: number;
+  /** 12-class accuracy with no thresholds (the model's argmax). */
+  readonly baselineAccuracy: number;
+  /** Accuracy for each unknown (max-softmax) threshold of the grid, at the chosen silence threshold. */
+  readonly unknownCurve: ReadonlyArray<{ readonly threshold: number; readonly accuracy: number }>;
+  /**
+   * Accuracy for each energy threshold tried, at the chosen silence threshold (empty when the model
+   * gave no energy scores). A threshold of null is off (+Infinity).
+   */
+  readonly energyCurve?: ReadonlyArray<{ readonly threshold: number | null; readonly accuracy: number }>;
+}
 
 /** Lifecycle of a model version: `training` until its files are complete, then `ready` (immutable), or `failed`; `archived` by hand. */
 export type VersionState = 'training' | 'ready' | 'failed' | 'archived';

@@ -1,4 +1,5 @@
-import { labelIndex, LABELS } from '../data/index.js';
+import { labelIndex, LABELS } from '../labels/index.js';
+import type { Calibration } from '../registry/index.js';
 import { decide, NO_THRESHOLDS } from '../inference/index.js';
 import type { Thresholds, UnknownScore } from '../inference/index.js';
 
@@ -8,22 +9,6 @@ const UNKNOWN_GRID = Array.from({ length: 20 }, (_, i) => Math.round(i * 5) / 10
 const SILENCE_GRID = [Number.NEGATIVE_INFINITY, ...Array.from({ length: 15 }, (_, i) => -100 + 5 * i)];
 /** Energy thresholds are tried at these percentiles of the labelled set's own energy scores (and off). */
 const ENERGY_PERCENTILES = Array.from({ length: 21 }, (_, i) => 50 + 2.5 * i);
-
-/** Result of {@link calibrateThresholds}. */
-export interface Calibration {
-  readonly thresholds: Thresholds;
-  /** 12-class accuracy with the chosen thresholds. */
-  readonly accuracy: number;
-  /** 12-class accuracy with no thresholds (the model's argmax). */
-  readonly baselineAccuracy: number;
-  /** Accuracy for each unknown (max-softmax) threshold of the grid, at the chosen silence threshold. */
-  readonly unknownCurve: ReadonlyArray<{ readonly threshold: number; readonly accuracy: number }>;
-  /**
-   * Accuracy for each energy threshold tried, at the chosen silence threshold (empty when the model
-   * gave no energy scores). A threshold of null is off (+Infinity).
-   */
-  readonly energyCurve?: ReadonlyArray<{ readonly threshold: number | null; readonly accuracy: number }>;
-}
 
 function accuracyWith(probabilities: Float32Array, rmsDbfs: ArrayLike<number>, truth: ArrayLike<number>, thresholds: Thresholds, energy: ArrayLike<number> | null): number {
   let correct = 0;

@@ -1,4 +1,4 @@
-import { labelIndex } from '../data/index.js';
+import { labelIndex } from '../labels/index.js';
 import type { Example, ExampleLoader } from '../data/index.js';
 import { rmsDbfs } from '../audio/index.js';
 import { AudioDecodeError } from '../errors/index.js';

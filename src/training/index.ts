@@ -1,9 +1,11 @@
+// The training layer's light face: options and their validation, hyperparameter search, metrics,
+// calibration, clip sets and the training worker's messages. Nothing here loads TF.js (the server's
+// main thread imports it); what trains and evaluates models is in ./tfjs/index.ts.
 export { computeMetrics } from './metrics.js';
-export type { ClassScores, EvaluationMetrics } from './metrics.js';
 export { calibrateThresholds } from './calibration.js';
-export type { Calibration } from './calibration.js';
-export { calibrateAndTest, checkTrainInputs, predictClipSet, trainModel, validateTrainOptions } from './trainer.js';
-export type { EpochRecord, TrainOptions, TrainProgress, TrainResult } from './trainer.js';
+export { checkTrainInputs, validateTrainOptions } from './train-options.js';
+export type { TrainOptions, TrainProgress, TrainVersionOptions } from './train-options.js';
+export type { TrainingProgress, TrainWorkerData, TrainWorkerMessage } from './train-messages.js';
 export { clipAt, loadClipSet } from './clip-cache.js';
 export type { ClipSet } from './clip-cache.js';
 export { sampleRandom, suggestTpe, validateSearchSpace } from './search.js';

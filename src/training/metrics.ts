@@ -1,25 +1,5 @@
-import { LABELS } from '../data/index.js';
-import type { Label } from '../data/index.js';
-
-/** Precision, recall and F1 of one class (one-vs-rest), and its number of true examples. */
-export interface ClassScores {
-  readonly label: Label;
-  readonly precision: number;
-  readonly recall: number;
-  readonly f1: number;
-  readonly support: number;
-}
-
-/** The challenge's metric and the per-class view of it. */
-export interface EvaluationMetrics {
-  /** 12-class accuracy: correct / all (the Kaggle challenge's metric). */
-  readonly accuracy: number;
-  readonly perClass: readonly ClassScores[];
-  /** `confusion[trueIndex][predictedIndex]` counts, indices in {@link LABELS} order. */
-  readonly confusion: readonly (readonly number[])[];
-  readonly labels: readonly Label[];
-  readonly examples: number;
-}
+import type { ClassScores, EvaluationMetrics } from '../registry/index.js';
+import { LABELS } from '../labels/index.js';
 
 /**
  * Accuracy, per-class precision/recall/F1 and the confusion matrix of predicted against true labels

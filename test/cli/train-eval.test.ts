@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { synthesizeCorpus } from '../../src/data/index.js';
+import { synthesizeCorpus } from '../../src/synth/index.js';
 import { tempDir } from '../helpers/signals.js';
 
 const root = resolve(import.meta.dirname, '../..');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { augmentClip, DEFAULT_AUGMENT_CONFIG, maskFeatures, meanPower, mixAtSnr, NO_AUGMENT, resolveAugmentConfig, Rng, timeShift } from '../../src/data/index.js';
-import { colouredNoise } from '../../src/data/synth/index.js';
+import { colouredNoise } from '../../src/synth/index.js';
 import { sine } from '../helpers/signals.js';
 
 const tone = (): Float32Array => Float32Array.from(sine(440, 16_000, 1, 0.3));

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BalancedSampler, LABELS, Rng, ShuffledSampler } from '../../src/data/index.js';
-import type { Label } from '../../src/data/index.js';
+import { BalancedSampler, Rng, ShuffledSampler } from '../../src/data/index.js';
+import { LABELS } from '../../src/labels/index.js';
+import type { Label } from '../../src/labels/index.js';
 
 /** An imbalanced label list: `yes` 600, `no` 300, `unknown` 2000, `silence` 100. */
 const labels: Label[] = [...Array<Label>(600).fill('yes'), ...Array<Label>(300).fill('no'), ...Array<Label>(2000).fill('unknown'), ...Array<Label>(100).fill('silence')];

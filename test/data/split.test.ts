@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { labelForWord, LABELS, speakerOf, whichSet } from '../../src/data/index.js';
+import { labelForWord, LABELS } from '../../src/labels/index.js';
+import { speakerOf, whichSet } from '../../src/data/index.js';
 import { realDataDir } from '../helpers/signals.js';
 
 describe('the Speech Commands hashing split', () => {

@@ -5,8 +5,10 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { decodeAudio } from '../../src/audio/index.js';
-import { drawSpeakers, EspeakSynthesizer, LABELS, Rng, scanSpeechCommands, speakerId, synthesizeCorpus, whichSet } from '../../src/data/index.js';
-import type { SynthReport } from '../../src/data/index.js';
+import { drawSpeakers, EspeakSynthesizer, speakerId, synthesizeCorpus } from '../../src/synth/index.js';
+import { LABELS } from '../../src/labels/index.js';
+import { Rng, scanSpeechCommands, whichSet } from '../../src/data/index.js';
+import type { SynthReport } from '../../src/synth/index.js';
 import { realDataDir, tempDir } from '../helpers/signals.js';
 
 /** SHA-1 of every file under `dir`, by relative path. */

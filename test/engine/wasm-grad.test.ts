@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectTfjsBackend } from '../../src/engine/index.js';
+import { selectTfjsBackend } from '../../src/engine/tfjs/index.js';
 
 /** Filter gradient of sum(conv2d(x, w)²) on the active backend, as plain numbers. */
 async function filterGradient(xShape: [number, number, number, number], wShape: [number, number, number, number], strides: [number, number], pad: 'same' | 'valid'): Promise<Float32Array> {

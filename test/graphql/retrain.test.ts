@@ -3,7 +3,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { synthesizeCorpus } from '../../src/data/index.js';
+import { synthesizeCorpus } from '../../src/synth/index.js';
 import { kaggleFolder } from '../helpers/kaggle.js';
 import { realDataDir } from '../helpers/signals.js';
 import { clipForm, graphql, modelRepository, testServer } from '../helpers/server.js';

@@ -6,7 +6,7 @@ import { createInterface } from 'node:readline';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { realDataDir } from '../helpers/signals.js';
-import { sanitizeFilename } from '../../src/jobs/index.js';
+import { sanitizeFilename } from '../../src/storage/index.js';
 import { BUNDLED_MODELS, clipForm, graphql, metricValue, modelRepository, testServer } from '../helpers/server.js';
 
 /** The bundled model's calibrated thresholds, as its version.json stores them. */

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { synthesizeCorpus } from '../../src/data/index.js';
+import { synthesizeCorpus } from '../../src/synth/index.js';
 import { EnginePool } from '../../src/engine/index.js';
 import { JobRunner, JobStore } from '../../src/jobs/index.js';
 import type { JobRecord } from '../../src/jobs/index.js';

@@ -4,7 +4,7 @@ import { appendFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSy
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { LABELS } from '../../src/data/index.js';
+import { LABELS } from '../../src/labels/index.js';
 import { EnginePool } from '../../src/engine/index.js';
 import { JobRunner, JobStore, scoreTestSet } from '../../src/jobs/index.js';
 import { ModelRegistry } from '../../src/registry/index.js';

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { selectTfjsBackend } from '../../src/engine/index.js';
-import { ARCHITECTURES, buildModel } from '../../src/model/index.js';
+import { selectTfjsBackend } from '../../src/engine/tfjs/index.js';
+import { ARCHITECTURES } from '../../src/model/index.js';
+import { buildModel } from '../../src/model/tfjs/index.js';
 
 const shape = { frames: 98, bins: 40 };
 

@@ -6,9 +6,10 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-node';
 import { decodeAudio, fitToLength } from '../../src/audio/index.js';
 import { loadConfig } from '../../src/config/index.js';
-import { LABELS } from '../../src/data/index.js';
-import { classifyFiles, loadVersion } from '../../src/jobs/index.js';
-import type { LoadedVersion } from '../../src/jobs/index.js';
+import { LABELS } from '../../src/labels/index.js';
+import { classifyFiles } from '../../src/serving/index.js';
+import { loadVersion } from '../../src/training/tfjs/index.js';
+import type { LoadedVersion } from '../../src/training/tfjs/index.js';
 import { ModelRegistry } from '../../src/registry/index.js';
 import { realDataDir } from '../helpers/signals.js';
 

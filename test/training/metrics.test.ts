@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { labelIndex, LABELS } from '../../src/data/index.js';
-import type { Label } from '../../src/data/index.js';
+import { labelIndex, LABELS } from '../../src/labels/index.js';
+import type { Label } from '../../src/labels/index.js';
 import { decide, NO_THRESHOLDS, validateThresholds } from '../../src/inference/index.js';
 import { energyFromLogits } from '../../src/engine/index.js';
 import { calibrateThresholds, computeMetrics } from '../../src/training/index.js';

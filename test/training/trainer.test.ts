@@ -3,10 +3,12 @@ import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
-import { synthesizeCorpus } from '../../src/data/index.js';
-import { selectTfjsBackend } from '../../src/engine/index.js';
-import { trainModel, validateTrainOptions } from '../../src/training/index.js';
-import type { TrainProgress, TrainResult } from '../../src/training/index.js';
+import { synthesizeCorpus } from '../../src/synth/index.js';
+import { selectTfjsBackend } from '../../src/engine/tfjs/index.js';
+import { trainModel } from '../../src/training/tfjs/index.js';
+import { validateTrainOptions } from '../../src/training/index.js';
+import type { TrainProgress } from '../../src/training/index.js';
+import type { TrainResult } from '../../src/training/tfjs/index.js';
 import { tempDir } from '../helpers/signals.js';
 
 describe('trainModel on a tiny synthetic corpus (wasm backend)', () => {

@@ -1,0 +1,258 @@
+/**
+ * The body of the engine's worker threads (entry `batch/engine.worker.ts`, run by piscina): decode +
+ * features for one clip, and inference for one batch. Expected failures are returned as
+ * `{ ok: false, error }` (a serialized KwsError), not thrown, so their code survives the thread hop.
+ */
+import { createHash } from 'node:crypto';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { decodeAudio, fitToLength, rmsDbfs } from '../audio/index.js';
+import { fromFsError, toSerializedError, UnreachableCaseError } from '../errors/index.js';
+import type { SerializedKwsError } from '../errors/index.js';
+import { FeatureExtractor } from '../features/index.js';
+import type { FeatureConfig } from '../features/index.js';
+import { openModelSession } from './model-session.js';
+import type { DeviceChoice, EngineKind, ModelGeometry, ModelOutput, ModelSession } from './model-output.js';
+
+/** Decode + fit + features for one clip. */
+export interface PrepareTask {
+  readonly bytes: Uint8Array;
+  readonly featureConfig: FeatureConfig;
+  /** Longest audio accepted, ms. */
+  readonly maxDurationMs: number;
+  /** Where to keep the original bytes once they decode (see {@link SaveTarget}); omitted: nothing is written. */
+  readonly saveAs?: SaveTarget;
+}
+
+/**
+ * A new file for a clip's original bytes: `<dir>/<stem>.<container>`, the extension taken from the
+ * detected container. Created exclusively (`wx`), so an existing file is never overwritten.
+ */
+export interface SaveTarget {
+  /** An existing folder. */
+  readonly dir: string;
+  /** A fresh file name without extension (a random UUID). */
+  readonly stem: string;
+}
+
+/** The original bytes of a prepared clip as written to its {@link SaveTarget}. */
+export interface SavedClip {
+  /** File name inside the target folder, e.g. `3f2c...e1.wav`. */
+  readonly file: string;
+  /** SHA-256 of the bytes, lowercase hex. */
+  readonly sha256: string;
+}
+
+/** A clip ready for inference. */
+export interface PreparedClip {
+  /** `[frames, bins]` features, row-major. */
+  readonly features: Float32Array;
+  /** RMS of the clip fitted to the model's length, dBFS. */
+  readonly rmsDbfs: number;
+  /** Decoded duration before fitting, ms. */
+  readonly durationMs: number;
+  readonly container: string;
+  readonly codec: string;
+  readonly sourceSampleRateHz: number;
+  /** The written file, when the task named a {@link SaveTarget}; else null. */
+  readonly saved: SavedClip | null;
+}
+
+/** One batch for one model version. */
+export interface InferTask {
+  readonly engine: EngineKind;
+  readonly modelDir: string;
+  readonly geometry: ModelGeometry;
+  /** `[batch, frames, bins]` features, row-major. */
+  readonly features: Float32Array;
+  readonly batch: number;
+}
+
+/** Read, decode, fit, features and (unless `featuresOnly`) inference for a chunk of files (bulk scoring). */
+export interface ScoreChunkTask {
+  readonly paths: readonly string[];
+  readonly featureConfig: FeatureConfig;
+  readonly maxDurationMs: number;
+  /** Inference target; omitted with `featuresOnly`. */
+  readonly model?: { readonly engine: EngineKind; readonly modelDir: string; readonly geometry: ModelGeometry };
+  /** Stop after features (to time decode + features alone). */
+  readonly featuresOnly?: boolean;
+}
+
+/** Results of a chunk, in the order of `paths`; a failed file has zero probabilities and an entry in `failures`. */
+export interface ScoredChunk {
+  /** `[n, classes]` softmax probabilities (empty with `featuresOnly`). */
+  readonly probabilities: Float32Array;
+  /** `[n]` energy scores (see `ModelOutput`; NaN for a failed file or a model without logits; empty with `featuresOnly`). */
+  readonly energy: Float32Array;
+  /** `[n]` RMS of each fitted clip, dBFS (-Infinity for a failed file). */
+  readonly rmsDbfs: Float32Array;
+  readonly failures: ReadonlyArray<{ readonly index: number; readonly code: string; readonly message: string }>;
+  /** The runtime that ran the batch. */
+  readonly provider: string;
+}
+
+/** Settings every worker thread receives at start (piscina `workerData.engine`). */
+export interface EngineWorkerData {
+  readonly device: DeviceChoice;
+  /** Most model sessions each thread keeps loaded (least recently used evicted). */
+  readonly maxLoadedModels: number;
+}
+
+/** What a task answers. */
+export type TaskResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: SerializedKwsError };
+
+let settings: EngineWorkerData = { device: 'auto', maxLoadedModels: 4 };
+const extractors = new Map<string, FeatureExtractor>();
+const sessions = new Map<string, Promise<ModelSession>>();
+
+function extractorFor(config: FeatureConfig): FeatureExtractor {
+  const key = JSON.stringify(config);
+  let extractor = extractors.get(key);
+  if (extractor === undefined) {
+    extractor = new FeatureExtractor(config);
+    extractors.set(key, extractor);
+  }
+  return extractor;
+}
+
+/**
+ * Writes a decoded clip's original bytes to a new file (this thread may block: a file create costs
+ * 0.02-0.4 ms of system time, which would otherwise be spent on the event loop).
+ *
+ * @throws KwsError `FILE_UNWRITABLE` when the file cannot be created or written.
+ */
+function save(bytes: Uint8Array, container: string, target: SaveTarget): SavedClip {
+  const file = `${target.stem}.${container}`;
+  const path = join(target.dir, file);
+  try {
+    writeFileSync(path, bytes, { flag: 'wx' });
+  } catch (error) {
+    // A write that failed part-way (ENOSPC) leaves a partial file of ours; an existing one is not ours.
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') rmSync(path, { force: true });
+    throw fromFsError(error, path, 'write');
+  }
+  return { file, sha256: createHash('sha256').update(bytes).digest('hex') };
+}
+
+/** Decodes one clip, fits it to the model's length and computes its features; keeps its bytes when asked. */
+async function prepare(task: PrepareTask): Promise<TaskResult<PreparedClip>> {
+  try {
+    const extractor = extractorFor(task.featureConfig);
+    const decoded = await decodeAudio(task.bytes, { maxDurationMs: task.maxDurationMs });
+    const clip = fitToLength(decoded.samples, extractor.config.clipSamples);
+    const { info } = decoded;
+    const features = extractor.compute(clip);
+    const saved = task.saveAs === undefined ? null : save(task.bytes, info.container, task.saveAs);
+    return { ok: true, value: { features, rmsDbfs: rmsDbfs(clip), durationMs: info.durationMs, container: info.container, codec: info.codec, sourceSampleRateHz: info.sourceSampleRateHz, saved } };
+  } catch (error) {
+    return { ok: false, error: toSerializedError(error) };
+  }
+}
+
+async function sessionFor(task: Pick<InferTask, 'engine' | 'modelDir' | 'geometry'>): Promise<ModelSession> {
+  const key = `${task.engine}\t${task.modelDir}`;
+  let session = sessions.get(key);
+  if (session !== undefined) {
+    sessions.delete(key); // re-insert: the Map's order is the LRU order
+    sessions.set(key, session);
+    return session;
+  }
+  session = openModelSession(task.engine, task.modelDir, task.geometry, settings.device);
+  sessions.set(key, session);
+  session.catch(() => sessions.delete(key));
+  while (sessions.size > settings.maxLoadedModels) {
+    const [oldest, evicted] = sessions.entries().next().value as [string, Promise<ModelSession>];
+    sessions.delete(oldest);
+    void evicted.then((s) => s.dispose(), () => undefined);
+  }
+  return session;
+}
+
+/**
+ * Scores a chunk of files in this thread: each file is read, decoded, fitted and featurized; the
+ * good ones go through the model in one batch. A file that fails is reported, not thrown.
+ */
+async function scoreChunk(task: ScoreChunkTask): Promise<TaskResult<ScoredChunk>> {
+  try {
+    const extractor = extractorFor(task.featureConfig);
+    const { frames, bins } = extractor.shape;
+    const n = task.paths.length;
+    const features = new Float32Array(n * frames * bins);
+    const rms = new Float32Array(n).fill(Number.NEGATIVE_INFINITY);
+    const failures: Array<{ index: number; code: string; message: string }> = [];
+    const good: number[] = [];
+    for (let i = 0; i < n; i++) {
+      try {
+        const path = task.paths[i] as string;
+        let bytes: Uint8Array;
+        try {
+          bytes = readFileSync(path); // a worker thread: blocking is fine, and far cheaper than fs.promises for small files
+        } catch (error) {
+          throw fromFsError(error, path, 'read');
+        }
+        const clip = fitToLength((await decodeAudio(bytes, { maxDurationMs: task.maxDurationMs })).samples, extractor.config.clipSamples);
+        features.set(extractor.compute(clip), good.length * frames * bins);
+        rms[i] = rmsDbfs(clip);
+        good.push(i);
+      } catch (error) {
+        const { code, message } = toSerializedError(error);
+        failures.push({ index: i, code, message });
+      }
+    }
+    if (task.featuresOnly === true || task.model === undefined) return { ok: true, value: { probabilities: new Float32Array(0), energy: new Float32Array(0), rmsDbfs: rms, failures, provider: 'none' } };
+    const { geometry } = task.model;
+    const probabilities = new Float32Array(n * geometry.classes);
+    const energy = new Float32Array(n).fill(Number.NaN);
+    let provider = 'none';
+    if (good.length > 0) {
+      const session = await sessionFor(task.model);
+      const out = await session.run(features.subarray(0, good.length * frames * bins), good.length);
+      good.forEach((index, k) => {
+        probabilities.set(out.probabilities.subarray(k * geometry.classes, (k + 1) * geometry.classes), index * geometry.classes);
+        energy[index] = out.energy[k] as number;
+      });
+      provider = session.provider;
+    }
+    return { ok: true, value: { probabilities, energy, rmsDbfs: rms, failures, provider } };
+  } catch (error) {
+    return { ok: false, error: toSerializedError(error) };
+  }
+}
+
+/** Runs one batch through the model version's session (loaded and warmed on first use). */
+async function infer(task: InferTask): Promise<TaskResult<ModelOutput & { provider: string }>> {
+  try {
+    const session = await sessionFor(task);
+    return { ok: true, value: { ...(await session.run(task.features, task.batch)), provider: session.provider } };
+  } catch (error) {
+    return { ok: false, error: toSerializedError(error) };
+  }
+}
+
+/** One task for an engine thread, tagged with the operation it asks for. */
+export type EngineTask = ({ readonly op: 'prepare' } & PrepareTask) | ({ readonly op: 'infer' } & InferTask) | ({ readonly op: 'scoreChunk' } & ScoreChunkTask);
+
+/** What each operation answers. */
+export type EngineTaskResult = TaskResult<PreparedClip> | TaskResult<ModelOutput & { provider: string }> | TaskResult<ScoredChunk>;
+
+/**
+ * Configures this thread (device, model cache bound; defaults `auto` and 4) and returns its task
+ * handler: decode + features for one clip (`prepare`), one inference batch (`infer`), or a whole
+ * bulk-scoring chunk (`scoreChunk`). Expected failures come back as `{ ok: false }`, never thrown.
+ */
+export function engineWorker(data: EngineWorkerData | undefined): (task: EngineTask) => Promise<EngineTaskResult> {
+  if (data !== undefined) settings = data;
+  return async (task) => {
+    switch (task.op) {
+      case 'prepare':
+        return prepare(task);
+      case 'infer':
+        return infer(task);
+      case 'scoreChunk':
+        return scoreChunk(task);
+      default:
+        throw new UnreachableCaseError(task);
+    }
+  };
+}

@@ -1,0 +1,77 @@
+import { describeValue, KwsError } from '../errors/index.js';
+import type { FeatureShape } from '../features/index.js';
+
+/** The inference runtimes a model version can be served with. */
+export type EngineKind = 'onnx' | 'tfjs';
+
+/** Where to run: `auto` uses a GPU when the runtime has one (CUDA for onnxruntime, tfjs-node-gpu for TF.js), `cpu` never does. */
+export type DeviceChoice = 'auto' | 'cpu';
+
+/**
+ * The input geometry of a model version: `[batch, frames, bins, 1]` in (its `FeatureShape`, e.g.
+ * 98 x 40), `[batch, classes]` out.
+ */
+export interface ModelGeometry extends FeatureShape {
+  /** Output classes (12). */
+  readonly classes: number;
+}
+
+/** What a model version outputs for a batch. */
+export interface ModelOutput {
+  /** `[batch, classes]` softmax probabilities, row-major. */
+  readonly probabilities: Float32Array;
+  /**
+   * `[batch]` energy score of each clip, E(x) = -logsumexp(logits) (temperature 1; Liu et al. 2020,
+   * "Energy-based Out-of-distribution Detection"): lower is more in-distribution. NaN when the
+   * model exposes no `logits` output (a version exported before it did).
+   */
+  readonly energy: Float32Array;
+}
+
+/**
+ * The energy score of each row of `[batch, classes]` logits: E = -logsumexp(z), computed as
+ * -(max + log sum exp(z - max)) so that large logits do not overflow (Liu et al. 2020, eq. 4, T = 1).
+ *
+ * @returns `[batch]`.
+ */
+export function energyFromLogits(logits: ArrayLike<number>, batch: number, classes: number): Float32Array {
+  const out = new Float32Array(batch);
+  for (let b = 0; b < batch; b++) {
+    let max = Number.NEGATIVE_INFINITY;
+    for (let c = 0; c < classes; c++) max = Math.max(max, logits[b * classes + c] as number);
+    let sum = 0;
+    for (let c = 0; c < classes; c++) sum += Math.exp((logits[b * classes + c] as number) - max);
+    out[b] = -(max + Math.log(sum));
+  }
+  return out;
+}
+
+/**
+ * One loaded model version on one runtime: features `[batch, frames, bins, 1]` (row-major
+ * `Float32Array`) to softmax probabilities `[batch, classes]` and energy scores `[batch]`. Not
+ * thread-safe; one per worker.
+ */
+export interface ModelSession {
+  readonly engine: EngineKind;
+  /** The runtime and device actually in use, e.g. `onnxruntime-node cpu` or `tfjs wasm`. */
+  readonly provider: string;
+  readonly geometry: ModelGeometry;
+  /**
+   * @throws KwsError `SHAPE_MISMATCH` when `features.length` is not `batch * frames * bins`.
+   */
+  run(features: Float32Array, batch: number): Promise<ModelOutput>;
+  dispose(): Promise<void>;
+}
+
+/**
+ * Checks that `features` holds `batch` clips of the session's geometry.
+ *
+ * @throws KwsError `SHAPE_MISMATCH` otherwise.
+ */
+export function checkInput(geometry: ModelGeometry, features: Float32Array, batch: number): void {
+  const expected = batch * geometry.frames * geometry.bins;
+  if (!Number.isInteger(batch) || batch < 1 || features.length !== expected) {
+    throw new KwsError('SHAPE_MISMATCH', `expected ${describeValue(batch)} x ${geometry.frames} x ${geometry.bins} = ${expected} features, got ${features.length}`);
+  }
+}
+

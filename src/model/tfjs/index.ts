@@ -1,0 +1,2 @@
+// The TF.js builders of the model architectures (see ../index.ts for their names, which load no TF.js).
+export { buildModel } from './builders.js';

@@ -1,0 +1,88 @@
+import { readFile } from 'node:fs/promises';
+import { decodeAudio, fitToLength, rmsDbfs } from '../audio/index.js';
+import { LABELS } from '../labels/index.js';
+import type { Label } from '../labels/index.js';
+import { fromFsError, toSerializedError } from '../errors/index.js';
+import { decide } from '../inference/index.js';
+import type { DecisionReason, Thresholds } from '../inference/index.js';
+import type { LoadedVersion } from '../training/tfjs/index.js';
+
+/** The prediction for one file (`kws classify --json`). */
+export interface FilePrediction {
+  readonly file: string;
+  readonly ok: true;
+  readonly label: Label;
+  readonly rawLabel: Label;
+  readonly confidence: number;
+  /** All 12 softmax probabilities by label. */
+  readonly probabilities: Readonly<Record<Label, number>>;
+  readonly isSilence: boolean;
+  readonly isUnknown: boolean;
+  readonly reason: DecisionReason;
+  readonly rmsDbfs: number;
+  /** Energy score -logsumexp(logits) (Liu et al. 2020); null when the model has no logits layer. */
+  readonly energy: number | null;
+  readonly modelVersion: number;
+}
+
+/** A file that could not be classified. */
+export interface FileFailure {
+  readonly file: string;
+  readonly ok: false;
+  readonly code: string;
+  readonly message: string;
+}
+
+/**
+ * Classifies audio files with a loaded version: decode, fit to 1 s, the version's features, softmax,
+ * then the thresholds (the version's calibrated ones unless `thresholds` overrides them).
+ * Files are scored in one batch; a file that fails to read or decode gets a {@link FileFailure}.
+ */
+export async function classifyFiles(files: readonly string[], loaded: LoadedVersion, thresholds: Thresholds = loaded.thresholds): Promise<Array<FilePrediction | FileFailure>> {
+  const { extractor, manifest } = loaded;
+  const results: Array<FilePrediction | FileFailure | null> = [];
+  const clips: Float32Array[] = [];
+  const levels: number[] = [];
+  const slots: number[] = [];
+  for (const file of files) {
+    try {
+      let bytes: Uint8Array;
+      try {
+        bytes = await readFile(file);
+      } catch (error) {
+        throw fromFsError(error, file, 'read');
+      }
+      const clip = fitToLength((await decodeAudio(bytes)).samples, extractor.config.clipSamples);
+      slots.push(results.length);
+      clips.push(clip);
+      levels.push(rmsDbfs(clip));
+      results.push(null);
+    } catch (error) {
+      const { code, message } = toSerializedError(error);
+      results.push({ file, ok: false, code, message });
+    }
+  }
+  if (clips.length > 0) {
+    const features = extractor.computeBatch(clips);
+    const { probabilities, energy } = loaded.predict(features, clips.length);
+    clips.forEach((_, k) => {
+      const decision = decide(probabilities, levels[k] as number, thresholds, k * LABELS.length, energy[k] as number);
+      const slot = slots[k] as number;
+      results[slot] = {
+        file: files[slot] as string,
+        ok: true,
+        label: decision.label,
+        rawLabel: decision.rawLabel,
+        confidence: decision.confidence,
+        probabilities: Object.fromEntries(LABELS.map((label, i) => [label, probabilities[k * LABELS.length + i] as number])) as Record<Label, number>,
+        isSilence: decision.label === 'silence',
+        isUnknown: decision.label === 'unknown',
+        reason: decision.reason,
+        rmsDbfs: levels[k] as number,
+        energy: Number.isFinite(energy[k]) ? (energy[k] as number) : null,
+        modelVersion: manifest.version,
+      };
+    });
+  }
+  return results as Array<FilePrediction | FileFailure>;
+}

@@ -1,0 +1,49 @@
+import { LABELS } from '../labels/index.js';
+import type { Label } from '../labels/index.js';
+import { decide } from '../inference/index.js';
+import type { DecisionReason, Thresholds } from '../inference/index.js';
+import type { StoredPrediction } from '../storage/index.js';
+
+/** A prediction with thresholds applied: what the APIs return. */
+export interface PredictionView {
+  readonly label: Label;
+  readonly rawLabel: Label;
+  /** Max-softmax probability. */
+  readonly confidence: number;
+  /** All 12 probabilities in {@link LABELS} order. */
+  readonly probabilities: ReadonlyArray<{ readonly label: Label; readonly probability: number }>;
+  readonly isSilence: boolean;
+  readonly isUnknown: boolean;
+  readonly reason: DecisionReason;
+  /** RMS of the fitted clip, dBFS. */
+  readonly rmsDbfs: number;
+  /** Energy score E(x) = -logsumexp(logits) (Liu et al. 2020); null when the version's model has none. */
+  readonly energy: number | null;
+  readonly modelVersion: number;
+  /** Time from request to model output when the prediction was computed, ms. */
+  readonly latencyMs: number;
+  readonly thresholds: Thresholds;
+}
+
+/**
+ * The one mapping from a stored model output to what every adapter shows (REST, GraphQL, `kws
+ * classify`, the dashboard): the thresholds' decision, the 12 probabilities in {@link LABELS} order,
+ * the flags and the reason. `stored.probabilities` is `[12]` softmax output; `energy` NaN when none.
+ */
+export function toPredictionView(stored: Pick<StoredPrediction, 'probabilities' | 'rmsDbfs' | 'energy' | 'modelVersion' | 'latencyMs'>, thresholds: Thresholds): PredictionView {
+  const decision = decide(stored.probabilities, stored.rmsDbfs, thresholds, 0, stored.energy);
+  return {
+    label: decision.label,
+    rawLabel: decision.rawLabel,
+    confidence: decision.confidence,
+    probabilities: LABELS.map((label, i) => ({ label, probability: stored.probabilities[i] ?? 0 })),
+    isSilence: decision.label === 'silence',
+    isUnknown: decision.label === 'unknown',
+    reason: decision.reason,
+    rmsDbfs: stored.rmsDbfs,
+    energy: Number.isFinite(stored.energy) ? stored.energy : null,
+    modelVersion: stored.modelVersion,
+    latencyMs: stored.latencyMs,
+    thresholds,
+  };
+}

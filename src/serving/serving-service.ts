@@ -1,0 +1,273 @@
+import type { EnginePool, PreparedClip } from '../engine/index.js';
+import { KwsError, toSerializedError } from '../errors/index.js';
+import type { ErrorCode } from '../errors/index.js';
+import { decide, DynamicBatcher, validateThresholds } from '../inference/index.js';
+import type { BatcherOptions, BatchReport, Thresholds, UnknownScore } from '../inference/index.js';
+import type { ModelRegistry } from '../registry/index.js';
+import { sanitizeFilename } from '../storage/index.js';
+import type { ClipRecord, ClipStore, StoredPrediction } from '../storage/index.js';
+import { toPredictionView } from './prediction-view.js';
+import type { PredictionView } from './prediction-view.js';
+import { VersionResolver } from './version-resolver.js';
+import type { ServingVersion } from './version-resolver.js';
+
+/** Options of the {@link ServingService}. */
+export interface ServingOptions {
+  /** The dynamic batcher's options (max batch size, max queue delay, queue length, timeout). */
+  readonly batcher: Partial<BatcherOptions>;
+  /** Longest audio accepted, ms. Default 10000. */
+  readonly maxDurationMs: number;
+  /** Called after every inference batch (metrics). */
+  readonly onBatch: (report: BatchReport) => void;
+}
+
+/** Threshold overrides a request may carry; omitted fields use the version's calibrated values. */
+export interface ThresholdOverrides {
+  readonly unknownThreshold?: number | null;
+  readonly silenceThresholdDbfs?: number | null;
+  /** Which score decides `unknown` (default: the version's calibrated choice). */
+  readonly unknownScore?: UnknownScore | null;
+  /** Energy score above which a clip is `unknown`, with `unknownScore: 'energy'`. */
+  readonly unknownEnergyThreshold?: number | null;
+}
+
+/** One clip's model output: `[classes]` softmax probabilities and its energy score (NaN when none). */
+export interface ClipOutput {
+  readonly probabilities: Float32Array;
+  readonly energy: number;
+}
+
+/** One file of an upload: stored and classified, or refused with a code. */
+export type UploadOutcome =
+  | { readonly ok: true; readonly clip: ClipRecord; readonly prediction: PredictionView }
+  | { readonly ok: false; readonly filename: string; readonly code: ErrorCode; readonly message: string };
+
+/** Whether the service can answer predictions now. */
+export interface Readiness {
+  readonly ready: boolean;
+  /** The version `production` names, when one is ready. */
+  readonly version: number | null;
+  /** The runtime it was warmed on, e.g. `onnxruntime-node cpu`. */
+  readonly provider: string | null;
+  /** Why it is not ready. */
+  readonly reason: string | null;
+}
+
+/**
+ * The serving core: stores uploaded clips, computes features off the event loop (the engine pool),
+ * sends them through the process-wide {@link DynamicBatcher} keyed by model version, applies the
+ * unknown/silence thresholds and caches each (clip, version) model output in the clip store.
+ * Which version serves is read from the registry through a {@link VersionResolver}, so promoting a version drops nothing:
+ * requests already queued finish on the version they were queued for.
+ */
+export class ServingService {
+  readonly batcher: DynamicBatcher<Float32Array, ClipOutput>;
+  private readonly options: ServingOptions;
+  private readonly resolver: VersionResolver;
+  private state: Readiness = { ready: false, version: null, provider: null, reason: 'starting' };
+  private active = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(
+    readonly registry: ModelRegistry,
+    readonly store: ClipStore,
+    private readonly pool: EnginePool,
+    options: Partial<ServingOptions> = {},
+  ) {
+    this.options = { batcher: {}, maxDurationMs: 10_000, onBatch: () => undefined, ...options };
+    this.resolver = new VersionResolver(registry);
+    this.batcher = new DynamicBatcher((key, items) => this.runBatch(Number(key), items), this.options.batcher, undefined, this.options.onBatch);
+  }
+
+  /** Loads and warms the production version on every engine thread; readiness follows. */
+  async start(): Promise<Readiness> {
+    try {
+      const serving = this.version();
+      const provider = await this.pool.warmUp(serving.dir, serving.geometry);
+      this.state = { ready: true, version: serving.version, provider, reason: null };
+    } catch (error) {
+      this.state = { ready: false, version: null, provider: null, reason: toSerializedError(error).message };
+    }
+    return this.state;
+  }
+
+  /** Readiness for `/readyz`. */
+  readiness(): Readiness {
+    return this.state;
+  }
+
+  /** Marks the service not ready (`/readyz` 503) while requests in flight drain; inference still runs. */
+  drain(): void {
+    this.state = { ...this.state, ready: false, reason: 'shutting down' };
+  }
+
+  /** Refuses new inference and fails what is still queued with `NOT_READY` (shutdown). */
+  stop(): void {
+    this.drain();
+    this.batcher.close();
+  }
+
+  /**
+   * A ready version by number, or `production` when omitted (see {@link VersionResolver}).
+   *
+   * @throws KwsError `NOT_FOUND`, `NOT_READY`, `INVALID_ARGUMENT` as `ModelRegistry.resolve`.
+   */
+  version(ref?: number | null): ServingVersion {
+    return this.resolver.resolve(ref);
+  }
+
+  /**
+   * Promotes a ready version to an alias (default `production`) without dropping a request: the
+   * version is loaded and warmed on every engine thread first, then the alias moves; clips already
+   * queued finish on the version they were queued for. Rollback is promoting an older version.
+   *
+   * @throws KwsError `NOT_FOUND`, `INVALID_ARGUMENT` (not ready, bad alias), `MALFORMED` (model does not load).
+   */
+  async promote(version: number, alias = 'production'): Promise<void> {
+    const serving = this.version(version);
+    const provider = await this.pool.warmUp(serving.dir, serving.geometry);
+    this.registry.setAlias(alias, version);
+    this.refreshVersions();
+    if (alias === 'production') this.state = { ready: true, version, provider, reason: null };
+  }
+
+  /** Archives a ready version that no alias names (see `ModelRegistry.archive`). */
+  archive(version: number): void {
+    this.registry.archive(version);
+    this.refreshVersions();
+  }
+
+  /** Forgets resolved references, so that the next request reads aliases and states again (after a promotion). */
+  refreshVersions(): void {
+    this.resolver.refresh();
+  }
+
+  /**
+   * The thresholds a request runs with: the version's calibrated ones, overridden field by field.
+   *
+   * @throws KwsError `INVALID_ARGUMENT` for an unknown threshold outside [0, 1], a silence threshold
+   *   above 0 dBFS, an energy threshold that is not finite, or the energy rule without a threshold.
+   */
+  thresholds(version: number | ServingVersion, overrides: ThresholdOverrides = {}): Thresholds {
+    const base = (typeof version === 'number' ? this.version(version) : version).thresholds;
+    const energy = overrides.unknownEnergyThreshold;
+    if (energy !== undefined && energy !== null && !Number.isFinite(energy)) throw new KwsError('INVALID_ARGUMENT', `unknownEnergyThreshold must be a finite energy score, got ${String(energy)}`);
+    return validateThresholds({
+      unknownThreshold: overrides.unknownThreshold ?? base.unknownThreshold,
+      silenceThresholdDbfs: overrides.silenceThresholdDbfs ?? base.silenceThresholdDbfs,
+      unknownScore: overrides.unknownScore ?? base.unknownScore ?? 'maxSoftmax',
+      unknownEnergyThreshold: overrides.unknownEnergyThreshold ?? base.unknownEnergyThreshold ?? Number.POSITIVE_INFINITY,
+    });
+  }
+
+  /**
+   * Decodes, stores and classifies one uploaded file. Bad audio is refused with its code and not
+   * stored; so is a file that cannot be written (`FILE_UNWRITABLE`): both come back as an outcome
+   * with `ok: false`, not thrown.
+   *
+   * @throws KwsError `INVALID_ARGUMENT` for a bad version or thresholds, `OVERLOADED`, `TIMEOUT`,
+   *   `NOT_READY` (the clip's file is removed again).
+   */
+  async classifyUpload(bytes: Uint8Array, filename: string | undefined, request: { readonly modelVersion?: number | null; readonly thresholds?: ThresholdOverrides } = {}): Promise<UploadOutcome> {
+    return this.track(() => this.classifyUploadNow(bytes, filename, request));
+  }
+
+  /**
+   * Resolves when no upload or prediction is being computed, or after `timeoutMs` (shutdown waits on
+   * it before the engine threads stop, so work already accepted finishes).
+   */
+  async idle(timeoutMs = 10_000): Promise<void> {
+    if (this.active === 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  private async track<T>(work: () => Promise<T>): Promise<T> {
+    this.active++;
+    try {
+      return await work();
+    } finally {
+      if (--this.active === 0) for (const wake of this.idleWaiters.splice(0)) wake();
+    }
+  }
+
+  private async classifyUploadNow(bytes: Uint8Array, filename: string | undefined, request: { readonly modelVersion?: number | null; readonly thresholds?: ThresholdOverrides }): Promise<UploadOutcome> {
+    const started = performance.now();
+    const serving = this.version(request.modelVersion);
+    const thresholds = this.thresholds(serving, request.thresholds);
+    const name = sanitizeFilename(filename);
+    let prepared: PreparedClip;
+    try {
+      // The worker thread also writes the bytes (only if they decode): file creation stays off the event loop.
+      prepared = await this.pool.prepare(bytes, serving.manifest.featureConfig, { maxDurationMs: this.options.maxDurationMs, saveAs: this.store.newFileTarget() });
+    } catch (error) {
+      const { code, message } = toSerializedError(error);
+      if (code === 'INTERNAL') throw error;
+      return { ok: false, filename: name, code, message };
+    }
+    const saved = prepared.saved;
+    if (saved === null) throw new KwsError('INTERNAL', 'the engine did not write the uploaded clip');
+    let output: StoredPrediction;
+    let clip: ClipRecord;
+    try {
+      output = this.record(0, serving, await this.batcher.submit(String(serving.version), prepared.features), prepared.rmsDbfs, performance.now() - started);
+      clip = await this.store.insert(saved.file, bytes.length, { filename: name, sha256: saved.sha256, container: prepared.container, codec: prepared.codec, sourceSampleRateHz: prepared.sourceSampleRateHz, durationMs: prepared.durationMs }, output);
+    } catch (error) {
+      this.store.discardFile(saved.file); // refused (OVERLOADED, TIMEOUT, NOT_READY) or not recorded: nothing names it
+      throw error;
+    }
+    return { ok: true, clip, prediction: this.view({ ...output, clipId: clip.id }, thresholds) };
+  }
+
+  /**
+   * Model outputs for (clip, version) pairs, from the store or computed in one batched pass for the
+   * missing ones (the DataLoader batch function). One result or error per key, in order.
+   */
+  async predictions(keys: ReadonlyArray<{ readonly clipId: number; readonly modelVersion: number }>): Promise<Array<StoredPrediction | Error>> {
+    const cached = this.store.predictions(keys);
+    const computed = await Promise.all(keys.map(async (key, i) => {
+      const hit = cached[i];
+      if (hit !== null && hit !== undefined) return { value: hit, fresh: false };
+      try {
+        return { value: await this.track(() => this.compute(key.clipId, key.modelVersion)), fresh: true };
+      } catch (error) {
+        return { value: error instanceof Error ? error : new KwsError('INTERNAL', String(error)), fresh: false };
+      }
+    }));
+    this.store.savePredictions(computed.filter((c) => c.fresh).map((c) => c.value as StoredPrediction));
+    return computed.map((c) => c.value);
+  }
+
+  private async compute(clipId: number, modelVersion: number): Promise<StoredPrediction> {
+    const started = performance.now();
+    const serving = this.version(modelVersion);
+    const prepared = await this.pool.prepare(await this.store.bytes(clipId), serving.manifest.featureConfig, { maxDurationMs: this.options.maxDurationMs });
+    return this.record(clipId, serving, await this.batcher.submit(String(serving.version), prepared.features), prepared.rmsDbfs, performance.now() - started);
+  }
+
+  private record(clipId: number, serving: ServingVersion, output: ClipOutput, rmsDbfs: number, latencyMs: number): StoredPrediction {
+    const label = decide(output.probabilities, rmsDbfs, serving.thresholds, 0, output.energy).label;
+    return { clipId, modelVersion: serving.version, probabilities: Array.from(output.probabilities), rmsDbfs, energy: output.energy, label, latencyMs };
+  }
+
+  /** Applies thresholds to a stored model output (see {@link toPredictionView}). */
+  view(stored: StoredPrediction, thresholds: Thresholds): PredictionView {
+    return toPredictionView(stored, thresholds);
+  }
+
+  /** The batcher's runner: one engine call for a batch of one version's features. */
+  private async runBatch(version: number, items: readonly Float32Array[]): Promise<ClipOutput[]> {
+    const serving = this.version(version);
+    const { frames, bins, classes } = serving.geometry;
+    const size = frames * bins;
+    const features = new Float32Array(items.length * size);
+    items.forEach((item, i) => features.set(item, i * size));
+    const out = await this.pool.infer(serving.dir, serving.geometry, features, items.length, true);
+    return items.map((_, i) => ({ probabilities: out.probabilities.slice(i * classes, (i + 1) * classes), energy: out.energy[i] as number }));
+  }
+}

@@ -1,0 +1,56 @@
+import { createHash } from 'node:crypto';
+import type { Rng } from '../data/index.js';
+import type { EspeakVoice } from './espeak.js';
+
+/** English voices of eSpeak NG 1.52 (espeak-ng-data/lang/gmw). */
+export const ESPEAK_ENGLISH_VOICES = ['en', 'en-us', 'en-gb-scotland', 'en-gb-x-gbclan', 'en-gb-x-gbcwmd', 'en-gb-x-rp', 'en-029', 'en-us-nyc'] as const;
+
+/**
+ * Voice variants of eSpeak NG (espeak-ng-data/voices/!v) that sound like people: the robotic,
+ * whispered and effect variants (robosoft*, UniRobot, anikaRobot, Demonic, croak, whisper*) are left out.
+ */
+export const ESPEAK_HUMAN_VARIANTS = [
+  '', 'm1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'f1', 'f2', 'f3', 'f4', 'f5',
+  'Alex', 'Alicia', 'Andrea', 'Andy', 'Annie', 'Denis', 'Diogo', 'Gene', 'Gene2', 'Henrique', 'Hugo', 'Jacky', 'Lee',
+  'Mario', 'Michael', 'Mike', 'Mr serious', 'Nguyen', 'Reed', 'RicishayMax', 'Storm', 'adam', 'anika', 'announcer',
+  'antonio', 'aunty', 'belinda', 'benjamin', 'boris', 'caleb', 'david', 'ed', 'edward', 'edward2', 'grandma', 'grandpa',
+  'gustave', 'ian', 'iven', 'iven2', 'iven3', 'iven4', 'john', 'kaukovalta', 'klatt', 'klatt2', 'klatt3', 'klatt4',
+  'linda', 'marcelo', 'max', 'michel', 'miguel', 'mike2', 'norbert', 'pablo', 'paul', 'pedro', 'quincy', 'rob', 'robert',
+  'sandro', 'shelby', 'steph', 'steph2', 'steph3', 'travis', 'victor', 'zac',
+] as const;
+
+/** A synthetic speaker: one engine and voice setting, with a stable id. */
+export interface SyntheticSpeaker extends EspeakVoice {
+  readonly engine: 'espeak-ng';
+  /** 8 lowercase hex digits, as a Speech Commands speaker id (first 8 of SHA-1 of the tuple). */
+  readonly id: string;
+}
+
+/** The stable 8-hex-digit id of a (engine, voice, variant, pitch, range, rate) tuple. */
+export function speakerId(engine: string, voice: EspeakVoice): string {
+  const tuple = JSON.stringify([engine, voice.voice, voice.variant, voice.pitch, voice.range, voice.rateWpm]);
+  return createHash('sha1').update(tuple).digest('hex').slice(0, 8);
+}
+
+/**
+ * Draws `count` distinct synthetic speakers: voice and variant uniformly, pitch 20-80, range
+ * 30-90, rate 130-230 words per minute (eSpeak's default is 175).
+ */
+export function drawSpeakers(count: number, rng: Rng, exclude: ReadonlySet<string> = new Set()): SyntheticSpeaker[] {
+  const speakers: SyntheticSpeaker[] = [];
+  const seen = new Set(exclude);
+  while (speakers.length < count) {
+    const voice: EspeakVoice = {
+      voice: rng.pick(ESPEAK_ENGLISH_VOICES),
+      variant: rng.pick(ESPEAK_HUMAN_VARIANTS),
+      pitch: rng.int(20, 80),
+      range: rng.int(30, 90),
+      rateWpm: rng.int(130, 230),
+    };
+    const id = speakerId('espeak-ng', voice);
+    if (seen.has(id)) continue;
+    seen.add(id);
+    speakers.push({ engine: 'espeak-ng', id, ...voice });
+  }
+  return speakers;
+}

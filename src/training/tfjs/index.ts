@@ -1,0 +1,9 @@
+// The TF.js half of training: train a model, make and load model versions, evaluate them, and the
+// training worker's body. Imported by the CLI's training commands, scripts and batch/train.worker.ts.
+export { calibrateAndTest, predictClipSet, trainModel } from './trainer.js';
+export type { TrainResult } from './trainer.js';
+export { codeVersion, datasetFingerprint, loadVersion, trainVersion } from './train-version.js';
+export type { LoadedVersion, TrainedVersion } from './train-version.js';
+export { evaluateVersion } from './evaluate-version.js';
+export type { EvaluationReport, HardExample } from './evaluate-version.js';
+export { runTrainWorker } from './train-worker.js';

@@ -1,0 +1,131 @@
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { LABELS } from '../../labels/index.js';
+import type { SpeechCommandsDataset } from '../../data/index.js';
+import type { ModelOutput, TfjsBackendName } from '../../engine/index.js';
+import { KwsError, toSerializedError } from '../../errors/index.js';
+import { FeatureExtractor } from '../../features/index.js';
+import type { Thresholds } from '../../inference/index.js';
+import { exportOnnx } from '../../engine/tfjs/index.js';
+import { restoreThresholds, storeThresholds } from '../../registry/index.js';
+import { ensureTfjsBackend, loadLayersModel, predictModelOutput, saveLayersModel, selectTfjsBackend, withLogits } from '../../engine/tfjs/index.js';
+import type { ModelRegistry, VersionManifest, VersionRecord } from '../../registry/index.js';
+import { trainModel } from './trainer.js';
+import { checkTrainInputs } from '../train-options.js';
+import type { TrainOptions, TrainVersionOptions } from '../train-options.js';
+import { PROJECT_ROOT } from '../../config/index.js';
+
+/** The project's version, recorded in every model version. */
+export function codeVersion(): string {
+  return (JSON.parse(readFileSync(`${PROJECT_ROOT}/package.json`, 'utf8')) as { version: string }).version;
+}
+
+/** SHA-1 over the sorted (path, size) of every clip the dataset uses: which data a version saw. */
+export function datasetFingerprint(dataset: SpeechCommandsDataset): string {
+  const hash = createHash('sha1');
+  const rows: string[] = [];
+  for (const examples of Object.values(dataset.examples)) {
+    for (const e of examples) rows.push(e.kind === 'word' ? `${e.split}\t${e.relativePath}\t${statSync(e.path).size}` : `${e.split}\tsilence\t${e.index}`);
+  }
+  for (const row of rows.sort()) hash.update(`${row}\n`);
+  hash.update(JSON.stringify(dataset.options));
+  return hash.digest('hex');
+}
+
+/** What {@link trainVersion} made. */
+export interface TrainedVersion {
+  readonly record: VersionRecord;
+  readonly manifest: VersionManifest;
+  readonly backend: string;
+}
+
+/**
+ * Trains a new model version and registers it: reserves version N+1, trains (see `trainModel`),
+ * writes `model.json`, `weights.bin`, `model.onnx` and `version.json` into a private folder and
+ * renames it into place. Options and data are checked first, so a refused run registers nothing. A failure marks the version failed and leaves every other version, and serving, untouched.
+ */
+export async function trainVersion(registry: ModelRegistry, request: TrainVersionOptions): Promise<TrainedVersion> {
+  const { baseVersion, onBegin, ...rest } = request;
+  // A base version fixes the architecture and the features; fine-tuning starts from its weights.
+  const base = baseVersion === undefined || baseVersion === null ? null : registry.manifest(registry.resolve(baseVersion).version);
+  const options: TrainOptions & { readonly backend?: TfjsBackendName } = base === null ? rest : { ...rest, architecture: base.architecture, features: base.featureConfig };
+  const architecture = options.architecture ?? 'tc-resnet8';
+  if (options.fineTuneOnly === true && base === null) throw new KwsError('INVALID_ARGUMENT', 'fineTuneOnly needs a baseVersion to start from');
+  // Bad options or data are refused before a version number is taken.
+  await checkTrainInputs(options);
+  const pending = registry.begin(architecture);
+  onBegin?.(pending.version);
+  try {
+    const backend = await selectTfjsBackend(options.backend ?? 'tensorflow');
+    const started = performance.now();
+    const initialModel = base === null ? undefined : await loadLayersModel(registry.resolve(base.version).dir);
+    const result = await trainModel({ ...options, ...(initialModel === undefined ? {} : { initialModel }) });
+    try {
+      await saveLayersModel(result.model, pending.dir);
+      writeFileSync(join(pending.dir, 'model.onnx'), exportOnnx(result.model));
+    } finally {
+      result.model.dispose();
+    }
+    const { onProgress: _progress, onEpoch: _epoch, initialModel: _initial, ...recordedOptions } = options;
+    void _progress;
+    void _epoch;
+    void _initial;
+    const manifest: VersionManifest = {
+      schemaVersion: 1,
+      version: pending.version,
+      architecture: result.architecture,
+      labels: LABELS,
+      featureConfig: result.featureConfig,
+      thresholds: storeThresholds(result.validation.calibration.thresholds),
+      metrics: { validation: result.validation.metrics, testing: result.testing },
+      calibration: { accuracy: result.validation.calibration.accuracy, baselineAccuracy: result.validation.calibration.baselineAccuracy, unknownCurve: result.validation.calibration.unknownCurve, energyCurve: result.validation.calibration.energyCurve ?? [] },
+      training: {
+        dataDir: options.dataDir,
+        dataFingerprint: datasetFingerprint(result.dataset),
+        options: { ...recordedOptions, augment: result.augment, ...(base === null ? {} : { baseVersion: base.version }) },
+        history: result.history,
+        bestEpoch: result.bestEpoch,
+        counts: result.counts,
+        backend: backend.backend,
+        seconds: (performance.now() - started) / 1000,
+      },
+      codeVersion: codeVersion(),
+      createdAt: new Date().toISOString(),
+    };
+    return { record: registry.commit(pending, manifest), manifest, backend: `${backend.backend} (${backend.provider})` };
+  } catch (error) {
+    registry.fail(pending, toSerializedError(error).message);
+    throw error;
+  }
+}
+
+/** A ready version loaded for inference. */
+export interface LoadedVersion {
+  readonly manifest: VersionManifest;
+  readonly model: tfl.LayersModel;
+  readonly extractor: FeatureExtractor;
+  readonly thresholds: Thresholds;
+  /**
+   * One forward pass over `[batch, frames, bins]` features (row-major): `[batch, classes]`
+   * probabilities and `[batch]` energy scores (see `predictModelOutput`).
+   */
+  readonly predict: (features: Float32Array, batch: number) => ModelOutput;
+}
+
+/**
+ * Loads a ready version's model and feature extractor. The caller disposes `model`.
+ *
+ * @param ref A version number or alias; `production` when omitted.
+ */
+export async function loadVersion(registry: ModelRegistry, ref?: number | string): Promise<LoadedVersion> {
+  const record = registry.resolve(ref);
+  const manifest = registry.manifest(record.version);
+  await ensureTfjsBackend();
+  const model = await loadLayersModel(record.dir);
+  const extractor = new FeatureExtractor(manifest.featureConfig);
+  const both = withLogits(model);
+  const geometry = { ...extractor.shape, classes: manifest.labels.length };
+  return { manifest, model, extractor, thresholds: restoreThresholds(manifest.thresholds), predict: (features, batch) => predictModelOutput(both, features, batch, geometry) };
+}

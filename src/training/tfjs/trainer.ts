@@ -1,0 +1,269 @@
+import type { Calibration, EpochRecord, EvaluationMetrics } from '../../registry/index.js';
+import * as tf from '@tensorflow/tfjs-core';
+import * as tfl from '@tensorflow/tfjs-layers';
+import { augmentClip, BalancedSampler, ExampleLoader, maskFeatures, resolveAugmentConfig, Rng, ShuffledSampler } from '../../data/index.js';
+import { LABELS } from '../../labels/index.js';
+import type { AugmentConfig, SpeechCommandsDataset } from '../../data/index.js';
+import type { Label } from '../../labels/index.js';
+import { KwsError } from '../../errors/index.js';
+import { FeatureExtractor } from '../../features/index.js';
+import type { FeatureConfig } from '../../features/index.js';
+import { argmax, decide } from '../../inference/index.js';
+import { buildModel } from '../../model/tfjs/index.js';
+import type { Architecture } from '../../model/index.js';
+import { predictModelOutput, withLogits } from '../../engine/tfjs/index.js';
+import type { ModelOutput } from '../../engine/index.js';
+import { calibrateThresholds } from '../calibration.js';
+import { checkTrainInputs, validateTrainOptions } from '../train-options.js';
+import type { TrainOptions, TrainProgress } from '../train-options.js';
+import { clipAt, loadClipSet } from '../clip-cache.js';
+import type { ClipSet } from '../clip-cache.js';
+import { computeMetrics } from '../metrics.js';
+
+/** The trained model and everything a model version records about it. */
+export interface TrainResult {
+  /** The model with the weights of its best validation epoch (its optimizer state freed). The caller disposes it. */
+  readonly model: tfl.LayersModel;
+  readonly architecture: Architecture;
+  readonly featureConfig: FeatureConfig;
+  readonly augment: AugmentConfig;
+  readonly history: readonly EpochRecord[];
+  readonly bestEpoch: number;
+  /** Validation metrics (argmax) and the thresholds calibrated on validation. */
+  readonly validation: { readonly metrics: EvaluationMetrics; readonly calibration: Calibration };
+  /** Testing metrics with the calibrated thresholds; null when the testing split is empty. */
+  readonly testing: EvaluationMetrics | null;
+  /** Examples per split. */
+  readonly counts: { readonly training: number; readonly validation: number; readonly testing: number };
+  readonly dataset: SpeechCommandsDataset;
+}
+
+const INFERENCE_BATCH = 256;
+
+/**
+ * Softmax outputs `[n, 12]` and energy scores `[n]` (NaN without a `logits` layer; see
+ * `predictModelOutput`) of a model over a clip set's features, in inference batches.
+ */
+export function predictClipSet(model: tfl.LayersModel, set: ClipSet, extractor: FeatureExtractor): ModelOutput {
+  const probabilities = new Float32Array(set.size * LABELS.length);
+  const energy = new Float32Array(set.size);
+  const both = withLogits(model);
+  const { frames, bins } = extractor.shape;
+  const clip = new Float32Array(set.clipSamples);
+  for (let start = 0; start < set.size; start += INFERENCE_BATCH) {
+    const count = Math.min(INFERENCE_BATCH, set.size - start);
+    const features = new Float32Array(count * extractor.clipSize);
+    for (let i = 0; i < count; i++) extractor.compute(clipAt(set, start + i, clip), features, i * extractor.clipSize);
+    const out = predictModelOutput(both, features, count, { frames, bins, classes: LABELS.length });
+    probabilities.set(out.probabilities, start * LABELS.length);
+    energy.set(out.energy, start);
+  }
+  return { probabilities, energy };
+}
+
+function argmaxAll(probabilities: Float32Array, n: number): Int32Array {
+  return Int32Array.from({ length: n }, (_, i) => argmax(probabilities, i * LABELS.length));
+}
+
+/**
+ * Trains a model on a Speech Commands dataset: decodes every split once, then per epoch draws the
+ * training clips in shuffled or class-balanced order, augments them (see `AugmentConfig`), computes
+ * their features (with SpecAugment masks when configured) and takes Adam steps on the categorical cross-entropy; validation accuracy after
+ * each epoch picks the best epoch and stops early after `patience` epochs without improvement. The
+ * best weights are restored, unknown/silence thresholds are calibrated on validation, and testing is
+ * scored with them. Runs on the TF.js backend that is active (see `selectTfjsBackend`).
+ *
+ * @throws KwsError `INVALID_ARGUMENT` for bad options or a dataset without training or validation
+ *   examples; AudioDecodeError for a clip that does not decode.
+ */
+export async function trainModel(options: TrainOptions): Promise<TrainResult> {
+  const { architecture, epochs, batchSize, learningRate, patience, seed } = validateTrainOptions(options);
+  const augment = resolveAugmentConfig(options.augment);
+  const extractor = new FeatureExtractor(options.features);
+  const dataset = await checkTrainInputs(options);
+  const loader = await ExampleLoader.create(dataset, extractor.config.clipSamples);
+  const report = (p: Omit<TrainProgress, 'epochs'>): void => options.onProgress?.({ ...p, epochs });
+  const total = dataset.examples.training.length + dataset.examples.validation.length + dataset.examples.testing.length;
+  let loaded = 0;
+  const load = (examples: typeof dataset.examples.training): Promise<ClipSet> =>
+    loadClipSet(examples, loader, extractor.config.clipSamples, () => report({ phase: 'loading', epoch: 0, step: ++loaded, steps: total, loss: null, accuracy: null, valAccuracy: null, etaSeconds: 0 }));
+  const training = await load(dataset.examples.training);
+  const validation = await load(dataset.examples.validation);
+  const testing = await load(dataset.examples.testing);
+
+  if (options.fineTuneOnly === true && options.initialModel === undefined) throw new KwsError('INVALID_ARGUMENT', 'fineTuneOnly needs a base model version to start from');
+  const model = options.initialModel ?? buildModel(architecture, extractor.shape, LABELS.length, { seed, ...options.model });
+  const learner = options.fineTuneOnly === true ? headLearner(model, learningRate, training, extractor) : fullLearner(model, learningRate);
+  const rng = new Rng(seed);
+  const sampler = options.balanced === true ? new BalancedSampler(Array.from(training.labels, (l) => LABELS[l] as Label), rng.fork()) : new ShuffledSampler(training.size, rng.fork());
+  const augmentRng = rng.fork();
+  const history: EpochRecord[] = [];
+  let best: { epoch: number; accuracy: number; weights: tf.Tensor[] } | null = null;
+  const started = performance.now();
+  const steps = Math.ceil(training.size / batchSize);
+  const { frames, bins } = extractor.shape;
+  const features = new Float32Array(batchSize * extractor.clipSize);
+  for (let epoch = 1; epoch <= epochs; epoch++) {
+    const epochStart = performance.now();
+    const order = sampler.epoch();
+    let lossSum = 0;
+    let accuracySum = 0;
+    for (let step = 0; step < steps; step++) {
+      const indices = order.slice(step * batchSize, (step + 1) * batchSize);
+      const labels = indices.map((i) => training.labels[i] as number);
+      let loss: number;
+      let accuracy: number;
+      if (learner.input === 'indices') {
+        [loss, accuracy] = await learner.stepIndices(indices, labels);
+      } else {
+        for (let b = 0; b < indices.length; b++) {
+          const clip = await augmentClipFor(training, indices[b] as number, augment, loader, augmentRng);
+          extractor.compute(clip, features, b * extractor.clipSize);
+          maskFeatures(features, b * extractor.clipSize, frames, bins, augment, augmentRng);
+        }
+        [loss, accuracy] = await learner.step(features, labels, frames, bins);
+      }
+      lossSum += loss;
+      accuracySum += accuracy;
+      const done = (epoch - 1) * steps + step + 1;
+      const elapsed = (performance.now() - started) / 1000;
+      report({ phase: 'training', epoch, step: step + 1, steps, loss: lossSum / (step + 1), accuracy: accuracySum / (step + 1), valAccuracy: history.at(-1)?.valAccuracy ?? null, etaSeconds: (elapsed / done) * (epochs * steps - done) });
+    }
+    learner.sync();
+    const valProbabilities = predictClipSet(model, validation, extractor).probabilities;
+    const valAccuracy = computeMetrics(validation.labels, argmaxAll(valProbabilities, validation.size)).accuracy;
+    const record: EpochRecord = { epoch, loss: lossSum / steps, accuracy: accuracySum / steps, valAccuracy, seconds: (performance.now() - epochStart) / 1000 };
+    history.push(record);
+    options.onEpoch?.(record, epochs);
+    if (best === null || valAccuracy > best.accuracy) {
+      if (best !== null) tf.dispose(best.weights);
+      best = { epoch, accuracy: valAccuracy, weights: model.getWeights().map((w) => w.clone()) };
+    } else if (epoch - best.epoch >= patience) {
+      break;
+    }
+  }
+  if (best === null) throw new KwsError('INTERNAL', 'training ran no epoch');
+  model.setWeights(best.weights);
+  tf.dispose(best.weights);
+  // The Adam moments are training state only; the returned model is for inference and export.
+  learner.dispose();
+
+  const kept = history.find((h) => h.epoch === best.epoch);
+  report({ phase: 'evaluating', epoch: best.epoch, step: 0, steps: 0, loss: kept?.loss ?? null, accuracy: kept?.accuracy ?? null, valAccuracy: best.accuracy, etaSeconds: 0 });
+  const { calibration, validationMetrics, testingMetrics } = calibrateAndTest(model, validation, testing, extractor);
+  return {
+    model,
+    architecture,
+    featureConfig: extractor.config,
+    augment,
+    history,
+    bestEpoch: best.epoch,
+    validation: { metrics: validationMetrics, calibration },
+    testing: testingMetrics,
+    counts: { training: training.size, validation: validation.size, testing: testing.size },
+    dataset,
+  };
+}
+
+/**
+ * What a trained model's version records about its thresholds and scores: the unknown/silence
+ * thresholds calibrated on validation (see `calibrateThresholds`), the validation metrics of its
+ * argmax, and the testing metrics with the calibrated thresholds (null for an empty testing split).
+ */
+export function calibrateAndTest(model: tfl.LayersModel, validation: ClipSet, testing: ClipSet, extractor: FeatureExtractor): { calibration: Calibration; validationMetrics: EvaluationMetrics; testingMetrics: EvaluationMetrics | null } {
+  const val = predictClipSet(model, validation, extractor);
+  const calibration = calibrateThresholds(val.probabilities, validation.rmsDbfs, validation.labels, val.energy);
+  const validationMetrics = computeMetrics(validation.labels, argmaxAll(val.probabilities, validation.size));
+  if (testing.size === 0) return { calibration, validationMetrics, testingMetrics: null };
+  const { probabilities, energy } = predictClipSet(model, testing, extractor);
+  const predicted = Int32Array.from({ length: testing.size }, (_, i) => LABELS.indexOf(decide(probabilities, testing.rmsDbfs[i] as number, calibration.thresholds, i * LABELS.length, energy[i] as number).label));
+  return { calibration, validationMetrics, testingMetrics: computeMetrics(testing.labels, predicted) };
+}
+
+function augmentClipFor(set: ClipSet, index: number, augment: AugmentConfig, loader: ExampleLoader, rng: Rng): Promise<Float32Array> {
+  return augmentClip(clipAt(set, index), augment, loader.noises, rng);
+}
+
+/** How weights are updated: the whole model, or only its classifier head on a frozen embedding. */
+type Learner = (
+  | {
+      /** Steps on augmented clips: one optimiser step on `[n, frames, bins]` features; returns `[loss, accuracy]`. */
+      readonly input: 'features';
+      step(features: Float32Array, labels: readonly number[], frames: number, bins: number): Promise<[number, number]>;
+    }
+  | {
+      /** Steps on training clips by index, from inputs precomputed once (no augmentation, no features). */
+      readonly input: 'indices';
+      stepIndices(indices: readonly number[], labels: readonly number[]): Promise<[number, number]>;
+    }
+) & {
+  /** Brings the model up to date with what was learned (before validation). */
+  sync(): void;
+  /** Frees optimiser state and helper models. */
+  dispose(): void;
+};
+
+function fullLearner(model: tfl.LayersModel, learningRate: number): Learner {
+  model.compile({ optimizer: tf.train.adam(learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  return { input: 'features', step: (features, labels, frames, bins) => trainStep(model, features, labels, frames, bins), sync: () => undefined, dispose: () => model.optimizer.dispose() };
+}
+
+/**
+ * Trains only the `logits` dense layer, on embeddings (the input of that layer) of the training
+ * clips computed once by the frozen model in inference mode (dropout off, batch-norm statistics
+ * fixed) from the clips without augmentation, as TF.js speech-commands' transfer learning does.
+ * The head starts from the base weights; an epoch costs a few small matrix products.
+ */
+function headLearner(model: tfl.LayersModel, learningRate: number, training: ClipSet, extractor: FeatureExtractor): Learner {
+  const logits = model.getLayer('logits');
+  const embedding = logits.input as tfl.SymbolicTensor;
+  const dim = embedding.shape[1] as number;
+  const embedder = tfl.model({ inputs: model.inputs, outputs: embedding });
+  const head = tfl.sequential({ layers: [tfl.layers.dense({ units: LABELS.length, inputShape: [dim], weights: logits.getWeights().map((w) => w.clone()) }), tfl.layers.activation({ activation: 'softmax' })] });
+  head.compile({ optimizer: tf.train.adam(learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  const { frames, bins } = extractor.shape;
+  const embeddings = new Float32Array(training.size * dim);
+  const batch = 64;
+  const features = new Float32Array(batch * extractor.clipSize);
+  for (let start = 0; start < training.size; start += batch) {
+    const n = Math.min(batch, training.size - start);
+    for (let b = 0; b < n; b++) extractor.compute(clipAt(training, start + b), features, b * extractor.clipSize);
+    const out = tf.tidy(() => (embedder.predict(tf.tensor4d(features.subarray(0, n * extractor.clipSize), [n, frames, bins, 1])) as tf.Tensor).dataSync());
+    embeddings.set(out, start * dim);
+  }
+  const fit = async (x: tf.Tensor, labels: readonly number[]): Promise<[number, number]> => {
+    const y = tf.tidy(() => tf.oneHot(tf.tensor1d([...labels], 'int32'), LABELS.length));
+    try {
+      const result = (await head.trainOnBatch(x, y)) as number[];
+      return [result[0] as number, result[1] as number];
+    } finally {
+      tf.dispose([x, y]);
+    }
+  };
+  return {
+    input: 'indices',
+    async stepIndices(indices, labels) {
+      const rows = new Float32Array(indices.length * dim);
+      indices.forEach((i, k) => rows.set(embeddings.subarray(i * dim, (i + 1) * dim), k * dim));
+      return fit(tf.tensor2d(rows, [indices.length, dim]), labels);
+    },
+    sync: () => logits.setWeights(head.layers[0]?.getWeights() ?? []),
+    dispose: () => {
+      head.optimizer.dispose();
+      head.dispose();
+    },
+  };
+}
+
+/** One optimiser step on a batch; returns [loss, accuracy]. Tensors are freed before returning. */
+async function trainStep(model: tfl.LayersModel, features: Float32Array, labels: readonly number[], frames: number, bins: number): Promise<[number, number]> {
+  const n = labels.length;
+  const x = tf.tensor4d(features.subarray(0, n * frames * bins), [n, frames, bins, 1]);
+  const y = tf.tidy(() => tf.oneHot(tf.tensor1d([...labels], 'int32'), LABELS.length));
+  try {
+    const result = (await model.trainOnBatch(x, y)) as number[];
+    return [result[0] as number, result[1] as number];
+  } finally {
+    tf.dispose([x, y]);
+  }
+}

@@ -1,0 +1,28 @@
+import type { TrainVersionOptions } from './train-options.js';
+
+/** Progress of a training job, as the job store keeps it. */
+export interface TrainingProgress {
+  /** `done` once the version is made: `epoch` is then the best (kept) epoch, its figures that epoch's. */
+  readonly phase: 'loading' | 'training' | 'evaluating' | 'done';
+  readonly epoch: number;
+  readonly epochs: number;
+  /** Null while loading. */
+  readonly loss: number | null;
+  readonly accuracy: number | null;
+  readonly valAccuracy: number | null;
+  readonly etaSeconds: number | null;
+}
+
+/** What the parent passes (`workerData.train`). */
+export interface TrainWorkerData {
+  readonly modelsDir: string;
+  readonly dbPath: string;
+  readonly options: Omit<TrainVersionOptions, 'onBegin' | 'onProgress' | 'onEpoch' | 'initialModel'> & { readonly searchJob?: number };
+}
+
+/** Messages to the parent. */
+export type TrainWorkerMessage =
+  | { readonly type: 'begin'; readonly version: number }
+  | { readonly type: 'progress'; readonly progress: TrainingProgress }
+  | { readonly type: 'done'; readonly version: number }
+  | { readonly type: 'error'; readonly message: string };
