@@ -5,6 +5,7 @@ import { UNKNOWN_SCORES } from '../inference/index.js';
 import type { UnknownScore } from '../inference/index.js';
 import { sanitizeFilename } from '../storage/index.js';
 import { storeThresholds } from '../registry/index.js';
+import { probabilitiesByLabel } from '../serving/index.js';
 import type { PredictionView, ServingService, ThresholdOverrides, UploadOutcome } from '../serving/index.js';
 import type { ServingMetrics } from './metrics.js';
 
@@ -29,7 +30,7 @@ export function predictionJson(view: PredictionView): Record<string, unknown> {
   const { probabilities, thresholds, ...rest } = view;
   return {
     ...rest,
-    probabilities: Object.fromEntries(probabilities.map((p) => [p.label, p.probability])),
+    probabilities: probabilitiesByLabel({ probabilities }),
     thresholds: storeThresholds(thresholds), // disabled limits as null, as version.json stores them
   };
 }

@@ -3,8 +3,8 @@ import { decodeAudio, fitToLength, rmsDbfs } from '../audio/index.js';
 import { LABELS } from '../labels/index.js';
 import type { Label } from '../labels/index.js';
 import { fromFsError, toSerializedError } from '../errors/index.js';
-import { decide } from '../inference/index.js';
 import type { DecisionReason, Thresholds } from '../inference/index.js';
+import { probabilitiesByLabel, toPredictionView } from './prediction-view.js';
 import type { LoadedVersion } from '../training/tfjs/index.js';
 
 /** The prediction for one file (`kws classify --json`). */
@@ -66,22 +66,11 @@ export async function classifyFiles(files: readonly string[], loaded: LoadedVers
     const features = extractor.computeBatch(clips);
     const { probabilities, energy } = loaded.predict(features, clips.length);
     clips.forEach((_, k) => {
-      const decision = decide(probabilities, levels[k] as number, thresholds, k * LABELS.length, energy[k] as number);
       const slot = slots[k] as number;
-      results[slot] = {
-        file: files[slot] as string,
-        ok: true,
-        label: decision.label,
-        rawLabel: decision.rawLabel,
-        confidence: decision.confidence,
-        probabilities: Object.fromEntries(LABELS.map((label, i) => [label, probabilities[k * LABELS.length + i] as number])) as Record<Label, number>,
-        isSilence: decision.label === 'silence',
-        isUnknown: decision.label === 'unknown',
-        reason: decision.reason,
-        rmsDbfs: levels[k] as number,
-        energy: Number.isFinite(energy[k]) ? (energy[k] as number) : null,
-        modelVersion: manifest.version,
-      };
+      const stored = { probabilities: probabilities.subarray(k * LABELS.length, (k + 1) * LABELS.length), rmsDbfs: levels[k] as number, energy: energy[k] as number, modelVersion: manifest.version, latencyMs: 0 };
+      const view = toPredictionView(stored, thresholds);
+      const { label, rawLabel, confidence, isSilence, isUnknown, reason, rmsDbfs, energy: score, modelVersion } = view;
+      results[slot] = { file: files[slot] as string, ok: true, label, rawLabel, confidence, probabilities: probabilitiesByLabel(view), isSilence, isUnknown, reason, rmsDbfs, energy: score, modelVersion };
     });
   }
   return results as Array<FilePrediction | FileFailure>;

@@ -4,8 +4,8 @@ import type { Label } from '../labels/index.js';
 import type { Split } from '../data/index.js';
 import type { EnginePool, ScoredChunk } from '../engine/index.js';
 import { describeValue, KwsError } from '../errors/index.js';
-import { decide } from '../inference/index.js';
 import type { ModelRegistry } from '../registry/index.js';
+import { toPredictionView } from './prediction-view.js';
 import { readServingVersion } from './version-resolver.js';
 
 /** One clip scored by one version, with its calibrated thresholds applied. */
@@ -128,8 +128,9 @@ export class Dashboard {
       const j = i % chunk;
       const failure = part?.failures.find((f) => f.index === j);
       if (part === undefined || failure !== undefined) return { ...c, label: 'unknown' as Label, confidence: 0, probabilities: [], error: failure?.code ?? 'INTERNAL' };
-      const decision = decide(part.probabilities, part.rmsDbfs[j] as number, thresholds, j * LABELS.length, part.energy[j] as number);
-      return { ...c, label: decision.label, confidence: decision.confidence, probabilities: Array.from(part.probabilities.subarray(j * LABELS.length, (j + 1) * LABELS.length)), error: null };
+      const probabilities = part.probabilities.subarray(j * LABELS.length, (j + 1) * LABELS.length);
+      const view = toPredictionView({ probabilities, rmsDbfs: part.rmsDbfs[j] as number, energy: part.energy[j] as number, modelVersion: version, latencyMs: 0 }, thresholds);
+      return { ...c, label: view.label, confidence: view.confidence, probabilities: Array.from(probabilities), error: null };
     });
   }
 }

@@ -4,6 +4,9 @@ import { decide } from '../inference/index.js';
 import type { DecisionReason, Thresholds } from '../inference/index.js';
 import type { StoredPrediction } from '../storage/index.js';
 
+/** One clip's model output as stored (a {@link StoredPrediction}) or just computed: `[12]` probabilities, level, energy. */
+export type ClipScores = Pick<StoredPrediction, 'rmsDbfs' | 'energy' | 'modelVersion' | 'latencyMs'> & { readonly probabilities: ArrayLike<number> };
+
 /** A prediction with thresholds applied: what the APIs return. */
 export interface PredictionView {
   readonly label: Label;
@@ -30,7 +33,7 @@ export interface PredictionView {
  * classify`, the dashboard): the thresholds' decision, the 12 probabilities in {@link LABELS} order,
  * the flags and the reason. `stored.probabilities` is `[12]` softmax output; `energy` NaN when none.
  */
-export function toPredictionView(stored: Pick<StoredPrediction, 'probabilities' | 'rmsDbfs' | 'energy' | 'modelVersion' | 'latencyMs'>, thresholds: Thresholds): PredictionView {
+export function toPredictionView(stored: ClipScores, thresholds: Thresholds): PredictionView {
   const decision = decide(stored.probabilities, stored.rmsDbfs, thresholds, 0, stored.energy);
   return {
     label: decision.label,
@@ -46,4 +49,9 @@ export function toPredictionView(stored: Pick<StoredPrediction, 'probabilities' 
     latencyMs: stored.latencyMs,
     thresholds,
   };
+}
+
+/** `[12]` probabilities as an object keyed by label, in {@link LABELS} order (REST JSON and `kws classify --json`). */
+export function probabilitiesByLabel(view: Pick<PredictionView, 'probabilities'>): Record<Label, number> {
+  return Object.fromEntries(view.probabilities.map((p) => [p.label, p.probability])) as Record<Label, number>;
 }
