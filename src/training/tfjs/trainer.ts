@@ -83,56 +83,23 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const dataset = await checkTrainInputs(options);
   const loader = await ExampleLoader.create(dataset, extractor.config.clipSamples);
   const report = (p: Omit<TrainProgress, 'epochs'>): void => options.onProgress?.({ ...p, epochs });
-  const total = dataset.examples.training.length + dataset.examples.validation.length + dataset.examples.testing.length;
-  let loaded = 0;
-  const load = (examples: typeof dataset.examples.training): Promise<ClipSet> =>
-    loadClipSet(examples, loader, extractor.config.clipSamples, () => report({ phase: 'loading', epoch: 0, step: ++loaded, steps: total, loss: null, accuracy: null, valAccuracy: null, etaSeconds: 0 }));
-  const training = await load(dataset.examples.training);
-  const validation = await load(dataset.examples.validation);
-  const testing = await load(dataset.examples.testing);
+  const { training, validation, testing } = await loadSplits(dataset, loader, extractor, report);
 
   if (options.fineTuneOnly === true && options.initialModel === undefined) throw new KwsError('INVALID_ARGUMENT', 'fineTuneOnly needs a base model version to start from');
   const model = options.initialModel ?? buildModel(architecture, extractor.shape, LABELS.length, { seed, ...options.model });
   const learner = options.fineTuneOnly === true ? headLearner(model, learningRate, training, extractor) : fullLearner(model, learningRate);
   const rng = new Rng(seed);
   const sampler = options.balanced === true ? new BalancedSampler(Array.from(training.labels, (l) => LABELS[l] as Label), rng.fork()) : new ShuffledSampler(training.size, rng.fork());
-  const augmentRng = rng.fork();
+  const run: EpochRun = { learner, training, extractor, augment, loader, augmentRng: rng.fork(), batchSize, epochs, started: performance.now(), features: new Float32Array(batchSize * extractor.clipSize), report };
   const history: EpochRecord[] = [];
   let best: { epoch: number; accuracy: number; weights: tf.Tensor[] } | null = null;
-  const started = performance.now();
-  const steps = Math.ceil(training.size / batchSize);
-  const { frames, bins } = extractor.shape;
-  const features = new Float32Array(batchSize * extractor.clipSize);
   for (let epoch = 1; epoch <= epochs; epoch++) {
     const epochStart = performance.now();
-    const order = sampler.epoch();
-    let lossSum = 0;
-    let accuracySum = 0;
-    for (let step = 0; step < steps; step++) {
-      const indices = order.slice(step * batchSize, (step + 1) * batchSize);
-      const labels = indices.map((i) => training.labels[i] as number);
-      let loss: number;
-      let accuracy: number;
-      if (learner.input === 'indices') {
-        [loss, accuracy] = await learner.stepIndices(indices, labels);
-      } else {
-        for (let b = 0; b < indices.length; b++) {
-          const clip = await augmentClipFor(training, indices[b] as number, augment, loader, augmentRng);
-          extractor.compute(clip, features, b * extractor.clipSize);
-          maskFeatures(features, b * extractor.clipSize, frames, bins, augment, augmentRng);
-        }
-        [loss, accuracy] = await learner.step(features, labels, frames, bins);
-      }
-      lossSum += loss;
-      accuracySum += accuracy;
-      const done = (epoch - 1) * steps + step + 1;
-      const elapsed = (performance.now() - started) / 1000;
-      report({ phase: 'training', epoch, step: step + 1, steps, loss: lossSum / (step + 1), accuracy: accuracySum / (step + 1), valAccuracy: history.at(-1)?.valAccuracy ?? null, etaSeconds: (elapsed / done) * (epochs * steps - done) });
-    }
+    const { loss, accuracy } = await trainEpoch(run, epoch, sampler.epoch(), history.at(-1)?.valAccuracy ?? null);
     learner.sync();
     const valProbabilities = predictClipSet(model, validation, extractor).probabilities;
     const valAccuracy = computeMetrics(validation.labels, argmaxAll(valProbabilities, validation.size)).accuracy;
-    const record: EpochRecord = { epoch, loss: lossSum / steps, accuracy: accuracySum / steps, valAccuracy, seconds: (performance.now() - epochStart) / 1000 };
+    const record: EpochRecord = { epoch, loss, accuracy, valAccuracy, seconds: (performance.now() - epochStart) / 1000 };
     history.push(record);
     options.onEpoch?.(record, epochs);
     if (best === null || valAccuracy > best.accuracy) {
@@ -163,6 +130,71 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     counts: { training: training.size, validation: validation.size, testing: testing.size },
     dataset,
   };
+}
+
+type Report = (progress: Omit<TrainProgress, 'epochs'>) => void;
+
+/** Decodes every split once into clip sets, reporting `loading` progress clip by clip. */
+async function loadSplits(dataset: SpeechCommandsDataset, loader: ExampleLoader, extractor: FeatureExtractor, report: Report): Promise<Record<'training' | 'validation' | 'testing', ClipSet>> {
+  const total = dataset.examples.training.length + dataset.examples.validation.length + dataset.examples.testing.length;
+  let loaded = 0;
+  const load = (examples: typeof dataset.examples.training): Promise<ClipSet> =>
+    loadClipSet(examples, loader, extractor.config.clipSamples, () => report({ phase: 'loading', epoch: 0, step: ++loaded, steps: total, loss: null, accuracy: null, valAccuracy: null, etaSeconds: 0 }));
+  const training = await load(dataset.examples.training);
+  const validation = await load(dataset.examples.validation);
+  const testing = await load(dataset.examples.testing);
+  return { training, validation, testing };
+}
+
+/** What every epoch of one training run shares. `features` is the `[batchSize, frames, bins]` batch buffer. */
+interface EpochRun {
+  readonly learner: Learner;
+  readonly training: ClipSet;
+  readonly extractor: FeatureExtractor;
+  readonly augment: AugmentConfig;
+  readonly loader: ExampleLoader;
+  readonly augmentRng: Rng;
+  readonly batchSize: number;
+  readonly epochs: number;
+  /** `performance.now()` when training started, ms (for the ETA). */
+  readonly started: number;
+  readonly features: Float32Array;
+  readonly report: Report;
+}
+
+/**
+ * One pass over the training clips in `order`: per batch, augment each clip, compute its features
+ * with SpecAugment masks and take one step (or one step on cached embeddings for a head-only
+ * learner). Returns the mean training loss and accuracy over the epoch's steps.
+ */
+async function trainEpoch(run: EpochRun, epoch: number, order: readonly number[], valAccuracy: number | null): Promise<{ loss: number; accuracy: number }> {
+  const { learner, training, extractor, augment, loader, augmentRng, batchSize, epochs, features } = run;
+  const { frames, bins } = extractor.shape;
+  const steps = Math.ceil(training.size / batchSize);
+  let lossSum = 0;
+  let accuracySum = 0;
+  for (let step = 0; step < steps; step++) {
+    const indices = order.slice(step * batchSize, (step + 1) * batchSize);
+    const labels = indices.map((i) => training.labels[i] as number);
+    let loss: number;
+    let accuracy: number;
+    if (learner.input === 'indices') {
+      [loss, accuracy] = await learner.stepIndices(indices, labels);
+    } else {
+      for (let b = 0; b < indices.length; b++) {
+        const clip = await augmentClipFor(training, indices[b] as number, augment, loader, augmentRng);
+        extractor.compute(clip, features, b * extractor.clipSize);
+        maskFeatures(features, b * extractor.clipSize, frames, bins, augment, augmentRng);
+      }
+      [loss, accuracy] = await learner.step(features, labels, frames, bins);
+    }
+    lossSum += loss;
+    accuracySum += accuracy;
+    const done = (epoch - 1) * steps + step + 1;
+    const elapsed = (performance.now() - run.started) / 1000;
+    run.report({ phase: 'training', epoch, step: step + 1, steps, loss: lossSum / (step + 1), accuracy: accuracySum / (step + 1), valAccuracy, etaSeconds: (elapsed / done) * (epochs * steps - done) });
+  }
+  return { loss: lossSum / steps, accuracy: accuracySum / steps };
 }
 
 /**
