@@ -3,8 +3,9 @@
 // main thread imports it); what trains and evaluates models is in ./tfjs/index.ts.
 export { computeMetrics } from './metrics.js';
 export { calibrateThresholds } from './calibration.js';
-export { checkTrainInputs, validateTrainOptions } from './train-options.js';
-export type { TrainOptions, TrainProgress, TrainVersionOptions } from './train-options.js';
+export { checkTrainInputs, cliAttributeName, TRAIN_OPTION_DEFAULTS, TRAIN_OPTIONS, trainOptionEntries, trainOptionsFromCliValues, trainOptionsFromRetrainInput, validateTrainOptions } from './train-options.js';
+export type { CheckedTrainOptions, RetrainInputOptions, TrainOptionName, TrainOptions, TrainProgress, TrainRequest, TrainVersionOptions } from './train-options.js';
+export type { CliAlias, GraphqlAlias, JsonShape, OptionDeclaration, OptionKind, OptionRange, OptionSpec } from './option-declaration.js';
 export type { TrainingProgress, TrainWorkerData, TrainWorkerMessage } from './train-messages.js';
 export { clipAt, loadClipSet } from './clip-cache.js';
 export type { ClipSet } from './clip-cache.js';

@@ -5,42 +5,52 @@ import { KwsError } from '../errors/index.js';
 import { featureShape, resolveFeatureConfig } from '../features/index.js';
 import type { FeatureConfig } from '../features/index.js';
 import { LABELS } from '../labels/index.js';
-import { isArchitecture } from '../model/index.js';
+import { ARCHITECTURES } from '../model/index.js';
 import type { Architecture, ModelOptions } from '../model/index.js';
 import type { TfjsBackendName } from '../engine/index.js';
 import type { EpochRecord } from '../registry/index.js';
+import { checkDeclaredValue } from './option-declaration.js';
+import type { OptionDeclaration, OptionSpec } from './option-declaration.js';
 
-/** Options of {@link trainModel}; every field has a default. */
+/**
+ * Options of {@link trainModel}; every field but `dataDir` has a default. The options a caller sets
+ * by value are declared once in {@link TRAIN_OPTIONS} (kind, unit, default, range, surface names).
+ */
 export interface TrainOptions {
-  /** Speech Commands dataset folder. */
+  /** Speech Commands dataset folder. Required. */
   readonly dataDir: string;
-  /** Default `tc-resnet8`. */
+  /** Model architecture (width and depth). Default `tc-resnet8`. */
   readonly architecture?: Architecture;
-  /** Most epochs. Default 30. */
+  /** Most epochs; early stopping may end sooner. Unit: epochs. Default 30. */
   readonly epochs?: number;
-  /** Clips per optimiser step. Default 64. */
+  /** Clips per optimiser step. Unit: clips. Default 64. */
   readonly batchSize?: number;
-  /** Adam learning rate (Kingma and Ba 2015). Default 1e-3. */
+  /** Adam learning rate (Kingma and Ba 2015), in (0, 1). Default 1e-3. */
   readonly learningRate?: number;
   /** Class-balanced sampling instead of plain shuffling. Default false. */
   readonly balanced?: boolean;
-  /** Stop after this many epochs without a better validation accuracy. Default 5. */
+  /** Stop after this many epochs without a better validation accuracy. Unit: epochs. Default 5. */
   readonly patience?: number;
-  /** Seed of weights, sampling and augmentation. Default 1. */
+  /** Seed of weights, sampling and augmentation, a 32-bit integer. Default 1. */
   readonly seed?: number;
+  /** Augmentation of training clips: AugmentConfig fields (each with its own unit and default). Default: none set, AugmentConfig's defaults. */
   readonly augment?: Partial<AugmentConfig>;
+  /** Feature front end: FeatureConfig fields. Default: none set, FeatureConfig's defaults. */
   readonly features?: Partial<FeatureConfig>;
+  /** How the dataset is split and sampled. Default: DatasetOptions' defaults. */
   readonly dataset?: DatasetOptions;
+  /** Dropout and L2 of the model. Default: ModelOptions' defaults. */
   readonly model?: ModelOptions;
   /**
    * Start from these weights instead of a fresh model (a base version's model, whose architecture
    * and features the caller passes too). The trainer takes ownership: the result's `model` is it.
+   * Default: none, a fresh model.
    */
   readonly initialModel?: tfl.LayersModel;
   /**
    * With `initialModel`: freeze everything below the classifier head (the `logits` dense layer) and
    * train only the head on the frozen embedding, computed in inference mode (transfer learning, as
-   * TF.js speech-commands does). Fast, and no weight below the head changes.
+   * TF.js speech-commands does). Fast, and no weight below the head changes. Default false.
    */
   readonly fineTuneOnly?: boolean;
   /**
@@ -48,9 +58,9 @@ export interface TrainOptions {
    * never predict them, e.g. a fine-tune on a few words of one's own). Default false: refused.
    */
   readonly allowMissingClasses?: boolean;
-  /** Called as work progresses. */
+  /** Called as work progresses. Default: none. */
   readonly onProgress?: (progress: TrainProgress) => void;
-  /** Called after each epoch with its record. */
+  /** Called after each epoch with its record. Default: none. */
   readonly onEpoch?: (record: EpochRecord, epochs: number) => void;
 }
 
@@ -70,16 +80,193 @@ export interface TrainProgress {
   readonly etaSeconds: number;
 }
 
-function checkOptions(options: TrainOptions): Required<Pick<TrainOptions, 'epochs' | 'batchSize' | 'learningRate' | 'patience' | 'seed'>> & { architecture: Architecture } {
-  const architecture = options.architecture ?? 'tc-resnet8';
-  if (!isArchitecture(architecture)) throw new KwsError('INVALID_ARGUMENT', `unknown architecture "${String(architecture)}"`);
-  const checked = { architecture, epochs: options.epochs ?? 30, batchSize: options.batchSize ?? 64, learningRate: options.learningRate ?? 1e-3, patience: options.patience ?? 5, seed: options.seed ?? 1 };
-  const most = { epochs: 10_000, batchSize: 4096, patience: 10_000 } as const;
-  for (const key of ['epochs', 'batchSize', 'patience'] as const) {
-    if (!Number.isInteger(checked[key]) || checked[key] < 1 || checked[key] > most[key]) throw new KwsError('INVALID_ARGUMENT', `${key} must be an integer from 1 to ${most[key]}, got ${checked[key]}`);
+/** The TF.js backends training may start at, in the order it falls back. */
+const TFJS_BACKENDS = Object.keys({ tensorflow: true, wasm: true, cpu: true } satisfies Record<TfjsBackendName, true>) as readonly TfjsBackendName[];
+
+/** A declaration per option of {@link trainVersion} that is set by value, typed by that option. */
+type TrainOptionTable = { readonly [K in keyof TrainVersionOptions]?: OptionDeclaration<NonNullable<TrainVersionOptions[K]>> };
+
+/**
+ * The training options, declared once: `kws train`'s flags, GraphQL `RetrainInput`'s fields, the
+ * job input, the defaults and {@link validateTrainOptions} are derived from this table. Where a
+ * surface names an option differently by contract, its alias is here (`--lr`, `balancedSampling`).
+ */
+export const TRAIN_OPTIONS = {
+  dataDir: {
+    kind: 'path',
+    description: 'Speech Commands dataset folder',
+    required: true,
+    cli: { flag: 'data', value: 'dir', note: 'see kws dataset' },
+    graphql: { field: 'dataDir', note: 'an absolute path, inside a root the server may read' },
+  },
+  architecture: {
+    kind: 'enum',
+    description: 'model architecture (width and depth)',
+    default: 'tc-resnet8',
+    choices: ARCHITECTURES,
+    cli: { flag: 'arch', value: 'name' },
+    graphql: { field: 'architecture', note: 'ignored with baseVersion' },
+  },
+  epochs: {
+    kind: 'integer',
+    description: 'most epochs (early stopping may end sooner)',
+    unit: 'epochs',
+    default: 30,
+    range: { min: 1, max: 10_000 },
+    cli: { flag: 'epochs', value: 'n' },
+    graphql: { field: 'epochs' },
+  },
+  batchSize: {
+    kind: 'integer',
+    description: 'clips per optimiser step',
+    unit: 'clips',
+    default: 64,
+    range: { min: 1, max: 4096 },
+    cli: { flag: 'batch-size', value: 'n' },
+    graphql: { field: 'batchSize' },
+  },
+  learningRate: {
+    kind: 'number',
+    description: 'Adam learning rate',
+    default: 1e-3,
+    range: { min: 0, max: 1, minOpen: true, maxOpen: true },
+    cli: { flag: 'lr', value: 'x' },
+    graphql: { field: 'learningRate' },
+  },
+  balanced: {
+    kind: 'boolean',
+    description: 'class-balanced sampling instead of plain shuffling',
+    default: false,
+    cli: { flag: 'balanced' },
+    graphql: { field: 'balancedSampling' },
+  },
+  patience: {
+    kind: 'integer',
+    description: 'epochs without a better validation accuracy before stopping',
+    unit: 'epochs',
+    default: 5,
+    range: { min: 1, max: 10_000 },
+    cli: { flag: 'patience', value: 'n' },
+    graphql: { field: 'patience' },
+  },
+  seed: {
+    kind: 'integer',
+    description: 'seed of weights, sampling and augmentation',
+    default: 1,
+    range: { min: -(2 ** 31), max: 2 ** 31 - 1 },
+    cli: { flag: 'seed', value: 's' },
+    graphql: { field: 'seed' },
+  },
+  augment: {
+    kind: 'json',
+    description: 'augmentation of training clips (AugmentConfig fields; omitted ones keep their defaults)',
+    json: { typeName: 'AugmentConfig', example: '{"noiseProbability":0.5}', check: resolveAugmentConfig },
+    cli: { flag: 'augment', value: 'json' },
+    graphql: { field: 'augmentation' },
+  },
+  baseVersion: {
+    kind: 'integer',
+    description: "start from this ready version's weights, architecture and features",
+    range: { min: 1, max: 2 ** 31 - 1 },
+    cli: { flag: 'base-version', value: 'v', note: '--arch is ignored' },
+    graphql: { field: 'baseVersion' },
+  },
+  fineTuneOnly: {
+    kind: 'boolean',
+    description: 'with a base version: train only the classifier head (transfer learning)',
+    default: false,
+    cli: null,
+    graphql: { field: 'fineTuneOnly' },
+  },
+  allowMissingClasses: {
+    kind: 'boolean',
+    description: 'train even when the training split has no example of some of the 12 classes',
+    default: false,
+    cli: { flag: 'allow-missing-classes' },
+    graphql: { field: 'allowMissingClasses', note: 'otherwise the job fails naming them' },
+  },
+  backend: {
+    kind: 'enum',
+    description: 'first TF.js backend to try (falls back to wasm, then cpu)',
+    default: 'tensorflow',
+    choices: TFJS_BACKENDS,
+    cli: { flag: 'backend', value: 'name' },
+    graphql: null,
+  },
+} as const satisfies TrainOptionTable;
+
+/** The name of a declared training option (a key of {@link TRAIN_OPTIONS}). */
+export type TrainOptionName = keyof typeof TRAIN_OPTIONS;
+
+/** The declared options with a default. */
+type DefaultedOption = { readonly [K in TrainOptionName]: (typeof TRAIN_OPTIONS)[K] extends { readonly default: unknown } ? K : never }[TrainOptionName];
+
+/** The defaults of the declared training options, from {@link TRAIN_OPTIONS}. */
+export const TRAIN_OPTION_DEFAULTS = Object.freeze(Object.fromEntries(trainOptionEntries().flatMap(([name, declaration]) => (declaration.default === undefined ? [] : [[name, declaration.default]])))) as { readonly [K in DefaultedOption]: NonNullable<TrainVersionOptions[K]> };
+
+/** [name, declaration] of every declared training option, in declaration order. */
+export function trainOptionEntries(): ReadonlyArray<readonly [TrainOptionName, OptionSpec]> {
+  return Object.entries(TRAIN_OPTIONS) as Array<[TrainOptionName, OptionSpec]>;
+}
+
+/** The declared options that training takes by value: what a job stores and a command passes on. */
+export type TrainRequest = Pick<TrainVersionOptions, TrainOptionName>;
+
+/** An option's name in the job input (GraphQL `RetrainInput`): its GraphQL alias, else its own name. */
+type RetrainKey<K extends TrainOptionName> = (typeof TRAIN_OPTIONS)[K]['graphql'] extends { readonly field: infer F extends string } ? F : K;
+
+/**
+ * The input of a training job (GraphQL `RetrainInput`, plus `backend`, which GraphQL does not
+ * offer): the declared options under their GraphQL names, each optional and nullable but `dataDir`.
+ */
+export type RetrainInputOptions = { readonly dataDir: string } & { readonly [K in Exclude<TrainOptionName, 'dataDir'> as RetrainKey<K>]?: NonNullable<TrainVersionOptions[K]> | null };
+
+/** Reads the declared options from `input` by their surface names; omitted and null values are left out, as are null fields of objects. */
+function fromSurface(input: Readonly<Record<string, unknown>>, key: (name: TrainOptionName, declaration: OptionSpec) => string | null): TrainRequest {
+  const out: Record<string, unknown> = {};
+  for (const [name, declaration] of trainOptionEntries()) {
+    const at = key(name, declaration);
+    const value = at === null ? undefined : input[at];
+    if (value === undefined || value === null) continue;
+    out[name] = declaration.kind === 'json' && typeof value === 'object' ? Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined)) : value;
   }
-  if (!(checked.learningRate > 0 && checked.learningRate < 1)) throw new KwsError('INVALID_ARGUMENT', `learningRate must be in (0, 1), got ${checked.learningRate}`);
-  return checked;
+  return out as TrainRequest;
+}
+
+/**
+ * The training options of a job input (GraphQL `RetrainInput`'s names: `balancedSampling` becomes
+ * `balanced`, `augmentation` `augment`). Omitted and null fields are left out (training's defaults
+ * apply); nothing is checked here (see {@link validateTrainOptions}).
+ */
+export function trainOptionsFromRetrainInput(input: RetrainInputOptions): TrainRequest {
+  return fromSurface(input, (name, declaration) => declaration.graphql?.field ?? name);
+}
+
+/** commander's name of a flag's value: `batch-size` is `batchSize`. */
+export function cliAttributeName(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+/**
+ * The training options of `kws train`'s parsed flags (commander's values by attribute name: `lr`
+ * becomes `learningRate`). Flags that are not training options (`--json`...) are ignored; nothing
+ * is checked here beyond what the flags' parsers did.
+ */
+export function trainOptionsFromCliValues(values: Readonly<Record<string, unknown>>): TrainRequest {
+  return fromSurface(values, (_name, declaration) => (declaration.cli === null ? null : cliAttributeName(declaration.cli.flag)));
+}
+
+/** The numbers and the architecture {@link validateTrainOptions} returns, defaults filled in. */
+export interface CheckedTrainOptions {
+  readonly architecture: Architecture;
+  /** Unit: epochs. */
+  readonly epochs: number;
+  /** Unit: clips. */
+  readonly batchSize: number;
+  readonly learningRate: number;
+  /** Unit: epochs. */
+  readonly patience: number;
+  readonly seed: number;
 }
 
 /** SpecAugment masks must fit the features: a mask as wide as the input would blank whole clips. */
@@ -94,20 +281,28 @@ function checkMasks(augment: AugmentConfig, features: FeatureConfig): void {
 }
 
 /**
- * Checks the options of {@link trainModel} that need no data: numbers and their ranges, the
- * architecture, the augmentation, the feature config, dropout in [0, 1) and L2 in [0, 1].
+ * Checks the options of {@link trainModel} (and {@link trainVersion}) that need no data: every
+ * declared option that is set against its declaration in {@link TRAIN_OPTIONS} (integers and numbers
+ * within their ranges, booleans, choices, the augmentation), the SpecAugment masks against the
+ * feature config, dropout in [0, 1) and L2 in [0, 1].
  *
- * @returns The checked numbers with their defaults (epochs, batch size, learning rate, patience, seed, architecture).
- * @throws KwsError `INVALID_ARGUMENT` / `INVALID_FEATURE_CONFIG` naming the option and the value.
+ * @returns The checked numbers and architecture with their defaults.
+ * @throws KwsError `INVALID_ARGUMENT` / `INVALID_FEATURE_CONFIG` naming the option and showing the
+ *   value, e.g. "epochs must be an integer from 1 to 10000, got 0".
  */
-export function validateTrainOptions(options: Omit<TrainOptions, 'dataDir'>): ReturnType<typeof checkOptions> {
-  const checked = checkOptions({ ...options, dataDir: '' });
+export function validateTrainOptions(options: Omit<TrainVersionOptions, 'dataDir'>): CheckedTrainOptions {
+  const given = options as Readonly<Record<string, unknown>>;
+  for (const [name, declaration] of trainOptionEntries()) {
+    const value = name === 'dataDir' ? undefined : given[name];
+    if (value !== undefined && value !== null) checkDeclaredValue(name, declaration, value);
+  }
   checkMasks(resolveAugmentConfig(options.augment), resolveFeatureConfig(options.features));
   const dropout = options.model?.dropout;
   if (dropout !== undefined && !(dropout >= 0 && dropout < 1)) throw new KwsError('INVALID_ARGUMENT', `dropout must be in [0, 1), got ${dropout}`);
   const l2 = options.model?.l2;
   if (l2 !== undefined && !(l2 >= 0 && l2 <= 1)) throw new KwsError('INVALID_ARGUMENT', `l2 must be in [0, 1], got ${l2}`);
-  return checked;
+  const d = TRAIN_OPTION_DEFAULTS;
+  return { architecture: options.architecture ?? d.architecture, epochs: options.epochs ?? d.epochs, batchSize: options.batchSize ?? d.batchSize, learningRate: options.learningRate ?? d.learningRate, patience: options.patience ?? d.patience, seed: options.seed ?? d.seed };
 }
 
 /**
@@ -139,8 +334,8 @@ export async function checkTrainInputs(options: TrainOptions): Promise<SpeechCom
 export interface TrainVersionOptions extends TrainOptions {
   /** TF.js backend to start the search at. Default `tensorflow` (falls back to wasm, cpu). */
   readonly backend?: TfjsBackendName;
-  /** Start from this ready version's weights, architecture and features (with `fineTuneOnly`: train its head only). */
+  /** Start from this ready version's weights, architecture and features (with `fineTuneOnly`: train its head only). Default: none, a fresh model. */
   readonly baseVersion?: number | null;
-  /** Called with the version number once it is reserved. */
+  /** Called with the version number once it is reserved. Default: none. */
   readonly onBegin?: (version: number) => void;
 }
