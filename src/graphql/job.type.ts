@@ -1,5 +1,8 @@
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
+import type { ClassType } from 'type-graphql';
 import { SearchResultType } from './search.type.js';
+import { TRAIN_OPTIONS } from '../training/index.js';
+import type { OptionSpec, TrainOptionName } from '../training/index.js';
 import type { JobStatus } from '../jobs/index.js';
 
 /** Job lifecycle as a GraphQL enum. */
@@ -129,42 +132,71 @@ export class AugmentationInput {
   freqMaskBins?: number | null;
 }
 
+/** A declared option's GraphQL description: what it does, its choices, the schema's note, its default with its unit. */
+function optionDescription(spec: OptionSpec): string {
+  const choices = spec.kind === 'enum' && spec.choices !== undefined ? `: ${spec.choices.slice(0, -1).join(', ')} or ${String(spec.choices.at(-1))}` : '';
+  const note = spec.graphql?.note === undefined ? '' : `; ${spec.graphql.note}`;
+  const text = `${spec.description.charAt(0).toUpperCase()}${spec.description.slice(1)}${choices}${note}.`;
+  if (spec.default === undefined) return text;
+  return `${text} Default ${typeof spec.default === 'string' ? spec.default : JSON.stringify(spec.default)}${spec.unit === undefined ? '' : ` ${spec.unit}`}.`;
+}
+
+/** GraphQL types of the declared kinds (`json` options name their input type). */
+const KIND_TYPES = { integer: Int, number: Float, boolean: Boolean, enum: String, path: String } as const;
+
+/**
+ * `@Field` for a RetrainInput field from its declared training option (TRAIN_OPTIONS): the GraphQL
+ * type from its kind (or `type` for a `json` option), nullable unless required, the description
+ * from the declaration.
+ *
+ * @throws Error when the class is defined, if the property is not the option's GraphQL name.
+ */
+function TrainOptionField(name: TrainOptionName, type?: () => ClassType): PropertyDecorator {
+  const spec: OptionSpec = TRAIN_OPTIONS[name];
+  return (target, property) => {
+    if (property !== spec.graphql?.field) throw new Error(`RetrainInput.${String(property)} is not the GraphQL name of the training option ${name}`);
+    const graphqlType = spec.kind === 'json' ? type : () => KIND_TYPES[spec.kind as keyof typeof KIND_TYPES];
+    if (graphqlType === undefined) throw new Error(`the json training option ${name} needs its GraphQL input type`);
+    Field(graphqlType, { nullable: spec.required !== true, description: optionDescription(spec) })(target, property);
+  };
+}
+
 @InputType({ description: 'A training run that makes a new model version. Omitted fields take kws train defaults.' })
 export class RetrainInput {
-  @Field(() => String, { description: 'Absolute path of a Speech Commands dataset, inside a root the server may read.' })
+  @TrainOptionField('dataDir')
   dataDir!: string;
 
-  @Field(() => String, { nullable: true, description: 'lenet, tc-resnet8 (default), tc-resnet14 or tc-resnet14-wide; ignored with baseVersion.' })
+  @TrainOptionField('architecture')
   architecture?: string | null;
 
-  @Field(() => Int, { nullable: true })
+  @TrainOptionField('epochs')
   epochs?: number | null;
 
-  @Field(() => Int, { nullable: true })
+  @TrainOptionField('batchSize')
   batchSize?: number | null;
 
-  @Field(() => Float, { nullable: true, description: 'Adam learning rate.' })
+  @TrainOptionField('learningRate')
   learningRate?: number | null;
 
-  @Field(() => Int, { nullable: true, description: 'Epochs without a better validation accuracy before stopping.' })
+  @TrainOptionField('patience')
   patience?: number | null;
 
-  @Field(() => Boolean, { nullable: true, description: 'Class-balanced sampling.' })
+  @TrainOptionField('balanced')
   balancedSampling?: boolean | null;
 
-  @Field(() => AugmentationInput, { nullable: true })
+  @TrainOptionField('augment', () => AugmentationInput)
   augmentation?: AugmentationInput | null;
 
-  @Field(() => Int, { nullable: true, description: 'Start from this ready version: its architecture, features and weights.' })
+  @TrainOptionField('baseVersion')
   baseVersion?: number | null;
 
-  @Field(() => Boolean, { nullable: true, description: 'With baseVersion: train only the classifier head (transfer learning).' })
+  @TrainOptionField('fineTuneOnly')
   fineTuneOnly?: boolean | null;
 
-  @Field(() => Boolean, { nullable: true, description: 'Train even when the training split has no example of some of the 12 classes (default false: the job fails naming them).' })
+  @TrainOptionField('allowMissingClasses')
   allowMissingClasses?: boolean | null;
 
-  @Field(() => Int, { nullable: true })
+  @TrainOptionField('seed')
   seed?: number | null;
 }
 
