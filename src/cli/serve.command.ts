@@ -1,64 +1,86 @@
-import { Command, Option } from 'commander';
-import type { Level } from 'pino';
-import type { DeviceChoice, EngineKind } from '../engine/index.js';
-import { DEFAULT_UPLOAD_LIMITS, startServer } from '../http/index.js';
+import { Command } from 'commander';
+import type { DeviceChoice, EngineKind, EnginePoolOptions } from '../engine/index.js';
+import { defaultEnginePoolOptions } from '../engine/index.js';
+import type { ServerOptions, UploadLimits } from '../http/index.js';
 import { DEFAULT_BATCHER_OPTIONS } from '../inference/index.js';
-import { integerIn, numberIn } from './options.js';
+import type { BatcherOptions } from '../inference/index.js';
+import { cliAttributeName } from '../training/index.js';
+import { declaredOption } from './options.js';
+import type { CliOptionSpec } from './options.js';
 import { withRegistryOptions } from './registry-options.js';
 import type { RegistryCliOptions } from './registry-options.js';
 import { reportError } from './report-error.js';
 
-interface ServeCliOptions extends RegistryCliOptions {
-  port: number;
-  host: string;
-  engine: EngineKind;
-  device: DeviceChoice;
-  threads?: number;
-  maxBatchSize: number;
-  maxQueueDelayMs: number;
-  maxQueueLength: number;
-  timeoutMs: number;
-  maxFileBytes: number;
-  maxFiles: number;
-  maxBodyBytes: number;
-  logLevel: Level | 'silent';
-  scoreRoot?: string[];
+/** The fields a `kws serve` flag may set: of {@link ServerOptions} itself, or of its `engine`, `batcher` or `uploads`. */
+interface ServeOptionFields {
+  readonly server: Exclude<keyof ServerOptions, 'engine' | 'batcher' | 'uploads'>;
+  readonly engine: keyof EnginePoolOptions;
+  readonly batcher: keyof BatcherOptions;
+  readonly uploads: keyof UploadLimits;
+}
+
+/** Where a `kws serve` flag's value goes in {@link ServerOptions}. */
+export type ServeOptionGroup = keyof ServeOptionFields;
+
+/** A `kws serve` flag, declared once: the field it sets (`field` of `group`) and its declaration (kind, unit, default, range). */
+export type ServeOption = { readonly [G in ServeOptionGroup]: { readonly group: G; readonly field: ServeOptionFields[G]; readonly spec: CliOptionSpec } }[ServeOptionGroup];
+
+/** The members of a union, from a record that the compiler checks names every one. */
+const membersOf = <V extends string>(record: Readonly<Record<V, true>>): V[] => Object.keys(record) as V[];
+const engine = defaultEnginePoolOptions();
+const batcher = DEFAULT_BATCHER_OPTIONS;
+
+/**
+ * The flags of `kws serve`, declared once. Defaults come from the layers that own them where those
+ * load light (the batcher's and the engine pool's); the server's and the upload limits' are written
+ * here, because the HTTP layer loads only when the command runs, and a test checks that they agree
+ * with `DEFAULT_SERVER_OPTIONS` and `DEFAULT_UPLOAD_LIMITS`. Ranges are the command line's: the
+ * libraries check only the least values, which every flag here respects.
+ */
+export const SERVE_OPTIONS: readonly ServeOption[] = [
+  { group: 'server', field: 'port', spec: { kind: 'integer', description: 'TCP port (0: any free port)', default: 4000, range: { min: 0, max: 65535 }, cli: { flag: 'port', value: 'n' } } },
+  { group: 'server', field: 'host', spec: { kind: 'string', description: 'interface to listen on', default: '127.0.0.1', cli: { flag: 'host', value: 'address' } } },
+  { group: 'engine', field: 'engine', spec: { kind: 'enum', description: 'inference runtime', default: engine.engine, choices: membersOf<EngineKind>({ onnx: true, tfjs: true }), cli: { flag: 'engine', value: 'name' } } },
+  { group: 'engine', field: 'device', spec: { kind: 'enum', description: 'auto: a GPU when the runtime finds one, else CPU', default: engine.device, choices: membersOf<DeviceChoice>({ auto: true, cpu: true }), cli: { flag: 'device', value: 'name' } } },
+  { group: 'engine', field: 'threads', spec: { kind: 'integer', description: 'engine worker threads (default: the CPU count)', range: { min: 1, max: 256 }, cli: { flag: 'threads', value: 'n' } } },
+  { group: 'batcher', field: 'maxBatchSize', spec: { kind: 'integer', description: 'most clips per inference batch (1 turns batching off)', unit: 'clips', default: batcher.maxBatchSize, range: { min: 1, max: 4096 }, cli: { flag: 'max-batch-size', value: 'n' } } },
+  { group: 'batcher', field: 'maxQueueDelayMs', spec: { kind: 'number', description: 'longest wait for a batch to fill', unit: 'ms', default: batcher.maxQueueDelayMs, range: { min: 0, max: 10_000 }, cli: { flag: 'max-queue-delay-ms', value: 'ms' } } },
+  { group: 'batcher', field: 'maxQueueLength', spec: { kind: 'integer', description: 'clips waiting before requests get OVERLOADED (503)', unit: 'clips', default: batcher.maxQueueLength, range: { min: 1, max: 1_000_000 }, cli: { flag: 'max-queue-length', value: 'n' } } },
+  { group: 'batcher', field: 'timeoutMs', spec: { kind: 'number', description: 'per-request inference timeout', unit: 'ms', default: batcher.timeoutMs, range: { min: 1, max: 600_000 }, cli: { flag: 'timeout-ms', value: 'ms' } } },
+  { group: 'uploads', field: 'maxFileBytes', spec: { kind: 'integer', description: 'largest uploaded file', unit: 'bytes', default: 5 * 1024 * 1024, range: { min: 1, max: 1 << 30 }, cli: { flag: 'max-file-bytes', value: 'n' } } },
+  { group: 'uploads', field: 'maxFiles', spec: { kind: 'integer', description: 'most files per upload request', unit: 'files', default: 64, range: { min: 1, max: 10_000 }, cli: { flag: 'max-files', value: 'n' } } },
+  { group: 'uploads', field: 'maxBodyBytes', spec: { kind: 'integer', description: 'largest upload request body (Content-Length)', unit: 'bytes', default: 64 * 1024 * 1024, range: { min: 1, max: 2 ** 31 - 1 }, cli: { flag: 'max-body-bytes', value: 'n' } } },
+  { group: 'server', field: 'scoreRoots', spec: { kind: 'path', description: 'a folder GraphQL scoreTestSet may read (default KWS_SCORE_ROOTS, else <data dir>/inputs)', cli: { flag: 'score-root', value: 'dir', repeatable: true, note: 'repeatable' } } },
+  { group: 'server', field: 'logLevel', spec: { kind: 'enum', description: 'pino log level', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], cli: { flag: 'log-level', value: 'level' } } },
+];
+
+/**
+ * The {@link ServerOptions} of `kws serve`'s parsed flags: each declared flag's value in its group
+ * (flags not given and without a default are left out), and the registry's folders.
+ */
+export function serverOptionsFromCli(values: RegistryCliOptions & Readonly<Record<string, unknown>>): Partial<ServerOptions> {
+  const groups: Record<ServeOptionGroup, Record<string, unknown>> = { server: {}, engine: {}, batcher: {}, uploads: {} };
+  for (const option of SERVE_OPTIONS) {
+    const value = option.spec.cli === null ? undefined : values[cliAttributeName(option.spec.cli.flag)];
+    if (value !== undefined) groups[option.group][option.field] = value;
+  }
+  const { server, ...nested } = groups;
+  return {
+    ...(values.modelsDir === undefined ? {} : { modelsDir: values.modelsDir }),
+    ...(values.dataDir === undefined ? {} : { dataDir: values.dataDir }),
+    ...server,
+    ...nested,
+  } as unknown as Partial<ServerOptions>; // each value is of its field's type: its flag's parser or choices made it
 }
 
 /** `kws serve`: the GraphQL and REST server (see README "Serving"). Stops cleanly on SIGINT/SIGTERM. */
 export function serveCommand(): Command {
-  const d = DEFAULT_BATCHER_OPTIONS;
-  return withRegistryOptions(
-    new Command('serve')
-      .description('serve models over GraphQL (/graphql) and REST (POST /v1/clips), with dynamic batching')
-      .option('--port <n>', 'TCP port (0: any free port)', integerIn(0, 65535), 4000)
-      .option('--host <address>', 'interface to listen on', '127.0.0.1')
-      .addOption(new Option('--engine <name>', 'inference runtime').choices(['onnx', 'tfjs']).default('onnx'))
-      .addOption(new Option('--device <name>', 'auto: a GPU when the runtime finds one, else CPU').choices(['auto', 'cpu']).default('auto'))
-      .option('--threads <n>', 'engine worker threads (default: the CPU count)', integerIn(1, 256))
-      .option('--max-batch-size <n>', 'most clips per inference batch (1 turns batching off)', integerIn(1, 4096), d.maxBatchSize)
-      .option('--max-queue-delay-ms <ms>', 'longest wait for a batch to fill', numberIn(0, 10_000), d.maxQueueDelayMs)
-      .option('--max-queue-length <n>', 'clips waiting before requests get OVERLOADED (503)', integerIn(1, 1_000_000), d.maxQueueLength)
-      .option('--timeout-ms <ms>', 'per-request inference timeout', numberIn(1, 600_000), d.timeoutMs)
-      .option('--max-file-bytes <n>', 'largest uploaded file', integerIn(1, 1 << 30), DEFAULT_UPLOAD_LIMITS.maxFileBytes)
-      .option('--max-files <n>', 'most files per upload request', integerIn(1, 10_000), DEFAULT_UPLOAD_LIMITS.maxFiles)
-      .option('--max-body-bytes <n>', 'largest upload request body (Content-Length)', integerIn(1, 2 ** 31 - 1), DEFAULT_UPLOAD_LIMITS.maxBodyBytes)
-      .option('--score-root <dir>', 'a folder GraphQL scoreTestSet may read (repeatable; default KWS_SCORE_ROOTS, else <data dir>/inputs)', (value: string, previous: string[] = []) => [...previous, value])
-      .addOption(new Option('--log-level <level>', 'pino log level').choices(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info')),
-  ).action(async (options: ServeCliOptions) => {
+  const command = new Command('serve').description('serve models over GraphQL (/graphql) and REST (POST /v1/clips), with dynamic batching');
+  for (const option of SERVE_OPTIONS) command.addOption(declaredOption(option.spec));
+  return withRegistryOptions(command).action(async (options: RegistryCliOptions & Readonly<Record<string, unknown>>) => {
     try {
-      const server = await startServer({
-        port: options.port,
-        host: options.host,
-        ...(options.modelsDir === undefined ? {} : { modelsDir: options.modelsDir }),
-        ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
-        engine: { engine: options.engine, device: options.device, ...(options.threads === undefined ? {} : { threads: options.threads }) },
-        batcher: { maxBatchSize: options.maxBatchSize, maxQueueDelayMs: options.maxQueueDelayMs, maxQueueLength: options.maxQueueLength, timeoutMs: options.timeoutMs },
-        uploads: { maxFileBytes: options.maxFileBytes, maxFiles: options.maxFiles, maxBodyBytes: options.maxBodyBytes },
-        logLevel: options.logLevel,
-        ...(options.scoreRoot === undefined ? {} : { scoreRoots: options.scoreRoot }),
-        waitUntilReady: false,
-      });
+      const { startServer } = await import('../http/index.js');
+      const server = await startServer({ ...serverOptionsFromCli(options), waitUntilReady: false });
       server.logger.info({ url: server.url, graphql: `${server.url}/graphql` }, 'listening');
       const stop = (signal: string): void => {
         server.logger.info({ signal }, 'stopping: finishing requests in flight');

@@ -8,19 +8,35 @@ import type { DeviceChoice, EngineKind, ModelGeometry, ModelOutput } from './mod
 
 /** Options of the {@link EnginePool}. */
 export interface EnginePoolOptions {
-  /** Worker threads (each decodes, computes features and runs its own model sessions). Default: the CPU count. */
+  /** Worker threads (each decodes, computes features and runs its own model sessions), at least 1. Default: the CPU count. */
   readonly threads: number;
   /** Runtime for inference: `onnx` (onnxruntime-node, default) or `tfjs` (tfjs-node-gpu, tfjs-node, wasm, cpu). */
   readonly engine: EngineKind;
   /** `auto` (default) uses a GPU when the runtime finds one and falls back to the CPU; `cpu` never tries. */
   readonly device: DeviceChoice;
-  /** Model versions each thread keeps loaded (LRU). Default 4. */
+  /** Model versions each thread keeps loaded (LRU), at least 1. Default 4. */
   readonly maxLoadedModels: number;
 }
 
-/** The defaults of {@link EnginePoolOptions}. */
+/** The choices of `engine` and `device` (records, so that the compiler checks they name every member). */
+const ENGINE_CHOICES: { readonly engine: Readonly<Record<EngineKind, true>>; readonly device: Readonly<Record<DeviceChoice, true>> } = { engine: { onnx: true, tfjs: true }, device: { auto: true, cpu: true } };
+
+/** The defaults of {@link EnginePoolOptions} (`threads`: this machine's CPU count). */
 export function defaultEnginePoolOptions(): EnginePoolOptions {
   return { threads: Math.max(1, availableParallelism()), engine: 'onnx', device: 'auto', maxLoadedModels: 4 };
+}
+
+/** @throws KwsError `INVALID_ARGUMENT` for a count below 1 or a choice not offered, showing the value. */
+function validateEnginePoolOptions(options: EnginePoolOptions): EnginePoolOptions {
+  for (const name of ['threads', 'maxLoadedModels'] as const) {
+    const value = options[name];
+    if (!Number.isInteger(value) || value < 1) throw new KwsError('INVALID_ARGUMENT', `${name} must be an integer of at least 1, got ${describeValue(value)}`);
+  }
+  for (const name of ['engine', 'device'] as const) {
+    const value: string = options[name];
+    if (!Object.hasOwn(ENGINE_CHOICES[name], value)) throw new KwsError('INVALID_ARGUMENT', `${name} must be ${Object.keys(ENGINE_CHOICES[name]).join(' or ')}, got ${describeValue(value)}`);
+  }
+  return options;
 }
 
 /**
@@ -34,14 +50,10 @@ export class EnginePool {
   private readonly pool: Piscina;
   private lastProvider = 'not loaded yet';
 
-  /** @throws KwsError `INVALID_ARGUMENT` for a thread count or model bound below 1, or an unknown engine. */
+  /** @throws KwsError `INVALID_ARGUMENT` for a thread count or model bound below 1, or an unknown engine or device. */
   constructor(options: Partial<EnginePoolOptions> = {}) {
-    this.options = { ...defaultEnginePoolOptions(), ...options };
-    const { threads, maxLoadedModels, engine, device } = this.options;
-    if (!Number.isInteger(threads) || threads < 1) throw new KwsError('INVALID_ARGUMENT', `threads must be an integer of at least 1, got ${describeValue(threads)}`);
-    if (!Number.isInteger(maxLoadedModels) || maxLoadedModels < 1) throw new KwsError('INVALID_ARGUMENT', `maxLoadedModels must be an integer of at least 1, got ${describeValue(maxLoadedModels)}`);
-    if (engine !== 'onnx' && engine !== 'tfjs') throw new KwsError('INVALID_ARGUMENT', `engine must be onnx or tfjs, got ${describeValue(engine)}`);
-    if (device !== 'auto' && device !== 'cpu') throw new KwsError('INVALID_ARGUMENT', `device must be auto or cpu, got ${describeValue(device)}`);
+    this.options = validateEnginePoolOptions({ ...defaultEnginePoolOptions(), ...options });
+    const { threads, maxLoadedModels, device } = this.options;
     const engineData: EngineWorkerData = { device, maxLoadedModels };
     const { filename, workerData } = workerEntry('engine', { engine: engineData });
     this.pool = new Piscina({ filename, name: 'handle', minThreads: threads, maxThreads: threads, idleTimeout: Number.POSITIVE_INFINITY, workerData });

@@ -20,9 +20,9 @@ import { DEFAULT_UPLOAD_LIMITS } from './clips.route.js';
 import type { UploadLimits } from './clips.route.js';
 import { ServingMetrics } from './metrics.js';
 
-/** Options of {@link startServer}; every field has a default. */
+/** Options of {@link startServer}; every field has a default ({@link DEFAULT_SERVER_OPTIONS} and the fields' own). */
 export interface ServerOptions {
-  /** TCP port; 0 picks a free one. Default 4000. */
+  /** TCP port, 0 to 65535; 0 picks a free one. Default 4000. */
   readonly port: number;
   /** Interface to listen on. Default `127.0.0.1`; `0.0.0.0` in the container image. */
   readonly host: string;
@@ -30,20 +30,26 @@ export interface ServerOptions {
   readonly modelsDir: string;
   /** State folder: `kws.db`, uploaded clips. Default `./var` (or KWS_DATA_DIR). */
   readonly dataDir: string;
+  /** The engine worker threads, runtime and device. Default: `defaultEnginePoolOptions()`. */
   readonly engine: Partial<EnginePoolOptions>;
+  /** The dynamic batcher. Default: `DEFAULT_BATCHER_OPTIONS`, with `maxConcurrentBatches` the engine's thread count. */
   readonly batcher: Partial<BatcherOptions>;
+  /** Limits of uploads (REST and GraphQL). Default: `DEFAULT_UPLOAD_LIMITS`. */
   readonly uploads: UploadLimits;
   /** pino level; `silent` for none. Default `info`. */
   readonly logLevel: Level | 'silent';
   /** Folders GraphQL `scoreTestSet` may read. Default: KWS_SCORE_ROOTS, else `<dataDir>/inputs`. */
   readonly scoreRoots: readonly string[];
-  /** Clips per bulk-scoring chunk (and checkpoint) in jobs. Default 256. */
+  /** Clips per bulk-scoring chunk (and checkpoint) in jobs. Default 256 (the job runner's). */
   readonly jobChunkSize: number;
   /** On close, how long requests in flight may take to finish before their connections are cut, ms. Default 10000. */
   readonly drainTimeoutMs: number;
   /** Wait for the serving version's warm-up before resolving. Default true. */
   readonly waitUntilReady: boolean;
 }
+
+/** The defaults of the {@link ServerOptions} that are plain values (the others are resolved from the environment or by their layer). */
+export const DEFAULT_SERVER_OPTIONS = Object.freeze({ port: 4000, host: '127.0.0.1', logLevel: 'info', drainTimeoutMs: 10_000, waitUntilReady: true } as const satisfies Partial<ServerOptions>);
 
 /** A listening server. */
 export interface RunningServer {
@@ -66,9 +72,11 @@ export interface RunningServer {
  * @throws KwsError `FILE_NOT_FOUND` for a missing model repository, `FILE_UNWRITABLE` for a data
  *   folder that cannot be written, `INVALID_ARGUMENT` for bad engine or batcher options.
  */
-export async function startServer(options: Partial<ServerOptions> = {}): Promise<RunningServer> {
+export async function startServer(given: Partial<ServerOptions> = {}): Promise<RunningServer> {
+  // Defaults merged once; a field given as undefined keeps its default.
+  const options = { ...DEFAULT_SERVER_OPTIONS, ...Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) } as Partial<ServerOptions> & Pick<ServerOptions, keyof typeof DEFAULT_SERVER_OPTIONS>;
   const config = loadConfig({ ...(options.modelsDir === undefined ? {} : { modelsDir: options.modelsDir }), ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }) });
-  const logger = pino({ level: options.logLevel ?? 'info', base: { service: 'kws-serve' } });
+  const logger = pino({ level: options.logLevel, base: { service: 'kws-serve' } });
   const uploads = options.uploads ?? DEFAULT_UPLOAD_LIMITS;
   const dbPath = join(config.dataDir, 'kws.db');
   const registry = ModelRegistry.open(config.modelsDir, dbPath, { createModelsDir: false });
@@ -98,7 +106,7 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
     },
   });
   autoCheckpoint(BACKSTOP_AUTOCHECKPOINT_PAGES);
-  const server: Server = app.listen(options.port ?? 4000, options.host ?? '127.0.0.1');
+  const server: Server = app.listen(options.port, options.host);
   // A client that stops sending mid-body must not hold a connection forever.
   server.requestTimeout = 60_000;
   server.headersTimeout = 20_000;
@@ -112,19 +120,19 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
     registry.close();
     await checkpointer.close();
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new KwsError('INVALID_ARGUMENT', `port ${options.port ?? 4000} is already in use on ${options.host ?? '127.0.0.1'}; choose another with --port`);
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EACCES') throw new KwsError('INVALID_ARGUMENT', `cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 4000} (${code})`);
+    if (code === 'EADDRINUSE') throw new KwsError('INVALID_ARGUMENT', `port ${options.port} is already in use on ${options.host}; choose another with --port`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EACCES') throw new KwsError('INVALID_ARGUMENT', `cannot listen on ${options.host}:${options.port} (${code})`);
     throw error;
   }
   const { port } = server.address() as AddressInfo;
-  const url = `http://${options.host === '0.0.0.0' || options.host === undefined ? '127.0.0.1' : options.host}:${port}`;
+  const url = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${port}`;
   const warming = service.start().then((readiness) => {
     jobs.resumeInterrupted();
     if (readiness.ready) logger.info({ version: readiness.version, provider: readiness.provider, url }, 'ready');
     else logger.warn({ reason: readiness.reason }, 'not ready');
     return readiness;
   });
-  const readiness = options.waitUntilReady === false ? service.readiness() : await warming;
+  const readiness = options.waitUntilReady ? await warming : service.readiness();
   let closing: Promise<void> | null = null;
   return {
     url,
@@ -141,9 +149,9 @@ export async function startServer(options: Partial<ServerOptions> = {}): Promise
           service.drain();
           const closed = new Promise<void>((resolve) => server.close(() => resolve()));
           server.closeIdleConnections();
-          const deadline = setTimeout(() => server.closeAllConnections(), options.drainTimeoutMs ?? 10_000);
+          const deadline = setTimeout(() => server.closeAllConnections(), options.drainTimeoutMs);
           await closed;
-          await service.idle(options.drainTimeoutMs ?? 10_000); // handlers whose client hung up still finish
+          await service.idle(options.drainTimeoutMs); // handlers whose client hung up still finish
           clearTimeout(deadline);
           service.stop();
           await jobs.close();

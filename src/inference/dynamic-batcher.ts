@@ -6,24 +6,42 @@ import { describeValue, KwsError } from '../errors/index.js';
  * has waited `maxQueueDelayMs`, whichever comes first.
  */
 export interface BatcherOptions {
-  /** Most items in one engine call. Default 64; 1 turns batching off. */
+  /** Most items (clips) in one engine call, at least 1. Default 64; 1 turns batching off. */
   readonly maxBatchSize: number;
   /**
-   * Longest time the oldest queued item waits for companions before a partial batch goes, ms.
-   * Default 0: a batch goes as soon as an engine thread is free, and clips that arrive while every
+   * Longest time the oldest queued item waits for companions before a partial batch goes, ms, at
+   * least 0. Default 0: a batch goes as soon as an engine thread is free, and clips that arrive while every
    * thread is busy form the next batch (on CPU, waiting only adds latency; raise it on a GPU).
    */
   readonly maxQueueDelayMs: number;
-  /** Most items waiting (not yet dispatched) across all keys; beyond it `submit` fails with `OVERLOADED`. Default 1024. */
+  /** Most items waiting (not yet dispatched) across all keys, at least 1; beyond it `submit` fails with `OVERLOADED`. Default 1024. */
   readonly maxQueueLength: number;
-  /** Batches in flight at once (engine instances). Default 2. */
+  /** Batches in flight at once (engine instances), at least 1. Default 2. */
   readonly maxConcurrentBatches: number;
-  /** Longest time one item may wait for its result, queueing included, ms. Default 10000. */
+  /** Longest time one item may wait for its result, queueing included, ms, at least 0. Default 10000. */
   readonly timeoutMs: number;
 }
 
+/** How a batcher option is declared: a count (an integer) or a time in ms, its least value and its default. */
+interface BatcherOptionDeclaration {
+  readonly kind: 'integer' | 'ms';
+  readonly min: number;
+  readonly default: number;
+}
+
+/** Each {@link BatcherOptions} field, declared once: the defaults and {@link validateBatcherOptions} derive from it. */
+const BATCHER_OPTIONS: { readonly [K in keyof BatcherOptions]: BatcherOptionDeclaration } = {
+  maxBatchSize: { kind: 'integer', min: 1, default: 64 },
+  maxQueueDelayMs: { kind: 'ms', min: 0, default: 0 },
+  maxQueueLength: { kind: 'integer', min: 1, default: 1024 },
+  maxConcurrentBatches: { kind: 'integer', min: 1, default: 2 },
+  timeoutMs: { kind: 'ms', min: 0, default: 10_000 },
+};
+
+const batcherOptionEntries = Object.entries(BATCHER_OPTIONS) as Array<[keyof BatcherOptions, BatcherOptionDeclaration]>;
+
 /** The defaults of {@link BatcherOptions}. */
-export const DEFAULT_BATCHER_OPTIONS: BatcherOptions = Object.freeze({ maxBatchSize: 64, maxQueueDelayMs: 0, maxQueueLength: 1024, maxConcurrentBatches: 2, timeoutMs: 10_000 });
+export const DEFAULT_BATCHER_OPTIONS: BatcherOptions = Object.freeze(Object.fromEntries(batcherOptionEntries.map(([name, declaration]) => [name, declaration.default])) as Record<keyof BatcherOptions, number>);
 
 /** Time source and timers; tests inject a manual one to assert exact groupings. */
 export interface BatchScheduler {
@@ -238,16 +256,10 @@ export class DynamicBatcher<I, O> {
  * @throws KwsError `INVALID_ARGUMENT`.
  */
 export function validateBatcherOptions(options: BatcherOptions): BatcherOptions {
-  const integer = (name: keyof BatcherOptions, min: number): void => {
-    const value = options[name];
-    if (!Number.isInteger(value) || value < min) throw new KwsError('INVALID_ARGUMENT', `${name} must be an integer of at least ${min}, got ${describeValue(value)}`);
-  };
-  integer('maxBatchSize', 1);
-  integer('maxQueueLength', 1);
-  integer('maxConcurrentBatches', 1);
-  for (const name of ['maxQueueDelayMs', 'timeoutMs'] as const) {
-    const value = options[name];
-    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) throw new KwsError('INVALID_ARGUMENT', `${name} must be a number of milliseconds of at least 0, got ${describeValue(value)}`);
+  for (const [name, { kind, min }] of batcherOptionEntries) {
+    const value: unknown = options[name];
+    const ok = typeof value === 'number' && (kind === 'integer' ? Number.isInteger(value) : Number.isFinite(value)) && value >= min;
+    if (!ok) throw new KwsError('INVALID_ARGUMENT', `${name} must be ${kind === 'integer' ? 'an integer' : 'a number of milliseconds'} of at least ${min}, got ${describeValue(value)}`);
   }
   return options;
 }

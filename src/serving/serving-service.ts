@@ -13,11 +13,11 @@ import type { ServingVersion } from './version-resolver.js';
 
 /** Options of the {@link ServingService}. */
 export interface ServingOptions {
-  /** The dynamic batcher's options (max batch size, max queue delay, queue length, timeout). */
+  /** The dynamic batcher's options (max batch size, max queue delay, queue length, timeout). Default: `DEFAULT_BATCHER_OPTIONS`. */
   readonly batcher: Partial<BatcherOptions>;
   /** Longest audio accepted, ms. Default 10000. */
   readonly maxDurationMs: number;
-  /** Called after every inference batch (metrics). */
+  /** Called after every inference batch (metrics). Default: none. */
   readonly onBatch: (report: BatchReport) => void;
 }
 
