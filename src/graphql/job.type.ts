@@ -142,7 +142,7 @@ function optionDescription(spec: OptionSpec): string {
 }
 
 /** GraphQL types of the declared kinds (`json` options name their input type). */
-const KIND_TYPES = { integer: Int, number: Float, boolean: Boolean, enum: String, path: String } as const;
+const KIND_TYPES = { integer: Int, number: Float, boolean: Boolean, enum: String, path: String, string: String } as const;
 
 /**
  * `@Field` for a RetrainInput field from its declared training option (TRAIN_OPTIONS): the GraphQL
