@@ -1,9 +1,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import Database from 'better-sqlite3';
-import type { Database as SqliteDatabase } from 'better-sqlite3';
 import { makeDirs } from '../config/index.js';
 import { fromFsError, KwsError } from '../errors/index.js';
+import { openDatabase } from '../storage/index.js';
+import type { Migration, SqliteDatabase } from '../storage/index.js';
 import type { VersionManifest, VersionState } from './manifest.js';
 
 /** One model version as the registry lists it. */
@@ -26,7 +26,10 @@ export interface PendingVersion {
   readonly dir: string;
 }
 
-const SCHEMA = `
+const MIGRATIONS: readonly Migration[] = [
+  {
+    name: 'registry/1-create',
+    up: `
 CREATE TABLE IF NOT EXISTS versions (
   version INTEGER PRIMARY KEY,
   state TEXT NOT NULL CHECK (state IN ('training', 'ready', 'failed', 'archived')),
@@ -38,7 +41,9 @@ CREATE TABLE IF NOT EXISTS versions (
 CREATE TABLE IF NOT EXISTS aliases (
   alias TEXT PRIMARY KEY,
   version INTEGER NOT NULL REFERENCES versions(version)
-);`;
+);`,
+  },
+];
 
 /** Folder names of version folders: the number itself. */
 const VERSION_DIR = /^[1-9][0-9]*$/;
@@ -63,18 +68,14 @@ export class ModelRegistry {
    *   `FILE_UNWRITABLE` when a folder or the database cannot be created.
    */
   static open(modelsDir: string, dbPath: string, options: { readonly createModelsDir?: boolean } = {}): ModelRegistry {
-    let db: SqliteDatabase;
     if (options.createModelsDir === false && !existsSync(modelsDir)) throw new KwsError('FILE_NOT_FOUND', `model repository ${modelsDir} does not exist`);
     try {
       makeDirs(modelsDir);
       if (dbPath !== ':memory:') makeDirs(join(dbPath, '..'));
-      db = new Database(dbPath);
     } catch (error) {
       throw fromFsError(error, dbPath, 'write');
     }
-    db.pragma('journal_mode = WAL');
-    db.pragma('foreign_keys = ON');
-    db.exec(SCHEMA);
+    const db = openDatabase(dbPath, { foreignKeys: true, migrations: MIGRATIONS, unwritablePath: dbPath });
     const registry = new ModelRegistry(db, modelsDir);
     registry.syncFromDisk();
     return registry;

@@ -2,11 +2,12 @@ import { randomUUID } from 'node:crypto';
 import { makeDirs } from '../config/index.js';
 import { readFile, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import Database from 'better-sqlite3';
-import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
+import type { Statement } from 'better-sqlite3';
 import { LABELS } from '../labels/index.js';
 import type { Label } from '../labels/index.js';
 import { fromFsError, KwsError } from '../errors/index.js';
+import { columnsOf, openDatabase, setAutoCheckpointPages } from './database.js';
+import type { Migration, SqliteDatabase } from './database.js';
 
 /** An uploaded clip as stored: metadata in SQLite, bytes under `<dataDir>/clips/`. */
 export interface ClipRecord {
@@ -40,7 +41,10 @@ export interface StoredPrediction {
   readonly latencyMs: number;
 }
 
-const SCHEMA = `
+const MIGRATIONS: readonly Migration[] = [
+  {
+    name: 'clips/1-create',
+    up: `
 CREATE TABLE IF NOT EXISTS clips (
   id INTEGER PRIMARY KEY AUTOINCREMENT,
   filename TEXT NOT NULL,
@@ -64,8 +68,16 @@ CREATE TABLE IF NOT EXISTS predictions (
   energy REAL,
   PRIMARY KEY (clip_id, model_version)
 );
-CREATE INDEX IF NOT EXISTS predictions_by_label ON predictions (model_version, label, clip_id);
-`;
+CREATE INDEX IF NOT EXISTS predictions_by_label ON predictions (model_version, label, clip_id);`,
+  },
+  {
+    // Databases made before energy scores were stored: add the column (old rows read as NaN).
+    name: 'clips/2-prediction-energy',
+    up: (db) => {
+      if (!columnsOf(db, 'predictions').has('energy')) db.exec('ALTER TABLE predictions ADD COLUMN energy REAL');
+    },
+  },
+];
 
 interface ClipRow {
   id: number;
@@ -159,27 +171,17 @@ export class ClipStore {
    */
   static open(dataDir: string, dbPath: string): ClipStore {
     const clipsDir = join(dataDir, 'clips');
-    let db: SqliteDatabase;
     try {
       makeDirs(clipsDir);
-      db = new Database(dbPath);
     } catch (error) {
       throw fromFsError(error, clipsDir, 'write');
     }
-    db.pragma('journal_mode = WAL');
-    // WAL + synchronous NORMAL: a commit survives a crash of the process (the OS has the WAL);
-    // only a power loss may drop the last commits. SQLite's recommended setting for WAL.
-    db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
-    db.exec(SCHEMA);
-    // Databases made before energy scores were stored: add the column (old rows read as NaN).
-    if (!(db.prepare('PRAGMA table_info(predictions)').all() as Array<{ name: string }>).some((c) => c.name === 'energy')) db.exec('ALTER TABLE predictions ADD COLUMN energy REAL');
-    return new ClipStore(db, clipsDir);
+    return new ClipStore(openDatabase(dbPath, { migrations: MIGRATIONS, unwritablePath: clipsDir }), clipsDir);
   }
 
   /** Sets this connection's `wal_autocheckpoint`, pages (SQLite's default is 1000; 0 turns automatic checkpoints off). */
   setAutoCheckpointPages(pages: number): void {
-    this.db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(pages))}`);
+    setAutoCheckpointPages(this.db, pages);
   }
 
   /** Commits what {@link insert} still holds, then closes the database. */

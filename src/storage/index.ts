@@ -4,3 +4,7 @@ export { BACKSTOP_AUTOCHECKPOINT_PAGES, SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES, Wal
 export type { WalCheckpointerOptions } from './wal-checkpointer.js';
 export { runWalCheckpointWorker } from './wal-checkpoint.js';
 export type { WalCheckpointMessage, WalCheckpointWorkerData } from './wal-checkpoint.js';
+export { BUSY_TIMEOUT_MS, columnsOf, migrate, openDatabase, setAutoCheckpointPages } from './database.js';
+export type { Migration, OpenDatabaseOptions, SqliteDatabase } from './database.js';
+export { ScoreCheckpointStore } from './score-checkpoint-store.js';
+export type { ScoreCheckpoint } from './score-checkpoint-store.js';
