@@ -14,8 +14,9 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { EnginePool } from '../src/engine/index.js';
 import { DEFAULT_FEATURE_CONFIG } from '../src/features/index.js';
-import { JobStore, scoreTestSet } from '../src/jobs/index.js';
+import { scoreTestSet } from '../src/jobs/index.js';
 import { ModelRegistry } from '../src/registry/index.js';
+import { ScoreCheckpointStore } from '../src/storage/index.js';
 
 const { values } = parseArgs({ options: { clips: { type: 'string', default: '158538' }, threads: { type: 'string', default: String(availableParallelism()) }, 'chunk-size': { type: 'string', default: '256' } } });
 const clips = Number(values.clips);
@@ -33,12 +34,12 @@ if (!existsSync(join(set, 'SYNTH.json')) || !existsSync(audio) || readdirSync(au
 
 const work = mkdtempSync(join(tmpdir(), 'kws-bench-score-'));
 const registry = ModelRegistry.open(join(root, 'models'), ':memory:', { createModelsDir: false });
-const jobs = JobStore.open(':memory:');
+const checkpoints = ScoreCheckpointStore.open(':memory:');
 const pool = new EnginePool({ threads });
 const model = { modelDir: registry.resolve().dir, geometry: { frames: 98, bins: 40, classes: 12 } };
 await pool.warmUp(model.modelDir, model.geometry);
 const started = performance.now();
-const summary = await scoreTestSet(registry, pool, jobs, { dir: join(set, 'test'), out: join(work, 'submission.csv'), probabilitiesOut: join(work, 'probabilities.csv'), chunkSize, checkpointKey: 'bench' });
+const summary = await scoreTestSet(registry, pool, checkpoints, { dir: join(set, 'test'), out: join(work, 'submission.csv'), probabilitiesOut: join(work, 'probabilities.csv'), chunkSize, checkpointKey: 'bench' });
 const wallSeconds = (performance.now() - started) / 1000;
 const clipsPerSecond = Math.round(summary.total / wallSeconds);
 const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
@@ -65,7 +66,7 @@ while (performance.now() - t < 5000) {
 }
 const engineOnlyClipsPerSecond = Math.round(inferred / ((performance.now() - t) / 1000));
 await pool.close();
-jobs.close();
+checkpoints.close();
 registry.close();
 rmSync(work, { recursive: true, force: true });
 const floor = Math.min(engineOnlyClipsPerSecond, featuresOnlyClipsPerSecond);

@@ -4,8 +4,9 @@ import cliProgress from 'cli-progress';
 import { loadConfig } from '../config/index.js';
 import { EnginePool } from '../engine/index.js';
 import type { DeviceChoice, EngineKind } from '../engine/index.js';
-import { JobStore, scoreTestSet } from '../jobs/index.js';
+import { scoreTestSet } from '../jobs/index.js';
 import type { ModelRegistry } from '../registry/index.js';
+import { ScoreCheckpointStore } from '../storage/index.js';
 import { integerIn, numberIn } from './options.js';
 import { openRegistry, withRegistryOptions } from './registry-options.js';
 import type { RegistryCliOptions } from './registry-options.js';
@@ -46,17 +47,17 @@ export function scoreCommand(): Command {
       .option('--json', 'print the summary as JSON'),
   ).action(async (dir: string, options: ScoreCliOptions) => {
     let registry: ModelRegistry | undefined;
-    let jobs: JobStore | undefined;
+    let checkpoints: ScoreCheckpointStore | undefined;
     let pool: EnginePool | undefined;
     const bar = new cliProgress.SingleBar({ format: 'scoring [{bar}] {value}/{total} clips | {rate} clips/s | {failed} failed | ETA {eta_formatted}', stream: process.stderr, hideCursor: true, etaBuffer: 50 }, cliProgress.Presets.shades_classic);
     let barStarted = false;
     try {
       registry = openRegistry(options);
       const config = loadConfig({ ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }) });
-      jobs = JobStore.open(join(config.dataDir, 'kws.db'));
+      checkpoints = ScoreCheckpointStore.open(join(config.dataDir, 'kws.db'));
       pool = new EnginePool({ engine: options.engine, device: options.device, ...(options.threads === undefined ? {} : { threads: options.threads }) });
       const out = resolve(options.out);
-      const summary = await scoreTestSet(registry, pool, jobs, {
+      const summary = await scoreTestSet(registry, pool, checkpoints, {
         dir: resolve(dir),
         out,
         probabilitiesOut: options.probabilities === undefined ? null : resolve(options.probabilities),
@@ -86,7 +87,7 @@ export function scoreCommand(): Command {
       reportError('score', error);
     } finally {
       await pool?.close();
-      jobs?.close();
+      checkpoints?.close();
       registry?.close();
     }
   });

@@ -37,6 +37,7 @@ export const ERROR_CODES = {
   NOT_READY: { httpStatus: 503, description: 'The server has not loaded and warmed its serving model version yet, or is shutting down.' },
   PATH_NOT_ALLOWED: { httpStatus: 403, description: 'A folder named in a request is outside the roots the server was configured to read (KWS_SCORE_ROOTS).' },
   JOB_NOT_FINISHED: { httpStatus: 409, description: 'A job output was requested before the job succeeded, or a finished job was asked to change.' },
+  ILLEGAL_TRANSITION: { httpStatus: 409, description: 'A job was asked to make a move its lifecycle does not allow from the state it is in now (to start twice, to finish before it started, to change once finished); it is left as it was.' },
   LENGTH_REQUIRED: { httpStatus: 411, description: 'An upload was sent without a Content-Length header (a chunked body), so its size cannot be checked before reading.' },
   QUERY_TOO_COMPLEX: { httpStatus: 400, description: 'A GraphQL operation costs more than the server allows (too many clips, fields or aliases in one request).' },
   INTERRUPTED: { httpStatus: 503, description: 'A job was stopped by a shutdown or a restart of the server before it finished (a training job cannot resume); submit it again.' },

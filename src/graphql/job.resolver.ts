@@ -1,10 +1,11 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
-import { KwsError, describeValue } from '../errors/index.js';
+import { KwsError, describeValue, UnreachableCaseError } from '../errors/index.js';
 import { parseRecordId } from '../serving/index.js';
-import type { JobRecord, SearchTrial } from '../jobs/index.js';
+import { renderJobError } from '../jobs/index.js';
+import type { JobRecord, SearchMetric, SearchResult, SearchStrategy, SearchTrial } from '../jobs/index.js';
 import type { ParameterSpec, SearchSpace } from '../training/index.js';
-import { SearchInput } from './search.type.js';
-import type { RangeInput, SearchMetricEnum, SearchResultType, SearchSpaceInput, SearchStrategyEnum, SearchTrialType } from './search.type.js';
+import { SearchInput, SearchMetricEnum, SearchStrategyEnum } from './search.type.js';
+import type { RangeInput, SearchResultType, SearchSpaceInput, SearchTrialType } from './search.type.js';
 import type { KwsContext } from './context.js';
 import { JobStatusEnum, JobType, RetrainInput, ScoreTestSetInput } from './job.type.js';
 import type { AugmentationInput } from './job.type.js';
@@ -12,11 +13,9 @@ import { resolveAugmentConfig } from '../data/index.js';
 import type { AugmentConfig } from '../data/index.js';
 import { ARCHITECTURES, isArchitecture } from '../model/index.js';
 
-/** A stored job as the `Job` type. */
+/** A stored job as the `Job` type (`error` as `CODE: message`). */
 export function jobType(job: JobRecord): JobType {
-  const done = job.status === 'SUCCEEDED' && job.kind === 'score';
-  const url = (file: string): string | null => (done ? `/v1/jobs/${job.id}/${file}` : null);
-  return {
+  const base = {
     id: String(job.id),
     kind: job.kind,
     status: job.status,
@@ -25,33 +24,38 @@ export function jobType(job: JobRecord): JobType {
     total: job.total,
     clipsPerSecond: job.clipsPerSecond,
     etaSeconds: job.etaSeconds,
-    error: job.error,
-    modelVersion: typeof job.params['modelVersion'] === 'number' ? job.params['modelVersion'] : job.resultVersion,
-    outputUrl: url('submission.csv'),
-    probabilitiesUrl: job.params['probabilities'] === false ? null : url('probabilities.csv'),
-    errorsUrl: url('errors.csv'),
+    error: job.error === null ? null : renderJobError(job.error),
     training: job.training === null ? null : { ...job.training },
     resultVersion: job.resultVersion,
-    search: job.kind === 'search' && job.result !== null ? searchType(job.result as unknown as StoredSearch) : null,
     createdAt: job.createdAt,
     startedAt: job.startedAt,
     finishedAt: job.finishedAt,
   };
+  const noFiles = { outputUrl: null, probabilitiesUrl: null, errorsUrl: null };
+  switch (job.kind) {
+    case 'score': {
+      const url = (file: string): string | null => (job.status === 'SUCCEEDED' ? `/v1/jobs/${job.id}/${file}` : null);
+      return { ...base, modelVersion: job.params.modelVersion, outputUrl: url('submission.csv'), probabilitiesUrl: job.params.probabilities ? url('probabilities.csv') : null, errorsUrl: url('errors.csv'), search: null };
+    }
+    case 'train':
+      return { ...base, ...noFiles, modelVersion: job.resultVersion, search: null };
+    case 'search':
+      return { ...base, ...noFiles, modelVersion: job.resultVersion, search: job.result === null ? null : searchType(job.result) };
+    default:
+      throw new UnreachableCaseError(job);
+  }
 }
 
-interface StoredSearch {
-  readonly strategy: SearchStrategyEnum;
-  readonly metric: SearchMetricEnum;
-  readonly trials: SearchTrial[];
-  readonly best: SearchTrial | null;
-}
+/** The GraphQL enums of the search's strategy and metric (a record: every member mapped). */
+const STRATEGIES: Readonly<Record<SearchStrategy, SearchStrategyEnum>> = { RANDOM: SearchStrategyEnum.RANDOM, TPE: SearchStrategyEnum.TPE };
+const METRICS: Readonly<Record<SearchMetric, SearchMetricEnum>> = { validationAccuracy: SearchMetricEnum.VALIDATION_ACCURACY, calibratedAccuracy: SearchMetricEnum.CALIBRATED_ACCURACY };
 
 function trialType(t: SearchTrial): SearchTrialType {
-  return { trial: t.trial, status: t.status, version: t.version, metric: t.metric, error: t.error, parameters: Object.entries(t.parameters).map(([name, value]) => ({ name, value: String(value) })) };
+  return { trial: t.trial, status: t.status, version: t.version, metric: t.metric, error: t.error === null ? null : renderJobError(t.error), parameters: Object.entries(t.parameters).map(([name, value]) => ({ name, value: String(value) })) };
 }
 
-function searchType(stored: StoredSearch): SearchResultType {
-  return { strategy: stored.strategy, metric: stored.metric, best: stored.best === null ? null : trialType(stored.best), trials: stored.trials.map(trialType) };
+function searchType(result: SearchResult): SearchResultType {
+  return { strategy: STRATEGIES[result.strategy], metric: METRICS[result.metric], best: result.best === null ? null : trialType(result.best), trials: result.trials.map(trialType) };
 }
 
 /** The search space of the GraphQL input, with rates on a log scale. */

@@ -1,104 +1,116 @@
-import Database from 'better-sqlite3';
-import type { Database as SqliteDatabase, Statement } from 'better-sqlite3';
-import { KwsError } from '../errors/index.js';
-import type { TrainingProgress } from '../training/index.js';
+import type { Statement } from 'better-sqlite3';
+import { KwsError, UnreachableCaseError } from '../errors/index.js';
+import { columnsOf, openDatabase, ScoreCheckpointStore, setAutoCheckpointPages } from '../storage/index.js';
+import type { Migration, OpenDatabaseOptions, SqliteDatabase } from '../storage/index.js';
+import { parseJobErrorText } from './job-error.js';
+import type { JobError } from './job-error.js';
+import { jobError, parseJobSpec, parseJson, searchResult, trainingProgress } from './job-params.js';
+import type { JobFields, JobProgress, JobRecord, JobSpec, JobStatus } from './job-record.js';
 
-/** Lifecycle of a job. QUEUED -> RUNNING -> SUCCEEDED | FAILED | CANCELLED; QUEUED -> CANCELLED. */
-export type JobStatus = 'QUEUED' | 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'CANCELLED';
+/**
+ * The legal moves of a job, and the only ways its status changes. Each is one
+ * `UPDATE ... WHERE id = ? AND status IN (from)` (SQLite serialises writers), so of two processes
+ * or callers making a move from the same state, exactly one succeeds; the other gets
+ * `ILLEGAL_TRANSITION` and the job is left as the winner made it.
+ *
+ * - `start`: QUEUED -> RUNNING, the claim of a queued job (attempt 1, `startedAt` set).
+ * - `reclaim`: RUNNING -> RUNNING, for a scoring job that a process which died (or shut down) left
+ *   RUNNING: the next process resumes it from its checkpoint. Only scoring jobs can be reclaimed
+ *   (training cannot resume), and only by a caller that read the job's current `attempt`: the move
+ *   raises it by one, so of two runners reclaiming one job, one wins.
+ * - `succeed`, `fail`: RUNNING -> SUCCEEDED, FAILED (`finishedAt` set; `fail` stores the error).
+ * - `cancel`: QUEUED or RUNNING -> CANCELLED.
+ *
+ * Finished jobs (SUCCEEDED, FAILED, CANCELLED) never change again; `progress` writes figures of a
+ * RUNNING job and never its status.
+ */
+export const JOB_TRANSITIONS = {
+  start: { from: ['QUEUED'], to: 'RUNNING' },
+  reclaim: { from: ['RUNNING'], to: 'RUNNING' },
+  succeed: { from: ['RUNNING'], to: 'SUCCEEDED' },
+  fail: { from: ['RUNNING'], to: 'FAILED' },
+  cancel: { from: ['QUEUED', 'RUNNING'], to: 'CANCELLED' },
+} as const satisfies Record<string, { readonly from: readonly JobStatus[]; readonly to: JobStatus }>;
 
-/** Every job status, in lifecycle order. */
-export const JOB_STATUSES: readonly JobStatus[] = ['QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED'];
+/** A legal move of a job (see {@link JOB_TRANSITIONS}). */
+export type JobMove = keyof typeof JOB_TRANSITIONS;
 
-/** What a job does: bulk scoring, or training a new model version. */
-export type JobKind = 'score' | 'train' | 'search';
+const MIGRATIONS: readonly Migration[] = [
+  {
+    name: 'jobs/1-create',
+    up: `CREATE TABLE IF NOT EXISTS jobs (
+      id INTEGER PRIMARY KEY AUTOINCREMENT,
+      kind TEXT NOT NULL,
+      status TEXT NOT NULL CHECK (status IN ('QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED')),
+      params TEXT NOT NULL,
+      processed INTEGER NOT NULL DEFAULT 0,
+      failed INTEGER NOT NULL DEFAULT 0,
+      total INTEGER NOT NULL DEFAULT 0,
+      clips_per_second REAL NOT NULL DEFAULT 0,
+      eta_seconds REAL,
+      error TEXT,
+      output_dir TEXT,
+      created_at TEXT NOT NULL,
+      started_at TEXT,
+      finished_at TEXT
+    )`,
+  },
+  {
+    // Databases made before training jobs and searches lack their columns.
+    name: 'jobs/2-training-columns',
+    up: (db) => {
+      const columns = columnsOf(db, 'jobs');
+      if (!columns.has('training')) db.exec('ALTER TABLE jobs ADD COLUMN training TEXT');
+      if (!columns.has('result_version')) db.exec('ALTER TABLE jobs ADD COLUMN result_version INTEGER');
+      if (!columns.has('result')) db.exec('ALTER TABLE jobs ADD COLUMN result TEXT');
+    },
+  },
+  {
+    // Errors as { code, message } instead of one `CODE: message` string, in the job and in a
+    // search's trials; and the claim counter `attempt` (1 for every job that has started).
+    name: 'jobs/3-error-code-attempt',
+    up: (db) => {
+      db.exec(`ALTER TABLE jobs ADD COLUMN error_code TEXT;
+        ALTER TABLE jobs ADD COLUMN error_message TEXT;
+        ALTER TABLE jobs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 0;
+        UPDATE jobs SET attempt = 1 WHERE started_at IS NOT NULL OR status = 'RUNNING';`);
+      const setError = db.prepare('UPDATE jobs SET error_code = ?, error_message = ? WHERE id = ?');
+      for (const row of db.prepare('SELECT id, error FROM jobs WHERE error IS NOT NULL').all() as Array<{ id: number; error: string }>) {
+        const error = parseJobErrorText(row.error);
+        setError.run(error.code, error.message, row.id);
+      }
+      const setResult = db.prepare('UPDATE jobs SET result = ? WHERE id = ?');
+      for (const row of db.prepare("SELECT id, result FROM jobs WHERE kind = 'search' AND result IS NOT NULL").all() as Array<{ id: number; result: string }>) {
+        setResult.run(JSON.stringify(legacyTrialErrors(JSON.parse(row.result) as unknown)), row.id);
+      }
+      db.exec('ALTER TABLE jobs DROP COLUMN error');
+    },
+  },
+];
 
-/** A job as stored. */
-export interface JobRecord {
-  readonly id: number;
-  readonly kind: JobKind;
-  readonly status: JobStatus;
-  /** The job's input, as given (JSON). */
-  readonly params: Readonly<Record<string, unknown>>;
-  /** Items done (clips scored, including those that failed to decode). */
-  readonly processed: number;
-  /** Items that failed (and got a fallback). */
-  readonly failed: number;
-  /** Items in all; 0 until known. */
-  readonly total: number;
-  /** Throughput of the current run, items per second. */
-  readonly clipsPerSecond: number;
-  /** Estimated seconds to finish, null when unknown. */
-  readonly etaSeconds: number | null;
-  readonly error: string | null;
-  /** Folder of the job's output files. */
-  readonly outputDir: string | null;
-  /** Training jobs: the latest progress report. */
-  readonly training: TrainingProgress | null;
-  /** Training jobs: the model version they made (or were making); searches: the best trial's version. */
-  readonly resultVersion: number | null;
-  /** Searches: the trial table and the best trial (JSON). */
-  readonly result: Readonly<Record<string, unknown>> | null;
-  readonly createdAt: string;
-  readonly startedAt: string | null;
-  readonly finishedAt: string | null;
+/** A stored search result with its trials' `error: "CODE: message"` strings made `{ code, message }`. */
+function legacyTrialErrors(result: unknown): unknown {
+  const trial = (t: unknown): unknown => (typeof t === 'object' && t !== null && 'error' in t && typeof t.error === 'string' ? { ...t, error: parseJobErrorText(t.error) } : t);
+  if (typeof result !== 'object' || result === null) return result;
+  const r: Record<string, unknown> = { ...result };
+  if (Array.isArray(r['trials'])) r['trials'] = r['trials'].map(trial);
+  if (r['best'] !== undefined) r['best'] = trial(r['best']);
+  return r;
 }
-
-/** Where a bulk-scoring run has got to: chunks written, and the byte length of each output file then. */
-export interface ScoreCheckpoint {
-  /** Hash of what the run depends on (file list, model version, thresholds, chunk size). */
-  readonly fingerprint: string;
-  readonly chunksDone: number;
-  readonly processed: number;
-  readonly failed: number;
-  readonly csvBytes: number;
-  readonly probabilitiesBytes: number;
-  readonly errorsBytes: number;
-}
-
-const SCHEMA = `
-CREATE TABLE IF NOT EXISTS jobs (
-  id INTEGER PRIMARY KEY AUTOINCREMENT,
-  kind TEXT NOT NULL,
-  status TEXT NOT NULL CHECK (status IN ('QUEUED', 'RUNNING', 'SUCCEEDED', 'FAILED', 'CANCELLED')),
-  params TEXT NOT NULL,
-  processed INTEGER NOT NULL DEFAULT 0,
-  failed INTEGER NOT NULL DEFAULT 0,
-  total INTEGER NOT NULL DEFAULT 0,
-  clips_per_second REAL NOT NULL DEFAULT 0,
-  eta_seconds REAL,
-  error TEXT,
-  output_dir TEXT,
-  training TEXT,
-  result_version INTEGER,
-  result TEXT,
-  created_at TEXT NOT NULL,
-  started_at TEXT,
-  finished_at TEXT
-);
-CREATE TABLE IF NOT EXISTS score_checkpoints (
-  key TEXT PRIMARY KEY,
-  fingerprint TEXT NOT NULL,
-  chunks_done INTEGER NOT NULL,
-  processed INTEGER NOT NULL,
-  failed INTEGER NOT NULL,
-  csv_bytes INTEGER NOT NULL,
-  probabilities_bytes INTEGER NOT NULL,
-  errors_bytes INTEGER NOT NULL,
-  updated_at TEXT NOT NULL
-);
-`;
 
 interface JobRow {
   id: number;
-  kind: JobKind;
+  kind: string;
   status: JobStatus;
+  attempt: number;
   params: string;
   processed: number;
   failed: number;
   total: number;
   clips_per_second: number;
   eta_seconds: number | null;
-  error: string | null;
+  error_code: string | null;
+  error_message: string | null;
   output_dir: string | null;
   training: string | null;
   result_version: number | null;
@@ -108,92 +120,121 @@ interface JobRow {
   finished_at: string | null;
 }
 
-const toJob = (row: JobRow): JobRecord => ({
-  id: row.id,
-  kind: row.kind,
-  status: row.status,
-  params: JSON.parse(row.params) as Record<string, unknown>,
-  processed: row.processed,
-  failed: row.failed,
-  total: row.total,
-  clipsPerSecond: row.clips_per_second,
-  etaSeconds: row.eta_seconds,
-  error: row.error,
-  outputDir: row.output_dir,
-  training: row.training === null ? null : (JSON.parse(row.training) as TrainingProgress),
-  resultVersion: row.result_version,
-  result: row.result === null ? null : (JSON.parse(row.result) as Record<string, unknown>),
-  createdAt: row.created_at,
-  startedAt: row.started_at,
-  finishedAt: row.finished_at,
-});
+/** A row as a typed record: params, result, progress and error read (and checked) here, once. */
+function toJob(row: JobRow): JobRecord {
+  const where = `job ${row.id}`;
+  const fields: JobFields = {
+    id: row.id,
+    status: row.status,
+    attempt: row.attempt,
+    processed: row.processed,
+    failed: row.failed,
+    total: row.total,
+    clipsPerSecond: row.clips_per_second,
+    etaSeconds: row.eta_seconds,
+    error: row.error_code === null ? null : jobError({ code: row.error_code, message: row.error_message ?? '' }, `${where} error`),
+    outputDir: row.output_dir,
+    training: row.training === null ? null : trainingProgress(parseJson(row.training, `${where} training`), `${where} training`),
+    resultVersion: row.result_version,
+    createdAt: row.created_at,
+    startedAt: row.started_at,
+    finishedAt: row.finished_at,
+  };
+  const spec = parseJobSpec(row.kind, row.params, where);
+  switch (spec.kind) {
+    case 'score':
+      return { ...fields, ...spec, result: null };
+    case 'train':
+      return { ...fields, ...spec, result: null };
+    case 'search':
+      return { ...fields, ...spec, result: row.result === null ? null : searchResult(parseJson(row.result, `${where} result`), `${where} result`) };
+    default:
+      throw new UnreachableCaseError(spec);
+  }
+}
 
-/** Fields a runner may change. */
-export type JobUpdate = Partial<Pick<JobRecord, 'status' | 'processed' | 'failed' | 'total' | 'clipsPerSecond' | 'etaSeconds' | 'error' | 'outputDir' | 'startedAt' | 'finishedAt' | 'training' | 'resultVersion' | 'result'>>;
+/** Extra conditions of a move: the job's kind, and the attempt the caller read. */
+interface Condition {
+  readonly kind?: string;
+  readonly attempt?: number;
+}
 
-const COLUMNS: Record<keyof JobUpdate, string> = {
-  status: 'status',
-  processed: 'processed',
-  failed: 'failed',
-  total: 'total',
-  clipsPerSecond: 'clips_per_second',
-  etaSeconds: 'eta_seconds',
-  error: 'error',
-  outputDir: 'output_dir',
-  startedAt: 'started_at',
-  finishedAt: 'finished_at',
-  training: 'training',
-  resultVersion: 'result_version',
-  result: 'result',
-};
+/** Why a move or a progress write matched no row, for `ILLEGAL_TRANSITION`'s message. */
+function refusal(job: JobRecord, action: JobMove | 'progress', from: readonly JobStatus[], to: JobStatus | null, where: Condition): string {
+  const head = action === 'progress' ? `cannot record progress of job ${job.id}` : `cannot ${action} job ${job.id}`;
+  if (!from.includes(job.status)) return `${head}: it is ${job.status}, and ${to === null ? `only ${from.join(' or ')} jobs record progress` : `${action} moves only ${from.join(' or ')} jobs to ${to}`}`;
+  if (where.kind !== undefined && job.kind !== where.kind) return `${head}: it is a ${job.kind} job, and only ${where.kind} jobs are reclaimed after a restart (training cannot resume)`;
+  return `${head}: another runner reclaimed it first (attempt ${job.attempt}, not ${where.attempt ?? job.attempt})`;
+}
+
+/** Column values of a progress patch (only the fields given). */
+function progressColumns(patch: JobProgress): Record<string, unknown> {
+  const columns: Record<string, unknown> = {};
+  if (patch.processed !== undefined) columns['processed'] = patch.processed;
+  if (patch.failed !== undefined) columns['failed'] = patch.failed;
+  if (patch.total !== undefined) columns['total'] = patch.total;
+  if (patch.clipsPerSecond !== undefined) columns['clips_per_second'] = patch.clipsPerSecond;
+  if (patch.etaSeconds !== undefined) columns['eta_seconds'] = patch.etaSeconds;
+  if (patch.training !== undefined) columns['training'] = patch.training === null ? null : JSON.stringify(patch.training);
+  if (patch.resultVersion !== undefined) columns['result_version'] = patch.resultVersion;
+  if (patch.result !== undefined) columns['result'] = patch.result === null ? null : JSON.stringify(patch.result);
+  return columns;
+}
 
 /**
- * Jobs and bulk-scoring checkpoints in SQLite (WAL, `synchronous = NORMAL`: a commit survives a
- * crash of the process). Shares `kws.db` with the model registry and the clip store.
+ * Jobs in SQLite (`kws.db`, shared with the model registry and the clip store; WAL, `synchronous =
+ * NORMAL`: a commit survives a crash of the process). Rows are read as typed {@link JobRecord}s;
+ * a job's status changes only through the moves of {@link JOB_TRANSITIONS}, each atomic.
  */
 export class JobStore {
-  private readonly sql: { get: Statement; checkpoint: Statement; saveCheckpoint: Statement; dropCheckpoint: Statement };
+  /** The bulk-scoring checkpoints of the same file, on this connection (scoring jobs resume from them). */
+  readonly checkpoints: ScoreCheckpointStore;
+  private readonly sql: { get: Statement; insert: Statement };
+  private readonly statements = new Map<string, Statement>();
 
   private constructor(private readonly db: SqliteDatabase) {
+    this.checkpoints = ScoreCheckpointStore.on(db);
     this.sql = {
       get: db.prepare('SELECT * FROM jobs WHERE id = ?'),
-      checkpoint: db.prepare('SELECT * FROM score_checkpoints WHERE key = ?'),
-      saveCheckpoint: db.prepare('INSERT OR REPLACE INTO score_checkpoints (key, fingerprint, chunks_done, processed, failed, csv_bytes, probabilities_bytes, errors_bytes, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-      dropCheckpoint: db.prepare('DELETE FROM score_checkpoints WHERE key = ?'),
+      insert: db.prepare("INSERT INTO jobs (kind, status, params, created_at) VALUES (?, 'QUEUED', ?, ?)"),
     };
   }
 
-  /** Opens (creating) the job tables in the SQLite file `dbPath` (`:memory:` for tests). */
-  static open(dbPath: string): JobStore {
-    const db = new Database(dbPath);
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('busy_timeout = 5000');
-    db.exec(SCHEMA);
-    // Databases made before training jobs existed lack their columns.
-    const columns = new Set((db.prepare('PRAGMA table_info(jobs)').all() as Array<{ name: string }>).map((c) => c.name));
-    if (!columns.has('training')) db.exec('ALTER TABLE jobs ADD COLUMN training TEXT');
-    if (!columns.has('result_version')) db.exec('ALTER TABLE jobs ADD COLUMN result_version INTEGER');
-    if (!columns.has('result')) db.exec('ALTER TABLE jobs ADD COLUMN result TEXT');
-    return new JobStore(db);
+  /**
+   * Opens (creating, migrating) the job table of the SQLite file `dbPath` (`:memory:` for tests).
+   * Rows of older versions read: errors stored as `CODE: message` become `{ code, message }`.
+   *
+   * @throws KwsError `FILE_UNWRITABLE` for a file that cannot be opened; better-sqlite3's
+   *   `SqliteError` for one that is not a database.
+   */
+  static open(dbPath: string, options: Pick<OpenDatabaseOptions, 'autoCheckpointPages'> = {}): JobStore {
+    return new JobStore(openDatabase(dbPath, { ...options, migrations: MIGRATIONS, unwritablePath: dbPath }));
   }
 
   /** Sets this connection's `wal_autocheckpoint`, pages (SQLite's default is 1000; 0 turns automatic checkpoints off). */
   setAutoCheckpointPages(pages: number): void {
-    this.db.pragma(`wal_autocheckpoint = ${Math.max(0, Math.floor(pages))}`);
+    setAutoCheckpointPages(this.db, pages);
   }
 
   close(): void {
     this.db.close();
   }
 
-  /** Records a new QUEUED job. */
-  create(kind: JobKind, params: Readonly<Record<string, unknown>>): JobRecord {
-    const info = this.db.prepare('INSERT INTO jobs (kind, status, params, created_at) VALUES (?, ?, ?, ?)').run(kind, 'QUEUED', JSON.stringify(params), new Date().toISOString());
-    return this.require(Number(info.lastInsertRowid));
+  /**
+   * Records a new QUEUED job (attempt 0).
+   *
+   * @param outputDirFor The job's output folder, from its id (scoring jobs); stored in the same transaction.
+   */
+  create(spec: JobSpec, outputDirFor?: (id: number) => string): JobRecord {
+    const id = this.db.transaction(() => {
+      const inserted = Number(this.sql.insert.run(spec.kind, JSON.stringify(spec.params), new Date().toISOString()).lastInsertRowid);
+      if (outputDirFor !== undefined) this.db.prepare('UPDATE jobs SET output_dir = ? WHERE id = ?').run(outputDirFor(inserted), inserted);
+      return inserted;
+    })();
+    return this.require(id);
   }
 
-  /** A job, or null. */
+  /** A job, or null. @throws KwsError `INTERNAL` for a row that does not read. */
   get(id: number): JobRecord | null {
     const row = this.sql.get.get(id) as JobRow | undefined;
     return row === undefined ? null : toJob(row);
@@ -216,32 +257,97 @@ export class JobStore {
     return rows.map(toJob);
   }
 
-  /** Changes some fields of a job; returns it. */
-  update(id: number, update: JobUpdate): JobRecord {
-    const keys = Object.keys(update) as Array<keyof JobUpdate>;
-    if (keys.length > 0) {
-      const values: Record<string, unknown> = { ...update, id };
-      if (update.training !== undefined) values['training'] = update.training === null ? null : JSON.stringify(update.training);
-      if (update.result !== undefined) values['result'] = update.result === null ? null : JSON.stringify(update.result);
-      this.db.prepare(`UPDATE jobs SET ${keys.map((k) => `${COLUMNS[k]} = @${k}`).join(', ')} WHERE id = @id`).run(values);
+  /**
+   * QUEUED -> RUNNING: claims a queued job (attempt 1, `startedAt` now).
+   *
+   * @throws KwsError `ILLEGAL_TRANSITION` when it is not QUEUED (another caller claimed it first),
+   *   `NOT_FOUND`.
+   */
+  start(id: number): JobRecord {
+    return this.move(id, 'start', { attempt: 1, started_at: new Date().toISOString() });
+  }
+
+  /**
+   * RUNNING -> RUNNING: reclaims a scoring job that an earlier process left RUNNING (it resumes
+   * from its checkpoint); `startedAt` is kept and `attempt` becomes `attempt + 1`.
+   *
+   * @param attempt The job's `attempt` as the caller read it: the move fails if another caller has
+   *   reclaimed it since.
+   * @throws KwsError `ILLEGAL_TRANSITION` when it is not RUNNING, not a scoring job, or its attempt
+   *   is no longer `attempt`; `NOT_FOUND`.
+   */
+  reclaim(id: number, attempt: number): JobRecord {
+    return this.move(id, 'reclaim', { attempt: attempt + 1 }, { kind: 'score', attempt });
+  }
+
+  /**
+   * Writes figures of a RUNNING job (counts, throughput, training progress, a search's trials);
+   * its status is never touched.
+   *
+   * @throws KwsError `ILLEGAL_TRANSITION` when the job is not RUNNING (a finished job does not
+   *   change), `NOT_FOUND`.
+   */
+  progress(id: number, patch: JobProgress): JobRecord {
+    return this.write(id, 'progress', ['RUNNING'], null, progressColumns(patch), {});
+  }
+
+  /**
+   * RUNNING -> SUCCEEDED, with its final figures (`finishedAt` now).
+   *
+   * @throws KwsError `ILLEGAL_TRANSITION` when it is not RUNNING, `NOT_FOUND`.
+   */
+  succeed(id: number, final: JobProgress = {}): JobRecord {
+    return this.move(id, 'succeed', { ...progressColumns(final), finished_at: new Date().toISOString() });
+  }
+
+  /**
+   * RUNNING -> FAILED with its error (`finishedAt` now). Give an error masked as `toJobError`
+   * does: it is shown to clients as it is.
+   *
+   * @throws KwsError `ILLEGAL_TRANSITION` when it is not RUNNING, `NOT_FOUND`.
+   */
+  fail(id: number, error: JobError, final: JobProgress = {}): JobRecord {
+    return this.move(id, 'fail', { ...progressColumns(final), error_code: error.code, error_message: error.message, finished_at: new Date().toISOString() });
+  }
+
+  /**
+   * QUEUED or RUNNING -> CANCELLED (`finishedAt` now).
+   *
+   * @throws KwsError `ILLEGAL_TRANSITION` when it has already finished, `NOT_FOUND`.
+   */
+  cancel(id: number, final: JobProgress = {}): JobRecord {
+    return this.move(id, 'cancel', { ...progressColumns(final), finished_at: new Date().toISOString() });
+  }
+
+  private move(id: number, move: JobMove, columns: Record<string, unknown>, where: Condition = {}): JobRecord {
+    const { from, to } = JOB_TRANSITIONS[move];
+    return this.write(id, move, from, to, columns, where);
+  }
+
+  /**
+   * One atomic `UPDATE ... WHERE id AND status IN (from) [AND kind AND attempt] RETURNING *`; when
+   * no row matched, reads the job to say why.
+   */
+  private write(id: number, action: JobMove | 'progress', from: readonly JobStatus[], to: JobStatus | null, columns: Record<string, unknown>, where: Condition): JobRecord {
+    const sets = Object.keys(columns).map((column) => `${column} = @${column}`);
+    if (to !== null) sets.push('status = @status');
+    const conditions = ['id = @id', `status IN (${from.map((s) => `'${s}'`).join(', ')})`];
+    if (where.kind !== undefined) conditions.push('kind = @whereKind');
+    if (where.attempt !== undefined) conditions.push('attempt = @whereAttempt');
+    const values = { ...columns, id, ...(to === null ? {} : { status: to }), ...(where.kind === undefined ? {} : { whereKind: where.kind }), ...(where.attempt === undefined ? {} : { whereAttempt: where.attempt }) };
+    // An empty progress patch still checks that the job is RUNNING: `SET id = id` changes nothing.
+    const row = this.statement(`UPDATE jobs SET ${sets.length === 0 ? 'id = id' : sets.join(', ')} WHERE ${conditions.join(' AND ')} RETURNING *`).get(values) as JobRow | undefined;
+    if (row !== undefined) return toJob(row);
+    throw new KwsError('ILLEGAL_TRANSITION', refusal(this.require(id), action, from, to, where));
+  }
+
+  /** Prepared once per SQL text (a progress write happens every chunk). */
+  private statement(sql: string): Statement {
+    let statement = this.statements.get(sql);
+    if (statement === undefined) {
+      statement = this.db.prepare(sql);
+      this.statements.set(sql, statement);
     }
-    return this.require(id);
-  }
-
-  /** The checkpoint stored under `key`, or null. */
-  checkpoint(key: string): ScoreCheckpoint | null {
-    const row = this.sql.checkpoint.get(key) as { fingerprint: string; chunks_done: number; processed: number; failed: number; csv_bytes: number; probabilities_bytes: number; errors_bytes: number } | undefined;
-    return row === undefined ? null : { fingerprint: row.fingerprint, chunksDone: row.chunks_done, processed: row.processed, failed: row.failed, csvBytes: row.csv_bytes, probabilitiesBytes: row.probabilities_bytes, errorsBytes: row.errors_bytes };
-  }
-
-  /** Stores a checkpoint (one transaction: a crash leaves the previous one or this one). */
-  saveCheckpoint(key: string, checkpoint: ScoreCheckpoint): void {
-    const c = checkpoint;
-    this.sql.saveCheckpoint.run(key, c.fingerprint, c.chunksDone, c.processed, c.failed, c.csvBytes, c.probabilitiesBytes, c.errorsBytes, new Date().toISOString());
-  }
-
-  /** Forgets a checkpoint (a finished run). */
-  dropCheckpoint(key: string): void {
-    this.sql.dropCheckpoint.run(key);
+    return statement;
   }
 }

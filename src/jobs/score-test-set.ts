@@ -12,7 +12,7 @@ import { describeValue, fromFsError, KwsError } from '../errors/index.js';
 import { decide, validateThresholds } from '../inference/index.js';
 import type { Thresholds } from '../inference/index.js';
 import type { ModelRegistry } from '../registry/index.js';
-import type { JobStore, ScoreCheckpoint } from './job-store.js';
+import type { ScoreCheckpoint, ScoreCheckpointStore } from '../storage/index.js';
 import { readServingVersion } from '../serving/index.js';
 
 /** What {@link scoreTestSet} needs. */
@@ -127,14 +127,14 @@ function chunkRows(clips: ReadonlyArray<{ fname: string }>, scored: ScoredChunk,
  * by `fname`), optionally a probabilities CSV, and an errors CSV. Files are listed, sorted and cut
  * into chunks; each chunk is read, decoded, featurized and scored in a worker thread (one inference
  * batch per chunk), with one chunk per thread in flight plus one queued; finished chunks are written
- * in order and checkpointed (SQLite) with the byte length of each file. A run killed at any point
- * and resumed with `resume` truncates the files to the last checkpoint and goes on, so its output
- * has the same bytes as an uninterrupted run.
+ * in order and checkpointed in `checkpoints` (under `options.checkpointKey`) with the byte length
+ * of each file. A run killed at any point and resumed with `resume` truncates the files to the last
+ * checkpoint and goes on, so its output has the same bytes as an uninterrupted run.
  *
  * @throws KwsError `FILE_NOT_FOUND` for a missing folder, `NOT_FOUND` for an unknown version,
  *   `INVALID_ARGUMENT` for bad options or a checkpoint made for other inputs, `FILE_UNWRITABLE`.
  */
-export async function scoreTestSet(registry: ModelRegistry, pool: EnginePool, jobs: JobStore, options: ScoreOptions): Promise<ScoreSummary> {
+export async function scoreTestSet(registry: ModelRegistry, pool: EnginePool, checkpoints: ScoreCheckpointStore, options: ScoreOptions): Promise<ScoreSummary> {
   const started = performance.now();
   const chunkSize = options.chunkSize ?? 256;
   if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > 4096) throw new KwsError('INVALID_ARGUMENT', `chunkSize must be an integer from 1 to 4096, got ${describeValue(chunkSize)}`);
@@ -148,7 +148,7 @@ export async function scoreTestSet(registry: ModelRegistry, pool: EnginePool, jo
   const errorsOut = options.errorsOut ?? `${options.out}.errors.csv`;
   const probabilitiesOut = options.probabilitiesOut ?? null;
   const print = fingerprint(clips, { version: record.version, thresholds: { u: thresholds.unknownThreshold, s: String(thresholds.silenceThresholdDbfs) }, chunkSize, probabilities: probabilitiesOut !== null });
-  const stored = options.resume === true ? jobs.checkpoint(options.checkpointKey) : null;
+  const stored = options.resume === true ? checkpoints.get(options.checkpointKey) : null;
   if (stored !== null && stored.fingerprint !== print) {
     throw new KwsError('INVALID_ARGUMENT', `cannot resume ${options.out}: its checkpoint was made for another file list, model version, threshold or chunk size; run again without resume`);
   }
@@ -170,7 +170,7 @@ export async function scoreTestSet(registry: ModelRegistry, pool: EnginePool, jo
     // The headers go first, once: a checkpoint taken after them (even with no chunk done) has csvBytes > 0.
     if (checkpoint.csvBytes === 0) {
       checkpoint = await append(outputs, checkpoint, 'fname,label\n', probabilitiesOut === null ? '' : `fname,${LABELS.join(',')}\n`, 'fname,code,message,label\n');
-      jobs.saveCheckpoint(options.checkpointKey, checkpoint);
+      checkpoints.put(options.checkpointKey, checkpoint);
     }
     const chunks = Math.ceil(total / chunkSize);
     const inFlight = new Map<number, Promise<ScoredChunk>>();
@@ -192,7 +192,7 @@ export async function scoreTestSet(registry: ModelRegistry, pool: EnginePool, jo
       const rows = chunkRows(slice(k), scored, thresholds, labelCounts, probabilitiesOut !== null);
       checkpoint = await append(outputs, checkpoint, rows.csv, rows.probabilities, rows.errors);
       checkpoint = { ...checkpoint, chunksDone: k + 1, processed: checkpoint.processed + slice(k).length, failed: checkpoint.failed + rows.failed };
-      jobs.saveCheckpoint(options.checkpointKey, checkpoint);
+      checkpoints.put(options.checkpointKey, checkpoint);
       options.onProgress?.(progress());
       if (options.signal?.aborted === true) cancelled = true;
     }
@@ -200,7 +200,7 @@ export async function scoreTestSet(registry: ModelRegistry, pool: EnginePool, jo
   } finally {
     await Promise.all([outputs.csv.close(), outputs.probabilities?.close(), outputs.errors.close()]);
   }
-  if (!cancelled) jobs.dropCheckpoint(options.checkpointKey);
+  if (!cancelled) checkpoints.drop(options.checkpointKey);
   return { ...progress(), out: options.out, probabilitiesOut, errorsOut, modelVersion: record.version, thresholds, wallSeconds: (performance.now() - started) / 1000, resumedFrom, cancelled, labelCounts };
 }
 

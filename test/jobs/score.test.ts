@@ -8,6 +8,7 @@ import { LABELS } from '../../src/labels/index.js';
 import { EnginePool } from '../../src/engine/index.js';
 import { JobRunner, JobStore, scoreTestSet } from '../../src/jobs/index.js';
 import { ModelRegistry } from '../../src/registry/index.js';
+import { ScoreCheckpointStore } from '../../src/storage/index.js';
 import { kaggleFolder } from '../helpers/kaggle.js';
 import { BUNDLED_MODELS, graphql, testServer } from '../helpers/server.js';
 import { tempDir } from '../helpers/signals.js';
@@ -23,6 +24,7 @@ describe('bulk scoring (scoreTestSet)', () => {
   let work: string;
   let registry: ModelRegistry;
   let jobs: JobStore;
+  let checkpoints: ScoreCheckpointStore;
   let pool: EnginePool;
 
   before(() => {
@@ -33,11 +35,13 @@ describe('bulk scoring (scoreTestSet)', () => {
     work = tempDir('kws-score-');
     registry = ModelRegistry.open(BUNDLED_MODELS, ':memory:', { createModelsDir: false });
     jobs = JobStore.open(':memory:');
+    checkpoints = ScoreCheckpointStore.open(':memory:');
     pool = new EnginePool({ threads: 2 });
   });
   after(async () => {
     await pool.close();
     jobs.close();
+    checkpoints.close();
     registry.close();
     rmSync(work, { recursive: true, force: true });
     rmSync(data.dir, { recursive: true, force: true });
@@ -45,7 +49,7 @@ describe('bulk scoring (scoreTestSet)', () => {
 
   it('writes a sorted fname,label submission with a row per .wav, and lists files that fail', async () => {
     const out = join(work, 'a', 'submission.csv');
-    const summary = await scoreTestSet(registry, pool, jobs, { dir: data.dir, out, probabilitiesOut: join(work, 'a', 'probs.csv'), chunkSize: 7, checkpointKey: 'a' });
+    const summary = await scoreTestSet(registry, pool, checkpoints, { dir: data.dir, out, probabilitiesOut: join(work, 'a', 'probs.csv'), chunkSize: 7, checkpointKey: 'a' });
     const submission = rows(out);
     assert.deepEqual(submission[0], ['fname', 'label']);
     const names = submission.slice(1).map((r) => r[0] as string);
@@ -67,15 +71,15 @@ describe('bulk scoring (scoreTestSet)', () => {
 
   it('resumes after an interruption and ends with the same bytes as an uninterrupted run', async () => {
     const full = join(work, 'full.csv');
-    await scoreTestSet(registry, pool, jobs, { dir: data.dir, out: full, probabilitiesOut: `${full}.probs`, chunkSize: 5, checkpointKey: 'full' });
+    await scoreTestSet(registry, pool, checkpoints, { dir: data.dir, out: full, probabilitiesOut: `${full}.probs`, chunkSize: 5, checkpointKey: 'full' });
     const out = join(work, 'resumed.csv');
     const stop = new AbortController();
     let seen = 0;
-    const first = await scoreTestSet(registry, pool, jobs, { dir: data.dir, out, probabilitiesOut: `${out}.probs`, chunkSize: 5, checkpointKey: 'r', signal: stop.signal, onProgress: () => { if (++seen === 3) stop.abort(); } });
+    const first = await scoreTestSet(registry, pool, checkpoints, { dir: data.dir, out, probabilitiesOut: `${out}.probs`, chunkSize: 5, checkpointKey: 'r', signal: stop.signal, onProgress: () => { if (++seen === 3) stop.abort(); } });
     assert.equal(first.cancelled, true);
     assert.ok(first.processed >= 15 && first.processed < 50, `stopped after ${first.processed}`);
     appendFileSync(out, 'clip_half_written_row'); // a crash after writing rows but before their checkpoint
-    const second = await scoreTestSet(registry, pool, jobs, { dir: data.dir, out, probabilitiesOut: `${out}.probs`, chunkSize: 5, checkpointKey: 'r', resume: true });
+    const second = await scoreTestSet(registry, pool, checkpoints, { dir: data.dir, out, probabilitiesOut: `${out}.probs`, chunkSize: 5, checkpointKey: 'r', resume: true });
     assert.equal(second.resumedFrom, first.processed);
     assert.equal(readFileSync(out, 'utf8'), readFileSync(full, 'utf8'));
     assert.equal(readFileSync(`${out}.probs`, 'utf8'), readFileSync(`${full}.probs`, 'utf8'));
@@ -86,10 +90,10 @@ describe('bulk scoring (scoreTestSet)', () => {
     const out = join(work, 'headers.csv');
     const stopped = new AbortController();
     stopped.abort();
-    const first = await scoreTestSet(registry, pool, jobs, { dir: data.dir, out, probabilitiesOut: `${out}.probs`, chunkSize: 5, checkpointKey: 'h', signal: stopped.signal });
+    const first = await scoreTestSet(registry, pool, checkpoints, { dir: data.dir, out, probabilitiesOut: `${out}.probs`, chunkSize: 5, checkpointKey: 'h', signal: stopped.signal });
     assert.deepEqual({ cancelled: first.cancelled, processed: first.processed }, { cancelled: true, processed: 0 });
     assert.equal(readFileSync(out, 'utf8'), 'fname,label\n');
-    await scoreTestSet(registry, pool, jobs, { dir: data.dir, out, probabilitiesOut: `${out}.probs`, chunkSize: 5, checkpointKey: 'h', resume: true });
+    await scoreTestSet(registry, pool, checkpoints, { dir: data.dir, out, probabilitiesOut: `${out}.probs`, chunkSize: 5, checkpointKey: 'h', resume: true });
     const full = join(work, 'full.csv');
     assert.equal(readFileSync(out, 'utf8'), readFileSync(full, 'utf8'));
     assert.equal(readFileSync(`${out}.probs`, 'utf8'), readFileSync(`${full}.probs`, 'utf8'));
@@ -98,17 +102,17 @@ describe('bulk scoring (scoreTestSet)', () => {
   it('refuses to resume a checkpoint made with other inputs, and an empty folder', async () => {
     const out = join(work, 'other.csv');
     const stop = new AbortController();
-    await scoreTestSet(registry, pool, jobs, { dir: data.dir, out, chunkSize: 5, checkpointKey: 'o', signal: stop.signal, onProgress: () => stop.abort() });
-    await assert.rejects(scoreTestSet(registry, pool, jobs, { dir: data.dir, out, chunkSize: 5, unknownThreshold: 0.9, checkpointKey: 'o', resume: true }), { code: 'INVALID_ARGUMENT', message: /its checkpoint was made for another file list, model version, threshold or chunk size/ });
+    await scoreTestSet(registry, pool, checkpoints, { dir: data.dir, out, chunkSize: 5, checkpointKey: 'o', signal: stop.signal, onProgress: () => stop.abort() });
+    await assert.rejects(scoreTestSet(registry, pool, checkpoints, { dir: data.dir, out, chunkSize: 5, unknownThreshold: 0.9, checkpointKey: 'o', resume: true }), { code: 'INVALID_ARGUMENT', message: /its checkpoint was made for another file list, model version, threshold or chunk size/ });
     const empty = tempDir('kws-empty-');
-    await assert.rejects(scoreTestSet(registry, pool, jobs, { dir: empty, out, checkpointKey: 'e' }), { code: 'INVALID_ARGUMENT', message: /no \.wav files in/ });
-    await assert.rejects(scoreTestSet(registry, pool, jobs, { dir: join(empty, 'missing'), out, checkpointKey: 'e' }), { code: 'FILE_NOT_FOUND' });
+    await assert.rejects(scoreTestSet(registry, pool, checkpoints, { dir: empty, out, checkpointKey: 'e' }), { code: 'INVALID_ARGUMENT', message: /no \.wav files in/ });
+    await assert.rejects(scoreTestSet(registry, pool, checkpoints, { dir: join(empty, 'missing'), out, checkpointKey: 'e' }), { code: 'FILE_NOT_FOUND' });
     rmSync(empty, { recursive: true });
   });
 
   it('kws eval on labels.csv reports the accuracy computed from the submission', async () => {
     const out = join(work, 'eval.csv');
-    await scoreTestSet(registry, pool, jobs, { dir: data.dir, out, checkpointKey: 'ev' });
+    await scoreTestSet(registry, pool, checkpoints, { dir: data.dir, out, checkpointKey: 'ev' });
     const scored = rows(out).slice(1).filter((r) => data.labels.has(r[0] as string));
     const accuracy = scored.filter((r) => data.labels.get(r[0] as string) === r[1]).length / scored.length;
     // kws eval reads labels.csv, which names only the 48 real clips.
@@ -155,7 +159,7 @@ describe('bulk scoring over GraphQL', () => {
     const data = kaggleFolder(4);
     const reference = tempDir('kws-ref-');
     const registry = ModelRegistry.open(BUNDLED_MODELS, ':memory:', { createModelsDir: false });
-    const store = JobStore.open(':memory:');
+    const store = ScoreCheckpointStore.open(':memory:');
     const pool = new EnginePool({ threads: 1 });
     await scoreTestSet(registry, pool, store, { dir: data.dir, out: join(reference, 'submission.csv'), probabilitiesOut: join(reference, 'probabilities.csv'), chunkSize: 2, checkpointKey: 'ref' });
     await pool.close();

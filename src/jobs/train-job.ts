@@ -1,0 +1,197 @@
+import { spawnWorker } from '../config/index.js';
+import type { AugmentConfig } from '../data/index.js';
+import type { TfjsBackendName } from '../engine/index.js';
+import { KwsError, UnreachableCaseError } from '../errors/index.js';
+import type { Architecture } from '../model/index.js';
+import type { ModelRegistry } from '../registry/index.js';
+import { validateTrainOptions } from '../training/index.js';
+import type { TrainingProgress, TrainWorkerData, TrainWorkerMessage } from '../training/index.js';
+import { stopReason } from './job-context.js';
+import type { JobContext, StopReason } from './job-context.js';
+import { fromWorkerText, renderJobError } from './job-error.js';
+import type { JobError } from './job-error.js';
+import { withoutUndefined } from './job-params.js';
+import type { JobOf, TrainParams } from './job-record.js';
+import type { PathPolicy } from './path-policy.js';
+
+/** Input of a training job (GraphQL `retrain`); omitted fields take `kws train`'s defaults. */
+export interface RetrainInput {
+  /** Speech Commands dataset folder, inside one of the allowed roots. */
+  readonly dataDir: string;
+  readonly architecture?: Architecture | null;
+  readonly epochs?: number | null;
+  readonly batchSize?: number | null;
+  readonly learningRate?: number | null;
+  readonly patience?: number | null;
+  readonly balancedSampling?: boolean | null;
+  readonly augmentation?: Partial<AugmentConfig> | null;
+  /** Start from this ready version (its architecture, features and weights). */
+  readonly baseVersion?: number | null;
+  /** With `baseVersion`: train only the classifier head on the frozen embedding. */
+  readonly fineTuneOnly?: boolean | null;
+  /** Train even when the training split lacks some of the 12 classes. Default false. */
+  readonly allowMissingClasses?: boolean | null;
+  readonly seed?: number | null;
+  /** First TF.js backend to try. Default `tensorflow` (falls back to wasm, cpu). */
+  readonly backend?: TfjsBackendName | null;
+}
+
+/**
+ * Checks a training request (numbers and ranges now, not in the worker) and returns the params to
+ * store: the given fields only, so that the rest take `kws train`'s defaults.
+ *
+ * @throws KwsError `PATH_NOT_ALLOWED`, `FILE_NOT_FOUND`, `FILE_UNREADABLE` for the dataset,
+ *   `NOT_FOUND` / `INVALID_ARGUMENT` for the base version, `INVALID_ARGUMENT` for an option.
+ */
+export function trainParamsOf(input: RetrainInput, paths: PathPolicy, registry: ModelRegistry): TrainParams {
+  const dataDir = paths.allowedDir(input.dataDir);
+  const baseVersion = input.baseVersion ?? undefined;
+  if (baseVersion !== undefined) registry.resolve(baseVersion);
+  if (input.fineTuneOnly === true && baseVersion === undefined) throw new KwsError('INVALID_ARGUMENT', 'fineTuneOnly needs a baseVersion to start from');
+  const params: TrainParams = withoutUndefined({
+    dataDir,
+    architecture: input.architecture ?? undefined,
+    epochs: input.epochs ?? undefined,
+    batchSize: input.batchSize ?? undefined,
+    learningRate: input.learningRate ?? undefined,
+    patience: input.patience ?? undefined,
+    balanced: input.balancedSampling ?? undefined,
+    augment: input.augmentation === null || input.augmentation === undefined ? undefined : withoutUndefined(input.augmentation),
+    baseVersion,
+    fineTuneOnly: input.fineTuneOnly ?? undefined,
+    allowMissingClasses: input.allowMissingClasses ?? undefined,
+    seed: input.seed ?? undefined,
+    backend: input.backend ?? undefined,
+  });
+  validateTrainOptions(params);
+  return params;
+}
+
+/** How a training run in a worker thread ended. */
+export type TrainOutcome = { readonly kind: 'made'; readonly version: number } | { readonly kind: 'stopped'; readonly reason: StopReason } | { readonly kind: 'failed'; readonly error: JobError };
+
+/**
+ * Trains one version in a worker thread (TF.js on wasm occupies its thread for minutes), which is
+ * terminated when `ctx.signal` aborts. A run that is stopped or fails has its half-made version
+ * abandoned (marked failed, its folder removed); a made version is passed to `ctx.onVersion`.
+ *
+ * @param onBegin Called with the version number once the worker has reserved it.
+ * @param onProgress Called with each (throttled) progress report.
+ * @returns Never rejects: a failure is a `failed` outcome with its error masked by `ctx.errorOf`.
+ */
+export async function trainInWorker(ctx: JobContext, options: TrainWorkerData['options'], onBegin: (version: number) => void, onProgress: (progress: TrainingProgress) => void): Promise<TrainOutcome> {
+  const before = stopReason(ctx.signal);
+  if (before !== null) return { kind: 'stopped', reason: before };
+  const data: TrainWorkerData = { modelsDir: ctx.registry.modelsDir, dbPath: ctx.dbPath, options };
+  const worker = spawnWorker('train', { train: data });
+  const terminate = (): void => void worker.terminate();
+  ctx.signal.addEventListener('abort', terminate, { once: true });
+  const seen: { version: number | null; made: number | null; error: unknown } = { version: null, made: null, error: null };
+  // A report the job store refuses must not throw inside the worker's event handler: end the run.
+  const guarded = (report: () => void): void => {
+    try {
+      report();
+    } catch (error) {
+      seen.error ??= error;
+      terminate();
+    }
+  };
+  worker.on('message', (message: TrainWorkerMessage) => {
+    switch (message.type) {
+      case 'begin':
+        seen.version = message.version;
+        guarded(() => onBegin(message.version));
+        break;
+      case 'progress':
+        guarded(() => onProgress(message.progress));
+        break;
+      case 'done':
+        seen.made = message.version;
+        break;
+      case 'error':
+        seen.error ??= fromWorkerText(message.message);
+        break;
+      default:
+        throw new UnreachableCaseError(message);
+    }
+  });
+  const exitCode = await new Promise<number>((resolve) => {
+    worker.once('error', (error) => {
+      seen.error ??= error;
+    });
+    worker.once('exit', resolve);
+  });
+  ctx.signal.removeEventListener('abort', terminate);
+  if (seen.made !== null && seen.error === null) {
+    ctx.onVersion(seen.made);
+    return { kind: 'made', version: seen.made };
+  }
+  const reason = stopReason(ctx.signal);
+  const outcome: TrainOutcome = reason !== null ? { kind: 'stopped', reason } : { kind: 'failed', error: ctx.errorOf(seen.error ?? new Error(`the training worker exited with code ${exitCode}`)) };
+  if (seen.version !== null) ctx.registry.abandon(seen.version, abandonReason(outcome));
+  return outcome;
+}
+
+/** What a version's record says about a run that did not make it. */
+function abandonReason(outcome: Exclude<TrainOutcome, { kind: 'made' }>): string {
+  switch (outcome.kind) {
+    case 'stopped':
+      return outcome.reason === 'shutdown' ? 'training was interrupted by a shutdown of the server' : 'training was cancelled';
+    case 'failed':
+      return renderJobError(outcome.error);
+    default:
+      throw new UnreachableCaseError(outcome);
+  }
+}
+
+/**
+ * Ends a training job or search that a cancel or a shutdown stopped: CANCELLED, or FAILED with
+ * `INTERRUPTED` (training cannot resume).
+ */
+export function endStopped(ctx: JobContext, id: number, reason: StopReason): void {
+  switch (reason) {
+    case 'cancel':
+      ctx.store.cancel(id);
+      return;
+    case 'shutdown':
+      ctx.store.fail(id, { code: 'INTERRUPTED', message: 'interrupted by a shutdown of the server; submit it again' });
+      return;
+    default:
+      throw new UnreachableCaseError(reason);
+  }
+}
+
+/** The training figures of a finished version: its best epoch, the one it keeps. */
+function finalProgress(registry: ModelRegistry, version: number, epochs: number | undefined): TrainingProgress {
+  const { history, bestEpoch } = registry.manifest(version).training;
+  const best = history.find((h) => h.epoch === bestEpoch) ?? history.at(-1);
+  return { phase: 'done', epoch: bestEpoch, epochs: epochs ?? history.length, loss: best?.loss ?? null, accuracy: best?.accuracy ?? null, valAccuracy: best?.valAccuracy ?? null, etaSeconds: 0 };
+}
+
+/**
+ * Runs a claimed training job: one version trained in a worker thread, its progress in
+ * `Job.training`. Ends SUCCEEDED with the version (which serves only once promoted), FAILED with
+ * the (masked) error, CANCELLED, or FAILED `INTERRUPTED` on a shutdown.
+ */
+export async function runTrainJob(job: JobOf<'train'>, ctx: JobContext): Promise<void> {
+  const { id } = job;
+  const outcome = await trainInWorker(
+    ctx,
+    job.params,
+    (version) => ctx.store.progress(id, { resultVersion: version }),
+    (progress) => ctx.store.progress(id, { training: progress, etaSeconds: progress.etaSeconds }),
+  );
+  switch (outcome.kind) {
+    case 'made':
+      ctx.store.succeed(id, { resultVersion: outcome.version, training: finalProgress(ctx.registry, outcome.version, ctx.store.require(id).training?.epochs), etaSeconds: 0 });
+      return;
+    case 'stopped':
+      endStopped(ctx, id, outcome.reason);
+      return;
+    case 'failed':
+      ctx.store.fail(id, outcome.error);
+      return;
+    default:
+      throw new UnreachableCaseError(outcome);
+  }
+}
