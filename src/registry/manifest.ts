@@ -21,6 +21,54 @@ export interface EvaluationMetrics {
   readonly confusion: readonly (readonly number[])[];
   readonly labels: readonly Label[];
   readonly examples: number;
+  /** Calibration and out-of-distribution figures (versions trained before they existed have none). */
+  readonly trust?: TrustMetrics;
+}
+
+/** One bin of a reliability table: the clips whose confidence is in (lower, upper] ([0, upper] for the first bin). */
+export interface ReliabilityBin {
+  /** Lower edge, (b - 1) / M for bin b of M; exclusive except for the first bin, which holds confidence 0. */
+  readonly lower: number;
+  /** Upper edge, b / M; inclusive. */
+  readonly upper: number;
+  /** Clips in the bin. */
+  readonly count: number;
+  /** Mean confidence of the bin's clips, conf(B_b); null when the bin is empty. */
+  readonly meanConfidence: number | null;
+  /** Fraction of the bin's clips that are correct, acc(B_b); null when the bin is empty. */
+  readonly accuracy: number | null;
+}
+
+/**
+ * How one unknown rule separates command clips from a set of out-of-distribution clips, as served:
+ * a clip counts as answered with a command when its argmax is a command and its score passes.
+ */
+export interface RejectionMetrics {
+  readonly score: UnknownScore;
+  /** Area under the ROC curve of command clips against the OOD clips, in [0, 1]; null without clips or scores. */
+  readonly auroc: number | null;
+  /** Fraction of the OOD clips answered with a command at the threshold that keeps 95 % of command clips; null as `auroc`. */
+  readonly fprAtTpr95: number | null;
+  /** Fraction of command clips whose argmax is a command: no threshold keeps more (a TPR above it is out of reach). */
+  readonly commandRecallCeiling: number | null;
+  /** OOD clips compared. */
+  readonly examples: number;
+}
+
+/** Calibration (Guo et al. 2017) and out-of-distribution figures of one labelled set. */
+export interface TrustMetrics {
+  /** The temperature the probabilities were computed at (1 = the raw softmax). */
+  readonly temperature: number;
+  /** Expected calibration error over 15 equal-width bins of max-softmax confidence, a fraction. */
+  readonly ece: number;
+  readonly reliability: readonly ReliabilityBin[];
+  /** Mean negative log-likelihood of the true labels, nats. */
+  readonly nll: number;
+  readonly examples: number;
+  /** Command clips against `unknown` clips, per unknown rule. */
+  readonly unknownRejection: readonly RejectionMetrics[];
+  /** Command clips against `silence` (non-speech) clips, per unknown rule. */
+  readonly nonSpeechRejection: readonly RejectionMetrics[];
 }
 
 /** One epoch of training. */
@@ -46,6 +94,11 @@ export interface Calibration {
    * gave no energy scores). A threshold of null is off (+Infinity).
    */
   readonly energyCurve?: ReadonlyArray<{ readonly threshold: number | null; readonly accuracy: number }>;
+  /**
+   * Temperature T of the served probabilities, softmax(logits / T), fitted on validation by
+   * temperature scaling (Guo et al. 2017, section 4.2). Absent (1) for versions calibrated before it.
+   */
+  readonly temperature?: number;
 }
 
 /** Lifecycle of a model version: `training` until its files are complete, then `ready` (immutable), or `failed`; `archived` by hand. */

@@ -1,4 +1,5 @@
 import { describeValue, KwsError } from '../errors/index.js';
+import type { ReliabilityBin } from '../registry/index.js';
 
 /** Default number of equal-width confidence bins of the expected calibration error (Guo et al. 2017, section 2). */
 export const DEFAULT_CALIBRATION_BINS = 15;
@@ -8,20 +9,6 @@ export const DEFAULT_CALIBRATION_BINS = 15;
  * float32 softmax that underflowed to 0 costs -ln(1e-12) = 27.6 nats instead of Infinity.
  */
 export const PROBABILITY_FLOOR = 1e-12;
-
-/** One bin of a reliability table: the clips whose confidence is in (lower, upper] ([0, upper] for the first bin). */
-export interface ReliabilityBin {
-  /** Lower edge, (b - 1) / M for bin b of M; exclusive except for the first bin, which holds confidence 0. */
-  readonly lower: number;
-  /** Upper edge, b / M; inclusive. */
-  readonly upper: number;
-  /** Clips in the bin. */
-  readonly count: number;
-  /** Mean confidence of the bin's clips, conf(B_b); null when the bin is empty. */
-  readonly meanConfidence: number | null;
-  /** Fraction of the bin's clips that are correct, acc(B_b); null when the bin is empty. */
-  readonly accuracy: number | null;
-}
 
 /** Calibration figures of a set of predictions. */
 export interface ReliabilityTable {
