@@ -1,19 +1,19 @@
 import { Command, Option } from 'commander';
 import { MAX_ENERGY_THRESHOLD, UNKNOWN_SCORES, validateThresholds } from '../inference/index.js';
 import type { UnknownScore } from '../inference/index.js';
-import { classifyFiles } from '../serving/index.js';
-import { loadVersion } from '../training/tfjs/index.js';
 import type { ModelRegistry } from '../registry/index.js';
 import { openRegistry, withRegistryOptions } from './registry-options.js';
 import type { RegistryCliOptions } from './registry-options.js';
 import { numberIn } from './options.js';
 import { reportError } from './report-error.js';
+import { PROCESS_OUTPUT } from './output.js';
+import type { CliOutput } from './output.js';
 
 /**
  * `kws classify FILE... [--model V] [--json] [--unknown-score S] [--unknown-threshold P]
  * [--unknown-energy-threshold E]`: label, confidence and all 12 probabilities per file.
  */
-export function classifyCommand(): Command {
+export function classifyCommand(output: CliOutput = PROCESS_OUTPUT): Command {
   return withRegistryOptions(
     new Command('classify')
       .description('classify audio files with a model version (default production)')
@@ -27,6 +27,8 @@ export function classifyCommand(): Command {
     let registry: ModelRegistry | undefined;
     try {
       registry = openRegistry(options);
+      // TF.js and the audio front end load only when files are classified.
+      const [{ classifyFiles }, { loadVersion }] = await Promise.all([import('../serving/index.js'), import('../training/tfjs/index.js')]);
       const loaded = await loadVersion(registry, options.model);
       try {
         const thresholds = validateThresholds({
@@ -37,16 +39,16 @@ export function classifyCommand(): Command {
         });
         const results = await classifyFiles(files, loaded, thresholds);
         for (const r of results) {
-          if (options.json === true) process.stdout.write(`${JSON.stringify(r)}\n`);
-          else if (!r.ok) process.stdout.write(`${r.file}: error ${r.code}: ${r.message}\n`);
-          else process.stdout.write(`${r.file}: ${r.label} (${(r.confidence * 100).toFixed(1)} %${r.reason === 'MODEL' ? '' : `, ${r.reason}, model said ${r.rawLabel}`})\n`);
+          if (options.json === true) output.writeOut(`${JSON.stringify(r)}\n`);
+          else if (!r.ok) output.writeOut(`${r.file}: error ${r.code}: ${r.message}\n`);
+          else output.writeOut(`${r.file}: ${r.label} (${(r.confidence * 100).toFixed(1)} %${r.reason === 'MODEL' ? '' : `, ${r.reason}, model said ${r.rawLabel}`})\n`);
         }
         process.exitCode = results.every((r) => r.ok) ? 0 : 1;
       } finally {
         loaded.model.dispose();
       }
     } catch (error) {
-      reportError('classify', error);
+      reportError('classify', error, output);
     } finally {
       registry?.close();
     }

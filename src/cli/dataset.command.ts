@@ -1,10 +1,12 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Command } from 'commander';
-import { countByLabel, listTestClips, scanSpeechCommands, SPLITS } from '../data/index.js';
+import type { Split } from '../data/index.js';
 import { LABELS } from '../labels/index.js';
 import { reportError } from './report-error.js';
 import { integerIn, numberIn } from './options.js';
+import { PROCESS_OUTPUT } from './output.js';
+import type { CliOutput } from './output.js';
 
 interface DatasetCliOptions {
   json?: boolean;
@@ -16,7 +18,7 @@ interface DatasetCliOptions {
 }
 
 /** `kws dataset DIR [--json]`: examples per split and class, as training will see them. */
-export function datasetCommand(): Command {
+export function datasetCommand(output: CliOutput = PROCESS_OUTPUT): Command {
   return new Command('dataset')
     .description('list a Speech Commands dataset: examples per split and class (commands, sampled unknown words, silence)')
     .argument('<dir>', 'dataset folder (<word>/*.wav, _background_noise_/, optional validation_list.txt and testing_list.txt)')
@@ -31,6 +33,8 @@ export function datasetCommand(): Command {
         this.error(`error: --validation-percentage + --testing-percentage must be at most 100, got ${options.validationPercentage + options.testingPercentage}`, { exitCode: 2 });
       }
       try {
+        // The reader (and its audio decoders) loads only when a dataset is listed.
+        const { countByLabel, listTestClips, scanSpeechCommands, SPLITS } = await import('../data/index.js');
         const root = resolve(dir);
         const dataset = await scanSpeechCommands(root, options);
         const splits = countByLabel(dataset);
@@ -38,19 +42,19 @@ export function datasetCommand(): Command {
         if (existsSync(resolve(root, 'test'))) for await (const clip of listTestClips(resolve(root, 'test'))) if (clip.fname !== '') testClips++;
         const speakers = Object.fromEntries(SPLITS.map((s) => [s, new Set(dataset.examples[s].flatMap((e) => (e.kind === 'word' && e.speaker !== null ? [e.speaker] : []))).size]));
         const summary = { root, splitSource: dataset.splitSource, splits, speakers, backgroundNoise: dataset.backgroundNoise.length, testClips };
-        process.stdout.write(options.json === true ? `${JSON.stringify(summary)}\n` : formatTable(summary));
+        output.writeOut(options.json === true ? `${JSON.stringify(summary)}\n` : formatTable(summary, SPLITS));
       } catch (error) {
-        reportError('dataset', error);
+        reportError('dataset', error, output);
       }
     });
 }
 
-function formatTable(summary: { root: string; splitSource: string; splits: Record<string, Record<string, number>>; speakers: Record<string, number>; backgroundNoise: number; testClips: number }): string {
+function formatTable(summary: { root: string; splitSource: string; splits: Record<string, Record<string, number>>; speakers: Record<string, number>; backgroundNoise: number; testClips: number }, splits: readonly Split[]): string {
   const width = Math.max(...LABELS.map((l) => l.length), 8);
-  const header = ['label'.padEnd(width), ...SPLITS.map((s) => s.padStart(11))].join(' ');
-  const rows = LABELS.map((label) => [label.padEnd(width), ...SPLITS.map((s) => String(summary.splits[s]?.[label] ?? 0).padStart(11))].join(' '));
-  const totals = ['total'.padEnd(width), ...SPLITS.map((s) => String(Object.values(summary.splits[s] ?? {}).reduce((a, b) => a + b, 0)).padStart(11))].join(' ');
-  const speakers = ['speakers'.padEnd(width), ...SPLITS.map((s) => String(summary.speakers[s] ?? 0).padStart(11))].join(' ');
+  const header = ['label'.padEnd(width), ...splits.map((s) => s.padStart(11))].join(' ');
+  const rows = LABELS.map((label) => [label.padEnd(width), ...splits.map((s) => String(summary.splits[s]?.[label] ?? 0).padStart(11))].join(' '));
+  const totals = ['total'.padEnd(width), ...splits.map((s) => String(Object.values(summary.splits[s] ?? {}).reduce((a, b) => a + b, 0)).padStart(11))].join(' ');
+  const speakers = ['speakers'.padEnd(width), ...splits.map((s) => String(summary.speakers[s] ?? 0).padStart(11))].join(' ');
   return [
     `${summary.root} (splits from ${summary.splitSource === 'lists' ? 'validation_list.txt / testing_list.txt' : summary.splitSource === 'test-set' ? 'the test-set layout: every clip is testing' : 'the speaker hash'})`,
     header,

@@ -1,34 +1,35 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { reportError } from './report-error.js';
-import { evaluateVersion } from '../training/tfjs/index.js';
 import type { ModelRegistry } from '../registry/index.js';
 import { openRegistry, withRegistryOptions } from './registry-options.js';
 import type { RegistryCliOptions } from './registry-options.js';
+import { PROCESS_OUTPUT } from './output.js';
+import type { CliOutput } from './output.js';
 
 /** `kws models [--json]`: the model versions, newest first. */
-export function modelsCommand(): Command {
+export function modelsCommand(output: CliOutput = PROCESS_OUTPUT): Command {
   return withRegistryOptions(new Command('models').description('list model versions and aliases').option('--json', 'one JSON object per version')).action((options: RegistryCliOptions & { json?: boolean }) => {
     try {
       const registry = openRegistry(options);
       const versions = registry.list();
       registry.close();
       for (const v of versions) {
-        process.stdout.write(
+        output.writeOut(
           options.json === true
             ? `${JSON.stringify(v)}\n`
             : `${String(v.version).padStart(4)}  ${v.state.padEnd(8)} ${(v.architecture ?? '').padEnd(17)} ${v.accuracy === null ? '      -' : `${(v.accuracy * 100).toFixed(1).padStart(5)} %`}  ${v.createdAt}  ${v.aliases.join(', ')}\n`,
         );
       }
-      if (versions.length === 0 && options.json !== true) process.stdout.write('no model versions yet: train one with kws train --data DIR\n');
+      if (versions.length === 0 && options.json !== true) output.writeOut('no model versions yet: train one with kws train --data DIR\n');
     } catch (error) {
-      reportError('models', error);
+      reportError('models', error, output);
     }
   });
 }
 
 /** `kws eval --data DIR [--model V] [--json]`: challenge accuracy, per-class scores, confusion, hard examples. */
-export function evalCommand(): Command {
+export function evalCommand(output: CliOutput = PROCESS_OUTPUT): Command {
   return withRegistryOptions(
     new Command('eval')
       .description('score a model version on a labelled set: a dataset testing split, the v0.02 test-set layout, or audio/ + labels.csv')
@@ -39,18 +40,20 @@ export function evalCommand(): Command {
     let registry: ModelRegistry | undefined;
     try {
       registry = openRegistry(options);
+      // TF.js loads only when a version is evaluated.
+      const { evaluateVersion } = await import('../training/tfjs/index.js');
       const report = await evaluateVersion(registry, resolve(options.data), options.model);
       if (options.json === true) {
-        process.stdout.write(`${JSON.stringify(report)}\n`);
+        output.writeOut(`${JSON.stringify(report)}\n`);
         return;
       }
       const lines = [`model version ${report.modelVersion}: 12-class accuracy ${(report.accuracy * 100).toFixed(2)} % on ${report.examples} clips`, 'label      precision  recall     f1  support'];
       for (const c of report.perClass) lines.push(`${c.label.padEnd(9)} ${c.precision.toFixed(3).padStart(9)} ${c.recall.toFixed(3).padStart(7)} ${c.f1.toFixed(3).padStart(6)} ${String(c.support).padStart(8)}`);
       lines.push('most confidently wrong:');
       for (const h of report.hardExamples.slice(0, 10)) lines.push(`  ${h.id}: ${h.label} -> ${h.predicted} (${(h.confidence * 100).toFixed(0)} %, ${h.reason})`);
-      process.stdout.write(`${lines.join('\n')}\n`);
+      output.writeOut(`${lines.join('\n')}\n`);
     } catch (error) {
-      reportError('eval', error);
+      reportError('eval', error, output);
     } finally {
       registry?.close();
     }

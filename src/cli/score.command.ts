@@ -2,15 +2,15 @@ import { join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { loadConfig } from '../config/index.js';
-import { EnginePool } from '../engine/index.js';
-import type { DeviceChoice, EngineKind } from '../engine/index.js';
-import { scoreTestSet } from '../jobs/index.js';
+import type { DeviceChoice, EngineKind, EnginePool } from '../engine/index.js';
 import type { ModelRegistry } from '../registry/index.js';
 import { ScoreCheckpointStore } from '../storage/index.js';
 import { integerIn, numberIn } from './options.js';
 import { openRegistry, withRegistryOptions } from './registry-options.js';
 import type { RegistryCliOptions } from './registry-options.js';
 import { reportError } from './report-error.js';
+import { PROCESS_OUTPUT } from './output.js';
+import type { CliOutput } from './output.js';
 
 interface ScoreCliOptions extends RegistryCliOptions {
   out: string;
@@ -28,7 +28,7 @@ interface ScoreCliOptions extends RegistryCliOptions {
 }
 
 /** `kws score DIR --out submission.csv`: the Kaggle submission for a whole test folder, resumable. */
-export function scoreCommand(): Command {
+export function scoreCommand(output: CliOutput = PROCESS_OUTPUT): Command {
   return withRegistryOptions(
     new Command('score')
       .description('bulk-score a Kaggle test folder (audio/*.wav) into a submission CSV (fname,label), resumable')
@@ -52,6 +52,8 @@ export function scoreCommand(): Command {
     const bar = new cliProgress.SingleBar({ format: 'scoring [{bar}] {value}/{total} clips | {rate} clips/s | {failed} failed | ETA {eta_formatted}', stream: process.stderr, hideCursor: true, etaBuffer: 50 }, cliProgress.Presets.shades_classic);
     let barStarted = false;
     try {
+      // The engine threads and the bulk scorer load only when a folder is scored.
+      const [{ EnginePool }, { scoreTestSet }] = await Promise.all([import('../engine/index.js'), import('../jobs/index.js')]);
       registry = openRegistry(options);
       const config = loadConfig({ ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }) });
       checkpoints = ScoreCheckpointStore.open(join(config.dataDir, 'kws.db'));
@@ -77,14 +79,14 @@ export function scoreCommand(): Command {
         },
       });
       if (barStarted) bar.stop();
-      if (options.json === true) process.stdout.write(`${JSON.stringify({ ...summary, provider: pool.provider })}\n`);
+      if (options.json === true) output.writeOut(`${JSON.stringify({ ...summary, provider: pool.provider })}\n`);
       else {
-        process.stdout.write(`${summary.out}: ${summary.total} clips (${summary.failed} failed to decode, listed in ${summary.errorsOut}) with model version ${summary.modelVersion} on ${pool.provider}, ${summary.wallSeconds.toFixed(1)} s, ${Math.round(summary.clipsPerSecond)} clips/s${summary.resumedFrom > 0 ? `, resumed after ${summary.resumedFrom}` : ''}\n`);
+        output.writeOut(`${summary.out}: ${summary.total} clips (${summary.failed} failed to decode, listed in ${summary.errorsOut}) with model version ${summary.modelVersion} on ${pool.provider}, ${summary.wallSeconds.toFixed(1)} s, ${Math.round(summary.clipsPerSecond)} clips/s${summary.resumedFrom > 0 ? `, resumed after ${summary.resumedFrom}` : ''}\n`);
       }
       process.exitCode = 0;
     } catch (error) {
       if (barStarted) bar.stop();
-      reportError('score', error);
+      reportError('score', error, output);
     } finally {
       await pool?.close();
       checkpoints?.close();

@@ -3,9 +3,10 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { Command } from 'commander';
-import { synthesizeCorpus } from '../synth/index.js';
 import { reportError } from './report-error.js';
 import { integerIn } from './options.js';
+import { PROCESS_OUTPUT } from './output.js';
+import type { CliOutput } from './output.js';
 
 /** `../shared/data/real` beside the project, where real background-noise recordings may be found. */
 export function defaultRealDataDir(): string | null {
@@ -23,7 +24,7 @@ interface SynthCliOptions {
 }
 
 /** `kws synth --out DIR --per-word N [--test-clips M] [--seed S] [--real-noise DIR]`. */
-export function synthCommand(): Command {
+export function synthCommand(output: CliOutput = PROCESS_OUTPUT): Command {
   return new Command('synth')
     .description('write a synthetic Speech Commands corpus (eSpeak NG voices), optionally with a Kaggle-layout test set')
     .requiredOption('--out <dir>', 'output folder (created; must be empty)')
@@ -38,6 +39,8 @@ export function synthCommand(): Command {
       let phase = '';
       let phaseStart = performance.now();
       try {
+        // The synthesizer (eSpeak NG in WebAssembly) loads only when a corpus is written.
+        const { synthesizeCorpus } = await import('../synth/index.js');
         const report = await synthesizeCorpus({
           outDir: resolve(options.out),
           perWord: options.perWord,
@@ -56,13 +59,13 @@ export function synthCommand(): Command {
           },
         });
         if (showBar) bar.stop();
-        process.stdout.write(
+        output.writeOut(
           `wrote ${report.clips} clips (${report.words} words x ${report.speakers} speakers) and ${report.backgroundNoise.length} background-noise files to ${report.outDir} in ${report.corpusSeconds.toFixed(1)} s\n` +
             (report.testClips > 0 ? `wrote ${report.testClips} test clips in ${report.testSeconds.toFixed(1)} s (${report.testClipsPerSecond.toFixed(0)} clips/s)\n` : ''),
         );
       } catch (error) {
         if (showBar) bar.stop();
-        reportError('synth', error);
+        reportError('synth', error, output);
       }
     });
 }
