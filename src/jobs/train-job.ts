@@ -4,13 +4,12 @@ import type { TfjsBackendName } from '../engine/index.js';
 import { KwsError, UnreachableCaseError } from '../errors/index.js';
 import type { Architecture } from '../model/index.js';
 import type { ModelRegistry } from '../registry/index.js';
-import { validateTrainOptions } from '../training/index.js';
+import { trainOptionsFromRetrainInput, validateTrainOptions } from '../training/index.js';
 import type { TrainingProgress, TrainWorkerData, TrainWorkerMessage } from '../training/index.js';
 import { stopReason } from './job-context.js';
 import type { JobContext, StopReason } from './job-context.js';
 import { fromWorkerText, renderJobError } from './job-error.js';
 import type { JobError } from './job-error.js';
-import { withoutUndefined } from './job-params.js';
 import type { JobOf, TrainParams } from './job-record.js';
 import type { PathPolicy } from './path-policy.js';
 
@@ -48,21 +47,7 @@ export function trainParamsOf(input: RetrainInput, paths: PathPolicy, registry: 
   const baseVersion = input.baseVersion ?? undefined;
   if (baseVersion !== undefined) registry.resolve(baseVersion);
   if (input.fineTuneOnly === true && baseVersion === undefined) throw new KwsError('INVALID_ARGUMENT', 'fineTuneOnly needs a baseVersion to start from');
-  const params: TrainParams = withoutUndefined({
-    dataDir,
-    architecture: input.architecture ?? undefined,
-    epochs: input.epochs ?? undefined,
-    batchSize: input.batchSize ?? undefined,
-    learningRate: input.learningRate ?? undefined,
-    patience: input.patience ?? undefined,
-    balanced: input.balancedSampling ?? undefined,
-    augment: input.augmentation === null || input.augmentation === undefined ? undefined : withoutUndefined(input.augmentation),
-    baseVersion,
-    fineTuneOnly: input.fineTuneOnly ?? undefined,
-    allowMissingClasses: input.allowMissingClasses ?? undefined,
-    seed: input.seed ?? undefined,
-    backend: input.backend ?? undefined,
-  });
+  const params: TrainParams = trainOptionsFromRetrainInput({ ...input, dataDir }); // GraphQL's names (balancedSampling...) to TrainOptions'
   validateTrainOptions(params);
   return params;
 }
