@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { join, relative, resolve } from 'node:path';
+import { join, relative } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { decodeAudio } from '../../src/audio/index.js';
 import { drawSpeakers, EspeakSynthesizer, speakerId, synthesizeCorpus } from '../../src/synth/index.js';
 import { LABELS } from '../../src/labels/index.js';
 import { Rng, scanSpeechCommands, whichSet } from '../../src/data/index.js';
 import type { SynthReport } from '../../src/synth/index.js';
+import { runKws } from '../helpers/cli.js';
 import { realDataDir, tempDir } from '../helpers/signals.js';
 
 /** SHA-1 of every file under `dir`, by relative path. */
@@ -102,8 +102,7 @@ describe('kws synth', () => {
     const dataset = await scanSpeechCommands(first);
     assert.equal(dataset.splitSource, 'lists');
     assert.equal(dataset.backgroundNoise.length, 10);
-    const root = resolve(import.meta.dirname, '../..');
-    const result = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/main.ts'), 'dataset', first, '--json'], { encoding: 'utf8' });
+    const result = await runKws('dataset', first, '--json');
     assert.equal(result.status, 0, result.stderr);
     const summary = JSON.parse(result.stdout) as { splits: Record<string, Record<string, number>>; testClips: number; backgroundNoise: number };
     assert.deepEqual(Object.keys(summary.splits), ['training', 'validation', 'testing']);

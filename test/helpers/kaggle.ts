@@ -1,7 +1,6 @@
-import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { copyFileSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { realDataDir } from './signals.js';
+import { realDataDir, tempDir } from './signals.js';
 
 /** Folder names of the v0.02 test set mapped to the 12 labels. */
 const FOLDER_LABEL: Record<string, string> = { _silence_: 'silence', _unknown_: 'unknown' };
@@ -9,10 +8,11 @@ const FOLDER_LABEL: Record<string, string> = { _silence_: 'silence', _unknown_: 
 /**
  * A Kaggle-layout test folder in a temporary directory: `audio/clip_<hash>.wav` copied from the real
  * v0.02 test set (`perClass` clips of each of the 12 classes, names shuffled by a fixed hash), plus
- * `labels.csv` (`fname,label`). Extra files (corrupt, empty) can be added by the caller.
+ * `labels.csv` (`fname,label`). Extra files (corrupt, empty) can be added by the caller. The folder is
+ * removed when the test process exits, if the caller has not removed it before.
  */
 export function kaggleFolder(perClass: number): { dir: string; labels: Map<string, string> } {
-  const dir = mkdtempSync(join(tmpdir(), 'kws-kaggle-'));
+  const dir = tempDir('kws-kaggle-');
   mkdirSync(join(dir, 'audio'));
   const pico = join(realDataDir(), 'pico-testset-v0.02');
   const labels = new Map<string, string>();

@@ -1,25 +1,11 @@
-import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { startServer } from '../../src/http/index.js';
 import type { RunningServer, ServerOptions } from '../../src/http/index.js';
+import { BUNDLED_MODELS } from './models.js';
 
-/** The bundled model repository. */
-export const BUNDLED_MODELS = resolve(import.meta.dirname, '../../models');
-
-/**
- * A model repository in a temporary folder holding the bundled version 1 and, with `copies`,
- * identical versions 2..N (same weights, own numbers), for tests that need several versions.
- */
-export function modelRepository(copies = 1): string {
-  const dir = mkdtempSync(join(tmpdir(), 'kws-models-'));
-  for (let v = 1; v <= copies; v++) {
-    cpSync(join(BUNDLED_MODELS, '1'), join(dir, String(v)), { recursive: true });
-    const manifestPath = join(dir, String(v), 'version.json');
-    writeFileSync(manifestPath, JSON.stringify({ ...JSON.parse(readFileSync(manifestPath, 'utf8')), version: v }));
-  }
-  return dir;
-}
+export { BUNDLED_MODELS, modelRepository } from './models.js';
 
 /** A server on a free port over a fresh data folder; `stop` closes it and removes its folders. */
 export async function testServer(options: Partial<ServerOptions> = {}): Promise<RunningServer & { dataDir: string; stop: () => Promise<void> }> {
