@@ -36,7 +36,7 @@ const work = mkdtempSync(join(tmpdir(), 'kws-bench-score-'));
 const registry = ModelRegistry.open(join(root, 'models'), ':memory:', { createModelsDir: false });
 const checkpoints = ScoreCheckpointStore.open(':memory:');
 const pool = new EnginePool({ threads });
-const model = { modelDir: registry.resolve().dir, geometry: { frames: 98, bins: 40, classes: 12 } };
+const model = { modelDir: registry.resolve().dir, geometry: { frames: 98, bins: 40, classes: 12 }, temperature: 1 };
 await pool.warmUp(model.modelDir, model.geometry);
 const started = performance.now();
 const summary = await scoreTestSet(registry, pool, checkpoints, { dir: join(set, 'test'), out: join(work, 'submission.csv'), probabilitiesOut: join(work, 'probabilities.csv'), chunkSize, checkpointKey: 'bench' });
@@ -61,7 +61,7 @@ const features = new Float32Array(chunkSize * 98 * 40).map((_, i) => Math.sin(i)
 t = performance.now();
 let inferred = 0;
 while (performance.now() - t < 5000) {
-  await Promise.all(Array.from({ length: threads }, () => pool.infer(model.modelDir, model.geometry, features, chunkSize)));
+  await Promise.all(Array.from({ length: threads }, () => pool.infer(model, features, chunkSize)));
   inferred += chunkSize * threads;
 }
 const engineOnlyClipsPerSecond = Math.round(inferred / ((performance.now() - t) / 1000));

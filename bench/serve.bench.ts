@@ -160,7 +160,7 @@ prepared.forEach((p, i) => batch.set(p.features, i * 3920));
 let start = performance.now();
 let done = 0;
 while (performance.now() - start < seconds * 1000) {
-  await Promise.all(Array.from({ length: pool.options.threads }, () => pool.infer(model, geometry, batch, 64)));
+  await Promise.all(Array.from({ length: pool.options.threads }, () => pool.infer({ modelDir: model, geometry, temperature: 1 }, batch, 64)));
   done += 64 * pool.options.threads;
 }
 const engineClipsPerSecond = Math.round(done / ((performance.now() - start) / 1000));
@@ -171,7 +171,7 @@ while (performance.now() - start < seconds * 1000) {
   const features = await Promise.all(group.map((c) => pool.prepare(c, DEFAULT_FEATURE_CONFIG)));
   const merged = new Float32Array(64 * 3920);
   features.forEach((p, i) => merged.set(p.features, i * 3920));
-  await pool.infer(model, geometry, merged, 64);
+  await pool.infer({ modelDir: model, geometry, temperature: 1 }, merged, 64);
   done += 64;
 }
 const pipelineClipsPerSecond = Math.round(done / ((performance.now() - start) / 1000));

@@ -1,7 +1,8 @@
 /**
  * Recalibrates a model version folder with the current calibration code, for a version trained
- * before the energy score existed: computes validation energy scores, searches both unknown rules
- * (max-softmax and energy), rescores the testing split with the chosen thresholds, and rewrites
+ * before it existed: fits the temperature on validation logits (temperature scaling), searches both
+ * unknown rules (max-softmax and energy) on the probabilities at that temperature, measures the
+ * trust figures (ECE, OOD separation) of validation and testing, rescores the testing split with the chosen thresholds, and rewrites
  * `version.json`'s thresholds, calibration and testing metrics, and `model.onnx` (with its `logits`
  * output) from the same weights. The dataset must be the one the version was trained on (its
  * fingerprint is checked).
@@ -17,7 +18,7 @@ import { loadLayersModel, selectTfjsBackend } from '../src/engine/tfjs/index.js'
 import { FeatureExtractor } from '../src/features/index.js';
 import { datasetFingerprint } from '../src/training/tfjs/index.js';
 import { exportOnnx } from '../src/engine/tfjs/index.js';
-import { storeThresholds } from '../src/registry/index.js';
+import { storeCalibration, storeThresholds } from '../src/registry/index.js';
 import type { VersionManifest } from '../src/registry/index.js';
 import { calibrateAndTest } from '../src/training/tfjs/index.js';
 import { loadClipSet } from '../src/training/index.js';
@@ -37,14 +38,14 @@ const extractor = new FeatureExtractor(manifest.featureConfig);
 const loader = await ExampleLoader.create(dataset, extractor.config.clipSamples);
 const validation = await loadClipSet(dataset.examples.validation, loader, extractor.config.clipSamples);
 const testing = await loadClipSet(dataset.examples.testing, loader, extractor.config.clipSamples);
-const { calibration, testingMetrics } = calibrateAndTest(model, validation, testing, extractor);
+const { calibration, validationMetrics, testingMetrics } = calibrateAndTest(model, validation, testing, extractor);
 const updated: VersionManifest = {
   ...manifest,
   thresholds: storeThresholds(calibration.thresholds),
-  calibration: { accuracy: calibration.accuracy, baselineAccuracy: calibration.baselineAccuracy, unknownCurve: calibration.unknownCurve, energyCurve: calibration.energyCurve ?? [] },
-  metrics: { ...manifest.metrics, testing: testingMetrics },
+  calibration: storeCalibration(calibration),
+  metrics: { validation: validationMetrics, testing: testingMetrics },
 };
 writeFileSync(manifestPath, `${JSON.stringify(updated, null, 2)}\n`);
 writeFileSync(join(dir, 'model.onnx'), exportOnnx(model));
 model.dispose();
-console.log(JSON.stringify({ dir, thresholds: updated.thresholds, validationCalibrated: calibration.accuracy, testing: updated.metrics.testing?.accuracy ?? null }));
+console.log(JSON.stringify({ dir, temperature: calibration.temperature, thresholds: updated.thresholds, validationCalibrated: calibration.accuracy, testing: updated.metrics.testing?.accuracy ?? null, testingEce: testingMetrics?.trust?.ece ?? null }));

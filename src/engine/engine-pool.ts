@@ -3,7 +3,7 @@ import { Piscina } from 'piscina';
 import { workerEntry } from '../config/index.js';
 import { describeValue, fromSerializedError, KwsError } from '../errors/index.js';
 import type { FeatureConfig } from '../features/index.js';
-import type { EngineTask, EngineWorkerData, InferTask, PreparedClip, PrepareTask, SaveTarget, ScoreChunkTask, ScoredChunk, TaskResult } from './engine-tasks.js';
+import type { EngineTask, EngineWorkerData, ModelTarget, InferTask, PreparedClip, PrepareTask, SaveTarget, ScoreChunkTask, ScoredChunk, TaskResult } from './engine-tasks.js';
 import type { DeviceChoice, EngineKind, ModelGeometry, ModelOutput } from './model-output.js';
 
 /** Options of the {@link EnginePool}. */
@@ -91,12 +91,12 @@ export class EnginePool {
    *
    * @throws KwsError `MALFORMED` when the model cannot be loaded, `SHAPE_MISMATCH` for a wrong feature count.
    */
-  async infer(modelDir: string, geometry: ModelGeometry, features: Float32Array, batch: number, transfer = false): Promise<ModelOutput> {
-    const task: InferTask = { engine: this.options.engine, modelDir, geometry, features, batch };
+  async infer(model: ModelTarget, features: Float32Array, batch: number, transfer = false): Promise<ModelOutput> {
+    const task: InferTask = { engine: this.options.engine, ...model, features, batch };
     const transferList = transfer && features.byteOffset === 0 && features.byteLength === features.buffer.byteLength ? [features.buffer as ArrayBuffer] : undefined;
     const result = unwrap(await (this.pool.run({ op: 'infer', ...task } satisfies EngineTask, transferList === undefined ? {} : { transferList }) as Promise<TaskResult<ModelOutput & { provider: string }>>));
     this.lastProvider = result.provider;
-    return { probabilities: result.probabilities, energy: result.energy };
+    return { probabilities: result.probabilities, energy: result.energy, logits: null };
   }
 
   /**
@@ -106,7 +106,7 @@ export class EnginePool {
    *
    * @throws KwsError `MALFORMED` when the model cannot be loaded.
    */
-  async scoreChunk(paths: readonly string[], featureConfig: FeatureConfig, model: { readonly modelDir: string; readonly geometry: ModelGeometry } | null, maxDurationMs = 10_000): Promise<ScoredChunk> {
+  async scoreChunk(paths: readonly string[], featureConfig: FeatureConfig, model: ModelTarget | null, maxDurationMs = 10_000): Promise<ScoredChunk> {
     const task: ScoreChunkTask = { paths, featureConfig, maxDurationMs, ...(model === null ? { featuresOnly: true } : { model: { engine: this.options.engine, ...model } }) };
     const result = unwrap(await (this.pool.run({ op: 'scoreChunk', ...task } satisfies EngineTask) as Promise<TaskResult<ScoredChunk>>));
     if (model !== null) this.lastProvider = result.provider;
@@ -121,7 +121,7 @@ export class EnginePool {
    */
   async warmUp(modelDir: string, geometry: ModelGeometry): Promise<string> {
     const zeros = (): Float32Array => new Float32Array(geometry.frames * geometry.bins);
-    await Promise.all(Array.from({ length: this.options.threads }, () => this.infer(modelDir, geometry, zeros(), 1)));
+    await Promise.all(Array.from({ length: this.options.threads }, () => this.infer({ modelDir, geometry, temperature: 1 }, zeros(), 1)));
     return this.lastProvider;
   }
 

@@ -12,6 +12,7 @@ import type { SerializedKwsError } from '../errors/index.js';
 import { FeatureExtractor } from '../features/index.js';
 import type { FeatureConfig } from '../features/index.js';
 import { openModelSession } from './model-session.js';
+import { atTemperature } from './model-output.js';
 import type { DeviceChoice, EngineKind, ModelGeometry, ModelOutput, ModelSession } from './model-output.js';
 
 /** Decode + fit + features for one clip. */
@@ -59,13 +60,22 @@ export interface PreparedClip {
 }
 
 /** One batch for one model version. */
-export interface InferTask {
+export interface InferTask extends ModelTarget {
   readonly engine: EngineKind;
-  readonly modelDir: string;
-  readonly geometry: ModelGeometry;
   /** `[batch, frames, bins]` features, row-major. */
   readonly features: Float32Array;
   readonly batch: number;
+}
+
+/**
+ * A model version as the engine runs it: its folder, its `[frames, bins]` in / `classes` out
+ * geometry, and the temperature T of its probabilities, softmax(logits / T) (1 = the raw softmax;
+ * the version's `calibration.temperature`).
+ */
+export interface ModelTarget {
+  readonly modelDir: string;
+  readonly geometry: ModelGeometry;
+  readonly temperature: number;
 }
 
 /** Read, decode, fit, features and (unless `featuresOnly`) inference for a chunk of files (bulk scoring). */
@@ -74,7 +84,7 @@ export interface ScoreChunkTask {
   readonly featureConfig: FeatureConfig;
   readonly maxDurationMs: number;
   /** Inference target; omitted with `featuresOnly`. */
-  readonly model?: { readonly engine: EngineKind; readonly modelDir: string; readonly geometry: ModelGeometry };
+  readonly model?: ModelTarget & { readonly engine: EngineKind };
   /** Stop after features (to time decode + features alone). */
   readonly featuresOnly?: boolean;
 }
@@ -207,7 +217,7 @@ async function scoreChunk(task: ScoreChunkTask): Promise<TaskResult<ScoredChunk>
     let provider = 'none';
     if (good.length > 0) {
       const session = await sessionFor(task.model);
-      const out = await session.run(features.subarray(0, good.length * frames * bins), good.length);
+      const out = atTemperature(await session.run(features.subarray(0, good.length * frames * bins), good.length), good.length, geometry.classes, task.model.temperature);
       good.forEach((index, k) => {
         probabilities.set(out.probabilities.subarray(k * geometry.classes, (k + 1) * geometry.classes), index * geometry.classes);
         energy[index] = out.energy[k] as number;
@@ -224,7 +234,9 @@ async function scoreChunk(task: ScoreChunkTask): Promise<TaskResult<ScoredChunk>
 async function infer(task: InferTask): Promise<TaskResult<ModelOutput & { provider: string }>> {
   try {
     const session = await sessionFor(task);
-    return { ok: true, value: { ...(await session.run(task.features, task.batch)), provider: session.provider } };
+    const out = atTemperature(await session.run(task.features, task.batch), task.batch, task.geometry.classes, task.temperature);
+    // The logits stay in this thread: callers get calibrated probabilities and energies.
+    return { ok: true, value: { probabilities: out.probabilities, energy: out.energy, logits: null, provider: session.provider } };
   } catch (error) {
     return { ok: false, error: toSerializedError(error) };
   }

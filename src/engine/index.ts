@@ -1,9 +1,10 @@
 export type { TfjsBackendName } from './tfjs/tfjs-backend.js';
-export { checkInput, energyFromLogits } from './model-output.js';
+export { atTemperature, checkInput } from './model-output.js';
+export { checkTemperature, energyFromLogits, energyWithTemperature, rowLogSumExp, softmaxWithTemperature } from './logits.js';
 export type { DeviceChoice, EngineKind, ModelGeometry, ModelOutput, ModelSession } from './model-output.js';
 export { openModelSession } from './model-session.js';
 export { defaultEnginePoolOptions, EnginePool } from './engine-pool.js';
 export type { EnginePoolOptions } from './engine-pool.js';
 export type { PreparedClip, SavedClip, SaveTarget, ScoredChunk } from './engine-tasks.js';
 export { engineWorker } from './engine-tasks.js';
-export type { EngineTask, EngineWorkerData } from './engine-tasks.js';
+export type { EngineTask, EngineWorkerData, ModelTarget } from './engine-tasks.js';

@@ -1,5 +1,6 @@
 import { describeValue, KwsError } from '../errors/index.js';
 import type { FeatureShape } from '../features/index.js';
+import { softmaxWithTemperature } from './logits.js';
 
 /** The inference runtimes a model version can be served with. */
 export type EngineKind = 'onnx' | 'tfjs';
@@ -26,24 +27,20 @@ export interface ModelOutput {
    * model exposes no `logits` output (a version exported before it did).
    */
   readonly energy: Float32Array;
+  /** `[batch, classes]` logits (the input of the final softmax), row-major; null when the model exposes none. */
+  readonly logits: Float32Array | null;
 }
 
 /**
- * The energy score of each row of `[batch, classes]` logits: E = -logsumexp(z), computed as
- * -(max + log sum exp(z - max)) so that large logits do not overflow (Liu et al. 2020, eq. 4, T = 1).
+ * A model output at the version's temperature T: probabilities softmax(logits / T) (temperature
+ * scaling, Guo et al. 2017), computed from the logits once, after either engine ran; the energy
+ * stays at T = 1. T = 1, or a model without logits, leaves the output as it is.
  *
- * @returns `[batch]`.
+ * @throws KwsError `INVALID_ARGUMENT` for a temperature that is not a finite number above 0.
  */
-export function energyFromLogits(logits: ArrayLike<number>, batch: number, classes: number): Float32Array {
-  const out = new Float32Array(batch);
-  for (let b = 0; b < batch; b++) {
-    let max = Number.NEGATIVE_INFINITY;
-    for (let c = 0; c < classes; c++) max = Math.max(max, logits[b * classes + c] as number);
-    let sum = 0;
-    for (let c = 0; c < classes; c++) sum += Math.exp((logits[b * classes + c] as number) - max);
-    out[b] = -(max + Math.log(sum));
-  }
-  return out;
+export function atTemperature(output: ModelOutput, batch: number, classes: number, temperature: number): ModelOutput {
+  if (temperature === 1 || output.logits === null) return output;
+  return { ...output, probabilities: softmaxWithTemperature(output.logits, batch, classes, temperature) };
 }
 
 /**

@@ -2,7 +2,8 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { KwsError } from '../errors/index.js';
-import { checkInput, energyFromLogits } from './model-output.js';
+import { energyFromLogits } from './logits.js';
+import { checkInput } from './model-output.js';
 import type { DeviceChoice, EngineKind, ModelGeometry, ModelSession } from './model-output.js';
 
 const require = createRequire(import.meta.url);
@@ -38,8 +39,9 @@ async function openOnnx(dir: string, geometry: ModelGeometry, device: DeviceChoi
           checkInput(geometry, features, batch);
           const result = await session.run({ [input]: new ort.Tensor('float32', features, [batch, geometry.frames, geometry.bins, 1]) });
           const probabilities = result[output]?.data as Float32Array;
-          const energy = logits === null ? new Float32Array(batch).fill(Number.NaN) : energyFromLogits(result[logits]?.data as Float32Array, batch, geometry.classes);
-          return { probabilities, energy };
+          const logitValues = logits === null ? null : (result[logits]?.data as Float32Array);
+          const energy = logitValues === null ? new Float32Array(batch).fill(Number.NaN) : energyFromLogits(logitValues, batch, logitValues.length / batch);
+          return { probabilities, energy, logits: logitValues };
         },
         dispose: () => session.release(),
       };

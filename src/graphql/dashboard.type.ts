@@ -74,4 +74,7 @@ export class CalibrationType {
 
   @Field(() => [EnergyCalibrationPointType], { description: 'Accuracy against the energy threshold (tried at percentiles of the validation energies; null is off). Empty for versions without energy scores.' })
   energyCurve!: EnergyCalibrationPointType[];
+
+  @Field(() => Float, { description: 'Temperature T of the served probabilities, softmax(logits / T), fitted on validation (temperature scaling, Guo et al. 2017); 1 for versions calibrated before it.' })
+  temperature!: number;
 }

@@ -9,7 +9,7 @@ import { thresholdsType } from './prediction.type.js';
 function versionType(ctx: KwsContext, record: VersionRecord): ModelVersionType {
   const readable = record.state === 'ready' || record.state === 'archived';
   const manifest = readable ? ctx.service.registry.manifest(record.version) : null;
-  const metrics = (m: NonNullable<typeof manifest>['metrics']['validation'] | null | undefined) => (m === null || m === undefined ? null : { ...m, perClass: m.perClass.map((c) => ({ ...c })), confusion: m.confusion.map((row) => [...row]), labels: [...m.labels] });
+  const metrics = (m: NonNullable<typeof manifest>['metrics']['validation'] | null | undefined) => (m === null || m === undefined ? null : { ...m, perClass: m.perClass.map((c) => ({ ...c })), confusion: m.confusion.map((row) => [...row]), labels: [...m.labels], trust: m.trust === undefined ? null : { ...m.trust, reliability: m.trust.reliability.map((b) => ({ ...b })), unknownRejection: m.trust.unknownRejection.map((x) => ({ ...x })), nonSpeechRejection: m.trust.nonSpeechRejection.map((x) => ({ ...x })) } });
   return {
     version: record.version,
     state: record.state,
@@ -20,7 +20,7 @@ function versionType(ctx: KwsContext, record: VersionRecord): ModelVersionType {
     thresholds: manifest === null ? null : thresholdsType(restoreThresholds(manifest.thresholds)),
     validation: metrics(manifest?.metrics.validation),
     testing: metrics(manifest?.metrics.testing),
-    calibration: manifest === null ? null : { accuracy: manifest.calibration.accuracy, baselineAccuracy: manifest.calibration.baselineAccuracy, unknownCurve: manifest.calibration.unknownCurve.map((p) => ({ ...p })), energyCurve: (manifest.calibration.energyCurve ?? []).map((p) => ({ ...p })) },
+    calibration: manifest === null ? null : { accuracy: manifest.calibration.accuracy, baselineAccuracy: manifest.calibration.baselineAccuracy, unknownCurve: manifest.calibration.unknownCurve.map((p) => ({ ...p })), energyCurve: (manifest.calibration.energyCurve ?? []).map((p) => ({ ...p })), temperature: manifest.calibration.temperature ?? 1 },
   };
 }
 

@@ -4,6 +4,7 @@ import type { VersionState } from '../registry/index.js';
 import { LabelEnum, VersionStateEnum } from './enums.js';
 import { CalibrationType } from './dashboard.type.js';
 import { ThresholdsType } from './prediction.type.js';
+import { TrustType } from './trust.type.js';
 
 @ObjectType('ClassScores', { description: 'Precision, recall and F1 of one class.' })
 export class ClassScoresType {
@@ -39,6 +40,9 @@ export class EvaluationType {
 
   @Field(() => [LabelEnum])
   labels!: Label[];
+
+  @Field(() => TrustType, { nullable: true, description: 'Calibration (ECE, reliability) and OOD separation on this split; null for versions trained before they were measured.' })
+  trust!: TrustType | null;
 }
 
 @ObjectType('ModelVersion', { description: 'A numbered, immutable model version in the registry.' })

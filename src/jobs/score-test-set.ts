@@ -141,7 +141,7 @@ export async function scoreTestSet(registry: ModelRegistry, pool: EnginePool, ch
   const record = readServingVersion(registry, options.modelVersion);
   const { manifest } = record;
   const thresholds = validateThresholds({ ...record.thresholds, unknownThreshold: options.unknownThreshold ?? record.thresholds.unknownThreshold });
-  const model = { modelDir: record.dir, geometry: record.geometry };
+  const model = record.target;
   const clips = await listSorted(options.dir);
   const total = clips.length;
   if (total === 0) throw new KwsError('INVALID_ARGUMENT', `no .wav files in ${options.dir} (or its audio/ folder)`);

@@ -145,6 +145,12 @@ export interface VersionManifest {
   readonly createdAt: string;
 }
 
+/** A calibration as `version.json` keeps it: everything but the thresholds, which the manifest stores on their own. */
+export function storeCalibration(calibration: Calibration): Omit<Calibration, 'thresholds'> {
+  const { accuracy, baselineAccuracy, unknownCurve, energyCurve, temperature } = calibration;
+  return { accuracy, baselineAccuracy, unknownCurve, energyCurve: energyCurve ?? [], ...(temperature === undefined ? {} : { temperature }) };
+}
+
 /** Thresholds for JSON. */
 export function storeThresholds(thresholds: Thresholds): StoredThresholds {
   const energy = thresholds.unknownEnergyThreshold ?? Number.POSITIVE_INFINITY;

@@ -112,8 +112,7 @@ export class Dashboard {
 
   private async score(version: number, clips: ReadonlyArray<{ clip: string; path: string; trueLabel: Label | null }>): Promise<ScoredClip[]> {
     if (clips.length > MAX_DASHBOARD_CLIPS) throw new KwsError('INVALID_ARGUMENT', `${clips.length} clips are more than the ${MAX_DASHBOARD_CLIPS} a dashboard query scores`);
-    const { dir, manifest, thresholds, geometry } = readServingVersion(this.registry, version);
-    const model = { modelDir: dir, geometry };
+    const { manifest, thresholds, target: model } = readServingVersion(this.registry, version);
     // One small chunk at a time, and one dashboard query at a time: the engine threads are shared
     // with live uploads, which then wait behind at most one chunk (about 40 ms), not the whole folder.
     const chunk = 64;

@@ -267,7 +267,7 @@ export class ServingService {
     const size = frames * bins;
     const features = new Float32Array(items.length * size);
     items.forEach((item, i) => features.set(item, i * size));
-    const out = await this.pool.infer(serving.dir, serving.geometry, features, items.length, true);
+    const out = await this.pool.infer(serving.target, features, items.length, true);
     return items.map((_, i) => ({ probabilities: out.probabilities.slice(i * classes, (i + 1) * classes), energy: out.energy[i] as number }));
   }
 }

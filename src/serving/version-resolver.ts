@@ -1,5 +1,5 @@
 import { featureShape } from '../features/index.js';
-import type { ModelGeometry } from '../engine/index.js';
+import type { ModelGeometry, ModelTarget } from '../engine/index.js';
 import type { Thresholds } from '../inference/index.js';
 import { restoreThresholds } from '../registry/index.js';
 import type { ModelRegistry, VersionManifest } from '../registry/index.js';
@@ -19,6 +19,8 @@ export interface ServingVersion {
   readonly thresholds: Thresholds;
   /** `[frames, bins]` features in, `classes` probabilities out. */
   readonly geometry: ModelGeometry;
+  /** What the engine runs: the folder, the geometry and the version's temperature (1 when it has none). */
+  readonly target: ModelTarget;
 }
 
 /**
@@ -30,7 +32,9 @@ export interface ServingVersion {
 export function readServingVersion(registry: ModelRegistry, ref?: number | string | null): ServingVersion {
   const record = registry.resolve(ref ?? undefined);
   const manifest = registry.manifest(record.version);
-  return { version: record.version, dir: record.dir, manifest, thresholds: restoreThresholds(manifest.thresholds), geometry: { ...featureShape(manifest.featureConfig), classes: manifest.labels.length } };
+  const geometry = { ...featureShape(manifest.featureConfig), classes: manifest.labels.length };
+  const target = { modelDir: record.dir, geometry, temperature: manifest.calibration.temperature ?? 1 };
+  return { version: record.version, dir: record.dir, manifest, thresholds: restoreThresholds(manifest.thresholds), geometry, target };
 }
 
 /**

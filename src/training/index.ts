@@ -15,7 +15,7 @@ export { brierScore, correctness, DEFAULT_CALIBRATION_BINS, expectedCalibrationE
 export type { ReliabilityTable } from './calibration-metrics.js';
 export { auroc, DEFAULT_ROC_POINTS, DEFAULT_TPR, fprAtTpr, rocCurve, thinCurve, thresholdAtTpr } from './ood-metrics.js';
 export type { RocPoint } from './ood-metrics.js';
-export { DEFAULT_TEMPERATURE_TOLERANCE, energyWithTemperature, fitTemperature, meanNllWithTemperature, softmaxWithTemperature, TEMPERATURE_BOUNDS } from './temperature.js';
+export { DEFAULT_TEMPERATURE_TOLERANCE, fitTemperature, meanNllWithTemperature, TEMPERATURE_BOUNDS } from './temperature.js';
 export type { FitTemperatureOptions, TemperatureFit } from './temperature.js';
 export { chooseOperatingPoints, clipOutcomes, commandMask, tradeOffCurve } from './operating-point.js';
 export type { ClipOutcomes, LabelSource, OperatingPointOptions, OperatingPoints, TradeOffPoint } from './operating-point.js';

@@ -1,4 +1,5 @@
 import { describeValue, KwsError } from '../errors/index.js';
+import { checkTemperature, rowLogSumExp } from '../engine/index.js';
 import { checkClasses, checkLabels } from './calibration-metrics.js';
 
 /**
@@ -41,74 +42,6 @@ export interface TemperatureFit {
   readonly atBound: boolean;
 }
 
-/** Refuses a temperature that is not a finite number > 0. */
-function checkTemperature(temperature: number): void {
-  if (typeof temperature !== 'number' || !(temperature > 0 && Number.isFinite(temperature))) throw new KwsError('INVALID_ARGUMENT', `temperature must be a finite number above 0, got ${describeValue(temperature)}`);
-}
-
-/** Refuses a bad `[batch, classes]` shape or output array. */
-function checkShape(logits: ArrayLike<number>, batch: number, classes: number, out: Float32Array | undefined, outLength: number): void {
-  checkClasses(classes);
-  if (!Number.isInteger(batch) || batch < 0) throw new KwsError('INVALID_ARGUMENT', `batch must be an integer of at least 0, got ${describeValue(batch)}`);
-  if (logits.length !== batch * classes) throw new KwsError('INVALID_ARGUMENT', `logits must hold batch * classes = ${batch} * ${classes} values, got ${logits.length}`);
-  if (out !== undefined && out.length !== outLength) throw new KwsError('INVALID_ARGUMENT', `out must hold ${outLength} values, got ${out.length}`);
-}
-
-/** max_c z_c / T and ln sum_c exp(z_c / T - max) of row `b`. */
-function rowLogSumExp(logits: ArrayLike<number>, b: number, classes: number, temperature: number): { max: number; logSum: number } {
-  let max = Number.NEGATIVE_INFINITY;
-  for (let c = 0; c < classes; c++) max = Math.max(max, (logits[b * classes + c] as number) / temperature);
-  let sum = 0;
-  for (let c = 0; c < classes; c++) sum += Math.exp((logits[b * classes + c] as number) / temperature - max);
-  return { max, logSum: Math.log(sum) };
-}
-
-/**
- * Softmax of logits divided by a temperature, softmax(z / T)_c = exp(z_c / T - m) / sum_k exp(z_k / T - m)
- * with m the row maximum of z / T, so large logits do not overflow (Guo et al. 2017, section 4.2).
- * A row holding NaN comes out NaN.
- *
- * @param logits `[batch, classes]` logits, row-major.
- * @param temperature T, a finite number > 0; 1 is the plain softmax.
- * @param out `[batch, classes]` array to fill, or a new one.
- * @returns `out`: `[batch, classes]` probabilities, row-major, each row summing to 1.
- * @throws KwsError `INVALID_ARGUMENT` for a bad shape, class count, temperature or `out` length.
- */
-export function softmaxWithTemperature(logits: ArrayLike<number>, batch: number, classes: number, temperature: number, out?: Float32Array): Float32Array {
-  checkShape(logits, batch, classes, out, batch * classes);
-  checkTemperature(temperature);
-  const result = out ?? new Float32Array(batch * classes);
-  for (let b = 0; b < batch; b++) {
-    const { max, logSum } = rowLogSumExp(logits, b, classes, temperature);
-    for (let c = 0; c < classes; c++) result[b * classes + c] = Math.exp((logits[b * classes + c] as number) / temperature - max - logSum);
-  }
-  return result;
-}
-
-/**
- * Energy score with temperature, E(x; T) = -T ln sum_c exp(f_c(x) / T) (Liu et al. 2020, eq. 4),
- * computed through the row maximum so large logits do not overflow. Lower is more in-distribution;
- * -E(x; T) is a score for the OOD metrics. The energy the product stores with each model output
- * (`ModelOutput.energy`, `energyFromLogits`) and the `unknownEnergyThreshold` it compares against
- * are at T = 1.
- *
- * @param logits `[batch, classes]` logits, row-major.
- * @param temperature T, a finite number > 0.
- * @param out `[batch]` array to fill, or a new one.
- * @returns `out`: `[batch]` energies, in logit units.
- * @throws KwsError `INVALID_ARGUMENT` for a bad shape, class count, temperature or `out` length.
- */
-export function energyWithTemperature(logits: ArrayLike<number>, batch: number, classes: number, temperature: number, out?: Float32Array): Float32Array {
-  checkShape(logits, batch, classes, out, batch);
-  checkTemperature(temperature);
-  const result = out ?? new Float32Array(batch);
-  for (let b = 0; b < batch; b++) {
-    const { max, logSum } = rowLogSumExp(logits, b, classes, temperature);
-    result[b] = -temperature * (max + logSum);
-  }
-  return result;
-}
-
 /** Mean NLL at T without checks: (1/n) sum_i (ln sum_c exp(z_ic / T) - z_iy / T). */
 function meanNll(logits: ArrayLike<number>, labels: ArrayLike<number>, classes: number, temperature: number): number {
   let sum = 0;
@@ -123,7 +56,7 @@ function meanNll(logits: ArrayLike<number>, labels: ArrayLike<number>, classes: 
 function checkLogitsAndLabels(logits: ArrayLike<number>, labels: ArrayLike<number>, classes: number): void {
   checkClasses(classes);
   if (labels.length === 0) throw new KwsError('INVALID_ARGUMENT', 'labels must hold at least one label, got an empty array');
-  checkShape(logits, labels.length, classes, undefined, 0);
+  if (logits.length !== labels.length * classes) throw new KwsError('INVALID_ARGUMENT', `logits must hold n * classes = ${labels.length} * ${classes} values, got ${logits.length}`);
   checkLabels('labels', labels, classes, labels.length);
   for (let i = 0; i < logits.length; i++) {
     if (!Number.isFinite(logits[i])) throw new KwsError('INVALID_ARGUMENT', `logits[${i}] must be a finite number, got ${describeValue(logits[i])}`);

@@ -52,7 +52,7 @@ describe('EnginePool (worker threads)', () => {
     const features = await Promise.all(clips.map((c) => pool.prepare(c, DEFAULT_FEATURE_CONFIG)));
     const batch = new Float32Array(3 * 98 * 40);
     features.forEach((f, i) => batch.set(f.features, i * 98 * 40));
-    const out = await pool.infer(model, geometry, batch, 3);
+    const out = await pool.infer({ modelDir: model, geometry, temperature: 1 }, batch, 3);
     const argmax = [0, 1, 2].map((k) => Array.from(out.probabilities.subarray(k * 12, k * 12 + 12)).reduce((best, p, i, all) => (p > (all[best] as number) ? i : best), 0));
     assert.deepEqual(argmax, [0, 1, 10]);
     assert.equal(out.energy.length, 3);
@@ -60,9 +60,24 @@ describe('EnginePool (worker threads)', () => {
     assert.equal(pool.provider, 'onnxruntime-node cpu');
   });
 
+  it('computes probabilities at the version temperature from the logits: softmax(z / 2) is proportional to the square root of softmax(z)', async () => {
+    const features = await Promise.all(clips.map((c) => pool.prepare(c, DEFAULT_FEATURE_CONFIG)));
+    const batch = new Float32Array(3 * 98 * 40);
+    features.forEach((f, i) => batch.set(f.features, i * 98 * 40));
+    const plain = await pool.infer({ modelDir: model, geometry, temperature: 1 }, batch, 3);
+    const soft = await pool.infer({ modelDir: model, geometry, temperature: 2 }, batch, 3);
+    for (let k = 0; k < 3; k++) {
+      const roots = Array.from(plain.probabilities.subarray(k * 12, k * 12 + 12), Math.sqrt);
+      const sum = roots.reduce((a, b) => a + b, 0);
+      roots.forEach((r, c) => assert.ok(Math.abs((soft.probabilities[k * 12 + c] as number) - r / sum) < 1e-5, `clip ${k} class ${c}`));
+    }
+    assert.deepEqual(Array.from(soft.energy), Array.from(plain.energy), 'energy stays at T = 1');
+    assert.ok((soft.probabilities[0] as number) < (plain.probabilities[0] as number), 'a softer yes');
+  });
+
   it('refuses a wrong feature count and a folder without a model, with codes', async () => {
-    await assert.rejects(pool.infer(model, geometry, new Float32Array(10), 1), { code: 'SHAPE_MISMATCH', message: 'expected 1 x 98 x 40 = 3920 features, got 10' });
-    await assert.rejects(pool.infer(realDataDir(), geometry, new Float32Array(3920), 1), { code: 'MALFORMED', message: /cannot load .*model\.onnx with onnxruntime-node/ });
+    await assert.rejects(pool.infer({ modelDir: model, geometry, temperature: 1 }, new Float32Array(10), 1), { code: 'SHAPE_MISMATCH', message: 'expected 1 x 98 x 40 = 3920 features, got 10' });
+    await assert.rejects(pool.infer({ modelDir: realDataDir(), geometry, temperature: 1 }, new Float32Array(3920), 1), { code: 'MALFORMED', message: /cannot load .*model\.onnx with onnxruntime-node/ });
   });
 
   it('refuses bad options with the value in the message', () => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { energyFromLogits } from '../../src/engine/index.js';
+import { energyFromLogits, energyWithTemperature, softmaxWithTemperature } from '../../src/engine/index.js';
 import { decide, NO_THRESHOLDS } from '../../src/inference/index.js';
 import { labelIndex, LABELS } from '../../src/labels/index.js';
 import type { Label } from '../../src/labels/index.js';
@@ -11,7 +11,6 @@ import {
   clipOutcomes,
   commandMask,
   correctness,
-  energyWithTemperature,
   expectedCalibrationError,
   fitTemperature,
   fprAtTpr,
@@ -19,7 +18,6 @@ import {
   negativeLogLikelihood,
   reliabilityTable,
   rocCurve,
-  softmaxWithTemperature,
   thinCurve,
   thresholdAtTpr,
   topPredictions,

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { checkInput, energyFromLogits } from '../model-output.js';
+import { energyFromLogits } from '../logits.js';
+import { checkInput } from '../model-output.js';
 import type { DeviceChoice, ModelGeometry, ModelOutput, ModelSession } from '../model-output.js';
 import { loadLayersModel } from './layers-model-file.js';
 import { selectTfjsBackend } from './tfjs-backend.js';
@@ -35,7 +36,7 @@ export function predictModelOutput(model: tfl.LayersModel, features: Float32Arra
     const out = model.predict(tf.tensor4d(features, [batch, geometry.frames, geometry.bins, 1]));
     return (Array.isArray(out) ? out : [out]).map((t) => t.dataSync() as Float32Array);
   });
-  return { probabilities: probabilities as Float32Array, energy: logits === undefined ? new Float32Array(batch).fill(Number.NaN) : energyFromLogits(logits, batch, geometry.classes) };
+  return { probabilities: probabilities as Float32Array, energy: logits === undefined ? new Float32Array(batch).fill(Number.NaN) : energyFromLogits(logits, batch, logits.length / batch), logits: logits ?? null };
 }
 
 /**

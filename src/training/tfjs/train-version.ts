@@ -4,12 +4,13 @@ import { join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { LABELS } from '../../labels/index.js';
 import type { SpeechCommandsDataset } from '../../data/index.js';
+import { atTemperature } from '../../engine/index.js';
 import type { ModelOutput, TfjsBackendName } from '../../engine/index.js';
 import { KwsError, toSerializedError } from '../../errors/index.js';
 import { FeatureExtractor } from '../../features/index.js';
 import type { Thresholds } from '../../inference/index.js';
 import { exportOnnx } from '../../engine/tfjs/index.js';
-import { restoreThresholds, storeThresholds } from '../../registry/index.js';
+import { restoreThresholds, storeCalibration, storeThresholds } from '../../registry/index.js';
 import { ensureTfjsBackend, loadLayersModel, predictModelOutput, saveLayersModel, selectTfjsBackend, withLogits } from '../../engine/tfjs/index.js';
 import type { ModelRegistry, VersionManifest, VersionRecord } from '../../registry/index.js';
 import { trainModel } from './trainer.js';
@@ -80,7 +81,7 @@ export async function trainVersion(registry: ModelRegistry, request: TrainVersio
       featureConfig: result.featureConfig,
       thresholds: storeThresholds(result.validation.calibration.thresholds),
       metrics: { validation: result.validation.metrics, testing: result.testing },
-      calibration: { accuracy: result.validation.calibration.accuracy, baselineAccuracy: result.validation.calibration.baselineAccuracy, unknownCurve: result.validation.calibration.unknownCurve, energyCurve: result.validation.calibration.energyCurve ?? [] },
+      calibration: storeCalibration(result.validation.calibration),
       training: {
         dataDir: options.dataDir,
         dataFingerprint: datasetFingerprint(result.dataset),
@@ -109,7 +110,7 @@ export interface LoadedVersion {
   readonly thresholds: Thresholds;
   /**
    * One forward pass over `[batch, frames, bins]` features (row-major): `[batch, classes]`
-   * probabilities and `[batch]` energy scores (see `predictModelOutput`).
+   * probabilities at the version's temperature and `[batch]` energy scores (see `predictModelOutput`).
    */
   readonly predict: (features: Float32Array, batch: number) => ModelOutput;
 }
@@ -127,5 +128,6 @@ export async function loadVersion(registry: ModelRegistry, ref?: number | string
   const extractor = new FeatureExtractor(manifest.featureConfig);
   const both = withLogits(model);
   const geometry = { ...extractor.shape, classes: manifest.labels.length };
-  return { manifest, model, extractor, thresholds: restoreThresholds(manifest.thresholds), predict: (features, batch) => predictModelOutput(both, features, batch, geometry) };
+  const temperature = manifest.calibration.temperature ?? 1;
+  return { manifest, model, extractor, thresholds: restoreThresholds(manifest.thresholds), predict: (features, batch) => atTemperature(predictModelOutput(both, features, batch, geometry), batch, geometry.classes, temperature) };
 }

@@ -12,8 +12,11 @@ import { argmax, decide } from '../../inference/index.js';
 import { buildModel } from '../../model/tfjs/index.js';
 import type { Architecture } from '../../model/index.js';
 import { predictModelOutput, withLogits } from '../../engine/tfjs/index.js';
+import { atTemperature } from '../../engine/index.js';
 import type { ModelOutput } from '../../engine/index.js';
 import { calibrateThresholds } from '../calibration.js';
+import { fitTemperature } from '../temperature.js';
+import { trustMetrics } from '../trust.js';
 import { checkTrainInputs, validateTrainOptions } from '../train-options.js';
 import type { TrainOptions, TrainProgress } from '../train-options.js';
 import { clipAt, loadClipSet } from '../clip-cache.js';
@@ -41,12 +44,14 @@ export interface TrainResult {
 const INFERENCE_BATCH = 256;
 
 /**
- * Softmax outputs `[n, 12]` and energy scores `[n]` (NaN without a `logits` layer; see
- * `predictModelOutput`) of a model over a clip set's features, in inference batches.
+ * Softmax outputs `[n, 12]` at T = 1, energy scores `[n]` and logits `[n, 12]` (NaN energies and
+ * null logits without a `logits` layer; see `predictModelOutput`) of a model over a clip set's
+ * features, in inference batches.
  */
 export function predictClipSet(model: tfl.LayersModel, set: ClipSet, extractor: FeatureExtractor): ModelOutput {
   const probabilities = new Float32Array(set.size * LABELS.length);
   const energy = new Float32Array(set.size);
+  let logits: Float32Array | null = new Float32Array(set.size * LABELS.length);
   const both = withLogits(model);
   const { frames, bins } = extractor.shape;
   const clip = new Float32Array(set.clipSamples);
@@ -57,8 +62,10 @@ export function predictClipSet(model: tfl.LayersModel, set: ClipSet, extractor: 
     const out = predictModelOutput(both, features, count, { frames, bins, classes: LABELS.length });
     probabilities.set(out.probabilities, start * LABELS.length);
     energy.set(out.energy, start);
+    if (out.logits === null) logits = null;
+    else logits?.set(out.logits, start * LABELS.length);
   }
-  return { probabilities, energy };
+  return { probabilities, energy, logits };
 }
 
 function argmaxAll(probabilities: Float32Array, n: number): Int32Array {
@@ -198,18 +205,23 @@ async function trainEpoch(run: EpochRun, epoch: number, order: readonly number[]
 }
 
 /**
- * What a trained model's version records about its thresholds and scores: the unknown/silence
- * thresholds calibrated on validation (see `calibrateThresholds`), the validation metrics of its
- * argmax, and the testing metrics with the calibrated thresholds (null for an empty testing split).
+ * What a trained model's version records about its probabilities, thresholds and scores: the
+ * temperature T fitted on validation logits by temperature scaling (Guo et al. 2017, section 4.2;
+ * 1 for a model without logits), the unknown/silence thresholds calibrated on the probabilities at T
+ * (see `calibrateThresholds`), the validation metrics of its argmax, and the testing metrics with the
+ * calibrated thresholds (null for an empty testing split); both with their trust figures (ECE,
+ * reliability, OOD separation; see `trustMetrics`) at T.
  */
 export function calibrateAndTest(model: tfl.LayersModel, validation: ClipSet, testing: ClipSet, extractor: FeatureExtractor): { calibration: Calibration; validationMetrics: EvaluationMetrics; testingMetrics: EvaluationMetrics | null } {
-  const val = predictClipSet(model, validation, extractor);
-  const calibration = calibrateThresholds(val.probabilities, validation.rmsDbfs, validation.labels, val.energy);
-  const validationMetrics = computeMetrics(validation.labels, argmaxAll(val.probabilities, validation.size));
+  const raw = predictClipSet(model, validation, extractor);
+  const temperature = raw.logits === null || validation.size === 0 ? 1 : fitTemperature(raw.logits, validation.labels, LABELS.length).temperature;
+  const val = atTemperature(raw, validation.size, LABELS.length, temperature);
+  const calibration: Calibration = { ...calibrateThresholds(val.probabilities, validation.rmsDbfs, validation.labels, val.energy), temperature };
+  const validationMetrics = { ...computeMetrics(validation.labels, argmaxAll(val.probabilities, validation.size)), ...(validation.size === 0 ? {} : { trust: trustMetrics({ ...val, size: validation.size }, validation.labels, temperature) }) };
   if (testing.size === 0) return { calibration, validationMetrics, testingMetrics: null };
-  const { probabilities, energy } = predictClipSet(model, testing, extractor);
-  const predicted = Int32Array.from({ length: testing.size }, (_, i) => LABELS.indexOf(decide(probabilities, testing.rmsDbfs[i] as number, calibration.thresholds, i * LABELS.length, energy[i] as number).label));
-  return { calibration, validationMetrics, testingMetrics: computeMetrics(testing.labels, predicted) };
+  const test = atTemperature(predictClipSet(model, testing, extractor), testing.size, LABELS.length, temperature);
+  const predicted = Int32Array.from({ length: testing.size }, (_, i) => LABELS.indexOf(decide(test.probabilities, testing.rmsDbfs[i] as number, calibration.thresholds, i * LABELS.length, test.energy[i] as number).label));
+  return { calibration, validationMetrics, testingMetrics: { ...computeMetrics(testing.labels, predicted), trust: trustMetrics({ ...test, size: testing.size }, testing.labels, temperature) } };
 }
 
 function augmentClipFor(set: ClipSet, index: number, augment: AugmentConfig, loader: ExampleLoader, rng: Rng): Promise<Float32Array> {

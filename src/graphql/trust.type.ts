@@ -1,0 +1,63 @@
+import { Field, Float, Int, ObjectType } from 'type-graphql';
+import type { UnknownScore } from '../inference/index.js';
+import { UnknownScoreEnum } from './enums.js';
+
+@ObjectType('ReliabilityBin', { description: 'One bin of a reliability table: the clips whose max-softmax confidence is in (lower, upper] ([0, upper] for the first).' })
+export class ReliabilityBinType {
+  @Field(() => Float)
+  lower!: number;
+
+  @Field(() => Float)
+  upper!: number;
+
+  @Field(() => Int)
+  count!: number;
+
+  @Field(() => Float, { nullable: true, description: 'Mean confidence of the bin; null when empty.' })
+  meanConfidence!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Fraction of the bin answered right (argmax); null when empty.' })
+  accuracy!: number | null;
+}
+
+@ObjectType('Rejection', { description: 'How one unknown rule separates command clips from out-of-distribution clips, as served (a clip whose argmax is not a command is never a command).' })
+export class RejectionType {
+  @Field(() => UnknownScoreEnum)
+  score!: UnknownScore;
+
+  @Field(() => Float, { nullable: true, description: 'Area under the ROC curve, commands against the OOD clips; null without clips or scores.' })
+  auroc!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Fraction of OOD clips answered with a command at the threshold that keeps 95 % of command clips (FPR95).' })
+  fprAtTpr95!: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Fraction of command clips whose argmax is a command: no threshold keeps more.' })
+  commandRecallCeiling!: number | null;
+
+  @Field(() => Int, { description: 'OOD clips compared.' })
+  examples!: number;
+}
+
+@ObjectType('Trust', { description: 'Calibration and out-of-distribution figures of a labelled set.' })
+export class TrustType {
+  @Field(() => Float, { description: 'Temperature the probabilities were computed at (1 = raw softmax).' })
+  temperature!: number;
+
+  @Field(() => Float, { description: 'Expected calibration error, 15 equal-width bins of max-softmax confidence (Guo et al. 2017), a fraction.' })
+  ece!: number;
+
+  @Field(() => [ReliabilityBinType])
+  reliability!: ReliabilityBinType[];
+
+  @Field(() => Float, { description: 'Mean negative log-likelihood of the true labels, nats.' })
+  nll!: number;
+
+  @Field(() => Int)
+  examples!: number;
+
+  @Field(() => [RejectionType], { description: 'Command clips against unknown clips, per unknown rule.' })
+  unknownRejection!: RejectionType[];
+
+  @Field(() => [RejectionType], { description: 'Command clips against silence (non-speech) clips, per unknown rule.' })
+  nonSpeechRejection!: RejectionType[];
+}
