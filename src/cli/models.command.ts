@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { Command } from 'commander';
 import { reportError } from './report-error.js';
-import type { ModelRegistry } from '../registry/index.js';
+import type { ModelRegistry, TrustMetrics } from '../registry/index.js';
 import { openRegistry, withRegistryOptions } from './registry-options.js';
 import type { RegistryCliOptions } from './registry-options.js';
 import { PROCESS_OUTPUT } from './output.js';
@@ -28,6 +28,17 @@ export function modelsCommand(output: CliOutput = PROCESS_OUTPUT): Command {
   });
 }
 
+const pct = (x: number | null): string => (x === null ? 'n/a' : `${(x * 100).toFixed(1)} %`);
+
+/** The trust figures of an evaluation as text lines: calibration, then each unknown rule's separation. */
+function trustLines(trust: TrustMetrics): string[] {
+  const lines = [`calibration: ECE ${pct(trust.ece)} (15 bins), NLL ${trust.nll.toFixed(3)} nats, temperature ${trust.temperature.toFixed(3)}`];
+  for (const [name, rows] of [['unknown', trust.unknownRejection], ['silence', trust.nonSpeechRejection]] as const) {
+    for (const r of rows) lines.push(`commands vs ${name} (${r.examples} clips), ${r.score}: AUROC ${r.auroc === null ? 'n/a' : r.auroc.toFixed(3)}, FPR at 95 % TPR ${pct(r.fprAtTpr95)}`);
+  }
+  return lines;
+}
+
 /** `kws eval --data DIR [--model V] [--json]`: challenge accuracy, per-class scores, confusion, hard examples. */
 export function evalCommand(output: CliOutput = PROCESS_OUTPUT): Command {
   return withRegistryOptions(
@@ -49,6 +60,7 @@ export function evalCommand(output: CliOutput = PROCESS_OUTPUT): Command {
       }
       const lines = [`model version ${report.modelVersion}: 12-class accuracy ${(report.accuracy * 100).toFixed(2)} % on ${report.examples} clips`, 'label      precision  recall     f1  support'];
       for (const c of report.perClass) lines.push(`${c.label.padEnd(9)} ${c.precision.toFixed(3).padStart(9)} ${c.recall.toFixed(3).padStart(7)} ${c.f1.toFixed(3).padStart(6)} ${String(c.support).padStart(8)}`);
+      if (report.trust !== undefined) lines.push(...trustLines(report.trust));
       lines.push('most confidently wrong:');
       for (const h of report.hardExamples.slice(0, 10)) lines.push(`  ${h.id}: ${h.label} -> ${h.predicted} (${(h.confidence * 100).toFixed(0)} %, ${h.reason})`);
       output.writeOut(`${lines.join('\n')}\n`);

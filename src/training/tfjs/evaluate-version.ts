@@ -13,6 +13,8 @@ import type { ModelRegistry } from '../../registry/index.js';
 import { computeMetrics } from '../metrics.js';
 import { loadClipSet } from '../clip-cache.js';
 import { predictClipSet } from './trainer.js';
+import { trustMetrics } from '../trust.js';
+import { atTemperature } from '../../engine/index.js';
 import type { ClipSet } from '../clip-cache.js';
 import type { EvaluationMetrics } from '../../registry/index.js';
 import { loadVersion } from './train-version.js';
@@ -61,8 +63,9 @@ async function kaggleClipSet(dir: string, clipSamples: number): Promise<ClipSet>
 
 /**
  * Scores a ready model version the way the challenge does (12-class accuracy), with per-class
- * precision/recall/F1, the confusion matrix and the 20 most confidently wrong clips, using the
- * version's calibrated thresholds (or `thresholds`). `dir` is a Speech Commands dataset (its testing split; the
+ * precision/recall/F1, the confusion matrix, the trust figures (ECE, reliability, OOD separation of
+ * commands from unknown and silence clips; see `trustMetrics`) and the 20 most confidently wrong
+ * clips, with the version's temperature and calibrated thresholds (or `thresholds`). `dir` is a Speech Commands dataset (its testing split; the
  * v0.02 test-set layout is all testing) or a Kaggle-layout folder with `audio/*.wav` and `labels.csv`.
  *
  * @throws KwsError `INVALID_ARGUMENT` when there is nothing to score.
@@ -80,7 +83,8 @@ export async function evaluateVersion(registry: ModelRegistry, dir: string, ref?
       set = await loadClipSet(dataset.examples.testing, await ExampleLoader.create(dataset, clipSamples), clipSamples);
     }
     if (set.size === 0) throw new KwsError('INVALID_ARGUMENT', `${dir} has no labelled clips to score`);
-    const { probabilities, energy } = predictClipSet(loaded.model, set, loaded.extractor);
+    const temperature = loaded.manifest.calibration.temperature ?? 1;
+    const { probabilities, energy } = atTemperature(predictClipSet(loaded.model, set, loaded.extractor), set.size, LABELS.length, temperature);
     const decisions = Array.from({ length: set.size }, (_, i) => decide(probabilities, set.rmsDbfs[i] as number, thresholds ?? loaded.thresholds, i * LABELS.length, energy[i] as number));
     const metrics = computeMetrics(set.labels, Int32Array.from(decisions, (d) => labelIndex(d.label)));
     const hardExamples = decisions
@@ -88,7 +92,8 @@ export async function evaluateVersion(registry: ModelRegistry, dir: string, ref?
       .filter((h) => h.predicted !== h.label)
       .sort((a, b) => b.confidence - a.confidence)
       .slice(0, 20);
-    return { ...metrics, modelVersion: loaded.manifest.version, source: kaggle ? 'kaggle-labels' : 'speech-commands-testing', hardExamples };
+    const trust = trustMetrics({ probabilities, energy, size: set.size }, set.labels, temperature);
+    return { ...metrics, trust, modelVersion: loaded.manifest.version, source: kaggle ? 'kaggle-labels' : 'speech-commands-testing', hardExamples };
   } finally {
     loaded.model.dispose();
   }
