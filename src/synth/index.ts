@@ -8,3 +8,4 @@ export { colouredNoise } from './noise.js';
 export type { NoiseColour } from './noise.js';
 export { createNoiseFloorBank, placeInClip, prepareUtterance, SYNTH_CLIP_SAMPLES, trimSilence } from './clip.js';
 export type { NoiseFloorBank, PlacementOptions } from './clip.js';
+export { EVAL_OOV_WORDS, EVAL_SOUNDALIKES, TRAIN_SOUNDALIKES, TRAIN_UNKNOWN_WORDS } from './vocabulary.js';
