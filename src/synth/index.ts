@@ -11,3 +11,7 @@ export type { NoiseFloorBank, PlacementOptions } from './clip.js';
 export { EVAL_OOV_WORDS, EVAL_SOUNDALIKES, TRAIN_SOUNDALIKES, TRAIN_UNKNOWN_WORDS } from './vocabulary.js';
 export { DTMF_HIGH_HZ, DTMF_KEYS, DTMF_LOW_HZ, drawNonSpeech, NON_SPEECH_KINDS, NON_SPEECH_PEAK_DBFS, NON_SPEECH_SAMPLES, nonSpeechClip, nonSpeechSplitOf, renderNonSpeech } from './non-speech.js';
 export type { Adsr, NonSpeechKind, NonSpeechParams, NonSpeechSplit } from './non-speech.js';
+export { DEFAULT_PICO_LINGWARE_DIR, PICO_LANGUAGES, PICO_LINGWARE_FILES, PicoSynthesizer } from './pico.js';
+export type { PicoLanguage, PicoLingwareFile, PicoOptions, PicoVoice } from './pico.js';
+export { drawHeldOutEspeakSpeakers, drawPicoSpeakers, HELD_OUT_ESPEAK_VARIANTS } from './held-out-voices.js';
+export type { HeldOutVoice, PicoSpeaker } from './held-out-voices.js';
