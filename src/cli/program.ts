@@ -7,6 +7,7 @@ import { PROCESS_OUTPUT } from './output.js';
 import type { CliOutput } from './output.js';
 import { trainCommand } from './train.command.js';
 import { synthCommand } from './synth.command.js';
+import { oodSetCommand } from './ood-set.command.js';
 import { serveCommand } from './serve.command.js';
 import { scoreCommand } from './score.command.js';
 
@@ -26,7 +27,7 @@ export function buildProgram(version: string, output: CliOutput = PROCESS_OUTPUT
     .version(version)
     .configureOutput(streams)
     .showHelpAfterError();
-  const commands = [infoCommand(output), synthCommand(output), datasetCommand(output), trainCommand(), evalCommand(output), modelsCommand(output), classifyCommand(output), scoreCommand(output), serveCommand()];
+  const commands = [infoCommand(output), synthCommand(output), oodSetCommand(output), datasetCommand(output), trainCommand(), evalCommand(output), modelsCommand(output), classifyCommand(output), scoreCommand(output), serveCommand()];
   for (const command of commands) program.addCommand(command.configureOutput(streams).showHelpAfterError().exitOverride());
   return program.exitOverride();
 }

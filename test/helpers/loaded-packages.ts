@@ -5,10 +5,10 @@ import { pathToFileURL } from 'node:url';
 import { tempDir } from './signals.js';
 
 /**
- * The npm packages a fresh Node process loads (on its main thread) when it runs `script` as an ES
- * module: every URL the module resolver hands out is recorded by a `module.register` resolve hook,
- * and reduced to its package name (`@scope/name` or `name`). `script` may import project files by
- * absolute file URL.
+ * The npm packages a fresh Node process loads when it runs `script` as an ES module (on its main
+ * thread, and in the worker threads it starts, which inherit the hook): every URL the module resolver
+ * hands out is recorded by a `module.register` resolve hook, and reduced to its package name
+ * (`@scope/name` or `name`). `script` may import project files by absolute file URL.
  */
 export function packagesLoadedBy(script: string): string[] {
   const dir = tempDir('kws-loaded-');
@@ -22,7 +22,10 @@ export async function resolve(specifier, context, next) {
 `);
   writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`);
   writeFileSync(log, '');
-  const result = spawnSync(process.execPath, ['--import', pathToFileURL(join(dir, 'register.mjs')).href, '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+  // A module file rather than `--input-type=module -e`: worker threads inherit the process's flags,
+  // and with `--input-type` among them a worker cannot load its own entry file.
+  writeFileSync(join(dir, 'probe.mjs'), script);
+  const result = spawnSync(process.execPath, ['--import', pathToFileURL(join(dir, 'register.mjs')).href, '--import', 'tsx', join(dir, 'probe.mjs')], { encoding: 'utf8', timeout: 60_000 });
   if (result.status !== 0) throw new Error(`the probe exited with ${String(result.status)}: ${result.stderr}`);
   const resolved = readFileSync(log, 'utf8').split('\n');
   const names = new Set<string>();
