@@ -1,7 +1,10 @@
-import { resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { OOD_PARTS } from '../labels/index.js';
 import { Command } from 'commander';
 import { reportError } from './report-error.js';
 import type { ModelRegistry, TrustMetrics } from '../registry/index.js';
+import type { OodEvaluationReport } from '../training/tfjs/index.js';
 import { openRegistry, withRegistryOptions } from './registry-options.js';
 import type { RegistryCliOptions } from './registry-options.js';
 import { PROCESS_OUTPUT } from './output.js';
@@ -39,11 +42,22 @@ function trustLines(trust: TrustMetrics): string[] {
   return lines;
 }
 
+/** The OOD-set report as text: a line per part, then per group, then each rule's separation. */
+function oodLines(report: OodEvaluationReport): string[] {
+  const lines = [`model version ${report.modelVersion} on an OOD set (temperature ${report.temperature.toFixed(3)}): answered as expected / answered with a command`];
+  for (const p of report.parts) {
+    lines.push(`${p.part.padEnd(16)} ${String(p.clips).padStart(5)} clips  ${pct(p.correct).padStart(7)} / ${pct(p.commandRate).padStart(7)}`);
+    for (const [group, g] of Object.entries(p.groups)) lines.push(`  ${group.padEnd(14)} ${String(g.clips).padStart(5)} clips  ${pct(g.correct).padStart(7)} / ${pct(g.commandRate).padStart(7)}`);
+    for (const r of p.rejection ?? []) lines.push(`  held-out commands vs ${p.part}, ${r.score}: AUROC ${r.auroc === null ? 'n/a' : r.auroc.toFixed(3)}, FPR at 95 % TPR ${pct(r.fprAtTpr95)}`);
+  }
+  return lines;
+}
+
 /** `kws eval --data DIR [--model V] [--json]`: challenge accuracy, per-class scores, confusion, hard examples. */
 export function evalCommand(output: CliOutput = PROCESS_OUTPUT): Command {
   return withRegistryOptions(
     new Command('eval')
-      .description('score a model version on a labelled set: a dataset testing split, the v0.02 test-set layout, or audio/ + labels.csv')
+      .description('score a model version on a labelled set: a dataset testing split, the v0.02 test-set layout, audio/ + labels.csv, or an OOD set (kws ood-set), part by part')
       .requiredOption('--data <dir>', 'labelled clips')
       .option('--model <version>', 'version number or alias (default production)')
       .option('--json', 'print one JSON object'),
@@ -52,8 +66,14 @@ export function evalCommand(output: CliOutput = PROCESS_OUTPUT): Command {
     try {
       registry = openRegistry(options);
       // TF.js loads only when a version is evaluated.
-      const { evaluateVersion } = await import('../training/tfjs/index.js');
-      const report = await evaluateVersion(registry, resolve(options.data), options.model);
+      const { evaluateOodSet, evaluateVersion } = await import('../training/tfjs/index.js');
+      const dir = resolve(options.data);
+      if (existsSync(join(dir, 'manifest.json')) && OOD_PARTS.some((part) => existsSync(join(dir, part)))) {
+        const ood = await evaluateOodSet(registry, dir, options.model);
+        output.writeOut(options.json === true ? `${JSON.stringify(ood)}\n` : `${oodLines(ood).join('\n')}\n`);
+        return;
+      }
+      const report = await evaluateVersion(registry, dir, options.model);
       if (options.json === true) {
         output.writeOut(`${JSON.stringify(report)}\n`);
         return;

@@ -15,5 +15,5 @@ export { DEFAULT_PICO_LINGWARE_DIR, PICO_LANGUAGES, PICO_LINGWARE_FILES, PicoSyn
 export type { PicoLanguage, PicoLingwareFile, PicoOptions, PicoVoice } from './pico.js';
 export { drawHeldOutEspeakSpeakers, drawPicoSpeakers, HELD_OUT_ESPEAK_VARIANTS } from './held-out-voices.js';
 export type { HeldOutVoice, PicoSpeaker } from './held-out-voices.js';
-export { OOD_EXPECTED_RULES, OOD_PARTS, OOD_SET_DEFAULT_SIZES, OOD_SET_VERSION, oodExpectedLabels, writeOodSet } from './ood-set.js';
-export type { OodPart, OodSetOptions, OodSetReport, OodSetSizes } from './ood-set.js';
+export { OOD_SET_DEFAULT_SIZES, OOD_SET_VERSION, writeOodSet } from './ood-set.js';
+export type { OodSetOptions, OodSetReport, OodSetSizes } from './ood-set.js';

@@ -5,9 +5,9 @@ import { join } from 'node:path';
 import { decodeAudio, encodeWavPcm16 } from '../audio/index.js';
 import { makeDirs } from '../config/index.js';
 import { Rng } from '../data/index.js';
-import { describeValue, fromFsError, KwsError, UnreachableCaseError } from '../errors/index.js';
-import { AUXILIARY_WORDS_V1, COMMAND_WORDS, labelForWord } from '../labels/index.js';
-import type { Label } from '../labels/index.js';
+import { describeValue, fromFsError, KwsError } from '../errors/index.js';
+import { AUXILIARY_WORDS_V1, COMMAND_WORDS, OOD_EXPECTED_RULES, OOD_PARTS, oodExpectedLabels } from '../labels/index.js';
+import type { OodPart } from '../labels/index.js';
 import { createNoiseFloorBank, placeInClip, prepareUtterance, SYNTH_CLIP_SAMPLES } from './clip.js';
 import type { NoiseFloorBank } from './clip.js';
 import { EspeakSynthesizer } from './espeak.js';
@@ -24,41 +24,6 @@ import { EVAL_OOV_WORDS, EVAL_SOUNDALIKES } from './vocabulary.js';
  * bytes or another layout. Recorded in `manifest.json`.
  */
 export const OOD_SET_VERSION = 1;
-
-/** The parts of the OOD set, each a top-level folder. */
-export const OOD_PARTS = ['oov', 'soundalike', 'non-speech', 'real-noise', 'held-out-voices'] as const;
-
-/** One of {@link OOD_PARTS}. */
-export type OodPart = (typeof OOD_PARTS)[number];
-
-/** How each part is scored, in words (written to `manifest.json` and the set's README.md). */
-export const OOD_EXPECTED_RULES: Readonly<Record<OodPart, string>> = {
-  oov: 'unknown: ordinary English words held out from training (EVAL_OOV_WORDS), none a Speech Commands word',
-  soundalike: 'unknown: words that sound like a command (EVAL_SOUNDALIKES; the folder is the word, not the command)',
-  'non-speech': 'not a command: silence or unknown are both correct; any of the ten commands is wrong',
-  'real-noise': 'silence: 1 s excerpts of real background-noise recordings at random levels',
-  'held-out-voices': "the folder's label: a command folder is that command, any other word folder is unknown",
-};
-
-/**
- * The labels counted as correct for a clip in subfolder `folder` of `part` (see
- * {@link OOD_EXPECTED_RULES}).
- */
-export function oodExpectedLabels(part: OodPart, folder: string): readonly Label[] {
-  switch (part) {
-    case 'oov':
-    case 'soundalike':
-      return ['unknown'];
-    case 'non-speech':
-      return ['silence', 'unknown'];
-    case 'real-noise':
-      return ['silence'];
-    case 'held-out-voices':
-      return [labelForWord(folder)];
-    default:
-      throw new UnreachableCaseError(part);
-  }
-}
 
 /** Options of {@link writeOodSet}. Sizes are counts; every one may be 0 but `heldOutVoices`. */
 export interface OodSetOptions {

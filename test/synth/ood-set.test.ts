@@ -5,7 +5,8 @@ import { join, relative } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { decodeAudio } from '../../src/audio/index.js';
 import { COMMAND_WORDS } from '../../src/labels/index.js';
-import { DEFAULT_PICO_LINGWARE_DIR, EVAL_OOV_WORDS, EVAL_SOUNDALIKES, HELD_OUT_ESPEAK_VARIANTS, NON_SPEECH_KINDS, OOD_EXPECTED_RULES, OOD_PARTS, OOD_SET_VERSION, oodExpectedLabels, writeOodSet } from '../../src/synth/index.js';
+import { OOD_EXPECTED_RULES, OOD_PARTS, oodExpectedLabels } from '../../src/labels/index.js';
+import { DEFAULT_PICO_LINGWARE_DIR, EVAL_OOV_WORDS, EVAL_SOUNDALIKES, HELD_OUT_ESPEAK_VARIANTS, NON_SPEECH_KINDS, OOD_SET_VERSION, writeOodSet } from '../../src/synth/index.js';
 import type { OodSetOptions, OodSetReport } from '../../src/synth/index.js';
 import { realDataDir, tempDir } from '../helpers/signals.js';
 

@@ -7,3 +7,5 @@ export type { LoadedVersion, TrainedVersion } from './train-version.js';
 export { evaluateVersion } from './evaluate-version.js';
 export type { EvaluationReport, HardExample } from './evaluate-version.js';
 export { runTrainWorker } from './train-worker.js';
+export { evaluateOodSet } from './evaluate-ood-set.js';
+export type { OodEvaluationReport, OodGroupReport, OodPartReport } from './evaluate-ood-set.js';
