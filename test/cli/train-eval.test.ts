@@ -3,13 +3,13 @@ import { cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'no
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { synthesizeCorpus } from '../../src/synth/index.js';
-import { lines, runKws, spawnKws } from '../helpers/cli.js';
+import { lines, runKws, spawnKwsAsync } from '../helpers/cli.js';
 import type { KwsRun } from '../helpers/cli.js';
 import { kaggleFolder } from '../helpers/kaggle.js';
 import { tempDir } from '../helpers/signals.js';
 
-/** `kws train` and `kws eval` as child processes: training takes a while. */
-const spawnLong = (...args: string[]): KwsRun => spawnKws(args, { timeoutMs: 300_000 });
+/** `kws train`, `eval` and `classify` as child processes (their contract is the process), side by side: training takes a while. */
+const spawnLong = (...args: string[]): Promise<KwsRun> => spawnKwsAsync(args, { timeoutMs: 300_000 });
 
 const TRAIN = ['--allow-missing-classes', '--epochs', '1', '--batch-size', '16', '--backend', 'wasm', '--json'];
 
@@ -21,16 +21,22 @@ interface Listed {
 
 const listed = (run: KwsRun): Listed[] => lines(run).map((l) => JSON.parse(l) as Listed);
 
-describe('kws train, kws models and kws eval', () => {
+interface Registry {
+  readonly models: string;
+  readonly data: string;
+}
+
+// The tests are independent (each works on what `before` made, or on its own copy), so they run side by side.
+describe('kws train, kws models and kws eval', { concurrency: true }, () => {
   const work = tempDir('kws-cli-train-');
   const data = join(work, 'corpus');
   /** A repository holding one version trained by `kws train` in `before`; tests that add versions work on a copy. */
-  const trained = { models: join(work, 'trained', 'models'), data: join(work, 'trained', 'var') };
-  const registryOf = (r: { models: string; data: string }): string[] => ['--models-dir', r.models, '--data-dir', r.data];
+  const trained: Registry = { models: join(work, 'trained', 'models'), data: join(work, 'trained', 'var') };
+  const registryOf = (r: Registry): string[] => ['--models-dir', r.models, '--data-dir', r.data];
   let first: KwsRun;
 
   /** A fresh registry (own state folder) starting from a copy of the trained version 1. */
-  function copyOfTrained(name: string): { models: string; data: string } {
+  function copyOfTrained(name: string): Registry {
     const copy = { models: join(work, name, 'models'), data: join(work, name, 'var') };
     cpSync(trained.models, copy.models, { recursive: true });
     return copy;
@@ -38,31 +44,49 @@ describe('kws train, kws models and kws eval', () => {
 
   before(async () => {
     await synthesizeCorpus({ outDir: data, perWord: 8, words: ['yes', 'no', 'up', 'dog'], seed: 5, realNoiseDir: null });
-    first = spawnLong('train', '--data', data, ...TRAIN, ...registryOf(trained));
+    first = await spawnLong('train', '--data', data, ...TRAIN, ...registryOf(trained));
   });
 
-  it('trains version 1, then version 2, each ready and the newest serving by default', () => {
-    const own = copyOfTrained('two-versions');
-    const second = spawnLong('train', '--data', data, ...TRAIN, ...registryOf(own));
-    for (const [result, expected] of [[first, 1], [second, 2]] as const) {
-      assert.equal(result.status, 0, result.stderr);
-      const summary = JSON.parse(result.stdout) as { version: number; architecture: string; validationAccuracy: number };
-      assert.equal(summary.version, expected);
-      assert.equal(summary.architecture, 'tc-resnet8');
-      assert.ok(summary.validationAccuracy >= 0 && summary.validationAccuracy <= 1);
-    }
-    assert.ok(existsSync(join(own.models, '2', 'model.onnx')), 'every version is exported to ONNX');
-    const versions = listed(spawnKws(['models', '--json', ...registryOf(own)]));
-    assert.deepEqual(versions.map((v) => [v.version, v.state, v.aliases]), [[2, 'ready', ['production']], [1, 'ready', []]]);
+  describe('a second version, trained from the first (--base-version)', () => {
+    let own: Registry;
+    let second: KwsRun;
+
+    before(async () => {
+      own = copyOfTrained('second-version');
+      second = await spawnLong('train', '--data', data, ...TRAIN, '--base-version', '1', '--lr', '0.0002', ...registryOf(own));
+    });
+
+    it('trains version 1, then version 2, each ready and the newest serving by default', async () => {
+      for (const [result, expected] of [[first, 1], [second, 2]] as const) {
+        assert.equal(result.status, 0, result.stderr);
+        const summary = JSON.parse(result.stdout) as { version: number; architecture: string; validationAccuracy: number };
+        assert.equal(summary.version, expected);
+        assert.equal(summary.architecture, 'tc-resnet8');
+        assert.ok(summary.validationAccuracy >= 0 && summary.validationAccuracy <= 1);
+      }
+      assert.ok(existsSync(join(own.models, '2', 'model.onnx')), 'every version is exported to ONNX');
+      const versions = listed(await spawnLong('models', '--json', ...registryOf(own)));
+      assert.deepEqual(versions.map((v) => [v.version, v.state, v.aliases]), [[2, 'ready', ['production']], [1, 'ready', []]]);
+    });
+
+    it('continues training from a base version (--base-version), and names a missing one', async () => {
+      assert.equal(second.status, 0, second.stderr);
+      const version = (JSON.parse(second.stdout) as { version: number }).version;
+      assert.equal(version, 2);
+      const manifest = JSON.parse(readFileSync(join(own.models, String(version), 'version.json'), 'utf8')) as { training: { options: { baseVersion: number; learningRate: number } } };
+      assert.deepEqual([manifest.training.options.baseVersion, manifest.training.options.learningRate], [1, 0.0002]);
+      const missing = await spawnLong('train', '--data', data, '--allow-missing-classes', '--base-version', '99', '--epochs', '1', '--backend', 'wasm', ...registryOf(copyOfTrained('missing-base')));
+      assert.equal(missing.status, 1);
+      assert.match(missing.stderr, /kws train: NOT_FOUND: model version 99 does not exist/);
+    });
   });
 
   it('refuses bad input before taking a version number, and marks a run that fails midway failed', async () => {
-    const own = copyOfTrained('refused');
-    const registry = registryOf(own);
-    const refused = spawnLong('train', '--data', join(work, 'missing'), '--epochs', '1', '--backend', 'wasm', ...registry);
+    const registry = registryOf(copyOfTrained('refused'));
+    const refused = await spawnLong('train', '--data', join(work, 'missing'), '--epochs', '1', '--backend', 'wasm', ...registry);
     assert.equal(refused.status, 1);
     assert.match(refused.stderr, /kws train: FILE_NOT_FOUND: dataset folder .*missing does not exist/);
-    const partial = spawnLong('train', '--data', data, '--epochs', '1', '--backend', 'wasm', ...registry);
+    const partial = await spawnLong('train', '--data', data, '--epochs', '1', '--backend', 'wasm', ...registry);
     assert.equal(partial.status, 1);
     assert.match(partial.stderr, /kws train: INVALID_ARGUMENT: .*corpus has no training examples of down, left, right, on, off, stop, go: the model could never predict those classes/);
     const badAugment = await runKws('train', '--data', data, '--augment', '{"noiseProbability":5}', ...registry);
@@ -72,7 +96,7 @@ describe('kws train, kws models and kws eval', () => {
     const broken = join(work, 'broken');
     cpSync(data, broken, { recursive: true });
     writeFileSync(join(broken, 'yes', 'deadbeef_nohash_0.wav'), 'not a recording');
-    const failed = spawnLong('train', '--data', broken, '--allow-missing-classes', '--epochs', '1', '--backend', 'wasm', ...registry);
+    const failed = await spawnLong('train', '--data', broken, '--allow-missing-classes', '--epochs', '1', '--backend', 'wasm', ...registry);
     assert.equal(failed.status, 1);
     assert.match(failed.stderr, /kws train: NOT_AUDIO: yes\/deadbeef_nohash_0.wav: the bytes are not a recognised audio format/, 'the error names the clip');
     const versions = listed(await runKws('models', '--json', ...registry));
@@ -87,8 +111,8 @@ describe('kws train, kws models and kws eval', () => {
     assert.ok(!existsSync(join(work, 'typo')));
   });
 
-  it('evaluates on a Kaggle-layout folder with labels.csv, in the documented JSON shape', () => {
-    const result = spawnLong('eval', '--data', kaggleFolder(2).dir, '--model', '1', '--json', ...registryOf(trained)); // 24 real clips
+  it('evaluates on a Kaggle-layout folder with labels.csv, in the documented JSON shape', async () => {
+    const result = await spawnLong('eval', '--data', kaggleFolder(2).dir, '--model', '1', '--json', ...registryOf(trained)); // 24 real clips
     assert.equal(result.status, 0, result.stderr);
     const report = JSON.parse(result.stdout) as Record<string, unknown> & { perClass: unknown[]; confusion: number[][]; labels: string[]; hardExamples: unknown[]; examples: number; accuracy: number };
     for (const key of ['accuracy', 'perClass', 'confusion', 'labels', 'hardExamples']) assert.ok(key in report, key);
@@ -104,7 +128,7 @@ describe('kws train, kws models and kws eval', () => {
   it('classifies files with the production version: label, confidence, all 12 probabilities, reason', async () => {
     const registry = registryOf(trained);
     const clip = join(data, 'yes', readdirSync(join(data, 'yes'))[0]!);
-    const result = spawnKws(['classify', '--json', clip, join(work, 'missing.wav'), ...registry]);
+    const result = await spawnLong('classify', '--json', clip, join(work, 'missing.wav'), ...registry);
     assert.equal(result.status, 1, 'one file failed');
     const [ok, failed] = lines(result).map((l) => JSON.parse(l) as Record<string, unknown>);
     assert.deepEqual(Object.keys(ok!).sort(), ['confidence', 'energy', 'file', 'isSilence', 'isUnknown', 'label', 'modelVersion', 'ok', 'probabilities', 'rawLabel', 'reason', 'rmsDbfs']);
@@ -127,19 +151,5 @@ describe('kws train, kws models and kws eval', () => {
     const result = await runKws('eval', '--data', data, '--model', '9', ...registryOf(trained));
     assert.equal(result.status, 1);
     assert.match(result.stderr, /kws eval: NOT_FOUND: model version 9 does not exist/);
-  });
-
-  it('continues training from a base version (--base-version), and names a missing one', () => {
-    const own = copyOfTrained('base-version');
-    const registry = registryOf(own);
-    const result = spawnLong('train', '--data', data, '--allow-missing-classes', '--base-version', '1', '--lr', '0.0002', '--epochs', '1', '--batch-size', '16', '--backend', 'wasm', '--json', ...registry);
-    assert.equal(result.status, 0, result.stderr);
-    const version = (JSON.parse(result.stdout) as { version: number }).version;
-    assert.equal(version, 2);
-    const manifest = JSON.parse(readFileSync(join(own.models, String(version), 'version.json'), 'utf8')) as { training: { options: { baseVersion: number; learningRate: number } } };
-    assert.deepEqual([manifest.training.options.baseVersion, manifest.training.options.learningRate], [1, 0.0002]);
-    const missing = spawnLong('train', '--data', data, '--allow-missing-classes', '--base-version', '99', '--epochs', '1', '--backend', 'wasm', ...registry);
-    assert.equal(missing.status, 1);
-    assert.match(missing.stderr, /kws train: NOT_FOUND: model version 99 does not exist/);
   });
 });

@@ -1,4 +1,4 @@
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { runProgram } from '../../src/cli/index.js';
@@ -15,24 +15,34 @@ export interface KwsRun {
   readonly stderr: string;
 }
 
+/** The in-process run in progress: runs queue behind it, since the exit code is process-wide. */
+let inProcess: Promise<unknown> = Promise.resolve();
+
 /**
  * Runs `kws ARGS...` in this process, through `runProgram` as `src/main.ts` does, with stdout and
  * stderr captured (commander's messages and the results and errors of the commands that write to
  * their `CliOutput`; `kws train` and `kws serve` still write to the process's streams). The exit code
- * is read from `process.exitCode`, which is put back afterwards so the test process keeps its own.
+ * is read from `process.exitCode`, which is put back afterwards so the test process keeps its own;
+ * so runs take turns, also when tests run concurrently.
  */
-export async function runKws(...args: string[]): Promise<KwsRun> {
-  let stdout = '';
-  let stderr = '';
-  const previous = process.exitCode;
-  process.exitCode = undefined;
-  try {
-    await runProgram(KWS_VERSION, ['node', 'kws', ...args], { writeOut: (text) => (stdout += text), writeErr: (text) => (stderr += text) });
-    return { status: Number(process.exitCode ?? 0), stdout, stderr };
-  } finally {
-    process.exitCode = previous;
-  }
+export function runKws(...args: string[]): Promise<KwsRun> {
+  const run = inProcess.then(async () => {
+    let stdout = '';
+    let stderr = '';
+    const previous = process.exitCode;
+    process.exitCode = undefined;
+    try {
+      await runProgram(KWS_VERSION, ['node', 'kws', ...args], { writeOut: (text) => (stdout += text), writeErr: (text) => (stderr += text) });
+      return { status: Number(process.exitCode ?? 0), stdout, stderr };
+    } finally {
+      process.exitCode = previous;
+    }
+  });
+  inProcess = run.catch(() => undefined);
+  return run;
 }
+
+const childArgs = (args: readonly string[]): string[] => ['--import', 'tsx', join(root, 'src/main.ts'), ...args];
 
 /**
  * Runs `kws ARGS...` as a child process from source (`node --import tsx src/main.ts`, as `npx kws`
@@ -40,8 +50,21 @@ export async function runKws(...args: string[]): Promise<KwsRun> {
  * else on stderr, that it exits at all.
  */
 export function spawnKws(args: readonly string[], { timeoutMs = 120_000 }: { timeoutMs?: number } = {}): KwsRun {
-  const result = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/main.ts'), ...args], { cwd: root, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+  const result = spawnSync(process.execPath, childArgs(args), { cwd: root, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+/** {@link spawnKws} without blocking the event loop, for tests that run child processes side by side. A run killed at `timeoutMs` has status null. */
+export function spawnKwsAsync(args: readonly string[], { timeoutMs = 120_000 }: { timeoutMs?: number } = {}): Promise<KwsRun> {
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(process.execPath, childArgs(args), { cwd: root, timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (status) => resolvePromise({ status, stdout, stderr }));
+  });
 }
 
 /** Non-empty lines of a run's stdout. */
