@@ -19,6 +19,7 @@ const HELP_AND_USAGE_ERRORS: ReadonlyArray<readonly [args: readonly string[], ex
   [['info', '--no-such-option', 'clip.wav'], 2],
   [['synth', '--help'], 0],
   [['synth', '--out', 'never-written', '--per-word', '0'], 2],
+  [['ood-set', '--seed', '1.5'], 2],
   [['dataset', '.', '--validation-percentage', '60', '--testing-percentage', '60'], 2],
   [['train', '--help'], 0],
   [['train', '--data', 'corpus', '--epochs', 'many'], 2],
