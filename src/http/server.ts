@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import type { Express } from 'express';
 import { pino } from 'pino';
 import type { Level, Logger } from 'pino';
 import { loadConfig } from '../config/index.js';
@@ -86,42 +87,30 @@ export async function startServer(given: Partial<ServerOptions> = {}): Promise<R
   const batcher = { maxConcurrentBatches: pool.options.threads, ...options.batcher };
   const service = new ServingService(registry, store, pool, { batcher, onBatch: (report) => metrics.observeBatch(report) });
   const jobStore = JobStore.open(dbPath);
-  const jobs = new JobRunner(registry, pool, jobStore, { allowedRoots: options.scoreRoots ?? config.scoreRoots, outputRoot: join(config.dataDir, 'jobs'), dbPath, onVersion: (version) => logger.info({ version }, 'trained a new model version'), ...(options.jobChunkSize === undefined ? {} : { chunkSize: options.jobChunkSize }) });
+  const jobs = new JobRunner(registry, pool, jobStore, {
+    allowedRoots: options.scoreRoots ?? config.scoreRoots,
+    outputRoot: join(config.dataDir, 'jobs'),
+    dbPath,
+    onVersion: (version) => logger.info({ version }, 'trained a new model version'),
+    onInternalError: (error, job) => logger.error({ err: error, job }, 'job failed unexpectedly'),
+    ...(options.jobChunkSize === undefined ? {} : { chunkSize: options.jobChunkSize }),
+  });
   const graphql = await createGraphqlHandlers(service, jobs, new Dashboard(registry, pool), uploads, (error) => logger.error({ err: error }, 'unexpected GraphQL error'));
   const app = createApp({ service, jobs, metrics, logger, uploads, graphql: graphql.handlers });
-  // WAL checkpoints (fsyncs included) run in a worker thread, not in the commit of an upload; if
-  // that thread stops, the connections go back to SQLite's own automatic checkpoints.
-  const autoCheckpoint = (pages: number): void => {
-    try {
-      for (const s of [store, jobStore]) s.setAutoCheckpointPages(pages);
-    } catch {
-      // closed already (shutdown): nothing left to checkpoint
-    }
-  };
-  const checkpointer = WalCheckpointer.start(dbPath, {
-    onError: (message) => logger.warn({ message }, 'WAL checkpoint failed'),
-    onStopped: () => {
-      logger.warn('the WAL checkpoint thread stopped; SQLite checkpoints on commit again');
-      autoCheckpoint(SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES);
-    },
-  });
-  autoCheckpoint(BACKSTOP_AUTOCHECKPOINT_PAGES);
-  const server: Server = app.listen(options.port, options.host);
-  // A client that stops sending mid-body must not hold a connection forever.
-  server.requestTimeout = 60_000;
-  server.headersTimeout = 20_000;
-  try {
-    await once(server, 'listening');
-  } catch (error) {
+  const checkpointer = startCheckpointer(dbPath, [store, jobStore], logger);
+  const closeStores = async (): Promise<void> => {
     await graphql.stop();
     await pool.close();
     store.close();
     jobStore.close();
     registry.close();
+  };
+  let server: Server;
+  try {
+    server = await listen(app, options.host, options.port);
+  } catch (error) {
+    await closeStores();
     await checkpointer.close();
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new KwsError('INVALID_ARGUMENT', `port ${options.port} is already in use on ${options.host}; choose another with --port`);
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EACCES') throw new KwsError('INVALID_ARGUMENT', `cannot listen on ${options.host}:${options.port} (${code})`);
     throw error;
   }
   const { port } = server.address() as AddressInfo;
@@ -134,38 +123,76 @@ export async function startServer(given: Partial<ServerOptions> = {}): Promise<R
   });
   const readiness = options.waitUntilReady ? await warming : service.readiness();
   let closing: Promise<void> | null = null;
-  return {
-    url,
-    service,
-    jobs,
-    metrics,
-    readiness,
-    logger,
-    close: () => {
-      closing ??= (async () => {
-        try {
-          // Graceful: not ready, no new connections, requests in flight finish (up to drainTimeoutMs),
-          // then queued inference fails with NOT_READY and threads and databases close.
-          service.drain();
-          const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-          server.closeIdleConnections();
-          const deadline = setTimeout(() => server.closeAllConnections(), options.drainTimeoutMs);
-          await closed;
-          await service.idle(options.drainTimeoutMs); // handlers whose client hung up still finish
-          clearTimeout(deadline);
-          service.stop();
-          await jobs.close();
-          await warming;
-          await graphql.stop();
-          await pool.close();
-          store.close();
-          jobStore.close();
-          registry.close();
-        } finally {
-          await checkpointer.close(); // the last connection: its close checkpoints and removes the WAL
-        }
-      })();
-      return closing;
-    },
+  const close = async (): Promise<void> => {
+    try {
+      await drain(server, service, options.drainTimeoutMs);
+      service.stop();
+      await jobs.close();
+      await warming;
+      await closeStores();
+    } finally {
+      await checkpointer.close(); // the last connection: its close checkpoints and removes the WAL
+    }
   };
+  return { url, service, jobs, metrics, readiness, logger, close: () => (closing ??= close()) };
+}
+
+/**
+ * WAL checkpoints (fsyncs included) in a worker thread, not in the commit of an upload: the stores'
+ * connections raise their automatic checkpoint to a backstop; if that thread stops, they go back to
+ * SQLite's own automatic checkpoints.
+ */
+function startCheckpointer(dbPath: string, stores: ReadonlyArray<{ setAutoCheckpointPages(pages: number): void }>, logger: Logger): WalCheckpointer {
+  const autoCheckpoint = (pages: number): void => {
+    try {
+      for (const s of stores) s.setAutoCheckpointPages(pages);
+    } catch {
+      // closed already (shutdown): nothing left to checkpoint
+    }
+  };
+  const checkpointer = WalCheckpointer.start(dbPath, {
+    onError: (message) => logger.warn({ message }, 'WAL checkpoint failed'),
+    onStopped: () => {
+      logger.warn('the WAL checkpoint thread stopped; SQLite checkpoints on commit again');
+      autoCheckpoint(SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES);
+    },
+  });
+  autoCheckpoint(BACKSTOP_AUTOCHECKPOINT_PAGES);
+  return checkpointer;
+}
+
+/**
+ * Listens on `host:port` (0 picks a free port), with request and header timeouts so that a client
+ * that stops sending mid-body cannot hold a connection forever.
+ *
+ * @throws KwsError `INVALID_ARGUMENT` for a port in use or an address that cannot be listened on.
+ */
+async function listen(app: Express, host: string, port: number): Promise<Server> {
+  const server: Server = app.listen(port, host);
+  server.requestTimeout = 60_000;
+  server.headersTimeout = 20_000;
+  try {
+    await once(server, 'listening');
+    return server;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') throw new KwsError('INVALID_ARGUMENT', `port ${port} is already in use on ${host}; choose another with --port`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EACCES') throw new KwsError('INVALID_ARGUMENT', `cannot listen on ${host}:${port} (${code})`);
+    throw error;
+  }
+}
+
+/**
+ * The graceful part of a shutdown: not ready, no new connections, requests in flight finish (up to
+ * `drainTimeoutMs`, ms, then the remaining connections are cut), and handlers whose client hung up
+ * still finish. Queued inference fails with NOT_READY afterwards (`ServingService.stop`).
+ */
+async function drain(server: Server, service: ServingService, drainTimeoutMs: number): Promise<void> {
+  service.drain();
+  const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+  server.closeIdleConnections();
+  const deadline = setTimeout(() => server.closeAllConnections(), drainTimeoutMs);
+  await closed;
+  await service.idle(drainTimeoutMs);
+  clearTimeout(deadline);
 }
