@@ -46,21 +46,24 @@ module.exports = {
     },
     {
       name: 'no-deep-imports-across-layers',
-      comment: 'Other layers import a layer only through its index.ts (its public face), or through <layer>/tfjs/index.ts, the TF.js half of engine, model and training: a layer\'s index.ts never loads TF.js, so that ONNX serving does not.',
+      comment:
+        "Other layers import a layer only through its index.ts (its public face), or through <layer>/tfjs/index.ts, the TF.js half of engine, model and training: a layer's index.ts never loads TF.js, so that ONNX serving does not.",
       severity: 'error',
       from: { path: '^(src/([^/]+)/|batch/|bench/|scripts/)' },
       to: { path: '^src/([^/]+)/.+', pathNot: ['^src/$2/', '^src/[^/]+/index\\.ts$', '^src/[^/]+/tfjs/index\\.ts$'] },
     },
     {
       name: 'synth-only-in-cli',
-      comment: 'The synthesizer (eSpeak NG, 24 MB, GPL) is for `kws synth` and scripts only; the server never loads it.',
+      comment:
+        'The synthesizer (eSpeak NG, 24 MB, GPL) is for `kws synth` and scripts only; the server never loads it.',
       severity: 'error',
       from: { path: '^src/', pathNot: '^src/(synth|cli)/' },
       to: { path: '^src/synth/' },
     },
     {
       name: 'batch-entries-are-thin',
-      comment: 'batch/ holds worker-thread entries only; src never imports them (it starts them through config/workers.ts).',
+      comment:
+        'batch/ holds worker-thread entries only; src never imports them (it starts them through config/workers.ts).',
       severity: 'error',
       from: { path: '^src/' },
       to: { path: '^batch/' },

@@ -3,4 +3,5 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { runWalCheckpointWorker } from '../src/storage/index.js';
 import type { WalCheckpointWorkerData } from '../src/storage/index.js';
 
-if (parentPort !== null) runWalCheckpointWorker((workerData as { checkpoint: WalCheckpointWorkerData }).checkpoint, parentPort);
+if (parentPort !== null)
+  runWalCheckpointWorker((workerData as { checkpoint: WalCheckpointWorkerData }).checkpoint, parentPort);

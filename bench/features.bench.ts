@@ -47,7 +47,9 @@ async function run(clips: number, stage: 'decode' | 'features' | 'both', fitted:
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
-const fitted = await Promise.all(inputs.slice(0, 500).map(async (b) => fitToLength((await decodeAudio(b)).samples, 16_000)));
+const fitted = await Promise.all(
+  inputs.slice(0, 500).map(async (b) => fitToLength((await decodeAudio(b)).samples, 16_000)),
+);
 await run(2_000, 'both', fitted); // warm-up: JIT and resampler/decoder initialisation
 const decodeSeconds = await run(target, 'decode', fitted);
 const featureSeconds = await run(target, 'features', fitted);
@@ -57,4 +59,11 @@ console.log(`files: ${files.length} WAVs from ${values.dir}, ${target} clips per
 console.log(`decode + fit:        ${rate(decodeSeconds)} clips/s`);
 console.log(`log-mel 98x40:       ${rate(featureSeconds)} clips/s`);
 console.log(`decode + features:   ${rate(bothSeconds)} clips/s (target 5000)`);
-console.log(JSON.stringify({ clips: target, decodeClipsPerSecond: rate(decodeSeconds), featuresClipsPerSecond: rate(featureSeconds), clipsPerSecond: rate(bothSeconds) }));
+console.log(
+  JSON.stringify({
+    clips: target,
+    decodeClipsPerSecond: rate(decodeSeconds),
+    featuresClipsPerSecond: rate(featureSeconds),
+    clipsPerSecond: rate(bothSeconds),
+  }),
+);

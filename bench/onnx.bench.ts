@@ -10,7 +10,9 @@ import { ARCHITECTURES } from '../src/model/index.js';
 import { buildModel } from '../src/model/tfjs/index.js';
 import { exportOnnx } from '../src/engine/tfjs/index.js';
 
-const { values } = parseArgs({ options: { batch: { type: 'string', default: '64' }, runs: { type: 'string', default: '20' } } });
+const { values } = parseArgs({
+  options: { batch: { type: 'string', default: '64' }, runs: { type: 'string', default: '20' } },
+});
 const batch = Number(values.batch);
 const runs = Number(values.runs);
 await selectTfjsBackend('wasm');
@@ -19,7 +21,11 @@ for (const architecture of ARCHITECTURES) {
   const model = buildModel(architecture, { frames: 98, bins: 40 });
   const session = await ort.InferenceSession.create(exportOnnx(model), { intraOpNumThreads: 1 });
   model.dispose();
-  const input = new ort.Tensor('float32', Float32Array.from({ length: batch * 98 * 40 }, (_, i) => Math.sin(i)), [batch, 98, 40, 1]);
+  const input = new ort.Tensor(
+    'float32',
+    Float32Array.from({ length: batch * 98 * 40 }, (_, i) => Math.sin(i)),
+    [batch, 98, 40, 1],
+  );
   await session.run({ features: input });
   const start = performance.now();
   for (let i = 0; i < runs; i++) await session.run({ features: input });

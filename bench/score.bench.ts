@@ -18,7 +18,13 @@ import { scoreTestSet } from '../src/jobs/index.js';
 import { ModelRegistry } from '../src/registry/index.js';
 import { ScoreCheckpointStore } from '../src/storage/index.js';
 
-const { values } = parseArgs({ options: { clips: { type: 'string', default: '158538' }, threads: { type: 'string', default: String(availableParallelism()) }, 'chunk-size': { type: 'string', default: '256' } } });
+const { values } = parseArgs({
+  options: {
+    clips: { type: 'string', default: '158538' },
+    threads: { type: 'string', default: String(availableParallelism()) },
+    'chunk-size': { type: 'string', default: '256' },
+  },
+});
 const clips = Number(values.clips);
 const threads = Number(values.threads);
 const chunkSize = Number(values['chunk-size']);
@@ -28,7 +34,24 @@ const audio = join(set, 'test', 'audio');
 if (!existsSync(join(set, 'SYNTH.json')) || !existsSync(audio) || readdirSync(audio).length !== clips) {
   rmSync(set, { recursive: true, force: true });
   console.log(`making ${clips} synthetic test clips in ${set} (kws synth) ...`);
-  const made = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'src/main.ts'), 'synth', '--out', set, '--per-word', '1', '--test-clips', String(clips), '--seed', '11'], { stdio: 'inherit', cwd: root });
+  const made = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(root, 'src/main.ts'),
+      'synth',
+      '--out',
+      set,
+      '--per-word',
+      '1',
+      '--test-clips',
+      String(clips),
+      '--seed',
+      '11',
+    ],
+    { stdio: 'inherit', cwd: root },
+  );
   if (made.status !== 0) throw new Error('kws synth failed');
 }
 
@@ -39,14 +62,25 @@ const pool = new EnginePool({ threads });
 const model = { modelDir: registry.resolve().dir, geometry: { frames: 98, bins: 40, classes: 12 }, temperature: 1 };
 await pool.warmUp(model.modelDir, model.geometry);
 const started = performance.now();
-const summary = await scoreTestSet(registry, pool, checkpoints, { dir: join(set, 'test'), out: join(work, 'submission.csv'), probabilitiesOut: join(work, 'probabilities.csv'), chunkSize, checkpointKey: 'bench' });
+const summary = await scoreTestSet(registry, pool, checkpoints, {
+  dir: join(set, 'test'),
+  out: join(work, 'submission.csv'),
+  probabilitiesOut: join(work, 'probabilities.csv'),
+  chunkSize,
+  checkpointKey: 'bench',
+});
 const wallSeconds = (performance.now() - started) / 1000;
 const clipsPerSecond = Math.round(summary.total / wallSeconds);
 const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-console.log(`scored ${summary.total} clips in ${wallSeconds.toFixed(1)} s: ${clipsPerSecond} clips/s, ${summary.failed} failed, peak RSS ${peakRssMb} MB (${threads} threads, chunks of ${chunkSize}, ${pool.provider})`);
+console.log(
+  `scored ${summary.total} clips in ${wallSeconds.toFixed(1)} s: ${clipsPerSecond} clips/s, ${summary.failed} failed, peak RSS ${peakRssMb} MB (${threads} threads, chunks of ${chunkSize}, ${pool.provider})`,
+);
 
 // Same threads, a sample of the set: decode + features only, then inference only.
-const sample = readdirSync(audio).sort().slice(0, Math.min(clips, 20_000)).map((f) => join(audio, f));
+const sample = readdirSync(audio)
+  .sort()
+  .slice(0, Math.min(clips, 20_000))
+  .map((f) => join(audio, f));
 const chunks: string[][] = [];
 for (let i = 0; i < sample.length; i += chunkSize) chunks.push(sample.slice(i, i + chunkSize));
 let t = performance.now();
@@ -70,5 +104,16 @@ checkpoints.close();
 registry.close();
 rmSync(work, { recursive: true, force: true });
 const floor = Math.min(engineOnlyClipsPerSecond, featuresOnlyClipsPerSecond);
-console.log(`engine only ${engineOnlyClipsPerSecond} clips/s; decode + features only ${featuresOnlyClipsPerSecond} clips/s; end to end = ${Math.round((clipsPerSecond / floor) * 100)} % of the slower stage`);
-console.log(JSON.stringify({ clips: summary.total, wallSeconds: Number(wallSeconds.toFixed(1)), clipsPerSecond, engineOnlyClipsPerSecond, featuresOnlyClipsPerSecond, peakRssMb }));
+console.log(
+  `engine only ${engineOnlyClipsPerSecond} clips/s; decode + features only ${featuresOnlyClipsPerSecond} clips/s; end to end = ${Math.round((clipsPerSecond / floor) * 100)} % of the slower stage`,
+);
+console.log(
+  JSON.stringify({
+    clips: summary.total,
+    wallSeconds: Number(wallSeconds.toFixed(1)),
+    clipsPerSecond,
+    engineOnlyClipsPerSecond,
+    featuresOnlyClipsPerSecond,
+    peakRssMb,
+  }),
+);

@@ -25,22 +25,53 @@ import autocannon from 'autocannon';
 import { EnginePool } from '../src/engine/index.js';
 import { DEFAULT_FEATURE_CONFIG } from '../src/features/index.js';
 
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '5' }, clients: { type: 'string', default: '1,16,64' }, threads: { type: 'string', default: String(availableParallelism()) }, 'max-queue-delay-ms': { type: 'string' }, 'data-dir': { type: 'string' } } });
+const { values } = parseArgs({
+  options: {
+    seconds: { type: 'string', default: '5' },
+    clients: { type: 'string', default: '1,16,64' },
+    threads: { type: 'string', default: String(availableParallelism()) },
+    'max-queue-delay-ms': { type: 'string' },
+    'data-dir': { type: 'string' },
+  },
+});
 const seconds = Number(values.seconds);
 const clientCounts = values.clients.split(',').map(Number);
 const root = resolve(import.meta.dirname, '..');
 const real = process.env['KWS_REAL_DATA_DIR'] ?? resolve(root, '../shared/data/real');
 const pico = join(real, 'pico-testset-v0.02');
-const clips = readdirSync(pico, { withFileTypes: true }).filter((e) => e.isDirectory()).flatMap((e) => readdirSync(join(pico, e.name)).filter((f) => f.endsWith('.wav')).slice(0, 6).map((f) => readFileSync(join(pico, e.name, f))));
+const clips = readdirSync(pico, { withFileTypes: true })
+  .filter((e) => e.isDirectory())
+  .flatMap((e) =>
+    readdirSync(join(pico, e.name))
+      .filter((f) => f.endsWith('.wav'))
+      .slice(0, 6)
+      .map((f) => readFileSync(join(pico, e.name, f))),
+  );
 
 const boundary = '----kwsbench7d1f';
-const bodies = clips.map((bytes, i) => Buffer.concat([
-  Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="clip"; filename="clip${i}.wav"\r\nContent-Type: audio/wav\r\n\r\n`),
-  bytes,
-  Buffer.from(`\r\n--${boundary}--\r\n`),
-]));
+const bodies = clips.map((bytes, i) =>
+  Buffer.concat([
+    Buffer.from(
+      `--${boundary}\r\nContent-Disposition: form-data; name="clip"; filename="clip${i}.wav"\r\nContent-Type: audio/wav\r\n\r\n`,
+    ),
+    bytes,
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]),
+);
 
-interface Row { clients: number; batching: boolean; p50Ms: number; p99Ms: number; clipsPerSecond: number; meanBatchSize: number; errors: number; lagMaxMs: number; serverCpuMsPerClip: number | null; mainThreadCpuMsPerClip: number | null; loadGeneratorCpuMsPerClip: number }
+interface Row {
+  clients: number;
+  batching: boolean;
+  p50Ms: number;
+  p99Ms: number;
+  clipsPerSecond: number;
+  meanBatchSize: number;
+  errors: number;
+  lagMaxMs: number;
+  serverCpuMsPerClip: number | null;
+  mainThreadCpuMsPerClip: number | null;
+  loadGeneratorCpuMsPerClip: number;
+}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -54,14 +85,32 @@ async function freePort(): Promise<number> {
 /** Starts `kws serve` (warn-level logs: access logs would cost the load generator CPU) and waits for /readyz. */
 async function startServer(batching: boolean, dataDir: string): Promise<{ url: string; child: ChildProcess }> {
   const port = await freePort();
-  const args = ['--import', 'tsx', join(root, 'src/main.ts'), 'serve', '--port', String(port), '--data-dir', dataDir, '--log-level', 'warn', '--threads', values.threads, '--max-queue-length', '100000'];
+  const args = [
+    '--import',
+    'tsx',
+    join(root, 'src/main.ts'),
+    'serve',
+    '--port',
+    String(port),
+    '--data-dir',
+    dataDir,
+    '--log-level',
+    'warn',
+    '--threads',
+    values.threads,
+    '--max-queue-length',
+    '100000',
+  ];
   if (!batching) args.push('--max-batch-size', '1');
   if (values['max-queue-delay-ms'] !== undefined) args.push('--max-queue-delay-ms', values['max-queue-delay-ms']);
   const child = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'inherit', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
   for (let waited = 0; waited < 60_000; waited += 200) {
     if (child.exitCode !== null) throw new Error(`kws serve exited with ${child.exitCode}`);
-    const ready = await fetch(`${url}/readyz`).then((r) => r.ok, () => false);
+    const ready = await fetch(`${url}/readyz`).then(
+      (r) => r.ok,
+      () => false,
+    );
     if (ready) return { url, child };
     await new Promise((r) => setTimeout(r, 200));
   }
@@ -71,9 +120,19 @@ async function startServer(batching: boolean, dataDir: string): Promise<{ url: s
 /** Batch-size totals and the longest event-loop stall since the last scrape (prom-client resets it on each scrape). */
 async function batchTotals(url: string): Promise<{ count: number; sum: number; lagMaxMs: number }> {
   const text = await (await fetch(`${url}/metrics`)).text();
-  const value = (name: string): number => Number(text.split('\n').find((l) => l.startsWith(`${name} `))?.split(' ')[1] ?? 0);
+  const value = (name: string): number =>
+    Number(
+      text
+        .split('\n')
+        .find((l) => l.startsWith(`${name} `))
+        ?.split(' ')[1] ?? 0,
+    );
   // prom-client samples the loop with a 10 ms timer and records whole intervals: a stall is what exceeds 10 ms.
-  return { count: value('kws_batch_size_count'), sum: value('kws_batch_size_sum'), lagMaxMs: Math.max(0, value('nodejs_eventloop_lag_max_seconds') * 1000 - 10) };
+  return {
+    count: value('kws_batch_size_count'),
+    sum: value('kws_batch_size_sum'),
+    lagMaxMs: Math.max(0, value('nodejs_eventloop_lag_max_seconds') * 1000 - 10),
+  };
 }
 
 /**
@@ -107,7 +166,13 @@ async function load(url: string, clients: number, batching: boolean, pid?: numbe
     url: `${url}/v1/clips`,
     connections: clients,
     duration: seconds,
-    requests: [{ method: 'POST', headers: { 'content-type': `multipart/form-data; boundary=${boundary}` }, setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] as Buffer }) }],
+    requests: [
+      {
+        method: 'POST',
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+        setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] as Buffer }),
+      },
+    ],
   });
   const loadCpu = process.cpuUsage(loadBefore);
   const cpuAfter = processCpuMs(pid);
@@ -123,8 +188,10 @@ async function load(url: string, clients: number, batching: boolean, pid?: numbe
     meanBatchSize: Number((served / Math.max(1, after.count - before.count)).toFixed(2)),
     errors: result.non2xx + result.errors,
     lagMaxMs: Math.round(after.lagMaxMs),
-    serverCpuMsPerClip: cpuBefore === null || cpuAfter === null ? null : (cpuAfter.totalMs - cpuBefore.totalMs) / answered,
-    mainThreadCpuMsPerClip: cpuBefore === null || cpuAfter === null ? null : (cpuAfter.mainMs - cpuBefore.mainMs) / answered,
+    serverCpuMsPerClip:
+      cpuBefore === null || cpuAfter === null ? null : (cpuAfter.totalMs - cpuBefore.totalMs) / answered,
+    mainThreadCpuMsPerClip:
+      cpuBefore === null || cpuAfter === null ? null : (cpuAfter.mainMs - cpuBefore.mainMs) / answered,
     loadGeneratorCpuMsPerClip: (loadCpu.user + loadCpu.system) / 1000 / answered,
   };
 }
@@ -138,9 +205,13 @@ for (const batching of [true, false]) {
     for (const clients of clientCounts) {
       const row = await load(url, clients, batching, child.pid);
       rows.push(row);
-      console.log(`${String(clients).padStart(3)} clients, batching ${batching ? 'on ' : 'off'}: p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, ${row.clipsPerSecond} clips/s, mean batch ${row.meanBatchSize}, longest event-loop stall ${row.lagMaxMs} ms${row.errors > 0 ? `, ${row.errors} errors` : ''}`);
+      console.log(
+        `${String(clients).padStart(3)} clients, batching ${batching ? 'on ' : 'off'}: p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms, ${row.clipsPerSecond} clips/s, mean batch ${row.meanBatchSize}, longest event-loop stall ${row.lagMaxMs} ms${row.errors > 0 ? `, ${row.errors} errors` : ''}`,
+      );
       const cpu = (ms: number | null): string => (ms === null ? 'n/a' : ms.toFixed(2));
-      console.log(`      CPU ms per clip: server ${cpu(row.serverCpuMsPerClip)} (main thread ${cpu(row.mainThreadCpuMsPerClip)}), load generator ${cpu(row.loadGeneratorCpuMsPerClip)}`);
+      console.log(
+        `      CPU ms per clip: server ${cpu(row.serverCpuMsPerClip)} (main thread ${cpu(row.mainThreadCpuMsPerClip)}), load generator ${cpu(row.loadGeneratorCpuMsPerClip)}`,
+      );
     }
   } finally {
     child.kill('SIGTERM');
@@ -160,7 +231,11 @@ prepared.forEach((p, i) => batch.set(p.features, i * 3920));
 let start = performance.now();
 let done = 0;
 while (performance.now() - start < seconds * 1000) {
-  await Promise.all(Array.from({ length: pool.options.threads }, () => pool.infer({ modelDir: model, geometry, temperature: 1 }, batch, 64)));
+  await Promise.all(
+    Array.from({ length: pool.options.threads }, () =>
+      pool.infer({ modelDir: model, geometry, temperature: 1 }, batch, 64),
+    ),
+  );
   done += 64 * pool.options.threads;
 }
 const engineClipsPerSecond = Math.round(done / ((performance.now() - start) / 1000));
@@ -176,11 +251,34 @@ while (performance.now() - start < seconds * 1000) {
 }
 const pipelineClipsPerSecond = Math.round(done / ((performance.now() - start) / 1000));
 await pool.close();
-console.log(`engine alone: inference ${engineClipsPerSecond} clips/s (batch 64); decode + features + inference ${pipelineClipsPerSecond} clips/s (no HTTP)`);
+console.log(
+  `engine alone: inference ${engineClipsPerSecond} clips/s (batch 64); decode + features + inference ${pipelineClipsPerSecond} clips/s (no HTTP)`,
+);
 const round2 = (ms: number | null): number | null => (ms === null ? null : Number(ms.toFixed(2)));
-const at = (clients: number, batching: boolean): Row | undefined => rows.find((r) => r.clients === clients && r.batching === batching);
+const at = (clients: number, batching: boolean): Row | undefined =>
+  rows.find((r) => r.clients === clients && r.batching === batching);
 const most = Math.max(...clientCounts);
 const on = at(most, true);
 const off = at(most, false);
-if (on !== undefined && off !== undefined) console.log(`batching speed-up at ${most} clients: ${(on.clipsPerSecond / Math.max(1, off.clipsPerSecond)).toFixed(2)}x; served / pipeline at ${most} clients: ${((on.clipsPerSecond / pipelineClipsPerSecond) * 100).toFixed(0)} %`);
-console.log(JSON.stringify({ rows: rows.map((r) => ({ clients: r.clients, batching: r.batching, p50Ms: r.p50Ms, p99Ms: r.p99Ms, clipsPerSecond: r.clipsPerSecond, meanBatchSize: r.meanBatchSize, lagMaxMs: r.lagMaxMs, serverCpuMsPerClip: round2(r.serverCpuMsPerClip), mainThreadCpuMsPerClip: round2(r.mainThreadCpuMsPerClip), loadGeneratorCpuMsPerClip: round2(r.loadGeneratorCpuMsPerClip) })), engineClipsPerSecond, pipelineClipsPerSecond }));
+if (on !== undefined && off !== undefined)
+  console.log(
+    `batching speed-up at ${most} clients: ${(on.clipsPerSecond / Math.max(1, off.clipsPerSecond)).toFixed(2)}x; served / pipeline at ${most} clients: ${((on.clipsPerSecond / pipelineClipsPerSecond) * 100).toFixed(0)} %`,
+  );
+console.log(
+  JSON.stringify({
+    rows: rows.map((r) => ({
+      clients: r.clients,
+      batching: r.batching,
+      p50Ms: r.p50Ms,
+      p99Ms: r.p99Ms,
+      clipsPerSecond: r.clipsPerSecond,
+      meanBatchSize: r.meanBatchSize,
+      lagMaxMs: r.lagMaxMs,
+      serverCpuMsPerClip: round2(r.serverCpuMsPerClip),
+      mainThreadCpuMsPerClip: round2(r.mainThreadCpuMsPerClip),
+      loadGeneratorCpuMsPerClip: round2(r.loadGeneratorCpuMsPerClip),
+    })),
+    engineClipsPerSecond,
+    pipelineClipsPerSecond,
+  }),
+);

@@ -10,11 +10,19 @@ import type { TfjsBackendName } from '../src/engine/index.js';
 import { ARCHITECTURES } from '../src/model/index.js';
 import { buildModel } from '../src/model/tfjs/index.js';
 
-const { values } = parseArgs({ options: { batch: { type: 'string', default: '64' }, steps: { type: 'string', default: '5' }, backend: { type: 'string', default: 'tensorflow' } } });
+const { values } = parseArgs({
+  options: {
+    batch: { type: 'string', default: '64' },
+    steps: { type: 'string', default: '5' },
+    backend: { type: 'string', default: 'tensorflow' },
+  },
+});
 const batch = Number(values.batch);
 const steps = Number(values.steps);
 const choice = await selectTfjsBackend(values.backend as TfjsBackendName);
-console.log(`backend: ${choice.backend} (${choice.provider})${choice.skipped.length > 0 ? `; skipped: ${choice.skipped.join('; ')}` : ''}`);
+console.log(
+  `backend: ${choice.backend} (${choice.provider})${choice.skipped.length > 0 ? `; skipped: ${choice.skipped.join('; ')}` : ''}`,
+);
 const results: Record<string, number> = {};
 for (const architecture of ARCHITECTURES) {
   const model = buildModel(architecture, { frames: 98, bins: 40 });
@@ -26,7 +34,9 @@ for (const architecture of ARCHITECTURES) {
   for (let i = 0; i < steps; i++) await model.trainOnBatch(x, y);
   const seconds = (performance.now() - start) / 1000;
   results[architecture] = Math.round((steps * batch) / seconds);
-  console.log(`${architecture.padEnd(18)} ${String(model.countParams()).padStart(8)} params  ${results[architecture]} clips/s`);
+  console.log(
+    `${architecture.padEnd(18)} ${String(model.countParams()).padStart(8)} params  ${results[architecture]} clips/s`,
+  );
   tf.dispose([x, y]);
   model.dispose();
 }

@@ -26,7 +26,13 @@ const { values } = parseArgs({
 if (values.out === undefined) throw new Error('--out DIR is required');
 const out = resolve(values.out);
 const real = values.real;
-if (!values['lists-only']) await synthesizeCorpus({ outDir: out, perWord: Number(values['per-word']), seed: Number(values.seed), realNoiseDir: real });
+if (!values['lists-only'])
+  await synthesizeCorpus({
+    outDir: out,
+    perWord: Number(values['per-word']),
+    seed: Number(values.seed),
+    realNoiseDir: real,
+  });
 
 /** Links a real clip into `<folder>/<name>`, unless that name is taken. */
 function link(source: string, folder: string, name: string): string | null {
@@ -40,7 +46,10 @@ function link(source: string, folder: string, name: string): string | null {
 const added: string[] = [];
 // The v0.02 test set: command folders, _unknown_/<word>_<speaker>_nohash_<n>.wav.wav, _silence_/<n>.wav.
 const pico = join(real, 'pico-testset-v0.02');
-const folders = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+const folders = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name);
 for (const folder of folders(pico)) {
   for (const file of readdirSync(join(pico, folder)).filter((f) => f.endsWith('.wav'))) {
     const source = join(pico, folder, file);
@@ -57,14 +66,16 @@ for (const folder of folders(pico)) {
 // v0.01 training sample (30 words) and the sc09 digits.
 for (const base of [join(real, 'vinsis-v0.01'), join(real, 'wids-tutorial/sc09')]) {
   for (const folder of folders(base)) {
-    for (const file of readdirSync(join(base, folder)).filter((f) => f.endsWith('.wav'))) added.push(link(join(base, folder, file), folder, file) ?? '');
+    for (const file of readdirSync(join(base, folder)).filter((f) => f.endsWith('.wav')))
+      added.push(link(join(base, folder, file), folder, file) ?? '');
   }
 }
 // Rewrite the lists over everything, by the speaker hash. The real test-set clips all hash to
 // "testing" under the dataset's own rule (that is how the official test set was chosen), so real
 // clips are split by the same rule on a salted name: 70 / 15 / 15 %, still one split per speaker.
 const isReal = (path: string): boolean => lstatSync(join(out, path)).isSymbolicLink();
-const splitOf = (path: string): string => (isReal(path) ? whichSet(path.replace(/([^/]+)$/, 'kws-default_$1'), 15, 15) : whichSet(path));
+const splitOf = (path: string): string =>
+  isReal(path) ? whichSet(path.replace(/([^/]+)$/, 'kws-default_$1'), 15, 15) : whichSet(path);
 const all: string[] = [];
 for (const folder of folders(out).filter((f) => f !== '_background_noise_' && f !== 'test')) {
   for (const file of readdirSync(join(out, folder))) all.push(`${folder}/${file}`);
@@ -79,10 +90,17 @@ for (const path of all.filter((p) => isReal(p) && splitOf(p) === 'training' && !
   for (let k = 2; k <= copies; k++) {
     const target = join(out, path.replace(/\.wav$/, `c${k}.wav`));
     if (!existsSync(target)) {
-      symlinkSync(lstatSync(join(out, path)).isSymbolicLink() ? resolve(join(out, path, '..'), readlinkSync(join(out, path))) : join(out, path), target);
+      symlinkSync(
+        lstatSync(join(out, path)).isSymbolicLink()
+          ? resolve(join(out, path, '..'), readlinkSync(join(out, path)))
+          : join(out, path),
+        target,
+      );
       copied++;
     }
   }
 }
 if (copied > 0) console.log(`linked ${copied} extra copies of real training clips (--real-copies ${copies})`);
-console.log(`${out}: ${all.length} clips, ${all.filter(isReal).length} of them real (${added.filter((a) => a !== '').length} linked now)`);
+console.log(
+  `${out}: ${all.length} clips, ${all.filter(isReal).length} of them real (${added.filter((a) => a !== '').length} linked now)`,
+);

@@ -12,7 +12,8 @@ import { loadLayersModel } from '../src/engine/tfjs/index.js';
 
 const dir = process.argv[2];
 if (dir === undefined) throw new Error('usage: npx tsx scripts/export-onnx.ts MODEL_VERSION_DIR');
-if (existsSync(join(dir, 'model.onnx')) && !process.argv.includes('--force')) throw new Error(`${dir}/model.onnx exists already (--force rewrites it)`);
+if (existsSync(join(dir, 'model.onnx')) && !process.argv.includes('--force'))
+  throw new Error(`${dir}/model.onnx exists already (--force rewrites it)`);
 await selectTfjsBackend('wasm');
 const model = await loadLayersModel(dir);
 writeFileSync(join(dir, 'model.onnx'), exportOnnx(model));

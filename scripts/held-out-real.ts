@@ -14,11 +14,20 @@ import { parseArgs } from 'node:util';
 import { whichSet } from '../src/data/index.js';
 import { labelForWord } from '../src/labels/index.js';
 
-const { values } = parseArgs({ options: { out: { type: 'string' }, real: { type: 'string', default: resolve(import.meta.dirname, '../../shared/data/real') }, split: { type: 'string', default: 'testing' } } });
+const { values } = parseArgs({
+  options: {
+    out: { type: 'string' },
+    real: { type: 'string', default: resolve(import.meta.dirname, '../../shared/data/real') },
+    split: { type: 'string', default: 'testing' },
+  },
+});
 if (values.out === undefined) throw new Error('--out DIR is required');
 const out = resolve(values.out);
 mkdirSync(join(out, 'audio'), { recursive: true });
-const folders = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+const folders = (dir: string): string[] =>
+  readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name);
 const rows: string[] = ['fname,label'];
 const counts: Record<string, number> = {};
 /** Adds a clip under the name the recipe gave it (`folder/name`), when that name's speaker is in the split. */
@@ -36,12 +45,15 @@ for (const folder of folders(pico)) {
     if (folder === '_unknown_') {
       const [word, ...rest] = file.replace(/\.wav\.wav$/, '.wav').split('_');
       add(join(pico, folder, file), word as string, rest.join('_'));
-    } else if (folder === '_silence_') add(join(pico, folder, file), '_silence_', `real${file.replace(/\.wav$/, '')}_nohash_0.wav`);
+    } else if (folder === '_silence_')
+      add(join(pico, folder, file), '_silence_', `real${file.replace(/\.wav$/, '')}_nohash_0.wav`);
     else add(join(pico, folder, file), folder, file);
   }
 }
 for (const base of [join(values.real, 'vinsis-v0.01'), join(values.real, 'wids-tutorial/sc09')]) {
-  for (const folder of folders(base)) for (const file of readdirSync(join(base, folder)).filter((f) => f.endsWith('.wav'))) add(join(base, folder, file), folder, file);
+  for (const folder of folders(base))
+    for (const file of readdirSync(join(base, folder)).filter((f) => f.endsWith('.wav')))
+      add(join(base, folder, file), folder, file);
 }
 writeFileSync(join(out, 'labels.csv'), `${rows.join('\n')}\n`);
 console.log(JSON.stringify({ out, split: values.split, clips: rows.length - 1, perLabel: counts }));

@@ -31,7 +31,8 @@ const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as VersionManife
 const options = manifest.training.options as { seed?: number; dataset?: DatasetOptions };
 const dataDir = values.data ?? manifest.training.dataDir;
 const dataset = await scanSpeechCommands(dataDir, { seed: options.seed ?? 1, ...options.dataset });
-if (datasetFingerprint(dataset) !== manifest.training.dataFingerprint) throw new Error(`${dataDir} is not the dataset version ${manifest.version} was trained on (fingerprint differs)`);
+if (datasetFingerprint(dataset) !== manifest.training.dataFingerprint)
+  throw new Error(`${dataDir} is not the dataset version ${manifest.version} was trained on (fingerprint differs)`);
 await selectTfjsBackend('wasm');
 const model = await loadLayersModel(dir);
 const extractor = new FeatureExtractor(manifest.featureConfig);
@@ -48,4 +49,13 @@ const updated: VersionManifest = {
 writeFileSync(manifestPath, `${JSON.stringify(updated, null, 2)}\n`);
 writeFileSync(join(dir, 'model.onnx'), exportOnnx(model));
 model.dispose();
-console.log(JSON.stringify({ dir, temperature: calibration.temperature, thresholds: updated.thresholds, validationCalibrated: calibration.accuracy, testing: updated.metrics.testing?.accuracy ?? null, testingEce: testingMetrics?.trust?.ece ?? null }));
+console.log(
+  JSON.stringify({
+    dir,
+    temperature: calibration.temperature,
+    thresholds: updated.thresholds,
+    validationCalibrated: calibration.accuracy,
+    testing: updated.metrics.testing?.accuracy ?? null,
+    testingEce: testingMetrics?.trust?.ece ?? null,
+  }),
+);

@@ -49,7 +49,11 @@ export interface DecodedAudio {
   readonly info: AudioInfo;
 }
 
-const DEFAULTS = { maxDurationMs: 10_000, maxInputBytes: 50 * 1024 * 1024, targetSampleRateHz: MODEL_SAMPLE_RATE_HZ } as const;
+const DEFAULTS = {
+  maxDurationMs: 10_000,
+  maxInputBytes: 50 * 1024 * 1024,
+  targetSampleRateHz: MODEL_SAMPLE_RATE_HZ,
+} as const;
 
 /**
  * Encoded bytes fed to a streaming codec per call. Small, so that a decompression bomb (a FLAC of
@@ -59,7 +63,12 @@ const DEFAULTS = { maxDurationMs: 10_000, maxInputBytes: 50 * 1024 * 1024, targe
 const CHUNK_BYTES = 2 * 1024;
 
 /** `audio-type` names of the compressed formats we decode, with our container name and decoder. */
-const COMPRESSED: Readonly<Record<string, { container: AudioContainer; decoder: 'flac' | 'mp3' | 'oga' | 'opus' | 'webm'; codecs: readonly string[] }>> = {
+const COMPRESSED: Readonly<
+  Record<
+    string,
+    { container: AudioContainer; decoder: 'flac' | 'mp3' | 'oga' | 'opus' | 'webm'; codecs: readonly string[] }
+  >
+> = {
   flac: { container: 'flac', decoder: 'flac', codecs: ['flac'] },
   mp3: { container: 'mp3', decoder: 'mp3', codecs: ['mp3', 'mp2', 'mp1'] },
   oga: { container: 'ogg', decoder: 'oga', codecs: ['vorbis'] },
@@ -91,7 +100,10 @@ function resolveOptions(options: DecodeOptions): Required<DecodeOptions> {
   const merged = { ...DEFAULTS, ...options };
   for (const [name, value] of Object.entries(merged)) {
     if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-      throw new KwsError('INVALID_ARGUMENT', `decodeAudio option ${name} must be a positive number, got ${String(value)}`);
+      throw new KwsError(
+        'INVALID_ARGUMENT',
+        `decodeAudio option ${name} must be a positive number, got ${String(value)}`,
+      );
     }
   }
   return merged;
@@ -119,19 +131,30 @@ export async function decodeAudio(input: Uint8Array, options: DecodeOptions = {}
   const bytes = new Uint8Array(input.buffer, input.byteOffset, input.byteLength);
   if (bytes.length === 0) throw new AudioDecodeError('EMPTY', 'the file is empty (0 bytes)');
   if (bytes.length > opts.maxInputBytes) {
-    throw new AudioDecodeError('TOO_LARGE', `the file is ${bytes.length} bytes, over the ${opts.maxInputBytes}-byte limit`);
+    throw new AudioDecodeError(
+      'TOO_LARGE',
+      `the file is ${bytes.length} bytes, over the ${opts.maxInputBytes}-byte limit`,
+    );
   }
   rejectWavVariants(bytes);
-  const decoded = isRiffWave(bytes) ? decodeWav(bytes, opts.maxDurationMs) : await decodeCompressed(bytes, opts.maxDurationMs);
+  const decoded = isRiffWave(bytes)
+    ? decodeWav(bytes, opts.maxDurationMs)
+    : await decodeCompressed(bytes, opts.maxDurationMs);
   const clampedSource = decoded.clamped;
   let samples: Float32Array;
   try {
     samples = await resampleMono(decoded.mono, decoded.sourceSampleRateHz, opts.targetSampleRateHz);
   } catch (error) {
-    throw new AudioDecodeError('UNSUPPORTED_FORMAT', `cannot resample from ${decoded.sourceSampleRateHz} Hz: ${error instanceof Error ? error.message : String(error)}`);
+    throw new AudioDecodeError(
+      'UNSUPPORTED_FORMAT',
+      `cannot resample from ${decoded.sourceSampleRateHz} Hz: ${error instanceof Error ? error.message : String(error)}`,
+    );
   }
   if (samples.length === 0) {
-    throw new AudioDecodeError('EMPTY', `the audio holds ${decoded.mono.length} samples at ${decoded.sourceSampleRateHz} Hz, less than one at ${opts.targetSampleRateHz} Hz`);
+    throw new AudioDecodeError(
+      'EMPTY',
+      `the audio holds ${decoded.mono.length} samples at ${decoded.sourceSampleRateHz} Hz, less than one at ${opts.targetSampleRateHz} Hz`,
+    );
   }
   // Resampling can overshoot full scale slightly; an untouched signal was checked above.
   const clampedSamples = clampedSource + (samples === decoded.mono ? 0 : validateAndClamp(samples));
@@ -163,7 +186,8 @@ interface SourceSignal {
 
 function isRiffWave(bytes: Uint8Array): boolean {
   // "RIFF" at 0. A file that starts RIFF but is cut before "WAVE" is still treated as WAV (and so TRUNCATED).
-  if (bytes.length < 4 || bytes[0] !== 0x52 || bytes[1] !== 0x49 || bytes[2] !== 0x46 || bytes[3] !== 0x46) return false;
+  if (bytes.length < 4 || bytes[0] !== 0x52 || bytes[1] !== 0x49 || bytes[2] !== 0x46 || bytes[3] !== 0x46)
+    return false;
   return bytes.length < 12 || (bytes[8] === 0x57 && bytes[9] === 0x41 && bytes[10] === 0x56 && bytes[11] === 0x45);
 }
 
@@ -175,15 +199,26 @@ function formatMs(ms: number): string {
 function checkDuration(frames: number, sampleRateHz: number, maxDurationMs: number): void {
   const durationMs = (frames * 1000) / sampleRateHz;
   if (durationMs > maxDurationMs) {
-    throw new AudioDecodeError('TOO_LONG', `the audio lasts ${formatMs(durationMs)}, over the ${formatMs(maxDurationMs)} limit`);
+    throw new AudioDecodeError(
+      'TOO_LONG',
+      `the audio lasts ${formatMs(durationMs)}, over the ${formatMs(maxDurationMs)} limit`,
+    );
   }
 }
 
 function rejectWavVariants(bytes: Uint8Array): void {
   const magic = String.fromCharCode(...bytes.subarray(0, 4));
   const form = String.fromCharCode(...bytes.subarray(8, 12));
-  if (magic === 'RF64' || magic === 'BW64') throw new AudioDecodeError('UNSUPPORTED_FORMAT', `${magic} (64-bit WAV) is not supported; send a RIFF WAV under 4 GiB`);
-  if (magic === 'RIFX' && form === 'WAVE') throw new AudioDecodeError('UNSUPPORTED_FORMAT', 'RIFX (big-endian WAV) is not supported; send a little-endian RIFF WAV');
+  if (magic === 'RF64' || magic === 'BW64')
+    throw new AudioDecodeError(
+      'UNSUPPORTED_FORMAT',
+      `${magic} (64-bit WAV) is not supported; send a RIFF WAV under 4 GiB`,
+    );
+  if (magic === 'RIFX' && form === 'WAVE')
+    throw new AudioDecodeError(
+      'UNSUPPORTED_FORMAT',
+      'RIFX (big-endian WAV) is not supported; send a little-endian RIFF WAV',
+    );
 }
 
 /** Clamps each channel, then averages them: clamping first keeps a loud float downmix finite. */
@@ -206,7 +241,10 @@ function checkFloatData(bytes: Uint8Array, layout: WavLayout): void {
   for (let at = 0, i = 0; at + width <= layout.dataBytes; at += width, i++) {
     const value = width === 8 ? view.getFloat64(at, true) : view.getFloat32(at, true);
     if (!Number.isFinite(value)) {
-      throw new AudioDecodeError('INVALID_SAMPLES', `sample ${Math.floor(i / layout.channels)} (channel ${i % layout.channels}) is ${value}; audio must hold finite values`);
+      throw new AudioDecodeError(
+        'INVALID_SAMPLES',
+        `sample ${Math.floor(i / layout.channels)} (channel ${i % layout.channels}) is ${value}; audio must hold finite values`,
+      );
     }
   }
 }
@@ -230,12 +268,23 @@ function decodeWav(bytes: Uint8Array, maxDurationMs: number): SourceSignal {
   try {
     result = decodeWavBytes(layout.libraryWalkable ? bytes : canonicalWav(bytes, layout));
   } catch (error) {
-    throw new AudioDecodeError('DECODE_FAILED', `the WAV decoder rejected the ${layout.codec} data: ${(error as Error).message}`, { cause: error });
+    throw new AudioDecodeError(
+      'DECODE_FAILED',
+      `the WAV decoder rejected the ${layout.codec} data: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   if (layout.codec === 'pcm_f64le') clampOverflow(result.channelData);
   const { mono, clamped } = toMono(result.channelData);
   if (mono.length === 0) throw new AudioDecodeError('EMPTY', `the WAV ${layout.codec} data decoded to no samples`);
-  return { mono, clamped, container: 'wav', codec: layout.codec, sourceSampleRateHz: layout.sampleRateHz, channels: layout.channels };
+  return {
+    mono,
+    clamped,
+    container: 'wav',
+    codec: layout.codec,
+    sourceSampleRateHz: layout.sampleRateHz,
+    channels: layout.channels,
+  };
 }
 
 /**
@@ -259,31 +308,51 @@ function canonicalWav(bytes: Uint8Array, layout: WavLayout): Uint8Array {
 }
 
 function checkRateAndChannels(what: string, sampleRateHz: number | undefined, channels: number | undefined): void {
-  if (sampleRateHz !== undefined && (sampleRateHz < MIN_SOURCE_SAMPLE_RATE_HZ || sampleRateHz > MAX_SOURCE_SAMPLE_RATE_HZ)) {
-    throw new AudioDecodeError('UNSUPPORTED_FORMAT', `${what} has a sample rate of ${sampleRateHz} Hz; ${MIN_SOURCE_SAMPLE_RATE_HZ} to ${MAX_SOURCE_SAMPLE_RATE_HZ} Hz are supported`);
+  if (
+    sampleRateHz !== undefined &&
+    (sampleRateHz < MIN_SOURCE_SAMPLE_RATE_HZ || sampleRateHz > MAX_SOURCE_SAMPLE_RATE_HZ)
+  ) {
+    throw new AudioDecodeError(
+      'UNSUPPORTED_FORMAT',
+      `${what} has a sample rate of ${sampleRateHz} Hz; ${MIN_SOURCE_SAMPLE_RATE_HZ} to ${MAX_SOURCE_SAMPLE_RATE_HZ} Hz are supported`,
+    );
   }
   if (channels !== undefined && (channels < 1 || channels > MAX_CHANNELS)) {
-    throw new AudioDecodeError('UNSUPPORTED_FORMAT', `${what} has ${channels} channels; 1 to ${MAX_CHANNELS} are supported`);
+    throw new AudioDecodeError(
+      'UNSUPPORTED_FORMAT',
+      `${what} has ${channels} channels; 1 to ${MAX_CHANNELS} are supported`,
+    );
   }
 }
 
 async function decodeCompressed(bytes: Uint8Array, maxDurationMs: number): Promise<SourceSignal> {
   const sniff = sniffContainer(bytes);
   if (sniff.type === undefined) {
-    throw new AudioDecodeError('NOT_AUDIO', 'the bytes are not a recognised audio format (expected WAV, FLAC, MP3, Ogg Vorbis/Opus or WebM Opus)');
+    throw new AudioDecodeError(
+      'NOT_AUDIO',
+      'the bytes are not a recognised audio format (expected WAV, FLAC, MP3, Ogg Vorbis/Opus or WebM Opus)',
+    );
   }
   if (sniff.type === 'mp3' && !sniff.valid) {
-    throw new AudioDecodeError('NOT_AUDIO', 'the bytes are not a recognised audio format: no MPEG audio frame found after the MP3 signature');
+    throw new AudioDecodeError(
+      'NOT_AUDIO',
+      'the bytes are not a recognised audio format: no MPEG audio frame found after the MP3 signature',
+    );
   }
   const format = COMPRESSED[sniff.type];
   const name = sniff.type === 'oga' ? 'Ogg' : sniff.type.toUpperCase();
   if (format === undefined || (sniff.codec !== undefined && !format.codecs.includes(sniff.codec))) {
-    const what = sniff.codec !== undefined && format !== undefined ? `${sniff.codec} audio in ${name}` : `${name} audio`;
-    throw new AudioDecodeError('UNSUPPORTED_FORMAT', `${what} is not supported; send WAV, FLAC, MP3, Ogg Vorbis/Opus or WebM Opus`);
+    const what =
+      sniff.codec !== undefined && format !== undefined ? `${sniff.codec} audio in ${name}` : `${name} audio`;
+    throw new AudioDecodeError(
+      'UNSUPPORTED_FORMAT',
+      `${what} is not supported; send WAV, FLAC, MP3, Ogg Vorbis/Opus or WebM Opus`,
+    );
   }
   if (!sniff.valid) throw new AudioDecodeError('DECODE_FAILED', `the ${name} header is malformed`);
   checkRateAndChannels(`the ${name} header`, sniff.sampleRateHz, sniff.channels);
-  if (sniff.totalFrames !== undefined && sniff.totalFrames > 0 && sniff.sampleRateHz !== undefined) checkDuration(sniff.totalFrames, sniff.sampleRateHz, maxDurationMs);
+  if (sniff.totalFrames !== undefined && sniff.totalFrames > 0 && sniff.sampleRateHz !== undefined)
+    checkDuration(sniff.totalFrames, sniff.sampleRateHz, maxDurationMs);
   const codec = sniff.codec ?? format.codecs[0] ?? sniff.type;
   filterCodecChatter();
   // A FLAC whose STREAMINFO gives its length was checked above and decodes in one piece (the
@@ -292,13 +361,27 @@ async function decodeCompressed(bytes: Uint8Array, maxDurationMs: number): Promi
   const { parts, frames, sampleRateHz } = await decodeInPieces(bytes, format.decoder, codec, maxDurationMs, pieceBytes);
   if (frames === 0 || sampleRateHz === 0) {
     // An MPEG frame sync is only two bytes, so an "MP3" that yields nothing was most likely never audio.
-    if (sniff.type === 'mp3') throw new AudioDecodeError('NOT_AUDIO', 'the bytes are not a recognised audio format: no MPEG audio frame could be decoded');
-    throw new AudioDecodeError('DECODE_FAILED', `no audio frames could be decoded from the ${name} stream (corrupt or truncated)`);
+    if (sniff.type === 'mp3')
+      throw new AudioDecodeError(
+        'NOT_AUDIO',
+        'the bytes are not a recognised audio format: no MPEG audio frame could be decoded',
+      );
+    throw new AudioDecodeError(
+      'DECODE_FAILED',
+      `no audio frames could be decoded from the ${name} stream (corrupt or truncated)`,
+    );
   }
   const channels = Math.max(...parts.map((p) => p.length));
   const { mono, clamped } = toMono(concatChannels(parts, channels, frames));
   // MP3 decoders collapse identical stereo channels; the frame header's channel mode is the truth.
-  return { mono, clamped, container: format.container, codec, sourceSampleRateHz: sampleRateHz, channels: sniff.channels ?? channels };
+  return {
+    mono,
+    clamped,
+    container: format.container,
+    codec,
+    sourceSampleRateHz: sampleRateHz,
+    channels: sniff.channels ?? channels,
+  };
 }
 
 /** Feeds the stream to the codec in small pieces, checking the decoded rate, channels and duration as it goes. */
@@ -323,7 +406,10 @@ async function decodeInPieces(
         if (length === 0) continue;
         checkRateAndChannels(`the ${codec} stream`, sampleRate, channelData.length);
         if (sampleRateHz !== 0 && sampleRate !== sampleRateHz) {
-          throw new AudioDecodeError('UNSUPPORTED_FORMAT', `the ${codec} stream changes sample rate from ${sampleRateHz} Hz to ${sampleRate} Hz; send one rate per file`);
+          throw new AudioDecodeError(
+            'UNSUPPORTED_FORMAT',
+            `the ${codec} stream changes sample rate from ${sampleRateHz} Hz to ${sampleRate} Hz; send one rate per file`,
+          );
         }
         sampleRateHz = sampleRate;
         frames += length;
@@ -336,8 +422,13 @@ async function decodeInPieces(
     decoder.free();
     if (error instanceof AudioDecodeError) throw error;
     const message = error instanceof Error ? error.message : String(error);
-    if (/does not support this codec/i.test(message)) throw new AudioDecodeError('UNSUPPORTED_FORMAT', `the ${codec} decoder cannot read this stream: ${message}`, { cause: error });
-    throw new AudioDecodeError('DECODE_FAILED', `the ${codec} decoder rejected the stream: ${message}`, { cause: error });
+    if (/does not support this codec/i.test(message))
+      throw new AudioDecodeError('UNSUPPORTED_FORMAT', `the ${codec} decoder cannot read this stream: ${message}`, {
+        cause: error,
+      });
+    throw new AudioDecodeError('DECODE_FAILED', `the ${codec} decoder rejected the stream: ${message}`, {
+      cause: error,
+    });
   }
   return { parts, frames, sampleRateHz };
 }

@@ -22,7 +22,8 @@ function converterFor(fromHz: number, toHz: number, quality: ResampleQuality): P
   const key = `${fromHz}->${toHz}/${quality}`;
   let converter = converters.get(key);
   if (converter === undefined) {
-    const converterType = quality === 'fastest' ? ConverterType.SRC_SINC_FASTEST : ConverterType.SRC_SINC_MEDIUM_QUALITY;
+    const converterType =
+      quality === 'fastest' ? ConverterType.SRC_SINC_FASTEST : ConverterType.SRC_SINC_MEDIUM_QUALITY;
     converter = create(1, fromHz, toHz, { converterType });
     converters.set(key, converter);
   }
@@ -38,7 +39,12 @@ function converterFor(fromHz: number, toHz: number, quality: ResampleQuality): P
  * @param quality Converter quality; default `medium`.
  * @returns Mono `[round(frames · toHz / fromHz)]` at `toHz`; the input itself when the rates match.
  */
-export async function resampleMono(samples: Float32Array, fromHz: number, toHz: number, quality: ResampleQuality = 'medium'): Promise<Float32Array> {
+export async function resampleMono(
+  samples: Float32Array,
+  fromHz: number,
+  toHz: number,
+  quality: ResampleQuality = 'medium',
+): Promise<Float32Array> {
   if (fromHz === toHz || samples.length === 0) return samples;
   const converter = await converterFor(fromHz, toHz, quality);
   // `simple` is stateless (src_simple) and returns a view into WASM memory: copy it out, at exactly

@@ -45,7 +45,11 @@ export function sniffContainer(bytes: Uint8Array): ContainerSniff {
       return sniffOgg(bytes, type);
     case 'webm': {
       const text = latin1.decode(head.subarray(0, 4096));
-      return { type, codec: text.includes('A_VORBIS') ? 'vorbis' : text.includes('A_OPUS') ? 'opus' : 'unknown', valid: true };
+      return {
+        type,
+        codec: text.includes('A_VORBIS') ? 'vorbis' : text.includes('A_OPUS') ? 'opus' : 'unknown',
+        valid: true,
+      };
     }
     default:
       return { type, valid: type !== undefined };
@@ -57,7 +61,8 @@ function sniffFlac(bytes: Uint8Array, offset: number): ContainerSniff {
   // Ogg FLAC (also reported as `flac`) has no bare STREAMINFO here: decode it without header figures.
   if (latin1.decode(bytes.subarray(offset, offset + 4)) !== 'fLaC') return { type: 'flac', codec: 'flac', valid: true };
   const at = offset + 8;
-  if (bytes.length < at + 18 || ((bytes[offset + 4] as number) & 0x7f) !== 0) return { type: 'flac', codec: 'flac', valid: false };
+  if (bytes.length < at + 18 || ((bytes[offset + 4] as number) & 0x7f) !== 0)
+    return { type: 'flac', codec: 'flac', valid: false };
   const b = (i: number): number => bytes[at + i] as number;
   const sampleRateHz = (b(10) << 12) | (b(11) << 4) | (b(12) >> 4);
   const channels = ((b(12) >> 1) & 0x07) + 1;
@@ -84,7 +89,13 @@ function sniffMpeg(bytes: Uint8Array, id3: number): ContainerSniff {
     const rateIndex = (b2 >> 2) & 0x03;
     const rates = MPEG_SAMPLE_RATES[version];
     if (rates === undefined || layer === 0 || bitrateIndex === 0x0f || bitrateIndex === 0 || rateIndex === 3) continue;
-    return { type: 'mp3', codec: layer === 1 ? 'mp3' : layer === 2 ? 'mp2' : 'mp1', sampleRateHz: rates[rateIndex], channels: b3 >> 6 === 3 ? 1 : 2, valid: true };
+    return {
+      type: 'mp3',
+      codec: layer === 1 ? 'mp3' : layer === 2 ? 'mp2' : 'mp1',
+      sampleRateHz: rates[rateIndex],
+      channels: b3 >> 6 === 3 ? 1 : 2,
+      valid: true,
+    };
   }
   return { type: 'mp3', valid: false };
 }
@@ -97,7 +108,13 @@ function sniffOgg(bytes: Uint8Array, type: string): ContainerSniff {
   if (packet.startsWith('\x01vorbis')) {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const ok = bytes.length >= start + 16;
-    return { type: 'oga', codec: 'vorbis', channels: ok ? bytes[start + 11] : undefined, sampleRateHz: ok ? view.getUint32(start + 12, true) : undefined, valid: ok };
+    return {
+      type: 'oga',
+      codec: 'vorbis',
+      channels: ok ? bytes[start + 11] : undefined,
+      sampleRateHz: ok ? view.getUint32(start + 12, true) : undefined,
+      valid: ok,
+    };
   }
   if (packet.startsWith('\x7fFLAC')) return { type: 'flac', codec: 'flac', valid: true };
   const name = packet.startsWith('Speex') ? 'speex' : packet.replace(/[^\x20-\x7e]/g, '').trim() || 'unknown';

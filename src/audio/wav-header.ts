@@ -79,9 +79,13 @@ export function inspectWav(bytes: Uint8Array): WavLayout {
     if (id === 'fmt ') {
       fmtOffset = offset;
       fmtSize = size;
-      if (size < 16) throw new AudioDecodeError('MALFORMED', `WAV fmt chunk declares ${size} bytes; it needs at least 16`);
+      if (size < 16)
+        throw new AudioDecodeError('MALFORMED', `WAV fmt chunk declares ${size} bytes; it needs at least 16`);
       if (offset + 8 + Math.min(size, 40) > bytes.length) {
-        throw new AudioDecodeError('TRUNCATED', `WAV fmt chunk is cut short: it declares ${size} bytes and ${bytes.length - offset - 8} are present`);
+        throw new AudioDecodeError(
+          'TRUNCATED',
+          `WAV fmt chunk is cut short: it declares ${size} bytes and ${bytes.length - offset - 8} are present`,
+        );
       }
     } else if (id === 'data') {
       if (fmtOffset < 0) {
@@ -116,15 +120,24 @@ function describe(
   const extensible = formatTag === FORMAT_TAG_EXTENSIBLE;
   if (extensible) {
     if (fmtSize < 40) {
-      throw new AudioDecodeError('MALFORMED', `WAVE_FORMAT_EXTENSIBLE fmt chunk is ${fmtSize} bytes; it must be 40 to hold the SubFormat GUID`);
+      throw new AudioDecodeError(
+        'MALFORMED',
+        `WAVE_FORMAT_EXTENSIBLE fmt chunk is ${fmtSize} bytes; it must be 40 to hold the SubFormat GUID`,
+      );
     }
     formatTag = view.getUint16(body + 24, true);
   }
   if (channels < 1 || channels > MAX_CHANNELS) {
-    throw new AudioDecodeError('UNSUPPORTED_FORMAT', `WAV declares ${channels} channels; 1 to ${MAX_CHANNELS} are supported`);
+    throw new AudioDecodeError(
+      'UNSUPPORTED_FORMAT',
+      `WAV declares ${channels} channels; 1 to ${MAX_CHANNELS} are supported`,
+    );
   }
   if (sampleRateHz < MIN_SOURCE_SAMPLE_RATE_HZ || sampleRateHz > MAX_SOURCE_SAMPLE_RATE_HZ) {
-    throw new AudioDecodeError('UNSUPPORTED_FORMAT', `WAV declares a sample rate of ${sampleRateHz} Hz; ${MIN_SOURCE_SAMPLE_RATE_HZ} to ${MAX_SOURCE_SAMPLE_RATE_HZ} Hz are supported`);
+    throw new AudioDecodeError(
+      'UNSUPPORTED_FORMAT',
+      `WAV declares a sample rate of ${sampleRateHz} Hz; ${MIN_SOURCE_SAMPLE_RATE_HZ} to ${MAX_SOURCE_SAMPLE_RATE_HZ} Hz are supported`,
+    );
   }
   if (blockAlign === 0) {
     throw new AudioDecodeError('MALFORMED', 'WAV fmt chunk declares a block alignment of 0 bytes');
@@ -137,26 +150,55 @@ function describe(
   } else if (STREAMING_SIZES.has(declaredDataBytes)) {
     dataBytes = available;
   } else if (declaredDataBytes > available) {
-    throw new AudioDecodeError('TRUNCATED', `WAV data chunk declares ${declaredDataBytes} bytes but the file holds only ${available} after its header`);
+    throw new AudioDecodeError(
+      'TRUNCATED',
+      `WAV data chunk declares ${declaredDataBytes} bytes but the file holds only ${available} after its header`,
+    );
   }
-  if (formatTag === FORMAT_TAG_IMA_ADPCM || formatTag === FORMAT_TAG_MS_ADPCM) checkAdpcm(formatTag, channels, blockAlign, view, body, fmtSize);
+  if (formatTag === FORMAT_TAG_IMA_ADPCM || formatTag === FORMAT_TAG_MS_ADPCM)
+    checkAdpcm(formatTag, channels, blockAlign, view, body, fmtSize);
   const frames = countFrames(formatTag, dataBytes, blockAlign, view, body);
   if (frames === 0) {
     throw new AudioDecodeError('EMPTY', `WAV data chunk holds ${dataBytes} bytes: not one complete sample frame`);
   }
   if (isPcmLike(formatTag) && blockAlign !== (channels * bitsPerSample) / 8) {
-    throw new AudioDecodeError('MALFORMED', `WAV block alignment is ${blockAlign} bytes, but ${channels} channels of ${bitsPerSample} bits need ${(channels * bitsPerSample) / 8}`);
+    throw new AudioDecodeError(
+      'MALFORMED',
+      `WAV block alignment is ${blockAlign} bytes, but ${channels} channels of ${bitsPerSample} bits need ${(channels * bitsPerSample) / 8}`,
+    );
   }
-  return { codec, formatTag, extensible, channels, sampleRateHz, bitsPerSample, blockAlign, frames, fmtOffset, fmtSize, dataOffset, dataBytes, libraryWalkable };
+  return {
+    codec,
+    formatTag,
+    extensible,
+    channels,
+    sampleRateHz,
+    bitsPerSample,
+    blockAlign,
+    frames,
+    fmtOffset,
+    fmtSize,
+    dataOffset,
+    dataBytes,
+    libraryWalkable,
+  };
 }
 
 function isPcmLike(formatTag: number): boolean {
-  return formatTag === FORMAT_TAG_PCM || formatTag === FORMAT_TAG_FLOAT || formatTag === FORMAT_TAG_ALAW || formatTag === FORMAT_TAG_MULAW;
+  return (
+    formatTag === FORMAT_TAG_PCM ||
+    formatTag === FORMAT_TAG_FLOAT ||
+    formatTag === FORMAT_TAG_ALAW ||
+    formatTag === FORMAT_TAG_MULAW
+  );
 }
 
 function codecName(formatTag: number, bits: number): string {
   const unsupported = (what: string): AudioDecodeError =>
-    new AudioDecodeError('UNSUPPORTED_FORMAT', `WAV ${what} is not supported; supported: PCM 8/16/24/32-bit, float 32/64-bit, A-law, mu-law, IMA and MS ADPCM`);
+    new AudioDecodeError(
+      'UNSUPPORTED_FORMAT',
+      `WAV ${what} is not supported; supported: PCM 8/16/24/32-bit, float 32/64-bit, A-law, mu-law, IMA and MS ADPCM`,
+    );
   switch (formatTag) {
     case FORMAT_TAG_PCM:
       if (bits === 8) return 'pcm_u8';
@@ -184,7 +226,9 @@ function codecName(formatTag: number, bits: number): string {
 
 /** Samples per channel in one ADPCM block of `blockAlign` bytes (IMA: 4-byte header per channel holding one sample; MS: 7-byte header holding two). */
 function adpcmSamplesPerBlock(formatTag: number, channels: number, blockAlign: number): number {
-  return formatTag === FORMAT_TAG_IMA_ADPCM ? ((blockAlign - 4 * channels) * 2) / channels + 1 : ((blockAlign - 7 * channels) * 2) / channels + 2;
+  return formatTag === FORMAT_TAG_IMA_ADPCM
+    ? ((blockAlign - 4 * channels) * 2) / channels + 1
+    : ((blockAlign - 7 * channels) * 2) / channels + 2;
 }
 
 /**
@@ -192,25 +236,52 @@ function adpcmSamplesPerBlock(formatTag: number, channels: number, blockAlign: n
  * larger than its per-channel headers, and the declared samples per block must fit in the block, so
  * that the sample count (and so the duration limit) is known before decoding.
  */
-function checkAdpcm(formatTag: number, channels: number, blockAlign: number, view: DataView, fmtBody: number, fmtSize: number): void {
+function checkAdpcm(
+  formatTag: number,
+  channels: number,
+  blockAlign: number,
+  view: DataView,
+  fmtBody: number,
+  fmtSize: number,
+): void {
   const name = formatTag === FORMAT_TAG_IMA_ADPCM ? 'IMA ADPCM' : 'MS ADPCM';
-  if (fmtSize < 20) throw new AudioDecodeError('MALFORMED', `${name} fmt chunk is ${fmtSize} bytes; it must be at least 20 to hold samples per block`);
+  if (fmtSize < 20)
+    throw new AudioDecodeError(
+      'MALFORMED',
+      `${name} fmt chunk is ${fmtSize} bytes; it must be at least 20 to hold samples per block`,
+    );
   const header = (formatTag === FORMAT_TAG_IMA_ADPCM ? 4 : 7) * channels;
-  if (blockAlign <= header) throw new AudioDecodeError('MALFORMED', `${name} block alignment is ${blockAlign} bytes, no more than its ${header}-byte channel headers`);
+  if (blockAlign <= header)
+    throw new AudioDecodeError(
+      'MALFORMED',
+      `${name} block alignment is ${blockAlign} bytes, no more than its ${header}-byte channel headers`,
+    );
   if (formatTag === FORMAT_TAG_MS_ADPCM) {
     const coefficients = fmtSize >= 22 ? view.getUint16(fmtBody + 20, true) : 0;
     if (fmtSize < 22 + 4 * coefficients) {
-      throw new AudioDecodeError('MALFORMED', `MS ADPCM fmt chunk declares ${coefficients} coefficient pairs, which need ${22 + 4 * coefficients} bytes, but it is ${fmtSize}`);
+      throw new AudioDecodeError(
+        'MALFORMED',
+        `MS ADPCM fmt chunk declares ${coefficients} coefficient pairs, which need ${22 + 4 * coefficients} bytes, but it is ${fmtSize}`,
+      );
     }
   }
   const declared = view.getUint16(fmtBody + 18, true);
   const capacity = Math.floor(adpcmSamplesPerBlock(formatTag, channels, blockAlign));
   if (declared === 0 || declared > capacity) {
-    throw new AudioDecodeError('MALFORMED', `${name} declares ${declared} samples per block, but a ${blockAlign}-byte block holds at most ${capacity}`);
+    throw new AudioDecodeError(
+      'MALFORMED',
+      `${name} declares ${declared} samples per block, but a ${blockAlign}-byte block holds at most ${capacity}`,
+    );
   }
 }
 
-function countFrames(formatTag: number, dataBytes: number, blockAlign: number, view: DataView, fmtBody: number): number {
+function countFrames(
+  formatTag: number,
+  dataBytes: number,
+  blockAlign: number,
+  view: DataView,
+  fmtBody: number,
+): number {
   const blocks = Math.floor(dataBytes / blockAlign);
   if (formatTag !== FORMAT_TAG_IMA_ADPCM && formatTag !== FORMAT_TAG_MS_ADPCM) return blocks;
   return blocks * view.getUint16(fmtBody + 18, true);

@@ -20,37 +20,65 @@ export function classifyCommand(output: CliOutput = PROCESS_OUTPUT): Command {
       .argument('<files...>', 'audio files')
       .option('--model <version>', 'version number or alias')
       .option('--json', 'one JSON object per file')
-      .addOption(new Option('--unknown-score <score>', "which score decides unknown (default: the version's calibrated choice)").choices([...UNKNOWN_SCORES]))
+      .addOption(
+        new Option(
+          '--unknown-score <score>',
+          "which score decides unknown (default: the version's calibrated choice)",
+        ).choices([...UNKNOWN_SCORES]),
+      )
       .option('--unknown-threshold <p>', 'max-softmax probability below which a clip is unknown', numberIn(0, 1))
-      .option('--unknown-energy-threshold <e>', 'energy score above which a clip is unknown (with --unknown-score energy)', numberIn(-MAX_ENERGY_THRESHOLD, MAX_ENERGY_THRESHOLD)),
-  ).action(async (files: string[], options: RegistryCliOptions & { model?: string; json?: boolean; unknownScore?: UnknownScore; unknownThreshold?: number; unknownEnergyThreshold?: number }) => {
-    let registry: ModelRegistry | undefined;
-    try {
-      registry = openRegistry(options);
-      // TF.js and the audio front end load only when files are classified.
-      const [{ classifyFiles }, { loadVersion }] = await Promise.all([import('../serving/index.js'), import('../training/tfjs/index.js')]);
-      const loaded = await loadVersion(registry, options.model);
+      .option(
+        '--unknown-energy-threshold <e>',
+        'energy score above which a clip is unknown (with --unknown-score energy)',
+        numberIn(-MAX_ENERGY_THRESHOLD, MAX_ENERGY_THRESHOLD),
+      ),
+  ).action(
+    async (
+      files: string[],
+      options: RegistryCliOptions & {
+        model?: string;
+        json?: boolean;
+        unknownScore?: UnknownScore;
+        unknownThreshold?: number;
+        unknownEnergyThreshold?: number;
+      },
+    ) => {
+      let registry: ModelRegistry | undefined;
       try {
-        const thresholds = validateThresholds({
-          ...loaded.thresholds,
-          ...(options.unknownScore === undefined ? {} : { unknownScore: options.unknownScore }),
-          ...(options.unknownThreshold === undefined ? {} : { unknownThreshold: options.unknownThreshold }),
-          ...(options.unknownEnergyThreshold === undefined ? {} : { unknownEnergyThreshold: options.unknownEnergyThreshold }),
-        });
-        const results = await classifyFiles(files, loaded, thresholds);
-        for (const r of results) {
-          if (options.json === true) output.writeOut(`${JSON.stringify(r)}\n`);
-          else if (!r.ok) output.writeOut(`${r.file}: error ${r.code}: ${r.message}\n`);
-          else output.writeOut(`${r.file}: ${r.label} (${(r.confidence * 100).toFixed(1)} %${r.reason === 'MODEL' ? '' : `, ${r.reason}, model said ${r.rawLabel}`})\n`);
+        registry = openRegistry(options);
+        // TF.js and the audio front end load only when files are classified.
+        const [{ classifyFiles }, { loadVersion }] = await Promise.all([
+          import('../serving/index.js'),
+          import('../training/tfjs/index.js'),
+        ]);
+        const loaded = await loadVersion(registry, options.model);
+        try {
+          const thresholds = validateThresholds({
+            ...loaded.thresholds,
+            ...(options.unknownScore === undefined ? {} : { unknownScore: options.unknownScore }),
+            ...(options.unknownThreshold === undefined ? {} : { unknownThreshold: options.unknownThreshold }),
+            ...(options.unknownEnergyThreshold === undefined
+              ? {}
+              : { unknownEnergyThreshold: options.unknownEnergyThreshold }),
+          });
+          const results = await classifyFiles(files, loaded, thresholds);
+          for (const r of results) {
+            if (options.json === true) output.writeOut(`${JSON.stringify(r)}\n`);
+            else if (!r.ok) output.writeOut(`${r.file}: error ${r.code}: ${r.message}\n`);
+            else
+              output.writeOut(
+                `${r.file}: ${r.label} (${(r.confidence * 100).toFixed(1)} %${r.reason === 'MODEL' ? '' : `, ${r.reason}, model said ${r.rawLabel}`})\n`,
+              );
+          }
+          process.exitCode = results.every((r) => r.ok) ? 0 : 1;
+        } finally {
+          loaded.model.dispose();
         }
-        process.exitCode = results.every((r) => r.ok) ? 0 : 1;
+      } catch (error) {
+        reportError('classify', error, output);
       } finally {
-        loaded.model.dispose();
+        registry?.close();
       }
-    } catch (error) {
-      reportError('classify', error, output);
-    } finally {
-      registry?.close();
-    }
-  });
+    },
+  );
 }

@@ -46,11 +46,15 @@ async function readAudioFile(file: string): Promise<Uint8Array> {
     if (code === 'ENOENT') throw new KwsError('FILE_NOT_FOUND', `${file} does not exist`);
     throw new KwsError('FILE_UNREADABLE', `${file} cannot be read (${code ?? 'unknown error'})`);
   }
-  if (size > MAX_FILE_BYTES) throw new KwsError('TOO_LARGE', `${file} is ${size} bytes, over the ${MAX_FILE_BYTES}-byte limit`);
+  if (size > MAX_FILE_BYTES)
+    throw new KwsError('TOO_LARGE', `${file} is ${size} bytes, over the ${MAX_FILE_BYTES}-byte limit`);
   try {
     return await readFile(file);
   } catch (error) {
-    throw new KwsError('FILE_UNREADABLE', `${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'unknown error'})`);
+    throw new KwsError(
+      'FILE_UNREADABLE',
+      `${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'unknown error'})`,
+    );
   }
 }
 
@@ -59,7 +63,11 @@ async function readAudioFile(file: string): Promise<Uint8Array> {
  *
  * @returns The `--json` line for the file; never throws for bad input (errors become `ok: false`).
  */
-export async function inspectFile(file: string, extractor: FeatureExtractor, maxDurationMs: number): Promise<InfoOk | InfoError> {
+export async function inspectFile(
+  file: string,
+  extractor: FeatureExtractor,
+  maxDurationMs: number,
+): Promise<InfoOk | InfoError> {
   try {
     const decoded: DecodedAudio = await decodeAudio(await readAudioFile(file), { maxDurationMs });
     extractor.compute(fitToLength(decoded.samples, extractor.config.clipSamples));

@@ -8,7 +8,8 @@ export type CliOptionSpec = Omit<OptionSpec, 'graphql'>;
 export function integerIn(min: number, max: number): (value: string) => number {
   return (value: string): number => {
     const parsed = /^[+-]?\d+$/.test(value.trim()) ? Number(value) : Number.NaN;
-    if (!Number.isInteger(parsed) || parsed < min || parsed > max) throw new InvalidArgumentError(`expected an integer from ${min} to ${max}, got "${value}"`);
+    if (!Number.isInteger(parsed) || parsed < min || parsed > max)
+      throw new InvalidArgumentError(`expected an integer from ${min} to ${max}, got "${value}"`);
     return parsed;
   };
 }
@@ -17,13 +18,19 @@ export function integerIn(min: number, max: number): (value: string) => number {
  * commander parser for a number option within [min, max], or within (min, max) at the ends marked
  * open ("expected a number in (0, 1), got "1"").
  */
-export function numberIn(min: number, max: number, open: { readonly minOpen?: boolean; readonly maxOpen?: boolean } = {}): (value: string) => number {
+export function numberIn(
+  min: number,
+  max: number,
+  open: { readonly minOpen?: boolean; readonly maxOpen?: boolean } = {},
+): (value: string) => number {
   const minOpen = open.minOpen === true;
   const maxOpen = open.maxOpen === true;
-  const expected = minOpen || maxOpen ? `in ${minOpen ? '(' : '['}${min}, ${max}${maxOpen ? ')' : ']'}` : `from ${min} to ${max}`;
+  const expected =
+    minOpen || maxOpen ? `in ${minOpen ? '(' : '['}${min}, ${max}${maxOpen ? ')' : ']'}` : `from ${min} to ${max}`;
   return (value: string): number => {
     const parsed = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/.test(value.trim()) ? Number(value) : Number.NaN;
-    const inside = Number.isFinite(parsed) && (minOpen ? parsed > min : parsed >= min) && (maxOpen ? parsed < max : parsed <= max);
+    const inside =
+      Number.isFinite(parsed) && (minOpen ? parsed > min : parsed >= min) && (maxOpen ? parsed < max : parsed <= max);
     if (!inside) throw new InvalidArgumentError(`expected a number ${expected}, got "${value}"`);
     return parsed;
   };
@@ -45,7 +52,9 @@ export function jsonObjectOf(spec: CliOptionSpec): (value: string) => Readonly<R
       parsed = undefined;
     }
     if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-      throw new InvalidArgumentError(`expected a JSON object${shape === undefined ? '' : ` of ${shape.typeName} fields, e.g. '${shape.example}'`}, got ${value}`);
+      throw new InvalidArgumentError(
+        `expected a JSON object${shape === undefined ? '' : ` of ${shape.typeName} fields, e.g. '${shape.example}'`}, got ${value}`,
+      );
     }
     try {
       shape?.check(parsed as never);
@@ -76,14 +85,18 @@ export function declaredOption(spec: CliOptionSpec): Option {
   if (cli === null) throw new Error(`option "${spec.description}" has no command-line flag`);
   const flags = spec.kind === 'boolean' ? `--${cli.flag}` : `--${cli.flag} <${cli.value ?? 'value'}>`;
   const unit = spec.default === undefined && spec.unit !== undefined ? `, ${spec.unit}` : '';
-  const notes = [...(spec.json === undefined ? [] : [`as JSON, e.g. ${spec.json.example}`]), ...(cli.note === undefined ? [] : [cli.note])];
+  const notes = [
+    ...(spec.json === undefined ? [] : [`as JSON, e.g. ${spec.json.example}`]),
+    ...(cli.note === undefined ? [] : [cli.note]),
+  ];
   const option = new Option(flags, `${spec.description}${unit}${notes.length === 0 ? '' : ` (${notes.join('; ')})`}`);
   const { range } = spec;
   if (spec.kind === 'integer' && range !== undefined) option.argParser(integerIn(range.min, range.max));
   if (spec.kind === 'number' && range !== undefined) option.argParser(numberIn(range.min, range.max, range));
   if (spec.kind === 'enum' && spec.choices !== undefined) option.choices(spec.choices.map(String));
   if (spec.kind === 'json') option.argParser(jsonObjectOf(spec));
-  if (cli.repeatable === true) option.argParser((value: string, previous: readonly string[] = []) => [...previous, value]);
+  if (cli.repeatable === true)
+    option.argParser((value: string, previous: readonly string[] = []) => [...previous, value]);
   if (spec.default !== undefined) option.default(spec.default, defaultText(spec));
   if (spec.required === true) option.makeOptionMandatory();
   return option;

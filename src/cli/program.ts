@@ -27,8 +27,20 @@ export function buildProgram(version: string, output: CliOutput = PROCESS_OUTPUT
     .version(version)
     .configureOutput(streams)
     .showHelpAfterError();
-  const commands = [infoCommand(output), synthCommand(output), oodSetCommand(output), datasetCommand(output), trainCommand(), evalCommand(output), modelsCommand(output), classifyCommand(output), scoreCommand(output), serveCommand()];
-  for (const command of commands) program.addCommand(command.configureOutput(streams).showHelpAfterError().exitOverride());
+  const commands = [
+    infoCommand(output),
+    synthCommand(output),
+    oodSetCommand(output),
+    datasetCommand(output),
+    trainCommand(),
+    evalCommand(output),
+    modelsCommand(output),
+    classifyCommand(output),
+    scoreCommand(output),
+    serveCommand(),
+  ];
+  for (const command of commands)
+    program.addCommand(command.configureOutput(streams).showHelpAfterError().exitOverride());
   return program.exitOverride();
 }
 
@@ -38,7 +50,11 @@ export function buildProgram(version: string, output: CliOutput = PROCESS_OUTPUT
  * 0 or 1 itself. The exit code is left in `process.exitCode`. `output` is where it writes (default the
  * process's stdout and stderr; tests pass buffers to run `kws` in-process).
  */
-export async function runProgram(version: string, argv: readonly string[], output: CliOutput = PROCESS_OUTPUT): Promise<void> {
+export async function runProgram(
+  version: string,
+  argv: readonly string[],
+  output: CliOutput = PROCESS_OUTPUT,
+): Promise<void> {
   try {
     await buildProgram(version, output).parseAsync([...argv]);
   } catch (error) {

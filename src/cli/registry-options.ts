@@ -20,7 +20,13 @@ export function withRegistryOptions(command: Command): Command {
  * Opens the registry named by the options and the environment. Only a command that writes versions
  * (`kws train`) creates a missing model repository; the others report it.
  */
-export function openRegistry(options: RegistryCliOptions, { create = false }: { create?: boolean } = {}): ModelRegistry {
-  const config = loadConfig({ ...(options.modelsDir === undefined ? {} : { modelsDir: options.modelsDir }), ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }) });
+export function openRegistry(
+  options: RegistryCliOptions,
+  { create = false }: { create?: boolean } = {},
+): ModelRegistry {
+  const config = loadConfig({
+    ...(options.modelsDir === undefined ? {} : { modelsDir: options.modelsDir }),
+    ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+  });
   return ModelRegistry.open(config.modelsDir, join(config.dataDir, 'kws.db'), { createModelsDir: create });
 }

@@ -8,7 +8,9 @@ import type { CliOutput } from './output.js';
  * operator running it needs the message.
  */
 export function reportError(command: string, error: unknown, output: CliOutput = PROCESS_OUTPUT): void {
-  const line = isKwsError(error) ? `${error.code}: ${error.message}` : `INTERNAL: ${error instanceof Error ? error.message : String(error)}`;
+  const line = isKwsError(error)
+    ? `${error.code}: ${error.message}`
+    : `INTERNAL: ${error instanceof Error ? error.message : String(error)}`;
   output.writeErr(`kws ${command}: ${line}\n`);
   process.exitCode = 1;
 }

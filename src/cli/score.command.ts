@@ -35,29 +35,52 @@ export function scoreCommand(output: CliOutput = PROCESS_OUTPUT): Command {
       .argument('<dir>', 'test folder: audio/*.wav, or *.wav directly')
       .requiredOption('--out <file>', 'submission CSV to write')
       .option('--model <version>', 'version number or alias (default production)')
-      .option('--unknown-threshold <p>', 'override the calibrated unknown threshold (max-softmax probability)', numberIn(0, 1))
+      .option(
+        '--unknown-threshold <p>',
+        'override the calibrated unknown threshold (max-softmax probability)',
+        numberIn(0, 1),
+      )
       .option('--probabilities <file>', 'also write all 12 probabilities per clip')
       .option('--errors <file>', 'files that failed to decode (default <out>.errors.csv)')
       .option('--resume', 'continue an interrupted run of the same command')
       .option('--threads <n>', 'worker threads (default: the CPU count)', integerIn(1, 256))
       .option('--chunk-size <n>', 'clips per worker task and inference batch', integerIn(1, 4096), 256)
       .addOption(new Option('--engine <name>', 'inference runtime').choices(['onnx', 'tfjs']).default('onnx'))
-      .addOption(new Option('--device <name>', 'auto: a GPU when the runtime finds one').choices(['auto', 'cpu']).default('auto'))
+      .addOption(
+        new Option('--device <name>', 'auto: a GPU when the runtime finds one')
+          .choices(['auto', 'cpu'])
+          .default('auto'),
+      )
       .option('--no-progress', 'no progress bar')
       .option('--json', 'print the summary as JSON'),
   ).action(async (dir: string, options: ScoreCliOptions) => {
     let registry: ModelRegistry | undefined;
     let checkpoints: ScoreCheckpointStore | undefined;
     let pool: EnginePool | undefined;
-    const bar = new cliProgress.SingleBar({ format: 'scoring [{bar}] {value}/{total} clips | {rate} clips/s | {failed} failed | ETA {eta_formatted}', stream: process.stderr, hideCursor: true, etaBuffer: 50 }, cliProgress.Presets.shades_classic);
+    const bar = new cliProgress.SingleBar(
+      {
+        format: 'scoring [{bar}] {value}/{total} clips | {rate} clips/s | {failed} failed | ETA {eta_formatted}',
+        stream: process.stderr,
+        hideCursor: true,
+        etaBuffer: 50,
+      },
+      cliProgress.Presets.shades_classic,
+    );
     let barStarted = false;
     try {
       // The engine threads and the bulk scorer load only when a folder is scored.
-      const [{ EnginePool }, { scoreTestSet }] = await Promise.all([import('../engine/index.js'), import('../jobs/index.js')]);
+      const [{ EnginePool }, { scoreTestSet }] = await Promise.all([
+        import('../engine/index.js'),
+        import('../jobs/index.js'),
+      ]);
       registry = openRegistry(options);
       const config = loadConfig({ ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }) });
       checkpoints = ScoreCheckpointStore.open(join(config.dataDir, 'kws.db'));
-      pool = new EnginePool({ engine: options.engine, device: options.device, ...(options.threads === undefined ? {} : { threads: options.threads }) });
+      pool = new EnginePool({
+        engine: options.engine,
+        device: options.device,
+        ...(options.threads === undefined ? {} : { threads: options.threads }),
+      });
       const out = resolve(options.out);
       const summary = await scoreTestSet(registry, pool, checkpoints, {
         dir: resolve(dir),
@@ -81,7 +104,9 @@ export function scoreCommand(output: CliOutput = PROCESS_OUTPUT): Command {
       if (barStarted) bar.stop();
       if (options.json === true) output.writeOut(`${JSON.stringify({ ...summary, provider: pool.provider })}\n`);
       else {
-        output.writeOut(`${summary.out}: ${summary.total} clips (${summary.failed} failed to decode, listed in ${summary.errorsOut}) with model version ${summary.modelVersion} on ${pool.provider}, ${summary.wallSeconds.toFixed(1)} s, ${Math.round(summary.clipsPerSecond)} clips/s${summary.resumedFrom > 0 ? `, resumed after ${summary.resumedFrom}` : ''}\n`);
+        output.writeOut(
+          `${summary.out}: ${summary.total} clips (${summary.failed} failed to decode, listed in ${summary.errorsOut}) with model version ${summary.modelVersion} on ${pool.provider}, ${summary.wallSeconds.toFixed(1)} s, ${Math.round(summary.clipsPerSecond)} clips/s${summary.resumedFrom > 0 ? `, resumed after ${summary.resumedFrom}` : ''}\n`,
+        );
       }
       process.exitCode = 0;
     } catch (error) {

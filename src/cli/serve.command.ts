@@ -23,7 +23,13 @@ interface ServeOptionFields {
 export type ServeOptionGroup = keyof ServeOptionFields;
 
 /** A `kws serve` flag, declared once: the field it sets (`field` of `group`) and its declaration (kind, unit, default, range). */
-export type ServeOption = { readonly [G in ServeOptionGroup]: { readonly group: G; readonly field: ServeOptionFields[G]; readonly spec: CliOptionSpec } }[ServeOptionGroup];
+export type ServeOption = {
+  readonly [G in ServeOptionGroup]: {
+    readonly group: G;
+    readonly field: ServeOptionFields[G];
+    readonly spec: CliOptionSpec;
+  };
+}[ServeOptionGroup];
 
 /** The members of a union, from a record that the compiler checks names every one. */
 const membersOf = <V extends string>(record: Readonly<Record<V, true>>): V[] => Object.keys(record) as V[];
@@ -38,28 +44,178 @@ const batcher = DEFAULT_BATCHER_OPTIONS;
  * libraries check only the least values, which every flag here respects.
  */
 export const SERVE_OPTIONS: readonly ServeOption[] = [
-  { group: 'server', field: 'port', spec: { kind: 'integer', description: 'TCP port (0: any free port)', default: 4000, range: { min: 0, max: 65535 }, cli: { flag: 'port', value: 'n' } } },
-  { group: 'server', field: 'host', spec: { kind: 'string', description: 'interface to listen on', default: '127.0.0.1', cli: { flag: 'host', value: 'address' } } },
-  { group: 'engine', field: 'engine', spec: { kind: 'enum', description: 'inference runtime', default: engine.engine, choices: membersOf<EngineKind>({ onnx: true, tfjs: true }), cli: { flag: 'engine', value: 'name' } } },
-  { group: 'engine', field: 'device', spec: { kind: 'enum', description: 'auto: a GPU when the runtime finds one, else CPU', default: engine.device, choices: membersOf<DeviceChoice>({ auto: true, cpu: true }), cli: { flag: 'device', value: 'name' } } },
-  { group: 'engine', field: 'threads', spec: { kind: 'integer', description: 'engine worker threads (default: the CPU count)', range: { min: 1, max: 256 }, cli: { flag: 'threads', value: 'n' } } },
-  { group: 'batcher', field: 'maxBatchSize', spec: { kind: 'integer', description: 'most clips per inference batch (1 turns batching off)', unit: 'clips', default: batcher.maxBatchSize, range: { min: 1, max: 4096 }, cli: { flag: 'max-batch-size', value: 'n' } } },
-  { group: 'batcher', field: 'maxQueueDelayMs', spec: { kind: 'number', description: 'longest wait for a batch to fill', unit: 'ms', default: batcher.maxQueueDelayMs, range: { min: 0, max: 10_000 }, cli: { flag: 'max-queue-delay-ms', value: 'ms' } } },
-  { group: 'batcher', field: 'maxQueueLength', spec: { kind: 'integer', description: 'clips waiting before requests get OVERLOADED (503)', unit: 'clips', default: batcher.maxQueueLength, range: { min: 1, max: 1_000_000 }, cli: { flag: 'max-queue-length', value: 'n' } } },
-  { group: 'batcher', field: 'timeoutMs', spec: { kind: 'number', description: 'per-request inference timeout', unit: 'ms', default: batcher.timeoutMs, range: { min: 1, max: 600_000 }, cli: { flag: 'timeout-ms', value: 'ms' } } },
-  { group: 'uploads', field: 'maxFileBytes', spec: { kind: 'integer', description: 'largest uploaded file', unit: 'bytes', default: 5 * 1024 * 1024, range: { min: 1, max: 1 << 30 }, cli: { flag: 'max-file-bytes', value: 'n' } } },
-  { group: 'uploads', field: 'maxFiles', spec: { kind: 'integer', description: 'most files per upload request', unit: 'files', default: 64, range: { min: 1, max: 10_000 }, cli: { flag: 'max-files', value: 'n' } } },
-  { group: 'uploads', field: 'maxBodyBytes', spec: { kind: 'integer', description: 'largest upload request body (Content-Length)', unit: 'bytes', default: 64 * 1024 * 1024, range: { min: 1, max: 2 ** 31 - 1 }, cli: { flag: 'max-body-bytes', value: 'n' } } },
-  { group: 'server', field: 'scoreRoots', spec: { kind: 'path', description: 'a folder GraphQL scoreTestSet may read (default KWS_SCORE_ROOTS, else <data dir>/inputs)', cli: { flag: 'score-root', value: 'dir', repeatable: true, note: 'repeatable' } } },
-  { group: 'server', field: 'logLevel', spec: { kind: 'enum', description: 'pino log level', default: 'info', choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'], cli: { flag: 'log-level', value: 'level' } } },
+  {
+    group: 'server',
+    field: 'port',
+    spec: {
+      kind: 'integer',
+      description: 'TCP port (0: any free port)',
+      default: 4000,
+      range: { min: 0, max: 65535 },
+      cli: { flag: 'port', value: 'n' },
+    },
+  },
+  {
+    group: 'server',
+    field: 'host',
+    spec: {
+      kind: 'string',
+      description: 'interface to listen on',
+      default: '127.0.0.1',
+      cli: { flag: 'host', value: 'address' },
+    },
+  },
+  {
+    group: 'engine',
+    field: 'engine',
+    spec: {
+      kind: 'enum',
+      description: 'inference runtime',
+      default: engine.engine,
+      choices: membersOf<EngineKind>({ onnx: true, tfjs: true }),
+      cli: { flag: 'engine', value: 'name' },
+    },
+  },
+  {
+    group: 'engine',
+    field: 'device',
+    spec: {
+      kind: 'enum',
+      description: 'auto: a GPU when the runtime finds one, else CPU',
+      default: engine.device,
+      choices: membersOf<DeviceChoice>({ auto: true, cpu: true }),
+      cli: { flag: 'device', value: 'name' },
+    },
+  },
+  {
+    group: 'engine',
+    field: 'threads',
+    spec: {
+      kind: 'integer',
+      description: 'engine worker threads (default: the CPU count)',
+      range: { min: 1, max: 256 },
+      cli: { flag: 'threads', value: 'n' },
+    },
+  },
+  {
+    group: 'batcher',
+    field: 'maxBatchSize',
+    spec: {
+      kind: 'integer',
+      description: 'most clips per inference batch (1 turns batching off)',
+      unit: 'clips',
+      default: batcher.maxBatchSize,
+      range: { min: 1, max: 4096 },
+      cli: { flag: 'max-batch-size', value: 'n' },
+    },
+  },
+  {
+    group: 'batcher',
+    field: 'maxQueueDelayMs',
+    spec: {
+      kind: 'number',
+      description: 'longest wait for a batch to fill',
+      unit: 'ms',
+      default: batcher.maxQueueDelayMs,
+      range: { min: 0, max: 10_000 },
+      cli: { flag: 'max-queue-delay-ms', value: 'ms' },
+    },
+  },
+  {
+    group: 'batcher',
+    field: 'maxQueueLength',
+    spec: {
+      kind: 'integer',
+      description: 'clips waiting before requests get OVERLOADED (503)',
+      unit: 'clips',
+      default: batcher.maxQueueLength,
+      range: { min: 1, max: 1_000_000 },
+      cli: { flag: 'max-queue-length', value: 'n' },
+    },
+  },
+  {
+    group: 'batcher',
+    field: 'timeoutMs',
+    spec: {
+      kind: 'number',
+      description: 'per-request inference timeout',
+      unit: 'ms',
+      default: batcher.timeoutMs,
+      range: { min: 1, max: 600_000 },
+      cli: { flag: 'timeout-ms', value: 'ms' },
+    },
+  },
+  {
+    group: 'uploads',
+    field: 'maxFileBytes',
+    spec: {
+      kind: 'integer',
+      description: 'largest uploaded file',
+      unit: 'bytes',
+      default: 5 * 1024 * 1024,
+      range: { min: 1, max: 1 << 30 },
+      cli: { flag: 'max-file-bytes', value: 'n' },
+    },
+  },
+  {
+    group: 'uploads',
+    field: 'maxFiles',
+    spec: {
+      kind: 'integer',
+      description: 'most files per upload request',
+      unit: 'files',
+      default: 64,
+      range: { min: 1, max: 10_000 },
+      cli: { flag: 'max-files', value: 'n' },
+    },
+  },
+  {
+    group: 'uploads',
+    field: 'maxBodyBytes',
+    spec: {
+      kind: 'integer',
+      description: 'largest upload request body (Content-Length)',
+      unit: 'bytes',
+      default: 64 * 1024 * 1024,
+      range: { min: 1, max: 2 ** 31 - 1 },
+      cli: { flag: 'max-body-bytes', value: 'n' },
+    },
+  },
+  {
+    group: 'server',
+    field: 'scoreRoots',
+    spec: {
+      kind: 'path',
+      description: 'a folder GraphQL scoreTestSet may read (default KWS_SCORE_ROOTS, else <data dir>/inputs)',
+      cli: { flag: 'score-root', value: 'dir', repeatable: true, note: 'repeatable' },
+    },
+  },
+  {
+    group: 'server',
+    field: 'logLevel',
+    spec: {
+      kind: 'enum',
+      description: 'pino log level',
+      default: 'info',
+      choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
+      cli: { flag: 'log-level', value: 'level' },
+    },
+  },
 ];
 
 /**
  * The {@link ServerOptions} of `kws serve`'s parsed flags: each declared flag's value in its group
  * (flags not given and without a default are left out), and the registry's folders.
  */
-export function serverOptionsFromCli(values: RegistryCliOptions & Readonly<Record<string, unknown>>): Partial<ServerOptions> {
-  const groups: Record<ServeOptionGroup, Record<string, unknown>> = { server: {}, engine: {}, batcher: {}, uploads: {} };
+export function serverOptionsFromCli(
+  values: RegistryCliOptions & Readonly<Record<string, unknown>>,
+): Partial<ServerOptions> {
+  const groups: Record<ServeOptionGroup, Record<string, unknown>> = {
+    server: {},
+    engine: {},
+    batcher: {},
+    uploads: {},
+  };
   for (const option of SERVE_OPTIONS) {
     const value = option.spec.cli === null ? undefined : values[cliAttributeName(option.spec.cli.flag)];
     if (value !== undefined) groups[option.group][option.field] = value;
@@ -75,24 +231,28 @@ export function serverOptionsFromCli(values: RegistryCliOptions & Readonly<Recor
 
 /** `kws serve`: the GraphQL and REST server (see README "Serving"). Stops cleanly on SIGINT/SIGTERM. */
 export function serveCommand(): Command {
-  const command = new Command('serve').description('serve models over GraphQL (/graphql) and REST (POST /v1/clips), with dynamic batching');
+  const command = new Command('serve').description(
+    'serve models over GraphQL (/graphql) and REST (POST /v1/clips), with dynamic batching',
+  );
   for (const option of SERVE_OPTIONS) command.addOption(declaredOption(option.spec));
-  return withRegistryOptions(command).action(async (options: RegistryCliOptions & Readonly<Record<string, unknown>>) => {
-    try {
-      const { startServer } = await import('../http/index.js');
-      const server = await startServer({ ...serverOptionsFromCli(options), waitUntilReady: false });
-      server.logger.info({ url: server.url, graphql: `${server.url}/graphql` }, 'listening');
-      const stop = (signal: string): void => {
-        server.logger.info({ signal }, 'stopping: finishing requests in flight');
-        void server.close().then(() => {
-          server.logger.info('stopped');
-          process.exitCode = 0;
-        });
-      };
-      process.once('SIGINT', stop);
-      process.once('SIGTERM', stop);
-    } catch (error) {
-      reportError('serve', error);
-    }
-  });
+  return withRegistryOptions(command).action(
+    async (options: RegistryCliOptions & Readonly<Record<string, unknown>>) => {
+      try {
+        const { startServer } = await import('../http/index.js');
+        const server = await startServer({ ...serverOptionsFromCli(options), waitUntilReady: false });
+        server.logger.info({ url: server.url, graphql: `${server.url}/graphql` }, 'listening');
+        const stop = (signal: string): void => {
+          server.logger.info({ signal }, 'stopping: finishing requests in flight');
+          void server.close().then(() => {
+            server.logger.info('stopped');
+            process.exitCode = 0;
+          });
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      } catch (error) {
+        reportError('serve', error);
+      }
+    },
+  );
 }

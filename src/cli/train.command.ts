@@ -19,16 +19,25 @@ const percent = (x: number): string => `${(x * 100).toFixed(1)} %`;
 
 /** `kws train --data DIR [...]`: trains and registers model version N+1. */
 export function trainCommand(): Command {
-  const command = new Command('train').description('train a model on a Speech Commands dataset and register it as a new model version');
+  const command = new Command('train').description(
+    'train a model on a Speech Commands dataset and register it as a new model version',
+  );
   // One flag per declared training option that the command line offers (TRAIN_OPTIONS).
-  for (const [, declaration] of trainOptionEntries()) if (declaration.cli !== null) command.addOption(declaredOption(declaration));
+  for (const [, declaration] of trainOptionEntries())
+    if (declaration.cli !== null) command.addOption(declaredOption(declaration));
   return withRegistryOptions(
-    command
-      .option('--no-progress', 'no progress bar')
-      .option('--json', 'print the new version.json summary as JSON'),
+    command.option('--no-progress', 'no progress bar').option('--json', 'print the new version.json summary as JSON'),
   ).action(async (options: TrainCliOptions) => {
     let registry: ModelRegistry | undefined;
-    const bar = new cliProgress.SingleBar({ format: '{phase} epoch {epoch}/{epochs} [{bar}] {value}/{total} loss {loss} acc {acc} val {val} ETA {eta_formatted}', stream: process.stderr, hideCursor: true }, cliProgress.Presets.shades_classic);
+    const bar = new cliProgress.SingleBar(
+      {
+        format:
+          '{phase} epoch {epoch}/{epochs} [{bar}] {value}/{total} loss {loss} acc {acc} val {val} ETA {eta_formatted}',
+        stream: process.stderr,
+        hideCursor: true,
+      },
+      cliProgress.Presets.shades_classic,
+    );
     const showBar = options.progress && process.stderr.isTTY === true;
     let barKey = '';
     try {
@@ -39,7 +48,10 @@ export function trainCommand(): Command {
         dataDir: resolve(options.data),
         onEpoch: (e, epochs) => {
           // Without a terminal (logs, CI), one line per epoch instead of a bar.
-          if (!showBar && options.progress) process.stderr.write(`epoch ${e.epoch}/${epochs}: loss ${e.loss.toFixed(4)}, accuracy ${e.accuracy.toFixed(4)}, validation accuracy ${e.valAccuracy.toFixed(4)} (${e.seconds.toFixed(1)} s)\n`);
+          if (!showBar && options.progress)
+            process.stderr.write(
+              `epoch ${e.epoch}/${epochs}: loss ${e.loss.toFixed(4)}, accuracy ${e.accuracy.toFixed(4)}, validation accuracy ${e.valAccuracy.toFixed(4)} (${e.seconds.toFixed(1)} s)\n`,
+            );
         },
         onProgress: (p) => {
           if (!showBar) return;
@@ -49,19 +61,31 @@ export function trainCommand(): Command {
             barKey = key;
             bar.start(Math.max(1, p.steps), 0, {});
           }
-          bar.update(p.step, { phase: p.phase, epoch: p.epoch, epochs: p.epochs, loss: p.loss === null ? '-' : p.loss.toFixed(3), acc: p.accuracy === null ? '-' : p.accuracy.toFixed(3), val: p.valAccuracy === null ? '-' : p.valAccuracy.toFixed(3), eta: Math.round(p.etaSeconds) });
+          bar.update(p.step, {
+            phase: p.phase,
+            epoch: p.epoch,
+            epochs: p.epochs,
+            loss: p.loss === null ? '-' : p.loss.toFixed(3),
+            acc: p.accuracy === null ? '-' : p.accuracy.toFixed(3),
+            val: p.valAccuracy === null ? '-' : p.valAccuracy.toFixed(3),
+            eta: Math.round(p.etaSeconds),
+          });
         },
       });
       if (showBar) bar.stop();
       const { manifest } = trained;
       if (options.json === true) {
-        process.stdout.write(`${JSON.stringify({ version: manifest.version, architecture: manifest.architecture, backend: trained.backend, bestEpoch: manifest.training.bestEpoch, validationAccuracy: manifest.metrics.validation.accuracy, testingAccuracy: manifest.metrics.testing?.accuracy ?? null, thresholds: manifest.thresholds, dir: trained.record.dir })}\n`);
+        process.stdout.write(
+          `${JSON.stringify({ version: manifest.version, architecture: manifest.architecture, backend: trained.backend, bestEpoch: manifest.training.bestEpoch, validationAccuracy: manifest.metrics.validation.accuracy, testingAccuracy: manifest.metrics.testing?.accuracy ?? null, thresholds: manifest.thresholds, dir: trained.record.dir })}\n`,
+        );
       } else {
         process.stdout.write(
           `backend: ${trained.backend}\n` +
             `model version ${manifest.version} (${manifest.architecture}) ready in ${trained.record.dir}\n` +
             `best epoch ${manifest.training.bestEpoch} of ${manifest.training.history.length}: validation accuracy ${percent(manifest.metrics.validation.accuracy)}` +
-            (manifest.metrics.testing === null ? '' : `, testing accuracy ${percent(manifest.metrics.testing.accuracy)} with thresholds`) +
+            (manifest.metrics.testing === null
+              ? ''
+              : `, testing accuracy ${percent(manifest.metrics.testing.accuracy)} with thresholds`) +
             `\nthresholds: ${manifest.thresholds.unknownThreshold > 0 ? `unknown below a max-softmax of ${manifest.thresholds.unknownThreshold}` : 'no unknown threshold'}, ${manifest.thresholds.silenceThresholdDbfs === null ? 'no silence floor' : `silence below ${manifest.thresholds.silenceThresholdDbfs} dBFS`}\n`,
         );
       }

@@ -38,7 +38,9 @@ export function loadConfig(overrides: Partial<KwsConfig> = {}): KwsConfig {
   return {
     modelsDir: resolve(overrides.modelsDir ?? process.env['KWS_MODELS_DIR'] ?? resolve(PROJECT_ROOT, 'models')),
     dataDir,
-    scoreRoots: (overrides.scoreRoots ?? (fromEnv.length > 0 ? fromEnv : [resolve(dataDir, 'inputs')])).map((p) => resolve(p)),
+    scoreRoots: (overrides.scoreRoots ?? (fromEnv.length > 0 ? fromEnv : [resolve(dataDir, 'inputs')])).map((p) =>
+      resolve(p),
+    ),
   };
 }
 export { makeDirs } from './make-dirs.js';

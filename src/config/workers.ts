@@ -8,7 +8,9 @@ export interface WorkerEntry {
   /** `batch/worker-entry.mjs`, the one shim every thread starts in. */
   readonly filename: string;
   /** `kwsWorker` tells the shim which entry to import, and whether to register tsx first; the rest is the entry's own data. */
-  readonly workerData: Readonly<Record<string, unknown>> & { readonly kwsWorker: { readonly entry: string; readonly tsx: boolean } };
+  readonly workerData: Readonly<Record<string, unknown>> & {
+    readonly kwsWorker: { readonly entry: string; readonly tsx: boolean };
+  };
 }
 
 /**
@@ -20,7 +22,10 @@ export interface WorkerEntry {
 export function workerEntry(name: WorkerName, data: Readonly<Record<string, unknown>>): WorkerEntry {
   const fromSource = import.meta.url.endsWith('.ts');
   const entry = new URL(`../../batch/${name}.worker.${fromSource ? 'ts' : 'js'}`, import.meta.url).href;
-  return { filename: new URL('../../batch/worker-entry.mjs', import.meta.url).href, workerData: { ...data, kwsWorker: { entry, tsx: fromSource } } };
+  return {
+    filename: new URL('../../batch/worker-entry.mjs', import.meta.url).href,
+    workerData: { ...data, kwsWorker: { entry, tsx: fromSource } },
+  };
 }
 
 /** Starts a plain worker thread on one of the `batch/` entries (see {@link workerEntry}). */

@@ -62,22 +62,36 @@ export const NO_AUGMENT: AugmentConfig = Object.freeze({
 });
 
 function range(name: string, value: unknown, min: number, max: number): readonly [number, number] {
-  if (!Array.isArray(value) || value.length !== 2 || !value.every((v) => typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max) || value[0] > value[1]) {
-    throw new KwsError('INVALID_ARGUMENT', `AugmentConfig.${name} must be [low, high] with ${min} ≤ low ≤ high ≤ ${max}, got ${describeValue(value)}`);
+  if (
+    !Array.isArray(value) ||
+    value.length !== 2 ||
+    !value.every((v) => typeof v === 'number' && Number.isFinite(v) && v >= min && v <= max) ||
+    value[0] > value[1]
+  ) {
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `AugmentConfig.${name} must be [low, high] with ${min} ≤ low ≤ high ≤ ${max}, got ${describeValue(value)}`,
+    );
   }
   return [value[0] as number, value[1] as number];
 }
 
 function probability(name: string, value: unknown): number {
   if (typeof value !== 'number' || !(value >= 0 && value <= 1)) {
-    throw new KwsError('INVALID_ARGUMENT', `AugmentConfig.${name} must be a probability from 0 to 1, got ${describeValue(value)}`);
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `AugmentConfig.${name} must be a probability from 0 to 1, got ${describeValue(value)}`,
+    );
   }
   return value;
 }
 
 function count(name: string, value: unknown, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > max) {
-    throw new KwsError('INVALID_ARGUMENT', `AugmentConfig.${name} must be an integer from 0 to ${max}, got ${describeValue(value)}`);
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `AugmentConfig.${name} must be an integer from 0 to ${max}, got ${describeValue(value)}`,
+    );
   }
   return value;
 }
@@ -90,9 +104,13 @@ function count(name: string, value: unknown, max: number): number {
 export function resolveAugmentConfig(partial: Partial<AugmentConfig> = {}): AugmentConfig {
   const merged = { ...DEFAULT_AUGMENT_CONFIG, ...partial };
   const unknownField = Object.keys(partial).find((k) => !(k in DEFAULT_AUGMENT_CONFIG));
-  if (unknownField !== undefined) throw new KwsError('INVALID_ARGUMENT', `AugmentConfig.${unknownField} is not a known field`);
+  if (unknownField !== undefined)
+    throw new KwsError('INVALID_ARGUMENT', `AugmentConfig.${unknownField} is not a known field`);
   if (typeof merged.timeShiftMs !== 'number' || !(merged.timeShiftMs >= 0 && merged.timeShiftMs <= 500)) {
-    throw new KwsError('INVALID_ARGUMENT', `AugmentConfig.timeShiftMs must be from 0 to 500 ms, got ${describeValue(merged.timeShiftMs)}`);
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `AugmentConfig.timeShiftMs must be from 0 to 500 ms, got ${describeValue(merged.timeShiftMs)}`,
+    );
   }
   return Object.freeze({
     timeShiftMs: merged.timeShiftMs,
@@ -188,12 +206,19 @@ export function silenceClip(noises: readonly Float32Array[], length: number, rng
  * @param noises Decoded background-noise recordings at the same rate.
  * @returns A new `[clipSamples]`.
  */
-export async function augmentClip(clip: Float32Array, config: AugmentConfig, noises: readonly Float32Array[], rng: Rng, sampleRateHz = 16_000): Promise<Float32Array> {
+export async function augmentClip(
+  clip: Float32Array,
+  config: AugmentConfig,
+  noises: readonly Float32Array[],
+  rng: Rng,
+  sampleRateHz = 16_000,
+): Promise<Float32Array> {
   const length = clip.length;
   let out = clip;
   if (config.speedProbability > 0 && rng.chance(config.speedProbability)) {
     const speed = Math.round(rng.uniform(config.speedRange[0], config.speedRange[1]) * 100) / 100;
-    if (speed !== 1) out = fitToLength(await resampleMono(out, Math.round(sampleRateHz * speed), sampleRateHz, 'fastest'), length);
+    if (speed !== 1)
+      out = fitToLength(await resampleMono(out, Math.round(sampleRateHz * speed), sampleRateHz, 'fastest'), length);
   }
   const maxShift = Math.round((config.timeShiftMs * sampleRateHz) / 1000);
   out = timeShift(out, maxShift > 0 ? rng.int(-maxShift, maxShift) : 0);
@@ -215,7 +240,14 @@ export async function augmentClip(clip: Float32Array, config: AugmentConfig, noi
  *
  * @param features `[frames, bins]` row-major, from `offset`.
  */
-export function maskFeatures(features: Float32Array, offset: number, frames: number, bins: number, config: AugmentConfig, rng: Rng): void {
+export function maskFeatures(
+  features: Float32Array,
+  offset: number,
+  frames: number,
+  bins: number,
+  config: AugmentConfig,
+  rng: Rng,
+): void {
   if (config.timeMasks === 0 && config.freqMasks === 0) return;
   const size = frames * bins;
   let sum = 0;

@@ -3,7 +3,20 @@ export { speakerOf, SPLITS, whichSet } from './split.js';
 export type { Split } from './split.js';
 export { countByLabel, listTestClips, scanSpeechCommands } from './reader.js';
 export type { DatasetOptions, Example, SilenceExample, SpeechCommandsDataset, WordExample } from './reader.js';
-export { augmentClip, DEFAULT_AUGMENT_CONFIG, maskFeatures, meanPower, mixAtSnr, NO_AUGMENT, noiseSegment, resolveAugmentConfig, SILENCE_LEVEL_DBFS, SILENCE_ZERO_SHARE, silenceClip, timeShift } from './augment.js';
+export {
+  augmentClip,
+  DEFAULT_AUGMENT_CONFIG,
+  maskFeatures,
+  meanPower,
+  mixAtSnr,
+  NO_AUGMENT,
+  noiseSegment,
+  resolveAugmentConfig,
+  SILENCE_LEVEL_DBFS,
+  SILENCE_ZERO_SHARE,
+  silenceClip,
+  timeShift,
+} from './augment.js';
 export type { AugmentConfig } from './augment.js';
 export { BalancedSampler, ShuffledSampler } from './sampler.js';
 export type { Sampler } from './sampler.js';

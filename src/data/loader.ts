@@ -9,7 +9,6 @@ import { Rng } from './rng.js';
 /** Longest background-noise recording read, ms (the Speech Commands ones are 60-95 s). */
 const MAX_NOISE_MS = 10 * 60 * 1000;
 
-
 /**
  * Turns dataset examples into fixed-length clips: decodes word clips, cuts silence examples from the
  * background noise, and applies augmentation. Background noise is decoded once and kept (about 26 MB
@@ -31,7 +30,10 @@ export class ExampleLoader {
   static async create(dataset: SpeechCommandsDataset, clipSamples = 16_000): Promise<ExampleLoader> {
     const noises: Float32Array[] = [];
     for (const path of dataset.backgroundNoise) {
-      noises.push((await decodeAudio(await readFile(path), { maxDurationMs: MAX_NOISE_MS, maxInputBytes: 512 * 1024 * 1024 })).samples);
+      noises.push(
+        (await decodeAudio(await readFile(path), { maxDurationMs: MAX_NOISE_MS, maxInputBytes: 512 * 1024 * 1024 }))
+          .samples,
+      );
     }
     return new ExampleLoader(noises, dataset.options.seed, clipSamples);
   }
@@ -44,7 +46,10 @@ export class ExampleLoader {
    * @throws AudioDecodeError when a word clip cannot be decoded.
    */
   async load(example: Example, augment: AugmentConfig = NO_AUGMENT, rng?: Rng): Promise<Float32Array> {
-    const clip = example.kind === 'silence' ? this.silence(example.split, example.index) : fitToLength((await decodeAudio(await readFile(example.path))).samples, this.clipSamples);
+    const clip =
+      example.kind === 'silence'
+        ? this.silence(example.split, example.index)
+        : fitToLength((await decodeAudio(await readFile(example.path))).samples, this.clipSamples);
     if (augment === NO_AUGMENT || rng === undefined) return clip;
     return augmentClip(clip, augment, this.noises, rng);
   }

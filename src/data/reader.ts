@@ -82,9 +82,13 @@ function resolveOptions(options: DatasetOptions): Required<DatasetOptions> {
     }
   }
   if (merged.validationPercentage + merged.testingPercentage > 100) {
-    throw new KwsError('INVALID_ARGUMENT', `validationPercentage + testingPercentage must be at most 100, got ${merged.validationPercentage + merged.testingPercentage}`);
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `validationPercentage + testingPercentage must be at most 100, got ${merged.validationPercentage + merged.testingPercentage}`,
+    );
   }
-  if (!Number.isInteger(merged.seed)) throw new KwsError('INVALID_ARGUMENT', `seed must be an integer, got ${merged.seed}`);
+  if (!Number.isInteger(merged.seed))
+    throw new KwsError('INVALID_ARGUMENT', `seed must be an integer, got ${merged.seed}`);
   return merged;
 }
 
@@ -95,9 +99,17 @@ async function readList(root: string, name: string): Promise<Set<string> | null>
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw new KwsError('FILE_UNREADABLE', `${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'unknown error'})`);
+    throw new KwsError(
+      'FILE_UNREADABLE',
+      `${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'unknown error'})`,
+    );
   }
-  return new Set(text.split(/\r?\n/).map((line) => line.trim()).filter((line) => line.length > 0));
+  return new Set(
+    text
+      .split(/\r?\n/)
+      .map((line) => line.trim())
+      .filter((line) => line.length > 0),
+  );
 }
 
 const isWav = (name: string): boolean => name.toLowerCase().endsWith('.wav');
@@ -112,12 +124,19 @@ async function listWavFiles(dir: string): Promise<string[]> {
   try {
     entries = await readdir(dir, { withFileTypes: true });
   } catch (error) {
-    throw new KwsError('FILE_UNREADABLE', `folder ${dir} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'unknown error'})`);
+    throw new KwsError(
+      'FILE_UNREADABLE',
+      `folder ${dir} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'unknown error'})`,
+    );
   }
   const names: string[] = [];
   for (const entry of entries) {
     if (!isWav(entry.name)) continue;
-    if (entry.isFile() || (entry.isSymbolicLink() && (await stat(join(dir, entry.name)).catch(() => null))?.isFile() === true)) names.push(entry.name);
+    if (
+      entry.isFile() ||
+      (entry.isSymbolicLink() && (await stat(join(dir, entry.name)).catch(() => null))?.isFile() === true)
+    )
+      names.push(entry.name);
   }
   return names.sort();
 }
@@ -144,9 +163,13 @@ export async function scanSpeechCommands(root: string, options: DatasetOptions =
   const rootStat = await stat(root).catch(() => null);
   if (rootStat === null) throw new KwsError('FILE_NOT_FOUND', `dataset folder ${root} does not exist`);
   if (!rootStat.isDirectory()) throw new KwsError('FILE_UNREADABLE', `${root} is not a folder`);
-  const [validationList, testingList] = await Promise.all([readList(root, 'validation_list.txt'), readList(root, 'testing_list.txt')]);
+  const [validationList, testingList] = await Promise.all([
+    readList(root, 'validation_list.txt'),
+    readList(root, 'testing_list.txt'),
+  ]);
   const useLists = validationList !== null || testingList !== null;
-  const testSetLayout = !useLists && (await isDirectory(join(root, '_silence_')) || await isDirectory(join(root, '_unknown_')));
+  const testSetLayout =
+    !useLists && ((await isDirectory(join(root, '_silence_'))) || (await isDirectory(join(root, '_unknown_'))));
   const splitOf = (relativePath: string): Split => {
     if (testSetLayout) return 'testing';
     if (!useLists) return whichSet(relativePath, opts.validationPercentage, opts.testingPercentage);
@@ -160,7 +183,9 @@ export async function scanSpeechCommands(root: string, options: DatasetOptions =
   const wordCounts: Record<Split, Record<string, number>> = { training: {}, validation: {}, testing: {} };
   let backgroundNoise: string[] = [];
   const entries = await readdir(root, { withFileTypes: true });
-  const isFolder = async (e: (typeof entries)[number]): Promise<boolean> => e.isDirectory() || (e.isSymbolicLink() && (await stat(join(root, e.name)).catch(() => null))?.isDirectory() === true);
+  const isFolder = async (e: (typeof entries)[number]): Promise<boolean> =>
+    e.isDirectory() ||
+    (e.isSymbolicLink() && (await stat(join(root, e.name)).catch(() => null))?.isDirectory() === true);
   const folders: string[] = [];
   for (const entry of entries) if (await isFolder(entry)) folders.push(entry.name);
   folders.sort();
@@ -175,13 +200,22 @@ export async function scanSpeechCommands(root: string, options: DatasetOptions =
     for (const file of files) {
       const relativePath = `${word}/${file}`;
       const split = splitOf(relativePath);
-      const example: WordExample = { kind: 'word', path: join(root, word, file), relativePath, word, label, speaker: speakerOf(file), split };
+      const example: WordExample = {
+        kind: 'word',
+        path: join(root, word, file),
+        relativePath,
+        word,
+        label,
+        speaker: speakerOf(file),
+        split,
+      };
       wordCounts[split][word] = (wordCounts[split][word] ?? 0) + 1;
       (label === 'unknown' ? unknown : commands)[split].push(example);
     }
   }
   const total = SPLITS.reduce((sum, s) => sum + commands[s].length + unknown[s].length, 0);
-  if (total === 0) throw new KwsError('INVALID_ARGUMENT', `${root} holds no <word>/*.wav clips: is it a Speech Commands folder?`);
+  if (total === 0)
+    throw new KwsError('INVALID_ARGUMENT', `${root} holds no <word>/*.wav clips: is it a Speech Commands folder?`);
 
   const rng = new Rng(opts.seed);
   const examples = {} as Record<Split, Example[]>;
@@ -198,7 +232,14 @@ export async function scanSpeechCommands(root: string, options: DatasetOptions =
     chosen.push(...rng.shuffle([...unknown[split]]).slice(0, unknownCount));
     examples[split] = chosen;
   }
-  return { root, splitSource: testSetLayout ? 'test-set' : useLists ? 'lists' : 'hash', options: opts, examples, wordCounts, backgroundNoise };
+  return {
+    root,
+    splitSource: testSetLayout ? 'test-set' : useLists ? 'lists' : 'hash',
+    options: opts,
+    examples,
+    wordCounts,
+    backgroundNoise,
+  };
 }
 
 /** Examples per split and label, every label present (0 when absent). */
@@ -229,6 +270,7 @@ export async function* listTestClips(dir: string): AsyncGenerator<{ readonly fna
   for await (const entry of handle) {
     if (!isWav(entry.name)) continue;
     const path = join(audio, entry.name);
-    if (entry.isFile() || (entry.isSymbolicLink() && statSync(path, { throwIfNoEntry: false })?.isFile() === true)) yield { fname: entry.name, path };
+    if (entry.isFile() || (entry.isSymbolicLink() && statSync(path, { throwIfNoEntry: false })?.isFile() === true))
+      yield { fname: entry.name, path };
   }
 }

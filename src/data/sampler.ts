@@ -11,7 +11,10 @@ export interface Sampler {
 
 /** Every example once per epoch, in a new seeded order each epoch. */
 export class ShuffledSampler implements Sampler {
-  constructor(private readonly size: number, private readonly rng: Rng) {}
+  constructor(
+    private readonly size: number,
+    private readonly rng: Rng,
+  ) {}
 
   epoch(): number[] {
     return this.rng.shuffle(Array.from({ length: this.size }, (_, i) => i));
@@ -36,7 +39,12 @@ export class BalancedSampler implements Sampler {
    *   given, else 0. Labels with no example are dropped and the rest renormalised.
    * @throws KwsError `INVALID_ARGUMENT` for no examples, a negative weight, or weights that sum to 0.
    */
-  constructor(labels: readonly Label[], private readonly rng: Rng, classProbabilities?: Partial<Record<Label, number>>, private readonly epochSize = labels.length) {
+  constructor(
+    labels: readonly Label[],
+    private readonly rng: Rng,
+    classProbabilities?: Partial<Record<Label, number>>,
+    private readonly epochSize = labels.length,
+  ) {
     if (labels.length === 0) throw new KwsError('INVALID_ARGUMENT', 'BalancedSampler needs at least one example');
     labels.forEach((label, index) => {
       const pool = this.pools.get(label) ?? [];
@@ -46,10 +54,19 @@ export class BalancedSampler implements Sampler {
     this.classes = LABELS.filter((l) => this.pools.has(l));
     const weights = this.classes.map((l) => (classProbabilities === undefined ? 1 : (classProbabilities[l] ?? 0)));
     if (weights.some((w) => !(w >= 0) || !Number.isFinite(w))) {
-      throw new KwsError('INVALID_ARGUMENT', `class probabilities must be finite and ≥ 0, got ${Object.entries(classProbabilities ?? {}).map(([k, v]) => `${k}: ${String(v)}`).join(', ')}`);
+      throw new KwsError(
+        'INVALID_ARGUMENT',
+        `class probabilities must be finite and ≥ 0, got ${Object.entries(classProbabilities ?? {})
+          .map(([k, v]) => `${k}: ${String(v)}`)
+          .join(', ')}`,
+      );
     }
     const total = weights.reduce((a, b) => a + b, 0);
-    if (total <= 0) throw new KwsError('INVALID_ARGUMENT', `class probabilities sum to 0 over the classes present (${this.classes.join(', ')})`);
+    if (total <= 0)
+      throw new KwsError(
+        'INVALID_ARGUMENT',
+        `class probabilities sum to 0 over the classes present (${this.classes.join(', ')})`,
+      );
     let running = 0;
     this.cumulative = weights.map((w) => (running += w / total));
     for (const label of this.classes) this.reshuffle(label);
@@ -57,7 +74,12 @@ export class BalancedSampler implements Sampler {
 
   /** The probability each class is drawn with, after renormalisation. */
   probabilities(): Partial<Record<Label, number>> {
-    return Object.fromEntries(this.classes.map((l, i) => [l, (this.cumulative[i] as number) - (i === 0 ? 0 : (this.cumulative[i - 1] as number))]));
+    return Object.fromEntries(
+      this.classes.map((l, i) => [
+        l,
+        (this.cumulative[i] as number) - (i === 0 ? 0 : (this.cumulative[i - 1] as number)),
+      ]),
+    );
   }
 
   epoch(): number[] {

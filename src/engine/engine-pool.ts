@@ -3,7 +3,18 @@ import { Piscina } from 'piscina';
 import { workerEntry } from '../config/index.js';
 import { describeValue, fromSerializedError, KwsError } from '../errors/index.js';
 import type { FeatureConfig } from '../features/index.js';
-import type { EngineTask, EngineWorkerData, ModelTarget, InferTask, PreparedClip, PrepareTask, SaveTarget, ScoreChunkTask, ScoredChunk, TaskResult } from './engine-tasks.js';
+import type {
+  EngineTask,
+  EngineWorkerData,
+  ModelTarget,
+  InferTask,
+  PreparedClip,
+  PrepareTask,
+  SaveTarget,
+  ScoreChunkTask,
+  ScoredChunk,
+  TaskResult,
+} from './engine-tasks.js';
 import type { DeviceChoice, EngineKind, ModelGeometry, ModelOutput } from './model-output.js';
 
 /** Options of the {@link EnginePool}. */
@@ -19,7 +30,10 @@ export interface EnginePoolOptions {
 }
 
 /** The choices of `engine` and `device` (records, so that the compiler checks they name every member). */
-const ENGINE_CHOICES: { readonly engine: Readonly<Record<EngineKind, true>>; readonly device: Readonly<Record<DeviceChoice, true>> } = { engine: { onnx: true, tfjs: true }, device: { auto: true, cpu: true } };
+const ENGINE_CHOICES: {
+  readonly engine: Readonly<Record<EngineKind, true>>;
+  readonly device: Readonly<Record<DeviceChoice, true>>;
+} = { engine: { onnx: true, tfjs: true }, device: { auto: true, cpu: true } };
 
 /** The defaults of {@link EnginePoolOptions} (`threads`: this machine's CPU count). */
 export function defaultEnginePoolOptions(): EnginePoolOptions {
@@ -30,11 +44,16 @@ export function defaultEnginePoolOptions(): EnginePoolOptions {
 function validateEnginePoolOptions(options: EnginePoolOptions): EnginePoolOptions {
   for (const name of ['threads', 'maxLoadedModels'] as const) {
     const value = options[name];
-    if (!Number.isInteger(value) || value < 1) throw new KwsError('INVALID_ARGUMENT', `${name} must be an integer of at least 1, got ${describeValue(value)}`);
+    if (!Number.isInteger(value) || value < 1)
+      throw new KwsError('INVALID_ARGUMENT', `${name} must be an integer of at least 1, got ${describeValue(value)}`);
   }
   for (const name of ['engine', 'device'] as const) {
     const value: string = options[name];
-    if (!Object.hasOwn(ENGINE_CHOICES[name], value)) throw new KwsError('INVALID_ARGUMENT', `${name} must be ${Object.keys(ENGINE_CHOICES[name]).join(' or ')}, got ${describeValue(value)}`);
+    if (!Object.hasOwn(ENGINE_CHOICES[name], value))
+      throw new KwsError(
+        'INVALID_ARGUMENT',
+        `${name} must be ${Object.keys(ENGINE_CHOICES[name]).join(' or ')}, got ${describeValue(value)}`,
+      );
   }
   return options;
 }
@@ -56,7 +75,14 @@ export class EnginePool {
     const { threads, maxLoadedModels, device } = this.options;
     const engineData: EngineWorkerData = { device, maxLoadedModels };
     const { filename, workerData } = workerEntry('engine', { engine: engineData });
-    this.pool = new Piscina({ filename, name: 'handle', minThreads: threads, maxThreads: threads, idleTimeout: Number.POSITIVE_INFINITY, workerData });
+    this.pool = new Piscina({
+      filename,
+      name: 'handle',
+      minThreads: threads,
+      maxThreads: threads,
+      idleTimeout: Number.POSITIVE_INFINITY,
+      workerData,
+    });
   }
 
   /** The runtime that served the last batch, e.g. `onnxruntime-node cpu`. */
@@ -78,9 +104,20 @@ export class EnginePool {
    * @throws AudioDecodeError for bytes that are not usable audio (codes EMPTY, NOT_AUDIO, TOO_LONG...);
    *   KwsError `FILE_UNWRITABLE` when `saveAs` cannot be written.
    */
-  async prepare(bytes: Uint8Array, featureConfig: FeatureConfig, options: { readonly maxDurationMs?: number; readonly saveAs?: SaveTarget } = {}): Promise<PreparedClip> {
-    const task: PrepareTask = { bytes, featureConfig, maxDurationMs: options.maxDurationMs ?? 10_000, ...(options.saveAs === undefined ? {} : { saveAs: options.saveAs }) };
-    return unwrap(await (this.pool.run({ op: 'prepare', ...task } satisfies EngineTask) as Promise<TaskResult<PreparedClip>>));
+  async prepare(
+    bytes: Uint8Array,
+    featureConfig: FeatureConfig,
+    options: { readonly maxDurationMs?: number; readonly saveAs?: SaveTarget } = {},
+  ): Promise<PreparedClip> {
+    const task: PrepareTask = {
+      bytes,
+      featureConfig,
+      maxDurationMs: options.maxDurationMs ?? 10_000,
+      ...(options.saveAs === undefined ? {} : { saveAs: options.saveAs }),
+    };
+    return unwrap(
+      await (this.pool.run({ op: 'prepare', ...task } satisfies EngineTask) as Promise<TaskResult<PreparedClip>>),
+    );
   }
 
   /**
@@ -93,8 +130,16 @@ export class EnginePool {
    */
   async infer(model: ModelTarget, features: Float32Array, batch: number, transfer = false): Promise<ModelOutput> {
     const task: InferTask = { engine: this.options.engine, ...model, features, batch };
-    const transferList = transfer && features.byteOffset === 0 && features.byteLength === features.buffer.byteLength ? [features.buffer as ArrayBuffer] : undefined;
-    const result = unwrap(await (this.pool.run({ op: 'infer', ...task } satisfies EngineTask, transferList === undefined ? {} : { transferList }) as Promise<TaskResult<ModelOutput & { provider: string }>>));
+    const transferList =
+      transfer && features.byteOffset === 0 && features.byteLength === features.buffer.byteLength
+        ? [features.buffer as ArrayBuffer]
+        : undefined;
+    const result = unwrap(
+      await (this.pool.run(
+        { op: 'infer', ...task } satisfies EngineTask,
+        transferList === undefined ? {} : { transferList },
+      ) as Promise<TaskResult<ModelOutput & { provider: string }>>),
+    );
     this.lastProvider = result.provider;
     return { probabilities: result.probabilities, energy: result.energy, logits: null };
   }
@@ -106,9 +151,21 @@ export class EnginePool {
    *
    * @throws KwsError `MALFORMED` when the model cannot be loaded.
    */
-  async scoreChunk(paths: readonly string[], featureConfig: FeatureConfig, model: ModelTarget | null, maxDurationMs = 10_000): Promise<ScoredChunk> {
-    const task: ScoreChunkTask = { paths, featureConfig, maxDurationMs, ...(model === null ? { featuresOnly: true } : { model: { engine: this.options.engine, ...model } }) };
-    const result = unwrap(await (this.pool.run({ op: 'scoreChunk', ...task } satisfies EngineTask) as Promise<TaskResult<ScoredChunk>>));
+  async scoreChunk(
+    paths: readonly string[],
+    featureConfig: FeatureConfig,
+    model: ModelTarget | null,
+    maxDurationMs = 10_000,
+  ): Promise<ScoredChunk> {
+    const task: ScoreChunkTask = {
+      paths,
+      featureConfig,
+      maxDurationMs,
+      ...(model === null ? { featuresOnly: true } : { model: { engine: this.options.engine, ...model } }),
+    };
+    const result = unwrap(
+      await (this.pool.run({ op: 'scoreChunk', ...task } satisfies EngineTask) as Promise<TaskResult<ScoredChunk>>),
+    );
     if (model !== null) this.lastProvider = result.provider;
     return result;
   }
@@ -121,7 +178,11 @@ export class EnginePool {
    */
   async warmUp(modelDir: string, geometry: ModelGeometry): Promise<string> {
     const zeros = (): Float32Array => new Float32Array(geometry.frames * geometry.bins);
-    await Promise.all(Array.from({ length: this.options.threads }, () => this.infer({ modelDir, geometry, temperature: 1 }, zeros(), 1)));
+    await Promise.all(
+      Array.from({ length: this.options.threads }, () =>
+        this.infer({ modelDir, geometry, temperature: 1 }, zeros(), 1),
+      ),
+    );
     return this.lastProvider;
   }
 

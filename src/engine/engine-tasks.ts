@@ -110,7 +110,8 @@ export interface EngineWorkerData {
 }
 
 /** What a task answers. */
-export type TaskResult<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: SerializedKwsError };
+export type TaskResult<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: SerializedKwsError };
 
 let settings: EngineWorkerData = { device: 'auto', maxLoadedModels: 4 };
 const extractors = new Map<string, FeatureExtractor>();
@@ -154,7 +155,18 @@ async function prepare(task: PrepareTask): Promise<TaskResult<PreparedClip>> {
     const { info } = decoded;
     const features = extractor.compute(clip);
     const saved = task.saveAs === undefined ? null : save(task.bytes, info.container, task.saveAs);
-    return { ok: true, value: { features, rmsDbfs: rmsDbfs(clip), durationMs: info.durationMs, container: info.container, codec: info.codec, sourceSampleRateHz: info.sourceSampleRateHz, saved } };
+    return {
+      ok: true,
+      value: {
+        features,
+        rmsDbfs: rmsDbfs(clip),
+        durationMs: info.durationMs,
+        container: info.container,
+        codec: info.codec,
+        sourceSampleRateHz: info.sourceSampleRateHz,
+        saved,
+      },
+    };
   } catch (error) {
     return { ok: false, error: toSerializedError(error) };
   }
@@ -174,7 +186,10 @@ async function sessionFor(task: Pick<InferTask, 'engine' | 'modelDir' | 'geometr
   while (sessions.size > settings.maxLoadedModels) {
     const [oldest, evicted] = sessions.entries().next().value as [string, Promise<ModelSession>];
     sessions.delete(oldest);
-    void evicted.then((s) => s.dispose(), () => undefined);
+    void evicted.then(
+      (s) => s.dispose(),
+      () => undefined,
+    );
   }
   return session;
 }
@@ -201,7 +216,10 @@ async function scoreChunk(task: ScoreChunkTask): Promise<TaskResult<ScoredChunk>
         } catch (error) {
           throw fromFsError(error, path, 'read');
         }
-        const clip = fitToLength((await decodeAudio(bytes, { maxDurationMs: task.maxDurationMs })).samples, extractor.config.clipSamples);
+        const clip = fitToLength(
+          (await decodeAudio(bytes, { maxDurationMs: task.maxDurationMs })).samples,
+          extractor.config.clipSamples,
+        );
         features.set(extractor.compute(clip), good.length * frames * bins);
         rms[i] = rmsDbfs(clip);
         good.push(i);
@@ -210,16 +228,34 @@ async function scoreChunk(task: ScoreChunkTask): Promise<TaskResult<ScoredChunk>
         failures.push({ index: i, code, message });
       }
     }
-    if (task.featuresOnly === true || task.model === undefined) return { ok: true, value: { probabilities: new Float32Array(0), energy: new Float32Array(0), rmsDbfs: rms, failures, provider: 'none' } };
+    if (task.featuresOnly === true || task.model === undefined)
+      return {
+        ok: true,
+        value: {
+          probabilities: new Float32Array(0),
+          energy: new Float32Array(0),
+          rmsDbfs: rms,
+          failures,
+          provider: 'none',
+        },
+      };
     const { geometry } = task.model;
     const probabilities = new Float32Array(n * geometry.classes);
     const energy = new Float32Array(n).fill(Number.NaN);
     let provider = 'none';
     if (good.length > 0) {
       const session = await sessionFor(task.model);
-      const out = atTemperature(await session.run(features.subarray(0, good.length * frames * bins), good.length), good.length, geometry.classes, task.model.temperature);
+      const out = atTemperature(
+        await session.run(features.subarray(0, good.length * frames * bins), good.length),
+        good.length,
+        geometry.classes,
+        task.model.temperature,
+      );
       good.forEach((index, k) => {
-        probabilities.set(out.probabilities.subarray(k * geometry.classes, (k + 1) * geometry.classes), index * geometry.classes);
+        probabilities.set(
+          out.probabilities.subarray(k * geometry.classes, (k + 1) * geometry.classes),
+          index * geometry.classes,
+        );
         energy[index] = out.energy[k] as number;
       });
       provider = session.provider;
@@ -234,19 +270,31 @@ async function scoreChunk(task: ScoreChunkTask): Promise<TaskResult<ScoredChunk>
 async function infer(task: InferTask): Promise<TaskResult<ModelOutput & { provider: string }>> {
   try {
     const session = await sessionFor(task);
-    const out = atTemperature(await session.run(task.features, task.batch), task.batch, task.geometry.classes, task.temperature);
+    const out = atTemperature(
+      await session.run(task.features, task.batch),
+      task.batch,
+      task.geometry.classes,
+      task.temperature,
+    );
     // The logits stay in this thread: callers get calibrated probabilities and energies.
-    return { ok: true, value: { probabilities: out.probabilities, energy: out.energy, logits: null, provider: session.provider } };
+    return {
+      ok: true,
+      value: { probabilities: out.probabilities, energy: out.energy, logits: null, provider: session.provider },
+    };
   } catch (error) {
     return { ok: false, error: toSerializedError(error) };
   }
 }
 
 /** One task for an engine thread, tagged with the operation it asks for. */
-export type EngineTask = ({ readonly op: 'prepare' } & PrepareTask) | ({ readonly op: 'infer' } & InferTask) | ({ readonly op: 'scoreChunk' } & ScoreChunkTask);
+export type EngineTask =
+  | ({ readonly op: 'prepare' } & PrepareTask)
+  | ({ readonly op: 'infer' } & InferTask)
+  | ({ readonly op: 'scoreChunk' } & ScoreChunkTask);
 
 /** What each operation answers. */
-export type EngineTaskResult = TaskResult<PreparedClip> | TaskResult<ModelOutput & { provider: string }> | TaskResult<ScoredChunk>;
+export type EngineTaskResult =
+  TaskResult<PreparedClip> | TaskResult<ModelOutput & { provider: string }> | TaskResult<ScoredChunk>;
 
 /**
  * Configures this thread (device, model cache bound; defaults `auto` and 4) and returns its task

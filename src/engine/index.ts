@@ -1,6 +1,12 @@
 export type { TfjsBackendName } from './tfjs/tfjs-backend.js';
 export { atTemperature, checkInput } from './model-output.js';
-export { checkTemperature, energyFromLogits, energyWithTemperature, rowLogSumExp, softmaxWithTemperature } from './logits.js';
+export {
+  checkTemperature,
+  energyFromLogits,
+  energyWithTemperature,
+  rowLogSumExp,
+  softmaxWithTemperature,
+} from './logits.js';
 export type { DeviceChoice, EngineKind, ModelGeometry, ModelOutput, ModelSession } from './model-output.js';
 export { openModelSession } from './model-session.js';
 export { defaultEnginePoolOptions, EnginePool } from './engine-pool.js';

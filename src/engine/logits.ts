@@ -8,7 +8,8 @@ import { describeValue, KwsError } from '../errors/index.js';
  */
 
 function checkClasses(classes: number): void {
-  if (!Number.isInteger(classes) || classes < 2) throw new KwsError('INVALID_ARGUMENT', `classes must be an integer of at least 2, got ${describeValue(classes)}`);
+  if (!Number.isInteger(classes) || classes < 2)
+    throw new KwsError('INVALID_ARGUMENT', `classes must be an integer of at least 2, got ${describeValue(classes)}`);
 }
 
 /**
@@ -17,19 +18,40 @@ function checkClasses(classes: number): void {
  * @throws KwsError `INVALID_ARGUMENT` naming the value.
  */
 export function checkTemperature(temperature: number): void {
-  if (typeof temperature !== 'number' || !(temperature > 0 && Number.isFinite(temperature))) throw new KwsError('INVALID_ARGUMENT', `temperature must be a finite number above 0, got ${describeValue(temperature)}`);
+  if (typeof temperature !== 'number' || !(temperature > 0 && Number.isFinite(temperature)))
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `temperature must be a finite number above 0, got ${describeValue(temperature)}`,
+    );
 }
 
 /** Refuses a bad `[batch, classes]` shape or output array. */
-function checkShape(logits: ArrayLike<number>, batch: number, classes: number, out: Float32Array | undefined, outLength: number): void {
+function checkShape(
+  logits: ArrayLike<number>,
+  batch: number,
+  classes: number,
+  out: Float32Array | undefined,
+  outLength: number,
+): void {
   checkClasses(classes);
-  if (!Number.isInteger(batch) || batch < 0) throw new KwsError('INVALID_ARGUMENT', `batch must be an integer of at least 0, got ${describeValue(batch)}`);
-  if (logits.length !== batch * classes) throw new KwsError('INVALID_ARGUMENT', `logits must hold batch * classes = ${batch} * ${classes} values, got ${logits.length}`);
-  if (out !== undefined && out.length !== outLength) throw new KwsError('INVALID_ARGUMENT', `out must hold ${outLength} values, got ${out.length}`);
+  if (!Number.isInteger(batch) || batch < 0)
+    throw new KwsError('INVALID_ARGUMENT', `batch must be an integer of at least 0, got ${describeValue(batch)}`);
+  if (logits.length !== batch * classes)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `logits must hold batch * classes = ${batch} * ${classes} values, got ${logits.length}`,
+    );
+  if (out !== undefined && out.length !== outLength)
+    throw new KwsError('INVALID_ARGUMENT', `out must hold ${outLength} values, got ${out.length}`);
 }
 
 /** max_c z_c / T and ln sum_c exp(z_c / T - max) of row `b` of `[batch, classes]` logits. */
-export function rowLogSumExp(logits: ArrayLike<number>, b: number, classes: number, temperature: number): { max: number; logSum: number } {
+export function rowLogSumExp(
+  logits: ArrayLike<number>,
+  b: number,
+  classes: number,
+  temperature: number,
+): { max: number; logSum: number } {
   let max = Number.NEGATIVE_INFINITY;
   for (let c = 0; c < classes; c++) max = Math.max(max, (logits[b * classes + c] as number) / temperature);
   let sum = 0;
@@ -48,13 +70,20 @@ export function rowLogSumExp(logits: ArrayLike<number>, b: number, classes: numb
  * @returns `out`: `[batch, classes]` probabilities, row-major, each row summing to 1.
  * @throws KwsError `INVALID_ARGUMENT` for a bad shape, class count, temperature or `out` length.
  */
-export function softmaxWithTemperature(logits: ArrayLike<number>, batch: number, classes: number, temperature: number, out?: Float32Array): Float32Array {
+export function softmaxWithTemperature(
+  logits: ArrayLike<number>,
+  batch: number,
+  classes: number,
+  temperature: number,
+  out?: Float32Array,
+): Float32Array {
   checkShape(logits, batch, classes, out, batch * classes);
   checkTemperature(temperature);
   const result = out ?? new Float32Array(batch * classes);
   for (let b = 0; b < batch; b++) {
     const { max, logSum } = rowLogSumExp(logits, b, classes, temperature);
-    for (let c = 0; c < classes; c++) result[b * classes + c] = Math.exp((logits[b * classes + c] as number) / temperature - max - logSum);
+    for (let c = 0; c < classes; c++)
+      result[b * classes + c] = Math.exp((logits[b * classes + c] as number) / temperature - max - logSum);
   }
   return result;
 }
@@ -72,7 +101,13 @@ export function softmaxWithTemperature(logits: ArrayLike<number>, batch: number,
  * @returns `out`: `[batch]` energies, in logit units.
  * @throws KwsError `INVALID_ARGUMENT` for a bad shape, class count, temperature or `out` length.
  */
-export function energyWithTemperature(logits: ArrayLike<number>, batch: number, classes: number, temperature: number, out?: Float32Array): Float32Array {
+export function energyWithTemperature(
+  logits: ArrayLike<number>,
+  batch: number,
+  classes: number,
+  temperature: number,
+  out?: Float32Array,
+): Float32Array {
   checkShape(logits, batch, classes, out, batch);
   checkTemperature(temperature);
   const result = out ?? new Float32Array(batch);

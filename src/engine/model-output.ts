@@ -68,7 +68,9 @@ export interface ModelSession {
 export function checkInput(geometry: ModelGeometry, features: Float32Array, batch: number): void {
   const expected = batch * geometry.frames * geometry.bins;
   if (!Number.isInteger(batch) || batch < 1 || features.length !== expected) {
-    throw new KwsError('SHAPE_MISMATCH', `expected ${describeValue(batch)} x ${geometry.frames} x ${geometry.bins} = ${expected} features, got ${features.length}`);
+    throw new KwsError(
+      'SHAPE_MISMATCH',
+      `expected ${describeValue(batch)} x ${geometry.frames} x ${geometry.bins} = ${expected} features, got ${features.length}`,
+    );
   }
 }
-

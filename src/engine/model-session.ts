@@ -15,21 +15,39 @@ const require = createRequire(import.meta.url);
  */
 function onnxCudaInstalled(backends: ReadonlyArray<{ name: string }>): boolean {
   if (!backends.some((b) => b.name === 'cuda')) return false;
-  const binding = join(dirname(require.resolve('onnxruntime-node/package.json')), 'bin', 'napi-v6', process.platform, process.arch);
+  const binding = join(
+    dirname(require.resolve('onnxruntime-node/package.json')),
+    'bin',
+    'napi-v6',
+    process.platform,
+    process.arch,
+  );
   return existsSync(join(binding, 'libonnxruntime_providers_cuda.so'));
 }
 
 /** onnxruntime-node session over `model.onnx` (opset 13, input `features`, outputs `probabilities` and, when exported, `logits`). */
-async function openOnnx(dir: string, geometry: ModelGeometry, device: DeviceChoice, intraOpThreads: number): Promise<ModelSession> {
+async function openOnnx(
+  dir: string,
+  geometry: ModelGeometry,
+  device: DeviceChoice,
+  intraOpThreads: number,
+): Promise<ModelSession> {
   const ort = await import('onnxruntime-node');
   const path = join(dir, 'model.onnx');
   const tried: string[] = [];
   const providers = device === 'auto' && onnxCudaInstalled(ort.listSupportedBackends()) ? ['cuda', 'cpu'] : ['cpu'];
   for (const provider of providers) {
     try {
-      const session = await ort.InferenceSession.create(path, { executionProviders: [provider], intraOpNumThreads: intraOpThreads, interOpNumThreads: 1, graphOptimizationLevel: 'all' });
+      const session = await ort.InferenceSession.create(path, {
+        executionProviders: [provider],
+        intraOpNumThreads: intraOpThreads,
+        interOpNumThreads: 1,
+        graphOptimizationLevel: 'all',
+      });
       const input = session.inputNames[0] ?? 'features';
-      const output = session.outputNames.includes('probabilities') ? 'probabilities' : (session.outputNames[0] ?? 'probabilities');
+      const output = session.outputNames.includes('probabilities')
+        ? 'probabilities'
+        : (session.outputNames[0] ?? 'probabilities');
       const logits = session.outputNames.includes('logits') ? 'logits' : null;
       return {
         engine: 'onnx',
@@ -37,10 +55,15 @@ async function openOnnx(dir: string, geometry: ModelGeometry, device: DeviceChoi
         geometry,
         async run(features, batch) {
           checkInput(geometry, features, batch);
-          const result = await session.run({ [input]: new ort.Tensor('float32', features, [batch, geometry.frames, geometry.bins, 1]) });
+          const result = await session.run({
+            [input]: new ort.Tensor('float32', features, [batch, geometry.frames, geometry.bins, 1]),
+          });
           const probabilities = result[output]?.data as Float32Array;
           const logitValues = logits === null ? null : (result[logits]?.data as Float32Array);
-          const energy = logitValues === null ? new Float32Array(batch).fill(Number.NaN) : energyFromLogits(logitValues, batch, logitValues.length / batch);
+          const energy =
+            logitValues === null
+              ? new Float32Array(batch).fill(Number.NaN)
+              : energyFromLogits(logitValues, batch, logitValues.length / batch);
           return { probabilities, energy, logits: logitValues };
         },
         dispose: () => session.release(),
@@ -61,12 +84,24 @@ async function openOnnx(dir: string, geometry: ModelGeometry, device: DeviceChoi
  * @throws KwsError `MALFORMED` when the model cannot be loaded or its output is not `[batch, classes]`;
  *   `FILE_NOT_FOUND` when the files are missing (TF.js).
  */
-export async function openModelSession(engine: EngineKind, dir: string, geometry: ModelGeometry, device: DeviceChoice = 'auto', intraOpThreads = 1): Promise<ModelSession> {
-  const session = engine === 'onnx' ? await openOnnx(dir, geometry, device, intraOpThreads) : await (await import('./tfjs/index.js')).openTfjsSession(dir, geometry, device);
+export async function openModelSession(
+  engine: EngineKind,
+  dir: string,
+  geometry: ModelGeometry,
+  device: DeviceChoice = 'auto',
+  intraOpThreads = 1,
+): Promise<ModelSession> {
+  const session =
+    engine === 'onnx'
+      ? await openOnnx(dir, geometry, device, intraOpThreads)
+      : await (await import('./tfjs/index.js')).openTfjsSession(dir, geometry, device);
   const out = await session.run(new Float32Array(geometry.frames * geometry.bins), 1);
   if (out.probabilities.length !== geometry.classes) {
     await session.dispose();
-    throw new KwsError('MALFORMED', `the model in ${dir} outputs ${out.probabilities.length} values per clip, but its version lists ${geometry.classes} labels`);
+    throw new KwsError(
+      'MALFORMED',
+      `the model in ${dir} outputs ${out.probabilities.length} values per clip, but its version lists ${geometry.classes} labels`,
+    );
   }
   return session;
 }

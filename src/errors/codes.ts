@@ -17,31 +17,90 @@ export interface ErrorCodeInfo {
 export const ERROR_CODES = {
   EMPTY: { httpStatus: 422, description: 'The input has no bytes, or its audio stream holds no samples.' },
   TRUNCATED: { httpStatus: 422, description: 'The file ends before its header or declared audio data does.' },
-  NOT_AUDIO: { httpStatus: 415, description: 'The bytes are not a recognised audio container (WAV, FLAC, MP3, Ogg, WebM).' },
-  UNSUPPORTED_FORMAT: { httpStatus: 415, description: 'A recognised container, but a codec, bit depth, sample rate or channel layout that is not supported.' },
-  MALFORMED: { httpStatus: 422, description: 'The container header is inconsistent (for example a zero block alignment).' },
+  NOT_AUDIO: {
+    httpStatus: 415,
+    description: 'The bytes are not a recognised audio container (WAV, FLAC, MP3, Ogg, WebM).',
+  },
+  UNSUPPORTED_FORMAT: {
+    httpStatus: 415,
+    description: 'A recognised container, but a codec, bit depth, sample rate or channel layout that is not supported.',
+  },
+  MALFORMED: {
+    httpStatus: 422,
+    description: 'The container header is inconsistent (for example a zero block alignment).',
+  },
   DECODE_FAILED: { httpStatus: 422, description: 'The codec library rejected the audio stream as corrupt.' },
   INVALID_SAMPLES: { httpStatus: 422, description: 'The decoded audio contains NaN or infinite sample values.' },
-  TOO_LONG: { httpStatus: 413, description: 'The audio is longer than the configured maximum duration (default 10 s).' },
+  TOO_LONG: {
+    httpStatus: 413,
+    description: 'The audio is longer than the configured maximum duration (default 10 s).',
+  },
   TOO_LARGE: { httpStatus: 413, description: 'The input is larger than the configured maximum number of bytes.' },
   FILE_NOT_FOUND: { httpStatus: 404, description: 'A file named on the command line or in a request does not exist.' },
-  FILE_UNREADABLE: { httpStatus: 400, description: 'A path exists but cannot be read as needed (a file where a folder is expected, or no permission).' },
-  FILE_UNWRITABLE: { httpStatus: 500, description: 'An output path cannot be created or written (not a folder, no permission, read-only).' },
-  INVALID_FEATURE_CONFIG: { httpStatus: 400, description: 'A feature configuration field is missing, of the wrong type or out of range.' },
-  SHAPE_MISMATCH: { httpStatus: 400, description: 'An array passed to the feature extractor has the wrong length for its configuration.' },
+  FILE_UNREADABLE: {
+    httpStatus: 400,
+    description: 'A path exists but cannot be read as needed (a file where a folder is expected, or no permission).',
+  },
+  FILE_UNWRITABLE: {
+    httpStatus: 500,
+    description: 'An output path cannot be created or written (not a folder, no permission, read-only).',
+  },
+  INVALID_FEATURE_CONFIG: {
+    httpStatus: 400,
+    description: 'A feature configuration field is missing, of the wrong type or out of range.',
+  },
+  SHAPE_MISMATCH: {
+    httpStatus: 400,
+    description: 'An array passed to the feature extractor has the wrong length for its configuration.',
+  },
   INVALID_ARGUMENT: { httpStatus: 400, description: 'An option or argument is out of range or of the wrong type.' },
   NOT_FOUND: { httpStatus: 404, description: 'A clip, model version or job named in a request does not exist.' },
-  TOO_MANY_FILES: { httpStatus: 413, description: 'An upload carries more files, or more bytes in all, than the server accepts in one request.' },
-  OVERLOADED: { httpStatus: 503, description: 'The inference queue is full; retry after the number of seconds in Retry-After.' },
+  TOO_MANY_FILES: {
+    httpStatus: 413,
+    description: 'An upload carries more files, or more bytes in all, than the server accepts in one request.',
+  },
+  OVERLOADED: {
+    httpStatus: 503,
+    description: 'The inference queue is full; retry after the number of seconds in Retry-After.',
+  },
   TIMEOUT: { httpStatus: 504, description: 'A request waited longer than the per-request timeout for its inference.' },
-  NOT_READY: { httpStatus: 503, description: 'The server has not loaded and warmed its serving model version yet, or is shutting down.' },
-  PATH_NOT_ALLOWED: { httpStatus: 403, description: 'A folder named in a request is outside the roots the server was configured to read (KWS_SCORE_ROOTS).' },
-  JOB_NOT_FINISHED: { httpStatus: 409, description: 'A job output was requested before the job succeeded, or a finished job was asked to change.' },
-  ILLEGAL_TRANSITION: { httpStatus: 409, description: 'A job was asked to make a move its lifecycle does not allow from the state it is in now (to start twice, to finish before it started, to change once finished); it is left as it was.' },
-  LENGTH_REQUIRED: { httpStatus: 411, description: 'An upload was sent without a Content-Length header (a chunked body), so its size cannot be checked before reading.' },
-  QUERY_TOO_COMPLEX: { httpStatus: 400, description: 'A GraphQL operation costs more than the server allows (too many clips, fields or aliases in one request).' },
-  INTERRUPTED: { httpStatus: 503, description: 'A job was stopped by a shutdown or a restart of the server before it finished (a training job cannot resume); submit it again.' },
-  INTERNAL: { httpStatus: 500, description: 'An unexpected failure; the message is masked at the edge and the details logged.' },
+  NOT_READY: {
+    httpStatus: 503,
+    description: 'The server has not loaded and warmed its serving model version yet, or is shutting down.',
+  },
+  PATH_NOT_ALLOWED: {
+    httpStatus: 403,
+    description:
+      'A folder named in a request is outside the roots the server was configured to read (KWS_SCORE_ROOTS).',
+  },
+  JOB_NOT_FINISHED: {
+    httpStatus: 409,
+    description: 'A job output was requested before the job succeeded, or a finished job was asked to change.',
+  },
+  ILLEGAL_TRANSITION: {
+    httpStatus: 409,
+    description:
+      'A job was asked to make a move its lifecycle does not allow from the state it is in now (to start twice, to finish before it started, to change once finished); it is left as it was.',
+  },
+  LENGTH_REQUIRED: {
+    httpStatus: 411,
+    description:
+      'An upload was sent without a Content-Length header (a chunked body), so its size cannot be checked before reading.',
+  },
+  QUERY_TOO_COMPLEX: {
+    httpStatus: 400,
+    description:
+      'A GraphQL operation costs more than the server allows (too many clips, fields or aliases in one request).',
+  },
+  INTERRUPTED: {
+    httpStatus: 503,
+    description:
+      'A job was stopped by a shutdown or a restart of the server before it finished (a training job cannot resume); submit it again.',
+  },
+  INTERNAL: {
+    httpStatus: 500,
+    description: 'An unexpected failure; the message is masked at the edge and the details logged.',
+  },
 } as const satisfies Record<string, ErrorCodeInfo>;
 
 /** Every stable error code. */

@@ -70,16 +70,34 @@ export function fromFsError(error: unknown, path: string, action: 'read' | 'writ
   if (error instanceof KwsError) return error;
   const code = (error as NodeJS.ErrnoException | null)?.code;
   if (typeof code !== 'string') throw error;
-  if (code === 'ENOENT' && action === 'read') return new KwsError('FILE_NOT_FOUND', `${path} does not exist`, { cause: error });
-  const why: Record<string, string> = { EACCES: 'permission denied', EPERM: 'operation not permitted', ENOTDIR: 'a part of the path is not a folder', EISDIR: 'it is a folder', EEXIST: 'it already exists', EROFS: 'read-only file system', ENOSPC: 'no space left on the device', ENOENT: 'a parent folder does not exist' };
-  return new KwsError(action === 'write' ? 'FILE_UNWRITABLE' : 'FILE_UNREADABLE', `cannot ${action} ${path}: ${why[code] ?? code}`, { cause: error });
+  if (code === 'ENOENT' && action === 'read')
+    return new KwsError('FILE_NOT_FOUND', `${path} does not exist`, { cause: error });
+  const why: Record<string, string> = {
+    EACCES: 'permission denied',
+    EPERM: 'operation not permitted',
+    ENOTDIR: 'a part of the path is not a folder',
+    EISDIR: 'it is a folder',
+    EEXIST: 'it already exists',
+    EROFS: 'read-only file system',
+    ENOSPC: 'no space left on the device',
+    ENOENT: 'a parent folder does not exist',
+  };
+  return new KwsError(
+    action === 'write' ? 'FILE_UNWRITABLE' : 'FILE_UNREADABLE',
+    `cannot ${action} ${path}: ${why[code] ?? code}`,
+    { cause: error },
+  );
 }
 
 /** A value as it should appear in an error message: numbers (NaN, Infinity) as written, the rest as JSON. */
 export function describeValue(value: unknown): string {
   if (typeof value === 'number' || typeof value === 'bigint' || value === undefined) return String(value);
   // JSON would print NaN and ±Infinity as null: name them.
-  return JSON.stringify(value, (_key, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? `__${String(v)}__` : v))?.replace(/"__(NaN|-?Infinity)__"/g, '$1') ?? String(value);
+  return (
+    JSON.stringify(value, (_key, v: unknown) =>
+      typeof v === 'number' && !Number.isFinite(v) ? `__${String(v)}__` : v,
+    )?.replace(/"__(NaN|-?Infinity)__"/g, '$1') ?? String(value)
+  );
 }
 
 /**

@@ -81,10 +81,16 @@ export class FeatureExtractor {
    */
   compute(samples: Float32Array, out: Float32Array = new Float32Array(this.clipSize), outOffset = 0): Float32Array {
     if (samples.length !== this.config.clipSamples) {
-      throw new FeatureError('SHAPE_MISMATCH', `expected ${this.config.clipSamples} samples per clip, got ${samples.length}; fit clips with fitToLength first`);
+      throw new FeatureError(
+        'SHAPE_MISMATCH',
+        `expected ${this.config.clipSamples} samples per clip, got ${samples.length}; fit clips with fitToLength first`,
+      );
     }
     if (!Number.isInteger(outOffset) || outOffset < 0 || outOffset + this.clipSize > out.length) {
-      throw new FeatureError('SHAPE_MISMATCH', `output needs ${this.clipSize} floats from offset ${outOffset}, but has length ${out.length}`);
+      throw new FeatureError(
+        'SHAPE_MISMATCH',
+        `output needs ${this.clipSize} floats from offset ${outOffset}, but has length ${out.length}`,
+      );
     }
     const { frames, bins } = this.shape;
     const hop = this.config.hopSamples;
@@ -105,9 +111,15 @@ export class FeatureExtractor {
    * @returns `out`, holding `[batch, frames, bins]` row-major.
    * @throws FeatureError `SHAPE_MISMATCH` for a clip of the wrong length or an `out` that is too short.
    */
-  computeBatch(clips: readonly Float32Array[], out: Float32Array = new Float32Array(clips.length * this.clipSize)): Float32Array {
+  computeBatch(
+    clips: readonly Float32Array[],
+    out: Float32Array = new Float32Array(clips.length * this.clipSize),
+  ): Float32Array {
     if (out.length < clips.length * this.clipSize) {
-      throw new FeatureError('SHAPE_MISMATCH', `output for ${clips.length} clips needs ${clips.length * this.clipSize} floats, has ${out.length}`);
+      throw new FeatureError(
+        'SHAPE_MISMATCH',
+        `output for ${clips.length} clips needs ${clips.length * this.clipSize} floats, has ${out.length}`,
+      );
     }
     for (let b = 0; b < clips.length; b++) this.compute(clips[b] as Float32Array, out, b * this.clipSize);
     return out;

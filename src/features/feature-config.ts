@@ -97,7 +97,8 @@ function integerIn(config: FeatureConfig, field: keyof FeatureConfig, min: numbe
 
 function oneOf(config: FeatureConfig, field: keyof FeatureConfig, allowed: readonly string[]): void {
   const value = config[field];
-  if (typeof value !== 'string' || !allowed.includes(value)) throw invalid(field, value, `must be one of ${allowed.join(', ')}`);
+  if (typeof value !== 'string' || !allowed.includes(value))
+    throw invalid(field, value, `must be one of ${allowed.join(', ')}`);
 }
 
 /**
@@ -110,10 +111,15 @@ function oneOf(config: FeatureConfig, field: keyof FeatureConfig, allowed: reado
 export function resolveFeatureConfig(partial: Partial<FeatureConfig> = {}): FeatureConfig {
   if (typeof partial !== 'object' || partial === null) throw invalid('(root)', partial, 'must be an object');
   const unknownField = Object.keys(partial).find((key) => !(key in DEFAULT_FEATURE_CONFIG));
-  if (unknownField !== undefined) throw invalid(unknownField, (partial as Record<string, unknown>)[unknownField], 'is not a known field');
+  if (unknownField !== undefined)
+    throw invalid(unknownField, (partial as Record<string, unknown>)[unknownField], 'is not a known field');
   const config: FeatureConfig = { ...DEFAULT_FEATURE_CONFIG, ...partial };
   if (config.schemaVersion !== FEATURE_CONFIG_SCHEMA_VERSION) {
-    throw invalid('schemaVersion', config.schemaVersion, `must be ${FEATURE_CONFIG_SCHEMA_VERSION} (this build's schema)`);
+    throw invalid(
+      'schemaVersion',
+      config.schemaVersion,
+      `must be ${FEATURE_CONFIG_SCHEMA_VERSION} (this build's schema)`,
+    );
   }
   oneOf(config, 'type', ['log-mel', 'mfcc']);
   oneOf(config, 'window', ['hann']);
@@ -127,9 +133,18 @@ export function resolveFeatureConfig(partial: Partial<FeatureConfig> = {}): Feat
   integerIn(config, 'fftSize', Math.max(MIN_FFT_SIZE, config.windowSamples), 65_536);
   if ((config.fftSize & (config.fftSize - 1)) !== 0) throw invalid('fftSize', config.fftSize, 'must be a power of two');
   integerIn(config, 'melBins', 1, config.fftSize / 2);
-  if (typeof config.fMinHz !== 'number' || !(config.fMinHz >= 0)) throw invalid('fMinHz', config.fMinHz, 'must be a number ≥ 0');
-  if (typeof config.fMaxHz !== 'number' || !(config.fMaxHz > config.fMinHz) || config.fMaxHz > config.sampleRateHz / 2) {
-    throw invalid('fMaxHz', config.fMaxHz, `must be above fMinHz (${config.fMinHz}) and at most the Nyquist frequency (${config.sampleRateHz / 2})`);
+  if (typeof config.fMinHz !== 'number' || !(config.fMinHz >= 0))
+    throw invalid('fMinHz', config.fMinHz, 'must be a number ≥ 0');
+  if (
+    typeof config.fMaxHz !== 'number' ||
+    !(config.fMaxHz > config.fMinHz) ||
+    config.fMaxHz > config.sampleRateHz / 2
+  ) {
+    throw invalid(
+      'fMaxHz',
+      config.fMaxHz,
+      `must be above fMinHz (${config.fMinHz}) and at most the Nyquist frequency (${config.sampleRateHz / 2})`,
+    );
   }
   if (typeof config.logFloor !== 'number' || !(config.logFloor > 0) || !Number.isFinite(config.logFloor)) {
     throw invalid('logFloor', config.logFloor, 'must be a finite number > 0');

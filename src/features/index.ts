@@ -1,4 +1,9 @@
-export { DEFAULT_FEATURE_CONFIG, FEATURE_CONFIG_SCHEMA_VERSION, featureShape, resolveFeatureConfig } from './feature-config.js';
+export {
+  DEFAULT_FEATURE_CONFIG,
+  FEATURE_CONFIG_SCHEMA_VERSION,
+  featureShape,
+  resolveFeatureConfig,
+} from './feature-config.js';
 export type { FeatureConfig, FeatureNormalization, FeatureShape, FeatureType } from './feature-config.js';
 export { FeatureExtractor } from './extractor.js';
 export { dctIIOrthonormal, hannWindow, hzToMelHtk, melFilterbank, melToHzHtk } from './mel.js';

@@ -30,7 +30,13 @@ export interface MelFilter {
  * @param fftSize FFT size; the spectrum has `fftSize / 2 + 1` bins at k · sampleRateHz / fftSize Hz.
  * @returns `melBins` sparse filters; dense, they would be the `[melBins, fftSize / 2 + 1]` weight matrix.
  */
-export function melFilterbank(sampleRateHz: number, fftSize: number, melBins: number, fMinHz: number, fMaxHz: number): MelFilter[] {
+export function melFilterbank(
+  sampleRateHz: number,
+  fftSize: number,
+  melBins: number,
+  fMinHz: number,
+  fMaxHz: number,
+): MelFilter[] {
   const spectrumBins = fftSize / 2 + 1;
   const minMel = hzToMelHtk(fMinHz);
   const step = (hzToMelHtk(fMaxHz) - minMel) / (melBins + 1);
@@ -71,7 +77,8 @@ export function dctIIOrthonormal(coefficients: number, inputs: number): Float32A
   const matrix = new Float32Array(coefficients * inputs);
   for (let k = 0; k < coefficients; k++) {
     const scale = Math.sqrt((k === 0 ? 1 : 2) / inputs);
-    for (let n = 0; n < inputs; n++) matrix[k * inputs + n] = scale * Math.cos((Math.PI * k * (2 * n + 1)) / (2 * inputs));
+    for (let n = 0; n < inputs; n++)
+      matrix[k * inputs + n] = scale * Math.cos((Math.PI * k * (2 * n + 1)) / (2 * inputs));
   }
   return matrix;
 }

@@ -21,9 +21,14 @@ export class RealFft {
 
   /** @throws FeatureError `INVALID_FEATURE_CONFIG` for a size PFFFT cannot transform. */
   constructor(readonly size: number) {
-    if (!Number.isInteger(size) || size < MIN_FFT_SIZE || size % MIN_FFT_SIZE !== 0) throw new FeatureError('INVALID_FEATURE_CONFIG', `the FFT size must be a multiple of ${MIN_FFT_SIZE}, got ${size}`);
+    if (!Number.isInteger(size) || size < MIN_FFT_SIZE || size % MIN_FFT_SIZE !== 0)
+      throw new FeatureError(
+        'INVALID_FEATURE_CONFIG',
+        `the FFT size must be a multiple of ${MIN_FFT_SIZE}, got ${size}`,
+      );
     this.setup = pffft._pffft_new_setup(size, 0);
-    if (this.setup === 0) throw new FeatureError('INVALID_FEATURE_CONFIG', `PFFFT cannot make a real transform of size ${size}`);
+    if (this.setup === 0)
+      throw new FeatureError('INVALID_FEATURE_CONFIG', `PFFFT cannot make a real transform of size ${size}`);
     this.inputPointer = pffft._pffft_aligned_malloc(size * 4);
     this.outputPointer = pffft._pffft_aligned_malloc(size * 4);
     this.workPointer = pffft._pffft_aligned_malloc(size * 4);

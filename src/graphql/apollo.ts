@@ -42,7 +42,14 @@ export function formatGraphqlError(log: (error: unknown) => void) {
  * multipart request spec (graphql-upload) for `classifyClips`, Apollo's CSRF prevention left on
  * (multipart clients send `Apollo-Require-Preflight: true`), a fresh context (DataLoader) per request.
  */
-export async function createGraphqlHandlers(service: ServingService, jobs: JobRunner, dashboard: Dashboard, limits: GraphqlUploadLimits, log: (error: unknown) => void, plugins: ApolloServerPlugin<KwsContext>[] = []): Promise<{ handlers: RequestHandler[]; stop: () => Promise<void> }> {
+export async function createGraphqlHandlers(
+  service: ServingService,
+  jobs: JobRunner,
+  dashboard: Dashboard,
+  limits: GraphqlUploadLimits,
+  log: (error: unknown) => void,
+  plugins: ApolloServerPlugin<KwsContext>[] = [],
+): Promise<{ handlers: RequestHandler[]; stop: () => Promise<void> }> {
   const schema = kwsSchema();
   const apollo = new ApolloServer<KwsContext>({
     schema,
@@ -59,8 +66,13 @@ export async function createGraphqlHandlers(service: ServingService, jobs: JobRu
   await apollo.start();
   return {
     handlers: [
-      graphqlUploadExpress({ maxFileSize: limits.maxFileBytes, maxFiles: limits.maxFiles }) as unknown as RequestHandler,
-      expressMiddleware(apollo, { context: async () => createContext(service, jobs, dashboard, log) }) as unknown as RequestHandler,
+      graphqlUploadExpress({
+        maxFileSize: limits.maxFileBytes,
+        maxFiles: limits.maxFiles,
+      }) as unknown as RequestHandler,
+      expressMiddleware(apollo, {
+        context: async () => createContext(service, jobs, dashboard, log),
+      }) as unknown as RequestHandler,
     ],
     stop: () => apollo.stop(),
   };

@@ -19,14 +19,22 @@ export function clipType(record: ClipRecord): ClipType {
 
 /** A prediction view as the `Prediction` type. */
 export function predictionType(view: PredictionView): PredictionType {
-  return { ...view, probabilities: view.probabilities.map((p) => ({ ...p })), thresholds: thresholdsType(view.thresholds) };
+  return {
+    ...view,
+    probabilities: view.probabilities.map((p) => ({ ...p })),
+    thresholds: thresholdsType(view.thresholds),
+  };
 }
 
 const encodeCursor = (id: number): string => Buffer.from(`clip:${id}`).toString('base64url');
 
 function decodeCursor(cursor: string): number {
   const match = /^clip:([0-9]{1,15})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  if (match === null) throw new KwsError('INVALID_ARGUMENT', `after must be the endCursor of a previous page, got ${describeValue(cursor.slice(0, 64))}${cursor.length > 64 ? ' (cut)' : ''}`);
+  if (match === null)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `after must be the endCursor of a previous page, got ${describeValue(cursor.slice(0, 64))}${cursor.length > 64 ? ' (cut)' : ''}`,
+    );
   return Number(match[1]);
 }
 
@@ -36,7 +44,10 @@ async function readUpload(file: FileUpload): Promise<Buffer> {
     for await (const chunk of file.createReadStream()) chunks.push(chunk as Buffer);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new KwsError(/exceeds/.test(message) ? 'TOO_LARGE' : 'INVALID_ARGUMENT', `upload ${describeValue(file.filename)}: ${message}`);
+    throw new KwsError(
+      /exceeds/.test(message) ? 'TOO_LARGE' : 'INVALID_ARGUMENT',
+      `upload ${describeValue(file.filename)}: ${message}`,
+    );
   }
   return Buffer.concat(chunks);
 }
@@ -50,39 +61,80 @@ export class ClipResolver {
     return record === null || record === undefined ? null : clipType(record);
   }
 
-  @Query(() => ClipConnection, { description: 'Clips in upload order, a page at a time; `label` keeps those that `modelVersion` (default production) labelled so under its calibrated thresholds.' })
+  @Query(() => ClipConnection, {
+    description:
+      'Clips in upload order, a page at a time; `label` keeps those that `modelVersion` (default production) labelled so under its calibrated thresholds.',
+  })
   clips(
     @Ctx() ctx: KwsContext,
     @Arg('first', () => Int, { defaultValue: 20, description: 'Page size, 1 to 100.' }) first: number,
-    @Arg('after', () => String, { nullable: true, description: 'endCursor of the previous page.' }) after?: string | null,
+    @Arg('after', () => String, { nullable: true, description: 'endCursor of the previous page.' })
+    after?: string | null,
     @Arg('label', () => LabelEnum, { nullable: true }) label?: Label | null,
     @Arg('modelVersion', () => Int, { nullable: true }) modelVersion?: number | null,
   ): ClipConnection {
-    if (!Number.isInteger(first) || first < 1 || first > 100) throw new KwsError('INVALID_ARGUMENT', `first must be from 1 to 100, got ${describeValue(first)}`);
+    if (!Number.isInteger(first) || first < 1 || first > 100)
+      throw new KwsError('INVALID_ARGUMENT', `first must be from 1 to 100, got ${describeValue(first)}`);
     const afterId = after === undefined || after === null ? 0 : decodeCursor(after);
     const version = (label ?? modelVersion ?? null) === null ? 0 : ctx.service.version(modelVersion).version; // an unknown version is refused even without label
-    const page = ctx.service.store.page({ first, afterId, modelVersion: version, ...(label === undefined || label === null ? {} : { label }) });
+    const page = ctx.service.store.page({
+      first,
+      afterId,
+      modelVersion: version,
+      ...(label === undefined || label === null ? {} : { label }),
+    });
     const edges = page.clips.map((clip) => ({ cursor: encodeCursor(clip.id), node: clipType(clip) }));
-    return { edges, pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null }, totalCount: page.totalCount };
+    return {
+      edges,
+      pageInfo: { hasNextPage: page.hasNextPage, endCursor: edges.at(-1)?.cursor ?? null },
+      totalCount: page.totalCount,
+    };
   }
 
-  @FieldResolver(() => PredictionType, { description: "A model version's prediction (default production), with its calibrated thresholds unless overridden. Cached per clip and version." })
+  @FieldResolver(() => PredictionType, {
+    description:
+      "A model version's prediction (default production), with its calibrated thresholds unless overridden. Cached per clip and version.",
+  })
   async prediction(
     @Root() clip: ClipType,
     @Ctx() ctx: KwsContext,
     @Arg('modelVersion', () => Int, { nullable: true }) modelVersion?: number | null,
-    @Arg('unknownThreshold', () => Float, { nullable: true, description: 'Max-softmax probability below which the label becomes unknown, 0 to 1.' }) unknownThreshold?: number | null,
-    @Arg('silenceThresholdDbfs', () => Float, { nullable: true, description: 'RMS level below which the label becomes silence, dBFS (at most 0).' }) silenceThresholdDbfs?: number | null,
-    @Arg('unknownScore', () => UnknownScoreEnum, { nullable: true, description: "Which score decides unknown (default: the version's calibrated choice)." }) unknownScore?: UnknownScoreEnum | null,
-    @Arg('unknownEnergyThreshold', () => Float, { nullable: true, description: 'Energy score above which the label becomes unknown, with unknownScore ENERGY.' }) unknownEnergyThreshold?: number | null,
+    @Arg('unknownThreshold', () => Float, {
+      nullable: true,
+      description: 'Max-softmax probability below which the label becomes unknown, 0 to 1.',
+    })
+    unknownThreshold?: number | null,
+    @Arg('silenceThresholdDbfs', () => Float, {
+      nullable: true,
+      description: 'RMS level below which the label becomes silence, dBFS (at most 0).',
+    })
+    silenceThresholdDbfs?: number | null,
+    @Arg('unknownScore', () => UnknownScoreEnum, {
+      nullable: true,
+      description: "Which score decides unknown (default: the version's calibrated choice).",
+    })
+    unknownScore?: UnknownScoreEnum | null,
+    @Arg('unknownEnergyThreshold', () => Float, {
+      nullable: true,
+      description: 'Energy score above which the label becomes unknown, with unknownScore ENERGY.',
+    })
+    unknownEnergyThreshold?: number | null,
   ): Promise<PredictionType> {
     const version = ctx.service.version(modelVersion).version;
-    const thresholds = ctx.service.thresholds(version, { unknownThreshold, silenceThresholdDbfs, unknownScore: unknownScore ?? null, unknownEnergyThreshold });
+    const thresholds = ctx.service.thresholds(version, {
+      unknownThreshold,
+      silenceThresholdDbfs,
+      unknownScore: unknownScore ?? null,
+      unknownEnergyThreshold,
+    });
     const stored = await ctx.predictions.load({ clipId: Number(clip.id), modelVersion: version });
     return predictionType(ctx.service.view(stored, thresholds));
   }
 
-  @Mutation(() => [ClipUploadResult], { description: 'Uploads clips (GraphQL multipart request spec; send the Apollo-Require-Preflight header), stores and classifies them. Query `clip.prediction` for the result.' })
+  @Mutation(() => [ClipUploadResult], {
+    description:
+      'Uploads clips (GraphQL multipart request spec; send the Apollo-Require-Preflight header), stores and classifies them. Query `clip.prediction` for the result.',
+  })
   async classifyClips(
     @Ctx() ctx: KwsContext,
     @Arg('files', () => [GraphQLUpload]) files: Array<Promise<FileUpload>>,
@@ -94,22 +146,54 @@ export class ClipResolver {
   ): Promise<ClipUploadResult[]> {
     if (files.length === 0) throw new KwsError('INVALID_ARGUMENT', 'files must hold at least one upload');
     const version = ctx.service.version(modelVersion).version;
-    const thresholds = { unknownThreshold, silenceThresholdDbfs, unknownScore: unknownScore ?? null, unknownEnergyThreshold };
+    const thresholds = {
+      unknownThreshold,
+      silenceThresholdDbfs,
+      unknownScore: unknownScore ?? null,
+      unknownEnergyThreshold,
+    };
     ctx.service.thresholds(version, thresholds);
-    return Promise.all(files.map(async (upload): Promise<ClipUploadResult> => {
-      let filename = 'unnamed';
-      try {
-        const file = await upload;
-        filename = sanitizeFilename(file.filename);
-        const outcome = await ctx.service.classifyUpload(await readUpload(file), file.filename, { modelVersion: version, thresholds });
-        if (!outcome.ok) return { filename: outcome.filename, clip: null, prediction: null, error: { code: outcome.code, message: outcome.message } };
-        ctx.predictions.prime({ clipId: outcome.clip.id, modelVersion: version }, { clipId: outcome.clip.id, modelVersion: version, probabilities: outcome.prediction.probabilities.map((p) => p.probability), rmsDbfs: outcome.prediction.rmsDbfs, energy: outcome.prediction.energy ?? Number.NaN, label: outcome.prediction.label, latencyMs: outcome.prediction.latencyMs });
-        return { filename: outcome.clip.filename, clip: clipType(outcome.clip), prediction: predictionType(outcome.prediction), error: null };
-      } catch (error) {
-        const client = toClientError(error);
-        if (client.masked) ctx.log(error);
-        return { filename, clip: null, prediction: null, error: { code: client.code, message: client.message } };
-      }
-    }));
+    return Promise.all(
+      files.map(async (upload): Promise<ClipUploadResult> => {
+        let filename = 'unnamed';
+        try {
+          const file = await upload;
+          filename = sanitizeFilename(file.filename);
+          const outcome = await ctx.service.classifyUpload(await readUpload(file), file.filename, {
+            modelVersion: version,
+            thresholds,
+          });
+          if (!outcome.ok)
+            return {
+              filename: outcome.filename,
+              clip: null,
+              prediction: null,
+              error: { code: outcome.code, message: outcome.message },
+            };
+          ctx.predictions.prime(
+            { clipId: outcome.clip.id, modelVersion: version },
+            {
+              clipId: outcome.clip.id,
+              modelVersion: version,
+              probabilities: outcome.prediction.probabilities.map((p) => p.probability),
+              rmsDbfs: outcome.prediction.rmsDbfs,
+              energy: outcome.prediction.energy ?? Number.NaN,
+              label: outcome.prediction.label,
+              latencyMs: outcome.prediction.latencyMs,
+            },
+          );
+          return {
+            filename: outcome.clip.filename,
+            clip: clipType(outcome.clip),
+            prediction: predictionType(outcome.prediction),
+            error: null,
+          };
+        } catch (error) {
+          const client = toClientError(error);
+          if (client.masked) ctx.log(error);
+          return { filename, clip: null, prediction: null, error: { code: client.code, message: client.message } };
+        }
+      }),
+    );
   }
 }

@@ -1,7 +1,10 @@
 import { Field, Float, ID, Int, ObjectType } from 'type-graphql';
 import { PredictionType } from './prediction.type.js';
 
-@ObjectType('Clip', { description: 'An uploaded clip. Its audio is stored under the data folder; `prediction` is computed on demand and cached per model version.' })
+@ObjectType('Clip', {
+  description:
+    'An uploaded clip. Its audio is stored under the data folder; `prediction` is computed on demand and cached per model version.',
+})
 export class ClipType {
   @Field(() => ID)
   id!: string;
@@ -75,10 +78,17 @@ export class ClipUploadResult {
   @Field(() => String)
   filename!: string;
 
-  @Field(() => ClipType, { nullable: true, description: 'The stored clip; its prediction(...) field resolves with its own arguments (default production, calibrated thresholds).' })
+  @Field(() => ClipType, {
+    nullable: true,
+    description:
+      'The stored clip; its prediction(...) field resolves with its own arguments (default production, calibrated thresholds).',
+  })
   clip!: ClipType | null;
 
-  @Field(() => PredictionType, { nullable: true, description: "The prediction under this request's modelVersion and threshold overrides." })
+  @Field(() => PredictionType, {
+    nullable: true,
+    description: "The prediction under this request's modelVersion and threshold overrides.",
+  })
   prediction!: PredictionType | null;
 
   @Field(() => UploadError, { nullable: true })

@@ -7,7 +7,9 @@ import type { ComplexityEstimator } from 'graphql-query-complexity';
 
 // The package's ESM build imports graphql/index.mjs while everything else loads graphql's CommonJS
 // build, and graphql refuses types from "another realm": load its CommonJS build.
-const { getComplexity, simpleEstimator } = createRequire(import.meta.url)('graphql-query-complexity') as typeof QueryComplexity;
+const { getComplexity, simpleEstimator } = createRequire(import.meta.url)(
+  'graphql-query-complexity',
+) as typeof QueryComplexity;
 
 /** Most cost one operation may have (see {@link queryCost}). */
 export const MAX_QUERY_COST = 10_000;
@@ -37,15 +39,27 @@ export function queryCostPlugin<T extends object>(schema: GraphQLSchema, max = M
         async didResolveOperation({ request, document }) {
           let cost: number;
           try {
-            cost = getComplexity({ schema, query: document, variables: request.variables ?? {}, ...(request.operationName === undefined || request.operationName === null ? {} : { operationName: request.operationName }), estimators: [estimator, simpleEstimator({ defaultComplexity: 1 })] });
+            cost = getComplexity({
+              schema,
+              query: document,
+              variables: request.variables ?? {},
+              ...(request.operationName === undefined || request.operationName === null
+                ? {}
+                : { operationName: request.operationName }),
+              estimators: [estimator, simpleEstimator({ defaultComplexity: 1 })],
+            });
           } catch (error) {
             // getComplexity coerces the variables first: a bad or missing variable is the client's
             // error (400, as Apollo answers it when it finds it itself), not a server failure.
-            if (error instanceof GraphQLError) throw new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
+            if (error instanceof GraphQLError)
+              throw new GraphQLError(error.message, { extensions: { code: 'BAD_USER_INPUT', http: { status: 400 } } });
             throw error;
           }
           if (cost > max) {
-            throw new GraphQLError(`the query costs ${cost}, more than the limit of ${max}: ask for fewer clips, fields or aliases per request`, { extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } } });
+            throw new GraphQLError(
+              `the query costs ${cost}, more than the limit of ${max}: ask for fewer clips, fields or aliases per request`,
+              { extensions: { code: 'QUERY_TOO_COMPLEX', http: { status: 400 } } },
+            );
           }
         },
       };

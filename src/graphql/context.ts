@@ -23,12 +23,20 @@ export interface KwsContext {
 }
 
 /** A fresh context for one GraphQL request (graphql/dataloader: one loader per request). */
-export function createContext(service: ServingService, jobs: JobRunner, dashboard: Dashboard, log: (error: unknown) => void = () => undefined): KwsContext {
+export function createContext(
+  service: ServingService,
+  jobs: JobRunner,
+  dashboard: Dashboard,
+  log: (error: unknown) => void = () => undefined,
+): KwsContext {
   return {
     service,
     jobs,
     dashboard,
     log,
-    predictions: new DataLoader<PredictionKey, StoredPrediction, string>((keys) => service.predictions(keys), { cacheKeyFn: (k) => `${k.clipId}:${k.modelVersion}`, maxBatchSize: 256 }),
+    predictions: new DataLoader<PredictionKey, StoredPrediction, string>((keys) => service.predictions(keys), {
+      cacheKeyFn: (k) => `${k.clipId}:${k.modelVersion}`,
+      maxBatchSize: 256,
+    }),
   };
 }

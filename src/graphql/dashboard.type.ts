@@ -8,7 +8,10 @@ export enum TrainSplitEnum {
   TRAINING = 'training',
   VALIDATION = 'validation',
 }
-registerEnumType(TrainSplitEnum, { name: 'TrainSplit', description: 'A split of the dataset a version was trained on.' });
+registerEnumType(TrainSplitEnum, {
+  name: 'TrainSplit',
+  description: 'A split of the dataset a version was trained on.',
+});
 
 @ObjectType('ScoredClip', { description: 'One clip scored by one version with its calibrated thresholds.' })
 export class ScoredClipType {
@@ -69,12 +72,20 @@ export class CalibrationType {
   @Field(() => Float, { description: "Validation accuracy of the model's argmax, no thresholds." })
   baselineAccuracy!: number;
 
-  @Field(() => [CalibrationPointType], { description: 'Accuracy against the unknown threshold (max-softmax probability).' })
+  @Field(() => [CalibrationPointType], {
+    description: 'Accuracy against the unknown threshold (max-softmax probability).',
+  })
   unknownCurve!: CalibrationPointType[];
 
-  @Field(() => [EnergyCalibrationPointType], { description: 'Accuracy against the energy threshold (tried at percentiles of the validation energies; null is off). Empty for versions without energy scores.' })
+  @Field(() => [EnergyCalibrationPointType], {
+    description:
+      'Accuracy against the energy threshold (tried at percentiles of the validation energies; null is off). Empty for versions without energy scores.',
+  })
   energyCurve!: EnergyCalibrationPointType[];
 
-  @Field(() => Float, { description: 'Temperature T of the served probabilities, softmax(logits / T), fitted on validation (temperature scaling, Guo et al. 2017); 1 for versions calibrated before it.' })
+  @Field(() => Float, {
+    description:
+      'Temperature T of the served probabilities, softmax(logits / T), fitted on validation (temperature scaling, Guo et al. 2017); 1 for versions calibrated before it.',
+  })
   temperature!: number;
 }

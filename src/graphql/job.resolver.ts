@@ -35,34 +35,72 @@ export function jobType(job: JobRecord): JobType {
   switch (job.kind) {
     case 'score': {
       const url = (file: string): string | null => (job.status === 'SUCCEEDED' ? `/v1/jobs/${job.id}/${file}` : null);
-      return { ...base, modelVersion: job.params.modelVersion, outputUrl: url('submission.csv'), probabilitiesUrl: job.params.probabilities ? url('probabilities.csv') : null, errorsUrl: url('errors.csv'), search: null };
+      return {
+        ...base,
+        modelVersion: job.params.modelVersion,
+        outputUrl: url('submission.csv'),
+        probabilitiesUrl: job.params.probabilities ? url('probabilities.csv') : null,
+        errorsUrl: url('errors.csv'),
+        search: null,
+      };
     }
     case 'train':
       return { ...base, ...noFiles, modelVersion: job.resultVersion, search: null };
     case 'search':
-      return { ...base, ...noFiles, modelVersion: job.resultVersion, search: job.result === null ? null : searchType(job.result) };
+      return {
+        ...base,
+        ...noFiles,
+        modelVersion: job.resultVersion,
+        search: job.result === null ? null : searchType(job.result),
+      };
     default:
       throw new UnreachableCaseError(job);
   }
 }
 
 /** The GraphQL enums of the search's strategy and metric (a record: every member mapped). */
-const STRATEGIES: Readonly<Record<SearchStrategy, SearchStrategyEnum>> = { RANDOM: SearchStrategyEnum.RANDOM, TPE: SearchStrategyEnum.TPE };
-const METRICS: Readonly<Record<SearchMetric, SearchMetricEnum>> = { validationAccuracy: SearchMetricEnum.VALIDATION_ACCURACY, calibratedAccuracy: SearchMetricEnum.CALIBRATED_ACCURACY };
+const STRATEGIES: Readonly<Record<SearchStrategy, SearchStrategyEnum>> = {
+  RANDOM: SearchStrategyEnum.RANDOM,
+  TPE: SearchStrategyEnum.TPE,
+};
+const METRICS: Readonly<Record<SearchMetric, SearchMetricEnum>> = {
+  validationAccuracy: SearchMetricEnum.VALIDATION_ACCURACY,
+  calibratedAccuracy: SearchMetricEnum.CALIBRATED_ACCURACY,
+};
 
 function trialType(t: SearchTrial): SearchTrialType {
-  return { trial: t.trial, status: t.status, version: t.version, metric: t.metric, error: t.error === null ? null : renderJobError(t.error), parameters: Object.entries(t.parameters).map(([name, value]) => ({ name, value: String(value) })) };
+  return {
+    trial: t.trial,
+    status: t.status,
+    version: t.version,
+    metric: t.metric,
+    error: t.error === null ? null : renderJobError(t.error),
+    parameters: Object.entries(t.parameters).map(([name, value]) => ({ name, value: String(value) })),
+  };
 }
 
 function searchType(result: SearchResult): SearchResultType {
-  return { strategy: STRATEGIES[result.strategy], metric: METRICS[result.metric], best: result.best === null ? null : trialType(result.best), trials: result.trials.map(trialType) };
+  return {
+    strategy: STRATEGIES[result.strategy],
+    metric: METRICS[result.metric],
+    best: result.best === null ? null : trialType(result.best),
+    trials: result.trials.map(trialType),
+  };
 }
 
 /** The search space of the GraphQL input, with rates on a log scale. */
 function searchSpace(input: SearchSpaceInput): SearchSpace {
   const space: Record<string, ParameterSpec> = {};
-  if (input.architectures !== null && input.architectures !== undefined) space['architecture'] = { kind: 'choice', values: input.architectures };
-  const ranges: Array<[keyof SearchSpaceInput & string, boolean]> = [['learningRate', true], ['dropout', false], ['l2', true], ['noiseProbability', false], ['timeShiftMs', false], ['speedProbability', false]];
+  if (input.architectures !== null && input.architectures !== undefined)
+    space['architecture'] = { kind: 'choice', values: input.architectures };
+  const ranges: Array<[keyof SearchSpaceInput & string, boolean]> = [
+    ['learningRate', true],
+    ['dropout', false],
+    ['l2', true],
+    ['noiseProbability', false],
+    ['timeShiftMs', false],
+    ['speedProbability', false],
+  ];
   for (const [name, log] of ranges) {
     const range = input[name] as RangeInput | null | undefined;
     if (range !== null && range !== undefined) space[name] = { kind: 'float', min: range.min, max: range.max, log };
@@ -74,11 +112,25 @@ function searchSpace(input: SearchSpaceInput): SearchSpace {
 function pair(input: AugmentationInput): Partial<AugmentConfig> {
   const range = (name: string, value: number[] | null | undefined): readonly [number, number] | undefined => {
     if (value === null || value === undefined) return undefined;
-    if (value.length !== 2) throw new KwsError('INVALID_ARGUMENT', `augmentation.${name} must be [low, high], got ${describeValue(value)}`);
+    if (value.length !== 2)
+      throw new KwsError('INVALID_ARGUMENT', `augmentation.${name} must be [low, high], got ${describeValue(value)}`);
     return [value[0] as number, value[1] as number];
   };
-  const out: Record<string, unknown> = { timeShiftMs: input.timeShiftMs, noiseProbability: input.noiseProbability, speedProbability: input.speedProbability, gainDb: range('gainDb', input.gainDb), noiseSnrDb: range('noiseSnrDb', input.noiseSnrDb), speedRange: range('speedRange', input.speedRange), timeMasks: input.timeMasks, timeMaskFrames: input.timeMaskFrames, freqMasks: input.freqMasks, freqMaskBins: input.freqMaskBins };
-  const config = Object.fromEntries(Object.entries(out).filter(([, v]) => v !== null && v !== undefined)) as Partial<AugmentConfig>;
+  const out: Record<string, unknown> = {
+    timeShiftMs: input.timeShiftMs,
+    noiseProbability: input.noiseProbability,
+    speedProbability: input.speedProbability,
+    gainDb: range('gainDb', input.gainDb),
+    noiseSnrDb: range('noiseSnrDb', input.noiseSnrDb),
+    speedRange: range('speedRange', input.speedRange),
+    timeMasks: input.timeMasks,
+    timeMaskFrames: input.timeMaskFrames,
+    freqMasks: input.freqMasks,
+    freqMaskBins: input.freqMaskBins,
+  };
+  const config = Object.fromEntries(
+    Object.entries(out).filter(([, v]) => v !== null && v !== undefined),
+  ) as Partial<AugmentConfig>;
   resolveAugmentConfig(config); // refuse bad values now, not in the worker
   return config;
 }
@@ -91,20 +143,34 @@ function jobId(id: string): number {
 
 @Resolver(() => JobType)
 export class JobResolver {
-  @Mutation(() => JobType, { description: 'Queues a bulk-scoring job over a Kaggle test folder (inside the roots the server may score). Runs in the background, one job at a time.' })
+  @Mutation(() => JobType, {
+    description:
+      'Queues a bulk-scoring job over a Kaggle test folder (inside the roots the server may score). Runs in the background, one job at a time.',
+  })
   scoreTestSet(@Arg('input', () => ScoreTestSetInput) input: ScoreTestSetInput, @Ctx() ctx: KwsContext): JobType {
     return jobType(ctx.jobs.submitScore(input));
   }
 
-  @Mutation(() => JobType, { description: 'Queues a training job that makes a new model version, off the request path (a worker thread), one job at a time. The new version serves only once promoted (promoteModelVersion).' })
+  @Mutation(() => JobType, {
+    description:
+      'Queues a training job that makes a new model version, off the request path (a worker thread), one job at a time. The new version serves only once promoted (promoteModelVersion).',
+  })
   retrain(@Arg('input', () => RetrainInput) input: RetrainInput, @Ctx() ctx: KwsContext): JobType {
     const architecture = input.architecture ?? null;
-    if (architecture !== null && !isArchitecture(architecture)) throw new KwsError('INVALID_ARGUMENT', `unknown architecture ${describeValue(architecture)}; choose one of ${ARCHITECTURES.join(', ')}`);
-    const augmentation = input.augmentation === null || input.augmentation === undefined ? null : pair(input.augmentation);
+    if (architecture !== null && !isArchitecture(architecture))
+      throw new KwsError(
+        'INVALID_ARGUMENT',
+        `unknown architecture ${describeValue(architecture)}; choose one of ${ARCHITECTURES.join(', ')}`,
+      );
+    const augmentation =
+      input.augmentation === null || input.augmentation === undefined ? null : pair(input.augmentation);
     return jobType(ctx.jobs.submitTrain({ ...input, architecture, augmentation }));
   }
 
-  @Mutation(() => JobType, { description: 'Starts a hyperparameter search: trials run one after another as training jobs (each a model version tagged with the search), RANDOM or TPE; job(id).search has the trial table and the best trial.' })
+  @Mutation(() => JobType, {
+    description:
+      'Starts a hyperparameter search: trials run one after another as training jobs (each a model version tagged with the search), RANDOM or TPE; job(id).search has the trial table and the best trial.',
+  })
   startSearch(@Arg('input', () => SearchInput) input: SearchInput, @Ctx() ctx: KwsContext): JobType {
     return jobType(ctx.jobs.submitSearch({ ...input, space: searchSpace(input.space) }));
   }
@@ -122,7 +188,10 @@ export class JobResolver {
   }
 
   @Query(() => [JobType], { description: 'Jobs, newest first.' })
-  jobs(@Ctx() ctx: KwsContext, @Arg('status', () => JobStatusEnum, { nullable: true }) status?: JobStatusEnum | null): JobType[] {
+  jobs(
+    @Ctx() ctx: KwsContext,
+    @Arg('status', () => JobStatusEnum, { nullable: true }) status?: JobStatusEnum | null,
+  ): JobType[] {
     return ctx.jobs.store.list(status ?? null).map(jobType);
   }
 }

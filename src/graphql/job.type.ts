@@ -13,11 +13,17 @@ export enum JobStatusEnum {
   FAILED = 'FAILED',
   CANCELLED = 'CANCELLED',
 }
-registerEnumType(JobStatusEnum, { name: 'JobStatus', description: 'QUEUED -> RUNNING -> SUCCEEDED | FAILED | CANCELLED.' });
+registerEnumType(JobStatusEnum, {
+  name: 'JobStatus',
+  description: 'QUEUED -> RUNNING -> SUCCEEDED | FAILED | CANCELLED.',
+});
 
 @ObjectType('TrainingProgress', { description: 'Where a training job is.' })
 export class TrainingProgressType {
-  @Field(() => String, { description: 'loading, training, evaluating, or done (epoch is then the best epoch, the one the version keeps, with its figures).' })
+  @Field(() => String, {
+    description:
+      'loading, training, evaluating, or done (epoch is then the best epoch, the one the version keeps, with its figures).',
+  })
   phase!: string;
 
   @Field(() => Int)
@@ -26,10 +32,18 @@ export class TrainingProgressType {
   @Field(() => Int, { description: 'Most epochs (early stopping may end sooner).' })
   epochs!: number;
 
-  @Field(() => Float, { nullable: true, description: 'Mean training loss of the epoch so far (of the best epoch once evaluating or done); null while loading.' })
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      'Mean training loss of the epoch so far (of the best epoch once evaluating or done); null while loading.',
+  })
   loss!: number | null;
 
-  @Field(() => Float, { nullable: true, description: 'Mean training accuracy of the epoch so far (of the best epoch once evaluating or done); null while loading.' })
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      'Mean training accuracy of the epoch so far (of the best epoch once evaluating or done); null while loading.',
+  })
   accuracy!: number | null;
 
   @Field(() => Float, { nullable: true, description: 'Validation accuracy of the last finished epoch.' })
@@ -71,19 +85,32 @@ export class JobType {
   @Field(() => Int, { nullable: true, description: 'The model version it scores with.' })
   modelVersion!: number | null;
 
-  @Field(() => String, { nullable: true, description: 'Path of the submission CSV on this server (GET it) once SUCCEEDED.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Path of the submission CSV on this server (GET it) once SUCCEEDED.',
+  })
   outputUrl!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Path of the probabilities CSV once SUCCEEDED (when requested).' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Path of the probabilities CSV once SUCCEEDED (when requested).',
+  })
   probabilitiesUrl!: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Path of the CSV of files that failed to decode, once SUCCEEDED.' })
+  @Field(() => String, {
+    nullable: true,
+    description: 'Path of the CSV of files that failed to decode, once SUCCEEDED.',
+  })
   errorsUrl!: string | null;
 
   @Field(() => TrainingProgressType, { nullable: true, description: 'Training jobs: the latest progress.' })
   training!: TrainingProgressType | null;
 
-  @Field(() => Int, { nullable: true, description: 'Training jobs: the model version made (ready once SUCCEEDED; promote it to serve). Searches: the best trial\'s version.' })
+  @Field(() => Int, {
+    nullable: true,
+    description:
+      "Training jobs: the model version made (ready once SUCCEEDED; promote it to serve). Searches: the best trial's version.",
+  })
   resultVersion!: number | null;
 
   @Field(() => SearchResultType, { nullable: true, description: 'Searches: the trial table and the best trial.' })
@@ -119,7 +146,10 @@ export class AugmentationInput {
   @Field(() => [Float], { nullable: true, description: 'Speed factor range [low, high] (default [0.9, 1.1]).' })
   speedRange?: number[] | null;
 
-  @Field(() => Int, { nullable: true, description: 'SpecAugment time masks per clip (Park et al. 2019; default 0, off).' })
+  @Field(() => Int, {
+    nullable: true,
+    description: 'SpecAugment time masks per clip (Park et al. 2019; default 0, off).',
+  })
   timeMasks?: number | null;
 
   @Field(() => Int, { nullable: true, description: 'Widest time mask, feature frames (default 10).' })
@@ -134,7 +164,10 @@ export class AugmentationInput {
 
 /** A declared option's GraphQL description: what it does, its choices, the schema's note, its default with its unit. */
 function optionDescription(spec: OptionSpec): string {
-  const choices = spec.kind === 'enum' && spec.choices !== undefined ? `: ${spec.choices.slice(0, -1).join(', ')} or ${String(spec.choices.at(-1))}` : '';
+  const choices =
+    spec.kind === 'enum' && spec.choices !== undefined
+      ? `: ${spec.choices.slice(0, -1).join(', ')} or ${String(spec.choices.at(-1))}`
+      : '';
   const note = spec.graphql?.note === undefined ? '' : `; ${spec.graphql.note}`;
   const text = `${spec.description.charAt(0).toUpperCase()}${spec.description.slice(1)}${choices}${note}.`;
   if (spec.default === undefined) return text;
@@ -142,7 +175,14 @@ function optionDescription(spec: OptionSpec): string {
 }
 
 /** GraphQL types of the declared kinds (`json` options name their input type). */
-const KIND_TYPES = { integer: Int, number: Float, boolean: Boolean, enum: String, path: String, string: String } as const;
+const KIND_TYPES = {
+  integer: Int,
+  number: Float,
+  boolean: Boolean,
+  enum: String,
+  path: String,
+  string: String,
+} as const;
 
 /**
  * `@Field` for a RetrainInput field from its declared training option (TRAIN_OPTIONS): the GraphQL
@@ -154,7 +194,8 @@ const KIND_TYPES = { integer: Int, number: Float, boolean: Boolean, enum: String
 function TrainOptionField(name: TrainOptionName, type?: () => ClassType): PropertyDecorator {
   const spec: OptionSpec = TRAIN_OPTIONS[name];
   return (target, property) => {
-    if (property !== spec.graphql?.field) throw new Error(`RetrainInput.${String(property)} is not the GraphQL name of the training option ${name}`);
+    if (property !== spec.graphql?.field)
+      throw new Error(`RetrainInput.${String(property)} is not the GraphQL name of the training option ${name}`);
     const graphqlType = spec.kind === 'json' ? type : () => KIND_TYPES[spec.kind as keyof typeof KIND_TYPES];
     if (graphqlType === undefined) throw new Error(`the json training option ${name} needs its GraphQL input type`);
     Field(graphqlType, { nullable: spec.required !== true, description: optionDescription(spec) })(target, property);
@@ -202,13 +243,18 @@ export class RetrainInput {
 
 @InputType({ description: 'A Kaggle test folder to score into a submission.' })
 export class ScoreTestSetInput {
-  @Field(() => String, { description: 'Absolute path of the folder (audio/*.wav), inside a root the server may score.' })
+  @Field(() => String, {
+    description: 'Absolute path of the folder (audio/*.wav), inside a root the server may score.',
+  })
   dir!: string;
 
   @Field(() => Int, { nullable: true, description: 'Default: production.' })
   modelVersion?: number | null;
 
-  @Field(() => Float, { nullable: true, description: "Overrides the version's calibrated unknown threshold (max-softmax probability, 0 to 1)." })
+  @Field(() => Float, {
+    nullable: true,
+    description: "Overrides the version's calibrated unknown threshold (max-softmax probability, 0 to 1).",
+  })
   unknownThreshold?: number | null;
 
   @Field(() => Boolean, { nullable: true, description: 'Also write all 12 probabilities per clip. Default true.' })

@@ -9,7 +9,24 @@ import { thresholdsType } from './prediction.type.js';
 function versionType(ctx: KwsContext, record: VersionRecord): ModelVersionType {
   const readable = record.state === 'ready' || record.state === 'archived';
   const manifest = readable ? ctx.service.registry.manifest(record.version) : null;
-  const metrics = (m: NonNullable<typeof manifest>['metrics']['validation'] | null | undefined) => (m === null || m === undefined ? null : { ...m, perClass: m.perClass.map((c) => ({ ...c })), confusion: m.confusion.map((row) => [...row]), labels: [...m.labels], trust: m.trust === undefined ? null : { ...m.trust, reliability: m.trust.reliability.map((b) => ({ ...b })), unknownRejection: m.trust.unknownRejection.map((x) => ({ ...x })), nonSpeechRejection: m.trust.nonSpeechRejection.map((x) => ({ ...x })) } });
+  const metrics = (m: NonNullable<typeof manifest>['metrics']['validation'] | null | undefined) =>
+    m === null || m === undefined
+      ? null
+      : {
+          ...m,
+          perClass: m.perClass.map((c) => ({ ...c })),
+          confusion: m.confusion.map((row) => [...row]),
+          labels: [...m.labels],
+          trust:
+            m.trust === undefined
+              ? null
+              : {
+                  ...m.trust,
+                  reliability: m.trust.reliability.map((b) => ({ ...b })),
+                  unknownRejection: m.trust.unknownRejection.map((x) => ({ ...x })),
+                  nonSpeechRejection: m.trust.nonSpeechRejection.map((x) => ({ ...x })),
+                },
+        };
   return {
     version: record.version,
     state: record.state,
@@ -20,7 +37,16 @@ function versionType(ctx: KwsContext, record: VersionRecord): ModelVersionType {
     thresholds: manifest === null ? null : thresholdsType(restoreThresholds(manifest.thresholds)),
     validation: metrics(manifest?.metrics.validation),
     testing: metrics(manifest?.metrics.testing),
-    calibration: manifest === null ? null : { accuracy: manifest.calibration.accuracy, baselineAccuracy: manifest.calibration.baselineAccuracy, unknownCurve: manifest.calibration.unknownCurve.map((p) => ({ ...p })), energyCurve: (manifest.calibration.energyCurve ?? []).map((p) => ({ ...p })), temperature: manifest.calibration.temperature ?? 1 },
+    calibration:
+      manifest === null
+        ? null
+        : {
+            accuracy: manifest.calibration.accuracy,
+            baselineAccuracy: manifest.calibration.baselineAccuracy,
+            unknownCurve: manifest.calibration.unknownCurve.map((p) => ({ ...p })),
+            energyCurve: (manifest.calibration.energyCurve ?? []).map((p) => ({ ...p })),
+            temperature: manifest.calibration.temperature ?? 1,
+          },
   };
 }
 
@@ -31,13 +57,22 @@ export class ModelVersionResolver {
     return ctx.service.registry.list().map((record) => versionType(ctx, record));
   }
 
-  @Mutation(() => ModelVersionType, { description: 'Points an alias (default production) at a ready version, after warming it on every engine thread; requests in flight are not dropped. Rollback is promoting an older version.' })
-  async promoteModelVersion(@Arg('version', () => Int) version: number, @Ctx() ctx: KwsContext, @Arg('alias', () => String, { defaultValue: 'production' }) alias: string): Promise<ModelVersionType> {
+  @Mutation(() => ModelVersionType, {
+    description:
+      'Points an alias (default production) at a ready version, after warming it on every engine thread; requests in flight are not dropped. Rollback is promoting an older version.',
+  })
+  async promoteModelVersion(
+    @Arg('version', () => Int) version: number,
+    @Ctx() ctx: KwsContext,
+    @Arg('alias', () => String, { defaultValue: 'production' }) alias: string,
+  ): Promise<ModelVersionType> {
     await ctx.service.promote(version, alias);
     return this.require(ctx, version);
   }
 
-  @Mutation(() => ModelVersionType, { description: 'Archives a ready version that no alias names: kept on disk and listed, no longer served.' })
+  @Mutation(() => ModelVersionType, {
+    description: 'Archives a ready version that no alias names: kept on disk and listed, no longer served.',
+  })
   archiveModelVersion(@Arg('version', () => Int) version: number, @Ctx() ctx: KwsContext): ModelVersionType {
     ctx.service.archive(version);
     return this.require(ctx, version);

@@ -41,7 +41,11 @@ export class EvaluationType {
   @Field(() => [LabelEnum])
   labels!: Label[];
 
-  @Field(() => TrustType, { nullable: true, description: 'Calibration (ECE, reliability) and OOD separation on this split; null for versions trained before they were measured.' })
+  @Field(() => TrustType, {
+    nullable: true,
+    description:
+      'Calibration (ECE, reliability) and OOD separation on this split; null for versions trained before they were measured.',
+  })
   trust!: TrustType | null;
 }
 
@@ -62,10 +66,16 @@ export class ModelVersionType {
   @Field(() => String, { description: 'ISO 8601.' })
   createdAt!: string;
 
-  @Field(() => Float, { nullable: true, description: 'Testing accuracy with calibrated thresholds, else validation accuracy.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Testing accuracy with calibrated thresholds, else validation accuracy.',
+  })
   accuracy!: number | null;
 
-  @Field(() => ThresholdsType, { nullable: true, description: 'Calibrated thresholds used by default (ready versions).' })
+  @Field(() => ThresholdsType, {
+    nullable: true,
+    description: 'Calibrated thresholds used by default (ready versions).',
+  })
   thresholds!: ThresholdsType | null;
 
   @Field(() => EvaluationType, { nullable: true, description: 'Scores on the validation split.' })
@@ -74,6 +84,9 @@ export class ModelVersionType {
   @Field(() => EvaluationType, { nullable: true, description: 'Scores on the testing split, calibrated thresholds.' })
   testing!: EvaluationType | null;
 
-  @Field(() => CalibrationType, { nullable: true, description: 'Threshold calibration on validation: accuracy against the unknown threshold.' })
+  @Field(() => CalibrationType, {
+    nullable: true,
+    description: 'Threshold calibration on validation: accuracy against the unknown threshold.',
+  })
   calibration!: CalibrationType | null;
 }

@@ -18,23 +18,37 @@ export class ThresholdsType {
   @Field(() => Float, { description: 'Max-softmax probability below which the label becomes unknown; 0 disables it.' })
   unknownThreshold!: number;
 
-  @Field(() => Float, { nullable: true, description: 'RMS level in dBFS below which the label becomes silence; null when disabled.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'RMS level in dBFS below which the label becomes silence; null when disabled.',
+  })
   silenceThresholdDbfs!: number | null;
 
-  @Field(() => UnknownScoreEnum, { description: 'Which score decides unknown: the max-softmax probability or the energy score.' })
+  @Field(() => UnknownScoreEnum, {
+    description: 'Which score decides unknown: the max-softmax probability or the energy score.',
+  })
   unknownScore!: UnknownScoreEnum;
 
-  @Field(() => Float, { nullable: true, description: 'Energy score above which the label becomes unknown (with unknownScore ENERGY); null when disabled.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Energy score above which the label becomes unknown (with unknownScore ENERGY); null when disabled.',
+  })
   unknownEnergyThreshold!: number | null;
 }
 
 /** Thresholds as the `Thresholds` type (disabled limits as null). */
 export function thresholdsType(thresholds: Thresholds): ThresholdsType {
   const stored = storeThresholds(thresholds);
-  return { ...stored, unknownScore: stored.unknownScore === 'energy' ? UnknownScoreEnum.ENERGY : UnknownScoreEnum.MAX_SOFTMAX, unknownEnergyThreshold: stored.unknownEnergyThreshold ?? null };
+  return {
+    ...stored,
+    unknownScore: stored.unknownScore === 'energy' ? UnknownScoreEnum.ENERGY : UnknownScoreEnum.MAX_SOFTMAX,
+    unknownEnergyThreshold: stored.unknownEnergyThreshold ?? null,
+  };
 }
 
-@ObjectType('Prediction', { description: 'A model version\'s output for one clip, with the unknown/silence thresholds applied.' })
+@ObjectType('Prediction', {
+  description: "A model version's output for one clip, with the unknown/silence thresholds applied.",
+})
 export class PredictionType {
   @Field(() => LabelEnum, { description: 'The final label after thresholds.' })
   label!: Label;
@@ -60,7 +74,11 @@ export class PredictionType {
   @Field(() => Float, { description: 'RMS level of the clip fitted to 1 s, dBFS.' })
   rmsDbfs!: number;
 
-  @Field(() => Float, { nullable: true, description: 'Energy score E(x) = -logsumexp(logits) (Liu et al. 2020): lower is more like the training words. Null when the version has no logits output.' })
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      'Energy score E(x) = -logsumexp(logits) (Liu et al. 2020): lower is more like the training words. Null when the version has no logits output.',
+  })
   energy!: number | null;
 
   @Field(() => Int)

@@ -11,7 +11,10 @@ let schema: GraphQLSchema | null = null;
 
 /** The GraphQL schema, built once from the type-graphql resolvers (code first). */
 export function kwsSchema(): GraphQLSchema {
-  schema ??= buildSchemaSync({ resolvers: [ClipResolver, ModelVersionResolver, JobResolver, DashboardResolver], validate: false });
+  schema ??= buildSchemaSync({
+    resolvers: [ClipResolver, ModelVersionResolver, JobResolver, DashboardResolver],
+    validate: false,
+  });
   return schema;
 }
 

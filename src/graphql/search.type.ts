@@ -5,14 +5,20 @@ export enum SearchStrategyEnum {
   RANDOM = 'RANDOM',
   TPE = 'TPE',
 }
-registerEnumType(SearchStrategyEnum, { name: 'SearchStrategy', description: 'RANDOM sampling, or the Tree-structured Parzen Estimator (Bergstra et al. 2011) after 3 random trials.' });
+registerEnumType(SearchStrategyEnum, {
+  name: 'SearchStrategy',
+  description: 'RANDOM sampling, or the Tree-structured Parzen Estimator (Bergstra et al. 2011) after 3 random trials.',
+});
 
 /** What a search maximises. */
 export enum SearchMetricEnum {
   VALIDATION_ACCURACY = 'validationAccuracy',
   CALIBRATED_ACCURACY = 'calibratedAccuracy',
 }
-registerEnumType(SearchMetricEnum, { name: 'SearchMetric', description: "A trial's validation 12-class accuracy, without or with its calibrated thresholds." });
+registerEnumType(SearchMetricEnum, {
+  name: 'SearchMetric',
+  description: "A trial's validation 12-class accuracy, without or with its calibrated thresholds.",
+});
 
 @InputType({ description: 'A closed range [min, max].' })
 export class RangeInput {
@@ -23,9 +29,15 @@ export class RangeInput {
   max!: number;
 }
 
-@InputType({ description: 'What a search varies; omitted parameters keep their defaults. Rates (learningRate, l2) are searched on a log scale.' })
+@InputType({
+  description:
+    'What a search varies; omitted parameters keep their defaults. Rates (learningRate, l2) are searched on a log scale.',
+})
 export class SearchSpaceInput {
-  @Field(() => [String], { nullable: true, description: 'Architectures to choose from (width and depth): lenet, tc-resnet8, tc-resnet14, tc-resnet14-wide.' })
+  @Field(() => [String], {
+    nullable: true,
+    description: 'Architectures to choose from (width and depth): lenet, tc-resnet8, tc-resnet14, tc-resnet14-wide.',
+  })
   architectures?: string[] | null;
 
   @Field(() => RangeInput, { nullable: true, description: 'Adam learning rate (log scale).' })
@@ -49,7 +61,9 @@ export class SearchSpaceInput {
 
 @InputType({ description: 'A hyperparameter search: each trial trains a model version.' })
 export class SearchInput {
-  @Field(() => String, { description: 'Absolute path of a Speech Commands dataset, inside a root the server may read.' })
+  @Field(() => String, {
+    description: 'Absolute path of a Speech Commands dataset, inside a root the server may read.',
+  })
   dataDir!: string;
 
   @Field(() => SearchSpaceInput)
@@ -76,7 +90,10 @@ export class SearchInput {
   @Field(() => Int, { nullable: true, description: 'Seed of the suggestions and of every trial (default 1).' })
   seed?: number | null;
 
-  @Field(() => Boolean, { nullable: true, description: 'Train even when the training split lacks some of the 12 classes (default false).' })
+  @Field(() => Boolean, {
+    nullable: true,
+    description: 'Train even when the training split lacks some of the 12 classes (default false).',
+  })
   allowMissingClasses?: boolean | null;
 }
 

@@ -2,7 +2,10 @@ import { Field, Float, Int, ObjectType } from 'type-graphql';
 import type { UnknownScore } from '../inference/index.js';
 import { UnknownScoreEnum } from './enums.js';
 
-@ObjectType('ReliabilityBin', { description: 'One bin of a reliability table: the clips whose max-softmax confidence is in (lower, upper] ([0, upper] for the first).' })
+@ObjectType('ReliabilityBin', {
+  description:
+    'One bin of a reliability table: the clips whose max-softmax confidence is in (lower, upper] ([0, upper] for the first).',
+})
 export class ReliabilityBinType {
   @Field(() => Float)
   lower!: number;
@@ -20,18 +23,31 @@ export class ReliabilityBinType {
   accuracy!: number | null;
 }
 
-@ObjectType('Rejection', { description: 'How one unknown rule separates command clips from out-of-distribution clips, as served (a clip whose argmax is not a command is never a command).' })
+@ObjectType('Rejection', {
+  description:
+    'How one unknown rule separates command clips from out-of-distribution clips, as served (a clip whose argmax is not a command is never a command).',
+})
 export class RejectionType {
   @Field(() => UnknownScoreEnum)
   score!: UnknownScore;
 
-  @Field(() => Float, { nullable: true, description: 'Area under the ROC curve, commands against the OOD clips; null without clips or scores.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Area under the ROC curve, commands against the OOD clips; null without clips or scores.',
+  })
   auroc!: number | null;
 
-  @Field(() => Float, { nullable: true, description: 'Fraction of OOD clips answered with a command at the threshold that keeps 95 % of command clips (FPR95).' })
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      'Fraction of OOD clips answered with a command at the threshold that keeps 95 % of command clips (FPR95).',
+  })
   fprAtTpr95!: number | null;
 
-  @Field(() => Float, { nullable: true, description: 'Fraction of command clips whose argmax is a command: no threshold keeps more.' })
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Fraction of command clips whose argmax is a command: no threshold keeps more.',
+  })
   commandRecallCeiling!: number | null;
 
   @Field(() => Int, { description: 'OOD clips compared.' })
@@ -43,7 +59,10 @@ export class TrustType {
   @Field(() => Float, { description: 'Temperature the probabilities were computed at (1 = raw softmax).' })
   temperature!: number;
 
-  @Field(() => Float, { description: 'Expected calibration error, 15 equal-width bins of max-softmax confidence (Guo et al. 2017), a fraction.' })
+  @Field(() => Float, {
+    description:
+      'Expected calibration error, 15 equal-width bins of max-softmax confidence (Guo et al. 2017), a fraction.',
+  })
   ece!: number;
 
   @Field(() => [ReliabilityBinType])

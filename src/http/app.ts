@@ -31,7 +31,10 @@ function observe(parts: AppParts): RequestHandler {
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       const route = (req.route as { path?: string } | undefined)?.path ?? (req.baseUrl !== '' ? req.baseUrl : 'other');
       parts.metrics.requestSeconds.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
-      parts.logger.info({ method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 }, 'request');
+      parts.logger.info(
+        { method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 },
+        'request',
+      );
     });
     next();
   };
@@ -43,9 +46,21 @@ function observe(parts: AppParts): RequestHandler {
  */
 export function fromHttpError(error: unknown): unknown {
   const candidate = error as { status?: unknown; expose?: unknown; message?: unknown } | null;
-  if (typeof candidate !== 'object' || candidate === null || typeof candidate.status !== 'number' || candidate.status < 400 || candidate.status >= 500 || candidate.expose !== true) return error;
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    typeof candidate.status !== 'number' ||
+    candidate.status < 400 ||
+    candidate.status >= 500 ||
+    candidate.expose !== true
+  )
+    return error;
   const message = typeof candidate.message === 'string' ? candidate.message : 'bad request';
-  if (candidate.status === 413) return new KwsError(/max file uploads/.test(message) ? 'TOO_MANY_FILES' : 'TOO_LARGE', `the request is too large: ${message}`);
+  if (candidate.status === 413)
+    return new KwsError(
+      /max file uploads/.test(message) ? 'TOO_MANY_FILES' : 'TOO_LARGE',
+      `the request is too large: ${message}`,
+    );
   return new KwsError('INVALID_ARGUMENT', `bad request body: ${message}`);
 }
 
@@ -55,7 +70,8 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
     if (res.headersSent) return next(error);
     const client = toClientError(fromHttpError(error));
     if (client.masked) logger.error({ err: error }, 'unexpected error');
-    if (client.code === 'OVERLOADED' || client.code === 'NOT_READY') res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
+    if (client.code === 'OVERLOADED' || client.code === 'NOT_READY')
+      res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     res.status(client.httpStatus).json({ error: { code: client.code, message: client.message } });
   };
 }
@@ -87,15 +103,27 @@ export function createApp(parts: AppParts): Express {
       next(error);
     }
   });
-  app.post('/v1/clips', ...clipsUploadHandler(parts.service, parts.metrics, parts.uploads, (error) => parts.logger.error({ err: error }, 'unexpected upload error')));
+  app.post(
+    '/v1/clips',
+    ...clipsUploadHandler(parts.service, parts.metrics, parts.uploads, (error) =>
+      parts.logger.error({ err: error }, 'unexpected upload error'),
+    ),
+  );
   app.get('/v1/jobs/:id/:file', (req, res, next) => {
     try {
-      const file = (Object.keys(JOB_OUTPUTS) as Array<keyof typeof JOB_OUTPUTS>).find((k) => JOB_OUTPUTS[k] === req.params['file']);
+      const file = (Object.keys(JOB_OUTPUTS) as Array<keyof typeof JOB_OUTPUTS>).find(
+        (k) => JOB_OUTPUTS[k] === req.params['file'],
+      );
       const id = req.params['id'] ?? '';
       const numeric = parseRecordId(id);
-      if (file === undefined || numeric === null) throw new KwsError('NOT_FOUND', `no job file ${describeValue(`${id}/${req.params['file'] ?? ''}`)}; jobs have ${Object.values(JOB_OUTPUTS).join(', ')}`);
+      if (file === undefined || numeric === null)
+        throw new KwsError(
+          'NOT_FOUND',
+          `no job file ${describeValue(`${id}/${req.params['file'] ?? ''}`)}; jobs have ${Object.values(JOB_OUTPUTS).join(', ')}`,
+        );
       res.type('text/csv').sendFile(parts.jobs.outputPath(numeric, file), (error) => {
-        if (error !== undefined && !res.headersSent) next(new KwsError('NOT_FOUND', `job ${id} has no ${req.params['file'] ?? ''} on disk`));
+        if (error !== undefined && !res.headersSent)
+          next(new KwsError('NOT_FOUND', `job ${id} has no ${req.params['file'] ?? ''} on disk`));
       });
     } catch (error) {
       next(error);

@@ -20,7 +20,11 @@ export interface UploadLimits {
 }
 
 /** The defaults of {@link UploadLimits}. */
-export const DEFAULT_UPLOAD_LIMITS: UploadLimits = Object.freeze({ maxFileBytes: 5 * 1024 * 1024, maxFiles: 64, maxBodyBytes: 64 * 1024 * 1024 });
+export const DEFAULT_UPLOAD_LIMITS: UploadLimits = Object.freeze({
+  maxFileBytes: 5 * 1024 * 1024,
+  maxFiles: 64,
+  maxBodyBytes: 64 * 1024 * 1024,
+});
 
 /** The field that carries the files. */
 export const CLIP_FIELD = 'clip';
@@ -42,7 +46,10 @@ function numberParam(req: Request, name: string, integer: boolean): number | und
   const pattern = integer ? /^[0-9]{1,9}$/ : /^-?([0-9]+\.?[0-9]*|\.[0-9]+)([eE][-+]?[0-9]+)?$|^-Infinity$/;
   const value = pattern.test(text) ? Number(text) : Number.NaN;
   if (Number.isNaN(value) || value === Number.POSITIVE_INFINITY) {
-    throw new KwsError('INVALID_ARGUMENT', `query parameter ${name} must be ${integer ? 'a version number' : 'a decimal number'}, got ${describeValue(raw).slice(0, 100)}`);
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `query parameter ${name} must be ${integer ? 'a version number' : 'a decimal number'}, got ${describeValue(raw).slice(0, 100)}`,
+    );
   }
   return value;
 }
@@ -51,7 +58,10 @@ function scoreParam(req: Request): UnknownScore | undefined {
   const raw = req.query['unknownScore'];
   if (raw === undefined) return undefined;
   if (typeof raw === 'string' && (UNKNOWN_SCORES as readonly string[]).includes(raw)) return raw as UnknownScore;
-  throw new KwsError('INVALID_ARGUMENT', `query parameter unknownScore must be one of ${UNKNOWN_SCORES.join(', ')}, got ${describeValue(raw).slice(0, 100)}`);
+  throw new KwsError(
+    'INVALID_ARGUMENT',
+    `query parameter unknownScore must be one of ${UNKNOWN_SCORES.join(', ')}, got ${describeValue(raw).slice(0, 100)}`,
+  );
 }
 
 /** Maps multer's and busboy's errors to our codes, with messages that name the limit. */
@@ -59,16 +69,25 @@ function uploadError(error: unknown, limits: UploadLimits): KwsError {
   if (error instanceof multer.MulterError) {
     switch (error.code) {
       case 'LIMIT_FILE_SIZE':
-        return new KwsError('TOO_LARGE', `a file in the field ${describeValue(error.field === undefined ? CLIP_FIELD : error.field)} is larger than the limit of ${limits.maxFileBytes} bytes per file`);
+        return new KwsError(
+          'TOO_LARGE',
+          `a file in the field ${describeValue(error.field === undefined ? CLIP_FIELD : error.field)} is larger than the limit of ${limits.maxFileBytes} bytes per file`,
+        );
       case 'LIMIT_FILE_COUNT':
         return new KwsError('TOO_MANY_FILES', `at most ${limits.maxFiles} files may be sent in one request`);
       case 'LIMIT_UNEXPECTED_FILE':
-        return new KwsError('INVALID_ARGUMENT', `unexpected file field ${describeValue(error.field)}: send clips in the multipart field "${CLIP_FIELD}"`);
+        return new KwsError(
+          'INVALID_ARGUMENT',
+          `unexpected file field ${describeValue(error.field)}: send clips in the multipart field "${CLIP_FIELD}"`,
+        );
       default:
         return new KwsError('INVALID_ARGUMENT', `the multipart body exceeds a limit: ${error.message}`);
     }
   }
-  return new KwsError('INVALID_ARGUMENT', `malformed multipart/form-data body: ${error instanceof Error ? error.message : String(error)}`);
+  return new KwsError(
+    'INVALID_ARGUMENT',
+    `malformed multipart/form-data body: ${error instanceof Error ? error.message : String(error)}`,
+  );
 }
 
 /**
@@ -79,22 +98,57 @@ function uploadError(error: unknown, limits: UploadLimits): KwsError {
  * `{ clips: [{ id, filename, prediction } | { filename, error: { code, message } }] }`: 200 when at
  * least one file was classified, else the status of the first file's error.
  */
-export function clipsUploadHandler(service: ServingService, metrics: ServingMetrics, limits: UploadLimits = DEFAULT_UPLOAD_LIMITS, onUnexpected: (error: unknown) => void = () => undefined) {
-  const upload = multer({ storage: multer.memoryStorage(), defParamCharset: 'utf8', preservePath: true, limits: { fileSize: limits.maxFileBytes, files: limits.maxFiles, fields: 16, fieldSize: 1024, parts: limits.maxFiles + 16, headerPairs: 200 } }).array(CLIP_FIELD, limits.maxFiles);
+export function clipsUploadHandler(
+  service: ServingService,
+  metrics: ServingMetrics,
+  limits: UploadLimits = DEFAULT_UPLOAD_LIMITS,
+  onUnexpected: (error: unknown) => void = () => undefined,
+) {
+  const upload = multer({
+    storage: multer.memoryStorage(),
+    defParamCharset: 'utf8',
+    preservePath: true,
+    limits: {
+      fileSize: limits.maxFileBytes,
+      files: limits.maxFiles,
+      fields: 16,
+      fieldSize: 1024,
+      parts: limits.maxFiles + 16,
+      headerPairs: 200,
+    },
+  }).array(CLIP_FIELD, limits.maxFiles);
   return [
     (req: Request, _res: Response, next: NextFunction): void => {
-      if (req.headers['content-length'] === undefined) return next(new KwsError('LENGTH_REQUIRED', 'uploads need a Content-Length header (chunked request bodies are not accepted)'));
+      if (req.headers['content-length'] === undefined)
+        return next(
+          new KwsError(
+            'LENGTH_REQUIRED',
+            'uploads need a Content-Length header (chunked request bodies are not accepted)',
+          ),
+        );
       const length = Number(req.headers['content-length']);
-      if (length > limits.maxBodyBytes) return next(new KwsError('TOO_LARGE', `the request body (${length} bytes) is larger than the limit of ${limits.maxBodyBytes} bytes`));
+      if (length > limits.maxBodyBytes)
+        return next(
+          new KwsError(
+            'TOO_LARGE',
+            `the request body (${length} bytes) is larger than the limit of ${limits.maxBodyBytes} bytes`,
+          ),
+        );
       if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/form-data')) {
-        return next(new KwsError('INVALID_ARGUMENT', `expected a multipart/form-data body with one or more files in the field "${CLIP_FIELD}", got content type ${describeValue(req.headers['content-type'] ?? null)}`));
+        return next(
+          new KwsError(
+            'INVALID_ARGUMENT',
+            `expected a multipart/form-data body with one or more files in the field "${CLIP_FIELD}", got content type ${describeValue(req.headers['content-type'] ?? null)}`,
+          ),
+        );
       }
       upload(req, _res, (error?: unknown) => next(error === undefined ? undefined : uploadError(error, limits)));
     },
     async (req: Request, res: Response, next: NextFunction): Promise<void> => {
       try {
         const files = (req.files as Express.Multer.File[] | undefined) ?? [];
-        if (files.length === 0) throw new KwsError('INVALID_ARGUMENT', `no file in the multipart field "${CLIP_FIELD}"`);
+        if (files.length === 0)
+          throw new KwsError('INVALID_ARGUMENT', `no file in the multipart field "${CLIP_FIELD}"`);
         const modelVersion = numberParam(req, 'modelVersion', true);
         const thresholds: ThresholdOverrides = {
           unknownThreshold: numberParam(req, 'unknownThreshold', false),
@@ -105,19 +159,34 @@ export function clipsUploadHandler(service: ServingService, metrics: ServingMetr
         service.thresholds(service.version(modelVersion), thresholds); // refuse bad parameters before any work
         // Each file succeeds or fails alone: a clip refused by the batcher (OVERLOADED, TIMEOUT) is
         // reported in its row, while the clips stored beside it are still answered with their ids.
-        const settled = await Promise.allSettled(files.map((file) => service.classifyUpload(file.buffer, file.originalname, { modelVersion, thresholds })));
+        const settled = await Promise.allSettled(
+          files.map((file) => service.classifyUpload(file.buffer, file.originalname, { modelVersion, thresholds })),
+        );
         const outcomes: UploadOutcome[] = settled.map((s, i) => {
           if (s.status === 'fulfilled') return s.value;
           const client = toClientError(s.reason);
           if (client.masked) onUnexpected(s.reason);
-          return { ok: false, filename: sanitizeFilename(files[i]?.originalname), code: client.code, message: client.message };
+          return {
+            ok: false,
+            filename: sanitizeFilename(files[i]?.originalname),
+            code: client.code,
+            message: client.message,
+          };
         });
         for (const o of outcomes) metrics.clips.inc({ outcome: o.ok ? 'ok' : o.code });
-        const body = { clips: outcomes.map((o) => (o.ok ? { id: String(o.clip.id), filename: o.clip.filename, prediction: predictionJson(o.prediction) } : { filename: o.filename, error: { code: o.code, message: o.message } })) };
+        const body = {
+          clips: outcomes.map((o) =>
+            o.ok
+              ? { id: String(o.clip.id), filename: o.clip.filename, prediction: predictionJson(o.prediction) }
+              : { filename: o.filename, error: { code: o.code, message: o.message } },
+          ),
+        };
         const first = outcomes[0];
         if (outcomes.every((o) => !o.ok) && first !== undefined && !first.ok) {
           if (first.code === 'OVERLOADED' || first.code === 'NOT_READY') res.setHeader('Retry-After', '1');
-          res.status(ERROR_CODES[first.code].httpStatus).json({ error: { code: first.code, message: first.message }, ...body });
+          res
+            .status(ERROR_CODES[first.code].httpStatus)
+            .json({ error: { code: first.code, message: first.message }, ...body });
           return;
         }
         res.json(body);

@@ -11,7 +11,12 @@ import { EnginePool } from '../engine/index.js';
 import type { EnginePoolOptions } from '../engine/index.js';
 import { createGraphqlHandlers } from '../graphql/index.js';
 import type { BatcherOptions } from '../inference/index.js';
-import { BACKSTOP_AUTOCHECKPOINT_PAGES, ClipStore, SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES, WalCheckpointer } from '../storage/index.js';
+import {
+  BACKSTOP_AUTOCHECKPOINT_PAGES,
+  ClipStore,
+  SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES,
+  WalCheckpointer,
+} from '../storage/index.js';
 import { Dashboard, ServingService } from '../serving/index.js';
 import { JobRunner, JobStore } from '../jobs/index.js';
 import type { Readiness } from '../serving/index.js';
@@ -50,7 +55,13 @@ export interface ServerOptions {
 }
 
 /** The defaults of the {@link ServerOptions} that are plain values (the others are resolved from the environment or by their layer). */
-export const DEFAULT_SERVER_OPTIONS = Object.freeze({ port: 4000, host: '127.0.0.1', logLevel: 'info', drainTimeoutMs: 10_000, waitUntilReady: true } as const satisfies Partial<ServerOptions>);
+export const DEFAULT_SERVER_OPTIONS = Object.freeze({
+  port: 4000,
+  host: '127.0.0.1',
+  logLevel: 'info',
+  drainTimeoutMs: 10_000,
+  waitUntilReady: true,
+} as const satisfies Partial<ServerOptions>);
 
 /** A listening server. */
 export interface RunningServer {
@@ -75,8 +86,14 @@ export interface RunningServer {
  */
 export async function startServer(given: Partial<ServerOptions> = {}): Promise<RunningServer> {
   // Defaults merged once; a field given as undefined keeps its default.
-  const options = { ...DEFAULT_SERVER_OPTIONS, ...Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) } as Partial<ServerOptions> & Pick<ServerOptions, keyof typeof DEFAULT_SERVER_OPTIONS>;
-  const config = loadConfig({ ...(options.modelsDir === undefined ? {} : { modelsDir: options.modelsDir }), ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }) });
+  const options = {
+    ...DEFAULT_SERVER_OPTIONS,
+    ...Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)),
+  } as Partial<ServerOptions> & Pick<ServerOptions, keyof typeof DEFAULT_SERVER_OPTIONS>;
+  const config = loadConfig({
+    ...(options.modelsDir === undefined ? {} : { modelsDir: options.modelsDir }),
+    ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+  });
   const logger = pino({ level: options.logLevel, base: { service: 'kws-serve' } });
   const uploads = options.uploads ?? DEFAULT_UPLOAD_LIMITS;
   const dbPath = join(config.dataDir, 'kws.db');
@@ -85,7 +102,10 @@ export async function startServer(given: Partial<ServerOptions> = {}): Promise<R
   const metrics = new ServingMetrics();
   const pool = new EnginePool(options.engine);
   const batcher = { maxConcurrentBatches: pool.options.threads, ...options.batcher };
-  const service = new ServingService(registry, store, pool, { batcher, onBatch: (report) => metrics.observeBatch(report) });
+  const service = new ServingService(registry, store, pool, {
+    batcher,
+    onBatch: (report) => metrics.observeBatch(report),
+  });
   const jobStore = JobStore.open(dbPath);
   const jobs = new JobRunner(registry, pool, jobStore, {
     allowedRoots: options.scoreRoots ?? config.scoreRoots,
@@ -95,7 +115,9 @@ export async function startServer(given: Partial<ServerOptions> = {}): Promise<R
     onInternalError: (error, job) => logger.error({ err: error, job }, 'job failed unexpectedly'),
     ...(options.jobChunkSize === undefined ? {} : { chunkSize: options.jobChunkSize }),
   });
-  const graphql = await createGraphqlHandlers(service, jobs, new Dashboard(registry, pool), uploads, (error) => logger.error({ err: error }, 'unexpected GraphQL error'));
+  const graphql = await createGraphqlHandlers(service, jobs, new Dashboard(registry, pool), uploads, (error) =>
+    logger.error({ err: error }, 'unexpected GraphQL error'),
+  );
   const app = createApp({ service, jobs, metrics, logger, uploads, graphql: graphql.handlers });
   const checkpointer = startCheckpointer(dbPath, [store, jobStore], logger);
   const closeStores = async (): Promise<void> => {
@@ -142,7 +164,11 @@ export async function startServer(given: Partial<ServerOptions> = {}): Promise<R
  * connections raise their automatic checkpoint to a backstop; if that thread stops, they go back to
  * SQLite's own automatic checkpoints.
  */
-function startCheckpointer(dbPath: string, stores: ReadonlyArray<{ setAutoCheckpointPages(pages: number): void }>, logger: Logger): WalCheckpointer {
+function startCheckpointer(
+  dbPath: string,
+  stores: ReadonlyArray<{ setAutoCheckpointPages(pages: number): void }>,
+  logger: Logger,
+): WalCheckpointer {
   const autoCheckpoint = (pages: number): void => {
     try {
       for (const s of stores) s.setAutoCheckpointPages(pages);
@@ -176,8 +202,10 @@ async function listen(app: Express, host: string, port: number): Promise<Server>
     return server;
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') throw new KwsError('INVALID_ARGUMENT', `port ${port} is already in use on ${host}; choose another with --port`);
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EACCES') throw new KwsError('INVALID_ARGUMENT', `cannot listen on ${host}:${port} (${code})`);
+    if (code === 'EADDRINUSE')
+      throw new KwsError('INVALID_ARGUMENT', `port ${port} is already in use on ${host}; choose another with --port`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND' || code === 'EACCES')
+      throw new KwsError('INVALID_ARGUMENT', `cannot listen on ${host}:${port} (${code})`);
     throw error;
   }
 }

@@ -41,7 +41,12 @@ const BATCHER_OPTIONS: { readonly [K in keyof BatcherOptions]: BatcherOptionDecl
 const batcherOptionEntries = Object.entries(BATCHER_OPTIONS) as Array<[keyof BatcherOptions, BatcherOptionDeclaration]>;
 
 /** The defaults of {@link BatcherOptions}. */
-export const DEFAULT_BATCHER_OPTIONS: BatcherOptions = Object.freeze(Object.fromEntries(batcherOptionEntries.map(([name, declaration]) => [name, declaration.default])) as Record<keyof BatcherOptions, number>);
+export const DEFAULT_BATCHER_OPTIONS: BatcherOptions = Object.freeze(
+  Object.fromEntries(batcherOptionEntries.map(([name, declaration]) => [name, declaration.default])) as Record<
+    keyof BatcherOptions,
+    number
+  >,
+);
 
 /** Time source and timers; tests inject a manual one to assert exact groupings. */
 export interface BatchScheduler {
@@ -126,12 +131,25 @@ export class DynamicBatcher<I, O> {
    *   `TIMEOUT` when the result takes longer than `timeoutMs`; or the error `run` gave for the item.
    */
   submit(key: string, item: I): Promise<O> {
-    if (this.closed) return Promise.reject(new KwsError('NOT_READY', 'the server is shutting down and accepts no new inference'));
+    if (this.closed)
+      return Promise.reject(new KwsError('NOT_READY', 'the server is shutting down and accepts no new inference'));
     if (this.queued >= this.options.maxQueueLength) {
-      return Promise.reject(new KwsError('OVERLOADED', `the inference queue is full (${this.options.maxQueueLength} clips waiting); retry shortly`));
+      return Promise.reject(
+        new KwsError(
+          'OVERLOADED',
+          `the inference queue is full (${this.options.maxQueueLength} clips waiting); retry shortly`,
+        ),
+      );
     }
     return new Promise<O>((resolve, reject) => {
-      const pending: Pending<I, O> = { item, enqueuedAt: this.scheduler.now(), resolve, reject, timer: null, settled: false };
+      const pending: Pending<I, O> = {
+        item,
+        enqueuedAt: this.scheduler.now(),
+        resolve,
+        reject,
+        timer: null,
+        settled: false,
+      };
       pending.timer = this.scheduler.setTimeout(() => this.expire(key, pending), this.options.timeoutMs);
       const queue = this.queues.get(key) ?? [];
       queue.push(pending);
@@ -209,7 +227,14 @@ export class DynamicBatcher<I, O> {
       this.inFlight--;
       batch.forEach((pending, i) => {
         const outcome = outcomes instanceof Error ? outcomes : outcomes[i];
-        if (outcome === undefined) this.settle(pending, new KwsError('INTERNAL', `the engine returned ${(outcomes as readonly unknown[]).length} results for a batch of ${batch.length}`));
+        if (outcome === undefined)
+          this.settle(
+            pending,
+            new KwsError(
+              'INTERNAL',
+              `the engine returned ${(outcomes as readonly unknown[]).length} results for a batch of ${batch.length}`,
+            ),
+          );
         else this.settle(pending, outcome instanceof Error ? outcome : { value: outcome });
       });
       this.onBatch({ key, size: batch.length, queueMs, runMs: this.scheduler.now() - started });
@@ -217,7 +242,10 @@ export class DynamicBatcher<I, O> {
     };
     let running: Promise<ReadonlyArray<O | Error>>;
     try {
-      running = this.run(key, batch.map((p) => p.item));
+      running = this.run(
+        key,
+        batch.map((p) => p.item),
+      );
     } catch (error) {
       running = Promise.reject(error);
     }
@@ -236,11 +264,14 @@ export class DynamicBatcher<I, O> {
     this.clearTimer();
     if (due === Number.POSITIVE_INFINITY) return;
     this.timerDue = due;
-    this.timer = this.scheduler.setTimeout(() => {
-      this.timer = null;
-      this.timerDue = Number.POSITIVE_INFINITY;
-      this.pump();
-    }, Math.max(0, due - this.scheduler.now()));
+    this.timer = this.scheduler.setTimeout(
+      () => {
+        this.timer = null;
+        this.timerDue = Number.POSITIVE_INFINITY;
+        this.pump();
+      },
+      Math.max(0, due - this.scheduler.now()),
+    );
   }
 
   private clearTimer(): void {
@@ -258,8 +289,15 @@ export class DynamicBatcher<I, O> {
 export function validateBatcherOptions(options: BatcherOptions): BatcherOptions {
   for (const [name, { kind, min }] of batcherOptionEntries) {
     const value: unknown = options[name];
-    const ok = typeof value === 'number' && (kind === 'integer' ? Number.isInteger(value) : Number.isFinite(value)) && value >= min;
-    if (!ok) throw new KwsError('INVALID_ARGUMENT', `${name} must be ${kind === 'integer' ? 'an integer' : 'a number of milliseconds'} of at least ${min}, got ${describeValue(value)}`);
+    const ok =
+      typeof value === 'number' &&
+      (kind === 'integer' ? Number.isInteger(value) : Number.isFinite(value)) &&
+      value >= min;
+    if (!ok)
+      throw new KwsError(
+        'INVALID_ARGUMENT',
+        `${name} must be ${kind === 'integer' ? 'an integer' : 'a number of milliseconds'} of at least ${min}, got ${describeValue(value)}`,
+      );
   }
   return options;
 }

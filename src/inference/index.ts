@@ -1,4 +1,11 @@
-export { argmax, decide, MAX_ENERGY_THRESHOLD, NO_THRESHOLDS, UNKNOWN_SCORES, validateThresholds } from './thresholds.js';
+export {
+  argmax,
+  decide,
+  MAX_ENERGY_THRESHOLD,
+  NO_THRESHOLDS,
+  UNKNOWN_SCORES,
+  validateThresholds,
+} from './thresholds.js';
 export type { Decision, DecisionReason, Thresholds, UnknownScore } from './thresholds.js';
 export { DEFAULT_BATCHER_OPTIONS, DynamicBatcher, REAL_SCHEDULER, validateBatcherOptions } from './dynamic-batcher.js';
 export type { BatcherOptions, BatchReport, BatchRunner, BatchScheduler } from './dynamic-batcher.js';

@@ -34,7 +34,12 @@ export interface Thresholds {
 }
 
 /** Thresholds that change nothing: the model's own argmax. */
-export const NO_THRESHOLDS: Thresholds = Object.freeze({ unknownThreshold: 0, silenceThresholdDbfs: Number.NEGATIVE_INFINITY, unknownScore: 'maxSoftmax', unknownEnergyThreshold: Number.POSITIVE_INFINITY });
+export const NO_THRESHOLDS: Thresholds = Object.freeze({
+  unknownThreshold: 0,
+  silenceThresholdDbfs: Number.NEGATIVE_INFINITY,
+  unknownScore: 'maxSoftmax',
+  unknownEnergyThreshold: Number.POSITIVE_INFINITY,
+});
 
 /** Why a label was chosen. */
 export type DecisionReason = 'MODEL' | 'LOW_CONFIDENCE' | 'LOW_ENERGY';
@@ -52,7 +57,8 @@ export interface Decision {
 /** Index of the largest value of `probabilities[offset ..< offset + 12]`. */
 export function argmax(probabilities: ArrayLike<number>, offset = 0, length = LABELS.length): number {
   let best = 0;
-  for (let i = 1; i < length; i++) if ((probabilities[offset + i] as number) > (probabilities[offset + best] as number)) best = i;
+  for (let i = 1; i < length; i++)
+    if ((probabilities[offset + i] as number) > (probabilities[offset + best] as number)) best = i;
   return best;
 }
 
@@ -64,13 +70,24 @@ export function argmax(probabilities: ArrayLike<number>, offset = 0, length = LA
  * @param energy The clip's energy score (see `ModelOutput`); NaN when the model has none, in which
  *   case an `energy` rule never fires.
  */
-export function decide(probabilities: ArrayLike<number>, rmsDbfs: number, thresholds: Thresholds, offset = 0, energy = Number.NaN): Decision {
+export function decide(
+  probabilities: ArrayLike<number>,
+  rmsDbfs: number,
+  thresholds: Thresholds,
+  offset = 0,
+  energy = Number.NaN,
+): Decision {
   const top = argmax(probabilities, offset);
   const rawLabel = LABELS[top] as Label;
   const confidence = probabilities[offset + top] as number;
-  if (rmsDbfs < thresholds.silenceThresholdDbfs) return { label: 'silence', rawLabel, confidence, reason: 'LOW_ENERGY' };
-  const outOfDistribution = thresholds.unknownScore === 'energy' ? energy > (thresholds.unknownEnergyThreshold ?? Number.POSITIVE_INFINITY) : confidence < thresholds.unknownThreshold;
-  if (outOfDistribution && rawLabel !== 'unknown') return { label: 'unknown', rawLabel, confidence, reason: 'LOW_CONFIDENCE' };
+  if (rmsDbfs < thresholds.silenceThresholdDbfs)
+    return { label: 'silence', rawLabel, confidence, reason: 'LOW_ENERGY' };
+  const outOfDistribution =
+    thresholds.unknownScore === 'energy'
+      ? energy > (thresholds.unknownEnergyThreshold ?? Number.POSITIVE_INFINITY)
+      : confidence < thresholds.unknownThreshold;
+  if (outOfDistribution && rawLabel !== 'unknown')
+    return { label: 'unknown', rawLabel, confidence, reason: 'LOW_CONFIDENCE' };
   return { label: rawLabel, rawLabel, confidence, reason: 'MODEL' };
 }
 
@@ -84,20 +101,37 @@ export function decide(probabilities: ArrayLike<number>, rmsDbfs: number, thresh
 export function validateThresholds(thresholds: Thresholds): Thresholds {
   const { unknownThreshold, silenceThresholdDbfs, unknownScore, unknownEnergyThreshold } = thresholds;
   if (unknownScore !== undefined && !UNKNOWN_SCORES.includes(unknownScore)) {
-    throw new KwsError('INVALID_ARGUMENT', `unknownScore must be one of ${UNKNOWN_SCORES.join(', ')}, got ${String(unknownScore)}`);
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `unknownScore must be one of ${UNKNOWN_SCORES.join(', ')}, got ${String(unknownScore)}`,
+    );
   }
-  const energyOk = typeof unknownEnergyThreshold === 'number' && (unknownEnergyThreshold === Number.POSITIVE_INFINITY || Math.abs(unknownEnergyThreshold) <= MAX_ENERGY_THRESHOLD);
+  const energyOk =
+    typeof unknownEnergyThreshold === 'number' &&
+    (unknownEnergyThreshold === Number.POSITIVE_INFINITY || Math.abs(unknownEnergyThreshold) <= MAX_ENERGY_THRESHOLD);
   if (unknownEnergyThreshold !== undefined && !energyOk) {
-    throw new KwsError('INVALID_ARGUMENT', `unknownEnergyThreshold must be an energy score from ${-MAX_ENERGY_THRESHOLD} to ${MAX_ENERGY_THRESHOLD}, got ${String(unknownEnergyThreshold)}`);
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `unknownEnergyThreshold must be an energy score from ${-MAX_ENERGY_THRESHOLD} to ${MAX_ENERGY_THRESHOLD}, got ${String(unknownEnergyThreshold)}`,
+    );
   }
   if (unknownScore === 'energy' && (unknownEnergyThreshold ?? Number.POSITIVE_INFINITY) === Number.POSITIVE_INFINITY) {
-    throw new KwsError('INVALID_ARGUMENT', 'unknownScore energy needs an unknownEnergyThreshold: this model version has no calibrated one (it was calibrated before the energy score existed), so give one');
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      'unknownScore energy needs an unknownEnergyThreshold: this model version has no calibrated one (it was calibrated before the energy score existed), so give one',
+    );
   }
   if (typeof unknownThreshold !== 'number' || !(unknownThreshold >= 0 && unknownThreshold <= 1)) {
-    throw new KwsError('INVALID_ARGUMENT', `unknownThreshold must be a probability from 0 to 1, got ${String(unknownThreshold)}`);
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `unknownThreshold must be a probability from 0 to 1, got ${String(unknownThreshold)}`,
+    );
   }
   if (typeof silenceThresholdDbfs !== 'number' || Number.isNaN(silenceThresholdDbfs) || silenceThresholdDbfs > 0) {
-    throw new KwsError('INVALID_ARGUMENT', `silenceThresholdDbfs must be a level in dBFS at most 0 (or -Infinity to disable), got ${String(silenceThresholdDbfs)}`);
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `silenceThresholdDbfs must be a level in dBFS at most 0 (or -Infinity to disable), got ${String(silenceThresholdDbfs)}`,
+    );
   }
   return thresholds;
 }

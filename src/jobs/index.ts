@@ -1,5 +1,20 @@
 export { isActive, JOB_STATUSES } from './job-record.js';
-export type { JobKind, JobOf, JobProgress, JobRecord, JobSpec, JobStatus, ScoreParams, SearchMetric, SearchParams, SearchResult, SearchStrategy, SearchTrial, SearchTrialStatus, TrainParams } from './job-record.js';
+export type {
+  JobKind,
+  JobOf,
+  JobProgress,
+  JobRecord,
+  JobSpec,
+  JobStatus,
+  ScoreParams,
+  SearchMetric,
+  SearchParams,
+  SearchResult,
+  SearchStrategy,
+  SearchTrial,
+  SearchTrialStatus,
+  TrainParams,
+} from './job-record.js';
 export { renderJobError } from './job-error.js';
 export type { JobError } from './job-error.js';
 export { JOB_TRANSITIONS, JobStore } from './job-store.js';

@@ -10,7 +10,18 @@ import { isArchitecture } from '../model/index.js';
 import type { Architecture } from '../model/index.js';
 import type { ParameterSpec, Parameters, SearchSpace, TrainingProgress } from '../training/index.js';
 import type { JobError } from './job-error.js';
-import type { JobKind, JobSpec, ScoreParams, SearchMetric, SearchParams, SearchResult, SearchStrategy, SearchTrial, SearchTrialStatus, TrainParams } from './job-record.js';
+import type {
+  JobKind,
+  JobSpec,
+  ScoreParams,
+  SearchMetric,
+  SearchParams,
+  SearchResult,
+  SearchStrategy,
+  SearchTrial,
+  SearchTrialStatus,
+  TrainParams,
+} from './job-record.js';
 
 /** Reads one stored value; `where` names it in the error (`job 3 params.epochs`). */
 type Parse<T> = (value: unknown, where: string) => T;
@@ -83,7 +94,8 @@ export function withoutUndefined<T extends object>(object: T): T {
   return copy;
 }
 
-const architecture: Parse<Architecture> = (v, w) => (typeof v === 'string' && isArchitecture(v) ? v : bad(w, 'an architecture', v));
+const architecture: Parse<Architecture> = (v, w) =>
+  typeof v === 'string' && isArchitecture(v) ? v : bad(w, 'an architecture', v);
 const backend = oneOf<TfjsBackendName>({ tensorflow: true, wasm: true, cpu: true });
 const strategy = oneOf<SearchStrategy>({ RANDOM: true, TPE: true });
 const metric = oneOf<SearchMetric>({ validationAccuracy: true, calibratedAccuracy: true });
@@ -108,7 +120,12 @@ const augment: Parse<Partial<AugmentConfig>> = (v, w) => {
 
 const scoreParams: Parse<ScoreParams> = (v, w) => {
   const f = Fields.of(v, w);
-  return { dir: f.get('dir', string), modelVersion: f.get('modelVersion', number), unknownThreshold: f.optional('unknownThreshold', number) ?? null, probabilities: f.optional('probabilities', boolean) ?? true };
+  return {
+    dir: f.get('dir', string),
+    modelVersion: f.get('modelVersion', number),
+    unknownThreshold: f.optional('unknownThreshold', number) ?? null,
+    probabilities: f.optional('probabilities', boolean) ?? true,
+  };
 };
 
 const trainParams: Parse<TrainParams> = (v, w) => {
@@ -135,9 +152,22 @@ const parameterSpec: Parse<ParameterSpec> = (v, w) => {
   const specKind = f.get('kind', oneOf<ParameterSpec['kind']>({ float: true, choice: true }));
   switch (specKind) {
     case 'float':
-      return withoutUndefined({ kind: 'float', min: f.get('min', number), max: f.get('max', number), log: f.optional('log', boolean) });
+      return withoutUndefined({
+        kind: 'float',
+        min: f.get('min', number),
+        max: f.get('max', number),
+        log: f.optional('log', boolean),
+      });
     case 'choice':
-      return { kind: 'choice', values: f.get('values', list<string | number>((x, wx) => (typeof x === 'string' || typeof x === 'number' ? x : bad(wx, 'a string or a number', x)))) };
+      return {
+        kind: 'choice',
+        values: f.get(
+          'values',
+          list<string | number>((x, wx) =>
+            typeof x === 'string' || typeof x === 'number' ? x : bad(wx, 'a string or a number', x),
+          ),
+        ),
+      };
     default:
       throw new UnreachableCaseError(specKind);
   }
@@ -173,25 +203,49 @@ export const jobError: Parse<JobError> = (v, w) => {
 
 const parameters: Parse<Parameters> = (v, w) => {
   const f = Fields.of(v, w);
-  return Object.fromEntries(f.names().map((name) => [name, f.get(name, (x, wx) => (typeof x === 'string' || typeof x === 'number' ? x : bad(wx, 'a string or a number', x)))]));
+  return Object.fromEntries(
+    f
+      .names()
+      .map((name) => [
+        name,
+        f.get(name, (x, wx) =>
+          typeof x === 'string' || typeof x === 'number' ? x : bad(wx, 'a string or a number', x),
+        ),
+      ]),
+  );
 };
 
 const searchTrial: Parse<SearchTrial> = (v, w) => {
   const f = Fields.of(v, w);
-  return { trial: f.get('trial', number), parameters: f.get('parameters', parameters), version: f.get('version', nullable(number)), metric: f.get('metric', nullable(number)), status: f.get('status', trialStatus), error: f.get('error', nullable(jobError)) };
+  return {
+    trial: f.get('trial', number),
+    parameters: f.get('parameters', parameters),
+    version: f.get('version', nullable(number)),
+    metric: f.get('metric', nullable(number)),
+    status: f.get('status', trialStatus),
+    error: f.get('error', nullable(jobError)),
+  };
 };
 
 /** A search's stored result: its trial table and best trial. @throws KwsError `INTERNAL` for one that does not read. */
 export const searchResult: Parse<SearchResult> = (v, w) => {
   const f = Fields.of(v, w);
-  return { strategy: f.get('strategy', strategy), metric: f.get('metric', metric), trials: f.get('trials', list(searchTrial)), best: f.get('best', nullable(searchTrial)) };
+  return {
+    strategy: f.get('strategy', strategy),
+    metric: f.get('metric', metric),
+    trials: f.get('trials', list(searchTrial)),
+    best: f.get('best', nullable(searchTrial)),
+  };
 };
 
 /** A training job's stored progress report. @throws KwsError `INTERNAL` for one that does not read. */
 export const trainingProgress: Parse<TrainingProgress> = (v, w) => {
   const f = Fields.of(v, w);
   return {
-    phase: f.get('phase', oneOf<TrainingProgress['phase']>({ loading: true, training: true, evaluating: true, done: true })),
+    phase: f.get(
+      'phase',
+      oneOf<TrainingProgress['phase']>({ loading: true, training: true, evaluating: true, done: true }),
+    ),
     epoch: f.get('epoch', number),
     epochs: f.get('epochs', number),
     loss: f.get('loss', nullable(number)),

@@ -46,7 +46,22 @@ export interface ScoreParams {
  * A training job's input: the training worker's options that a `retrain` request may set (checked
  * with `validateTrainOptions` on submission); omitted fields take `kws train`'s defaults.
  */
-export type TrainParams = Pick<TrainWorkerData['options'], 'dataDir' | 'architecture' | 'epochs' | 'batchSize' | 'learningRate' | 'patience' | 'balanced' | 'augment' | 'baseVersion' | 'fineTuneOnly' | 'allowMissingClasses' | 'seed' | 'backend'>;
+export type TrainParams = Pick<
+  TrainWorkerData['options'],
+  | 'dataDir'
+  | 'architecture'
+  | 'epochs'
+  | 'batchSize'
+  | 'learningRate'
+  | 'patience'
+  | 'balanced'
+  | 'augment'
+  | 'baseVersion'
+  | 'fineTuneOnly'
+  | 'allowMissingClasses'
+  | 'seed'
+  | 'backend'
+>;
 
 /** Strategies of a hyperparameter search. */
 export type SearchStrategy = 'RANDOM' | 'TPE';
@@ -98,7 +113,10 @@ export interface SearchResult {
 }
 
 /** What a job is, by kind: its params and the result it keeps. */
-export type JobSpec = { readonly kind: 'score'; readonly params: ScoreParams } | { readonly kind: 'train'; readonly params: TrainParams } | { readonly kind: 'search'; readonly params: SearchParams };
+export type JobSpec =
+  | { readonly kind: 'score'; readonly params: ScoreParams }
+  | { readonly kind: 'train'; readonly params: TrainParams }
+  | { readonly kind: 'search'; readonly params: SearchParams };
 
 /** What every job has, whatever its kind. */
 export interface JobFields {
@@ -131,7 +149,10 @@ export interface JobFields {
 }
 
 /** A job as stored: a tagged union by kind (`job.kind` narrows `params` and `result`). */
-export type JobRecord = (JobFields & { readonly kind: 'score'; readonly params: ScoreParams; readonly result: null }) | (JobFields & { readonly kind: 'train'; readonly params: TrainParams; readonly result: null }) | (JobFields & { readonly kind: 'search'; readonly params: SearchParams; readonly result: SearchResult | null });
+export type JobRecord =
+  | (JobFields & { readonly kind: 'score'; readonly params: ScoreParams; readonly result: null })
+  | (JobFields & { readonly kind: 'train'; readonly params: TrainParams; readonly result: null })
+  | (JobFields & { readonly kind: 'search'; readonly params: SearchParams; readonly result: SearchResult | null });
 
 /** The record of a job of one kind. */
 export type JobOf<K extends JobKind> = Extract<JobRecord, { readonly kind: K }>;

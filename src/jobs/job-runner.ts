@@ -57,7 +57,9 @@ function versionsInTraining(job: JobRecord): number[] {
     case 'train':
       return job.resultVersion === null ? [] : [job.resultVersion];
     case 'search':
-      return (job.result?.trials ?? []).flatMap((t) => (t.status === 'RUNNING' && t.version !== null ? [t.version] : []));
+      return (job.result?.trials ?? []).flatMap((t) =>
+        t.status === 'RUNNING' && t.version !== null ? [t.version] : [],
+      );
     default:
       throw new UnreachableCaseError(job);
   }
@@ -72,7 +74,8 @@ function versionsInTraining(job: JobRecord): number[] {
  */
 export class JobRunner {
   private readonly queue: number[] = [];
-  private running: { readonly id: number; readonly controller: AbortController; readonly done: Promise<void> } | null = null;
+  private running: { readonly id: number; readonly controller: AbortController; readonly done: Promise<void> } | null =
+    null;
   private closed = false;
   private readonly paths: PathPolicy;
   /**
@@ -140,7 +143,11 @@ export class JobRunner {
    */
   async cancel(id: number): Promise<JobRecord> {
     const job = this.store.require(id);
-    if (!isActive(job.status)) throw new KwsError('JOB_NOT_FINISHED', `job ${id} has already ended (${job.status}); only QUEUED or RUNNING jobs can be cancelled`);
+    if (!isActive(job.status))
+      throw new KwsError(
+        'JOB_NOT_FINISHED',
+        `job ${id} has already ended (${job.status}); only QUEUED or RUNNING jobs can be cancelled`,
+      );
     const running = this.running;
     if (running?.id === id) {
       running.controller.abort('cancel' satisfies StopReason);
@@ -150,7 +157,8 @@ export class JobRunner {
     // Queued here, or left QUEUED/RUNNING by an earlier process and not resumed yet.
     const at = this.queue.indexOf(id);
     if (at >= 0) this.queue.splice(at, 1);
-    if (job.status === 'RUNNING') for (const version of versionsInTraining(job)) this.registry.abandon(version, 'training was cancelled');
+    if (job.status === 'RUNNING')
+      for (const version of versionsInTraining(job)) this.registry.abandon(version, 'training was cancelled');
     return this.store.cancel(id);
   }
 
@@ -165,8 +173,12 @@ export class JobRunner {
       const job = this.store.require(id);
       if (!isActive(job.status)) continue; // cancelled meanwhile
       if (job.status === 'RUNNING' && !resumable(job.kind)) {
-        for (const version of versionsInTraining(job)) this.registry.abandon(version, 'training was interrupted by a restart');
-        this.store.fail(id, { code: 'INTERRUPTED', message: 'training was interrupted by a restart of the server; submit it again' });
+        for (const version of versionsInTraining(job))
+          this.registry.abandon(version, 'training was interrupted by a restart');
+        this.store.fail(id, {
+          code: 'INTERRUPTED',
+          message: 'training was interrupted by a restart of the server; submit it again',
+        });
       } else {
         this.enqueue(id);
       }
@@ -186,8 +198,10 @@ export class JobRunner {
   /** The path of one output file of a succeeded scoring job. @throws KwsError `NOT_FOUND`, `JOB_NOT_FINISHED`. */
   outputPath(id: number, file: keyof typeof JOB_OUTPUTS): string {
     const job = this.store.require(id);
-    if (job.status !== 'SUCCEEDED' || job.outputDir === null) throw new KwsError('JOB_NOT_FINISHED', `job ${id} is ${job.status}; its files are ready once it has SUCCEEDED`);
-    if (file === 'probabilities' && job.kind === 'score' && !job.params.probabilities) throw new KwsError('NOT_FOUND', `job ${id} was run without probabilities`);
+    if (job.status !== 'SUCCEEDED' || job.outputDir === null)
+      throw new KwsError('JOB_NOT_FINISHED', `job ${id} is ${job.status}; its files are ready once it has SUCCEEDED`);
+    if (file === 'probabilities' && job.kind === 'score' && !job.params.probabilities)
+      throw new KwsError('NOT_FOUND', `job ${id} was run without probabilities`);
     return join(job.outputDir, JOB_OUTPUTS[file]);
   }
 

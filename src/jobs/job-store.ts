@@ -75,12 +75,17 @@ const MIGRATIONS: readonly Migration[] = [
         ALTER TABLE jobs ADD COLUMN attempt INTEGER NOT NULL DEFAULT 0;
         UPDATE jobs SET attempt = 1 WHERE started_at IS NOT NULL OR status = 'RUNNING';`);
       const setError = db.prepare('UPDATE jobs SET error_code = ?, error_message = ? WHERE id = ?');
-      for (const row of db.prepare('SELECT id, error FROM jobs WHERE error IS NOT NULL').all() as Array<{ id: number; error: string }>) {
+      for (const row of db.prepare('SELECT id, error FROM jobs WHERE error IS NOT NULL').all() as Array<{
+        id: number;
+        error: string;
+      }>) {
         const error = parseJobErrorText(row.error);
         setError.run(error.code, error.message, row.id);
       }
       const setResult = db.prepare('UPDATE jobs SET result = ? WHERE id = ?');
-      for (const row of db.prepare("SELECT id, result FROM jobs WHERE kind = 'search' AND result IS NOT NULL").all() as Array<{ id: number; result: string }>) {
+      for (const row of db
+        .prepare("SELECT id, result FROM jobs WHERE kind = 'search' AND result IS NOT NULL")
+        .all() as Array<{ id: number; result: string }>) {
         setResult.run(JSON.stringify(legacyTrialErrors(JSON.parse(row.result) as unknown)), row.id);
       }
       db.exec('ALTER TABLE jobs DROP COLUMN error');
@@ -90,7 +95,10 @@ const MIGRATIONS: readonly Migration[] = [
 
 /** A stored search result with its trials' `error: "CODE: message"` strings made `{ code, message }`. */
 function legacyTrialErrors(result: unknown): unknown {
-  const trial = (t: unknown): unknown => (typeof t === 'object' && t !== null && 'error' in t && typeof t.error === 'string' ? { ...t, error: parseJobErrorText(t.error) } : t);
+  const trial = (t: unknown): unknown =>
+    typeof t === 'object' && t !== null && 'error' in t && typeof t.error === 'string'
+      ? { ...t, error: parseJobErrorText(t.error) }
+      : t;
   if (typeof result !== 'object' || result === null) return result;
   const r: Record<string, unknown> = { ...result };
   if (Array.isArray(r['trials'])) r['trials'] = r['trials'].map(trial);
@@ -132,9 +140,15 @@ function toJob(row: JobRow): JobRecord {
     total: row.total,
     clipsPerSecond: row.clips_per_second,
     etaSeconds: row.eta_seconds,
-    error: row.error_code === null ? null : jobError({ code: row.error_code, message: row.error_message ?? '' }, `${where} error`),
+    error:
+      row.error_code === null
+        ? null
+        : jobError({ code: row.error_code, message: row.error_message ?? '' }, `${where} error`),
     outputDir: row.output_dir,
-    training: row.training === null ? null : trainingProgress(parseJson(row.training, `${where} training`), `${where} training`),
+    training:
+      row.training === null
+        ? null
+        : trainingProgress(parseJson(row.training, `${where} training`), `${where} training`),
     resultVersion: row.result_version,
     createdAt: row.created_at,
     startedAt: row.started_at,
@@ -147,7 +161,11 @@ function toJob(row: JobRow): JobRecord {
     case 'train':
       return { ...fields, ...spec, result: null };
     case 'search':
-      return { ...fields, ...spec, result: row.result === null ? null : searchResult(parseJson(row.result, `${where} result`), `${where} result`) };
+      return {
+        ...fields,
+        ...spec,
+        result: row.result === null ? null : searchResult(parseJson(row.result, `${where} result`), `${where} result`),
+      };
     default:
       throw new UnreachableCaseError(spec);
   }
@@ -160,10 +178,18 @@ interface Condition {
 }
 
 /** Why a move or a progress write matched no row, for `ILLEGAL_TRANSITION`'s message. */
-function refusal(job: JobRecord, action: JobMove | 'progress', from: readonly JobStatus[], to: JobStatus | null, where: Condition): string {
+function refusal(
+  job: JobRecord,
+  action: JobMove | 'progress',
+  from: readonly JobStatus[],
+  to: JobStatus | null,
+  where: Condition,
+): string {
   const head = action === 'progress' ? `cannot record progress of job ${job.id}` : `cannot ${action} job ${job.id}`;
-  if (!from.includes(job.status)) return `${head}: it is ${job.status}, and ${to === null ? `only ${from.join(' or ')} jobs record progress` : `${action} moves only ${from.join(' or ')} jobs to ${to}`}`;
-  if (where.kind !== undefined && job.kind !== where.kind) return `${head}: it is a ${job.kind} job, and only ${where.kind} jobs are reclaimed after a restart (training cannot resume)`;
+  if (!from.includes(job.status))
+    return `${head}: it is ${job.status}, and ${to === null ? `only ${from.join(' or ')} jobs record progress` : `${action} moves only ${from.join(' or ')} jobs to ${to}`}`;
+  if (where.kind !== undefined && job.kind !== where.kind)
+    return `${head}: it is a ${job.kind} job, and only ${where.kind} jobs are reclaimed after a restart (training cannot resume)`;
   return `${head}: another runner reclaimed it first (attempt ${job.attempt}, not ${where.attempt ?? job.attempt})`;
 }
 
@@ -175,7 +201,8 @@ function progressColumns(patch: JobProgress): Record<string, unknown> {
   if (patch.total !== undefined) columns['total'] = patch.total;
   if (patch.clipsPerSecond !== undefined) columns['clips_per_second'] = patch.clipsPerSecond;
   if (patch.etaSeconds !== undefined) columns['eta_seconds'] = patch.etaSeconds;
-  if (patch.training !== undefined) columns['training'] = patch.training === null ? null : JSON.stringify(patch.training);
+  if (patch.training !== undefined)
+    columns['training'] = patch.training === null ? null : JSON.stringify(patch.training);
   if (patch.resultVersion !== undefined) columns['result_version'] = patch.resultVersion;
   if (patch.result !== undefined) columns['result'] = patch.result === null ? null : JSON.stringify(patch.result);
   return columns;
@@ -227,8 +254,11 @@ export class JobStore {
    */
   create(spec: JobSpec, outputDirFor?: (id: number) => string): JobRecord {
     const id = this.db.transaction(() => {
-      const inserted = Number(this.sql.insert.run(spec.kind, JSON.stringify(spec.params), new Date().toISOString()).lastInsertRowid);
-      if (outputDirFor !== undefined) this.db.prepare('UPDATE jobs SET output_dir = ? WHERE id = ?').run(outputDirFor(inserted), inserted);
+      const inserted = Number(
+        this.sql.insert.run(spec.kind, JSON.stringify(spec.params), new Date().toISOString()).lastInsertRowid,
+      );
+      if (outputDirFor !== undefined)
+        this.db.prepare('UPDATE jobs SET output_dir = ? WHERE id = ?').run(outputDirFor(inserted), inserted);
       return inserted;
     })();
     return this.require(id);
@@ -253,7 +283,11 @@ export class JobStore {
 
   /** Jobs, newest first, optionally only those in `status`. */
   list(status?: JobStatus | null): JobRecord[] {
-    const rows = (status === undefined || status === null ? this.db.prepare('SELECT * FROM jobs ORDER BY id DESC').all() : this.db.prepare('SELECT * FROM jobs WHERE status = ? ORDER BY id DESC').all(status)) as JobRow[];
+    const rows = (
+      status === undefined || status === null
+        ? this.db.prepare('SELECT * FROM jobs ORDER BY id DESC').all()
+        : this.db.prepare('SELECT * FROM jobs WHERE status = ? ORDER BY id DESC').all(status)
+    ) as JobRow[];
     return rows.map(toJob);
   }
 
@@ -307,7 +341,12 @@ export class JobStore {
    * @throws KwsError `ILLEGAL_TRANSITION` when it is not RUNNING, `NOT_FOUND`.
    */
   fail(id: number, error: JobError, final: JobProgress = {}): JobRecord {
-    return this.move(id, 'fail', { ...progressColumns(final), error_code: error.code, error_message: error.message, finished_at: new Date().toISOString() });
+    return this.move(id, 'fail', {
+      ...progressColumns(final),
+      error_code: error.code,
+      error_message: error.message,
+      finished_at: new Date().toISOString(),
+    });
   }
 
   /**
@@ -328,15 +367,30 @@ export class JobStore {
    * One atomic `UPDATE ... WHERE id AND status IN (from) [AND kind AND attempt] RETURNING *`; when
    * no row matched, reads the job to say why.
    */
-  private write(id: number, action: JobMove | 'progress', from: readonly JobStatus[], to: JobStatus | null, columns: Record<string, unknown>, where: Condition): JobRecord {
+  private write(
+    id: number,
+    action: JobMove | 'progress',
+    from: readonly JobStatus[],
+    to: JobStatus | null,
+    columns: Record<string, unknown>,
+    where: Condition,
+  ): JobRecord {
     const sets = Object.keys(columns).map((column) => `${column} = @${column}`);
     if (to !== null) sets.push('status = @status');
     const conditions = ['id = @id', `status IN (${from.map((s) => `'${s}'`).join(', ')})`];
     if (where.kind !== undefined) conditions.push('kind = @whereKind');
     if (where.attempt !== undefined) conditions.push('attempt = @whereAttempt');
-    const values = { ...columns, id, ...(to === null ? {} : { status: to }), ...(where.kind === undefined ? {} : { whereKind: where.kind }), ...(where.attempt === undefined ? {} : { whereAttempt: where.attempt }) };
+    const values = {
+      ...columns,
+      id,
+      ...(to === null ? {} : { status: to }),
+      ...(where.kind === undefined ? {} : { whereKind: where.kind }),
+      ...(where.attempt === undefined ? {} : { whereAttempt: where.attempt }),
+    };
     // An empty progress patch still checks that the job is RUNNING: `SET id = id` changes nothing.
-    const row = this.statement(`UPDATE jobs SET ${sets.length === 0 ? 'id = id' : sets.join(', ')} WHERE ${conditions.join(' AND ')} RETURNING *`).get(values) as JobRow | undefined;
+    const row = this.statement(
+      `UPDATE jobs SET ${sets.length === 0 ? 'id = id' : sets.join(', ')} WHERE ${conditions.join(' AND ')} RETURNING *`,
+    ).get(values) as JobRow | undefined;
     if (row !== undefined) return toJob(row);
     throw new KwsError('ILLEGAL_TRANSITION', refusal(this.require(id), action, from, to, where));
   }

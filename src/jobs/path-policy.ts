@@ -24,7 +24,8 @@ export class PathPolicy {
    *   `FILE_UNREADABLE` for a path that is not a folder.
    */
   allowedDir(dir: string): string {
-    if (typeof dir !== 'string' || dir.trim() === '') throw new KwsError('INVALID_ARGUMENT', `the folder must be named, got ${describeValue(dir)}`);
+    if (typeof dir !== 'string' || dir.trim() === '')
+      throw new KwsError('INVALID_ARGUMENT', `the folder must be named, got ${describeValue(dir)}`);
     const roots = this.allowedRoots.map((root) => {
       try {
         return realpathSync(root);
@@ -33,7 +34,10 @@ export class PathPolicy {
       }
     });
     if (!isAbsolute(dir) || !roots.some((root) => within(root, dir))) {
-      throw new KwsError('PATH_NOT_ALLOWED', `${describeValue(dir)} is not ${isAbsolute(dir) ? 'inside a folder this server may read' : 'an absolute path'} (allowed: ${roots.join(', ')}); give an absolute path under one of them, or start the server with --score-root`);
+      throw new KwsError(
+        'PATH_NOT_ALLOWED',
+        `${describeValue(dir)} is not ${isAbsolute(dir) ? 'inside a folder this server may read' : 'an absolute path'} (allowed: ${roots.join(', ')}); give an absolute path under one of them, or start the server with --score-root`,
+      );
     }
     let real: string;
     try {
@@ -41,7 +45,11 @@ export class PathPolicy {
     } catch {
       throw new KwsError('FILE_NOT_FOUND', `folder ${dir} does not exist`);
     }
-    if (!roots.some((root) => within(root, real))) throw new KwsError('PATH_NOT_ALLOWED', `${dir} resolves (through a link) to ${real}, outside the folders this server may read`);
+    if (!roots.some((root) => within(root, real)))
+      throw new KwsError(
+        'PATH_NOT_ALLOWED',
+        `${dir} resolves (through a link) to ${real}, outside the folders this server may read`,
+      );
     if (!statSync(real).isDirectory()) throw new KwsError('FILE_UNREADABLE', `${dir} is not a folder`);
     return real;
   }

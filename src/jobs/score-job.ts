@@ -21,7 +21,11 @@ export interface ScoreJobInput {
 }
 
 /** The files a finished scoring job leaves in its output folder. */
-export const JOB_OUTPUTS = { submission: 'submission.csv', probabilities: 'probabilities.csv', errors: 'errors.csv' } as const;
+export const JOB_OUTPUTS = {
+  submission: 'submission.csv',
+  probabilities: 'probabilities.csv',
+  errors: 'errors.csv',
+} as const;
 
 /**
  * Checks a bulk-scoring request and returns the params to store.
@@ -34,7 +38,8 @@ export function scoreParamsOf(input: ScoreJobInput, paths: PathPolicy, registry:
   const dir = paths.allowedDir(input.dir);
   const modelVersion = registry.resolve(input.modelVersion ?? undefined).version;
   const unknownThreshold = input.unknownThreshold ?? null;
-  if (unknownThreshold !== null) validateThresholds({ unknownThreshold, silenceThresholdDbfs: Number.NEGATIVE_INFINITY });
+  if (unknownThreshold !== null)
+    validateThresholds({ unknownThreshold, silenceThresholdDbfs: Number.NEGATIVE_INFINITY });
   return { dir, modelVersion, unknownThreshold, probabilities: input.probabilities ?? true };
 }
 
@@ -62,7 +67,13 @@ export async function runScoreJob(job: JobOf<'score'>, ctx: JobContext): Promise
       checkpointKey: `job:${id}`,
       signal: ctx.signal,
       onProgress: (p) => {
-        ctx.store.progress(id, { processed: p.processed, failed: p.failed, total: p.total, clipsPerSecond: p.clipsPerSecond, etaSeconds: p.etaSeconds });
+        ctx.store.progress(id, {
+          processed: p.processed,
+          failed: p.failed,
+          total: p.total,
+          clipsPerSecond: p.clipsPerSecond,
+          etaSeconds: p.etaSeconds,
+        });
       },
     });
   } catch (error) {

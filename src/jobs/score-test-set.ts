@@ -106,20 +106,46 @@ function fingerprint(clips: ReadonlyArray<{ fname: string }>, parts: Readonly<Re
 }
 
 /** The rows of one chunk in the three output files. */
-function chunkRows(clips: ReadonlyArray<{ fname: string }>, scored: ScoredChunk, thresholds: Thresholds, labelCounts: Record<Label, number>, withProbabilities: boolean): { csv: string; probabilities: string; errors: string; failed: number } {
+function chunkRows(
+  clips: ReadonlyArray<{ fname: string }>,
+  scored: ScoredChunk,
+  thresholds: Thresholds,
+  labelCounts: Record<Label, number>,
+  withProbabilities: boolean,
+): { csv: string; probabilities: string; errors: string; failed: number } {
   const failures = new Map(scored.failures.map((f) => [f.index, f]));
   const labels: string[][] = [];
   const probabilities: Array<Array<string>> = [];
   const errors: string[][] = [];
   clips.forEach((clip, i) => {
     const failure = failures.get(i);
-    const label = failure === undefined ? decide(scored.probabilities, scored.rmsDbfs[i] as number, thresholds, i * LABELS.length, scored.energy[i] as number).label : fallbackLabel(failure.code);
+    const label =
+      failure === undefined
+        ? decide(
+            scored.probabilities,
+            scored.rmsDbfs[i] as number,
+            thresholds,
+            i * LABELS.length,
+            scored.energy[i] as number,
+          ).label
+        : fallbackLabel(failure.code);
     labelCounts[label]++;
     labels.push([clip.fname, label]);
     if (failure !== undefined) errors.push([clip.fname, failure.code, failure.message, label]);
-    if (withProbabilities) probabilities.push([clip.fname, ...LABELS.map((_, k) => (failure === undefined ? (scored.probabilities[i * LABELS.length + k] as number).toFixed(6) : ''))]);
+    if (withProbabilities)
+      probabilities.push([
+        clip.fname,
+        ...LABELS.map((_, k) =>
+          failure === undefined ? (scored.probabilities[i * LABELS.length + k] as number).toFixed(6) : '',
+        ),
+      ]);
   });
-  return { csv: stringify(labels), probabilities: withProbabilities ? stringify(probabilities) : '', errors: stringify(errors), failed: errors.length };
+  return {
+    csv: stringify(labels),
+    probabilities: withProbabilities ? stringify(probabilities) : '',
+    errors: stringify(errors),
+    failed: errors.length,
+  };
 }
 
 /**
@@ -134,25 +160,53 @@ function chunkRows(clips: ReadonlyArray<{ fname: string }>, scored: ScoredChunk,
  * @throws KwsError `FILE_NOT_FOUND` for a missing folder, `NOT_FOUND` for an unknown version,
  *   `INVALID_ARGUMENT` for bad options or a checkpoint made for other inputs, `FILE_UNWRITABLE`.
  */
-export async function scoreTestSet(registry: ModelRegistry, pool: EnginePool, checkpoints: ScoreCheckpointStore, options: ScoreOptions): Promise<ScoreSummary> {
+export async function scoreTestSet(
+  registry: ModelRegistry,
+  pool: EnginePool,
+  checkpoints: ScoreCheckpointStore,
+  options: ScoreOptions,
+): Promise<ScoreSummary> {
   const started = performance.now();
   const chunkSize = options.chunkSize ?? 256;
-  if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > 4096) throw new KwsError('INVALID_ARGUMENT', `chunkSize must be an integer from 1 to 4096, got ${describeValue(chunkSize)}`);
+  if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > 4096)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `chunkSize must be an integer from 1 to 4096, got ${describeValue(chunkSize)}`,
+    );
   const record = readServingVersion(registry, options.modelVersion);
   const { manifest } = record;
-  const thresholds = validateThresholds({ ...record.thresholds, unknownThreshold: options.unknownThreshold ?? record.thresholds.unknownThreshold });
+  const thresholds = validateThresholds({
+    ...record.thresholds,
+    unknownThreshold: options.unknownThreshold ?? record.thresholds.unknownThreshold,
+  });
   const model = record.target;
   const clips = await listSorted(options.dir);
   const total = clips.length;
   if (total === 0) throw new KwsError('INVALID_ARGUMENT', `no .wav files in ${options.dir} (or its audio/ folder)`);
   const errorsOut = options.errorsOut ?? `${options.out}.errors.csv`;
   const probabilitiesOut = options.probabilitiesOut ?? null;
-  const print = fingerprint(clips, { version: record.version, thresholds: { u: thresholds.unknownThreshold, s: String(thresholds.silenceThresholdDbfs) }, chunkSize, probabilities: probabilitiesOut !== null });
+  const print = fingerprint(clips, {
+    version: record.version,
+    thresholds: { u: thresholds.unknownThreshold, s: String(thresholds.silenceThresholdDbfs) },
+    chunkSize,
+    probabilities: probabilitiesOut !== null,
+  });
   const stored = options.resume === true ? checkpoints.get(options.checkpointKey) : null;
   if (stored !== null && stored.fingerprint !== print) {
-    throw new KwsError('INVALID_ARGUMENT', `cannot resume ${options.out}: its checkpoint was made for another file list, model version, threshold or chunk size; run again without resume`);
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `cannot resume ${options.out}: its checkpoint was made for another file list, model version, threshold or chunk size; run again without resume`,
+    );
   }
-  let checkpoint: ScoreCheckpoint = stored ?? { fingerprint: print, chunksDone: 0, processed: 0, failed: 0, csvBytes: 0, probabilitiesBytes: 0, errorsBytes: 0 };
+  let checkpoint: ScoreCheckpoint = stored ?? {
+    fingerprint: print,
+    chunksDone: 0,
+    processed: 0,
+    failed: 0,
+    csvBytes: 0,
+    probabilitiesBytes: 0,
+    errorsBytes: 0,
+  };
   const labelCounts = Object.fromEntries(LABELS.map((l) => [l, 0])) as Record<Label, number>;
   const outputs: Outputs = {
     csv: await openAt(options.out, checkpoint.csvBytes),
@@ -164,23 +218,40 @@ export async function scoreTestSet(registry: ModelRegistry, pool: EnginePool, ch
   const progress = (): ScoreProgress => {
     const seconds = (performance.now() - started) / 1000;
     const rate = seconds > 0 ? (checkpoint.processed - resumedFrom) / seconds : 0;
-    return { processed: checkpoint.processed, failed: checkpoint.failed, total, clipsPerSecond: rate, etaSeconds: rate > 0 ? (total - checkpoint.processed) / rate : null };
+    return {
+      processed: checkpoint.processed,
+      failed: checkpoint.failed,
+      total,
+      clipsPerSecond: rate,
+      etaSeconds: rate > 0 ? (total - checkpoint.processed) / rate : null,
+    };
   };
   try {
     // The headers go first, once: a checkpoint taken after them (even with no chunk done) has csvBytes > 0.
     if (checkpoint.csvBytes === 0) {
-      checkpoint = await append(outputs, checkpoint, 'fname,label\n', probabilitiesOut === null ? '' : `fname,${LABELS.join(',')}\n`, 'fname,code,message,label\n');
+      checkpoint = await append(
+        outputs,
+        checkpoint,
+        'fname,label\n',
+        probabilitiesOut === null ? '' : `fname,${LABELS.join(',')}\n`,
+        'fname,code,message,label\n',
+      );
       checkpoints.put(options.checkpointKey, checkpoint);
     }
     const chunks = Math.ceil(total / chunkSize);
     const inFlight = new Map<number, Promise<ScoredChunk>>();
     let next = checkpoint.chunksDone;
     const window = pool.options.threads * 2 + 2; // chunks finish out of order: keep every thread busy while the oldest is written
-    const slice = (k: number): Array<{ fname: string; path: string }> => clips.slice(k * chunkSize, (k + 1) * chunkSize);
+    const slice = (k: number): Array<{ fname: string; path: string }> =>
+      clips.slice(k * chunkSize, (k + 1) * chunkSize);
     while (checkpoint.chunksDone < chunks) {
       while (!cancelled && next < chunks && inFlight.size < window) {
         const k = next++;
-        const scoring = pool.scoreChunk(slice(k).map((c) => c.path), manifest.featureConfig, model);
+        const scoring = pool.scoreChunk(
+          slice(k).map((c) => c.path),
+          manifest.featureConfig,
+          model,
+        );
         scoring.catch(() => undefined); // awaited in order below; a failure must not go unhandled meanwhile
         inFlight.set(k, scoring);
       }
@@ -191,7 +262,12 @@ export async function scoreTestSet(registry: ModelRegistry, pool: EnginePool, ch
       inFlight.delete(k);
       const rows = chunkRows(slice(k), scored, thresholds, labelCounts, probabilitiesOut !== null);
       checkpoint = await append(outputs, checkpoint, rows.csv, rows.probabilities, rows.errors);
-      checkpoint = { ...checkpoint, chunksDone: k + 1, processed: checkpoint.processed + slice(k).length, failed: checkpoint.failed + rows.failed };
+      checkpoint = {
+        ...checkpoint,
+        chunksDone: k + 1,
+        processed: checkpoint.processed + slice(k).length,
+        failed: checkpoint.failed + rows.failed,
+      };
       checkpoints.put(options.checkpointKey, checkpoint);
       options.onProgress?.(progress());
       if (options.signal?.aborted === true) cancelled = true;
@@ -201,11 +277,28 @@ export async function scoreTestSet(registry: ModelRegistry, pool: EnginePool, ch
     await Promise.all([outputs.csv.close(), outputs.probabilities?.close(), outputs.errors.close()]);
   }
   if (!cancelled) checkpoints.drop(options.checkpointKey);
-  return { ...progress(), out: options.out, probabilitiesOut, errorsOut, modelVersion: record.version, thresholds, wallSeconds: (performance.now() - started) / 1000, resumedFrom, cancelled, labelCounts };
+  return {
+    ...progress(),
+    out: options.out,
+    probabilitiesOut,
+    errorsOut,
+    modelVersion: record.version,
+    thresholds,
+    wallSeconds: (performance.now() - started) / 1000,
+    resumedFrom,
+    cancelled,
+    labelCounts,
+  };
 }
 
 /** Appends text to the outputs (in the order csv, probabilities, errors) and returns the new byte lengths. */
-async function append(outputs: Outputs, checkpoint: ScoreCheckpoint, csv: string, probabilities: string, errors: string): Promise<ScoreCheckpoint> {
+async function append(
+  outputs: Outputs,
+  checkpoint: ScoreCheckpoint,
+  csv: string,
+  probabilities: string,
+  errors: string,
+): Promise<ScoreCheckpoint> {
   const write = async (handle: FileHandle | null, text: string, at: number): Promise<number> => {
     if (handle === null || text === '') return at;
     const bytes = Buffer.from(text, 'utf8');

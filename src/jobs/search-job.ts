@@ -34,7 +34,15 @@ export interface SearchInput {
 }
 
 /** The parameters a search may tune, and where each goes in the training options. */
-export const SEARCHABLE = ['architecture', 'learningRate', 'dropout', 'l2', 'noiseProbability', 'timeShiftMs', 'speedProbability'] as const;
+export const SEARCHABLE = [
+  'architecture',
+  'learningRate',
+  'dropout',
+  'l2',
+  'noiseProbability',
+  'timeShiftMs',
+  'speedProbability',
+] as const;
 
 /** The training options of one trial: the search's fixed options plus the trial's point. */
 function trialOptions(search: SearchParams, point: Parameters, jobId: number): TrainWorkerData['options'] {
@@ -43,7 +51,11 @@ function trialOptions(search: SearchParams, point: Parameters, jobId: number): T
     return typeof value === 'number' ? value : undefined;
   };
   const architecture = point['architecture'];
-  const augment = withoutUndefined({ noiseProbability: num('noiseProbability'), timeShiftMs: num('timeShiftMs'), speedProbability: num('speedProbability') });
+  const augment = withoutUndefined({
+    noiseProbability: num('noiseProbability'),
+    timeShiftMs: num('timeShiftMs'),
+    speedProbability: num('speedProbability'),
+  });
   const model = withoutUndefined({ dropout: num('dropout'), l2: num('l2') });
   return withoutUndefined({
     dataDir: search.dataDir,
@@ -70,10 +82,20 @@ function trialOptions(search: SearchParams, point: Parameters, jobId: number): T
 export function searchParamsOf(input: SearchInput, paths: PathPolicy): SearchParams {
   const dataDir = paths.allowedDir(input.dataDir);
   validateSearchSpace(input.space);
-  for (const name of Object.keys(input.space)) if (!(SEARCHABLE as readonly string[]).includes(name)) throw new KwsError('INVALID_ARGUMENT', `cannot search ${describeValue(name)}; searchable: ${SEARCHABLE.join(', ')}`);
+  for (const name of Object.keys(input.space))
+    if (!(SEARCHABLE as readonly string[]).includes(name))
+      throw new KwsError(
+        'INVALID_ARGUMENT',
+        `cannot search ${describeValue(name)}; searchable: ${SEARCHABLE.join(', ')}`,
+      );
   const arch = input.space['architecture'];
-  if (arch !== undefined && (arch.kind !== 'choice' || !arch.values.every((v) => typeof v === 'string' && isArchitecture(v)))) throw new KwsError('INVALID_ARGUMENT', `architecture choices must be among ${ARCHITECTURES.join(', ')}`);
-  if (!Number.isInteger(input.trials) || input.trials < 1 || input.trials > 100) throw new KwsError('INVALID_ARGUMENT', `trials must be from 1 to 100, got ${describeValue(input.trials)}`);
+  if (
+    arch !== undefined &&
+    (arch.kind !== 'choice' || !arch.values.every((v) => typeof v === 'string' && isArchitecture(v)))
+  )
+    throw new KwsError('INVALID_ARGUMENT', `architecture choices must be among ${ARCHITECTURES.join(', ')}`);
+  if (!Number.isInteger(input.trials) || input.trials < 1 || input.trials > 100)
+    throw new KwsError('INVALID_ARGUMENT', `trials must be from 1 to 100, got ${describeValue(input.trials)}`);
   const params: SearchParams = withoutUndefined({
     dataDir,
     space: input.space,
@@ -88,7 +110,12 @@ export function searchParamsOf(input: SearchInput, paths: PathPolicy): SearchPar
   });
   // Every trial must be a valid training run: try each range's ends.
   for (const end of ['min', 'max'] as const) {
-    const point: Parameters = Object.fromEntries(Object.entries(input.space).map(([name, spec]) => [name, spec.kind === 'choice' ? (spec.values[0] ?? '') : spec[end]]));
+    const point: Parameters = Object.fromEntries(
+      Object.entries(input.space).map(([name, spec]) => [
+        name,
+        spec.kind === 'choice' ? (spec.values[0] ?? '') : spec[end],
+      ]),
+    );
     validateTrainOptions(trialOptions(params, point, 0));
   }
   return params;
@@ -100,7 +127,9 @@ const isFinished = (trial: SearchTrial): trial is FinishedTrial => trial.metric 
 
 /** The trial with the highest metric (the first of equals), or null while none has finished. */
 function bestTrial(trials: readonly SearchTrial[]): SearchTrial | null {
-  return trials.filter(isFinished).reduce<FinishedTrial | null>((best, t) => (best === null || t.metric > best.metric ? t : best), null);
+  return trials
+    .filter(isFinished)
+    .reduce<FinishedTrial | null>((best, t) => (best === null || t.metric > best.metric ? t : best), null);
 }
 
 /** The next point to try: at random, or by TPE from the finished trials. */
@@ -132,22 +161,47 @@ export async function runSearchJob(job: JobOf<'search'>, ctx: JobContext): Promi
   const trials: SearchTrial[] = [];
   const save = (): void => {
     const best = bestTrial(trials);
-    ctx.store.progress(id, { result: { strategy: params.strategy, metric: params.metric, trials: [...trials], best }, processed: trials.length, total: params.trials, resultVersion: best?.version ?? null });
+    ctx.store.progress(id, {
+      result: { strategy: params.strategy, metric: params.metric, trials: [...trials], best },
+      processed: trials.length,
+      total: params.trials,
+      resultVersion: best?.version ?? null,
+    });
   };
   for (let trial = 1; trial <= params.trials && stopReason(ctx.signal) === null; trial++) {
     const index = trials.length;
-    let entry: SearchTrial = { trial, parameters: suggest(params, trials, rng), version: null, metric: null, status: 'RUNNING', error: null };
+    let entry: SearchTrial = {
+      trial,
+      parameters: suggest(params, trials, rng),
+      version: null,
+      metric: null,
+      status: 'RUNNING',
+      error: null,
+    };
     const set = (next: SearchTrial): void => {
       entry = next;
       trials[index] = next;
       save();
     };
     set(entry);
-    const outcome = await trainInWorker(ctx, trialOptions(params, entry.parameters, id), (version) => set({ ...entry, version }), (progress) => ctx.store.progress(id, { training: progress }));
+    const outcome = await trainInWorker(
+      ctx,
+      trialOptions(params, entry.parameters, id),
+      (version) => set({ ...entry, version }),
+      (progress) => ctx.store.progress(id, { training: progress }),
+    );
     switch (outcome.kind) {
       case 'made': {
         const manifest = ctx.registry.manifest(outcome.version);
-        set({ ...entry, version: outcome.version, metric: params.metric === 'calibratedAccuracy' ? manifest.calibration.accuracy : manifest.metrics.validation.accuracy, status: 'SUCCEEDED' });
+        set({
+          ...entry,
+          version: outcome.version,
+          metric:
+            params.metric === 'calibratedAccuracy'
+              ? manifest.calibration.accuracy
+              : manifest.metrics.validation.accuracy,
+          status: 'SUCCEEDED',
+        });
         break;
       }
       case 'stopped':
@@ -162,6 +216,7 @@ export async function runSearchJob(job: JobOf<'search'>, ctx: JobContext): Promi
   }
   const reason = stopReason(ctx.signal);
   if (reason !== null) endStopped(ctx, id, reason);
-  else if (bestTrial(trials) === null) ctx.store.fail(id, trials[0]?.error ?? { code: 'INTERNAL', message: 'no trial finished' });
+  else if (bestTrial(trials) === null)
+    ctx.store.fail(id, trials[0]?.error ?? { code: 'INTERNAL', message: 'no trial finished' });
   else ctx.store.succeed(id);
 }

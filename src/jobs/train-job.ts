@@ -46,14 +46,18 @@ export function trainParamsOf(input: RetrainInput, paths: PathPolicy, registry: 
   const dataDir = paths.allowedDir(input.dataDir);
   const baseVersion = input.baseVersion ?? undefined;
   if (baseVersion !== undefined) registry.resolve(baseVersion);
-  if (input.fineTuneOnly === true && baseVersion === undefined) throw new KwsError('INVALID_ARGUMENT', 'fineTuneOnly needs a baseVersion to start from');
+  if (input.fineTuneOnly === true && baseVersion === undefined)
+    throw new KwsError('INVALID_ARGUMENT', 'fineTuneOnly needs a baseVersion to start from');
   const params: TrainParams = trainOptionsFromRetrainInput({ ...input, dataDir }); // GraphQL's names (balancedSampling...) to TrainOptions'
   validateTrainOptions(params);
   return params;
 }
 
 /** How a training run in a worker thread ended. */
-export type TrainOutcome = { readonly kind: 'made'; readonly version: number } | { readonly kind: 'stopped'; readonly reason: StopReason } | { readonly kind: 'failed'; readonly error: JobError };
+export type TrainOutcome =
+  | { readonly kind: 'made'; readonly version: number }
+  | { readonly kind: 'stopped'; readonly reason: StopReason }
+  | { readonly kind: 'failed'; readonly error: JobError };
 
 /**
  * Trains one version in a worker thread (TF.js on wasm occupies its thread for minutes), which is
@@ -64,14 +68,23 @@ export type TrainOutcome = { readonly kind: 'made'; readonly version: number } |
  * @param onProgress Called with each (throttled) progress report.
  * @returns Never rejects: a failure is a `failed` outcome with its error masked by `ctx.errorOf`.
  */
-export async function trainInWorker(ctx: JobContext, options: TrainWorkerData['options'], onBegin: (version: number) => void, onProgress: (progress: TrainingProgress) => void): Promise<TrainOutcome> {
+export async function trainInWorker(
+  ctx: JobContext,
+  options: TrainWorkerData['options'],
+  onBegin: (version: number) => void,
+  onProgress: (progress: TrainingProgress) => void,
+): Promise<TrainOutcome> {
   const before = stopReason(ctx.signal);
   if (before !== null) return { kind: 'stopped', reason: before };
   const data: TrainWorkerData = { modelsDir: ctx.registry.modelsDir, dbPath: ctx.dbPath, options };
   const worker = spawnWorker('train', { train: data });
   const terminate = (): void => void worker.terminate();
   ctx.signal.addEventListener('abort', terminate, { once: true });
-  const seen: { version: number | null; made: number | null; error: unknown } = { version: null, made: null, error: null };
+  const seen: { version: number | null; made: number | null; error: unknown } = {
+    version: null,
+    made: null,
+    error: null,
+  };
   // A report the job store refuses must not throw inside the worker's event handler: end the run.
   const guarded = (report: () => void): void => {
     try {
@@ -112,7 +125,13 @@ export async function trainInWorker(ctx: JobContext, options: TrainWorkerData['o
     return { kind: 'made', version: seen.made };
   }
   const reason = stopReason(ctx.signal);
-  const outcome: TrainOutcome = reason !== null ? { kind: 'stopped', reason } : { kind: 'failed', error: ctx.errorOf(seen.error ?? new Error(`the training worker exited with code ${exitCode}`)) };
+  const outcome: TrainOutcome =
+    reason !== null
+      ? { kind: 'stopped', reason }
+      : {
+          kind: 'failed',
+          error: ctx.errorOf(seen.error ?? new Error(`the training worker exited with code ${exitCode}`)),
+        };
   if (seen.version !== null) ctx.registry.abandon(seen.version, abandonReason(outcome));
   return outcome;
 }
@@ -121,7 +140,9 @@ export async function trainInWorker(ctx: JobContext, options: TrainWorkerData['o
 function abandonReason(outcome: Exclude<TrainOutcome, { kind: 'made' }>): string {
   switch (outcome.kind) {
     case 'stopped':
-      return outcome.reason === 'shutdown' ? 'training was interrupted by a shutdown of the server' : 'training was cancelled';
+      return outcome.reason === 'shutdown'
+        ? 'training was interrupted by a shutdown of the server'
+        : 'training was cancelled';
     case 'failed':
       return renderJobError(outcome.error);
     default:
@@ -150,7 +171,15 @@ export function endStopped(ctx: JobContext, id: number, reason: StopReason): voi
 function finalProgress(registry: ModelRegistry, version: number, epochs: number | undefined): TrainingProgress {
   const { history, bestEpoch } = registry.manifest(version).training;
   const best = history.find((h) => h.epoch === bestEpoch) ?? history.at(-1);
-  return { phase: 'done', epoch: bestEpoch, epochs: epochs ?? history.length, loss: best?.loss ?? null, accuracy: best?.accuracy ?? null, valAccuracy: best?.valAccuracy ?? null, etaSeconds: 0 };
+  return {
+    phase: 'done',
+    epoch: bestEpoch,
+    epochs: epochs ?? history.length,
+    loss: best?.loss ?? null,
+    accuracy: best?.accuracy ?? null,
+    valAccuracy: best?.valAccuracy ?? null,
+    etaSeconds: 0,
+  };
 }
 
 /**
@@ -168,7 +197,11 @@ export async function runTrainJob(job: JobOf<'train'>, ctx: JobContext): Promise
   );
   switch (outcome.kind) {
     case 'made':
-      ctx.store.succeed(id, { resultVersion: outcome.version, training: finalProgress(ctx.registry, outcome.version, ctx.store.require(id).training?.epochs), etaSeconds: 0 });
+      ctx.store.succeed(id, {
+        resultVersion: outcome.version,
+        training: finalProgress(ctx.registry, outcome.version, ctx.store.require(id).training?.epochs),
+        etaSeconds: 0,
+      });
       return;
     case 'stopped':
       endStopped(ctx, id, outcome.reason);

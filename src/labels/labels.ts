@@ -2,7 +2,20 @@
  * The 12 classes of the TensorFlow Speech Recognition Challenge, in the order of the challenge's
  * submission format (and of every model's softmax output). Stored with every model version.
  */
-export const LABELS = ['yes', 'no', 'up', 'down', 'left', 'right', 'on', 'off', 'stop', 'go', 'silence', 'unknown'] as const;
+export const LABELS = [
+  'yes',
+  'no',
+  'up',
+  'down',
+  'left',
+  'right',
+  'on',
+  'off',
+  'stop',
+  'go',
+  'silence',
+  'unknown',
+] as const;
 
 /** One of the 12 class names. */
 export type Label = (typeof LABELS)[number];
@@ -12,8 +25,26 @@ export const COMMAND_WORDS = ['yes', 'no', 'up', 'down', 'left', 'right', 'on', 
 
 /** The 20 other words of Speech Commands v0.01 (auxiliary words), all labelled `unknown`. */
 export const AUXILIARY_WORDS_V1 = [
-  'bed', 'bird', 'cat', 'dog', 'eight', 'five', 'four', 'happy', 'house', 'marvin',
-  'nine', 'one', 'seven', 'sheila', 'six', 'three', 'tree', 'two', 'wow', 'zero',
+  'bed',
+  'bird',
+  'cat',
+  'dog',
+  'eight',
+  'five',
+  'four',
+  'happy',
+  'house',
+  'marvin',
+  'nine',
+  'one',
+  'seven',
+  'sheila',
+  'six',
+  'three',
+  'tree',
+  'two',
+  'wow',
+  'zero',
 ] as const;
 
 /** All 30 words of Speech Commands v0.01 (Warden 2018, table 1). */

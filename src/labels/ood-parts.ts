@@ -42,4 +42,3 @@ export function oodExpectedLabels(part: OodPart, folder: string): readonly Label
       throw new UnreachableCaseError(part);
   }
 }
-

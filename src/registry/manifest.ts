@@ -148,7 +148,13 @@ export interface VersionManifest {
 /** A calibration as `version.json` keeps it: everything but the thresholds, which the manifest stores on their own. */
 export function storeCalibration(calibration: Calibration): Omit<Calibration, 'thresholds'> {
   const { accuracy, baselineAccuracy, unknownCurve, energyCurve, temperature } = calibration;
-  return { accuracy, baselineAccuracy, unknownCurve, energyCurve: energyCurve ?? [], ...(temperature === undefined ? {} : { temperature }) };
+  return {
+    accuracy,
+    baselineAccuracy,
+    unknownCurve,
+    energyCurve: energyCurve ?? [],
+    ...(temperature === undefined ? {} : { temperature }),
+  };
 }
 
 /** Thresholds for JSON. */

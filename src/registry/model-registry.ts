@@ -59,7 +59,10 @@ const VERSION_DIR = /^[1-9][0-9]*$/;
  * `production` defaults to the newest ready version until it is set.
  */
 export class ModelRegistry {
-  private constructor(private readonly db: SqliteDatabase, readonly modelsDir: string) {}
+  private constructor(
+    private readonly db: SqliteDatabase,
+    readonly modelsDir: string,
+  ) {}
 
   /**
    * @param modelsDir The model repository folder (created when missing, unless `createModelsDir` is false).
@@ -68,7 +71,8 @@ export class ModelRegistry {
    *   `FILE_UNWRITABLE` when a folder or the database cannot be created.
    */
   static open(modelsDir: string, dbPath: string, options: { readonly createModelsDir?: boolean } = {}): ModelRegistry {
-    if (options.createModelsDir === false && !existsSync(modelsDir)) throw new KwsError('FILE_NOT_FOUND', `model repository ${modelsDir} does not exist`);
+    if (options.createModelsDir === false && !existsSync(modelsDir))
+      throw new KwsError('FILE_NOT_FOUND', `model repository ${modelsDir} does not exist`);
     try {
       makeDirs(modelsDir);
       if (dbPath !== ':memory:') makeDirs(join(dbPath, '..'));
@@ -87,8 +91,12 @@ export class ModelRegistry {
 
   /** Adds version folders present on disk but unknown to the index, as ready versions. */
   private syncFromDisk(): void {
-    const known = new Set((this.db.prepare('SELECT version FROM versions').all() as Array<{ version: number }>).map((r) => r.version));
-    const insert = this.db.prepare('INSERT INTO versions (version, state, architecture, created_at, accuracy) VALUES (?, ?, ?, ?, ?)');
+    const known = new Set(
+      (this.db.prepare('SELECT version FROM versions').all() as Array<{ version: number }>).map((r) => r.version),
+    );
+    const insert = this.db.prepare(
+      'INSERT INTO versions (version, state, architecture, created_at, accuracy) VALUES (?, ?, ?, ?, ?)',
+    );
     for (const name of readdirSync(this.modelsDir)) {
       if (!VERSION_DIR.test(name) || known.has(Number(name))) continue;
       const manifestPath = join(this.modelsDir, name, 'version.json');
@@ -101,16 +109,31 @@ export class ModelRegistry {
   /** Every version, newest first. */
   list(): VersionRecord[] {
     const aliases = this.aliases();
-    const rows = this.db.prepare('SELECT version, state, architecture, created_at AS createdAt, accuracy FROM versions ORDER BY version DESC').all() as Array<Omit<VersionRecord, 'aliases' | 'dir'>>;
-    return rows.map((row) => ({ ...row, aliases: Object.entries(aliases).filter(([, v]) => v === row.version).map(([a]) => a), dir: join(this.modelsDir, String(row.version)) }));
+    const rows = this.db
+      .prepare(
+        'SELECT version, state, architecture, created_at AS createdAt, accuracy FROM versions ORDER BY version DESC',
+      )
+      .all() as Array<Omit<VersionRecord, 'aliases' | 'dir'>>;
+    return rows.map((row) => ({
+      ...row,
+      aliases: Object.entries(aliases)
+        .filter(([, v]) => v === row.version)
+        .map(([a]) => a),
+      dir: join(this.modelsDir, String(row.version)),
+    }));
   }
 
   /** Alias → version, `production` included (its default when unset). */
   aliases(): Record<string, number> {
-    const rows = this.db.prepare('SELECT alias, version FROM aliases').all() as Array<{ alias: string; version: number }>;
+    const rows = this.db.prepare('SELECT alias, version FROM aliases').all() as Array<{
+      alias: string;
+      version: number;
+    }>;
     const out: Record<string, number> = Object.fromEntries(rows.map((r) => [r.alias, r.version]));
     if (out['production'] === undefined) {
-      const newest = this.db.prepare("SELECT max(version) AS v FROM versions WHERE state = 'ready'").get() as { v: number | null };
+      const newest = this.db.prepare("SELECT max(version) AS v FROM versions WHERE state = 'ready'").get() as {
+        v: number | null;
+      };
       if (newest.v !== null) out['production'] = newest.v;
     }
     return out;
@@ -125,10 +148,14 @@ export class ModelRegistry {
   resolve(ref?: number | string): VersionRecord {
     const key = ref === undefined ? 'production' : String(ref);
     const version = /^[0-9]+$/.test(key) ? Number(key) : this.aliases()[key];
-    if (version === undefined) throw key === 'production' ? new KwsError('NOT_READY', 'no model version is ready yet: train one with kws train') : new KwsError('NOT_FOUND', `no model version is named "${key}"`);
+    if (version === undefined)
+      throw key === 'production'
+        ? new KwsError('NOT_READY', 'no model version is ready yet: train one with kws train')
+        : new KwsError('NOT_FOUND', `no model version is named "${key}"`);
     const record = this.list().find((r) => r.version === version);
     if (record === undefined) throw new KwsError('NOT_FOUND', `model version ${version} does not exist`);
-    if (record.state !== 'ready') throw new KwsError('INVALID_ARGUMENT', `model version ${version} is ${record.state}, not ready`);
+    if (record.state !== 'ready')
+      throw new KwsError('INVALID_ARGUMENT', `model version ${version} is ${record.state}, not ready`);
     return record;
   }
 
@@ -142,7 +169,9 @@ export class ModelRegistry {
     const next = (this.db.prepare('SELECT coalesce(max(version), 0) + 1 AS v FROM versions').get() as { v: number }).v;
     let version = next;
     while (existsSync(join(this.modelsDir, String(version)))) version++;
-    this.db.prepare("INSERT INTO versions (version, state, architecture, created_at) VALUES (?, 'training', ?, ?)").run(version, architecture, new Date().toISOString());
+    this.db
+      .prepare("INSERT INTO versions (version, state, architecture, created_at) VALUES (?, 'training', ?, ?)")
+      .run(version, architecture, new Date().toISOString());
     const dir = join(this.modelsDir, `.tmp-${version}-${process.pid}`);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir);
@@ -153,7 +182,9 @@ export class ModelRegistry {
   commit(pending: PendingVersion, manifest: VersionManifest): VersionRecord {
     writeFileSync(join(pending.dir, 'version.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     renameSync(pending.dir, join(this.modelsDir, String(pending.version)));
-    this.db.prepare("UPDATE versions SET state = 'ready', accuracy = ?, created_at = ? WHERE version = ?").run(headlineAccuracy(manifest), manifest.createdAt, pending.version);
+    this.db
+      .prepare("UPDATE versions SET state = 'ready', accuracy = ?, created_at = ? WHERE version = ?")
+      .run(headlineAccuracy(manifest), manifest.createdAt, pending.version);
     return this.resolve(pending.version);
   }
 
@@ -168,9 +199,11 @@ export class ModelRegistry {
    * run that died (its worker thread was terminated, the process crashed). Other states are left alone.
    */
   abandon(version: number, error: string): void {
-    const state = this.db.prepare('SELECT state FROM versions WHERE version = ?').get(version) as { state: string } | undefined;
+    const state = this.db.prepare('SELECT state FROM versions WHERE version = ?').get(version) as
+      { state: string } | undefined;
     if (state?.state !== 'training') return;
-    for (const name of readdirSync(this.modelsDir)) if (name.startsWith(`.tmp-${version}-`)) rmSync(join(this.modelsDir, name), { recursive: true, force: true });
+    for (const name of readdirSync(this.modelsDir))
+      if (name.startsWith(`.tmp-${version}-`)) rmSync(join(this.modelsDir, name), { recursive: true, force: true });
     this.db.prepare("UPDATE versions SET state = 'failed', error = ? WHERE version = ?").run(error, version);
   }
 
@@ -193,8 +226,16 @@ export class ModelRegistry {
   archive(version: number): VersionRecord {
     const record = this.list().find((r) => r.version === version);
     if (record === undefined) throw new KwsError('NOT_FOUND', `model version ${version} does not exist`);
-    if (record.state !== 'ready') throw new KwsError('INVALID_ARGUMENT', `model version ${version} is ${record.state}; only ready versions can be archived`);
-    if (record.aliases.length > 0) throw new KwsError('INVALID_ARGUMENT', `model version ${version} is ${record.aliases.join(', ')}; promote another version to ${record.aliases.length > 1 ? 'those aliases' : 'that alias'} first`);
+    if (record.state !== 'ready')
+      throw new KwsError(
+        'INVALID_ARGUMENT',
+        `model version ${version} is ${record.state}; only ready versions can be archived`,
+      );
+    if (record.aliases.length > 0)
+      throw new KwsError(
+        'INVALID_ARGUMENT',
+        `model version ${version} is ${record.aliases.join(', ')}; promote another version to ${record.aliases.length > 1 ? 'those aliases' : 'that alias'} first`,
+      );
     this.db.prepare("UPDATE versions SET state = 'archived' WHERE version = ?").run(version);
     return { ...record, state: 'archived' };
   }
@@ -205,9 +246,14 @@ export class ModelRegistry {
    * @throws KwsError `INVALID_ARGUMENT` when the version is not ready or the alias is not a name.
    */
   setAlias(alias: string, version: number): void {
-    if (!/^[a-z][a-z0-9_-]{0,63}$/.test(alias)) throw new KwsError('INVALID_ARGUMENT', `alias must be lowercase letters, digits, - or _, got "${alias}"`);
+    if (!/^[a-z][a-z0-9_-]{0,63}$/.test(alias))
+      throw new KwsError('INVALID_ARGUMENT', `alias must be lowercase letters, digits, - or _, got "${alias}"`);
     this.resolve(version);
-    this.db.prepare('INSERT INTO aliases (alias, version) VALUES (?, ?) ON CONFLICT(alias) DO UPDATE SET version = excluded.version').run(alias, version);
+    this.db
+      .prepare(
+        'INSERT INTO aliases (alias, version) VALUES (?, ?) ON CONFLICT(alias) DO UPDATE SET version = excluded.version',
+      )
+      .run(alias, version);
   }
 }
 

@@ -38,7 +38,11 @@ export interface FileFailure {
  * then the thresholds (the version's calibrated ones unless `thresholds` overrides them).
  * Files are scored in one batch; a file that fails to read or decode gets a {@link FileFailure}.
  */
-export async function classifyFiles(files: readonly string[], loaded: LoadedVersion, thresholds: Thresholds = loaded.thresholds): Promise<Array<FilePrediction | FileFailure>> {
+export async function classifyFiles(
+  files: readonly string[],
+  loaded: LoadedVersion,
+  thresholds: Thresholds = loaded.thresholds,
+): Promise<Array<FilePrediction | FileFailure>> {
   const { extractor, manifest } = loaded;
   const results: Array<FilePrediction | FileFailure | null> = [];
   const clips: Float32Array[] = [];
@@ -67,10 +71,29 @@ export async function classifyFiles(files: readonly string[], loaded: LoadedVers
     const { probabilities, energy } = loaded.predict(features, clips.length);
     clips.forEach((_, k) => {
       const slot = slots[k] as number;
-      const stored = { probabilities: probabilities.subarray(k * LABELS.length, (k + 1) * LABELS.length), rmsDbfs: levels[k] as number, energy: energy[k] as number, modelVersion: manifest.version, latencyMs: 0 };
+      const stored = {
+        probabilities: probabilities.subarray(k * LABELS.length, (k + 1) * LABELS.length),
+        rmsDbfs: levels[k] as number,
+        energy: energy[k] as number,
+        modelVersion: manifest.version,
+        latencyMs: 0,
+      };
       const view = toPredictionView(stored, thresholds);
       const { label, rawLabel, confidence, isSilence, isUnknown, reason, rmsDbfs, energy: score, modelVersion } = view;
-      results[slot] = { file: files[slot] as string, ok: true, label, rawLabel, confidence, probabilities: probabilitiesByLabel(view), isSilence, isUnknown, reason, rmsDbfs, energy: score, modelVersion };
+      results[slot] = {
+        file: files[slot] as string,
+        ok: true,
+        label,
+        rawLabel,
+        confidence,
+        probabilities: probabilitiesByLabel(view),
+        isSilence,
+        isUnknown,
+        reason,
+        rmsDbfs,
+        energy: score,
+        modelVersion,
+      };
     });
   }
   return results as Array<FilePrediction | FileFailure>;

@@ -48,15 +48,24 @@ export class Dashboard {
    * @throws KwsError `NOT_FOUND` for an unknown version, `FILE_NOT_FOUND` when its dataset has moved,
    *   `INVALID_ARGUMENT` for a split with more than {@link MAX_DASHBOARD_CLIPS} clips.
    */
-  async hardExamples(version: number, split: Extract<Split, 'training' | 'validation'>, first: number): Promise<ScoredClip[]> {
+  async hardExamples(
+    version: number,
+    split: Extract<Split, 'training' | 'validation'>,
+    first: number,
+  ): Promise<ScoredClip[]> {
     const record = readServingVersion(this.registry, version);
     const { manifest } = record;
     const key = `${record.version}\thard\t${split}`;
     let scored = this.cache.get(key);
     if (scored === undefined) {
       scored = (async () => {
-        const dataset = await scanSpeechCommands(manifest.training.dataDir, (manifest.training.options['dataset'] ?? {}) as Parameters<typeof scanSpeechCommands>[1]);
-        const words = dataset.examples[split].flatMap((e) => (e.kind === 'word' ? [{ clip: e.relativePath, path: e.path, trueLabel: e.label }] : []));
+        const dataset = await scanSpeechCommands(
+          manifest.training.dataDir,
+          (manifest.training.options['dataset'] ?? {}) as Parameters<typeof scanSpeechCommands>[1],
+        );
+        const words = dataset.examples[split].flatMap((e) =>
+          e.kind === 'word' ? [{ clip: e.relativePath, path: e.path, trueLabel: e.label }] : [],
+        );
         return this.score(record.version, words);
       })();
       this.remember(key, scored);
@@ -74,7 +83,12 @@ export class Dashboard {
   }
 
   /** Clips of a test folder whose label differs between two versions, most confident disagreements first. */
-  async diff(versionA: number, versionB: number, dir: string, first: number): Promise<Array<{ a: ScoredClip; b: ScoredClip }>> {
+  async diff(
+    versionA: number,
+    versionB: number,
+    dir: string,
+    first: number,
+  ): Promise<Array<{ a: ScoredClip; b: ScoredClip }>> {
     const [a, b] = await Promise.all([this.folder(versionA, dir), this.folder(versionB, dir)]);
     const byClip = new Map(b.map((c) => [c.clip, c]));
     return a
@@ -95,9 +109,16 @@ export class Dashboard {
         const files: Array<{ clip: string; path: string; trueLabel: null }> = [];
         for await (const clip of listTestClips(dir)) {
           files.push({ clip: clip.fname, path: clip.path, trueLabel: null });
-          if (files.length > MAX_DASHBOARD_CLIPS) throw new KwsError('INVALID_ARGUMENT', `${dir} holds more than ${MAX_DASHBOARD_CLIPS} clips; score it with scoreTestSet instead`);
+          if (files.length > MAX_DASHBOARD_CLIPS)
+            throw new KwsError(
+              'INVALID_ARGUMENT',
+              `${dir} holds more than ${MAX_DASHBOARD_CLIPS} clips; score it with scoreTestSet instead`,
+            );
         }
-        return this.score(record.version, files.sort((x, y) => (x.clip < y.clip ? -1 : 1)));
+        return this.score(
+          record.version,
+          files.sort((x, y) => (x.clip < y.clip ? -1 : 1)),
+        );
       })();
       this.remember(key, scored);
     }
@@ -110,15 +131,29 @@ export class Dashboard {
     while (this.cache.size > 16) this.cache.delete(this.cache.keys().next().value as string);
   }
 
-  private async score(version: number, clips: ReadonlyArray<{ clip: string; path: string; trueLabel: Label | null }>): Promise<ScoredClip[]> {
-    if (clips.length > MAX_DASHBOARD_CLIPS) throw new KwsError('INVALID_ARGUMENT', `${clips.length} clips are more than the ${MAX_DASHBOARD_CLIPS} a dashboard query scores`);
+  private async score(
+    version: number,
+    clips: ReadonlyArray<{ clip: string; path: string; trueLabel: Label | null }>,
+  ): Promise<ScoredClip[]> {
+    if (clips.length > MAX_DASHBOARD_CLIPS)
+      throw new KwsError(
+        'INVALID_ARGUMENT',
+        `${clips.length} clips are more than the ${MAX_DASHBOARD_CLIPS} a dashboard query scores`,
+      );
     const { manifest, thresholds, target: model } = readServingVersion(this.registry, version);
     // One small chunk at a time, and one dashboard query at a time: the engine threads are shared
     // with live uploads, which then wait behind at most one chunk (about 40 ms), not the whole folder.
     const chunk = 64;
     const parts: ScoredChunk[] = [];
     const run = this.lane.then(async () => {
-      for (let k = 0; k * chunk < clips.length; k++) parts.push(await this.pool.scoreChunk(clips.slice(k * chunk, (k + 1) * chunk).map((c) => c.path), manifest.featureConfig, model));
+      for (let k = 0; k * chunk < clips.length; k++)
+        parts.push(
+          await this.pool.scoreChunk(
+            clips.slice(k * chunk, (k + 1) * chunk).map((c) => c.path),
+            manifest.featureConfig,
+            model,
+          ),
+        );
     });
     this.lane = run.catch(() => undefined);
     await run;
@@ -126,15 +161,38 @@ export class Dashboard {
       const part = parts[Math.floor(i / chunk)];
       const j = i % chunk;
       const failure = part?.failures.find((f) => f.index === j);
-      if (part === undefined || failure !== undefined) return { ...c, label: 'unknown' as Label, confidence: 0, probabilities: [], error: failure?.code ?? 'INTERNAL' };
+      if (part === undefined || failure !== undefined)
+        return {
+          ...c,
+          label: 'unknown' as Label,
+          confidence: 0,
+          probabilities: [],
+          error: failure?.code ?? 'INTERNAL',
+        };
       const probabilities = part.probabilities.subarray(j * LABELS.length, (j + 1) * LABELS.length);
-      const view = toPredictionView({ probabilities, rmsDbfs: part.rmsDbfs[j] as number, energy: part.energy[j] as number, modelVersion: version, latencyMs: 0 }, thresholds);
-      return { ...c, label: view.label, confidence: view.confidence, probabilities: Array.from(probabilities), error: null };
+      const view = toPredictionView(
+        {
+          probabilities,
+          rmsDbfs: part.rmsDbfs[j] as number,
+          energy: part.energy[j] as number,
+          modelVersion: version,
+          latencyMs: 0,
+        },
+        thresholds,
+      );
+      return {
+        ...c,
+        label: view.label,
+        confidence: view.confidence,
+        probabilities: Array.from(probabilities),
+        error: null,
+      };
     });
   }
 }
 
 function checkFirst(first: number): number {
-  if (!Number.isInteger(first) || first < 1 || first > 1000) throw new KwsError('INVALID_ARGUMENT', `first must be from 1 to 1000, got ${describeValue(first)}`);
+  if (!Number.isInteger(first) || first < 1 || first > 1000)
+    throw new KwsError('INVALID_ARGUMENT', `first must be from 1 to 1000, got ${describeValue(first)}`);
   return first;
 }

@@ -5,7 +5,9 @@ import type { DecisionReason, Thresholds } from '../inference/index.js';
 import type { StoredPrediction } from '../storage/index.js';
 
 /** One clip's model output as stored (a {@link StoredPrediction}) or just computed: `[12]` probabilities, level, energy. */
-export type ClipScores = Pick<StoredPrediction, 'rmsDbfs' | 'energy' | 'modelVersion' | 'latencyMs'> & { readonly probabilities: ArrayLike<number> };
+export type ClipScores = Pick<StoredPrediction, 'rmsDbfs' | 'energy' | 'modelVersion' | 'latencyMs'> & {
+  readonly probabilities: ArrayLike<number>;
+};
 
 /** A prediction with thresholds applied: what the APIs return. */
 export interface PredictionView {

@@ -76,7 +76,12 @@ export class ServingService {
   ) {
     this.options = { batcher: {}, maxDurationMs: 10_000, onBatch: () => undefined, ...options };
     this.resolver = new VersionResolver(registry);
-    this.batcher = new DynamicBatcher((key, items) => this.runBatch(Number(key), items), this.options.batcher, undefined, this.options.onBatch);
+    this.batcher = new DynamicBatcher(
+      (key, items) => this.runBatch(Number(key), items),
+      this.options.batcher,
+      undefined,
+      this.options.onBatch,
+    );
   }
 
   /** Loads and warms the production version on every engine thread; readiness follows. */
@@ -151,12 +156,17 @@ export class ServingService {
   thresholds(version: number | ServingVersion, overrides: ThresholdOverrides = {}): Thresholds {
     const base = (typeof version === 'number' ? this.version(version) : version).thresholds;
     const energy = overrides.unknownEnergyThreshold;
-    if (energy !== undefined && energy !== null && !Number.isFinite(energy)) throw new KwsError('INVALID_ARGUMENT', `unknownEnergyThreshold must be a finite energy score, got ${String(energy)}`);
+    if (energy !== undefined && energy !== null && !Number.isFinite(energy))
+      throw new KwsError(
+        'INVALID_ARGUMENT',
+        `unknownEnergyThreshold must be a finite energy score, got ${String(energy)}`,
+      );
     return validateThresholds({
       unknownThreshold: overrides.unknownThreshold ?? base.unknownThreshold,
       silenceThresholdDbfs: overrides.silenceThresholdDbfs ?? base.silenceThresholdDbfs,
       unknownScore: overrides.unknownScore ?? base.unknownScore ?? 'maxSoftmax',
-      unknownEnergyThreshold: overrides.unknownEnergyThreshold ?? base.unknownEnergyThreshold ?? Number.POSITIVE_INFINITY,
+      unknownEnergyThreshold:
+        overrides.unknownEnergyThreshold ?? base.unknownEnergyThreshold ?? Number.POSITIVE_INFINITY,
     });
   }
 
@@ -168,7 +178,11 @@ export class ServingService {
    * @throws KwsError `INVALID_ARGUMENT` for a bad version or thresholds, `OVERLOADED`, `TIMEOUT`,
    *   `NOT_READY` (the clip's file is removed again).
    */
-  async classifyUpload(bytes: Uint8Array, filename: string | undefined, request: { readonly modelVersion?: number | null; readonly thresholds?: ThresholdOverrides } = {}): Promise<UploadOutcome> {
+  async classifyUpload(
+    bytes: Uint8Array,
+    filename: string | undefined,
+    request: { readonly modelVersion?: number | null; readonly thresholds?: ThresholdOverrides } = {},
+  ): Promise<UploadOutcome> {
     return this.track(() => this.classifyUploadNow(bytes, filename, request));
   }
 
@@ -196,7 +210,11 @@ export class ServingService {
     }
   }
 
-  private async classifyUploadNow(bytes: Uint8Array, filename: string | undefined, request: { readonly modelVersion?: number | null; readonly thresholds?: ThresholdOverrides }): Promise<UploadOutcome> {
+  private async classifyUploadNow(
+    bytes: Uint8Array,
+    filename: string | undefined,
+    request: { readonly modelVersion?: number | null; readonly thresholds?: ThresholdOverrides },
+  ): Promise<UploadOutcome> {
     const started = performance.now();
     const serving = this.version(request.modelVersion);
     const thresholds = this.thresholds(serving, request.thresholds);
@@ -204,7 +222,10 @@ export class ServingService {
     let prepared: PreparedClip;
     try {
       // The worker thread also writes the bytes (only if they decode): file creation stays off the event loop.
-      prepared = await this.pool.prepare(bytes, serving.manifest.featureConfig, { maxDurationMs: this.options.maxDurationMs, saveAs: this.store.newFileTarget() });
+      prepared = await this.pool.prepare(bytes, serving.manifest.featureConfig, {
+        maxDurationMs: this.options.maxDurationMs,
+        saveAs: this.store.newFileTarget(),
+      });
     } catch (error) {
       const { code, message } = toSerializedError(error);
       if (code === 'INTERNAL') throw error;
@@ -215,8 +236,26 @@ export class ServingService {
     let output: StoredPrediction;
     let clip: ClipRecord;
     try {
-      output = this.record(0, serving, await this.batcher.submit(String(serving.version), prepared.features), prepared.rmsDbfs, performance.now() - started);
-      clip = await this.store.insert(saved.file, bytes.length, { filename: name, sha256: saved.sha256, container: prepared.container, codec: prepared.codec, sourceSampleRateHz: prepared.sourceSampleRateHz, durationMs: prepared.durationMs }, output);
+      output = this.record(
+        0,
+        serving,
+        await this.batcher.submit(String(serving.version), prepared.features),
+        prepared.rmsDbfs,
+        performance.now() - started,
+      );
+      clip = await this.store.insert(
+        saved.file,
+        bytes.length,
+        {
+          filename: name,
+          sha256: saved.sha256,
+          container: prepared.container,
+          codec: prepared.codec,
+          sourceSampleRateHz: prepared.sourceSampleRateHz,
+          durationMs: prepared.durationMs,
+        },
+        output,
+      );
     } catch (error) {
       this.store.discardFile(saved.file); // refused (OVERLOADED, TIMEOUT, NOT_READY) or not recorded: nothing names it
       throw error;
@@ -228,17 +267,21 @@ export class ServingService {
    * Model outputs for (clip, version) pairs, from the store or computed in one batched pass for the
    * missing ones (the DataLoader batch function). One result or error per key, in order.
    */
-  async predictions(keys: ReadonlyArray<{ readonly clipId: number; readonly modelVersion: number }>): Promise<Array<StoredPrediction | Error>> {
+  async predictions(
+    keys: ReadonlyArray<{ readonly clipId: number; readonly modelVersion: number }>,
+  ): Promise<Array<StoredPrediction | Error>> {
     const cached = this.store.predictions(keys);
-    const computed = await Promise.all(keys.map(async (key, i) => {
-      const hit = cached[i];
-      if (hit !== null && hit !== undefined) return { value: hit, fresh: false };
-      try {
-        return { value: await this.track(() => this.compute(key.clipId, key.modelVersion)), fresh: true };
-      } catch (error) {
-        return { value: error instanceof Error ? error : new KwsError('INTERNAL', String(error)), fresh: false };
-      }
-    }));
+    const computed = await Promise.all(
+      keys.map(async (key, i) => {
+        const hit = cached[i];
+        if (hit !== null && hit !== undefined) return { value: hit, fresh: false };
+        try {
+          return { value: await this.track(() => this.compute(key.clipId, key.modelVersion)), fresh: true };
+        } catch (error) {
+          return { value: error instanceof Error ? error : new KwsError('INTERNAL', String(error)), fresh: false };
+        }
+      }),
+    );
     this.store.savePredictions(computed.filter((c) => c.fresh).map((c) => c.value as StoredPrediction));
     return computed.map((c) => c.value);
   }
@@ -246,13 +289,35 @@ export class ServingService {
   private async compute(clipId: number, modelVersion: number): Promise<StoredPrediction> {
     const started = performance.now();
     const serving = this.version(modelVersion);
-    const prepared = await this.pool.prepare(await this.store.bytes(clipId), serving.manifest.featureConfig, { maxDurationMs: this.options.maxDurationMs });
-    return this.record(clipId, serving, await this.batcher.submit(String(serving.version), prepared.features), prepared.rmsDbfs, performance.now() - started);
+    const prepared = await this.pool.prepare(await this.store.bytes(clipId), serving.manifest.featureConfig, {
+      maxDurationMs: this.options.maxDurationMs,
+    });
+    return this.record(
+      clipId,
+      serving,
+      await this.batcher.submit(String(serving.version), prepared.features),
+      prepared.rmsDbfs,
+      performance.now() - started,
+    );
   }
 
-  private record(clipId: number, serving: ServingVersion, output: ClipOutput, rmsDbfs: number, latencyMs: number): StoredPrediction {
+  private record(
+    clipId: number,
+    serving: ServingVersion,
+    output: ClipOutput,
+    rmsDbfs: number,
+    latencyMs: number,
+  ): StoredPrediction {
     const label = decide(output.probabilities, rmsDbfs, serving.thresholds, 0, output.energy).label;
-    return { clipId, modelVersion: serving.version, probabilities: Array.from(output.probabilities), rmsDbfs, energy: output.energy, label, latencyMs };
+    return {
+      clipId,
+      modelVersion: serving.version,
+      probabilities: Array.from(output.probabilities),
+      rmsDbfs,
+      energy: output.energy,
+      label,
+      latencyMs,
+    };
   }
 
   /** Applies thresholds to a stored model output (see {@link toPredictionView}). */
@@ -268,6 +333,9 @@ export class ServingService {
     const features = new Float32Array(items.length * size);
     items.forEach((item, i) => features.set(item, i * size));
     const out = await this.pool.infer(serving.target, features, items.length, true);
-    return items.map((_, i) => ({ probabilities: out.probabilities.slice(i * classes, (i + 1) * classes), energy: out.energy[i] as number }));
+    return items.map((_, i) => ({
+      probabilities: out.probabilities.slice(i * classes, (i + 1) * classes),
+      energy: out.energy[i] as number,
+    }));
   }
 }

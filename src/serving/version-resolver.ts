@@ -34,7 +34,14 @@ export function readServingVersion(registry: ModelRegistry, ref?: number | strin
   const manifest = registry.manifest(record.version);
   const geometry = { ...featureShape(manifest.featureConfig), classes: manifest.labels.length };
   const target = { modelDir: record.dir, geometry, temperature: manifest.calibration.temperature ?? 1 };
-  return { version: record.version, dir: record.dir, manifest, thresholds: restoreThresholds(manifest.thresholds), geometry, target };
+  return {
+    version: record.version,
+    dir: record.dir,
+    manifest,
+    thresholds: restoreThresholds(manifest.thresholds),
+    geometry,
+    target,
+  };
 }
 
 /**

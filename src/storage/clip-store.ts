@@ -139,7 +139,9 @@ const toPrediction = (row: PredictionRow): StoredPrediction => ({
  */
 export function sanitizeFilename(name: string | undefined): string {
   // eslint-disable-next-line no-control-regex
-  const cleaned = [...(name ?? '').replace(/[\u0000-\u001f\u007f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')].slice(0, 255).join('');
+  const cleaned = [...(name ?? '').replace(/[\u0000-\u001f\u007f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')]
+    .slice(0, 255)
+    .join('');
   return cleaned.length > 0 ? cleaned : 'unnamed';
 }
 
@@ -150,14 +152,27 @@ export function sanitizeFilename(name: string | undefined): string {
  */
 export class ClipStore {
   /** Prepared once: better-sqlite3 statements are reusable, and preparing costs more than running. */
-  private readonly sql: { insertClip: Statement; insertPrediction: Statement; clipById: Statement; fileById: Statement; prediction: Statement };
+  private readonly sql: {
+    insertClip: Statement;
+    insertPrediction: Statement;
+    clipById: Statement;
+    fileById: Statement;
+    prediction: Statement;
+  };
   /** Inserts waiting for the next group commit. */
   private pending: PendingInsert[] = [];
 
-  private constructor(private readonly db: SqliteDatabase, private readonly clipsDir: string) {
+  private constructor(
+    private readonly db: SqliteDatabase,
+    private readonly clipsDir: string,
+  ) {
     this.sql = {
-      insertClip: db.prepare('INSERT INTO clips (filename, file, size_bytes, sha256, container, codec, source_sample_rate_hz, duration_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-      insertPrediction: db.prepare('INSERT OR REPLACE INTO predictions (clip_id, model_version, probabilities, rms_dbfs, label, latency_ms, created_at, energy) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+      insertClip: db.prepare(
+        'INSERT INTO clips (filename, file, size_bytes, sha256, container, codec, source_sample_rate_hz, duration_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
+      insertPrediction: db.prepare(
+        'INSERT OR REPLACE INTO predictions (clip_id, model_version, probabilities, rms_dbfs, label, latency_ms, created_at, energy) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
       clipById: db.prepare('SELECT * FROM clips WHERE id = ?'),
       fileById: db.prepare('SELECT file FROM clips WHERE id = ?'),
       prediction: db.prepare('SELECT * FROM predictions WHERE clip_id = ? AND model_version = ?'),
@@ -207,7 +222,12 @@ export class ClipStore {
    *
    * @throws the SQLite error when the transaction fails (all clips of that commit are refused).
    */
-  insert(file: string, sizeBytes: number, meta: Omit<ClipRecord, 'id' | 'createdAt' | 'sizeBytes'>, prediction?: Omit<StoredPrediction, 'clipId'>): Promise<ClipRecord> {
+  insert(
+    file: string,
+    sizeBytes: number,
+    meta: Omit<ClipRecord, 'id' | 'createdAt' | 'sizeBytes'>,
+    prediction?: Omit<StoredPrediction, 'clipId'>,
+  ): Promise<ClipRecord> {
     return new Promise((resolve, reject) => {
       this.pending.push({ file, sizeBytes, meta, prediction, resolve, reject });
       if (this.pending.length === 1) setImmediate(() => this.commitPending());
@@ -226,12 +246,24 @@ export class ClipStore {
     const createdAt = new Date().toISOString();
     let ids: number[];
     try {
-      ids = this.db.transaction(() => group.map(({ file, sizeBytes, meta, prediction }) => {
-        const info = this.sql.insertClip.run(meta.filename, file, sizeBytes, meta.sha256, meta.container, meta.codec, meta.sourceSampleRateHz, meta.durationMs, createdAt);
-        const clipId = Number(info.lastInsertRowid);
-        if (prediction !== undefined) this.insertPredictions([{ ...prediction, clipId }], createdAt);
-        return clipId;
-      }))();
+      ids = this.db.transaction(() =>
+        group.map(({ file, sizeBytes, meta, prediction }) => {
+          const info = this.sql.insertClip.run(
+            meta.filename,
+            file,
+            sizeBytes,
+            meta.sha256,
+            meta.container,
+            meta.codec,
+            meta.sourceSampleRateHz,
+            meta.durationMs,
+            createdAt,
+          );
+          const clipId = Number(info.lastInsertRowid);
+          if (prediction !== undefined) this.insertPredictions([{ ...prediction, clipId }], createdAt);
+          return clipId;
+        }),
+      )();
     } catch (error) {
       for (const p of group) p.reject(error);
       return;
@@ -267,16 +299,30 @@ export class ClipStore {
    * A page of clips in upload order, after the clip with id `afterId`; with `label`, only clips
    * whose stored prediction by `modelVersion` has that label.
    */
-  page(options: { readonly first: number; readonly afterId: number; readonly label?: Label; readonly modelVersion: number }): { clips: ClipRecord[]; hasNextPage: boolean; totalCount: number } {
+  page(options: {
+    readonly first: number;
+    readonly afterId: number;
+    readonly label?: Label;
+    readonly modelVersion: number;
+  }): { clips: ClipRecord[]; hasNextPage: boolean; totalCount: number } {
     const { first, afterId, label, modelVersion } = options;
-    const filter = label === undefined ? '' : 'AND id IN (SELECT clip_id FROM predictions WHERE model_version = @modelVersion AND label = @label)';
-    const rows = this.db.prepare(`SELECT * FROM clips WHERE id > @afterId ${filter} ORDER BY id LIMIT @limit`).all({ afterId, modelVersion, label, limit: first + 1 }) as ClipRow[];
-    const total = this.db.prepare(`SELECT COUNT(*) AS n FROM clips WHERE 1 = 1 ${filter}`).get({ modelVersion, label }) as { n: number };
+    const filter =
+      label === undefined
+        ? ''
+        : 'AND id IN (SELECT clip_id FROM predictions WHERE model_version = @modelVersion AND label = @label)';
+    const rows = this.db
+      .prepare(`SELECT * FROM clips WHERE id > @afterId ${filter} ORDER BY id LIMIT @limit`)
+      .all({ afterId, modelVersion, label, limit: first + 1 }) as ClipRow[];
+    const total = this.db
+      .prepare(`SELECT COUNT(*) AS n FROM clips WHERE 1 = 1 ${filter}`)
+      .get({ modelVersion, label }) as { n: number };
     return { clips: rows.slice(0, first).map(toClip), hasNextPage: rows.length > first, totalCount: total.n };
   }
 
   /** Stored predictions for (clip, version) pairs, in order; null where none is stored. */
-  predictions(keys: ReadonlyArray<{ readonly clipId: number; readonly modelVersion: number }>): Array<StoredPrediction | null> {
+  predictions(
+    keys: ReadonlyArray<{ readonly clipId: number; readonly modelVersion: number }>,
+  ): Array<StoredPrediction | null> {
     return keys.map(({ clipId, modelVersion }) => {
       const row = this.sql.prediction.get(clipId, modelVersion) as PredictionRow | undefined;
       return row === undefined ? null : toPrediction(row);
@@ -285,10 +331,21 @@ export class ClipStore {
 
   /** Stores (or replaces) predictions, in one transaction. */
   savePredictions(predictions: readonly StoredPrediction[]): void {
-    if (predictions.length > 0) this.db.transaction(() => this.insertPredictions(predictions, new Date().toISOString()))();
+    if (predictions.length > 0)
+      this.db.transaction(() => this.insertPredictions(predictions, new Date().toISOString()))();
   }
 
   private insertPredictions(predictions: readonly StoredPrediction[], createdAt: string): void {
-    for (const p of predictions) this.sql.insertPrediction.run(p.clipId, p.modelVersion, JSON.stringify(p.probabilities), p.rmsDbfs, p.label, p.latencyMs, createdAt, Number.isFinite(p.energy) ? p.energy : null);
+    for (const p of predictions)
+      this.sql.insertPrediction.run(
+        p.clipId,
+        p.modelVersion,
+        JSON.stringify(p.probabilities),
+        p.rmsDbfs,
+        p.label,
+        p.latencyMs,
+        createdAt,
+        Number.isFinite(p.energy) ? p.energy : null,
+      );
   }
 }

@@ -91,7 +91,8 @@ export function setAutoCheckpointPages(db: SqliteDatabase, pages: number): void 
  */
 export function migrate(db: SqliteDatabase, migrations: readonly Migration[]): void {
   const names = new Set(migrations.map((m) => m.name));
-  if (names.size !== migrations.length) throw new Error(`migration names must be unique: ${migrations.map((m) => m.name).join(', ')}`);
+  if (names.size !== migrations.length)
+    throw new Error(`migration names must be unique: ${migrations.map((m) => m.name).join(', ')}`);
   db.exec('CREATE TABLE IF NOT EXISTS kws_migrations (name TEXT PRIMARY KEY, applied_at TEXT NOT NULL)');
   const applied = db.prepare('SELECT 1 FROM kws_migrations WHERE name = ?');
   const record = db.prepare('INSERT INTO kws_migrations (name, applied_at) VALUES (?, ?)');

@@ -1,6 +1,10 @@
 export { ClipStore, sanitizeFilename } from './clip-store.js';
 export type { ClipRecord, StoredPrediction } from './clip-store.js';
-export { BACKSTOP_AUTOCHECKPOINT_PAGES, SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES, WalCheckpointer } from './wal-checkpointer.js';
+export {
+  BACKSTOP_AUTOCHECKPOINT_PAGES,
+  SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES,
+  WalCheckpointer,
+} from './wal-checkpointer.js';
 export type { WalCheckpointerOptions } from './wal-checkpointer.js';
 export { runWalCheckpointWorker } from './wal-checkpoint.js';
 export type { WalCheckpointMessage, WalCheckpointWorkerData } from './wal-checkpoint.js';

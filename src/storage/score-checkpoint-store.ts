@@ -55,10 +55,17 @@ interface CheckpointRow {
 export class ScoreCheckpointStore {
   private readonly sql: { get: Statement; put: Statement; drop: Statement };
 
-  private constructor(private readonly db: SqliteDatabase, private readonly owned: boolean) {
+  private constructor(
+    private readonly db: SqliteDatabase,
+    private readonly owned: boolean,
+  ) {
     this.sql = {
-      get: db.prepare('SELECT fingerprint, chunks_done, processed, failed, csv_bytes, probabilities_bytes, errors_bytes FROM score_checkpoints WHERE key = ?'),
-      put: db.prepare('INSERT OR REPLACE INTO score_checkpoints (key, fingerprint, chunks_done, processed, failed, csv_bytes, probabilities_bytes, errors_bytes, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+      get: db.prepare(
+        'SELECT fingerprint, chunks_done, processed, failed, csv_bytes, probabilities_bytes, errors_bytes FROM score_checkpoints WHERE key = ?',
+      ),
+      put: db.prepare(
+        'INSERT OR REPLACE INTO score_checkpoints (key, fingerprint, chunks_done, processed, failed, csv_bytes, probabilities_bytes, errors_bytes, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+      ),
       drop: db.prepare('DELETE FROM score_checkpoints WHERE key = ?'),
     };
   }
@@ -69,7 +76,10 @@ export class ScoreCheckpointStore {
    *
    * @throws as {@link openDatabase}.
    */
-  static open(dbPath: string, options: Pick<OpenDatabaseOptions, 'autoCheckpointPages' | 'unwritablePath'> = {}): ScoreCheckpointStore {
+  static open(
+    dbPath: string,
+    options: Pick<OpenDatabaseOptions, 'autoCheckpointPages' | 'unwritablePath'> = {},
+  ): ScoreCheckpointStore {
     return new ScoreCheckpointStore(openDatabase(dbPath, { ...options, migrations: MIGRATIONS }), true);
   }
 
@@ -90,13 +100,33 @@ export class ScoreCheckpointStore {
   /** The checkpoint stored under `key`, or null. */
   get(key: string): ScoreCheckpoint | null {
     const row = this.sql.get.get(key) as CheckpointRow | undefined;
-    return row === undefined ? null : { fingerprint: row.fingerprint, chunksDone: row.chunks_done, processed: row.processed, failed: row.failed, csvBytes: row.csv_bytes, probabilitiesBytes: row.probabilities_bytes, errorsBytes: row.errors_bytes };
+    return row === undefined
+      ? null
+      : {
+          fingerprint: row.fingerprint,
+          chunksDone: row.chunks_done,
+          processed: row.processed,
+          failed: row.failed,
+          csvBytes: row.csv_bytes,
+          probabilitiesBytes: row.probabilities_bytes,
+          errorsBytes: row.errors_bytes,
+        };
   }
 
   /** Stores (replacing) the checkpoint under `key`, in one transaction. */
   put(key: string, checkpoint: ScoreCheckpoint): void {
     const c = checkpoint;
-    this.sql.put.run(key, c.fingerprint, c.chunksDone, c.processed, c.failed, c.csvBytes, c.probabilitiesBytes, c.errorsBytes, new Date().toISOString());
+    this.sql.put.run(
+      key,
+      c.fingerprint,
+      c.chunksDone,
+      c.processed,
+      c.failed,
+      c.csvBytes,
+      c.probabilitiesBytes,
+      c.errorsBytes,
+      new Date().toISOString(),
+    );
   }
 
   /** Forgets the checkpoint under `key` (a finished run); nothing happens when there is none. */

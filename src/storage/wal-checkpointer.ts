@@ -46,14 +46,17 @@ export class WalCheckpointer {
     const checkpoint: WalCheckpointWorkerData = { dbPath, intervalMs: options.intervalMs };
     this.worker = spawnWorker('wal-checkpoint', { checkpoint });
     this.worker.on('message', (message: WalCheckpointMessage) => {
-      if (message.type === 'checkpoint') this.last = { walPages: message.walPages, checkpointedPages: message.checkpointedPages };
+      if (message.type === 'checkpoint')
+        this.last = { walPages: message.walPages, checkpointedPages: message.checkpointedPages };
       else options.onError(message.message);
     });
     this.worker.on('error', (error) => options.onError(error.message));
-    this.exited = new Promise((resolve) => this.worker.once('exit', () => {
-      if (!this.closing) options.onStopped();
-      resolve();
-    }));
+    this.exited = new Promise((resolve) =>
+      this.worker.once('exit', () => {
+        if (!this.closing) options.onStopped();
+        resolve();
+      }),
+    );
     this.worker.unref(); // after the listeners: adding a 'message' listener refs the worker again
   }
 
@@ -63,7 +66,12 @@ export class WalCheckpointer {
    * @param options.intervalMs Time between checkpoints, ms (default 1000).
    */
   static start(dbPath: string, options: Partial<WalCheckpointerOptions> = {}): WalCheckpointer {
-    return new WalCheckpointer(dbPath, { intervalMs: 1000, onError: () => undefined, onStopped: () => undefined, ...options });
+    return new WalCheckpointer(dbPath, {
+      intervalMs: 1000,
+      onError: () => undefined,
+      onStopped: () => undefined,
+      ...options,
+    });
   }
 
   /** Runs a last checkpoint and stops the thread. */

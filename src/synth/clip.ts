@@ -38,7 +38,10 @@ export async function prepareUtterance(samples: Int16Array, sampleRateHz: number
   let speech = trimSilence(await resampleMono(float, sampleRateHz, SAMPLE_RATE_HZ), SAMPLE_RATE_HZ);
   if (speech.length > MAX_UTTERANCE_SAMPLES) {
     const fasterRate = Math.ceil((SAMPLE_RATE_HZ * speech.length) / MAX_UTTERANCE_SAMPLES);
-    speech = (await resampleMono(Float32Array.from(speech), fasterRate, SAMPLE_RATE_HZ)).subarray(0, MAX_UTTERANCE_SAMPLES);
+    speech = (await resampleMono(Float32Array.from(speech), fasterRate, SAMPLE_RATE_HZ)).subarray(
+      0,
+      MAX_UTTERANCE_SAMPLES,
+    );
   }
   return Float32Array.from(speech);
 }
@@ -66,7 +69,9 @@ export interface NoiseFloorBank {
 
 /** Makes a {@link NoiseFloorBank} (4 s of each colour). */
 export function createNoiseFloorBank(rng: Rng): NoiseFloorBank {
-  return { noises: NOISE_COLOURS.map((colour) => colouredNoise(colour, FLOOR_BANK_SECONDS * SAMPLE_RATE_HZ, 0.25, rng)) };
+  return {
+    noises: NOISE_COLOURS.map((colour) => colouredNoise(colour, FLOOR_BANK_SECONDS * SAMPLE_RATE_HZ, 0.25, rng)),
+  };
 }
 
 /**
@@ -76,7 +81,12 @@ export function createNoiseFloorBank(rng: Rng): NoiseFloorBank {
  * @param utterance 16 kHz, at most 16000 samples (see {@link prepareUtterance}).
  * @returns `[16000]` in [-1, 1].
  */
-export function placeInClip(utterance: Float32Array, rng: Rng, floorBank: NoiseFloorBank, options: PlacementOptions = {}): Float32Array {
+export function placeInClip(
+  utterance: Float32Array,
+  rng: Rng,
+  floorBank: NoiseFloorBank,
+  options: PlacementOptions = {},
+): Float32Array {
   const [levelLow, levelHigh] = options.levelDbfs ?? [-30, -14];
   const [floorLow, floorHigh] = options.noiseFloorDbfs ?? [-75, -55];
   const floor = rng.pick(floorBank.noises);

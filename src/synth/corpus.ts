@@ -6,7 +6,15 @@ import { stringify } from 'csv-stringify/sync';
 import { encodeWavPcm16 } from '../audio/index.js';
 import { makeDirs } from '../config/index.js';
 import { fromFsError, KwsError } from '../errors/index.js';
-import { ADDED_WORDS_V2, AUXILIARY_WORDS_V1, BACKGROUND_NOISE_DIR, COMMAND_WORDS, labelForWord, LABELS, WORDS_V1 } from '../labels/index.js';
+import {
+  ADDED_WORDS_V2,
+  AUXILIARY_WORDS_V1,
+  BACKGROUND_NOISE_DIR,
+  COMMAND_WORDS,
+  labelForWord,
+  LABELS,
+  WORDS_V1,
+} from '../labels/index.js';
 import type { Label } from '../labels/index.js';
 import { Rng } from '../data/index.js';
 import { whichSet } from '../data/index.js';
@@ -20,7 +28,18 @@ import type { SyntheticSpeaker } from './speakers.js';
 import { makeTestClip, speedVariants } from './test-clip.js';
 
 /** Words outside the dataset's vocabulary, said only in the test set: out-of-distribution `unknown`. */
-export const UNSEEN_TEST_WORDS = ['hello', 'open', 'close', 'start', 'music', 'light', 'water', 'okay', 'again', 'maybe'] as const;
+export const UNSEEN_TEST_WORDS = [
+  'hello',
+  'open',
+  'close',
+  'start',
+  'music',
+  'light',
+  'water',
+  'okay',
+  'again',
+  'maybe',
+] as const;
 
 /** Options of {@link synthesizeCorpus}. */
 export interface SynthOptions {
@@ -59,15 +78,25 @@ const GENERATED_NOISE: readonly NoiseColour[] = ['white', 'pink', 'brown'];
 const NOISE_SECONDS = 60;
 
 function seededRng(seed: number, ...path: Array<string | number>): Rng {
-  return new Rng(createHash('sha1').update(JSON.stringify([seed, ...path])).digest().readInt32LE(0));
+  return new Rng(
+    createHash('sha1')
+      .update(JSON.stringify([seed, ...path]))
+      .digest()
+      .readInt32LE(0),
+  );
 }
 
 function ensureEmptyDir(dir: string): void {
   // Synchronous on purpose: Node 20's fs.promises.mkdir never settles for paths under /proc.
   try {
     if (existsSync(dir)) {
-      if (!statSync(dir).isDirectory()) throw new KwsError('FILE_UNWRITABLE', `output ${dir} exists and is not a folder`);
-      if (readdirSync(dir).length > 0) throw new KwsError('INVALID_ARGUMENT', `output folder ${dir} is not empty; choose a new folder so the corpus is exactly reproducible`);
+      if (!statSync(dir).isDirectory())
+        throw new KwsError('FILE_UNWRITABLE', `output ${dir} exists and is not a folder`);
+      if (readdirSync(dir).length > 0)
+        throw new KwsError(
+          'INVALID_ARGUMENT',
+          `output folder ${dir} is not empty; choose a new folder so the corpus is exactly reproducible`,
+        );
     }
     makeDirs(dir);
     accessSync(dir, constants.W_OK);
@@ -81,7 +110,9 @@ async function findRealNoise(dir: string | null | undefined): Promise<string[]> 
   if (!existsSync(dir)) throw new KwsError('FILE_NOT_FOUND', `real-noise folder ${dir} does not exist`);
   const entries = await readdir(dir, { recursive: true, withFileTypes: true });
   return entries
-    .filter((e) => e.isFile() && e.name.toLowerCase().endsWith('.wav') && basename(e.parentPath) === BACKGROUND_NOISE_DIR)
+    .filter(
+      (e) => e.isFile() && e.name.toLowerCase().endsWith('.wav') && basename(e.parentPath) === BACKGROUND_NOISE_DIR,
+    )
     .map((e) => join(e.parentPath, e.name))
     .sort();
 }
@@ -114,7 +145,12 @@ export async function synthesizeCorpus(options: SynthOptions): Promise<SynthRepo
   }
 }
 
-async function writeCorpus(options: SynthOptions, seed: number, words: readonly string[], testClips: number): Promise<SynthReport> {
+async function writeCorpus(
+  options: SynthOptions,
+  seed: number,
+  words: readonly string[],
+  testClips: number,
+): Promise<SynthReport> {
   const started = performance.now();
   const synthesizer = await EspeakSynthesizer.create();
   const speakers = drawSpeakers(options.perWord, seededRng(seed, 'speakers'));
@@ -141,7 +177,8 @@ async function writeCorpus(options: SynthOptions, seed: number, words: readonly 
   const corpusSeconds = (performance.now() - started) / 1000;
 
   const testStarted = performance.now();
-  if (testClips > 0) await writeTestSet(options, seed, synthesizer, new Set(speakers.map((s) => s.id)), noises.samples, floorBank);
+  if (testClips > 0)
+    await writeTestSet(options, seed, synthesizer, new Set(speakers.map((s) => s.id)), noises.samples, floorBank);
   const testSeconds = (performance.now() - testStarted) / 1000;
   return {
     outDir: options.outDir,
@@ -164,7 +201,11 @@ async function writeLists(outDir: string, relativePaths: readonly string[]): Pro
   await writeFile(join(outDir, 'testing_list.txt'), testing.map((p) => `${p}\n`).join(''));
 }
 
-async function writeBackgroundNoise(outDir: string, seed: number, realNoise: readonly string[]): Promise<{ names: string[]; samples: Float32Array[] }> {
+async function writeBackgroundNoise(
+  outDir: string,
+  seed: number,
+  realNoise: readonly string[],
+): Promise<{ names: string[]; samples: Float32Array[] }> {
   const dir = join(outDir, BACKGROUND_NOISE_DIR);
   await mkdir(dir);
   const names: string[] = [];
@@ -188,7 +229,16 @@ async function writeBackgroundNoise(outDir: string, seed: number, realNoise: rea
   return { names, samples };
 }
 
-async function writeManifest(outDir: string, manifest: { seed: number; perWord: number; testClips: number; words: readonly string[]; speakers: readonly SyntheticSpeaker[] }): Promise<void> {
+async function writeManifest(
+  outDir: string,
+  manifest: {
+    seed: number;
+    perWord: number;
+    testClips: number;
+    words: readonly string[];
+    speakers: readonly SyntheticSpeaker[];
+  },
+): Promise<void> {
   const body = { generator: 'kws synth', engine: 'eSpeak NG (@echogarden/espeak-ng-emscripten)', ...manifest };
   await writeFile(join(outDir, 'SYNTH.json'), `${JSON.stringify(body, null, 2)}\n`);
 }
@@ -232,12 +282,22 @@ async function writeTestSet(
   for (let i = 0; i < testClips; i++) {
     const label = LABELS[rng.int(0, LABELS.length - 1)] as Label;
     const word = label === 'unknown' ? rng.pick(unknownWords) : label;
-    if (label !== 'silence' && labelForWord(word) !== label) throw new Error(`test word ${word} does not map to ${label}`);
+    if (label !== 'silence' && labelForWord(word) !== label)
+      throw new Error(`test word ${word} does not map to ${label}`);
     let fname: string;
-    do fname = `clip_${rng.int(0, 0xfffffffff - 1).toString(16).padStart(9, '0')}.wav`;
+    do
+      fname = `clip_${rng
+        .int(0, 0xfffffffff - 1)
+        .toString(16)
+        .padStart(9, '0')}.wav`;
     while (names.has(fname));
     names.add(fname);
-    const clip = makeTestClip(label === 'silence' ? null : rng.pick(pool.get(word) as Float32Array[]), noises, floorBank, rng.fork());
+    const clip = makeTestClip(
+      label === 'silence' ? null : rng.pick(pool.get(word) as Float32Array[]),
+      noises,
+      floorBank,
+      rng.fork(),
+    );
     pending.push(encodeWavPcm16(clip, 16_000).then((bytes) => writeFile(join(audioDir, fname), bytes)));
     if (pending.length >= 64) await Promise.all(pending.splice(0));
     rows.push([fname, label]);
@@ -245,5 +305,8 @@ async function writeTestSet(
   }
   await Promise.all(pending);
   rows.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-  await writeFile(join(options.outDir, 'test', 'labels.csv'), stringify(rows, { header: true, columns: ['fname', 'label'] }));
+  await writeFile(
+    join(options.outDir, 'test', 'labels.csv'),
+    stringify(rows, { header: true, columns: ['fname', 'label'] }),
+  );
 }

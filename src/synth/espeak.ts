@@ -48,7 +48,10 @@ function withFixedClock<T>(fn: () => T): T {
  * in the same order gives the same samples.
  */
 export class EspeakSynthesizer {
-  private constructor(private readonly worker: EspeakWorker, readonly sampleRateHz: number) {}
+  private constructor(
+    private readonly worker: EspeakWorker,
+    readonly sampleRateHz: number,
+  ) {}
 
   /** Loads the WebAssembly module (about 150 ms). */
   static async create(): Promise<EspeakSynthesizer> {
@@ -77,7 +80,8 @@ export class EspeakSynthesizer {
       }),
     );
     const length = chunks.reduce((sum, c) => sum + c.length, 0);
-    if (length === 0) throw new KwsError('INVALID_ARGUMENT', `eSpeak NG produced no audio for "${text}" with voice "${name}"`);
+    if (length === 0)
+      throw new KwsError('INVALID_ARGUMENT', `eSpeak NG produced no audio for "${text}" with voice "${name}"`);
     const samples = new Int16Array(length);
     let offset = 0;
     for (const chunk of chunks) {

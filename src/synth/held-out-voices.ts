@@ -14,7 +14,18 @@ import type { SyntheticSpeaker } from './speakers.js';
  * existed, on all 84 variants, so for it these voices are new settings of seen variants, not
  * unseen ones; SVOX Pico's voices are unseen by every model here.
  */
-export const HELD_OUT_ESPEAK_VARIANTS = ['m7', 'f4', 'Andrea', 'Gene2', 'Lee', 'belinda', 'iven3', 'klatt3', 'steph2', 'travis'] as const satisfies readonly (typeof ESPEAK_HUMAN_VARIANTS)[number][];
+export const HELD_OUT_ESPEAK_VARIANTS = [
+  'm7',
+  'f4',
+  'Andrea',
+  'Gene2',
+  'Lee',
+  'belinda',
+  'iven3',
+  'klatt3',
+  'steph2',
+  'travis',
+] as const satisfies readonly (typeof ESPEAK_HUMAN_VARIANTS)[number][];
 
 /** A held-out SVOX Pico speaker, with a stable id. */
 export interface PicoSpeaker extends PicoVoice {
@@ -68,7 +79,10 @@ export function drawPicoSpeakers(count: number, rng: Rng): PicoSpeaker[] {
       pitchPercent: rng.int(PICO_PITCH_PERCENT[0], PICO_PITCH_PERCENT[1]),
       speedPercent: rng.int(PICO_SPEED_PERCENT[0], PICO_SPEED_PERCENT[1]),
     };
-    const id = createHash('sha1').update(JSON.stringify(['svox-pico', voice.language, voice.pitchPercent, voice.speedPercent])).digest('hex').slice(0, 8);
+    const id = createHash('sha1')
+      .update(JSON.stringify(['svox-pico', voice.language, voice.pitchPercent, voice.speedPercent]))
+      .digest('hex')
+      .slice(0, 8);
     if (seen.has(id)) continue;
     seen.add(id);
     speakers.push({ engine: 'svox-pico', id, ...voice });

@@ -9,7 +9,18 @@ export type { NoiseColour } from './noise.js';
 export { createNoiseFloorBank, placeInClip, prepareUtterance, SYNTH_CLIP_SAMPLES, trimSilence } from './clip.js';
 export type { NoiseFloorBank, PlacementOptions } from './clip.js';
 export { EVAL_OOV_WORDS, EVAL_SOUNDALIKES, TRAIN_SOUNDALIKES, TRAIN_UNKNOWN_WORDS } from './vocabulary.js';
-export { DTMF_HIGH_HZ, DTMF_KEYS, DTMF_LOW_HZ, drawNonSpeech, NON_SPEECH_KINDS, NON_SPEECH_PEAK_DBFS, NON_SPEECH_SAMPLES, nonSpeechClip, nonSpeechSplitOf, renderNonSpeech } from './non-speech.js';
+export {
+  DTMF_HIGH_HZ,
+  DTMF_KEYS,
+  DTMF_LOW_HZ,
+  drawNonSpeech,
+  NON_SPEECH_KINDS,
+  NON_SPEECH_PEAK_DBFS,
+  NON_SPEECH_SAMPLES,
+  nonSpeechClip,
+  nonSpeechSplitOf,
+  renderNonSpeech,
+} from './non-speech.js';
 export type { Adsr, NonSpeechKind, NonSpeechParams, NonSpeechSplit } from './non-speech.js';
 export { DEFAULT_PICO_LINGWARE_DIR, PICO_LANGUAGES, PICO_LINGWARE_FILES, PicoSynthesizer } from './pico.js';
 export type { PicoLanguage, PicoLingwareFile, PicoOptions, PicoVoice } from './pico.js';

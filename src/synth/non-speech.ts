@@ -14,7 +14,21 @@ import type { NoiseColour } from './noise.js';
 // `nonSpeechSplitOf` tells from a clip's parameters which split it belongs to.
 
 /** The kinds of non-speech clip. */
-export const NON_SPEECH_KINDS = ['tone', 'chirp', 'dtmf', 'square', 'sawtooth', 'click-train', 'hum', 'chord', 'beeps', 'noise-burst', 'siren', 'knock', 'engine'] as const;
+export const NON_SPEECH_KINDS = [
+  'tone',
+  'chirp',
+  'dtmf',
+  'square',
+  'sawtooth',
+  'click-train',
+  'hum',
+  'chord',
+  'beeps',
+  'noise-burst',
+  'siren',
+  'knock',
+  'engine',
+] as const;
 
 /** One of {@link NON_SPEECH_KINDS}. */
 export type NonSpeechKind = (typeof NON_SPEECH_KINDS)[number];
@@ -56,17 +70,68 @@ interface Span {
 export type NonSpeechParams = Common &
   (
     | ({ readonly kind: 'tone'; readonly frequencyHz: number } & Span)
-    | ({ readonly kind: 'chirp'; readonly startHz: number; readonly endHz: number; readonly sweep: 'linear' | 'exponential' } & Span)
-    | { readonly kind: 'dtmf'; readonly keys: readonly [number, number]; readonly startS: number; readonly toneS: number; readonly gapS: number; readonly twistDb: number }
+    | ({
+        readonly kind: 'chirp';
+        readonly startHz: number;
+        readonly endHz: number;
+        readonly sweep: 'linear' | 'exponential';
+      } & Span)
+    | {
+        readonly kind: 'dtmf';
+        readonly keys: readonly [number, number];
+        readonly startS: number;
+        readonly toneS: number;
+        readonly gapS: number;
+        readonly twistDb: number;
+      }
     | ({ readonly kind: 'square' | 'sawtooth'; readonly frequencyHz: number } & Span)
     | { readonly kind: 'click-train'; readonly rateHz: number; readonly clickHz: number; readonly clickDecayS: number }
     | { readonly kind: 'hum'; readonly fundamentalHz: number; readonly harmonicAmplitudes: readonly number[] }
-    | ({ readonly kind: 'chord'; readonly midiNotes: readonly number[]; readonly harmonics: number; readonly rolloff: number; readonly adsr: Adsr } & Span)
-    | { readonly kind: 'beeps'; readonly frequencyHz: number; readonly count: number; readonly startS: number; readonly beepS: number; readonly gapS: number }
-    | { readonly kind: 'noise-burst'; readonly colour: NoiseColour; readonly bursts: readonly Span[]; readonly attackS: number; readonly noiseSeed: number }
-    | { readonly kind: 'siren'; readonly carrierHz: number; readonly depthHz: number; readonly rateHz: number; readonly shape: 'sine' | 'triangle' }
-    | { readonly kind: 'knock'; readonly resonanceHz: number; readonly partialRatio: number; readonly decayS: number; readonly hitStartsS: readonly number[]; readonly noiseSeed: number }
-    | { readonly kind: 'engine'; readonly firingHz: number; readonly colour: NoiseColour; readonly depth: number; readonly driftPercent: number; readonly noiseSeed: number }
+    | ({
+        readonly kind: 'chord';
+        readonly midiNotes: readonly number[];
+        readonly harmonics: number;
+        readonly rolloff: number;
+        readonly adsr: Adsr;
+      } & Span)
+    | {
+        readonly kind: 'beeps';
+        readonly frequencyHz: number;
+        readonly count: number;
+        readonly startS: number;
+        readonly beepS: number;
+        readonly gapS: number;
+      }
+    | {
+        readonly kind: 'noise-burst';
+        readonly colour: NoiseColour;
+        readonly bursts: readonly Span[];
+        readonly attackS: number;
+        readonly noiseSeed: number;
+      }
+    | {
+        readonly kind: 'siren';
+        readonly carrierHz: number;
+        readonly depthHz: number;
+        readonly rateHz: number;
+        readonly shape: 'sine' | 'triangle';
+      }
+    | {
+        readonly kind: 'knock';
+        readonly resonanceHz: number;
+        readonly partialRatio: number;
+        readonly decayS: number;
+        readonly hitStartsS: readonly number[];
+        readonly noiseSeed: number;
+      }
+    | {
+        readonly kind: 'engine';
+        readonly firingHz: number;
+        readonly colour: NoiseColour;
+        readonly depth: number;
+        readonly driftPercent: number;
+        readonly noiseSeed: number;
+      }
   );
 
 /** An ADSR envelope: attack, decay and release in seconds, sustain as a fraction of the peak. */
@@ -78,7 +143,9 @@ export interface Adsr {
 }
 
 /** How a kind's primary parameter is binned: log bins per octave from `low`, or linear bins of `width`. */
-type Binning = { readonly scale: 'log'; readonly low: number; readonly perOctave: number } | { readonly scale: 'linear'; readonly low: number; readonly width: number };
+type Binning =
+  | { readonly scale: 'log'; readonly low: number; readonly perOctave: number }
+  | { readonly scale: 'linear'; readonly low: number; readonly width: number };
 
 const SEMITONES = 12;
 const TONE_BINS: Binning = { scale: 'log', low: 100, perOctave: SEMITONES };
@@ -93,7 +160,9 @@ const KNOCK_BINS: Binning = { scale: 'log', low: 80, perOctave: SEMITONES };
 const ENGINE_BINS: Binning = { scale: 'log', low: 8, perOctave: SEMITONES };
 
 function binIndex(value: number, bins: Binning): number {
-  return bins.scale === 'log' ? Math.floor(Math.log2(value / bins.low) * bins.perOctave) : Math.floor((value - bins.low) / bins.width);
+  return bins.scale === 'log'
+    ? Math.floor(Math.log2(value / bins.low) * bins.perOctave)
+    : Math.floor((value - bins.low) / bins.width);
 }
 
 function splitOfIndex(index: number): NonSpeechSplit {
@@ -132,7 +201,9 @@ export function nonSpeechSplitOf(params: NonSpeechParams): NonSpeechSplit {
     case 'click-train':
       return splitOfIndex(binIndex(params.rateHz, CLICK_BINS));
     case 'hum':
-      return splitOfIndex(binIndex(params.fundamentalHz < 55 ? params.fundamentalHz : params.fundamentalHz - 10, HUM_BINS));
+      return splitOfIndex(
+        binIndex(params.fundamentalHz < 55 ? params.fundamentalHz : params.fundamentalHz - 10, HUM_BINS),
+      );
     case 'chord':
       return splitOfIndex(Math.min(...params.midiNotes));
     case 'beeps':
@@ -184,16 +255,39 @@ function drawPeak(rng: Rng): number {
 export function drawNonSpeech(kind: NonSpeechKind, rng: Rng, split: NonSpeechSplit): NonSpeechParams {
   switch (kind) {
     case 'tone':
-      return { kind, frequencyHz: drawInSplit(rng, TONE_BINS, 100, 6000, split), ...drawSpan(rng, 0.3, 1), peakDbfs: drawPeak(rng) };
+      return {
+        kind,
+        frequencyHz: drawInSplit(rng, TONE_BINS, 100, 6000, split),
+        ...drawSpan(rng, 0.3, 1),
+        peakDbfs: drawPeak(rng),
+      };
     case 'chirp':
-      return { kind, startHz: drawInSplit(rng, CHIRP_BINS, 100, 7000, split), endHz: 100 * 70 ** rng.float(), sweep: rng.chance(0.5) ? 'linear' : 'exponential', ...drawSpan(rng, 0.3, 1), peakDbfs: drawPeak(rng) };
+      return {
+        kind,
+        startHz: drawInSplit(rng, CHIRP_BINS, 100, 7000, split),
+        endHz: 100 * 70 ** rng.float(),
+        sweep: rng.chance(0.5) ? 'linear' : 'exponential',
+        ...drawSpan(rng, 0.3, 1),
+        peakDbfs: drawPeak(rng),
+      };
     case 'dtmf':
       return drawDtmf(rng, split);
     case 'square':
     case 'sawtooth':
-      return { kind, frequencyHz: drawInSplit(rng, WAVE_BINS, 50, 2000, split), ...drawSpan(rng, 0.3, 1), peakDbfs: drawPeak(rng) };
+      return {
+        kind,
+        frequencyHz: drawInSplit(rng, WAVE_BINS, 50, 2000, split),
+        ...drawSpan(rng, 0.3, 1),
+        peakDbfs: drawPeak(rng),
+      };
     case 'click-train':
-      return { kind, rateHz: drawInSplit(rng, CLICK_BINS, 2, 60, split), clickHz: rng.uniform(1500, 5000), clickDecayS: rng.uniform(0.0002, 0.0015), peakDbfs: drawPeak(rng) };
+      return {
+        kind,
+        rateHz: drawInSplit(rng, CLICK_BINS, 2, 60, split),
+        clickHz: rng.uniform(1500, 5000),
+        clickDecayS: rng.uniform(0.0002, 0.0015),
+        peakDbfs: drawPeak(rng),
+      };
     case 'hum':
       return drawHum(rng, split);
     case 'chord':
@@ -203,11 +297,26 @@ export function drawNonSpeech(kind: NonSpeechKind, rng: Rng, split: NonSpeechSpl
     case 'noise-burst':
       return drawNoiseBursts(rng, split);
     case 'siren':
-      return { kind, carrierHz: drawInSplit(rng, SIREN_BINS, 400, 1800, split), depthHz: rng.uniform(100, 800), rateHz: rng.uniform(0.5, 8), shape: rng.chance(0.5) ? 'sine' : 'triangle', peakDbfs: drawPeak(rng) };
+      return {
+        kind,
+        carrierHz: drawInSplit(rng, SIREN_BINS, 400, 1800, split),
+        depthHz: rng.uniform(100, 800),
+        rateHz: rng.uniform(0.5, 8),
+        shape: rng.chance(0.5) ? 'sine' : 'triangle',
+        peakDbfs: drawPeak(rng),
+      };
     case 'knock':
       return drawKnock(rng, split);
     case 'engine':
-      return { kind, firingHz: drawInSplit(rng, ENGINE_BINS, 8, 80, split), colour: rng.chance(0.5) ? 'pink' : 'brown', depth: rng.uniform(0.4, 0.95), driftPercent: rng.uniform(-3, 3), noiseSeed: rng.int(0, 2 ** 31 - 1), peakDbfs: drawPeak(rng) };
+      return {
+        kind,
+        firingHz: drawInSplit(rng, ENGINE_BINS, 8, 80, split),
+        colour: rng.chance(0.5) ? 'pink' : 'brown',
+        depth: rng.uniform(0.4, 0.95),
+        driftPercent: rng.uniform(-3, 3),
+        noiseSeed: rng.int(0, 2 ** 31 - 1),
+        peakDbfs: drawPeak(rng),
+      };
     default:
       throw new UnreachableCaseError(kind);
   }
@@ -221,7 +330,15 @@ function drawDtmf(rng: Rng, split: NonSpeechSplit): NonSpeechParams {
   const second = (first + offset) % DTMF_KEYS.length;
   const toneS = rng.uniform(0.06, 0.2);
   const gapS = rng.uniform(0.06, 0.2);
-  return { kind: 'dtmf', keys: [first, second], startS: rng.uniform(0, 1 - 2 * toneS - gapS), toneS, gapS, twistDb: rng.uniform(0, 4), peakDbfs: drawPeak(rng) };
+  return {
+    kind: 'dtmf',
+    keys: [first, second],
+    startS: rng.uniform(0, 1 - 2 * toneS - gapS),
+    toneS,
+    gapS,
+    twistDb: rng.uniform(0, 4),
+    peakDbfs: drawPeak(rng),
+  };
 }
 
 function drawHum(rng: Rng, split: NonSpeechSplit): NonSpeechParams {
@@ -237,8 +354,21 @@ function drawChord(rng: Rng, split: NonSpeechSplit): NonSpeechParams {
   const intervals = rng.shuffle([3, 4, 5, 7, 8, 9, 12]).slice(0, rng.int(1, 3));
   const midiNotes = [root, ...intervals.map((i) => root + i)].sort((a, b) => a - b);
   const span = drawSpan(rng, 0.4, 1);
-  const adsr: Adsr = { attackS: rng.uniform(0.005, 0.05), decayS: rng.uniform(0.05, 0.3), sustain: rng.uniform(0.3, 0.8), releaseS: rng.uniform(0.05, Math.min(0.4, span.durationS / 2)) };
-  return { kind: 'chord', midiNotes, harmonics: rng.int(3, 8), rolloff: rng.uniform(1, 2), adsr, ...span, peakDbfs: drawPeak(rng) };
+  const adsr: Adsr = {
+    attackS: rng.uniform(0.005, 0.05),
+    decayS: rng.uniform(0.05, 0.3),
+    sustain: rng.uniform(0.3, 0.8),
+    releaseS: rng.uniform(0.05, Math.min(0.4, span.durationS / 2)),
+  };
+  return {
+    kind: 'chord',
+    midiNotes,
+    harmonics: rng.int(3, 8),
+    rolloff: rng.uniform(1, 2),
+    adsr,
+    ...span,
+    peakDbfs: drawPeak(rng),
+  };
 }
 
 function drawBeeps(rng: Rng, split: NonSpeechSplit): NonSpeechParams {
@@ -247,7 +377,15 @@ function drawBeeps(rng: Rng, split: NonSpeechSplit): NonSpeechParams {
   const gapS = rng.uniform(0.04, 0.2);
   const count = Math.max(2, Math.min(rng.int(2, 6), Math.floor((1 + gapS) / (beepS + gapS))));
   const totalS = count * beepS + (count - 1) * gapS;
-  return { kind: 'beeps', frequencyHz, count, startS: rng.uniform(0, Math.max(0, 1 - totalS)), beepS, gapS, peakDbfs: drawPeak(rng) };
+  return {
+    kind: 'beeps',
+    frequencyHz,
+    count,
+    startS: rng.uniform(0, Math.max(0, 1 - totalS)),
+    beepS,
+    gapS,
+    peakDbfs: drawPeak(rng),
+  };
 }
 
 function drawNoiseBursts(rng: Rng, split: NonSpeechSplit): NonSpeechParams {
@@ -255,7 +393,14 @@ function drawNoiseBursts(rng: Rng, split: NonSpeechSplit): NonSpeechParams {
   const firstS = drawInSplit(rng, BURST_BINS, 0.05, 0.6, split);
   const durations = [firstS, ...Array.from({ length: rng.int(0, 2) }, () => rng.uniform(0.05, 0.6))];
   const bursts = durations.map((durationS) => ({ startS: rng.uniform(0, 1 - durationS), durationS }));
-  return { kind: 'noise-burst', colour, bursts, attackS: rng.uniform(0.002, 0.05), noiseSeed: rng.int(0, 2 ** 31 - 1), peakDbfs: drawPeak(rng) };
+  return {
+    kind: 'noise-burst',
+    colour,
+    bursts,
+    attackS: rng.uniform(0.002, 0.05),
+    noiseSeed: rng.int(0, 2 ** 31 - 1),
+    peakDbfs: drawPeak(rng),
+  };
 }
 
 function drawKnock(rng: Rng, split: NonSpeechSplit): NonSpeechParams {
@@ -267,7 +412,15 @@ function drawKnock(rng: Rng, split: NonSpeechSplit): NonSpeechParams {
     if (next > 0.85) break;
     hitStartsS.push(next);
   }
-  return { kind: 'knock', resonanceHz, partialRatio: rng.uniform(1.5, 2.8), decayS: rng.uniform(0.005, 0.06), hitStartsS, noiseSeed: rng.int(0, 2 ** 31 - 1), peakDbfs: drawPeak(rng) };
+  return {
+    kind: 'knock',
+    resonanceHz,
+    partialRatio: rng.uniform(1.5, 2.8),
+    decayS: rng.uniform(0.005, 0.06),
+    hitStartsS,
+    noiseSeed: rng.int(0, 2 ** 31 - 1),
+    peakDbfs: drawPeak(rng),
+  };
 }
 
 /**
@@ -282,7 +435,8 @@ export function renderNonSpeech(params: NonSpeechParams): Float32Array {
   renderInto(out, params);
   let peak = 0;
   for (const v of out) peak = Math.max(peak, Math.abs(v));
-  if (!(peak > 0) || !Number.isFinite(peak)) throw new KwsError('INVALID_ARGUMENT', `non-speech ${params.kind} parameters render to no signal`);
+  if (!(peak > 0) || !Number.isFinite(peak))
+    throw new KwsError('INVALID_ARGUMENT', `non-speech ${params.kind} parameters render to no signal`);
   const gain = 10 ** (params.peakDbfs / 20) / peak;
   for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) * gain;
   return out;
@@ -302,11 +456,19 @@ function renderInto(out: Float32Array, params: NonSpeechParams): void {
     case 'click-train':
       return addClicks(out, params.rateHz, params.clickHz, params.clickDecayS);
     case 'hum':
-      return params.harmonicAmplitudes.forEach((a, k) => addTone(out, params.fundamentalHz * (k + 1), { startS: 0, durationS: 1 }, a));
+      return params.harmonicAmplitudes.forEach((a, k) =>
+        addTone(out, params.fundamentalHz * (k + 1), { startS: 0, durationS: 1 }, a),
+      );
     case 'chord':
       return addChord(out, params);
     case 'beeps':
-      for (let b = 0; b < params.count; b++) addTone(out, params.frequencyHz, { startS: params.startS + b * (params.beepS + params.gapS), durationS: params.beepS }, 1);
+      for (let b = 0; b < params.count; b++)
+        addTone(
+          out,
+          params.frequencyHz,
+          { startS: params.startS + b * (params.beepS + params.gapS), durationS: params.beepS },
+          1,
+        );
       return;
     case 'noise-burst':
       return addNoiseBursts(out, params.colour, params.bursts, params.attackS, params.noiseSeed);
@@ -339,7 +501,8 @@ const RAMP_SAMPLES = 160; // 10 ms
 function addTone(out: Float32Array, frequencyHz: number, span: Span, amplitude: number): void {
   const [start, end] = sampleRange(span);
   const step = (2 * Math.PI * frequencyHz) / RATE_HZ;
-  for (let i = start; i < end; i++) out[i] = (out[i] as number) + amplitude * ramp(i, start, end, RAMP_SAMPLES) * Math.sin(step * (i - start));
+  for (let i = start; i < end; i++)
+    out[i] = (out[i] as number) + amplitude * ramp(i, start, end, RAMP_SAMPLES) * Math.sin(step * (i - start));
 }
 
 function addChirp(out: Float32Array, params: Extract<NonSpeechParams, { kind: 'chirp' }>): void {
@@ -348,7 +511,10 @@ function addChirp(out: Float32Array, params: Extract<NonSpeechParams, { kind: 'c
   let phase = 0;
   for (let i = start; i < end; i++) {
     const t = (i - start) / length;
-    const f = params.sweep === 'linear' ? params.startHz + (params.endHz - params.startHz) * t : params.startHz * (params.endHz / params.startHz) ** t;
+    const f =
+      params.sweep === 'linear'
+        ? params.startHz + (params.endHz - params.startHz) * t
+        : params.startHz * (params.endHz / params.startHz) ** t;
     phase += (2 * Math.PI * f) / RATE_HZ;
     out[i] = (out[i] as number) + ramp(i, start, end, RAMP_SAMPLES) * Math.sin(phase);
   }
@@ -377,7 +543,9 @@ function addClicks(out: Float32Array, rateHz: number, clickHz: number, decayS: n
     const start = Math.round((c * RATE_HZ) / rateHz);
     if (start >= NON_SPEECH_SAMPLES) return;
     for (let j = 0; j < clickSamples && start + j < NON_SPEECH_SAMPLES; j++) {
-      out[start + j] = (out[start + j] as number) + Math.exp(-j / (decayS * RATE_HZ)) * Math.sin((2 * Math.PI * clickHz * j) / RATE_HZ);
+      out[start + j] =
+        (out[start + j] as number) +
+        Math.exp(-j / (decayS * RATE_HZ)) * Math.sin((2 * Math.PI * clickHz * j) / RATE_HZ);
     }
   }
 }
@@ -402,10 +570,18 @@ function addChord(out: Float32Array, params: Extract<NonSpeechParams, { kind: 'c
       for (let j = 0; j < note.length; j++) note[j] = (note[j] as number) + amplitude * Math.sin(step * j);
     }
   }
-  for (let j = 0; j < note.length; j++) out[start + j] = (out[start + j] as number) + (note[j] as number) * adsrGain(j / RATE_HZ, params.durationS, params.adsr);
+  for (let j = 0; j < note.length; j++)
+    out[start + j] =
+      (out[start + j] as number) + (note[j] as number) * adsrGain(j / RATE_HZ, params.durationS, params.adsr);
 }
 
-function addNoiseBursts(out: Float32Array, colour: NoiseColour, bursts: readonly Span[], attackS: number, noiseSeed: number): void {
+function addNoiseBursts(
+  out: Float32Array,
+  colour: NoiseColour,
+  bursts: readonly Span[],
+  attackS: number,
+  noiseSeed: number,
+): void {
   const noise = colouredNoise(colour, NON_SPEECH_SAMPLES, 0.25, new Rng(noiseSeed));
   for (const burst of bursts) {
     const [start, end] = sampleRange(burst);
@@ -419,7 +595,13 @@ function addNoiseBursts(out: Float32Array, colour: NoiseColour, bursts: readonly
   }
 }
 
-function addSiren(out: Float32Array, carrierHz: number, depthHz: number, rateHz: number, shape: 'sine' | 'triangle'): void {
+function addSiren(
+  out: Float32Array,
+  carrierHz: number,
+  depthHz: number,
+  rateHz: number,
+  shape: 'sine' | 'triangle',
+): void {
   let phase = 0;
   for (let i = 0; i < NON_SPEECH_SAMPLES; i++) {
     const cycle = (i * rateHz) / RATE_HZ;
@@ -438,7 +620,9 @@ function addKnocks(out: Float32Array, params: Extract<NonSpeechParams, { kind: '
     const start = Math.round(startS * RATE_HZ);
     for (let j = 0; j < length && start + j < NON_SPEECH_SAMPLES; j++) {
       const t = j / RATE_HZ;
-      const body = Math.sin(2 * Math.PI * params.resonanceHz * t) + 0.5 * Math.sin(2 * Math.PI * params.resonanceHz * params.partialRatio * t) * Math.exp(-j / (tau / 2));
+      const body =
+        Math.sin(2 * Math.PI * params.resonanceHz * t) +
+        0.5 * Math.sin(2 * Math.PI * params.resonanceHz * params.partialRatio * t) * Math.exp(-j / (tau / 2));
       const transient = j < 32 ? (rng.float() * 2 - 1) * (1 - j / 32) : 0;
       out[start + j] = (out[start + j] as number) + Math.exp(-j / tau) * body + transient;
     }
@@ -454,7 +638,9 @@ function addEngine(out: Float32Array, params: Extract<NonSpeechParams, { kind: '
     // Sharp firing pulses: a raised cosine to the 4th power, one per cycle.
     const pulse = ((1 + Math.cos(phase)) / 2) ** 4;
     const harmonics = 0.3 * Math.sin(phase) + 0.15 * Math.sin(2 * phase) + 0.08 * Math.sin(3 * phase);
-    out[i] = ramp(i, 0, NON_SPEECH_SAMPLES, RAMP_SAMPLES) * ((noise[i] as number) * (1 - params.depth + params.depth * pulse) + harmonics);
+    out[i] =
+      ramp(i, 0, NON_SPEECH_SAMPLES, RAMP_SAMPLES) *
+      ((noise[i] as number) * (1 - params.depth + params.depth * pulse) + harmonics);
   }
 }
 

@@ -6,7 +6,13 @@ import { decodeAudio, encodeWavPcm16 } from '../audio/index.js';
 import { makeDirs } from '../config/index.js';
 import { Rng } from '../data/index.js';
 import { describeValue, fromFsError, KwsError } from '../errors/index.js';
-import { AUXILIARY_WORDS_V1, COMMAND_WORDS, OOD_EXPECTED_RULES, OOD_PARTS, oodExpectedLabels } from '../labels/index.js';
+import {
+  AUXILIARY_WORDS_V1,
+  COMMAND_WORDS,
+  OOD_EXPECTED_RULES,
+  OOD_PARTS,
+  oodExpectedLabels,
+} from '../labels/index.js';
 import type { OodPart } from '../labels/index.js';
 import { createNoiseFloorBank, placeInClip, prepareUtterance, SYNTH_CLIP_SAMPLES } from './clip.js';
 import type { NoiseFloorBank } from './clip.js';
@@ -70,10 +76,33 @@ export interface OodSetReport {
 }
 
 /** The seed and sizes of {@link OodSetOptions}, with defaults merged. */
-export type OodSetSizes = Required<Pick<OodSetOptions, 'seed' | 'oovWords' | 'oovVoicesPerWord' | 'soundalikesPerCommand' | 'soundalikeVoicesPerWord' | 'nonSpeechPerKind' | 'realNoiseClips' | 'heldOutVoices' | 'heldOutUnknownWords'>>;
+export type OodSetSizes = Required<
+  Pick<
+    OodSetOptions,
+    | 'seed'
+    | 'oovWords'
+    | 'oovVoicesPerWord'
+    | 'soundalikesPerCommand'
+    | 'soundalikeVoicesPerWord'
+    | 'nonSpeechPerKind'
+    | 'realNoiseClips'
+    | 'heldOutVoices'
+    | 'heldOutUnknownWords'
+  >
+>;
 
 /** The default of every size (and the seed) of {@link OodSetOptions}. */
-export const OOD_SET_DEFAULT_SIZES: Readonly<OodSetSizes> = { seed: 1, oovWords: 300, oovVoicesPerWord: 2, soundalikesPerCommand: 10, soundalikeVoicesPerWord: 3, nonSpeechPerKind: 20, realNoiseClips: 100, heldOutVoices: 20, heldOutUnknownWords: 5 };
+export const OOD_SET_DEFAULT_SIZES: Readonly<OodSetSizes> = {
+  seed: 1,
+  oovWords: 300,
+  oovVoicesPerWord: 2,
+  soundalikesPerCommand: 10,
+  soundalikeVoicesPerWord: 3,
+  nonSpeechPerKind: 20,
+  realNoiseClips: 100,
+  heldOutVoices: 20,
+  heldOutUnknownWords: 5,
+};
 
 /** Inclusive ranges of the sizes (the voices-per-word ones are also capped by `heldOutVoices`). */
 const SIZE_RANGES: Readonly<Record<keyof OodSetSizes, readonly [number, number]>> = {
@@ -95,27 +124,44 @@ function resolveSizes(options: OodSetOptions): OodSetSizes {
     const value: unknown = options[key] ?? OOD_SET_DEFAULT_SIZES[key];
     const [min, max] = SIZE_RANGES[key];
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-      throw new KwsError('INVALID_ARGUMENT', `${key} must be an integer from ${min} to ${max}, got ${describeValue(value)}`);
+      throw new KwsError(
+        'INVALID_ARGUMENT',
+        `${key} must be an integer from ${min} to ${max}, got ${describeValue(value)}`,
+      );
     }
     sizes[key] = value;
   }
   for (const key of ['oovVoicesPerWord', 'soundalikeVoicesPerWord'] as const) {
-    if (sizes[key] > sizes.heldOutVoices) throw new KwsError('INVALID_ARGUMENT', `${key} (${sizes[key]}) must be at most heldOutVoices (${sizes.heldOutVoices})`);
+    if (sizes[key] > sizes.heldOutVoices)
+      throw new KwsError(
+        'INVALID_ARGUMENT',
+        `${key} (${sizes[key]}) must be at most heldOutVoices (${sizes.heldOutVoices})`,
+      );
   }
   if (options.realNoiseDir === null) sizes.realNoiseClips = 0;
   return sizes;
 }
 
 function seededRng(seed: number, ...path: Array<string | number>): Rng {
-  return new Rng(createHash('sha1').update(JSON.stringify([seed, ...path])).digest().readInt32LE(0));
+  return new Rng(
+    createHash('sha1')
+      .update(JSON.stringify([seed, ...path]))
+      .digest()
+      .readInt32LE(0),
+  );
 }
 
 function ensureEmptyDir(dir: string): void {
   // Synchronous on purpose, as in the corpus writer: Node 20's fs.promises.mkdir never settles for paths under /proc.
   try {
     if (existsSync(dir)) {
-      if (!statSync(dir).isDirectory()) throw new KwsError('FILE_UNWRITABLE', `output ${dir} exists and is not a folder`);
-      if (readdirSync(dir).length > 0) throw new KwsError('INVALID_ARGUMENT', `output folder ${dir} is not empty; choose a new folder so the OOD set is exactly reproducible`);
+      if (!statSync(dir).isDirectory())
+        throw new KwsError('FILE_UNWRITABLE', `output ${dir} exists and is not a folder`);
+      if (readdirSync(dir).length > 0)
+        throw new KwsError(
+          'INVALID_ARGUMENT',
+          `output folder ${dir} is not empty; choose a new folder so the OOD set is exactly reproducible`,
+        );
     }
     makeDirs(dir);
     accessSync(dir, constants.W_OK);
@@ -136,15 +182,23 @@ interface NoiseSource {
 /** Reads every `*.wav` of `dir` at least 1 s long. @throws KwsError `FILE_NOT_FOUND`, `INVALID_ARGUMENT` when there is none. */
 async function readNoiseSources(dir: string): Promise<NoiseSource[]> {
   if (!existsSync(dir)) throw new KwsError('FILE_NOT_FOUND', `real-noise folder ${dir} does not exist`);
-  const files = readdirSync(dir).filter((f) => f.toLowerCase().endsWith('.wav')).sort();
+  const files = readdirSync(dir)
+    .filter((f) => f.toLowerCase().endsWith('.wav'))
+    .sort();
   const sources: NoiseSource[] = [];
   for (const file of files) {
     const bytes = await readFile(join(dir, file));
     const decoded = await decodeAudio(bytes, { maxDurationMs: 3_600_000, maxInputBytes: 1024 ** 3 });
     if (decoded.samples.length < SYNTH_CLIP_SAMPLES) continue;
-    sources.push({ name: file.replace(/\.wav$/i, ''), file, sha1: createHash('sha1').update(bytes).digest('hex'), samples: decoded.samples });
+    sources.push({
+      name: file.replace(/\.wav$/i, ''),
+      file,
+      sha1: createHash('sha1').update(bytes).digest('hex'),
+      samples: decoded.samples,
+    });
   }
-  if (sources.length === 0) throw new KwsError('INVALID_ARGUMENT', `real-noise folder ${dir} holds no .wav file of 1 s or more`);
+  if (sources.length === 0)
+    throw new KwsError('INVALID_ARGUMENT', `real-noise folder ${dir} holds no .wav file of 1 s or more`);
   return sources;
 }
 
@@ -160,13 +214,20 @@ interface Inputs {
 async function loadInputs(options: OodSetOptions, sizes: OodSetSizes): Promise<Inputs> {
   const lingwareDir = options.picoLingwareDir === undefined ? DEFAULT_PICO_LINGWARE_DIR : options.picoLingwareDir;
   const pico = lingwareDir === null ? null : await PicoSynthesizer.create({ lingwareDir });
-  const noise = options.realNoiseDir === null || sizes.realNoiseClips === 0 ? [] : await readNoiseSources(options.realNoiseDir);
+  const noise =
+    options.realNoiseDir === null || sizes.realNoiseClips === 0 ? [] : await readNoiseSources(options.realNoiseDir);
   const picoCount = pico === null ? 0 : Math.ceil(sizes.heldOutVoices / 2);
   const voices: HeldOutVoice[] = [
     ...drawPicoSpeakers(picoCount, seededRng(sizes.seed, 'pico-voices')),
     ...drawHeldOutEspeakSpeakers(sizes.heldOutVoices - picoCount, seededRng(sizes.seed, 'espeak-voices')),
   ];
-  return { espeak: await EspeakSynthesizer.create(), pico, noise, voices, floorBank: createNoiseFloorBank(seededRng(sizes.seed, 'noise-floor')) };
+  return {
+    espeak: await EspeakSynthesizer.create(),
+    pico,
+    noise,
+    voices,
+    floorBank: createNoiseFloorBank(seededRng(sizes.seed, 'noise-floor')),
+  };
 }
 
 /**
@@ -199,7 +260,14 @@ export async function writeOodSet(options: OodSetOptions): Promise<OodSetReport>
   try {
     const writer = new OodWriter(options, sizes, inputs);
     const parts = await writer.writeAll();
-    return { outDir: options.outDir, clips: Object.values(parts).reduce((a, b) => a + b, 0), parts, voices: inputs.voices.length, picoVoices: inputs.voices.filter((v) => v.engine === 'svox-pico').length, seconds: (performance.now() - started) / 1000 };
+    return {
+      outDir: options.outDir,
+      clips: Object.values(parts).reduce((a, b) => a + b, 0),
+      parts,
+      voices: inputs.voices.length,
+      picoVoices: inputs.voices.filter((v) => v.engine === 'svox-pico').length,
+      seconds: (performance.now() - started) / 1000,
+    };
   } catch (error) {
     throw fromFsError(error, options.outDir, 'write');
   } finally {
@@ -242,15 +310,31 @@ class OodWriter {
 
   async writeAll(): Promise<Record<OodPart, number>> {
     const { seed } = this.sizes;
-    const oovWords = seededRng(seed, 'oov-words').shuffle([...EVAL_OOV_WORDS]).slice(0, this.sizes.oovWords).sort();
-    const soundalikes = COMMAND_WORDS.flatMap((c) => seededRng(seed, 'soundalikes', c).shuffle([...EVAL_SOUNDALIKES[c]]).slice(0, this.sizes.soundalikesPerCommand)).sort();
-    const auxiliary = seededRng(seed, 'held-out-unknown').shuffle([...AUXILIARY_WORDS_V1]).slice(0, this.sizes.heldOutUnknownWords).sort();
+    const oovWords = seededRng(seed, 'oov-words')
+      .shuffle([...EVAL_OOV_WORDS])
+      .slice(0, this.sizes.oovWords)
+      .sort();
+    const soundalikes = COMMAND_WORDS.flatMap((c) =>
+      seededRng(seed, 'soundalikes', c)
+        .shuffle([...EVAL_SOUNDALIKES[c]])
+        .slice(0, this.sizes.soundalikesPerCommand),
+    ).sort();
+    const auxiliary = seededRng(seed, 'held-out-unknown')
+      .shuffle([...AUXILIARY_WORDS_V1])
+      .slice(0, this.sizes.heldOutUnknownWords)
+      .sort();
     const parts: Record<OodPart, number> = {
       oov: await this.writeSpoken('oov', this.perWordVoices('oov', oovWords, this.sizes.oovVoicesPerWord)),
-      soundalike: await this.writeSpoken('soundalike', this.perWordVoices('soundalike', soundalikes, this.sizes.soundalikeVoicesPerWord)),
+      soundalike: await this.writeSpoken(
+        'soundalike',
+        this.perWordVoices('soundalike', soundalikes, this.sizes.soundalikeVoicesPerWord),
+      ),
       'non-speech': await this.writeNonSpeech(),
       'real-noise': await this.writeRealNoise(),
-      'held-out-voices': await this.writeSpoken('held-out-voices', [...COMMAND_WORDS, ...auxiliary].flatMap((folder) => this.inputs.voices.map((voice) => ({ folder, voice })))),
+      'held-out-voices': await this.writeSpoken(
+        'held-out-voices',
+        [...COMMAND_WORDS, ...auxiliary].flatMap((folder) => this.inputs.voices.map((voice) => ({ folder, voice }))),
+      ),
     };
     await this.writeManifest(parts);
     return parts;
@@ -267,7 +351,8 @@ class OodWriter {
       const espeak = rng.shuffle(this.inputs.voices.filter((v) => v.engine === 'espeak-ng'));
       const [first, second] = rng.chance(0.5) ? [pico, espeak] : [espeak, pico];
       const interleaved: HeldOutVoice[] = [];
-      for (let i = 0; i < Math.max(first.length, second.length); i++) interleaved.push(...[first[i], second[i]].filter((v): v is HeldOutVoice => v !== undefined));
+      for (let i = 0; i < Math.max(first.length, second.length); i++)
+        interleaved.push(...[first[i], second[i]].filter((v): v is HeldOutVoice => v !== undefined));
       return interleaved.slice(0, count).map((voice) => ({ folder, voice }));
     });
   }
@@ -304,7 +389,8 @@ class OodWriter {
         // The noise floor alone (an empty utterance), then the sound over it.
         const clip = placeInClip(new Float32Array(0), rng, this.inputs.floorBank);
         const sound = renderNonSpeech(params);
-        for (let i = 0; i < clip.length; i++) clip[i] = Math.max(-1, Math.min(1, (clip[i] as number) + (sound[i] as number)));
+        for (let i = 0; i < clip.length; i++)
+          clip[i] = Math.max(-1, Math.min(1, (clip[i] as number) + (sound[i] as number)));
         const file = await this.writeClip('non-speech', kind, `${String(n).padStart(3, '0')}.wav`, clip);
         this.nonSpeech.push({ file, params });
         this.options.onProgress?.('non-speech', ++done, total);
@@ -332,7 +418,12 @@ class OodWriter {
       }
       const gain = power > 0 ? Math.min(10 ** (levelDbfs / 20) / Math.sqrt(power / clip.length), 0.99 / peak) : 0;
       for (let i = 0; i < clip.length; i++) clip[i] = (clip[i] as number) * gain;
-      const file = await this.writeClip('real-noise', source.name, `${String(Math.floor(n / sources.length)).padStart(3, '0')}.wav`, clip);
+      const file = await this.writeClip(
+        'real-noise',
+        source.name,
+        `${String(Math.floor(n / sources.length)).padStart(3, '0')}.wav`,
+        clip,
+      );
       this.realNoise.push({ file, params: { source: source.file, startSample, levelDbfs } });
       this.options.onProgress?.('real-noise', n + 1, total);
     }
@@ -352,7 +443,9 @@ class OodWriter {
 
   private async writeManifest(parts: Record<OodPart, number>): Promise<void> {
     const folders = (part: OodPart): Record<string, number> => {
-      const entries = [...this.folders].filter(([key]) => key.startsWith(`${part}/`)).map(([key, n]) => [key.slice(part.length + 1), n] as const);
+      const entries = [...this.folders]
+        .filter(([key]) => key.startsWith(`${part}/`))
+        .map(([key, n]) => [key.slice(part.length + 1), n] as const);
       return Object.fromEntries(entries.sort((x, y) => (x[0] < y[0] ? -1 : x[0] > y[0] ? 1 : 0)));
     };
     const manifest = {
@@ -362,15 +455,38 @@ class OodWriter {
       sizes: this.sizes,
       clip: { sampleRateHz: 16_000, samples: SYNTH_CLIP_SAMPLES, format: 'WAV, 16-bit PCM, mono' },
       clips: Object.values(parts).reduce((a, b) => a + b, 0),
-      parts: Object.fromEntries(OOD_PARTS.map((part) => [part, { expected: oodExpectedLabelsOfPart(part), rule: OOD_EXPECTED_RULES[part], clips: parts[part], folders: folders(part) }])),
-      engines: { espeakNg: { package: '@echogarden/espeak-ng-emscripten', heldOutVariants: HELD_OUT_ESPEAK_VARIANTS }, svoxPico: this.inputs.pico === null ? null : { package: '@echogarden/svoxpico-wasm', lingware: this.inputs.pico.lingware } },
+      parts: Object.fromEntries(
+        OOD_PARTS.map((part) => [
+          part,
+          {
+            expected: oodExpectedLabelsOfPart(part),
+            rule: OOD_EXPECTED_RULES[part],
+            clips: parts[part],
+            folders: folders(part),
+          },
+        ]),
+      ),
+      engines: {
+        espeakNg: { package: '@echogarden/espeak-ng-emscripten', heldOutVariants: HELD_OUT_ESPEAK_VARIANTS },
+        svoxPico:
+          this.inputs.pico === null
+            ? null
+            : { package: '@echogarden/svoxpico-wasm', lingware: this.inputs.pico.lingware },
+      },
       voices: this.inputs.voices,
-      realNoiseSources: this.inputs.noise.map(({ file, sha1, samples }) => ({ file, sha1, seconds: samples.length / 16_000 })),
+      realNoiseSources: this.inputs.noise.map(({ file, sha1, samples }) => ({
+        file,
+        sha1,
+        seconds: samples.length / 16_000,
+      })),
       nonSpeech: this.nonSpeech,
       realNoise: this.realNoise,
     };
     await writeFile(join(this.options.outDir, 'manifest.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-    await writeFile(join(this.options.outDir, 'README.md'), oodReadme(this.sizes, parts, this.inputs.voices, this.inputs.pico?.lingware ?? null));
+    await writeFile(
+      join(this.options.outDir, 'README.md'),
+      oodReadme(this.sizes, parts, this.inputs.voices, this.inputs.pico?.lingware ?? null),
+    );
   }
 }
 
@@ -380,7 +496,12 @@ function oodExpectedLabelsOfPart(part: OodPart): readonly string[] {
 }
 
 /** The set's own README.md: what each part is and how to score it. */
-function oodReadme(sizes: OodSetSizes, parts: Readonly<Record<OodPart, number>>, voices: readonly HeldOutVoice[], lingware: readonly PicoLingwareFile[] | null): string {
+function oodReadme(
+  sizes: OodSetSizes,
+  parts: Readonly<Record<OodPart, number>>,
+  voices: readonly HeldOutVoice[],
+  lingware: readonly PicoLingwareFile[] | null,
+): string {
   const pico = voices.filter((v) => v.engine === 'svox-pico').length;
   const rows = OOD_PARTS.map((part) => `| \`${part}/\` | ${parts[part]} | ${OOD_EXPECTED_RULES[part]} |`);
   return [
@@ -394,7 +515,7 @@ function oodReadme(sizes: OodSetSizes, parts: Readonly<Record<OodPart, number>>,
     ...rows,
     '',
     `Voices: ${voices.length} held out from training, ${pico} of them SVOX Pico's (${lingware === null ? 'not used: no lingware' : 'en-US and en-GB, pitch and speed varied'}) and ${voices.length - pico} eSpeak NG speakers with the variants ${HELD_OUT_ESPEAK_VARIANTS.join(', ')}.`,
-    'Speech is placed at a random offset and level (RMS -30 to -14 dBFS) over a -75 to -55 dBFS noise floor; non-speech sounds (13 kinds, drawn from the evaluation half of each kind\'s parameters) have their peak at -36 to -3 dBFS over the same floor; real-noise excerpts are at -60 to -20 dBFS RMS.',
+    "Speech is placed at a random offset and level (RMS -30 to -14 dBFS) over a -75 to -55 dBFS noise floor; non-speech sounds (13 kinds, drawn from the evaluation half of each kind's parameters) have their peak at -36 to -3 dBFS over the same floor; real-noise excerpts are at -60 to -20 dBFS RMS.",
     '',
     '`manifest.json` has the sizes, the counts per folder, the voices, the lingware and noise recordings (SHA-1) and the parameters of every non-speech and real-noise clip.',
     '',

@@ -16,7 +16,9 @@ export type PicoLanguage = (typeof PICO_LANGUAGES)[number];
  * lh0 for en-US, kh0 for en-GB), as named in Android's external/svox/pico/lang and Debian's
  * libttspico-data.
  */
-export const PICO_LINGWARE_FILES: Readonly<Record<PicoLanguage, { readonly textAnalysis: string; readonly signalGeneration: string }>> = {
+export const PICO_LINGWARE_FILES: Readonly<
+  Record<PicoLanguage, { readonly textAnalysis: string; readonly signalGeneration: string }>
+> = {
   'en-US': { textAnalysis: 'en-US_ta.bin', signalGeneration: 'en-US_lh0_sg.bin' },
   'en-GB': { textAnalysis: 'en-GB_ta.bin', signalGeneration: 'en-GB_kh0_sg.bin' },
 };
@@ -72,7 +74,11 @@ function readLingware(dir: string): Map<string, Uint8Array> {
         if (fsError.code !== 'FILE_NOT_FOUND') throw fsError;
         throw new KwsError(
           'FILE_NOT_FOUND',
-          `SVOX Pico lingware ${path} does not exist: @echogarden/svoxpico-wasm ships no lingware; install Debian's libttspico-data (non-free) or point at a folder holding ${Object.values(PICO_LINGWARE_FILES).flatMap((f) => [f.textAnalysis, f.signalGeneration]).join(', ')}`,
+          `SVOX Pico lingware ${path} does not exist: @echogarden/svoxpico-wasm ships no lingware; install Debian's libttspico-data (non-free) or point at a folder holding ${Object.values(
+            PICO_LINGWARE_FILES,
+          )
+            .flatMap((f) => [f.textAnalysis, f.signalGeneration])
+            .join(', ')}`,
           { cause: error },
         );
       }
@@ -110,7 +116,10 @@ export class PicoSynthesizer {
     private readonly baseMemory: Uint8Array,
     lingware: ReadonlyMap<string, Uint8Array>,
   ) {
-    this.lingware = [...lingware].map(([file, bytes]) => ({ file, sha1: createHash('sha1').update(bytes).digest('hex') }));
+    this.lingware = [...lingware].map(([file, bytes]) => ({
+      file,
+      sha1: createHash('sha1').update(bytes).digest('hex'),
+    }));
   }
 
   /**
@@ -126,7 +135,11 @@ export class PicoSynthesizer {
       const { default: factory } = await import('@echogarden/svoxpico-wasm');
       module = await factory({ print: () => undefined, printErr: () => undefined });
     } catch (error) {
-      throw new KwsError('INTERNAL', `the SVOX Pico WebAssembly module did not load: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      throw new KwsError(
+        'INTERNAL',
+        `the SVOX Pico WebAssembly module did not load: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
     }
     const heap = new PicoHeap(module);
     const memory = heap.alloc(PICO_MEMORY_BYTES);
@@ -135,7 +148,8 @@ export class PicoSynthesizer {
     if (status !== 0) throw new KwsError('INTERNAL', `SVOX Pico did not initialize (status ${status})`);
     const system = heap.u32(systemSlot);
     const voiceNames = new Map<PicoLanguage, number>();
-    for (const language of PICO_LANGUAGES) voiceNames.set(language, defineVoice(module, heap, system, language, lingware));
+    for (const language of PICO_LANGUAGES)
+      voiceNames.set(language, defineVoice(module, heap, system, language, lingware));
     return new PicoSynthesizer(module, heap, system, voiceNames, module.HEAPU8.slice(), lingware);
   }
 
@@ -155,7 +169,7 @@ export class PicoSynthesizer {
     const textPointer = this.heap.bytes(textBytes);
     const putSlot = this.heap.alloc(4);
     const chunks: Int16Array[] = [];
-    for (let offset = 0; offset < textBytes.length; ) {
+    for (let offset = 0; offset < textBytes.length;) {
       const size = Math.min(MAX_PUT_BYTES, textBytes.length - offset);
       this.check(this.module._pico_putTextUtf8(engine, textPointer + offset, size, putSlot), `take the text "${text}"`);
       this.drain(engine, chunks);
@@ -184,7 +198,10 @@ export class PicoSynthesizer {
     }
     this.module.HEAPU8.set(this.baseMemory);
     const slot = this.heap.alloc(4);
-    this.check(this.module._pico_newEngine(this.system, this.voiceNames.get(language) as number, slot), `start the ${language} engine`);
+    this.check(
+      this.module._pico_newEngine(this.system, this.voiceNames.get(language) as number, slot),
+      `start the ${language} engine`,
+    );
     const pointer = this.heap.u32(slot);
     this.engines.set(language, { pointer, memory: this.module.HEAPU8.slice() });
     return pointer;
@@ -194,11 +211,12 @@ export class PicoSynthesizer {
   private drain(engine: number, chunks: Int16Array[]): void {
     const buffer = this.heap.alloc(OUT_BUFFER_BYTES);
     const slots = this.heap.alloc(8);
-    for (let status = PICO_STEP_BUSY; status === PICO_STEP_BUSY; ) {
+    for (let status = PICO_STEP_BUSY; status === PICO_STEP_BUSY;) {
       status = this.module._pico_getData(engine, buffer, OUT_BUFFER_BYTES, slots, slots + 4);
       if (status !== PICO_STEP_IDLE && status !== PICO_STEP_BUSY) this.check(status, 'synthesize');
       const received = this.heap.i16(slots);
-      if (received > 0 && this.heap.i16(slots + 4) === PICO_DATA_PCM_16BIT) chunks.push(this.heap.int16Copy(buffer, received));
+      if (received > 0 && this.heap.i16(slots + 4) === PICO_DATA_PCM_16BIT)
+        chunks.push(this.heap.int16Copy(buffer, received));
     }
     this.heap.free(buffer);
     this.heap.free(slots);
@@ -206,25 +224,46 @@ export class PicoSynthesizer {
 
   private check(status: number, action: string): void {
     if (status === 0) return;
-    throw new KwsError('INVALID_ARGUMENT', `SVOX Pico could not ${action}: ${statusMessage(this.module, this.heap, this.system, status)}`);
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `SVOX Pico could not ${action}: ${statusMessage(this.module, this.heap, this.system, status)}`,
+    );
   }
 }
 
 function validateRequest(text: string, voice: PicoVoice, disposed: boolean): void {
   if (disposed) throw new KwsError('INVALID_ARGUMENT', 'the SVOX Pico synthesizer was disposed');
   if (text.trim().length === 0 || text.length > MAX_TEXT_CHARACTERS || /[<>&]/.test(text)) {
-    throw new KwsError('INVALID_ARGUMENT', `SVOX Pico text must be 1-${MAX_TEXT_CHARACTERS} characters without <, > or &, got ${JSON.stringify(text.slice(0, 40))}`);
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `SVOX Pico text must be 1-${MAX_TEXT_CHARACTERS} characters without <, > or &, got ${JSON.stringify(text.slice(0, 40))}`,
+    );
   }
-  if (!(PICO_LANGUAGES as readonly string[]).includes(voice.language)) throw new KwsError('INVALID_ARGUMENT', `SVOX Pico has no language "${voice.language}"; expected one of ${PICO_LANGUAGES.join(', ')}`);
-  if (!(voice.pitchPercent >= 50 && voice.pitchPercent <= 200)) throw new KwsError('INVALID_ARGUMENT', `pitchPercent must be from 50 to 200, got ${voice.pitchPercent}`);
-  if (!(voice.speedPercent >= 20 && voice.speedPercent <= 500)) throw new KwsError('INVALID_ARGUMENT', `speedPercent must be from 20 to 500, got ${voice.speedPercent}`);
+  if (!(PICO_LANGUAGES as readonly string[]).includes(voice.language))
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `SVOX Pico has no language "${voice.language}"; expected one of ${PICO_LANGUAGES.join(', ')}`,
+    );
+  if (!(voice.pitchPercent >= 50 && voice.pitchPercent <= 200))
+    throw new KwsError('INVALID_ARGUMENT', `pitchPercent must be from 50 to 200, got ${voice.pitchPercent}`);
+  if (!(voice.speedPercent >= 20 && voice.speedPercent <= 500))
+    throw new KwsError('INVALID_ARGUMENT', `speedPercent must be from 20 to 500, got ${voice.speedPercent}`);
 }
 
 /** Loads a language's two lingware files into `system` and defines its voice; returns the voice name's pointer. */
-function defineVoice(module: SvoxPicoModule, heap: PicoHeap, system: number, language: PicoLanguage, lingware: ReadonlyMap<string, Uint8Array>): number {
+function defineVoice(
+  module: SvoxPicoModule,
+  heap: PicoHeap,
+  system: number,
+  language: PicoLanguage,
+  lingware: ReadonlyMap<string, Uint8Array>,
+): number {
   const voiceName = heap.string(`kws-${language}`);
   const fail = (status: number, what: string): never => {
-    throw new KwsError('FILE_UNREADABLE', `SVOX Pico could not ${what}: ${statusMessage(module, heap, system, status)}`);
+    throw new KwsError(
+      'FILE_UNREADABLE',
+      `SVOX Pico could not ${what}: ${statusMessage(module, heap, system, status)}`,
+    );
   };
   let status = module._pico_createVoiceDefinition(system, voiceName);
   if (status !== 0) fail(status, `define the ${language} voice`);
@@ -274,7 +313,8 @@ class PicoHeap {
 
   alloc(bytes: number): number {
     const pointer = this.module._malloc(bytes);
-    if (pointer === 0) throw new KwsError('INTERNAL', `SVOX Pico's WebAssembly memory is exhausted (asked for ${bytes} bytes)`);
+    if (pointer === 0)
+      throw new KwsError('INTERNAL', `SVOX Pico's WebAssembly memory is exhausted (asked for ${bytes} bytes)`);
     this.module.HEAPU8.fill(0, pointer, pointer + bytes);
     return pointer;
   }

@@ -42,7 +42,13 @@ declare module '@echogarden/svoxpico-wasm' {
     /** `pico_putTextUtf8(engine, text, textSize: int16, outBytesPut: int16*)`. */
     _pico_putTextUtf8(engine: number, text: number, textSize: number, outBytesPut: number): number;
     /** `pico_getData(engine, outBuffer, bufferSize: int16, outBytesReceived: int16*, outDataType: int16*)`: 200 idle, 201 busy. */
-    _pico_getData(engine: number, outBuffer: number, bufferSize: number, outBytesReceived: number, outDataType: number): number;
+    _pico_getData(
+      engine: number,
+      outBuffer: number,
+      bufferSize: number,
+      outBytesReceived: number,
+      outDataType: number,
+    ): number;
     /** `pico_resetEngine(engine, resetMode)`: 0 full, 0x10 soft. */
     _pico_resetEngine(engine: number, resetMode: number): number;
   }

@@ -15,9 +15,18 @@ const TEST_SNR_DB: readonly [number, number] = [0, 30];
  *
  * @returns `[16000]` in [-1, 1].
  */
-export function makeTestClip(utterance: Float32Array | null, noises: readonly Float32Array[], floorBank: NoiseFloorBank, rng: Rng): Float32Array {
+export function makeTestClip(
+  utterance: Float32Array | null,
+  noises: readonly Float32Array[],
+  floorBank: NoiseFloorBank,
+  rng: Rng,
+): Float32Array {
   if (utterance === null) return silenceClip(noises, SYNTH_CLIP_SAMPLES, rng);
-  const clip = placeInClip(utterance.length > SYNTH_CLIP_SAMPLES ? fitToLength(utterance, SYNTH_CLIP_SAMPLES) : utterance, rng, floorBank);
+  const clip = placeInClip(
+    utterance.length > SYNTH_CLIP_SAMPLES ? fitToLength(utterance, SYNTH_CLIP_SAMPLES) : utterance,
+    rng,
+    floorBank,
+  );
   if (noises.length > 0 && rng.chance(NOISY_SHARE)) {
     mixAtSnr(clip, noiseSegment(noises, SYNTH_CLIP_SAMPLES, rng), rng.uniform(TEST_SNR_DB[0], TEST_SNR_DB[1]));
     for (let i = 0; i < clip.length; i++) clip[i] = Math.max(-1, Math.min(1, clip[i] as number));
@@ -34,6 +43,9 @@ export const TEST_SPEEDS: readonly number[] = [0.9, 0.95, 1, 1.05, 1.1];
  */
 export async function speedVariants(utterance: Float32Array): Promise<Float32Array[]> {
   const variants: Float32Array[] = [];
-  for (const speed of TEST_SPEEDS) variants.push(speed === 1 ? utterance : await resampleMono(utterance, Math.round(16_000 * speed), 16_000, 'fastest'));
+  for (const speed of TEST_SPEEDS)
+    variants.push(
+      speed === 1 ? utterance : await resampleMono(utterance, Math.round(16_000 * speed), 16_000, 'fastest'),
+    );
   return variants;
 }

@@ -28,10 +28,15 @@ export interface ReliabilityTable {
  * @throws KwsError `INVALID_ARGUMENT` naming the first bad index and value, or the lengths.
  */
 export function checkLabels(name: string, labels: ArrayLike<number>, classes: number, n: number): void {
-  if (labels.length !== n) throw new KwsError('INVALID_ARGUMENT', `${name} must hold ${n} labels (one per clip), got ${labels.length}`);
+  if (labels.length !== n)
+    throw new KwsError('INVALID_ARGUMENT', `${name} must hold ${n} labels (one per clip), got ${labels.length}`);
   for (let i = 0; i < n; i++) {
     const label = labels[i];
-    if (!Number.isInteger(label) || (label as number) < 0 || (label as number) >= classes) throw new KwsError('INVALID_ARGUMENT', `${name}[${i}] must be a class index from 0 to ${classes - 1}, got ${describeValue(label)}`);
+    if (!Number.isInteger(label) || (label as number) < 0 || (label as number) >= classes)
+      throw new KwsError(
+        'INVALID_ARGUMENT',
+        `${name}[${i}] must be a class index from 0 to ${classes - 1}, got ${describeValue(label)}`,
+      );
   }
 }
 
@@ -41,7 +46,8 @@ export function checkLabels(name: string, labels: ArrayLike<number>, classes: nu
  * @throws KwsError `INVALID_ARGUMENT` showing the value.
  */
 export function checkClasses(classes: number): void {
-  if (!Number.isInteger(classes) || classes < 2) throw new KwsError('INVALID_ARGUMENT', `classes must be an integer of at least 2, got ${describeValue(classes)}`);
+  if (!Number.isInteger(classes) || classes < 2)
+    throw new KwsError('INVALID_ARGUMENT', `classes must be an integer of at least 2, got ${describeValue(classes)}`);
 }
 
 /**
@@ -50,12 +56,14 @@ export function checkClasses(classes: number): void {
  * @throws KwsError `INVALID_ARGUMENT` when the length is not `n` or a value is neither.
  */
 export function toFlags(name: string, values: ArrayLike<boolean | number>, n: number): Uint8Array {
-  if (values.length !== n) throw new KwsError('INVALID_ARGUMENT', `${name} must hold ${n} values (one per clip), got ${values.length}`);
+  if (values.length !== n)
+    throw new KwsError('INVALID_ARGUMENT', `${name} must hold ${n} values (one per clip), got ${values.length}`);
   const flags = new Uint8Array(n);
   for (let i = 0; i < n; i++) {
     const value = values[i];
     if (value === true || value === 1) flags[i] = 1;
-    else if (value !== false && value !== 0) throw new KwsError('INVALID_ARGUMENT', `${name}[${i}] must be true, false, 1 or 0, got ${describeValue(value)}`);
+    else if (value !== false && value !== 0)
+      throw new KwsError('INVALID_ARGUMENT', `${name}[${i}] must be true, false, 1 or 0, got ${describeValue(value)}`);
   }
   return flags;
 }
@@ -69,7 +77,11 @@ export function toFlags(name: string, values: ArrayLike<boolean | number>, n: nu
  * @throws KwsError `INVALID_ARGUMENT` when the lengths differ.
  */
 export function correctness(predicted: ArrayLike<number>, truth: ArrayLike<number>): Uint8Array {
-  if (predicted.length !== truth.length) throw new KwsError('INVALID_ARGUMENT', `predicted holds ${predicted.length} labels but truth holds ${truth.length}`);
+  if (predicted.length !== truth.length)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `predicted holds ${predicted.length} labels but truth holds ${truth.length}`,
+    );
   return Uint8Array.from({ length: truth.length }, (_, i) => (predicted[i] === truth[i] ? 1 : 0));
 }
 
@@ -80,14 +92,23 @@ export function correctness(predicted: ArrayLike<number>, truth: ArrayLike<numbe
  * @returns `confidences` `[batch]` and `predicted` `[batch]` class indices (the first maximum on a tie).
  * @throws KwsError `INVALID_ARGUMENT` when `probabilities.length` is not `batch * classes`.
  */
-export function topPredictions(probabilities: ArrayLike<number>, batch: number, classes: number): { confidences: Float32Array; predicted: Int32Array } {
+export function topPredictions(
+  probabilities: ArrayLike<number>,
+  batch: number,
+  classes: number,
+): { confidences: Float32Array; predicted: Int32Array } {
   checkClasses(classes);
-  if (!Number.isInteger(batch) || batch < 0 || probabilities.length !== batch * classes) throw new KwsError('INVALID_ARGUMENT', `probabilities must hold batch * classes = ${describeValue(batch)} * ${classes} values, got ${probabilities.length}`);
+  if (!Number.isInteger(batch) || batch < 0 || probabilities.length !== batch * classes)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `probabilities must hold batch * classes = ${describeValue(batch)} * ${classes} values, got ${probabilities.length}`,
+    );
   const confidences = new Float32Array(batch);
   const predicted = new Int32Array(batch);
   for (let b = 0; b < batch; b++) {
     let top = 0;
-    for (let c = 1; c < classes; c++) if ((probabilities[b * classes + c] as number) > (probabilities[b * classes + top] as number)) top = c;
+    for (let c = 1; c < classes; c++)
+      if ((probabilities[b * classes + c] as number) > (probabilities[b * classes + top] as number)) top = c;
     predicted[b] = top;
     confidences[b] = probabilities[b * classes + top] as number;
   }
@@ -104,14 +125,22 @@ function binOf(confidence: number, bins: number): number {
 }
 
 /** Per-bin counts, correct counts and confidence sums (Neumaier-compensated, so 100 x 0.9 sums to 90). */
-function binTotals(confidences: ArrayLike<number>, flags: Uint8Array, bins: number): { counts: Float64Array; correct: Float64Array; confidence: Float64Array } {
+function binTotals(
+  confidences: ArrayLike<number>,
+  flags: Uint8Array,
+  bins: number,
+): { counts: Float64Array; correct: Float64Array; confidence: Float64Array } {
   const counts = new Float64Array(bins);
   const correct = new Float64Array(bins);
   const sums = new Float64Array(bins);
   const compensation = new Float64Array(bins);
   for (let i = 0; i < flags.length; i++) {
     const c = confidences[i];
-    if (typeof c !== 'number' || !(c >= 0 && c <= 1)) throw new KwsError('INVALID_ARGUMENT', `confidences[${i}] must be a probability from 0 to 1, got ${describeValue(c)}`);
+    if (typeof c !== 'number' || !(c >= 0 && c <= 1))
+      throw new KwsError(
+        'INVALID_ARGUMENT',
+        `confidences[${i}] must be a probability from 0 to 1, got ${describeValue(c)}`,
+      );
     const b = binOf(c, bins);
     counts[b] = (counts[b] as number) + 1;
     correct[b] = (correct[b] as number) + (flags[i] as number);
@@ -137,8 +166,13 @@ function binTotals(confidences: ArrayLike<number>, flags: Uint8Array, bins: numb
  * @throws KwsError `INVALID_ARGUMENT` for no clips, different lengths, a confidence outside [0, 1]
  *   or NaN, a flag that is not true/false/1/0, or a bad bin count.
  */
-export function reliabilityTable(confidences: ArrayLike<number>, correct: ArrayLike<boolean | number>, bins = DEFAULT_CALIBRATION_BINS): ReliabilityTable {
-  if (!Number.isInteger(bins) || bins < 1) throw new KwsError('INVALID_ARGUMENT', `bins must be an integer of at least 1, got ${describeValue(bins)}`);
+export function reliabilityTable(
+  confidences: ArrayLike<number>,
+  correct: ArrayLike<boolean | number>,
+  bins = DEFAULT_CALIBRATION_BINS,
+): ReliabilityTable {
+  if (!Number.isInteger(bins) || bins < 1)
+    throw new KwsError('INVALID_ARGUMENT', `bins must be an integer of at least 1, got ${describeValue(bins)}`);
   const n = confidences.length;
   if (n === 0) throw new KwsError('INVALID_ARGUMENT', 'confidences must hold at least one value, got an empty array');
   const totals = binTotals(confidences, toFlags('correct', correct, n), bins);
@@ -150,7 +184,13 @@ export function reliabilityTable(confidences: ArrayLike<number>, correct: ArrayL
     const confidenceSum = totals.confidence[b] as number;
     gapSum += Math.abs(correctCount - confidenceSum);
     if (count > 0) mce = Math.max(mce, Math.abs(correctCount - confidenceSum) / count);
-    return { lower: b / bins, upper: (b + 1) / bins, count, meanConfidence: count === 0 ? null : confidenceSum / count, accuracy: count === 0 ? null : correctCount / count };
+    return {
+      lower: b / bins,
+      upper: (b + 1) / bins,
+      count,
+      meanConfidence: count === 0 ? null : confidenceSum / count,
+      accuracy: count === 0 ? null : correctCount / count,
+    };
   });
   return { ece: gapSum / n, mce, examples: n, bins: table };
 }
@@ -161,7 +201,11 @@ export function reliabilityTable(confidences: ArrayLike<number>, correct: ArrayL
  *
  * @returns A fraction in [0, 1].
  */
-export function expectedCalibrationError(confidences: ArrayLike<number>, correct: ArrayLike<boolean | number>, bins = DEFAULT_CALIBRATION_BINS): number {
+export function expectedCalibrationError(
+  confidences: ArrayLike<number>,
+  correct: ArrayLike<boolean | number>,
+  bins = DEFAULT_CALIBRATION_BINS,
+): number {
   return reliabilityTable(confidences, correct, bins).ece;
 }
 
@@ -170,11 +214,19 @@ function checkProbabilities(probabilities: ArrayLike<number>, labels: ArrayLike<
   checkClasses(classes);
   const n = labels.length;
   if (n === 0) throw new KwsError('INVALID_ARGUMENT', 'labels must hold at least one label, got an empty array');
-  if (probabilities.length !== n * classes) throw new KwsError('INVALID_ARGUMENT', `probabilities must hold labels.length * classes = ${n} * ${classes} values, got ${probabilities.length}`);
+  if (probabilities.length !== n * classes)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `probabilities must hold labels.length * classes = ${n} * ${classes} values, got ${probabilities.length}`,
+    );
   checkLabels('labels', labels, classes, n);
   for (let i = 0; i < probabilities.length; i++) {
     const p = probabilities[i];
-    if (typeof p !== 'number' || !(p >= 0 && p <= 1)) throw new KwsError('INVALID_ARGUMENT', `probabilities[${i}] must be a probability from 0 to 1, got ${describeValue(p)}`);
+    if (typeof p !== 'number' || !(p >= 0 && p <= 1))
+      throw new KwsError(
+        'INVALID_ARGUMENT',
+        `probabilities[${i}] must be a probability from 0 to 1, got ${describeValue(p)}`,
+      );
   }
   return n;
 }
@@ -189,10 +241,15 @@ function checkProbabilities(probabilities: ArrayLike<number>, labels: ArrayLike<
  * @throws KwsError `INVALID_ARGUMENT` for no labels, a length that is not n * classes, a label out of
  *   range, or a probability outside [0, 1] or NaN.
  */
-export function negativeLogLikelihood(probabilities: ArrayLike<number>, labels: ArrayLike<number>, classes: number): number {
+export function negativeLogLikelihood(
+  probabilities: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  classes: number,
+): number {
   const n = checkProbabilities(probabilities, labels, classes);
   let sum = 0;
-  for (let i = 0; i < n; i++) sum -= Math.log(Math.max(PROBABILITY_FLOOR, probabilities[i * classes + (labels[i] as number)] as number));
+  for (let i = 0; i < n; i++)
+    sum -= Math.log(Math.max(PROBABILITY_FLOOR, probabilities[i * classes + (labels[i] as number)] as number));
   return sum / n;
 }
 

@@ -10,10 +10,27 @@ const SILENCE_GRID = [Number.NEGATIVE_INFINITY, ...Array.from({ length: 15 }, (_
 /** Energy thresholds are tried at these percentiles of the labelled set's own energy scores (and off). */
 const ENERGY_PERCENTILES = Array.from({ length: 21 }, (_, i) => 50 + 2.5 * i);
 
-function accuracyWith(probabilities: Float32Array, rmsDbfs: ArrayLike<number>, truth: ArrayLike<number>, thresholds: Thresholds, energy: ArrayLike<number> | null): number {
+function accuracyWith(
+  probabilities: Float32Array,
+  rmsDbfs: ArrayLike<number>,
+  truth: ArrayLike<number>,
+  thresholds: Thresholds,
+  energy: ArrayLike<number> | null,
+): number {
   let correct = 0;
   for (let i = 0; i < truth.length; i++) {
-    if (labelIndex(decide(probabilities, rmsDbfs[i] as number, thresholds, i * LABELS.length, energy === null ? Number.NaN : (energy[i] as number)).label) === truth[i]) correct++;
+    if (
+      labelIndex(
+        decide(
+          probabilities,
+          rmsDbfs[i] as number,
+          thresholds,
+          i * LABELS.length,
+          energy === null ? Number.NaN : (energy[i] as number),
+        ).label,
+      ) === truth[i]
+    )
+      correct++;
   }
   return truth.length === 0 ? 0 : correct / truth.length;
 }
@@ -24,7 +41,9 @@ function accuracyWith(probabilities: Float32Array, rmsDbfs: ArrayLike<number>, t
  * +Infinity (off).
  */
 function energyGrid(energy: ArrayLike<number>): number[] {
-  const sorted = Array.from(energy).filter(Number.isFinite).sort((a, b) => a - b);
+  const sorted = Array.from(energy)
+    .filter(Number.isFinite)
+    .sort((a, b) => a - b);
   if (sorted.length < 2) return sorted.length === 0 ? [] : [Number.POSITIVE_INFINITY];
   const at = (p: number): number => {
     const k = Math.min(sorted.length - 1, Math.max(1, Math.floor((p / 100) * sorted.length)));
@@ -47,11 +66,19 @@ function energyGrid(energy: ArrayLike<number>): number[] {
  * @param truth `[n]` true label indices.
  * @param energy `[n]` energy scores (see `ModelOutput`), or null (or all NaN) when the model has none.
  */
-export function calibrateThresholds(probabilities: Float32Array, rmsDbfs: ArrayLike<number>, truth: ArrayLike<number>, energy: ArrayLike<number> | null = null): Calibration {
+export function calibrateThresholds(
+  probabilities: Float32Array,
+  rmsDbfs: ArrayLike<number>,
+  truth: ArrayLike<number>,
+  energy: ArrayLike<number> | null = null,
+): Calibration {
   const baselineAccuracy = accuracyWith(probabilities, rmsDbfs, truth, NO_THRESHOLDS, null);
   const grid = energy === null ? [] : energyGrid(energy);
   // The best of each rule.
-  const bestOf: Record<UnknownScore, { thresholds: Thresholds; accuracy: number }> = { maxSoftmax: { thresholds: NO_THRESHOLDS, accuracy: baselineAccuracy }, energy: { thresholds: { ...NO_THRESHOLDS, unknownScore: 'energy' }, accuracy: baselineAccuracy } };
+  const bestOf: Record<UnknownScore, { thresholds: Thresholds; accuracy: number }> = {
+    maxSoftmax: { thresholds: NO_THRESHOLDS, accuracy: baselineAccuracy },
+    energy: { thresholds: { ...NO_THRESHOLDS, unknownScore: 'energy' }, accuracy: baselineAccuracy },
+  };
   for (const silenceThresholdDbfs of SILENCE_GRID) {
     for (const unknownThreshold of UNKNOWN_GRID) {
       const thresholds: Thresholds = { ...NO_THRESHOLDS, unknownThreshold, silenceThresholdDbfs };
@@ -59,17 +86,48 @@ export function calibrateThresholds(probabilities: Float32Array, rmsDbfs: ArrayL
       if (accuracy > bestOf.maxSoftmax.accuracy + 1e-12) bestOf.maxSoftmax = { thresholds, accuracy };
     }
     for (const unknownEnergyThreshold of [...grid].reverse()) {
-      const thresholds: Thresholds = { ...NO_THRESHOLDS, unknownScore: 'energy', unknownEnergyThreshold, silenceThresholdDbfs };
+      const thresholds: Thresholds = {
+        ...NO_THRESHOLDS,
+        unknownScore: 'energy',
+        unknownEnergyThreshold,
+        silenceThresholdDbfs,
+      };
       const accuracy = accuracyWith(probabilities, rmsDbfs, truth, thresholds, energy);
       if (accuracy > bestOf.energy.accuracy + 1e-12) bestOf.energy = { thresholds, accuracy };
     }
   }
   const useEnergy = grid.length > 0 && bestOf.energy.accuracy > bestOf.maxSoftmax.accuracy + 1e-12;
   const chosen = useEnergy ? bestOf.energy : bestOf.maxSoftmax;
-  const best: Thresholds = { ...chosen.thresholds, unknownScore: useEnergy ? 'energy' : 'maxSoftmax', unknownThreshold: bestOf.maxSoftmax.thresholds.unknownThreshold, unknownEnergyThreshold: grid.length > 0 ? (bestOf.energy.thresholds.unknownEnergyThreshold ?? Number.POSITIVE_INFINITY) : Number.POSITIVE_INFINITY };
+  const best: Thresholds = {
+    ...chosen.thresholds,
+    unknownScore: useEnergy ? 'energy' : 'maxSoftmax',
+    unknownThreshold: bestOf.maxSoftmax.thresholds.unknownThreshold,
+    unknownEnergyThreshold:
+      grid.length > 0
+        ? (bestOf.energy.thresholds.unknownEnergyThreshold ?? Number.POSITIVE_INFINITY)
+        : Number.POSITIVE_INFINITY,
+  };
   const bestAccuracy = chosen.accuracy;
   const silence = best.silenceThresholdDbfs;
-  const unknownCurve = UNKNOWN_GRID.map((threshold) => ({ threshold, accuracy: accuracyWith(probabilities, rmsDbfs, truth, { ...NO_THRESHOLDS, silenceThresholdDbfs: silence, unknownThreshold: threshold }, null) }));
-  const energyCurve = grid.map((threshold) => ({ threshold: Number.isFinite(threshold) ? threshold : null, accuracy: accuracyWith(probabilities, rmsDbfs, truth, { ...NO_THRESHOLDS, silenceThresholdDbfs: silence, unknownScore: 'energy', unknownEnergyThreshold: threshold }, energy) }));
+  const unknownCurve = UNKNOWN_GRID.map((threshold) => ({
+    threshold,
+    accuracy: accuracyWith(
+      probabilities,
+      rmsDbfs,
+      truth,
+      { ...NO_THRESHOLDS, silenceThresholdDbfs: silence, unknownThreshold: threshold },
+      null,
+    ),
+  }));
+  const energyCurve = grid.map((threshold) => ({
+    threshold: Number.isFinite(threshold) ? threshold : null,
+    accuracy: accuracyWith(
+      probabilities,
+      rmsDbfs,
+      truth,
+      { ...NO_THRESHOLDS, silenceThresholdDbfs: silence, unknownScore: 'energy', unknownEnergyThreshold: threshold },
+      energy,
+    ),
+  }));
   return { thresholds: best, accuracy: bestAccuracy, baselineAccuracy, unknownCurve, energyCurve };
 }

@@ -33,7 +33,12 @@ export function clipAt(set: ClipSet, i: number, out = new Float32Array(set.clipS
  * @param onProgress Called after each clip with (done, total).
  * @throws AudioDecodeError when a clip does not decode: a dataset must be clean to train on.
  */
-export async function loadClipSet(examples: readonly Example[], loader: ExampleLoader, clipSamples: number, onProgress?: (done: number, total: number) => void): Promise<ClipSet> {
+export async function loadClipSet(
+  examples: readonly Example[],
+  loader: ExampleLoader,
+  clipSamples: number,
+  onProgress?: (done: number, total: number) => void,
+): Promise<ClipSet> {
   const samples = new Int16Array(examples.length * clipSamples);
   const labels = new Int32Array(examples.length);
   const levels = new Float32Array(examples.length);
@@ -45,10 +50,12 @@ export async function loadClipSet(examples: readonly Example[], loader: ExampleL
       clip = await loader.load(example);
     } catch (error) {
       // Name the clip: a dataset has thousands, and the decoder's message alone does not say which.
-      if (example.kind === 'word' && error instanceof AudioDecodeError) throw new AudioDecodeError(error.code, `${example.relativePath}: ${error.message}`, { cause: error });
+      if (example.kind === 'word' && error instanceof AudioDecodeError)
+        throw new AudioDecodeError(error.code, `${example.relativePath}: ${error.message}`, { cause: error });
       throw error;
     }
-    for (let j = 0; j < clipSamples; j++) samples[i * clipSamples + j] = Math.round(Math.max(-1, Math.min(1, clip[j] as number)) * 32767);
+    for (let j = 0; j < clipSamples; j++)
+      samples[i * clipSamples + j] = Math.round(Math.max(-1, Math.min(1, clip[j] as number)) * 32767);
     labels[i] = labelIndex(example.label);
     levels[i] = rmsDbfs(clip);
     ids.push(example.kind === 'word' ? example.relativePath : `silence/${example.split}/${example.index}`);

@@ -3,21 +3,74 @@
 // main thread imports it); what trains and evaluates models is in ./tfjs/index.ts.
 export { computeMetrics } from './metrics.js';
 export { calibrateThresholds } from './calibration.js';
-export { checkTrainInputs, cliAttributeName, TRAIN_OPTION_DEFAULTS, TRAIN_OPTIONS, trainOptionEntries, trainOptionsFromCliValues, trainOptionsFromRetrainInput, validateTrainOptions } from './train-options.js';
-export type { CheckedTrainOptions, RetrainInputOptions, TrainOptionName, TrainOptions, TrainProgress, TrainRequest, TrainVersionOptions } from './train-options.js';
-export type { CliAlias, GraphqlAlias, JsonShape, OptionDeclaration, OptionKind, OptionRange, OptionSpec } from './option-declaration.js';
+export {
+  checkTrainInputs,
+  cliAttributeName,
+  TRAIN_OPTION_DEFAULTS,
+  TRAIN_OPTIONS,
+  trainOptionEntries,
+  trainOptionsFromCliValues,
+  trainOptionsFromRetrainInput,
+  validateTrainOptions,
+} from './train-options.js';
+export type {
+  CheckedTrainOptions,
+  RetrainInputOptions,
+  TrainOptionName,
+  TrainOptions,
+  TrainProgress,
+  TrainRequest,
+  TrainVersionOptions,
+} from './train-options.js';
+export type {
+  CliAlias,
+  GraphqlAlias,
+  JsonShape,
+  OptionDeclaration,
+  OptionKind,
+  OptionRange,
+  OptionSpec,
+} from './option-declaration.js';
 export type { TrainingProgress, TrainWorkerData, TrainWorkerMessage } from './train-messages.js';
 export { clipAt, loadClipSet } from './clip-cache.js';
 export type { ClipSet } from './clip-cache.js';
 export { sampleRandom, suggestTpe, validateSearchSpace } from './search.js';
 export type { Observation, Parameters, ParameterSpec, SearchSpace, TpeOptions } from './search.js';
-export { brierScore, correctness, DEFAULT_CALIBRATION_BINS, expectedCalibrationError, negativeLogLikelihood, PROBABILITY_FLOOR, reliabilityTable, topPredictions } from './calibration-metrics.js';
+export {
+  brierScore,
+  correctness,
+  DEFAULT_CALIBRATION_BINS,
+  expectedCalibrationError,
+  negativeLogLikelihood,
+  PROBABILITY_FLOOR,
+  reliabilityTable,
+  topPredictions,
+} from './calibration-metrics.js';
 export type { ReliabilityTable } from './calibration-metrics.js';
-export { auroc, DEFAULT_ROC_POINTS, DEFAULT_TPR, fprAtTpr, rocCurve, thinCurve, thresholdAtTpr } from './ood-metrics.js';
+export {
+  auroc,
+  DEFAULT_ROC_POINTS,
+  DEFAULT_TPR,
+  fprAtTpr,
+  rocCurve,
+  thinCurve,
+  thresholdAtTpr,
+} from './ood-metrics.js';
 export type { RocPoint } from './ood-metrics.js';
-export { DEFAULT_TEMPERATURE_TOLERANCE, fitTemperature, meanNllWithTemperature, TEMPERATURE_BOUNDS } from './temperature.js';
+export {
+  DEFAULT_TEMPERATURE_TOLERANCE,
+  fitTemperature,
+  meanNllWithTemperature,
+  TEMPERATURE_BOUNDS,
+} from './temperature.js';
 export type { FitTemperatureOptions, TemperatureFit } from './temperature.js';
 export { chooseOperatingPoints, clipOutcomes, commandMask, tradeOffCurve } from './operating-point.js';
-export type { ClipOutcomes, LabelSource, OperatingPointOptions, OperatingPoints, TradeOffPoint } from './operating-point.js';
+export type {
+  ClipOutcomes,
+  LabelSource,
+  OperatingPointOptions,
+  OperatingPoints,
+  TradeOffPoint,
+} from './operating-point.js';
 export { rejectionMetrics, servedCommandScores, trustMetrics } from './trust.js';
 export type { ScoredClips } from './trust.js';

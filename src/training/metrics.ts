@@ -10,7 +10,8 @@ import { LABELS } from '../labels/index.js';
  * @param predicted `[n]` predicted label indices.
  */
 export function computeMetrics(truth: ArrayLike<number>, predicted: ArrayLike<number>): EvaluationMetrics {
-  if (truth.length !== predicted.length) throw new RangeError(`computeMetrics: ${truth.length} true labels but ${predicted.length} predictions`);
+  if (truth.length !== predicted.length)
+    throw new RangeError(`computeMetrics: ${truth.length} true labels but ${predicted.length} predictions`);
   const k = LABELS.length;
   const confusion = Array.from({ length: k }, () => new Array<number>(k).fill(0));
   let correct = 0;
@@ -29,5 +30,11 @@ export function computeMetrics(truth: ArrayLike<number>, predicted: ArrayLike<nu
     const f1 = precision + recall === 0 ? 0 : (2 * precision * recall) / (precision + recall);
     return { label, precision, recall, f1, support };
   });
-  return { accuracy: truth.length === 0 ? 0 : correct / truth.length, perClass, confusion, labels: LABELS, examples: truth.length };
+  return {
+    accuracy: truth.length === 0 ? 0 : correct / truth.length,
+    perClass,
+    confusion,
+    labels: LABELS,
+    examples: truth.length,
+  };
 }

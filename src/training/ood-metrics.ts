@@ -33,10 +33,12 @@ export interface RocPoint {
  * @throws KwsError `INVALID_ARGUMENT` naming the array and the first bad index.
  */
 export function checkScores(name: string, scores: ArrayLike<number>): void {
-  if (scores.length === 0) throw new KwsError('INVALID_ARGUMENT', `${name} must hold at least one score, got an empty array`);
+  if (scores.length === 0)
+    throw new KwsError('INVALID_ARGUMENT', `${name} must hold at least one score, got an empty array`);
   for (let i = 0; i < scores.length; i++) {
     const value = scores[i];
-    if (typeof value !== 'number' || !Number.isFinite(value)) throw new KwsError('INVALID_ARGUMENT', `${name}[${i}] must be a finite number, got ${describeValue(value)}`);
+    if (typeof value !== 'number' || !Number.isFinite(value))
+      throw new KwsError('INVALID_ARGUMENT', `${name}[${i}] must be a finite number, got ${describeValue(value)}`);
   }
 }
 
@@ -46,7 +48,8 @@ export function checkScores(name: string, scores: ArrayLike<number>): void {
  * @throws KwsError `INVALID_ARGUMENT` showing the bad value.
  */
 export function checkRate(name: string, value: number): void {
-  if (typeof value !== 'number' || !(value > 0 && value <= 1)) throw new KwsError('INVALID_ARGUMENT', `${name} must be a rate in (0, 1], got ${describeValue(value)}`);
+  if (typeof value !== 'number' || !(value > 0 && value <= 1))
+    throw new KwsError('INVALID_ARGUMENT', `${name} must be a rate in (0, 1], got ${describeValue(value)}`);
 }
 
 /** A copy of `scores` sorted from highest to lowest. */
@@ -88,7 +91,10 @@ export function auroc(inScores: ArrayLike<number>, outScores: ArrayLike<number>)
   let ranked = 0;
   let inRankSum = 0;
   while (i < ins.length || j < outs.length) {
-    const value = Math.min(i < ins.length ? (ins[i] as number) : Number.POSITIVE_INFINITY, j < outs.length ? (outs[j] as number) : Number.POSITIVE_INFINITY);
+    const value = Math.min(
+      i < ins.length ? (ins[i] as number) : Number.POSITIVE_INFINITY,
+      j < outs.length ? (outs[j] as number) : Number.POSITIVE_INFINITY,
+    );
     const firstIn = i;
     const firstOut = j;
     while (i < ins.length && ins[i] === value) i++;
@@ -149,7 +155,11 @@ export function fprAtTpr(inScores: ArrayLike<number>, outScores: ArrayLike<numbe
  * @throws KwsError `INVALID_ARGUMENT` when `maxPoints` is not an integer >= 2.
  */
 export function thinCurve<T>(points: readonly T[], maxPoints: number): T[] {
-  if (!Number.isInteger(maxPoints) || maxPoints < 2) throw new KwsError('INVALID_ARGUMENT', `maxPoints must be an integer of at least 2, got ${describeValue(maxPoints)}`);
+  if (!Number.isInteger(maxPoints) || maxPoints < 2)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `maxPoints must be an integer of at least 2, got ${describeValue(maxPoints)}`,
+    );
   if (points.length <= maxPoints) return [...points];
   const step = (points.length - 1) / (maxPoints - 1);
   // step > 1, so the rounded indices are strictly increasing.
@@ -168,7 +178,11 @@ export function thinCurve<T>(points: readonly T[], maxPoints: number): T[] {
  * @param maxPoints Most points returned, an integer >= 2; default {@link DEFAULT_ROC_POINTS}.
  * @throws KwsError `INVALID_ARGUMENT` for an empty array, a non-finite score or a bad `maxPoints`.
  */
-export function rocCurve(inScores: ArrayLike<number>, outScores: ArrayLike<number>, maxPoints = DEFAULT_ROC_POINTS): RocPoint[] {
+export function rocCurve(
+  inScores: ArrayLike<number>,
+  outScores: ArrayLike<number>,
+  maxPoints = DEFAULT_ROC_POINTS,
+): RocPoint[] {
   checkScores('inScores', inScores);
   checkScores('outScores', outScores);
   const ins = sortedDescending(inScores);
@@ -177,7 +191,10 @@ export function rocCurve(inScores: ArrayLike<number>, outScores: ArrayLike<numbe
   let i = 0;
   let j = 0;
   while (i < ins.length || j < outs.length) {
-    const threshold = Math.max(i < ins.length ? (ins[i] as number) : Number.NEGATIVE_INFINITY, j < outs.length ? (outs[j] as number) : Number.NEGATIVE_INFINITY);
+    const threshold = Math.max(
+      i < ins.length ? (ins[i] as number) : Number.NEGATIVE_INFINITY,
+      j < outs.length ? (outs[j] as number) : Number.NEGATIVE_INFINITY,
+    );
     while (i < ins.length && ins[i] === threshold) i++;
     while (j < outs.length && outs[j] === threshold) j++;
     points.push({ threshold, tpr: i / ins.length, fpr: j / outs.length });

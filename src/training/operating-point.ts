@@ -86,11 +86,16 @@ export function commandMask(truth: ArrayLike<number>): Uint8Array {
  * @param labelIfRejected `[n]` label indices, or a function of the clip index (e.g. `() => labelIndex('unknown')`).
  * @throws KwsError `INVALID_ARGUMENT` when an array's length is not n.
  */
-export function clipOutcomes(truth: ArrayLike<number>, labelIfAccepted: LabelSource, labelIfRejected: LabelSource): { correctIfAccepted: Uint8Array; correctIfRejected: Uint8Array } {
+export function clipOutcomes(
+  truth: ArrayLike<number>,
+  labelIfAccepted: LabelSource,
+  labelIfRejected: LabelSource,
+): { correctIfAccepted: Uint8Array; correctIfRejected: Uint8Array } {
   const n = truth.length;
   const labelsOf = (name: string, source: LabelSource): ((clip: number) => number) => {
     if (typeof source === 'function') return source;
-    if (source.length !== n) throw new KwsError('INVALID_ARGUMENT', `${name} must hold ${n} labels (one per clip), got ${source.length}`);
+    if (source.length !== n)
+      throw new KwsError('INVALID_ARGUMENT', `${name} must hold ${n} labels (one per clip), got ${source.length}`);
     return (clip) => source[clip] as number;
   };
   const accepted = labelsOf('labelIfAccepted', labelIfAccepted);
@@ -116,21 +121,37 @@ function checkOutcomes(outcomes: ClipOutcomes): CheckedOutcomes {
   const n = scores.length;
   const inDistribution = toFlags('inDistribution', outcomes.inDistribution, n);
   const commands = inDistribution.reduce((sum, flag) => sum + flag, 0);
-  if (commands === 0) throw new KwsError('INVALID_ARGUMENT', `inDistribution marks no command clip among ${n}; the command TPR needs at least one`);
-  if (commands === n) throw new KwsError('INVALID_ARGUMENT', `inDistribution marks all ${n} clips as commands; the OOD FPR needs at least one unknown or non-speech clip`);
-  return { scores, inDistribution, accepted: toFlags('correctIfAccepted', outcomes.correctIfAccepted, n), rejected: toFlags('correctIfRejected', outcomes.correctIfRejected, n), commands };
+  if (commands === 0)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `inDistribution marks no command clip among ${n}; the command TPR needs at least one`,
+    );
+  if (commands === n)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `inDistribution marks all ${n} clips as commands; the OOD FPR needs at least one unknown or non-speech clip`,
+    );
+  return {
+    scores,
+    inDistribution,
+    accepted: toFlags('correctIfAccepted', outcomes.correctIfAccepted, n),
+    rejected: toFlags('correctIfRejected', outcomes.correctIfRejected, n),
+    commands,
+  };
 }
 
 /** The full curve of checked outcomes: +Infinity, then each distinct score from highest to lowest. */
 function sweep({ scores, inDistribution, accepted, rejected, commands }: CheckedOutcomes): TradeOffPoint[] {
   const n = scores.length;
   const ood = n - commands;
-  const order = Array.from({ length: n }, (_, i) => i).sort((x, y) => (scores[y] as number) - (scores[x] as number) || x - y);
+  const order = Array.from({ length: n }, (_, i) => i).sort(
+    (x, y) => (scores[y] as number) - (scores[x] as number) || x - y,
+  );
   let correct = rejected.reduce((sum, flag) => sum + flag, 0);
   let keptCommands = 0;
   let keptOod = 0;
   const points: TradeOffPoint[] = [{ threshold: Number.POSITIVE_INFINITY, tpr: 0, fpr: 0, accuracy: correct / n }];
-  for (let k = 0; k < n; ) {
+  for (let k = 0; k < n;) {
     const threshold = scores[order[k] as number] as number;
     for (; k < n && scores[order[k] as number] === threshold; k++) {
       const i = order[k] as number;
@@ -169,13 +190,25 @@ export function tradeOffCurve(outcomes: ClipOutcomes): TradeOffPoint[] {
 export function chooseOperatingPoints(outcomes: ClipOutcomes, options: OperatingPointOptions = {}): OperatingPoints {
   const { targetTpr = DEFAULT_TPR, maxCurvePoints = DEFAULT_ROC_POINTS } = options;
   checkRate('targetTpr', targetTpr);
-  if (!Number.isInteger(maxCurvePoints) || maxCurvePoints < 2) throw new KwsError('INVALID_ARGUMENT', `maxCurvePoints must be an integer of at least 2, got ${describeValue(maxCurvePoints)}`);
+  if (!Number.isInteger(maxCurvePoints) || maxCurvePoints < 2)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `maxCurvePoints must be an integer of at least 2, got ${describeValue(maxCurvePoints)}`,
+    );
   const checked = checkOutcomes(outcomes);
   const points = sweep(checked);
-  const commandScores = Array.from(checked.inDistribution.keys()).filter((i) => checked.inDistribution[i] === 1).map((i) => checked.scores[i] as number);
+  const commandScores = Array.from(checked.inDistribution.keys())
+    .filter((i) => checked.inDistribution[i] === 1)
+    .map((i) => checked.scores[i] as number);
   const threshold = thresholdAtTpr(commandScores, targetTpr);
   const atTargetTpr = points.find((point) => point.threshold === threshold) as TradeOffPoint;
   // Points run from high to low thresholds, so >= keeps the lowest threshold of a tie.
   const maxAccuracy = points.reduce((best, point) => (point.accuracy >= best.accuracy ? point : best));
-  return { targetTpr, atTargetTpr, maxAccuracy, acceptAll: points[points.length - 1] as TradeOffPoint, curve: thinCurve(points, maxCurvePoints) };
+  return {
+    targetTpr,
+    atTargetTpr,
+    maxAccuracy,
+    acceptAll: points[points.length - 1] as TradeOffPoint,
+    curve: thinCurve(points, maxCurvePoints),
+  };
 }

@@ -4,7 +4,13 @@ import { describeValue, KwsError, UnreachableCaseError } from '../errors/index.j
 export type OptionKind = 'integer' | 'number' | 'boolean' | 'enum' | 'path' | 'string' | 'json';
 
 /** The kinds that fit a value type `T` (a number is an integer or any number, a string a choice, a path or text). */
-export type OptionKindOf<T> = [T] extends [boolean] ? 'boolean' : [T] extends [number] ? 'integer' | 'number' : [T] extends [string] ? 'enum' | 'path' | 'string' : 'json';
+export type OptionKindOf<T> = [T] extends [boolean]
+  ? 'boolean'
+  : [T] extends [number]
+    ? 'integer' | 'number'
+    : [T] extends [string]
+      ? 'enum' | 'path' | 'string'
+      : 'json';
 
 /** Allowed numbers: `[min, max]`, with an open end where `minOpen` / `maxOpen` (e.g. a rate above 0). */
 export interface OptionRange {
@@ -105,16 +111,19 @@ export function checkDeclaredValue(name: string, declaration: OptionSpec, value:
   const { range } = declaration;
   switch (declaration.kind) {
     case 'integer':
-      if (typeof value !== 'number' || !Number.isInteger(value) || (range !== undefined && !inRange(value, range))) fail(range === undefined ? 'an integer' : `an integer from ${range.min} to ${range.max}`);
+      if (typeof value !== 'number' || !Number.isInteger(value) || (range !== undefined && !inRange(value, range)))
+        fail(range === undefined ? 'an integer' : `an integer from ${range.min} to ${range.max}`);
       return;
     case 'number':
-      if (typeof value !== 'number' || Number.isNaN(value) || (range !== undefined && !inRange(value, range))) fail(range === undefined ? 'a number' : `in ${formatRange(range)}`);
+      if (typeof value !== 'number' || Number.isNaN(value) || (range !== undefined && !inRange(value, range)))
+        fail(range === undefined ? 'a number' : `in ${formatRange(range)}`);
       return;
     case 'boolean':
       if (typeof value !== 'boolean') fail('true or false');
       return;
     case 'enum':
-      if (declaration.choices !== undefined && !declaration.choices.includes(value)) fail(`one of ${declaration.choices.join(', ')}`);
+      if (declaration.choices !== undefined && !declaration.choices.includes(value))
+        fail(`one of ${declaration.choices.join(', ')}`);
       return;
     case 'path':
       if (typeof value !== 'string' || value === '') fail('a non-empty path');
@@ -123,7 +132,8 @@ export function checkDeclaredValue(name: string, declaration: OptionSpec, value:
       if (typeof value !== 'string') fail('a string');
       return;
     case 'json':
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) fail(`an object of ${declaration.json?.typeName ?? 'named'} fields`);
+      if (typeof value !== 'object' || value === null || Array.isArray(value))
+        fail(`an object of ${declaration.json?.typeName ?? 'named'} fields`);
       declaration.json?.check(value as never);
       return;
     default:

@@ -40,19 +40,36 @@ export function validateSearchSpace(space: SearchSpace): SearchSpace {
   for (const [name, spec] of Object.entries(space)) {
     if (spec.kind === 'choice') {
       if (spec.values.length === 0) throw new KwsError('INVALID_ARGUMENT', `search parameter ${name} has no choices`);
-    } else if (!(Number.isFinite(spec.min) && Number.isFinite(spec.max) && spec.min < spec.max) || (spec.log === true && spec.min <= 0)) {
-      throw new KwsError('INVALID_ARGUMENT', `search parameter ${name} needs min < max${spec.log === true ? ' and min > 0 (log scale)' : ''}, got [${describeValue(spec.min)}, ${describeValue(spec.max)}]`);
+    } else if (
+      !(Number.isFinite(spec.min) && Number.isFinite(spec.max) && spec.min < spec.max) ||
+      (spec.log === true && spec.min <= 0)
+    ) {
+      throw new KwsError(
+        'INVALID_ARGUMENT',
+        `search parameter ${name} needs min < max${spec.log === true ? ' and min > 0 (log scale)' : ''}, got [${describeValue(spec.min)}, ${describeValue(spec.max)}]`,
+      );
     }
   }
   return space;
 }
 
-const toUnit = (spec: Extract<ParameterSpec, { kind: 'float' }>, value: number): number => (spec.log === true ? Math.log(value / spec.min) / Math.log(spec.max / spec.min) : (value - spec.min) / (spec.max - spec.min));
-const fromUnit = (spec: Extract<ParameterSpec, { kind: 'float' }>, unit: number): number => (spec.log === true ? spec.min * (spec.max / spec.min) ** unit : spec.min + unit * (spec.max - spec.min));
+const toUnit = (spec: Extract<ParameterSpec, { kind: 'float' }>, value: number): number =>
+  spec.log === true
+    ? Math.log(value / spec.min) / Math.log(spec.max / spec.min)
+    : (value - spec.min) / (spec.max - spec.min);
+const fromUnit = (spec: Extract<ParameterSpec, { kind: 'float' }>, unit: number): number =>
+  spec.log === true ? spec.min * (spec.max / spec.min) ** unit : spec.min + unit * (spec.max - spec.min);
 
 /** A uniformly random point (log-uniform for log ranges). */
 export function sampleRandom(space: SearchSpace, rng: Rng): Parameters {
-  return Object.fromEntries(Object.entries(space).map(([name, spec]) => [name, spec.kind === 'choice' ? (spec.values[rng.int(0, spec.values.length - 1)] as string | number) : fromUnit(spec, rng.float())]));
+  return Object.fromEntries(
+    Object.entries(space).map(([name, spec]) => [
+      name,
+      spec.kind === 'choice'
+        ? (spec.values[rng.int(0, spec.values.length - 1)] as string | number)
+        : fromUnit(spec, rng.float()),
+    ]),
+  );
 }
 
 /** Parzen density at `unit` of Gaussian kernels on `points` (in [0, 1]) plus a uniform prior, with a bandwidth that shrinks with the number of points. */
@@ -74,7 +91,12 @@ function frequency(points: ReadonlyArray<string | number>, value: string | numbe
  * observations are split at the γ quantile of the metric into good (l) and bad (g); candidates are
  * drawn from l, and the one maximising l(x)/g(x) is suggested. Random until `startup` observations.
  */
-export function suggestTpe(space: SearchSpace, history: readonly Observation[], rng: Rng, options: Partial<TpeOptions> = {}): Parameters {
+export function suggestTpe(
+  space: SearchSpace,
+  history: readonly Observation[],
+  rng: Rng,
+  options: Partial<TpeOptions> = {},
+): Parameters {
   const { gamma, candidates, startup } = { ...DEFAULT_TPE, ...options };
   if (history.length < startup) return sampleRandom(space, rng);
   const sorted = [...history].sort((a, b) => b.metric - a.metric);
@@ -107,7 +129,8 @@ export function suggestTpe(space: SearchSpace, history: readonly Observation[], 
       let score = Number.NEGATIVE_INFINITY;
       for (let c = 0; c < candidates; c++) {
         const centre = rng.int(0, g.length); // g.length: the prior
-        const unit = centre === g.length ? rng.float() : Math.min(1, Math.max(0, (g[centre] as number) + sigma * rng.normal()));
+        const unit =
+          centre === g.length ? rng.float() : Math.min(1, Math.max(0, (g[centre] as number) + sigma * rng.normal()));
         const ratio = parzen(g, unit) / parzen(b, unit);
         if (ratio > score) [best, score] = [unit, ratio];
       }

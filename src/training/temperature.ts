@@ -55,11 +55,17 @@ function meanNll(logits: ArrayLike<number>, labels: ArrayLike<number>, classes: 
 /** Refuses logits and labels that are not a non-empty `[n, classes]` / `[n]` pair of finite logits and class indices. */
 function checkLogitsAndLabels(logits: ArrayLike<number>, labels: ArrayLike<number>, classes: number): void {
   checkClasses(classes);
-  if (labels.length === 0) throw new KwsError('INVALID_ARGUMENT', 'labels must hold at least one label, got an empty array');
-  if (logits.length !== labels.length * classes) throw new KwsError('INVALID_ARGUMENT', `logits must hold n * classes = ${labels.length} * ${classes} values, got ${logits.length}`);
+  if (labels.length === 0)
+    throw new KwsError('INVALID_ARGUMENT', 'labels must hold at least one label, got an empty array');
+  if (logits.length !== labels.length * classes)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `logits must hold n * classes = ${labels.length} * ${classes} values, got ${logits.length}`,
+    );
   checkLabels('labels', labels, classes, labels.length);
   for (let i = 0; i < logits.length; i++) {
-    if (!Number.isFinite(logits[i])) throw new KwsError('INVALID_ARGUMENT', `logits[${i}] must be a finite number, got ${describeValue(logits[i])}`);
+    if (!Number.isFinite(logits[i]))
+      throw new KwsError('INVALID_ARGUMENT', `logits[${i}] must be a finite number, got ${describeValue(logits[i])}`);
   }
 }
 
@@ -72,7 +78,12 @@ function checkLogitsAndLabels(logits: ArrayLike<number>, labels: ArrayLike<numbe
  * @throws KwsError `INVALID_ARGUMENT` for no labels, a bad shape, a non-finite logit, a label out of
  *   range or a bad temperature.
  */
-export function meanNllWithTemperature(logits: ArrayLike<number>, labels: ArrayLike<number>, classes: number, temperature: number): number {
+export function meanNllWithTemperature(
+  logits: ArrayLike<number>,
+  labels: ArrayLike<number>,
+  classes: number,
+  temperature: number,
+): number {
   checkLogitsAndLabels(logits, labels, classes);
   checkTemperature(temperature);
   return meanNll(logits, labels, classes, temperature);
@@ -80,10 +91,26 @@ export function meanNllWithTemperature(logits: ArrayLike<number>, labels: ArrayL
 
 /** Checks the options and returns the search interval in ln T and its stopping width. */
 function searchInterval(options: FitTemperatureOptions): { lo: number; hi: number; tolerance: number } {
-  const { minTemperature = TEMPERATURE_BOUNDS.min, maxTemperature = TEMPERATURE_BOUNDS.max, relativeTolerance = DEFAULT_TEMPERATURE_TOLERANCE } = options;
-  if (!(minTemperature > 0 && Number.isFinite(minTemperature))) throw new KwsError('INVALID_ARGUMENT', `minTemperature must be a finite number above 0, got ${describeValue(minTemperature)}`);
-  if (!(maxTemperature > minTemperature && Number.isFinite(maxTemperature))) throw new KwsError('INVALID_ARGUMENT', `maxTemperature must be a finite number above minTemperature ${minTemperature}, got ${describeValue(maxTemperature)}`);
-  if (!(relativeTolerance > 0 && relativeTolerance <= 0.1)) throw new KwsError('INVALID_ARGUMENT', `relativeTolerance must be in (0, 0.1], got ${describeValue(relativeTolerance)}`);
+  const {
+    minTemperature = TEMPERATURE_BOUNDS.min,
+    maxTemperature = TEMPERATURE_BOUNDS.max,
+    relativeTolerance = DEFAULT_TEMPERATURE_TOLERANCE,
+  } = options;
+  if (!(minTemperature > 0 && Number.isFinite(minTemperature)))
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `minTemperature must be a finite number above 0, got ${describeValue(minTemperature)}`,
+    );
+  if (!(maxTemperature > minTemperature && Number.isFinite(maxTemperature)))
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `maxTemperature must be a finite number above minTemperature ${minTemperature}, got ${describeValue(maxTemperature)}`,
+    );
+  if (!(relativeTolerance > 0 && relativeTolerance <= 0.1))
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `relativeTolerance must be in (0, 0.1], got ${describeValue(relativeTolerance)}`,
+    );
   return { lo: Math.log(minTemperature), hi: Math.log(maxTemperature), tolerance: relativeTolerance };
 }
 
@@ -101,7 +128,12 @@ function searchInterval(options: FitTemperatureOptions): { lo: number; hi: numbe
  * @throws KwsError `INVALID_ARGUMENT` for no labels, a bad shape, a non-finite logit, a label out of
  *   range or bad options.
  */
-export function fitTemperature(logits: Float32Array, labels: ArrayLike<number>, classes: number, options: FitTemperatureOptions = {}): TemperatureFit {
+export function fitTemperature(
+  logits: Float32Array,
+  labels: ArrayLike<number>,
+  classes: number,
+  options: FitTemperatureOptions = {},
+): TemperatureFit {
   checkLogitsAndLabels(logits, labels, classes);
   const { lo, hi, tolerance } = searchInterval(options);
   const nllAt = (logT: number): number => meanNll(logits, labels, classes, Math.exp(logT));
@@ -126,5 +158,11 @@ export function fitTemperature(logits: Float32Array, labels: ArrayLike<number>, 
   }
   const logT = fc <= fd ? c : d;
   const atBound = logT - lo <= tolerance || hi - logT <= tolerance;
-  return { temperature: Math.exp(logT), nllBefore: meanNll(logits, labels, classes, 1), nllAfter: Math.min(fc, fd), iterations, atBound };
+  return {
+    temperature: Math.exp(logT),
+    nllBefore: meanNll(logits, labels, classes, 1),
+    nllAfter: Math.min(fc, fd),
+    iterations,
+    atBound,
+  };
 }

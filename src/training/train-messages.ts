@@ -17,7 +17,9 @@ export interface TrainingProgress {
 export interface TrainWorkerData {
   readonly modelsDir: string;
   readonly dbPath: string;
-  readonly options: Omit<TrainVersionOptions, 'onBegin' | 'onProgress' | 'onEpoch' | 'initialModel'> & { readonly searchJob?: number };
+  readonly options: Omit<TrainVersionOptions, 'onBegin' | 'onProgress' | 'onEpoch' | 'initialModel'> & {
+    readonly searchJob?: number;
+  };
 }
 
 /** Messages to the parent. */

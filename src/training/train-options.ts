@@ -81,10 +81,15 @@ export interface TrainProgress {
 }
 
 /** The TF.js backends training may start at, in the order it falls back. */
-const TFJS_BACKENDS = Object.keys({ tensorflow: true, wasm: true, cpu: true } satisfies Record<TfjsBackendName, true>) as readonly TfjsBackendName[];
+const TFJS_BACKENDS = Object.keys({ tensorflow: true, wasm: true, cpu: true } satisfies Record<
+  TfjsBackendName,
+  true
+>) as readonly TfjsBackendName[];
 
 /** A declaration per option of {@link trainVersion} that is set by value, typed by that option. */
-type TrainOptionTable = { readonly [K in keyof TrainVersionOptions]?: OptionDeclaration<NonNullable<TrainVersionOptions[K]>> };
+type TrainOptionTable = {
+  readonly [K in keyof TrainVersionOptions]?: OptionDeclaration<NonNullable<TrainVersionOptions[K]>>;
+};
 
 /**
  * The training options, declared once: `kws train`'s flags, GraphQL `RetrainInput`'s fields, the
@@ -199,10 +204,18 @@ export const TRAIN_OPTIONS = {
 export type TrainOptionName = keyof typeof TRAIN_OPTIONS;
 
 /** The declared options with a default. */
-type DefaultedOption = { readonly [K in TrainOptionName]: (typeof TRAIN_OPTIONS)[K] extends { readonly default: unknown } ? K : never }[TrainOptionName];
+type DefaultedOption = {
+  readonly [K in TrainOptionName]: (typeof TRAIN_OPTIONS)[K] extends { readonly default: unknown } ? K : never;
+}[TrainOptionName];
 
 /** The defaults of the declared training options, from {@link TRAIN_OPTIONS}. */
-export const TRAIN_OPTION_DEFAULTS = Object.freeze(Object.fromEntries(trainOptionEntries().flatMap(([name, declaration]) => (declaration.default === undefined ? [] : [[name, declaration.default]])))) as { readonly [K in DefaultedOption]: NonNullable<TrainVersionOptions[K]> };
+export const TRAIN_OPTION_DEFAULTS = Object.freeze(
+  Object.fromEntries(
+    trainOptionEntries().flatMap(([name, declaration]) =>
+      declaration.default === undefined ? [] : [[name, declaration.default]],
+    ),
+  ),
+) as { readonly [K in DefaultedOption]: NonNullable<TrainVersionOptions[K]> };
 
 /** [name, declaration] of every declared training option, in declaration order. */
 export function trainOptionEntries(): ReadonlyArray<readonly [TrainOptionName, OptionSpec]> {
@@ -213,22 +226,34 @@ export function trainOptionEntries(): ReadonlyArray<readonly [TrainOptionName, O
 export type TrainRequest = Pick<TrainVersionOptions, TrainOptionName>;
 
 /** An option's name in the job input (GraphQL `RetrainInput`): its GraphQL alias, else its own name. */
-type RetrainKey<K extends TrainOptionName> = (typeof TRAIN_OPTIONS)[K]['graphql'] extends { readonly field: infer F extends string } ? F : K;
+type RetrainKey<K extends TrainOptionName> = (typeof TRAIN_OPTIONS)[K]['graphql'] extends {
+  readonly field: infer F extends string;
+}
+  ? F
+  : K;
 
 /**
  * The input of a training job (GraphQL `RetrainInput`, plus `backend`, which GraphQL does not
  * offer): the declared options under their GraphQL names, each optional and nullable but `dataDir`.
  */
-export type RetrainInputOptions = { readonly dataDir: string } & { readonly [K in Exclude<TrainOptionName, 'dataDir'> as RetrainKey<K>]?: NonNullable<TrainVersionOptions[K]> | null };
+export type RetrainInputOptions = { readonly dataDir: string } & {
+  readonly [K in Exclude<TrainOptionName, 'dataDir'> as RetrainKey<K>]?: NonNullable<TrainVersionOptions[K]> | null;
+};
 
 /** Reads the declared options from `input` by their surface names; omitted and null values are left out, as are null fields of objects. */
-function fromSurface(input: Readonly<Record<string, unknown>>, key: (name: TrainOptionName, declaration: OptionSpec) => string | null): TrainRequest {
+function fromSurface(
+  input: Readonly<Record<string, unknown>>,
+  key: (name: TrainOptionName, declaration: OptionSpec) => string | null,
+): TrainRequest {
   const out: Record<string, unknown> = {};
   for (const [name, declaration] of trainOptionEntries()) {
     const at = key(name, declaration);
     const value = at === null ? undefined : input[at];
     if (value === undefined || value === null) continue;
-    out[name] = declaration.kind === 'json' && typeof value === 'object' ? Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined)) : value;
+    out[name] =
+      declaration.kind === 'json' && typeof value === 'object'
+        ? Object.fromEntries(Object.entries(value).filter(([, v]) => v !== null && v !== undefined))
+        : value;
   }
   return out as TrainRequest;
 }
@@ -253,7 +278,9 @@ export function cliAttributeName(flag: string): string {
  * is checked here beyond what the flags' parsers did.
  */
 export function trainOptionsFromCliValues(values: Readonly<Record<string, unknown>>): TrainRequest {
-  return fromSurface(values, (_name, declaration) => (declaration.cli === null ? null : cliAttributeName(declaration.cli.flag)));
+  return fromSurface(values, (_name, declaration) =>
+    declaration.cli === null ? null : cliAttributeName(declaration.cli.flag),
+  );
 }
 
 /** The numbers and the architecture {@link validateTrainOptions} returns, defaults filled in. */
@@ -273,10 +300,16 @@ export interface CheckedTrainOptions {
 function checkMasks(augment: AugmentConfig, features: FeatureConfig): void {
   const { frames, bins } = featureShape(features);
   if (augment.timeMasks > 0 && augment.timeMasks * augment.timeMaskFrames >= frames) {
-    throw new KwsError('INVALID_ARGUMENT', `AugmentConfig: ${augment.timeMasks} time masks of up to ${augment.timeMaskFrames} frames could blank all ${frames} frames of a clip; keep timeMasks × timeMaskFrames below ${frames}`);
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `AugmentConfig: ${augment.timeMasks} time masks of up to ${augment.timeMaskFrames} frames could blank all ${frames} frames of a clip; keep timeMasks × timeMaskFrames below ${frames}`,
+    );
   }
   if (augment.freqMasks > 0 && augment.freqMasks * augment.freqMaskBins >= bins) {
-    throw new KwsError('INVALID_ARGUMENT', `AugmentConfig: ${augment.freqMasks} frequency masks of up to ${augment.freqMaskBins} bins could blank all ${bins} bins of a clip; keep freqMasks × freqMaskBins below ${bins}`);
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `AugmentConfig: ${augment.freqMasks} frequency masks of up to ${augment.freqMaskBins} bins could blank all ${bins} bins of a clip; keep freqMasks × freqMaskBins below ${bins}`,
+    );
   }
 }
 
@@ -298,11 +331,20 @@ export function validateTrainOptions(options: Omit<TrainVersionOptions, 'dataDir
   }
   checkMasks(resolveAugmentConfig(options.augment), resolveFeatureConfig(options.features));
   const dropout = options.model?.dropout;
-  if (dropout !== undefined && !(dropout >= 0 && dropout < 1)) throw new KwsError('INVALID_ARGUMENT', `dropout must be in [0, 1), got ${dropout}`);
+  if (dropout !== undefined && !(dropout >= 0 && dropout < 1))
+    throw new KwsError('INVALID_ARGUMENT', `dropout must be in [0, 1), got ${dropout}`);
   const l2 = options.model?.l2;
-  if (l2 !== undefined && !(l2 >= 0 && l2 <= 1)) throw new KwsError('INVALID_ARGUMENT', `l2 must be in [0, 1], got ${l2}`);
+  if (l2 !== undefined && !(l2 >= 0 && l2 <= 1))
+    throw new KwsError('INVALID_ARGUMENT', `l2 must be in [0, 1], got ${l2}`);
   const d = TRAIN_OPTION_DEFAULTS;
-  return { architecture: options.architecture ?? d.architecture, epochs: options.epochs ?? d.epochs, batchSize: options.batchSize ?? d.batchSize, learningRate: options.learningRate ?? d.learningRate, patience: options.patience ?? d.patience, seed: options.seed ?? d.seed };
+  return {
+    architecture: options.architecture ?? d.architecture,
+    epochs: options.epochs ?? d.epochs,
+    batchSize: options.batchSize ?? d.batchSize,
+    learningRate: options.learningRate ?? d.learningRate,
+    patience: options.patience ?? d.patience,
+    seed: options.seed ?? d.seed,
+  };
 }
 
 /**
@@ -317,8 +359,10 @@ export function validateTrainOptions(options: Omit<TrainVersionOptions, 'dataDir
 export async function checkTrainInputs(options: TrainOptions): Promise<SpeechCommandsDataset> {
   const { seed } = validateTrainOptions(options);
   const dataset = await scanSpeechCommands(options.dataDir, { seed, ...options.dataset });
-  if (dataset.examples.training.length === 0) throw new KwsError('INVALID_ARGUMENT', `${options.dataDir} has no training examples`);
-  if (dataset.examples.validation.length === 0) throw new KwsError('INVALID_ARGUMENT', `${options.dataDir} has no validation examples to pick the best epoch with`);
+  if (dataset.examples.training.length === 0)
+    throw new KwsError('INVALID_ARGUMENT', `${options.dataDir} has no training examples`);
+  if (dataset.examples.validation.length === 0)
+    throw new KwsError('INVALID_ARGUMENT', `${options.dataDir} has no validation examples to pick the best epoch with`);
   const present = new Set<string>(dataset.examples.training.map((e) => e.label));
   const missing = LABELS.filter((label) => !present.has(label));
   if (missing.length > 0 && options.allowMissingClasses !== true) {

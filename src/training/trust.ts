@@ -2,7 +2,13 @@ import { COMMAND_WORDS, labelIndex, LABELS } from '../labels/index.js';
 import { argmax } from '../inference/index.js';
 import type { UnknownScore } from '../inference/index.js';
 import type { RejectionMetrics, TrustMetrics } from '../registry/index.js';
-import { correctness, DEFAULT_CALIBRATION_BINS, negativeLogLikelihood, reliabilityTable, topPredictions } from './calibration-metrics.js';
+import {
+  correctness,
+  DEFAULT_CALIBRATION_BINS,
+  negativeLogLikelihood,
+  reliabilityTable,
+  topPredictions,
+} from './calibration-metrics.js';
 import { auroc, DEFAULT_TPR, fprAtTpr } from './ood-metrics.js';
 
 const CLASSES = LABELS.length;
@@ -41,7 +47,9 @@ export function servedCommandScores(clips: ScoredClips, score: UnknownScore, flo
 function floorOf(sets: readonly ScoredClips[], score: UnknownScore): number {
   if (score === 'maxSoftmax') return -1; // probabilities are >= 0
   let low = Number.POSITIVE_INFINITY;
-  for (const set of sets) for (let i = 0; i < set.size; i++) if (Number.isFinite(set.energy[i])) low = Math.min(low, -(set.energy[i] as number));
+  for (const set of sets)
+    for (let i = 0; i < set.size; i++)
+      if (Number.isFinite(set.energy[i])) low = Math.min(low, -(set.energy[i] as number));
   return (Number.isFinite(low) ? low : 0) - 1;
 }
 
@@ -58,8 +66,15 @@ export function rejectionMetrics(commands: ScoredClips, outliers: ScoredClips, t
     const inScores = commands.size > 0 ? servedCommandScores(commands, score, floor) : null;
     const outScores = outliers.size > 0 ? servedCommandScores(outliers, score, floor) : null;
     const reachable = inScores === null ? null : inScores.filter((s) => s > floor).length / inScores.length;
-    if (inScores === null || outScores === null) return { score, auroc: null, fprAtTpr95: null, commandRecallCeiling: reachable, examples: outliers.size };
-    return { score, auroc: auroc(inScores, outScores), fprAtTpr95: fprAtTpr(inScores, outScores, tpr), commandRecallCeiling: reachable, examples: outliers.size };
+    if (inScores === null || outScores === null)
+      return { score, auroc: null, fprAtTpr95: null, commandRecallCeiling: reachable, examples: outliers.size };
+    return {
+      score,
+      auroc: auroc(inScores, outScores),
+      fprAtTpr95: fprAtTpr(inScores, outScores, tpr),
+      commandRecallCeiling: reachable,
+      examples: outliers.size,
+    };
   });
 }
 
@@ -98,7 +113,13 @@ export function trustMetrics(clips: ScoredClips, labels: ArrayLike<number>, temp
     reliability: table.bins,
     nll: negativeLogLikelihood(clips.probabilities, labels, CLASSES),
     examples: clips.size,
-    unknownRejection: rejectionMetrics(commands, subset(clips, labels, (label) => label === UNKNOWN)),
-    nonSpeechRejection: rejectionMetrics(commands, subset(clips, labels, (label) => label === SILENCE)),
+    unknownRejection: rejectionMetrics(
+      commands,
+      subset(clips, labels, (label) => label === UNKNOWN),
+    ),
+    nonSpeechRejection: rejectionMetrics(
+      commands,
+      subset(clips, labels, (label) => label === SILENCE),
+    ),
   };
 }

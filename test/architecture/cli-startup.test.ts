@@ -10,7 +10,11 @@ const entry = (path: string): string => JSON.stringify(new URL(`../../src/${path
 const SYNTHESIZERS = ['@echogarden/espeak-ng-emscripten', '@echogarden/svoxpico-wasm'];
 
 /** The heavy runtimes: TF.js (any package), onnxruntime, Apollo Server, the synthesizers. */
-const isHeavy = (name: string): boolean => name.startsWith('@tensorflow/') || name.startsWith('onnxruntime') || name === '@apollo/server' || SYNTHESIZERS.includes(name);
+const isHeavy = (name: string): boolean =>
+  name.startsWith('@tensorflow/') ||
+  name.startsWith('onnxruntime') ||
+  name === '@apollo/server' ||
+  SYNTHESIZERS.includes(name);
 
 /** Arguments that end in help (exit code 0) or a usage error (2), for every command. */
 const HELP_AND_USAGE_ERRORS: ReadonlyArray<readonly [args: readonly string[], exitCode: number]> = [
@@ -55,7 +59,13 @@ describe('the kws command line', () => {
       if (process.exitCode !== undefined) throw new Error('kws serve did not start: exit code ' + process.exitCode);
       process.kill(process.pid, 'SIGTERM'); // kws serve stops on SIGTERM and exits 0
     `);
-    assert.ok(loaded.includes('@apollo/server') && loaded.includes('better-sqlite3'), `the probe saw the server's own packages: ${loaded.join(', ')}`);
-    assert.deepEqual(loaded.filter((name) => name.startsWith('@tensorflow/') || SYNTHESIZERS.includes(name)), []);
+    assert.ok(
+      loaded.includes('@apollo/server') && loaded.includes('better-sqlite3'),
+      `the probe saw the server's own packages: ${loaded.join(', ')}`,
+    );
+    assert.deepEqual(
+      loaded.filter((name) => name.startsWith('@tensorflow/') || SYNTHESIZERS.includes(name)),
+      [],
+    );
   });
 });

@@ -5,13 +5,27 @@ import { packagesLoadedBy } from '../helpers/loaded-packages.js';
 const entry = (path: string): string => JSON.stringify(new URL(`../../src/${path}`, import.meta.url).href);
 
 /** Packages only training or `kws synth` need: a serving process must not load them. */
-const TRAINING_ONLY = ['@echogarden/espeak-ng-emscripten', '@tensorflow/tfjs-core', '@tensorflow/tfjs-layers', '@tensorflow/tfjs-backend-wasm', '@tensorflow/tfjs-backend-cpu', 'onnx-proto', 'csv-parse'];
+const TRAINING_ONLY = [
+  '@echogarden/espeak-ng-emscripten',
+  '@tensorflow/tfjs-core',
+  '@tensorflow/tfjs-layers',
+  '@tensorflow/tfjs-backend-wasm',
+  '@tensorflow/tfjs-backend-cpu',
+  'onnx-proto',
+  'csv-parse',
+];
 
 describe('the serving process', () => {
   it('loads neither the synthesizer nor TF.js when it imports the server', () => {
     const loaded = packagesLoadedBy(`await import(${entry('http/index.ts')});`);
-    assert.ok(loaded.includes('@apollo/server') && loaded.includes('better-sqlite3'), `the probe saw the server's own packages: ${loaded.join(', ')}`);
-    assert.deepEqual(loaded.filter((name) => TRAINING_ONLY.includes(name)), []);
+    assert.ok(
+      loaded.includes('@apollo/server') && loaded.includes('better-sqlite3'),
+      `the probe saw the server's own packages: ${loaded.join(', ')}`,
+    );
+    assert.deepEqual(
+      loaded.filter((name) => TRAINING_ONLY.includes(name)),
+      [],
+    );
   });
 
   it('loads TF.js once something imports a TF.js half (the probe can see it)', () => {

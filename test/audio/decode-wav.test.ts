@@ -86,7 +86,14 @@ describe('decodeAudio on WAV layouts', () => {
   });
 
   it('ignores LIST and id3 chunks after data, as in the real background-noise files', async () => {
-    const bytes = buildWav({ fmt, data, after: [{ id: 'LIST', body: text('INFOISFT') }, { id: 'id3 ', body: new Uint8Array(33) }] });
+    const bytes = buildWav({
+      fmt,
+      data,
+      after: [
+        { id: 'LIST', body: text('INFOISFT') },
+        { id: 'id3 ', body: new Uint8Array(33) },
+      ],
+    });
     assert.deepEqual(await samplesOf(bytes), await samplesOf(plain));
   });
 

@@ -39,7 +39,10 @@ describe('fitToLength', () => {
   });
 
   it('rejects a length that is not a positive integer with INVALID_ARGUMENT', () => {
-    assert.throws(() => fitToLength(new Float32Array(10), 0), { code: 'INVALID_ARGUMENT', message: /positive integer, got 0/ });
+    assert.throws(() => fitToLength(new Float32Array(10), 0), {
+      code: 'INVALID_ARGUMENT',
+      message: /positive integer, got 0/,
+    });
     assert.throws(() => fitToLength(new Float32Array(10), 1.5), { code: 'INVALID_ARGUMENT' });
   });
 });

@@ -30,7 +30,11 @@ describe('real Speech Commands recordings (../shared/data/real)', () => {
       try {
         decoded = await decodeAudio(bytes);
       } catch (error) {
-        assert.equal((error as { code?: string }).code, 'TOO_LONG', `${relative(root, file)}: ${(error as Error).message}`);
+        assert.equal(
+          (error as { code?: string }).code,
+          'TOO_LONG',
+          `${relative(root, file)}: ${(error as Error).message}`,
+        );
         tooLong.push(relative(root, file));
         decoded = await decodeAudio(bytes, { maxDurationMs: 120_000 });
       }

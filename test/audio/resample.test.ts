@@ -34,7 +34,10 @@ describe('resampling to 16 kHz', () => {
       const fft = new FFT(512);
       const spectrum = fft.createComplexArray();
       fft.realTransform(spectrum, Array.from(decoded.samples.subarray(8000, 8512)));
-      const power = Array.from({ length: 257 }, (_, k) => (spectrum[2 * k] as number) ** 2 + (spectrum[2 * k + 1] as number) ** 2);
+      const power = Array.from(
+        { length: 257 },
+        (_, k) => (spectrum[2 * k] as number) ** 2 + (spectrum[2 * k + 1] as number) ** 2,
+      );
       assert.equal(argmax(power), 32); // 1000 Hz / (16000 Hz / 512) = bin 32
 
       const extractor = new FeatureExtractor();

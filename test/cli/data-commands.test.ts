@@ -8,7 +8,13 @@ import { realDataDir, tempDir } from '../helpers/signals.js';
 
 describe('kws synth and kws dataset on bad arguments', () => {
   it('exits 2 with a message for option values that are not what they say', async () => {
-    for (const args of [['--per-word', '0'], ['--per-word', 'abc'], ['--per-word', '0x10'], ['--per-word', '4', '--test-clips', ''], ['--per-word', '4', '--seed', '1.5']]) {
+    for (const args of [
+      ['--per-word', '0'],
+      ['--per-word', 'abc'],
+      ['--per-word', '0x10'],
+      ['--per-word', '4', '--test-clips', ''],
+      ['--per-word', '4', '--seed', '1.5'],
+    ]) {
       const result = await runKws('synth', '--out', join(tmpdir(), 'never-written'), ...args);
       assert.equal(result.status, 2, `${args.join(' ')}: ${result.stderr}`);
       assert.match(result.stderr, /expected an integer from/);
@@ -42,13 +48,25 @@ describe('kws synth and kws dataset on bad arguments', () => {
       assert.match(result.stderr, message);
       assert.doesNotMatch(result.stderr, /\n\s+at /, 'no stack trace');
     }
-    const noNoise = await runKws('synth', '--out', join(dir, 'new'), '--per-word', '1', '--real-noise', '/no/such/folder', '--no-progress');
+    const noNoise = await runKws(
+      'synth',
+      '--out',
+      join(dir, 'new'),
+      '--per-word',
+      '1',
+      '--real-noise',
+      '/no/such/folder',
+      '--no-progress',
+    );
     assert.equal(noNoise.status, 1);
     assert.match(noNoise.stderr, /FILE_NOT_FOUND: real-noise folder \/no\/such\/folder does not exist/);
   });
 
   it('kws dataset exits 1 for a path that is not a dataset and 2 for percentages that add up past 100', async () => {
-    assert.match((await runKws('dataset', '/no/such/folder')).stderr, /FILE_NOT_FOUND: dataset folder \/no\/such\/folder does not exist/);
+    assert.match(
+      (await runKws('dataset', '/no/such/folder')).stderr,
+      /FILE_NOT_FOUND: dataset folder \/no\/such\/folder does not exist/,
+    );
     const notFolder = await runKws('dataset', '/etc/hostname');
     assert.equal(notFolder.status, 1);
     assert.match(notFolder.stderr, /FILE_UNREADABLE: \/etc\/hostname is not a folder/);
@@ -60,7 +78,10 @@ describe('kws synth and kws dataset on bad arguments', () => {
   it('kws dataset prints the v0.02 test set as 150 testing clips per class', () => {
     const result = spawnKws(['dataset', join(realDataDir(), 'pico-testset-v0.02'), '--json'], { timeoutMs: 60_000 });
     assert.equal(result.status, 0, result.stderr);
-    const summary = JSON.parse(result.stdout) as { splitSource: string; splits: Record<string, Record<string, number>> };
+    const summary = JSON.parse(result.stdout) as {
+      splitSource: string;
+      splits: Record<string, Record<string, number>>;
+    };
     assert.equal(summary.splitSource, 'test-set');
     assert.ok(Object.values(summary.splits['testing']!).every((n) => n === 150));
     assert.ok(Object.values(summary.splits['training']!).every((n) => n === 0));

@@ -8,7 +8,9 @@ import { fixture, realDataDir, tempDir } from '../helpers/signals.js';
 describe('kws info', () => {
   it('reports 16 kHz and 1000 ms for every clip of the real v0.02 test set, with 98 x 40 features', () => {
     const dir = join(realDataDir(), 'pico-testset-v0.02');
-    const files = readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.wav')).map((f) => join(dir, f));
+    const files = readdirSync(dir, { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.wav'))
+      .map((f) => join(dir, f));
     assert.equal(files.length, 1800);
     const run = spawnKws(['info', '--json', ...files]);
     assert.equal(run.status, 0, run.stderr);
@@ -16,8 +18,26 @@ describe('kws info', () => {
     for (const line of lines(run)) {
       const result = JSON.parse(line) as Record<string, unknown>;
       assert.deepEqual(
-        { ok: result['ok'], container: result['container'], codec: result['codec'], sourceSampleRate: result['sourceSampleRate'], channels: result['channels'], durationMs: result['durationMs'], frames: result['frames'], melBins: result['melBins'] },
-        { ok: true, container: 'wav', codec: 'pcm_s16le', sourceSampleRate: 16000, channels: 1, durationMs: 1000, frames: 98, melBins: 40 },
+        {
+          ok: result['ok'],
+          container: result['container'],
+          codec: result['codec'],
+          sourceSampleRate: result['sourceSampleRate'],
+          channels: result['channels'],
+          durationMs: result['durationMs'],
+          frames: result['frames'],
+          melBins: result['melBins'],
+        },
+        {
+          ok: true,
+          container: 'wav',
+          codec: 'pcm_s16le',
+          sourceSampleRate: 16000,
+          channels: 1,
+          durationMs: 1000,
+          frames: 98,
+          melBins: 40,
+        },
         String(result['file']),
       );
       assert.equal(typeof result['rmsDbfs'], 'number');
@@ -37,18 +57,49 @@ describe('kws info', () => {
     assert.equal(run.status, 1);
     assert.equal(run.stderr, '', 'no stack trace or warning for bad input');
     assert.deepEqual(JSON.parse(out[0]!), {
-      file: opus, ok: true, container: 'ogg', codec: 'opus', sourceSampleRate: 48000, channels: 1, durationMs: 500, rmsDbfs: -9.03, frames: 98, melBins: 40,
+      file: opus,
+      ok: true,
+      container: 'ogg',
+      codec: 'opus',
+      sourceSampleRate: 48000,
+      channels: 1,
+      durationMs: 500,
+      rmsDbfs: -9.03,
+      frames: 98,
+      melBins: 40,
     });
-    assert.deepEqual(JSON.parse(out[1]!), { file: notAudio, ok: false, code: 'NOT_AUDIO', message: 'the bytes are not a recognised audio format (expected WAV, FLAC, MP3, Ogg Vorbis/Opus or WebM Opus)' });
-    assert.deepEqual(JSON.parse(out[2]!), { file: join(dir, 'missing.wav'), ok: false, code: 'FILE_NOT_FOUND', message: `${join(dir, 'missing.wav')} does not exist` });
-    assert.deepEqual(JSON.parse(out[3]!), { file: dir, ok: false, code: 'FILE_UNREADABLE', message: `${dir} is not a regular file` });
-    assert.equal((JSON.parse(out[4]!) as { code: string }).code, 'NOT_AUDIO', 'the MPEG decoder does not write to stderr either');
+    assert.deepEqual(JSON.parse(out[1]!), {
+      file: notAudio,
+      ok: false,
+      code: 'NOT_AUDIO',
+      message: 'the bytes are not a recognised audio format (expected WAV, FLAC, MP3, Ogg Vorbis/Opus or WebM Opus)',
+    });
+    assert.deepEqual(JSON.parse(out[2]!), {
+      file: join(dir, 'missing.wav'),
+      ok: false,
+      code: 'FILE_NOT_FOUND',
+      message: `${join(dir, 'missing.wav')} does not exist`,
+    });
+    assert.deepEqual(JSON.parse(out[3]!), {
+      file: dir,
+      ok: false,
+      code: 'FILE_UNREADABLE',
+      message: `${dir} is not a regular file`,
+    });
+    assert.equal(
+      (JSON.parse(out[4]!) as { code: string }).code,
+      'NOT_AUDIO',
+      'the MPEG decoder does not write to stderr either',
+    );
   });
 
   it('prints a readable line per file without --json', async () => {
     const run = await runKws('info', join(realDataDir(), 'arm-mlek/kws/samples/right_left_up.wav'));
     assert.equal(run.status, 0);
-    assert.match(lines(run)[0]!, /right_left_up\.wav: wav\/pcm_s16le 16000 Hz 1 ch, 3000 ms, -27\.\d+ dBFS -> features 98x40$/);
+    assert.match(
+      lines(run)[0]!,
+      /right_left_up\.wav: wav\/pcm_s16le 16000 Hz 1 ch, 3000 ms, -27\.\d+ dBFS -> features 98x40$/,
+    );
   });
 
   it('honours --max-duration-ms and rejects a value that is not a positive number', async () => {

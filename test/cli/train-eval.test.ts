@@ -43,7 +43,13 @@ describe('kws train, kws models and kws eval', { concurrency: true }, () => {
   }
 
   before(async () => {
-    await synthesizeCorpus({ outDir: data, perWord: 8, words: ['yes', 'no', 'up', 'dog'], seed: 5, realNoiseDir: null });
+    await synthesizeCorpus({
+      outDir: data,
+      perWord: 8,
+      words: ['yes', 'no', 'up', 'dog'],
+      seed: 5,
+      realNoiseDir: null,
+    });
     first = await spawnLong('train', '--data', data, ...TRAIN, ...registryOf(trained));
   });
 
@@ -53,29 +59,66 @@ describe('kws train, kws models and kws eval', { concurrency: true }, () => {
 
     before(async () => {
       own = copyOfTrained('second-version');
-      second = await spawnLong('train', '--data', data, ...TRAIN, '--base-version', '1', '--lr', '0.0002', ...registryOf(own));
+      second = await spawnLong(
+        'train',
+        '--data',
+        data,
+        ...TRAIN,
+        '--base-version',
+        '1',
+        '--lr',
+        '0.0002',
+        ...registryOf(own),
+      );
     });
 
     it('trains version 1, then version 2, each ready and the newest serving by default', async () => {
-      for (const [result, expected] of [[first, 1], [second, 2]] as const) {
+      for (const [result, expected] of [
+        [first, 1],
+        [second, 2],
+      ] as const) {
         assert.equal(result.status, 0, result.stderr);
-        const summary = JSON.parse(result.stdout) as { version: number; architecture: string; validationAccuracy: number };
+        const summary = JSON.parse(result.stdout) as {
+          version: number;
+          architecture: string;
+          validationAccuracy: number;
+        };
         assert.equal(summary.version, expected);
         assert.equal(summary.architecture, 'tc-resnet8');
         assert.ok(summary.validationAccuracy >= 0 && summary.validationAccuracy <= 1);
       }
       assert.ok(existsSync(join(own.models, '2', 'model.onnx')), 'every version is exported to ONNX');
       const versions = listed(await spawnLong('models', '--json', ...registryOf(own)));
-      assert.deepEqual(versions.map((v) => [v.version, v.state, v.aliases]), [[2, 'ready', ['production']], [1, 'ready', []]]);
+      assert.deepEqual(
+        versions.map((v) => [v.version, v.state, v.aliases]),
+        [
+          [2, 'ready', ['production']],
+          [1, 'ready', []],
+        ],
+      );
     });
 
     it('continues training from a base version (--base-version), and names a missing one', async () => {
       assert.equal(second.status, 0, second.stderr);
       const version = (JSON.parse(second.stdout) as { version: number }).version;
       assert.equal(version, 2);
-      const manifest = JSON.parse(readFileSync(join(own.models, String(version), 'version.json'), 'utf8')) as { training: { options: { baseVersion: number; learningRate: number } } };
+      const manifest = JSON.parse(readFileSync(join(own.models, String(version), 'version.json'), 'utf8')) as {
+        training: { options: { baseVersion: number; learningRate: number } };
+      };
       assert.deepEqual([manifest.training.options.baseVersion, manifest.training.options.learningRate], [1, 0.0002]);
-      const missing = await spawnLong('train', '--data', data, '--allow-missing-classes', '--base-version', '99', '--epochs', '1', '--backend', 'wasm', ...registryOf(copyOfTrained('missing-base')));
+      const missing = await spawnLong(
+        'train',
+        '--data',
+        data,
+        '--allow-missing-classes',
+        '--base-version',
+        '99',
+        '--epochs',
+        '1',
+        '--backend',
+        'wasm',
+        ...registryOf(copyOfTrained('missing-base')),
+      );
       assert.equal(missing.status, 1);
       assert.match(missing.stderr, /kws train: NOT_FOUND: model version 99 does not exist/);
     });
@@ -83,12 +126,24 @@ describe('kws train, kws models and kws eval', { concurrency: true }, () => {
 
   it('refuses bad input before taking a version number, and marks a run that fails midway failed', async () => {
     const registry = registryOf(copyOfTrained('refused'));
-    const refused = await spawnLong('train', '--data', join(work, 'missing'), '--epochs', '1', '--backend', 'wasm', ...registry);
+    const refused = await spawnLong(
+      'train',
+      '--data',
+      join(work, 'missing'),
+      '--epochs',
+      '1',
+      '--backend',
+      'wasm',
+      ...registry,
+    );
     assert.equal(refused.status, 1);
     assert.match(refused.stderr, /kws train: FILE_NOT_FOUND: dataset folder .*missing does not exist/);
     const partial = await spawnLong('train', '--data', data, '--epochs', '1', '--backend', 'wasm', ...registry);
     assert.equal(partial.status, 1);
-    assert.match(partial.stderr, /kws train: INVALID_ARGUMENT: .*corpus has no training examples of down, left, right, on, off, stop, go: the model could never predict those classes/);
+    assert.match(
+      partial.stderr,
+      /kws train: INVALID_ARGUMENT: .*corpus has no training examples of down, left, right, on, off, stop, go: the model could never predict those classes/,
+    );
     const badAugment = await runKws('train', '--data', data, '--augment', '{"noiseProbability":5}', ...registry);
     assert.equal(badAugment.status, 2);
     assert.match(badAugment.stderr, /AugmentConfig.noiseProbability must be a probability from 0 to 1, got 5/);
@@ -96,30 +151,76 @@ describe('kws train, kws models and kws eval', { concurrency: true }, () => {
     const broken = join(work, 'broken');
     cpSync(data, broken, { recursive: true });
     writeFileSync(join(broken, 'yes', 'deadbeef_nohash_0.wav'), 'not a recording');
-    const failed = await spawnLong('train', '--data', broken, '--allow-missing-classes', '--epochs', '1', '--backend', 'wasm', ...registry);
+    const failed = await spawnLong(
+      'train',
+      '--data',
+      broken,
+      '--allow-missing-classes',
+      '--epochs',
+      '1',
+      '--backend',
+      'wasm',
+      ...registry,
+    );
     assert.equal(failed.status, 1);
-    assert.match(failed.stderr, /kws train: NOT_AUDIO: yes\/deadbeef_nohash_0.wav: the bytes are not a recognised audio format/, 'the error names the clip');
+    assert.match(
+      failed.stderr,
+      /kws train: NOT_AUDIO: yes\/deadbeef_nohash_0.wav: the bytes are not a recognised audio format/,
+      'the error names the clip',
+    );
     const versions = listed(await runKws('models', '--json', ...registry));
-    assert.deepEqual(versions.map((v) => [v.version, v.state]), [[2, 'failed'], [1, 'ready']], 'refused runs registered nothing');
+    assert.deepEqual(
+      versions.map((v) => [v.version, v.state]),
+      [
+        [2, 'failed'],
+        [1, 'ready'],
+      ],
+      'refused runs registered nothing',
+    );
     assert.deepEqual(versions.find((v) => v.aliases.includes('production'))?.version, 1);
   });
 
   it('does not create a model repository that a read-only command names by mistake', async () => {
-    const result = await runKws('classify', join(data, 'yes', readdirSync(join(data, 'yes'))[0]!), '--models-dir', join(work, 'typo'), '--data-dir', join(work, 'var'));
+    const result = await runKws(
+      'classify',
+      join(data, 'yes', readdirSync(join(data, 'yes'))[0]!),
+      '--models-dir',
+      join(work, 'typo'),
+      '--data-dir',
+      join(work, 'var'),
+    );
     assert.equal(result.status, 1);
     assert.match(result.stderr, /kws classify: FILE_NOT_FOUND: model repository .*typo does not exist/);
     assert.ok(!existsSync(join(work, 'typo')));
   });
 
   it('evaluates on a Kaggle-layout folder with labels.csv, in the documented JSON shape', async () => {
-    const result = await spawnLong('eval', '--data', kaggleFolder(2).dir, '--model', '1', '--json', ...registryOf(trained)); // 24 real clips
+    const result = await spawnLong(
+      'eval',
+      '--data',
+      kaggleFolder(2).dir,
+      '--model',
+      '1',
+      '--json',
+      ...registryOf(trained),
+    ); // 24 real clips
     assert.equal(result.status, 0, result.stderr);
-    const report = JSON.parse(result.stdout) as Record<string, unknown> & { perClass: unknown[]; confusion: number[][]; labels: string[]; hardExamples: unknown[]; examples: number; accuracy: number };
+    const report = JSON.parse(result.stdout) as Record<string, unknown> & {
+      perClass: unknown[];
+      confusion: number[][];
+      labels: string[];
+      hardExamples: unknown[];
+      examples: number;
+      accuracy: number;
+    };
     for (const key of ['accuracy', 'perClass', 'confusion', 'labels', 'hardExamples']) assert.ok(key in report, key);
     assert.equal(report['modelVersion'], 1);
     assert.equal(report['source'], 'kaggle-labels');
     assert.equal(report.examples, 24);
-    assert.equal(report.confusion.flat().reduce((a, b) => a + b, 0), 24);
+    assert.equal(
+      report.confusion.flat().reduce((a, b) => a + b, 0),
+      24,
+    );
     assert.equal(report.perClass.length, 12);
     const correct = report.confusion.reduce((sum, row, i) => sum + row[i]!, 0);
     assert.equal(report.accuracy, correct / 24, 'accuracy is the confusion diagonal over all clips');
@@ -131,17 +232,54 @@ describe('kws train, kws models and kws eval', { concurrency: true }, () => {
     const result = await spawnLong('classify', '--json', clip, join(work, 'missing.wav'), ...registry);
     assert.equal(result.status, 1, 'one file failed');
     const [ok, failed] = lines(result).map((l) => JSON.parse(l) as Record<string, unknown>);
-    assert.deepEqual(Object.keys(ok!).sort(), ['confidence', 'energy', 'file', 'isSilence', 'isUnknown', 'label', 'modelVersion', 'ok', 'probabilities', 'rawLabel', 'reason', 'rmsDbfs']);
-    assert.ok(typeof ok!['energy'] === 'number' && Number.isFinite(ok!['energy']), 'a trained version exports its logits');
+    assert.deepEqual(Object.keys(ok!).sort(), [
+      'confidence',
+      'energy',
+      'file',
+      'isSilence',
+      'isUnknown',
+      'label',
+      'modelVersion',
+      'ok',
+      'probabilities',
+      'rawLabel',
+      'reason',
+      'rmsDbfs',
+    ]);
+    assert.ok(
+      typeof ok!['energy'] === 'number' && Number.isFinite(ok!['energy']),
+      'a trained version exports its logits',
+    );
     assert.equal(ok!['modelVersion'], 1);
     const probabilities = ok!['probabilities'] as Record<string, number>;
     assert.equal(Object.keys(probabilities).length, 12);
     assert.ok(Math.abs(Object.values(probabilities).reduce((a, b) => a + b, 0) - 1) < 1e-4);
     assert.equal(ok!['confidence'], Math.max(...Object.values(probabilities)));
-    assert.deepEqual(failed, { file: join(work, 'missing.wav'), ok: false, code: 'FILE_NOT_FOUND', message: `${join(work, 'missing.wav')} does not exist` });
+    assert.deepEqual(failed, {
+      file: join(work, 'missing.wav'),
+      ok: false,
+      code: 'FILE_NOT_FOUND',
+      message: `${join(work, 'missing.wav')} does not exist`,
+    });
     // The energy rule on request: a threshold below every energy makes any clip unknown.
-    const strict = JSON.parse((await runKws('classify', '--json', '--unknown-score', 'energy', '--unknown-energy-threshold', '-1000', clip, ...registry)).stdout) as Record<string, unknown>;
-    assert.deepEqual([strict['label'], strict['reason'], strict['energy']], ['unknown', strict['rawLabel'] === 'unknown' ? 'MODEL' : 'LOW_CONFIDENCE', ok!['energy']]);
+    const strict = JSON.parse(
+      (
+        await runKws(
+          'classify',
+          '--json',
+          '--unknown-score',
+          'energy',
+          '--unknown-energy-threshold',
+          '-1000',
+          clip,
+          ...registry,
+        )
+      ).stdout,
+    ) as Record<string, unknown>;
+    assert.deepEqual(
+      [strict['label'], strict['reason'], strict['energy']],
+      ['unknown', strict['rawLabel'] === 'unknown' ? 'MODEL' : 'LOW_CONFIDENCE', ok!['energy']],
+    );
     const bad = await runKws('classify', '--unknown-score', 'entropy', clip, ...registry);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /argument 'entropy' is invalid\. Allowed choices are maxSoftmax, energy/);

@@ -1,6 +1,16 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { augmentClip, DEFAULT_AUGMENT_CONFIG, maskFeatures, meanPower, mixAtSnr, NO_AUGMENT, resolveAugmentConfig, Rng, timeShift } from '../../src/data/index.js';
+import {
+  augmentClip,
+  DEFAULT_AUGMENT_CONFIG,
+  maskFeatures,
+  meanPower,
+  mixAtSnr,
+  NO_AUGMENT,
+  resolveAugmentConfig,
+  Rng,
+  timeShift,
+} from '../../src/data/index.js';
 import { colouredNoise } from '../../src/synth/index.js';
 import { sine } from '../helpers/signals.js';
 
@@ -61,7 +71,12 @@ describe('augmentation', () => {
   });
 
   it('speeds up by resampling: 1.1 turns a 440 Hz tone into 484 Hz', async () => {
-    const out = await augmentClip(tone(), { ...NO_AUGMENT, speedProbability: 1, speedRange: [1.1, 1.1] }, [], new Rng(4));
+    const out = await augmentClip(
+      tone(),
+      { ...NO_AUGMENT, speedProbability: 1, speedRange: [1.1, 1.1] },
+      [],
+      new Rng(4),
+    );
     let crossings = 0;
     for (let i = 1000; i < 13_000; i++) if (out[i - 1]! < 0 && out[i]! >= 0) crossings++;
     assert.ok(Math.abs(crossings / 0.75 - 484) < 3, `${crossings / 0.75} Hz`);
@@ -69,10 +84,22 @@ describe('augmentation', () => {
 
   it('validates the config, naming the field and value', () => {
     assert.deepEqual(resolveAugmentConfig({ timeShiftMs: 50 }).gainDb, [-6, 6]);
-    assert.throws(() => resolveAugmentConfig({ noiseProbability: 1.5 }), { code: 'INVALID_ARGUMENT', message: 'AugmentConfig.noiseProbability must be a probability from 0 to 1, got 1.5' });
-    assert.throws(() => resolveAugmentConfig({ speedRange: [1.2, 0.8] }), { code: 'INVALID_ARGUMENT', message: /speedRange must be \[low, high\]/ });
-    assert.throws(() => resolveAugmentConfig({ pitch: 2 } as never), { code: 'INVALID_ARGUMENT', message: 'AugmentConfig.pitch is not a known field' });
-    assert.deepEqual(resolveAugmentConfig(JSON.parse(JSON.stringify(DEFAULT_AUGMENT_CONFIG)) as typeof DEFAULT_AUGMENT_CONFIG), DEFAULT_AUGMENT_CONFIG);
+    assert.throws(() => resolveAugmentConfig({ noiseProbability: 1.5 }), {
+      code: 'INVALID_ARGUMENT',
+      message: 'AugmentConfig.noiseProbability must be a probability from 0 to 1, got 1.5',
+    });
+    assert.throws(() => resolveAugmentConfig({ speedRange: [1.2, 0.8] }), {
+      code: 'INVALID_ARGUMENT',
+      message: /speedRange must be \[low, high\]/,
+    });
+    assert.throws(() => resolveAugmentConfig({ pitch: 2 } as never), {
+      code: 'INVALID_ARGUMENT',
+      message: 'AugmentConfig.pitch is not a known field',
+    });
+    assert.deepEqual(
+      resolveAugmentConfig(JSON.parse(JSON.stringify(DEFAULT_AUGMENT_CONFIG)) as typeof DEFAULT_AUGMENT_CONFIG),
+      DEFAULT_AUGMENT_CONFIG,
+    );
   });
 
   it('SpecAugment masks whole frames and whole bins with the clip mean, and nothing when off', () => {
@@ -81,22 +108,41 @@ describe('augmentation', () => {
     // Two clips side by side; the second must stay untouched.
     const features = Float32Array.from({ length: 2 * frames * bins }, (_, i) => i % (frames * bins));
     const original = features.slice();
-    maskFeatures(features, 0, frames, bins, { ...NO_AUGMENT, timeMasks: 1, timeMaskFrames: 6, freqMasks: 1, freqMaskBins: 3 }, new Rng(11));
+    maskFeatures(
+      features,
+      0,
+      frames,
+      bins,
+      { ...NO_AUGMENT, timeMasks: 1, timeMaskFrames: 6, freqMasks: 1, freqMaskBins: 3 },
+      new Rng(11),
+    );
     const mean = (frames * bins - 1) / 2;
-    const masked = (t: number, b: number): boolean => features[t * bins + b] === mean && original[t * bins + b] !== mean;
-    const maskedFrames = Array.from({ length: frames }, (_, t) => t).filter((t) => Array.from({ length: bins }, (_, b) => b).every((b) => masked(t, b)));
-    const maskedBins = Array.from({ length: bins }, (_, b) => b).filter((b) => Array.from({ length: frames }, (_, t) => t).every((t) => masked(t, b)));
+    const masked = (t: number, b: number): boolean =>
+      features[t * bins + b] === mean && original[t * bins + b] !== mean;
+    const maskedFrames = Array.from({ length: frames }, (_, t) => t).filter((t) =>
+      Array.from({ length: bins }, (_, b) => b).every((b) => masked(t, b)),
+    );
+    const maskedBins = Array.from({ length: bins }, (_, b) => b).filter((b) =>
+      Array.from({ length: frames }, (_, t) => t).every((t) => masked(t, b)),
+    );
     let changed = 0;
     for (let i = 0; i < frames * bins; i++) if (features[i] !== original[i]) changed++;
     assert.ok(maskedFrames.length <= 6 && maskedBins.length <= 3);
     // Every changed cell lies in a fully masked frame or a fully masked bin.
-    assert.equal(changed, maskedFrames.length * bins + maskedBins.length * frames - maskedFrames.length * maskedBins.length);
+    assert.equal(
+      changed,
+      maskedFrames.length * bins + maskedBins.length * frames - maskedFrames.length * maskedBins.length,
+    );
     assert.ok(changed > 0, 'seed 11 draws a non-empty mask');
-    for (let t = 1; t < maskedFrames.length; t++) assert.equal(maskedFrames[t], maskedFrames[t - 1]! + 1, 'a time mask is contiguous');
+    for (let t = 1; t < maskedFrames.length; t++)
+      assert.equal(maskedFrames[t], maskedFrames[t - 1]! + 1, 'a time mask is contiguous');
     assert.deepEqual(features.subarray(frames * bins), original.subarray(frames * bins));
     const untouched = original.slice();
     maskFeatures(untouched, 0, frames, bins, DEFAULT_AUGMENT_CONFIG, new Rng(11));
     assert.deepEqual(untouched, original);
-    assert.throws(() => resolveAugmentConfig({ timeMasks: 1.5 }), { code: 'INVALID_ARGUMENT', message: 'AugmentConfig.timeMasks must be an integer from 0 to 10, got 1.5' });
+    assert.throws(() => resolveAugmentConfig({ timeMasks: 1.5 }), {
+      code: 'INVALID_ARGUMENT',
+      message: 'AugmentConfig.timeMasks must be an integer from 0 to 10, got 1.5',
+    });
   });
 });

@@ -22,9 +22,14 @@ describe('scanSpeechCommands', () => {
   it('reads the real v0.01 sample with its lists: 30 words, 51 test and 44 validation clips', async () => {
     const dataset = await scanSpeechCommands(join(realDataDir(), 'vinsis-v0.01'));
     assert.equal(dataset.splitSource, 'lists');
-    const words = (split: 'training' | 'validation' | 'testing'): number => Object.values(dataset.wordCounts[split]).reduce((a, b) => a + b, 0);
+    const words = (split: 'training' | 'validation' | 'testing'): number =>
+      Object.values(dataset.wordCounts[split]).reduce((a, b) => a + b, 0);
     assert.deepEqual([words('training'), words('validation'), words('testing')], [205, 44, 51]);
-    assert.equal(Object.keys({ ...dataset.wordCounts.training, ...dataset.wordCounts.validation, ...dataset.wordCounts.testing }).length, 30);
+    assert.equal(
+      Object.keys({ ...dataset.wordCounts.training, ...dataset.wordCounts.validation, ...dataset.wordCounts.testing })
+        .length,
+      30,
+    );
     assert.equal(dataset.backgroundNoise.length, 0);
   });
 
@@ -32,9 +37,13 @@ describe('scanSpeechCommands', () => {
     const dataset = await scanSpeechCommands(join(realDataDir(), 'pico-testset-v0.02'));
     assert.equal(dataset.splitSource, 'test-set');
     const counts = countByLabel(dataset);
-    for (const label of Object.keys(counts.testing) as Array<keyof typeof counts.testing>) assert.equal(counts.testing[label], 150, label);
+    for (const label of Object.keys(counts.testing) as Array<keyof typeof counts.testing>)
+      assert.equal(counts.testing[label], 150, label);
     assert.equal(dataset.examples.training.length + dataset.examples.validation.length, 0);
-    assert.ok(dataset.examples.testing.every((e) => e.kind === 'word'), 'no generated silence on top of the real _silence_ clips');
+    assert.ok(
+      dataset.examples.testing.every((e) => e.kind === 'word'),
+      'no generated silence on top of the real _silence_ clips',
+    );
   });
 
   it('counts only regular .wav files: not a folder named x.wav, not a broken link', async () => {
@@ -42,7 +51,10 @@ describe('scanSpeechCommands', () => {
     mkdirSync(join(root, 'yes', 'folder.wav'));
     symlinkSync(join(root, 'nowhere.wav'), join(root, 'yes', 'dead_nohash_0.wav'));
     const dataset = await scanSpeechCommands(root);
-    assert.equal(Object.values(dataset.wordCounts).reduce((sum, words) => sum + (words['yes'] ?? 0), 0), 1);
+    assert.equal(
+      Object.values(dataset.wordCounts).reduce((sum, words) => sum + (words['yes'] ?? 0), 0),
+      1,
+    );
   });
 
   it('adds ceil(10 %) silence and samples ceil(10 %) unknown clips per split, relative to the command clips', async () => {
@@ -51,7 +63,10 @@ describe('scanSpeechCommands', () => {
       ...Array.from({ length: 35 }, (_, i) => `go/${(i + 1).toString(16).padStart(8, 'b')}_nohash_0.wav`),
       ...Array.from({ length: 60 }, (_, i) => `cat/${(i + 1).toString(16).padStart(8, 'c')}_nohash_0.wav`),
     ];
-    const root = makeDataset(files, { validation: files.filter((_, i) => i % 10 === 0), testing: files.filter((_, i) => i % 10 === 1) });
+    const root = makeDataset(files, {
+      validation: files.filter((_, i) => i % 10 === 0),
+      testing: files.filter((_, i) => i % 10 === 1),
+    });
     const dataset = await scanSpeechCommands(root);
     const counts = countByLabel(dataset);
     const commands = counts.training.yes + counts.training.go;
@@ -64,18 +79,36 @@ describe('scanSpeechCommands', () => {
   });
 
   it('samples the same unknown clips for the same seed and others for another seed', async () => {
-    const files = [...Array.from({ length: 50 }, (_, i) => `no/${i.toString(16).padStart(8, '0')}_nohash_0.wav`), ...Array.from({ length: 100 }, (_, i) => `dog/${i.toString(16).padStart(8, '1')}_nohash_0.wav`)];
+    const files = [
+      ...Array.from({ length: 50 }, (_, i) => `no/${i.toString(16).padStart(8, '0')}_nohash_0.wav`),
+      ...Array.from({ length: 100 }, (_, i) => `dog/${i.toString(16).padStart(8, '1')}_nohash_0.wav`),
+    ];
     const root = makeDataset(files);
-    const pick = async (seed: number): Promise<string[]> => (await scanSpeechCommands(root, { seed })).examples.training.flatMap((e) => (e.kind === 'word' && e.label === 'unknown' ? [e.relativePath] : []));
+    const pick = async (seed: number): Promise<string[]> =>
+      (await scanSpeechCommands(root, { seed })).examples.training.flatMap((e) =>
+        e.kind === 'word' && e.label === 'unknown' ? [e.relativePath] : [],
+      );
     assert.deepEqual(await pick(1), await pick(1));
     assert.notDeepEqual(await pick(1), await pick(2));
   });
 
   it('rejects a missing folder and a folder with no clips', async () => {
-    await assert.rejects(scanSpeechCommands('/no/such/dataset'), { code: 'FILE_NOT_FOUND', message: 'dataset folder /no/such/dataset does not exist' });
-    await assert.rejects(scanSpeechCommands('/etc/hostname'), { code: 'FILE_UNREADABLE', message: '/etc/hostname is not a folder' });
-    await assert.rejects(scanSpeechCommands(tempDir('kws-empty-')), { code: 'INVALID_ARGUMENT', message: /holds no <word>\/\*\.wav clips/ });
-    await assert.rejects(scanSpeechCommands(realDataDir(), { silencePercentage: 101 }), { code: 'INVALID_ARGUMENT', message: /silencePercentage must be a percentage from 0 to 100, got 101/ });
+    await assert.rejects(scanSpeechCommands('/no/such/dataset'), {
+      code: 'FILE_NOT_FOUND',
+      message: 'dataset folder /no/such/dataset does not exist',
+    });
+    await assert.rejects(scanSpeechCommands('/etc/hostname'), {
+      code: 'FILE_UNREADABLE',
+      message: '/etc/hostname is not a folder',
+    });
+    await assert.rejects(scanSpeechCommands(tempDir('kws-empty-')), {
+      code: 'INVALID_ARGUMENT',
+      message: /holds no <word>\/\*\.wav clips/,
+    });
+    await assert.rejects(scanSpeechCommands(realDataDir(), { silencePercentage: 101 }), {
+      code: 'INVALID_ARGUMENT',
+      message: /silencePercentage must be a percentage from 0 to 100, got 101/,
+    });
   });
 });
 
@@ -83,13 +116,17 @@ describe('listTestClips', () => {
   it('streams the WAV names of a Kaggle-layout test/audio folder', async () => {
     const root = tempDir('kws-test-');
     mkdirSync(join(root, 'audio'));
-    for (const name of ['clip_0000000a1.wav', 'clip_0000000b2.wav', 'notes.txt']) writeFileSync(join(root, 'audio', name), 'x');
+    for (const name of ['clip_0000000a1.wav', 'clip_0000000b2.wav', 'notes.txt'])
+      writeFileSync(join(root, 'audio', name), 'x');
     const names: string[] = [];
     for await (const clip of listTestClips(root)) names.push(clip.fname);
     assert.deepEqual(names.sort(), ['clip_0000000a1.wav', 'clip_0000000b2.wav']);
-    await assert.rejects(async () => {
-      for await (const clip of listTestClips(join(root, 'missing'))) assert.fail(clip.fname);
-    }, { code: 'FILE_NOT_FOUND' });
+    await assert.rejects(
+      async () => {
+        for await (const clip of listTestClips(join(root, 'missing'))) assert.fail(clip.fname);
+      },
+      { code: 'FILE_NOT_FOUND' },
+    );
   });
 });
 

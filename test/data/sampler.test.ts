@@ -5,13 +5,21 @@ import { LABELS } from '../../src/labels/index.js';
 import type { Label } from '../../src/labels/index.js';
 
 /** An imbalanced label list: `yes` 600, `no` 300, `unknown` 2000, `silence` 100. */
-const labels: Label[] = [...Array<Label>(600).fill('yes'), ...Array<Label>(300).fill('no'), ...Array<Label>(2000).fill('unknown'), ...Array<Label>(100).fill('silence')];
+const labels: Label[] = [
+  ...Array<Label>(600).fill('yes'),
+  ...Array<Label>(300).fill('no'),
+  ...Array<Label>(2000).fill('unknown'),
+  ...Array<Label>(100).fill('silence'),
+];
 
 describe('samplers', () => {
   it('ShuffledSampler visits every example once per epoch, in a seeded order', () => {
     const a = new ShuffledSampler(1000, new Rng(1));
     const first = a.epoch();
-    assert.deepEqual([...first].sort((x, y) => x - y), Array.from({ length: 1000 }, (_, i) => i));
+    assert.deepEqual(
+      [...first].sort((x, y) => x - y),
+      Array.from({ length: 1000 }, (_, i) => i),
+    );
     assert.notDeepEqual(a.epoch(), first);
     assert.deepEqual(new ShuffledSampler(1000, new Rng(1)).epoch(), first);
   });
@@ -45,12 +53,18 @@ describe('samplers', () => {
     const perSilence = new Map<number, number>();
     for (const i of epoch) if (labels[i] === 'silence') perSilence.set(i, (perSilence.get(i) ?? 0) + 1);
     assert.equal(perSilence.size, 100);
-    assert.ok(Math.max(...perSilence.values()) - Math.min(...perSilence.values()) <= 1, 'each silence clip drawn 7 or 8 times');
+    assert.ok(
+      Math.max(...perSilence.values()) - Math.min(...perSilence.values()) <= 1,
+      'each silence clip drawn 7 or 8 times',
+    );
   });
 
   it('BalancedSampler rejects empty input and weights that sum to zero', () => {
     assert.throws(() => new BalancedSampler([], new Rng(1)), { code: 'INVALID_ARGUMENT' });
-    assert.throws(() => new BalancedSampler(labels, new Rng(1), { go: 1 }), { code: 'INVALID_ARGUMENT', message: /sum to 0 over the classes present \(yes, no, silence, unknown\)/ });
+    assert.throws(() => new BalancedSampler(labels, new Rng(1), { go: 1 }), {
+      code: 'INVALID_ARGUMENT',
+      message: /sum to 0 over the classes present \(yes, no, silence, unknown\)/,
+    });
     assert.equal(LABELS.length, 12);
   });
 });

@@ -8,15 +8,24 @@ import { realDataDir } from '../helpers/signals.js';
 
 describe('the Speech Commands hashing split', () => {
   const dir = join(realDataDir(), 'vinsis-v0.01');
-  const read = (name: string): string[] => readFileSync(join(dir, name), 'utf8').split('\n').filter((l) => l.length > 0);
+  const read = (name: string): string[] =>
+    readFileSync(join(dir, name), 'utf8')
+      .split('\n')
+      .filter((l) => l.length > 0);
 
   it('reproduces the official v0.01 validation and testing lists, all 13,633 names', () => {
     const validation = read('validation_list.txt');
     const testing = read('testing_list.txt');
     assert.equal(validation.length, 6798);
     assert.equal(testing.length, 6835);
-    assert.deepEqual(validation.filter((f) => whichSet(f) !== 'validation'), []);
-    assert.deepEqual(testing.filter((f) => whichSet(f) !== 'testing'), []);
+    assert.deepEqual(
+      validation.filter((f) => whichSet(f) !== 'validation'),
+      [],
+    );
+    assert.deepEqual(
+      testing.filter((f) => whichSet(f) !== 'testing'),
+      [],
+    );
   });
 
   it('never puts one speaker in two splits', () => {
@@ -26,13 +35,19 @@ describe('the Speech Commands hashing split', () => {
       bySpeaker.set(speaker, (bySpeaker.get(speaker) ?? new Set()).add(whichSet(file)));
     }
     assert.ok(bySpeaker.size > 300, `${bySpeaker.size} speakers`);
-    assert.deepEqual([...bySpeaker.values()].filter((s) => s.size > 1), []);
+    assert.deepEqual(
+      [...bySpeaker.values()].filter((s) => s.size > 1),
+      [],
+    );
   });
 
   it('sends about 10 % / 10 % / 80 % of names to validation / testing / training', () => {
     const counts = { training: 0, validation: 0, testing: 0 };
     for (let i = 0; i < 20_000; i++) counts[whichSet(`${i.toString(16).padStart(8, '0')}_nohash_0.wav`)]++;
-    assert.ok(Math.abs(counts.validation / 20_000 - 0.1) < 0.01 && Math.abs(counts.testing / 20_000 - 0.1) < 0.01, JSON.stringify(counts));
+    assert.ok(
+      Math.abs(counts.validation / 20_000 - 0.1) < 0.01 && Math.abs(counts.testing / 20_000 - 0.1) < 0.01,
+      JSON.stringify(counts),
+    );
   });
 
   it('reads speaker ids, including the word-prefixed names of the v0.02 test set', () => {
@@ -44,7 +59,20 @@ describe('the Speech Commands hashing split', () => {
 
 describe('labels', () => {
   it('lists the 12 classes in submission order', () => {
-    assert.deepEqual(LABELS, ['yes', 'no', 'up', 'down', 'left', 'right', 'on', 'off', 'stop', 'go', 'silence', 'unknown']);
+    assert.deepEqual(LABELS, [
+      'yes',
+      'no',
+      'up',
+      'down',
+      'left',
+      'right',
+      'on',
+      'off',
+      'stop',
+      'go',
+      'silence',
+      'unknown',
+    ]);
   });
 
   it('keeps command words, maps _silence_ to silence and every other word to unknown', () => {

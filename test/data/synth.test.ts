@@ -14,7 +14,16 @@ import { realDataDir, tempDir } from '../helpers/signals.js';
 /** SHA-1 of every file under `dir`, by relative path. */
 function digest(dir: string): Record<string, string> {
   const files = readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile());
-  return Object.fromEntries(files.map((e) => [relative(dir, join(e.parentPath, e.name)), createHash('sha1').update(readFileSync(join(e.parentPath, e.name))).digest('hex')]).sort());
+  return Object.fromEntries(
+    files
+      .map((e) => [
+        relative(dir, join(e.parentPath, e.name)),
+        createHash('sha1')
+          .update(readFileSync(join(e.parentPath, e.name)))
+          .digest('hex'),
+      ])
+      .sort(),
+  );
 }
 
 describe('kws synth', () => {
@@ -30,7 +39,16 @@ describe('kws synth', () => {
 
   it('writes the Speech Commands layout: word folders, background noise, lists, manifest, Kaggle test set', () => {
     const entries = readdirSync(first).sort();
-    assert.deepEqual(entries, ['SYNTH.json', '_background_noise_', 'marvin', 'no', 'test', 'testing_list.txt', 'validation_list.txt', 'yes']);
+    assert.deepEqual(entries, [
+      'SYNTH.json',
+      '_background_noise_',
+      'marvin',
+      'no',
+      'test',
+      'testing_list.txt',
+      'validation_list.txt',
+      'yes',
+    ]);
     for (const word of words) {
       const files = readdirSync(join(first, word));
       assert.equal(files.length, 4);
@@ -38,21 +56,45 @@ describe('kws synth', () => {
     }
     const noise = readdirSync(join(first, '_background_noise_')).sort();
     assert.deepEqual(noise, [
-      'brown_noise.wav', 'doing_the_dishes.wav', 'doing_the_dishes_2.wav', 'dude_miaowing.wav', 'exercise_bike.wav',
-      'pink_noise.wav', 'pink_noise_2.wav', 'running_tap.wav', 'white_noise.wav', 'white_noise_2.wav',
+      'brown_noise.wav',
+      'doing_the_dishes.wav',
+      'doing_the_dishes_2.wav',
+      'dude_miaowing.wav',
+      'exercise_bike.wav',
+      'pink_noise.wav',
+      'pink_noise_2.wav',
+      'running_tap.wav',
+      'white_noise.wav',
+      'white_noise_2.wav',
     ]);
-    const csv = readFileSync(join(first, 'test', 'labels.csv'), 'utf8').trim().split('\n');
+    const csv = readFileSync(join(first, 'test', 'labels.csv'), 'utf8')
+      .trim()
+      .split('\n');
     assert.equal(csv[0], 'fname,label');
     assert.equal(csv.length, 37);
     const rows = csv.slice(1).map((line) => line.split(','));
-    assert.deepEqual(rows.map((r) => r[0]), [...rows.map((r) => r[0])].sort(), 'sorted by fname');
-    assert.ok(rows.every(([fname, label]) => /^clip_[0-9a-f]{9}\.wav$/.test(fname!) && (LABELS as readonly string[]).includes(label!)));
-    assert.deepEqual(readdirSync(join(first, 'test', 'audio')).sort(), rows.map((r) => r[0]));
+    assert.deepEqual(
+      rows.map((r) => r[0]),
+      [...rows.map((r) => r[0])].sort(),
+      'sorted by fname',
+    );
+    assert.ok(
+      rows.every(
+        ([fname, label]) => /^clip_[0-9a-f]{9}\.wav$/.test(fname!) && (LABELS as readonly string[]).includes(label!),
+      ),
+    );
+    assert.deepEqual(
+      readdirSync(join(first, 'test', 'audio')).sort(),
+      rows.map((r) => r[0]),
+    );
     assert.equal(report.clips, 12);
   });
 
   it('writes 1 s of 16 kHz mono 16-bit audio per clip, with the word audible above the floor', async () => {
-    for (const file of [join(first, 'yes', readdirSync(join(first, 'yes'))[0]!), join(first, 'test', 'audio', readdirSync(join(first, 'test', 'audio'))[0]!)]) {
+    for (const file of [
+      join(first, 'yes', readdirSync(join(first, 'yes'))[0]!),
+      join(first, 'test', 'audio', readdirSync(join(first, 'test', 'audio'))[0]!),
+    ]) {
       const bytes = readFileSync(file);
       assert.equal(bytes.length, 44 + 32_000);
       const decoded = await decodeAudio(bytes);
@@ -82,12 +124,18 @@ describe('kws synth', () => {
   it('synthesizes the same samples whatever the clock says (eSpeak seeds its breath noise from it)', async () => {
     const voice = { voice: 'en-us', variant: 'f2', pitch: 50, range: 50, rateWpm: 175 };
     const first = await EspeakSynthesizer.create();
-    const a = [first.synthesize('yes', voice).samples, first.synthesize('sheila', { ...voice, variant: 'sandro' }).samples];
+    const a = [
+      first.synthesize('yes', voice).samples,
+      first.synthesize('sheila', { ...voice, variant: 'sandro' }).samples,
+    ];
     const realNow = Date.now;
     Date.now = () => realNow() + 123_456_789;
     try {
       const second = await EspeakSynthesizer.create();
-      const b = [second.synthesize('yes', voice).samples, second.synthesize('sheila', { ...voice, variant: 'sandro' }).samples];
+      const b = [
+        second.synthesize('yes', voice).samples,
+        second.synthesize('sheila', { ...voice, variant: 'sandro' }).samples,
+      ];
       assert.deepEqual(b, a);
     } finally {
       Date.now = realNow;
@@ -95,7 +143,10 @@ describe('kws synth', () => {
   });
 
   it('refuses a folder that is not empty', async () => {
-    await assert.rejects(synthesizeCorpus({ ...options, outDir: first }), { code: 'INVALID_ARGUMENT', message: /is not empty/ });
+    await assert.rejects(synthesizeCorpus({ ...options, outDir: first }), {
+      code: 'INVALID_ARGUMENT',
+      message: /is not empty/,
+    });
   });
 
   it('is read back by the dataset reader and kws dataset --json', async () => {
@@ -104,7 +155,11 @@ describe('kws synth', () => {
     assert.equal(dataset.backgroundNoise.length, 10);
     const result = await runKws('dataset', first, '--json');
     assert.equal(result.status, 0, result.stderr);
-    const summary = JSON.parse(result.stdout) as { splits: Record<string, Record<string, number>>; testClips: number; backgroundNoise: number };
+    const summary = JSON.parse(result.stdout) as {
+      splits: Record<string, Record<string, number>>;
+      testClips: number;
+      backgroundNoise: number;
+    };
     assert.deepEqual(Object.keys(summary.splits), ['training', 'validation', 'testing']);
     assert.deepEqual(Object.keys(summary.splits['training']!), [...LABELS]);
     const total = Object.values(summary.splits).reduce((sum, split) => sum + split['yes']! + split['no']!, 0);

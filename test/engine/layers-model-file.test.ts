@@ -18,10 +18,17 @@ describe('model artifacts', () => {
     const dir = tempDir('kws-model-');
     const model = buildModel('tc-resnet8', { frames: 98, bins: 40 }, 12, { seed: 9 });
     await saveLayersModel(model, dir);
-    const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as { format: string; weightsManifest: Array<{ paths: string[] }> };
+    const json = JSON.parse(readFileSync(join(dir, 'model.json'), 'utf8')) as {
+      format: string;
+      weightsManifest: Array<{ paths: string[] }>;
+    };
     assert.equal(json.format, 'layers-model');
     assert.deepEqual(json.weightsManifest[0]!.paths, ['weights.bin']);
-    assert.equal(readFileSync(join(dir, 'weights.bin')).length, model.countParams() * 4, 'every weight, batch-norm statistics included, as float32');
+    assert.equal(
+      readFileSync(join(dir, 'weights.bin')).length,
+      model.countParams() * 4,
+      'every weight, batch-norm statistics included, as float32',
+    );
     const loaded = await loadLayersModel(dir);
     const x = tf.randomNormal([4, 98, 40, 1], 0, 1, 'float32', 1);
     const a = (model.predict(x) as tf.Tensor).dataSync();

@@ -19,7 +19,9 @@ async function realFeatures(): Promise<Float32Array> {
     const folder = join(dir, word);
     return join(folder, firstFile(folder));
   });
-  const clips = await Promise.all(files.map(async (f) => fitToLength((await decodeAudio(readFileSync(f))).samples, 16_000)));
+  const clips = await Promise.all(
+    files.map(async (f) => fitToLength((await decodeAudio(readFileSync(f))).samples, 16_000)),
+  );
   return new FeatureExtractor().computeBatch(clips);
 }
 
@@ -40,14 +42,26 @@ describe('ONNX export', () => {
       // Non-trivial batch-norm statistics, as a trained model has.
       const names = model.weights.map((w) => w.name);
       assert.ok(architecture === 'lenet' || names.some((n) => n.includes('moving_variance')));
-      model.setWeights(model.getWeights().map((w, i) => (names[i]!.includes('moving_variance') ? tf.add(w, 0.5 + (i % 3) * 0.25) : names[i]!.includes('moving_mean') ? tf.add(w, 0.1 * (i % 5)) : w)));
+      model.setWeights(
+        model
+          .getWeights()
+          .map((w, i) =>
+            names[i]!.includes('moving_variance')
+              ? tf.add(w, 0.5 + (i % 3) * 0.25)
+              : names[i]!.includes('moving_mean')
+                ? tf.add(w, 0.1 * (i % 5))
+                : w,
+          ),
+      );
       const session = await ort.InferenceSession.create(exportOnnx(model));
       const input = new ort.Tensor('float32', features, [6, 98, 40, 1]);
       assert.deepEqual(session.outputNames, ['probabilities', 'logits']);
       const result = await session.run({ features: input });
       const onnxOut = result['probabilities']!.data as Float32Array;
       const onnxLogits = result['logits']!.data as Float32Array;
-      const [tfOut, tfLogits] = tf.tidy(() => (withLogits(model).predict(tf.tensor4d(features, [6, 98, 40, 1])) as tf.Tensor[]).map((t) => t.dataSync()));
+      const [tfOut, tfLogits] = tf.tidy(() =>
+        (withLogits(model).predict(tf.tensor4d(features, [6, 98, 40, 1])) as tf.Tensor[]).map((t) => t.dataSync()),
+      );
       assert.equal(onnxOut.length, 72);
       const worst = Math.max(...Array.from(tfOut!, (v, i) => Math.abs(v - onnxOut[i]!)));
       assert.ok(worst < 1e-4, `max difference ${worst}`);

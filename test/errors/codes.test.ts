@@ -2,7 +2,16 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, it } from 'node:test';
-import { AudioDecodeError, describeValue, ERROR_CODES, FeatureError, httpStatusFor, isKwsError, KwsError, toSerializedError } from '../../src/errors/index.js';
+import {
+  AudioDecodeError,
+  describeValue,
+  ERROR_CODES,
+  FeatureError,
+  httpStatusFor,
+  isKwsError,
+  KwsError,
+  toSerializedError,
+} from '../../src/errors/index.js';
 
 describe('error codes', () => {
   it('documents every code in README.md with its HTTP status', () => {
@@ -31,9 +40,20 @@ describe('error codes', () => {
   });
 
   it('serialises known errors as they are and masks unknown ones as INTERNAL', () => {
-    assert.deepEqual(toSerializedError(new AudioDecodeError('EMPTY', 'no bytes')), { name: 'AudioDecodeError', code: 'EMPTY', message: 'no bytes' });
-    assert.deepEqual(toSerializedError(new TypeError('secret path /etc/x')), { name: 'KwsError', code: 'INTERNAL', message: 'internal error' });
-    assert.equal(JSON.stringify(new KwsError('INVALID_ARGUMENT', 'bad')), '{"name":"KwsError","code":"INVALID_ARGUMENT","message":"bad"}');
+    assert.deepEqual(toSerializedError(new AudioDecodeError('EMPTY', 'no bytes')), {
+      name: 'AudioDecodeError',
+      code: 'EMPTY',
+      message: 'no bytes',
+    });
+    assert.deepEqual(toSerializedError(new TypeError('secret path /etc/x')), {
+      name: 'KwsError',
+      code: 'INTERNAL',
+      message: 'internal error',
+    });
+    assert.equal(
+      JSON.stringify(new KwsError('INVALID_ARGUMENT', 'bad')),
+      '{"name":"KwsError","code":"INVALID_ARGUMENT","message":"bad"}',
+    );
   });
 
   it('describes values in messages, naming non-finite numbers that JSON would print as null', () => {

@@ -1,6 +1,11 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { DEFAULT_FEATURE_CONFIG, FeatureExtractor, featureShape, resolveFeatureConfig } from '../../src/features/index.js';
+import {
+  DEFAULT_FEATURE_CONFIG,
+  FeatureExtractor,
+  featureShape,
+  resolveFeatureConfig,
+} from '../../src/features/index.js';
 import { realFft, RealFft } from '../../src/features/real-fft.js';
 import { sine } from '../helpers/signals.js';
 
@@ -37,7 +42,10 @@ describe('FeatureExtractor', () => {
     clips.forEach((clip, b) => assert.deepEqual(batch.subarray(b * 3920, (b + 1) * 3920), extractor.compute(clip)));
     const preallocated = new Float32Array(4 * 3920).fill(9);
     assert.equal(extractor.computeBatch(clips, preallocated), preallocated);
-    assert.ok(preallocated.subarray(3 * 3920).every((v) => v === 9), 'leaves the rest of a larger buffer alone');
+    assert.ok(
+      preallocated.subarray(3 * 3920).every((v) => v === 9),
+      'leaves the rest of a larger buffer alone',
+    );
   });
 
   it('gives ln(logFloor) everywhere for digital silence', () => {
@@ -63,7 +71,14 @@ describe('FeatureExtractor', () => {
       }
       return re * re + im * im;
     };
-    const weights: Array<[number, number]> = [[28, 0.127317], [29, 0.456808], [30, 0.77995], [31, 0.903017], [32, 0.591865], [33, 0.286382]];
+    const weights: Array<[number, number]> = [
+      [28, 0.127317],
+      [29, 0.456808],
+      [30, 0.77995],
+      [31, 0.903017],
+      [32, 0.591865],
+      [33, 0.286382],
+    ];
     const energy = weights.reduce((sum, [k, w]) => sum + w * power(k), 0);
     assert.ok(Math.abs(power(32) - 3600) < 1, 'peak bin holds (A·N/4)² = (0.5·480/4)² = 3600');
     assert.ok(Math.abs(frame[13]! - Math.log(energy)) < 1e-4, `${frame[13]} vs ${Math.log(energy)}`);
@@ -92,15 +107,30 @@ describe('FeatureExtractor', () => {
 
   it('rejects a clip of the wrong length or a short output buffer with SHAPE_MISMATCH', () => {
     const extractor = new FeatureExtractor();
-    assert.throws(() => extractor.compute(new Float32Array(15_999)), { name: 'FeatureError', code: 'SHAPE_MISMATCH', message: /expected 16000 samples per clip, got 15999/ });
-    assert.throws(() => extractor.compute(new Float32Array(16_000), new Float32Array(100)), { code: 'SHAPE_MISMATCH', message: /needs 3920 floats from offset 0, but has length 100/ });
-    assert.throws(() => extractor.computeBatch([noise(1), noise(2)], new Float32Array(3920)), { code: 'SHAPE_MISMATCH' });
+    assert.throws(() => extractor.compute(new Float32Array(15_999)), {
+      name: 'FeatureError',
+      code: 'SHAPE_MISMATCH',
+      message: /expected 16000 samples per clip, got 15999/,
+    });
+    assert.throws(() => extractor.compute(new Float32Array(16_000), new Float32Array(100)), {
+      code: 'SHAPE_MISMATCH',
+      message: /needs 3920 floats from offset 0, but has length 100/,
+    });
+    assert.throws(() => extractor.computeBatch([noise(1), noise(2)], new Float32Array(3920)), {
+      code: 'SHAPE_MISMATCH',
+    });
   });
 });
 
 describe('FeatureConfig', () => {
   it('survives a JSON round trip unchanged, as it will when stored with a model version', () => {
-    const config = resolveFeatureConfig({ type: 'mfcc', melBins: 64, fftSize: 1024, windowSamples: 640, hopSamples: 320 });
+    const config = resolveFeatureConfig({
+      type: 'mfcc',
+      melBins: 64,
+      fftSize: 1024,
+      windowSamples: 640,
+      hopSamples: 320,
+    });
     const restored = resolveFeatureConfig(JSON.parse(JSON.stringify(config)) as typeof config);
     assert.deepEqual(restored, config);
     assert.deepEqual(featureShape(restored), { frames: 49, bins: 13 });
@@ -110,8 +140,22 @@ describe('FeatureConfig', () => {
     assert.deepEqual(
       { ...DEFAULT_FEATURE_CONFIG },
       {
-        schemaVersion: 1, type: 'log-mel', sampleRateHz: 16000, clipSamples: 16000, windowSamples: 480, hopSamples: 160, fftSize: 512,
-        window: 'hann', melBins: 40, fMinHz: 20, fMaxHz: 7600, melScale: 'htk', spectrum: 'power', logFloor: 1e-6, mfccCoefficients: 13, normalization: 'none',
+        schemaVersion: 1,
+        type: 'log-mel',
+        sampleRateHz: 16000,
+        clipSamples: 16000,
+        windowSamples: 480,
+        hopSamples: 160,
+        fftSize: 512,
+        window: 'hann',
+        melBins: 40,
+        fMinHz: 20,
+        fMaxHz: 7600,
+        melScale: 'htk',
+        spectrum: 'power',
+        logFloor: 1e-6,
+        mfccCoefficients: 13,
+        normalization: 'none',
       },
     );
   });
@@ -119,7 +163,10 @@ describe('FeatureConfig', () => {
   const bad: Array<[Record<string, unknown>, RegExp]> = [
     [{ fftSize: 500 }, /fftSize must be a power of two, got 500/],
     [{ fftSize: 256 }, /fftSize must be an integer from 480 to 65536, got 256/],
-    [{ windowSamples: 16, hopSamples: 8, fftSize: 16, melBins: 4, fMinHz: 20, fMaxHz: 4000 }, /fftSize must be an integer from 32 to 65536, got 16/],
+    [
+      { windowSamples: 16, hopSamples: 8, fftSize: 16, melBins: 4, fMinHz: 20, fMaxHz: 4000 },
+      /fftSize must be an integer from 32 to 65536, got 16/,
+    ],
     [{ fMaxHz: 9000 }, /fMaxHz must be above fMinHz \(20\) and at most the Nyquist frequency \(8000\), got 9000/],
     [{ melBins: 0 }, /melBins must be an integer from 1 to 256, got 0/],
     [{ type: 'spectrogram' }, /type must be one of log-mel, mfcc, got "spectrogram"/],
@@ -130,7 +177,11 @@ describe('FeatureConfig', () => {
   ];
   for (const [partial, message] of bad) {
     it(`rejects ${JSON.stringify(partial)} with INVALID_FEATURE_CONFIG`, () => {
-      assert.throws(() => resolveFeatureConfig(partial), { name: 'FeatureError', code: 'INVALID_FEATURE_CONFIG', message });
+      assert.throws(() => resolveFeatureConfig(partial), {
+        name: 'FeatureError',
+        code: 'INVALID_FEATURE_CONFIG',
+        message,
+      });
     });
   }
 });
@@ -143,7 +194,8 @@ describe('RealFft (PFFFT in WebAssembly)', () => {
     const frame = noise(7).subarray(0, n);
     fft.input.set(frame);
     const out = fft.transform();
-    const bin = (k: number): [number, number] => (k === 0 ? [out[0]!, 0] : k === n / 2 ? [out[1]!, 0] : [out[2 * k]!, out[2 * k + 1]!]);
+    const bin = (k: number): [number, number] =>
+      k === 0 ? [out[0]!, 0] : k === n / 2 ? [out[1]!, 0] : [out[2 * k]!, out[2 * k + 1]!];
     let worst = 0;
     for (let k = 0; k <= n / 2; k++) {
       let re = 0;
@@ -159,7 +211,11 @@ describe('RealFft (PFFFT in WebAssembly)', () => {
   });
 
   it('refuses a size PFFFT cannot transform', () => {
-    assert.throws(() => new RealFft(48), { name: 'FeatureError', code: 'INVALID_FEATURE_CONFIG', message: 'the FFT size must be a multiple of 32, got 48' });
+    assert.throws(() => new RealFft(48), {
+      name: 'FeatureError',
+      code: 'INVALID_FEATURE_CONFIG',
+      message: 'the FFT size must be a multiple of 32, got 48',
+    });
     assert.throws(() => new RealFft(16), { code: 'INVALID_FEATURE_CONFIG' });
   });
 });

@@ -25,9 +25,15 @@ describe('HTK mel scale and filterbank', () => {
   it('has 40 triangular filters whose weights match values worked out by hand', () => {
     assert.equal(filters.length, 40);
     const expected: Array<[number, number, number]> = [
-      [0, 1, 0.260014], [0, 2, 0.961814], [0, 3, 0.364579],
-      [13, 28, 0.127317], [13, 31, 0.903017], [13, 32, 0.591865], [13, 33, 0.286382],
-      [39, 228, 0.988319], [39, 243, 0.012633],
+      [0, 1, 0.260014],
+      [0, 2, 0.961814],
+      [0, 3, 0.364579],
+      [13, 28, 0.127317],
+      [13, 31, 0.903017],
+      [13, 32, 0.591865],
+      [13, 33, 0.286382],
+      [39, 228, 0.988319],
+      [39, 243, 0.012633],
     ];
     for (const [m, k, w] of expected) close(weight(m, k), w, 1e-5, `filter ${m} bin ${k}`);
     assert.equal(weight(0, 0), 0, 'DC gets no weight');

@@ -11,7 +11,13 @@ import { kaggleFolder } from '../helpers/kaggle.js';
 import { realDataDir, tempDir } from '../helpers/signals.js';
 import { modelRepository, testServer } from '../helpers/server.js';
 
-interface Job { id: string; status: string; error: string | null; resultVersion: number | null; training: { phase: string; epoch: number; epochs: number } | null }
+interface Job {
+  id: string;
+  status: string;
+  error: string | null;
+  resultVersion: number | null;
+  training: { phase: string; epoch: number; epochs: number } | null;
+}
 
 const JOB_FIELDS = 'id status error resultVersion training { phase epoch epochs loss accuracy valAccuracy }';
 const yes = readFileSync(join(realDataDir(), 'tflite-micro', 'testdata', 'yes_1000ms.wav'));
@@ -21,7 +27,9 @@ const UNKNOWN_SCORE_ENUM: Record<string, string> = { maxSoftmax: 'MAX_SOFTMAX', 
 
 /** Weight arrays of a version's layers model, by weight name. */
 function weights(models: string, version: number): Map<string, Float32Array> {
-  const json = JSON.parse(readFileSync(join(models, String(version), 'model.json'), 'utf8')) as { weightsManifest: Array<{ weights: Array<{ name: string; shape: number[] }> }> };
+  const json = JSON.parse(readFileSync(join(models, String(version), 'model.json'), 'utf8')) as {
+    weightsManifest: Array<{ weights: Array<{ name: string; shape: number[] }> }>;
+  };
   const bytes = readFileSync(join(models, String(version), 'weights.bin'));
   const all = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
   const out = new Map<string, Float32Array>();
@@ -35,12 +43,22 @@ function weights(models: string, version: number): Map<string, Float32Array> {
 }
 
 /** A version's manifest (version.json) as written by the trainer. */
-function manifestOf(models: string, version: number): { thresholds: { unknownScore: string }; training: { history: Array<{ seconds: number }>; options: { searchJob: number; learningRate: number } } } {
-  return JSON.parse(readFileSync(join(models, String(version), 'version.json'), 'utf8')) as ReturnType<typeof manifestOf>;
+function manifestOf(
+  models: string,
+  version: number,
+): {
+  thresholds: { unknownScore: string };
+  training: { history: Array<{ seconds: number }>; options: { searchJob: number; learningRate: number } };
+} {
+  return JSON.parse(readFileSync(join(models, String(version), 'version.json'), 'utf8')) as ReturnType<
+    typeof manifestOf
+  >;
 }
 
 /** A test server over its own copy of the model repository, and GraphQL through `executeOperation` on it. */
-async function serverWithGraphql(models: string): Promise<{ server: Awaited<ReturnType<typeof testServer>>; gql: GraphqlExecutor; stop: () => Promise<void> }> {
+async function serverWithGraphql(
+  models: string,
+): Promise<{ server: Awaited<ReturnType<typeof testServer>>; gql: GraphqlExecutor; stop: () => Promise<void> }> {
   const server = await testServer({ modelsDir: models, scoreRoots: [tmpdir()] });
   const gql = await graphqlExecutor(server);
   return {
@@ -59,7 +77,8 @@ async function uploadYes(server: Awaited<ReturnType<typeof testServer>>): Promis
   return server.service.classifyUpload(yes, 'yes.wav');
 }
 
-const servedVersion = (outcome: UploadOutcome): number | undefined => (outcome.ok ? outcome.prediction.modelVersion : undefined);
+const servedVersion = (outcome: UploadOutcome): number | undefined =>
+  outcome.ok ? outcome.prediction.modelVersion : undefined;
 
 describe('retraining over GraphQL', () => {
   let corpus: string;
@@ -78,7 +97,10 @@ describe('retraining over GraphQL', () => {
   }
 
   async function retrain(input: string): Promise<Job> {
-    const started = await gql(`mutation ($dir: String!) { retrain(input: { dataDir: $dir, allowMissingClasses: true, ${input} }) { ${JOB_FIELDS} } }`, { dir: corpus });
+    const started = await gql(
+      `mutation ($dir: String!) { retrain(input: { dataDir: $dir, allowMissingClasses: true, ${input} }) { ${JOB_FIELDS} } }`,
+      { dir: corpus },
+    );
     assert.equal(started.errors, undefined, JSON.stringify(started.errors));
     return started.data?.['retrain'] as Job;
   }
@@ -91,7 +113,13 @@ describe('retraining over GraphQL', () => {
 
   before(async () => {
     corpus = join(tempDir('kws-retrain-'), 'corpus');
-    await synthesizeCorpus({ outDir: corpus, perWord: 8, words: ['yes', 'no', 'up', 'dog'], seed: 5, realNoiseDir: null });
+    await synthesizeCorpus({
+      outDir: corpus,
+      perWord: 8,
+      words: ['yes', 'no', 'up', 'dog'],
+      seed: 5,
+      realNoiseDir: null,
+    });
     models = modelRepository(1);
     ({ server, gql, stop } = await serverWithGraphql(models));
   });
@@ -115,9 +143,26 @@ describe('retraining over GraphQL', () => {
       assert.equal(job.resultVersion, expectedVersion);
       assert.equal(job.training?.epochs, 1);
       assert.equal(job.training?.phase, 'done', 'a finished job shows its kept epoch, not the last phase it reported');
-      const retrained = (await gql(`{ modelVersion(version: ${version}) { version state aliases validation { accuracy perClass { label } } thresholds { unknownScore } calibration { energyCurve { threshold accuracy } } } }`)).data?.['modelVersion'] as { state: string; aliases: string[]; validation: { accuracy: number; perClass: unknown[] }; thresholds: { unknownScore: string }; calibration: { energyCurve: Array<{ threshold: number | null }> } };
-      assert.equal(retrained.thresholds.unknownScore, UNKNOWN_SCORE_ENUM[manifestOf(models, version).thresholds.unknownScore], 'the score calibration chose, as version.json records it');
-      assert.ok(retrained.calibration.energyCurve.length >= 2 && retrained.calibration.energyCurve.at(-1)?.threshold === null, 'the energy threshold was calibrated too (the last point is off)');
+      const retrained = (
+        await gql(
+          `{ modelVersion(version: ${version}) { version state aliases validation { accuracy perClass { label } } thresholds { unknownScore } calibration { energyCurve { threshold accuracy } } } }`,
+        )
+      ).data?.['modelVersion'] as {
+        state: string;
+        aliases: string[];
+        validation: { accuracy: number; perClass: unknown[] };
+        thresholds: { unknownScore: string };
+        calibration: { energyCurve: Array<{ threshold: number | null }> };
+      };
+      assert.equal(
+        retrained.thresholds.unknownScore,
+        UNKNOWN_SCORE_ENUM[manifestOf(models, version).thresholds.unknownScore],
+        'the score calibration chose, as version.json records it',
+      );
+      assert.ok(
+        retrained.calibration.energyCurve.length >= 2 && retrained.calibration.energyCurve.at(-1)?.threshold === null,
+        'the energy threshold was calibrated too (the last point is off)',
+      );
       assert.equal(retrained.state, 'READY');
       assert.deepEqual(retrained.aliases, []);
       assert.equal(retrained.validation.perClass.length, 12);
@@ -125,7 +170,9 @@ describe('retraining over GraphQL', () => {
     });
 
     it('fine-tunes only the classifier head of a base version, faster than a full epoch', async () => {
-      const tunedJob = await waitFor((await retrain('epochs: 1, batchSize: 16, baseVersion: 1, fineTuneOnly: true')).id);
+      const tunedJob = await waitFor(
+        (await retrain('epochs: 1, batchSize: 16, baseVersion: 1, fineTuneOnly: true')).id,
+      );
       assert.equal(tunedJob.status, 'SUCCEEDED', tunedJob.error ?? '');
       const tunedVersion = tunedJob.resultVersion as number;
       const base = weights(models, 1);
@@ -135,36 +182,71 @@ describe('retraining over GraphQL', () => {
         assert.equal(same, !name.startsWith('logits/'), `${name} ${same ? 'unchanged' : 'changed'}`);
       }
       const seconds = (v: number): number => manifestOf(models, v).training.history[0]?.seconds ?? Number.NaN;
-      assert.ok(seconds(tunedVersion) < seconds(version), `fine-tune epoch ${seconds(tunedVersion)} s, full epoch ${seconds(version)} s`);
+      assert.ok(
+        seconds(tunedVersion) < seconds(version),
+        `fine-tune epoch ${seconds(tunedVersion)} s, full epoch ${seconds(version)} s`,
+      );
     });
 
     it('serves the dashboard: hard examples, low-confidence clips, diffs between versions, calibration', async () => {
-      const hard = await gql(`{ hardExamples(version: ${version}, split: TRAINING, first: 6) { clip trueLabel label confidence probabilities { label probability } error } }`);
+      const hard = await gql(
+        `{ hardExamples(version: ${version}, split: TRAINING, first: 6) { clip trueLabel label confidence probabilities { label probability } error } }`,
+      );
       assert.equal(hard.errors, undefined, JSON.stringify(hard.errors));
-      const examples = hard.data?.['hardExamples'] as Array<{ clip: string; trueLabel: string; label: string; confidence: number; probabilities: unknown[] }>;
+      const examples = hard.data?.['hardExamples'] as Array<{
+        clip: string;
+        trueLabel: string;
+        label: string;
+        confidence: number;
+        probabilities: unknown[];
+      }>;
       assert.equal(examples.length, 6);
-      assert.ok(examples.every((e) => e.trueLabel !== null && e.probabilities.length === 12 && /^[a-z_]+\//.test(e.clip)));
+      assert.ok(
+        examples.every((e) => e.trueLabel !== null && e.probabilities.length === 12 && /^[a-z_]+\//.test(e.clip)),
+      );
       const wrong = examples.filter((e) => e.label !== e.trueLabel);
       assert.deepEqual(examples.slice(0, wrong.length), wrong, 'wrong clips come first');
-      assert.deepEqual(wrong.map((e) => e.confidence), [...wrong.map((e) => e.confidence)].sort((a, b) => b - a), 'most confidently wrong first');
+      assert.deepEqual(
+        wrong.map((e) => e.confidence),
+        [...wrong.map((e) => e.confidence)].sort((a, b) => b - a),
+        'most confidently wrong first',
+      );
       const data = kaggleFolder(2);
       try {
-        const low = await gql('query ($dir: String!) { lowConfidenceClips(version: 1, dir: $dir, first: 5) { clip confidence } }', { dir: data.dir });
-        const confidences = (low.data?.['lowConfidenceClips'] as Array<{ confidence: number }>).map((c) => c.confidence);
+        const low = await gql(
+          'query ($dir: String!) { lowConfidenceClips(version: 1, dir: $dir, first: 5) { clip confidence } }',
+          { dir: data.dir },
+        );
+        const confidences = (low.data?.['lowConfidenceClips'] as Array<{ confidence: number }>).map(
+          (c) => c.confidence,
+        );
         assert.equal(confidences.length, 5);
-        assert.deepEqual(confidences, [...confidences].sort((a, b) => a - b));
-        const diff = await gql(`query ($dir: String!) { predictionDiff(versionA: 1, versionB: ${version}, dir: $dir) { clip a { label } b { label } } }`, { dir: data.dir });
+        assert.deepEqual(
+          confidences,
+          [...confidences].sort((a, b) => a - b),
+        );
+        const diff = await gql(
+          `query ($dir: String!) { predictionDiff(versionA: 1, versionB: ${version}, dir: $dir) { clip a { label } b { label } } }`,
+          { dir: data.dir },
+        );
         const diffs = diff.data?.['predictionDiff'] as Array<{ a: { label: string }; b: { label: string } }>;
         assert.ok(diffs.length > 0 && diffs.every((d) => d.a.label !== d.b.label), JSON.stringify(diff));
-        const same = await gql('query ($dir: String!) { predictionDiff(versionA: 1, versionB: 1, dir: $dir) { clip } }', { dir: data.dir });
+        const same = await gql(
+          'query ($dir: String!) { predictionDiff(versionA: 1, versionB: 1, dir: $dir) { clip } }',
+          { dir: data.dir },
+        );
         assert.deepEqual(same.data?.['predictionDiff'], []);
         const refused = await gql('{ lowConfidenceClips(version: 1, dir: "/etc") { clip } }');
         assert.equal(refused.errors?.[0]?.extensions?.code, 'PATH_NOT_ALLOWED');
       } finally {
         rmSync(data.dir, { recursive: true, force: true });
       }
-      const calibration = await gql('{ modelVersion(version: 1) { calibration { accuracy baselineAccuracy unknownCurve { threshold accuracy } } } }');
-      const curve = (calibration.data?.['modelVersion'] as { calibration: { unknownCurve: Array<{ threshold: number }> } }).calibration.unknownCurve;
+      const calibration = await gql(
+        '{ modelVersion(version: 1) { calibration { accuracy baselineAccuracy unknownCurve { threshold accuracy } } } }',
+      );
+      const curve = (
+        calibration.data?.['modelVersion'] as { calibration: { unknownCurve: Array<{ threshold: number }> } }
+      ).calibration.unknownCurve;
       assert.ok(curve.length > 5 && curve[0]?.threshold === 0);
     });
   });
@@ -173,27 +255,53 @@ describe('retraining over GraphQL', () => {
     assert.equal(server.service.readiness().version, 1);
     const empty = join(tempDir('kws-retrain-empty-'), 'empty-dataset');
     mkdirSync(join(empty, 'yes'), { recursive: true });
-    const started = await gql(`mutation ($dir: String!) { retrain(input: { dataDir: $dir, epochs: 1 }) { ${JOB_FIELDS} } }`, { dir: empty });
+    const started = await gql(
+      `mutation ($dir: String!) { retrain(input: { dataDir: $dir, epochs: 1 }) { ${JOB_FIELDS} } }`,
+      { dir: empty },
+    );
     const job = await waitFor((started.data?.['retrain'] as Job).id);
     assert.equal(job.status, 'FAILED');
     assert.match(job.error ?? '', /INVALID_ARGUMENT: .*empty-dataset holds no <word>\/\*\.wav clips/);
     // The corpus lacks 7 of the 12 classes: without allowMissingClasses the job fails naming them.
-    const partial = await gql(`mutation ($dir: String!) { retrain(input: { dataDir: $dir, epochs: 1 }) { ${JOB_FIELDS} } }`, { dir: corpus });
+    const partial = await gql(
+      `mutation ($dir: String!) { retrain(input: { dataDir: $dir, epochs: 1 }) { ${JOB_FIELDS} } }`,
+      { dir: corpus },
+    );
     const partialJob = await waitFor((partial.data?.['retrain'] as Job).id);
     assert.equal(partialJob.status, 'FAILED');
-    assert.match(partialJob.error ?? '', /^INVALID_ARGUMENT: .*corpus has no training examples of down, left, right, on, off, stop, go: the model could never predict those classes/);
+    assert.match(
+      partialJob.error ?? '',
+      /^INVALID_ARGUMENT: .*corpus has no training examples of down, left, right, on, off, stop, go: the model could never predict those classes/,
+    );
     assert.equal(partialJob.resultVersion, null, 'a refused dataset takes no version number');
-    const file = await gql(`mutation ($dir: String!) { retrain(input: { dataDir: $dir }) { id } }`, { dir: join(corpus, 'SYNTH.json') });
+    const file = await gql(`mutation ($dir: String!) { retrain(input: { dataDir: $dir }) { id } }`, {
+      dir: join(corpus, 'SYNTH.json'),
+    });
     assert.equal(file.errors?.[0]?.extensions?.code, 'FILE_UNREADABLE', 'a file is refused on submission, not queued');
     const refused = await gql('mutation { retrain(input: { dataDir: "/etc" }) { id } }');
     assert.equal(refused.errors?.[0]?.extensions?.code, 'PATH_NOT_ALLOWED');
-    const badArch = await gql(`mutation ($dir: String!) { retrain(input: { dataDir: $dir, architecture: "resnet50" }) { id } }`, { dir: corpus });
+    const badArch = await gql(
+      `mutation ($dir: String!) { retrain(input: { dataDir: $dir, architecture: "resnet50" }) { id } }`,
+      { dir: corpus },
+    );
     assert.equal(badArch.errors?.[0]?.extensions?.code, 'INVALID_ARGUMENT');
-    const badEpochs = await gql(`mutation ($dir: String!) { retrain(input: { dataDir: $dir, epochs: 0 }) { id } }`, { dir: corpus });
-    assert.equal(badEpochs.errors?.[0]?.message, 'epochs must be an integer from 1 to 10000, got 0', 'refused before a job is queued');
-    const badRange = await gql(`mutation ($dir: String!) { startSearch(input: { dataDir: $dir, trials: 2, space: { dropout: { min: 0, max: 5 } } }) { id } }`, { dir: corpus });
+    const badEpochs = await gql(`mutation ($dir: String!) { retrain(input: { dataDir: $dir, epochs: 0 }) { id } }`, {
+      dir: corpus,
+    });
+    assert.equal(
+      badEpochs.errors?.[0]?.message,
+      'epochs must be an integer from 1 to 10000, got 0',
+      'refused before a job is queued',
+    );
+    const badRange = await gql(
+      `mutation ($dir: String!) { startSearch(input: { dataDir: $dir, trials: 2, space: { dropout: { min: 0, max: 5 } } }) { id } }`,
+      { dir: corpus },
+    );
     assert.equal(badRange.errors?.[0]?.message, 'dropout must be in [0, 1), got 5');
-    const badTune = await gql(`mutation ($dir: String!) { retrain(input: { dataDir: $dir, fineTuneOnly: true }) { id } }`, { dir: corpus });
+    const badTune = await gql(
+      `mutation ($dir: String!) { retrain(input: { dataDir: $dir, fineTuneOnly: true }) { id } }`,
+      { dir: corpus },
+    );
     assert.equal(badTune.errors?.[0]?.message, 'fineTuneOnly needs a baseVersion to start from');
     assert.equal(server.service.readiness().version, 1, 'production is still version 1');
   });
@@ -205,31 +313,75 @@ describe('retraining over GraphQL', () => {
       if (state.resultVersion !== null && state.training !== null) break;
       await new Promise((r) => setTimeout(r, 50));
     }
-    const cancelled = (await gql(`mutation { cancelJob(id: "${job.id}") { ${JOB_FIELDS} } }`)).data?.['cancelJob'] as Job;
+    const cancelled = (await gql(`mutation { cancelJob(id: "${job.id}") { ${JOB_FIELDS} } }`)).data?.[
+      'cancelJob'
+    ] as Job;
     assert.equal(cancelled.status, 'CANCELLED');
-    const version = (await gql(`{ modelVersion(version: ${cancelled.resultVersion ?? 0}) { state } }`)).data?.['modelVersion'] as { state: string };
+    const version = (await gql(`{ modelVersion(version: ${cancelled.resultVersion ?? 0}) { state } }`)).data?.[
+      'modelVersion'
+    ] as { state: string };
     assert.equal(version.state, 'FAILED');
   });
 
   it('runs a search of a few trials and picks the trial with the best metric', async () => {
-    const started = await gql(`mutation ($dir: String!) { startSearch(input: { dataDir: $dir, allowMissingClasses: true, strategy: RANDOM, trials: 3, epochs: 1, batchSize: 16, seed: 4,
-      space: { learningRate: { min: 0.0001, max: 0.01 }, dropout: { min: 0.1, max: 0.5 } } }) { id status } }`, { dir: corpus });
+    const started = await gql(
+      `mutation ($dir: String!) { startSearch(input: { dataDir: $dir, allowMissingClasses: true, strategy: RANDOM, trials: 3, epochs: 1, batchSize: 16, seed: 4,
+      space: { learningRate: { min: 0.0001, max: 0.01 }, dropout: { min: 0.1, max: 0.5 } } }) { id status } }`,
+      { dir: corpus },
+    );
     assert.equal(started.errors, undefined, JSON.stringify(started.errors));
     const id = (started.data?.['startSearch'] as { id: string }).id;
     await waitFor(id);
-    const result = await gql(`{ job(id: "${id}") { status kind resultVersion search { strategy metric best { trial version metric } trials { trial status version metric parameters { name value } } } } }`);
-    const job = result.data?.['job'] as { status: string; kind: string; resultVersion: number; search: { strategy: string; metric: string; best: { trial: number; version: number; metric: number }; trials: Array<{ status: string; version: number; metric: number; parameters: Array<{ name: string; value: string }> }> } };
+    const result = await gql(
+      `{ job(id: "${id}") { status kind resultVersion search { strategy metric best { trial version metric } trials { trial status version metric parameters { name value } } } } }`,
+    );
+    const job = result.data?.['job'] as {
+      status: string;
+      kind: string;
+      resultVersion: number;
+      search: {
+        strategy: string;
+        metric: string;
+        best: { trial: number; version: number; metric: number };
+        trials: Array<{
+          status: string;
+          version: number;
+          metric: number;
+          parameters: Array<{ name: string; value: string }>;
+        }>;
+      };
+    };
     assert.equal(job.status, 'SUCCEEDED');
     assert.equal(job.kind, 'search');
     assert.equal(job.search.trials.length, 3);
-    assert.ok(job.search.trials.every((t) => t.status === 'SUCCEEDED' && t.version > 0 && t.parameters.map((p) => p.name).sort().join() === 'dropout,learningRate'));
+    assert.ok(
+      job.search.trials.every(
+        (t) =>
+          t.status === 'SUCCEEDED' &&
+          t.version > 0 &&
+          t.parameters
+            .map((p) => p.name)
+            .sort()
+            .join() === 'dropout,learningRate',
+      ),
+    );
     const best = job.search.trials.reduce((b, t) => (t.metric > b.metric ? t : b));
     assert.equal(job.search.best.metric, best.metric);
     assert.equal(job.search.best.version, best.version);
     assert.equal(job.resultVersion, best.version);
-    assert.equal(manifestOf(models, best.version).training.options.searchJob, Number(id), 'each trial version is tagged with its search');
-    const bad = await gql(`mutation ($dir: String!) { startSearch(input: { dataDir: $dir, trials: 3, space: { learningRate: { min: 0, max: 0.1 } } }) { id } }`, { dir: corpus });
-    assert.equal(bad.errors?.[0]?.message, 'search parameter learningRate needs min < max and min > 0 (log scale), got [0, 0.1]');
+    assert.equal(
+      manifestOf(models, best.version).training.options.searchJob,
+      Number(id),
+      'each trial version is tagged with its search',
+    );
+    const bad = await gql(
+      `mutation ($dir: String!) { startSearch(input: { dataDir: $dir, trials: 3, space: { learningRate: { min: 0, max: 0.1 } } }) { id } }`,
+      { dir: corpus },
+    );
+    assert.equal(
+      bad.errors?.[0]?.message,
+      'search parameter learningRate needs min < max and min > 0 (log scale), got [0, 0.1]',
+    );
   });
 });
 
@@ -254,10 +406,16 @@ describe('promotion over GraphQL', () => {
     const promoted = await gql('mutation { promoteModelVersion(version: 2) { version aliases } }');
     assert.deepEqual(promoted.data?.['promoteModelVersion'], { version: 2, aliases: ['production'] });
     const results = await Promise.all(during);
-    assert.ok(results.every((r) => r.ok), JSON.stringify(results.filter((r) => !r.ok)));
+    assert.ok(
+      results.every((r) => r.ok),
+      JSON.stringify(results.filter((r) => !r.ok)),
+    );
     assert.equal(servedVersion(await uploadYes(server)), 2);
     const refused = await gql('mutation { archiveModelVersion(version: 2) { state } }');
-    assert.match(refused.errors?.[0]?.message ?? '', /model version 2 is production; promote another version to that alias first/);
+    assert.match(
+      refused.errors?.[0]?.message ?? '',
+      /model version 2 is production; promote another version to that alias first/,
+    );
     await gql('mutation { promoteModelVersion(version: 1) { version } }'); // rollback
     assert.equal(servedVersion(await uploadYes(server)), 1);
     const archived = await gql('mutation { archiveModelVersion(version: 2) { state } }');

@@ -11,6 +11,14 @@ describe('GraphQL schema', () => {
 
   it('exposes the operations the README documents', () => {
     const sdl = printKwsSchema();
-    for (const field of ['clip(id: ID!): Clip', 'clips(', 'classifyClips(', 'modelVersions: [ModelVersion!]!', 'modelVersion(version: Int!): ModelVersion', 'scalar Upload']) assert.ok(sdl.includes(field), field);
+    for (const field of [
+      'clip(id: ID!): Clip',
+      'clips(',
+      'classifyClips(',
+      'modelVersions: [ModelVersion!]!',
+      'modelVersion(version: Int!): ModelVersion',
+      'scalar Upload',
+    ])
+      assert.ok(sdl.includes(field), field);
   });
 });

@@ -6,7 +6,8 @@ import { runProgram } from '../../src/cli/index.js';
 const root = resolve(import.meta.dirname, '../..');
 
 /** The version `kws --version` prints: package.json's. */
-export const KWS_VERSION = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string }).version;
+export const KWS_VERSION = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string })
+  .version;
 
 /** What one run of `kws` left: its exit code and what it wrote. */
 export interface KwsRun {
@@ -32,7 +33,10 @@ export function runKws(...args: string[]): Promise<KwsRun> {
     const previous = process.exitCode;
     process.exitCode = undefined;
     try {
-      await runProgram(KWS_VERSION, ['node', 'kws', ...args], { writeOut: (text) => (stdout += text), writeErr: (text) => (stderr += text) });
+      await runProgram(KWS_VERSION, ['node', 'kws', ...args], {
+        writeOut: (text) => (stdout += text),
+        writeErr: (text) => (stderr += text),
+      });
       return { status: Number(process.exitCode ?? 0), stdout, stderr };
     } finally {
       process.exitCode = previous;
@@ -50,14 +54,26 @@ const childArgs = (args: readonly string[]): string[] => ['--import', 'tsx', joi
  * else on stderr, that it exits at all.
  */
 export function spawnKws(args: readonly string[], { timeoutMs = 120_000 }: { timeoutMs?: number } = {}): KwsRun {
-  const result = spawnSync(process.execPath, childArgs(args), { cwd: root, encoding: 'utf8', timeout: timeoutMs, maxBuffer: 64 * 1024 * 1024 });
+  const result = spawnSync(process.execPath, childArgs(args), {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: timeoutMs,
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
 /** {@link spawnKws} without blocking the event loop, for tests that run child processes side by side. A run killed at `timeoutMs` has status null. */
-export function spawnKwsAsync(args: readonly string[], { timeoutMs = 120_000 }: { timeoutMs?: number } = {}): Promise<KwsRun> {
+export function spawnKwsAsync(
+  args: readonly string[],
+  { timeoutMs = 120_000 }: { timeoutMs?: number } = {},
+): Promise<KwsRun> {
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(process.execPath, childArgs(args), { cwd: root, timeout: timeoutMs, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, childArgs(args), {
+      cwd: root,
+      timeout: timeoutMs,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

@@ -33,12 +33,20 @@ export async function graphqlExecutor(server: Pick<RunningServer, 'service' | 'j
   const log = (error: unknown): void => {
     unexpected.push(error);
   };
-  const apollo = new ApolloServer<KwsContext>({ schema: kwsSchema(), formatError: formatGraphqlError(log), includeStacktraceInErrorResponses: false, stopOnTerminationSignals: false });
+  const apollo = new ApolloServer<KwsContext>({
+    schema: kwsSchema(),
+    formatError: formatGraphqlError(log),
+    includeStacktraceInErrorResponses: false,
+    stopOnTerminationSignals: false,
+  });
   await apollo.start();
   const pool = new EnginePool({ threads: 1 });
   const dashboard = new Dashboard(server.service.registry, pool);
   const execute = async (query: string, variables: Record<string, unknown> = {}): Promise<GraphqlResult> => {
-    const response = await apollo.executeOperation({ query, variables }, { contextValue: createContext(server.service, server.jobs, dashboard, log) });
+    const response = await apollo.executeOperation(
+      { query, variables },
+      { contextValue: createContext(server.service, server.jobs, dashboard, log) },
+    );
     if (response.body.kind !== 'single') throw new Error('expected a single GraphQL result, got an incremental one');
     // As a client reads it: graphql-js builds results on null-prototype objects, JSON gives plain ones.
     return JSON.parse(JSON.stringify(response.body.singleResult)) as GraphqlResult;

@@ -17,8 +17,14 @@ export function kaggleFolder(perClass: number): { dir: string; labels: Map<strin
   const pico = join(realDataDir(), 'pico-testset-v0.02');
   const labels = new Map<string, string>();
   let n = 0;
-  for (const folder of readdirSync(pico, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort()) {
-    for (const file of readdirSync(join(pico, folder)).filter((f) => f.endsWith('.wav')).sort().slice(0, perClass)) {
+  for (const folder of readdirSync(pico, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort()) {
+    for (const file of readdirSync(join(pico, folder))
+      .filter((f) => f.endsWith('.wav'))
+      .sort()
+      .slice(0, perClass)) {
       // A multiplicative hash spreads the classes over the sorted order.
       const fname = `clip_${((n++ * 2654435761) % 4294967296).toString(16).padStart(8, '0')}.wav`;
       copyFileSync(join(pico, folder, file), join(dir, 'audio', fname));

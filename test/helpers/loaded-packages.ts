@@ -13,19 +13,29 @@ import { tempDir } from './signals.js';
 export function packagesLoadedBy(script: string): string[] {
   const dir = tempDir('kws-loaded-');
   const log = join(dir, 'resolved.txt');
-  writeFileSync(join(dir, 'hooks.mjs'), `import { appendFileSync } from 'node:fs';
+  writeFileSync(
+    join(dir, 'hooks.mjs'),
+    `import { appendFileSync } from 'node:fs';
 export async function resolve(specifier, context, next) {
   const result = await next(specifier, context);
   appendFileSync(${JSON.stringify(log)}, result.url + '\\n');
   return result;
 }
-`);
-  writeFileSync(join(dir, 'register.mjs'), `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`);
+`,
+  );
+  writeFileSync(
+    join(dir, 'register.mjs'),
+    `import { register } from 'node:module';\nregister(${JSON.stringify(pathToFileURL(join(dir, 'hooks.mjs')).href)});\n`,
+  );
   writeFileSync(log, '');
   // A module file rather than `--input-type=module -e`: worker threads inherit the process's flags,
   // and with `--input-type` among them a worker cannot load its own entry file.
   writeFileSync(join(dir, 'probe.mjs'), script);
-  const result = spawnSync(process.execPath, ['--import', pathToFileURL(join(dir, 'register.mjs')).href, '--import', 'tsx', join(dir, 'probe.mjs')], { encoding: 'utf8', timeout: 60_000 });
+  const result = spawnSync(
+    process.execPath,
+    ['--import', pathToFileURL(join(dir, 'register.mjs')).href, '--import', 'tsx', join(dir, 'probe.mjs')],
+    { encoding: 'utf8', timeout: 60_000 },
+  );
   if (result.status !== 0) throw new Error(`the probe exited with ${String(result.status)}: ${result.stderr}`);
   const resolved = readFileSync(log, 'utf8').split('\n');
   const names = new Set<string>();

@@ -8,9 +8,18 @@ import { BUNDLED_MODELS } from './models.js';
 export { BUNDLED_MODELS, modelRepository } from './models.js';
 
 /** A server on a free port over a fresh data folder; `stop` closes it and removes its folders. */
-export async function testServer(options: Partial<ServerOptions> = {}): Promise<RunningServer & { dataDir: string; stop: () => Promise<void> }> {
+export async function testServer(
+  options: Partial<ServerOptions> = {},
+): Promise<RunningServer & { dataDir: string; stop: () => Promise<void> }> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'kws-serve-'));
-  const server = await startServer({ port: 0, logLevel: 'silent', modelsDir: BUNDLED_MODELS, engine: { threads: 2 }, ...options, dataDir });
+  const server = await startServer({
+    port: 0,
+    logLevel: 'silent',
+    modelsDir: BUNDLED_MODELS,
+    engine: { threads: 2 },
+    ...options,
+    dataDir,
+  });
   return {
     ...server,
     dataDir,
@@ -29,9 +38,23 @@ export function clipForm(files: ReadonlyArray<{ name: string; bytes: Uint8Array 
 }
 
 /** Posts a GraphQL operation as JSON; returns the parsed body. */
-export async function graphql(url: string, query: string, variables: Record<string, unknown> = {}): Promise<{ data?: Record<string, unknown> | null; errors?: Array<{ message: string; extensions?: { code?: string } }> }> {
-  const response = await fetch(`${url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
-  return (await response.json()) as { data?: Record<string, unknown> | null; errors?: Array<{ message: string; extensions?: { code?: string } }> };
+export async function graphql(
+  url: string,
+  query: string,
+  variables: Record<string, unknown> = {},
+): Promise<{
+  data?: Record<string, unknown> | null;
+  errors?: Array<{ message: string; extensions?: { code?: string } }>;
+}> {
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ query, variables }),
+  });
+  return (await response.json()) as {
+    data?: Record<string, unknown> | null;
+    errors?: Array<{ message: string; extensions?: { code?: string } }>;
+  };
 }
 
 /** The value of a Prometheus counter or gauge line (`name{labels} value`), 0 when absent. */

@@ -29,11 +29,17 @@ export type WavEncoding = 'pcm8' | 'pcm16' | 'pcm24' | 'pcm32' | 'float32' | 'fl
  */
 export function encodeWav(channels: Float64Array[], sampleRateHz: number, encoding: WavEncoding): Uint8Array {
   const wav = new WaveFile();
-  const toInt16 = (x: Float64Array): Int16Array => Int16Array.from(x, (v) => Math.max(-32768, Math.min(32767, Math.round(v * 32767))));
+  const toInt16 = (x: Float64Array): Int16Array =>
+    Int16Array.from(x, (v) => Math.max(-32768, Math.min(32767, Math.round(v * 32767))));
   switch (encoding) {
     case 'float32':
     case 'float64':
-      wav.fromScratch(channels.length, sampleRateHz, encoding === 'float32' ? '32f' : '64', channels.length === 1 ? channels[0]! : channels);
+      wav.fromScratch(
+        channels.length,
+        sampleRateHz,
+        encoding === 'float32' ? '32f' : '64',
+        channels.length === 1 ? channels[0]! : channels,
+      );
       break;
     case 'pcm24':
     case 'pcm32': {

@@ -39,11 +39,30 @@ describe('kws serve options, declared once', () => {
   });
 
   it('offers a flag for every batcher option but maxConcurrentBatches (the engine thread count) and every upload limit', () => {
-    const fields = (group: ServeOption['group']): string[] => SERVE_OPTIONS.filter((o) => o.group === group).map((o) => o.field).sort();
-    assert.deepEqual(fields('batcher'), Object.keys(DEFAULT_BATCHER_OPTIONS).filter((name) => name !== 'maxConcurrentBatches').sort());
+    const fields = (group: ServeOption['group']): string[] =>
+      SERVE_OPTIONS.filter((o) => o.group === group)
+        .map((o) => o.field)
+        .sort();
+    assert.deepEqual(
+      fields('batcher'),
+      Object.keys(DEFAULT_BATCHER_OPTIONS)
+        .filter((name) => name !== 'maxConcurrentBatches')
+        .sort(),
+    );
     assert.deepEqual(fields('uploads'), Object.keys(DEFAULT_UPLOAD_LIMITS).sort());
-    assert.deepEqual(fields('engine'), Object.keys(defaultEnginePoolOptions()).filter((name) => name !== 'maxLoadedModels').sort());
-    assert.deepEqual(serveCommand().options.map((o) => o.long).filter((long) => long !== '--models-dir' && long !== '--data-dir'), SERVE_OPTIONS.map((o) => `--${o.spec.cli?.flag}`), 'no flag that is not declared');
+    assert.deepEqual(
+      fields('engine'),
+      Object.keys(defaultEnginePoolOptions())
+        .filter((name) => name !== 'maxLoadedModels')
+        .sort(),
+    );
+    assert.deepEqual(
+      serveCommand()
+        .options.map((o) => o.long)
+        .filter((long) => long !== '--models-dir' && long !== '--data-dir'),
+      SERVE_OPTIONS.map((o) => `--${o.spec.cli?.flag}`),
+      'no flag that is not declared',
+    );
   });
 
   it('accepts at each end of a batcher flag only values the batcher accepts, and refuses below the least one', () => {
@@ -53,17 +72,43 @@ describe('kws serve options, declared once', () => {
       for (const end of [range.min, range.max]) {
         const value: unknown = flagOf(option).parseArg?.(String(end), undefined);
         assert.equal(value, end);
-        assert.doesNotThrow(() => validateBatcherOptions({ ...DEFAULT_BATCHER_OPTIONS, [option.field]: value }), `${option.field} ${end}`);
+        assert.doesNotThrow(
+          () => validateBatcherOptions({ ...DEFAULT_BATCHER_OPTIONS, [option.field]: value }),
+          `${option.field} ${end}`,
+        );
       }
-      assert.throws(() => flagOf(option).parseArg?.(String(range.min - 1), undefined), { code: 'commander.invalidArgument' });
+      assert.throws(() => flagOf(option).parseArg?.(String(range.min - 1), undefined), {
+        code: 'commander.invalidArgument',
+      });
     }
-    assert.throws(() => flagOf(SERVE_OPTIONS.find((o) => o.field === 'maxBatchSize') as ServeOption).parseArg?.('0', undefined), { message: 'expected an integer from 1 to 4096, got "0"' });
-    assert.throws(() => flagOf(SERVE_OPTIONS.find((o) => o.field === 'timeoutMs') as ServeOption).parseArg?.('0', undefined), { message: 'expected a number from 1 to 600000, got "0"' });
+    assert.throws(
+      () => flagOf(SERVE_OPTIONS.find((o) => o.field === 'maxBatchSize') as ServeOption).parseArg?.('0', undefined),
+      { message: 'expected an integer from 1 to 4096, got "0"' },
+    );
+    assert.throws(
+      () => flagOf(SERVE_OPTIONS.find((o) => o.field === 'timeoutMs') as ServeOption).parseArg?.('0', undefined),
+      { message: 'expected a number from 1 to 600000, got "0"' },
+    );
   });
 
   it('maps the parsed flags onto ServerOptions, nested by the layer that owns each', () => {
     const command = serveCommand();
-    command.parseOptions(['--port', '0', '--threads', '2', '--max-queue-delay-ms', '5', '--max-files', '3', '--score-root', '/a', '--score-root', '/b', '--models-dir', '/models']);
+    command.parseOptions([
+      '--port',
+      '0',
+      '--threads',
+      '2',
+      '--max-queue-delay-ms',
+      '5',
+      '--max-files',
+      '3',
+      '--score-root',
+      '/a',
+      '--score-root',
+      '/b',
+      '--models-dir',
+      '/models',
+    ]);
     assert.deepEqual(serverOptionsFromCli(command.opts()), {
       modelsDir: '/models',
       port: 0,
@@ -77,8 +122,15 @@ describe('kws serve options, declared once', () => {
   });
 
   it('loads no HTTP or GraphQL server for the kws serve command until it runs', () => {
-    const loaded = packagesLoadedBy(`await import(${JSON.stringify(new URL('../../src/cli/serve.command.ts', import.meta.url).href)});`);
+    const loaded = packagesLoadedBy(
+      `await import(${JSON.stringify(new URL('../../src/cli/serve.command.ts', import.meta.url).href)});`,
+    );
     assert.ok(loaded.includes('commander'), loaded.join(', '));
-    assert.deepEqual(loaded.filter((name) => ['@apollo/server', 'express', 'graphql', 'type-graphql', 'multer', '@tensorflow/tfjs-core'].includes(name)), []);
+    assert.deepEqual(
+      loaded.filter((name) =>
+        ['@apollo/server', 'express', 'graphql', 'type-graphql', 'multer', '@tensorflow/tfjs-core'].includes(name),
+      ),
+      [],
+    );
   });
 });

@@ -35,7 +35,10 @@ class ManualScheduler implements BatchScheduler {
 const tick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 /** A runner that records each batch and doubles each number; negative numbers fail alone. */
-function recorder(): { batches: Array<{ key: string; items: number[] }>; run: (key: string, items: readonly number[]) => Promise<Array<number | Error>> } {
+function recorder(): {
+  batches: Array<{ key: string; items: number[] }>;
+  run: (key: string, items: readonly number[]) => Promise<Array<number | Error>>;
+} {
   const batches: Array<{ key: string; items: number[] }> = [];
   return {
     batches,
@@ -65,10 +68,19 @@ describe('DynamicBatcher', () => {
     const batcher = new DynamicBatcher(run, { maxBatchSize: 2, maxQueueDelayMs: 100, maxConcurrentBatches: 4 }, clock);
     const results = [1, 2, 3, 4, 5].map((x) => batcher.submit('v1', x));
     await tick();
-    assert.deepEqual(batches.map((b) => b.items), [[1, 2], [3, 4]]);
+    assert.deepEqual(
+      batches.map((b) => b.items),
+      [
+        [1, 2],
+        [3, 4],
+      ],
+    );
     clock.advance(100);
     assert.deepEqual(await Promise.all(results), [2, 4, 6, 8, 10]);
-    assert.deepEqual(batches.map((b) => b.items), [[1, 2], [3, 4], [5]]);
+    assert.deepEqual(
+      batches.map((b) => b.items),
+      [[1, 2], [3, 4], [5]],
+    );
   });
 
   it('keeps keys (model versions) in separate batches', async () => {
@@ -78,7 +90,10 @@ describe('DynamicBatcher', () => {
     const results = [batcher.submit('v1', 1), batcher.submit('v2', 2), batcher.submit('v1', 3)];
     clock.advance(1);
     assert.deepEqual(await Promise.all(results), [2, 4, 6]);
-    assert.deepEqual(batches, [{ key: 'v1', items: [1, 3] }, { key: 'v2', items: [2] }]);
+    assert.deepEqual(batches, [
+      { key: 'v1', items: [1, 3] },
+      { key: 'v2', items: [2] },
+    ]);
   });
 
   it('queues while every engine slot is busy and sends the waiting items as one batch when one frees', async () => {
@@ -108,7 +123,13 @@ describe('DynamicBatcher', () => {
     const [good, bad] = [batcher.submit('v', 1), batcher.submit('v', -1)];
     assert.equal(await good, 2);
     await assert.rejects(bad, { message: 'negative -1' });
-    const throwing = new DynamicBatcher<number, number>(async () => { throw new Error('engine died'); }, { maxQueueDelayMs: 0 }, clock);
+    const throwing = new DynamicBatcher<number, number>(
+      async () => {
+        throw new Error('engine died');
+      },
+      { maxQueueDelayMs: 0 },
+      clock,
+    );
     await assert.rejects(throwing.submit('v', 1), { message: 'engine died' });
   });
 
@@ -117,7 +138,11 @@ describe('DynamicBatcher', () => {
     const { run } = recorder();
     const batcher = new DynamicBatcher(run, { maxBatchSize: 8, maxQueueDelayMs: 10, maxQueueLength: 2 }, clock);
     const accepted = [batcher.submit('v', 1), batcher.submit('v', 2)];
-    await assert.rejects(batcher.submit('v', 3), { name: 'KwsError', code: 'OVERLOADED', message: 'the inference queue is full (2 clips waiting); retry shortly' });
+    await assert.rejects(batcher.submit('v', 3), {
+      name: 'KwsError',
+      code: 'OVERLOADED',
+      message: 'the inference queue is full (2 clips waiting); retry shortly',
+    });
     clock.advance(10);
     assert.deepEqual(await Promise.all(accepted), [2, 4]);
     const after = batcher.submit('v', 5);
@@ -128,10 +153,14 @@ describe('DynamicBatcher', () => {
   it('times out an item that waits too long and removes it from the queue', async () => {
     const clock = new ManualScheduler();
     const batches: number[][] = [];
-    const batcher = new DynamicBatcher<number, number>(async (_k, items) => {
-      batches.push([...items]);
-      return new Promise(() => undefined);
-    }, { maxBatchSize: 8, maxQueueDelayMs: 0, maxConcurrentBatches: 1, timeoutMs: 50 }, clock);
+    const batcher = new DynamicBatcher<number, number>(
+      async (_k, items) => {
+        batches.push([...items]);
+        return new Promise(() => undefined);
+      },
+      { maxBatchSize: 8, maxQueueDelayMs: 0, maxConcurrentBatches: 1, timeoutMs: 50 },
+      clock,
+    );
     const stuck = batcher.submit('v', 1);
     const waiting = batcher.submit('v', 2);
     await tick();
@@ -153,7 +182,10 @@ describe('DynamicBatcher', () => {
     clock.advance(1);
     await Promise.all([a, b]);
     assert.equal(reports.length, 1);
-    assert.deepEqual({ key: reports[0]?.key, size: reports[0]?.size, queueMs: reports[0]?.queueMs }, { key: 'v', size: 2, queueMs: [4, 1] });
+    assert.deepEqual(
+      { key: reports[0]?.key, size: reports[0]?.size, queueMs: reports[0]?.queueMs },
+      { key: 'v', size: 2, queueMs: [4, 1] },
+    );
   });
 
   it('fails queued items with NOT_READY on close and refuses new ones', async () => {
@@ -163,13 +195,24 @@ describe('DynamicBatcher', () => {
     const queued = batcher.submit('v', 1);
     batcher.close();
     await assert.rejects(queued, { code: 'NOT_READY' });
-    await assert.rejects(batcher.submit('v', 2), { code: 'NOT_READY', message: 'the server is shutting down and accepts no new inference' });
+    await assert.rejects(batcher.submit('v', 2), {
+      code: 'NOT_READY',
+      message: 'the server is shutting down and accepts no new inference',
+    });
   });
 
   it('rejects out-of-range options with the bad value in the message', () => {
     const run = async (): Promise<number[]> => [];
-    assert.throws(() => new DynamicBatcher(run, { maxBatchSize: 0 }), { code: 'INVALID_ARGUMENT', message: 'maxBatchSize must be an integer of at least 1, got 0' });
-    assert.throws(() => new DynamicBatcher(run, { maxQueueDelayMs: Number.NaN }), { code: 'INVALID_ARGUMENT', message: 'maxQueueDelayMs must be a number of milliseconds of at least 0, got NaN' });
-    assert.throws(() => new DynamicBatcher(run, { maxConcurrentBatches: 1.5 }), { message: 'maxConcurrentBatches must be an integer of at least 1, got 1.5' });
+    assert.throws(() => new DynamicBatcher(run, { maxBatchSize: 0 }), {
+      code: 'INVALID_ARGUMENT',
+      message: 'maxBatchSize must be an integer of at least 1, got 0',
+    });
+    assert.throws(() => new DynamicBatcher(run, { maxQueueDelayMs: Number.NaN }), {
+      code: 'INVALID_ARGUMENT',
+      message: 'maxQueueDelayMs must be a number of milliseconds of at least 0, got NaN',
+    });
+    assert.throws(() => new DynamicBatcher(run, { maxConcurrentBatches: 1.5 }), {
+      message: 'maxConcurrentBatches must be an integer of at least 1, got 1.5',
+    });
   });
 });

@@ -31,7 +31,13 @@ describe('JobRunner after a restart', () => {
   before(async () => {
     work = tempDir('kws-runner-');
     corpus = join(work, 'corpus');
-    await synthesizeCorpus({ outDir: corpus, perWord: 8, words: ['yes', 'no', 'up', 'dog'], seed: 5, realNoiseDir: null });
+    await synthesizeCorpus({
+      outDir: corpus,
+      perWord: 8,
+      words: ['yes', 'no', 'up', 'dog'],
+      seed: 5,
+      realNoiseDir: null,
+    });
     clips = kaggleFolder(2); // 24 real clips
     pool = new EnginePool({ threads: 1 });
   });
@@ -44,14 +50,23 @@ describe('JobRunner after a restart', () => {
    * A fresh model repository and database of its own (so that each test is independent), the jobs
    * `leave` records there as an earlier process would have, then a runner made over them.
    */
-  function restart(name: string, leave: (store: JobStore, registry: ModelRegistry) => void = () => undefined, onInternalError?: (error: KwsError, jobId: number) => void): Restart {
+  function restart(
+    name: string,
+    leave: (store: JobStore, registry: ModelRegistry) => void = () => undefined,
+    onInternalError?: (error: KwsError, jobId: number) => void,
+  ): Restart {
     const dir = join(work, name);
     const models = modelRepository(1);
     const dbPath = join(dir, 'kws.db');
     const registry = ModelRegistry.open(models, dbPath, { createModelsDir: false });
     const store = JobStore.open(dbPath);
     leave(store, registry);
-    const runner = new JobRunner(registry, pool, store, { allowedRoots: [work], outputRoot: join(dir, 'jobs'), dbPath, ...(onInternalError === undefined ? {} : { onInternalError }) });
+    const runner = new JobRunner(registry, pool, store, {
+      allowedRoots: [work],
+      outputRoot: join(dir, 'jobs'),
+      dbPath,
+      ...(onInternalError === undefined ? {} : { onInternalError }),
+    });
     return {
       dir,
       dbPath,
@@ -74,7 +89,10 @@ describe('JobRunner after a restart', () => {
     return store.progress(job.id, { resultVersion: pending.version });
   }
 
-  const scoreSpec = { kind: 'score', params: { dir: '', modelVersion: 1, unknownThreshold: null, probabilities: false } } as const;
+  const scoreSpec = {
+    kind: 'score',
+    params: { dir: '', modelVersion: 1, unknownThreshold: null, probabilities: false },
+  } as const;
 
   async function settle(store: JobStore, id: number, seconds: number): Promise<JobRecord> {
     let job = store.require(id);
@@ -100,8 +118,16 @@ describe('JobRunner after a restart', () => {
       assert.equal(r.store.require(queued2.id).status, 'QUEUED');
       const abandoned = await r.runner.cancel(train.id);
       assert.equal(abandoned.status, 'CANCELLED');
-      assert.equal(r.registry.list().find((v) => v.version === train.resultVersion)?.state, 'failed', 'its half-made version is abandoned');
-      await assert.rejects(r.runner.cancel(train.id), { name: 'KwsError', code: 'JOB_NOT_FINISHED', message: `job ${train.id} has already ended (CANCELLED); only QUEUED or RUNNING jobs can be cancelled` });
+      assert.equal(
+        r.registry.list().find((v) => v.version === train.resultVersion)?.state,
+        'failed',
+        'its half-made version is abandoned',
+      );
+      await assert.rejects(r.runner.cancel(train.id), {
+        name: 'KwsError',
+        code: 'JOB_NOT_FINISHED',
+        message: `job ${train.id} has already ended (CANCELLED); only QUEUED or RUNNING jobs can be cancelled`,
+      });
     } finally {
       await r.close();
     }
@@ -112,7 +138,9 @@ describe('JobRunner after a restart', () => {
     const r = restart('resume', (store, registry) => {
       earlier.train = runningTrain(store, registry);
       const outputDir = (id: number): string => join(work, 'resume', 'jobs', String(id));
-      earlier.running = store.start(store.create({ ...scoreSpec, params: { ...scoreSpec.params, dir: clips.dir } }, outputDir).id);
+      earlier.running = store.start(
+        store.create({ ...scoreSpec, params: { ...scoreSpec.params, dir: clips.dir } }, outputDir).id,
+      );
       earlier.queued = store.create({ ...scoreSpec, params: { ...scoreSpec.params, dir: clips.dir } }, outputDir);
     });
     try {
@@ -122,23 +150,57 @@ describe('JobRunner after a restart', () => {
       const fresh = r.runner.submitTrain({ dataDir: corpus, epochs: 1, batchSize: 16, allowMissingClasses: true });
       assert.equal(r.store.require(fresh.id).status, 'RUNNING');
       r.runner.resumeInterrupted();
-      assert.equal(r.store.require(fresh.id).status, 'RUNNING', 'the new training job is not taken for an interrupted one');
+      assert.equal(
+        r.store.require(fresh.id).status,
+        'RUNNING',
+        'the new training job is not taken for an interrupted one',
+      );
       const interrupted = r.store.require(train.id);
       assert.equal(interrupted.status, 'FAILED');
-      assert.deepEqual(interrupted.error, { code: 'INTERRUPTED', message: 'training was interrupted by a restart of the server; submit it again' });
-      assert.equal(r.registry.list().find((v) => v.version === train.resultVersion)?.state, 'failed', 'its half-made version is abandoned');
+      assert.deepEqual(interrupted.error, {
+        code: 'INTERRUPTED',
+        message: 'training was interrupted by a restart of the server; submit it again',
+      });
+      assert.equal(
+        r.registry.list().find((v) => v.version === train.resultVersion)?.state,
+        'failed',
+        'its half-made version is abandoned',
+      );
       const trained = await settle(r.store, fresh.id, 120);
       assert.equal(trained.status, 'SUCCEEDED', JSON.stringify(trained.error));
       assert.equal(trained.training?.phase, 'done');
       assert.equal(trained.training?.epoch, 1);
-      for (const [job, attempt] of [[running, 2], [queued, 1]] as const) {
+      for (const [job, attempt] of [
+        [running, 2],
+        [queued, 1],
+      ] as const) {
         const scored = await settle(r.store, job.id, 60);
-        assert.deepEqual({ status: scored.status, attempt: scored.attempt, processed: scored.processed, failed: scored.failed, total: scored.total, error: scored.error }, { status: 'SUCCEEDED' satisfies JobStatus, attempt, processed: 24, failed: 0, total: 24, error: null });
+        assert.deepEqual(
+          {
+            status: scored.status,
+            attempt: scored.attempt,
+            processed: scored.processed,
+            failed: scored.failed,
+            total: scored.total,
+            error: scored.error,
+          },
+          { status: 'SUCCEEDED' satisfies JobStatus, attempt, processed: 24, failed: 0, total: 24, error: null },
+        );
         const rows = readFileSync(r.runner.outputPath(job.id, 'submission'), 'utf8').trim().split('\n');
         assert.equal(rows[0], 'fname,label');
-        assert.deepEqual(rows.slice(1).map((row) => row.split(',')[0]).sort(), [...clips.labels.keys()].sort());
+        assert.deepEqual(
+          rows
+            .slice(1)
+            .map((row) => row.split(',')[0])
+            .sort(),
+          [...clips.labels.keys()].sort(),
+        );
       }
-      assert.equal(readFileSync(r.runner.outputPath(running.id, 'submission'), 'utf8'), readFileSync(r.runner.outputPath(queued.id, 'submission'), 'utf8'), 'the reclaimed job wrote what a fresh one does');
+      assert.equal(
+        readFileSync(r.runner.outputPath(running.id, 'submission'), 'utf8'),
+        readFileSync(r.runner.outputPath(queued.id, 'submission'), 'utf8'),
+        'the reclaimed job wrote what a fresh one does',
+      );
     } finally {
       await r.close();
     }
@@ -147,7 +209,13 @@ describe('JobRunner after a restart', () => {
   it('a shutdown ends a running training job as INTERRUPTED and fails its half-made version', async () => {
     const r = restart('shutdown');
     try {
-      const job = r.runner.submitTrain({ dataDir: corpus, epochs: 50, patience: 50, batchSize: 8, allowMissingClasses: true });
+      const job = r.runner.submitTrain({
+        dataDir: corpus,
+        epochs: 50,
+        patience: 50,
+        batchSize: 8,
+        allowMissingClasses: true,
+      });
       let state = r.store.require(job.id);
       for (let i = 0; i < 600 && state.resultVersion === null; i++) {
         await new Promise((resolve) => setTimeout(resolve, 50));
@@ -157,7 +225,10 @@ describe('JobRunner after a restart', () => {
       await r.runner.close();
       const stopped = r.store.require(job.id);
       assert.equal(stopped.status, 'FAILED');
-      assert.deepEqual(stopped.error, { code: 'INTERRUPTED', message: 'interrupted by a shutdown of the server; submit it again' });
+      assert.deepEqual(stopped.error, {
+        code: 'INTERRUPTED',
+        message: 'interrupted by a shutdown of the server; submit it again',
+      });
       assert.equal(r.registry.list().find((v) => v.version === stopped.resultVersion)?.state, 'failed');
     } finally {
       await r.close();
@@ -167,7 +238,11 @@ describe('JobRunner after a restart', () => {
   it('stores an unexpected failure as INTERNAL with a masked message and reports the original as its cause', async () => {
     const reports: Array<{ error: KwsError; jobId: number }> = [];
     let queued: JobRecord | undefined;
-    const r = restart('masked', (store) => (queued = store.create({ ...scoreSpec, params: { ...scoreSpec.params, dir: clips.dir } })), (error, jobId) => reports.push({ error, jobId }));
+    const r = restart(
+      'masked',
+      (store) => (queued = store.create({ ...scoreSpec, params: { ...scoreSpec.params, dir: clips.dir } })),
+      (error, jobId) => reports.push({ error, jobId }),
+    );
     try {
       assert.ok(queued !== undefined);
       r.registry.close(); // the scoring job's first read of the registry throws a TypeError, not a KwsError

@@ -16,7 +16,10 @@ import { tempDir } from '../helpers/signals.js';
 const ROOT = resolve(import.meta.dirname, '../..');
 
 function rows(path: string): string[][] {
-  return readFileSync(path, 'utf8').trim().split('\n').map((line) => line.split(','));
+  return readFileSync(path, 'utf8')
+    .trim()
+    .split('\n')
+    .map((line) => line.split(','));
 }
 
 describe('bulk scoring (scoreTestSet)', () => {
@@ -29,7 +32,10 @@ describe('bulk scoring (scoreTestSet)', () => {
 
   before(() => {
     data = kaggleFolder(4); // 48 real clips
-    writeFileSync(join(data.dir, 'audio', 'clip_corrupt.wav'), Buffer.concat([Buffer.from('RIFF\x24\x00\x00\x00WAVEfmt '), Buffer.alloc(10)]));
+    writeFileSync(
+      join(data.dir, 'audio', 'clip_corrupt.wav'),
+      Buffer.concat([Buffer.from('RIFF\x24\x00\x00\x00WAVEfmt '), Buffer.alloc(10)]),
+    );
     writeFileSync(join(data.dir, 'audio', 'clip_empty.wav'), new Uint8Array(0));
     writeFileSync(join(data.dir, 'audio', 'notes.txt'), 'not a wav, not listed');
     work = tempDir('kws-score-');
@@ -49,7 +55,13 @@ describe('bulk scoring (scoreTestSet)', () => {
 
   it('writes a sorted fname,label submission with a row per .wav, and lists files that fail', async () => {
     const out = join(work, 'a', 'submission.csv');
-    const summary = await scoreTestSet(registry, pool, checkpoints, { dir: data.dir, out, probabilitiesOut: join(work, 'a', 'probs.csv'), chunkSize: 7, checkpointKey: 'a' });
+    const summary = await scoreTestSet(registry, pool, checkpoints, {
+      dir: data.dir,
+      out,
+      probabilitiesOut: join(work, 'a', 'probs.csv'),
+      chunkSize: 7,
+      checkpointKey: 'a',
+    });
     const submission = rows(out);
     assert.deepEqual(submission[0], ['fname', 'label']);
     const names = submission.slice(1).map((r) => r[0] as string);
@@ -59,8 +71,18 @@ describe('bulk scoring (scoreTestSet)', () => {
     const byName = new Map(submission.slice(1).map((r) => [r[0], r[1]]));
     assert.equal(byName.get('clip_empty.wav'), 'silence');
     assert.equal(byName.get('clip_corrupt.wav'), 'unknown');
-    assert.deepEqual(rows(`${out}.errors.csv`).map((r) => r.slice(0, 2)), [['fname', 'code'], ['clip_corrupt.wav', 'MALFORMED'], ['clip_empty.wav', 'EMPTY']]);
-    assert.deepEqual({ total: summary.total, failed: summary.failed, processed: summary.processed }, { total: 50, failed: 2, processed: 50 });
+    assert.deepEqual(
+      rows(`${out}.errors.csv`).map((r) => r.slice(0, 2)),
+      [
+        ['fname', 'code'],
+        ['clip_corrupt.wav', 'MALFORMED'],
+        ['clip_empty.wav', 'EMPTY'],
+      ],
+    );
+    assert.deepEqual(
+      { total: summary.total, failed: summary.failed, processed: summary.processed },
+      { total: 50, failed: 2, processed: 50 },
+    );
     const probs = rows(join(work, 'a', 'probs.csv'));
     assert.deepEqual(probs[0], ['fname', ...LABELS]);
     const first = probs.find((r) => r[0] === names[0]) as string[];
@@ -71,15 +93,38 @@ describe('bulk scoring (scoreTestSet)', () => {
 
   it('resumes after an interruption and ends with the same bytes as an uninterrupted run', async () => {
     const full = join(work, 'full.csv');
-    await scoreTestSet(registry, pool, checkpoints, { dir: data.dir, out: full, probabilitiesOut: `${full}.probs`, chunkSize: 5, checkpointKey: 'full' });
+    await scoreTestSet(registry, pool, checkpoints, {
+      dir: data.dir,
+      out: full,
+      probabilitiesOut: `${full}.probs`,
+      chunkSize: 5,
+      checkpointKey: 'full',
+    });
     const out = join(work, 'resumed.csv');
     const stop = new AbortController();
     let seen = 0;
-    const first = await scoreTestSet(registry, pool, checkpoints, { dir: data.dir, out, probabilitiesOut: `${out}.probs`, chunkSize: 5, checkpointKey: 'r', signal: stop.signal, onProgress: () => { if (++seen === 3) stop.abort(); } });
+    const first = await scoreTestSet(registry, pool, checkpoints, {
+      dir: data.dir,
+      out,
+      probabilitiesOut: `${out}.probs`,
+      chunkSize: 5,
+      checkpointKey: 'r',
+      signal: stop.signal,
+      onProgress: () => {
+        if (++seen === 3) stop.abort();
+      },
+    });
     assert.equal(first.cancelled, true);
     assert.ok(first.processed >= 15 && first.processed < 50, `stopped after ${first.processed}`);
     appendFileSync(out, 'clip_half_written_row'); // a crash after writing rows but before their checkpoint
-    const second = await scoreTestSet(registry, pool, checkpoints, { dir: data.dir, out, probabilitiesOut: `${out}.probs`, chunkSize: 5, checkpointKey: 'r', resume: true });
+    const second = await scoreTestSet(registry, pool, checkpoints, {
+      dir: data.dir,
+      out,
+      probabilitiesOut: `${out}.probs`,
+      chunkSize: 5,
+      checkpointKey: 'r',
+      resume: true,
+    });
     assert.equal(second.resumedFrom, first.processed);
     assert.equal(readFileSync(out, 'utf8'), readFileSync(full, 'utf8'));
     assert.equal(readFileSync(`${out}.probs`, 'utf8'), readFileSync(`${full}.probs`, 'utf8'));
@@ -90,10 +135,24 @@ describe('bulk scoring (scoreTestSet)', () => {
     const out = join(work, 'headers.csv');
     const stopped = new AbortController();
     stopped.abort();
-    const first = await scoreTestSet(registry, pool, checkpoints, { dir: data.dir, out, probabilitiesOut: `${out}.probs`, chunkSize: 5, checkpointKey: 'h', signal: stopped.signal });
+    const first = await scoreTestSet(registry, pool, checkpoints, {
+      dir: data.dir,
+      out,
+      probabilitiesOut: `${out}.probs`,
+      chunkSize: 5,
+      checkpointKey: 'h',
+      signal: stopped.signal,
+    });
     assert.deepEqual({ cancelled: first.cancelled, processed: first.processed }, { cancelled: true, processed: 0 });
     assert.equal(readFileSync(out, 'utf8'), 'fname,label\n');
-    await scoreTestSet(registry, pool, checkpoints, { dir: data.dir, out, probabilitiesOut: `${out}.probs`, chunkSize: 5, checkpointKey: 'h', resume: true });
+    await scoreTestSet(registry, pool, checkpoints, {
+      dir: data.dir,
+      out,
+      probabilitiesOut: `${out}.probs`,
+      chunkSize: 5,
+      checkpointKey: 'h',
+      resume: true,
+    });
     const full = join(work, 'full.csv');
     assert.equal(readFileSync(out, 'utf8'), readFileSync(full, 'utf8'));
     assert.equal(readFileSync(`${out}.probs`, 'utf8'), readFileSync(`${full}.probs`, 'utf8'));
@@ -102,35 +161,84 @@ describe('bulk scoring (scoreTestSet)', () => {
   it('refuses to resume a checkpoint made with other inputs, and an empty folder', async () => {
     const out = join(work, 'other.csv');
     const stop = new AbortController();
-    await scoreTestSet(registry, pool, checkpoints, { dir: data.dir, out, chunkSize: 5, checkpointKey: 'o', signal: stop.signal, onProgress: () => stop.abort() });
-    await assert.rejects(scoreTestSet(registry, pool, checkpoints, { dir: data.dir, out, chunkSize: 5, unknownThreshold: 0.9, checkpointKey: 'o', resume: true }), { code: 'INVALID_ARGUMENT', message: /its checkpoint was made for another file list, model version, threshold or chunk size/ });
+    await scoreTestSet(registry, pool, checkpoints, {
+      dir: data.dir,
+      out,
+      chunkSize: 5,
+      checkpointKey: 'o',
+      signal: stop.signal,
+      onProgress: () => stop.abort(),
+    });
+    await assert.rejects(
+      scoreTestSet(registry, pool, checkpoints, {
+        dir: data.dir,
+        out,
+        chunkSize: 5,
+        unknownThreshold: 0.9,
+        checkpointKey: 'o',
+        resume: true,
+      }),
+      {
+        code: 'INVALID_ARGUMENT',
+        message: /its checkpoint was made for another file list, model version, threshold or chunk size/,
+      },
+    );
     const empty = tempDir('kws-empty-');
-    await assert.rejects(scoreTestSet(registry, pool, checkpoints, { dir: empty, out, checkpointKey: 'e' }), { code: 'INVALID_ARGUMENT', message: /no \.wav files in/ });
-    await assert.rejects(scoreTestSet(registry, pool, checkpoints, { dir: join(empty, 'missing'), out, checkpointKey: 'e' }), { code: 'FILE_NOT_FOUND' });
+    await assert.rejects(scoreTestSet(registry, pool, checkpoints, { dir: empty, out, checkpointKey: 'e' }), {
+      code: 'INVALID_ARGUMENT',
+      message: /no \.wav files in/,
+    });
+    await assert.rejects(
+      scoreTestSet(registry, pool, checkpoints, { dir: join(empty, 'missing'), out, checkpointKey: 'e' }),
+      { code: 'FILE_NOT_FOUND' },
+    );
     rmSync(empty, { recursive: true });
   });
 
   it('kws eval on labels.csv reports the accuracy computed from the submission', async () => {
     const out = join(work, 'eval.csv');
     await scoreTestSet(registry, pool, checkpoints, { dir: data.dir, out, checkpointKey: 'ev' });
-    const scored = rows(out).slice(1).filter((r) => data.labels.has(r[0] as string));
+    const scored = rows(out)
+      .slice(1)
+      .filter((r) => data.labels.has(r[0] as string));
     const accuracy = scored.filter((r) => data.labels.get(r[0] as string) === r[1]).length / scored.length;
     // kws eval reads labels.csv, which names only the 48 real clips.
     const evalDir = data.dir;
-    const result = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/main.ts'), 'eval', '--data', evalDir, '--json', '--data-dir', work], { encoding: 'utf8', cwd: ROOT });
+    const result = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', join(ROOT, 'src/main.ts'), 'eval', '--data', evalDir, '--json', '--data-dir', work],
+      { encoding: 'utf8', cwd: ROOT },
+    );
     assert.equal(result.status, 0, result.stderr);
     assert.equal((JSON.parse(result.stdout) as { accuracy: number }).accuracy, accuracy);
   });
 
   it('a job killed with SIGKILL resumes with --resume to the same bytes (kws score)', async () => {
     const var1 = join(work, 'var-kill');
-    const cli = (out: string, extra: string[] = []): string[] => ['--import', 'tsx', join(ROOT, 'src/main.ts'), 'score', data.dir, '--out', out, '--chunk-size', '2', '--threads', '1', '--no-progress', '--data-dir', var1, ...extra];
+    const cli = (out: string, extra: string[] = []): string[] => [
+      '--import',
+      'tsx',
+      join(ROOT, 'src/main.ts'),
+      'score',
+      data.dir,
+      '--out',
+      out,
+      '--chunk-size',
+      '2',
+      '--threads',
+      '1',
+      '--no-progress',
+      '--data-dir',
+      var1,
+      ...extra,
+    ];
     const reference = join(work, 'kill-ref.csv');
     assert.equal(spawnSync(process.execPath, cli(reference), { cwd: ROOT }).status, 0);
     const out = join(work, 'kill.csv');
     const child = spawn(process.execPath, cli(out), { cwd: ROOT, stdio: 'ignore' });
     const exited = new Promise((r) => child.once('exit', r));
-    for (let i = 0; i < 600 && !(existsSync(out) && statSync(out).size > 200); i++) await new Promise((r) => setTimeout(r, 25));
+    for (let i = 0; i < 600 && !(existsSync(out) && statSync(out).size > 200); i++)
+      await new Promise((r) => setTimeout(r, 25));
     child.kill('SIGKILL');
     await exited;
     const partial = readFileSync(out, 'utf8');
@@ -142,7 +250,12 @@ describe('bulk scoring (scoreTestSet)', () => {
   });
 
   it('JobRunner: cancel stops a running job and leaves it CANCELLED', async () => {
-    const runner = new JobRunner(registry, pool, jobs, { allowedRoots: [tmpdir()], outputRoot: join(work, 'jobs'), chunkSize: 1, dbPath: ':memory:' });
+    const runner = new JobRunner(registry, pool, jobs, {
+      allowedRoots: [tmpdir()],
+      outputRoot: join(work, 'jobs'),
+      chunkSize: 1,
+      dbPath: ':memory:',
+    });
     const job = runner.submitScore({ dir: data.dir });
     for (let i = 0; i < 400 && jobs.require(job.id).processed < 3; i++) await new Promise((r) => setTimeout(r, 10));
     const cancelled = await runner.cancel(job.id);
@@ -161,30 +274,51 @@ describe('bulk scoring over GraphQL', () => {
     const registry = ModelRegistry.open(BUNDLED_MODELS, ':memory:', { createModelsDir: false });
     const store = ScoreCheckpointStore.open(':memory:');
     const pool = new EnginePool({ threads: 1 });
-    await scoreTestSet(registry, pool, store, { dir: data.dir, out: join(reference, 'submission.csv'), probabilitiesOut: join(reference, 'probabilities.csv'), chunkSize: 2, checkpointKey: 'ref' });
+    await scoreTestSet(registry, pool, store, {
+      dir: data.dir,
+      out: join(reference, 'submission.csv'),
+      probabilitiesOut: join(reference, 'probabilities.csv'),
+      chunkSize: 2,
+      checkpointKey: 'ref',
+    });
     await pool.close();
     store.close();
     registry.close();
     const first = await testServer({ scoreRoots: [tmpdir()], jobChunkSize: 2, engine: { threads: 1 } });
-    const started = await graphql(first.url, 'mutation ($dir: String!) { scoreTestSet(input: { dir: $dir }) { id } }', { dir: data.dir });
+    const started = await graphql(first.url, 'mutation ($dir: String!) { scoreTestSet(input: { dir: $dir }) { id } }', {
+      dir: data.dir,
+    });
     const id = (started.data?.['scoreTestSet'] as { id: string }).id;
-    for (let i = 0; i < 400 && first.jobs.store.require(Number(id)).processed < 6; i++) await new Promise((r) => setTimeout(r, 10));
+    for (let i = 0; i < 400 && first.jobs.store.require(Number(id)).processed < 6; i++)
+      await new Promise((r) => setTimeout(r, 10));
     await first.close(); // shutdown mid-job: the job stays RUNNING at its last checkpoint
     const peek = JobStore.open(join(first.dataDir, 'kws.db'));
     const interrupted = peek.require(Number(id));
     peek.close();
     assert.equal(interrupted.status, 'RUNNING');
     assert.ok(interrupted.processed >= 6 && interrupted.processed < 48, `interrupted after ${interrupted.processed}`);
-    const second = await testServer({ dataDir: first.dataDir, scoreRoots: [tmpdir()], jobChunkSize: 2, engine: { threads: 1 } });
+    const second = await testServer({
+      dataDir: first.dataDir,
+      scoreRoots: [tmpdir()],
+      jobChunkSize: 2,
+      engine: { threads: 1 },
+    });
     try {
       let status = '';
       for (let i = 0; i < 600 && status !== 'SUCCEEDED' && status !== 'FAILED'; i++) {
-        status = ((await graphql(second.url, `{ job(id: "${id}") { status } }`)).data?.['job'] as { status: string }).status;
+        status = ((await graphql(second.url, `{ job(id: "${id}") { status } }`)).data?.['job'] as { status: string })
+          .status;
         await new Promise((r) => setTimeout(r, 20));
       }
       assert.equal(status, 'SUCCEEDED');
-      assert.equal(await (await fetch(`${second.url}/v1/jobs/${id}/submission.csv`)).text(), readFileSync(join(reference, 'submission.csv'), 'utf8'));
-      assert.equal(await (await fetch(`${second.url}/v1/jobs/${id}/probabilities.csv`)).text(), readFileSync(join(reference, 'probabilities.csv'), 'utf8'));
+      assert.equal(
+        await (await fetch(`${second.url}/v1/jobs/${id}/submission.csv`)).text(),
+        readFileSync(join(reference, 'submission.csv'), 'utf8'),
+      );
+      assert.equal(
+        await (await fetch(`${second.url}/v1/jobs/${id}/probabilities.csv`)).text(),
+        readFileSync(join(reference, 'probabilities.csv'), 'utf8'),
+      );
     } finally {
       await second.stop();
       rmSync(first.dataDir, { recursive: true, force: true });
@@ -201,17 +335,28 @@ describe('bulk scoring over GraphQL', () => {
       assert.equal(refused.errors?.[0]?.extensions?.code, 'PATH_NOT_ALLOWED');
       const relativeDir = await graphql(server.url, 'mutation { scoreTestSet(input: { dir: "../x" }) { id } }');
       assert.equal(relativeDir.errors?.[0]?.extensions?.code, 'PATH_NOT_ALLOWED');
-      const started = await graphql(server.url, 'mutation ($dir: String!) { scoreTestSet(input: { dir: $dir }) { id status modelVersion } }', { dir: data.dir });
+      const started = await graphql(
+        server.url,
+        'mutation ($dir: String!) { scoreTestSet(input: { dir: $dir }) { id status modelVersion } }',
+        { dir: data.dir },
+      );
       const job = started.data?.['scoreTestSet'] as { id: string; status: string; modelVersion: number };
       assert.equal(job.modelVersion, 1);
       type JobState = { status: string; processed: number; total: number; outputUrl: string | null; failed: number };
       let state = null as JobState | null;
       for (let i = 0; i < 300; i++) {
-        state = (await graphql(server.url, `{ job(id: "${job.id}") { status processed total failed outputUrl } }`)).data?.['job'] as JobState;
+        state = (await graphql(server.url, `{ job(id: "${job.id}") { status processed total failed outputUrl } }`))
+          .data?.['job'] as JobState;
         if (state.status === 'SUCCEEDED' || state.status === 'FAILED') break;
         await new Promise((r) => setTimeout(r, 50));
       }
-      assert.deepEqual(state, { status: 'SUCCEEDED', processed: 24, total: 24, failed: 0, outputUrl: `/v1/jobs/${job.id}/submission.csv` });
+      assert.deepEqual(state, {
+        status: 'SUCCEEDED',
+        processed: 24,
+        total: 24,
+        failed: 0,
+        outputUrl: `/v1/jobs/${job.id}/submission.csv`,
+      });
       const csv = await (await fetch(`${server.url}${state?.outputUrl ?? ''}`)).text();
       assert.equal(csv.split('\n')[0], 'fname,label');
       assert.equal(csv.trim().split('\n').length, 25);

@@ -56,7 +56,10 @@ describe('model architectures', () => {
       const flipped = tf.reverse(mask, 2);
       return tf.add(noise, tf.concat([mask, flipped], 0));
     });
-    const labels = tf.oneHot(tf.tensor1d([...Array<number>(n / 2).fill(0), ...Array<number>(n / 2).fill(1)], 'int32'), 2);
+    const labels = tf.oneHot(
+      tf.tensor1d([...Array<number>(n / 2).fill(0), ...Array<number>(n / 2).fill(1)], 'int32'),
+      2,
+    );
     const history = await model.fit(features, labels, { epochs: 8, batchSize: 16, shuffle: false, verbose: 0 });
     const losses = history.history['loss'] as number[];
     assert.ok(losses.at(-1)! < losses[0]! * 0.5, `loss ${losses[0]} -> ${losses.at(-1)}`);
@@ -65,7 +68,13 @@ describe('model architectures', () => {
   });
 
   it('rejects an unknown architecture and out-of-range options', () => {
-    assert.throws(() => buildModel('resnet50' as never, shape), { code: 'INVALID_ARGUMENT', message: /unknown architecture "resnet50"; choose one of lenet, tc-resnet8/ });
-    assert.throws(() => buildModel('lenet', shape, 12, { dropout: 1 }), { code: 'INVALID_ARGUMENT', message: 'dropout must be in [0, 1), got 1' });
+    assert.throws(() => buildModel('resnet50' as never, shape), {
+      code: 'INVALID_ARGUMENT',
+      message: /unknown architecture "resnet50"; choose one of lenet, tc-resnet8/,
+    });
+    assert.throws(() => buildModel('lenet', shape, 12, { dropout: 1 }), {
+      code: 'INVALID_ARGUMENT',
+      message: 'dropout must be in [0, 1), got 1',
+    });
   });
 });

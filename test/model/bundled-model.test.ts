@@ -15,7 +15,9 @@ import { realDataDir } from '../helpers/signals.js';
 
 describe('the bundled default model (models/1)', () => {
   const registry = ModelRegistry.open(loadConfig().modelsDir, ':memory:');
-  const clips = ['yes_1000ms.wav', 'no_1000ms.wav', 'silence_1000ms.wav'].map((f) => join(realDataDir(), 'tflite-micro/testdata', f));
+  const clips = ['yes_1000ms.wav', 'no_1000ms.wav', 'silence_1000ms.wav'].map((f) =>
+    join(realDataDir(), 'tflite-micro/testdata', f),
+  );
   let loaded: LoadedVersion;
 
   before(async () => {
@@ -36,13 +38,20 @@ describe('the bundled default model (models/1)', () => {
 
   it('hears "yes", "no" and silence in real clips it never trained on (tflite-micro fixtures)', async () => {
     const results = await classifyFiles(clips, loaded);
-    assert.deepEqual(results.map((r) => (r.ok ? r.label : r.code)), ['yes', 'no', 'silence']);
+    assert.deepEqual(
+      results.map((r) => (r.ok ? r.label : r.code)),
+      ['yes', 'no', 'silence'],
+    );
   });
 
   it('model.onnx agrees with the TF.js model within 1e-4 on those clips', async () => {
-    const features = loaded.extractor.computeBatch(await Promise.all(clips.map(async (f) => fitToLength((await decodeAudio(readFileSync(f))).samples, 16_000))));
+    const features = loaded.extractor.computeBatch(
+      await Promise.all(clips.map(async (f) => fitToLength((await decodeAudio(readFileSync(f))).samples, 16_000))),
+    );
     const session = await ort.InferenceSession.create(join(registry.resolve().dir, 'model.onnx'));
-    const onnx = (await session.run({ features: new ort.Tensor('float32', features, [3, 98, 40, 1]) }))['probabilities']!.data as Float32Array;
+    const onnx = (await session.run({ features: new ort.Tensor('float32', features, [3, 98, 40, 1]) }))[
+      'probabilities'
+    ]!.data as Float32Array;
     const tfjs = tf.tidy(() => (loaded.model.predict(tf.tensor4d(features, [3, 98, 40, 1])) as tf.Tensor).dataSync());
     assert.ok(Math.max(...Array.from(tfjs, (v, i) => Math.abs(v - onnx[i]!))) < 1e-4);
   });

@@ -12,7 +12,13 @@ const BUNDLED = JSON.parse(readFileSync(join(BUNDLED_MODELS, '1', 'version.json'
 /** A manifest for `version` with a given headline (testing) accuracy. */
 function manifest(version: number, accuracy: number): VersionManifest {
   const testing = BUNDLED.metrics.testing ?? BUNDLED.metrics.validation;
-  return { ...BUNDLED, version, architecture: 'lenet', createdAt: `2026-02-0${version}T00:00:00.000Z`, metrics: { ...BUNDLED.metrics, testing: { ...testing, accuracy } } };
+  return {
+    ...BUNDLED,
+    version,
+    architecture: 'lenet',
+    createdAt: `2026-02-0${version}T00:00:00.000Z`,
+    metrics: { ...BUNDLED.metrics, testing: { ...testing, accuracy } },
+  };
 }
 
 /** A registry over two copies of the bundled version (1 and 2), on a database file of its own. */
@@ -37,10 +43,33 @@ describe('ModelRegistry', () => {
     try {
       const headline = BUNDLED.metrics.testing?.accuracy ?? BUNDLED.metrics.validation.accuracy;
       assert.deepEqual(
-        registry.list().map((v) => ({ version: v.version, state: v.state, architecture: v.architecture, accuracy: v.accuracy, aliases: v.aliases, dir: v.dir })),
+        registry
+          .list()
+          .map((v) => ({
+            version: v.version,
+            state: v.state,
+            architecture: v.architecture,
+            accuracy: v.accuracy,
+            aliases: v.aliases,
+            dir: v.dir,
+          })),
         [
-          { version: 2, state: 'ready', architecture: BUNDLED.architecture, accuracy: headline, aliases: ['production'], dir: join(models, '2') },
-          { version: 1, state: 'ready', architecture: BUNDLED.architecture, accuracy: headline, aliases: [], dir: join(models, '1') },
+          {
+            version: 2,
+            state: 'ready',
+            architecture: BUNDLED.architecture,
+            accuracy: headline,
+            aliases: ['production'],
+            dir: join(models, '2'),
+          },
+          {
+            version: 1,
+            state: 'ready',
+            architecture: BUNDLED.architecture,
+            accuracy: headline,
+            aliases: [],
+            dir: join(models, '1'),
+          },
         ],
       );
       assert.deepEqual(registry.aliases(), { production: 2 });
@@ -72,9 +101,21 @@ describe('ModelRegistry', () => {
   it('refuses an alias that is not a name, or that would name a missing version', () => {
     const { registry, close } = twoVersions();
     try {
-      assert.throws(() => registry.setAlias('Bad Name', 1), { name: 'KwsError', code: 'INVALID_ARGUMENT', message: 'alias must be lowercase letters, digits, - or _, got "Bad Name"' });
-      assert.throws(() => registry.setAlias('staging', 99), { name: 'KwsError', code: 'NOT_FOUND', message: 'model version 99 does not exist' });
-      assert.throws(() => registry.resolve('nope'), { name: 'KwsError', code: 'NOT_FOUND', message: 'no model version is named "nope"' });
+      assert.throws(() => registry.setAlias('Bad Name', 1), {
+        name: 'KwsError',
+        code: 'INVALID_ARGUMENT',
+        message: 'alias must be lowercase letters, digits, - or _, got "Bad Name"',
+      });
+      assert.throws(() => registry.setAlias('staging', 99), {
+        name: 'KwsError',
+        code: 'NOT_FOUND',
+        message: 'model version 99 does not exist',
+      });
+      assert.throws(() => registry.resolve('nope'), {
+        name: 'KwsError',
+        code: 'NOT_FOUND',
+        message: 'no model version is named "nope"',
+      });
       assert.deepEqual(registry.aliases(), { production: 2 });
     } finally {
       close();
@@ -88,11 +129,24 @@ describe('ModelRegistry', () => {
       const pending = registry.begin('lenet');
       assert.deepEqual(pending, { version: 3, dir: join(models, `.tmp-3-${process.pid}`) });
       assert.equal(registry.list()[0]?.state, 'training');
-      assert.throws(() => registry.resolve(3), { name: 'KwsError', code: 'INVALID_ARGUMENT', message: 'model version 3 is training, not ready' });
+      assert.throws(() => registry.resolve(3), {
+        name: 'KwsError',
+        code: 'INVALID_ARGUMENT',
+        message: 'model version 3 is training, not ready',
+      });
       writeFileSync(join(pending.dir, 'model.json'), '{}');
       assert.equal(existsSync(join(models, '3')), false, 'no reader sees half a version');
       const record = registry.commit(pending, manifest(3, 0.875));
-      assert.deepEqual({ version: record.version, state: record.state, accuracy: record.accuracy, createdAt: record.createdAt, dir: record.dir }, { version: 3, state: 'ready', accuracy: 0.875, createdAt: '2026-02-03T00:00:00.000Z', dir: join(models, '3') });
+      assert.deepEqual(
+        {
+          version: record.version,
+          state: record.state,
+          accuracy: record.accuracy,
+          createdAt: record.createdAt,
+          dir: record.dir,
+        },
+        { version: 3, state: 'ready', accuracy: 0.875, createdAt: '2026-02-03T00:00:00.000Z', dir: join(models, '3') },
+      );
       assert.deepEqual(readdirSync(join(models, '3')).sort(), ['model.json', 'version.json']);
       assert.equal(existsSync(pending.dir), false);
       assert.deepEqual(registry.manifest(3), manifest(3, 0.875));
@@ -144,16 +198,42 @@ describe('ModelRegistry', () => {
   it('archives a ready version no alias names: it stays listed and on disk but no longer resolves', () => {
     const { registry, models, close } = twoVersions();
     try {
-      assert.throws(() => registry.archive(2), { name: 'KwsError', code: 'INVALID_ARGUMENT', message: 'model version 2 is production; promote another version to that alias first' });
+      assert.throws(() => registry.archive(2), {
+        name: 'KwsError',
+        code: 'INVALID_ARGUMENT',
+        message: 'model version 2 is production; promote another version to that alias first',
+      });
       registry.setAlias('production', 1);
       const archived = registry.archive(2);
       assert.deepEqual({ version: archived.version, state: archived.state }, { version: 2, state: 'archived' });
       assert.equal(existsSync(join(models, '2', 'version.json')), true);
-      assert.deepEqual(registry.list().map((v) => [v.version, v.state]), [[2, 'archived'], [1, 'ready']]);
-      assert.throws(() => registry.resolve(2), { name: 'KwsError', code: 'INVALID_ARGUMENT', message: 'model version 2 is archived, not ready' });
-      assert.throws(() => registry.archive(2), { name: 'KwsError', code: 'INVALID_ARGUMENT', message: 'model version 2 is archived; only ready versions can be archived' });
-      assert.throws(() => registry.archive(42), { name: 'KwsError', code: 'NOT_FOUND', message: 'model version 42 does not exist' });
-      assert.throws(() => registry.setAlias('staging', 2), { name: 'KwsError', code: 'INVALID_ARGUMENT', message: 'model version 2 is archived, not ready' });
+      assert.deepEqual(
+        registry.list().map((v) => [v.version, v.state]),
+        [
+          [2, 'archived'],
+          [1, 'ready'],
+        ],
+      );
+      assert.throws(() => registry.resolve(2), {
+        name: 'KwsError',
+        code: 'INVALID_ARGUMENT',
+        message: 'model version 2 is archived, not ready',
+      });
+      assert.throws(() => registry.archive(2), {
+        name: 'KwsError',
+        code: 'INVALID_ARGUMENT',
+        message: 'model version 2 is archived; only ready versions can be archived',
+      });
+      assert.throws(() => registry.archive(42), {
+        name: 'KwsError',
+        code: 'NOT_FOUND',
+        message: 'model version 42 does not exist',
+      });
+      assert.throws(() => registry.setAlias('staging', 2), {
+        name: 'KwsError',
+        code: 'INVALID_ARGUMENT',
+        message: 'model version 2 is archived, not ready',
+      });
     } finally {
       close();
     }
@@ -163,15 +243,35 @@ describe('ModelRegistry', () => {
     const dir = tempDir('kws-registry-open-');
     const empty = ModelRegistry.open(join(dir, 'models'), ':memory:');
     try {
-      assert.throws(() => empty.resolve(), { name: 'KwsError', code: 'NOT_READY', message: 'no model version is ready yet: train one with kws train' });
+      assert.throws(() => empty.resolve(), {
+        name: 'KwsError',
+        code: 'NOT_READY',
+        message: 'no model version is ready yet: train one with kws train',
+      });
     } finally {
       empty.close();
     }
-    assert.throws(() => ModelRegistry.open(join(dir, 'missing'), ':memory:', { createModelsDir: false }), { name: 'KwsError', code: 'FILE_NOT_FOUND', message: `model repository ${join(dir, 'missing')} does not exist` });
+    assert.throws(() => ModelRegistry.open(join(dir, 'missing'), ':memory:', { createModelsDir: false }), {
+      name: 'KwsError',
+      code: 'FILE_NOT_FOUND',
+      message: `model repository ${join(dir, 'missing')} does not exist`,
+    });
     const file = join(dir, 'a-file');
     writeFileSync(file, 'x');
-    assert.throws(() => ModelRegistry.open(join(dir, 'models'), join(file, 'kws.db')), { name: 'KwsError', code: 'FILE_UNWRITABLE', message: `cannot write ${join(file, 'kws.db')}: SQLITE_CANTOPEN` });
-    assert.throws(() => ModelRegistry.open(join(dir, 'models'), dir), { name: 'KwsError', code: 'FILE_UNWRITABLE', message: `cannot write ${dir}: SQLITE_CANTOPEN` });
-    assert.throws(() => ModelRegistry.open(join(file, 'models'), join(dir, 'kws.db')), { name: 'KwsError', code: 'FILE_UNWRITABLE', message: `cannot write ${join(dir, 'kws.db')}: a part of the path is not a folder` });
+    assert.throws(() => ModelRegistry.open(join(dir, 'models'), join(file, 'kws.db')), {
+      name: 'KwsError',
+      code: 'FILE_UNWRITABLE',
+      message: `cannot write ${join(file, 'kws.db')}: SQLITE_CANTOPEN`,
+    });
+    assert.throws(() => ModelRegistry.open(join(dir, 'models'), dir), {
+      name: 'KwsError',
+      code: 'FILE_UNWRITABLE',
+      message: `cannot write ${dir}: SQLITE_CANTOPEN`,
+    });
+    assert.throws(() => ModelRegistry.open(join(file, 'models'), join(dir, 'kws.db')), {
+      name: 'KwsError',
+      code: 'FILE_UNWRITABLE',
+      message: `cannot write ${join(dir, 'kws.db')}: a part of the path is not a folder`,
+    });
   });
 });

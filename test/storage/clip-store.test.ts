@@ -25,7 +25,26 @@ describe('ClipStore', () => {
       const [before] = store.predictions([{ clipId: 1, modelVersion: 1 }]);
       assert.equal(before?.label, 'yes');
       assert.ok(Number.isNaN(before?.energy), 'an old row has no energy');
-      const clip = await store.insert('b.wav', 3, { filename: 'b.wav', sha256: 'cd', container: 'wav', codec: 'pcm_s16le', sourceSampleRateHz: 16000, durationMs: 1000 }, { modelVersion: 1, probabilities: Array.from({ length: 12 }, (_, i) => (i === 1 ? 1 : 0)), rmsDbfs: -30, energy: -7.25, label: 'no', latencyMs: 2 });
+      const clip = await store.insert(
+        'b.wav',
+        3,
+        {
+          filename: 'b.wav',
+          sha256: 'cd',
+          container: 'wav',
+          codec: 'pcm_s16le',
+          sourceSampleRateHz: 16000,
+          durationMs: 1000,
+        },
+        {
+          modelVersion: 1,
+          probabilities: Array.from({ length: 12 }, (_, i) => (i === 1 ? 1 : 0)),
+          rmsDbfs: -30,
+          energy: -7.25,
+          label: 'no',
+          latencyMs: 2,
+        },
+      );
       const [fresh] = store.predictions([{ clipId: clip.id, modelVersion: 1 }]);
       assert.equal(fresh?.energy, -7.25);
     } finally {
@@ -38,14 +57,44 @@ describe('ClipStore', () => {
   it('commits the inserts of one turn of the event loop together, in order, and each caller gets its own id', async () => {
     const store = ClipStore.open(join(work, 'group'), ':memory:');
     try {
-      const meta = (i: number) => ({ filename: `c${i}.wav`, sha256: `h${i}`, container: 'wav', codec: 'pcm_s16le', sourceSampleRateHz: 16000, durationMs: 1000 + i });
-      const prediction = (i: number) => ({ modelVersion: 2, probabilities: Array.from({ length: 12 }, (_, k) => (k === i ? 1 : 0)), rmsDbfs: -20 - i, energy: -i, label: 'yes' as const, latencyMs: i });
-      const records = await Promise.all([0, 1, 2, 3].map((i) => store.insert(`f${i}.wav`, 100 + i, meta(i), prediction(i))));
-      assert.deepEqual(records.map((r) => r.id), [1, 2, 3, 4]);
-      assert.deepEqual(records.map((r) => [r.filename, r.sizeBytes, r.durationMs]), [['c0.wav', 100, 1000], ['c1.wav', 101, 1001], ['c2.wav', 102, 1002], ['c3.wav', 103, 1003]]);
+      const meta = (i: number) => ({
+        filename: `c${i}.wav`,
+        sha256: `h${i}`,
+        container: 'wav',
+        codec: 'pcm_s16le',
+        sourceSampleRateHz: 16000,
+        durationMs: 1000 + i,
+      });
+      const prediction = (i: number) => ({
+        modelVersion: 2,
+        probabilities: Array.from({ length: 12 }, (_, k) => (k === i ? 1 : 0)),
+        rmsDbfs: -20 - i,
+        energy: -i,
+        label: 'yes' as const,
+        latencyMs: i,
+      });
+      const records = await Promise.all(
+        [0, 1, 2, 3].map((i) => store.insert(`f${i}.wav`, 100 + i, meta(i), prediction(i))),
+      );
+      assert.deepEqual(
+        records.map((r) => r.id),
+        [1, 2, 3, 4],
+      );
+      assert.deepEqual(
+        records.map((r) => [r.filename, r.sizeBytes, r.durationMs]),
+        [
+          ['c0.wav', 100, 1000],
+          ['c1.wav', 101, 1001],
+          ['c2.wav', 102, 1002],
+          ['c3.wav', 103, 1003],
+        ],
+      );
       assert.equal(new Set(records.map((r) => r.createdAt)).size, 1, 'one commit, one timestamp');
       const stored = store.predictions(records.map((r) => ({ clipId: r.id, modelVersion: 2 })));
-      assert.deepEqual(stored.map((p) => p?.rmsDbfs), [-20, -21, -22, -23]);
+      assert.deepEqual(
+        stored.map((p) => p?.rmsDbfs),
+        [-20, -21, -22, -23],
+      );
       const late = await store.insert('f9.wav', 9, meta(9)); // a later turn: its own commit
       assert.equal(late.id, 5);
       assert.equal(store.predictions([{ clipId: 5, modelVersion: 2 }])[0], null);
@@ -57,7 +106,14 @@ describe('ClipStore', () => {
   it('close() commits inserts still pending; a failed commit rejects every insert of it', async () => {
     const dbPath = join(work, 'pending.db');
     const store = ClipStore.open(join(work, 'pending'), dbPath);
-    const meta = { filename: 'p.wav', sha256: 'ab', container: 'wav', codec: 'pcm_s16le', sourceSampleRateHz: 16000, durationMs: 1000 };
+    const meta = {
+      filename: 'p.wav',
+      sha256: 'ab',
+      container: 'wav',
+      codec: 'pcm_s16le',
+      sourceSampleRateHz: 16000,
+      durationMs: 1000,
+    };
     const pending = store.insert('p.wav', 1, meta);
     store.close();
     assert.equal((await pending).id, 1);

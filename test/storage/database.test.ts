@@ -15,8 +15,18 @@ describe('openDatabase', () => {
     const plain = openDatabase(join(dir, 'plain.db'));
     const unchecked = openDatabase(join(dir, 'unchecked.db'), { foreignKeys: false, autoCheckpointPages: 16_384 });
     try {
-      assert.deepEqual(['journal_mode', 'synchronous', 'busy_timeout', 'foreign_keys', 'wal_autocheckpoint'].map((p) => pragma(plain, p)), ['wal', 1, 5000, 1, 1000]);
-      assert.deepEqual(['journal_mode', 'synchronous', 'busy_timeout', 'foreign_keys', 'wal_autocheckpoint'].map((p) => pragma(unchecked, p)), ['wal', 1, 5000, 0, 16_384]);
+      assert.deepEqual(
+        ['journal_mode', 'synchronous', 'busy_timeout', 'foreign_keys', 'wal_autocheckpoint'].map((p) =>
+          pragma(plain, p),
+        ),
+        ['wal', 1, 5000, 1, 1000],
+      );
+      assert.deepEqual(
+        ['journal_mode', 'synchronous', 'busy_timeout', 'foreign_keys', 'wal_autocheckpoint'].map((p) =>
+          pragma(unchecked, p),
+        ),
+        ['wal', 1, 5000, 0, 16_384],
+      );
     } finally {
       plain.close();
       unchecked.close();
@@ -33,11 +43,18 @@ describe('openDatabase', () => {
     openDatabase(dbPath, { migrations: steps }).close();
     openDatabase(dbPath, { migrations: steps }).close();
     assert.deepEqual(ran, ['2'], 'the second open ran nothing');
-    const db = openDatabase(dbPath, { migrations: [...steps, { name: 'test/3-more', up: (d) => (ran.push('3'), d.exec('INSERT INTO t VALUES (8)')) }] });
+    const db = openDatabase(dbPath, {
+      migrations: [...steps, { name: 'test/3-more', up: (d) => (ran.push('3'), d.exec('INSERT INTO t VALUES (8)')) }],
+    });
     try {
       assert.deepEqual(ran, ['2', '3']);
       assert.deepEqual(db.prepare('SELECT x FROM t ORDER BY x').all(), [{ x: 7 }, { x: 8 }]);
-      assert.deepEqual((db.prepare('SELECT name FROM kws_migrations ORDER BY name').all() as Array<{ name: string }>).map((r) => r.name), ['test/1-create', 'test/2-fill', 'test/3-more']);
+      assert.deepEqual(
+        (db.prepare('SELECT name FROM kws_migrations ORDER BY name').all() as Array<{ name: string }>).map(
+          (r) => r.name,
+        ),
+        ['test/1-create', 'test/2-fill', 'test/3-more'],
+      );
     } finally {
       db.close();
     }
@@ -61,7 +78,14 @@ describe('openDatabase', () => {
     assert.equal(third, 0);
     const db = new Database(dbPath, { readonly: true });
     try {
-      assert.deepEqual((db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{ name: string }>).map((r) => r.name), ['kws_migrations', 't']);
+      assert.deepEqual(
+        (
+          db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as Array<{
+            name: string;
+          }>
+        ).map((r) => r.name),
+        ['kws_migrations', 't'],
+      );
       assert.deepEqual(db.prepare('SELECT name FROM kws_migrations').all(), [{ name: 'test/1-create' }]);
     } finally {
       db.close();
@@ -71,7 +95,14 @@ describe('openDatabase', () => {
   it('refuses two migrations with one name', () => {
     const db = new Database(':memory:');
     try {
-      assert.throws(() => migrate(db, [{ name: 'a/1', up: '' }, { name: 'a/1', up: '' }]), { name: 'Error', message: 'migration names must be unique: a/1, a/1' });
+      assert.throws(
+        () =>
+          migrate(db, [
+            { name: 'a/1', up: '' },
+            { name: 'a/1', up: '' },
+          ]),
+        { name: 'Error', message: 'migration names must be unique: a/1, a/1' },
+      );
     } finally {
       db.close();
     }
@@ -79,10 +110,22 @@ describe('openDatabase', () => {
 
   it('reports a file it cannot open as FILE_UNWRITABLE naming the given path, or as the driver raised it', () => {
     const dir = tempDir('kws-db-bad-');
-    assert.throws(() => openDatabase(dir, { unwritablePath: '/srv/kws.db' }), { name: 'KwsError', code: 'FILE_UNWRITABLE', message: 'cannot write /srv/kws.db: SQLITE_CANTOPEN' });
-    assert.throws(() => openDatabase(dir), { name: 'SqliteError', code: 'SQLITE_CANTOPEN', message: 'unable to open database file' });
+    assert.throws(() => openDatabase(dir, { unwritablePath: '/srv/kws.db' }), {
+      name: 'KwsError',
+      code: 'FILE_UNWRITABLE',
+      message: 'cannot write /srv/kws.db: SQLITE_CANTOPEN',
+    });
+    assert.throws(() => openDatabase(dir), {
+      name: 'SqliteError',
+      code: 'SQLITE_CANTOPEN',
+      message: 'unable to open database file',
+    });
     const text = join(dir, 'notes.txt');
     writeFileSync(text, 'not a database, just text that is long enough to fill a SQLite header, and a little more.');
-    assert.throws(() => openDatabase(text, { unwritablePath: text }), { name: 'SqliteError', code: 'SQLITE_NOTADB', message: 'file is not a database' });
+    assert.throws(() => openDatabase(text, { unwritablePath: text }), {
+      name: 'SqliteError',
+      code: 'SQLITE_NOTADB',
+      message: 'file is not a database',
+    });
   });
 });

@@ -5,7 +5,15 @@ import { openDatabase, ScoreCheckpointStore } from '../../src/storage/index.js';
 import type { ScoreCheckpoint } from '../../src/storage/index.js';
 import { tempDir } from '../helpers/signals.js';
 
-const AT_TWO: ScoreCheckpoint = { fingerprint: 'f1', chunksDone: 2, processed: 512, failed: 3, csvBytes: 9000, probabilitiesBytes: 70_000, errorsBytes: 120 };
+const AT_TWO: ScoreCheckpoint = {
+  fingerprint: 'f1',
+  chunksDone: 2,
+  processed: 512,
+  failed: 3,
+  csvBytes: 9000,
+  probabilitiesBytes: 70_000,
+  errorsBytes: 120,
+};
 
 describe('ScoreCheckpointStore', () => {
   it('stores, replaces and drops checkpoints by key', () => {

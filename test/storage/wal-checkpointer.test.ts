@@ -24,8 +24,15 @@ describe('WalCheckpointer', () => {
     const walBytes = statSync(`${dbPath}-wal`).size;
     assert.ok(walBytes > 1000 * 4096, `the commits left the WAL to the checkpointer (${walBytes} bytes)`);
     const checkpointer = WalCheckpointer.start(dbPath, { intervalMs: 20 });
-    await until(() => (checkpointer.last?.checkpointedPages ?? 0) >= 1000, `a checkpoint copied the WAL (${JSON.stringify(checkpointer.last)})`);
-    assert.equal(checkpointer.last?.checkpointedPages, checkpointer.last?.walPages, 'all of it: no reader held it back');
+    await until(
+      () => (checkpointer.last?.checkpointedPages ?? 0) >= 1000,
+      `a checkpoint copied the WAL (${JSON.stringify(checkpointer.last)})`,
+    );
+    assert.equal(
+      checkpointer.last?.checkpointedPages,
+      checkpointer.last?.walPages,
+      'all of it: no reader held it back',
+    );
     db.close();
     await checkpointer.close();
     assert.equal(existsSync(`${dbPath}-wal`), false, 'the last connection to close removed the WAL');
@@ -37,7 +44,10 @@ describe('WalCheckpointer', () => {
   it('reports a database it cannot open through onError and onStopped, and still closes', async () => {
     const errors: string[] = [];
     let stopped = 0;
-    const checkpointer = WalCheckpointer.start(tempDir('kws-wal-bad-'), { onError: (message) => errors.push(message), onStopped: () => stopped++ });
+    const checkpointer = WalCheckpointer.start(tempDir('kws-wal-bad-'), {
+      onError: (message) => errors.push(message),
+      onStopped: () => stopped++,
+    });
     await until(() => stopped > 0, 'the owner heard that the thread stopped');
     assert.match(errors[0] ?? '', /^cannot open .*kws-wal-bad-.* to checkpoint it: /);
     await checkpointer.close();
@@ -49,10 +59,13 @@ describe('WalCheckpointer', () => {
     new Database(dbPath).pragma('journal_mode = WAL');
     const script = join(tempDir('kws-wal-script-'), 'start.mjs'); // a file: workers inherit execArgv, and --input-type breaks them
     const onError = join(tempDir('kws-wal-errors-'), 'errors.txt');
-    writeFileSync(script, `import { appendFileSync } from 'node:fs';
+    writeFileSync(
+      script,
+      `import { appendFileSync } from 'node:fs';
       import { WalCheckpointer } from ${JSON.stringify(new URL('../../src/storage/index.ts', import.meta.url).href)};
       const c = WalCheckpointer.start(${JSON.stringify(dbPath)}, { intervalMs: 50, onError: (m) => appendFileSync(${JSON.stringify(onError)}, m) });
-      setTimeout(() => { if (c.last === null) appendFileSync(${JSON.stringify(onError)}, 'no checkpoint yet'); }, 3000).unref();`);
+      setTimeout(() => { if (c.last === null) appendFileSync(${JSON.stringify(onError)}, 'no checkpoint yet'); }, 3000).unref();`,
+    );
     const run = spawnSync(process.execPath, ['--import', 'tsx', script], { timeout: 20_000, encoding: 'utf8' });
     assert.equal(run.status, 0, `exit ${run.status} ${run.signal ?? ''} ${run.stderr}`);
     assert.equal(existsSync(onError), false, 'the thread ran without errors');

@@ -3,7 +3,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Rng } from '../../src/data/index.js';
-import { DEFAULT_PICO_LINGWARE_DIR, drawHeldOutEspeakSpeakers, drawPicoSpeakers, ESPEAK_HUMAN_VARIANTS, HELD_OUT_ESPEAK_VARIANTS, PicoSynthesizer } from '../../src/synth/index.js';
+import {
+  DEFAULT_PICO_LINGWARE_DIR,
+  drawHeldOutEspeakSpeakers,
+  drawPicoSpeakers,
+  ESPEAK_HUMAN_VARIANTS,
+  HELD_OUT_ESPEAK_VARIANTS,
+  PicoSynthesizer,
+} from '../../src/synth/index.js';
 import { tempDir } from '../helpers/signals.js';
 
 /**
@@ -11,7 +18,9 @@ import { tempDir } from '../helpers/signals.js';
  * package ships none, so the tests that speak run only where it is installed.
  */
 const LINGWARE_DIR = process.env['KWS_PICO_LINGWARE_DIR'] ?? DEFAULT_PICO_LINGWARE_DIR;
-const NO_LINGWARE = existsSync(join(LINGWARE_DIR, 'en-US_ta.bin')) ? false : `no SVOX Pico lingware in ${LINGWARE_DIR} (install Debian's libttspico-data or set KWS_PICO_LINGWARE_DIR)`;
+const NO_LINGWARE = existsSync(join(LINGWARE_DIR, 'en-US_ta.bin'))
+  ? false
+  : `no SVOX Pico lingware in ${LINGWARE_DIR} (install Debian's libttspico-data or set KWS_PICO_LINGWARE_DIR)`;
 
 const US = { language: 'en-US', pitchPercent: 100, speedPercent: 100 } as const;
 
@@ -36,8 +45,14 @@ describe('SVOX Pico', () => {
       for (const language of ['en-US', 'en-GB'] as const) {
         const utterance = pico.synthesize('yes', { ...US, language });
         assert.equal(utterance.sampleRateHz, 16_000);
-        assert.ok(utterance.samples.length > 4800 && utterance.samples.length < 16_000, `${language}: ${utterance.samples.length} samples`);
-        assert.ok(utterance.samples.some((v) => Math.abs(v) > 3000), language);
+        assert.ok(
+          utterance.samples.length > 4800 && utterance.samples.length < 16_000,
+          `${language}: ${utterance.samples.length} samples`,
+        );
+        assert.ok(
+          utterance.samples.some((v) => Math.abs(v) > 3000),
+          language,
+        );
       }
     });
 
@@ -55,12 +70,25 @@ describe('SVOX Pico', () => {
     });
 
     it('refuses markup in the text, an unknown language, an out-of-range pitch, and use after dispose', async () => {
-      assert.throws(() => pico.synthesize('<speed level="500">yes', US), { name: 'KwsError', code: 'INVALID_ARGUMENT', message: 'SVOX Pico text must be 1-1000 characters without <, > or &, got "<speed level=\\"500\\">yes"' });
-      assert.throws(() => pico.synthesize('yes', { ...US, language: 'de-DE' as 'en-US' }), { code: 'INVALID_ARGUMENT', message: 'SVOX Pico has no language "de-DE"; expected one of en-US, en-GB' });
-      assert.throws(() => pico.synthesize('yes', { ...US, pitchPercent: 300 }), { code: 'INVALID_ARGUMENT', message: 'pitchPercent must be from 50 to 200, got 300' });
+      assert.throws(() => pico.synthesize('<speed level="500">yes', US), {
+        name: 'KwsError',
+        code: 'INVALID_ARGUMENT',
+        message: 'SVOX Pico text must be 1-1000 characters without <, > or &, got "<speed level=\\"500\\">yes"',
+      });
+      assert.throws(() => pico.synthesize('yes', { ...US, language: 'de-DE' as 'en-US' }), {
+        code: 'INVALID_ARGUMENT',
+        message: 'SVOX Pico has no language "de-DE"; expected one of en-US, en-GB',
+      });
+      assert.throws(() => pico.synthesize('yes', { ...US, pitchPercent: 300 }), {
+        code: 'INVALID_ARGUMENT',
+        message: 'pitchPercent must be from 50 to 200, got 300',
+      });
       const other = await PicoSynthesizer.create({ lingwareDir: LINGWARE_DIR });
       other.dispose();
-      assert.throws(() => other.synthesize('yes', US), { code: 'INVALID_ARGUMENT', message: 'the SVOX Pico synthesizer was disposed' });
+      assert.throws(() => other.synthesize('yes', US), {
+        code: 'INVALID_ARGUMENT',
+        message: 'the SVOX Pico synthesizer was disposed',
+      });
     });
   });
 });
@@ -69,21 +97,48 @@ describe('held-out voices', () => {
   it('holds out ten distinct eSpeak NG variants of the 84 human-sounding ones', () => {
     assert.equal(HELD_OUT_ESPEAK_VARIANTS.length, 10);
     assert.equal(new Set(HELD_OUT_ESPEAK_VARIANTS).size, 10);
-    for (const variant of HELD_OUT_ESPEAK_VARIANTS) assert.ok((ESPEAK_HUMAN_VARIANTS as readonly string[]).includes(variant), variant);
+    for (const variant of HELD_OUT_ESPEAK_VARIANTS)
+      assert.ok((ESPEAK_HUMAN_VARIANTS as readonly string[]).includes(variant), variant);
   });
 
   it('draws eSpeak NG speakers with the held-out variants in turn, with distinct ids', () => {
     const speakers = drawHeldOutEspeakSpeakers(20, new Rng(1));
-    assert.deepEqual(speakers.map((s) => s.variant), [...HELD_OUT_ESPEAK_VARIANTS, ...HELD_OUT_ESPEAK_VARIANTS]);
+    assert.deepEqual(
+      speakers.map((s) => s.variant),
+      [...HELD_OUT_ESPEAK_VARIANTS, ...HELD_OUT_ESPEAK_VARIANTS],
+    );
     assert.equal(new Set(speakers.map((s) => s.id)).size, 20);
-    assert.ok(speakers.every((s) => s.engine === 'espeak-ng' && /^[0-9a-f]{8}$/.test(s.id) && s.pitch >= 20 && s.pitch <= 80 && s.rateWpm >= 130 && s.rateWpm <= 230));
+    assert.ok(
+      speakers.every(
+        (s) =>
+          s.engine === 'espeak-ng' &&
+          /^[0-9a-f]{8}$/.test(s.id) &&
+          s.pitch >= 20 &&
+          s.pitch <= 80 &&
+          s.rateWpm >= 130 &&
+          s.rateWpm <= 230,
+      ),
+    );
     assert.deepEqual(drawHeldOutEspeakSpeakers(20, new Rng(1)), speakers);
   });
 
   it('draws Pico speakers alternating en-US and en-GB, pitch and speed 80-125 %', () => {
     const speakers = drawPicoSpeakers(6, new Rng(2));
-    assert.deepEqual(speakers.map((s) => s.language), ['en-US', 'en-GB', 'en-US', 'en-GB', 'en-US', 'en-GB']);
+    assert.deepEqual(
+      speakers.map((s) => s.language),
+      ['en-US', 'en-GB', 'en-US', 'en-GB', 'en-US', 'en-GB'],
+    );
     assert.equal(new Set(speakers.map((s) => s.id)).size, 6);
-    assert.ok(speakers.every((s) => s.engine === 'svox-pico' && Number.isInteger(s.pitchPercent) && s.pitchPercent >= 80 && s.pitchPercent <= 125 && s.speedPercent >= 80 && s.speedPercent <= 125));
+    assert.ok(
+      speakers.every(
+        (s) =>
+          s.engine === 'svox-pico' &&
+          Number.isInteger(s.pitchPercent) &&
+          s.pitchPercent >= 80 &&
+          s.pitchPercent <= 125 &&
+          s.speedPercent >= 80 &&
+          s.speedPercent <= 125,
+      ),
+    );
   });
 });

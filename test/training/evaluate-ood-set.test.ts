@@ -14,7 +14,20 @@ describe('evaluateOodSet (kws eval on an OOD set)', () => {
   let report: OodEvaluationReport;
   before(async () => {
     // 3 OOV words x 2 voices, 10 sound-alikes, 13 non-speech, 4 real noise, 12 words x 2 voices; eSpeak NG only.
-    await writeOodSet({ outDir: dir, seed: 3, oovWords: 3, oovVoicesPerWord: 2, soundalikesPerCommand: 1, soundalikeVoicesPerWord: 1, nonSpeechPerKind: 1, realNoiseClips: 4, heldOutVoices: 2, heldOutUnknownWords: 2, realNoiseDir: join(realDataDir(), 'wids-tutorial', '_background_noise_'), picoLingwareDir: null });
+    await writeOodSet({
+      outDir: dir,
+      seed: 3,
+      oovWords: 3,
+      oovVoicesPerWord: 2,
+      soundalikesPerCommand: 1,
+      soundalikeVoicesPerWord: 1,
+      nonSpeechPerKind: 1,
+      realNoiseClips: 4,
+      heldOutVoices: 2,
+      heldOutUnknownWords: 2,
+      realNoiseDir: join(realDataDir(), 'wids-tutorial', '_background_noise_'),
+      picoLingwareDir: null,
+    });
     const registry = ModelRegistry.open(BUNDLED_MODELS, ':memory:');
     try {
       report = await evaluateOodSet(registry, dir);
@@ -26,10 +39,27 @@ describe('evaluateOodSet (kws eval on an OOD set)', () => {
   it('reports every part with its clip count, answers and groups that add up', () => {
     assert.equal(report.modelVersion, 1);
     assert.equal(report.temperature, 1);
-    assert.deepEqual(report.parts.map((p) => [p.part, p.clips]), [['oov', 6], ['soundalike', 10], ['non-speech', 13], ['real-noise', 4], ['held-out-voices', 24]]);
+    assert.deepEqual(
+      report.parts.map((p) => [p.part, p.clips]),
+      [
+        ['oov', 6],
+        ['soundalike', 10],
+        ['non-speech', 13],
+        ['real-noise', 4],
+        ['held-out-voices', 24],
+      ],
+    );
     for (const part of report.parts) {
-      assert.equal(Object.values(part.answers).reduce((n, c) => n + (c ?? 0), 0), part.clips, part.part);
-      assert.equal(Object.values(part.groups).reduce((n, g) => n + g.clips, 0), part.clips, part.part);
+      assert.equal(
+        Object.values(part.answers).reduce((n, c) => n + (c ?? 0), 0),
+        part.clips,
+        part.part,
+      );
+      assert.equal(
+        Object.values(part.groups).reduce((n, g) => n + g.clips, 0),
+        part.clips,
+        part.part,
+      );
       assert.ok(part.correct >= 0 && part.correct <= 1 && part.commandRate >= 0 && part.commandRate <= 1, part.part);
     }
     assert.deepEqual(Object.keys(report.parts[0]?.groups ?? {}), ['espeak-ng']);
@@ -37,17 +67,29 @@ describe('evaluateOodSet (kws eval on an OOD set)', () => {
   });
 
   it('scores an OOV or sound-alike clip right only when answered unknown, and non-speech unless a command', () => {
-    for (const part of report.parts.filter((p) => p.part === 'oov' || p.part === 'soundalike')) assert.equal(part.correct, (part.answers.unknown ?? 0) / part.clips, part.part);
+    for (const part of report.parts.filter((p) => p.part === 'oov' || p.part === 'soundalike'))
+      assert.equal(part.correct, (part.answers.unknown ?? 0) / part.clips, part.part);
     const nonSpeech = report.parts.find((p) => p.part === 'non-speech');
     assert.ok(nonSpeech !== undefined);
     assert.ok(Math.abs(nonSpeech.correct + nonSpeech.commandRate - 1) < 1e-12);
-    assert.equal(nonSpeech.correct, ((nonSpeech.answers.unknown ?? 0) + (nonSpeech.answers.silence ?? 0)) / nonSpeech.clips);
+    assert.equal(
+      nonSpeech.correct,
+      ((nonSpeech.answers.unknown ?? 0) + (nonSpeech.answers.silence ?? 0)) / nonSpeech.clips,
+    );
   });
 
   it('compares the held-out command clips with every other part, per unknown rule', () => {
     for (const part of report.parts) {
       if (part.part === 'held-out-voices') assert.equal(part.rejection, null);
-      else assert.deepEqual(part.rejection?.map((r) => [r.score, r.examples]), [['maxSoftmax', part.clips], ['energy', part.clips]], part.part);
+      else
+        assert.deepEqual(
+          part.rejection?.map((r) => [r.score, r.examples]),
+          [
+            ['maxSoftmax', part.clips],
+            ['energy', part.clips],
+          ],
+          part.part,
+        );
     }
   });
 
@@ -57,9 +99,15 @@ describe('evaluateOodSet (kws eval on an OOD set)', () => {
       const empty = tempDir('kws-ood-empty-');
       await assert.rejects(evaluateOodSet(registry, empty), { code: 'FILE_NOT_FOUND' });
       writeFileSync(join(empty, 'manifest.json'), '{"voices": []}');
-      await assert.rejects(evaluateOodSet(registry, empty), { code: 'INVALID_ARGUMENT', message: /has no clips in any part of an OOD set/ });
+      await assert.rejects(evaluateOodSet(registry, empty), {
+        code: 'INVALID_ARGUMENT',
+        message: /has no clips in any part of an OOD set/,
+      });
       writeFileSync(join(empty, 'manifest.json'), '{');
-      await assert.rejects(evaluateOodSet(registry, empty), { code: 'MALFORMED', message: /manifest\.json is not valid JSON/ });
+      await assert.rejects(evaluateOodSet(registry, empty), {
+        code: 'MALFORMED',
+        message: /manifest\.json is not valid JSON/,
+      });
       rmSync(empty, { recursive: true, force: true });
     } finally {
       registry.close();

@@ -28,22 +28,46 @@ describe('computeMetrics', () => {
     assert.deepEqual({ ...go }, { label: 'go', precision: 0, recall: 0, f1: 0, support: 0 });
     assert.equal(metrics.confusion[0]![labelIndex('go')], 1);
     assert.equal(metrics.confusion[1]![0], 1);
-    assert.equal(metrics.confusion.flat().reduce((a, b) => a + b, 0), 6);
+    assert.equal(
+      metrics.confusion.flat().reduce((a, b) => a + b, 0),
+      6,
+    );
   });
 });
 
 describe('thresholds', () => {
   it('turns quiet clips into silence and unsure ones into unknown, saying why', () => {
     const thresholds = { unknownThreshold: 0.6, silenceThresholdDbfs: -60 };
-    assert.deepEqual(decide(row('yes', 0.9), -20, thresholds), { label: 'yes', rawLabel: 'yes', confidence: 0.9, reason: 'MODEL' });
-    assert.deepEqual(decide(row('yes', 0.5), -20, thresholds), { label: 'unknown', rawLabel: 'yes', confidence: 0.5, reason: 'LOW_CONFIDENCE' });
-    assert.deepEqual(decide(row('yes', 0.9), -75, thresholds), { label: 'silence', rawLabel: 'yes', confidence: 0.9, reason: 'LOW_ENERGY' });
+    assert.deepEqual(decide(row('yes', 0.9), -20, thresholds), {
+      label: 'yes',
+      rawLabel: 'yes',
+      confidence: 0.9,
+      reason: 'MODEL',
+    });
+    assert.deepEqual(decide(row('yes', 0.5), -20, thresholds), {
+      label: 'unknown',
+      rawLabel: 'yes',
+      confidence: 0.5,
+      reason: 'LOW_CONFIDENCE',
+    });
+    assert.deepEqual(decide(row('yes', 0.9), -75, thresholds), {
+      label: 'silence',
+      rawLabel: 'yes',
+      confidence: 0.9,
+      reason: 'LOW_ENERGY',
+    });
     assert.equal(decide(row('go', 0.3), -20, NO_THRESHOLDS).label, 'go');
   });
 
   it('rejects thresholds out of range', () => {
-    assert.throws(() => validateThresholds({ unknownThreshold: 1.2, silenceThresholdDbfs: -60 }), { code: 'INVALID_ARGUMENT', message: /unknownThreshold must be a probability from 0 to 1, got 1.2/ });
-    assert.throws(() => validateThresholds({ unknownThreshold: 0.5, silenceThresholdDbfs: 3 }), { code: 'INVALID_ARGUMENT', message: /at most 0/ });
+    assert.throws(() => validateThresholds({ unknownThreshold: 1.2, silenceThresholdDbfs: -60 }), {
+      code: 'INVALID_ARGUMENT',
+      message: /unknownThreshold must be a probability from 0 to 1, got 1.2/,
+    });
+    assert.throws(() => validateThresholds({ unknownThreshold: 0.5, silenceThresholdDbfs: 3 }), {
+      code: 'INVALID_ARGUMENT',
+      message: /at most 0/,
+    });
   });
 
   it('calibrates the thresholds that maximise accuracy on a labelled set', () => {
@@ -52,9 +76,15 @@ describe('thresholds', () => {
     const rms: number[] = [];
     const truth: Label[] = [];
     for (let i = 0; i < 20; i++) {
-      rows.push(row('left', 0.9)); rms.push(-25); truth.push('left');
-      rows.push(row('right', 0.4)); rms.push(-25); truth.push('unknown');
-      rows.push(row('go', 0.8)); rms.push(-80); truth.push('silence');
+      rows.push(row('left', 0.9));
+      rms.push(-25);
+      truth.push('left');
+      rows.push(row('right', 0.4));
+      rms.push(-25);
+      truth.push('unknown');
+      rows.push(row('go', 0.8));
+      rms.push(-80);
+      truth.push('silence');
     }
     const calibration = calibrateThresholds(Float32Array.from(rows.flat()), rms, idx(truth));
     assert.equal(calibration.baselineAccuracy, 1 / 3);
@@ -65,17 +95,52 @@ describe('thresholds', () => {
   });
 
   it('decides unknown by the energy score when asked, and never on a missing score', () => {
-    const energy = { unknownThreshold: 0.95, silenceThresholdDbfs: -60, unknownScore: 'energy' as const, unknownEnergyThreshold: -5 };
+    const energy = {
+      unknownThreshold: 0.95,
+      silenceThresholdDbfs: -60,
+      unknownScore: 'energy' as const,
+      unknownEnergyThreshold: -5,
+    };
     // The max-softmax threshold (0.95) is ignored under the energy rule.
-    assert.deepEqual(decide(row('yes', 0.9), -20, energy, 0, -8), { label: 'yes', rawLabel: 'yes', confidence: 0.9, reason: 'MODEL' });
-    assert.deepEqual(decide(row('yes', 0.9), -20, energy, 0, -3), { label: 'unknown', rawLabel: 'yes', confidence: 0.9, reason: 'LOW_CONFIDENCE' });
-    assert.equal(decide(row('yes', 0.9), -20, energy, 0, Number.NaN).label, 'yes', 'a model without logits is never unknown by energy');
+    assert.deepEqual(decide(row('yes', 0.9), -20, energy, 0, -8), {
+      label: 'yes',
+      rawLabel: 'yes',
+      confidence: 0.9,
+      reason: 'MODEL',
+    });
+    assert.deepEqual(decide(row('yes', 0.9), -20, energy, 0, -3), {
+      label: 'unknown',
+      rawLabel: 'yes',
+      confidence: 0.9,
+      reason: 'LOW_CONFIDENCE',
+    });
+    assert.equal(
+      decide(row('yes', 0.9), -20, energy, 0, Number.NaN).label,
+      'yes',
+      'a model without logits is never unknown by energy',
+    );
     assert.equal(decide(row('yes', 0.9), -75, energy, 0, -3).label, 'silence', 'the silence floor comes first');
-    assert.throws(() => validateThresholds({ ...energy, unknownScore: 'entropy' as never }), { code: 'INVALID_ARGUMENT', message: 'unknownScore must be one of maxSoftmax, energy, got entropy' });
-    assert.throws(() => validateThresholds({ ...energy, unknownEnergyThreshold: Number.NaN }), { code: 'INVALID_ARGUMENT', message: 'unknownEnergyThreshold must be an energy score from -1000000 to 1000000, got NaN' });
-    assert.throws(() => validateThresholds({ ...energy, unknownEnergyThreshold: Number.NEGATIVE_INFINITY }), { code: 'INVALID_ARGUMENT', message: /from -1000000 to 1000000, got -Infinity/ });
-    assert.throws(() => validateThresholds({ ...energy, unknownEnergyThreshold: Number.POSITIVE_INFINITY }), { code: 'INVALID_ARGUMENT', message: /^unknownScore energy needs an unknownEnergyThreshold/ });
-    assert.doesNotThrow(() => validateThresholds({ ...energy, unknownScore: 'maxSoftmax', unknownEnergyThreshold: Number.POSITIVE_INFINITY }), 'an uncalibrated energy threshold is fine under max-softmax');
+    assert.throws(() => validateThresholds({ ...energy, unknownScore: 'entropy' as never }), {
+      code: 'INVALID_ARGUMENT',
+      message: 'unknownScore must be one of maxSoftmax, energy, got entropy',
+    });
+    assert.throws(() => validateThresholds({ ...energy, unknownEnergyThreshold: Number.NaN }), {
+      code: 'INVALID_ARGUMENT',
+      message: 'unknownEnergyThreshold must be an energy score from -1000000 to 1000000, got NaN',
+    });
+    assert.throws(() => validateThresholds({ ...energy, unknownEnergyThreshold: Number.NEGATIVE_INFINITY }), {
+      code: 'INVALID_ARGUMENT',
+      message: /from -1000000 to 1000000, got -Infinity/,
+    });
+    assert.throws(() => validateThresholds({ ...energy, unknownEnergyThreshold: Number.POSITIVE_INFINITY }), {
+      code: 'INVALID_ARGUMENT',
+      message: /^unknownScore energy needs an unknownEnergyThreshold/,
+    });
+    assert.doesNotThrow(
+      () =>
+        validateThresholds({ ...energy, unknownScore: 'maxSoftmax', unknownEnergyThreshold: Number.POSITIVE_INFINITY }),
+      'an uncalibrated energy threshold is fine under max-softmax',
+    );
   });
 
   it('computes the energy score -logsumexp(logits) without overflow', () => {
@@ -93,8 +158,14 @@ describe('thresholds', () => {
     const truth: Label[] = [];
     const energies: number[] = [];
     for (let i = 0; i < 20; i++) {
-      rows.push(row('left', 0.9)); rms.push(-25); truth.push('left'); energies.push(-12 - i / 10);
-      rows.push(row('left', 0.9)); rms.push(-25); truth.push('unknown'); energies.push(-3 - i / 10);
+      rows.push(row('left', 0.9));
+      rms.push(-25);
+      truth.push('left');
+      energies.push(-12 - i / 10);
+      rows.push(row('left', 0.9));
+      rms.push(-25);
+      truth.push('unknown');
+      energies.push(-3 - i / 10);
     }
     const calibration = calibrateThresholds(Float32Array.from(rows.flat()), rms, idx(truth), energies);
     assert.equal(calibration.baselineAccuracy, 0.5);
@@ -102,7 +173,10 @@ describe('thresholds', () => {
     assert.equal(calibration.thresholds.unknownScore, 'energy');
     const threshold = calibration.thresholds.unknownEnergyThreshold!;
     assert.ok(threshold >= -12 && threshold < -3, `energy threshold ${threshold} between the two groups`);
-    assert.ok(calibration.energyCurve!.some((p) => p.threshold === null && p.accuracy === 0.5), 'the curve includes the rule switched off');
+    assert.ok(
+      calibration.energyCurve!.some((p) => p.threshold === null && p.accuracy === 0.5),
+      'the curve includes the rule switched off',
+    );
     // Without energies the max-softmax rule is kept, and nothing is gained.
     const plain = calibrateThresholds(Float32Array.from(rows.flat()), rms, idx(truth));
     assert.equal(plain.thresholds.unknownScore, 'maxSoftmax');

@@ -26,12 +26,20 @@ import {
 import type { RocPoint } from '../../src/training/index.js';
 
 /** A refusal as `assert.throws` checks it. */
-const refusal = (message: string): { name: string; code: string; message: string } => ({ name: 'KwsError', code: 'INVALID_ARGUMENT', message });
+const refusal = (message: string): { name: string; code: string; message: string } => ({
+  name: 'KwsError',
+  code: 'INVALID_ARGUMENT',
+  message,
+});
 
 /** Trapezoidal area under ROC points. */
 function trapezoid(points: readonly RocPoint[]): number {
   let area = 0;
-  for (let k = 1; k < points.length; k++) area += (((points[k] as RocPoint).fpr - (points[k - 1] as RocPoint).fpr) * ((points[k] as RocPoint).tpr + (points[k - 1] as RocPoint).tpr)) / 2;
+  for (let k = 1; k < points.length; k++)
+    area +=
+      (((points[k] as RocPoint).fpr - (points[k - 1] as RocPoint).fpr) *
+        ((points[k] as RocPoint).tpr + (points[k - 1] as RocPoint).tpr)) /
+      2;
   return area;
 }
 
@@ -65,7 +73,10 @@ describe('auroc', () => {
     assert.throws(() => auroc([], [0.1]), refusal('inScores must hold at least one score, got an empty array'));
     assert.throws(() => auroc([0.5], []), refusal('outScores must hold at least one score, got an empty array'));
     assert.throws(() => auroc([0.5], [0.1, Number.NaN]), refusal('outScores[1] must be a finite number, got NaN'));
-    assert.throws(() => auroc([Number.POSITIVE_INFINITY], [0.1]), refusal('inScores[0] must be a finite number, got Infinity'));
+    assert.throws(
+      () => auroc([Number.POSITIVE_INFINITY], [0.1]),
+      refusal('inScores[0] must be a finite number, got Infinity'),
+    );
   });
 });
 
@@ -126,14 +137,26 @@ describe('reliabilityTable and expectedCalibrationError', () => {
     assert.equal(table.examples, 100);
     assert.equal(table.bins.length, 15);
     // 0.9 is in (13/15, 14/15].
-    assert.deepEqual(table.bins[13], { lower: 13 / 15, upper: 14 / 15, count: 100, meanConfidence: 0.9, accuracy: 0.6 });
+    assert.deepEqual(table.bins[13], {
+      lower: 13 / 15,
+      upper: 14 / 15,
+      count: 100,
+      meanConfidence: 0.9,
+      accuracy: 0.6,
+    });
     assert.deepEqual(table.bins[0], { lower: 0, upper: 1 / 15, count: 0, meanConfidence: null, accuracy: null });
   });
 
   it('puts confidence 0 in the first bin and a confidence on an upper edge in the bin below it', () => {
     const table = reliabilityTable([0, 1 / 3, 0.5, 1], [0, 1, 1, 1], 3);
-    assert.deepEqual(table.bins.map((bin) => bin.count), [2, 1, 1]);
-    assert.deepEqual(table.bins.map((bin) => bin.accuracy), [0.5, 1, 1]);
+    assert.deepEqual(
+      table.bins.map((bin) => bin.count),
+      [2, 1, 1],
+    );
+    assert.deepEqual(
+      table.bins.map((bin) => bin.accuracy),
+      [0.5, 1, 1],
+    );
     // (|1 - 1/3| + |1 - 0.5| + |1 - 1|) / 4.
     assertClose(table.ece, 7 / 24, 1e-15);
   });
@@ -146,8 +169,14 @@ describe('reliabilityTable and expectedCalibrationError', () => {
   });
 
   it('refuses no clips, NaN confidences, mismatched lengths and flags that are not booleans or 0/1', () => {
-    assert.throws(() => reliabilityTable([], []), refusal('confidences must hold at least one value, got an empty array'));
-    assert.throws(() => reliabilityTable([0.5, Number.NaN], [1, 0]), refusal('confidences[1] must be a probability from 0 to 1, got NaN'));
+    assert.throws(
+      () => reliabilityTable([], []),
+      refusal('confidences must hold at least one value, got an empty array'),
+    );
+    assert.throws(
+      () => reliabilityTable([0.5, Number.NaN], [1, 0]),
+      refusal('confidences[1] must be a probability from 0 to 1, got NaN'),
+    );
     assert.throws(() => reliabilityTable([0.5], [1, 0]), refusal('correct must hold 1 values (one per clip), got 2'));
     assert.throws(() => reliabilityTable([0.5], [2]), refusal('correct[0] must be true, false, 1 or 0, got 2'));
     assert.throws(() => reliabilityTable([0.5], [1], 0), refusal('bins must be an integer of at least 1, got 0'));
@@ -159,7 +188,10 @@ describe('negativeLogLikelihood and brierScore', () => {
     assertClose(negativeLogLikelihood([0.25, 0.75], [1], 2), -Math.log(0.75), 1e-15);
     assert.equal(brierScore([0.25, 0.75], [1], 2), 0.125);
     assertClose(negativeLogLikelihood([1, 0], [1], 2), -Math.log(1e-12), 1e-12);
-    assert.throws(() => brierScore([0.25, 0.75], [2], 2), refusal('labels[0] must be a class index from 0 to 1, got 2'));
+    assert.throws(
+      () => brierScore([0.25, 0.75], [2], 2),
+      refusal('labels[0] must be a class index from 0 to 1, got 2'),
+    );
   });
 });
 
@@ -188,9 +220,18 @@ describe('softmaxWithTemperature and energyWithTemperature', () => {
   });
 
   it('refuses a temperature that is not above 0 and a shape that does not fit', () => {
-    assert.throws(() => softmaxWithTemperature(logits, 1, 2, 0), refusal('temperature must be a finite number above 0, got 0'));
-    assert.throws(() => energyWithTemperature(logits, 1, 2, Number.NaN), refusal('temperature must be a finite number above 0, got NaN'));
-    assert.throws(() => softmaxWithTemperature(logits, 2, 2, 1), refusal('logits must hold batch * classes = 2 * 2 values, got 2'));
+    assert.throws(
+      () => softmaxWithTemperature(logits, 1, 2, 0),
+      refusal('temperature must be a finite number above 0, got 0'),
+    );
+    assert.throws(
+      () => energyWithTemperature(logits, 1, 2, Number.NaN),
+      refusal('temperature must be a finite number above 0, got NaN'),
+    );
+    assert.throws(
+      () => softmaxWithTemperature(logits, 2, 2, 1),
+      refusal('logits must hold batch * classes = 2 * 2 values, got 2'),
+    );
   });
 });
 
@@ -201,7 +242,10 @@ describe('fitTemperature', () => {
    * logits are then multiplied by T0.
    */
   function overConfident(t0: number): { logits: Float32Array; labels: number[] } {
-    const groups = [{ p: [0.6, 0.3, 0.1], labels: [0, 0, 0, 0, 0, 0, 1, 1, 1, 2] }, { p: [0.5, 0.25, 0.25], labels: [0, 0, 1, 2] }];
+    const groups = [
+      { p: [0.6, 0.3, 0.1], labels: [0, 0, 0, 0, 0, 0, 1, 1, 1, 2] },
+      { p: [0.5, 0.25, 0.25], labels: [0, 0, 1, 2] },
+    ];
     const rows = groups.flatMap(({ p, labels }) => labels.map(() => p.map((q) => t0 * Math.log(q))));
     return { logits: Float32Array.from(rows.flat()), labels: groups.flatMap((g) => g.labels) };
   }
@@ -213,7 +257,11 @@ describe('fitTemperature', () => {
     assert.equal(fit.atBound, false);
     assert.ok(fit.nllAfter < fit.nllBefore);
     const eceAt = (t: number): number => {
-      const { confidences, predicted } = topPredictions(softmaxWithTemperature(logits, labels.length, 3, t), labels.length, 3);
+      const { confidences, predicted } = topPredictions(
+        softmaxWithTemperature(logits, labels.length, 3, t),
+        labels.length,
+        3,
+      );
       return expectedCalibrationError(confidences, correctness(predicted, labels));
     };
     assert.ok(eceAt(1) > 0.2, `ECE before ${eceAt(1)}`);
@@ -229,10 +277,22 @@ describe('fitTemperature', () => {
   });
 
   it('refuses no labels, NaN logits, labels out of range and bad bounds', () => {
-    assert.throws(() => fitTemperature(new Float32Array(0), [], 2), refusal('labels must hold at least one label, got an empty array'));
-    assert.throws(() => fitTemperature(Float32Array.from([0, Number.NaN]), [0], 2), refusal('logits[1] must be a finite number, got NaN'));
-    assert.throws(() => fitTemperature(Float32Array.from([0, 1]), [3], 2), refusal('labels[0] must be a class index from 0 to 1, got 3'));
-    assert.throws(() => fitTemperature(Float32Array.from([0, 1]), [0], 2, { minTemperature: 2, maxTemperature: 1 }), refusal('maxTemperature must be a finite number above minTemperature 2, got 1'));
+    assert.throws(
+      () => fitTemperature(new Float32Array(0), [], 2),
+      refusal('labels must hold at least one label, got an empty array'),
+    );
+    assert.throws(
+      () => fitTemperature(Float32Array.from([0, Number.NaN]), [0], 2),
+      refusal('logits[1] must be a finite number, got NaN'),
+    );
+    assert.throws(
+      () => fitTemperature(Float32Array.from([0, 1]), [3], 2),
+      refusal('labels[0] must be a class index from 0 to 1, got 3'),
+    );
+    assert.throws(
+      () => fitTemperature(Float32Array.from([0, 1]), [0], 2, { minTemperature: 2, maxTemperature: 1 }),
+      refusal('maxTemperature must be a finite number above minTemperature 2, got 1'),
+    );
   });
 });
 
@@ -260,18 +320,35 @@ describe('chooseOperatingPoints', () => {
   });
 
   it('keeps the lowest threshold when two are equally accurate', () => {
-    const tie = { scores: [0.9, 0.5, 0.4], inDistribution: [1, 0, 1], correctIfAccepted: [1, 0, 1], correctIfRejected: [0, 1, 0] };
+    const tie = {
+      scores: [0.9, 0.5, 0.4],
+      inDistribution: [1, 0, 1],
+      correctIfAccepted: [1, 0, 1],
+      correctIfRejected: [0, 1, 0],
+    };
     assert.equal(chooseOperatingPoints(tie).maxAccuracy.threshold, 0.4);
   });
 
   it('agrees with decide: the accuracy at each threshold is that of the max-softmax rule with that unknownThreshold', () => {
     const row = (label: Label, p: number): number[] => LABELS.map((l) => (l === label ? p : (1 - p) / 11));
-    const clips: Array<[Label, Label, number]> = [['yes', 'yes', 0.9], ['no', 'no', 0.55], ['up', 'unknown', 0.5], ['unknown', 'unknown', 0.7], ['go', 'unknown', 0.3], ['down', 'down', 0.35]];
+    const clips: Array<[Label, Label, number]> = [
+      ['yes', 'yes', 0.9],
+      ['no', 'no', 0.55],
+      ['up', 'unknown', 0.5],
+      ['unknown', 'unknown', 0.7],
+      ['go', 'unknown', 0.3],
+      ['down', 'down', 0.35],
+    ];
     const probabilities = Float32Array.from(clips.flatMap(([predicted, , p]) => row(predicted, p)));
     const truth = clips.map(([, t]) => labelIndex(t));
-    const labelAt = (unknownThreshold: number) => (i: number) => labelIndex(decide(probabilities, 0, { ...NO_THRESHOLDS, unknownThreshold }, i * 12).label);
+    const labelAt = (unknownThreshold: number) => (i: number) =>
+      labelIndex(decide(probabilities, 0, { ...NO_THRESHOLDS, unknownThreshold }, i * 12).label);
     const { confidences } = topPredictions(probabilities, clips.length, 12);
-    const curve = tradeOffCurve({ scores: confidences, inDistribution: commandMask(truth), ...clipOutcomes(truth, labelAt(0), labelAt(Number.POSITIVE_INFINITY)) });
+    const curve = tradeOffCurve({
+      scores: confidences,
+      inDistribution: commandMask(truth),
+      ...clipOutcomes(truth, labelAt(0), labelAt(Number.POSITIVE_INFINITY)),
+    });
     for (const point of curve.slice(1)) {
       const decided = truth.filter((t, i) => labelAt(point.threshold)(i) === t).length / truth.length;
       assert.equal(point.accuracy, decided, `threshold ${point.threshold}`);
@@ -279,9 +356,23 @@ describe('chooseOperatingPoints', () => {
   });
 
   it('refuses a set without OOD clips, NaN scores and a target TPR outside (0, 1]', () => {
-    assert.throws(() => tradeOffCurve({ ...outcomes, inDistribution: outcomes.scores.map(() => 1) }), refusal('inDistribution marks all 25 clips as commands; the OOD FPR needs at least one unknown or non-speech clip'));
-    assert.throws(() => tradeOffCurve({ ...outcomes, scores: [Number.NaN, ...outcomes.scores.slice(1)] }), refusal('scores[0] must be a finite number, got NaN'));
-    assert.throws(() => chooseOperatingPoints(outcomes, { targetTpr: 0 }), refusal('targetTpr must be a rate in (0, 1], got 0'));
-    assert.throws(() => clipOutcomes([0, 1], [0], [1, 1]), refusal('labelIfAccepted must hold 2 labels (one per clip), got 1'));
+    assert.throws(
+      () => tradeOffCurve({ ...outcomes, inDistribution: outcomes.scores.map(() => 1) }),
+      refusal(
+        'inDistribution marks all 25 clips as commands; the OOD FPR needs at least one unknown or non-speech clip',
+      ),
+    );
+    assert.throws(
+      () => tradeOffCurve({ ...outcomes, scores: [Number.NaN, ...outcomes.scores.slice(1)] }),
+      refusal('scores[0] must be a finite number, got NaN'),
+    );
+    assert.throws(
+      () => chooseOperatingPoints(outcomes, { targetTpr: 0 }),
+      refusal('targetTpr must be a rate in (0, 1], got 0'),
+    );
+    assert.throws(
+      () => clipOutcomes([0, 1], [0], [1, 1]),
+      refusal('labelIfAccepted must hold 2 labels (one per clip), got 1'),
+    );
   });
 });

@@ -4,7 +4,15 @@ import { GraphQLInputObjectType, GraphQLNonNull, getNamedType } from 'graphql';
 import type { Option } from 'commander';
 import { trainCommand } from '../../src/cli/train.command.js';
 import { kwsSchema } from '../../src/graphql/index.js';
-import { cliAttributeName, TRAIN_OPTION_DEFAULTS, TRAIN_OPTIONS, trainOptionEntries, trainOptionsFromCliValues, trainOptionsFromRetrainInput, validateTrainOptions } from '../../src/training/index.js';
+import {
+  cliAttributeName,
+  TRAIN_OPTION_DEFAULTS,
+  TRAIN_OPTIONS,
+  trainOptionEntries,
+  trainOptionsFromCliValues,
+  trainOptionsFromRetrainInput,
+  validateTrainOptions,
+} from '../../src/training/index.js';
 import type { TrainOptionName, TrainVersionOptions } from '../../src/training/index.js';
 import { packagesLoadedBy } from '../helpers/loaded-packages.js';
 
@@ -12,7 +20,15 @@ import { packagesLoadedBy } from '../helpers/loaded-packages.js';
 const COMMAND_FLAGS = ['--no-progress', '--json', '--models-dir', '--data-dir'];
 
 /** The GraphQL type each kind of option has in RetrainInput. */
-const GRAPHQL_TYPES = { integer: 'Int', number: 'Float', boolean: 'Boolean', enum: 'String', path: 'String', string: 'String', json: 'AugmentationInput' } as const;
+const GRAPHQL_TYPES = {
+  integer: 'Int',
+  number: 'Float',
+  boolean: 'Boolean',
+  enum: 'String',
+  path: 'String',
+  string: 'String',
+  json: 'AugmentationInput',
+} as const;
 
 function retrainInput(): GraphQLInputObjectType {
   const type = kwsSchema().getType('RetrainInput');
@@ -30,13 +46,39 @@ function flagOf(options: readonly Option[], name: TrainOptionName): Option {
 
 describe('training options, declared once', () => {
   it('has the documented defaults', () => {
-    assert.deepEqual({ ...TRAIN_OPTION_DEFAULTS }, { architecture: 'tc-resnet8', epochs: 30, batchSize: 64, learningRate: 1e-3, balanced: false, patience: 5, seed: 1, fineTuneOnly: false, allowMissingClasses: false, backend: 'tensorflow' });
-    assert.deepEqual(validateTrainOptions({}), { architecture: 'tc-resnet8', epochs: 30, batchSize: 64, learningRate: 1e-3, patience: 5, seed: 1 });
+    assert.deepEqual(
+      { ...TRAIN_OPTION_DEFAULTS },
+      {
+        architecture: 'tc-resnet8',
+        epochs: 30,
+        batchSize: 64,
+        learningRate: 1e-3,
+        balanced: false,
+        patience: 5,
+        seed: 1,
+        fineTuneOnly: false,
+        allowMissingClasses: false,
+        backend: 'tensorflow',
+      },
+    );
+    assert.deepEqual(validateTrainOptions({}), {
+      architecture: 'tc-resnet8',
+      epochs: 30,
+      batchSize: 64,
+      learningRate: 1e-3,
+      patience: 5,
+      seed: 1,
+    });
   });
 
   it('refuses a value outside each declared range or choice, naming the option and showing the value', () => {
     const refusals: Record<string, Array<[Partial<TrainVersionOptions>, string]>> = {
-      architecture: [[{ architecture: 'resnet50' as never }, 'architecture must be one of lenet, tc-resnet8, tc-resnet14, tc-resnet14-wide, got "resnet50"']],
+      architecture: [
+        [
+          { architecture: 'resnet50' as never },
+          'architecture must be one of lenet, tc-resnet8, tc-resnet14, tc-resnet14-wide, got "resnet50"',
+        ],
+      ],
       epochs: [
         [{ epochs: 0 }, 'epochs must be an integer from 1 to 10000, got 0'],
         [{ epochs: 10_001 }, 'epochs must be an integer from 1 to 10000, got 10001'],
@@ -60,15 +102,30 @@ describe('training options, declared once', () => {
         [{ seed: 2 ** 31 }, 'seed must be an integer from -2147483648 to 2147483647, got 2147483648'],
         [{ seed: -(2 ** 31) - 1 }, 'seed must be an integer from -2147483648 to 2147483647, got -2147483649'],
       ],
-      augment: [[{ augment: { noiseProbability: 5 } }, 'AugmentConfig.noiseProbability must be a probability from 0 to 1, got 5']],
+      augment: [
+        [
+          { augment: { noiseProbability: 5 } },
+          'AugmentConfig.noiseProbability must be a probability from 0 to 1, got 5',
+        ],
+      ],
       baseVersion: [[{ baseVersion: 0 }, 'baseVersion must be an integer from 1 to 2147483647, got 0']],
       fineTuneOnly: [[{ fineTuneOnly: 1 as never }, 'fineTuneOnly must be true or false, got 1']],
-      allowMissingClasses: [[{ allowMissingClasses: 'no' as never }, 'allowMissingClasses must be true or false, got "no"']],
+      allowMissingClasses: [
+        [{ allowMissingClasses: 'no' as never }, 'allowMissingClasses must be true or false, got "no"'],
+      ],
       backend: [[{ backend: 'gpu' as never }, 'backend must be one of tensorflow, wasm, cpu, got "gpu"']],
     };
-    assert.deepEqual(Object.keys(refusals).sort(), trainOptionEntries().map(([name]) => name).filter((name) => name !== 'dataDir').sort(), 'a refusal per declared option');
+    assert.deepEqual(
+      Object.keys(refusals).sort(),
+      trainOptionEntries()
+        .map(([name]) => name)
+        .filter((name) => name !== 'dataDir')
+        .sort(),
+      'a refusal per declared option',
+    );
     for (const cases of Object.values(refusals)) {
-      for (const [options, message] of cases) assert.throws(() => validateTrainOptions(options), { name: 'KwsError', code: 'INVALID_ARGUMENT', message });
+      for (const [options, message] of cases)
+        assert.throws(() => validateTrainOptions(options), { name: 'KwsError', code: 'INVALID_ARGUMENT', message });
     }
   });
 
@@ -78,7 +135,8 @@ describe('training options, declared once', () => {
       if (range === undefined) continue;
       for (const end of [range.min, range.max]) {
         const open = end === range.min ? range.minOpen === true : range.maxOpen === true;
-        if (open) assert.throws(() => validateTrainOptions({ [name]: end }), { code: 'INVALID_ARGUMENT' }, `${name} ${end}`);
+        if (open)
+          assert.throws(() => validateTrainOptions({ [name]: end }), { code: 'INVALID_ARGUMENT' }, `${name} ${end}`);
         else assert.doesNotThrow(() => validateTrainOptions({ [name]: end }), `${name} ${end}`);
       }
     }
@@ -87,23 +145,36 @@ describe('training options, declared once', () => {
   it('gives kws train a flag per declared option, with its default, and no flag that is not declared', () => {
     const options = trainCommand().options;
     const declared = trainOptionEntries().filter(([, d]) => d.cli !== null);
-    assert.deepEqual(trainOptionEntries().filter(([, d]) => d.cli === null).map(([name]) => name), ['fineTuneOnly'], 'the options the command line does not offer');
+    assert.deepEqual(
+      trainOptionEntries()
+        .filter(([, d]) => d.cli === null)
+        .map(([name]) => name),
+      ['fineTuneOnly'],
+      'the options the command line does not offer',
+    );
     for (const [name, declaration] of declared) {
       const option = flagOf(options, name);
       assert.equal(option.defaultValue, declaration.default, `--${declaration.cli?.flag} default`);
       assert.equal(option.attributeName(), cliAttributeName(declaration.cli?.flag ?? ''));
       assert.equal(option.mandatory, declaration.required === true);
       assert.equal(option.isBoolean(), declaration.kind === 'boolean');
-      if (declaration.unit !== undefined && declaration.default !== undefined) assert.equal(option.defaultValueDescription, `${String(declaration.default)} ${declaration.unit}`);
+      if (declaration.unit !== undefined && declaration.default !== undefined)
+        assert.equal(option.defaultValueDescription, `${String(declaration.default)} ${declaration.unit}`);
       if (declaration.kind === 'enum') assert.deepEqual(option.argChoices, declaration.choices);
     }
-    assert.deepEqual(options.map((o) => o.long).filter((long) => !COMMAND_FLAGS.includes(long ?? '')), declared.map(([, d]) => `--${d.cli?.flag}`));
+    assert.deepEqual(
+      options.map((o) => o.long).filter((long) => !COMMAND_FLAGS.includes(long ?? '')),
+      declared.map(([, d]) => `--${d.cli?.flag}`),
+    );
   });
 
   it("refuses out-of-range flag values with commander's messages, derived from the declared ranges", () => {
     const options = trainCommand().options;
     const refuses = (name: TrainOptionName, value: string, message: string): void => {
-      assert.throws(() => flagOf(options, name).parseArg?.(value, undefined), { code: 'commander.invalidArgument', message });
+      assert.throws(() => flagOf(options, name).parseArg?.(value, undefined), {
+        code: 'commander.invalidArgument',
+        message,
+      });
     };
     refuses('epochs', '0', 'expected an integer from 1 to 10000, got "0"');
     refuses('epochs', '10001', 'expected an integer from 1 to 10000, got "10001"');
@@ -114,48 +185,115 @@ describe('training options, declared once', () => {
     refuses('patience', '0', 'expected an integer from 1 to 10000, got "0"');
     refuses('seed', '2147483648', 'expected an integer from -2147483648 to 2147483647, got "2147483648"');
     refuses('baseVersion', '0', 'expected an integer from 1 to 2147483647, got "0"');
-    refuses('augment', '[1]', `expected a JSON object of AugmentConfig fields, e.g. '{"noiseProbability":0.5}', got [1]`);
-    refuses('augment', '{"noiseProbability":5}', 'AugmentConfig.noiseProbability must be a probability from 0 to 1, got 5');
+    refuses(
+      'augment',
+      '[1]',
+      `expected a JSON object of AugmentConfig fields, e.g. '{"noiseProbability":0.5}', got [1]`,
+    );
+    refuses(
+      'augment',
+      '{"noiseProbability":5}',
+      'AugmentConfig.noiseProbability must be a probability from 0 to 1, got 5',
+    );
     assert.equal(flagOf(options, 'learningRate').parseArg?.('0.0002', undefined), 0.0002);
   });
 
   it('maps parsed flags onto the training options (--lr is learningRate)', () => {
     const command = trainCommand();
-    command.parseOptions(['--data', 'corpus', '--lr', '0.01', '--balanced', '--augment', '{"noiseProbability":0.5}', '--base-version', '2', '--json']);
-    assert.deepEqual(trainOptionsFromCliValues(command.opts()), { dataDir: 'corpus', architecture: 'tc-resnet8', epochs: 30, batchSize: 64, learningRate: 0.01, balanced: true, patience: 5, seed: 1, augment: { noiseProbability: 0.5 }, baseVersion: 2, allowMissingClasses: false, backend: 'tensorflow' });
+    command.parseOptions([
+      '--data',
+      'corpus',
+      '--lr',
+      '0.01',
+      '--balanced',
+      '--augment',
+      '{"noiseProbability":0.5}',
+      '--base-version',
+      '2',
+      '--json',
+    ]);
+    assert.deepEqual(trainOptionsFromCliValues(command.opts()), {
+      dataDir: 'corpus',
+      architecture: 'tc-resnet8',
+      epochs: 30,
+      batchSize: 64,
+      learningRate: 0.01,
+      balanced: true,
+      patience: 5,
+      seed: 1,
+      augment: { noiseProbability: 0.5 },
+      baseVersion: 2,
+      allowMissingClasses: false,
+      backend: 'tensorflow',
+    });
   });
 
   it('gives GraphQL RetrainInput a field per declared option, of its kind, with its default in the description, and no other field', () => {
     const fields = retrainInput().getFields();
     const declared = trainOptionEntries().filter(([, d]) => d.graphql !== null);
-    assert.deepEqual(trainOptionEntries().filter(([, d]) => d.graphql === null).map(([name]) => name), ['backend'], 'the options GraphQL does not offer');
+    assert.deepEqual(
+      trainOptionEntries()
+        .filter(([, d]) => d.graphql === null)
+        .map(([name]) => name),
+      ['backend'],
+      'the options GraphQL does not offer',
+    );
     for (const [name, declaration] of declared) {
       const field = fields[declaration.graphql?.field ?? ''];
       assert.ok(field !== undefined, `RetrainInput has a field for ${name}`);
       assert.equal(getNamedType(field.type).name, GRAPHQL_TYPES[declaration.kind], `${field.name} type`);
       assert.equal(field.type instanceof GraphQLNonNull, declaration.required === true, `${field.name} nullability`);
-      if (declaration.default !== undefined) assert.ok(field.description?.endsWith(` Default ${String(declaration.default)}${declaration.unit === undefined ? '' : ` ${declaration.unit}`}.`), `${field.name}: ${field.description}`);
+      if (declaration.default !== undefined)
+        assert.ok(
+          field.description?.endsWith(
+            ` Default ${String(declaration.default)}${declaration.unit === undefined ? '' : ` ${declaration.unit}`}.`,
+          ),
+          `${field.name}: ${field.description}`,
+        );
     }
     assert.deepEqual(Object.keys(fields).sort(), declared.map(([, d]) => d.graphql?.field).sort());
     assert.equal(fields['epochs']?.description, 'Most epochs (early stopping may end sooner). Default 30 epochs.');
-    assert.equal(fields['architecture']?.description, 'Model architecture (width and depth): lenet, tc-resnet8, tc-resnet14 or tc-resnet14-wide; ignored with baseVersion. Default tc-resnet8.');
+    assert.equal(
+      fields['architecture']?.description,
+      'Model architecture (width and depth): lenet, tc-resnet8, tc-resnet14 or tc-resnet14-wide; ignored with baseVersion. Default tc-resnet8.',
+    );
   });
 
   it("maps a job's RetrainInput onto the training options (balancedSampling is balanced, augmentation augment), leaving out what is null", () => {
-    assert.deepEqual(trainOptionsFromRetrainInput({ dataDir: '/data', balancedSampling: true, augmentation: { noiseProbability: 0.5, timeShiftMs: undefined }, epochs: null, learningRate: 0.01, fineTuneOnly: false, backend: 'wasm' }), {
-      dataDir: '/data',
-      learningRate: 0.01,
-      balanced: true,
-      augment: { noiseProbability: 0.5 },
-      fineTuneOnly: false,
-      backend: 'wasm',
-    });
-    assert.deepEqual(trainOptionsFromRetrainInput({ dataDir: '/data' }), { dataDir: '/data' }, 'omitted options take the defaults in training, not here');
+    assert.deepEqual(
+      trainOptionsFromRetrainInput({
+        dataDir: '/data',
+        balancedSampling: true,
+        augmentation: { noiseProbability: 0.5, timeShiftMs: undefined },
+        epochs: null,
+        learningRate: 0.01,
+        fineTuneOnly: false,
+        backend: 'wasm',
+      }),
+      {
+        dataDir: '/data',
+        learningRate: 0.01,
+        balanced: true,
+        augment: { noiseProbability: 0.5 },
+        fineTuneOnly: false,
+        backend: 'wasm',
+      },
+    );
+    assert.deepEqual(
+      trainOptionsFromRetrainInput({ dataDir: '/data' }),
+      { dataDir: '/data' },
+      'omitted options take the defaults in training, not here',
+    );
   });
 
   it('loads no TF.js for the declarations or for the kws train command', () => {
-    const loaded = packagesLoadedBy(`await import(${JSON.stringify(new URL('../../src/cli/train.command.ts', import.meta.url).href)});`);
+    const loaded = packagesLoadedBy(
+      `await import(${JSON.stringify(new URL('../../src/cli/train.command.ts', import.meta.url).href)});`,
+    );
     assert.ok(loaded.includes('commander'), loaded.join(', '));
-    assert.deepEqual(loaded.filter((name) => name.startsWith('@tensorflow/')), []);
+    assert.deepEqual(
+      loaded.filter((name) => name.startsWith('@tensorflow/')),
+      [],
+    );
   });
 });

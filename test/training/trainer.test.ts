@@ -16,11 +16,24 @@ describe('trainModel on a tiny synthetic corpus (wasm backend)', () => {
   let result: TrainResult;
   const progress: TrainProgress[] = [];
   // The corpus has 5 of the 12 classes (yes, no, up; dog as unknown; silence).
-  const options = { epochs: 3, batchSize: 16, seed: 3, architecture: 'tc-resnet8' as const, dataset: { validationPercentage: 25, testingPercentage: 25 }, allowMissingClasses: true };
+  const options = {
+    epochs: 3,
+    batchSize: 16,
+    seed: 3,
+    architecture: 'tc-resnet8' as const,
+    dataset: { validationPercentage: 25, testingPercentage: 25 },
+    allowMissingClasses: true,
+  };
 
   before(async () => {
     dataDir = tempDir('kws-train-');
-    await synthesizeCorpus({ outDir: join(dataDir, 'c'), perWord: 8, words: ['yes', 'no', 'up', 'dog'], seed: 5, realNoiseDir: null });
+    await synthesizeCorpus({
+      outDir: join(dataDir, 'c'),
+      perWord: 8,
+      words: ['yes', 'no', 'up', 'dog'],
+      seed: 5,
+      realNoiseDir: null,
+    });
     await selectTfjsBackend('wasm');
     result = await trainModel({ ...options, dataDir: join(dataDir, 'c'), onProgress: (p) => progress.push(p) });
   });
@@ -52,22 +65,43 @@ describe('trainModel on a tiny synthetic corpus (wasm backend)', () => {
   it('gives the same history for the same seed on the same backend, and leaks no tensors', async () => {
     const before = tf.memory().numTensors - result.model.weights.length;
     const again = await trainModel({ ...options, dataDir: join(dataDir, 'c') });
-    assert.deepEqual(again.history.map((h) => [h.loss, h.valAccuracy]), result.history.map((h) => [h.loss, h.valAccuracy]));
+    assert.deepEqual(
+      again.history.map((h) => [h.loss, h.valAccuracy]),
+      result.history.map((h) => [h.loss, h.valAccuracy]),
+    );
     again.model.dispose();
     result.model.dispose();
     assert.ok(tf.memory().numTensors <= before + 2, `${tf.memory().numTensors} tensors, ${before} before`);
   });
 
   it('rejects bad options and a dataset without validation examples', async () => {
-    await assert.rejects(trainModel({ dataDir: join(dataDir, 'c'), epochs: 0 }), { code: 'INVALID_ARGUMENT', message: 'epochs must be an integer from 1 to 10000, got 0' });
-    assert.throws(() => validateTrainOptions({ augment: { timeMasks: 10, timeMaskFrames: 100 } }), { code: 'INVALID_ARGUMENT', message: 'AugmentConfig: 10 time masks of up to 100 frames could blank all 98 frames of a clip; keep timeMasks × timeMaskFrames below 98' });
-    assert.throws(() => validateTrainOptions({ augment: { freqMasks: 1, freqMaskBins: 41 } }), { code: 'INVALID_ARGUMENT', message: /could blank all 40 bins/ });
-    assert.doesNotThrow(() => validateTrainOptions({ augment: { timeMasks: 2, timeMaskFrames: 10, freqMasks: 2, freqMaskBins: 5 } }));
+    await assert.rejects(trainModel({ dataDir: join(dataDir, 'c'), epochs: 0 }), {
+      code: 'INVALID_ARGUMENT',
+      message: 'epochs must be an integer from 1 to 10000, got 0',
+    });
+    assert.throws(() => validateTrainOptions({ augment: { timeMasks: 10, timeMaskFrames: 100 } }), {
+      code: 'INVALID_ARGUMENT',
+      message:
+        'AugmentConfig: 10 time masks of up to 100 frames could blank all 98 frames of a clip; keep timeMasks × timeMaskFrames below 98',
+    });
+    assert.throws(() => validateTrainOptions({ augment: { freqMasks: 1, freqMaskBins: 41 } }), {
+      code: 'INVALID_ARGUMENT',
+      message: /could blank all 40 bins/,
+    });
+    assert.doesNotThrow(() =>
+      validateTrainOptions({ augment: { timeMasks: 2, timeMaskFrames: 10, freqMasks: 2, freqMaskBins: 5 } }),
+    );
     const noValidation = join(dataDir, 'no-validation');
     mkdirSync(join(noValidation, 'yes'), { recursive: true });
-    copyFileSync(join(dataDir, 'c', 'yes', readdirSync(join(dataDir, 'c', 'yes'))[0]!), join(noValidation, 'yes', '0000000a_nohash_0.wav'));
+    copyFileSync(
+      join(dataDir, 'c', 'yes', readdirSync(join(dataDir, 'c', 'yes'))[0]!),
+      join(noValidation, 'yes', '0000000a_nohash_0.wav'),
+    );
     writeFileSync(join(noValidation, 'validation_list.txt'), '');
-    await assert.rejects(trainModel({ dataDir: noValidation }), { code: 'INVALID_ARGUMENT', message: /has no validation examples/ });
+    await assert.rejects(trainModel({ dataDir: noValidation }), {
+      code: 'INVALID_ARGUMENT',
+      message: /has no validation examples/,
+    });
   });
 
   it('refuses a dataset without training examples of some classes, naming them, unless allowed', async () => {

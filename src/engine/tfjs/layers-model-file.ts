@@ -30,7 +30,8 @@ export async function loadLayersModel(dir: string): Promise<tfl.LayersModel> {
     json = JSON.parse(await readFile(join(dir, MODEL_JSON), 'utf8')) as LayersModelJson;
     weights = await readFile(join(dir, WEIGHTS_BIN));
   } catch (error) {
-    if (error instanceof SyntaxError) throw new KwsError('MALFORMED', `${join(dir, MODEL_JSON)} is not valid JSON: ${error.message}`);
+    if (error instanceof SyntaxError)
+      throw new KwsError('MALFORMED', `${join(dir, MODEL_JSON)} is not valid JSON: ${error.message}`);
     throw fromFsError(error, dir, 'read');
   }
   if (json.format !== 'layers-model' || json.modelTopology === undefined || !Array.isArray(json.weightsManifest)) {

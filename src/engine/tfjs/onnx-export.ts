@@ -32,24 +32,47 @@ class GraphBuilder {
     return `${hint}_${this.counter++}`;
   }
 
-  node(opType: string, inputs: string[], hint: string, attributes: Array<InstanceType<typeof onnx.AttributeProto>> = []): string {
+  node(
+    opType: string,
+    inputs: string[],
+    hint: string,
+    attributes: Array<InstanceType<typeof onnx.AttributeProto>> = [],
+  ): string {
     const output = this.fresh(hint);
-    this.nodes.push(onnx.NodeProto.create({ opType, input: inputs, output: [output], name: output, attribute: attributes }));
+    this.nodes.push(
+      onnx.NodeProto.create({ opType, input: inputs, output: [output], name: output, attribute: attributes }),
+    );
     return output;
   }
 
-  tensor(hint: string, dims: number[], values: Float32Array | readonly number[], dataType = onnx.TensorProto.DataType.FLOAT): string {
+  tensor(
+    hint: string,
+    dims: number[],
+    values: Float32Array | readonly number[],
+    dataType = onnx.TensorProto.DataType.FLOAT,
+  ): string {
     const name = this.fresh(hint);
-    const bytes = dataType === onnx.TensorProto.DataType.INT64 ? new Uint8Array(BigInt64Array.from(values as readonly number[], (v) => BigInt(v)).buffer) : new Uint8Array(Float32Array.from(values).buffer);
+    const bytes =
+      dataType === onnx.TensorProto.DataType.INT64
+        ? new Uint8Array(BigInt64Array.from(values as readonly number[], (v) => BigInt(v)).buffer)
+        : new Uint8Array(Float32Array.from(values).buffer);
     this.initializers.push(onnx.TensorProto.create({ name, dims, dataType, rawData: bytes }));
     return name;
   }
 }
 
-const ints = (name: string, values: number[]): InstanceType<typeof onnx.AttributeProto> => onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: values });
-const intAttr = (name: string, value: number): InstanceType<typeof onnx.AttributeProto> => onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i: value });
-const floatAttr = (name: string, value: number): InstanceType<typeof onnx.AttributeProto> => onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.FLOAT, f: value });
-const stringAttr = (name: string, value: string): InstanceType<typeof onnx.AttributeProto> => onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.STRING, s: new TextEncoder().encode(value) });
+const ints = (name: string, values: number[]): InstanceType<typeof onnx.AttributeProto> =>
+  onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: values });
+const intAttr = (name: string, value: number): InstanceType<typeof onnx.AttributeProto> =>
+  onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.INT, i: value });
+const floatAttr = (name: string, value: number): InstanceType<typeof onnx.AttributeProto> =>
+  onnx.AttributeProto.create({ name, type: onnx.AttributeProto.AttributeType.FLOAT, f: value });
+const stringAttr = (name: string, value: string): InstanceType<typeof onnx.AttributeProto> =>
+  onnx.AttributeProto.create({
+    name,
+    type: onnx.AttributeProto.AttributeType.STRING,
+    s: new TextEncoder().encode(value),
+  });
 
 function toLayout(g: GraphBuilder, value: Value, layout: 'NHWC' | 'NCHW'): Value {
   if (value.layout === layout || value.layout === 'flat') return value;
@@ -75,9 +98,12 @@ function activation(g: GraphBuilder, value: Value, name: unknown): Value {
 /** Conv2D kernel `[kh, kw, in, out]` (TF.js) as ONNX `[out, in, kh, kw]`. */
 function convWeights(kernel: Float32Array, [kh, kw, cin, cout]: number[]): Float32Array {
   const out = new Float32Array(kernel.length);
-  for (let i = 0; i < kh!; i++) for (let j = 0; j < kw!; j++) for (let c = 0; c < cin!; c++) for (let o = 0; o < cout!; o++) {
-    out[((o * cin! + c) * kh! + i) * kw! + j] = kernel[((i * kw! + j) * cin! + c) * cout! + o] as number;
-  }
+  for (let i = 0; i < kh!; i++)
+    for (let j = 0; j < kw!; j++)
+      for (let c = 0; c < cin!; c++)
+        for (let o = 0; o < cout!; o++) {
+          out[((o * cin! + c) * kh! + i) * kw! + j] = kernel[((i * kw! + j) * cin! + c) * cout! + o] as number;
+        }
   return out;
 }
 
@@ -90,29 +116,60 @@ function exportLayer(g: GraphBuilder, layer: LayerView, inputs: Value[]): Value 
   switch (layer.getClassName()) {
     case 'Reshape': {
       const x = toLayout(g, first, 'NHWC');
-      const shape = g.tensor('shape', [4], [-1, ...(config['targetShape'] as number[])], onnx.TensorProto.DataType.INT64);
+      const shape = g.tensor(
+        'shape',
+        [4],
+        [-1, ...(config['targetShape'] as number[])],
+        onnx.TensorProto.DataType.INT64,
+      );
       return { name: g.node('Reshape', [x.name, shape], 'reshape'), layout: 'NHWC' };
     }
     case 'Conv2D': {
       const x = toLayout(g, first, 'NCHW');
       const kernel = weights[0] as { shape: number[]; values: Float32Array };
-      const w = g.tensor('W', [kernel.shape[3]!, kernel.shape[2]!, kernel.shape[0]!, kernel.shape[1]!], convWeights(kernel.values, kernel.shape));
-      const inputsOnnx = [x.name, w, ...(weights[1] === undefined ? [] : [g.tensor('B', [weights[1].shape[0]!], weights[1].values)])];
-      const attrs = [ints('kernel_shape', kernel.shape.slice(0, 2)), ints('strides', pair(config['strides'])), stringAttr('auto_pad', config['padding'] === 'same' ? 'SAME_UPPER' : 'VALID')];
+      const w = g.tensor(
+        'W',
+        [kernel.shape[3]!, kernel.shape[2]!, kernel.shape[0]!, kernel.shape[1]!],
+        convWeights(kernel.values, kernel.shape),
+      );
+      const inputsOnnx = [
+        x.name,
+        w,
+        ...(weights[1] === undefined ? [] : [g.tensor('B', [weights[1].shape[0]!], weights[1].values)]),
+      ];
+      const attrs = [
+        ints('kernel_shape', kernel.shape.slice(0, 2)),
+        ints('strides', pair(config['strides'])),
+        stringAttr('auto_pad', config['padding'] === 'same' ? 'SAME_UPPER' : 'VALID'),
+      ];
       return activation(g, { name: g.node('Conv', inputsOnnx, 'conv', attrs), layout: 'NCHW' }, config['activation']);
     }
     case 'BatchNormalization': {
       const x = toLayout(g, first, 'NCHW');
       const [gamma, beta, mean, variance] = weights as Array<{ shape: number[]; values: Float32Array }>;
       const c = mean!.shape[0]!;
-      const names = [gamma, beta, mean, variance].map((t, i) => g.tensor(['scale', 'bias', 'mean', 'var'][i]!, [c], t!.values));
-      return { name: g.node('BatchNormalization', [x.name, ...names], 'bn', [floatAttr('epsilon', config['epsilon'] as number)]), layout: 'NCHW' };
+      const names = [gamma, beta, mean, variance].map((t, i) =>
+        g.tensor(['scale', 'bias', 'mean', 'var'][i]!, [c], t!.values),
+      );
+      return {
+        name: g.node('BatchNormalization', [x.name, ...names], 'bn', [
+          floatAttr('epsilon', config['epsilon'] as number),
+        ]),
+        layout: 'NCHW',
+      };
     }
     case 'Activation':
       return activation(g, first, config['activation']);
     case 'Add': {
       const aligned = inputs.map((v) => toLayout(g, v, 'NCHW'));
-      return { name: g.node('Add', aligned.map((v) => v.name), 'add'), layout: aligned[0]!.layout };
+      return {
+        name: g.node(
+          'Add',
+          aligned.map((v) => v.name),
+          'add',
+        ),
+        layout: aligned[0]!.layout,
+      };
     }
     case 'GlobalAveragePooling2D': {
       const pooled = g.node('GlobalAveragePool', [toLayout(g, first, 'NCHW').name], 'gap');
@@ -120,21 +177,35 @@ function exportLayer(g: GraphBuilder, layer: LayerView, inputs: Value[]): Value 
     }
     case 'MaxPooling2D': {
       const size = pair(config['poolSize']);
-      const attrs = [ints('kernel_shape', size), ints('strides', pair(config['strides'] ?? size)), stringAttr('auto_pad', config['padding'] === 'same' ? 'SAME_UPPER' : 'VALID')];
+      const attrs = [
+        ints('kernel_shape', size),
+        ints('strides', pair(config['strides'] ?? size)),
+        stringAttr('auto_pad', config['padding'] === 'same' ? 'SAME_UPPER' : 'VALID'),
+      ];
       return { name: g.node('MaxPool', [toLayout(g, first, 'NCHW').name], 'maxpool', attrs), layout: 'NCHW' };
     }
     case 'Flatten':
       // TF.js flattens NHWC in row-major order; the dense weights that follow expect that order.
-      return { name: g.node('Flatten', [toLayout(g, first, 'NHWC').name], 'flatten', [intAttr('axis', 1)]), layout: 'flat' };
+      return {
+        name: g.node('Flatten', [toLayout(g, first, 'NHWC').name], 'flatten', [intAttr('axis', 1)]),
+        layout: 'flat',
+      };
     case 'Dropout':
       return first;
     case 'Dense': {
       const [kernel, bias] = weights as Array<{ shape: number[]; values: Float32Array }>;
-      const inputsOnnx = [first.name, g.tensor('W', kernel!.shape, kernel!.values), ...(bias === undefined ? [] : [g.tensor('B', bias.shape, bias.values)])];
+      const inputsOnnx = [
+        first.name,
+        g.tensor('W', kernel!.shape, kernel!.values),
+        ...(bias === undefined ? [] : [g.tensor('B', bias.shape, bias.values)]),
+      ];
       return activation(g, { name: g.node('Gemm', inputsOnnx, 'dense'), layout: 'flat' }, config['activation']);
     }
     default:
-      throw new KwsError('INVALID_ARGUMENT', `ONNX export: layer type ${layer.getClassName()} (${layer.name}) is not supported`);
+      throw new KwsError(
+        'INVALID_ARGUMENT',
+        `ONNX export: layer type ${layer.getClassName()} (${layer.name}) is not supported`,
+      );
   }
 }
 
@@ -163,20 +234,49 @@ export function exportOnnx(model: tfl.LayersModel): Uint8Array {
     values.set(layer.name, exportLayer(g, layer, inputs));
   }
   const output = values.get(model.outputs[0]!.sourceLayer.name) as Value;
-  g.nodes.push(onnx.NodeProto.create({ opType: 'Identity', input: [output.name], output: ['probabilities'], name: 'probabilities' }));
+  g.nodes.push(
+    onnx.NodeProto.create({
+      opType: 'Identity',
+      input: [output.name],
+      output: ['probabilities'],
+      name: 'probabilities',
+    }),
+  );
   // The classifier head's pre-softmax output, for the energy score (Liu et al. 2020).
   const logits = values.get('logits');
-  if (logits !== undefined) g.nodes.push(onnx.NodeProto.create({ opType: 'Identity', input: [logits.name], output: ['logits'], name: 'logits' }));
-  const dim = (d: number | null): InstanceType<typeof onnx.TensorShapeProto.Dimension> => (d === null ? onnx.TensorShapeProto.Dimension.create({ dimParam: 'batch' }) : onnx.TensorShapeProto.Dimension.create({ dimValue: d }));
+  if (logits !== undefined)
+    g.nodes.push(
+      onnx.NodeProto.create({ opType: 'Identity', input: [logits.name], output: ['logits'], name: 'logits' }),
+    );
+  const dim = (d: number | null): InstanceType<typeof onnx.TensorShapeProto.Dimension> =>
+    d === null
+      ? onnx.TensorShapeProto.Dimension.create({ dimParam: 'batch' })
+      : onnx.TensorShapeProto.Dimension.create({ dimValue: d });
   const valueInfo = (name: string, shape: Array<number | null>): InstanceType<typeof onnx.ValueInfoProto> =>
-    onnx.ValueInfoProto.create({ name, type: onnx.TypeProto.create({ tensorType: onnx.TypeProto.Tensor.create({ elemType: onnx.TensorProto.DataType.FLOAT, shape: onnx.TensorShapeProto.create({ dim: shape.map(dim) }) }) }) });
+    onnx.ValueInfoProto.create({
+      name,
+      type: onnx.TypeProto.create({
+        tensorType: onnx.TypeProto.Tensor.create({
+          elemType: onnx.TensorProto.DataType.FLOAT,
+          shape: onnx.TensorShapeProto.create({ dim: shape.map(dim) }),
+        }),
+      }),
+    });
   const graph = onnx.GraphProto.create({
     name: model.name,
     node: g.nodes,
     initializer: g.initializers,
     input: [valueInfo('features', inputShape)],
-    output: [valueInfo('probabilities', model.outputs[0]!.shape), ...(logits === undefined ? [] : [valueInfo('logits', model.outputs[0]!.shape)])],
+    output: [
+      valueInfo('probabilities', model.outputs[0]!.shape),
+      ...(logits === undefined ? [] : [valueInfo('logits', model.outputs[0]!.shape)]),
+    ],
   });
-  const proto = onnx.ModelProto.create({ irVersion: 7, opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: ONNX_OPSET })], producerName: 'kws-serve', graph });
+  const proto = onnx.ModelProto.create({
+    irVersion: 7,
+    opsetImport: [onnx.OperatorSetIdProto.create({ domain: '', version: ONNX_OPSET })],
+    producerName: 'kws-serve',
+    graph,
+  });
   return onnx.ModelProto.encode(proto).finish();
 }

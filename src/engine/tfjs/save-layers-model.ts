@@ -35,7 +35,10 @@ export async function saveLayersModel(model: tfl.LayersModel, dir: string): Prom
         weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs ?? [] }],
       };
       try {
-        await writeFile(join(dir, WEIGHTS_BIN), concatWeights(artifacts.weightData as ArrayBuffer | ArrayBuffer[] | undefined));
+        await writeFile(
+          join(dir, WEIGHTS_BIN),
+          concatWeights(artifacts.weightData as ArrayBuffer | ArrayBuffer[] | undefined),
+        );
         await writeFile(join(dir, MODEL_JSON), `${JSON.stringify(json)}\n`);
       } catch (error) {
         throw fromFsError(error, dir, 'write');

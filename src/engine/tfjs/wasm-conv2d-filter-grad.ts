@@ -21,7 +21,11 @@ interface WasmBackend {
 function run(name: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap, backend: WasmBackend): TensorInfo {
   const kernel = tf.getKernel(name, 'wasm');
   if (kernel === undefined) throw new Error(`wasm backend has no ${name} kernel`);
-  return (kernel.kernelFunc as KernelFunc)({ inputs, attrs, backend: backend as unknown as tf.KernelBackend }) as TensorInfo;
+  return (kernel.kernelFunc as KernelFunc)({
+    inputs,
+    attrs,
+    backend: backend as unknown as tf.KernelBackend,
+  }) as TensorInfo;
 }
 
 /**
@@ -35,7 +39,11 @@ function run(name: string, inputs: NamedTensorInfoMap, attrs: NamedAttrMap, back
  * called directly, then written to `[kh, kw, inC, outC]`. NHWC only, dilation 1 (as TF.js requires
  * for this gradient).
  */
-function conv2dBackpropFilter(args: { inputs: NamedTensorInfoMap; attrs?: NamedAttrMap; backend: unknown }): TensorInfo {
+function conv2dBackpropFilter(args: {
+  inputs: NamedTensorInfoMap;
+  attrs?: NamedAttrMap;
+  backend: unknown;
+}): TensorInfo {
   const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
   const attrs = args.attrs as unknown as Conv2DBackpropFilterAttrs;
   const backend = args.backend as WasmBackend;
@@ -54,13 +62,40 @@ function conv2dBackpropFilter(args: { inputs: NamedTensorInfoMap; attrs?: NamedA
   const n = info.batchSize * info.outHeight * info.outWidth;
   const { top, left, bottom, right } = info.padInfo;
   const out = new Float32Array(kh * kw * inC * outC);
-  const padded = run('PadV2', { x }, { paddings: [[0, 0], [top, bottom], [left, right], [0, 0]], constantValue: 0 } as unknown as NamedAttrMap, backend);
+  const padded = run(
+    'PadV2',
+    { x },
+    {
+      paddings: [
+        [0, 0],
+        [top, bottom],
+        [left, right],
+        [0, 0],
+      ],
+      constantValue: 0,
+    } as unknown as NamedAttrMap,
+    backend,
+  );
   const dy3 = run('Reshape', { x: dy }, { shape: [1, n, outC] }, backend);
   try {
     for (let i = 0; i < kh; i++) {
       for (let j = 0; j < kw; j++) {
-        const end = [info.batchSize, i + (info.outHeight - 1) * info.strideHeight + 1, j + (info.outWidth - 1) * info.strideWidth + 1, inC];
-        const sliceAttrs = { begin: [0, i, j, 0], end, strides: [1, info.strideHeight, info.strideWidth, 1], beginMask: 0, endMask: 0, ellipsisMask: 0, newAxisMask: 0, shrinkAxisMask: 0 };
+        const end = [
+          info.batchSize,
+          i + (info.outHeight - 1) * info.strideHeight + 1,
+          j + (info.outWidth - 1) * info.strideWidth + 1,
+          inC,
+        ];
+        const sliceAttrs = {
+          begin: [0, i, j, 0],
+          end,
+          strides: [1, info.strideHeight, info.strideWidth, 1],
+          beginMask: 0,
+          endMask: 0,
+          ellipsisMask: 0,
+          newAxisMask: 0,
+          shrinkAxisMask: 0,
+        };
         const patch = run('StridedSlice', { x: padded }, sliceAttrs, backend);
         const patch3 = run('Reshape', { x: patch }, { shape: [1, n, inC] }, backend);
         const product = run('BatchMatMul', { a: patch3, b: dy3 }, { transposeA: true, transposeB: false }, backend);

@@ -21,7 +21,13 @@ interface Ctx {
   readonly l2: number;
 }
 
-function conv(ctx: Ctx, x: SymbolicTensor, filters: number, kernelSize: [number, number], strides: [number, number] = [1, 1]): SymbolicTensor {
+function conv(
+  ctx: Ctx,
+  x: SymbolicTensor,
+  filters: number,
+  kernelSize: [number, number],
+  strides: [number, number] = [1, 1],
+): SymbolicTensor {
   return tfl.layers
     .conv2d({
       filters,
@@ -61,7 +67,13 @@ function tcBlock(ctx: Ctx, x: SymbolicTensor, channels: number, stride: number):
  * parameters, blocks 24/32/48) and 96.2 % for TC-ResNet14 (137K, blocks 24,24/32,32/48,48);
  * width 1.5 reaches 96.6 %.
  */
-function tcResNet(ctx: Ctx, input: SymbolicTensor, shape: FeatureShape, blocks: ReadonlyArray<[number, number]>, width: number): SymbolicTensor {
+function tcResNet(
+  ctx: Ctx,
+  input: SymbolicTensor,
+  shape: FeatureShape,
+  blocks: ReadonlyArray<[number, number]>,
+  width: number,
+): SymbolicTensor {
   let x = tfl.layers.reshape({ targetShape: [shape.frames, 1, shape.bins] }).apply(input) as SymbolicTensor;
   x = conv(ctx, x, Math.round(16 * width), [3, 1]);
   for (const [channels, stride] of blocks) x = tcBlock(ctx, x, Math.round(channels * width), stride);
@@ -76,13 +88,21 @@ function lenet(ctx: Ctx, input: SymbolicTensor, dropout: number): SymbolicTensor
   let x = input;
   for (const filters of [16, 32]) {
     x = tfl.layers
-      .conv2d({ filters, kernelSize: 5, activation: 'relu', kernelInitializer: tfl.initializers.heNormal({ seed: ctx.seeds.get() }), kernelRegularizer: ctx.l2 > 0 ? tfl.regularizers.l2({ l2: ctx.l2 }) : undefined })
+      .conv2d({
+        filters,
+        kernelSize: 5,
+        activation: 'relu',
+        kernelInitializer: tfl.initializers.heNormal({ seed: ctx.seeds.get() }),
+        kernelRegularizer: ctx.l2 > 0 ? tfl.regularizers.l2({ l2: ctx.l2 }) : undefined,
+      })
       .apply(x) as SymbolicTensor;
     x = tfl.layers.maxPooling2d({ poolSize: 2 }).apply(x) as SymbolicTensor;
   }
   x = tfl.layers.flatten().apply(x) as SymbolicTensor;
   x = tfl.layers.dropout({ rate: dropout, seed: ctx.seeds.get() }).apply(x) as SymbolicTensor;
-  return tfl.layers.dense({ units: 64, activation: 'relu', kernelInitializer: tfl.initializers.heNormal({ seed: ctx.seeds.get() }) }).apply(x) as SymbolicTensor;
+  return tfl.layers
+    .dense({ units: 64, activation: 'relu', kernelInitializer: tfl.initializers.heNormal({ seed: ctx.seeds.get() }) })
+    .apply(x) as SymbolicTensor;
 }
 
 /**
@@ -93,11 +113,21 @@ function lenet(ctx: Ctx, input: SymbolicTensor, dropout: number): SymbolicTensor
  * @param shape Feature shape of the version's `FeatureConfig` (98 x 40 by default).
  * @throws KwsError `INVALID_ARGUMENT` for an unknown architecture or out-of-range option.
  */
-export function buildModel(architecture: Architecture, shape: FeatureShape, numClasses = 12, options: ModelOptions = {}): tfl.LayersModel {
-  if (!isArchitecture(architecture)) throw new KwsError('INVALID_ARGUMENT', `unknown architecture "${String(architecture)}"; choose one of ${ARCHITECTURES.join(', ')}`);
+export function buildModel(
+  architecture: Architecture,
+  shape: FeatureShape,
+  numClasses = 12,
+  options: ModelOptions = {},
+): tfl.LayersModel {
+  if (!isArchitecture(architecture))
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `unknown architecture "${String(architecture)}"; choose one of ${ARCHITECTURES.join(', ')}`,
+    );
   const dropout = options.dropout ?? (architecture === 'lenet' ? 0.25 : 0.5);
   const l2 = options.l2 ?? 1e-4;
-  if (!(dropout >= 0 && dropout < 1)) throw new KwsError('INVALID_ARGUMENT', `dropout must be in [0, 1), got ${dropout}`);
+  if (!(dropout >= 0 && dropout < 1))
+    throw new KwsError('INVALID_ARGUMENT', `dropout must be in [0, 1), got ${dropout}`);
   if (!(l2 >= 0 && l2 < 1)) throw new KwsError('INVALID_ARGUMENT', `l2 must be in [0, 1), got ${l2}`);
   const ctx: Ctx = { seeds: new Seeds(options.seed ?? 1), l2 };
   const input = tfl.input({ shape: [shape.frames, shape.bins, 1], name: 'features' });
@@ -107,21 +137,66 @@ export function buildModel(architecture: Architecture, shape: FeatureShape, numC
       x = lenet(ctx, input, dropout);
       break;
     case 'tc-resnet8':
-      x = tcResNet(ctx, input, shape, [[24, 2], [32, 2], [48, 2]], 1);
+      x = tcResNet(
+        ctx,
+        input,
+        shape,
+        [
+          [24, 2],
+          [32, 2],
+          [48, 2],
+        ],
+        1,
+      );
       break;
     case 'tc-resnet14':
-      x = tcResNet(ctx, input, shape, [[24, 2], [24, 1], [32, 2], [32, 1], [48, 2], [48, 1]], 1);
+      x = tcResNet(
+        ctx,
+        input,
+        shape,
+        [
+          [24, 2],
+          [24, 1],
+          [32, 2],
+          [32, 1],
+          [48, 2],
+          [48, 1],
+        ],
+        1,
+      );
       break;
     case 'tc-resnet14-wide':
-      x = tcResNet(ctx, input, shape, [[24, 2], [24, 1], [32, 2], [32, 1], [48, 2], [48, 1]], 2);
+      x = tcResNet(
+        ctx,
+        input,
+        shape,
+        [
+          [24, 2],
+          [24, 1],
+          [32, 2],
+          [32, 1],
+          [48, 2],
+          [48, 1],
+        ],
+        2,
+      );
       break;
     default: {
       const unreachable: never = architecture;
       throw new KwsError('INVALID_ARGUMENT', `unknown architecture ${String(unreachable)}`);
     }
   }
-  if (architecture !== 'lenet') x = tfl.layers.dropout({ rate: dropout, seed: ctx.seeds.get() }).apply(x) as SymbolicTensor;
-  const logits = tfl.layers.dense({ units: numClasses, kernelInitializer: tfl.initializers.glorotUniform({ seed: ctx.seeds.get() }), name: 'logits' }).apply(x) as SymbolicTensor;
-  const probabilities = tfl.layers.activation({ activation: 'softmax', name: 'probabilities' }).apply(logits) as SymbolicTensor;
+  if (architecture !== 'lenet')
+    x = tfl.layers.dropout({ rate: dropout, seed: ctx.seeds.get() }).apply(x) as SymbolicTensor;
+  const logits = tfl.layers
+    .dense({
+      units: numClasses,
+      kernelInitializer: tfl.initializers.glorotUniform({ seed: ctx.seeds.get() }),
+      name: 'logits',
+    })
+    .apply(x) as SymbolicTensor;
+  const probabilities = tfl.layers
+    .activation({ activation: 'softmax', name: 'probabilities' })
+    .apply(logits) as SymbolicTensor;
   return tfl.model({ inputs: input, outputs: probabilities, name: architecture });
 }

@@ -61,19 +61,37 @@ async function voiceEngines(dir: string): Promise<Map<string, string>> {
   try {
     manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as typeof manifest;
   } catch (error) {
-    if (error instanceof SyntaxError) throw new KwsError('MALFORMED', `${join(dir, 'manifest.json')} is not valid JSON: ${error.message}`);
+    if (error instanceof SyntaxError)
+      throw new KwsError('MALFORMED', `${join(dir, 'manifest.json')} is not valid JSON: ${error.message}`);
     throw fromFsError(error, join(dir, 'manifest.json'), 'read');
   }
-  return new Map((manifest.voices ?? []).flatMap((v) => (typeof v.id === 'string' && typeof v.engine === 'string' ? [[v.id, v.engine] as [string, string]] : [])));
+  return new Map(
+    (manifest.voices ?? []).flatMap((v) =>
+      typeof v.id === 'string' && typeof v.engine === 'string' ? [[v.id, v.engine] as [string, string]] : [],
+    ),
+  );
 }
 
 /** Scores every clip of one part in batches: probabilities at the version's temperature, energies and final labels. */
-async function scorePart(loaded: LoadedVersion, dir: string, part: OodPart, engines: ReadonlyMap<string, string>, thresholds: Thresholds): Promise<ScoredPart> {
+async function scorePart(
+  loaded: LoadedVersion,
+  dir: string,
+  part: OodPart,
+  engines: ReadonlyMap<string, string>,
+  thresholds: Thresholds,
+): Promise<ScoredPart> {
   const files: Array<{ path: string; folder: string; group: string }> = [];
-  for (const folder of (await readdir(join(dir, part), { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort()) {
+  for (const folder of (await readdir(join(dir, part), { withFileTypes: true }))
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name)
+    .sort()) {
     for (const file of (await readdir(join(dir, part, folder))).filter((f) => f.endsWith('.wav')).sort()) {
       const stem = file.replace(/\.wav$/, '');
-      files.push({ path: join(dir, part, folder, file), folder, group: part === 'non-speech' || part === 'real-noise' ? folder : (engines.get(stem) ?? 'unknown-voice') });
+      files.push({
+        path: join(dir, part, folder, file),
+        folder,
+        group: part === 'non-speech' || part === 'real-noise' ? folder : (engines.get(stem) ?? 'unknown-voice'),
+      });
     }
   }
   const { extractor } = loaded;
@@ -82,26 +100,51 @@ async function scorePart(loaded: LoadedVersion, dir: string, part: OodPart, engi
   const labels: Label[] = [];
   for (let start = 0; start < files.length; start += BATCH) {
     const batch = files.slice(start, start + BATCH);
-    const clips = await Promise.all(batch.map(async (f) => fitToLength((await decodeAudio(await readFile(f.path))).samples, extractor.config.clipSamples)));
+    const clips = await Promise.all(
+      batch.map(async (f) =>
+        fitToLength((await decodeAudio(await readFile(f.path))).samples, extractor.config.clipSamples),
+      ),
+    );
     const out = loaded.predict(extractor.computeBatch(clips), clips.length);
     probabilities.set(out.probabilities, start * LABELS.length);
     energy.set(out.energy, start);
-    clips.forEach((clip, k) => labels.push(decide(out.probabilities, rmsDbfs(clip), thresholds, k * LABELS.length, out.energy[k] as number).label));
+    clips.forEach((clip, k) =>
+      labels.push(
+        decide(out.probabilities, rmsDbfs(clip), thresholds, k * LABELS.length, out.energy[k] as number).label,
+      ),
+    );
   }
-  return { probabilities, energy, size: files.length, labels, expected: files.map((f) => oodExpectedLabels(part, f.folder)), groups: files.map((f) => f.group) };
+  return {
+    probabilities,
+    energy,
+    size: files.length,
+    labels,
+    expected: files.map((f) => oodExpectedLabels(part, f.folder)),
+    groups: files.map((f) => f.group),
+  };
 }
 
 function groupReport(scored: ScoredPart, rows: readonly number[]): OodGroupReport {
-  const correct = rows.filter((i) => (scored.expected[i] as readonly Label[]).includes(scored.labels[i] as Label)).length;
+  const correct = rows.filter((i) =>
+    (scored.expected[i] as readonly Label[]).includes(scored.labels[i] as Label),
+  ).length;
   const commands = rows.filter((i) => COMMANDS.has(scored.labels[i] as Label)).length;
-  return { clips: rows.length, correct: rows.length === 0 ? 0 : correct / rows.length, commandRate: rows.length === 0 ? 0 : commands / rows.length };
+  return {
+    clips: rows.length,
+    correct: rows.length === 0 ? 0 : correct / rows.length,
+    commandRate: rows.length === 0 ? 0 : commands / rows.length,
+  };
 }
 
 /** The rows of a held-out-voices part whose expected answer is a command. */
 function commandClips(scored: ScoredPart): ScoredClips {
-  const rows = Array.from({ length: scored.size }, (_, i) => i).filter((i) => COMMANDS.has((scored.expected[i] as readonly Label[])[0] as Label));
+  const rows = Array.from({ length: scored.size }, (_, i) => i).filter((i) =>
+    COMMANDS.has((scored.expected[i] as readonly Label[])[0] as Label),
+  );
   const probabilities = new Float32Array(rows.length * LABELS.length);
-  rows.forEach((row, k) => probabilities.set(scored.probabilities.subarray(row * LABELS.length, (row + 1) * LABELS.length), k * LABELS.length));
+  rows.forEach((row, k) =>
+    probabilities.set(scored.probabilities.subarray(row * LABELS.length, (row + 1) * LABELS.length), k * LABELS.length),
+  );
   return { probabilities, energy: Float32Array.from(rows, (row) => scored.energy[row] as number), size: rows.length };
 }
 
@@ -117,24 +160,53 @@ function commandClips(scored: ScoredPart): ScoredClips {
  * @throws KwsError `FILE_NOT_FOUND`/`MALFORMED` for a missing or bad manifest, `INVALID_ARGUMENT`
  *   when no part has clips; AudioDecodeError for a clip that does not decode.
  */
-export async function evaluateOodSet(registry: ModelRegistry, dir: string, ref?: number | string, thresholds?: Thresholds): Promise<OodEvaluationReport> {
+export async function evaluateOodSet(
+  registry: ModelRegistry,
+  dir: string,
+  ref?: number | string,
+  thresholds?: Thresholds,
+): Promise<OodEvaluationReport> {
   const engines = await voiceEngines(dir);
   const loaded = await loadVersion(registry, ref);
   try {
-    const present = new Set((await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name));
+    const present = new Set(
+      (await readdir(dir, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name),
+    );
     const scored = new Map<OodPart, ScoredPart>();
-    for (const part of OOD_PARTS) if (present.has(part)) scored.set(part, await scorePart(loaded, dir, part, engines, thresholds ?? loaded.thresholds));
-    if ([...scored.values()].every((s) => s.size === 0)) throw new KwsError('INVALID_ARGUMENT', `${dir} has no clips in any part of an OOD set (${OOD_PARTS.join(', ')})`);
+    for (const part of OOD_PARTS)
+      if (present.has(part))
+        scored.set(part, await scorePart(loaded, dir, part, engines, thresholds ?? loaded.thresholds));
+    if ([...scored.values()].every((s) => s.size === 0))
+      throw new KwsError('INVALID_ARGUMENT', `${dir} has no clips in any part of an OOD set (${OOD_PARTS.join(', ')})`);
     const voices = scored.get('held-out-voices');
     const commands = voices === undefined ? null : commandClips(voices);
     const parts = [...scored].map(([part, s]): OodPartReport => {
       const all = Array.from({ length: s.size }, (_, i) => i);
       const answers: Partial<Record<Label, number>> = {};
       for (const label of s.labels) answers[label] = (answers[label] ?? 0) + 1;
-      const groups = Object.fromEntries([...new Set(s.groups)].sort().map((g) => [g, groupReport(s, all.filter((i) => s.groups[i] === g))]));
-      return { part, ...groupReport(s, all), answers, groups, rejection: part === 'held-out-voices' || commands === null ? null : rejectionMetrics(commands, s) };
+      const groups = Object.fromEntries(
+        [...new Set(s.groups)].sort().map((g) => [
+          g,
+          groupReport(
+            s,
+            all.filter((i) => s.groups[i] === g),
+          ),
+        ]),
+      );
+      return {
+        part,
+        ...groupReport(s, all),
+        answers,
+        groups,
+        rejection: part === 'held-out-voices' || commands === null ? null : rejectionMetrics(commands, s),
+      };
     });
-    return { modelVersion: loaded.manifest.version, source: 'ood-set', temperature: loaded.manifest.calibration.temperature ?? 1, parts };
+    return {
+      modelVersion: loaded.manifest.version,
+      source: 'ood-set',
+      temperature: loaded.manifest.calibration.temperature ?? 1,
+      parts,
+    };
   } finally {
     loaded.model.dispose();
   }

@@ -39,9 +39,14 @@ export interface EvaluationReport extends EvaluationMetrics {
 async function kaggleClipSet(dir: string, clipSamples: number): Promise<ClipSet> {
   let rows: Array<{ fname?: string; label?: string }>;
   try {
-    rows = parse(await readFile(join(dir, 'labels.csv')), { columns: true, skip_empty_lines: true, trim: true }) as Array<{ fname?: string; label?: string }>;
+    rows = parse(await readFile(join(dir, 'labels.csv')), {
+      columns: true,
+      skip_empty_lines: true,
+      trim: true,
+    }) as Array<{ fname?: string; label?: string }>;
   } catch (error) {
-    if (error instanceof Error && 'code' in error && typeof error.code === 'string' && error.code.startsWith('CSV_')) throw new KwsError('MALFORMED', `${join(dir, 'labels.csv')}: ${error.message}`);
+    if (error instanceof Error && 'code' in error && typeof error.code === 'string' && error.code.startsWith('CSV_'))
+      throw new KwsError('MALFORMED', `${join(dir, 'labels.csv')}: ${error.message}`);
     throw fromFsError(error, join(dir, 'labels.csv'), 'read');
   }
   const samples = new Int16Array(rows.length * clipSamples);
@@ -50,7 +55,10 @@ async function kaggleClipSet(dir: string, clipSamples: number): Promise<ClipSet>
   const ids: string[] = [];
   for (const [i, row] of rows.entries()) {
     if (row.fname === undefined || row.label === undefined || !isLabel(row.label)) {
-      throw new KwsError('MALFORMED', `labels.csv row ${i + 2} needs fname and one of the 12 labels, got ${JSON.stringify(row)}`);
+      throw new KwsError(
+        'MALFORMED',
+        `labels.csv row ${i + 2} needs fname and one of the 12 labels, got ${JSON.stringify(row)}`,
+      );
     }
     const clip = fitToLength((await decodeAudio(await readFile(join(dir, 'audio', row.fname)))).samples, clipSamples);
     for (let j = 0; j < clipSamples; j++) samples[i * clipSamples + j] = Math.round((clip[j] as number) * 32767);
@@ -70,7 +78,12 @@ async function kaggleClipSet(dir: string, clipSamples: number): Promise<ClipSet>
  *
  * @throws KwsError `INVALID_ARGUMENT` when there is nothing to score.
  */
-export async function evaluateVersion(registry: ModelRegistry, dir: string, ref?: number | string, thresholds?: Thresholds): Promise<EvaluationReport> {
+export async function evaluateVersion(
+  registry: ModelRegistry,
+  dir: string,
+  ref?: number | string,
+  thresholds?: Thresholds,
+): Promise<EvaluationReport> {
   const loaded = await loadVersion(registry, ref);
   try {
     const clipSamples = loaded.extractor.config.clipSamples;
@@ -84,16 +97,45 @@ export async function evaluateVersion(registry: ModelRegistry, dir: string, ref?
     }
     if (set.size === 0) throw new KwsError('INVALID_ARGUMENT', `${dir} has no labelled clips to score`);
     const temperature = loaded.manifest.calibration.temperature ?? 1;
-    const { probabilities, energy } = atTemperature(predictClipSet(loaded.model, set, loaded.extractor), set.size, LABELS.length, temperature);
-    const decisions = Array.from({ length: set.size }, (_, i) => decide(probabilities, set.rmsDbfs[i] as number, thresholds ?? loaded.thresholds, i * LABELS.length, energy[i] as number));
-    const metrics = computeMetrics(set.labels, Int32Array.from(decisions, (d) => labelIndex(d.label)));
+    const { probabilities, energy } = atTemperature(
+      predictClipSet(loaded.model, set, loaded.extractor),
+      set.size,
+      LABELS.length,
+      temperature,
+    );
+    const decisions = Array.from({ length: set.size }, (_, i) =>
+      decide(
+        probabilities,
+        set.rmsDbfs[i] as number,
+        thresholds ?? loaded.thresholds,
+        i * LABELS.length,
+        energy[i] as number,
+      ),
+    );
+    const metrics = computeMetrics(
+      set.labels,
+      Int32Array.from(decisions, (d) => labelIndex(d.label)),
+    );
     const hardExamples = decisions
-      .map((d, i) => ({ id: set.ids[i] as string, label: LABELS[set.labels[i] as number] as Label, predicted: d.label, rawLabel: d.rawLabel, confidence: d.confidence, reason: d.reason }))
+      .map((d, i) => ({
+        id: set.ids[i] as string,
+        label: LABELS[set.labels[i] as number] as Label,
+        predicted: d.label,
+        rawLabel: d.rawLabel,
+        confidence: d.confidence,
+        reason: d.reason,
+      }))
       .filter((h) => h.predicted !== h.label)
       .sort((a, b) => b.confidence - a.confidence)
       .slice(0, 20);
     const trust = trustMetrics({ probabilities, energy, size: set.size }, set.labels, temperature);
-    return { ...metrics, trust, modelVersion: loaded.manifest.version, source: kaggle ? 'kaggle-labels' : 'speech-commands-testing', hardExamples };
+    return {
+      ...metrics,
+      trust,
+      modelVersion: loaded.manifest.version,
+      source: kaggle ? 'kaggle-labels' : 'speech-commands-testing',
+      hardExamples,
+    };
   } finally {
     loaded.model.dispose();
   }

@@ -11,7 +11,14 @@ import { FeatureExtractor } from '../../features/index.js';
 import type { Thresholds } from '../../inference/index.js';
 import { exportOnnx } from '../../engine/tfjs/index.js';
 import { restoreThresholds, storeCalibration, storeThresholds } from '../../registry/index.js';
-import { ensureTfjsBackend, loadLayersModel, predictModelOutput, saveLayersModel, selectTfjsBackend, withLogits } from '../../engine/tfjs/index.js';
+import {
+  ensureTfjsBackend,
+  loadLayersModel,
+  predictModelOutput,
+  saveLayersModel,
+  selectTfjsBackend,
+  withLogits,
+} from '../../engine/tfjs/index.js';
 import type { ModelRegistry, VersionManifest, VersionRecord } from '../../registry/index.js';
 import { trainModel } from './trainer.js';
 import { checkTrainInputs } from '../train-options.js';
@@ -28,7 +35,12 @@ export function datasetFingerprint(dataset: SpeechCommandsDataset): string {
   const hash = createHash('sha1');
   const rows: string[] = [];
   for (const examples of Object.values(dataset.examples)) {
-    for (const e of examples) rows.push(e.kind === 'word' ? `${e.split}\t${e.relativePath}\t${statSync(e.path).size}` : `${e.split}\tsilence\t${e.index}`);
+    for (const e of examples)
+      rows.push(
+        e.kind === 'word'
+          ? `${e.split}\t${e.relativePath}\t${statSync(e.path).size}`
+          : `${e.split}\tsilence\t${e.index}`,
+      );
   }
   for (const row of rows.sort()) hash.update(`${row}\n`);
   hash.update(JSON.stringify(dataset.options));
@@ -50,10 +62,13 @@ export interface TrainedVersion {
 export async function trainVersion(registry: ModelRegistry, request: TrainVersionOptions): Promise<TrainedVersion> {
   const { baseVersion, onBegin, ...rest } = request;
   // A base version fixes the architecture and the features; fine-tuning starts from its weights.
-  const base = baseVersion === undefined || baseVersion === null ? null : registry.manifest(registry.resolve(baseVersion).version);
-  const options: TrainOptions & { readonly backend?: TfjsBackendName } = base === null ? rest : { ...rest, architecture: base.architecture, features: base.featureConfig };
+  const base =
+    baseVersion === undefined || baseVersion === null ? null : registry.manifest(registry.resolve(baseVersion).version);
+  const options: TrainOptions & { readonly backend?: TfjsBackendName } =
+    base === null ? rest : { ...rest, architecture: base.architecture, features: base.featureConfig };
   const architecture = options.architecture ?? 'tc-resnet8';
-  if (options.fineTuneOnly === true && base === null) throw new KwsError('INVALID_ARGUMENT', 'fineTuneOnly needs a baseVersion to start from');
+  if (options.fineTuneOnly === true && base === null)
+    throw new KwsError('INVALID_ARGUMENT', 'fineTuneOnly needs a baseVersion to start from');
   // Bad options or data are refused before a version number is taken.
   await checkTrainInputs(options);
   const pending = registry.begin(architecture);
@@ -85,7 +100,11 @@ export async function trainVersion(registry: ModelRegistry, request: TrainVersio
       training: {
         dataDir: options.dataDir,
         dataFingerprint: datasetFingerprint(result.dataset),
-        options: { ...recordedOptions, augment: result.augment, ...(base === null ? {} : { baseVersion: base.version }) },
+        options: {
+          ...recordedOptions,
+          augment: result.augment,
+          ...(base === null ? {} : { baseVersion: base.version }),
+        },
         history: result.history,
         bestEpoch: result.bestEpoch,
         counts: result.counts,
@@ -95,7 +114,11 @@ export async function trainVersion(registry: ModelRegistry, request: TrainVersio
       codeVersion: codeVersion(),
       createdAt: new Date().toISOString(),
     };
-    return { record: registry.commit(pending, manifest), manifest, backend: `${backend.backend} (${backend.provider})` };
+    return {
+      record: registry.commit(pending, manifest),
+      manifest,
+      backend: `${backend.backend} (${backend.provider})`,
+    };
   } catch (error) {
     registry.fail(pending, toSerializedError(error).message);
     throw error;
@@ -129,5 +152,12 @@ export async function loadVersion(registry: ModelRegistry, ref?: number | string
   const both = withLogits(model);
   const geometry = { ...extractor.shape, classes: manifest.labels.length };
   const temperature = manifest.calibration.temperature ?? 1;
-  return { manifest, model, extractor, thresholds: restoreThresholds(manifest.thresholds), predict: (features, batch) => atTemperature(predictModelOutput(both, features, batch, geometry), batch, geometry.classes, temperature) };
+  return {
+    manifest,
+    model,
+    extractor,
+    thresholds: restoreThresholds(manifest.thresholds),
+    predict: (features, batch) =>
+      atTemperature(predictModelOutput(both, features, batch, geometry), batch, geometry.classes, temperature),
+  };
 }

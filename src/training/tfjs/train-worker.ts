@@ -27,12 +27,28 @@ export async function runTrainWorker(data: TrainWorkerData, port: Pick<MessagePo
         const now = performance.now();
         if (now - last < 500 && p.phase === 'training' && p.step !== p.steps) return;
         last = now;
-        post({ type: 'progress', progress: { phase: p.phase, epoch: p.epoch, epochs: p.epochs, loss: p.loss, accuracy: p.accuracy, valAccuracy: p.valAccuracy, etaSeconds: p.etaSeconds } });
+        post({
+          type: 'progress',
+          progress: {
+            phase: p.phase,
+            epoch: p.epoch,
+            epochs: p.epochs,
+            loss: p.loss,
+            accuracy: p.accuracy,
+            valAccuracy: p.valAccuracy,
+            etaSeconds: p.etaSeconds,
+          },
+        });
       },
     });
     post({ type: 'done', version: result.record.version });
   } catch (error) {
-    post({ type: 'error', message: isKwsError(error) ? `${error.code}: ${error.message}` : `INTERNAL: ${error instanceof Error ? error.message : String(error)}` });
+    post({
+      type: 'error',
+      message: isKwsError(error)
+        ? `${error.code}: ${error.message}`
+        : `INTERNAL: ${error instanceof Error ? error.message : String(error)}`,
+    });
   } finally {
     registry?.close();
   }

@@ -1,7 +1,15 @@
 import type { Calibration, EpochRecord, EvaluationMetrics } from '../../registry/index.js';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import { augmentClip, BalancedSampler, ExampleLoader, maskFeatures, resolveAugmentConfig, Rng, ShuffledSampler } from '../../data/index.js';
+import {
+  augmentClip,
+  BalancedSampler,
+  ExampleLoader,
+  maskFeatures,
+  resolveAugmentConfig,
+  Rng,
+  ShuffledSampler,
+} from '../../data/index.js';
 import { LABELS } from '../../labels/index.js';
 import type { AugmentConfig, SpeechCommandsDataset } from '../../data/index.js';
 import type { Label } from '../../labels/index.js';
@@ -92,12 +100,35 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const report = (p: Omit<TrainProgress, 'epochs'>): void => options.onProgress?.({ ...p, epochs });
   const { training, validation, testing } = await loadSplits(dataset, loader, extractor, report);
 
-  if (options.fineTuneOnly === true && options.initialModel === undefined) throw new KwsError('INVALID_ARGUMENT', 'fineTuneOnly needs a base model version to start from');
-  const model = options.initialModel ?? buildModel(architecture, extractor.shape, LABELS.length, { seed, ...options.model });
-  const learner = options.fineTuneOnly === true ? headLearner(model, learningRate, training, extractor) : fullLearner(model, learningRate);
+  if (options.fineTuneOnly === true && options.initialModel === undefined)
+    throw new KwsError('INVALID_ARGUMENT', 'fineTuneOnly needs a base model version to start from');
+  const model =
+    options.initialModel ?? buildModel(architecture, extractor.shape, LABELS.length, { seed, ...options.model });
+  const learner =
+    options.fineTuneOnly === true
+      ? headLearner(model, learningRate, training, extractor)
+      : fullLearner(model, learningRate);
   const rng = new Rng(seed);
-  const sampler = options.balanced === true ? new BalancedSampler(Array.from(training.labels, (l) => LABELS[l] as Label), rng.fork()) : new ShuffledSampler(training.size, rng.fork());
-  const run: EpochRun = { learner, training, extractor, augment, loader, augmentRng: rng.fork(), batchSize, epochs, started: performance.now(), features: new Float32Array(batchSize * extractor.clipSize), report };
+  const sampler =
+    options.balanced === true
+      ? new BalancedSampler(
+          Array.from(training.labels, (l) => LABELS[l] as Label),
+          rng.fork(),
+        )
+      : new ShuffledSampler(training.size, rng.fork());
+  const run: EpochRun = {
+    learner,
+    training,
+    extractor,
+    augment,
+    loader,
+    augmentRng: rng.fork(),
+    batchSize,
+    epochs,
+    started: performance.now(),
+    features: new Float32Array(batchSize * extractor.clipSize),
+    report,
+  };
   const history: EpochRecord[] = [];
   let best: { epoch: number; accuracy: number; weights: tf.Tensor[] } | null = null;
   for (let epoch = 1; epoch <= epochs; epoch++) {
@@ -106,7 +137,13 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     learner.sync();
     const valProbabilities = predictClipSet(model, validation, extractor).probabilities;
     const valAccuracy = computeMetrics(validation.labels, argmaxAll(valProbabilities, validation.size)).accuracy;
-    const record: EpochRecord = { epoch, loss, accuracy, valAccuracy, seconds: (performance.now() - epochStart) / 1000 };
+    const record: EpochRecord = {
+      epoch,
+      loss,
+      accuracy,
+      valAccuracy,
+      seconds: (performance.now() - epochStart) / 1000,
+    };
     history.push(record);
     options.onEpoch?.(record, epochs);
     if (best === null || valAccuracy > best.accuracy) {
@@ -123,7 +160,16 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   learner.dispose();
 
   const kept = history.find((h) => h.epoch === best.epoch);
-  report({ phase: 'evaluating', epoch: best.epoch, step: 0, steps: 0, loss: kept?.loss ?? null, accuracy: kept?.accuracy ?? null, valAccuracy: best.accuracy, etaSeconds: 0 });
+  report({
+    phase: 'evaluating',
+    epoch: best.epoch,
+    step: 0,
+    steps: 0,
+    loss: kept?.loss ?? null,
+    accuracy: kept?.accuracy ?? null,
+    valAccuracy: best.accuracy,
+    etaSeconds: 0,
+  });
   const { calibration, validationMetrics, testingMetrics } = calibrateAndTest(model, validation, testing, extractor);
   return {
     model,
@@ -142,11 +188,27 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
 type Report = (progress: Omit<TrainProgress, 'epochs'>) => void;
 
 /** Decodes every split once into clip sets, reporting `loading` progress clip by clip. */
-async function loadSplits(dataset: SpeechCommandsDataset, loader: ExampleLoader, extractor: FeatureExtractor, report: Report): Promise<Record<'training' | 'validation' | 'testing', ClipSet>> {
+async function loadSplits(
+  dataset: SpeechCommandsDataset,
+  loader: ExampleLoader,
+  extractor: FeatureExtractor,
+  report: Report,
+): Promise<Record<'training' | 'validation' | 'testing', ClipSet>> {
   const total = dataset.examples.training.length + dataset.examples.validation.length + dataset.examples.testing.length;
   let loaded = 0;
   const load = (examples: typeof dataset.examples.training): Promise<ClipSet> =>
-    loadClipSet(examples, loader, extractor.config.clipSamples, () => report({ phase: 'loading', epoch: 0, step: ++loaded, steps: total, loss: null, accuracy: null, valAccuracy: null, etaSeconds: 0 }));
+    loadClipSet(examples, loader, extractor.config.clipSamples, () =>
+      report({
+        phase: 'loading',
+        epoch: 0,
+        step: ++loaded,
+        steps: total,
+        loss: null,
+        accuracy: null,
+        valAccuracy: null,
+        etaSeconds: 0,
+      }),
+    );
   const training = await load(dataset.examples.training);
   const validation = await load(dataset.examples.validation);
   const testing = await load(dataset.examples.testing);
@@ -174,7 +236,12 @@ interface EpochRun {
  * with SpecAugment masks and take one step (or one step on cached embeddings for a head-only
  * learner). Returns the mean training loss and accuracy over the epoch's steps.
  */
-async function trainEpoch(run: EpochRun, epoch: number, order: readonly number[], valAccuracy: number | null): Promise<{ loss: number; accuracy: number }> {
+async function trainEpoch(
+  run: EpochRun,
+  epoch: number,
+  order: readonly number[],
+  valAccuracy: number | null,
+): Promise<{ loss: number; accuracy: number }> {
   const { learner, training, extractor, augment, loader, augmentRng, batchSize, epochs, features } = run;
   const { frames, bins } = extractor.shape;
   const steps = Math.ceil(training.size / batchSize);
@@ -199,7 +266,16 @@ async function trainEpoch(run: EpochRun, epoch: number, order: readonly number[]
     accuracySum += accuracy;
     const done = (epoch - 1) * steps + step + 1;
     const elapsed = (performance.now() - run.started) / 1000;
-    run.report({ phase: 'training', epoch, step: step + 1, steps, loss: lossSum / (step + 1), accuracy: accuracySum / (step + 1), valAccuracy, etaSeconds: (elapsed / done) * (epochs * steps - done) });
+    run.report({
+      phase: 'training',
+      epoch,
+      step: step + 1,
+      steps,
+      loss: lossSum / (step + 1),
+      accuracy: accuracySum / (step + 1),
+      valAccuracy,
+      etaSeconds: (elapsed / done) * (epochs * steps - done),
+    });
   }
   return { loss: lossSum / steps, accuracy: accuracySum / steps };
 }
@@ -212,19 +288,58 @@ async function trainEpoch(run: EpochRun, epoch: number, order: readonly number[]
  * calibrated thresholds (null for an empty testing split); both with their trust figures (ECE,
  * reliability, OOD separation; see `trustMetrics`) at T.
  */
-export function calibrateAndTest(model: tfl.LayersModel, validation: ClipSet, testing: ClipSet, extractor: FeatureExtractor): { calibration: Calibration; validationMetrics: EvaluationMetrics; testingMetrics: EvaluationMetrics | null } {
+export function calibrateAndTest(
+  model: tfl.LayersModel,
+  validation: ClipSet,
+  testing: ClipSet,
+  extractor: FeatureExtractor,
+): { calibration: Calibration; validationMetrics: EvaluationMetrics; testingMetrics: EvaluationMetrics | null } {
   const raw = predictClipSet(model, validation, extractor);
-  const temperature = raw.logits === null || validation.size === 0 ? 1 : fitTemperature(raw.logits, validation.labels, LABELS.length).temperature;
+  const temperature =
+    raw.logits === null || validation.size === 0
+      ? 1
+      : fitTemperature(raw.logits, validation.labels, LABELS.length).temperature;
   const val = atTemperature(raw, validation.size, LABELS.length, temperature);
-  const calibration: Calibration = { ...calibrateThresholds(val.probabilities, validation.rmsDbfs, validation.labels, val.energy), temperature };
-  const validationMetrics = { ...computeMetrics(validation.labels, argmaxAll(val.probabilities, validation.size)), ...(validation.size === 0 ? {} : { trust: trustMetrics({ ...val, size: validation.size }, validation.labels, temperature) }) };
+  const calibration: Calibration = {
+    ...calibrateThresholds(val.probabilities, validation.rmsDbfs, validation.labels, val.energy),
+    temperature,
+  };
+  const validationMetrics = {
+    ...computeMetrics(validation.labels, argmaxAll(val.probabilities, validation.size)),
+    ...(validation.size === 0
+      ? {}
+      : { trust: trustMetrics({ ...val, size: validation.size }, validation.labels, temperature) }),
+  };
   if (testing.size === 0) return { calibration, validationMetrics, testingMetrics: null };
   const test = atTemperature(predictClipSet(model, testing, extractor), testing.size, LABELS.length, temperature);
-  const predicted = Int32Array.from({ length: testing.size }, (_, i) => LABELS.indexOf(decide(test.probabilities, testing.rmsDbfs[i] as number, calibration.thresholds, i * LABELS.length, test.energy[i] as number).label));
-  return { calibration, validationMetrics, testingMetrics: { ...computeMetrics(testing.labels, predicted), trust: trustMetrics({ ...test, size: testing.size }, testing.labels, temperature) } };
+  const predicted = Int32Array.from({ length: testing.size }, (_, i) =>
+    LABELS.indexOf(
+      decide(
+        test.probabilities,
+        testing.rmsDbfs[i] as number,
+        calibration.thresholds,
+        i * LABELS.length,
+        test.energy[i] as number,
+      ).label,
+    ),
+  );
+  return {
+    calibration,
+    validationMetrics,
+    testingMetrics: {
+      ...computeMetrics(testing.labels, predicted),
+      trust: trustMetrics({ ...test, size: testing.size }, testing.labels, temperature),
+    },
+  };
 }
 
-function augmentClipFor(set: ClipSet, index: number, augment: AugmentConfig, loader: ExampleLoader, rng: Rng): Promise<Float32Array> {
+function augmentClipFor(
+  set: ClipSet,
+  index: number,
+  augment: AugmentConfig,
+  loader: ExampleLoader,
+  rng: Rng,
+): Promise<Float32Array> {
   return augmentClip(clipAt(set, index), augment, loader.noises, rng);
 }
 
@@ -249,7 +364,12 @@ type Learner = (
 
 function fullLearner(model: tfl.LayersModel, learningRate: number): Learner {
   model.compile({ optimizer: tf.train.adam(learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
-  return { input: 'features', step: (features, labels, frames, bins) => trainStep(model, features, labels, frames, bins), sync: () => undefined, dispose: () => model.optimizer.dispose() };
+  return {
+    input: 'features',
+    step: (features, labels, frames, bins) => trainStep(model, features, labels, frames, bins),
+    sync: () => undefined,
+    dispose: () => model.optimizer.dispose(),
+  };
 }
 
 /**
@@ -258,12 +378,22 @@ function fullLearner(model: tfl.LayersModel, learningRate: number): Learner {
  * fixed) from the clips without augmentation, as TF.js speech-commands' transfer learning does.
  * The head starts from the base weights; an epoch costs a few small matrix products.
  */
-function headLearner(model: tfl.LayersModel, learningRate: number, training: ClipSet, extractor: FeatureExtractor): Learner {
+function headLearner(
+  model: tfl.LayersModel,
+  learningRate: number,
+  training: ClipSet,
+  extractor: FeatureExtractor,
+): Learner {
   const logits = model.getLayer('logits');
   const embedding = logits.input as tfl.SymbolicTensor;
   const dim = embedding.shape[1] as number;
   const embedder = tfl.model({ inputs: model.inputs, outputs: embedding });
-  const head = tfl.sequential({ layers: [tfl.layers.dense({ units: LABELS.length, inputShape: [dim], weights: logits.getWeights().map((w) => w.clone()) }), tfl.layers.activation({ activation: 'softmax' })] });
+  const head = tfl.sequential({
+    layers: [
+      tfl.layers.dense({ units: LABELS.length, inputShape: [dim], weights: logits.getWeights().map((w) => w.clone()) }),
+      tfl.layers.activation({ activation: 'softmax' }),
+    ],
+  });
   head.compile({ optimizer: tf.train.adam(learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
   const { frames, bins } = extractor.shape;
   const embeddings = new Float32Array(training.size * dim);
@@ -272,7 +402,11 @@ function headLearner(model: tfl.LayersModel, learningRate: number, training: Cli
   for (let start = 0; start < training.size; start += batch) {
     const n = Math.min(batch, training.size - start);
     for (let b = 0; b < n; b++) extractor.compute(clipAt(training, start + b), features, b * extractor.clipSize);
-    const out = tf.tidy(() => (embedder.predict(tf.tensor4d(features.subarray(0, n * extractor.clipSize), [n, frames, bins, 1])) as tf.Tensor).dataSync());
+    const out = tf.tidy(() =>
+      (
+        embedder.predict(tf.tensor4d(features.subarray(0, n * extractor.clipSize), [n, frames, bins, 1])) as tf.Tensor
+      ).dataSync(),
+    );
     embeddings.set(out, start * dim);
   }
   const fit = async (x: tf.Tensor, labels: readonly number[]): Promise<[number, number]> => {
@@ -300,7 +434,13 @@ function headLearner(model: tfl.LayersModel, learningRate: number, training: Cli
 }
 
 /** One optimiser step on a batch; returns [loss, accuracy]. Tensors are freed before returning. */
-async function trainStep(model: tfl.LayersModel, features: Float32Array, labels: readonly number[], frames: number, bins: number): Promise<[number, number]> {
+async function trainStep(
+  model: tfl.LayersModel,
+  features: Float32Array,
+  labels: readonly number[],
+  frames: number,
+  bins: number,
+): Promise<[number, number]> {
   const n = labels.length;
   const x = tf.tensor4d(features.subarray(0, n * frames * bins), [n, frames, bins, 1]);
   const y = tf.tidy(() => tf.oneHot(tf.tensor1d([...labels], 'int32'), LABELS.length));
