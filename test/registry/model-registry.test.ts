@@ -43,16 +43,14 @@ describe('ModelRegistry', () => {
     try {
       const headline = BUNDLED.metrics.testing?.accuracy ?? BUNDLED.metrics.validation.accuracy;
       assert.deepEqual(
-        registry
-          .list()
-          .map((v) => ({
-            version: v.version,
-            state: v.state,
-            architecture: v.architecture,
-            accuracy: v.accuracy,
-            aliases: v.aliases,
-            dir: v.dir,
-          })),
+        registry.list().map((v) => ({
+          version: v.version,
+          state: v.state,
+          architecture: v.architecture,
+          accuracy: v.accuracy,
+          aliases: v.aliases,
+          dir: v.dir,
+        })),
         [
           {
             version: 2,
