@@ -1,10 +1,8 @@
-import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { copyFile, mkdir, readdir, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { stringify } from 'csv-stringify/sync';
 import { encodeWavPcm16 } from '../audio/index.js';
-import { makeDirs } from '../config/index.js';
 import { fromFsError, KwsError } from '../errors/index.js';
 import {
   ADDED_WORDS_V2,
@@ -16,9 +14,9 @@ import {
   WORDS_V1,
 } from '../labels/index.js';
 import type { Label } from '../labels/index.js';
-import { Rng } from '../data/index.js';
 import { whichSet } from '../data/index.js';
 import { createNoiseFloorBank, placeInClip, prepareUtterance } from './clip.js';
+import { ensureEmptyDir, seededRng } from './output.js';
 import type { NoiseFloorBank } from './clip.js';
 import { EspeakSynthesizer } from './espeak.js';
 import { colouredNoise } from './noise.js';
@@ -77,34 +75,6 @@ export interface SynthReport {
 const GENERATED_NOISE: readonly NoiseColour[] = ['white', 'pink', 'brown'];
 const NOISE_SECONDS = 60;
 
-function seededRng(seed: number, ...path: Array<string | number>): Rng {
-  return new Rng(
-    createHash('sha1')
-      .update(JSON.stringify([seed, ...path]))
-      .digest()
-      .readInt32LE(0),
-  );
-}
-
-function ensureEmptyDir(dir: string): void {
-  // Synchronous on purpose: Node 20's fs.promises.mkdir never settles for paths under /proc.
-  try {
-    if (existsSync(dir)) {
-      if (!statSync(dir).isDirectory())
-        throw new KwsError('FILE_UNWRITABLE', `output ${dir} exists and is not a folder`);
-      if (readdirSync(dir).length > 0)
-        throw new KwsError(
-          'INVALID_ARGUMENT',
-          `output folder ${dir} is not empty; choose a new folder so the corpus is exactly reproducible`,
-        );
-    }
-    makeDirs(dir);
-    accessSync(dir, constants.W_OK);
-  } catch (error) {
-    throw fromFsError(error, dir, 'write');
-  }
-}
-
 async function findRealNoise(dir: string | null | undefined): Promise<string[]> {
   if (dir === null || dir === undefined) return [];
   if (!existsSync(dir)) throw new KwsError('FILE_NOT_FOUND', `real-noise folder ${dir} does not exist`);
@@ -137,7 +107,7 @@ export async function synthesizeCorpus(options: SynthOptions): Promise<SynthRepo
   if (!Number.isInteger(testClips) || testClips < 0 || testClips > 1_000_000) {
     throw new KwsError('INVALID_ARGUMENT', `testClips must be an integer from 0 to 1000000, got ${testClips}`);
   }
-  ensureEmptyDir(options.outDir);
+  ensureEmptyDir(options.outDir, 'the corpus');
   try {
     return await writeCorpus(options, seed, words, testClips);
   } catch (error) {

@@ -1,9 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Rng } from '../data/index.js';
-import type { EspeakVoice } from './espeak.js';
 import { PICO_LANGUAGES } from './pico.js';
 import type { PicoVoice } from './pico.js';
-import { ESPEAK_ENGLISH_VOICES, speakerId } from './speakers.js';
+import { drawEspeakSpeakers } from './speakers.js';
 import type { ESPEAK_HUMAN_VARIANTS } from './speakers.js';
 import type { SyntheticSpeaker } from './speakers.js';
 
@@ -44,26 +43,15 @@ const PICO_SPEED_PERCENT: readonly [number, number] = [80, 125];
 /**
  * Draws `count` distinct eSpeak NG speakers whose variants are {@link HELD_OUT_ESPEAK_VARIANTS},
  * each variant in turn (so 10 or more speakers use all of them), with a voice drawn from
- * {@link ESPEAK_ENGLISH_VOICES} and pitch 20-80, range 30-90, rate 130-230 words per minute, the
+ * `ESPEAK_ENGLISH_VOICES` and pitch 20-80, range 30-90, rate 130-230 words per minute, the
  * ranges of `drawSpeakers`.
  */
 export function drawHeldOutEspeakSpeakers(count: number, rng: Rng): SyntheticSpeaker[] {
-  const speakers: SyntheticSpeaker[] = [];
-  const seen = new Set<string>();
-  while (speakers.length < count) {
-    const voice: EspeakVoice = {
-      voice: rng.pick(ESPEAK_ENGLISH_VOICES),
-      variant: HELD_OUT_ESPEAK_VARIANTS[speakers.length % HELD_OUT_ESPEAK_VARIANTS.length] as string,
-      pitch: rng.int(20, 80),
-      range: rng.int(30, 90),
-      rateWpm: rng.int(130, 230),
-    };
-    const id = speakerId('espeak-ng', voice);
-    if (seen.has(id)) continue;
-    seen.add(id);
-    speakers.push({ engine: 'espeak-ng', id, ...voice });
-  }
-  return speakers;
+  return drawEspeakSpeakers(
+    count,
+    rng,
+    (_, k) => HELD_OUT_ESPEAK_VARIANTS[k % HELD_OUT_ESPEAK_VARIANTS.length] as string,
+  );
 }
 
 /**

@@ -1,10 +1,8 @@
 import { createHash } from 'node:crypto';
-import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { decodeAudio, encodeWavPcm16 } from '../audio/index.js';
-import { makeDirs } from '../config/index.js';
-import { Rng } from '../data/index.js';
 import { describeValue, fromFsError, KwsError } from '../errors/index.js';
 import {
   AUXILIARY_WORDS_V1,
@@ -19,6 +17,7 @@ import type { NoiseFloorBank } from './clip.js';
 import { EspeakSynthesizer } from './espeak.js';
 import { drawHeldOutEspeakSpeakers, drawPicoSpeakers, HELD_OUT_ESPEAK_VARIANTS } from './held-out-voices.js';
 import type { HeldOutVoice } from './held-out-voices.js';
+import { ensureEmptyDir, seededRng } from './output.js';
 import { drawNonSpeech, NON_SPEECH_KINDS, renderNonSpeech } from './non-speech.js';
 import type { NonSpeechParams } from './non-speech.js';
 import { DEFAULT_PICO_LINGWARE_DIR, PicoSynthesizer } from './pico.js';
@@ -142,34 +141,6 @@ function resolveSizes(options: OodSetOptions): OodSetSizes {
   return sizes;
 }
 
-function seededRng(seed: number, ...path: Array<string | number>): Rng {
-  return new Rng(
-    createHash('sha1')
-      .update(JSON.stringify([seed, ...path]))
-      .digest()
-      .readInt32LE(0),
-  );
-}
-
-function ensureEmptyDir(dir: string): void {
-  // Synchronous on purpose, as in the corpus writer: Node 20's fs.promises.mkdir never settles for paths under /proc.
-  try {
-    if (existsSync(dir)) {
-      if (!statSync(dir).isDirectory())
-        throw new KwsError('FILE_UNWRITABLE', `output ${dir} exists and is not a folder`);
-      if (readdirSync(dir).length > 0)
-        throw new KwsError(
-          'INVALID_ARGUMENT',
-          `output folder ${dir} is not empty; choose a new folder so the OOD set is exactly reproducible`,
-        );
-    }
-    makeDirs(dir);
-    accessSync(dir, constants.W_OK);
-  } catch (error) {
-    throw fromFsError(error, dir, 'write');
-  }
-}
-
 /** A real background-noise recording, decoded to 16 kHz mono. */
 interface NoiseSource {
   /** File name without `.wav`: the folder of its excerpts. */
@@ -256,7 +227,7 @@ export async function writeOodSet(options: OodSetOptions): Promise<OodSetReport>
   const started = performance.now();
   const sizes = resolveSizes(options);
   const inputs = await loadInputs(options, sizes);
-  ensureEmptyDir(options.outDir);
+  ensureEmptyDir(options.outDir, 'the OOD set');
   try {
     const writer = new OodWriter(options, sizes, inputs);
     const parts = await writer.writeAll();

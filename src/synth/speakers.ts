@@ -118,16 +118,23 @@ export function speakerId(engine: string, voice: EspeakVoice): string {
 }
 
 /**
- * Draws `count` distinct synthetic speakers: voice and variant uniformly, pitch 20-80, range
- * 30-90, rate 130-230 words per minute (eSpeak's default is 175).
+ * Draws `count` distinct eSpeak NG speakers: a voice of {@link ESPEAK_ENGLISH_VOICES} uniformly, the
+ * variant `variantFor(rng, k)` gives the k-th speaker, pitch 20-80, range 30-90 and rate 130-230
+ * words per minute (eSpeak's default is 175); a draw whose id is in `exclude` or already drawn is
+ * drawn again. The Rng is read in that order (voice, variant, pitch, range, rate).
  */
-export function drawSpeakers(count: number, rng: Rng, exclude: ReadonlySet<string> = new Set()): SyntheticSpeaker[] {
+export function drawEspeakSpeakers(
+  count: number,
+  rng: Rng,
+  variantFor: (rng: Rng, k: number) => string,
+  exclude: ReadonlySet<string> = new Set(),
+): SyntheticSpeaker[] {
   const speakers: SyntheticSpeaker[] = [];
   const seen = new Set(exclude);
   while (speakers.length < count) {
     const voice: EspeakVoice = {
       voice: rng.pick(ESPEAK_ENGLISH_VOICES),
-      variant: rng.pick(ESPEAK_HUMAN_VARIANTS),
+      variant: variantFor(rng, speakers.length),
       pitch: rng.int(20, 80),
       range: rng.int(30, 90),
       rateWpm: rng.int(130, 230),
@@ -138,4 +145,9 @@ export function drawSpeakers(count: number, rng: Rng, exclude: ReadonlySet<strin
     speakers.push({ engine: 'espeak-ng', id, ...voice });
   }
   return speakers;
+}
+
+/** Draws `count` distinct synthetic speakers of the corpus: voice and variant uniformly (see {@link drawEspeakSpeakers}). */
+export function drawSpeakers(count: number, rng: Rng, exclude: ReadonlySet<string> = new Set()): SyntheticSpeaker[] {
+  return drawEspeakSpeakers(count, rng, (r) => r.pick(ESPEAK_HUMAN_VARIANTS), exclude);
 }
