@@ -28,3 +28,4 @@ export { SEARCHABLE } from './search-job.js';
 export type { SearchInput } from './search-job.js';
 export { JobRunner } from './job-runner.js';
 export type { JobRunnerOptions } from './job-runner.js';
+export { parseJobSpec } from './job-params.js';
