@@ -188,6 +188,9 @@ export async function scoreTestSet(
   const print = fingerprint(clips, {
     version: record.version,
     thresholds: { u: thresholds.unknownThreshold, s: String(thresholds.silenceThresholdDbfs) },
+    // Only where they matter, so that runs checkpointed before these were recorded still resume.
+    ...(thresholds.unknownScore === 'energy' ? { energy: thresholds.unknownEnergyThreshold } : {}),
+    ...(record.target.temperature === 1 ? {} : { temperature: record.target.temperature }),
     chunkSize,
     probabilities: probabilitiesOut !== null,
   });

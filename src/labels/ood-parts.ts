@@ -19,7 +19,8 @@ export const OOD_EXPECTED_RULES: Readonly<Record<OodPart, string>> = {
   oov: 'unknown: ordinary English words held out from training (EVAL_OOV_WORDS), none a Speech Commands word',
   soundalike: 'unknown: words that sound like a command (EVAL_SOUNDALIKES; the folder is the word, not the command)',
   'non-speech': 'not a command: silence or unknown are both correct; any of the ten commands is wrong',
-  'real-noise': 'silence: 1 s excerpts of real background-noise recordings at random levels',
+  'real-noise':
+    'silence: 1 s excerpts of real background-noise recordings at random levels (the recordings training mixes in too: a check of silence, not held out)',
   'held-out-voices': "the folder's label: a command folder is that command, any other word folder is unknown",
 };
 

@@ -47,7 +47,10 @@ export interface RejectionMetrics {
   readonly score: UnknownScore;
   /** Area under the ROC curve of command clips against the OOD clips, in [0, 1]; null without clips or scores. */
   readonly auroc: number | null;
-  /** Fraction of the OOD clips answered with a command at the threshold that keeps 95 % of command clips; null as `auroc`. */
+  /**
+   * Fraction of the OOD clips answered with a command at the threshold that keeps 95 % of command clips;
+   * null as `auroc`, and when fewer than 95 % of command clips have a command argmax (`commandRecallCeiling`).
+   */
   readonly fprAtTpr95: number | null;
   /** Fraction of command clips whose argmax is a command: no threshold keeps more (a TPR above it is out of reach). */
   readonly commandRecallCeiling: number | null;

@@ -271,33 +271,49 @@ export class ServingService {
     keys: ReadonlyArray<{ readonly clipId: number; readonly modelVersion: number }>,
   ): Promise<Array<StoredPrediction | Error>> {
     const cached = this.store.predictions(keys);
-    const computed = await Promise.all(
-      keys.map(async (key, i) => {
-        const hit = cached[i];
-        if (hit !== null && hit !== undefined) return { value: hit, fresh: false };
+    const missing = keys.flatMap((key, i) => (cached[i] === null || cached[i] === undefined ? [{ key, i }] : []));
+    const computed = await this.track(() => this.computeAll(missing.map((m) => m.key)));
+    const results: Array<StoredPrediction | Error> = keys.map((_, i) => cached[i] as StoredPrediction);
+    missing.forEach((m, k) => (results[m.i] = computed[k] as StoredPrediction | Error));
+    this.store.savePredictions(computed.filter((c): c is StoredPrediction => !(c instanceof Error)));
+    return results;
+  }
+
+  /**
+   * Model outputs for clips that have none stored: every clip's features are computed first (in the
+   * engine threads, in parallel), then all of them are submitted to the batcher in one turn of the
+   * event loop, so that one query's clips share inference batches however the feature work is
+   * scheduled. One result or error per key, in order.
+   */
+  private async computeAll(
+    keys: ReadonlyArray<{ readonly clipId: number; readonly modelVersion: number }>,
+  ): Promise<Array<StoredPrediction | Error>> {
+    const started = performance.now();
+    const asError = (error: unknown): Error =>
+      error instanceof Error ? error : new KwsError('INTERNAL', String(error));
+    const prepared = await Promise.all(
+      keys.map(async (key) => {
         try {
-          return { value: await this.track(() => this.compute(key.clipId, key.modelVersion)), fresh: true };
+          const serving = this.version(key.modelVersion);
+          const clip = await this.pool.prepare(await this.store.bytes(key.clipId), serving.manifest.featureConfig, {
+            maxDurationMs: this.options.maxDurationMs,
+          });
+          return { clipId: key.clipId, serving, clip };
         } catch (error) {
-          return { value: error instanceof Error ? error : new KwsError('INTERNAL', String(error)), fresh: false };
+          return asError(error);
         }
       }),
     );
-    this.store.savePredictions(computed.filter((c) => c.fresh).map((c) => c.value as StoredPrediction));
-    return computed.map((c) => c.value);
-  }
-
-  private async compute(clipId: number, modelVersion: number): Promise<StoredPrediction> {
-    const started = performance.now();
-    const serving = this.version(modelVersion);
-    const prepared = await this.pool.prepare(await this.store.bytes(clipId), serving.manifest.featureConfig, {
-      maxDurationMs: this.options.maxDurationMs,
-    });
-    return this.record(
-      clipId,
-      serving,
-      await this.batcher.submit(String(serving.version), prepared.features),
-      prepared.rmsDbfs,
-      performance.now() - started,
+    return Promise.all(
+      prepared.map(async (p) => {
+        if (p instanceof Error) return p;
+        try {
+          const output = await this.batcher.submit(String(p.serving.version), p.clip.features);
+          return this.record(p.clipId, p.serving, output, p.clip.rmsDbfs, performance.now() - started);
+        } catch (error) {
+          return asError(error);
+        }
+      }),
     );
   }
 

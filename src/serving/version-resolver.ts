@@ -1,3 +1,4 @@
+import { describeValue, KwsError } from '../errors/index.js';
 import { featureShape } from '../features/index.js';
 import type { ModelGeometry, ModelTarget } from '../engine/index.js';
 import type { Thresholds } from '../inference/index.js';
@@ -27,13 +28,21 @@ export interface ServingVersion {
  * Reads a ready version (number, alias, or `production` when omitted) from the registry with its
  * manifest, thresholds and model geometry.
  *
- * @throws KwsError `NOT_FOUND`, `NOT_READY`, `INVALID_ARGUMENT` as `ModelRegistry.resolve`.
+ * @throws KwsError `NOT_FOUND`, `NOT_READY`, `INVALID_ARGUMENT` as `ModelRegistry.resolve`;
+ *   `MALFORMED` for a stored temperature that is not a finite number above 0.
  */
 export function readServingVersion(registry: ModelRegistry, ref?: number | string | null): ServingVersion {
   const record = registry.resolve(ref ?? undefined);
   const manifest = registry.manifest(record.version);
   const geometry = { ...featureShape(manifest.featureConfig), classes: manifest.labels.length };
-  const target = { modelDir: record.dir, geometry, temperature: manifest.calibration.temperature ?? 1 };
+  const temperature = manifest.calibration.temperature ?? 1;
+  if (typeof temperature !== 'number' || !(temperature > 0 && Number.isFinite(temperature))) {
+    throw new KwsError(
+      'MALFORMED',
+      `version ${record.version}'s calibration.temperature must be a finite number above 0, got ${describeValue(temperature)}`,
+    );
+  }
+  const target = { modelDir: record.dir, geometry, temperature };
   return {
     version: record.version,
     dir: record.dir,

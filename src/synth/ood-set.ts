@@ -28,7 +28,7 @@ import { EVAL_OOV_WORDS, EVAL_SOUNDALIKES } from './vocabulary.js';
  * Version of the OOD set's generator code: raised whenever the same options would write other
  * bytes or another layout. Recorded in `manifest.json`.
  */
-export const OOD_SET_VERSION = 1;
+export const OOD_SET_VERSION = 2;
 
 /** Options of {@link writeOodSet}. Sizes are counts; every one may be 0 but `heldOutVoices`. */
 export interface OodSetOptions {
@@ -197,7 +197,8 @@ async function loadInputs(options: OodSetOptions, sizes: OodSetSizes): Promise<I
     pico,
     noise,
     voices,
-    floorBank: createNoiseFloorBank(seededRng(sizes.seed, 'noise-floor')),
+    // Its own stream: the corpus draws its noise floor from 'noise-floor' with the same default seed.
+    floorBank: createNoiseFloorBank(seededRng(sizes.seed, 'ood-noise-floor')),
   };
 }
 

@@ -57,7 +57,8 @@ function floorOf(sets: readonly ScoredClips[], score: UnknownScore): number {
  * How well each unknown rule separates command clips from out-of-distribution clips, as served:
  * AUROC and FPR at 95 % command TPR (Hendrycks and Gimpel, ICLR 2017; Liu et al., NeurIPS 2020)
  * over {@link servedCommandScores}, and the share of command clips whose argmax is a command (no
- * threshold can keep more). Null figures where a set is empty or a score is missing.
+ * threshold can keep more). Null figures where a set is empty or a score is missing; a null FPR where
+ * that share is below `tpr` (no threshold keeps that many commands).
  */
 export function rejectionMetrics(commands: ScoredClips, outliers: ScoredClips, tpr = DEFAULT_TPR): RejectionMetrics[] {
   const scores: UnknownScore[] = ['maxSoftmax', 'energy'];
@@ -71,7 +72,8 @@ export function rejectionMetrics(commands: ScoredClips, outliers: ScoredClips, t
     return {
       score,
       auroc: auroc(inScores, outScores),
-      fprAtTpr95: fprAtTpr(inScores, outScores, tpr),
+      // No threshold keeps `tpr` of the commands when fewer have a command argmax: no FPR at that TPR.
+      fprAtTpr95: reachable !== null && reachable < tpr ? null : fprAtTpr(inScores, outScores, tpr),
       commandRecallCeiling: reachable,
       examples: outliers.size,
     };

@@ -49,6 +49,22 @@ describe('trust metrics (calibration and OOD figures of a labelled set)', () => 
     assert.deepEqual(energy, { score: 'energy', auroc: 0.75, fprAtTpr95: 0.5, commandRecallCeiling: 1, examples: 2 });
   });
 
+  it('gives no FPR at 95 % TPR when fewer than 95 % of the command clips have a command argmax', () => {
+    const commands = clips([
+      { top: 'yes', p: 0.9, energy: -9 },
+      { top: 'unknown', p: 0.6, energy: -2 },
+    ]);
+    const outliers = clips([
+      { top: 'unknown', p: 0.8, energy: -3 },
+      { top: 'unknown', p: 0.7, energy: -4 },
+    ]);
+    for (const r of rejectionMetrics(commands, outliers)) {
+      assert.equal(r.commandRecallCeiling, 0.5, r.score);
+      assert.equal(r.fprAtTpr95, null, r.score);
+      assert.equal(r.auroc, 0.75, r.score); // the yes clip beats both outliers; the unknown one ties them at the floor
+    }
+  });
+
   it('reports the command recall no threshold can exceed, and null figures without outliers', () => {
     const commands = clips([
       { top: 'yes', p: 0.9 },
@@ -84,7 +100,8 @@ describe('trust metrics (calibration and OOD figures of a labelled set)', () => 
     const trust = trustMetrics(set, labels, 1.5);
     assert.equal(trust.temperature, 1.5);
     assert.equal(trust.examples, 4);
-    // Bin (0.8, 0.867]... holds both 0.9s: one right; |0.5 - 0.9| * 2/4 + |1 - 0.6| / 4 + |1 - 0.7| / 4 = 0.2 + 0.1 + 0.075.
+    // Bin (0.867, 0.933] holds both 0.9s (one right), (0.533, 0.6] the 0.6 and (0.667, 0.733] the 0.7 (both right):
+    // |0.5 - 0.9| * 2/4 + |1 - 0.6| / 4 + |1 - 0.7| / 4 = 0.2 + 0.1 + 0.075.
     assert.ok(Math.abs(trust.ece - 0.375) < 1e-6, String(trust.ece));
     assert.equal(trust.reliability.length, 15);
     assert.equal(

@@ -280,6 +280,21 @@ async function trainEpoch(
   return { loss: lossSum / steps, accuracy: accuracySum / steps };
 }
 
+/** Fewest validation clips a temperature is fitted on; with fewer, a version keeps T = 1. */
+export const MIN_TEMPERATURE_CLIPS = 50;
+
+/**
+ * The temperature of a version (temperature scaling, Guo et al. 2017): fitted on the validation
+ * logits, or 1 when the model has no logits, the set has fewer than {@link MIN_TEMPERATURE_CLIPS}
+ * clips, or the fit stops at a bound of its search (a set the model separates perfectly drives T
+ * to its lower bound, which would make every served confidence about 1).
+ */
+function fittedTemperature(logits: Float32Array | null, labels: ArrayLike<number>): number {
+  if (logits === null || labels.length < MIN_TEMPERATURE_CLIPS) return 1;
+  const fit = fitTemperature(logits, labels, LABELS.length);
+  return fit.atBound ? 1 : fit.temperature;
+}
+
 /**
  * What a trained model's version records about its probabilities, thresholds and scores: the
  * temperature T fitted on validation logits by temperature scaling (Guo et al. 2017, section 4.2;
@@ -295,10 +310,7 @@ export function calibrateAndTest(
   extractor: FeatureExtractor,
 ): { calibration: Calibration; validationMetrics: EvaluationMetrics; testingMetrics: EvaluationMetrics | null } {
   const raw = predictClipSet(model, validation, extractor);
-  const temperature =
-    raw.logits === null || validation.size === 0
-      ? 1
-      : fitTemperature(raw.logits, validation.labels, LABELS.length).temperature;
+  const temperature = fittedTemperature(raw.logits, validation.labels);
   const val = atTemperature(raw, validation.size, LABELS.length, temperature);
   const calibration: Calibration = {
     ...calibrateThresholds(val.probabilities, validation.rmsDbfs, validation.labels, val.energy),
