@@ -24,6 +24,16 @@ import type { NoiseColour } from './noise.js';
 import { drawSpeakers } from './speakers.js';
 import type { SyntheticSpeaker } from './speakers.js';
 import { makeTestClip, speedVariants } from './test-clip.js';
+import { HELD_OUT_ESPEAK_VARIANTS } from './held-out-voices.js';
+import { writeComposedUnknowns, writeNonSpeechUnknowns } from './negatives-writer.js';
+import type { ComposedClipRecord, CorpusPart, NonSpeechClipRecord } from './negatives-writer.js';
+import {
+  COMPOSED_UNKNOWN_DIR,
+  drawTrainingSpeakers,
+  drawUnknownWords,
+  NON_SPEECH_UNKNOWN_DIR,
+  TRAINING_ESPEAK_VARIANTS,
+} from './training-negatives.js';
 
 /** Words outside the dataset's vocabulary, said only in the test set: out-of-distribution `unknown`. */
 export const UNSEEN_TEST_WORDS = [
@@ -53,16 +63,49 @@ export interface SynthOptions {
   readonly words?: readonly string[];
   /** Folder searched for real `_background_noise_/*.wav` recordings to copy; `null` for none. */
   readonly realNoiseDir?: string | null;
+  /**
+   * Draw the corpus's speakers from the 73 variants training may use (`TRAINING_ESPEAK_VARIANTS`),
+   * never from `HELD_OUT_ESPEAK_VARIANTS`. Default false: all 83 variants, as corpora were drawn
+   * before the held-out list existed (so the same options keep giving the same bytes).
+   */
+  readonly excludeHeldOutVoices?: boolean;
+  /**
+   * Words of `UNKNOWN_WORD_POOL` (the training vocabulary `TRAIN_UNKNOWN_WORDS` less `test`) said by
+   * every speaker into their own `<word>/` folders, which the reader labels `unknown`. A seeded draw,
+   * never one of the corpus's `words`. Default 0; at most the pool's size (2,075).
+   */
+  readonly unknownWords?: number;
+  /**
+   * Clips of composed unknowns in `_composed_/`: the first half of one word joined to the second half
+   * of another (one of them a command), and, every 4th clip, a word reversed (see
+   * `drawComposedRecipe`). Default 0; at most 1,000,000.
+   */
+  readonly composedUnknowns?: number;
+  /**
+   * Non-speech clips per kind of `NON_SPEECH_KINDS` (13 kinds), from the training half of each kind's
+   * parameters, in `_non_speech_/` as `unknown` examples. Default 0; at most 100,000.
+   */
+  readonly nonSpeech?: number;
   /** Called as work progresses: phase, done, total. */
-  readonly onProgress?: (phase: 'corpus' | 'test-pool' | 'test', done: number, total: number) => void;
+  readonly onProgress?: (phase: SynthPhase, done: number, total: number) => void;
 }
+
+/** A phase of {@link synthesizeCorpus}, as `onProgress` reports it. */
+export type SynthPhase = 'corpus' | 'unknown-words' | 'composed' | 'non-speech' | 'test-pool' | 'test';
 
 /** What {@link synthesizeCorpus} made, with timings. */
 export interface SynthReport {
   readonly outDir: string;
   readonly words: number;
   readonly speakers: number;
+  /** Clips of the corpus's `words` (words x speakers). */
   readonly clips: number;
+  /** Words drawn for `unknownWords`, and their clips (words x speakers). */
+  readonly unknownWords: number;
+  readonly unknownWordClips: number;
+  /** Clips in `_composed_/` and `_non_speech_/`. */
+  readonly composedClips: number;
+  readonly nonSpeechClips: number;
   readonly backgroundNoise: readonly string[];
   readonly testClips: number;
   readonly corpusSeconds: number;
@@ -87,6 +130,43 @@ async function findRealNoise(dir: string | null | undefined): Promise<string[]> 
     .sort();
 }
 
+/** The options of {@link synthesizeCorpus} with defaults merged and ranges checked, and the drawn unknown words. */
+interface SynthConfig {
+  readonly options: SynthOptions;
+  readonly seed: number;
+  readonly words: readonly string[];
+  readonly testClips: number;
+  readonly excludeHeldOutVoices: boolean;
+  readonly unknownWords: readonly string[];
+  readonly composedUnknowns: number;
+  readonly nonSpeech: number;
+}
+
+function checkCount(name: string, value: number, min: number, max: number): void {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new KwsError('INVALID_ARGUMENT', `${name} must be an integer from ${min} to ${max}, got ${value}`);
+  }
+}
+
+function resolveSynthOptions(options: SynthOptions): SynthConfig {
+  const seed = options.seed ?? 1;
+  const words = options.words ?? WORDS_V1;
+  const testClips = options.testClips ?? 0;
+  checkCount('perWord', options.perWord, 1, 100_000);
+  checkCount('testClips', testClips, 0, 1_000_000);
+  const composedUnknowns = options.composedUnknowns ?? 0;
+  checkCount('composedUnknowns', composedUnknowns, 0, 1_000_000);
+  const nonSpeech = options.nonSpeech ?? 0;
+  checkCount('nonSpeech', nonSpeech, 0, 100_000);
+  const excludeHeldOutVoices = options.excludeHeldOutVoices ?? false;
+  // Drawn now, so that a count larger than the pool fails before anything is written.
+  const unknownWords = drawUnknownWords(options.unknownWords ?? 0, seededRng(seed, 'unknown-words'), [
+    ...words,
+    ...UNSEEN_TEST_WORDS,
+  ]);
+  return { options, seed, words, testClips, excludeHeldOutVoices, unknownWords, composedUnknowns, nonSpeech };
+}
+
 /**
  * Writes a synthetic Speech Commands corpus: `<word>/<speaker>_nohash_0.wav` for every word and
  * synthetic speaker (eSpeak NG voices, see `drawSpeakers`), 16 kHz mono 16-bit, 1 s, the utterance
@@ -95,71 +175,129 @@ async function findRealNoise(dir: string | null | undefined): Promise<string[]> 
  * by the dataset's hashing rule; and, with `testClips`, a Kaggle-layout `test/audio/clip_<hex>.wav`
  * set with `test/labels.csv`. The same options give the same bytes.
  *
+ * Teaching `unknown` (all off by default, when the corpus is byte-identical to one written before
+ * they existed): `unknownWords` more word folders from the training vocabulary, `composedUnknowns`
+ * clips in `_composed_/`, `nonSpeech` clips per kind in `_non_speech_/` (see `SynthOptions`); and
+ * `excludeHeldOutVoices` keeps the evaluation's eSpeak variants out of the speakers. Each part draws
+ * from its own seeded streams and synthesizer, so turning one on leaves the others' bytes as they were.
+ *
  * @throws KwsError `INVALID_ARGUMENT` for a non-empty output folder or out-of-range counts.
  */
 export async function synthesizeCorpus(options: SynthOptions): Promise<SynthReport> {
-  const seed = options.seed ?? 1;
-  const words = options.words ?? WORDS_V1;
-  const testClips = options.testClips ?? 0;
-  if (!Number.isInteger(options.perWord) || options.perWord < 1 || options.perWord > 100_000) {
-    throw new KwsError('INVALID_ARGUMENT', `perWord must be an integer from 1 to 100000, got ${options.perWord}`);
-  }
-  if (!Number.isInteger(testClips) || testClips < 0 || testClips > 1_000_000) {
-    throw new KwsError('INVALID_ARGUMENT', `testClips must be an integer from 0 to 1000000, got ${testClips}`);
-  }
+  const config = resolveSynthOptions(options);
   ensureEmptyDir(options.outDir, 'the corpus');
   try {
-    return await writeCorpus(options, seed, words, testClips);
+    return await writeCorpus(config);
   } catch (error) {
     throw fromFsError(error, options.outDir, 'write');
   }
 }
 
-async function writeCorpus(
-  options: SynthOptions,
-  seed: number,
+/**
+ * Writes `<word>/<speaker>_nohash_0.wav` for every word and speaker, each clip placed with
+ * `seededRng(seed, rngPart, word, speaker.id)`; returns the relative paths.
+ */
+async function writeWordClips(
+  config: SynthConfig,
   words: readonly string[],
-  testClips: number,
-): Promise<SynthReport> {
-  const started = performance.now();
-  const synthesizer = await EspeakSynthesizer.create();
-  const speakers = drawSpeakers(options.perWord, seededRng(seed, 'speakers'));
-  const floorBank = createNoiseFloorBank(seededRng(seed, 'noise-floor'));
-
+  speakers: readonly SyntheticSpeaker[],
+  synthesizer: EspeakSynthesizer,
+  floorBank: NoiseFloorBank,
+  phase: { readonly name: SynthPhase; readonly rngPart: string },
+): Promise<string[]> {
+  const { outDir } = config.options;
   const total = words.length * speakers.length;
-  let done = 0;
   const relativePaths: string[] = [];
   for (const word of words) {
-    await mkdir(join(options.outDir, word));
+    await mkdir(join(outDir, word));
     for (const speaker of speakers) {
       const utterance = synthesizer.synthesize(word, speaker);
       const speech = await prepareUtterance(utterance.samples, utterance.sampleRateHz);
-      const clip = placeInClip(speech, seededRng(seed, 'clip', word, speaker.id), floorBank);
+      const clip = placeInClip(speech, seededRng(config.seed, phase.rngPart, word, speaker.id), floorBank);
       const relativePath = `${word}/${speaker.id}_nohash_0.wav`;
-      await writeFile(join(options.outDir, relativePath), await encodeWavPcm16(clip, 16_000));
+      await writeFile(join(outDir, relativePath), await encodeWavPcm16(clip, 16_000));
       relativePaths.push(relativePath);
-      options.onProgress?.('corpus', ++done, total);
+      config.options.onProgress?.(phase.name, relativePaths.length, total);
     }
   }
-  await writeLists(options.outDir, relativePaths);
+  return relativePaths;
+}
+
+/** What the options that teach `unknown` wrote. */
+interface NegativesWritten {
+  readonly unknownWordPaths: readonly string[];
+  readonly composed: readonly ComposedClipRecord[];
+  readonly nonSpeech: readonly NonSpeechClipRecord[];
+}
+
+/** The unknown words, composed unknowns and non-speech clips; each part with its own synthesizer and streams. */
+async function writeNegatives(
+  config: SynthConfig,
+  speakers: readonly SyntheticSpeaker[],
+  floorBank: NoiseFloorBank,
+): Promise<NegativesWritten> {
+  const { onProgress, outDir } = config.options;
+  const part = (name: SynthPhase): CorpusPart => ({
+    outDir,
+    seed: config.seed,
+    floorBank,
+    onProgress: (done, total) => onProgress?.(name, done, total),
+  });
+  const unknownWordPaths =
+    config.unknownWords.length === 0
+      ? []
+      : await writeWordClips(config, config.unknownWords, speakers, await EspeakSynthesizer.create(), floorBank, {
+          name: 'unknown-words',
+          rngPart: 'unknown-word-clip',
+        });
+  const composed =
+    config.composedUnknowns === 0
+      ? []
+      : await writeComposedUnknowns(part('composed'), config.composedUnknowns, speakers);
+  const nonSpeech = config.nonSpeech === 0 ? [] : await writeNonSpeechUnknowns(part('non-speech'), config.nonSpeech);
+  return { unknownWordPaths, composed, nonSpeech };
+}
+
+async function writeCorpus(config: SynthConfig): Promise<SynthReport> {
+  const { options, seed } = config;
+  const started = performance.now();
+  const synthesizer = await EspeakSynthesizer.create();
+  const draw = config.excludeHeldOutVoices ? drawTrainingSpeakers : drawSpeakers;
+  const speakers = draw(options.perWord, seededRng(seed, 'speakers'));
+  const floorBank = createNoiseFloorBank(seededRng(seed, 'noise-floor'));
+  const wordPaths = await writeWordClips(config, config.words, speakers, synthesizer, floorBank, {
+    name: 'corpus',
+    rngPart: 'clip',
+  });
+  const negatives = await writeNegatives(config, speakers, floorBank);
+  await writeLists(options.outDir, [
+    ...wordPaths,
+    ...negatives.unknownWordPaths,
+    ...negatives.composed.map((r) => r.file),
+    ...negatives.nonSpeech.map((r) => r.file),
+  ]);
   const noises = await writeBackgroundNoise(options.outDir, seed, await findRealNoise(options.realNoiseDir));
-  await writeManifest(options.outDir, { seed, perWord: options.perWord, testClips, words, speakers });
+  await writeManifest(options.outDir, config, speakers, negatives);
   const corpusSeconds = (performance.now() - started) / 1000;
 
   const testStarted = performance.now();
-  if (testClips > 0)
+  if (config.testClips > 0)
     await writeTestSet(options, seed, synthesizer, new Set(speakers.map((s) => s.id)), noises.samples, floorBank);
   const testSeconds = (performance.now() - testStarted) / 1000;
   return {
     outDir: options.outDir,
-    words: words.length,
+    words: config.words.length,
     speakers: speakers.length,
-    clips: relativePaths.length,
+    clips: wordPaths.length,
+    unknownWords: config.unknownWords.length,
+    unknownWordClips: negatives.unknownWordPaths.length,
+    composedClips: negatives.composed.length,
+    nonSpeechClips: negatives.nonSpeech.length,
     backgroundNoise: noises.names,
-    testClips,
+    testClips: config.testClips,
     corpusSeconds,
     testSeconds,
-    testClipsPerSecond: testClips > 0 ? testClips / testSeconds : 0,
+    testClipsPerSecond: config.testClips > 0 ? config.testClips / testSeconds : 0,
   };
 }
 
@@ -199,17 +337,86 @@ async function writeBackgroundNoise(
   return { names, samples };
 }
 
+/** How the recipe of the composed unknowns reads in the manifest. */
+const COMPOSED_RECIPE =
+  "Each clip is one speaker's: a splice (3 clips in 4) joins the first half of one word's trimmed utterance, " +
+  "cut at its energy midpoint (half the sum of squares on each side), to the second half of another's, with a " +
+  '10 ms raised-cosine cross-fade; one word is a command, the other one of the 30 v0.01 words or a training word, ' +
+  'never the command itself, one of its sound-alikes or its rhyme (go/no, on/one). Every 4th clip is a word ' +
+  '(a command half the time) played backwards (never no, on or tire, whose reversal says a command). Placed as words are.';
+
+/** Manifest fields of the options that teach `unknown`: a key only for an option that is on, so a default corpus's SYNTH.json is as before. */
+interface NegativesManifest {
+  excludeHeldOutVoices?: { readonly variants: readonly string[]; readonly heldOut: readonly string[] };
+  unknownWords?: { readonly count: number; readonly clips: number; readonly words: readonly string[] };
+  composedUnknowns?: {
+    readonly folder: string;
+    readonly clips: number;
+    readonly splices: number;
+    readonly reversed: number;
+    readonly recipe: string;
+    readonly records: readonly ComposedClipRecord[];
+  };
+  nonSpeech?: {
+    readonly folder: string;
+    readonly perKind: number;
+    readonly clips: number;
+    readonly parameterHalf: 'train';
+    readonly placement: string;
+    readonly records: readonly NonSpeechClipRecord[];
+  };
+}
+
+function negativesManifest(config: SynthConfig, negatives: NegativesWritten): NegativesManifest {
+  const body: NegativesManifest = {};
+  if (config.excludeHeldOutVoices)
+    body.excludeHeldOutVoices = { variants: TRAINING_ESPEAK_VARIANTS, heldOut: HELD_OUT_ESPEAK_VARIANTS };
+  if (config.unknownWords.length > 0)
+    body.unknownWords = {
+      count: config.unknownWords.length,
+      clips: negatives.unknownWordPaths.length,
+      words: config.unknownWords,
+    };
+  if (config.composedUnknowns > 0) {
+    const reversed = negatives.composed.filter((r) => r.kind === 'reversed').length;
+    body.composedUnknowns = {
+      folder: COMPOSED_UNKNOWN_DIR,
+      clips: negatives.composed.length,
+      splices: negatives.composed.length - reversed,
+      reversed,
+      recipe: COMPOSED_RECIPE,
+      records: negatives.composed,
+    };
+  }
+  if (config.nonSpeech > 0)
+    body.nonSpeech = {
+      folder: NON_SPEECH_UNKNOWN_DIR,
+      perKind: config.nonSpeech,
+      clips: negatives.nonSpeech.length,
+      parameterHalf: 'train',
+      placement:
+        'trimmed as an utterance, then placed as a word: random offset, RMS -30 to -14 dBFS (peak under 0.99), over the corpus noise floor; params.peakDbfs is the drawn peak before placement',
+      records: negatives.nonSpeech,
+    };
+  return body;
+}
+
 async function writeManifest(
   outDir: string,
-  manifest: {
-    seed: number;
-    perWord: number;
-    testClips: number;
-    words: readonly string[];
-    speakers: readonly SyntheticSpeaker[];
-  },
+  config: SynthConfig,
+  speakers: readonly SyntheticSpeaker[],
+  negatives: NegativesWritten,
 ): Promise<void> {
-  const body = { generator: 'kws synth', engine: 'eSpeak NG (@echogarden/espeak-ng-emscripten)', ...manifest };
+  const body = {
+    generator: 'kws synth',
+    engine: 'eSpeak NG (@echogarden/espeak-ng-emscripten)',
+    seed: config.seed,
+    perWord: config.options.perWord,
+    testClips: config.testClips,
+    words: config.words,
+    speakers,
+    ...negativesManifest(config, negatives),
+  };
   await writeFile(join(outDir, 'SYNTH.json'), `${JSON.stringify(body, null, 2)}\n`);
 }
 

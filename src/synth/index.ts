@@ -1,5 +1,23 @@
 export { synthesizeCorpus, UNSEEN_TEST_WORDS } from './corpus.js';
-export type { SynthOptions, SynthReport } from './corpus.js';
+export type { SynthOptions, SynthPhase, SynthReport } from './corpus.js';
+export {
+  COMPOSED_UNKNOWN_DIR,
+  drawTrainingSpeakers,
+  drawUnknownWords,
+  NON_SPEECH_UNKNOWN_DIR,
+  TRAINING_ESPEAK_VARIANTS,
+  UNKNOWN_WORD_POOL,
+} from './training-negatives.js';
+export {
+  composeUtterance,
+  drawComposedRecipe,
+  energyMidpoint,
+  reverseUtterance,
+  spliceHalves,
+  spliceSaysCommand,
+} from './composed-unknowns.js';
+export type { ComposedRecipe } from './composed-unknowns.js';
+export type { ComposedClipRecord, NonSpeechClipRecord } from './negatives-writer.js';
 export { EspeakSynthesizer } from './espeak.js';
 export type { EspeakVoice, Utterance } from './espeak.js';
 export { drawSpeakers, ESPEAK_ENGLISH_VOICES, ESPEAK_HUMAN_VARIANTS, speakerId } from './speakers.js';
