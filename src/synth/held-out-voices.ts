@@ -9,8 +9,8 @@ import type { SyntheticSpeaker } from './speakers.js';
 /**
  * eSpeak NG variants (of {@link ESPEAK_HUMAN_VARIANTS}) kept for evaluation: training must exclude
  * them (`drawSpeakers` does not yet; a later change makes it). Male- and female-sounding variants
- * and one Klatt variant, one in about eight of the 84. The bundled model `models/1` was trained before this list
- * existed, on all 84 variants, so for it these voices are new settings of seen variants, not
+ * and one Klatt variant, one in about eight of the 83. The bundled model `models/1` was trained before this list
+ * existed, on all 83 variants, so for it these voices are new settings of seen variants, not
  * unseen ones; SVOX Pico's voices are unseen by every model here.
  */
 export const HELD_OUT_ESPEAK_VARIANTS = [
