@@ -1,8 +1,8 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
+import { PROJECT_ROOT } from '../config/index.js';
 import { reportError } from './report-error.js';
 import { integerIn } from './options.js';
 import { PROCESS_OUTPUT } from './output.js';
@@ -11,7 +11,8 @@ import type { SynthReport } from '../synth/index.js';
 
 /** `../shared/data/real` beside the project, where real background-noise recordings may be found. */
 export function defaultRealDataDir(): string | null {
-  const dir = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../../shared/data/real');
+  // From the project root, so that the sources (src/cli) and the build (dist/src/cli) find the same folder.
+  const dir = resolve(PROJECT_ROOT, '../shared/data/real');
   return existsSync(dir) ? dir : null;
 }
 

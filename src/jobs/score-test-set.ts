@@ -14,6 +14,7 @@ import type { Thresholds } from '../inference/index.js';
 import type { ModelRegistry } from '../registry/index.js';
 import type { ScoreCheckpoint, ScoreCheckpointStore } from '../storage/index.js';
 import { readServingVersion } from '../serving/index.js';
+import type { ServingVersion } from '../serving/index.js';
 
 /** What {@link scoreTestSet} needs. */
 export interface ScoreOptions {
@@ -167,49 +168,10 @@ export async function scoreTestSet(
   options: ScoreOptions,
 ): Promise<ScoreSummary> {
   const started = performance.now();
-  const chunkSize = options.chunkSize ?? 256;
-  if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > 4096)
-    throw new KwsError(
-      'INVALID_ARGUMENT',
-      `chunkSize must be an integer from 1 to 4096, got ${describeValue(chunkSize)}`,
-    );
-  const record = readServingVersion(registry, options.modelVersion);
-  const { manifest } = record;
-  const thresholds = validateThresholds({
-    ...record.thresholds,
-    unknownThreshold: options.unknownThreshold ?? record.thresholds.unknownThreshold,
-  });
-  const model = record.target;
-  const clips = await listSorted(options.dir);
+  const run = await planRun(registry, checkpoints, options);
+  const { record, thresholds, clips, errorsOut, probabilitiesOut } = run;
+  let checkpoint = run.checkpoint;
   const total = clips.length;
-  if (total === 0) throw new KwsError('INVALID_ARGUMENT', `no .wav files in ${options.dir} (or its audio/ folder)`);
-  const errorsOut = options.errorsOut ?? `${options.out}.errors.csv`;
-  const probabilitiesOut = options.probabilitiesOut ?? null;
-  const print = fingerprint(clips, {
-    version: record.version,
-    thresholds: { u: thresholds.unknownThreshold, s: String(thresholds.silenceThresholdDbfs) },
-    // Only where they matter, so that runs checkpointed before these were recorded still resume.
-    ...(thresholds.unknownScore === 'energy' ? { energy: thresholds.unknownEnergyThreshold } : {}),
-    ...(record.target.temperature === 1 ? {} : { temperature: record.target.temperature }),
-    chunkSize,
-    probabilities: probabilitiesOut !== null,
-  });
-  const stored = options.resume === true ? checkpoints.get(options.checkpointKey) : null;
-  if (stored !== null && stored.fingerprint !== print) {
-    throw new KwsError(
-      'INVALID_ARGUMENT',
-      `cannot resume ${options.out}: its checkpoint was made for another file list, model version, threshold or chunk size; run again without resume`,
-    );
-  }
-  let checkpoint: ScoreCheckpoint = stored ?? {
-    fingerprint: print,
-    chunksDone: 0,
-    processed: 0,
-    failed: 0,
-    csvBytes: 0,
-    probabilitiesBytes: 0,
-    errorsBytes: 0,
-  };
   const labelCounts = Object.fromEntries(LABELS.map((l) => [l, 0])) as Record<Label, number>;
   const outputs: Outputs = {
     csv: await openAt(options.out, checkpoint.csvBytes),
@@ -241,41 +203,15 @@ export async function scoreTestSet(
       );
       checkpoints.put(options.checkpointKey, checkpoint);
     }
-    const chunks = Math.ceil(total / chunkSize);
-    const inFlight = new Map<number, Promise<ScoredChunk>>();
-    let next = checkpoint.chunksDone;
-    const window = pool.options.threads * 2 + 2; // chunks finish out of order: keep every thread busy while the oldest is written
-    const slice = (k: number): Array<{ fname: string; path: string }> =>
-      clips.slice(k * chunkSize, (k + 1) * chunkSize);
-    while (checkpoint.chunksDone < chunks) {
-      while (!cancelled && next < chunks && inFlight.size < window) {
-        const k = next++;
-        const scoring = pool.scoreChunk(
-          slice(k).map((c) => c.path),
-          manifest.featureConfig,
-          model,
-        );
-        scoring.catch(() => undefined); // awaited in order below; a failure must not go unhandled meanwhile
-        inFlight.set(k, scoring);
-      }
-      const k = checkpoint.chunksDone;
-      const pending = inFlight.get(k);
-      if (pending === undefined) break; // cancelled: nothing more in flight to write
-      const scored = await pending;
-      inFlight.delete(k);
-      const rows = chunkRows(slice(k), scored, thresholds, labelCounts, probabilitiesOut !== null);
-      checkpoint = await append(outputs, checkpoint, rows.csv, rows.probabilities, rows.errors);
-      checkpoint = {
-        ...checkpoint,
-        chunksDone: k + 1,
-        processed: checkpoint.processed + slice(k).length,
-        failed: checkpoint.failed + rows.failed,
-      };
-      checkpoints.put(options.checkpointKey, checkpoint);
-      options.onProgress?.(progress());
-      if (options.signal?.aborted === true) cancelled = true;
-    }
-    await Promise.allSettled(inFlight.values());
+    const written = await writeChunks(run, pool, outputs, checkpoint, labelCounts, {
+      cancelled: () => cancelled || (cancelled = options.signal?.aborted === true),
+      onChunk: (next) => {
+        checkpoint = next;
+        checkpoints.put(options.checkpointKey, checkpoint);
+        options.onProgress?.(progress());
+      },
+    });
+    checkpoint = written;
   } finally {
     await Promise.all([outputs.csv.close(), outputs.probabilities?.close(), outputs.errors.close()]);
   }
@@ -292,6 +228,128 @@ export async function scoreTestSet(
     cancelled,
     labelCounts,
   };
+}
+
+/** A bulk-scoring run, checked and planned before any file is opened. */
+interface ScoreRun {
+  readonly record: ServingVersion;
+  readonly thresholds: Thresholds;
+  /** The clips in `fname` order. */
+  readonly clips: ReadonlyArray<{ readonly fname: string; readonly path: string }>;
+  readonly chunkSize: number;
+  readonly errorsOut: string;
+  readonly probabilitiesOut: string | null;
+  /** Where to start: the stored checkpoint of a resumed run, or an empty one. */
+  readonly checkpoint: ScoreCheckpoint;
+}
+
+/**
+ * Checks the options, resolves the version and thresholds, lists the clips and reads the
+ * checkpoint of a resumed run (which must have been made for the same file list, version,
+ * thresholds, temperature, chunk size and outputs).
+ *
+ * @throws KwsError `INVALID_ARGUMENT` for a bad chunk size, an empty folder or a checkpoint of
+ *   another run; as `readServingVersion` for the version.
+ */
+async function planRun(
+  registry: ModelRegistry,
+  checkpoints: ScoreCheckpointStore,
+  options: ScoreOptions,
+): Promise<ScoreRun> {
+  const chunkSize = options.chunkSize ?? 256;
+  if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > 4096)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `chunkSize must be an integer from 1 to 4096, got ${describeValue(chunkSize)}`,
+    );
+  const record = readServingVersion(registry, options.modelVersion);
+  const thresholds = validateThresholds({
+    ...record.thresholds,
+    unknownThreshold: options.unknownThreshold ?? record.thresholds.unknownThreshold,
+  });
+  const clips = await listSorted(options.dir);
+  if (clips.length === 0)
+    throw new KwsError('INVALID_ARGUMENT', `no .wav files in ${options.dir} (or its audio/ folder)`);
+  const errorsOut = options.errorsOut ?? `${options.out}.errors.csv`;
+  const probabilitiesOut = options.probabilitiesOut ?? null;
+  const print = fingerprint(clips, {
+    version: record.version,
+    thresholds: { u: thresholds.unknownThreshold, s: String(thresholds.silenceThresholdDbfs) },
+    // Only where they matter, so that runs checkpointed before these were recorded still resume.
+    ...(thresholds.unknownScore === 'energy' ? { energy: thresholds.unknownEnergyThreshold } : {}),
+    ...(record.target.temperature === 1 ? {} : { temperature: record.target.temperature }),
+    chunkSize,
+    probabilities: probabilitiesOut !== null,
+  });
+  const stored = options.resume === true ? checkpoints.get(options.checkpointKey) : null;
+  if (stored !== null && stored.fingerprint !== print) {
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `cannot resume ${options.out}: its checkpoint was made for another file list, model version, threshold or chunk size; run again without resume`,
+    );
+  }
+  const checkpoint = stored ?? {
+    fingerprint: print,
+    chunksDone: 0,
+    processed: 0,
+    failed: 0,
+    csvBytes: 0,
+    probabilitiesBytes: 0,
+    errorsBytes: 0,
+  };
+  return { record, thresholds, clips, chunkSize, errorsOut, probabilitiesOut, checkpoint };
+}
+
+/**
+ * Scores the chunks from `checkpoint.chunksDone` on, a window of them in flight across the engine
+ * threads, and appends each chunk's rows in order (chunks finish out of order); after each chunk,
+ * `onChunk` gets the new checkpoint. Stops taking new chunks once `cancelled()` is true and returns
+ * after writing those already in flight. Returns the last checkpoint.
+ */
+async function writeChunks(
+  run: ScoreRun,
+  pool: EnginePool,
+  outputs: Outputs,
+  from: ScoreCheckpoint,
+  labelCounts: Record<Label, number>,
+  hooks: { readonly cancelled: () => boolean; readonly onChunk: (checkpoint: ScoreCheckpoint) => void },
+): Promise<ScoreCheckpoint> {
+  const { clips, chunkSize, record, thresholds } = run;
+  let checkpoint = from;
+  const chunks = Math.ceil(clips.length / chunkSize);
+  const inFlight = new Map<number, Promise<ScoredChunk>>();
+  let next = checkpoint.chunksDone;
+  const window = pool.options.threads * 2 + 2; // keep every thread busy while the oldest chunk is written
+  const slice = (k: number): ReadonlyArray<{ fname: string; path: string }> =>
+    clips.slice(k * chunkSize, (k + 1) * chunkSize);
+  while (checkpoint.chunksDone < chunks) {
+    while (!hooks.cancelled() && next < chunks && inFlight.size < window) {
+      const k = next++;
+      const scoring = pool.scoreChunk(
+        slice(k).map((c) => c.path),
+        record.manifest.featureConfig,
+        record.target,
+      );
+      scoring.catch(() => undefined); // awaited in order below; a failure must not go unhandled meanwhile
+      inFlight.set(k, scoring);
+    }
+    const k = checkpoint.chunksDone;
+    const pending = inFlight.get(k);
+    if (pending === undefined) break; // cancelled: nothing more in flight to write
+    const scored = await pending;
+    inFlight.delete(k);
+    const rows = chunkRows(slice(k), scored, thresholds, labelCounts, run.probabilitiesOut !== null);
+    checkpoint = await append(outputs, checkpoint, rows.csv, rows.probabilities, rows.errors);
+    checkpoint = {
+      ...checkpoint,
+      chunksDone: k + 1,
+      processed: checkpoint.processed + slice(k).length,
+      failed: checkpoint.failed + rows.failed,
+    };
+    hooks.onChunk(checkpoint);
+  }
+  await Promise.allSettled(inFlight.values());
+  return checkpoint;
 }
 
 /** Appends text to the outputs (in the order csv, probabilities, errors) and returns the new byte lengths. */
