@@ -8,21 +8,43 @@
  *   npx tsx scripts/held-out-real.ts --out /tmp/kws-real-heldout
  *   npx kws eval --data /tmp/kws-real-heldout
  */
-import { mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { whichSet } from '../src/data/index.js';
 import { labelForWord } from '../src/labels/index.js';
 
-const { values } = parseArgs({
-  options: {
-    out: { type: 'string' },
-    real: { type: 'string', default: resolve(import.meta.dirname, '../../shared/data/real') },
-    split: { type: 'string', default: 'testing' },
-  },
-});
-if (values.out === undefined) throw new Error('--out DIR is required');
+const USAGE = 'usage: npx tsx scripts/held-out-real.ts --out DIR [--real DIR] [--split testing|validation|training]';
+/** Prints a usage error and exits 2, without a stack trace. */
+function usage(message: string): never {
+  process.stderr.write(`held-out-real: ${message}\n${USAGE}\n`);
+  process.exit(2);
+}
+let parsed;
+try {
+  parsed = parseArgs({
+    options: {
+      out: { type: 'string' },
+      real: { type: 'string', default: resolve(import.meta.dirname, '../../shared/data/real') },
+      split: { type: 'string', default: 'testing' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+} catch (error) {
+  usage(error instanceof Error ? error.message : String(error));
+}
+const { values } = parsed;
+if (values.help) {
+  process.stdout.write(`${USAGE}\n`);
+  process.exit(0);
+}
+if (values.out === undefined) usage('--out DIR is required');
+if (!['testing', 'validation', 'training'].includes(values.split))
+  usage(`--split must be testing, validation or training, got ${values.split}`);
+if (!existsSync(join(values.real, 'pico-testset-v0.02')))
+  usage(`${values.real} has no pico-testset-v0.02 folder (give the real recordings with --real)`);
 const out = resolve(values.out);
+if (existsSync(out) && readdirSync(out).length > 0) usage(`${out} is not empty; give a new folder`);
 mkdirSync(join(out, 'audio'), { recursive: true });
 const folders = (dir: string): string[] =>
   readdirSync(dir, { withFileTypes: true })

@@ -1,7 +1,8 @@
 import { labelIndex } from '../labels/index.js';
 import type { Example, ExampleLoader } from '../data/index.js';
-import { rmsDbfs } from '../audio/index.js';
-import { AudioDecodeError } from '../errors/index.js';
+import { readFile } from 'node:fs/promises';
+import { decodeAudio, fitToLength, rmsDbfs } from '../audio/index.js';
+import { AudioDecodeError, fromFsError } from '../errors/index.js';
 
 /**
  * The fitted clips of a split, decoded once and kept as 16-bit integers (half the memory of
@@ -62,4 +63,28 @@ export async function loadClipSet(
     onProgress?.(i + 1, examples.length);
   }
   return { samples, clipSamples, labels, rmsDbfs: levels, ids, size: examples.length };
+}
+
+/**
+ * Reads, decodes and fits one clip file to `clipSamples` samples (mono, 16 kHz), naming it in any
+ * error: `name` (a path relative to the folder being read) prefixes a decoder message.
+ *
+ * @returns `[clipSamples]` samples in [-1, 1].
+ * @throws KwsError `FILE_NOT_FOUND` / `FILE_UNREADABLE` for a file that cannot be read;
+ *   AudioDecodeError (its code, the message prefixed with `name`) for bytes that do not decode.
+ */
+export async function loadClipFile(path: string, name: string, clipSamples: number): Promise<Float32Array> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await readFile(path);
+  } catch (error) {
+    throw fromFsError(error, path, 'read');
+  }
+  try {
+    return fitToLength((await decodeAudio(bytes)).samples, clipSamples);
+  } catch (error) {
+    if (error instanceof AudioDecodeError)
+      throw new AudioDecodeError(error.code, `${name}: ${error.message}`, { cause: error });
+    throw error;
+  }
 }

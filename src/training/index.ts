@@ -32,7 +32,7 @@ export type {
   OptionSpec,
 } from './option-declaration.js';
 export type { TrainingProgress, TrainWorkerData, TrainWorkerMessage } from './train-messages.js';
-export { clipAt, loadClipSet } from './clip-cache.js';
+export { clipAt, loadClipFile, loadClipSet } from './clip-cache.js';
 export type { ClipSet } from './clip-cache.js';
 export { sampleRandom, suggestTpe, validateSearchSpace } from './search.js';
 export type { Observation, Parameters, ParameterSpec, SearchSpace, TpeOptions } from './search.js';

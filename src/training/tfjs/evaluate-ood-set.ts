@@ -1,6 +1,6 @@
 import { readdir, readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { decodeAudio, fitToLength, rmsDbfs } from '../../audio/index.js';
+import { join, relative } from 'node:path';
+import { rmsDbfs } from '../../audio/index.js';
 import { fromFsError, KwsError } from '../../errors/index.js';
 import { decide } from '../../inference/index.js';
 import type { Thresholds } from '../../inference/index.js';
@@ -9,6 +9,7 @@ import type { Label, OodPart } from '../../labels/index.js';
 import type { ModelRegistry, RejectionMetrics } from '../../registry/index.js';
 import { rejectionMetrics } from '../trust.js';
 import type { ScoredClips } from '../trust.js';
+import { loadClipFile } from '../clip-cache.js';
 import { loadVersion } from './train-version.js';
 import type { LoadedVersion } from './train-version.js';
 
@@ -101,9 +102,7 @@ async function scorePart(
   for (let start = 0; start < files.length; start += BATCH) {
     const batch = files.slice(start, start + BATCH);
     const clips = await Promise.all(
-      batch.map(async (f) =>
-        fitToLength((await decodeAudio(await readFile(f.path))).samples, extractor.config.clipSamples),
-      ),
+      batch.map(async (f) => loadClipFile(f.path, relative(dir, f.path), extractor.config.clipSamples)),
     );
     const out = loaded.predict(extractor.computeBatch(clips), clips.length);
     probabilities.set(out.probabilities, start * LABELS.length);

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
-import { decodeAudio, fitToLength, rmsDbfs } from '../../audio/index.js';
+import { rmsDbfs } from '../../audio/index.js';
 import { ExampleLoader, scanSpeechCommands } from '../../data/index.js';
 import { isLabel, labelIndex, LABELS } from '../../labels/index.js';
 import type { Label } from '../../labels/index.js';
@@ -11,7 +11,7 @@ import { decide } from '../../inference/index.js';
 import type { DecisionReason, Thresholds } from '../../inference/index.js';
 import type { ModelRegistry } from '../../registry/index.js';
 import { computeMetrics } from '../metrics.js';
-import { loadClipSet } from '../clip-cache.js';
+import { loadClipFile, loadClipSet } from '../clip-cache.js';
 import { predictClipSet } from './trainer.js';
 import { trustMetrics } from '../trust.js';
 import { atTemperature } from '../../engine/index.js';
@@ -60,7 +60,12 @@ async function kaggleClipSet(dir: string, clipSamples: number): Promise<ClipSet>
         `labels.csv row ${i + 2} needs fname and one of the 12 labels, got ${JSON.stringify(row)}`,
       );
     }
-    const clip = fitToLength((await decodeAudio(await readFile(join(dir, 'audio', row.fname)))).samples, clipSamples);
+    if (row.fname.includes('/') || row.fname.includes('\\') || row.fname === '..' || row.fname === '.')
+      throw new KwsError(
+        'MALFORMED',
+        `labels.csv row ${i + 2}: fname must be a file name in audio/, got ${JSON.stringify(row.fname)}`,
+      );
+    const clip = await loadClipFile(join(dir, 'audio', row.fname), `audio/${row.fname}`, clipSamples);
     for (let j = 0; j < clipSamples; j++) samples[i * clipSamples + j] = Math.round((clip[j] as number) * 32767);
     labels[i] = labelIndex(row.label);
     levels[i] = rmsDbfs(clip);
