@@ -1,3 +1,4 @@
+import { UnknownOperatingPointType, UnknownTradeOffType } from './trust.type.js';
 import { Field, Float, ObjectType, registerEnumType } from 'type-graphql';
 import type { Label } from '../labels/index.js';
 import { LabelEnum } from './enums.js';
@@ -88,4 +89,16 @@ export class CalibrationType {
       'Temperature T of the served probabilities, softmax(logits / T), fitted on validation (temperature scaling, Guo et al. 2017); 1 for versions calibrated before it.',
   })
   temperature!: number;
+
+  @Field(() => UnknownOperatingPointType, {
+    nullable: true,
+    description:
+      'The operating point asked for at training, if any (else the thresholds maximise validation accuracy).',
+  })
+  operatingPoint!: UnknownOperatingPointType | null;
+
+  @Field(() => [UnknownTradeOffType], {
+    description: "Each unknown rule's trade-off on validation; empty for versions calibrated before it was recorded.",
+  })
+  tradeOff!: UnknownTradeOffType[];
 }

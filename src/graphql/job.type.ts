@@ -237,6 +237,9 @@ export class RetrainInput {
   @TrainOptionField('allowMissingClasses')
   allowMissingClasses?: boolean | null;
 
+  @TrainOptionField('unknownTargetRecall')
+  unknownTargetRecall?: number | null;
+
   @TrainOptionField('seed')
   seed?: number | null;
 }

@@ -46,6 +46,17 @@ function versionType(ctx: KwsContext, record: VersionRecord): ModelVersionType {
             unknownCurve: manifest.calibration.unknownCurve.map((p) => ({ ...p })),
             energyCurve: (manifest.calibration.energyCurve ?? []).map((p) => ({ ...p })),
             temperature: manifest.calibration.temperature ?? 1,
+            operatingPoint:
+              manifest.calibration.operatingPoint === undefined
+                ? null
+                : {
+                    ...manifest.calibration.operatingPoint,
+                    rules: manifest.calibration.operatingPoint.rules.map((x) => ({ ...x })),
+                  },
+            tradeOff: (manifest.calibration.tradeOff ?? []).map((t) => ({
+              ...t,
+              points: t.points.map((p) => ({ ...p })),
+            })),
           },
   };
 }

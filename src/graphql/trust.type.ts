@@ -80,3 +80,60 @@ export class TrustType {
   @Field(() => [RejectionType], { description: 'Command clips against silence (non-speech) clips, per unknown rule.' })
   nonSpeechRejection!: RejectionType[];
 }
+
+@ObjectType('RuleOperatingPoint', { description: 'One unknown rule at an operating point.' })
+export class RuleOperatingPointType {
+  @Field(() => UnknownScoreEnum)
+  score!: UnknownScore;
+
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      "In the rule's units (a max-softmax probability; an energy, unknown above it); null: off, the recall is out of its reach.",
+  })
+  threshold!: number | null;
+
+  @Field(() => Float, { description: 'Share of validation command clips answered with a command.' })
+  commandRecall!: number;
+
+  @Field(() => Float, { description: 'Share of validation unknown and silence clips answered with a command.' })
+  outlierRate!: number;
+}
+
+@ObjectType('UnknownOperatingPoint', {
+  description: 'Unknown thresholds chosen to keep a stated share of command clips (retrain unknownTargetRecall).',
+})
+export class UnknownOperatingPointType {
+  @Field(() => Float)
+  targetRecall!: number;
+
+  @Field(() => UnknownScoreEnum, {
+    nullable: true,
+    description: 'The rule that decides (the lower outlier rate); null when neither reaches the recall.',
+  })
+  chosen!: UnknownScore | null;
+
+  @Field(() => [RuleOperatingPointType])
+  rules!: RuleOperatingPointType[];
+}
+
+@ObjectType('TradeOffPoint', { description: 'One threshold of an unknown rule on validation.' })
+export class TradeOffPointType {
+  @Field(() => Float, { nullable: true, description: "In the rule's units; null keeps no clip." })
+  threshold!: number | null;
+
+  @Field(() => Float)
+  commandRecall!: number;
+
+  @Field(() => Float)
+  outlierRate!: number;
+}
+
+@ObjectType('UnknownTradeOff', { description: "An unknown rule's trade-off on validation, strictest threshold first." })
+export class UnknownTradeOffType {
+  @Field(() => UnknownScoreEnum)
+  score!: UnknownScore;
+
+  @Field(() => [TradeOffPointType])
+  points!: TradeOffPointType[];
+}

@@ -142,6 +142,7 @@ const trainParams: Parse<TrainParams> = (v, w) => {
     baseVersion: f.optional('baseVersion', number),
     fineTuneOnly: f.optional('fineTuneOnly', boolean),
     allowMissingClasses: f.optional('allowMissingClasses', boolean),
+    unknownTargetRecall: f.optional('unknownTargetRecall', number),
     seed: f.optional('seed', number),
     backend: f.optional('backend', backend),
   });

@@ -59,6 +59,7 @@ export type TrainParams = Pick<
   | 'baseVersion'
   | 'fineTuneOnly'
   | 'allowMissingClasses'
+  | 'unknownTargetRecall'
   | 'seed'
   | 'backend'
 >;

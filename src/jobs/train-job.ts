@@ -30,6 +30,8 @@ export interface RetrainInput {
   readonly fineTuneOnly?: boolean | null;
   /** Train even when the training split lacks some of the 12 classes. Default false. */
   readonly allowMissingClasses?: boolean | null;
+  /** Operating point of the unknown rule: validation command recall to keep, in (0, 1]. Default: maximise accuracy. */
+  readonly unknownTargetRecall?: number | null;
   readonly seed?: number | null;
   /** First TF.js backend to try. Default `tensorflow` (falls back to wasm, cpu). */
   readonly backend?: TfjsBackendName | null;

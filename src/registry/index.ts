@@ -6,8 +6,11 @@ export type {
   EvaluationMetrics,
   RejectionMetrics,
   ReliabilityBin,
+  RuleOperatingPoint,
   StoredThresholds,
   TrustMetrics,
+  UnknownOperatingPoint,
+  UnknownTradeOff,
   VersionManifest,
   VersionState,
 } from './manifest.js';

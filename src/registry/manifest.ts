@@ -102,6 +102,40 @@ export interface Calibration {
    * temperature scaling (Guo et al. 2017, section 4.2). Absent (1) for versions calibrated before it.
    */
   readonly temperature?: number;
+  /** The operating point asked for (`unknownTargetRecall`) and what each rule does there; absent when the thresholds maximise accuracy. */
+  readonly operatingPoint?: UnknownOperatingPoint;
+  /** Each unknown rule's trade-off on validation (command recall against unknown and silence clips answered with a command). */
+  readonly tradeOff?: readonly UnknownTradeOff[];
+}
+
+/** One unknown rule at an operating point. */
+export interface RuleOperatingPoint {
+  readonly score: UnknownScore;
+  /** In the rule's units (a max-softmax probability; an energy, unknown above it); null: off, the recall is out of its reach. */
+  readonly threshold: number | null;
+  /** Share of validation command clips answered with a command at this threshold. */
+  readonly commandRecall: number;
+  /** Share of validation unknown and silence clips answered with a command at this threshold. */
+  readonly outlierRate: number;
+}
+
+/** Thresholds chosen to keep a stated share of command clips (`unknownTargetRecall`). */
+export interface UnknownOperatingPoint {
+  /** The share of command clips to keep answered with a command, in (0, 1]. */
+  readonly targetRecall: number;
+  /** The rule that decides: the one with the lower outlier rate; null when neither reaches the recall. */
+  readonly chosen: UnknownScore | null;
+  readonly rules: readonly RuleOperatingPoint[];
+}
+
+/** One unknown rule's trade-off curve, strictest threshold first. */
+export interface UnknownTradeOff {
+  readonly score: UnknownScore;
+  readonly points: ReadonlyArray<{
+    readonly threshold: number | null;
+    readonly commandRecall: number;
+    readonly outlierRate: number;
+  }>;
 }
 
 /** Lifecycle of a model version: `training` until its files are complete, then `ready` (immutable), or `failed`; `archived` by hand. */
@@ -150,13 +184,15 @@ export interface VersionManifest {
 
 /** A calibration as `version.json` keeps it: everything but the thresholds, which the manifest stores on their own. */
 export function storeCalibration(calibration: Calibration): Omit<Calibration, 'thresholds'> {
-  const { accuracy, baselineAccuracy, unknownCurve, energyCurve, temperature } = calibration;
+  const { accuracy, baselineAccuracy, unknownCurve, energyCurve, temperature, operatingPoint, tradeOff } = calibration;
   return {
     accuracy,
     baselineAccuracy,
     unknownCurve,
     energyCurve: energyCurve ?? [],
     ...(temperature === undefined ? {} : { temperature }),
+    ...(operatingPoint === undefined ? {} : { operatingPoint }),
+    ...(tradeOff === undefined ? {} : { tradeOff }),
   };
 }
 

@@ -2,6 +2,7 @@ import { labelIndex, LABELS } from '../labels/index.js';
 import type { Calibration } from '../registry/index.js';
 import { decide, NO_THRESHOLDS } from '../inference/index.js';
 import type { Thresholds, UnknownScore } from '../inference/index.js';
+import { thresholdsAtRecall, unknownTradeOff } from './operating-threshold.js';
 
 /** Candidate max-softmax thresholds: 0 (off) to 0.95 in steps of 0.05. */
 const UNKNOWN_GRID = Array.from({ length: 20 }, (_, i) => Math.round(i * 5) / 100);
@@ -65,12 +66,17 @@ function energyGrid(energy: ArrayLike<number>): number[] {
  * @param rmsDbfs `[n]` clip levels, dBFS.
  * @param truth `[n]` true label indices.
  * @param energy `[n]` energy scores (see `ModelOutput`), or null (or all NaN) when the model has none.
+ * @param options.targetRecall An operating point instead of the best accuracy: the unknown
+ *   thresholds that keep this share of the command clips answered with a command (see
+ *   `thresholdsAtRecall`); the silence floor is still the accuracy search's. The result always holds
+ *   each rule's trade-off curve (`unknownTradeOff`).
  */
 export function calibrateThresholds(
   probabilities: Float32Array,
   rmsDbfs: ArrayLike<number>,
   truth: ArrayLike<number>,
   energy: ArrayLike<number> | null = null,
+  options: { readonly targetRecall?: number } = {},
 ): Calibration {
   const baselineAccuracy = accuracyWith(probabilities, rmsDbfs, truth, NO_THRESHOLDS, null);
   const grid = energy === null ? [] : energyGrid(energy);
@@ -129,5 +135,15 @@ export function calibrateThresholds(
       energy,
     ),
   }));
-  return { thresholds: best, accuracy: bestAccuracy, baselineAccuracy, unknownCurve, energyCurve };
+  const clips = {
+    probabilities,
+    energy: energy ?? new Float32Array(truth.length).fill(Number.NaN),
+    size: truth.length,
+  };
+  const tradeOff = unknownTradeOff(clips, truth);
+  if (options.targetRecall === undefined)
+    return { thresholds: best, accuracy: bestAccuracy, baselineAccuracy, unknownCurve, energyCurve, tradeOff };
+  const { thresholds, operatingPoint } = thresholdsAtRecall(best, clips, truth, options.targetRecall);
+  const accuracy = accuracyWith(probabilities, rmsDbfs, truth, thresholds, energy);
+  return { thresholds, accuracy, baselineAccuracy, unknownCurve, energyCurve, operatingPoint, tradeOff };
 }

@@ -74,3 +74,4 @@ export type {
 } from './operating-point.js';
 export { rejectionMetrics, servedCommandScores, trustMetrics } from './trust.js';
 export type { ScoredClips } from './trust.js';
+export { thresholdsAtRecall, TRADE_OFF_POINTS, unknownTradeOff } from './operating-threshold.js';

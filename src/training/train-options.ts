@@ -33,6 +33,13 @@ export interface TrainOptions {
   readonly patience?: number;
   /** Seed of weights, sampling and augmentation, a 32-bit integer. Default 1. */
   readonly seed?: number;
+  /**
+   * Operating point of the unknown rule: the share of validation command clips it must keep answered
+   * with a command, in (0, 1]; the rule and threshold with the fewest unknown and silence clips
+   * answered with a command at that recall are chosen. Default: none, thresholds maximise validation
+   * accuracy.
+   */
+  readonly unknownTargetRecall?: number;
   /** Augmentation of training clips: AugmentConfig fields (each with its own unit and default). Default: none set, AugmentConfig's defaults. */
   readonly augment?: Partial<AugmentConfig>;
   /** Feature front end: FeatureConfig fields. Default: none set, FeatureConfig's defaults. */
@@ -189,6 +196,14 @@ export const TRAIN_OPTIONS = {
     default: false,
     cli: { flag: 'allow-missing-classes' },
     graphql: { field: 'allowMissingClasses', note: 'otherwise the job fails naming them' },
+  },
+  unknownTargetRecall: {
+    kind: 'number',
+    description:
+      'operating point of the unknown rule: the share of validation command clips kept answered with a command (default: thresholds maximise validation accuracy)',
+    range: { min: 0, max: 1, minOpen: true },
+    cli: { flag: 'unknown-target-recall', value: 'p' },
+    graphql: { field: 'unknownTargetRecall', note: 'e.g. 0.95' },
   },
   backend: {
     kind: 'enum',

@@ -114,6 +114,10 @@ describe('training options, declared once', () => {
         [{ allowMissingClasses: 'no' as never }, 'allowMissingClasses must be true or false, got "no"'],
       ],
       backend: [[{ backend: 'gpu' as never }, 'backend must be one of tensorflow, wasm, cpu, got "gpu"']],
+      unknownTargetRecall: [
+        [{ unknownTargetRecall: 0 }, 'unknownTargetRecall must be in (0, 1], got 0'],
+        [{ unknownTargetRecall: 1.5 }, 'unknownTargetRecall must be in (0, 1], got 1.5'],
+      ],
     };
     assert.deepEqual(
       Object.keys(refusals).sort(),

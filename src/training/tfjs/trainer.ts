@@ -170,7 +170,13 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     valAccuracy: best.accuracy,
     etaSeconds: 0,
   });
-  const { calibration, validationMetrics, testingMetrics } = calibrateAndTest(model, validation, testing, extractor);
+  const { calibration, validationMetrics, testingMetrics } = calibrateAndTest(
+    model,
+    validation,
+    testing,
+    extractor,
+    options.unknownTargetRecall,
+  );
   return {
     model,
     architecture,
@@ -308,12 +314,19 @@ export function calibrateAndTest(
   validation: ClipSet,
   testing: ClipSet,
   extractor: FeatureExtractor,
+  targetRecall?: number,
 ): { calibration: Calibration; validationMetrics: EvaluationMetrics; testingMetrics: EvaluationMetrics | null } {
   const raw = predictClipSet(model, validation, extractor);
   const temperature = fittedTemperature(raw.logits, validation.labels);
   const val = atTemperature(raw, validation.size, LABELS.length, temperature);
   const calibration: Calibration = {
-    ...calibrateThresholds(val.probabilities, validation.rmsDbfs, validation.labels, val.energy),
+    ...calibrateThresholds(
+      val.probabilities,
+      validation.rmsDbfs,
+      validation.labels,
+      val.energy,
+      targetRecall === undefined ? {} : { targetRecall },
+    ),
     temperature,
   };
   const validationMetrics = {
