@@ -1,7 +1,7 @@
 export { Rng } from './rng.js';
 export { speakerOf, SPLITS, whichSet } from './split.js';
 export type { Split } from './split.js';
-export { countByLabel, listTestClips, scanSpeechCommands } from './reader.js';
+export { countByLabel, listTestClips, resolveDatasetOptions, scanSpeechCommands } from './reader.js';
 export type { DatasetOptions, Example, SilenceExample, SpeechCommandsDataset, WordExample } from './reader.js';
 export {
   augmentClip,

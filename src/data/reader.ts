@@ -73,7 +73,20 @@ const DEFAULT_OPTIONS: Required<DatasetOptions> = {
   seed: 59185,
 };
 
-function resolveOptions(options: DatasetOptions): Required<DatasetOptions> {
+/**
+ * `options` merged over the defaults and checked: percentages from 0 to 100 (validation + testing
+ * at most 100), an integer seed, and no field that `DatasetOptions` does not have.
+ *
+ * @throws KwsError `INVALID_ARGUMENT` naming the field and the value.
+ */
+export function resolveDatasetOptions(options: DatasetOptions): Required<DatasetOptions> {
+  for (const key of Object.keys(options)) {
+    if (!(key in DEFAULT_OPTIONS))
+      throw new KwsError(
+        'INVALID_ARGUMENT',
+        `DatasetOptions has no field ${JSON.stringify(key)} (fields: ${Object.keys(DEFAULT_OPTIONS).join(', ')})`,
+      );
+  }
   const merged = { ...DEFAULT_OPTIONS, ...options };
   for (const key of ['validationPercentage', 'testingPercentage', 'silencePercentage', 'unknownPercentage'] as const) {
     const value = merged[key];
@@ -159,7 +172,7 @@ async function listWavFiles(dir: string): Promise<string[]> {
  *   folder with WAVs or an option is out of range.
  */
 export async function scanSpeechCommands(root: string, options: DatasetOptions = {}): Promise<SpeechCommandsDataset> {
-  const opts = resolveOptions(options);
+  const opts = resolveDatasetOptions(options);
   const rootStat = await stat(root).catch(() => null);
   if (rootStat === null) throw new KwsError('FILE_NOT_FOUND', `dataset folder ${root} does not exist`);
   if (!rootStat.isDirectory()) throw new KwsError('FILE_UNREADABLE', `${root} is not a folder`);

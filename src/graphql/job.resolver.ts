@@ -2,6 +2,7 @@ import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { KwsError, describeValue, UnreachableCaseError } from '../errors/index.js';
 import { parseRecordId } from '../serving/index.js';
 import { renderJobError } from '../jobs/index.js';
+import type { DatasetOptions } from '../data/index.js';
 import type { JobRecord, SearchMetric, SearchResult, SearchStrategy, SearchTrial } from '../jobs/index.js';
 import type { ParameterSpec, SearchSpace } from '../training/index.js';
 import { SearchInput, SearchMetricEnum, SearchStrategyEnum } from './search.type.js';
@@ -164,7 +165,14 @@ export class JobResolver {
       );
     const augmentation =
       input.augmentation === null || input.augmentation === undefined ? null : pair(input.augmentation);
-    return jobType(ctx.jobs.submitTrain({ ...input, architecture, augmentation }));
+    // Fields given as null keep their defaults, as omitted ones do.
+    const dataset =
+      input.dataset === null || input.dataset === undefined
+        ? null
+        : (Object.fromEntries(
+            Object.entries(input.dataset).filter(([, v]) => v !== null && v !== undefined),
+          ) as DatasetOptions);
+    return jobType(ctx.jobs.submitTrain({ ...input, architecture, augmentation, dataset }));
   }
 
   @Mutation(() => JobType, {

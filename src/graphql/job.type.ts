@@ -126,6 +126,41 @@ export class JobType {
   finishedAt!: string | null;
 }
 
+@InputType({
+  description: 'How the training dataset is split and sampled (DatasetOptions); omitted fields keep their defaults.',
+})
+export class DatasetInput {
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Percent of speakers in validation when no list file is present (default 10).',
+  })
+  validationPercentage?: number | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Percent of speakers in testing when no list file is present (default 10).',
+  })
+  testingPercentage?: number | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description: "Silence examples per split, percent of the split's command examples (default 10).",
+  })
+  silencePercentage?: number | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description: "Unknown-word examples per split, percent of the split's command examples (default 10).",
+  })
+  unknownPercentage?: number | null;
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'Seed of the unknown-word sample and the silence cuts (default 59185).',
+  })
+  seed?: number | null;
+}
+
 @InputType({ description: 'Augmentation of training clips (AugmentConfig); omitted fields keep their defaults.' })
 export class AugmentationInput {
   @Field(() => Float, { nullable: true, description: 'Largest time shift either way, ms (default 100).' })
@@ -236,6 +271,9 @@ export class RetrainInput {
 
   @TrainOptionField('allowMissingClasses')
   allowMissingClasses?: boolean | null;
+
+  @TrainOptionField('dataset', () => DatasetInput)
+  dataset?: DatasetInput | null;
 
   @TrainOptionField('unknownTargetRecall')
   unknownTargetRecall?: number | null;

@@ -3,7 +3,7 @@
  * typed values: every field is checked for its type when a row is read, so the processors never
  * cast. Ranges were checked on submission and are not checked again here.
  */
-import type { AugmentConfig } from '../data/index.js';
+import type { AugmentConfig, DatasetOptions } from '../data/index.js';
 import type { TfjsBackendName } from '../engine/index.js';
 import { describeValue, isErrorCode, KwsError, UnreachableCaseError } from '../errors/index.js';
 import { isArchitecture } from '../model/index.js';
@@ -118,6 +118,17 @@ const augment: Parse<Partial<AugmentConfig>> = (v, w) => {
   });
 };
 
+const dataset: Parse<DatasetOptions> = (v, w) => {
+  const f = Fields.of(v, w);
+  return withoutUndefined({
+    validationPercentage: f.optional('validationPercentage', number),
+    testingPercentage: f.optional('testingPercentage', number),
+    silencePercentage: f.optional('silencePercentage', number),
+    unknownPercentage: f.optional('unknownPercentage', number),
+    seed: f.optional('seed', number),
+  });
+};
+
 const scoreParams: Parse<ScoreParams> = (v, w) => {
   const f = Fields.of(v, w);
   return {
@@ -143,6 +154,7 @@ const trainParams: Parse<TrainParams> = (v, w) => {
     fineTuneOnly: f.optional('fineTuneOnly', boolean),
     allowMissingClasses: f.optional('allowMissingClasses', boolean),
     unknownTargetRecall: f.optional('unknownTargetRecall', number),
+    dataset: f.optional('dataset', dataset),
     seed: f.optional('seed', number),
     backend: f.optional('backend', backend),
   });

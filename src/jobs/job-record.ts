@@ -60,6 +60,7 @@ export type TrainParams = Pick<
   | 'fineTuneOnly'
   | 'allowMissingClasses'
   | 'unknownTargetRecall'
+  | 'dataset'
   | 'seed'
   | 'backend'
 >;

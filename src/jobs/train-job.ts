@@ -1,5 +1,5 @@
 import { spawnWorker } from '../config/index.js';
-import type { AugmentConfig } from '../data/index.js';
+import type { AugmentConfig, DatasetOptions } from '../data/index.js';
 import type { TfjsBackendName } from '../engine/index.js';
 import { KwsError, UnreachableCaseError } from '../errors/index.js';
 import type { Architecture } from '../model/index.js';
@@ -32,6 +32,8 @@ export interface RetrainInput {
   readonly allowMissingClasses?: boolean | null;
   /** Operating point of the unknown rule: validation command recall to keep, in (0, 1]. Default: maximise accuracy. */
   readonly unknownTargetRecall?: number | null;
+  /** How the dataset is split and sampled (DatasetOptions fields). Default: DatasetOptions' defaults. */
+  readonly dataset?: DatasetOptions | null;
   readonly seed?: number | null;
   /** First TF.js backend to try. Default `tensorflow` (falls back to wasm, cpu). */
   readonly backend?: TfjsBackendName | null;

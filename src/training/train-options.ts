@@ -1,5 +1,5 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { resolveAugmentConfig, scanSpeechCommands } from '../data/index.js';
+import { resolveAugmentConfig, resolveDatasetOptions, scanSpeechCommands } from '../data/index.js';
 import type { AugmentConfig, DatasetOptions, SpeechCommandsDataset } from '../data/index.js';
 import { KwsError } from '../errors/index.js';
 import { featureShape, resolveFeatureConfig } from '../features/index.js';
@@ -196,6 +196,20 @@ export const TRAIN_OPTIONS = {
     default: false,
     cli: { flag: 'allow-missing-classes' },
     graphql: { field: 'allowMissingClasses', note: 'otherwise the job fails naming them' },
+  },
+  dataset: {
+    kind: 'json',
+    description:
+      'how the dataset is split and sampled (DatasetOptions fields, e.g. unknownPercentage: unknown-word examples per split, percent of its command examples)',
+    json: {
+      typeName: 'DatasetOptions',
+      example: '{"unknownPercentage":50}',
+      check: (value: DatasetOptions) => {
+        resolveDatasetOptions(value);
+      },
+    },
+    cli: { flag: 'dataset', value: 'json' },
+    graphql: { field: 'dataset' },
   },
   unknownTargetRecall: {
     kind: 'number',

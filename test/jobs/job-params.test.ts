@@ -21,7 +21,7 @@ function sample(spec: OptionSpec): unknown {
     case 'string':
       return 'text';
     case 'json':
-      return { noiseProbability: 0.5 };
+      return spec.json?.typeName === 'DatasetOptions' ? { unknownPercentage: 50 } : { noiseProbability: 0.5 };
   }
 }
 

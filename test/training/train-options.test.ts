@@ -27,8 +27,14 @@ const GRAPHQL_TYPES = {
   enum: 'String',
   path: 'String',
   string: 'String',
-  json: 'AugmentationInput',
+  json: 'an input type',
 } as const;
+
+/** The GraphQL input type of each `json` option's type. */
+const GRAPHQL_INPUTS: Readonly<Record<string, string>> = {
+  AugmentConfig: 'AugmentationInput',
+  DatasetOptions: 'DatasetInput',
+};
 
 function retrainInput(): GraphQLInputObjectType {
   const type = kwsSchema().getType('RetrainInput');
@@ -114,6 +120,13 @@ describe('training options, declared once', () => {
         [{ allowMissingClasses: 'no' as never }, 'allowMissingClasses must be true or false, got "no"'],
       ],
       backend: [[{ backend: 'gpu' as never }, 'backend must be one of tensorflow, wasm, cpu, got "gpu"']],
+      dataset: [
+        [{ dataset: { unknownPercentage: 150 } }, 'unknownPercentage must be a percentage from 0 to 100, got 150'],
+        [
+          { dataset: { unknownShare: 50 } as never },
+          'DatasetOptions has no field "unknownShare" (fields: validationPercentage, testingPercentage, silencePercentage, unknownPercentage, seed)',
+        ],
+      ],
       unknownTargetRecall: [
         [{ unknownTargetRecall: 0 }, 'unknownTargetRecall must be in (0, 1], got 0'],
         [{ unknownTargetRecall: 1.5 }, 'unknownTargetRecall must be in (0, 1], got 1.5'],
@@ -245,7 +258,11 @@ describe('training options, declared once', () => {
     for (const [name, declaration] of declared) {
       const field = fields[declaration.graphql?.field ?? ''];
       assert.ok(field !== undefined, `RetrainInput has a field for ${name}`);
-      assert.equal(getNamedType(field.type).name, GRAPHQL_TYPES[declaration.kind], `${field.name} type`);
+      const expectedType =
+        declaration.kind === 'json'
+          ? GRAPHQL_INPUTS[declaration.json?.typeName ?? '']
+          : GRAPHQL_TYPES[declaration.kind];
+      assert.equal(getNamedType(field.type).name, expectedType, `${field.name} type`);
       assert.equal(field.type instanceof GraphQLNonNull, declaration.required === true, `${field.name} nullability`);
       if (declaration.default !== undefined)
         assert.ok(
