@@ -21,6 +21,11 @@ const { values } = parseArgs({
     // Each real training clip is linked this many times (oversampling the real speakers, the voices users have).
     'real-copies': { type: 'string', default: '1' },
     real: { type: 'string', default: resolve(import.meta.dirname, '../../shared/data/real') },
+    // The training negatives of kws synth (off by default, as the bundled model's corpus was made).
+    'unknown-words': { type: 'string', default: '0' },
+    'composed-unknowns': { type: 'string', default: '0' },
+    'non-speech': { type: 'string', default: '0' },
+    'exclude-held-out-voices': { type: 'boolean', default: false },
   },
 });
 if (values.out === undefined) throw new Error('--out DIR is required');
@@ -30,6 +35,10 @@ if (!values['lists-only'])
   await synthesizeCorpus({
     outDir: out,
     perWord: Number(values['per-word']),
+    unknownWords: Number(values['unknown-words']),
+    composedUnknowns: Number(values['composed-unknowns']),
+    nonSpeech: Number(values['non-speech']),
+    excludeHeldOutVoices: values['exclude-held-out-voices'],
     seed: Number(values.seed),
     realNoiseDir: real,
   });
