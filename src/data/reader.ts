@@ -81,7 +81,7 @@ const DEFAULT_OPTIONS: Required<DatasetOptions> = {
  */
 export function resolveDatasetOptions(options: DatasetOptions): Required<DatasetOptions> {
   for (const key of Object.keys(options)) {
-    if (!(key in DEFAULT_OPTIONS))
+    if (!Object.hasOwn(DEFAULT_OPTIONS, key))
       throw new KwsError(
         'INVALID_ARGUMENT',
         `DatasetOptions has no field ${JSON.stringify(key)} (fields: ${Object.keys(DEFAULT_OPTIONS).join(', ')})`,

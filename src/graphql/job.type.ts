@@ -156,7 +156,7 @@ export class DatasetInput {
 
   @Field(() => Int, {
     nullable: true,
-    description: 'Seed of the unknown-word sample and the silence cuts (default 59185).',
+    description: 'Seed of the unknown-word sample and the silence cuts (default: the training seed).',
   })
   seed?: number | null;
 }

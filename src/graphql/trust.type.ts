@@ -96,8 +96,11 @@ export class RuleOperatingPointType {
   @Field(() => Float, { description: 'Share of validation command clips answered with a command.' })
   commandRecall!: number;
 
-  @Field(() => Float, { description: 'Share of validation unknown and silence clips answered with a command.' })
-  outlierRate!: number;
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Share of validation unknown and silence clips answered with a command; null without such clips.',
+  })
+  outlierRate!: number | null;
 }
 
 @ObjectType('UnknownOperatingPoint', {

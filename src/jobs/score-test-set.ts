@@ -212,6 +212,8 @@ export async function scoreTestSet(
       },
     });
     checkpoint = written;
+    // An abort while the last chunks were scored still cancels (the checkpoint is kept to resume from).
+    if (options.signal?.aborted === true) cancelled = true;
   } finally {
     await Promise.all([outputs.csv.close(), outputs.probabilities?.close(), outputs.errors.close()]);
   }

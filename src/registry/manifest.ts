@@ -115,8 +115,8 @@ export interface RuleOperatingPoint {
   readonly threshold: number | null;
   /** Share of validation command clips answered with a command at this threshold. */
   readonly commandRecall: number;
-  /** Share of validation unknown and silence clips answered with a command at this threshold. */
-  readonly outlierRate: number;
+  /** Share of validation unknown and silence clips answered with a command at this threshold; null without such clips. */
+  readonly outlierRate: number | null;
 }
 
 /** Thresholds chosen to keep a stated share of command clips (`unknownTargetRecall`). */

@@ -272,10 +272,14 @@ export class ServingService {
   ): Promise<Array<StoredPrediction | Error>> {
     const cached = this.store.predictions(keys);
     const missing = keys.flatMap((key, i) => (cached[i] === null || cached[i] === undefined ? [{ key, i }] : []));
-    const computed = await this.track(() => this.computeAll(missing.map((m) => m.key)));
+    // The cache write is part of the tracked work: shutdown waits for it (see idle()).
+    const computed = await this.track(async () => {
+      const outputs = await this.computeAll(missing.map((m) => m.key));
+      this.store.savePredictions(outputs.filter((c): c is StoredPrediction => !(c instanceof Error)));
+      return outputs;
+    });
     const results: Array<StoredPrediction | Error> = keys.map((_, i) => cached[i] as StoredPrediction);
     missing.forEach((m, k) => (results[m.i] = computed[k] as StoredPrediction | Error));
-    this.store.savePredictions(computed.filter((c): c is StoredPrediction => !(c instanceof Error)));
     return results;
   }
 
@@ -283,7 +287,8 @@ export class ServingService {
    * Model outputs for clips that have none stored: every clip's features are computed first (in the
    * engine threads, in parallel), then all of them are submitted to the batcher in one turn of the
    * event loop, so that one query's clips share inference batches however the feature work is
-   * scheduled. One result or error per key, in order.
+   * scheduled. One result or error per key, in order. `latencyMs` is the query's: from the call to
+   * the clip's model output.
    */
   private async computeAll(
     keys: ReadonlyArray<{ readonly clipId: number; readonly modelVersion: number }>,

@@ -140,10 +140,11 @@ export function calibrateThresholds(
     energy: energy ?? new Float32Array(truth.length).fill(Number.NaN),
     size: truth.length,
   };
-  const tradeOff = unknownTradeOff(clips, truth);
+  const levels = { rmsDbfs, silenceFloorDbfs: best.silenceThresholdDbfs };
+  const tradeOff = unknownTradeOff(clips, truth, levels);
   if (options.targetRecall === undefined)
     return { thresholds: best, accuracy: bestAccuracy, baselineAccuracy, unknownCurve, energyCurve, tradeOff };
-  const { thresholds, operatingPoint } = thresholdsAtRecall(best, clips, truth, options.targetRecall);
+  const { thresholds, operatingPoint } = thresholdsAtRecall(best, clips, truth, options.targetRecall, levels);
   const accuracy = accuracyWith(probabilities, rmsDbfs, truth, thresholds, energy);
   return { thresholds, accuracy, baselineAccuracy, unknownCurve, energyCurve, operatingPoint, tradeOff };
 }

@@ -75,7 +75,6 @@ describe('unknown thresholds at an operating point', () => {
         p.outlierRate,
       ]),
       [
-        [null, 0, 0],
         [0.9, 1 / 3, 0],
         [0.8, 2 / 3, 0],
         [0.7, 2 / 3, 0.5],
@@ -86,13 +85,39 @@ describe('unknown thresholds at an operating point', () => {
     assert.deepEqual(
       energy?.points.map((p) => [p.threshold, p.commandRecall, p.outlierRate]),
       [
-        [null, 0, 0],
         [-9, 1 / 3, 0],
         [-8, 1 / 3, 0.5],
         [-5, 2 / 3, 0.5],
         [-2, 1, 0.5],
       ],
     );
+  });
+
+  it('counts a command clip below the silence floor as not kept, and has no outlier rate without outliers', () => {
+    const levels = { rmsDbfs: [-20, -70, -20, -20, -20], silenceFloorDbfs: -60 };
+    // The 0.6 "no" is below the floor: only 2 of 3 command clips can be kept, so 2/3 is the most.
+    const { operatingPoint } = thresholdsAtRecall(NO_THRESHOLDS, clips, labels, 2 / 3, levels);
+    assert.deepEqual(operatingPoint.rules[0], {
+      score: 'maxSoftmax',
+      threshold: Math.fround(0.8),
+      commandRecall: 2 / 3,
+      outlierRate: 0,
+    });
+    const commandsOnly = {
+      probabilities: clips.probabilities.subarray(0, 3 * LABELS.length),
+      energy: clips.energy.subarray(0, 3),
+      size: 3,
+    };
+    const alone = thresholdsAtRecall(NO_THRESHOLDS, commandsOnly, labels.slice(0, 3), 2 / 3);
+    assert.deepEqual(
+      alone.operatingPoint.rules.map((r) => [r.score, r.outlierRate]),
+      [
+        ['maxSoftmax', null],
+        ['energy', null],
+      ],
+    );
+    assert.equal(alone.operatingPoint.chosen, 'maxSoftmax');
+    assert.deepEqual(unknownTradeOff(commandsOnly, labels.slice(0, 3)), []);
   });
 
   it('calibrates at the operating point when asked, and always records the trade-off', () => {
