@@ -59,7 +59,14 @@ export function datasetCommand(output: CliOutput = PROCESS_OUTPUT): Command {
         // The reader (and its audio decoders) loads only when a dataset is listed.
         const { countByLabel, listTestClips, scanSpeechCommands, SPLITS } = await import('../data/index.js');
         const root = resolve(dir);
-        const dataset = await scanSpeechCommands(root, options);
+        const { validationPercentage, testingPercentage, silencePercentage, unknownPercentage, seed } = options;
+        const dataset = await scanSpeechCommands(root, {
+          validationPercentage,
+          testingPercentage,
+          silencePercentage,
+          unknownPercentage,
+          seed,
+        });
         const splits = countByLabel(dataset);
         let testClips = 0;
         if (existsSync(resolve(root, 'test')))
