@@ -1,6 +1,7 @@
 export type { TfjsBackendName } from './tfjs/tfjs-backend.js';
 export { atTemperature, checkInput } from './model-output.js';
 export {
+  checkClasses,
   checkTemperature,
   energyFromLogits,
   energyWithTemperature,

@@ -7,7 +7,12 @@ import { describeValue, KwsError } from '../errors/index.js';
  * engines (onnxruntime-node and TF.js) and by calibration, so every path computes the same numbers.
  */
 
-function checkClasses(classes: number): void {
+/**
+ * Refuses a class count that is not an integer >= 2.
+ *
+ * @throws KwsError `INVALID_ARGUMENT` showing the value.
+ */
+export function checkClasses(classes: number): void {
   if (!Number.isInteger(classes) || classes < 2)
     throw new KwsError('INVALID_ARGUMENT', `classes must be an integer of at least 2, got ${describeValue(classes)}`);
 }

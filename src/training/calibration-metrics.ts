@@ -1,3 +1,4 @@
+import { checkClasses } from '../engine/index.js';
 import { describeValue, KwsError } from '../errors/index.js';
 import type { ReliabilityBin } from '../registry/index.js';
 
@@ -38,16 +39,6 @@ export function checkLabels(name: string, labels: ArrayLike<number>, classes: nu
         `${name}[${i}] must be a class index from 0 to ${classes - 1}, got ${describeValue(label)}`,
       );
   }
-}
-
-/**
- * Refuses a class count that is not an integer >= 2.
- *
- * @throws KwsError `INVALID_ARGUMENT` showing the value.
- */
-export function checkClasses(classes: number): void {
-  if (!Number.isInteger(classes) || classes < 2)
-    throw new KwsError('INVALID_ARGUMENT', `classes must be an integer of at least 2, got ${describeValue(classes)}`);
 }
 
 /**

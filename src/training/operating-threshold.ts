@@ -2,7 +2,7 @@ import { COMMAND_WORDS, labelIndex } from '../labels/index.js';
 import type { Thresholds, UnknownScore } from '../inference/index.js';
 import type { RuleOperatingPoint, UnknownOperatingPoint, UnknownTradeOff } from '../registry/index.js';
 import { rocCurve, thinCurve, thresholdAtTpr } from './ood-metrics.js';
-import { servedCommandScores } from './trust.js';
+import { floorOf, servedCommandScores } from './trust.js';
 import type { ScoredClips } from './trust.js';
 
 /** Points kept of each rule's trade-off curve in `version.json`. */
@@ -29,10 +29,7 @@ function split(
   score: UnknownScore,
   levels: ClipLevels | null,
 ): { commands: number[]; others: number[]; floor: number } | null {
-  let low = 0;
-  for (let i = 0; i < clips.size; i++)
-    if (Number.isFinite(clips.energy[i])) low = Math.min(low, -(clips.energy[i] as number));
-  const floor = score === 'maxSoftmax' ? -1 : low - 1;
+  const floor = floorOf([clips], score);
   const scores = servedCommandScores(clips, score, floor);
   if (scores === null) return null;
   const commands: number[] = [];

@@ -1,6 +1,6 @@
 import { describeValue, KwsError } from '../errors/index.js';
-import { checkTemperature, rowLogSumExp } from '../engine/index.js';
-import { checkClasses, checkLabels } from './calibration-metrics.js';
+import { checkClasses, checkTemperature, rowLogSumExp } from '../engine/index.js';
+import { checkLabels } from './calibration-metrics.js';
 
 /**
  * Temperature scaling (Guo et al., "On Calibration of Modern Neural Networks", ICML 2017, section

@@ -44,7 +44,7 @@ export function servedCommandScores(clips: ScoredClips, score: UnknownScore, flo
 }
 
 /** The lowest finite value any clip of `sets` could score under `score`, less 1 (the floor of {@link servedCommandScores}). */
-function floorOf(sets: readonly ScoredClips[], score: UnknownScore): number {
+export function floorOf(sets: readonly ScoredClips[], score: UnknownScore): number {
   if (score === 'maxSoftmax') return -1; // probabilities are >= 0
   let low = Number.POSITIVE_INFINITY;
   for (const set of sets)
