@@ -3,6 +3,7 @@ import { featureShape, resolveFeatureConfig } from './feature-config.js';
 import type { FeatureConfig, FeatureShape } from './feature-config.js';
 import { dctIIOrthonormal, hannWindow, melFilterbank } from './mel.js';
 import type { MelFilter } from './mel.js';
+import { pcenFrame } from './pcen.js';
 import { realFft } from './real-fft.js';
 import type { RealFft } from './real-fft.js';
 
@@ -10,12 +11,14 @@ import type { RealFft } from './real-fft.js';
 const CMVN_STD_FLOOR = 1e-5;
 
 /**
- * Computes log-mel or MFCC features for fixed-length clips, per a {@link FeatureConfig}.
+ * Computes log-mel, MFCC or PCEN features for fixed-length clips, per a {@link FeatureConfig}.
  *
  * Per frame t (hop `hopSamples`): multiply `windowSamples` samples by a periodic Hann window,
  * zero-pad to `fftSize`, real FFT (PFFFT in WebAssembly, float32), power spectrum |X[k]|², triangular HTK mel filterbank,
  * natural log of max(energy, `logFloor`); for MFCC, an orthonormal DCT-II keeping the first
- * `mfccCoefficients`; then optional utterance CMVN per bin.
+ * `mfccCoefficients`; for PCEN, no log: the mel energies go through `pcenFrame` (Wang et al. 2017),
+ * whose per-bin smoother carries over from frame to frame and restarts at each clip; then optional
+ * utterance CMVN per bin.
  *
  * The extractor owns its scratch buffers, so one instance computes any number of clips without
  * allocating per clip. It is not re-entrant: use one instance per thread.
@@ -39,8 +42,11 @@ export class FeatureExtractor {
   private readonly filterWeights: Float64Array;
   /** Power-spectrum bins the filterbank reads: 0 ..< usedBins. */
   private readonly usedBins: number;
-  private readonly logMel: Float64Array;
+  /** The current frame's log-mel, or its mel energies and then their PCEN when `type` is `pcen`: `[melBins]`. */
+  private readonly mel: Float64Array;
   private readonly dct: Float32Array | null;
+  /** PCEN's smoother M(t − 1, ·) across the frames of one clip, `[melBins]`; null unless `type` is `pcen`. */
+  private readonly pcenSmoother: Float64Array | null;
 
   /**
    * @param config A complete or partial config, merged over the defaults.
@@ -66,8 +72,9 @@ export class FeatureExtractor {
     });
     this.usedBins = Math.min(fftSize / 2 + 1, Math.max(...filters.map((f) => f.startBin + f.weights.length)));
     this.power = new Float64Array(this.usedBins);
-    this.logMel = new Float64Array(melBins);
+    this.mel = new Float64Array(melBins);
     this.dct = this.config.type === 'mfcc' ? dctIIOrthonormal(this.config.mfccCoefficients, melBins) : null;
+    this.pcenSmoother = this.config.type === 'pcen' ? new Float64Array(melBins) : null;
   }
 
   /**
@@ -94,9 +101,11 @@ export class FeatureExtractor {
     }
     const { frames, bins } = this.shape;
     const hop = this.config.hopSamples;
+    const smoother = this.pcenSmoother;
     for (let t = 0; t < frames; t++) {
       this.powerSpectrum(samples, t * hop);
-      this.logMelOf(this.power);
+      this.melOf(this.power);
+      if (smoother !== null) pcenFrame(this.mel, smoother, t === 0, this.config);
       this.writeFrame(out, outOffset + t * bins);
     }
     if (this.config.normalization === 'utterance-cmvn') normalizeCmvn(out, outOffset, frames, bins);
@@ -151,31 +160,32 @@ export class FeatureExtractor {
     }
   }
 
-  /** Fills `this.logMel` with ln(max(filterbank · power, logFloor)). */
-  private logMelOf(power: Float64Array): void {
-    const { logMel, filterStart, filterLength, filterWeightOffset, filterWeights } = this;
+  /** Fills `this.mel` with ln(max(filterbank · power, logFloor)), or with filterbank · power itself for PCEN. */
+  private melOf(power: Float64Array): void {
+    const { mel, filterStart, filterLength, filterWeightOffset, filterWeights } = this;
     const floor = this.config.logFloor;
-    for (let m = 0; m < logMel.length; m++) {
+    const log = this.pcenSmoother === null;
+    for (let m = 0; m < mel.length; m++) {
       const first = filterStart[m] as number;
       const weightOffset = (filterWeightOffset[m] as number) - first;
       const end = first + (filterLength[m] as number);
       let energy = 0;
       for (let k = first; k < end; k++) energy += (filterWeights[weightOffset + k] as number) * (power[k] as number);
-      logMel[m] = Math.log(energy > floor ? energy : floor);
+      mel[m] = log ? Math.log(energy > floor ? energy : floor) : energy;
     }
   }
 
-  /** Writes the current frame's log-mel (or its MFCCs) to `out[offset ..< offset + bins]`. */
+  /** Writes the current frame's log-mel or PCEN (or its MFCCs) to `out[offset ..< offset + bins]`. */
   private writeFrame(out: Float32Array, offset: number): void {
-    const { logMel, dct } = this;
+    const { mel, dct } = this;
     if (dct === null) {
-      for (let m = 0; m < logMel.length; m++) out[offset + m] = logMel[m] as number;
+      for (let m = 0; m < mel.length; m++) out[offset + m] = mel[m] as number;
       return;
     }
-    const inputs = logMel.length;
+    const inputs = mel.length;
     for (let k = 0; k < this.shape.bins; k++) {
       let sum = 0;
-      for (let n = 0; n < inputs; n++) sum += (dct[k * inputs + n] as number) * (logMel[n] as number);
+      for (let n = 0; n < inputs; n++) sum += (dct[k * inputs + n] as number) * (mel[n] as number);
       out[offset + k] = sum;
     }
   }

@@ -6,8 +6,18 @@ export const MIN_FFT_SIZE = 32;
 /** Current version of the {@link FeatureConfig} schema; bump when a field's meaning changes. */
 export const FEATURE_CONFIG_SCHEMA_VERSION = 1;
 
-/** Feature types: a log-mel spectrogram, or MFCCs (DCT-II of the log-mel). */
-export type FeatureType = 'log-mel' | 'mfcc';
+/**
+ * Feature types: a log-mel spectrogram, MFCCs (DCT-II of the log-mel), or PCEN (the mel energies
+ * compressed by per-channel energy normalisation instead of the log; see `pcenFrame`).
+ */
+export type FeatureType = 'log-mel' | 'mfcc' | 'pcen';
+
+/** Every {@link FeatureType}, in the order messages list them. */
+export const FEATURE_TYPES: readonly FeatureType[] = Object.keys({
+  'log-mel': true,
+  mfcc: true,
+  pcen: true,
+} satisfies Record<FeatureType, true>) as FeatureType[];
 
 /** Per-utterance normalisation: none, or cepstral mean and variance normalisation per bin. */
 export type FeatureNormalization = 'none' | 'utterance-cmvn';
@@ -24,7 +34,9 @@ export type FeatureNormalization = 'none' | 'utterance-cmvn';
 export interface FeatureConfig {
   /** Schema version of this object, {@link FEATURE_CONFIG_SCHEMA_VERSION}. */
   readonly schemaVersion: number;
-  /** `log-mel` (default) gives `[frames, melBins]`; `mfcc` gives `[frames, mfccCoefficients]`. */
+  /**
+   * `log-mel` (default) and `pcen` give `[frames, melBins]`; `mfcc` gives `[frames, mfccCoefficients]`.
+   */
   readonly type: FeatureType;
   /** Input sample rate, Hz. Default 16000. */
   readonly sampleRateHz: number;
@@ -48,15 +60,47 @@ export interface FeatureConfig {
   readonly melScale: 'htk';
   /** Spectrum fed to the filterbank: `power`, |X[k]|². */
   readonly spectrum: 'power';
-  /** Floor applied before the natural log: log(max(mel energy, logFloor)). Default 1e-6. */
+  /** Floor applied before the natural log: log(max(mel energy, logFloor)). Default 1e-6. Not used by `pcen`. */
   readonly logFloor: number;
   /** MFCCs kept when `type` is `mfcc` (orthonormal DCT-II, first N). Default 13. */
   readonly mfccCoefficients: number;
-  /** Per-utterance normalisation. Default `none`. */
+  /**
+   * PCEN smoothing coefficient s of the per-bin IIR smoother M(t) = (1 − s)·M(t − 1) + s·E(t), in
+   * (0, 1]; used when `type` is `pcen`. Default 0.025 (Wang et al. 2017; librosa.pcen's default
+   * time constant of 0.4 s gives s = 0.0247 at a 10 ms hop).
+   */
+  readonly pcenSmoothing: number;
+  /** PCEN gain exponent α of the AGC, E / (ε + M)^α, in [0, 1]. Default 0.98 (Wang et al. 2017; librosa.pcen `gain`). */
+  readonly pcenGain: number;
+  /** PCEN bias δ of the root compression, (· + δ)^r − δ^r, > 0. Default 2 (Wang et al. 2017; librosa.pcen `bias`). */
+  readonly pcenBias: number;
+  /** PCEN compression exponent r, in (0, 1]. Default 0.5 (Wang et al. 2017; librosa.pcen `power`). */
+  readonly pcenPower: number;
+  /**
+   * PCEN ε, added to M before the AGC divides by it, > 0, in the units of the mel energies (power
+   * spectrum of samples in [-1, 1]). Default 1e-6 (Wang et al. 2017; librosa.pcen `eps`). See
+   * {@link DEFAULT_FEATURE_CONFIG} for why the energies are not rescaled.
+   */
+  readonly pcenEpsilon: number;
+  /** Per-utterance normalisation, after the log-mel, MFCC or PCEN. Default `none`. */
   readonly normalization: FeatureNormalization;
 }
 
-/** The default feature configuration: 98 × 40 log-mel for 1 s at 16 kHz. */
+/**
+ * The default feature configuration: 98 × 40 log-mel for 1 s at 16 kHz.
+ *
+ * The PCEN defaults (s = 0.025, α = 0.98, δ = 2, r = 0.5, ε = 1e-6) are Wang et al. 2017's fixed
+ * PCEN (section 2) and librosa.pcen's defaults. librosa's docs note that those values were set for
+ * mel energies of audio in the int32 range [-2^31, 2^31), and suggest scaling [-1, 1] audio by 2^31.
+ * kws-serve does not: the energies here are those of samples in [-1, 1], with no scale field, because
+ * (1) a scale k is redundant: PCEN(k·E; ε, δ) = c^r · PCEN(E; ε / k, δ / c) with c = k^(1 − α), so
+ * it equals a smaller ε and δ and an output factor (which utterance CMVN or the model absorbs); and
+ * (2) unscaled, ε = 1e-6 is the same floor as `logFloor`: just above the mel energies of 16-bit
+ * quantisation noise (about -101 dBFS RMS, mel energies of 1e-8 to 1e-7 here), so dither and
+ * near-silence stay near 0 instead of being lifted by the AGC to the level of speech, while ε is
+ * small next to the energies of any sound above about -70 dBFS, where PCEN is level-independent.
+ * Scaled by 2^62 (2^31 in amplitude), ε would floor only energies 186 dB lower.
+ */
 export const DEFAULT_FEATURE_CONFIG: FeatureConfig = Object.freeze({
   schemaVersion: FEATURE_CONFIG_SCHEMA_VERSION,
   type: 'log-mel',
@@ -73,6 +117,11 @@ export const DEFAULT_FEATURE_CONFIG: FeatureConfig = Object.freeze({
   spectrum: 'power',
   logFloor: 1e-6,
   mfccCoefficients: 13,
+  pcenSmoothing: 0.025,
+  pcenGain: 0.98,
+  pcenBias: 2,
+  pcenPower: 0.5,
+  pcenEpsilon: 1e-6,
   normalization: 'none',
 });
 
@@ -80,7 +129,7 @@ export const DEFAULT_FEATURE_CONFIG: FeatureConfig = Object.freeze({
 export interface FeatureShape {
   /** Frames: 1 + floor((clipSamples − windowSamples) / hopSamples). */
   readonly frames: number;
-  /** Bins per frame: `melBins` for log-mel, `mfccCoefficients` for MFCC. */
+  /** Bins per frame: `melBins` for log-mel and PCEN, `mfccCoefficients` for MFCC. */
   readonly bins: number;
 }
 
@@ -95,6 +144,18 @@ function integerIn(config: FeatureConfig, field: keyof FeatureConfig, min: numbe
   }
 }
 
+/** A finite number within `(min, max]` / `[min, max]` (`minOpen`), or above `min` when `max` is infinite. */
+function numberIn(config: FeatureConfig, field: keyof FeatureConfig, min: number, max: number, minOpen: boolean): void {
+  const value = config[field];
+  const aboveMin = typeof value === 'number' && (minOpen ? value > min : value >= min);
+  if (typeof value !== 'number' || !aboveMin || !Number.isFinite(value) || value > max) {
+    const rule = Number.isFinite(max)
+      ? `must be a number in ${minOpen ? '(' : '['}${min}, ${max}]`
+      : `must be a finite number ${minOpen ? '>' : '≥'} ${min}`;
+    throw invalid(field, value, rule);
+  }
+}
+
 function oneOf(config: FeatureConfig, field: keyof FeatureConfig, allowed: readonly string[]): void {
   const value = config[field];
   if (typeof value !== 'string' || !allowed.includes(value))
@@ -103,7 +164,8 @@ function oneOf(config: FeatureConfig, field: keyof FeatureConfig, allowed: reado
 
 /**
  * Merges a partial config (for example one read from a model version's JSON) over
- * {@link DEFAULT_FEATURE_CONFIG} and checks every field once.
+ * {@link DEFAULT_FEATURE_CONFIG} and checks every field once. A config stored before a field existed
+ * (the `pcen*` fields) resolves to that field's default, which leaves its features unchanged.
  *
  * @returns A frozen, complete config.
  * @throws FeatureError `INVALID_FEATURE_CONFIG` naming the field, the rule and the bad value.
@@ -121,7 +183,7 @@ export function resolveFeatureConfig(partial: Partial<FeatureConfig> = {}): Feat
       `must be ${FEATURE_CONFIG_SCHEMA_VERSION} (this build's schema)`,
     );
   }
-  oneOf(config, 'type', ['log-mel', 'mfcc']);
+  oneOf(config, 'type', FEATURE_TYPES);
   oneOf(config, 'window', ['hann']);
   oneOf(config, 'melScale', ['htk']);
   oneOf(config, 'spectrum', ['power']);
@@ -150,6 +212,11 @@ export function resolveFeatureConfig(partial: Partial<FeatureConfig> = {}): Feat
     throw invalid('logFloor', config.logFloor, 'must be a finite number > 0');
   }
   integerIn(config, 'mfccCoefficients', 1, config.melBins);
+  numberIn(config, 'pcenSmoothing', 0, 1, true);
+  numberIn(config, 'pcenGain', 0, 1, false);
+  numberIn(config, 'pcenBias', 0, Number.POSITIVE_INFINITY, true);
+  numberIn(config, 'pcenPower', 0, 1, true);
+  numberIn(config, 'pcenEpsilon', 0, Number.POSITIVE_INFINITY, true);
   return Object.freeze(config);
 }
 

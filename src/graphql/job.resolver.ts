@@ -9,10 +9,12 @@ import { SearchInput, SearchMetricEnum, SearchStrategyEnum } from './search.type
 import type { RangeInput, SearchResultType, SearchSpaceInput, SearchTrialType } from './search.type.js';
 import type { KwsContext } from './context.js';
 import { JobStatusEnum, JobType, RetrainInput, ScoreTestSetInput } from './job.type.js';
-import type { AugmentationInput } from './job.type.js';
+import type { AugmentationInput, FeaturesInput } from './job.type.js';
 import { resolveAugmentConfig } from '../data/index.js';
 import type { AugmentConfig } from '../data/index.js';
 import { ARCHITECTURES, isArchitecture } from '../model/index.js';
+import { resolveFeatureConfig } from '../features/index.js';
+import type { FeatureConfig } from '../features/index.js';
 
 /** A stored job as the `Job` type (`error` as `CODE: message`). */
 export function jobType(job: JobRecord): JobType {
@@ -136,6 +138,18 @@ function pair(input: AugmentationInput): Partial<AugmentConfig> {
   return config;
 }
 
+/**
+ * The FeatureConfig fields a FeaturesInput sets (null ones keep their defaults), checked now rather
+ * than in the worker.
+ *
+ * @throws FeatureError `INVALID_FEATURE_CONFIG` naming the field, the rule and the value.
+ */
+function featuresOf(input: FeaturesInput): Partial<FeatureConfig> {
+  const config = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined));
+  resolveFeatureConfig(config); // type and normalization are strings in GraphQL: this refuses any other value
+  return config as Partial<FeatureConfig>;
+}
+
 function jobId(id: string): number {
   const numeric = parseRecordId(id);
   if (numeric === null) throw new KwsError('NOT_FOUND', `no job has id ${describeValue(id)}`);
@@ -172,7 +186,8 @@ export class JobResolver {
         : (Object.fromEntries(
             Object.entries(input.dataset).filter(([, v]) => v !== null && v !== undefined),
           ) as DatasetOptions);
-    return jobType(ctx.jobs.submitTrain({ ...input, architecture, augmentation, dataset }));
+    const features = input.features === null || input.features === undefined ? null : featuresOf(input.features);
+    return jobType(ctx.jobs.submitTrain({ ...input, architecture, augmentation, dataset, features }));
   }
 
   @Mutation(() => JobType, {

@@ -197,6 +197,64 @@ export class AugmentationInput {
   freqMaskBins?: number | null;
 }
 
+@InputType('FeaturesInput', {
+  description:
+    "The feature front end of a new version (FeatureConfig fields), stored with the version and recomputed by serving; omitted fields keep their defaults. Ignored with baseVersion (the base version's features are kept).",
+})
+export class FeaturesInput {
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'log-mel (default), mfcc (DCT-II of the log-mel) or pcen (per-channel energy normalisation of the mel energies, Wang et al. 2017).',
+  })
+  type?: string | null;
+
+  @Field(() => Int, { nullable: true, description: 'Analysis window length, samples (default 480: 30 ms).' })
+  windowSamples?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Hop between frames, samples (default 160: 10 ms).' })
+  hopSamples?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'FFT size, a power of two ≥ windowSamples (default 512).' })
+  fftSize?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'Mel filters (default 40).' })
+  melBins?: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Lower edge of the lowest mel filter, Hz (default 20).' })
+  fMinHz?: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Upper edge of the highest mel filter, Hz (default 7600).' })
+  fMaxHz?: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Floor of the mel energy before the log (default 1e-6).' })
+  logFloor?: number | null;
+
+  @Field(() => Int, { nullable: true, description: 'MFCCs kept with type mfcc (default 13).' })
+  mfccCoefficients?: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'PCEN smoothing coefficient s, in (0, 1] (default 0.025).' })
+  pcenSmoothing?: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'PCEN gain exponent α, in [0, 1] (default 0.98).' })
+  pcenGain?: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'PCEN bias δ, > 0 (default 2).' })
+  pcenBias?: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'PCEN compression exponent r, in (0, 1] (default 0.5).' })
+  pcenPower?: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'PCEN ε added to the smoothed energy, > 0 (default 1e-6).' })
+  pcenEpsilon?: number | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'none (default) or utterance-cmvn (per-bin mean 0, standard deviation 1 over the clip).',
+  })
+  normalization?: string | null;
+}
+
 /** A declared option's GraphQL description: what it does, its choices, the schema's note, its default with its unit. */
 function optionDescription(spec: OptionSpec): string {
   const choices =
@@ -262,6 +320,9 @@ export class RetrainInput {
 
   @TrainOptionField('augment', () => AugmentationInput)
   augmentation?: AugmentationInput | null;
+
+  @TrainOptionField('features', () => FeaturesInput)
+  features?: FeaturesInput | null;
 
   @TrainOptionField('baseVersion')
   baseVersion?: number | null;

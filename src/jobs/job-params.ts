@@ -6,6 +6,7 @@
 import type { AugmentConfig, DatasetOptions } from '../data/index.js';
 import type { TfjsBackendName } from '../engine/index.js';
 import { describeValue, isErrorCode, KwsError, UnreachableCaseError } from '../errors/index.js';
+import type { FeatureConfig, FeatureNormalization, FeatureType } from '../features/index.js';
 import { isArchitecture } from '../model/index.js';
 import type { Architecture } from '../model/index.js';
 import type { ParameterSpec, Parameters, SearchSpace, TrainingProgress } from '../training/index.js';
@@ -129,6 +130,36 @@ const dataset: Parse<DatasetOptions> = (v, w) => {
   });
 };
 
+const featureType = oneOf<FeatureType>({ 'log-mel': true, mfcc: true, pcen: true });
+const normalization = oneOf<FeatureNormalization>({ none: true, 'utterance-cmvn': true });
+
+const features: Parse<Partial<FeatureConfig>> = (v, w) => {
+  const f = Fields.of(v, w);
+  return withoutUndefined({
+    schemaVersion: f.optional('schemaVersion', number),
+    type: f.optional('type', featureType),
+    sampleRateHz: f.optional('sampleRateHz', number),
+    clipSamples: f.optional('clipSamples', number),
+    windowSamples: f.optional('windowSamples', number),
+    hopSamples: f.optional('hopSamples', number),
+    fftSize: f.optional('fftSize', number),
+    window: f.optional('window', oneOf<'hann'>({ hann: true })),
+    melBins: f.optional('melBins', number),
+    fMinHz: f.optional('fMinHz', number),
+    fMaxHz: f.optional('fMaxHz', number),
+    melScale: f.optional('melScale', oneOf<'htk'>({ htk: true })),
+    spectrum: f.optional('spectrum', oneOf<'power'>({ power: true })),
+    logFloor: f.optional('logFloor', number),
+    mfccCoefficients: f.optional('mfccCoefficients', number),
+    pcenSmoothing: f.optional('pcenSmoothing', number),
+    pcenGain: f.optional('pcenGain', number),
+    pcenBias: f.optional('pcenBias', number),
+    pcenPower: f.optional('pcenPower', number),
+    pcenEpsilon: f.optional('pcenEpsilon', number),
+    normalization: f.optional('normalization', normalization),
+  });
+};
+
 const scoreParams: Parse<ScoreParams> = (v, w) => {
   const f = Fields.of(v, w);
   return {
@@ -150,6 +181,7 @@ const trainParams: Parse<TrainParams> = (v, w) => {
     patience: f.optional('patience', number),
     balanced: f.optional('balanced', boolean),
     augment: f.optional('augment', augment),
+    features: f.optional('features', features),
     baseVersion: f.optional('baseVersion', number),
     fineTuneOnly: f.optional('fineTuneOnly', boolean),
     allowMissingClasses: f.optional('allowMissingClasses', boolean),

@@ -56,6 +56,7 @@ export type TrainParams = Pick<
   | 'patience'
   | 'balanced'
   | 'augment'
+  | 'features'
   | 'baseVersion'
   | 'fineTuneOnly'
   | 'allowMissingClasses'

@@ -2,6 +2,7 @@ import { spawnWorker } from '../config/index.js';
 import type { AugmentConfig, DatasetOptions } from '../data/index.js';
 import type { TfjsBackendName } from '../engine/index.js';
 import { KwsError, UnreachableCaseError } from '../errors/index.js';
+import type { FeatureConfig } from '../features/index.js';
 import type { Architecture } from '../model/index.js';
 import type { ModelRegistry } from '../registry/index.js';
 import { trainOptionsFromRetrainInput, validateTrainOptions } from '../training/index.js';
@@ -24,6 +25,8 @@ export interface RetrainInput {
   readonly patience?: number | null;
   readonly balancedSampling?: boolean | null;
   readonly augmentation?: Partial<AugmentConfig> | null;
+  /** Feature front end (FeatureConfig fields, e.g. `{ type: 'pcen' }`); ignored with `baseVersion`. Default: FeatureConfig's defaults. */
+  readonly features?: Partial<FeatureConfig> | null;
   /** Start from this ready version (its architecture, features and weights). */
   readonly baseVersion?: number | null;
   /** With `baseVersion`: train only the classifier head on the frozen embedding. */

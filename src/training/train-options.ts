@@ -42,7 +42,11 @@ export interface TrainOptions {
   readonly unknownTargetRecall?: number;
   /** Augmentation of training clips: AugmentConfig fields (each with its own unit and default). Default: none set, AugmentConfig's defaults. */
   readonly augment?: Partial<AugmentConfig>;
-  /** Feature front end: FeatureConfig fields. Default: none set, FeatureConfig's defaults. */
+  /**
+   * Feature front end: FeatureConfig fields (e.g. `{ type: 'pcen' }`), stored with the version and
+   * recomputed by serving. Ignored with a base version, whose features are kept. Default: none set,
+   * FeatureConfig's defaults (98 × 40 log-mel).
+   */
   readonly features?: Partial<FeatureConfig>;
   /** How the dataset is split and sampled. Default: DatasetOptions' defaults. */
   readonly dataset?: DatasetOptions;
@@ -175,6 +179,20 @@ export const TRAIN_OPTIONS = {
     json: { typeName: 'AugmentConfig', example: '{"noiseProbability":0.5}', check: resolveAugmentConfig },
     cli: { flag: 'augment', value: 'json' },
     graphql: { field: 'augmentation' },
+  },
+  features: {
+    kind: 'json',
+    description:
+      'feature front end (FeatureConfig fields, e.g. type: log-mel, mfcc or pcen; omitted ones keep their defaults), stored with the version',
+    json: {
+      typeName: 'FeatureConfig',
+      example: '{"type":"pcen"}',
+      check: (value: Partial<FeatureConfig>) => {
+        resolveFeatureConfig(value);
+      },
+    },
+    cli: { flag: 'features', value: 'json', note: 'ignored with --base-version' },
+    graphql: { field: 'features', note: 'ignored with baseVersion' },
   },
   baseVersion: {
     kind: 'integer',

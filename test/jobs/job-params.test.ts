@@ -21,7 +21,14 @@ function sample(spec: OptionSpec): unknown {
     case 'string':
       return 'text';
     case 'json':
-      return spec.json?.typeName === 'DatasetOptions' ? { unknownPercentage: 50 } : { noiseProbability: 0.5 };
+      switch (spec.json?.typeName) {
+        case 'DatasetOptions':
+          return { unknownPercentage: 50 };
+        case 'FeatureConfig':
+          return { type: 'pcen', pcenGain: 0.9, normalization: 'utterance-cmvn' };
+        default:
+          return { noiseProbability: 0.5 };
+      }
   }
 }
 

@@ -34,6 +34,7 @@ const GRAPHQL_TYPES = {
 const GRAPHQL_INPUTS: Readonly<Record<string, string>> = {
   AugmentConfig: 'AugmentationInput',
   DatasetOptions: 'DatasetInput',
+  FeatureConfig: 'FeaturesInput',
 };
 
 function retrainInput(): GraphQLInputObjectType {
@@ -78,7 +79,8 @@ describe('training options, declared once', () => {
   });
 
   it('refuses a value outside each declared range or choice, naming the option and showing the value', () => {
-    const refusals: Record<string, Array<[Partial<TrainVersionOptions>, string]>> = {
+    // [options, message, error name and code when not KwsError INVALID_ARGUMENT]
+    const refusals: Record<string, Array<[Partial<TrainVersionOptions>, string, { name: string; code: string }?]>> = {
       architecture: [
         [
           { architecture: 'resnet50' as never },
@@ -114,6 +116,18 @@ describe('training options, declared once', () => {
           'AugmentConfig.noiseProbability must be a probability from 0 to 1, got 5',
         ],
       ],
+      features: [
+        [
+          { features: { type: 'pcen2' } as never },
+          'FeatureConfig.type must be one of log-mel, mfcc, pcen, got "pcen2"',
+          { name: 'FeatureError', code: 'INVALID_FEATURE_CONFIG' },
+        ],
+        [
+          { features: { type: 'pcen', pcenPower: 0 } },
+          'FeatureConfig.pcenPower must be a number in (0, 1], got 0',
+          { name: 'FeatureError', code: 'INVALID_FEATURE_CONFIG' },
+        ],
+      ],
       baseVersion: [[{ baseVersion: 0 }, 'baseVersion must be an integer from 1 to 2147483647, got 0']],
       fineTuneOnly: [[{ fineTuneOnly: 1 as never }, 'fineTuneOnly must be true or false, got 1']],
       allowMissingClasses: [
@@ -141,8 +155,8 @@ describe('training options, declared once', () => {
       'a refusal per declared option',
     );
     for (const cases of Object.values(refusals)) {
-      for (const [options, message] of cases)
-        assert.throws(() => validateTrainOptions(options), { name: 'KwsError', code: 'INVALID_ARGUMENT', message });
+      for (const [options, message, error = { name: 'KwsError', code: 'INVALID_ARGUMENT' }] of cases)
+        assert.throws(() => validateTrainOptions(options), { ...error, message });
     }
   });
 
@@ -212,7 +226,9 @@ describe('training options, declared once', () => {
       '{"noiseProbability":5}',
       'AugmentConfig.noiseProbability must be a probability from 0 to 1, got 5',
     );
+    refuses('features', '{"type":"pcen2"}', 'FeatureConfig.type must be one of log-mel, mfcc, pcen, got "pcen2"');
     assert.equal(flagOf(options, 'learningRate').parseArg?.('0.0002', undefined), 0.0002);
+    assert.deepEqual(flagOf(options, 'features').parseArg?.('{"type":"pcen"}', undefined), { type: 'pcen' });
   });
 
   it('maps parsed flags onto the training options (--lr is learningRate)', () => {
@@ -225,6 +241,8 @@ describe('training options, declared once', () => {
       '--balanced',
       '--augment',
       '{"noiseProbability":0.5}',
+      '--features',
+      '{"type":"pcen","pcenSmoothing":0.04}',
       '--base-version',
       '2',
       '--json',
@@ -239,6 +257,7 @@ describe('training options, declared once', () => {
       patience: 5,
       seed: 1,
       augment: { noiseProbability: 0.5 },
+      features: { type: 'pcen', pcenSmoothing: 0.04 },
       baseVersion: 2,
       allowMissingClasses: false,
       backend: 'tensorflow',
@@ -286,6 +305,7 @@ describe('training options, declared once', () => {
         dataDir: '/data',
         balancedSampling: true,
         augmentation: { noiseProbability: 0.5, timeShiftMs: undefined },
+        features: { type: 'pcen', pcenGain: null } as never,
         epochs: null,
         learningRate: 0.01,
         fineTuneOnly: false,
@@ -296,6 +316,7 @@ describe('training options, declared once', () => {
         learningRate: 0.01,
         balanced: true,
         augment: { noiseProbability: 0.5 },
+        features: { type: 'pcen' },
         fineTuneOnly: false,
         backend: 'wasm',
       },
