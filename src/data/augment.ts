@@ -1,5 +1,6 @@
 import { fitToLength, resampleMono } from '../audio/index.js';
 import { describeValue, KwsError } from '../errors/index.js';
+import { bandLimit, reverberate, roomImpulseResponse } from './channel.js';
 import type { Rng } from './rng.js';
 
 /**
@@ -31,6 +32,27 @@ export interface AugmentConfig {
   readonly freqMasks: number;
   /** Widest frequency mask, in mel bins; each width is uniform in [0, this]. Default 5. */
   readonly freqMaskBins: number;
+  /**
+   * Probability of playing a clip in a simulated room (`roomImpulseResponse`: Polack's statistical
+   * model, a direct path and an exponentially decaying noise tail). Default 0 (off).
+   */
+  readonly reverbProbability: number;
+  /** Reverberation time range, ms (RT60, drawn uniformly). Default [150, 700]: small rooms to halls. */
+  readonly reverbRt60Ms: readonly [number, number];
+  /** Direct-to-reverberant ratio range, dB (drawn uniformly). Default [0, 15]: far to near talkers. */
+  readonly reverbDrrDb: readonly [number, number];
+  /** Probability of a band-limited channel (`bandLimit`: telephone- or codec-like). Default 0 (off). */
+  readonly bandLimitProbability: number;
+  /** Upper band edge range, Hz (drawn uniformly, rounded to 100 Hz). Default [3400, 7000]. */
+  readonly bandLimitHz: readonly [number, number];
+  /**
+   * Probability of vocal tract length perturbation (Jaitly and Hinton 2013): the mel filterbank is
+   * warped by a factor drawn from {@link vtlpRange} (see `vtlpWarpHz`), moving formants without
+   * changing pitch or tempo. Applied where features are computed. Default 0 (off).
+   */
+  readonly vtlpProbability: number;
+  /** VTLP warp factor range; quantised to steps of 0.01. Default [0.9, 1.1] (the paper's range). */
+  readonly vtlpRange: readonly [number, number];
 }
 
 /** Default augmentation. */
@@ -45,6 +67,13 @@ export const DEFAULT_AUGMENT_CONFIG: AugmentConfig = Object.freeze({
   timeMaskFrames: 10,
   freqMasks: 0,
   freqMaskBins: 5,
+  reverbProbability: 0,
+  reverbRt60Ms: [150, 700] as const,
+  reverbDrrDb: [0, 15] as const,
+  bandLimitProbability: 0,
+  bandLimitHz: [3_400, 7_000] as const,
+  vtlpProbability: 0,
+  vtlpRange: [0.9, 1.1] as const,
 });
 
 /** No augmentation at all (validation, testing, serving). */
@@ -59,6 +88,13 @@ export const NO_AUGMENT: AugmentConfig = Object.freeze({
   timeMaskFrames: 0,
   freqMasks: 0,
   freqMaskBins: 0,
+  reverbProbability: 0,
+  reverbRt60Ms: [150, 150] as const,
+  reverbDrrDb: [0, 0] as const,
+  bandLimitProbability: 0,
+  bandLimitHz: [8_000, 8_000] as const,
+  vtlpProbability: 0,
+  vtlpRange: [1, 1] as const,
 });
 
 function range(name: string, value: unknown, min: number, max: number): readonly [number, number] {
@@ -123,6 +159,13 @@ export function resolveAugmentConfig(partial: Partial<AugmentConfig> = {}): Augm
     timeMaskFrames: count('timeMaskFrames', merged.timeMaskFrames, 100),
     freqMasks: count('freqMasks', merged.freqMasks, 10),
     freqMaskBins: count('freqMaskBins', merged.freqMaskBins, 64),
+    reverbProbability: probability('reverbProbability', merged.reverbProbability),
+    reverbRt60Ms: range('reverbRt60Ms', merged.reverbRt60Ms, 10, 3_000),
+    reverbDrrDb: range('reverbDrrDb', merged.reverbDrrDb, -20, 40),
+    bandLimitProbability: probability('bandLimitProbability', merged.bandLimitProbability),
+    bandLimitHz: range('bandLimitHz', merged.bandLimitHz, 1_000, 96_000),
+    vtlpProbability: probability('vtlpProbability', merged.vtlpProbability),
+    vtlpRange: range('vtlpRange', merged.vtlpRange, 0.7, 1.4),
   });
 }
 
@@ -199,8 +242,20 @@ export function silenceClip(noises: readonly Float32Array[], length: number, rng
 }
 
 /**
- * Applies one random draw of the augmentation to a clip: speed change, time shift, gain, background
- * noise at a random SNR, then clamps to [-1, 1] and fits back to the clip's length.
+ * The VTLP warp factor for the next clip's features: 1 without a draw when VTLP is off, else 1 or,
+ * with probability `vtlpProbability`, a factor uniform in `vtlpRange` rounded to 0.01 (so a trainer
+ * keeps one warped filterbank per factor).
+ */
+export function vtlpFactor(config: AugmentConfig, rng: Rng): number {
+  if (config.vtlpProbability === 0 || !rng.chance(config.vtlpProbability)) return 1;
+  return Math.round(rng.uniform(config.vtlpRange[0], config.vtlpRange[1]) * 100) / 100;
+}
+
+/**
+ * Applies one random draw of the augmentation to a clip: speed change, a simulated room, time
+ * shift, gain, background noise at a random SNR, a band-limited channel, then clamps to [-1, 1] and
+ * fits back to the clip's length. A transform whose probability is 0 draws nothing from `rng`, so
+ * turning the room or the channel on leaves every other draw of a config without them as it was.
  *
  * @param clip `[clipSamples]` at `sampleRateHz`.
  * @param noises Decoded background-noise recordings at the same rate.
@@ -220,12 +275,21 @@ export async function augmentClip(
     if (speed !== 1)
       out = fitToLength(await resampleMono(out, Math.round(sampleRateHz * speed), sampleRateHz, 'fastest'), length);
   }
+  if (config.reverbProbability > 0 && rng.chance(config.reverbProbability)) {
+    const rt60 = rng.uniform(config.reverbRt60Ms[0], config.reverbRt60Ms[1]);
+    const drr = rng.uniform(config.reverbDrrDb[0], config.reverbDrrDb[1]);
+    out = reverberate(out, roomImpulseResponse(rt60, drr, sampleRateHz, rng));
+  }
   const maxShift = Math.round((config.timeShiftMs * sampleRateHz) / 1000);
   out = timeShift(out, maxShift > 0 ? rng.int(-maxShift, maxShift) : 0);
   const gain = 10 ** (rng.uniform(config.gainDb[0], config.gainDb[1]) / 20);
   for (let i = 0; i < out.length; i++) out[i] = (out[i] as number) * gain;
   if (config.noiseProbability > 0 && noises.length > 0 && rng.chance(config.noiseProbability)) {
     mixAtSnr(out, noiseSegment(noises, length, rng), rng.uniform(config.noiseSnrDb[0], config.noiseSnrDb[1]));
+  }
+  if (config.bandLimitProbability > 0 && rng.chance(config.bandLimitProbability)) {
+    const cutoff = Math.round(rng.uniform(config.bandLimitHz[0], config.bandLimitHz[1]) / 100) * 100;
+    out = await bandLimit(out, cutoff, sampleRateHz);
   }
   for (let i = 0; i < out.length; i++) out[i] = Math.max(-1, Math.min(1, out[i] as number));
   return out;

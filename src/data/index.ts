@@ -16,7 +16,9 @@ export {
   SILENCE_ZERO_SHARE,
   silenceClip,
   timeShift,
+  vtlpFactor,
 } from './augment.js';
+export { bandLimit, reverberate, roomImpulseResponse } from './channel.js';
 export type { AugmentConfig } from './augment.js';
 export { BalancedSampler, ShuffledSampler } from './sampler.js';
 export type { Sampler } from './sampler.js';

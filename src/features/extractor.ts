@@ -50,16 +50,23 @@ export class FeatureExtractor {
 
   /**
    * @param config A complete or partial config, merged over the defaults.
-   * @throws FeatureError `INVALID_FEATURE_CONFIG` for an invalid config.
+   * @param warpFactor VTLP warp factor of the mel filterbank (see `melFilterbank`); 1, the default,
+   *   is what serving computes. Training draws other factors as an augmentation.
+   * @throws FeatureError `INVALID_FEATURE_CONFIG` for an invalid config or a warp factor outside [0.5, 2].
    */
-  constructor(config: Partial<FeatureConfig> = {}) {
+  constructor(
+    config: Partial<FeatureConfig> = {},
+    readonly warpFactor = 1,
+  ) {
+    if (!(warpFactor >= 0.5 && warpFactor <= 2))
+      throw new FeatureError('INVALID_FEATURE_CONFIG', `the VTLP warp factor must be from 0.5 to 2, got ${warpFactor}`);
     this.config = resolveFeatureConfig(config);
     this.shape = featureShape(this.config);
     this.clipSize = this.shape.frames * this.shape.bins;
     const { fftSize, windowSamples, sampleRateHz, melBins, fMinHz, fMaxHz } = this.config;
     this.fft = realFft(fftSize);
     this.window = hannWindow(windowSamples);
-    const filters = melFilterbank(sampleRateHz, fftSize, melBins, fMinHz, fMaxHz);
+    const filters = melFilterbank(sampleRateHz, fftSize, melBins, fMinHz, fMaxHz, warpFactor);
     this.filterStart = Int32Array.from(filters, (f) => f.startBin);
     this.filterLength = Int32Array.from(filters, (f) => f.weights.length);
     this.filterWeightOffset = new Int32Array(melBins);

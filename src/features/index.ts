@@ -6,5 +6,14 @@ export {
 } from './feature-config.js';
 export type { FeatureConfig, FeatureNormalization, FeatureShape, FeatureType } from './feature-config.js';
 export { FeatureExtractor } from './extractor.js';
-export { dctIIOrthonormal, hannWindow, hzToMelHtk, melFilterbank, melToHzHtk } from './mel.js';
+export {
+  dctIIOrthonormal,
+  hannWindow,
+  hzToMelHtk,
+  melFilterbank,
+  melToHzHtk,
+  VTLP_BOUNDARY_HZ,
+  vtlpWarpHz,
+} from './mel.js';
+export { convolve } from './real-fft.js';
 export type { MelFilter } from './mel.js';

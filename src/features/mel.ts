@@ -14,6 +14,27 @@ export function melToHzHtk(mel: number): number {
   return 700 * (10 ** (mel / 2595) - 1);
 }
 
+/** Upper boundary frequency of the VTLP warp, Hz: Jaitly and Hinton (2013) use 4800 Hz for 16 kHz audio. */
+export const VTLP_BOUNDARY_HZ = 4_800;
+
+/**
+ * Vocal tract length perturbation's frequency warp (Jaitly and Hinton, 2013, "Vocal Tract Length
+ * Perturbation (VTLP) improves speech recognition", ICML workshop, eq. 1): f -> α·f below the
+ * boundary f_b = `boundaryHz`·min(α, 1)/α, and above it the straight line that maps f_b to α·f_b
+ * and the Nyquist frequency to itself, so the warped axis still covers 0 to Nyquist.
+ *
+ * @param hz Frequency, Hz, from 0 to `nyquistHz`.
+ * @param alpha Warp factor (1 = none; above 1 moves formants up, as a shorter vocal tract does).
+ * @param nyquistHz Half the sample rate, Hz.
+ * @param boundaryHz Where the linear warp ends, Hz (default {@link VTLP_BOUNDARY_HZ}).
+ * @returns The warped frequency, Hz.
+ */
+export function vtlpWarpHz(hz: number, alpha: number, nyquistHz: number, boundaryHz = VTLP_BOUNDARY_HZ): number {
+  const knee = (boundaryHz * Math.min(alpha, 1)) / alpha;
+  if (hz <= knee) return hz * alpha;
+  return nyquistHz - ((nyquistHz - boundaryHz * Math.min(alpha, 1)) / (nyquistHz - knee)) * (nyquistHz - hz);
+}
+
 /** One triangular filter, stored sparsely: the weights of FFT bins `startBin ..< startBin + weights.length`. */
 export interface MelFilter {
   readonly startBin: number;
@@ -27,7 +48,12 @@ export interface MelFilter {
  * edges equally spaced in mel from `fMinHz` to `fMaxHz`; filter m rises linearly in mel from edge m
  * to edge m+1 and falls to edge m+2; peak weight 1, no area normalisation; the DC bin gets weight 0.
  *
+ * With `warpFactor` α ≠ 1 the filters read the spectrum through {@link vtlpWarpHz}: bin k counts at
+ * the warped frequency vtlpWarpHz(k · sampleRateHz / fftSize, α), so the filter centred at c Hz
+ * collects the energy found near c / α Hz (VTLP as Jaitly and Hinton apply it, on the filterbank).
+ *
  * @param fftSize FFT size; the spectrum has `fftSize / 2 + 1` bins at k · sampleRateHz / fftSize Hz.
+ * @param warpFactor VTLP warp factor α; 1 (the default) is the unwarped filterbank.
  * @returns `melBins` sparse filters; dense, they would be the `[melBins, fftSize / 2 + 1]` weight matrix.
  */
 export function melFilterbank(
@@ -36,11 +62,15 @@ export function melFilterbank(
   melBins: number,
   fMinHz: number,
   fMaxHz: number,
+  warpFactor = 1,
 ): MelFilter[] {
   const spectrumBins = fftSize / 2 + 1;
   const minMel = hzToMelHtk(fMinHz);
   const step = (hzToMelHtk(fMaxHz) - minMel) / (melBins + 1);
-  const binMel = Array.from({ length: spectrumBins }, (_, k) => hzToMelHtk((k * sampleRateHz) / fftSize));
+  const binHz = (k: number): number => (k * sampleRateHz) / fftSize;
+  const binMel = Array.from({ length: spectrumBins }, (_, k) =>
+    hzToMelHtk(warpFactor === 1 ? binHz(k) : vtlpWarpHz(binHz(k), warpFactor, sampleRateHz / 2)),
+  );
   const filters: MelFilter[] = [];
   for (let m = 0; m < melBins; m++) {
     const lower = minMel + m * step;

@@ -47,6 +47,50 @@ export class RealFft {
     pffft._pffft_transform_ordered(this.setup, this.inputPointer, this.outputPointer, this.workPointer, 0);
     return pffft.HEAPF32.subarray(this.outputPointer >> 2, (this.outputPointer >> 2) + this.size);
   }
+
+  /**
+   * Inverse of {@link transform}: reads an ordered spectrum from {@link input} and returns `[size]`
+   * time-domain samples scaled by `size` (PFFFT's backward transform is unnormalised), as a view
+   * valid until the next call.
+   */
+  inverse(): Float32Array {
+    pffft._pffft_transform_ordered(this.setup, this.inputPointer, this.outputPointer, this.workPointer, 1);
+    return pffft.HEAPF32.subarray(this.outputPointer >> 2, (this.outputPointer >> 2) + this.size);
+  }
+}
+
+/**
+ * Linear convolution of a signal with a kernel by FFT (PFFFT, float32), truncated to the signal's
+ * length: out[n] = Σ_k kernel[k] · signal[n − k] for n < signal.length.
+ *
+ * @param signal `[n]`.
+ * @param kernel `[m]`, m ≥ 1 (an impulse response).
+ * @returns A new `[n]`.
+ */
+export function convolve(signal: Float32Array, kernel: Float32Array): Float32Array {
+  let size = MIN_FFT_SIZE;
+  while (size < signal.length + kernel.length - 1) size *= 2;
+  const fft = realFft(size);
+  const spectrumOf = (x: Float32Array): Float32Array => {
+    const input = fft.input;
+    input.set(x);
+    input.fill(0, x.length);
+    return fft.transform().slice();
+  };
+  const a = spectrumOf(signal);
+  const b = spectrumOf(kernel);
+  const product = fft.input;
+  product[0] = (a[0] as number) * (b[0] as number);
+  product[1] = (a[1] as number) * (b[1] as number);
+  for (let j = 2; j < size; j += 2) {
+    const re = (a[j] as number) * (b[j] as number) - (a[j + 1] as number) * (b[j + 1] as number);
+    product[j + 1] = (a[j] as number) * (b[j + 1] as number) + (a[j + 1] as number) * (b[j] as number);
+    product[j] = re;
+  }
+  const out = fft.inverse();
+  const result = new Float32Array(signal.length);
+  for (let i = 0; i < result.length; i++) result[i] = (out[i] as number) / size;
+  return result;
 }
 
 const shared = new Map<number, RealFft>();

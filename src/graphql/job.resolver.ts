@@ -130,6 +130,13 @@ function pair(input: AugmentationInput): Partial<AugmentConfig> {
     timeMaskFrames: input.timeMaskFrames,
     freqMasks: input.freqMasks,
     freqMaskBins: input.freqMaskBins,
+    reverbProbability: input.reverbProbability,
+    reverbRt60Ms: range('reverbRt60Ms', input.reverbRt60Ms),
+    reverbDrrDb: range('reverbDrrDb', input.reverbDrrDb),
+    bandLimitProbability: input.bandLimitProbability,
+    bandLimitHz: range('bandLimitHz', input.bandLimitHz),
+    vtlpProbability: input.vtlpProbability,
+    vtlpRange: range('vtlpRange', input.vtlpRange),
   };
   const config = Object.fromEntries(
     Object.entries(out).filter(([, v]) => v !== null && v !== undefined),

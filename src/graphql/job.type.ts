@@ -195,6 +195,45 @@ export class AugmentationInput {
 
   @Field(() => Int, { nullable: true, description: 'Widest frequency mask, mel bins (default 5).' })
   freqMaskBins?: number | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description: "Probability of a simulated room (Polack's statistical impulse response; default 0, off).",
+  })
+  reverbProbability?: number | null;
+
+  @Field(() => [Float], {
+    nullable: true,
+    description: 'Reverberation time range [low, high], ms (default [150, 700]).',
+  })
+  reverbRt60Ms?: number[] | null;
+
+  @Field(() => [Float], {
+    nullable: true,
+    description: 'Direct-to-reverberant ratio range [low, high], dB (default [0, 15]).',
+  })
+  reverbDrrDb?: number[] | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Probability of a band-limited (telephone- or codec-like) channel (default 0, off).',
+  })
+  bandLimitProbability?: number | null;
+
+  @Field(() => [Float], {
+    nullable: true,
+    description: 'Upper band edge range [low, high], Hz (default [3400, 7000]).',
+  })
+  bandLimitHz?: number[] | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description: 'Probability of vocal tract length perturbation (Jaitly and Hinton 2013; default 0, off).',
+  })
+  vtlpProbability?: number | null;
+
+  @Field(() => [Float], { nullable: true, description: 'VTLP warp factor range [low, high] (default [0.9, 1.1]).' })
+  vtlpRange?: number[] | null;
 }
 
 @InputType('FeaturesInput', {
@@ -338,6 +377,9 @@ export class RetrainInput {
 
   @TrainOptionField('unknownTargetRecall')
   unknownTargetRecall?: number | null;
+
+  @TrainOptionField('outlierExposure')
+  outlierExposure?: number | null;
 
   @TrainOptionField('seed')
   seed?: number | null;

@@ -116,6 +116,13 @@ const augment: Parse<Partial<AugmentConfig>> = (v, w) => {
     timeMaskFrames: f.optional('timeMaskFrames', number),
     freqMasks: f.optional('freqMasks', number),
     freqMaskBins: f.optional('freqMaskBins', number),
+    reverbProbability: f.optional('reverbProbability', number),
+    reverbRt60Ms: f.optional('reverbRt60Ms', pair),
+    reverbDrrDb: f.optional('reverbDrrDb', pair),
+    bandLimitProbability: f.optional('bandLimitProbability', number),
+    bandLimitHz: f.optional('bandLimitHz', pair),
+    vtlpProbability: f.optional('vtlpProbability', number),
+    vtlpRange: f.optional('vtlpRange', pair),
   });
 };
 
@@ -186,6 +193,7 @@ const trainParams: Parse<TrainParams> = (v, w) => {
     fineTuneOnly: f.optional('fineTuneOnly', boolean),
     allowMissingClasses: f.optional('allowMissingClasses', boolean),
     unknownTargetRecall: f.optional('unknownTargetRecall', number),
+    outlierExposure: f.optional('outlierExposure', number),
     dataset: f.optional('dataset', dataset),
     seed: f.optional('seed', number),
     backend: f.optional('backend', backend),

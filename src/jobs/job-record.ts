@@ -61,6 +61,7 @@ export type TrainParams = Pick<
   | 'fineTuneOnly'
   | 'allowMissingClasses'
   | 'unknownTargetRecall'
+  | 'outlierExposure'
   | 'dataset'
   | 'seed'
   | 'backend'

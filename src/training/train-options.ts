@@ -40,6 +40,12 @@ export interface TrainOptions {
    * accuracy.
    */
   readonly unknownTargetRecall?: number;
+  /**
+   * Weight λ of the outlier-exposure term (Hendrycks et al. 2019; see `outlierExposureLoss`): on
+   * `unknown` and `silence` clips, the cross-entropy from uniform to the command distribution is
+   * added, times λ, to the loss. Default 0 (plain cross-entropy).
+   */
+  readonly outlierExposure?: number;
   /** Augmentation of training clips: AugmentConfig fields (each with its own unit and default). Default: none set, AugmentConfig's defaults. */
   readonly augment?: Partial<AugmentConfig>;
   /**
@@ -236,6 +242,14 @@ export const TRAIN_OPTIONS = {
     range: { min: 0, max: 1, minOpen: true },
     cli: { flag: 'unknown-target-recall', value: 'p' },
     graphql: { field: 'unknownTargetRecall', note: 'e.g. 0.95' },
+  },
+  outlierExposure: {
+    kind: 'number',
+    description:
+      'weight of the outlier-exposure loss term (Hendrycks et al. 2019): on unknown and silence clips, the cross-entropy from uniform to the command probabilities (default 0: plain cross-entropy)',
+    range: { min: 0, max: 10 },
+    cli: { flag: 'outlier-exposure', value: 'weight' },
+    graphql: { field: 'outlierExposure', note: 'the paper uses 0.5' },
   },
   backend: {
     kind: 'enum',

@@ -145,6 +145,10 @@ describe('training options, declared once', () => {
         [{ unknownTargetRecall: 0 }, 'unknownTargetRecall must be in (0, 1], got 0'],
         [{ unknownTargetRecall: 1.5 }, 'unknownTargetRecall must be in (0, 1], got 1.5'],
       ],
+      outlierExposure: [
+        [{ outlierExposure: -0.5 }, 'outlierExposure must be in [0, 10], got -0.5'],
+        [{ outlierExposure: 11 }, 'outlierExposure must be in [0, 10], got 11'],
+      ],
     };
     assert.deepEqual(
       Object.keys(refusals).sort(),

@@ -9,3 +9,4 @@ export type { EvaluationReport, HardExample } from './evaluate-version.js';
 export { runTrainWorker } from './train-worker.js';
 export { evaluateOodSet } from './evaluate-ood-set.js';
 export type { OodEvaluationReport, OodGroupReport, OodPartReport } from './evaluate-ood-set.js';
+export { outlierExposureLoss } from './outlier-exposure.js';

@@ -9,6 +9,7 @@ import {
   resolveAugmentConfig,
   Rng,
   ShuffledSampler,
+  vtlpFactor,
 } from '../../data/index.js';
 import { LABELS } from '../../labels/index.js';
 import type { AugmentConfig, SpeechCommandsDataset } from '../../data/index.js';
@@ -28,6 +29,7 @@ import { trustMetrics } from '../trust.js';
 import { checkTrainInputs, validateTrainOptions } from '../train-options.js';
 import type { TrainOptions, TrainProgress } from '../train-options.js';
 import { clipAt, loadClipSet } from '../clip-cache.js';
+import { outlierExposureLoss } from './outlier-exposure.js';
 import type { ClipSet } from '../clip-cache.js';
 import { computeMetrics } from '../metrics.js';
 
@@ -104,10 +106,11 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     throw new KwsError('INVALID_ARGUMENT', 'fineTuneOnly needs a base model version to start from');
   const model =
     options.initialModel ?? buildModel(architecture, extractor.shape, LABELS.length, { seed, ...options.model });
+  const loss = lossFor(options.outlierExposure ?? 0);
   const learner =
     options.fineTuneOnly === true
-      ? headLearner(model, learningRate, training, extractor)
-      : fullLearner(model, learningRate);
+      ? headLearner(model, learningRate, training, extractor, loss)
+      : fullLearner(model, learningRate, loss);
   const rng = new Rng(seed);
   const sampler =
     options.balanced === true
@@ -237,9 +240,22 @@ interface EpochRun {
   readonly report: Report;
 }
 
+/** Extractors with VTLP-warped filterbanks, one per warp factor (see `vtlpFactor`), made on first use. */
+const warpedExtractors = new WeakMap<FeatureExtractor, Map<number, FeatureExtractor>>();
+
+/** `extractor` itself for a warp factor of 1, else its twin whose mel filterbank is warped by `alpha`. */
+function extractorAt(extractor: FeatureExtractor, alpha: number): FeatureExtractor {
+  if (alpha === 1) return extractor;
+  let byFactor = warpedExtractors.get(extractor);
+  if (byFactor === undefined) warpedExtractors.set(extractor, (byFactor = new Map()));
+  let warped = byFactor.get(alpha);
+  if (warped === undefined) byFactor.set(alpha, (warped = new FeatureExtractor(extractor.config, alpha)));
+  return warped;
+}
+
 /**
  * One pass over the training clips in `order`: per batch, augment each clip, compute its features
- * with SpecAugment masks and take one step (or one step on cached embeddings for a head-only
+ * (through a VTLP-warped filterbank when drawn) with SpecAugment masks and take one step (or one step on cached embeddings for a head-only
  * learner). Returns the mean training loss and accuracy over the epoch's steps.
  */
 async function trainEpoch(
@@ -263,7 +279,7 @@ async function trainEpoch(
     } else {
       for (let b = 0; b < indices.length; b++) {
         const clip = await augmentClipFor(training, indices[b] as number, augment, loader, augmentRng);
-        extractor.compute(clip, features, b * extractor.clipSize);
+        extractorAt(extractor, vtlpFactor(augment, augmentRng)).compute(clip, features, b * extractor.clipSize);
         maskFeatures(features, b * extractor.clipSize, frames, bins, augment, augmentRng);
       }
       [loss, accuracy] = await learner.step(features, labels, frames, bins);
@@ -387,8 +403,16 @@ type Learner = (
   dispose(): void;
 };
 
-function fullLearner(model: tfl.LayersModel, learningRate: number): Learner {
-  model.compile({ optimizer: tf.train.adam(learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+/** A compiled model's loss: TF.js's own categorical cross-entropy, or it with the outlier-exposure term. */
+type Loss = 'categoricalCrossentropy' | ((yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor);
+
+/** Plain cross-entropy for a weight of 0 (the loss every version before outlier exposure trained with), else `outlierExposureLoss`. */
+function lossFor(outlierExposure: number): Loss {
+  return outlierExposure === 0 ? 'categoricalCrossentropy' : outlierExposureLoss(outlierExposure);
+}
+
+function fullLearner(model: tfl.LayersModel, learningRate: number, loss: Loss): Learner {
+  model.compile({ optimizer: tf.train.adam(learningRate), loss, metrics: ['accuracy'] });
   return {
     input: 'features',
     step: (features, labels, frames, bins) => trainStep(model, features, labels, frames, bins),
@@ -408,6 +432,7 @@ function headLearner(
   learningRate: number,
   training: ClipSet,
   extractor: FeatureExtractor,
+  loss: Loss,
 ): Learner {
   const logits = model.getLayer('logits');
   const embedding = logits.input as tfl.SymbolicTensor;
@@ -419,7 +444,7 @@ function headLearner(
       tfl.layers.activation({ activation: 'softmax' }),
     ],
   });
-  head.compile({ optimizer: tf.train.adam(learningRate), loss: 'categoricalCrossentropy', metrics: ['accuracy'] });
+  head.compile({ optimizer: tf.train.adam(learningRate), loss, metrics: ['accuracy'] });
   const { frames, bins } = extractor.shape;
   const embeddings = new Float32Array(training.size * dim);
   const batch = 64;
