@@ -1,0 +1,59 @@
+import assert from 'node:assert/strict';
+import { before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { selectTfjsBackend } from '../../src/engine/tfjs/index.js';
+import { outlierExposureLoss } from '../../src/training/tfjs/index.js';
+import { labelIndex, LABELS } from '../../src/labels/index.js';
+
+const close = (actual: number, expected: number, tolerance: number, what: string): void =>
+  assert.ok(Math.abs(actual - expected) <= tolerance, `${what}: ${actual} vs ${expected}`);
+
+/** One row of probabilities in LABELS order from a label -> probability map (the rest share `rest` equally). */
+function row(given: Partial<Record<string, number>>, restEach: number): number[] {
+  return LABELS.map((label) => given[label] ?? restEach);
+}
+
+function losses(weight: number, labels: string[], rows: number[][]): number[] {
+  const yTrue = tf.oneHot(
+    tf.tensor1d(
+      labels.map((l) => labelIndex(l as never)),
+      'int32',
+    ),
+    LABELS.length,
+  );
+  const yPred = tf.tensor2d(rows);
+  const out = outlierExposureLoss(weight)(yTrue, yPred);
+  const values = Array.from(out.dataSync());
+  tf.dispose([yTrue, yPred, out]);
+  return values;
+}
+
+describe('outlier-exposure loss (Hendrycks et al. 2019)', () => {
+  before(async () => {
+    await selectTfjsBackend('cpu');
+  });
+
+  // An unknown clip whose commands put 0.4 on `yes` and 0.1 / 9 on each other: renormalised over the
+  // commands q = [0.8, 0.2/9 x 9], so the term is -(ln 0.8 + 9 ln(0.2/9)) / 10 - ln 10 = 1.1457255.
+  const peaked = row({ yes: 0.4, silence: 0.1, unknown: 0.4 }, 0.1 / 9);
+  // The same clip with its command mass spread evenly: the term is exactly 0.
+  const flat = row({ silence: 0.1, unknown: 0.4 }, 0.05);
+
+  it('adds weight x the cross-entropy from uniform over the commands on an unknown clip', () => {
+    const [withTerm] = losses(0.5, ['unknown'], [peaked]);
+    close(withTerm!, 0.916290731874155 + 0.5 * 1.1457255029306626, 1e-5, 'loss');
+    const [flatLoss] = losses(0.5, ['unknown'], [flat]);
+    close(flatLoss!, -Math.log(0.4), 1e-5, 'flat commands: cross-entropy only');
+  });
+
+  it('counts silence clips as outliers too, and leaves command clips with plain cross-entropy', () => {
+    const [silence, command] = losses(2, ['silence', 'yes'], [peaked, peaked]);
+    close(silence!, -Math.log(0.1) + 2 * 1.1457255029306626, 1e-5, 'silence clip');
+    close(command!, -Math.log(0.4), 1e-5, 'yes clip');
+  });
+
+  it('is the categorical cross-entropy at weight 0', () => {
+    const [loss] = losses(0, ['unknown'], [peaked]);
+    close(loss!, -Math.log(0.4), 1e-6, 'weight 0');
+  });
+});
