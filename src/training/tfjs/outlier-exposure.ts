@@ -22,22 +22,19 @@ const PROBABILITY_FLOOR = 1e-7;
  * @returns A TF.js loss `(yTrue [batch, 12] one-hot, yPred [batch, 12] softmax) => [batch]` losses.
  */
 export function outlierExposureLoss(weight: number): (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor {
-  const commandMask = tf.tensor1d(LABELS.map((label) => (COMMAND_WORDS.includes(label as never) ? 1 : 0)));
-  const outlierMask = tf.tensor1d(
-    LABELS.map((_, i) => (i === labelIndex('unknown') || i === labelIndex('silence') ? 1 : 0)),
-  );
-  tf.keep(commandMask);
-  tf.keep(outlierMask);
+  const commandMask = LABELS.map((label) => ((COMMAND_WORDS as readonly string[]).includes(label) ? 1 : 0));
+  const outlierMask = LABELS.map((_, i) => (i === labelIndex('unknown') || i === labelIndex('silence') ? 1 : 0));
   const commands = COMMAND_WORDS.length;
   return (yTrue, yPred) =>
     tf.tidy(() => {
       const logP = tf.log(tf.clipByValue(yPred, PROBABILITY_FLOOR, 1));
       const crossEntropy = tf.neg(tf.sum(tf.mul(yTrue, logP), -1));
       if (weight === 0) return crossEntropy;
-      const logCommandMass = tf.log(tf.clipByValue(tf.sum(tf.mul(yPred, commandMask), -1), PROBABILITY_FLOOR, 1));
-      const meanLogQ = tf.sub(tf.div(tf.sum(tf.mul(logP, commandMask), -1), commands), logCommandMass);
+      const isCommand = tf.tensor1d(commandMask);
+      const logCommandMass = tf.log(tf.clipByValue(tf.sum(tf.mul(yPred, isCommand), -1), PROBABILITY_FLOOR, 1));
+      const meanLogQ = tf.sub(tf.div(tf.sum(tf.mul(logP, isCommand), -1), commands), logCommandMass);
       const toUniform = tf.sub(tf.neg(meanLogQ), Math.log(commands));
-      const isOutlier = tf.sum(tf.mul(yTrue, outlierMask), -1);
+      const isOutlier = tf.sum(tf.mul(yTrue, tf.tensor1d(outlierMask)), -1);
       return tf.add(crossEntropy, tf.mul(weight, tf.mul(isOutlier, toUniform)));
     });
 }
