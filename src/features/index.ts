@@ -12,7 +12,7 @@ export {
   hzToMelHtk,
   melFilterbank,
   melToHzHtk,
-  VTLP_BOUNDARY_HZ,
+  VTLP_BOUNDARY_FRACTION,
   vtlpWarpHz,
 } from './mel.js';
 export { convolve } from './real-fft.js';

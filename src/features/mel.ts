@@ -14,8 +14,12 @@ export function melToHzHtk(mel: number): number {
   return 700 * (10 ** (mel / 2595) - 1);
 }
 
-/** Upper boundary frequency of the VTLP warp, Hz: Jaitly and Hinton (2013) use 4800 Hz for 16 kHz audio. */
-export const VTLP_BOUNDARY_HZ = 4_800;
+/**
+ * Upper boundary of the VTLP warp as a fraction of the Nyquist frequency: Jaitly and Hinton (2013)
+ * use 4800 Hz for 16 kHz audio, 0.6 of its 8000 Hz Nyquist; other rates keep the same fraction, so
+ * the warp stays monotonic and maps Nyquist to itself at any rate.
+ */
+export const VTLP_BOUNDARY_FRACTION = 0.6;
 
 /**
  * Vocal tract length perturbation's frequency warp (Jaitly and Hinton, 2013, "Vocal Tract Length
@@ -26,10 +30,15 @@ export const VTLP_BOUNDARY_HZ = 4_800;
  * @param hz Frequency, Hz, from 0 to `nyquistHz`.
  * @param alpha Warp factor (1 = none; above 1 moves formants up, as a shorter vocal tract does).
  * @param nyquistHz Half the sample rate, Hz.
- * @param boundaryHz Where the linear warp ends, Hz (default {@link VTLP_BOUNDARY_HZ}).
+ * @param boundaryHz Where the linear warp ends, Hz (default {@link VTLP_BOUNDARY_FRACTION} of `nyquistHz`: 4800 Hz at 16 kHz).
  * @returns The warped frequency, Hz.
  */
-export function vtlpWarpHz(hz: number, alpha: number, nyquistHz: number, boundaryHz = VTLP_BOUNDARY_HZ): number {
+export function vtlpWarpHz(
+  hz: number,
+  alpha: number,
+  nyquistHz: number,
+  boundaryHz = VTLP_BOUNDARY_FRACTION * nyquistHz,
+): number {
   const knee = (boundaryHz * Math.min(alpha, 1)) / alpha;
   if (hz <= knee) return hz * alpha;
   return nyquistHz - ((nyquistHz - boundaryHz * Math.min(alpha, 1)) / (nyquistHz - knee)) * (nyquistHz - hz);

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { GraphQLInputObjectType } from 'graphql';
+import { DEFAULT_AUGMENT_CONFIG } from '../../src/data/index.js';
+import { kwsSchema } from '../../src/graphql/index.js';
 import { parseJobSpec } from '../../src/jobs/index.js';
 import { TRAIN_OPTIONS } from '../../src/training/index.js';
 import type { OptionSpec } from '../../src/training/index.js';
@@ -40,6 +43,22 @@ describe('stored job params', () => {
     const spec = parseJobSpec('train', JSON.stringify(given), 'job 1');
     assert.equal(spec.kind, 'train');
     assert.deepEqual(spec.params, given);
+  });
+
+  it('keep every AugmentConfig field, and GraphQL AugmentationInput has a field for each', () => {
+    // Every field away from its default (ranges narrowed, probabilities and counts set).
+    const augment = Object.fromEntries(
+      Object.entries(DEFAULT_AUGMENT_CONFIG).map(([name, value]) => [
+        name,
+        Array.isArray(value) ? [value[0], value[0]] : typeof value === 'number' ? (value === 0 ? 1 : value / 2) : value,
+      ]),
+    );
+    const spec = parseJobSpec('train', JSON.stringify({ dataDir: '/d', augment }), 'job 2');
+    assert.equal(spec.kind, 'train');
+    assert.deepEqual(spec.kind === 'train' ? spec.params.augment : null, augment);
+    const input = kwsSchema().getType('AugmentationInput');
+    assert.ok(input instanceof GraphQLInputObjectType);
+    assert.deepEqual(Object.keys(input.getFields()).sort(), Object.keys(DEFAULT_AUGMENT_CONFIG).sort());
   });
 
   it('name a stored training param of the wrong type', () => {

@@ -52,6 +52,19 @@ describe('outlier-exposure loss (Hendrycks et al. 2019)', () => {
     close(command!, -Math.log(0.4), 1e-5, 'yes clip');
   });
 
+  it('stays >= 0 and exact when command probabilities fall below the 1e-7 floor', () => {
+    // Every command at 1e-9: clipped to 1e-7 each, equal, so the term is 0 (not -ln 10).
+    const [equalTiny] = losses(1, ['unknown'], [row({ unknown: 1 - 1e-8 - 0.1, silence: 0.1 }, 1e-9)]);
+    close(equalTiny!, -Math.log(1 - 1e-8 - 0.1), 1e-5, 'equal tiny commands');
+    // One command at 1e-5, nine at 1e-12 (clipped to 1e-7): q over the clipped values is
+    // [1e-5, 1e-7 x 9] / (1e-5 + 9e-7), so the term is -(ln q_0 + 9 ln q_1) / 10 - ln 10.
+    const mass = 1e-5 + 9e-7;
+    const term = -(Math.log(1e-5 / mass) + 9 * Math.log(1e-7 / mass)) / 10 - Math.log(10);
+    const [peakedTiny] = losses(1, ['unknown'], [row({ yes: 1e-5, unknown: 0.9, silence: 0.1 - 1e-5 }, 1e-12)]);
+    close(peakedTiny!, -Math.log(0.9) + term, 1e-4, 'one tiny command standing out');
+    assert.ok(term > 0);
+  });
+
   it('is the categorical cross-entropy at weight 0', () => {
     const [loss] = losses(0, ['unknown'], [peaked]);
     close(loss!, -Math.log(0.4), 1e-6, 'weight 0');
