@@ -25,7 +25,10 @@ const PROBABILITY_FLOOR = 1e-7;
  * @returns A TF.js loss `(yTrue [batch, 12] one-hot, yPred [batch, 12] softmax) => [batch]` losses.
  */
 export function outlierExposureLoss(weight: number): (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor {
-  const commandIndices = COMMAND_WORDS.map((word) => labelIndex(word));
+  const commandMask = LABELS.map((label) => ((COMMAND_WORDS as readonly string[]).includes(label) ? 1 : 0));
+  // Added to the non-command log-probabilities so that logsumexp ignores them (exp(-1e4) is 0 in
+  // float32); a mask rather than a gather, whose gradient the wasm backend lacks (UnsortedSegmentSum).
+  const otherOffset = commandMask.map((m) => (m === 1 ? 0 : -1e4));
   const outlierMask = LABELS.map((_, i) => (i === labelIndex('unknown') || i === labelIndex('silence') ? 1 : 0));
   const commands = COMMAND_WORDS.length;
   return (yTrue, yPred) =>
@@ -33,8 +36,9 @@ export function outlierExposureLoss(weight: number): (yTrue: tf.Tensor, yPred: t
       const logP = tf.log(tf.clipByValue(yPred, PROBABILITY_FLOOR, 1));
       const crossEntropy = tf.neg(tf.sum(tf.mul(yTrue, logP), -1));
       if (weight === 0) return crossEntropy;
-      const logCommands = tf.gather(logP, tf.tensor1d(commandIndices, 'int32'), 1);
-      const meanLogQ = tf.sub(tf.mean(logCommands, -1), tf.logSumExp(logCommands, -1));
+      const meanLogCommand = tf.div(tf.sum(tf.mul(logP, tf.tensor1d(commandMask)), -1), commands);
+      const logCommandMass = tf.logSumExp(tf.add(logP, tf.tensor1d(otherOffset)), -1);
+      const meanLogQ = tf.sub(meanLogCommand, logCommandMass);
       const toUniform = tf.sub(tf.neg(meanLogQ), Math.log(commands));
       const isOutlier = tf.sum(tf.mul(yTrue, tf.tensor1d(outlierMask)), -1);
       return tf.add(crossEntropy, tf.mul(weight, tf.mul(isOutlier, toUniform)));
