@@ -62,3 +62,25 @@ export function metricValue(text: string, name: string): number {
   const line = text.split('\n').find((l) => l.startsWith(`${name} `) || l.startsWith(`${name}{`));
   return line === undefined ? 0 : Number(line.split(' ').at(-1));
 }
+
+/**
+ * Posts a GraphQL operation with file uploads (the GraphQL multipart request spec: `operations`,
+ * `map`, one part per file) whose variable `files` lists them, with Apollo's CSRF preflight header;
+ * returns the parsed body.
+ */
+export async function graphqlUpload(
+  url: string,
+  query: string,
+  files: ReadonlyArray<{ name: string; bytes: Uint8Array }>,
+): Promise<{ data?: Record<string, unknown> | null; errors?: Array<{ message: string }> }> {
+  const form = new FormData();
+  form.append('operations', JSON.stringify({ query, variables: { files: files.map(() => null) } }));
+  form.append('map', JSON.stringify(Object.fromEntries(files.map((_, i) => [String(i), [`variables.files.${i}`]]))));
+  files.forEach((file, i) => form.append(String(i), new Blob([file.bytes]), file.name));
+  const response = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    body: form,
+    headers: { 'Apollo-Require-Preflight': 'true' },
+  });
+  return (await response.json()) as { data?: Record<string, unknown> | null; errors?: Array<{ message: string }> };
+}
