@@ -10,7 +10,7 @@ import type { RangeInput, SearchResultType, SearchSpaceInput, SearchTrialType } 
 import type { KwsContext } from './context.js';
 import { JobStatusEnum, JobType, RetrainInput, ScoreTestSetInput } from './job.type.js';
 import type { AugmentationInput, FeaturesInput } from './job.type.js';
-import { resolveAugmentConfig } from '../data/index.js';
+import { DEFAULT_AUGMENT_CONFIG, resolveAugmentConfig } from '../data/index.js';
 import type { AugmentConfig } from '../data/index.js';
 import { ARCHITECTURES, isArchitecture } from '../model/index.js';
 import { resolveFeatureConfig } from '../features/index.js';
@@ -111,38 +111,19 @@ function searchSpace(input: SearchSpaceInput): SearchSpace {
   return space;
 }
 
-/** AugmentConfig ranges are pairs: `[low, high]`. */
+/** AugmentationInput as an AugmentConfig: each field of DEFAULT_AUGMENT_CONFIG given, ranges (arrays there) as `[low, high]`. */
 function pair(input: AugmentationInput): Partial<AugmentConfig> {
-  const range = (name: string, value: number[] | null | undefined): readonly [number, number] | undefined => {
-    if (value === null || value === undefined) return undefined;
-    if (value.length !== 2)
+  const given = input as unknown as Readonly<Record<string, number | number[] | null | undefined>>;
+  const config: Record<string, unknown> = {};
+  for (const [name, fallback] of Object.entries(DEFAULT_AUGMENT_CONFIG)) {
+    const value = given[name];
+    if (value === null || value === undefined) continue;
+    if (Array.isArray(fallback) && (!Array.isArray(value) || value.length !== 2))
       throw new KwsError('INVALID_ARGUMENT', `augmentation.${name} must be [low, high], got ${describeValue(value)}`);
-    return [value[0] as number, value[1] as number];
-  };
-  const out: Record<string, unknown> = {
-    timeShiftMs: input.timeShiftMs,
-    noiseProbability: input.noiseProbability,
-    speedProbability: input.speedProbability,
-    gainDb: range('gainDb', input.gainDb),
-    noiseSnrDb: range('noiseSnrDb', input.noiseSnrDb),
-    speedRange: range('speedRange', input.speedRange),
-    timeMasks: input.timeMasks,
-    timeMaskFrames: input.timeMaskFrames,
-    freqMasks: input.freqMasks,
-    freqMaskBins: input.freqMaskBins,
-    reverbProbability: input.reverbProbability,
-    reverbRt60Ms: range('reverbRt60Ms', input.reverbRt60Ms),
-    reverbDrrDb: range('reverbDrrDb', input.reverbDrrDb),
-    bandLimitProbability: input.bandLimitProbability,
-    bandLimitHz: range('bandLimitHz', input.bandLimitHz),
-    vtlpProbability: input.vtlpProbability,
-    vtlpRange: range('vtlpRange', input.vtlpRange),
-  };
-  const config = Object.fromEntries(
-    Object.entries(out).filter(([, v]) => v !== null && v !== undefined),
-  ) as Partial<AugmentConfig>;
-  resolveAugmentConfig(config); // refuse bad values now, not in the worker
-  return config;
+    config[name] = Array.isArray(value) ? [value[0] as number, value[1] as number] : value;
+  }
+  resolveAugmentConfig(config as Partial<AugmentConfig>); // refuse bad values now, not in the worker
+  return config as Partial<AugmentConfig>;
 }
 
 /**

@@ -3,6 +3,7 @@
  * typed values: every field is checked for its type when a row is read, so the processors never
  * cast. Ranges were checked on submission and are not checked again here.
  */
+import { DEFAULT_AUGMENT_CONFIG } from '../data/index.js';
 import type { AugmentConfig, DatasetOptions } from '../data/index.js';
 import type { TfjsBackendName } from '../engine/index.js';
 import { describeValue, isErrorCode, KwsError, UnreachableCaseError } from '../errors/index.js';
@@ -103,27 +104,17 @@ const metric = oneOf<SearchMetric>({ validationAccuracy: true, calibratedAccurac
 const trialStatus = oneOf<SearchTrialStatus>({ RUNNING: true, SUCCEEDED: true, FAILED: true, CANCELLED: true });
 const kind = oneOf<JobKind>({ score: true, train: true, search: true });
 
+/** Every AugmentConfig field, read by the kind of its default: ranges are pairs, the rest numbers. */
 const augment: Parse<Partial<AugmentConfig>> = (v, w) => {
   const f = Fields.of(v, w);
-  return withoutUndefined({
-    timeShiftMs: f.optional('timeShiftMs', number),
-    gainDb: f.optional('gainDb', pair),
-    noiseProbability: f.optional('noiseProbability', number),
-    noiseSnrDb: f.optional('noiseSnrDb', pair),
-    speedProbability: f.optional('speedProbability', number),
-    speedRange: f.optional('speedRange', pair),
-    timeMasks: f.optional('timeMasks', number),
-    timeMaskFrames: f.optional('timeMaskFrames', number),
-    freqMasks: f.optional('freqMasks', number),
-    freqMaskBins: f.optional('freqMaskBins', number),
-    reverbProbability: f.optional('reverbProbability', number),
-    reverbRt60Ms: f.optional('reverbRt60Ms', pair),
-    reverbDrrDb: f.optional('reverbDrrDb', pair),
-    bandLimitProbability: f.optional('bandLimitProbability', number),
-    bandLimitHz: f.optional('bandLimitHz', pair),
-    vtlpProbability: f.optional('vtlpProbability', number),
-    vtlpRange: f.optional('vtlpRange', pair),
-  });
+  return withoutUndefined(
+    Object.fromEntries(
+      Object.entries(DEFAULT_AUGMENT_CONFIG).map(([name, value]) => [
+        name,
+        Array.isArray(value) ? f.optional(name, pair) : f.optional(name, number),
+      ]),
+    ) as Partial<AugmentConfig>,
+  );
 };
 
 const dataset: Parse<DatasetOptions> = (v, w) => {
