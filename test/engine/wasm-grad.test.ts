@@ -2,54 +2,131 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectTfjsBackend } from '../../src/engine/tfjs/index.js';
+import { col2imAdd, im2col, tileInto } from '../../src/engine/tfjs/wasm-training-kernels.js';
+import type { ConvGeometry } from '../../src/engine/tfjs/wasm-training-kernels.js';
 
-/** Filter gradient of sum(conv2d(x, w)²) on the active backend, as plain numbers. */
-async function filterGradient(
-  xShape: [number, number, number, number],
-  wShape: [number, number, number, number],
+type Shape4 = [number, number, number, number];
+
+/** Filter and input gradients of sum(conv2d(x, w)²) on the active backend, as plain numbers. */
+async function convGradients(
+  xShape: Shape4,
+  wShape: Shape4,
   strides: [number, number],
   pad: 'same' | 'valid',
-): Promise<Float32Array> {
-  const x = tf.randomNormal(xShape, 0, 1, 'float32', 11) as tf.Tensor4D;
+): Promise<{ dw: Float32Array; dx: Float32Array }> {
+  const x = tf.randomNormal(xShape, 0, 1, 'float32', 11);
   const w = tf.randomNormal(wShape, 0, 1, 'float32', 12);
-  const gradient = tf.grad((filter: tf.Tensor) => tf.sum(tf.square(tf.conv2d(x, filter as tf.Tensor4D, strides, pad))))(
-    w,
-  );
-  const values = (await gradient.data()) as Float32Array;
-  tf.dispose([x, w, gradient]);
+  const [dx, dw] = tf.grads((input: tf.Tensor, filter: tf.Tensor) =>
+    tf.sum(tf.square(tf.conv2d(input as tf.Tensor4D, filter as tf.Tensor4D, strides, pad))),
+  )([x, w]) as [tf.Tensor, tf.Tensor];
+  const values = { dw: (await dw.data()) as Float32Array, dx: (await dx.data()) as Float32Array };
+  tf.dispose([x, w, dx, dw]);
   return values;
 }
 
-describe('Conv2D filter gradient on the wasm backend', () => {
-  const cases: Array<{
-    x: [number, number, number, number];
-    w: [number, number, number, number];
-    strides: [number, number];
-    pad: 'same' | 'valid';
-  }> = [
+/** Largest absolute difference, against the largest magnitude of the reference. */
+function relativeError(actual: Float32Array, expected: Float32Array): { worst: number; scale: number } {
+  assert.equal(actual.length, expected.length);
+  let scale = 0;
+  let worst = 0;
+  for (let i = 0; i < actual.length; i++) {
+    scale = Math.max(scale, Math.abs(expected[i]!));
+    worst = Math.max(worst, Math.abs(actual[i]! - expected[i]!));
+  }
+  return { worst, scale };
+}
+
+describe('Conv2D gradients on the wasm backend', () => {
+  const cases: Array<{ x: Shape4; w: Shape4; strides: [number, number]; pad: 'same' | 'valid' }> = [
     { x: [2, 9, 7, 3], w: [3, 2, 3, 4], strides: [2, 1], pad: 'same' },
     { x: [3, 12, 1, 5], w: [9, 1, 5, 6], strides: [2, 1], pad: 'same' },
     { x: [2, 10, 8, 2], w: [5, 5, 2, 3], strides: [1, 1], pad: 'valid' },
     { x: [1, 11, 9, 4], w: [1, 1, 4, 2], strides: [2, 2], pad: 'same' },
+    { x: [4, 98, 1, 40], w: [3, 1, 40, 16], strides: [1, 1], pad: 'same' },
+    // 200·200·5·5·4 floats per example: the im2col matrix is cut into one chunk per batch element.
+    { x: [3, 200, 200, 4], w: [5, 5, 4, 2], strides: [1, 1], pad: 'same' },
   ];
   for (const c of cases) {
-    it(`matches the cpu backend to 1e-4 (relative) for x ${c.x.join('x')}, w ${c.w.join('x')}, strides ${c.strides.join('x')}, ${c.pad}`, async () => {
+    it(`filter and input gradients match the cpu backend to 1e-4 (relative) for x ${c.x.join('x')}, w ${c.w.join('x')}, strides ${c.strides.join('x')}, ${c.pad}`, async () => {
       assert.equal((await selectTfjsBackend('wasm')).backend, 'wasm');
-      const wasm = await filterGradient(c.x, c.w, c.strides, c.pad);
+      const wasm = await convGradients(c.x, c.w, c.strides, c.pad);
       await selectTfjsBackend('cpu');
-      const cpu = await filterGradient(c.x, c.w, c.strides, c.pad);
-      assert.equal(wasm.length, cpu.length);
-      const scale = Math.max(...cpu.map(Math.abs));
-      const worst = Math.max(...wasm.map((v, i) => Math.abs(v - cpu[i]!)));
-      assert.ok(worst <= 1e-4 * scale, `max difference ${worst} against max |gradient| ${scale}`);
+      const cpu = await convGradients(c.x, c.w, c.strides, c.pad);
+      for (const key of ['dw', 'dx'] as const) {
+        const { worst, scale } = relativeError(wasm[key], cpu[key]);
+        assert.ok(scale > 0, `${key} is all zeros`);
+        assert.ok(worst <= 1e-4 * scale, `${key}: max difference ${worst} against max |gradient| ${scale}`);
+      }
     });
   }
 
   it('leaks no tensors', async () => {
     await selectTfjsBackend('wasm');
-    await filterGradient([2, 9, 7, 3], [3, 2, 3, 4], [1, 1], 'same');
+    await convGradients([2, 9, 7, 3], [3, 2, 3, 4], [1, 1], 'same');
     const before = tf.memory().numTensors;
-    await filterGradient([2, 9, 7, 3], [3, 2, 3, 4], [1, 1], 'same');
+    await convGradients([2, 9, 7, 3], [3, 2, 3, 4], [1, 1], 'same');
     assert.equal(tf.memory().numTensors, before);
+  });
+});
+
+describe('im2col and col2im', () => {
+  // x [1, 3, 1, 2] = channels (1, 2), (3, 4), (5, 6); a 2x1 filter, stride 1, one row of padding on top.
+  const g: ConvGeometry = {
+    batch: 1,
+    inH: 3,
+    inW: 1,
+    inC: 2,
+    outH: 3,
+    outW: 1,
+    outC: 1,
+    kh: 2,
+    kw: 1,
+    strideH: 1,
+    strideW: 1,
+    padTop: 1,
+    padLeft: 0,
+  };
+
+  it('writes each output position’s receptive field as a row, zeros in the padding', () => {
+    const col = new Float32Array(3 * 4).fill(9);
+    im2col(Float32Array.of(1, 2, 3, 4, 5, 6), g, 0, 1, col);
+    assert.deepEqual([...col], [0, 0, 1, 2, 1, 2, 3, 4, 3, 4, 5, 6]);
+  });
+
+  it('adds each row back where it was read from (the adjoint of im2col)', () => {
+    const dx = new Float32Array(6);
+    col2imAdd(Float32Array.of(100, 100, 1, 2, 10, 20, 3, 4, 30, 40, 5, 6), g, 0, 1, dx);
+    assert.deepEqual([...dx], [11, 22, 33, 44, 5, 6]);
+  });
+});
+
+describe('Tile on the wasm backend', () => {
+  it('tiles exactly like tf.tile on the cpu backend, for float32, int32 and bool', async () => {
+    for (const dtype of ['float32', 'int32', 'bool'] as const) {
+      const shape = [2, 1, 3];
+      const reps = [3, 4, 2];
+      const values = [1, 0, 3, 0, 5, 6];
+      const tiled = async (): Promise<number[]> => {
+        const x = tf.tensor(values, shape, dtype);
+        const y = tf.tile(x, reps);
+        const out = [...(await y.data())].map(Number);
+        tf.dispose([x, y]);
+        return out;
+      };
+      await selectTfjsBackend('wasm');
+      const wasm = await tiled();
+      await selectTfjsBackend('cpu');
+      assert.deepEqual(wasm, await tiled(), dtype);
+      assert.equal(wasm.length, 6 * 24);
+    }
+  });
+
+  it('tileInto repeats the innermost block first', () => {
+    const out = new Float32Array(8);
+    tileInto(Float32Array.of(1, 2), [1, 2], [2, 2], out);
+    assert.deepEqual([...out], [1, 2, 1, 2, 1, 2, 1, 2]);
+    const out2 = new Float32Array(8);
+    tileInto(Float32Array.of(1, 2), [2, 1], [2, 2], out2);
+    assert.deepEqual([...out2], [1, 1, 2, 2, 1, 1, 2, 2]);
   });
 });

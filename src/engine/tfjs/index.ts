@@ -4,7 +4,7 @@
 // import it from here.
 export { ensureTfjsBackend, selectTfjsBackend } from './tfjs-backend.js';
 export type { TfjsBackendChoice, TfjsBackendName } from './tfjs-backend.js';
-export { wasmConv2DBackpropFilterKernel } from './wasm-conv2d-filter-grad.js';
+export { registerWasmTrainingKernels, WASM_TRAINING_KERNELS } from './wasm-training-kernels.js';
 export { loadLayersModel, MODEL_JSON, WEIGHTS_BIN } from './layers-model-file.js';
 export type { LayersModelJson } from './layers-model-file.js';
 export { saveLayersModel } from './save-layers-model.js';

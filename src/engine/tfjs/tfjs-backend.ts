@@ -7,7 +7,7 @@ import '@tensorflow/tfjs-backend-cpu';
 import '@tensorflow/tfjs-layers';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { KwsError } from '../../errors/index.js';
-import { wasmConv2DBackpropFilterKernel } from './wasm-conv2d-filter-grad.js';
+import { registerWasmTrainingKernels } from './wasm-training-kernels.js';
 
 /** TF.js backends in order of preference: native TensorFlow (GPU when present), WebAssembly, plain JS. */
 export type TfjsBackendName = 'tensorflow' | 'wasm' | 'cpu';
@@ -24,11 +24,11 @@ export interface TfjsBackendChoice {
 const require = createRequire(import.meta.url);
 let wasmReady = false;
 
-/** Registers the WebAssembly backend's files and the kernels it lacks for training (once). */
+/** Registers the WebAssembly backend's files and the project's training kernels (once). */
 function prepareWasm(): void {
   if (wasmReady) return;
   setWasmPaths(`${join(dirname(require.resolve('@tensorflow/tfjs-backend-wasm/package.json')), 'dist')}/`);
-  if (tf.getKernel('Conv2DBackpropFilter', 'wasm') === undefined) tf.registerKernel(wasmConv2DBackpropFilterKernel);
+  registerWasmTrainingKernels();
   wasmReady = true;
 }
 
