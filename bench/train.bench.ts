@@ -1,29 +1,48 @@
 /**
- * `npm run bench:train [-- --batch 64 --steps 5]`: training throughput (clips/s) of each architecture
- * on the TF.js backend chosen at run time, on random 98 x 40 features (the data pipeline is not
- * timed). The first step (graph building, kernel warm-up) is excluded. Last line: one JSON object.
+ * `npm run bench:train [-- --batch 64 --steps 10 --backend tensorflow --per-word 100 --epochs 2]`:
+ * training throughput, in clips/s, three ways in one run.
+ *
+ * (a) The training step alone, per architecture, on the TF.js backend chosen at run time, on random
+ *     98 x 40 features (the first step, graph building and kernel warm-up, is excluded).
+ * (b) End to end: clips/s of a real `kws train` epoch (`trainModel`: augmentation with the default
+ *     AugmentConfig, features, SpecAugment, the step) on a synthetic corpus made once with
+ *     `kws synth --per-word N` under `.bench/train-N`; the second epoch is timed, from its first
+ *     step to its last, and its ratio to (a) says how much the input pipeline costs.
+ * (c) The peer: when `python3` with `torch` is installed (Debian: `apt-get install python3-torch`;
+ *     never a dependency of kws-serve), `bench/train_torch.py` trains the same TC-ResNet8 at the
+ *     same batch on one thread, and the ratio of (a) to it is printed.
+ * Last line: one JSON object.
  */
+import { spawnSync } from 'node:child_process';
+import { existsSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectTfjsBackend } from '../src/engine/tfjs/index.js';
 import type { TfjsBackendName } from '../src/engine/index.js';
 import { ARCHITECTURES } from '../src/model/index.js';
 import { buildModel } from '../src/model/tfjs/index.js';
+import { trainModel } from '../src/training/tfjs/index.js';
 
 const { values } = parseArgs({
   options: {
     batch: { type: 'string', default: '64' },
-    steps: { type: 'string', default: '5' },
+    steps: { type: 'string', default: '10' },
     backend: { type: 'string', default: 'tensorflow' },
+    'per-word': { type: 'string', default: '100' },
+    epochs: { type: 'string', default: '2' },
   },
 });
 const batch = Number(values.batch);
 const steps = Number(values.steps);
+const root = resolve(import.meta.dirname, '..');
 const choice = await selectTfjsBackend(values.backend as TfjsBackendName);
 console.log(
   `backend: ${choice.backend} (${choice.provider})${choice.skipped.length > 0 ? `; skipped: ${choice.skipped.join('; ')}` : ''}`,
 );
-const results: Record<string, number> = {};
+
+// (a) The step alone.
+const stepRates: Record<string, number> = {};
 for (const architecture of ARCHITECTURES) {
   const model = buildModel(architecture, { frames: 98, bins: 40 });
   model.compile({ optimizer: tf.train.adam(1e-3), loss: 'categoricalCrossentropy' });
@@ -33,11 +52,101 @@ for (const architecture of ARCHITECTURES) {
   const start = performance.now();
   for (let i = 0; i < steps; i++) await model.trainOnBatch(x, y);
   const seconds = (performance.now() - start) / 1000;
-  results[architecture] = Math.round((steps * batch) / seconds);
+  stepRates[architecture] = Math.round((steps * batch) / seconds);
   console.log(
-    `${architecture.padEnd(18)} ${String(model.countParams()).padStart(8)} params  ${results[architecture]} clips/s`,
+    `step alone  ${architecture.padEnd(18)} ${String(model.countParams()).padStart(8)} params  ${stepRates[architecture]} clips/s`,
   );
   tf.dispose([x, y]);
+  model.optimizer.dispose();
   model.dispose();
 }
-console.log(JSON.stringify({ backend: choice.backend, batch, trainClipsPerSecond: results }));
+
+// (b) A real training epoch on a synthetic corpus.
+const perWord = Number(values['per-word']);
+const corpus = join(root, '.bench', `train-${perWord}`);
+if (!existsSync(join(corpus, 'SYNTH.json'))) {
+  rmSync(corpus, { recursive: true, force: true });
+  console.log(`making a synthetic corpus of ${perWord} speakers per word in ${corpus} (kws synth) ...`);
+  const made = spawnSync(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      join(root, 'src/main.ts'),
+      'synth',
+      '--out',
+      corpus,
+      '--per-word',
+      String(perWord),
+      '--seed',
+      '5',
+    ],
+    { stdio: 'inherit', cwd: root },
+  );
+  if (made.status !== 0) throw new Error('kws synth failed');
+}
+const epochs = Number(values.epochs);
+const marks: Array<{ epoch: number; step: number; at: number }> = [];
+const result = await trainModel({
+  dataDir: corpus,
+  architecture: 'tc-resnet8',
+  epochs,
+  patience: epochs,
+  batchSize: batch,
+  seed: 1,
+  onProgress: (p) => {
+    if (p.phase === 'training' && p.epoch === epochs)
+      marks.push({ epoch: p.epoch, step: p.step, at: performance.now() });
+  },
+});
+const first = marks[0];
+const last = marks.at(-1);
+if (first === undefined || last === undefined || last.step === first.step)
+  throw new Error('the timed epoch ran no step');
+const endToEnd = Math.round(((last.step - first.step) * batch) / ((last.at - first.at) / 1000));
+console.log(
+  `end to end  tc-resnet8 kws train epoch ${epochs} (${result.counts.training} clips, default augmentation): ${endToEnd} clips/s, ${((100 * endToEnd) / stepRates['tc-resnet8']!).toFixed(0)} % of the step alone`,
+);
+result.model.dispose();
+
+// (c) PyTorch, when installed.
+// The first python3 that imports torch: the one on PATH (may be a pyenv without it), then Debian's.
+const python = ['python3', '/usr/bin/python3']
+  .map((command) =>
+    spawnSync(
+      command,
+      [join(root, 'bench/train_torch.py'), '--batch', String(batch), '--steps', '20', '--threads', '1'],
+      {
+        encoding: 'utf8',
+      },
+    ),
+  )
+  .reduce((found, run) => (found.status === 0 ? found : run));
+const torch =
+  python.status === 0
+    ? (JSON.parse(python.stdout.trim().split('\n').at(-1)!) as {
+        torch: string;
+        clipsPerSecond: Record<string, Record<string, number>>;
+      })
+    : null;
+if (torch !== null) {
+  for (const [layer, byThreads] of Object.entries(torch.clipsPerSecond)) {
+    const rate = byThreads['1']!;
+    console.log(
+      `pytorch     tc-resnet8 (${layer}, torch ${torch.torch}, 1 thread): ${rate} clips/s; kws-serve's step alone is ${((100 * stepRates['tc-resnet8']!) / rate).toFixed(0)} % of it`,
+    );
+  }
+} else {
+  console.log(
+    `pytorch     not measured (python3 with torch not found: ${python.stderr.trim().split('\n').at(-1) ?? ''})`,
+  );
+}
+console.log(
+  JSON.stringify({
+    backend: choice.backend,
+    batch,
+    trainClipsPerSecond: stepRates,
+    endToEndClipsPerSecond: endToEnd,
+    torchClipsPerSecond: torch?.clipsPerSecond ?? null,
+  }),
+);

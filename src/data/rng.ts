@@ -72,6 +72,11 @@ export class Rng {
 
   /** An independent generator derived from this one (a fresh seed drawn from it). */
   fork(): Rng {
-    return new Rng(this.int(-(2 ** 31), 2 ** 31 - 1));
+    return new Rng(this.forkSeed());
+  }
+
+  /** The seed {@link fork} would draw, for a generator made elsewhere (`new Rng(seed)` in a worker thread is `fork()`). */
+  forkSeed(): number {
+    return this.int(-(2 ** 31), 2 ** 31 - 1);
   }
 }

@@ -9,7 +9,7 @@ import { AudioDecodeError, fromFsError } from '../errors/index.js';
  * float32; the sources are 16-bit recordings), with their labels and levels.
  */
 export interface ClipSet {
-  /** `[n · clipSamples]` 16-bit samples, clip after clip. */
+  /** `[n · clipSamples]` 16-bit samples, clip after clip (on a SharedArrayBuffer when made by `loadClipSet`). */
   readonly samples: Int16Array;
   readonly clipSamples: number;
   /** `[n]` label indices. */
@@ -40,7 +40,8 @@ export async function loadClipSet(
   clipSamples: number,
   onProgress?: (done: number, total: number) => void,
 ): Promise<ClipSet> {
-  const samples = new Int16Array(examples.length * clipSamples);
+  // Shared memory, so that a training run's batch worker thread reads the clips without a copy.
+  const samples = new Int16Array(new SharedArrayBuffer(examples.length * clipSamples * Int16Array.BYTES_PER_ELEMENT));
   const labels = new Int32Array(examples.length);
   const levels = new Float32Array(examples.length);
   const ids: string[] = [];

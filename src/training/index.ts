@@ -33,6 +33,10 @@ export type {
 } from './option-declaration.js';
 export type { TrainingProgress, TrainWorkerData, TrainWorkerMessage } from './train-messages.js';
 export { clipAt, loadClipFile, loadClipSet } from './clip-cache.js';
+export { BatchMaker } from './batch-maker.js';
+export type { BatchMakerInit } from './batch-maker.js';
+export { InThreadBatches, openBatchSource, runBatchWorker, WorkerBatches } from './batch-source.js';
+export type { BatchReply, BatchRequest, BatchSource } from './batch-source.js';
 export type { ClipSet } from './clip-cache.js';
 export { sampleRandom, suggestTpe, validateSearchSpace } from './search.js';
 export type { Observation, Parameters, ParameterSpec, SearchSpace, TpeOptions } from './search.js';

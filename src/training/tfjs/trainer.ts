@@ -1,16 +1,7 @@
 import type { Calibration, EpochRecord, EvaluationMetrics } from '../../registry/index.js';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
-import {
-  augmentClip,
-  BalancedSampler,
-  ExampleLoader,
-  maskFeatures,
-  resolveAugmentConfig,
-  Rng,
-  ShuffledSampler,
-  vtlpFactor,
-} from '../../data/index.js';
+import { BalancedSampler, ExampleLoader, resolveAugmentConfig, Rng, ShuffledSampler } from '../../data/index.js';
 import { LABELS } from '../../labels/index.js';
 import type { AugmentConfig, SpeechCommandsDataset } from '../../data/index.js';
 import type { Label } from '../../labels/index.js';
@@ -29,6 +20,8 @@ import { trustMetrics } from '../trust.js';
 import { checkTrainInputs, validateTrainOptions } from '../train-options.js';
 import type { TrainOptions, TrainProgress } from '../train-options.js';
 import { clipAt, loadClipSet } from '../clip-cache.js';
+import { openBatchSource } from '../batch-source.js';
+import type { BatchSource } from '../batch-source.js';
 import { outlierExposureLoss } from './outlier-exposure.js';
 import type { ClipSet } from '../clip-cache.js';
 import { computeMetrics } from '../metrics.js';
@@ -110,7 +103,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const learner =
     options.fineTuneOnly === true
       ? headLearner(model, learningRate, training, extractor, loss)
-      : fullLearner(model, learningRate, loss);
+      : fullLearner(model, learningRate, loss, extractor.shape);
   const rng = new Rng(seed);
   const sampler =
     options.balanced === true
@@ -119,42 +112,33 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
           rng.fork(),
         )
       : new ShuffledSampler(training.size, rng.fork());
-  const run: EpochRun = {
-    learner,
-    training,
-    extractor,
-    augment,
-    loader,
-    augmentRng: rng.fork(),
-    batchSize,
-    epochs,
-    started: performance.now(),
-    features: new Float32Array(batchSize * extractor.clipSize),
-    report,
-  };
+  const augmentSeed = rng.forkSeed();
+  const batches =
+    learner.input === 'features'
+      ? openBatchSource({
+          samples: training.samples,
+          clipSamples: training.clipSamples,
+          noises: loader.noises,
+          augment,
+          features: extractor.config,
+          seed: augmentSeed,
+        })
+      : null;
+  const run: EpochRun = { learner, training, batches, batchSize, epochs, started: performance.now(), report };
   const history: EpochRecord[] = [];
-  let best: { epoch: number; accuracy: number; weights: tf.Tensor[] } | null = null;
-  for (let epoch = 1; epoch <= epochs; epoch++) {
-    const epochStart = performance.now();
-    const { loss, accuracy } = await trainEpoch(run, epoch, sampler.epoch(), history.at(-1)?.valAccuracy ?? null);
-    learner.sync();
-    const valProbabilities = predictClipSet(model, validation, extractor).probabilities;
-    const valAccuracy = computeMetrics(validation.labels, argmaxAll(valProbabilities, validation.size)).accuracy;
-    const record: EpochRecord = {
-      epoch,
-      loss,
-      accuracy,
-      valAccuracy,
-      seconds: (performance.now() - epochStart) / 1000,
-    };
-    history.push(record);
-    options.onEpoch?.(record, epochs);
-    if (best === null || valAccuracy > best.accuracy) {
-      if (best !== null) tf.dispose(best.weights);
-      best = { epoch, accuracy: valAccuracy, weights: model.getWeights().map((w) => w.clone()) };
-    } else if (epoch - best.epoch >= patience) {
-      break;
-    }
+  let best: BestEpoch | null;
+  try {
+    best = await trainEpochs(run, {
+      model,
+      validation,
+      extractor,
+      sampler,
+      patience,
+      history,
+      onEpoch: options.onEpoch,
+    });
+  } finally {
+    await batches?.close();
   }
   if (best === null) throw new KwsError('INTERNAL', 'training ran no epoch');
   model.setWeights(best.weights);
@@ -194,6 +178,57 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   };
 }
 
+/** The weights of the best validation epoch so far. */
+interface BestEpoch {
+  readonly epoch: number;
+  readonly accuracy: number;
+  readonly weights: tf.Tensor[];
+}
+
+/**
+ * Epochs until `run.epochs` or early stopping: train one epoch, score validation, keep the weights of
+ * the best validation accuracy (a clone), stop after `patience` epochs without a better one. Appends
+ * each epoch's record to `history`. Returns the best epoch (null when none ran).
+ */
+async function trainEpochs(
+  run: EpochRun,
+  ctx: {
+    readonly model: tfl.LayersModel;
+    readonly validation: ClipSet;
+    readonly extractor: FeatureExtractor;
+    readonly sampler: { epoch(): readonly number[] };
+    readonly patience: number;
+    readonly history: EpochRecord[];
+    readonly onEpoch: TrainOptions['onEpoch'];
+  },
+): Promise<BestEpoch | null> {
+  const { model, validation, extractor, history } = ctx;
+  let best: BestEpoch | null = null;
+  for (let epoch = 1; epoch <= run.epochs; epoch++) {
+    const epochStart = performance.now();
+    const { loss, accuracy } = await trainEpoch(run, epoch, ctx.sampler.epoch(), history.at(-1)?.valAccuracy ?? null);
+    run.learner.sync();
+    const valProbabilities = predictClipSet(model, validation, extractor).probabilities;
+    const valAccuracy = computeMetrics(validation.labels, argmaxAll(valProbabilities, validation.size)).accuracy;
+    const record: EpochRecord = {
+      epoch,
+      loss,
+      accuracy,
+      valAccuracy,
+      seconds: (performance.now() - epochStart) / 1000,
+    };
+    history.push(record);
+    ctx.onEpoch?.(record, run.epochs);
+    if (best === null || valAccuracy > best.accuracy) {
+      if (best !== null) tf.dispose(best.weights);
+      best = { epoch, accuracy: valAccuracy, weights: model.getWeights().map((w) => w.clone()) };
+    } else if (epoch - best.epoch >= ctx.patience) {
+      break;
+    }
+  }
+  return best;
+}
+
 type Report = (progress: Omit<TrainProgress, 'epochs'>) => void;
 
 /** Decodes every split once into clip sets, reporting `loading` progress clip by clip. */
@@ -224,33 +259,17 @@ async function loadSplits(
   return { training, validation, testing };
 }
 
-/** What every epoch of one training run shares. `features` is the `[batchSize, frames, bins]` batch buffer. */
+/** What every epoch of one training run shares. */
 interface EpochRun {
   readonly learner: Learner;
   readonly training: ClipSet;
-  readonly extractor: FeatureExtractor;
-  readonly augment: AugmentConfig;
-  readonly loader: ExampleLoader;
-  readonly augmentRng: Rng;
+  /** Augmented feature batches (made ahead on a second core where there is one); null for a head-only learner. */
+  readonly batches: BatchSource | null;
   readonly batchSize: number;
   readonly epochs: number;
   /** `performance.now()` when training started, ms (for the ETA). */
   readonly started: number;
-  readonly features: Float32Array;
   readonly report: Report;
-}
-
-/** Extractors with VTLP-warped filterbanks, one per warp factor (see `vtlpFactor`), made on first use. */
-const warpedExtractors = new WeakMap<FeatureExtractor, Map<number, FeatureExtractor>>();
-
-/** `extractor` itself for a warp factor of 1, else its twin whose mel filterbank is warped by `alpha`. */
-function extractorAt(extractor: FeatureExtractor, alpha: number): FeatureExtractor {
-  if (alpha === 1) return extractor;
-  let byFactor = warpedExtractors.get(extractor);
-  if (byFactor === undefined) warpedExtractors.set(extractor, (byFactor = new Map()));
-  let warped = byFactor.get(alpha);
-  if (warped === undefined) byFactor.set(alpha, (warped = new FeatureExtractor(extractor.config, alpha)));
-  return warped;
 }
 
 /**
@@ -264,25 +283,24 @@ async function trainEpoch(
   order: readonly number[],
   valAccuracy: number | null,
 ): Promise<{ loss: number; accuracy: number }> {
-  const { learner, training, extractor, augment, loader, augmentRng, batchSize, epochs, features } = run;
-  const { frames, bins } = extractor.shape;
+  const { learner, training, batches, batchSize, epochs } = run;
   const steps = Math.ceil(training.size / batchSize);
+  const batchAt = (step: number): number[] => order.slice(step * batchSize, (step + 1) * batchSize);
+  // One batch in flight ahead of the step: a worker source makes batch k + 1 while step k trains.
+  batches?.request(batchAt(0));
   let lossSum = 0;
   let accuracySum = 0;
   for (let step = 0; step < steps; step++) {
-    const indices = order.slice(step * batchSize, (step + 1) * batchSize);
+    const indices = batchAt(step);
     const labels = indices.map((i) => training.labels[i] as number);
     let loss: number;
     let accuracy: number;
     if (learner.input === 'indices') {
       [loss, accuracy] = await learner.stepIndices(indices, labels);
     } else {
-      for (let b = 0; b < indices.length; b++) {
-        const clip = await augmentClipFor(training, indices[b] as number, augment, loader, augmentRng);
-        extractorAt(extractor, vtlpFactor(augment, augmentRng)).compute(clip, features, b * extractor.clipSize);
-        maskFeatures(features, b * extractor.clipSize, frames, bins, augment, augmentRng);
-      }
-      [loss, accuracy] = await learner.step(features, labels, frames, bins);
+      if (batches === null) throw new KwsError('INTERNAL', 'a features learner needs a batch source');
+      if (step + 1 < steps) batches.request(batchAt(step + 1));
+      [loss, accuracy] = await learner.step(await batches.take(), labels);
     }
     lossSum += loss;
     accuracySum += accuracy;
@@ -374,22 +392,12 @@ export function calibrateAndTest(
   };
 }
 
-function augmentClipFor(
-  set: ClipSet,
-  index: number,
-  augment: AugmentConfig,
-  loader: ExampleLoader,
-  rng: Rng,
-): Promise<Float32Array> {
-  return augmentClip(clipAt(set, index), augment, loader.noises, rng);
-}
-
 /** How weights are updated: the whole model, or only its classifier head on a frozen embedding. */
 type Learner = (
   | {
       /** Steps on augmented clips: one optimiser step on `[n, frames, bins]` features; returns `[loss, accuracy]`. */
       readonly input: 'features';
-      step(features: Float32Array, labels: readonly number[], frames: number, bins: number): Promise<[number, number]>;
+      step(features: Float32Array, labels: readonly number[]): Promise<[number, number]>;
     }
   | {
       /** Steps on training clips by index, from inputs precomputed once (no augmentation, no features). */
@@ -411,11 +419,16 @@ function lossFor(outlierExposure: number): Loss {
   return outlierExposure === 0 ? 'categoricalCrossentropy' : outlierExposureLoss(outlierExposure);
 }
 
-function fullLearner(model: tfl.LayersModel, learningRate: number, loss: Loss): Learner {
+function fullLearner(
+  model: tfl.LayersModel,
+  learningRate: number,
+  loss: Loss,
+  { frames, bins }: { frames: number; bins: number },
+): Learner {
   model.compile({ optimizer: tf.train.adam(learningRate), loss, metrics: ['accuracy'] });
   return {
     input: 'features',
-    step: (features, labels, frames, bins) => trainStep(model, features, labels, frames, bins),
+    step: (features, labels) => trainStep(model, features, labels, frames, bins),
     sync: () => undefined,
     dispose: () => model.optimizer.dispose(),
   };
