@@ -10,6 +10,7 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, symlinkSyn
 import { basename, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { synthesizeCorpus } from '../src/synth/index.js';
+import type { NonSpeechKind } from '../src/synth/index.js';
 import { whichSet } from '../src/data/index.js';
 
 const { values } = parseArgs({
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     'unknown-words': { type: 'string', default: '0' },
     'composed-unknowns': { type: 'string', default: '0' },
     'non-speech': { type: 'string', default: '0' },
+    'non-speech-silence': { type: 'string', default: '' },
     'exclude-held-out-voices': { type: 'boolean', default: false },
   },
 });
@@ -38,6 +40,8 @@ if (!values['lists-only'])
     unknownWords: Number(values['unknown-words']),
     composedUnknowns: Number(values['composed-unknowns']),
     nonSpeech: Number(values['non-speech']),
+    nonSpeechSilence:
+      values['non-speech-silence'] === '' ? [] : (values['non-speech-silence'].split(',') as NonSpeechKind[]),
     excludeHeldOutVoices: values['exclude-held-out-voices'],
     seed: Number(values.seed),
     realNoiseDir: real,

@@ -7,7 +7,7 @@ import { reportError } from './report-error.js';
 import { integerIn } from './options.js';
 import { PROCESS_OUTPUT } from './output.js';
 import type { CliOutput } from './output.js';
-import type { SynthReport } from '../synth/index.js';
+import type { NonSpeechKind, SynthReport } from '../synth/index.js';
 
 /** `../shared/data/real` beside the project, where real background-noise recordings may be found. */
 export function defaultRealDataDir(): string | null {
@@ -35,6 +35,7 @@ interface SynthCliOptions {
   unknownWords: number;
   composedUnknowns: number;
   nonSpeech: number;
+  nonSpeechSilence: string[];
   progress: boolean;
 }
 
@@ -63,12 +64,18 @@ function negativeOptions(): Option[] {
     )
       .argParser(integerIn(0, 100_000))
       .default(0, '0 clips per kind'),
+    new Option(
+      '--non-speech-silence <kinds>',
+      'comma-separated non-speech kinds written to _silence_/ (silence) instead, e.g. engine,noise-burst',
+    )
+      .argParser((value: string) => value.split(',').map((kind) => kind.trim()))
+      .default([], 'none'),
   ];
 }
 
 /**
  * `kws synth --out DIR --per-word N [--test-clips M] [--seed S] [--real-noise DIR] [--exclude-held-out-voices]
- * [--unknown-words N] [--composed-unknowns N] [--non-speech N]`.
+ * [--unknown-words N] [--composed-unknowns N] [--non-speech N] [--non-speech-silence KINDS]`.
  */
 export function synthCommand(output: CliOutput = PROCESS_OUTPUT): Command {
   const command = new Command('synth')
@@ -130,6 +137,7 @@ async function runSynth(options: SynthCliOptions, output: CliOutput): Promise<vo
       unknownWords: options.unknownWords,
       composedUnknowns: options.composedUnknowns,
       nonSpeech: options.nonSpeech,
+      nonSpeechSilence: options.nonSpeechSilence as NonSpeechKind[],
       onProgress: (current, done, total) => {
         if (!showBar) return;
         if (current !== phase) {

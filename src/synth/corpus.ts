@@ -26,6 +26,8 @@ import type { SyntheticSpeaker } from './speakers.js';
 import { makeTestClip, speedVariants } from './test-clip.js';
 import { HELD_OUT_ESPEAK_VARIANTS } from './held-out-voices.js';
 import { writeComposedUnknowns, writeNonSpeechUnknowns } from './negatives-writer.js';
+import { NON_SPEECH_KINDS } from './non-speech.js';
+import type { NonSpeechKind } from './non-speech.js';
 import type { ComposedClipRecord, CorpusPart, NonSpeechClipRecord } from './negatives-writer.js';
 import {
   COMPOSED_UNKNOWN_DIR,
@@ -86,6 +88,12 @@ export interface SynthOptions {
    * parameters, in `_non_speech_/` as `unknown` examples. Default 0; at most 100,000.
    */
   readonly nonSpeech?: number;
+  /**
+   * Non-speech kinds written to `_silence_/` as `silence` examples instead of `_non_speech_/` as
+   * `unknown` (e.g. `engine` and `noise-burst`, which sound like the background noise that real
+   * `silence` clips hold). Only with `nonSpeech`. Default none.
+   */
+  readonly nonSpeechSilence?: readonly NonSpeechKind[];
   /** Called as work progresses: phase, done, total. */
   readonly onProgress?: (phase: SynthPhase, done: number, total: number) => void;
 }
@@ -140,6 +148,7 @@ interface SynthConfig {
   readonly unknownWords: readonly string[];
   readonly composedUnknowns: number;
   readonly nonSpeech: number;
+  readonly nonSpeechSilence: ReadonlySet<NonSpeechKind>;
 }
 
 function checkCount(name: string, value: number, min: number, max: number): void {
@@ -159,12 +168,31 @@ function resolveSynthOptions(options: SynthOptions): SynthConfig {
   const nonSpeech = options.nonSpeech ?? 0;
   checkCount('nonSpeech', nonSpeech, 0, 100_000);
   const excludeHeldOutVoices = options.excludeHeldOutVoices ?? false;
+  const nonSpeechSilence = new Set(options.nonSpeechSilence ?? []);
+  const unknownKind = [...nonSpeechSilence].find((kind) => !(NON_SPEECH_KINDS as readonly string[]).includes(kind));
+  if (unknownKind !== undefined)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `nonSpeechSilence: "${unknownKind}" is not a non-speech kind; choose from ${NON_SPEECH_KINDS.join(', ')}`,
+    );
+  if (nonSpeechSilence.size > 0 && nonSpeech === 0)
+    throw new KwsError('INVALID_ARGUMENT', 'nonSpeechSilence needs nonSpeech clips per kind (it is 0)');
   // Drawn now, so that a count larger than the pool fails before anything is written.
   const unknownWords = drawUnknownWords(options.unknownWords ?? 0, seededRng(seed, 'unknown-words'), [
     ...words,
     ...UNSEEN_TEST_WORDS,
   ]);
-  return { options, seed, words, testClips, excludeHeldOutVoices, unknownWords, composedUnknowns, nonSpeech };
+  return {
+    options,
+    seed,
+    words,
+    testClips,
+    excludeHeldOutVoices,
+    unknownWords,
+    composedUnknowns,
+    nonSpeech,
+    nonSpeechSilence,
+  };
 }
 
 /**
@@ -254,7 +282,10 @@ async function writeNegatives(
     config.composedUnknowns === 0
       ? []
       : await writeComposedUnknowns(part('composed'), config.composedUnknowns, speakers);
-  const nonSpeech = config.nonSpeech === 0 ? [] : await writeNonSpeechUnknowns(part('non-speech'), config.nonSpeech);
+  const nonSpeech =
+    config.nonSpeech === 0
+      ? []
+      : await writeNonSpeechUnknowns(part('non-speech'), config.nonSpeech, config.nonSpeechSilence);
   return { unknownWordPaths, composed, nonSpeech };
 }
 
@@ -359,6 +390,8 @@ interface NegativesManifest {
   };
   nonSpeech?: {
     readonly folder: string;
+    /** Kinds written to `_silence_/` instead (absent when none). */
+    readonly silenceKinds?: readonly NonSpeechKind[];
     readonly perKind: number;
     readonly clips: number;
     readonly parameterHalf: 'train';
@@ -391,6 +424,7 @@ function negativesManifest(config: SynthConfig, negatives: NegativesWritten): Ne
   if (config.nonSpeech > 0)
     body.nonSpeech = {
       folder: NON_SPEECH_UNKNOWN_DIR,
+      ...(config.nonSpeechSilence.size > 0 ? { silenceKinds: [...config.nonSpeechSilence] } : {}),
       perKind: config.nonSpeech,
       clips: negatives.nonSpeech.length,
       parameterHalf: 'train',

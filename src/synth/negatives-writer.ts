@@ -7,10 +7,13 @@ import { composeUtterance, drawComposedRecipe } from './composed-unknowns.js';
 import type { ComposedRecipe } from './composed-unknowns.js';
 import { EspeakSynthesizer } from './espeak.js';
 import { drawNonSpeech, NON_SPEECH_KINDS, renderNonSpeech } from './non-speech.js';
-import type { NonSpeechParams } from './non-speech.js';
+import type { NonSpeechKind, NonSpeechParams } from './non-speech.js';
 import { seededRng } from './output.js';
 import type { SyntheticSpeaker } from './speakers.js';
 import { COMPOSED_UNKNOWN_DIR, NON_SPEECH_UNKNOWN_DIR, UNKNOWN_WORD_POOL } from './training-negatives.js';
+
+/** The folder the reader labels `silence` (`labelForWord('_silence_')`), as in the v0.02 test-set layout. */
+const SILENCE_DIR = '_silence_';
 
 /** What a writer of one part of the corpus needs. */
 export interface CorpusPart {
@@ -76,7 +79,8 @@ export async function writeComposedUnknowns(
 
 /**
  * Writes `perKind` non-speech clips of each of `NON_SPEECH_KINDS` to
- * `_non_speech_/<kind>-<nnnn>_nohash_0.wav`, drawn from the training half of each kind's parameters
+ * `_non_speech_/<kind>-<nnnn>_nohash_0.wav` (`_silence_/…` for the kinds in `silenceKinds`, which the
+ * reader labels `silence`; the same bytes either way), drawn from the training half of each kind's parameters
  * (`drawNonSpeech(kind, rng, 'train')`, so never like an OOD-set clip) with `seededRng(seed,
  * 'non-speech', kind, n)`. The rendered sound is trimmed as an utterance is (`trimSilence`) and placed
  * like a word (`placeInClip`: random offset, RMS -30 to -14 dBFS with the peak under 0.99, over the
@@ -84,8 +88,13 @@ export async function writeComposedUnknowns(
  *
  * @returns One record per clip, kind by kind.
  */
-export async function writeNonSpeechUnknowns(part: CorpusPart, perKind: number): Promise<NonSpeechClipRecord[]> {
+export async function writeNonSpeechUnknowns(
+  part: CorpusPart,
+  perKind: number,
+  silenceKinds: ReadonlySet<NonSpeechKind> = new Set(),
+): Promise<NonSpeechClipRecord[]> {
   await mkdir(join(part.outDir, NON_SPEECH_UNKNOWN_DIR));
+  if (silenceKinds.size > 0) await mkdir(join(part.outDir, SILENCE_DIR), { recursive: true });
   const total = NON_SPEECH_KINDS.length * perKind;
   const records: NonSpeechClipRecord[] = [];
   for (const kind of NON_SPEECH_KINDS) {
@@ -93,7 +102,8 @@ export async function writeNonSpeechUnknowns(part: CorpusPart, perKind: number):
       const rng = seededRng(part.seed, 'non-speech', kind, n);
       const params = drawNonSpeech(kind, rng, 'train');
       const sound = Float32Array.from(trimSilence(renderNonSpeech(params), 16_000).subarray(0, SYNTH_CLIP_SAMPLES));
-      const file = `${NON_SPEECH_UNKNOWN_DIR}/${kind}-${String(n).padStart(4, '0')}_nohash_0.wav`;
+      const folder = silenceKinds.has(kind) ? SILENCE_DIR : NON_SPEECH_UNKNOWN_DIR;
+      const file = `${folder}/${kind}-${String(n).padStart(4, '0')}_nohash_0.wav`;
       await writeClip(part.outDir, file, placeInClip(sound, rng, part.floorBank));
       records.push({ file, params });
       part.onProgress?.(records.length, total);

@@ -71,7 +71,14 @@ interface Manifest {
     reversed: number;
     records: ComposedClipRecord[];
   };
-  nonSpeech?: { folder: string; perKind: number; clips: number; parameterHalf: string; records: NonSpeechClipRecord[] };
+  nonSpeech?: {
+    folder: string;
+    silenceKinds?: string[];
+    perKind: number;
+    clips: number;
+    parameterHalf: string;
+    records: NonSpeechClipRecord[];
+  };
 }
 
 function manifestOf(dir: string): Manifest {
@@ -289,6 +296,44 @@ describe('kws synth options that teach unknown', () => {
       variants: [...TRAINING_ESPEAK_VARIANTS],
       heldOut: [...HELD_OUT_ESPEAK_VARIANTS],
     });
+  });
+
+  it('writes the nonSpeechSilence kinds to _silence_/ (read back as silence) with the same bytes, and records them', async () => {
+    const [dir] = await build('kws-neg-silence-', { ...NEGATIVES, nonSpeechSilence: ['engine', 'noise-burst'] });
+    const moved = ['_silence_/engine-0000_nohash_0.wav', '_silence_/noise-burst-0000_nohash_0.wav'];
+    const files = digest(dir);
+    const before = digest(withNegatives);
+    for (const file of moved) assert.equal(files[file], before[file.replace('_silence_', '_non_speech_')], file);
+    assert.deepEqual(
+      readdirSync(join(dir, '_silence_')).sort(),
+      moved.map((f) => f.slice('_silence_/'.length)),
+    );
+    assert.equal(readdirSync(join(dir, NON_SPEECH_UNKNOWN_DIR)).length, 11);
+    assert.deepEqual(manifestOf(dir).nonSpeech?.silenceKinds, ['engine', 'noise-burst']);
+    const dataset = await scanSpeechCommands(dir);
+    const silenced = Object.values(dataset.examples)
+      .flat()
+      .filter((e) => e.kind === 'word' && e.word === '_silence_');
+    assert.deepEqual(
+      silenced.map((e) => e.label),
+      ['silence', 'silence'],
+    );
+  });
+
+  it('refuses an unknown non-speech kind for nonSpeechSilence, and nonSpeechSilence without nonSpeech', async () => {
+    const dir = join(tempDir('kws-neg-bad-kind-'), 'corpus');
+    await assert.rejects(
+      synthesizeCorpus({ ...TINY, outDir: dir, nonSpeech: 1, nonSpeechSilence: ['thunder' as 'engine'] }),
+      {
+        code: 'INVALID_ARGUMENT',
+        message: `nonSpeechSilence: "thunder" is not a non-speech kind; choose from ${NON_SPEECH_KINDS.join(', ')}`,
+      },
+    );
+    await assert.rejects(synthesizeCorpus({ ...TINY, outDir: dir, nonSpeechSilence: ['engine'] }), {
+      code: 'INVALID_ARGUMENT',
+      message: 'nonSpeechSilence needs nonSpeech clips per kind (it is 0)',
+    });
+    assert.equal(existsSync(dir), false);
   });
 
   it('refuses more unknown words than the pool holds before writing anything', async () => {
