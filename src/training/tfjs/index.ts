@@ -10,3 +10,4 @@ export { runTrainWorker } from './train-worker.js';
 export { evaluateOodSet } from './evaluate-ood-set.js';
 export type { OodEvaluationReport, OodGroupReport, OodPartReport } from './evaluate-ood-set.js';
 export { outlierExposureLoss } from './outlier-exposure.js';
+export { FusedAdamOptimizer } from './fused-adam.js';

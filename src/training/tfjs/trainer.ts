@@ -23,6 +23,7 @@ import { clipAt, loadClipSet } from '../clip-cache.js';
 import { openBatchSource } from '../batch-source.js';
 import type { BatchSource } from '../batch-source.js';
 import { outlierExposureLoss } from './outlier-exposure.js';
+import { FusedAdamOptimizer } from './fused-adam.js';
 import type { ClipSet } from '../clip-cache.js';
 import { computeMetrics } from '../metrics.js';
 
@@ -425,7 +426,7 @@ function fullLearner(
   loss: Loss,
   { frames, bins }: { frames: number; bins: number },
 ): Learner {
-  model.compile({ optimizer: tf.train.adam(learningRate), loss, metrics: ['accuracy'] });
+  model.compile({ optimizer: new FusedAdamOptimizer(learningRate), loss, metrics: ['accuracy'] });
   return {
     input: 'features',
     step: (features, labels) => trainStep(model, features, labels, frames, bins),
@@ -457,7 +458,7 @@ function headLearner(
       tfl.layers.activation({ activation: 'softmax' }),
     ],
   });
-  head.compile({ optimizer: tf.train.adam(learningRate), loss, metrics: ['accuracy'] });
+  head.compile({ optimizer: new FusedAdamOptimizer(learningRate), loss, metrics: ['accuracy'] });
   const { frames, bins } = extractor.shape;
   const embeddings = new Float32Array(training.size * dim);
   const batch = 64;
