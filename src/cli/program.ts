@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { calibrateCommand } from './calibrate.command.js';
 import { classifyCommand } from './classify.command.js';
 import { datasetCommand } from './dataset.command.js';
 import { infoCommand } from './info.command.js';
@@ -34,6 +35,7 @@ export function buildProgram(version: string, output: CliOutput = PROCESS_OUTPUT
     datasetCommand(output),
     trainCommand(),
     evalCommand(output),
+    calibrateCommand(output),
     modelsCommand(output),
     classifyCommand(output),
     scoreCommand(output),

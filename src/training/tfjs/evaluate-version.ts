@@ -75,6 +75,30 @@ async function kaggleClipSet(dir: string, clipSamples: number): Promise<ClipSet>
 }
 
 /**
+ * The labelled clips of `dir`, decoded and fitted to `clipSamples`: a Kaggle-layout folder
+ * (`audio/*.wav` named by `labels.csv`, columns `fname,label`), else a Speech Commands dataset's
+ * testing split (the v0.02 test-set layout is all testing).
+ *
+ * @throws KwsError `INVALID_ARGUMENT` when there is no labelled clip; `MALFORMED` for a bad
+ *   labels.csv; AudioDecodeError naming a clip that does not decode.
+ */
+export async function loadLabelledSet(
+  dir: string,
+  clipSamples: number,
+): Promise<{ set: ClipSet; source: EvaluationReport['source'] }> {
+  const kaggle = existsSync(join(dir, 'labels.csv')) && existsSync(join(dir, 'audio'));
+  let set: ClipSet;
+  if (kaggle) {
+    set = await kaggleClipSet(dir, clipSamples);
+  } else {
+    const dataset = await scanSpeechCommands(dir);
+    set = await loadClipSet(dataset.examples.testing, await ExampleLoader.create(dataset, clipSamples), clipSamples);
+  }
+  if (set.size === 0) throw new KwsError('INVALID_ARGUMENT', `${dir} has no labelled clips to score`);
+  return { set, source: kaggle ? 'kaggle-labels' : 'speech-commands-testing' };
+}
+
+/**
  * Scores a ready model version the way the challenge does (12-class accuracy), with per-class
  * precision/recall/F1, the confusion matrix, the trust figures (ECE, reliability, OOD separation of
  * commands from unknown and silence clips; see `trustMetrics`) and the 20 most confidently wrong
@@ -91,16 +115,7 @@ export async function evaluateVersion(
 ): Promise<EvaluationReport> {
   const loaded = await loadVersion(registry, ref);
   try {
-    const clipSamples = loaded.extractor.config.clipSamples;
-    const kaggle = existsSync(join(dir, 'labels.csv')) && existsSync(join(dir, 'audio'));
-    let set: ClipSet;
-    if (kaggle) {
-      set = await kaggleClipSet(dir, clipSamples);
-    } else {
-      const dataset = await scanSpeechCommands(dir);
-      set = await loadClipSet(dataset.examples.testing, await ExampleLoader.create(dataset, clipSamples), clipSamples);
-    }
-    if (set.size === 0) throw new KwsError('INVALID_ARGUMENT', `${dir} has no labelled clips to score`);
+    const { set, source } = await loadLabelledSet(dir, loaded.extractor.config.clipSamples);
     const temperature = loaded.manifest.calibration.temperature ?? 1;
     const { probabilities, energy } = atTemperature(
       predictClipSet(loaded.model, set, loaded.extractor),
@@ -138,7 +153,7 @@ export async function evaluateVersion(
       ...metrics,
       trust,
       modelVersion: loaded.manifest.version,
-      source: kaggle ? 'kaggle-labels' : 'speech-commands-testing',
+      source,
       hardExamples,
     };
   } finally {

@@ -11,3 +11,5 @@ export { evaluateOodSet } from './evaluate-ood-set.js';
 export type { OodEvaluationReport, OodGroupReport, OodPartReport } from './evaluate-ood-set.js';
 export { outlierExposureLoss } from './outlier-exposure.js';
 export { FusedAdamOptimizer } from './fused-adam.js';
+export { calibrateVersion } from './calibrate-version.js';
+export type { CalibrateVersionOptions, CalibrationSource } from './calibrate-version.js';

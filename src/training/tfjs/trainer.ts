@@ -330,7 +330,7 @@ export const MIN_TEMPERATURE_CLIPS = 50;
  * clips, or the fit stops at a bound of its search (a set the model separates perfectly drives T
  * to its lower bound, which would make every served confidence about 1).
  */
-function fittedTemperature(logits: Float32Array | null, labels: ArrayLike<number>): number {
+export function fittedTemperature(logits: Float32Array | null, labels: ArrayLike<number>): number {
   if (logits === null || labels.length < MIN_TEMPERATURE_CLIPS) return 1;
   const fit = fitTemperature(logits, labels, LABELS.length);
   return fit.atBound ? 1 : fit.temperature;

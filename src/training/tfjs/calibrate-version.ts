@@ -1,0 +1,119 @@
+import { createHash } from 'node:crypto';
+import { copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { KwsError, toSerializedError } from '../../errors/index.js';
+import { MODEL_JSON, WEIGHTS_BIN } from '../../engine/tfjs/index.js';
+import { storeCalibration, storeThresholds } from '../../registry/index.js';
+import type { ModelRegistry, VersionManifest } from '../../registry/index.js';
+import type { ClipSet } from '../clip-cache.js';
+import { loadLabelledSet } from './evaluate-version.js';
+import { calibrateAndTest } from './trainer.js';
+import { codeVersion, loadVersion } from './train-version.js';
+import type { TrainedVersion } from './train-version.js';
+
+/** What {@link calibrateVersion} needs. */
+export interface CalibrateVersionOptions {
+  /** The version to recalibrate: a number or alias. Default `production`. */
+  readonly baseVersion?: number | string;
+  /**
+   * Labelled clips to calibrate on, in any layout `kws eval` reads (a Kaggle-layout `audio/` +
+   * `labels.csv` folder, or a Speech Commands dataset's testing split). They must not be the clips
+   * the version is then judged on.
+   */
+  readonly dataDir: string;
+  /** As `TrainOptions.unknownTargetRecall`: the share of command clips kept, in (0, 1]. Default: none, thresholds maximise accuracy. */
+  readonly unknownTargetRecall?: number;
+  /** Called with the new version's number once it is reserved. */
+  readonly onBegin?: (version: number) => void;
+}
+
+/** Where a recalibrated version's calibration came from, as `training.options.calibratedFrom` records it. */
+export interface CalibrationSource {
+  readonly version: number;
+  readonly dataDir: string;
+  /** SHA-1 over the sorted (clip id, label, first samples' digest) of the set. */
+  readonly dataFingerprint: string;
+  readonly clips: number;
+}
+
+/** Files of a version that a recalibrated one shares unchanged (the served probabilities apply T after the graph). */
+const MODEL_FILES = [MODEL_JSON, WEIGHTS_BIN, 'model.onnx'] as const;
+
+/** SHA-1 of a clip set's ids, labels and samples: which clips a calibration saw. */
+function clipSetFingerprint(set: ClipSet): string {
+  const hash = createHash('sha1');
+  for (let i = 0; i < set.size; i++) hash.update(`${set.ids[i]}\t${set.labels[i]}\n`);
+  hash.update(new Uint8Array(set.samples.buffer, set.samples.byteOffset, set.samples.byteLength));
+  return hash.digest('hex');
+}
+
+/**
+ * Recalibrates a ready version on labelled clips the user names and registers the result as a new
+ * version N+1 with the same weights (its `model.json`, `weights.bin` and `model.onnx` copied): the
+ * temperature fitted on the set's logits (temperature scaling, Guo et al. 2017; T = 1 with fewer than
+ * `MIN_TEMPERATURE_CLIPS` clips or at a bound of the search), the silence floor and both unknown
+ * rules calibrated on the probabilities at T (`calibrateThresholds`, at `unknownTargetRecall` when
+ * given), and the set's metrics and trust figures as the version's validation metrics (testing is
+ * null: nothing was held out). Versions are immutable, so the base version is left as it was; the new
+ * one records `training.options.calibratedFrom` ({@link CalibrationSource}). Use it to calibrate on the
+ * speech a deployment hears (real speakers, the room, the microphone) when the training validation
+ * split is mostly synthetic.
+ *
+ * @throws KwsError `INVALID_ARGUMENT` for a target recall outside (0, 1] or a set without labelled
+ *   clips, `NOT_FOUND` for an unknown version; AudioDecodeError naming a clip that does not decode.
+ */
+export async function calibrateVersion(
+  registry: ModelRegistry,
+  options: CalibrateVersionOptions,
+): Promise<TrainedVersion> {
+  const target = options.unknownTargetRecall;
+  if (target !== undefined && !(target > 0 && target <= 1))
+    throw new KwsError('INVALID_ARGUMENT', `unknownTargetRecall must be in (0, 1], got ${target}`);
+  const base = registry.resolve(options.baseVersion);
+  const loaded = await loadVersion(registry, base.version);
+  const started = performance.now();
+  let calibrated: ReturnType<typeof calibrateAndTest>;
+  let set: ClipSet;
+  try {
+    set = (await loadLabelledSet(options.dataDir, loaded.extractor.config.clipSamples)).set;
+    const none: ClipSet = { ...set, samples: new Int16Array(0), labels: new Int32Array(0), ids: [], size: 0 };
+    calibrated = calibrateAndTest(loaded.model, set, none, loaded.extractor, target);
+  } finally {
+    loaded.model.dispose();
+  }
+  const { unknownTargetRecall: _previousTarget, ...baseOptions } = loaded.manifest.training.options;
+  void _previousTarget;
+  const pending = registry.begin(loaded.manifest.architecture);
+  options.onBegin?.(pending.version);
+  try {
+    for (const file of MODEL_FILES) copyFileSync(join(base.dir, file), join(pending.dir, file));
+    const source: CalibrationSource = {
+      version: base.version,
+      dataDir: options.dataDir,
+      dataFingerprint: clipSetFingerprint(set),
+      clips: set.size,
+    };
+    const manifest: VersionManifest = {
+      ...loaded.manifest,
+      version: pending.version,
+      thresholds: storeThresholds(calibrated.calibration.thresholds),
+      calibration: storeCalibration(calibrated.calibration),
+      metrics: { validation: calibrated.validationMetrics, testing: null },
+      training: {
+        ...loaded.manifest.training,
+        options: {
+          ...baseOptions,
+          calibratedFrom: source,
+          ...(target === undefined ? {} : { unknownTargetRecall: target }),
+        },
+        seconds: (performance.now() - started) / 1000,
+      },
+      codeVersion: codeVersion(),
+      createdAt: new Date().toISOString(),
+    };
+    return { record: registry.commit(pending, manifest), manifest, backend: 'none (recalibrated)' };
+  } catch (error) {
+    registry.fail(pending, toSerializedError(error).message);
+    throw error;
+  }
+}
