@@ -121,6 +121,7 @@ function geometry(
  * @param x Input `[batch, inH, inW, inC]`, row-major.
  */
 export function im2col(x: TypedArray, g: ConvGeometry, b0: number, b1: number, col: Float32Array): void {
+  if (isTemporal(g)) return im2colTemporal(x, g, b0, b1, col);
   const rowLength = g.kh * g.kw * g.inC;
   let row = 0;
   for (let b = b0; b < b1; b++) {
@@ -150,6 +151,7 @@ export function im2col(x: TypedArray, g: ConvGeometry, b0: number, b1: number, c
  * padding are dropped.
  */
 export function col2imAdd(col: TypedArray, g: ConvGeometry, b0: number, b1: number, dx: Float32Array): void {
+  if (isTemporal(g)) return col2imAddTemporal(col, g, b0, b1, dx);
   const rowLength = g.kh * g.kw * g.inC;
   let row = 0;
   for (let b = b0; b < b1; b++) {
@@ -166,6 +168,55 @@ export function col2imAdd(col: TypedArray, g: ConvGeometry, b0: number, b1: numb
           }
         }
       }
+    }
+  }
+}
+
+/**
+ * A temporal convolution (TC-ResNet's `k x 1` kernels over `[frames, 1, channels]`): width 1, so the
+ * taps of one output position are one contiguous span of the input, `kh · inC` floats less the rows
+ * that fall in the padding.
+ */
+function isTemporal(g: ConvGeometry): boolean {
+  return g.inW === 1 && g.kw === 1 && g.outW === 1 && g.padLeft === 0;
+}
+
+/** The rows of input frames `[first, end)` that output frame `oy`'s taps read, clipped to the input. */
+function tapSpan(g: ConvGeometry, oy: number): { first: number; skip: number; count: number } {
+  const top = oy * g.strideH - g.padTop;
+  const first = Math.max(0, top);
+  const end = Math.min(g.inH, top + g.kh);
+  return { first, skip: first - top, count: Math.max(0, end - first) };
+}
+
+/** {@link im2col} for a temporal convolution: one block copy per output frame, zeros for the padding. */
+function im2colTemporal(x: TypedArray, g: ConvGeometry, b0: number, b1: number, col: Float32Array): void {
+  const rowLength = g.kh * g.inC;
+  let o = 0;
+  for (let b = b0; b < b1; b++) {
+    for (let oy = 0; oy < g.outH; oy++, o += rowLength) {
+      const { first, skip, count } = tapSpan(g, oy);
+      const start = o + skip * g.inC;
+      const length = count * g.inC;
+      if (skip > 0) col.fill(0, o, start);
+      const source = (b * g.inH + first) * g.inC;
+      col.set(x.subarray(source, source + length), start);
+      if (start + length < o + rowLength) col.fill(0, start + length, o + rowLength);
+    }
+  }
+}
+
+/** {@link col2imAdd} for a temporal convolution: one contiguous span added per output frame. */
+function col2imAddTemporal(col: TypedArray, g: ConvGeometry, b0: number, b1: number, dx: Float32Array): void {
+  const rowLength = g.kh * g.inC;
+  let o = 0;
+  for (let b = b0; b < b1; b++) {
+    for (let oy = 0; oy < g.outH; oy++, o += rowLength) {
+      const { first, skip, count } = tapSpan(g, oy);
+      const from = o + skip * g.inC;
+      const to = (b * g.inH + first) * g.inC;
+      const length = count * g.inC;
+      for (let k = 0; k < length; k++) dx[to + k]! += col[from + k]!;
     }
   }
 }
