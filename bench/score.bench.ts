@@ -7,11 +7,11 @@
  * precomputed features, batches of 256) and decode + features alone (same threads, no model).
  * Last line: one JSON object.
  */
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ensureSynthCorpus, ROOT } from './synth-corpus.js';
 import { EnginePool } from '../src/engine/index.js';
 import { DEFAULT_FEATURE_CONFIG } from '../src/features/index.js';
 import { scoreTestSet } from '../src/jobs/index.js';
@@ -28,32 +28,15 @@ const { values } = parseArgs({
 const clips = Number(values.clips);
 const threads = Number(values.threads);
 const chunkSize = Number(values['chunk-size']);
-const root = resolve(import.meta.dirname, '..');
+const root = ROOT;
 const set = join(root, '.bench', `score-${clips}`);
 const audio = join(set, 'test', 'audio');
-if (!existsSync(join(set, 'SYNTH.json')) || !existsSync(audio) || readdirSync(audio).length !== clips) {
-  rmSync(set, { recursive: true, force: true });
-  console.log(`making ${clips} synthetic test clips in ${set} (kws synth) ...`);
-  const made = spawnSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(root, 'src/main.ts'),
-      'synth',
-      '--out',
-      set,
-      '--per-word',
-      '1',
-      '--test-clips',
-      String(clips),
-      '--seed',
-      '11',
-    ],
-    { stdio: 'inherit', cwd: root },
-  );
-  if (made.status !== 0) throw new Error('kws synth failed');
-}
+ensureSynthCorpus(
+  set,
+  ['--per-word', '1', '--test-clips', String(clips), '--seed', '11'],
+  existsSync(join(set, 'SYNTH.json')) && existsSync(audio) && readdirSync(audio).length === clips,
+  `${clips} synthetic test clips`,
+);
 
 const work = mkdtempSync(join(tmpdir(), 'kws-bench-score-'));
 const registry = ModelRegistry.open(join(root, 'models'), ':memory:', { createModelsDir: false });

@@ -14,9 +14,10 @@
  * Last line: one JSON object.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { ensureSynthCorpus, ROOT } from './synth-corpus.js';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectTfjsBackend } from '../src/engine/tfjs/index.js';
 import type { TfjsBackendName } from '../src/engine/index.js';
@@ -35,7 +36,7 @@ const { values } = parseArgs({
 });
 const batch = Number(values.batch);
 const steps = Number(values.steps);
-const root = resolve(import.meta.dirname, '..');
+const root = ROOT;
 const choice = await selectTfjsBackend(values.backend as TfjsBackendName);
 console.log(
   `backend: ${choice.backend} (${choice.provider})${choice.skipped.length > 0 ? `; skipped: ${choice.skipped.join('; ')}` : ''}`,
@@ -64,27 +65,12 @@ for (const architecture of ARCHITECTURES) {
 // (b) A real training epoch on a synthetic corpus.
 const perWord = Number(values['per-word']);
 const corpus = join(root, '.bench', `train-${perWord}`);
-if (!existsSync(join(corpus, 'SYNTH.json'))) {
-  rmSync(corpus, { recursive: true, force: true });
-  console.log(`making a synthetic corpus of ${perWord} speakers per word in ${corpus} (kws synth) ...`);
-  const made = spawnSync(
-    process.execPath,
-    [
-      '--import',
-      'tsx',
-      join(root, 'src/main.ts'),
-      'synth',
-      '--out',
-      corpus,
-      '--per-word',
-      String(perWord),
-      '--seed',
-      '5',
-    ],
-    { stdio: 'inherit', cwd: root },
-  );
-  if (made.status !== 0) throw new Error('kws synth failed');
-}
+ensureSynthCorpus(
+  corpus,
+  ['--per-word', String(perWord), '--seed', '5'],
+  existsSync(join(corpus, 'SYNTH.json')),
+  `a synthetic corpus of ${perWord} speakers per word`,
+);
 const epochs = Number(values.epochs);
 const marks: Array<{ epoch: number; step: number; at: number }> = [];
 const result = await trainModel({

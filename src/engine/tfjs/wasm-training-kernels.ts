@@ -121,28 +121,7 @@ function geometry(
  * @param x Input `[batch, inH, inW, inC]`, row-major.
  */
 export function im2col(x: TypedArray, g: ConvGeometry, b0: number, b1: number, col: Float32Array): void {
-  if (isTemporal(g)) return im2colTemporal(x, g, b0, b1, col);
-  const rowLength = g.kh * g.kw * g.inC;
-  let row = 0;
-  for (let b = b0; b < b1; b++) {
-    for (let oy = 0; oy < g.outH; oy++) {
-      for (let ox = 0; ox < g.outW; ox++, row++) {
-        let o = row * rowLength;
-        for (let i = 0; i < g.kh; i++) {
-          const iy = oy * g.strideH + i - g.padTop;
-          for (let j = 0; j < g.kw; j++, o += g.inC) {
-            const ix = ox * g.strideW + j - g.padLeft;
-            if (iy < 0 || iy >= g.inH || ix < 0 || ix >= g.inW) {
-              col.fill(0, o, o + g.inC);
-              continue;
-            }
-            const s = ((b * g.inH + iy) * g.inW + ix) * g.inC;
-            for (let c = 0; c < g.inC; c++) col[o + c] = x[s + c]!;
-          }
-        }
-      }
-    }
-  }
+  walkTaps(g, b0, b1, col, x, false);
 }
 
 /**
@@ -151,72 +130,55 @@ export function im2col(x: TypedArray, g: ConvGeometry, b0: number, b1: number, c
  * padding are dropped.
  */
 export function col2imAdd(col: TypedArray, g: ConvGeometry, b0: number, b1: number, dx: Float32Array): void {
-  if (isTemporal(g)) return col2imAddTemporal(col, g, b0, b1, dx);
-  const rowLength = g.kh * g.kw * g.inC;
-  let row = 0;
-  for (let b = b0; b < b1; b++) {
-    for (let oy = 0; oy < g.outH; oy++) {
-      for (let ox = 0; ox < g.outW; ox++, row++) {
-        let o = row * rowLength;
-        for (let i = 0; i < g.kh; i++) {
-          const iy = oy * g.strideH + i - g.padTop;
-          for (let j = 0; j < g.kw; j++, o += g.inC) {
-            const ix = ox * g.strideW + j - g.padLeft;
-            if (iy < 0 || iy >= g.inH || ix < 0 || ix >= g.inW) continue;
-            const s = ((b * g.inH + iy) * g.inW + ix) * g.inC;
-            for (let c = 0; c < g.inC; c++) dx[s + c]! += col[o + c]!;
-          }
-        }
-      }
-    }
-  }
+  walkTaps(g, b0, b1, col, dx, true);
 }
 
 /**
- * A temporal convolution (TC-ResNet's `k x 1` kernels over `[frames, 1, channels]`): width 1, so the
- * taps of one output position are one contiguous span of the input, `kh · inC` floats less the rows
- * that fall in the padding.
+ * Visits every tap of every output position of batch elements `[b0, b1)` in im2col order and either
+ * gathers the input into `col` (`adjoint` false: {@link im2col}) or scatter-adds `col` onto the input
+ * (`adjoint` true: {@link col2imAdd}). A temporal convolution (TC-ResNet's `k x 1` kernels over
+ * `[frames, 1, channels]`) reads one contiguous span of the input per output frame, so it is moved as
+ * one block instead of tap by tap.
  */
-function isTemporal(g: ConvGeometry): boolean {
-  return g.inW === 1 && g.kw === 1 && g.outW === 1 && g.padLeft === 0;
-}
-
-/** The rows of input frames `[first, end)` that output frame `oy`'s taps read, clipped to the input. */
-function tapSpan(g: ConvGeometry, oy: number): { first: number; skip: number; count: number } {
-  const top = oy * g.strideH - g.padTop;
-  const first = Math.max(0, top);
-  const end = Math.min(g.inH, top + g.kh);
-  return { first, skip: first - top, count: Math.max(0, end - first) };
-}
-
-/** {@link im2col} for a temporal convolution: one block copy per output frame, zeros for the padding. */
-function im2colTemporal(x: TypedArray, g: ConvGeometry, b0: number, b1: number, col: Float32Array): void {
-  const rowLength = g.kh * g.inC;
+function walkTaps(g: ConvGeometry, b0: number, b1: number, col: TypedArray, x: TypedArray, adjoint: boolean): void {
+  const temporal = g.inW === 1 && g.kw === 1 && g.outW === 1 && g.padLeft === 0;
+  const rowLength = g.kh * g.kw * g.inC;
+  // Floats moved at once: a temporal output frame's whole row, else one tap's channels.
+  const block = temporal ? rowLength : g.inC;
+  const blocks = temporal ? 1 : g.kh * g.kw;
   let o = 0;
   for (let b = b0; b < b1; b++) {
-    for (let oy = 0; oy < g.outH; oy++, o += rowLength) {
-      const { first, skip, count } = tapSpan(g, oy);
-      const start = o + skip * g.inC;
-      const length = count * g.inC;
-      if (skip > 0) col.fill(0, o, start);
-      const source = (b * g.inH + first) * g.inC;
-      col.set(x.subarray(source, source + length), start);
-      if (start + length < o + rowLength) col.fill(0, start + length, o + rowLength);
-    }
-  }
-}
-
-/** {@link col2imAdd} for a temporal convolution: one contiguous span added per output frame. */
-function col2imAddTemporal(col: TypedArray, g: ConvGeometry, b0: number, b1: number, dx: Float32Array): void {
-  const rowLength = g.kh * g.inC;
-  let o = 0;
-  for (let b = b0; b < b1; b++) {
-    for (let oy = 0; oy < g.outH; oy++, o += rowLength) {
-      const { first, skip, count } = tapSpan(g, oy);
-      const from = o + skip * g.inC;
-      const to = (b * g.inH + first) * g.inC;
-      const length = count * g.inC;
-      for (let k = 0; k < length; k++) dx[to + k]! += col[from + k]!;
+    for (let oy = 0; oy < g.outH; oy++) {
+      for (let ox = 0; ox < g.outW; ox++) {
+        for (let tap = 0; tap < blocks; tap++, o += block) {
+          // The input rows [iy, iy + rows) of column ix that this block reads, and where they start in it.
+          let iy = oy * g.strideH - g.padTop;
+          let ix = 0;
+          let rows = 1;
+          let skip = 0;
+          if (temporal) {
+            skip = Math.max(0, -iy);
+            rows = Math.max(0, Math.min(g.inH, iy + g.kh) - (iy + skip));
+            iy += skip;
+          } else {
+            iy += Math.floor(tap / g.kw);
+            ix = ox * g.strideW + (tap % g.kw) - g.padLeft;
+            if (iy < 0 || iy >= g.inH || ix < 0 || ix >= g.inW) rows = 0;
+          }
+          const span = rows * g.inC;
+          const at = o + skip * g.inC;
+          const s = ((b * g.inH + iy) * g.inW + ix) * g.inC;
+          if (adjoint) {
+            for (let k = 0; k < span; k++) x[s + k]! += col[at + k]!;
+            continue;
+          }
+          if (at > o) col.fill(0, o, at);
+          // A short span (a few channels) is cheaper to copy than to wrap in a subarray.
+          if (span >= 16) col.set(x.subarray(s, s + span), at);
+          else for (let k = 0; k < span; k++) col[at + k] = x[s + k]!;
+          if (at + span < o + block) col.fill(0, at + span, o + block);
+        }
+      }
     }
   }
 }
