@@ -205,9 +205,16 @@ async function trainEpochs(
 ): Promise<BestEpoch | null> {
   const { model, validation, extractor, history } = ctx;
   let best: BestEpoch | null = null;
+  // Each epoch's order is drawn one epoch ahead (the sampler has its own stream, so the orders are the
+  // same), so that the next epoch's first batch is made while this one is validated.
+  let order = ctx.sampler.epoch();
+  run.batches?.request(firstBatch(order, run.batchSize));
   for (let epoch = 1; epoch <= run.epochs; epoch++) {
     const epochStart = performance.now();
-    const { loss, accuracy } = await trainEpoch(run, epoch, ctx.sampler.epoch(), history.at(-1)?.valAccuracy ?? null);
+    const next = epoch < run.epochs ? ctx.sampler.epoch() : null;
+    const valAccuracyBefore = history.at(-1)?.valAccuracy ?? null;
+    const { loss, accuracy } = await trainEpoch(run, epoch, order, next, valAccuracyBefore);
+    if (next !== null) order = next;
     run.learner.sync();
     const valProbabilities = predictClipSet(model, validation, extractor).probabilities;
     const valAccuracy = computeMetrics(validation.labels, argmaxAll(valProbabilities, validation.size)).accuracy;
@@ -282,13 +289,12 @@ async function trainEpoch(
   run: EpochRun,
   epoch: number,
   order: readonly number[],
+  nextOrder: readonly number[] | null,
   valAccuracy: number | null,
 ): Promise<{ loss: number; accuracy: number }> {
   const { learner, training, batches, batchSize, epochs } = run;
   const steps = Math.ceil(training.size / batchSize);
   const batchAt = (step: number): number[] => order.slice(step * batchSize, (step + 1) * batchSize);
-  // One batch in flight ahead of the step: a worker source makes batch k + 1 while step k trains.
-  batches?.request(batchAt(0));
   let lossSum = 0;
   let accuracySum = 0;
   for (let step = 0; step < steps; step++) {
@@ -300,7 +306,10 @@ async function trainEpoch(
       [loss, accuracy] = await learner.stepIndices(indices, labels);
     } else {
       if (batches === null) throw new KwsError('INTERNAL', 'a features learner needs a batch source');
+      // One batch in flight ahead of the step (its first was requested before the epoch): a worker
+      // source makes batch k + 1, or the next epoch's first, while step k trains.
       if (step + 1 < steps) batches.request(batchAt(step + 1));
+      else if (nextOrder !== null) batches.request(firstBatch(nextOrder, batchSize));
       [loss, accuracy] = await learner.step(await batches.take(), labels);
     }
     lossSum += loss;
@@ -319,6 +328,11 @@ async function trainEpoch(
     });
   }
   return { loss: lossSum / steps, accuracy: accuracySum / steps };
+}
+
+/** The indices of an epoch's first batch. */
+function firstBatch(order: readonly number[], batchSize: number): number[] {
+  return order.slice(0, batchSize);
 }
 
 /** Fewest validation clips a temperature is fitted on; with fewer, a version keeps T = 1. */
