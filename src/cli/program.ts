@@ -1,4 +1,5 @@
 import { Command, CommanderError } from 'commander';
+import { averageCommand } from './average.command.js';
 import { calibrateCommand } from './calibrate.command.js';
 import { classifyCommand } from './classify.command.js';
 import { datasetCommand } from './dataset.command.js';
@@ -36,6 +37,7 @@ export function buildProgram(version: string, output: CliOutput = PROCESS_OUTPUT
     trainCommand(),
     evalCommand(output),
     calibrateCommand(output),
+    averageCommand(output),
     modelsCommand(output),
     classifyCommand(output),
     scoreCommand(output),

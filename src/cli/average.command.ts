@@ -1,0 +1,66 @@
+import { resolve } from 'node:path';
+import { Command, Option } from 'commander';
+import type { ModelRegistry } from '../registry/index.js';
+import { reportError } from './report-error.js';
+import { PROCESS_OUTPUT } from './output.js';
+import type { CliOutput } from './output.js';
+import { openRegistry, withRegistryOptions } from './registry-options.js';
+import type { RegistryCliOptions } from './registry-options.js';
+
+const percent = (x: number): string => `${(x * 100).toFixed(1)} %`;
+
+/** `kws average --members V,V[,...] [--data DIR] [--json]`: a uniform model soup as a new version. */
+export function averageCommand(output: CliOutput = PROCESS_OUTPUT): Command {
+  return withRegistryOptions(
+    new Command('average')
+      .description(
+        'average the weights of fine-tunes of one base version (a uniform model soup), calibrate the average and register it as a new version',
+      )
+      .addOption(
+        new Option('--members <versions>', 'comma-separated version numbers or aliases, two or more')
+          .makeOptionMandatory()
+          .argParser((value: string) => value.split(',').map((v) => (/^\d+$/.test(v.trim()) ? Number(v) : v.trim()))),
+      )
+      .option(
+        '--data <dir>',
+        'Speech Commands dataset to calibrate (validation) and score (testing) on (default: the first member’s training data)',
+      )
+      .option('--json', 'print the new version summary as JSON'),
+  ).action(async (options: RegistryCliOptions & { members: (number | string)[]; data?: string; json?: boolean }) => {
+    let registry: ModelRegistry | undefined;
+    try {
+      registry = openRegistry(options, { create: true });
+      // TF.js loads only when versions are averaged.
+      const { averageVersions } = await import('../training/tfjs/index.js');
+      const { manifest, record } = await averageVersions(registry, {
+        members: options.members,
+        ...(options.data === undefined ? {} : { dataDir: resolve(options.data) }),
+      });
+      const summary = {
+        version: manifest.version,
+        averagedFrom: manifest.training.options['averagedFrom'],
+        validationAccuracy: manifest.metrics.validation.accuracy,
+        testingAccuracy: manifest.metrics.testing?.accuracy ?? null,
+        temperature: manifest.calibration.temperature ?? 1,
+        thresholds: manifest.thresholds,
+        dir: record.dir,
+      };
+      if (options.json === true) {
+        output.writeOut(`${JSON.stringify(summary)}\n`);
+        return;
+      }
+      output.writeOut(
+        `model version ${summary.version}: the average of versions ${(summary.averagedFrom as number[]).join(', ')}, in ${summary.dir}\n` +
+          `validation accuracy ${percent(summary.validationAccuracy)}` +
+          (summary.testingAccuracy === null
+            ? ''
+            : `, testing accuracy ${percent(summary.testingAccuracy)} with thresholds`) +
+          `; temperature ${summary.temperature.toFixed(3)}\n`,
+      );
+    } catch (error) {
+      reportError('average', error, output);
+    } finally {
+      registry?.close();
+    }
+  });
+}

@@ -1,0 +1,117 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import { ExampleLoader, scanSpeechCommands } from '../../data/index.js';
+import type { DatasetOptions } from '../../data/index.js';
+import { KwsError, toSerializedError } from '../../errors/index.js';
+import { ensureTfjsBackend, exportOnnx, loadLayersModel, saveLayersModel } from '../../engine/tfjs/index.js';
+import { storeCalibration, storeThresholds } from '../../registry/index.js';
+import type { ModelRegistry, VersionManifest } from '../../registry/index.js';
+import { loadClipSet } from '../clip-cache.js';
+import { FeatureExtractor } from '../../features/index.js';
+import { calibrateAndTest } from './trainer.js';
+import { codeVersion, datasetFingerprint } from './train-version.js';
+import type { TrainedVersion } from './train-version.js';
+
+/** What {@link averageVersions} needs. */
+export interface AverageVersionsOptions {
+  /** Two or more distinct ready versions (numbers or aliases) of one architecture and feature config. */
+  readonly members: readonly (number | string)[];
+  /**
+   * The Speech Commands dataset whose validation split calibrates the average (temperature and
+   * thresholds) and whose testing split scores it. Default: the first member's training data, with its
+   * dataset options.
+   */
+  readonly dataDir?: string;
+  /** Called with the new version's number once it is reserved. */
+  readonly onBegin?: (version: number) => void;
+}
+
+/**
+ * A "model soup" (Wortsman et al. 2022, "Model soups: averaging weights of multiple fine-tuned models
+ * improves accuracy without increasing inference time", the uniform soup): registers as version N+1
+ * the element-wise mean of the members' weights (batch-norm statistics included), then calibrates it
+ * like a trained version (`calibrateAndTest` on the dataset's validation split: temperature, silence
+ * floor, unknown rules) and scores the testing split. It serves like any version, at one model's cost.
+ * Averaging is meant for fine-tunes of one base version (they stay in one basin of the loss); the
+ * average of unrelated models is refused by nothing but is usually poor, so evaluate it. The version
+ * records `training.options.averagedFrom` (the member versions).
+ *
+ * @throws KwsError `INVALID_ARGUMENT` for fewer than two distinct members, or members whose
+ *   architecture, labels or feature config differ (named); `NOT_FOUND` for an unknown version.
+ */
+export async function averageVersions(
+  registry: ModelRegistry,
+  options: AverageVersionsOptions,
+): Promise<TrainedVersion> {
+  const records = options.members.map((ref) => registry.resolve(ref));
+  const versions = [...new Set(records.map((r) => r.version))];
+  if (versions.length < 2)
+    throw new KwsError('INVALID_ARGUMENT', `averaging needs two or more distinct versions, got ${versions.join(', ')}`);
+  const manifests = versions.map((v) => registry.manifest(v));
+  const first = manifests[0]!;
+  for (const m of manifests.slice(1)) {
+    for (const [what, a, b] of [
+      ['architecture', m.architecture, first.architecture],
+      ['labels', m.labels, first.labels],
+      ['feature config', m.featureConfig, first.featureConfig],
+    ] as const)
+      if (JSON.stringify(a) !== JSON.stringify(b))
+        throw new KwsError(
+          'INVALID_ARGUMENT',
+          `version ${m.version}'s ${what} differs from version ${first.version}'s`,
+        );
+  }
+  const started = performance.now();
+  const trainingOptions = first.training.options as { seed?: number; dataset?: DatasetOptions };
+  const dataDir = options.dataDir ?? first.training.dataDir;
+  const dataset = await scanSpeechCommands(
+    dataDir,
+    options.dataDir === undefined ? { seed: trainingOptions.seed ?? 1, ...trainingOptions.dataset } : {},
+  );
+  const backend = await ensureTfjsBackend();
+  const models = await Promise.all(versions.map((v) => loadLayersModel(registry.resolve(v).dir)));
+  const model = models[0]!;
+  try {
+    const weights = models.map((m) => m.getWeights());
+    const mean = tf.tidy(() => weights[0]!.map((_, i) => tf.div(tf.addN(weights.map((w) => w[i]!)), weights.length)));
+    model.setWeights(mean);
+    tf.dispose(mean);
+    const extractor = new FeatureExtractor(first.featureConfig);
+    const loader = await ExampleLoader.create(dataset, extractor.config.clipSamples);
+    const validation = await loadClipSet(dataset.examples.validation, loader, extractor.config.clipSamples);
+    const testing = await loadClipSet(dataset.examples.testing, loader, extractor.config.clipSamples);
+    const { calibration, validationMetrics, testingMetrics } = calibrateAndTest(model, validation, testing, extractor);
+    const pending = registry.begin(first.architecture);
+    options.onBegin?.(pending.version);
+    try {
+      await saveLayersModel(model, pending.dir);
+      writeFileSync(join(pending.dir, 'model.onnx'), exportOnnx(model));
+      const manifest: VersionManifest = {
+        ...first,
+        version: pending.version,
+        thresholds: storeThresholds(calibration.thresholds),
+        calibration: storeCalibration(calibration),
+        metrics: { validation: validationMetrics, testing: testingMetrics },
+        training: {
+          dataDir,
+          dataFingerprint: datasetFingerprint(dataset),
+          options: { averagedFrom: versions, dataset: dataset.options },
+          history: [],
+          bestEpoch: 0,
+          counts: { training: 0, validation: validation.size, testing: testing.size },
+          backend,
+          seconds: (performance.now() - started) / 1000,
+        },
+        codeVersion: codeVersion(),
+        createdAt: new Date().toISOString(),
+      };
+      return { record: registry.commit(pending, manifest), manifest, backend: `${backend} (averaged)` };
+    } catch (error) {
+      registry.fail(pending, toSerializedError(error).message);
+      throw error;
+    }
+  } finally {
+    for (const m of models) m.dispose();
+  }
+}

@@ -1,0 +1,91 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { ModelRegistry } from '../../src/registry/index.js';
+import type { VersionManifest } from '../../src/registry/index.js';
+import { synthesizeCorpus } from '../../src/synth/index.js';
+import { averageVersions } from '../../src/training/tfjs/index.js';
+import { runKws } from '../helpers/cli.js';
+import { modelRepository } from '../helpers/models.js';
+import { tempDir } from '../helpers/signals.js';
+
+const sha1 = (path: string): string => createHash('sha1').update(readFileSync(path)).digest('hex');
+const manifestOf = (models: string, version: number): VersionManifest =>
+  JSON.parse(readFileSync(join(models, String(version), 'version.json'), 'utf8')) as VersionManifest;
+
+describe('averageVersions (kws average)', () => {
+  const corpus = join(tempDir('kws-average-corpus-'), 'corpus');
+  // Versions 1 and 2 are the bundled model twice: their average is the model itself.
+  const models = modelRepository(2);
+  let registry: ModelRegistry;
+
+  before(async () => {
+    // Seed 4 puts speakers in both the validation and the testing split.
+    await synthesizeCorpus({
+      outDir: corpus,
+      perWord: 10,
+      seed: 4,
+      realNoiseDir: null,
+      words: ['yes', 'no', 'marvin'],
+    });
+    registry = ModelRegistry.open(models, join(tempDir('kws-average-var-'), 'kws.db'));
+  });
+  after(() => registry.close());
+
+  it('registers the element-wise mean of the members’ weights, calibrated and scored on the dataset', async () => {
+    const result = await averageVersions(registry, { members: [1, 2], dataDir: corpus });
+    assert.equal(result.record.version, 3);
+    assert.equal(sha1(join(models, '3', 'weights.bin')), sha1(join(models, '1', 'weights.bin')));
+    const manifest = manifestOf(models, 3);
+    assert.deepEqual(manifest.training.options['averagedFrom'], [1, 2]);
+    assert.equal(manifest.training.dataDir, corpus);
+    assert.ok(manifest.metrics.validation.examples > 0);
+    assert.ok(manifest.metrics.testing !== null && manifest.metrics.testing.examples > 0);
+    assert.equal(manifest.architecture, manifestOf(models, 1).architecture);
+    assert.equal(registry.resolve(3).state, 'ready');
+  });
+
+  it('refuses fewer than two distinct members and members with another feature config, registering nothing', async () => {
+    const count = registry.list().length;
+    await assert.rejects(averageVersions(registry, { members: [1, 1], dataDir: corpus }), {
+      name: 'KwsError',
+      code: 'INVALID_ARGUMENT',
+      message: 'averaging needs two or more distinct versions, got 1',
+    });
+    const other = modelRepository(2);
+    const path = join(other, '2', 'version.json');
+    const manifest = JSON.parse(readFileSync(path, 'utf8')) as VersionManifest;
+    writeFileSync(path, JSON.stringify({ ...manifest, featureConfig: { ...manifest.featureConfig, melBins: 32 } }));
+    const otherRegistry = ModelRegistry.open(other, join(tempDir('kws-average-other-'), 'kws.db'));
+    try {
+      await assert.rejects(averageVersions(otherRegistry, { members: [1, 2], dataDir: corpus }), {
+        code: 'INVALID_ARGUMENT',
+        message: "version 2's feature config differs from version 1's",
+      });
+    } finally {
+      otherRegistry.close();
+    }
+    assert.equal(registry.list().length, count);
+  });
+
+  it('kws average prints the new version as JSON', async () => {
+    const repo = modelRepository(2);
+    const run = await runKws(
+      'average',
+      '--members',
+      '1,2',
+      '--data',
+      corpus,
+      '--models-dir',
+      repo,
+      '--data-dir',
+      tempDir('kws-average-cli-'),
+      '--json',
+    );
+    assert.equal(run.status, 0, run.stderr);
+    const summary = JSON.parse(run.stdout) as { version: number; averagedFrom: number[] };
+    assert.deepEqual([summary.version, summary.averagedFrom], [3, [1, 2]]);
+  });
+});
