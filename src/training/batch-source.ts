@@ -116,13 +116,26 @@ export class WorkerBatches implements BatchSource {
 }
 
 /**
- * The batch source of a training run: {@link WorkerBatches} when the machine has a second core for
- * it, else {@link InThreadBatches}. Both give the same batches for the same `init`.
- *
- * @param cores Cores available (default `os.availableParallelism()`).
+ * Fewest training clips for which a run makes its batches on a worker thread: starting one (and,
+ * from TypeScript sources, compiling its modules) takes about a second, which a smaller training
+ * split (an epoch of a few seconds) does not win back.
  */
-export function openBatchSource(init: BatchMakerInit, cores = availableParallelism()): BatchSource {
-  return cores > 1 ? new WorkerBatches(init) : new InThreadBatches(init);
+export const MIN_WORKER_CLIPS = 2_048;
+
+/**
+ * The batch source of a training run: {@link WorkerBatches} when the machine has a second core for
+ * it and the training split has at least `minClips` clips, else {@link InThreadBatches}. Both give
+ * the same batches for the same `init`.
+ *
+ * @param options.cores Cores available (default `os.availableParallelism()`).
+ * @param options.minClips Default {@link MIN_WORKER_CLIPS}.
+ */
+export function openBatchSource(
+  init: BatchMakerInit,
+  { cores = availableParallelism(), minClips = MIN_WORKER_CLIPS }: { cores?: number; minClips?: number } = {},
+): BatchSource {
+  const clips = init.samples.length / init.clipSamples;
+  return cores > 1 && clips >= minClips ? new WorkerBatches(init) : new InThreadBatches(init);
 }
 
 /**

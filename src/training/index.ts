@@ -35,7 +35,7 @@ export type { TrainingProgress, TrainWorkerData, TrainWorkerMessage } from './tr
 export { clipAt, loadClipFile, loadClipSet } from './clip-cache.js';
 export { BatchMaker } from './batch-maker.js';
 export type { BatchMakerInit } from './batch-maker.js';
-export { InThreadBatches, openBatchSource, runBatchWorker, WorkerBatches } from './batch-source.js';
+export { InThreadBatches, MIN_WORKER_CLIPS, openBatchSource, runBatchWorker, WorkerBatches } from './batch-source.js';
 export type { BatchReply, BatchRequest, BatchSource } from './batch-source.js';
 export type { ClipSet } from './clip-cache.js';
 export { sampleRandom, suggestTpe, validateSearchSpace } from './search.js';

@@ -75,6 +75,12 @@ export interface TrainOptions {
    * never predict them, e.g. a fine-tune on a few words of one's own). Default false: refused.
    */
   readonly allowMissingClasses?: boolean;
+  /**
+   * Fewest training clips for which the augmented batches are made ahead on a worker thread (where
+   * there is a second core); the batches are the same either way. Unit: clips. Default
+   * `MIN_WORKER_CLIPS` (2,048). Not a declared option: for tests and benchmarks.
+   */
+  readonly batchWorkerMinClips?: number;
   /** Called as work progresses. Default: none. */
   readonly onProgress?: (progress: TrainProgress) => void;
   /** Called after each epoch with its record. Default: none. */

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { Rng, resolveAugmentConfig } from '../../src/data/index.js';
 import { resolveFeatureConfig } from '../../src/features/index.js';
-import { InThreadBatches, openBatchSource, WorkerBatches } from '../../src/training/index.js';
+import { InThreadBatches, MIN_WORKER_CLIPS, openBatchSource, WorkerBatches } from '../../src/training/index.js';
 import type { BatchMakerInit, BatchSource } from '../../src/training/index.js';
 
 const CLIP = 16_000;
@@ -75,12 +75,19 @@ describe('training batch sources', () => {
     assert.notDeepEqual(a, b);
   });
 
-  it('chooses a worker thread only where there is a second core', async () => {
-    const one = openBatchSource(init(1), 1);
-    const two = openBatchSource(init(1), 2);
-    assert.ok(one instanceof InThreadBatches);
-    assert.ok(two instanceof WorkerBatches);
-    await Promise.all([one.close(), two.close()]);
+  it('chooses a worker thread only where there is a second core and enough clips to win its start back', async () => {
+    assert.equal(MIN_WORKER_CLIPS, 2048);
+    const sources = [
+      openBatchSource(init(1), { cores: 1, minClips: 6 }),
+      openBatchSource(init(1), { cores: 2, minClips: 6 }),
+      openBatchSource(init(1), { cores: 2, minClips: 7 }),
+      openBatchSource(init(1), { cores: 2 }),
+    ];
+    assert.deepEqual(
+      sources.map((s) => s.constructor.name),
+      ['InThreadBatches', 'WorkerBatches', 'InThreadBatches', 'InThreadBatches'],
+    );
+    await Promise.all(sources.map((s) => s.close()));
   });
 
   it('refuses to take a batch that was never requested, and a batch after close, as INTERNAL', async () => {

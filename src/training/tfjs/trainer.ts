@@ -116,14 +116,17 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const augmentSeed = rng.forkSeed();
   const batches =
     learner.input === 'features'
-      ? openBatchSource({
-          samples: training.samples,
-          clipSamples: training.clipSamples,
-          noises: loader.noises,
-          augment,
-          features: extractor.config,
-          seed: augmentSeed,
-        })
+      ? openBatchSource(
+          {
+            samples: training.samples,
+            clipSamples: training.clipSamples,
+            noises: loader.noises,
+            augment,
+            features: extractor.config,
+            seed: augmentSeed,
+          },
+          options.batchWorkerMinClips === undefined ? {} : { minClips: options.batchWorkerMinClips },
+        )
       : null;
   const run: EpochRun = { learner, training, batches, batchSize, epochs, started: performance.now(), report };
   const history: EpochRecord[] = [];
