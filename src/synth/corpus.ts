@@ -424,7 +424,9 @@ function negativesManifest(config: SynthConfig, negatives: NegativesWritten): Ne
   if (config.nonSpeech > 0)
     body.nonSpeech = {
       folder: NON_SPEECH_UNKNOWN_DIR,
-      ...(config.nonSpeechSilence.size > 0 ? { silenceKinds: [...config.nonSpeechSilence] } : {}),
+      ...(config.nonSpeechSilence.size > 0
+        ? { silenceKinds: NON_SPEECH_KINDS.filter((kind) => config.nonSpeechSilence.has(kind)) }
+        : {}),
       perKind: config.nonSpeech,
       clips: negatives.nonSpeech.length,
       parameterHalf: 'train',

@@ -21,7 +21,7 @@ export interface BatchSource {
    *   nothing was requested.
    */
   take(): Promise<Float32Array>;
-  /** Stops the source (its worker thread, if any); pending batches are dropped. */
+  /** Stops the source (its worker thread, if any); a batch requested and not yet taken, or taken later, is refused (`INTERNAL`, batch source closed). */
   close(): Promise<void>;
 }
 
@@ -39,6 +39,7 @@ export type BatchReply =
 export class InThreadBatches implements BatchSource {
   private readonly maker: BatchMaker;
   private readonly queue: (readonly number[])[] = [];
+  private closed = false;
 
   constructor(init: BatchMakerInit) {
     this.maker = new BatchMaker(init);
@@ -49,6 +50,7 @@ export class InThreadBatches implements BatchSource {
   }
 
   async take(): Promise<Float32Array> {
+    if (this.closed) throw new KwsError('INTERNAL', 'batch source closed');
     const indices = this.queue.shift();
     if (indices === undefined) throw new KwsError('INTERNAL', 'no batch was requested');
     const features = new Float32Array(indices.length * this.maker.clipSize);
@@ -57,6 +59,7 @@ export class InThreadBatches implements BatchSource {
   }
 
   async close(): Promise<void> {
+    this.closed = true;
     this.queue.length = 0;
   }
 }
@@ -102,8 +105,7 @@ export class WorkerBatches implements BatchSource {
   }
 
   async close(): Promise<void> {
-    this.failure ??= new KwsError('INTERNAL', 'batch source closed');
-    this.pending.length = 0;
+    this.fail(new KwsError('INTERNAL', 'batch source closed'));
     await this.worker.terminate();
   }
 

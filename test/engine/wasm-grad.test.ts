@@ -60,12 +60,13 @@ describe('Conv2D gradients on the wasm backend', () => {
     });
   }
 
-  it('leaks no tensors', async () => {
+  it('leaks no tensors and no backend buffers (the kernels’ own temporaries included)', async () => {
     await selectTfjsBackend('wasm');
     await convGradients([2, 9, 7, 3], [3, 2, 3, 4], [1, 1], 'same');
-    const before = tf.memory().numTensors;
+    const before = { tensors: tf.memory().numTensors, buffers: tf.backend().numDataIds() };
     await convGradients([2, 9, 7, 3], [3, 2, 3, 4], [1, 1], 'same');
-    assert.equal(tf.memory().numTensors, before);
+    await convGradients([3, 200, 200, 4], [5, 5, 4, 2], [1, 1], 'same');
+    assert.deepEqual({ tensors: tf.memory().numTensors, buffers: tf.backend().numDataIds() }, before);
   });
 });
 

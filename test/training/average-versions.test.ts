@@ -52,7 +52,7 @@ describe('averageVersions (kws average)', () => {
     await assert.rejects(averageVersions(registry, { members: [1, 1], dataDir: corpus }), {
       name: 'KwsError',
       code: 'INVALID_ARGUMENT',
-      message: 'averaging needs two or more distinct versions, got 1',
+      message: 'averaging needs two or more distinct versions, got only version 1',
     });
     const other = modelRepository(2);
     const path = join(other, '2', 'version.json');

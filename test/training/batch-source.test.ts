@@ -90,14 +90,34 @@ describe('training batch sources', () => {
     await Promise.all(sources.map((s) => s.close()));
   });
 
-  it('refuses to take a batch that was never requested, and a batch after close, as INTERNAL', async () => {
+  it('refuses to take a batch that was never requested, and a batch after close (requested before or after it), as INTERNAL', async () => {
     for (const source of [new InThreadBatches(init(1)), new WorkerBatches(init(1))]) {
       await assert.rejects(source.take(), { name: 'KwsError', code: 'INTERNAL', message: 'no batch was requested' });
-      await source.close();
       source.request([0]);
-      if (source instanceof WorkerBatches)
-        await assert.rejects(source.take(), { code: 'INTERNAL', message: 'batch source closed' });
+      await source.close();
+      await assert.rejects(
+        source.take(),
+        { code: 'INTERNAL', message: 'batch source closed' },
+        source.constructor.name,
+      );
+      source.request([1]);
+      await assert.rejects(
+        source.take(),
+        { code: 'INTERNAL', message: 'batch source closed' },
+        source.constructor.name,
+      );
     }
+  });
+
+  it('fails every pending batch when the worker thread dies', async () => {
+    const source = new WorkerBatches(init(1));
+    source.request([0]);
+    source.request([1]);
+    // Stop the thread under it, as a crash would.
+    (source as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    await assert.rejects(source.take(), { code: 'INTERNAL', message: /^batch worker exited with code \d+$/ });
+    await assert.rejects(source.take(), { code: 'INTERNAL' });
+    await source.close();
   });
 });
 

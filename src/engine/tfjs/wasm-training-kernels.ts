@@ -238,15 +238,22 @@ function conv2dBackpropFilter(args: KernelArgs): TensorInfo {
   for (let b0 = 0; b0 < g.batch; b0 += chunk) {
     const b1 = Math.min(g.batch, b0 + chunk);
     const n = (b1 - b0) * perExample;
-    const col = backend.makeOutput([1, n, k], 'float32');
-    const dyT = backend.makeOutput([1, g.outC, n], 'float32');
-    im2col(heapView(backend, x), g, b0, b1, heapView(backend, col));
-    const dyChunk = heapView(backend, dy).subarray(b0 * perExample * g.outC, b1 * perExample * g.outC);
-    transpose(dyChunk, n, g.outC, heapView(backend, dyT));
-    const product = matMul(backend, dyT, col);
-    const part = heapView(backend, product);
-    for (let i = 0; i < sum.length; i++) sum[i]! += part[i]!;
-    release(backend, col, dyT, product);
+    const made: TensorInfo[] = [];
+    try {
+      const col = backend.makeOutput([1, n, k], 'float32');
+      made.push(col);
+      const dyT = backend.makeOutput([1, g.outC, n], 'float32');
+      made.push(dyT);
+      im2col(heapView(backend, x), g, b0, b1, heapView(backend, col));
+      const dyChunk = heapView(backend, dy).subarray(b0 * perExample * g.outC, b1 * perExample * g.outC);
+      transpose(dyChunk, n, g.outC, heapView(backend, dyT));
+      const product = matMul(backend, dyT, col);
+      made.push(product);
+      const part = heapView(backend, product);
+      for (let i = 0; i < sum.length; i++) sum[i]! += part[i]!;
+    } finally {
+      release(backend, ...made);
+    }
   }
   const out = backend.makeOutput(attrs.filterShape, 'float32');
   transpose(sum, g.outC, k, heapView(backend, out));
@@ -271,23 +278,31 @@ function conv2dBackpropInput(args: KernelArgs): TensorInfo {
   const perExample = g.outH * g.outW;
   const chunk = chunkOf(g);
   const dx = backend.makeOutput(attrs.inputShape, 'float32');
-  const wT = backend.makeOutput([1, g.outC, k], 'float32');
-  transpose(heapView(backend, filter), k, g.outC, heapView(backend, wT));
-  heapView(backend, dx).fill(0);
+  // Everything made here but the result; on an error the result goes too.
+  const made: TensorInfo[] = [];
+  let done = false;
   try {
+    const wT = backend.makeOutput([1, g.outC, k], 'float32');
+    made.push(wT);
+    transpose(heapView(backend, filter), k, g.outC, heapView(backend, wT));
+    heapView(backend, dx).fill(0);
     for (let b0 = 0; b0 < g.batch; b0 += chunk) {
       const b1 = Math.min(g.batch, b0 + chunk);
       const n = (b1 - b0) * perExample;
       const dyChunk = backend.makeOutput([1, n, g.outC], 'float32');
+      made.push(dyChunk);
       heapView(backend, dyChunk).set(
         heapView(backend, dy).subarray(b0 * perExample * g.outC, b1 * perExample * g.outC),
       );
       const colGrad = matMul(backend, dyChunk, wT);
+      made.push(colGrad);
       col2imAdd(heapView(backend, colGrad), g, b0, b1, heapView(backend, dx));
-      release(backend, dyChunk, colGrad);
+      release(backend, ...made.splice(1));
     }
+    done = true;
   } finally {
-    release(backend, wT);
+    release(backend, ...made);
+    if (!done) release(backend, dx);
   }
   return dx;
 }

@@ -47,7 +47,10 @@ export async function averageVersions(
   const records = options.members.map((ref) => registry.resolve(ref));
   const versions = [...new Set(records.map((r) => r.version))];
   if (versions.length < 2)
-    throw new KwsError('INVALID_ARGUMENT', `averaging needs two or more distinct versions, got ${versions.join(', ')}`);
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `averaging needs two or more distinct versions, got only version ${versions.join(', ')}`,
+    );
   const manifests = versions.map((v) => registry.manifest(v));
   const first = manifests[0]!;
   for (const m of manifests.slice(1)) {
@@ -70,7 +73,13 @@ export async function averageVersions(
     options.dataDir === undefined ? { seed: trainingOptions.seed ?? 1, ...trainingOptions.dataset } : {},
   );
   const backend = await ensureTfjsBackend();
-  const models = await Promise.all(versions.map((v) => loadLayersModel(registry.resolve(v).dir)));
+  const models = [];
+  try {
+    for (const v of versions) models.push(await loadLayersModel(registry.resolve(v).dir));
+  } catch (error) {
+    for (const m of models) m.dispose();
+    throw error;
+  }
   const model = models[0]!;
   try {
     const weights = models.map((m) => m.getWeights());

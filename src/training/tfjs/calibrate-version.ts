@@ -31,15 +31,17 @@ export interface CalibrateVersionOptions {
 export interface CalibrationSource {
   readonly version: number;
   readonly dataDir: string;
-  /** SHA-1 over the sorted (clip id, label, first samples' digest) of the set. */
+  /** SHA-1 over the set's (clip id, label) rows in load order, then all its samples. */
   readonly dataFingerprint: string;
   readonly clips: number;
+  /** How long the calibration took, s. */
+  readonly seconds: number;
 }
 
 /** Files of a version that a recalibrated one shares unchanged (the served probabilities apply T after the graph). */
 const MODEL_FILES = [MODEL_JSON, WEIGHTS_BIN, 'model.onnx'] as const;
 
-/** SHA-1 of a clip set's ids, labels and samples: which clips a calibration saw. */
+/** SHA-1 of a clip set's (id, label) rows in load order, then its samples: which clips a calibration saw. */
 function clipSetFingerprint(set: ClipSet): string {
   const hash = createHash('sha1');
   for (let i = 0; i < set.size; i++) hash.update(`${set.ids[i]}\t${set.labels[i]}\n`);
@@ -92,6 +94,7 @@ export async function calibrateVersion(
       dataDir: options.dataDir,
       dataFingerprint: clipSetFingerprint(set),
       clips: set.size,
+      seconds: (performance.now() - started) / 1000,
     };
     const manifest: VersionManifest = {
       ...loaded.manifest,
@@ -106,7 +109,6 @@ export async function calibrateVersion(
           calibratedFrom: source,
           ...(target === undefined ? {} : { unknownTargetRecall: target }),
         },
-        seconds: (performance.now() - started) / 1000,
       },
       codeVersion: codeVersion(),
       createdAt: new Date().toISOString(),

@@ -18,13 +18,17 @@ interface Moments {
  * `AdamOptimizer` does), updating each variable in one loop over its values instead of TF.js's
  * fifteen tensor ops per variable. On the wasm backend each op costs tens of microseconds of
  * dispatch, and TC-ResNet8's 50 variables made Adam about 750 of a step's 1,700 kernel calls; here a
- * step costs one read of each gradient and variable and one `assign`. The moments are kept as
+ * step costs one read of each gradient and variable and one `assign` per variable. The moments are kept as
  * float32 arrays, so values agree with `tf.train.adam` to float32 rounding (test).
  *
  * Defaults are `tf.train.adam`'s: β1 0.9, β2 0.999, ε 1e-7 (the float32 backend epsilon).
  */
 export class FusedAdamOptimizer extends tf.Optimizer {
-  /** Serialised as Adam: the update is the same. */
+  /**
+   * Serialised as Adam, with Adam's config keys: tfjs-layers writes the optimizer's class name into a
+   * saved model's training config, and loading it must make TF.js's own `AdamOptimizer` (this class
+   * is never registered for deserialisation).
+   */
   static get className(): string {
     return 'Adam';
   }
