@@ -2,13 +2,11 @@ import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import type { ModelRegistry } from '../registry/index.js';
 import { reportError } from './report-error.js';
-import { PROCESS_OUTPUT } from './output.js';
+import { percent, PROCESS_OUTPUT } from './output.js';
 import type { CliOutput } from './output.js';
 import { openRegistry, withRegistryOptions } from './registry-options.js';
 import type { RegistryCliOptions } from './registry-options.js';
 import { numberIn } from './options.js';
-
-const percent = (x: number): string => `${(x * 100).toFixed(1)} %`;
 
 /**
  * `kws calibrate --data DIR [--model V] [--unknown-target-recall P] [--json]`: recalibrates a version

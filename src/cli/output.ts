@@ -19,3 +19,6 @@ export const PROCESS_OUTPUT: CliOutput = {
     process.stderr.write(text);
   },
 };
+
+/** A share as a percentage with one decimal: `0.9234` -> `92.3 %`. */
+export const percent = (x: number): string => `${(x * 100).toFixed(1)} %`;

@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import type { ModelRegistry } from '../registry/index.js';
 import { trainOptionEntries, trainOptionsFromCliValues } from '../training/index.js';
 import { reportError } from './report-error.js';
+import { percent } from './output.js';
 import { declaredOption } from './options.js';
 import { openRegistry, withRegistryOptions } from './registry-options.js';
 import type { RegistryCliOptions } from './registry-options.js';
@@ -14,8 +15,6 @@ interface TrainCliOptions extends RegistryCliOptions, Readonly<Record<string, un
   progress: boolean;
   json?: boolean;
 }
-
-const percent = (x: number): string => `${(x * 100).toFixed(1)} %`;
 
 /** `kws train --data DIR [...]`: trains and registers model version N+1. */
 export function trainCommand(): Command {
