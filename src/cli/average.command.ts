@@ -27,7 +27,7 @@ export function averageCommand(output: CliOutput = PROCESS_OUTPUT): Command {
   ).action(async (options: RegistryCliOptions & { members: (number | string)[]; data?: string; json?: boolean }) => {
     let registry: ModelRegistry | undefined;
     try {
-      registry = openRegistry(options, { create: true });
+      registry = openRegistry(options);
       // TF.js loads only when versions are averaged.
       const { averageVersions } = await import('../training/tfjs/index.js');
       const { manifest, record } = await averageVersions(registry, {

@@ -33,7 +33,7 @@ export function calibrateCommand(output: CliOutput = PROCESS_OUTPUT): Command {
     ) => {
       let registry: ModelRegistry | undefined;
       try {
-        registry = openRegistry(options, { create: true });
+        registry = openRegistry(options);
         // TF.js loads only when a version is calibrated.
         const { calibrateVersion } = await import('../training/tfjs/index.js');
         const { manifest, record } = await calibrateVersion(registry, {

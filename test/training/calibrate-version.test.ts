@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ModelRegistry } from '../../src/registry/index.js';
@@ -75,7 +75,7 @@ describe('calibrateVersion (kws calibrate)', () => {
     assert.equal(registry.list().length, count);
   });
 
-  it('kws calibrate prints the new version as JSON, and a bad recall is a usage error', async () => {
+  it('kws calibrate prints the new version as JSON; a missing repository is reported, and a bad recall is a usage error', async () => {
     const repo = modelRepository();
     const run = await runKws(
       'calibrate',
@@ -96,6 +96,11 @@ describe('calibrateVersion (kws calibrate)', () => {
     };
     assert.deepEqual([summary.version, summary.calibratedFrom, summary.clips], [2, 1, 72]);
     assert.equal(summary.temperature, manifestOf(repo, 2).calibration.temperature);
+    const missing = join(tempDir('kws-cal-missing-'), 'models');
+    const none = await runKws('calibrate', '--data', set.dir, '--models-dir', missing);
+    assert.equal(none.status, 1);
+    assert.match(none.stderr, /model repository .* does not exist/);
+    assert.equal(existsSync(missing), false, 'a missing repository is reported, not created');
     const bad = await runKws('calibrate', '--data', set.dir, '--models-dir', repo, '--unknown-target-recall', '0');
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--unknown-target-recall/);
