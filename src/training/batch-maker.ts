@@ -2,6 +2,7 @@ import { augmentClip, maskFeatures, Rng, vtlpFactor } from '../data/index.js';
 import type { AugmentConfig } from '../data/index.js';
 import { FeatureExtractor } from '../features/index.js';
 import type { FeatureConfig } from '../features/index.js';
+import { clipAt } from './clip-cache.js';
 
 /**
  * What the input pipeline of one training run needs; structured-cloneable, so that a worker thread
@@ -50,11 +51,9 @@ export class BatchMaker {
    */
   async make(indices: readonly number[], out: Float32Array): Promise<void> {
     const { frames, bins } = this.extractor.shape;
-    const { samples, clipSamples, augment, noises } = this.init;
+    const { augment, noises } = this.init;
     for (let b = 0; b < indices.length; b++) {
-      const start = (indices[b] as number) * clipSamples;
-      for (let j = 0; j < clipSamples; j++) this.clip[j] = (samples[start + j] as number) / 32767;
-      const clip = await augmentClip(this.clip, augment, noises, this.rng);
+      const clip = await augmentClip(clipAt(this.init, indices[b] as number, this.clip), augment, noises, this.rng);
       this.extractorAt(vtlpFactor(augment, this.rng)).compute(clip, out, b * this.clipSize);
       maskFeatures(out, b * this.clipSize, frames, bins, augment, this.rng);
     }

@@ -22,7 +22,11 @@ export interface ClipSet {
 }
 
 /** Clip `i` of a {@link ClipSet} as float samples in [-1, 1], into `out` when given. */
-export function clipAt(set: ClipSet, i: number, out = new Float32Array(set.clipSamples)): Float32Array {
+export function clipAt(
+  set: Pick<ClipSet, 'samples' | 'clipSamples'>,
+  i: number,
+  out: Float32Array = new Float32Array(set.clipSamples),
+): Float32Array {
   const start = i * set.clipSamples;
   for (let j = 0; j < set.clipSamples; j++) out[j] = (set.samples[start + j] as number) / 32767;
   return out;

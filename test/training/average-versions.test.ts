@@ -17,8 +17,17 @@ const manifestOf = (models: string, version: number): VersionManifest =>
 
 describe('averageVersions (kws average)', () => {
   const corpus = join(tempDir('kws-average-corpus-'), 'corpus');
-  // Versions 1 and 2 are the bundled model twice: their average is the model itself.
+  // Version 2 is the bundled model with every weight (batch-norm statistics included) plus 1, so the
+  // average is version 1's weights plus 0.5.
   const models = modelRepository(2);
+  const weightsOf = (version: number): Float32Array => {
+    const bytes = readFileSync(join(models, String(version), 'weights.bin'));
+    return new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+  };
+  writeFileSync(
+    join(models, '2', 'weights.bin'),
+    weightsOf(1).map((w) => w + 1),
+  );
   let registry: ModelRegistry;
 
   before(async () => {
@@ -34,10 +43,13 @@ describe('averageVersions (kws average)', () => {
   });
   after(() => registry.close());
 
-  it('registers the element-wise mean of the members’ weights, calibrated and scored on the dataset', async () => {
+  it('registers the element-wise mean of the members’ weights (a real mean of two different models), calibrated and scored on the dataset', async () => {
     const result = await averageVersions(registry, { members: [1, 2], dataDir: corpus });
     assert.equal(result.record.version, 3);
-    assert.equal(sha1(join(models, '3', 'weights.bin')), sha1(join(models, '1', 'weights.bin')));
+    const [one, two, mean] = [1, 2, 3].map(weightsOf) as [Float32Array, Float32Array, Float32Array];
+    assert.equal(mean.length, one.length);
+    mean.forEach((w, i) => assert.ok(Math.abs(w - (one[i]! + two[i]!) / 2) <= 1e-6 * (1 + Math.abs(w)), `weight ${i}`));
+    assert.notEqual(sha1(join(models, '3', 'weights.bin')), sha1(join(models, '1', 'weights.bin')));
     const manifest = manifestOf(models, 3);
     assert.deepEqual(manifest.training.options['averagedFrom'], [1, 2]);
     assert.equal(manifest.training.dataDir, corpus);

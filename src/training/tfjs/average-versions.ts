@@ -3,14 +3,14 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import { ExampleLoader, scanSpeechCommands } from '../../data/index.js';
 import type { DatasetOptions } from '../../data/index.js';
-import { KwsError, toSerializedError } from '../../errors/index.js';
+import { KwsError } from '../../errors/index.js';
 import { ensureTfjsBackend, exportOnnx, loadLayersModel, saveLayersModel } from '../../engine/tfjs/index.js';
 import { storeCalibration, storeThresholds } from '../../registry/index.js';
 import type { ModelRegistry, VersionManifest } from '../../registry/index.js';
 import { loadClipSet } from '../clip-cache.js';
 import { FeatureExtractor } from '../../features/index.js';
 import { calibrateAndTest } from './trainer.js';
-import { codeVersion, datasetFingerprint } from './train-version.js';
+import { codeVersion, datasetFingerprint, registerVersion } from './train-version.js';
 import type { TrainedVersion } from './train-version.js';
 
 /** What {@link averageVersions} needs. */
@@ -91,9 +91,7 @@ export async function averageVersions(
     const validation = await loadClipSet(dataset.examples.validation, loader, extractor.config.clipSamples);
     const testing = await loadClipSet(dataset.examples.testing, loader, extractor.config.clipSamples);
     const { calibration, validationMetrics, testingMetrics } = calibrateAndTest(model, validation, testing, extractor);
-    const pending = registry.begin(first.architecture);
-    options.onBegin?.(pending.version);
-    try {
+    return await registerVersion(registry, first.architecture, options.onBegin, async (pending) => {
       await saveLayersModel(model, pending.dir);
       writeFileSync(join(pending.dir, 'model.onnx'), exportOnnx(model));
       const manifest: VersionManifest = {
@@ -115,11 +113,8 @@ export async function averageVersions(
         codeVersion: codeVersion(),
         createdAt: new Date().toISOString(),
       };
-      return { record: registry.commit(pending, manifest), manifest, backend: `${backend} (averaged)` };
-    } catch (error) {
-      registry.fail(pending, toSerializedError(error).message);
-      throw error;
-    }
+      return { manifest, backend: `${backend} (averaged)` };
+    });
   } finally {
     for (const m of models) m.dispose();
   }

@@ -1,14 +1,14 @@
 import { createHash } from 'node:crypto';
 import { copyFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { KwsError, toSerializedError } from '../../errors/index.js';
+import { KwsError } from '../../errors/index.js';
 import { MODEL_JSON, WEIGHTS_BIN } from '../../engine/tfjs/index.js';
 import { storeCalibration, storeThresholds } from '../../registry/index.js';
 import type { ModelRegistry, VersionManifest } from '../../registry/index.js';
 import type { ClipSet } from '../clip-cache.js';
 import { loadLabelledSet } from './evaluate-version.js';
 import { calibrateAndTest } from './trainer.js';
-import { codeVersion, loadVersion } from './train-version.js';
+import { codeVersion, loadVersion, registerVersion } from './train-version.js';
 import type { TrainedVersion } from './train-version.js';
 
 /** What {@link calibrateVersion} needs. */
@@ -85,9 +85,7 @@ export async function calibrateVersion(
   }
   const { unknownTargetRecall: _previousTarget, ...baseOptions } = loaded.manifest.training.options;
   void _previousTarget;
-  const pending = registry.begin(loaded.manifest.architecture);
-  options.onBegin?.(pending.version);
-  try {
+  return registerVersion(registry, loaded.manifest.architecture, options.onBegin, async (pending) => {
     for (const file of MODEL_FILES) copyFileSync(join(base.dir, file), join(pending.dir, file));
     const source: CalibrationSource = {
       version: base.version,
@@ -113,9 +111,6 @@ export async function calibrateVersion(
       codeVersion: codeVersion(),
       createdAt: new Date().toISOString(),
     };
-    return { record: registry.commit(pending, manifest), manifest, backend: 'none (recalibrated)' };
-  } catch (error) {
-    registry.fail(pending, toSerializedError(error).message);
-    throw error;
-  }
+    return { manifest, backend: 'none (recalibrated)' };
+  });
 }

@@ -19,7 +19,7 @@ import {
   selectTfjsBackend,
   withLogits,
 } from '../../engine/tfjs/index.js';
-import type { ModelRegistry, VersionManifest, VersionRecord } from '../../registry/index.js';
+import type { ModelRegistry, PendingVersion, VersionManifest, VersionRecord } from '../../registry/index.js';
 import { trainModel } from './trainer.js';
 import { checkTrainInputs } from '../train-options.js';
 import type { TrainOptions, TrainVersionOptions } from '../train-options.js';
@@ -55,6 +55,29 @@ export interface TrainedVersion {
 }
 
 /**
+ * Reserves version N+1 (`registry.begin`), tells `onBegin` its number, lets `write` fill its private
+ * folder and return its manifest, and commits it (renamed into place); if `write` throws, the version
+ * is marked failed with the error's message and the error is rethrown, leaving every other version
+ * untouched. The one way new versions are made (training, recalibration, averaging).
+ */
+export async function registerVersion(
+  registry: ModelRegistry,
+  architecture: string,
+  onBegin: ((version: number) => void) | undefined,
+  write: (pending: PendingVersion) => Promise<{ manifest: VersionManifest; backend: string }>,
+): Promise<TrainedVersion> {
+  const pending = registry.begin(architecture);
+  onBegin?.(pending.version);
+  try {
+    const { manifest, backend } = await write(pending);
+    return { record: registry.commit(pending, manifest), manifest, backend };
+  } catch (error) {
+    registry.fail(pending, toSerializedError(error).message);
+    throw error;
+  }
+}
+
+/**
  * Trains a new model version and registers it: reserves version N+1, trains (see `trainModel`),
  * writes `model.json`, `weights.bin`, `model.onnx` and `version.json` into a private folder and
  * renames it into place. Options and data are checked first, so a refused run registers nothing. A failure marks the version failed and leaves every other version, and serving, untouched.
@@ -71,9 +94,7 @@ export async function trainVersion(registry: ModelRegistry, request: TrainVersio
     throw new KwsError('INVALID_ARGUMENT', 'fineTuneOnly needs a baseVersion to start from');
   // Bad options or data are refused before a version number is taken.
   await checkTrainInputs(options);
-  const pending = registry.begin(architecture);
-  onBegin?.(pending.version);
-  try {
+  return registerVersion(registry, architecture, onBegin, async (pending) => {
     const backend = await selectTfjsBackend(options.backend ?? 'tensorflow');
     const started = performance.now();
     const initialModel = base === null ? undefined : await loadLayersModel(registry.resolve(base.version).dir);
@@ -114,15 +135,8 @@ export async function trainVersion(registry: ModelRegistry, request: TrainVersio
       codeVersion: codeVersion(),
       createdAt: new Date().toISOString(),
     };
-    return {
-      record: registry.commit(pending, manifest),
-      manifest,
-      backend: `${backend.backend} (${backend.provider})`,
-    };
-  } catch (error) {
-    registry.fail(pending, toSerializedError(error).message);
-    throw error;
-  }
+    return { manifest, backend: `${backend.backend} (${backend.provider})` };
+  });
 }
 
 /** A ready version loaded for inference. */
