@@ -6,7 +6,8 @@ import { after, before, describe, it } from 'node:test';
 import { ModelRegistry } from '../../src/registry/index.js';
 import type { VersionManifest } from '../../src/registry/index.js';
 import { synthesizeCorpus } from '../../src/synth/index.js';
-import { averageVersions } from '../../src/training/tfjs/index.js';
+import { averageVersions, memberWeights } from '../../src/training/tfjs/index.js';
+import { resolveFeatureConfig } from '../../src/features/index.js';
 import { runKws } from '../helpers/cli.js';
 import { modelRepository } from '../helpers/models.js';
 import { tempDir } from '../helpers/signals.js';
@@ -59,12 +60,49 @@ describe('averageVersions (kws average)', () => {
     assert.equal(registry.resolve(3).state, 'ready');
   });
 
+  it('weights make it a weighted mean (WiSE-FT interpolation), normalised and recorded', async () => {
+    const repo = modelRepository(2);
+    writeFileSync(join(repo, '2', 'weights.bin'), weightsOf(2));
+    // Version 2's manifest spells out a feature field version 1's leaves to its default: still one config.
+    const path = join(repo, '2', 'version.json');
+    const manifest = JSON.parse(readFileSync(path, 'utf8')) as VersionManifest;
+    writeFileSync(path, JSON.stringify({ ...manifest, featureConfig: resolveFeatureConfig(manifest.featureConfig) }));
+    const weighted = ModelRegistry.open(repo, join(tempDir('kws-average-weighted-'), 'kws.db'));
+    try {
+      const result = await averageVersions(weighted, { members: [1, 2], weights: [3, 1], dataDir: corpus });
+      const bytes = readFileSync(join(result.record.dir, 'weights.bin'));
+      const mixed = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.byteLength / 4);
+      const one = weightsOf(1);
+      // 0.75 w + 0.25 (w + 1) = w + 0.25.
+      mixed.forEach((w, i) => assert.ok(Math.abs(w - (one[i]! + 0.25)) <= 1e-6 * (1 + Math.abs(w)), `weight ${i}`));
+      assert.deepEqual(manifestOf(repo, 3).training.options['averageWeights'], [0.75, 0.25]);
+    } finally {
+      weighted.close();
+    }
+  });
+
+  it('memberWeights normalises and names bad weights', () => {
+    assert.deepEqual(memberWeights(undefined, 4), [0.25, 0.25, 0.25, 0.25]);
+    assert.deepEqual(memberWeights([1, 0, 3], 3), [0.25, 0, 0.75]);
+    for (const [weights, message] of [
+      [[1], 'expected 2 weights (one per member), got 1'],
+      [[1, -1], 'weights must be finite and >= 0, got -1'],
+      [[1, Number.NaN], 'weights must be finite and >= 0, got NaN'],
+      [[0, 0], 'weights must not all be 0'],
+    ] as const)
+      assert.throws(() => memberWeights(weights, 2), { name: 'KwsError', code: 'INVALID_ARGUMENT', message });
+  });
+
   it('refuses fewer than two distinct members and members with another feature config, registering nothing', async () => {
     const count = registry.list().length;
     await assert.rejects(averageVersions(registry, { members: [1, 1], dataDir: corpus }), {
       name: 'KwsError',
       code: 'INVALID_ARGUMENT',
       message: 'averaging needs two or more distinct versions, got only version 1',
+    });
+    await assert.rejects(averageVersions(registry, { members: [1, 2, 2], dataDir: corpus }), {
+      code: 'INVALID_ARGUMENT',
+      message: 'members must be distinct versions, got 1, 2, 2',
     });
     const other = modelRepository(2);
     const path = join(other, '2', 'version.json');

@@ -13,5 +13,5 @@ export { outlierExposureLoss } from './outlier-exposure.js';
 export { FusedAdamOptimizer } from './fused-adam.js';
 export { calibrateVersion } from './calibrate-version.js';
 export type { CalibrateVersionOptions, CalibrationSource } from './calibrate-version.js';
-export { averageVersions } from './average-versions.js';
+export { averageVersions, memberWeights } from './average-versions.js';
 export type { AverageVersionsOptions } from './average-versions.js';
