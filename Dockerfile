@@ -46,6 +46,8 @@ VOLUME /var/lib/kws
 EXPOSE 4000
 HEALTHCHECK --interval=10s --timeout=3s --start-period=30s CMD ["node", "-e", "fetch('http://127.0.0.1:4000/readyz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 ENTRYPOINT ["node", "/app/dist/src/main.js"]
-# The server on all interfaces; any other kws command works too, e.g.
+# The server on all interfaces: it refuses to start until the volume holds an API key, made with
+#   docker run --rm -v kws-data:/var/lib/kws kws-serve keys create --name ops --scope admin
+# (requests then send Authorization: Bearer <key>). Any other kws command works too, e.g.
 #   docker run --rm -v "$PWD/clips:/clips:ro" kws-serve classify --json /clips/yes.wav
 CMD ["serve", "--host", "0.0.0.0", "--port", "4000"]

@@ -10,6 +10,7 @@ import type { CliOutput } from './output.js';
 import { trainCommand } from './train.command.js';
 import { synthCommand } from './synth.command.js';
 import { oodSetCommand } from './ood-set.command.js';
+import { keysCommand } from './keys.command.js';
 import { serveCommand } from './serve.command.js';
 import { scoreCommand } from './score.command.js';
 
@@ -42,9 +43,15 @@ export function buildProgram(version: string, output: CliOutput = PROCESS_OUTPUT
     classifyCommand(output),
     scoreCommand(output),
     serveCommand(),
+    keysCommand(output),
   ];
-  for (const command of commands)
-    program.addCommand(command.configureOutput(streams).showHelpAfterError().exitOverride());
+  // Nested subcommands (kws keys create) too: addCommand does not pass settings down.
+  const configure = (command: Command): Command => {
+    command.configureOutput(streams).showHelpAfterError().exitOverride();
+    for (const sub of command.commands) configure(sub);
+    return command;
+  };
+  for (const command of commands) program.addCommand(configure(command));
   return program.exitOverride();
 }
 

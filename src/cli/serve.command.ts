@@ -192,6 +192,36 @@ export const SERVE_OPTIONS: readonly ServeOption[] = [
   },
   {
     group: 'server',
+    field: 'insecure',
+    spec: {
+      kind: 'boolean',
+      description:
+        'listen on a non-loopback address although the data folder has no API key (anyone reaching the port may do everything)',
+      default: false,
+      cli: { flag: 'insecure' },
+    },
+  },
+  {
+    group: 'server',
+    field: 'metricsPublic',
+    spec: {
+      kind: 'boolean',
+      description: 'serve /metrics without an API key (by default it needs the read scope once keys exist)',
+      default: false,
+      cli: { flag: 'metrics-public' },
+    },
+  },
+  {
+    group: 'server',
+    field: 'corsOrigins',
+    spec: {
+      kind: 'string',
+      description: 'an origin browsers may call from, e.g. https://dash.example.com (default: none, CORS off)',
+      cli: { flag: 'cors-origin', value: 'origin', repeatable: true, note: 'repeatable' },
+    },
+  },
+  {
+    group: 'server',
     field: 'logLevel',
     spec: {
       kind: 'enum',

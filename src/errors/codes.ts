@@ -68,6 +68,15 @@ export const ERROR_CODES = {
     httpStatus: 503,
     description: 'The server has not loaded and warmed its serving model version yet, or is shutting down.',
   },
+  UNAUTHENTICATED: {
+    httpStatus: 401,
+    description:
+      'The server needs an API key (`Authorization: Bearer <key>`) and the request has none, or one that is unknown or revoked.',
+  },
+  FORBIDDEN: {
+    httpStatus: 403,
+    description: "The request's API key is valid but its scope does not allow this operation.",
+  },
   PATH_NOT_ALLOWED: {
     httpStatus: 403,
     description:

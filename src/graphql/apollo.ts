@@ -7,10 +7,10 @@ import { GraphQLError } from 'graphql';
 import type { GraphQLFormattedError } from 'graphql';
 import graphqlUploadExpress from 'graphql-upload/graphqlUploadExpress.mjs';
 import { isKwsError, toClientError } from '../errors/index.js';
-import type { Dashboard, ServingService } from '../serving/index.js';
-import type { JobRunner } from '../jobs/index.js';
+import { authorizationPlugin } from './authorization.js';
 import { createContext } from './context.js';
-import type { KwsContext } from './context.js';
+import type { GraphqlDeps, KwsContext } from './context.js';
+import type { Principal } from '../storage/index.js';
 import { queryCostPlugin } from './complexity.js';
 import { kwsSchema } from './schema.js';
 
@@ -40,12 +40,12 @@ export function formatGraphqlError(log: (error: unknown) => void) {
 /**
  * Apollo Server 5 over the type-graphql schema, as express middleware for `/graphql`: the GraphQL
  * multipart request spec (graphql-upload) for `classifyClips`, Apollo's CSRF prevention left on
- * (multipart clients send `Apollo-Require-Preflight: true`), a fresh context (DataLoader) per request.
+ * (multipart clients send `Apollo-Require-Preflight: true`), a fresh context (DataLoader) per request
+ * with the principal the HTTP layer's `authenticate` found (`res.locals.principal`), each operation's
+ * root fields checked against their scopes and its mutations audited ({@link authorizationPlugin}).
  */
 export async function createGraphqlHandlers(
-  service: ServingService,
-  jobs: JobRunner,
-  dashboard: Dashboard,
+  deps: GraphqlDeps,
   limits: GraphqlUploadLimits,
   log: (error: unknown) => void,
   plugins: ApolloServerPlugin<KwsContext>[] = [],
@@ -55,7 +55,8 @@ export async function createGraphqlHandlers(
     schema,
     csrfPrevention: true,
     formatError: formatGraphqlError(log),
-    plugins: [queryCostPlugin<KwsContext>(schema), ...plugins],
+    // Authorization first: a key without the scope learns nothing else about the operation.
+    plugins: [authorizationPlugin(deps.audit), queryCostPlugin<KwsContext>(schema), ...plugins],
     introspection: true,
     // Server paths stay out of responses, whatever NODE_ENV says.
     includeStacktraceInErrorResponses: false,
@@ -71,9 +72,14 @@ export async function createGraphqlHandlers(
         maxFiles: limits.maxFiles,
       }) as unknown as RequestHandler,
       expressMiddleware(apollo, {
-        context: async () => createContext(service, jobs, dashboard, log),
+        context: async ({ res }) => createContext(deps, log, principalOf(res)),
       }) as unknown as RequestHandler,
     ],
     stop: () => apollo.stop(),
   };
+}
+
+/** The principal `authenticate` left on the response (the graphql layer does not import http). */
+function principalOf(res: { locals: Record<string, unknown> }): Principal | undefined {
+  return res.locals['principal'] as Principal | undefined;
 }

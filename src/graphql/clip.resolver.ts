@@ -4,7 +4,7 @@ import type { FileUpload } from 'graphql-upload/processRequest.mjs';
 import type { Label } from '../labels/index.js';
 import { describeValue, KwsError, toClientError } from '../errors/index.js';
 import { parseRecordId } from '../serving/index.js';
-import { sanitizeFilename } from '../storage/index.js';
+import { canSeeClip, principalKeyId, sanitizeFilename, seesEveryClip } from '../storage/index.js';
 import type { ClipRecord } from '../storage/index.js';
 import type { PredictionView } from '../serving/index.js';
 import { ClipConnection, ClipType, ClipUploadResult } from './clip.type.js';
@@ -54,16 +54,22 @@ async function readUpload(file: FileUpload): Promise<Buffer> {
 
 @Resolver(() => ClipType)
 export class ClipResolver {
-  @Query(() => ClipType, { nullable: true, description: 'One clip by id; null when there is none.' })
+  @Query(() => ClipType, {
+    nullable: true,
+    description:
+      "One clip by id; null when there is none, or when it is another key's and this key has only the predict scope.",
+  })
   clip(@Arg('id', () => ID) id: string, @Ctx() ctx: KwsContext): ClipType | null {
     const numeric = parseRecordId(id);
     const record = numeric === null ? null : ctx.service.store.get([numeric])[0];
-    return record === null || record === undefined ? null : clipType(record);
+    return record === null || record === undefined || !canSeeClip(ctx.principal, record.ownerKeyId)
+      ? null
+      : clipType(record);
   }
 
   @Query(() => ClipConnection, {
     description:
-      'Clips in upload order, a page at a time; `label` keeps those that `modelVersion` (default production) labelled so under its calibrated thresholds.',
+      'Clips in upload order, a page at a time (a key with only the predict scope sees its own); `label` keeps those that `modelVersion` (default production) labelled so under its calibrated thresholds.',
   })
   clips(
     @Ctx() ctx: KwsContext,
@@ -82,6 +88,7 @@ export class ClipResolver {
       afterId,
       modelVersion: version,
       ...(label === undefined || label === null ? {} : { label }),
+      ...(seesEveryClip(ctx.principal) ? {} : { ownerKeyId: principalKeyId(ctx.principal) as number }),
     });
     const edges = page.clips.map((clip) => ({ cursor: encodeCursor(clip.id), node: clipType(clip) }));
     return {
@@ -162,6 +169,7 @@ export class ClipResolver {
           const outcome = await ctx.service.classifyUpload(await readUpload(file), file.filename, {
             modelVersion: version,
             thresholds,
+            ownerKeyId: principalKeyId(ctx.principal),
           });
           if (!outcome.ok)
             return {

@@ -1,7 +1,8 @@
 import DataLoader from 'dataloader';
 import type { Dashboard, ServingService } from '../serving/index.js';
 import type { JobRunner } from '../jobs/index.js';
-import type { StoredPrediction } from '../storage/index.js';
+import { OPEN_PRINCIPAL } from '../storage/index.js';
+import type { AuditLog, Principal, StoredPrediction } from '../storage/index.js';
 
 /** Key of the prediction loader: one clip under one model version. */
 export interface PredictionKey {
@@ -9,13 +10,21 @@ export interface PredictionKey {
   readonly modelVersion: number;
 }
 
-/** What every resolver receives. Created per request, so DataLoader's cache never outlives it. */
-export interface KwsContext {
+/** The process-wide parts the GraphQL layer serves from. */
+export interface GraphqlDeps {
   readonly service: ServingService;
-  /** Background jobs (bulk scoring). */
+  /** Background jobs (bulk scoring, training, searches). */
   readonly jobs: JobRunner;
   /** The mistakes dashboard (hard examples, low-confidence clips, diffs between versions). */
   readonly dashboard: Dashboard;
+  /** Where state-changing mutations are recorded (and `auditLog` reads). */
+  readonly audit: AuditLog;
+}
+
+/** What every resolver receives. Created per request, so DataLoader's cache never outlives it. */
+export interface KwsContext extends GraphqlDeps {
+  /** Who is asking (the API key), checked against each root field's scope before anything runs. */
+  readonly principal: Principal;
   /** Logs an unexpected error (masked as INTERNAL in the response). */
   readonly log: (error: unknown) => void;
   /** Batches every `Clip.prediction` of one request into one call: cached outputs from the store, the rest in one pass through the dynamic batcher. */
@@ -24,15 +33,14 @@ export interface KwsContext {
 
 /** A fresh context for one GraphQL request (graphql/dataloader: one loader per request). */
 export function createContext(
-  service: ServingService,
-  jobs: JobRunner,
-  dashboard: Dashboard,
+  deps: GraphqlDeps,
   log: (error: unknown) => void = () => undefined,
+  principal: Principal = OPEN_PRINCIPAL,
 ): KwsContext {
+  const { service } = deps;
   return {
-    service,
-    jobs,
-    dashboard,
+    ...deps,
+    principal,
     log,
     predictions: new DataLoader<PredictionKey, StoredPrediction, string>((keys) => service.predictions(keys), {
       cacheKeyFn: (k) => `${k.clipId}:${k.modelVersion}`,

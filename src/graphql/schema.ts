@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { lexicographicSortSchema, printSchema } from 'graphql';
 import type { GraphQLSchema } from 'graphql';
 import { buildSchemaSync } from 'type-graphql';
+import { AuditResolver } from './audit.resolver.js';
 import { ClipResolver } from './clip.resolver.js';
 import { DashboardResolver } from './dashboard.resolver.js';
 import { JobResolver } from './job.resolver.js';
@@ -12,7 +13,7 @@ let schema: GraphQLSchema | null = null;
 /** The GraphQL schema, built once from the type-graphql resolvers (code first). */
 export function kwsSchema(): GraphQLSchema {
   schema ??= buildSchemaSync({
-    resolvers: [ClipResolver, ModelVersionResolver, JobResolver, DashboardResolver],
+    resolvers: [ClipResolver, ModelVersionResolver, JobResolver, DashboardResolver, AuditResolver],
     validate: false,
   });
   return schema;

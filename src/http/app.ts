@@ -1,3 +1,4 @@
+import cors from 'cors';
 import express from 'express';
 import type { ErrorRequestHandler, Express, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
@@ -6,6 +7,9 @@ import { JOB_OUTPUTS } from '../jobs/index.js';
 import { parseRecordId } from '../serving/index.js';
 import type { JobRunner } from '../jobs/index.js';
 import type { ServingService } from '../serving/index.js';
+import type { ApiKeyStore, Scope } from '../storage/index.js';
+import { authenticate } from './authenticate.js';
+import type { AuthErrorShape } from './authenticate.js';
 import { clipsUploadHandler } from './clips.route.js';
 import type { UploadLimits } from './clips.route.js';
 import type { ServingMetrics } from './metrics.js';
@@ -19,6 +23,12 @@ export interface AppParts {
   readonly uploads: UploadLimits;
   /** Middleware for `/graphql` (graphql-upload + Apollo), from the graphql layer. */
   readonly graphql: readonly RequestHandler[];
+  /** The API keys; a data folder that never had one serves everyone (see `authenticate`). */
+  readonly keys: ApiKeyStore;
+  /** Serve `/metrics` without a key (default: it needs the `read` scope). */
+  readonly metricsPublic?: boolean;
+  /** Origins allowed to call from a browser (CORS, `cors` middleware); default none: CORS off. */
+  readonly corsOrigins?: readonly string[];
 }
 
 /** Seconds a client is told to wait after OVERLOADED or NOT_READY (`Retry-After`). */
@@ -80,7 +90,10 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
  * The express application: `POST /v1/clips` (multipart uploads), `/graphql` (Apollo, with its
  * landing page on GET), `/healthz` (the process answers), `/readyz` (the serving version is loaded
  * and warmed; 503 until then), `/metrics` (Prometheus text format), `GET /v1/jobs/:id/submission.csv`
- * (and `probabilities.csv`, `errors.csv`) of a succeeded job, JSON 404 for anything else.
+ * (and `probabilities.csv`, `errors.csv`) of a succeeded job, JSON 404 for anything else. With API
+ * keys (see `authenticate`): uploads need `predict`, job files and `/metrics` `read` (unless
+ * `metricsPublic`), GraphQL a live key and then each root field's scope; `/healthz` and `/readyz`
+ * stay open. CORS only for `corsOrigins`.
  */
 export function createApp(parts: AppParts): Express {
   const app = express();
@@ -94,7 +107,18 @@ export function createApp(parts: AppParts): Express {
     if (!readiness.ready) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     res.status(readiness.ready ? 200 : 503).json(readiness);
   });
-  app.get('/metrics', async (_req, res, next) => {
+  const auth = (scope: Scope, shape: AuthErrorShape = 'rest'): RequestHandler =>
+    authenticate(parts.keys, parts.logger, { scope, shape });
+  const origins = parts.corsOrigins ?? [];
+  if (origins.length > 0)
+    app.use(
+      cors({
+        origin: [...origins],
+        allowedHeaders: ['Authorization', 'Content-Type', 'Apollo-Require-Preflight'],
+        exposedHeaders: ['Retry-After', 'WWW-Authenticate'],
+      }),
+    );
+  app.get('/metrics', ...(parts.metricsPublic === true ? [] : [auth('read')]), async (_req, res, next) => {
     try {
       parts.metrics.queueDepth.set(parts.service.batcher.queueLength);
       res.setHeader('Content-Type', parts.metrics.registry.contentType);
@@ -105,16 +129,17 @@ export function createApp(parts: AppParts): Express {
   });
   app.post(
     '/v1/clips',
+    auth('predict'),
     ...clipsUploadHandler(parts.service, parts.metrics, parts.uploads, (error) =>
       parts.logger.error({ err: error }, 'unexpected upload error'),
     ),
   );
-  app.get('/v1/jobs/:id/:file', (req, res, next) => {
+  app.get('/v1/jobs/:id/:file', auth('read'), (req: Request, res: Response, next: NextFunction) => {
     try {
       const file = (Object.keys(JOB_OUTPUTS) as Array<keyof typeof JOB_OUTPUTS>).find(
         (k) => JOB_OUTPUTS[k] === req.params['file'],
       );
-      const id = req.params['id'] ?? '';
+      const id = String(req.params['id'] ?? '');
       const numeric = parseRecordId(id);
       if (file === undefined || numeric === null)
         throw new KwsError(
@@ -129,7 +154,8 @@ export function createApp(parts: AppParts): Express {
       next(error);
     }
   });
-  app.use('/graphql', express.json({ limit: '256kb' }), ...parts.graphql);
+  // Every key has at least `predict`; each operation's root fields are checked against their scopes in Apollo.
+  app.use('/graphql', auth('predict', 'graphql'), express.json({ limit: '256kb' }), ...parts.graphql);
   app.use((req, res) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.path}` } });
   });

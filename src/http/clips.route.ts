@@ -3,11 +3,12 @@ import multer from 'multer';
 import { describeValue, ERROR_CODES, KwsError, toClientError } from '../errors/index.js';
 import { UNKNOWN_SCORES } from '../inference/index.js';
 import type { UnknownScore } from '../inference/index.js';
-import { sanitizeFilename } from '../storage/index.js';
+import { principalKeyId, sanitizeFilename } from '../storage/index.js';
 import { storeThresholds } from '../registry/index.js';
 import { probabilitiesByLabel } from '../serving/index.js';
 import type { PredictionView, ServingService, ThresholdOverrides, UploadOutcome } from '../serving/index.js';
 import type { ServingMetrics } from './metrics.js';
+import { principalOf } from './authenticate.js';
 
 /** Limits of `POST /v1/clips`. */
 export interface UploadLimits {
@@ -150,6 +151,7 @@ export function clipsUploadHandler(
         if (files.length === 0)
           throw new KwsError('INVALID_ARGUMENT', `no file in the multipart field "${CLIP_FIELD}"`);
         const modelVersion = numberParam(req, 'modelVersion', true);
+        const ownerKeyId = principalKeyId(principalOf(res));
         const thresholds: ThresholdOverrides = {
           unknownThreshold: numberParam(req, 'unknownThreshold', false),
           silenceThresholdDbfs: numberParam(req, 'silenceThresholdDbfs', false),
@@ -160,7 +162,9 @@ export function clipsUploadHandler(
         // Each file succeeds or fails alone: a clip refused by the batcher (OVERLOADED, TIMEOUT) is
         // reported in its row, while the clips stored beside it are still answered with their ids.
         const settled = await Promise.allSettled(
-          files.map((file) => service.classifyUpload(file.buffer, file.originalname, { modelVersion, thresholds })),
+          files.map((file) =>
+            service.classifyUpload(file.buffer, file.originalname, { modelVersion, thresholds, ownerKeyId }),
+          ),
         );
         const outcomes: UploadOutcome[] = settled.map((s, i) => {
           if (s.status === 'fulfilled') return s.value;

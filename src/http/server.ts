@@ -12,6 +12,8 @@ import type { EnginePoolOptions } from '../engine/index.js';
 import { createGraphqlHandlers } from '../graphql/index.js';
 import type { BatcherOptions } from '../inference/index.js';
 import {
+  ApiKeyStore,
+  AuditLog,
   BACKSTOP_AUTOCHECKPOINT_PAGES,
   ClipStore,
   SQLITE_DEFAULT_AUTOCHECKPOINT_PAGES,
@@ -52,6 +54,15 @@ export interface ServerOptions {
   readonly drainTimeoutMs: number;
   /** Wait for the serving version's warm-up before resolving. Default true. */
   readonly waitUntilReady: boolean;
+  /**
+   * Listen on an address other than loopback although the data folder has no API key (everyone
+   * who can reach the port may do everything). Default false: such a start is refused.
+   */
+  readonly insecure: boolean;
+  /** Serve `/metrics` without a key. Default false: it needs the `read` scope once keys exist. */
+  readonly metricsPublic: boolean;
+  /** Origins browsers may call from (CORS). Default none: CORS off. */
+  readonly corsOrigins: readonly string[];
 }
 
 /** The defaults of the {@link ServerOptions} that are plain values (the others are resolved from the environment or by their layer). */
@@ -61,6 +72,8 @@ export const DEFAULT_SERVER_OPTIONS = Object.freeze({
   logLevel: 'info',
   drainTimeoutMs: 10_000,
   waitUntilReady: true,
+  insecure: false,
+  metricsPublic: false,
 } as const satisfies Partial<ServerOptions>);
 
 /** A listening server. */
@@ -81,8 +94,13 @@ export interface RunningServer {
  * starts the engine worker threads and the dynamic batcher, mounts REST and GraphQL, listens, and
  * warms the production version (`/readyz` answers 503 until it is warm).
  *
+ * Security (README "Security"): requests need an API key once the data folder's `kws.db` has had
+ * one (`kws keys create`); a folder that never had one serves everyone, and then only on a loopback
+ * address unless `insecure`.
+ *
  * @throws KwsError `FILE_NOT_FOUND` for a missing model repository, `FILE_UNWRITABLE` for a data
- *   folder that cannot be written, `INVALID_ARGUMENT` for bad engine or batcher options.
+ *   folder that cannot be written, `INVALID_ARGUMENT` for bad engine or batcher options, or for a
+ *   non-loopback `host` without any API key and without `insecure`.
  */
 export async function startServer(given: Partial<ServerOptions> = {}): Promise<RunningServer> {
   // Defaults merged once; a field given as undefined keeps its default.
@@ -97,6 +115,21 @@ export async function startServer(given: Partial<ServerOptions> = {}): Promise<R
   const logger = pino({ level: options.logLevel, base: { service: 'kws-serve' } });
   const uploads = options.uploads ?? DEFAULT_UPLOAD_LIMITS;
   const dbPath = join(config.dataDir, 'kws.db');
+  const keys = ApiKeyStore.open(dbPath);
+  if (!keys.anyKeyEver()) {
+    if (!isLoopback(options.host) && !options.insecure) {
+      keys.close();
+      throw new KwsError(
+        'INVALID_ARGUMENT',
+        `refusing to listen on ${options.host} without an API key: anyone who reaches it could retrain, promote and read every clip. Create one (kws keys create --name NAME --scope admin --data-dir ${config.dataDir}) or pass --insecure`,
+      );
+    }
+    logger.warn(
+      { host: options.host, insecure: options.insecure },
+      'no API key in this data folder: the server is open to everyone who can reach it (kws keys create makes one)',
+    );
+  }
+  const audit = AuditLog.open(dbPath);
   const registry = ModelRegistry.open(config.modelsDir, dbPath, { createModelsDir: false });
   const store = ClipStore.open(config.dataDir, dbPath);
   const metrics = new ServingMetrics();
@@ -115,10 +148,22 @@ export async function startServer(given: Partial<ServerOptions> = {}): Promise<R
     onInternalError: (error, job) => logger.error({ err: error, job }, 'job failed unexpectedly'),
     ...(options.jobChunkSize === undefined ? {} : { chunkSize: options.jobChunkSize }),
   });
-  const graphql = await createGraphqlHandlers(service, jobs, new Dashboard(registry, pool), uploads, (error) =>
-    logger.error({ err: error }, 'unexpected GraphQL error'),
+  const graphql = await createGraphqlHandlers(
+    { service, jobs, dashboard: new Dashboard(registry, pool), audit },
+    uploads,
+    (error) => logger.error({ err: error }, 'unexpected GraphQL error'),
   );
-  const app = createApp({ service, jobs, metrics, logger, uploads, graphql: graphql.handlers });
+  const app = createApp({
+    service,
+    jobs,
+    metrics,
+    logger,
+    uploads,
+    graphql: graphql.handlers,
+    keys,
+    metricsPublic: options.metricsPublic,
+    corsOrigins: options.corsOrigins ?? [],
+  });
   const checkpointer = startCheckpointer(dbPath, [store, jobStore], logger);
   const closeStores = async (): Promise<void> => {
     await graphql.stop();
@@ -126,6 +171,8 @@ export async function startServer(given: Partial<ServerOptions> = {}): Promise<R
     store.close();
     jobStore.close();
     registry.close();
+    keys.close();
+    audit.close();
   };
   let server: Server;
   try {
@@ -157,6 +204,12 @@ export async function startServer(given: Partial<ServerOptions> = {}): Promise<R
     }
   };
   return { url, service, jobs, metrics, readiness, logger, close: () => (closing ??= close()) };
+}
+
+/** Whether a host name or address is loopback: `localhost`, 127.0.0.0/8 or `::1`. */
+export function isLoopback(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
 }
 
 /**

@@ -181,7 +181,12 @@ export class ServingService {
   async classifyUpload(
     bytes: Uint8Array,
     filename: string | undefined,
-    request: { readonly modelVersion?: number | null; readonly thresholds?: ThresholdOverrides } = {},
+    request: {
+      readonly modelVersion?: number | null;
+      readonly thresholds?: ThresholdOverrides;
+      /** The API key uploading it (its owner); null or absent for a server without keys. */
+      readonly ownerKeyId?: number | null;
+    } = {},
   ): Promise<UploadOutcome> {
     return this.track(() => this.classifyUploadNow(bytes, filename, request));
   }
@@ -213,7 +218,11 @@ export class ServingService {
   private async classifyUploadNow(
     bytes: Uint8Array,
     filename: string | undefined,
-    request: { readonly modelVersion?: number | null; readonly thresholds?: ThresholdOverrides },
+    request: {
+      readonly modelVersion?: number | null;
+      readonly thresholds?: ThresholdOverrides;
+      readonly ownerKeyId?: number | null;
+    },
   ): Promise<UploadOutcome> {
     const started = performance.now();
     const serving = this.version(request.modelVersion);
@@ -253,6 +262,7 @@ export class ServingService {
           codec: prepared.codec,
           sourceSampleRateHz: prepared.sourceSampleRateHz,
           durationMs: prepared.durationMs,
+          ownerKeyId: request.ownerKeyId ?? null,
         },
         output,
       );

@@ -23,6 +23,8 @@ export interface ClipRecord {
   /** Decoded duration before fitting to 1 s, ms. */
   readonly durationMs: number;
   readonly createdAt: string;
+  /** The API key that uploaded it; null when the server ran without keys. */
+  readonly ownerKeyId: number | null;
 }
 
 /** The model output for one clip and one version (thresholds are applied on read). */
@@ -77,6 +79,14 @@ CREATE INDEX IF NOT EXISTS predictions_by_label ON predictions (model_version, l
       if (!columnsOf(db, 'predictions').has('energy')) db.exec('ALTER TABLE predictions ADD COLUMN energy REAL');
     },
   },
+  {
+    // Clips belong to the API key that uploaded them (a `predict` key reads only its own).
+    name: 'clips/3-owner',
+    up: (db) => {
+      if (!columnsOf(db, 'clips').has('owner_key_id')) db.exec('ALTER TABLE clips ADD COLUMN owner_key_id INTEGER');
+      db.exec('CREATE INDEX IF NOT EXISTS clips_by_owner ON clips (owner_key_id, id)');
+    },
+  },
 ];
 
 interface ClipRow {
@@ -90,6 +100,7 @@ interface ClipRow {
   source_sample_rate_hz: number;
   duration_ms: number;
   created_at: string;
+  owner_key_id: number | null;
 }
 
 interface PredictionRow {
@@ -121,6 +132,7 @@ const toClip = (row: ClipRow): ClipRecord => ({
   sourceSampleRateHz: row.source_sample_rate_hz,
   durationMs: row.duration_ms,
   createdAt: row.created_at,
+  ownerKeyId: row.owner_key_id,
 });
 
 const toPrediction = (row: PredictionRow): StoredPrediction => ({
@@ -168,7 +180,7 @@ export class ClipStore {
   ) {
     this.sql = {
       insertClip: db.prepare(
-        'INSERT INTO clips (filename, file, size_bytes, sha256, container, codec, source_sample_rate_hz, duration_ms, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT INTO clips (filename, file, size_bytes, sha256, container, codec, source_sample_rate_hz, duration_ms, created_at, owner_key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       insertPrediction: db.prepare(
         'INSERT OR REPLACE INTO predictions (clip_id, model_version, probabilities, rms_dbfs, label, latency_ms, created_at, energy) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
@@ -258,6 +270,7 @@ export class ClipStore {
             meta.sourceSampleRateHz,
             meta.durationMs,
             createdAt,
+            meta.ownerKeyId,
           );
           const clipId = Number(info.lastInsertRowid);
           if (prediction !== undefined) this.insertPredictions([{ ...prediction, clipId }], createdAt);
@@ -297,25 +310,27 @@ export class ClipStore {
 
   /**
    * A page of clips in upload order, after the clip with id `afterId`; with `label`, only clips
-   * whose stored prediction by `modelVersion` has that label.
+   * whose stored prediction by `modelVersion` has that label; with `ownerKeyId`, only that key's.
    */
   page(options: {
     readonly first: number;
     readonly afterId: number;
     readonly label?: Label;
     readonly modelVersion: number;
+    readonly ownerKeyId?: number;
   }): { clips: ClipRecord[]; hasNextPage: boolean; totalCount: number } {
-    const { first, afterId, label, modelVersion } = options;
+    const { first, afterId, label, modelVersion, ownerKeyId } = options;
     const filter =
-      label === undefined
+      (label === undefined
         ? ''
-        : 'AND id IN (SELECT clip_id FROM predictions WHERE model_version = @modelVersion AND label = @label)';
+        : 'AND id IN (SELECT clip_id FROM predictions WHERE model_version = @modelVersion AND label = @label)') +
+      (ownerKeyId === undefined ? '' : ' AND owner_key_id = @ownerKeyId');
     const rows = this.db
       .prepare(`SELECT * FROM clips WHERE id > @afterId ${filter} ORDER BY id LIMIT @limit`)
-      .all({ afterId, modelVersion, label, limit: first + 1 }) as ClipRow[];
+      .all({ afterId, modelVersion, label, ownerKeyId, limit: first + 1 }) as ClipRow[];
     const total = this.db
       .prepare(`SELECT COUNT(*) AS n FROM clips WHERE 1 = 1 ${filter}`)
-      .get({ modelVersion, label }) as { n: number };
+      .get({ modelVersion, label, ownerKeyId }) as { n: number };
     return { clips: rows.slice(0, first).map(toClip), hasNextPage: rows.length > first, totalCount: total.n };
   }
 

@@ -12,3 +12,18 @@ export { BUSY_TIMEOUT_MS, columnsOf, migrate, openDatabase, setAutoCheckpointPag
 export type { Migration, OpenDatabaseOptions, SqliteDatabase } from './database.js';
 export { ScoreCheckpointStore } from './score-checkpoint-store.js';
 export type { ScoreCheckpoint } from './score-checkpoint-store.js';
+export {
+  ApiKeyStore,
+  API_KEY_RANDOM_BYTES,
+  canSeeClip,
+  OPEN_PRINCIPAL,
+  parseScope,
+  principalKeyId,
+  principalScope,
+  scopeAllows,
+  SCOPES,
+  seesEveryClip,
+} from './api-key-store.js';
+export type { ApiKeyRecord, CreatedApiKey, Principal, Scope } from './api-key-store.js';
+export { AuditLog } from './audit-log.js';
+export type { AuditEntry } from './audit-log.js';

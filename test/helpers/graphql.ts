@@ -4,6 +4,8 @@ import { createContext, formatGraphqlError, kwsSchema } from '../../src/graphql/
 import type { KwsContext } from '../../src/graphql/index.js';
 import type { RunningServer } from '../../src/http/index.js';
 import { Dashboard } from '../../src/serving/index.js';
+import { AuditLog, OPEN_PRINCIPAL } from '../../src/storage/index.js';
+import type { Principal } from '../../src/storage/index.js';
 
 /** What an operation answered, in the shape of a JSON GraphQL response. */
 export interface GraphqlResult {
@@ -28,7 +30,10 @@ export interface GraphqlExecutor {
  * not expose its pool), and the query-cost limit (an HTTP-facing plugin, tested in
  * test/http/serve.test.ts) is not installed.
  */
-export async function graphqlExecutor(server: Pick<RunningServer, 'service' | 'jobs'>): Promise<GraphqlExecutor> {
+export async function graphqlExecutor(
+  server: Pick<RunningServer, 'service' | 'jobs'>,
+  principal: Principal = OPEN_PRINCIPAL,
+): Promise<GraphqlExecutor> {
   const unexpected: unknown[] = [];
   const log = (error: unknown): void => {
     unexpected.push(error);
@@ -42,10 +47,11 @@ export async function graphqlExecutor(server: Pick<RunningServer, 'service' | 'j
   await apollo.start();
   const pool = new EnginePool({ threads: 1 });
   const dashboard = new Dashboard(server.service.registry, pool);
+  const audit = AuditLog.open(':memory:');
   const execute = async (query: string, variables: Record<string, unknown> = {}): Promise<GraphqlResult> => {
     const response = await apollo.executeOperation(
       { query, variables },
-      { contextValue: createContext(server.service, server.jobs, dashboard, log) },
+      { contextValue: createContext({ service: server.service, jobs: server.jobs, dashboard, audit }, log, principal) },
     );
     if (response.body.kind !== 'single') throw new Error('expected a single GraphQL result, got an incremental one');
     // As a client reads it: graphql-js builds results on null-prototype objects, JSON gives plain ones.
@@ -56,6 +62,7 @@ export async function graphqlExecutor(server: Pick<RunningServer, 'service' | 'j
     stop: async () => {
       await apollo.stop();
       await pool.close();
+      audit.close();
     },
   });
 }

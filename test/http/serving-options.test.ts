@@ -108,6 +108,9 @@ describe('kws serve options, declared once', () => {
       '/b',
       '--models-dir',
       '/models',
+      '--metrics-public',
+      '--cors-origin',
+      'https://a.example',
     ]);
     assert.deepEqual(serverOptionsFromCli(command.opts()), {
       modelsDir: '/models',
@@ -115,6 +118,9 @@ describe('kws serve options, declared once', () => {
       host: '127.0.0.1',
       scoreRoots: ['/a', '/b'],
       logLevel: 'info',
+      insecure: false,
+      metricsPublic: true,
+      corsOrigins: ['https://a.example'],
       engine: { engine: 'onnx', device: 'auto', threads: 2 },
       batcher: { maxBatchSize: 64, maxQueueDelayMs: 5, maxQueueLength: 1024, timeoutMs: 10_000 },
       uploads: { maxFileBytes: 5 * 1024 * 1024, maxFiles: 3, maxBodyBytes: 64 * 1024 * 1024 },

@@ -35,6 +35,7 @@ describe('ClipStore', () => {
           codec: 'pcm_s16le',
           sourceSampleRateHz: 16000,
           durationMs: 1000,
+          ownerKeyId: null,
         },
         {
           modelVersion: 1,
@@ -64,6 +65,7 @@ describe('ClipStore', () => {
         codec: 'pcm_s16le',
         sourceSampleRateHz: 16000,
         durationMs: 1000 + i,
+        ownerKeyId: null,
       });
       const prediction = (i: number) => ({
         modelVersion: 2,
@@ -113,6 +115,7 @@ describe('ClipStore', () => {
       codec: 'pcm_s16le',
       sourceSampleRateHz: 16000,
       durationMs: 1000,
+      ownerKeyId: null,
     };
     const pending = store.insert('p.wav', 1, meta);
     store.close();
