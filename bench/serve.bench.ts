@@ -1,5 +1,5 @@
 /**
- * `npm run bench:serve [-- --seconds 5 --clients 1,16,64 --threads N --max-queue-delay-ms MS --data-dir DIR]`:
+ * `npm run bench:serve [-- --seconds 5 --clients 1,16,64 --threads N --max-queue-delay-ms MS --data-dir DIR --with-key]`:
  * load test of `kws serve` with autocannon.
  *
  * Starts the server as a child process on the bundled model (a fresh data folder inside `--data-dir`,
@@ -10,7 +10,8 @@
  * thread; Linux /proc) and of the load generator, first with dynamic batching on, then off
  * (`--max-batch-size 1`). In the same run it measures the engine alone in this process:
  * inference-only clips/s (batches of 64 precomputed features) and the decode + features + inference
- * pipeline without HTTP. Last line: one JSON object.
+ * pipeline without HTTP. With `--with-key` the data folder has an API key and every request sends it
+ * (the cost of authentication). Last line: one JSON object.
  */
 import { spawn } from 'node:child_process';
 import type { ChildProcess } from 'node:child_process';
@@ -24,6 +25,7 @@ import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { EnginePool } from '../src/engine/index.js';
 import { DEFAULT_FEATURE_CONFIG } from '../src/features/index.js';
+import { ApiKeyStore } from '../src/storage/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -32,8 +34,11 @@ const { values } = parseArgs({
     threads: { type: 'string', default: String(availableParallelism()) },
     'max-queue-delay-ms': { type: 'string' },
     'data-dir': { type: 'string' },
+    'with-key': { type: 'boolean', default: false },
   },
 });
+/** With `--with-key`, a `read` key is made in each fresh data folder and every request sends it. */
+let auth: Record<string, string> = {};
 const seconds = Number(values.seconds);
 const clientCounts = values.clients.split(',').map(Number);
 const root = resolve(import.meta.dirname, '..');
@@ -119,7 +124,7 @@ async function startServer(batching: boolean, dataDir: string): Promise<{ url: s
 
 /** Batch-size totals and the longest event-loop stall since the last scrape (prom-client resets it on each scrape). */
 async function batchTotals(url: string): Promise<{ count: number; sum: number; lagMaxMs: number }> {
-  const text = await (await fetch(`${url}/metrics`)).text();
+  const text = await (await fetch(`${url}/metrics`, { headers: auth })).text();
   const value = (name: string): number =>
     Number(
       text
@@ -169,7 +174,7 @@ async function load(url: string, clients: number, batching: boolean, pid?: numbe
     requests: [
       {
         method: 'POST',
-        headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, ...auth },
         setupRequest: (request) => ({ ...request, body: bodies[next++ % bodies.length] as Buffer }),
       },
     ],
@@ -199,6 +204,11 @@ async function load(url: string, clients: number, batching: boolean, pid?: numbe
 const rows: Row[] = [];
 for (const batching of [true, false]) {
   const dataDir = mkdtempSync(join(values['data-dir'] ?? tmpdir(), 'kws-bench-serve-')); // a fresh folder inside --data-dir
+  if (values['with-key']) {
+    const keys = ApiKeyStore.open(join(dataDir, 'kws.db'));
+    auth = { authorization: `Bearer ${keys.create('bench', 'read').key}` };
+    keys.close();
+  }
   const { url, child } = await startServer(batching, dataDir);
   try {
     await load(url, 4, batching); // warm-up: JIT, resampler, sessions on every thread
@@ -266,6 +276,7 @@ if (on !== undefined && off !== undefined)
   );
 console.log(
   JSON.stringify({
+    withKey: values['with-key'],
     rows: rows.map((r) => ({
       clients: r.clients,
       batching: r.batching,
