@@ -39,7 +39,7 @@ ensureSynthCorpus(
 );
 
 const work = mkdtempSync(join(tmpdir(), 'kws-bench-score-'));
-const registry = ModelRegistry.open(join(root, 'models'), ':memory:', { createModelsDir: false });
+const registry = ModelRegistry.open(join(root, 'models'), { createModelsDir: false, inMemoryIndex: true });
 const checkpoints = ScoreCheckpointStore.open(':memory:');
 const pool = new EnginePool({ threads });
 const model = { modelDir: registry.resolve().dir, geometry: { frames: 98, bins: 40, classes: 12 }, temperature: 1 };

@@ -1,4 +1,3 @@
-import { join } from 'node:path';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/index.js';
 import { ModelRegistry } from '../registry/index.js';
@@ -12,13 +11,18 @@ export interface RegistryCliOptions {
 /** Adds `--models-dir` and `--data-dir` to a command. */
 export function withRegistryOptions(command: Command): Command {
   return command
-    .option('--models-dir <dir>', 'model repository (default: the bundled models/, or KWS_MODELS_DIR)')
+    .option(
+      '--models-dir <dir>',
+      'model repository (default: <data dir>/models, or KWS_MODELS_DIR; the bundled models/ is readable from every one)',
+    )
     .option('--data-dir <dir>', 'state folder holding kws.db (default: ./var, or KWS_DATA_DIR)');
 }
 
 /**
- * Opens the registry named by the options and the environment. Only a command that writes versions
- * (`kws train`) creates a missing model repository; the others report it.
+ * Opens the registry named by the options and the environment. The default repository
+ * (`<data dir>/models`) is created when missing, and so is any for a command that writes versions
+ * (`kws train`); a repository named by `--models-dir` or `KWS_MODELS_DIR` that does not exist is
+ * reported (a typo should not start an empty repository).
  */
 export function openRegistry(
   options: RegistryCliOptions,
@@ -28,5 +32,13 @@ export function openRegistry(
     ...(options.modelsDir === undefined ? {} : { modelsDir: options.modelsDir }),
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
   });
-  return ModelRegistry.open(config.modelsDir, join(config.dataDir, 'kws.db'), { createModelsDir: create });
+  return ModelRegistry.open(config.modelsDir, { createModelsDir: create || config.modelsDirIsDefault });
+}
+
+/** A version as summary lines name it: `version 3`, or `version 1 (production)` with its aliases. */
+export function versionName(registry: ModelRegistry, version: number): string {
+  const aliases = Object.entries(registry.aliases())
+    .filter(([, v]) => v === version)
+    .map(([alias]) => alias);
+  return `version ${version}${aliases.length === 0 ? '' : ` (${aliases.join(', ')})`}`;
 }

@@ -6,7 +6,7 @@ import type { DeviceChoice, EngineKind, EnginePool } from '../engine/index.js';
 import type { ModelRegistry } from '../registry/index.js';
 import { ScoreCheckpointStore } from '../storage/index.js';
 import { integerIn, numberIn } from './options.js';
-import { openRegistry, withRegistryOptions } from './registry-options.js';
+import { openRegistry, versionName, withRegistryOptions } from './registry-options.js';
 import type { RegistryCliOptions } from './registry-options.js';
 import { reportError } from './report-error.js';
 import { PROCESS_OUTPUT } from './output.js';
@@ -105,7 +105,7 @@ export function scoreCommand(output: CliOutput = PROCESS_OUTPUT): Command {
       if (options.json === true) output.writeOut(`${JSON.stringify({ ...summary, provider: pool.provider })}\n`);
       else {
         output.writeOut(
-          `${summary.out}: ${summary.total} clips (${summary.failed} failed to decode, listed in ${summary.errorsOut}) with model version ${summary.modelVersion} on ${pool.provider}, ${summary.wallSeconds.toFixed(1)} s, ${Math.round(summary.clipsPerSecond)} clips/s${summary.resumedFrom > 0 ? `, resumed after ${summary.resumedFrom}` : ''}\n`,
+          `${summary.out}: ${summary.total} clips (${summary.failed} failed to decode, listed in ${summary.errorsOut}) scored with ${versionName(registry, summary.modelVersion)} on ${pool.provider}, ${summary.wallSeconds.toFixed(1)} s, ${Math.round(summary.clipsPerSecond)} clips/s${summary.resumedFrom > 0 ? `, resumed after ${summary.resumedFrom}` : ''}\n`,
         );
       }
       process.exitCode = 0;

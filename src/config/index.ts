@@ -4,8 +4,13 @@ import { fileURLToPath } from 'node:url';
 
 /** Where kws-serve keeps things. The only module that reads `process.env`. */
 export interface KwsConfig {
-  /** The model repository: one folder per model version. `KWS_MODELS_DIR`, default `<project>/models`. */
+  /**
+   * The model repository: one folder per model version, with its index and aliases. `KWS_MODELS_DIR`,
+   * default `<dataDir>/models` (writable; the bundled `<project>/models` stays readable from it).
+   */
   readonly modelsDir: string;
+  /** Whether `modelsDir` is the default (an option or `KWS_MODELS_DIR` did not name it): then it is created when missing. */
+  readonly modelsDirIsDefault: boolean;
   /** Mutable state: the SQLite database, uploads, job outputs. `KWS_DATA_DIR`, default `./var`. */
   readonly dataDir: string;
   /**
@@ -29,14 +34,16 @@ function findProjectRoot(from: string): string {
 }
 
 /**
- * The configuration from the environment, with defaults: the bundled `models/` folder and `./var`.
- * Explicit `overrides` (from command-line options) win over the environment.
+ * The configuration from the environment, with defaults: `./var`, and the model repository
+ * `<dataDir>/models`. Explicit `overrides` (from command-line options) win over the environment.
  */
-export function loadConfig(overrides: Partial<KwsConfig> = {}): KwsConfig {
+export function loadConfig(overrides: Partial<Omit<KwsConfig, 'modelsDirIsDefault'>> = {}): KwsConfig {
   const dataDir = resolve(overrides.dataDir ?? process.env['KWS_DATA_DIR'] ?? 'var');
   const fromEnv = (process.env['KWS_SCORE_ROOTS'] ?? '').split(delimiter).filter((p) => p !== '');
+  const modelsDir = overrides.modelsDir ?? process.env['KWS_MODELS_DIR'];
   return {
-    modelsDir: resolve(overrides.modelsDir ?? process.env['KWS_MODELS_DIR'] ?? resolve(PROJECT_ROOT, 'models')),
+    modelsDir: resolve(modelsDir ?? join(dataDir, 'models')),
+    modelsDirIsDefault: modelsDir === undefined,
     dataDir,
     scoreRoots: (overrides.scoreRoots ?? (fromEnv.length > 0 ? fromEnv : [resolve(dataDir, 'inputs')])).map((p) =>
       resolve(p),

@@ -28,6 +28,7 @@ export const ROOT_FIELD_SCOPES = {
     classifyClips: 'predict',
     promoteModelVersion: 'admin',
     archiveModelVersion: 'admin',
+    removeAlias: 'admin',
     retrain: 'admin',
     startSearch: 'admin',
     scoreTestSet: 'admin',

@@ -82,6 +82,14 @@ export class ModelVersionResolver {
   }
 
   @Mutation(() => ModelVersionType, {
+    description:
+      'Removes an alias (not production, which always names the serving version); answers the version it named, which stays as it was.',
+  })
+  removeAlias(@Arg('alias', () => String) alias: string, @Ctx() ctx: KwsContext): ModelVersionType {
+    return this.require(ctx, ctx.service.removeAlias(alias));
+  }
+
+  @Mutation(() => ModelVersionType, {
     description: 'Archives a ready version that no alias names: kept on disk and listed, no longer served.',
   })
   archiveModelVersion(@Arg('version', () => Int) version: number, @Ctx() ctx: KwsContext): ModelVersionType {

@@ -34,7 +34,7 @@ export interface ServerOptions {
   readonly port: number;
   /** Interface to listen on. Default `127.0.0.1`; `0.0.0.0` in the container image. */
   readonly host: string;
-  /** Model repository. Default: the bundled `models/` (or KWS_MODELS_DIR). */
+  /** Model repository. Default: `<dataDir>/models` (or KWS_MODELS_DIR), the bundled `models/` readable from it. */
   readonly modelsDir: string;
   /** State folder: `kws.db`, uploaded clips. Default `./var` (or KWS_DATA_DIR). */
   readonly dataDir: string;
@@ -130,7 +130,7 @@ export async function startServer(given: Partial<ServerOptions> = {}): Promise<R
     );
   }
   const audit = AuditLog.open(dbPath);
-  const registry = ModelRegistry.open(config.modelsDir, dbPath, { createModelsDir: false });
+  const registry = ModelRegistry.open(config.modelsDir, { createModelsDir: config.modelsDirIsDefault });
   const store = ClipStore.open(config.dataDir, dbPath);
   const metrics = new ServingMetrics();
   const pool = new EnginePool(options.engine);

@@ -109,13 +109,12 @@ export class JobRunner {
 
   /**
    * Checks and queues a training job; returns it (RUNNING when nothing else runs). The version it
-   * makes does not serve until promoted: `production` is pinned to the version serving now.
+   * makes does not serve until promoted (`production` moves only by promotion).
    *
    * @throws KwsError `PATH_NOT_ALLOWED`, `FILE_NOT_FOUND`, `NOT_FOUND` (base version), `INVALID_ARGUMENT`.
    */
   submitTrain(input: RetrainInput): JobRecord {
     const params = trainParamsOf(input, this.paths, this.registry);
-    this.registry.pinProduction();
     const job = this.store.create({ kind: 'train', params });
     this.enqueue(job.id);
     return this.store.require(job.id);
@@ -129,7 +128,6 @@ export class JobRunner {
    */
   submitSearch(input: SearchInput): JobRecord {
     const params = searchParamsOf(input, this.paths);
-    this.registry.pinProduction();
     const job = this.store.create({ kind: 'search', params });
     this.enqueue(job.id);
     return this.store.require(job.id);

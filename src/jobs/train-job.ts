@@ -83,7 +83,7 @@ export async function trainInWorker(
 ): Promise<TrainOutcome> {
   const before = stopReason(ctx.signal);
   if (before !== null) return { kind: 'stopped', reason: before };
-  const data: TrainWorkerData = { modelsDir: ctx.registry.modelsDir, dbPath: ctx.dbPath, options };
+  const data: TrainWorkerData = { modelsDir: ctx.registry.modelsDir, options };
   const worker = spawnWorker('train', { train: data });
   const terminate = (): void => void worker.terminate();
   ctx.signal.addEventListener('abort', terminate, { once: true });

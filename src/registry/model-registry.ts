@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { makeDirs } from '../config/index.js';
+import { join, resolve } from 'node:path';
+import { makeDirs, PROJECT_ROOT } from '../config/index.js';
 import { fromFsError, KwsError } from '../errors/index.js';
 import { openDatabase } from '../storage/index.js';
 import type { Migration, SqliteDatabase } from '../storage/index.js';
@@ -55,38 +55,88 @@ const VERSION_DIR = /^[1-9][0-9]*$/;
  *
  * A version is written into a hidden temporary folder and renamed into place when complete, so a
  * reader never sees half a version, and a ready version's folder never changes. On open, version
- * folders found on disk (the bundled default model, versions made elsewhere) are added to the index.
- * `production` defaults to the newest ready version until it is set.
+ * folders found on disk (versions made elsewhere, the bundled default model) are added to the index.
+ * The index and the aliases live in the repository (`registry.db`), so every process using the
+ * repository agrees on them, whatever its data folder; `production` moves only by {@link setAlias}.
  */
 export class ModelRegistry {
   private constructor(
     private readonly db: SqliteDatabase,
     readonly modelsDir: string,
+    /** The read-only repository whose versions this one shows where it has no folder of their number; null for none. */
+    readonly bundledDir: string | null,
   ) {}
 
   /**
+   * Opens a model repository and its index, `<modelsDir>/registry.db` (SQLite, WAL): every process
+   * that opens one repository (the server, `kws score`, a training worker), whatever its data
+   * folder, sees the same versions and aliases, each change one transaction. Version folders found on
+   * disk are indexed as ready, those of `bundledDir` too when this repository has no folder of that
+   * number (the bundled model stays readable from a user repository without being copied). An
+   * index without `production` gets it pointed at the newest bundled version, else the newest
+   * ready version, else (an empty repository) at the first version committed; after that only
+   * {@link setAlias} moves it.
+   *
    * @param modelsDir The model repository folder (created when missing, unless `createModelsDir` is false).
-   * @param dbPath The SQLite file (its folder is created), or `:memory:`.
    * @throws KwsError `FILE_NOT_FOUND` for a missing repository that may not be created,
-   *   `FILE_UNWRITABLE` when a folder or the database cannot be created.
+   *   `FILE_UNWRITABLE` when the folder or its index cannot be created.
    */
-  static open(modelsDir: string, dbPath: string, options: { readonly createModelsDir?: boolean } = {}): ModelRegistry {
+  static open(modelsDir: string, options: RegistryOpenOptions = {}): ModelRegistry {
     if (options.createModelsDir === false && !existsSync(modelsDir))
       throw new KwsError('FILE_NOT_FOUND', `model repository ${modelsDir} does not exist`);
+    const indexPath = options.inMemoryIndex === true ? ':memory:' : join(modelsDir, 'registry.db');
     try {
       makeDirs(modelsDir);
-      if (dbPath !== ':memory:') makeDirs(join(dbPath, '..'));
     } catch (error) {
-      throw fromFsError(error, dbPath, 'write');
+      throw fromFsError(error, modelsDir, 'write');
     }
-    const db = openDatabase(dbPath, { foreignKeys: true, migrations: MIGRATIONS, unwritablePath: dbPath });
-    const registry = new ModelRegistry(db, modelsDir);
+    const db = openDatabase(indexPath, { foreignKeys: true, migrations: MIGRATIONS, unwritablePath: indexPath });
+    const bundled = options.bundledDir === undefined ? BUNDLED_MODELS_DIR : options.bundledDir;
+    const registry = new ModelRegistry(
+      db,
+      modelsDir,
+      bundled === null || resolve(bundled) === resolve(modelsDir) || !existsSync(bundled) ? null : bundled,
+    );
     registry.syncFromDisk();
+    registry.defaultProduction();
     return registry;
   }
 
   close(): void {
     this.db.close();
+  }
+
+  /**
+   * A version's folder: this repository's, else the bundled repository's when only it has one.
+   */
+  private dirOf(version: number): string {
+    const own = join(this.modelsDir, String(version));
+    if (this.bundledDir === null || existsSync(own)) return own;
+    const bundled = join(this.bundledDir, String(version));
+    return existsSync(bundled) ? bundled : own;
+  }
+
+  /** Version numbers with a folder holding `version.json` in `dir`, ascending. */
+  private static folderVersions(dir: string | null): number[] {
+    if (dir === null || !existsSync(dir)) return [];
+    return readdirSync(dir)
+      .filter((name) => VERSION_DIR.test(name) && existsSync(join(dir, name, 'version.json')))
+      .map(Number)
+      .sort((a, b) => a - b);
+  }
+
+  /** Points `production` at the newest bundled version, else the newest ready one, when nothing does yet. */
+  private defaultProduction(): void {
+    if (this.db.prepare("SELECT 1 FROM aliases WHERE alias = 'production'").get() !== undefined) return;
+    const ready = new Set(
+      (this.db.prepare("SELECT version FROM versions WHERE state = 'ready'").all() as Array<{ version: number }>).map(
+        (r) => r.version,
+      ),
+    );
+    const bundled = ModelRegistry.folderVersions(this.bundledDir ?? BUNDLED_MODELS_DIR).filter((v) => ready.has(v));
+    const pick = bundled.at(-1) ?? [...ready].sort((a, b) => a - b).at(-1);
+    if (pick !== undefined)
+      this.db.prepare("INSERT OR IGNORE INTO aliases (alias, version) VALUES ('production', ?)").run(pick);
   }
 
   /** Adds version folders present on disk but unknown to the index, as ready versions. */
@@ -95,14 +145,17 @@ export class ModelRegistry {
       (this.db.prepare('SELECT version FROM versions').all() as Array<{ version: number }>).map((r) => r.version),
     );
     const insert = this.db.prepare(
-      'INSERT INTO versions (version, state, architecture, created_at, accuracy) VALUES (?, ?, ?, ?, ?)',
+      'INSERT OR IGNORE INTO versions (version, state, architecture, created_at, accuracy) VALUES (?, ?, ?, ?, ?)',
     );
-    for (const name of readdirSync(this.modelsDir)) {
-      if (!VERSION_DIR.test(name) || known.has(Number(name))) continue;
-      const manifestPath = join(this.modelsDir, name, 'version.json');
-      if (!existsSync(manifestPath)) continue;
-      const manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as VersionManifest;
-      insert.run(Number(name), 'ready', manifest.architecture, manifest.createdAt, headlineAccuracy(manifest));
+    const found = new Set([
+      ...ModelRegistry.folderVersions(this.modelsDir),
+      ...ModelRegistry.folderVersions(this.bundledDir),
+    ]);
+    for (const version of found) {
+      if (known.has(version)) continue;
+      const manifest = JSON.parse(readFileSync(join(this.dirOf(version), 'version.json'), 'utf8')) as VersionManifest;
+      // INSERT OR IGNORE: another process opening the repository at the same moment may have added it.
+      insert.run(version, 'ready', manifest.architecture, manifest.createdAt, headlineAccuracy(manifest));
     }
   }
 
@@ -119,24 +172,17 @@ export class ModelRegistry {
       aliases: Object.entries(aliases)
         .filter(([, v]) => v === row.version)
         .map(([a]) => a),
-      dir: join(this.modelsDir, String(row.version)),
+      dir: this.dirOf(row.version),
     }));
   }
 
-  /** Alias → version, `production` included (its default when unset). */
+  /** Alias → version, as the repository's index holds them (`production` once any version is ready). */
   aliases(): Record<string, number> {
-    const rows = this.db.prepare('SELECT alias, version FROM aliases').all() as Array<{
+    const rows = this.db.prepare('SELECT alias, version FROM aliases ORDER BY alias').all() as Array<{
       alias: string;
       version: number;
     }>;
-    const out: Record<string, number> = Object.fromEntries(rows.map((r) => [r.alias, r.version]));
-    if (out['production'] === undefined) {
-      const newest = this.db.prepare("SELECT max(version) AS v FROM versions WHERE state = 'ready'").get() as {
-        v: number | null;
-      };
-      if (newest.v !== null) out['production'] = newest.v;
-    }
-    return out;
+    return Object.fromEntries(rows.map((r) => [r.alias, r.version]));
   }
 
   /**
@@ -161,13 +207,13 @@ export class ModelRegistry {
 
   /** The manifest of a ready version. */
   manifest(version: number): VersionManifest {
-    return JSON.parse(readFileSync(join(this.modelsDir, String(version), 'version.json'), 'utf8')) as VersionManifest;
+    return JSON.parse(readFileSync(join(this.dirOf(version), 'version.json'), 'utf8')) as VersionManifest;
   }
 
   /** Reserves the next version number (state `training`) and a private folder to write it into. */
   begin(architecture: string): PendingVersion {
     const next = (this.db.prepare('SELECT coalesce(max(version), 0) + 1 AS v FROM versions').get() as { v: number }).v;
-    let version = next;
+    let version = Math.max(next, (ModelRegistry.folderVersions(this.bundledDir).at(-1) ?? 0) + 1);
     while (existsSync(join(this.modelsDir, String(version)))) version++;
     this.db
       .prepare("INSERT INTO versions (version, state, architecture, created_at) VALUES (?, 'training', ?, ?)")
@@ -178,13 +224,19 @@ export class ModelRegistry {
     return { version, dir };
   }
 
-  /** Writes `version.json`, moves the folder into place and marks the version ready. */
+  /**
+   * Writes `version.json`, moves the folder into place and marks the version ready; the first ready
+   * version of an empty repository becomes `production` (no other commit moves an alias).
+   */
   commit(pending: PendingVersion, manifest: VersionManifest): VersionRecord {
     writeFileSync(join(pending.dir, 'version.json'), `${JSON.stringify(manifest, null, 2)}\n`);
     renameSync(pending.dir, join(this.modelsDir, String(pending.version)));
-    this.db
-      .prepare("UPDATE versions SET state = 'ready', accuracy = ?, created_at = ? WHERE version = ?")
-      .run(headlineAccuracy(manifest), manifest.createdAt, pending.version);
+    this.db.transaction(() => {
+      this.db
+        .prepare("UPDATE versions SET state = 'ready', accuracy = ?, created_at = ? WHERE version = ?")
+        .run(headlineAccuracy(manifest), manifest.createdAt, pending.version);
+      this.db.prepare("INSERT OR IGNORE INTO aliases (alias, version) VALUES ('production', ?)").run(pending.version);
+    })();
     return this.resolve(pending.version);
   }
 
@@ -208,20 +260,10 @@ export class ModelRegistry {
   }
 
   /**
-   * Makes `production` an explicit alias of the version it names now (by default the newest ready
-   * one), so that a version trained later does not start serving before it is promoted.
-   */
-  pinProduction(): void {
-    const explicit = this.db.prepare("SELECT version FROM aliases WHERE alias = 'production'").get();
-    const current = this.aliases()['production'];
-    if (explicit === undefined && current !== undefined) this.setAlias('production', current);
-  }
-
-  /**
    * Archives a ready version: it stays on disk and listed, but no longer serves or resolves.
    *
    * @throws KwsError `NOT_FOUND` for an unknown version; `INVALID_ARGUMENT` when it is not ready or an
-   *   alias (`production` included, even by default) names it: promote another version first.
+   *   alias names it (named): promote another version to that alias, or remove the alias, first.
    */
   archive(version: number): VersionRecord {
     const record = this.list().find((r) => r.version === version);
@@ -234,7 +276,7 @@ export class ModelRegistry {
     if (record.aliases.length > 0)
       throw new KwsError(
         'INVALID_ARGUMENT',
-        `model version ${version} is ${record.aliases.join(', ')}; promote another version to ${record.aliases.length > 1 ? 'those aliases' : 'that alias'} first`,
+        `model version ${version} is ${record.aliases.join(', ')}; promote another version to ${record.aliases.length > 1 ? 'those aliases' : 'that alias'}${record.aliases.includes('production') ? '' : ' or remove it'} first`,
       );
     this.db.prepare("UPDATE versions SET state = 'archived' WHERE version = ?").run(version);
     return { ...record, state: 'archived' };
@@ -255,6 +297,43 @@ export class ModelRegistry {
       )
       .run(alias, version);
   }
+  /**
+   * Removes an alias (the version it named stays as it is).
+   *
+   * @returns The version it named.
+   * @throws KwsError `NOT_FOUND` for an alias that names nothing; `INVALID_ARGUMENT` for
+   *   `production`, which always names the serving version (promote another version instead).
+   */
+  removeAlias(alias: string): number {
+    if (alias === 'production')
+      throw new KwsError(
+        'INVALID_ARGUMENT',
+        'production cannot be removed: it names the version the server serves; promote another version to it instead',
+      );
+    const version = this.aliases()[alias];
+    if (version === undefined) throw new KwsError('NOT_FOUND', `no alias is named ${JSON.stringify(alias)}`);
+    this.db.prepare('DELETE FROM aliases WHERE alias = ?').run(alias);
+    return version;
+  }
+}
+
+/** The bundled model repository, `<project>/models`, shown read-only by every repository. */
+export const BUNDLED_MODELS_DIR = resolve(PROJECT_ROOT, 'models');
+
+/** Options of {@link ModelRegistry.open}. */
+export interface RegistryOpenOptions {
+  /** Create the repository folder when missing. Default true. */
+  readonly createModelsDir?: boolean;
+  /**
+   * A read-only repository whose version folders this one shows where it has none of that number.
+   * Default {@link BUNDLED_MODELS_DIR}; null for none; ignored when it is the repository itself.
+   */
+  readonly bundledDir?: string | null;
+  /**
+   * Keep the index in memory and write nothing into the folder (to read a repository one may not
+   * write, e.g. the bundled one in a benchmark). Default false.
+   */
+  readonly inMemoryIndex?: boolean;
 }
 
 function headlineAccuracy(manifest: VersionManifest): number {

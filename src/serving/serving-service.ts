@@ -136,6 +136,18 @@ export class ServingService {
     if (alias === 'production') this.state = { ready: true, version, provider, reason: null };
   }
 
+  /**
+   * Removes an alias other than `production` (see `ModelRegistry.removeAlias`).
+   *
+   * @returns The version it named.
+   * @throws KwsError `NOT_FOUND` for an unknown alias, `INVALID_ARGUMENT` for `production`.
+   */
+  removeAlias(alias: string): number {
+    const version = this.registry.removeAlias(alias);
+    this.refreshVersions();
+    return version;
+  }
+
   /** Archives a ready version that no alias names (see `ModelRegistry.archive`). */
   archive(version: number): void {
     this.registry.archive(version);

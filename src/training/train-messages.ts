@@ -15,8 +15,8 @@ export interface TrainingProgress {
 
 /** What the parent passes (`workerData.train`). */
 export interface TrainWorkerData {
+  /** The model repository (its index, `registry.db`, is inside it). */
   readonly modelsDir: string;
-  readonly dbPath: string;
   readonly options: Omit<TrainVersionOptions, 'onBegin' | 'onProgress' | 'onEpoch' | 'initialModel'> & {
     readonly searchJob?: number;
   };

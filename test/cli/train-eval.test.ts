@@ -65,17 +65,17 @@ describe('kws train, kws models and kws eval', { concurrency: true }, () => {
         data,
         ...TRAIN,
         '--base-version',
-        '1',
+        '2',
         '--lr',
         '0.0002',
         ...registryOf(own),
       );
     });
 
-    it('trains version 1, then version 2, each ready and the newest serving by default', async () => {
+    it('trains versions 2 and 3 next to the bundled version 1, which stays production until a promotion', async () => {
       for (const [result, expected] of [
-        [first, 1],
-        [second, 2],
+        [first, 2],
+        [second, 3],
       ] as const) {
         assert.equal(result.status, 0, result.stderr);
         const summary = JSON.parse(result.stdout) as {
@@ -87,13 +87,15 @@ describe('kws train, kws models and kws eval', { concurrency: true }, () => {
         assert.equal(summary.architecture, 'tc-resnet8');
         assert.ok(summary.validationAccuracy >= 0 && summary.validationAccuracy <= 1);
       }
-      assert.ok(existsSync(join(own.models, '2', 'model.onnx')), 'every version is exported to ONNX');
+      assert.ok(existsSync(join(own.models, '3', 'model.onnx')), 'every version is exported to ONNX');
+      assert.ok(!existsSync(join(own.models, '1')), 'the bundled version is read where it is, not copied');
       const versions = listed(await spawnLong('models', '--json', ...registryOf(own)));
       assert.deepEqual(
         versions.map((v) => [v.version, v.state, v.aliases]),
         [
-          [2, 'ready', ['production']],
-          [1, 'ready', []],
+          [3, 'ready', []],
+          [2, 'ready', []],
+          [1, 'ready', ['production']],
         ],
       );
     });
@@ -101,11 +103,11 @@ describe('kws train, kws models and kws eval', { concurrency: true }, () => {
     it('continues training from a base version (--base-version), and names a missing one', async () => {
       assert.equal(second.status, 0, second.stderr);
       const version = (JSON.parse(second.stdout) as { version: number }).version;
-      assert.equal(version, 2);
+      assert.equal(version, 3);
       const manifest = JSON.parse(readFileSync(join(own.models, String(version), 'version.json'), 'utf8')) as {
         training: { options: { baseVersion: number; learningRate: number } };
       };
-      assert.deepEqual([manifest.training.options.baseVersion, manifest.training.options.learningRate], [1, 0.0002]);
+      assert.deepEqual([manifest.training.options.baseVersion, manifest.training.options.learningRate], [2, 0.0002]);
       const missing = await spawnLong(
         'train',
         '--data',
@@ -172,7 +174,8 @@ describe('kws train, kws models and kws eval', { concurrency: true }, () => {
     assert.deepEqual(
       versions.map((v) => [v.version, v.state]),
       [
-        [2, 'failed'],
+        [3, 'failed'],
+        [2, 'ready'],
         [1, 'ready'],
       ],
       'refused runs registered nothing',
@@ -200,7 +203,7 @@ describe('kws train, kws models and kws eval', { concurrency: true }, () => {
       '--data',
       kaggleFolder(2).dir,
       '--model',
-      '1',
+      '2',
       '--json',
       ...registryOf(trained),
     ); // 24 real clips
@@ -214,7 +217,7 @@ describe('kws train, kws models and kws eval', { concurrency: true }, () => {
       accuracy: number;
     };
     for (const key of ['accuracy', 'perClass', 'confusion', 'labels', 'hardExamples']) assert.ok(key in report, key);
-    assert.equal(report['modelVersion'], 1);
+    assert.equal(report['modelVersion'], 2);
     assert.equal(report['source'], 'kaggle-labels');
     assert.equal(report.examples, 24);
     assert.equal(

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer } from '../../src/http/index.js';
 import type { RunningServer, ServerOptions } from '../../src/http/index.js';
-import { BUNDLED_MODELS } from './models.js';
 
 export { BUNDLED_MODELS, modelRepository } from './models.js';
 
@@ -15,7 +14,7 @@ export async function testServer(
   const server = await startServer({
     port: 0,
     logLevel: 'silent',
-    modelsDir: BUNDLED_MODELS,
+    // Default repository: <dataDir>/models, the bundled version 1 readable from it; its aliases are this server's own.
     engine: { threads: 2 },
     ...options,
     dataDir,

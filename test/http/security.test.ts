@@ -44,6 +44,7 @@ const EXPECTED_SCOPES: Record<'query' | 'mutation', Record<string, Scope>> = {
     classifyClips: 'predict',
     promoteModelVersion: 'admin',
     archiveModelVersion: 'admin',
+    removeAlias: 'admin',
     retrain: 'admin',
     startSearch: 'admin',
     scoreTestSet: 'admin',

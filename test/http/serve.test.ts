@@ -6,6 +6,7 @@ import { createInterface } from 'node:readline';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { realDataDir } from '../helpers/signals.js';
+import { ModelRegistry } from '../../src/registry/index.js';
 import { sanitizeFilename } from '../../src/storage/index.js';
 import { BUNDLED_MODELS, clipForm, graphql, metricValue, modelRepository, testServer } from '../helpers/server.js';
 
@@ -57,7 +58,10 @@ describe('kws serve over real HTTP', () => {
   let models: string;
 
   before(async () => {
-    models = modelRepository(2); // versions 1 and 2 (same weights); production = 2, the newest
+    models = modelRepository(2); // versions 1 and 2 (same weights), production promoted to 2
+    const registry = ModelRegistry.open(models, { createModelsDir: false });
+    registry.setAlias('production', 2);
+    registry.close();
     server = await testServer({
       modelsDir: models,
       batcher: { maxQueueDelayMs: 25, maxBatchSize: 64 },

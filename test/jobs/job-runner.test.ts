@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { synthesizeCorpus } from '../../src/synth/index.js';
@@ -57,8 +57,9 @@ describe('JobRunner after a restart', () => {
   ): Restart {
     const dir = join(work, name);
     const models = modelRepository(1);
+    mkdirSync(dir, { recursive: true });
     const dbPath = join(dir, 'kws.db');
-    const registry = ModelRegistry.open(models, dbPath, { createModelsDir: false });
+    const registry = ModelRegistry.open(models, { createModelsDir: false });
     const store = JobStore.open(dbPath);
     leave(store, registry);
     const runner = new JobRunner(registry, pool, store, {

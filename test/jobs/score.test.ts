@@ -39,7 +39,7 @@ describe('bulk scoring (scoreTestSet)', () => {
     writeFileSync(join(data.dir, 'audio', 'clip_empty.wav'), new Uint8Array(0));
     writeFileSync(join(data.dir, 'audio', 'notes.txt'), 'not a wav, not listed');
     work = tempDir('kws-score-');
-    registry = ModelRegistry.open(BUNDLED_MODELS, ':memory:', { createModelsDir: false });
+    registry = ModelRegistry.open(BUNDLED_MODELS, { createModelsDir: false, inMemoryIndex: true });
     jobs = JobStore.open(':memory:');
     checkpoints = ScoreCheckpointStore.open(':memory:');
     pool = new EnginePool({ threads: 2 });
@@ -271,7 +271,7 @@ describe('bulk scoring over GraphQL', () => {
   it('resumes a job interrupted by a server restart and ends with the bytes of an uninterrupted run', async () => {
     const data = kaggleFolder(4);
     const reference = tempDir('kws-ref-');
-    const registry = ModelRegistry.open(BUNDLED_MODELS, ':memory:', { createModelsDir: false });
+    const registry = ModelRegistry.open(BUNDLED_MODELS, { createModelsDir: false, inMemoryIndex: true });
     const store = ScoreCheckpointStore.open(':memory:');
     const pool = new EnginePool({ threads: 1 });
     await scoreTestSet(registry, pool, store, {

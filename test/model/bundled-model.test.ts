@@ -5,16 +5,15 @@ import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import * as ort from 'onnxruntime-node';
 import { decodeAudio, fitToLength } from '../../src/audio/index.js';
-import { loadConfig } from '../../src/config/index.js';
 import { LABELS } from '../../src/labels/index.js';
 import { classifyFiles } from '../../src/serving/index.js';
 import { loadVersion } from '../../src/training/tfjs/index.js';
 import type { LoadedVersion } from '../../src/training/tfjs/index.js';
-import { ModelRegistry } from '../../src/registry/index.js';
+import { BUNDLED_MODELS_DIR, ModelRegistry } from '../../src/registry/index.js';
 import { realDataDir } from '../helpers/signals.js';
 
 describe('the bundled default model (models/1)', () => {
-  const registry = ModelRegistry.open(loadConfig().modelsDir, ':memory:');
+  const registry = ModelRegistry.open(BUNDLED_MODELS_DIR, { inMemoryIndex: true });
   const clips = ['yes_1000ms.wav', 'no_1000ms.wav', 'silence_1000ms.wav'].map((f) =>
     join(realDataDir(), 'tflite-micro/testdata', f),
   );

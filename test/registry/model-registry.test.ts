@@ -21,15 +21,13 @@ function manifest(version: number, accuracy: number): VersionManifest {
   };
 }
 
-/** A registry over two copies of the bundled version (1 and 2), on a database file of its own. */
-function twoVersions(): { registry: ModelRegistry; models: string; dbPath: string; close: () => void } {
+/** A registry over two copies of the bundled version (1 and 2), its index (`registry.db`) inside. */
+function twoVersions(): { registry: ModelRegistry; models: string; close: () => void } {
   const models = modelRepository(2);
-  const dbPath = join(tempDir('kws-registry-'), 'kws.db');
-  const registry = ModelRegistry.open(models, dbPath, { createModelsDir: false });
+  const registry = ModelRegistry.open(models, { createModelsDir: false });
   return {
     registry,
     models,
-    dbPath,
     close: () => {
       registry.close();
       rmSync(models, { recursive: true, force: true });
@@ -38,7 +36,7 @@ function twoVersions(): { registry: ModelRegistry; models: string; dbPath: strin
 }
 
 describe('ModelRegistry', () => {
-  it('indexes version folders found on disk as ready, and production defaults to the newest ready one', () => {
+  it('indexes version folders found on disk as ready, and points production at the bundled version number (1), not the newest', () => {
     const { registry, models, close } = twoVersions();
     try {
       const headline = BUNDLED.metrics.testing?.accuracy ?? BUNDLED.metrics.validation.accuracy;
@@ -57,7 +55,7 @@ describe('ModelRegistry', () => {
             state: 'ready',
             architecture: BUNDLED.architecture,
             accuracy: headline,
-            aliases: ['production'],
+            aliases: [],
             dir: join(models, '2'),
           },
           {
@@ -65,29 +63,30 @@ describe('ModelRegistry', () => {
             state: 'ready',
             architecture: BUNDLED.architecture,
             accuracy: headline,
-            aliases: [],
+            aliases: ['production'],
             dir: join(models, '1'),
           },
         ],
       );
-      assert.deepEqual(registry.aliases(), { production: 2 });
-      assert.equal(registry.resolve().version, 2);
+      assert.deepEqual(registry.aliases(), { production: 1 });
+      assert.equal(registry.resolve().version, 1);
+      assert.deepEqual(readdirSync(models).sort(), ['1', '2', 'registry.db', 'registry.db-shm', 'registry.db-wal']);
       assert.equal(registry.manifest(1).version, 1);
     } finally {
       close();
     }
   });
 
-  it('points aliases at ready versions, which every registry on the same file then agrees on', () => {
-    const { registry, models, dbPath, close } = twoVersions();
-    const other = ModelRegistry.open(models, dbPath, { createModelsDir: false });
+  it('points aliases at ready versions, which every registry on the same repository then agrees on', () => {
+    const { registry, models, close } = twoVersions();
+    const other = ModelRegistry.open(models, { createModelsDir: false });
     try {
       registry.setAlias('staging', 1);
       registry.setAlias('production', 1);
       assert.deepEqual(registry.aliases(), { staging: 1, production: 1 });
       assert.deepEqual(other.aliases(), { staging: 1, production: 1 }, 'another process sees the same aliases');
       assert.equal(other.resolve('staging').version, 1);
-      assert.deepEqual(other.list().find((v) => v.version === 1)?.aliases, ['staging', 'production']);
+      assert.deepEqual(other.list().find((v) => v.version === 1)?.aliases, ['production', 'staging']);
       registry.setAlias('staging', 2); // moving an alias: promotion and rollback
       assert.equal(other.resolve('staging').version, 2);
     } finally {
@@ -114,7 +113,30 @@ describe('ModelRegistry', () => {
         code: 'NOT_FOUND',
         message: 'no model version is named "nope"',
       });
-      assert.deepEqual(registry.aliases(), { production: 2 });
+      assert.deepEqual(registry.aliases(), { production: 1 });
+    } finally {
+      close();
+    }
+  });
+
+  it('removes aliases but production, and refuses one that names nothing', () => {
+    const { registry, close } = twoVersions();
+    try {
+      registry.setAlias('staging', 2);
+      assert.equal(registry.removeAlias('staging'), 2);
+      assert.deepEqual(registry.aliases(), { production: 1 });
+      assert.equal(registry.resolve(2).version, 2, 'the version stays');
+      assert.throws(() => registry.removeAlias('staging'), {
+        name: 'KwsError',
+        code: 'NOT_FOUND',
+        message: 'no alias is named "staging"',
+      });
+      assert.throws(() => registry.removeAlias('production'), {
+        name: 'KwsError',
+        code: 'INVALID_ARGUMENT',
+        message:
+          'production cannot be removed: it names the version the server serves; promote another version to it instead',
+      });
     } finally {
       close();
     }
@@ -123,7 +145,6 @@ describe('ModelRegistry', () => {
   it('writes a new version into a hidden folder and renames it into place, complete, when committed', () => {
     const { registry, models, close } = twoVersions();
     try {
-      registry.pinProduction();
       const pending = registry.begin('lenet');
       assert.deepEqual(pending, { version: 3, dir: join(models, `.tmp-3-${process.pid}`) });
       assert.equal(registry.list()[0]?.state, 'training');
@@ -148,7 +169,7 @@ describe('ModelRegistry', () => {
       assert.deepEqual(readdirSync(join(models, '3')).sort(), ['model.json', 'version.json']);
       assert.equal(existsSync(pending.dir), false);
       assert.deepEqual(registry.manifest(3), manifest(3, 0.875));
-      assert.equal(registry.resolve().version, 2, 'production was pinned: the new version serves only once promoted');
+      assert.equal(registry.resolve().version, 1, 'production did not move: the new version serves only once promoted');
     } finally {
       close();
     }
@@ -171,7 +192,7 @@ describe('ModelRegistry', () => {
       registry.fail(pending, 'INVALID_ARGUMENT: no training examples');
       assert.equal(existsSync(pending.dir), false);
       assert.equal(registry.list().find((v) => v.version === pending.version)?.state, 'failed');
-      assert.equal(registry.resolve().version, 2);
+      assert.equal(registry.resolve().version, 1);
     } finally {
       close();
     }
@@ -184,7 +205,10 @@ describe('ModelRegistry', () => {
       mkdirSync(join(models, `.tmp-${pending.version}-1`)); // one left by a process that died
       registry.abandon(pending.version, 'training was cancelled');
       assert.equal(registry.list().find((v) => v.version === pending.version)?.state, 'failed');
-      assert.deepEqual(readdirSync(models).sort(), ['1', '2']);
+      assert.deepEqual(
+        readdirSync(models).filter((f) => !f.startsWith('registry.db')),
+        ['1', '2'],
+      );
       registry.abandon(1, 'training was cancelled');
       registry.abandon(99, 'training was cancelled');
       assert.equal(registry.resolve(1).state, 'ready', 'a ready version is not abandoned');
@@ -196,12 +220,18 @@ describe('ModelRegistry', () => {
   it('archives a ready version no alias names: it stays listed and on disk but no longer resolves', () => {
     const { registry, models, close } = twoVersions();
     try {
+      assert.throws(() => registry.archive(1), {
+        name: 'KwsError',
+        code: 'INVALID_ARGUMENT',
+        message: 'model version 1 is production; promote another version to that alias first',
+      });
+      registry.setAlias('staging', 2);
       assert.throws(() => registry.archive(2), {
         name: 'KwsError',
         code: 'INVALID_ARGUMENT',
-        message: 'model version 2 is production; promote another version to that alias first',
+        message: 'model version 2 is staging; promote another version to that alias or remove it first',
       });
-      registry.setAlias('production', 1);
+      registry.removeAlias('staging');
       const archived = registry.archive(2);
       assert.deepEqual({ version: archived.version, state: archived.state }, { version: 2, state: 'archived' });
       assert.equal(existsSync(join(models, '2', 'version.json')), true);
@@ -237,9 +267,41 @@ describe('ModelRegistry', () => {
     }
   });
 
-  it('names an empty repository NOT_READY, a missing one FILE_NOT_FOUND and a database it cannot create FILE_UNWRITABLE', () => {
+  it('shows the bundled versions from a repository of its own, numbers new versions after them, writes only into itself', () => {
+    const repo = join(tempDir('kws-registry-user-'), 'models');
+    const registry = ModelRegistry.open(repo);
+    try {
+      assert.deepEqual(
+        registry.list().map((v) => [v.version, v.state, v.aliases, v.dir]),
+        [[1, 'ready', ['production'], join(BUNDLED_MODELS, '1')]],
+      );
+      assert.equal(registry.manifest(1).architecture, BUNDLED.architecture);
+      const pending = registry.begin('lenet');
+      assert.equal(pending.version, 2);
+      registry.commit(pending, manifest(2, 0.9));
+      assert.equal(registry.list()[0]?.dir, join(repo, '2'));
+      assert.equal(existsSync(join(BUNDLED_MODELS, '2')), false, 'nothing is written into the bundled repository');
+      assert.equal(registry.resolve().version, 1, 'a newer version does not move production');
+    } finally {
+      registry.close();
+    }
+  });
+
+  it('points production at the first version committed into an empty repository without a bundled one', () => {
+    const registry = ModelRegistry.open(join(tempDir('kws-registry-empty-'), 'models'), { bundledDir: null });
+    try {
+      assert.deepEqual(registry.aliases(), {});
+      registry.commit(registry.begin('lenet'), manifest(1, 0.5));
+      registry.commit(registry.begin('lenet'), manifest(2, 0.9));
+      assert.deepEqual(registry.aliases(), { production: 1 });
+    } finally {
+      registry.close();
+    }
+  });
+
+  it('names an empty repository NOT_READY, a missing one FILE_NOT_FOUND and an index it cannot create FILE_UNWRITABLE', () => {
     const dir = tempDir('kws-registry-open-');
-    const empty = ModelRegistry.open(join(dir, 'models'), ':memory:');
+    const empty = ModelRegistry.open(join(dir, 'models'), { bundledDir: null, inMemoryIndex: true });
     try {
       assert.throws(() => empty.resolve(), {
         name: 'KwsError',
@@ -249,27 +311,23 @@ describe('ModelRegistry', () => {
     } finally {
       empty.close();
     }
-    assert.throws(() => ModelRegistry.open(join(dir, 'missing'), ':memory:', { createModelsDir: false }), {
+    assert.throws(() => ModelRegistry.open(join(dir, 'missing'), { createModelsDir: false }), {
       name: 'KwsError',
       code: 'FILE_NOT_FOUND',
       message: `model repository ${join(dir, 'missing')} does not exist`,
     });
     const file = join(dir, 'a-file');
     writeFileSync(file, 'x');
-    assert.throws(() => ModelRegistry.open(join(dir, 'models'), join(file, 'kws.db')), {
+    assert.throws(() => ModelRegistry.open(join(file, 'models')), {
       name: 'KwsError',
       code: 'FILE_UNWRITABLE',
-      message: `cannot write ${join(file, 'kws.db')}: SQLITE_CANTOPEN`,
+      message: `cannot write ${join(file, 'models')}: a part of the path is not a folder`,
     });
-    assert.throws(() => ModelRegistry.open(join(dir, 'models'), dir), {
+    mkdirSync(join(dir, 'blocked', 'registry.db'), { recursive: true });
+    assert.throws(() => ModelRegistry.open(join(dir, 'blocked')), {
       name: 'KwsError',
       code: 'FILE_UNWRITABLE',
-      message: `cannot write ${dir}: SQLITE_CANTOPEN`,
-    });
-    assert.throws(() => ModelRegistry.open(join(file, 'models'), join(dir, 'kws.db')), {
-      name: 'KwsError',
-      code: 'FILE_UNWRITABLE',
-      message: `cannot write ${join(dir, 'kws.db')}: a part of the path is not a folder`,
+      message: `cannot write ${join(dir, 'blocked', 'registry.db')}: SQLITE_CANTOPEN`,
     });
   });
 });

@@ -8,7 +8,7 @@ import { DEFAULT_FEATURE_CONFIG, FeatureExtractor } from '../../src/features/ind
 import { ModelRegistry } from '../../src/registry/index.js';
 import { readServingVersion } from '../../src/serving/index.js';
 import { modelRepository } from '../helpers/models.js';
-import { realDataDir, tempDir } from '../helpers/signals.js';
+import { realDataDir } from '../helpers/signals.js';
 
 const yes = readFileSync(join(realDataDir(), 'tflite-micro', 'testdata', 'yes_1000ms.wav'));
 
@@ -24,7 +24,7 @@ describe('a model version with PCEN features', () => {
     const path = join(models, '2', 'version.json');
     const manifest = JSON.parse(readFileSync(path, 'utf8')) as { featureConfig: Record<string, unknown> };
     writeFileSync(path, JSON.stringify({ ...manifest, featureConfig: { ...manifest.featureConfig, ...pcenConfig } }));
-    registry = ModelRegistry.open(models, join(tempDir('kws-pcen-db-'), 'registry.db'));
+    registry = ModelRegistry.open(models);
     pool = new EnginePool({ threads: 1 });
   });
   after(async () => {

@@ -40,7 +40,7 @@ describe('averageVersions (kws average)', () => {
       realNoiseDir: null,
       words: ['yes', 'no', 'marvin'],
     });
-    registry = ModelRegistry.open(models, join(tempDir('kws-average-var-'), 'kws.db'));
+    registry = ModelRegistry.open(models);
   });
   after(() => registry.close());
 
@@ -67,7 +67,7 @@ describe('averageVersions (kws average)', () => {
     const path = join(repo, '2', 'version.json');
     const manifest = JSON.parse(readFileSync(path, 'utf8')) as VersionManifest;
     writeFileSync(path, JSON.stringify({ ...manifest, featureConfig: resolveFeatureConfig(manifest.featureConfig) }));
-    const weighted = ModelRegistry.open(repo, join(tempDir('kws-average-weighted-'), 'kws.db'));
+    const weighted = ModelRegistry.open(repo);
     try {
       const result = await averageVersions(weighted, { members: [1, 2], weights: [3, 1], dataDir: corpus });
       const bytes = readFileSync(join(result.record.dir, 'weights.bin'));
@@ -108,7 +108,7 @@ describe('averageVersions (kws average)', () => {
     const path = join(other, '2', 'version.json');
     const manifest = JSON.parse(readFileSync(path, 'utf8')) as VersionManifest;
     writeFileSync(path, JSON.stringify({ ...manifest, featureConfig: { ...manifest.featureConfig, melBins: 32 } }));
-    const otherRegistry = ModelRegistry.open(other, join(tempDir('kws-average-other-'), 'kws.db'));
+    const otherRegistry = ModelRegistry.open(other);
     try {
       await assert.rejects(averageVersions(otherRegistry, { members: [1, 2], dataDir: corpus }), {
         code: 'INVALID_ARGUMENT',

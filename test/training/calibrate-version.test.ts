@@ -19,12 +19,11 @@ describe('calibrateVersion (kws calibrate)', () => {
   // 6 real clips of each of the 12 classes: 72, enough to fit a temperature (50 or more).
   const set = kaggleFolder(6);
   const models = modelRepository();
-  const state = tempDir('kws-calibrate-var-');
   let registry: ModelRegistry;
   const v1Before = readFileSync(join(models, '1', 'version.json'), 'utf8');
 
   before(() => {
-    registry = ModelRegistry.open(models, join(state, 'kws.db'));
+    registry = ModelRegistry.open(models);
   });
   after(() => registry.close());
 

@@ -28,7 +28,7 @@ describe('evaluateOodSet (kws eval on an OOD set)', () => {
       realNoiseDir: join(realDataDir(), 'wids-tutorial', '_background_noise_'),
       picoLingwareDir: null,
     });
-    const registry = ModelRegistry.open(BUNDLED_MODELS, ':memory:');
+    const registry = ModelRegistry.open(BUNDLED_MODELS, { inMemoryIndex: true });
     try {
       report = await evaluateOodSet(registry, dir);
     } finally {
@@ -94,7 +94,7 @@ describe('evaluateOodSet (kws eval on an OOD set)', () => {
   });
 
   it('names a folder without a manifest, and one without any part', async () => {
-    const registry = ModelRegistry.open(BUNDLED_MODELS, ':memory:');
+    const registry = ModelRegistry.open(BUNDLED_MODELS, { inMemoryIndex: true });
     try {
       const empty = tempDir('kws-ood-empty-');
       await assert.rejects(evaluateOodSet(registry, empty), { code: 'FILE_NOT_FOUND' });

@@ -19,7 +19,7 @@ export async function runTrainWorker(data: TrainWorkerData, port: Pick<MessagePo
   let registry: ModelRegistry | null = null;
   let last = 0;
   try {
-    registry = ModelRegistry.open(data.modelsDir, data.dbPath, { createModelsDir: true });
+    registry = ModelRegistry.open(data.modelsDir, { createModelsDir: true });
     const result = await trainVersion(registry, {
       ...data.options,
       onBegin: (version) => post({ type: 'begin', version }),
