@@ -6,7 +6,7 @@ import type { RequestHandler } from 'express';
 import { GraphQLError } from 'graphql';
 import type { GraphQLFormattedError } from 'graphql';
 import graphqlUploadExpress from 'graphql-upload/graphqlUploadExpress.mjs';
-import { isKwsError, toClientError } from '../errors/index.js';
+import { fromMultipartError, isKwsError, toClientError } from '../errors/index.js';
 import { authorizationPlugin } from './authorization.js';
 import { createContext } from './context.js';
 import type { GraphqlDeps, KwsContext } from './context.js';
@@ -56,7 +56,7 @@ export async function createGraphqlHandlers(
     csrfPrevention: true,
     formatError: formatGraphqlError(log),
     // Authorization first: a key without the scope learns nothing else about the operation.
-    plugins: [authorizationPlugin(deps.audit), queryCostPlugin<KwsContext>(schema), ...plugins],
+    plugins: [authorizationPlugin(deps.audit), queryCostPlugin<KwsContext>(schema), responseStatusPlugin, ...plugins],
     introspection: true,
     // Server paths stay out of responses, whatever NODE_ENV says.
     includeStacktraceInErrorResponses: false,
@@ -67,12 +67,10 @@ export async function createGraphqlHandlers(
   await apollo.start();
   return {
     handlers: [
-      graphqlUploadExpress({
-        maxFileSize: limits.maxFileBytes,
-        maxFiles: limits.maxFiles,
-      }) as unknown as RequestHandler,
+      uploadParser(limits),
       expressMiddleware(apollo, {
-        context: async ({ res }) => createContext(deps, log, principalOf(res)),
+        context: async ({ res }) =>
+          createContext({ ...deps, maxFileBytes: limits.maxFileBytes }, log, principalOf(res)),
       }) as unknown as RequestHandler,
     ],
     stop: () => apollo.stop(),
@@ -83,3 +81,30 @@ export async function createGraphqlHandlers(
 function principalOf(res: { locals: Record<string, unknown> }): Principal | undefined {
   return res.locals['principal'] as Principal | undefined;
 }
+
+/**
+ * graphql-upload's express middleware with the REST route's contract: a file of exactly
+ * `maxFileBytes` passes (busboy stops a file when it reaches its limit, so the parser is given one
+ * byte more), and errors of a body it cannot parse are client errors (`fromMultipartError`), not
+ * masked 500s.
+ */
+function uploadParser(limits: GraphqlUploadLimits): RequestHandler {
+  const parse = graphqlUploadExpress({
+    maxFileSize: limits.maxFileBytes + 1,
+    maxFiles: limits.maxFiles,
+  }) as unknown as RequestHandler;
+  return (req, res, next) =>
+    parse(req, res, (error?: unknown) => next(error === undefined ? undefined : fromMultipartError(error)));
+}
+
+/** Sets the HTTP status a resolver asked for (`KwsContext.response`), e.g. classifyClips when every file failed. */
+const responseStatusPlugin: ApolloServerPlugin<KwsContext> = {
+  async requestDidStart() {
+    return {
+      async willSendResponse({ contextValue, response }) {
+        const status = contextValue.response.httpStatus;
+        if (status !== null) response.http.status = status;
+      },
+    };
+  },
+};

@@ -2,7 +2,7 @@ import { Arg, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Roo
 import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs';
 import type { FileUpload } from 'graphql-upload/processRequest.mjs';
 import type { Label } from '../labels/index.js';
-import { describeValue, KwsError, toClientError } from '../errors/index.js';
+import { describeValue, fromMultipartError, httpStatusFor, KwsError, toClientError } from '../errors/index.js';
 import { parseRecordId } from '../serving/index.js';
 import { canSeeClip, principalKeyId, sanitizeFilename, seesEveryClip } from '../storage/index.js';
 import type { ClipRecord } from '../storage/index.js';
@@ -26,6 +26,9 @@ export function predictionType(view: PredictionView): PredictionType {
   };
 }
 
+/** The REST route's default per-file limit, for messages when the context does not say. */
+const DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024;
+
 const encodeCursor = (id: number): string => Buffer.from(`clip:${id}`).toString('base64url');
 
 function decodeCursor(cursor: string): number {
@@ -38,16 +41,22 @@ function decodeCursor(cursor: string): number {
   return Number(match[1]);
 }
 
-async function readUpload(file: FileUpload): Promise<Buffer> {
+/**
+ * The bytes of one upload. A file over the limit (graphql-upload's "File truncated as it exceeds")
+ * is `TOO_LARGE` naming the limit; another read error is the client's (`fromMultipartError`).
+ */
+async function readUpload(file: FileUpload, maxFileBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   try {
     for await (const chunk of file.createReadStream()) chunks.push(chunk as Buffer);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    throw new KwsError(
-      /exceeds/.test(message) ? 'TOO_LARGE' : 'INVALID_ARGUMENT',
-      `upload ${describeValue(file.filename)}: ${message}`,
-    );
+    if (/exceeds/.test(message))
+      throw new KwsError(
+        'TOO_LARGE',
+        `upload ${describeValue(sanitizeFilename(file.filename))} is larger than the limit of ${maxFileBytes} bytes per file`,
+      );
+    throw fromMultipartError(error);
   }
   return Buffer.concat(chunks);
 }
@@ -160,17 +169,23 @@ export class ClipResolver {
       unknownEnergyThreshold,
     };
     ctx.service.thresholds(version, thresholds);
-    return Promise.all(
+    const results = await Promise.all(
       files.map(async (upload): Promise<ClipUploadResult> => {
         let filename = 'unnamed';
+        const count = (outcome: string): void => ctx.onUpload?.(outcome);
         try {
-          const file = await upload;
+          // The upload's promise rejects when the body cannot be parsed: the client's error.
+          const file = await upload.catch((error: unknown) => {
+            throw fromMultipartError(error);
+          });
           filename = sanitizeFilename(file.filename);
-          const outcome = await ctx.service.classifyUpload(await readUpload(file), file.filename, {
+          const bytes = await readUpload(file, ctx.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
+          const outcome = await ctx.service.classifyUpload(bytes, file.filename, {
             modelVersion: version,
             thresholds,
             ownerKeyId: principalKeyId(ctx.principal),
           });
+          count(outcome.ok ? 'ok' : outcome.code);
           if (!outcome.ok)
             return {
               filename: outcome.filename,
@@ -199,9 +214,15 @@ export class ClipResolver {
         } catch (error) {
           const client = toClientError(error);
           if (client.masked) ctx.log(error);
+          count(client.code);
           return { filename, clip: null, prediction: null, error: { code: client.code, message: client.message } };
         }
       }),
     );
+    // As POST /v1/clips: 200 when a file was classified, else the first file's error status.
+    const first = results[0]?.error;
+    if (first !== null && first !== undefined && results.every((r) => r.error !== null))
+      ctx.response.httpStatus = httpStatusFor(first.code);
+    return results;
   }
 }

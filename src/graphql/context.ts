@@ -19,12 +19,21 @@ export interface GraphqlDeps {
   readonly dashboard: Dashboard;
   /** Where state-changing mutations are recorded (and `auditLog` reads). */
   readonly audit: AuditLog;
+  /** Counts each uploaded file once by outcome (`ok` or its error code), as REST uploads are (`kws_clips_total`). */
+  readonly onUpload?: (outcome: string) => void;
+  /** Largest uploaded file, bytes (for messages; the parser enforces it). Default 5 MB. */
+  readonly maxFileBytes?: number;
 }
 
 /** What every resolver receives. Created per request, so DataLoader's cache never outlives it. */
 export interface KwsContext extends GraphqlDeps {
   /** Who is asking (the API key), checked against each root field's scope before anything runs. */
   readonly principal: Principal;
+  /**
+   * The HTTP status a resolver asks for the whole response (null: Apollo's own): `classifyClips`
+   * answers like `POST /v1/clips`, with the first file's error status when no file was classified.
+   */
+  readonly response: { httpStatus: number | null };
   /** Logs an unexpected error (masked as INTERNAL in the response). */
   readonly log: (error: unknown) => void;
   /** Batches every `Clip.prediction` of one request into one call: cached outputs from the store, the rest in one pass through the dynamic batcher. */
@@ -41,6 +50,7 @@ export function createContext(
   return {
     ...deps,
     principal,
+    response: { httpStatus: null },
     log,
     predictions: new DataLoader<PredictionKey, StoredPrediction, string>((keys) => service.predictions(keys), {
       cacheKeyFn: (k) => `${k.clipId}:${k.modelVersion}`,

@@ -2,7 +2,7 @@ import cors from 'cors';
 import express from 'express';
 import type { ErrorRequestHandler, Express, NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
-import { describeValue, KwsError, toClientError } from '../errors/index.js';
+import { describeValue, fromHttpError, KwsError, toClientError } from '../errors/index.js';
 import { JOB_OUTPUTS } from '../jobs/index.js';
 import { parseRecordId } from '../serving/index.js';
 import type { JobRunner } from '../jobs/index.js';
@@ -11,6 +11,7 @@ import type { ApiKeyStore, Scope } from '../storage/index.js';
 import { authenticate } from './authenticate.js';
 import type { AuthErrorShape } from './authenticate.js';
 import { clipsUploadHandler } from './clips.route.js';
+import { uploadGate } from './upload-gate.js';
 import type { UploadLimits } from './clips.route.js';
 import type { ServingMetrics } from './metrics.js';
 
@@ -51,38 +52,24 @@ function observe(parts: AppParts): RequestHandler {
 }
 
 /**
- * Errors that express's body parsers and graphql-upload raise for bad requests carry an HTTP status
- * (the http-errors convention: `status` 4xx and `expose`): they become KwsErrors with our codes.
+ * Maps any error to its status and `{ error: { code, message } }`, or, under `/graphql` (a body the
+ * upload gate or parser refused before GraphQL ran), to a GraphQL response
+ * `{ errors: [{ message, extensions: { code, httpStatus } }] }`; masks and logs unexpected ones.
  */
-export function fromHttpError(error: unknown): unknown {
-  const candidate = error as { status?: unknown; expose?: unknown; message?: unknown } | null;
-  if (
-    typeof candidate !== 'object' ||
-    candidate === null ||
-    typeof candidate.status !== 'number' ||
-    candidate.status < 400 ||
-    candidate.status >= 500 ||
-    candidate.expose !== true
-  )
-    return error;
-  const message = typeof candidate.message === 'string' ? candidate.message : 'bad request';
-  if (candidate.status === 413)
-    return new KwsError(
-      /max file uploads/.test(message) ? 'TOO_MANY_FILES' : 'TOO_LARGE',
-      `the request is too large: ${message}`,
-    );
-  return new KwsError('INVALID_ARGUMENT', `bad request body: ${message}`);
-}
-
-/** Maps any error to `{ error: { code, message } }` with its status; masks and logs unexpected ones. */
 function errorHandler(logger: Logger): ErrorRequestHandler {
-  return (error: unknown, _req, res, next) => {
+  return (error: unknown, req, res, next) => {
     if (res.headersSent) return next(error);
     const client = toClientError(fromHttpError(error));
     if (client.masked) logger.error({ err: error }, 'unexpected error');
     if (client.code === 'OVERLOADED' || client.code === 'NOT_READY')
       res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
-    res.status(client.httpStatus).json({ error: { code: client.code, message: client.message } });
+    res
+      .status(client.httpStatus)
+      .json(
+        req.originalUrl.startsWith('/graphql')
+          ? { errors: [{ message: client.message, extensions: { code: client.code, httpStatus: client.httpStatus } }] }
+          : { error: { code: client.code, message: client.message } },
+      );
   };
 }
 
@@ -155,7 +142,13 @@ export function createApp(parts: AppParts): Express {
     }
   });
   // Every key has at least `predict`; each operation's root fields are checked against their scopes in Apollo.
-  app.use('/graphql', auth('predict', 'graphql'), express.json({ limit: '256kb' }), ...parts.graphql);
+  app.use(
+    '/graphql',
+    auth('predict', 'graphql'),
+    uploadGate(parts.uploads, { requireMultipart: false }),
+    express.json({ limit: '256kb' }),
+    ...parts.graphql,
+  );
   app.use((req, res) => {
     res.status(404).json({ error: { code: 'NOT_FOUND', message: `no route ${req.method} ${req.path}` } });
   });

@@ -1,6 +1,13 @@
 import type { NextFunction, Request, Response } from 'express';
 import multer from 'multer';
-import { describeValue, ERROR_CODES, KwsError, toClientError } from '../errors/index.js';
+import {
+  describeValue,
+  ERROR_CODES,
+  fromMultipartError,
+  KwsError,
+  MISSING_FILE_PART,
+  toClientError,
+} from '../errors/index.js';
 import { UNKNOWN_SCORES } from '../inference/index.js';
 import type { UnknownScore } from '../inference/index.js';
 import { principalKeyId, sanitizeFilename } from '../storage/index.js';
@@ -9,6 +16,7 @@ import { probabilitiesByLabel } from '../serving/index.js';
 import type { PredictionView, ServingService, ThresholdOverrides, UploadOutcome } from '../serving/index.js';
 import type { ServingMetrics } from './metrics.js';
 import { principalOf } from './authenticate.js';
+import { uploadGate } from './upload-gate.js';
 
 /** Limits of `POST /v1/clips`. */
 export interface UploadLimits {
@@ -65,8 +73,8 @@ function scoreParam(req: Request): UnknownScore | undefined {
   );
 }
 
-/** Maps multer's and busboy's errors to our codes, with messages that name the limit. */
-function uploadError(error: unknown, limits: UploadLimits): KwsError {
+/** Maps multer's and busboy's errors to our codes, with messages that name the limit or the problem. */
+function uploadError(error: unknown, limits: UploadLimits): unknown {
   if (error instanceof multer.MulterError) {
     switch (error.code) {
       case 'LIMIT_FILE_SIZE':
@@ -76,6 +84,10 @@ function uploadError(error: unknown, limits: UploadLimits): KwsError {
         );
       case 'LIMIT_FILE_COUNT':
         return new KwsError('TOO_MANY_FILES', `at most ${limits.maxFiles} files may be sent in one request`);
+      case 'LIMIT_FIELD_VALUE':
+        // A file part with an empty file name is a text field to busboy, and a clip overruns its size.
+        if (error.field === CLIP_FIELD) return new KwsError('INVALID_ARGUMENT', MISSING_FILE_PART);
+        return new KwsError('INVALID_ARGUMENT', `the multipart body exceeds a limit: ${error.message}`);
       case 'LIMIT_UNEXPECTED_FILE':
         return new KwsError(
           'INVALID_ARGUMENT',
@@ -85,10 +97,7 @@ function uploadError(error: unknown, limits: UploadLimits): KwsError {
         return new KwsError('INVALID_ARGUMENT', `the multipart body exceeds a limit: ${error.message}`);
     }
   }
-  return new KwsError(
-    'INVALID_ARGUMENT',
-    `malformed multipart/form-data body: ${error instanceof Error ? error.message : String(error)}`,
-  );
+  return fromMultipartError(error);
 }
 
 /**
@@ -119,35 +128,16 @@ export function clipsUploadHandler(
     },
   }).array(CLIP_FIELD, limits.maxFiles);
   return [
+    uploadGate(limits, { requireMultipart: true }),
     (req: Request, _res: Response, next: NextFunction): void => {
-      if (req.headers['content-length'] === undefined)
-        return next(
-          new KwsError(
-            'LENGTH_REQUIRED',
-            'uploads need a Content-Length header (chunked request bodies are not accepted)',
-          ),
-        );
-      const length = Number(req.headers['content-length']);
-      if (length > limits.maxBodyBytes)
-        return next(
-          new KwsError(
-            'TOO_LARGE',
-            `the request body (${length} bytes) is larger than the limit of ${limits.maxBodyBytes} bytes`,
-          ),
-        );
-      if (!(req.headers['content-type'] ?? '').toLowerCase().startsWith('multipart/form-data')) {
-        return next(
-          new KwsError(
-            'INVALID_ARGUMENT',
-            `expected a multipart/form-data body with one or more files in the field "${CLIP_FIELD}", got content type ${describeValue(req.headers['content-type'] ?? null)}`,
-          ),
-        );
-      }
       upload(req, _res, (error?: unknown) => next(error === undefined ? undefined : uploadError(error, limits)));
     },
     async (req: Request, res: Response, next: NextFunction): Promise<void> => {
       try {
         const files = (req.files as Express.Multer.File[] | undefined) ?? [];
+        // A part of the field with an empty file name is read as a text field (busboy): say so.
+        if (files.length === 0 && (req.body as Record<string, unknown> | undefined)?.[CLIP_FIELD] !== undefined)
+          throw new KwsError('INVALID_ARGUMENT', MISSING_FILE_PART);
         if (files.length === 0)
           throw new KwsError('INVALID_ARGUMENT', `no file in the multipart field "${CLIP_FIELD}"`);
         const modelVersion = numberParam(req, 'modelVersion', true);

@@ -149,7 +149,13 @@ export async function startServer(given: Partial<ServerOptions> = {}): Promise<R
     ...(options.jobChunkSize === undefined ? {} : { chunkSize: options.jobChunkSize }),
   });
   const graphql = await createGraphqlHandlers(
-    { service, jobs, dashboard: new Dashboard(registry, pool), audit },
+    {
+      service,
+      jobs,
+      dashboard: new Dashboard(registry, pool),
+      audit,
+      onUpload: (outcome) => metrics.clips.inc({ outcome }),
+    },
     uploads,
     (error) => logger.error({ err: error }, 'unexpected GraphQL error'),
   );

@@ -1,0 +1,56 @@
+import { KwsError } from './kws-error.js';
+
+/**
+ * Errors that express's body parsers, multer and graphql-upload raise for bad requests carry an HTTP
+ * status (the http-errors convention: `status` 4xx and `expose`): they become KwsErrors with our
+ * codes (413: `TOO_LARGE`, or `TOO_MANY_FILES` for a file count; other 4xx: `INVALID_ARGUMENT`).
+ * Anything else is returned as it is.
+ */
+export function fromHttpError(error: unknown): unknown {
+  const candidate = error as { status?: unknown; expose?: unknown; message?: unknown } | null;
+  if (
+    typeof candidate !== 'object' ||
+    candidate === null ||
+    typeof candidate.status !== 'number' ||
+    candidate.status < 400 ||
+    candidate.status >= 500 ||
+    candidate.expose !== true
+  )
+    return error;
+  const message = typeof candidate.message === 'string' ? candidate.message : 'bad request';
+  if (candidate.status === 413)
+    return new KwsError(
+      /max file uploads/.test(message) ? 'TOO_MANY_FILES' : 'TOO_LARGE',
+      `the request is too large: ${message}`,
+    );
+  if (message === 'File missing in the request.') return new KwsError('INVALID_ARGUMENT', MISSING_FILE_PART);
+  return new KwsError('INVALID_ARGUMENT', `bad request body: ${message}`);
+}
+
+/** What a client hears for a file the request names but does not carry as a file part (both transports). */
+export const MISSING_FILE_PART =
+  'a file the request names has no file part: it is missing, or was sent with an empty file name (a part without a file name is read as a text field); give every file a name';
+
+/** busboy's messages for a body it cannot parse, and what they mean to a client. */
+const MULTIPART_PARSE_ERRORS: Readonly<Record<string, string>> = {
+  'Malformed part header':
+    'a multipart part header is malformed (a raw control character such as CR, LF, NUL or ESC in a file name, or a broken header line)',
+  'Unexpected end of form': 'the multipart body ends before its closing boundary (cut short, or empty)',
+  'Multipart: Boundary not found': 'the multipart content type has no boundary',
+};
+
+/**
+ * The client error for a failure while reading a multipart upload, the same for REST (multer) and
+ * GraphQL (graphql-upload), both on busboy: a KwsError stays as it is; an http-errors 4xx goes
+ * through {@link fromHttpError}; a busboy parse error (a plain Error without an errno `code`) is
+ * `INVALID_ARGUMENT` with a message naming the problem; a system error (ENOSPC writing a temporary
+ * file, say) is returned unchanged, a server fault.
+ */
+export function fromMultipartError(error: unknown): unknown {
+  if (error instanceof KwsError) return error;
+  const mapped = fromHttpError(error);
+  if (mapped !== error) return mapped;
+  if (!(error instanceof Error) || typeof (error as NodeJS.ErrnoException).code === 'string') return error;
+  const known = MULTIPART_PARSE_ERRORS[error.message];
+  return new KwsError('INVALID_ARGUMENT', known ?? `malformed multipart/form-data body: ${error.message}`);
+}
