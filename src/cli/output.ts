@@ -22,3 +22,27 @@ export const PROCESS_OUTPUT: CliOutput = {
 
 /** A share as a percentage with one decimal: `0.9234` -> `92.3 %`. */
 export const percent = (x: number): string => `${(x * 100).toFixed(1)} %`;
+
+/** Milliseconds between two progress lines where there is no terminal for a bar. */
+export const PROGRESS_LINE_INTERVAL_MS = 5000;
+
+/**
+ * Progress for a log (stderr not a terminal: CI, `docker logs`, a pipe), where a bar prints nothing:
+ * returns a function that writes `line()` and a newline at most once per `intervalMs`, and always
+ * when `final` is set, so a long run is never silent.
+ *
+ * @param write Where lines go (stderr).
+ */
+export function progressLines(
+  write: (text: string) => void,
+  intervalMs = PROGRESS_LINE_INTERVAL_MS,
+  now: () => number = () => performance.now(),
+): (line: () => string, final?: boolean) => void {
+  let last = now();
+  return (line, final = false) => {
+    const t = now();
+    if (!final && t - last < intervalMs) return;
+    last = t;
+    write(`${line()}\n`);
+  };
+}

@@ -1,7 +1,9 @@
-import { join, resolve } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { loadConfig } from '../config/index.js';
+import { KwsError } from '../errors/index.js';
 import type { DeviceChoice, EngineKind, EnginePool } from '../engine/index.js';
 import type { ModelRegistry } from '../registry/index.js';
 import { ScoreCheckpointStore } from '../storage/index.js';
@@ -9,7 +11,7 @@ import { integerIn, numberIn } from './options.js';
 import { openRegistry, versionName, withRegistryOptions } from './registry-options.js';
 import type { RegistryCliOptions } from './registry-options.js';
 import { reportError } from './report-error.js';
-import { PROCESS_OUTPUT } from './output.js';
+import { PROCESS_OUTPUT, progressLines } from './output.js';
 import type { CliOutput } from './output.js';
 
 interface ScoreCliOptions extends RegistryCliOptions {
@@ -67,6 +69,7 @@ export function scoreCommand(output: CliOutput = PROCESS_OUTPUT): Command {
       cliProgress.Presets.shades_classic,
     );
     let barStarted = false;
+    const logLine = progressLines((text) => process.stderr.write(text));
     try {
       // The engine threads and the bulk scorer load only when a folder is scored.
       const [{ EnginePool }, { scoreTestSet }] = await Promise.all([
@@ -82,6 +85,17 @@ export function scoreCommand(output: CliOutput = PROCESS_OUTPUT): Command {
         ...(options.threads === undefined ? {} : { threads: options.threads }),
       });
       const out = resolve(options.out);
+      // The CLI writes where it is told and creates no folders: a typo in --out should not make one.
+      for (const [flag, path] of [
+        ['--out', out],
+        ['--probabilities', options.probabilities],
+        ['--errors', options.errors],
+      ] as const)
+        if (path !== undefined && !existsSync(dirname(resolve(path))))
+          throw new KwsError(
+            'FILE_NOT_FOUND',
+            `the folder of ${flag}, ${dirname(resolve(path))}, does not exist: create it first`,
+          );
       const summary = await scoreTestSet(registry, pool, checkpoints, {
         dir: resolve(dir),
         out,
@@ -94,6 +108,14 @@ export function scoreCommand(output: CliOutput = PROCESS_OUTPUT): Command {
         checkpointKey: `cli:${out}`,
         onProgress: (p) => {
           if (!options.progress) return;
+          if (process.stderr.isTTY !== true) {
+            logLine(
+              () =>
+                `scoring: ${p.processed}/${p.total} clips, ${Math.round(p.clipsPerSecond)} clips/s, ${p.failed} failed`,
+              p.processed === p.total,
+            );
+            return;
+          }
           if (!barStarted) {
             bar.start(p.total, p.processed, { rate: 0, failed: 0 });
             barStarted = true;

@@ -5,7 +5,7 @@ import { Command, Option } from 'commander';
 import { PROJECT_ROOT } from '../config/index.js';
 import { reportError } from './report-error.js';
 import { integerIn } from './options.js';
-import { PROCESS_OUTPUT } from './output.js';
+import { PROCESS_OUTPUT, progressLines } from './output.js';
 import type { CliOutput } from './output.js';
 import type { NonSpeechKind, SynthReport } from '../synth/index.js';
 
@@ -122,6 +122,7 @@ async function runSynth(options: SynthCliOptions, output: CliOutput): Promise<vo
     cliProgress.Presets.shades_classic,
   );
   const showBar = options.progress && process.stderr.isTTY === true;
+  const logLine = progressLines((text) => process.stderr.write(text));
   let phase = '';
   let phaseStart = performance.now();
   try {
@@ -139,7 +140,10 @@ async function runSynth(options: SynthCliOptions, output: CliOutput): Promise<vo
       nonSpeech: options.nonSpeech,
       nonSpeechSilence: options.nonSpeechSilence as NonSpeechKind[],
       onProgress: (current, done, total) => {
-        if (!showBar) return;
+        if (!showBar) {
+          if (options.progress) logLine(() => `${current}: ${done}/${total} clips`, done === total);
+          return;
+        }
         if (current !== phase) {
           if (phase !== '') bar.stop();
           phase = current;

@@ -1,4 +1,6 @@
-import { availableParallelism } from 'node:os';
+import { statSync, unlinkSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import { workerEntry } from '../config/index.js';
 import { describeValue, fromSerializedError, KwsError } from '../errors/index.js';
@@ -189,8 +191,24 @@ export class EnginePool {
   /** Stops the threads after their current tasks. */
   async close(): Promise<void> {
     await this.pool.destroy();
+    removeOnnxDebugLog();
   }
 }
+
+/**
+ * onnxruntime-node 1.30's Linux build creates an empty `<tmpdir>/mat-debug-<pid>.log` in every
+ * process that loads it, and never removes it. This removes this process's file when it is still
+ * empty (on `EnginePool.close` and at exit); one with content is left for whoever wants it. Never throws.
+ */
+export function removeOnnxDebugLog(): void {
+  const path = join(tmpdir(), `mat-debug-${process.pid}.log`);
+  try {
+    if (statSync(path).size === 0) unlinkSync(path);
+  } catch {
+    // not there, or not ours to remove
+  }
+}
+process.once('exit', removeOnnxDebugLog);
 
 function unwrap<T>(result: TaskResult<T>): T {
   if (result.ok) return result.value;

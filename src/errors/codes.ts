@@ -84,7 +84,7 @@ export const ERROR_CODES = {
   },
   JOB_NOT_FINISHED: {
     httpStatus: 409,
-    description: 'A job output was requested before the job succeeded, or a finished job was asked to change.',
+    description: 'A job output was requested before the job succeeded.',
   },
   ILLEGAL_TRANSITION: {
     httpStatus: 409,

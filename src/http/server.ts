@@ -190,6 +190,12 @@ export async function startServer(given: Partial<ServerOptions> = {}): Promise<R
   }
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host === '0.0.0.0' ? '127.0.0.1' : options.host}:${port}`;
+  store.removeOrphans().then(
+    (removed) => {
+      if (removed > 0) logger.info({ removed }, 'removed clip files no row names (left by a crash)');
+    },
+    (error: unknown) => logger.warn({ err: error }, 'could not look for orphan clip files'),
+  );
   const warming = service.start().then((readiness) => {
     jobs.resumeInterrupted();
     if (readiness.ready) logger.info({ version: readiness.version, provider: readiness.provider, url }, 'ready');

@@ -137,13 +137,13 @@ export class JobRunner {
    * Cancels a queued or running job (a running one stops after the chunks in flight; a training
    * worker is terminated and its version abandoned).
    *
-   * @throws KwsError `NOT_FOUND`, or `JOB_NOT_FINISHED` for a job that has already ended.
+   * @throws KwsError `NOT_FOUND`, or `ILLEGAL_TRANSITION` for a job that has already ended (cancelling twice included).
    */
   async cancel(id: number): Promise<JobRecord> {
     const job = this.store.require(id);
     if (!isActive(job.status))
       throw new KwsError(
-        'JOB_NOT_FINISHED',
+        'ILLEGAL_TRANSITION',
         `job ${id} has already ended (${job.status}); only QUEUED or RUNNING jobs can be cancelled`,
       );
     const running = this.running;

@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { LABELS } from '../labels/index.js';
 import { listTestClips, scanSpeechCommands } from '../data/index.js';
 import type { Label } from '../labels/index.js';
@@ -59,6 +60,11 @@ export class Dashboard {
     let scored = this.cache.get(key);
     if (scored === undefined) {
       scored = (async () => {
+        if (!existsSync(manifest.training.dataDir))
+          throw new KwsError(
+            'FILE_NOT_FOUND',
+            `version ${record.version} was trained on ${manifest.training.dataDir}, which is not on this machine: hard examples read the version's own training data (lowConfidenceClips works on any test folder)`,
+          );
         const dataset = await scanSpeechCommands(
           manifest.training.dataDir,
           (manifest.training.options['dataset'] ?? {}) as Parameters<typeof scanSpeechCommands>[1],

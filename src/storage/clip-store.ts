@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { makeDirs } from '../config/index.js';
-import { readFile, unlink } from 'node:fs/promises';
+import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import type { Statement } from 'better-sqlite3';
 import { LABELS } from '../labels/index.js';
@@ -247,6 +247,37 @@ export class ClipStore {
       this.pending.push({ file, sizeBytes, meta, prediction, resolve, reject });
       if (this.pending.length === 1) setImmediate(() => this.commitPending());
     });
+  }
+
+  /**
+   * Removes clip files that no row names and that are older than `graceMs` (a crash between writing
+   * a file and committing its row leaves one; the grace period spares uploads in flight, also of
+   * another process sharing the folder). Called by the server at start.
+   *
+   * @param graceMs Minimum age of a file to remove, ms (by its modification time). Default 15 minutes.
+   * @returns How many files were removed.
+   */
+  async removeOrphans(graceMs = 15 * 60_000): Promise<number> {
+    const named = new Set(
+      (this.db.prepare('SELECT file FROM clips').all() as Array<{ file: string }>).map((r) => r.file),
+    );
+    const cutoff = Date.now() - graceMs;
+    let removed = 0;
+    for (const name of await readdir(this.clipsDir)) {
+      if (named.has(name)) continue;
+      const path = join(this.clipsDir, name);
+      try {
+        const info = await stat(path);
+        if (!info.isFile() || info.mtimeMs > cutoff) continue;
+        // Named meanwhile (committed after the SELECT above)? Then keep it.
+        if (this.db.prepare('SELECT 1 FROM clips WHERE file = ?').get(name) !== undefined) continue;
+        await unlink(path);
+        removed++;
+      } catch {
+        // gone already, or not ours to remove
+      }
+    }
+    return removed;
   }
 
   /** Removes a clip file that no row names (its upload failed after the file was written). Never throws. */

@@ -32,6 +32,13 @@ describe('one model repository, one set of aliases', () => {
     const scored = await runKws('score', join(dir, 'audio'), '--out', out, '--models-dir', repo, '--data-dir', b);
     assert.equal(scored.status, 0, scored.stderr);
     assert.match(scored.stdout, /: 12 clips \(0 failed to decode, .*\) scored with version 2 \(production\) on /);
+    const missing = join(tempDir('kws-score-missing-'), 'no', 'such');
+    const refused = await runKws('score', join(dir, 'audio'), '--out', join(missing, 'sub.csv'), '--data-dir', b);
+    assert.deepEqual(
+      [refused.status, refused.stderr],
+      [1, `kws score: FILE_NOT_FOUND: the folder of --out, ${missing}, does not exist: create it first\n`],
+    );
+    assert.equal(existsSync(missing), false, 'kws score creates no folder');
   });
 
   it('keeps new versions out of the checkout: the default repository is <data dir>/models, with the bundled version 1 in it', async () => {

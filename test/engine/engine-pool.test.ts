@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
@@ -180,5 +182,20 @@ describe('model sessions', () => {
       code: 'MALFORMED',
       message: /outputs 12 values per clip, but its version lists 10 labels/,
     });
+  });
+});
+
+describe('onnxruntime-node’s stray debug log', () => {
+  it('is gone after a process that ran the ONNX engine exits (onnxruntime leaves an empty mat-debug-<pid>.log)', () => {
+    const script = `
+      import { EnginePool } from ${JSON.stringify(new URL('../../src/engine/index.ts', import.meta.url).href)};
+      const pool = new EnginePool({ threads: 1 });
+      await pool.warmUp(${JSON.stringify(model)}, ${JSON.stringify(geometry)});
+      await pool.close();`;
+    const file = join(tempDir('kws-mat-debug-'), 'engine.mts');
+    writeFileSync(file, script);
+    const child = spawnSync(process.execPath, ['--import', 'tsx', file], { encoding: 'utf8' });
+    assert.equal(child.status, 0, child.stderr);
+    assert.equal(existsSync(join(tmpdir(), `mat-debug-${child.pid}.log`)), false);
   });
 });

@@ -126,7 +126,7 @@ describe('JobRunner after a restart', () => {
       );
       await assert.rejects(r.runner.cancel(train.id), {
         name: 'KwsError',
-        code: 'JOB_NOT_FINISHED',
+        code: 'ILLEGAL_TRANSITION',
         message: `job ${train.id} has already ended (CANCELLED); only QUEUED or RUNNING jobs can be cancelled`,
       });
     } finally {

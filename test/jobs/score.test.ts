@@ -261,7 +261,7 @@ describe('bulk scoring (scoreTestSet)', () => {
     const cancelled = await runner.cancel(job.id);
     assert.equal(cancelled.status, 'CANCELLED');
     assert.ok(cancelled.processed < 50);
-    await assert.rejects(runner.cancel(job.id), { code: 'JOB_NOT_FINISHED' });
+    await assert.rejects(runner.cancel(job.id), { code: 'ILLEGAL_TRANSITION' });
     assert.throws(() => runner.outputPath(job.id, 'submission'), { code: 'JOB_NOT_FINISHED' });
     await runner.close();
   });
@@ -367,7 +367,7 @@ describe('bulk scoring over GraphQL', () => {
       const badFile = await fetch(`${server.url}/v1/jobs/${job.id}/..%2f..%2fetc%2fpasswd`);
       assert.equal(badFile.status, 404);
       const cancelDone = await graphql(server.url, `mutation { cancelJob(id: "${job.id}") { status } }`);
-      assert.equal(cancelDone.errors?.[0]?.extensions?.code, 'JOB_NOT_FINISHED');
+      assert.equal(cancelDone.errors?.[0]?.extensions?.code, 'ILLEGAL_TRANSITION');
     } finally {
       await server.stop();
       rmSync(data.dir, { recursive: true, force: true });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -140,6 +140,33 @@ describe('ClipStore', () => {
       assert.equal(existsSync(path), false);
     } finally {
       store.close();
+    }
+  });
+
+  it('removes clip files no row names once they are older than the grace period, and nothing else', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'kws-orphans-'));
+    const store = ClipStore.open(dataDir, join(dataDir, 'kws.db'));
+    try {
+      const clips = join(dataDir, 'clips');
+      for (const name of ['kept.wav', 'old-orphan.wav', 'new-orphan.wav']) writeFileSync(join(clips, name), 'x');
+      await store.insert('kept.wav', 1, {
+        filename: 'kept.wav',
+        sha256: 'ab',
+        container: 'wav',
+        codec: 'pcm_s16le',
+        sourceSampleRateHz: 16000,
+        durationMs: 1000,
+        ownerKeyId: null,
+      });
+      const hourAgo = new Date(Date.now() - 3_600_000);
+      for (const name of ['kept.wav', 'old-orphan.wav']) utimesSync(join(clips, name), hourAgo, hourAgo);
+      assert.equal(await store.removeOrphans(15 * 60_000), 1);
+      assert.deepEqual(readdirSync(clips).sort(), ['kept.wav', 'new-orphan.wav']);
+      assert.equal(await store.removeOrphans(0), 1, 'a grace of 0 takes the fresh one too');
+      assert.deepEqual(readdirSync(clips), ['kept.wav']);
+    } finally {
+      store.close();
+      rmSync(dataDir, { recursive: true, force: true });
     }
   });
 });
