@@ -222,6 +222,27 @@ export const SERVE_OPTIONS: readonly ServeOption[] = [
   },
   {
     group: 'server',
+    field: 'rateLimitPerSecond',
+    spec: {
+      kind: 'number',
+      description: 'requests a second each API key (without keys: each client address) may make; 429 past it',
+      unit: 'requests/s',
+      range: { min: 0.001, max: 1_000_000 },
+      cli: { flag: 'rate-limit', value: 'n' },
+    },
+  },
+  {
+    group: 'server',
+    field: 'rateLimitBurst',
+    spec: {
+      kind: 'integer',
+      description: 'requests at once after a pause (token bucket size; default twice --rate-limit)',
+      range: { min: 1, max: 1_000_000 },
+      cli: { flag: 'rate-burst', value: 'n' },
+    },
+  },
+  {
+    group: 'server',
     field: 'logLevel',
     spec: {
       kind: 'enum',

@@ -77,6 +77,11 @@ export const ERROR_CODES = {
     httpStatus: 403,
     description: "The request's API key is valid but its scope does not allow this operation.",
   },
+  RATE_LIMITED: {
+    httpStatus: 429,
+    description:
+      'The API key (or, without keys, the client address) has used its request rate (`--rate-limit`); retry after the seconds in Retry-After.',
+  },
   PATH_NOT_ALLOWED: {
     httpStatus: 403,
     description:

@@ -12,6 +12,8 @@ import { authenticate } from './authenticate.js';
 import type { AuthErrorShape } from './authenticate.js';
 import { clipsUploadHandler } from './clips.route.js';
 import { uploadGate } from './upload-gate.js';
+import { KeyRateLimiter } from './rate-limit.js';
+import type { RateLimitOptions } from './rate-limit.js';
 import type { UploadLimits } from './clips.route.js';
 import type { ServingMetrics } from './metrics.js';
 
@@ -30,6 +32,8 @@ export interface AppParts {
   readonly metricsPublic?: boolean;
   /** Origins allowed to call from a browser (CORS, `cors` middleware); default none: CORS off. */
   readonly corsOrigins?: readonly string[];
+  /** Per-key request rate (token buckets); default none: no limit. */
+  readonly rateLimit?: RateLimitOptions | null;
 }
 
 /** Seconds a client is told to wait after OVERLOADED or NOT_READY (`Retry-After`). */
@@ -94,8 +98,10 @@ export function createApp(parts: AppParts): Express {
     if (!readiness.ready) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     res.status(readiness.ready ? 200 : 503).json(readiness);
   });
+  const limiter =
+    parts.rateLimit === undefined || parts.rateLimit === null ? undefined : new KeyRateLimiter(parts.rateLimit);
   const auth = (scope: Scope, shape: AuthErrorShape = 'rest'): RequestHandler =>
-    authenticate(parts.keys, parts.logger, { scope, shape });
+    authenticate(parts.keys, parts.logger, { scope, shape, ...(limiter === undefined ? {} : { limiter }) });
   const origins = parts.corsOrigins ?? [];
   if (origins.length > 0)
     app.use(

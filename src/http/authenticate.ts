@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import { KwsError } from '../errors/index.js';
 import { OPEN_PRINCIPAL, principalScope, scopeAllows } from '../storage/index.js';
 import type { ApiKeyStore, Principal, Scope } from '../storage/index.js';
+import type { KeyRateLimiter } from './rate-limit.js';
 
 /** The `WWW-Authenticate` challenge of a 401 (RFC 6750, section 3). */
 export const BEARER_CHALLENGE = 'Bearer realm="kws-serve"';
@@ -32,13 +33,14 @@ function refuse(res: Response, shape: AuthErrorShape, error: KwsError, status: n
  * was created, a request needs `Authorization: Bearer <key>` with a live key: none, a malformed
  * header or an unknown or revoked key is refused with 401 `UNAUTHENTICATED` and
  * `WWW-Authenticate: Bearer`, a key without `scope` with 403 `FORBIDDEN`. A refused attempt is
- * logged (warn) with the address and the reason, never the key. The principal lands in
+ * logged (warn) with the address and the reason, never the key. With a `limiter`, a client past its
+ * rate gets 429 `RATE_LIMITED` with `Retry-After` (whole seconds). The principal lands in
  * `res.locals.principal` ({@link principalOf}).
  */
 export function authenticate(
   keys: ApiKeyStore,
   logger: Logger,
-  options: { readonly scope?: Scope; readonly shape?: AuthErrorShape } = {},
+  options: { readonly scope?: Scope; readonly shape?: AuthErrorShape; readonly limiter?: KeyRateLimiter } = {},
 ): RequestHandler {
   const shape = options.shape ?? 'rest';
   return (req: Request, res: Response, next: NextFunction) => {
@@ -71,6 +73,21 @@ export function authenticate(
       principal = { kind: 'key', key };
     }
     res.locals['principal'] = principal;
+    const wait =
+      options.limiter?.take(principal.kind === 'key' ? `key:${principal.key.id}` : `ip:${req.ip ?? ''}`) ?? 0;
+    if (wait > 0) {
+      res.setHeader('Retry-After', String(Math.ceil(wait / 1000)));
+      refuse(
+        res,
+        shape,
+        new KwsError(
+          'RATE_LIMITED',
+          `too many requests: at most ${options.limiter?.options.requestsPerSecond} a second (bursts of ${options.limiter?.options.burst}); retry in ${Math.ceil(wait / 1000)} s`,
+        ),
+        429,
+      );
+      return;
+    }
     if (options.scope !== undefined && !scopeAllows(principalScope(principal), options.scope)) {
       const name = principal.kind === 'key' ? principal.key.name : 'open';
       logger.warn({ ip: req.ip, url: req.originalUrl, key: name, need: options.scope }, 'refused: scope');

@@ -63,6 +63,10 @@ export interface ServerOptions {
   readonly metricsPublic: boolean;
   /** Origins browsers may call from (CORS). Default none: CORS off. */
   readonly corsOrigins: readonly string[];
+  /** Requests a second each API key (without keys: each client address) may make; a token bucket. Default none: no limit. */
+  readonly rateLimitPerSecond: number;
+  /** Requests at once after a pause (the bucket's size). Default: twice the rate, at least 1. */
+  readonly rateLimitBurst: number;
 }
 
 /** The defaults of the {@link ServerOptions} that are plain values (the others are resolved from the environment or by their layer). */
@@ -169,6 +173,13 @@ export async function startServer(given: Partial<ServerOptions> = {}): Promise<R
     keys,
     metricsPublic: options.metricsPublic,
     corsOrigins: options.corsOrigins ?? [],
+    rateLimit:
+      options.rateLimitPerSecond === undefined
+        ? null
+        : {
+            requestsPerSecond: options.rateLimitPerSecond,
+            burst: options.rateLimitBurst ?? Math.max(1, Math.ceil(2 * options.rateLimitPerSecond)),
+          },
   });
   const checkpointer = startCheckpointer(dbPath, [store, jobStore], logger);
   const closeStores = async (): Promise<void> => {
