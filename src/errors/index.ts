@@ -14,4 +14,4 @@ export {
 export type { SerializedKwsError } from './kws-error.js';
 export { toClientError } from './client-error.js';
 export type { ClientError } from './client-error.js';
-export { fromHttpError, fromMultipartError, MISSING_FILE_PART } from './request-error.js';
+export { fileTooLarge, fromHttpError, fromMultipartError, MISSING_FILE_PART, UNNAMED_FILE } from './request-error.js';

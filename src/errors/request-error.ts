@@ -54,3 +54,14 @@ export function fromMultipartError(error: unknown): unknown {
   const known = MULTIPART_PARSE_ERRORS[error.message];
   return new KwsError('INVALID_ARGUMENT', known ?? `malformed multipart/form-data body: ${error.message}`);
 }
+
+/** The per-file error of an upload over the per-file limit, worded the same for REST and GraphQL. */
+export function fileTooLarge(filename: string, maxFileBytes: number): KwsError {
+  return new KwsError(
+    'TOO_LARGE',
+    `upload ${JSON.stringify(filename)} is larger than the limit of ${maxFileBytes} bytes per file`,
+  );
+}
+
+/** The per-file error of a file part without a file name (REST drops such parts, GraphQL refuses them). */
+export const UNNAMED_FILE = 'a file was sent without a file name (filename="" or none): give every file a name';

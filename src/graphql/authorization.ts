@@ -1,5 +1,5 @@
 import type { ApolloServerPlugin } from '@apollo/server';
-import { GraphQLError, Kind, print } from 'graphql';
+import { GraphQLError, Kind, valueFromASTUntyped } from 'graphql';
 import type { DocumentNode, FieldNode, OperationTypeNode, SelectionSetNode } from 'graphql';
 import { principalScope, scopeAllows } from '../storage/index.js';
 import type { AuditLog, Principal, Scope } from '../storage/index.js';
@@ -123,10 +123,19 @@ export function authorizationPlugin(audit: AuditLog): ApolloServerPlugin<KwsCont
               keyId: principal.kind === 'key' ? principal.key.id : null,
               keyName: principal.kind === 'key' ? principal.key.name : null,
               action: field.name.value,
-              arguments: JSON.stringify({
-                arguments: Object.fromEntries((field.arguments ?? []).map((a) => [a.name.value, print(a.value)])),
-                variables: request.variables ?? {},
-              }).slice(0, 4000),
+              arguments: JSON.stringify(
+                {
+                  arguments: Object.fromEntries(
+                    (field.arguments ?? []).map((a) => [a.name.value, valueFromASTUntyped(a.value, request.variables)]),
+                  ),
+                  variables: request.variables ?? {},
+                },
+                // An upload (graphql-upload's Upload: a promise and its resolvers) is recorded as such, not as its internals.
+                (_key, value: unknown) =>
+                  typeof value === 'object' && value !== null && 'promise' in value && 'resolve' in value
+                    ? '[upload]'
+                    : value,
+              ).slice(0, 4000),
               outcome: failed === undefined ? 'ok' : codeOf(failed),
             });
           }

@@ -2,7 +2,15 @@ import { Arg, Ctx, FieldResolver, Float, ID, Int, Mutation, Query, Resolver, Roo
 import GraphQLUpload from 'graphql-upload/GraphQLUpload.mjs';
 import type { FileUpload } from 'graphql-upload/processRequest.mjs';
 import type { Label } from '../labels/index.js';
-import { describeValue, fromMultipartError, httpStatusFor, KwsError, toClientError } from '../errors/index.js';
+import {
+  describeValue,
+  fileTooLarge,
+  fromMultipartError,
+  httpStatusFor,
+  KwsError,
+  toClientError,
+  UNNAMED_FILE,
+} from '../errors/index.js';
 import { parseRecordId } from '../serving/index.js';
 import { canSeeClip, principalKeyId, sanitizeFilename, seesEveryClip } from '../storage/index.js';
 import type { ClipRecord } from '../storage/index.js';
@@ -51,11 +59,7 @@ async function readUpload(file: FileUpload, maxFileBytes: number): Promise<Buffe
     for await (const chunk of file.createReadStream()) chunks.push(chunk as Buffer);
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
-    if (/exceeds/.test(message))
-      throw new KwsError(
-        'TOO_LARGE',
-        `upload ${describeValue(sanitizeFilename(file.filename))} is larger than the limit of ${maxFileBytes} bytes per file`,
-      );
+    if (/exceeds/.test(message)) throw fileTooLarge(sanitizeFilename(file.filename), maxFileBytes);
     throw fromMultipartError(error);
   }
   return Buffer.concat(chunks);
@@ -179,6 +183,8 @@ export class ClipResolver {
             throw fromMultipartError(error);
           });
           filename = sanitizeFilename(file.filename);
+          // As REST, where multer does not take a part without a file name as a file.
+          if ((file.filename ?? '') === '') throw new KwsError('INVALID_ARGUMENT', UNNAMED_FILE);
           const bytes = await readUpload(file, ctx.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
           const outcome = await ctx.service.classifyUpload(bytes, file.filename, {
             modelVersion: version,

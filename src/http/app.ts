@@ -8,7 +8,7 @@ import { parseRecordId } from '../serving/index.js';
 import type { JobRunner } from '../jobs/index.js';
 import type { ServingService } from '../serving/index.js';
 import type { ApiKeyStore, Scope } from '../storage/index.js';
-import { authenticate } from './authenticate.js';
+import { authenticate, redactUrl } from './authenticate.js';
 import type { AuthErrorShape } from './authenticate.js';
 import { clipsUploadHandler } from './clips.route.js';
 import { uploadGate } from './upload-gate.js';
@@ -47,7 +47,12 @@ function observe(parts: AppParts): RequestHandler {
       const route = (req.route as { path?: string } | undefined)?.path ?? (req.baseUrl !== '' ? req.baseUrl : 'other');
       parts.metrics.requestSeconds.observe({ method: req.method, route, status: String(res.statusCode) }, seconds);
       parts.logger.info(
-        { method: req.method, url: req.originalUrl, status: res.statusCode, ms: Math.round(seconds * 1e4) / 10 },
+        {
+          method: req.method,
+          url: redactUrl(req.originalUrl),
+          status: res.statusCode,
+          ms: Math.round(seconds * 1e4) / 10,
+        },
         'request',
       );
     });

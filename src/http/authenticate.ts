@@ -5,6 +5,14 @@ import { OPEN_PRINCIPAL, principalScope, scopeAllows } from '../storage/index.js
 import type { ApiKeyStore, Principal, Scope } from '../storage/index.js';
 import type { KeyRateLimiter } from './rate-limit.js';
 
+/**
+ * A URL as logs may show it: anything shaped like an API key (`kws_` and 20 or more base64url
+ * characters, say a key sent by mistake as `?access_token=`) replaced by `kws_[redacted]`.
+ */
+export function redactUrl(url: string): string {
+  return url.replace(/kws_[A-Za-z0-9_-]{20,}/g, 'kws_[redacted]');
+}
+
 /** The `WWW-Authenticate` challenge of a 401 (RFC 6750, section 3). */
 export const BEARER_CHALLENGE = 'Bearer realm="kws-serve"';
 
@@ -56,7 +64,10 @@ export function authenticate(
             : match === null
               ? 'not a Bearer token'
               : 'unknown or revoked key';
-        logger.warn({ ip: req.ip, method: req.method, url: req.originalUrl, reason }, 'refused: not authenticated');
+        logger.warn(
+          { ip: req.ip, method: req.method, url: redactUrl(req.originalUrl), reason },
+          'refused: not authenticated',
+        );
         refuse(
           res,
           shape,
@@ -90,7 +101,7 @@ export function authenticate(
     }
     if (options.scope !== undefined && !scopeAllows(principalScope(principal), options.scope)) {
       const name = principal.kind === 'key' ? principal.key.name : 'open';
-      logger.warn({ ip: req.ip, url: req.originalUrl, key: name, need: options.scope }, 'refused: scope');
+      logger.warn({ ip: req.ip, url: redactUrl(req.originalUrl), key: name, need: options.scope }, 'refused: scope');
       refuse(
         res,
         shape,

@@ -3,10 +3,12 @@ import multer from 'multer';
 import {
   describeValue,
   ERROR_CODES,
+  fileTooLarge,
   fromMultipartError,
   KwsError,
   MISSING_FILE_PART,
   toClientError,
+  UNNAMED_FILE,
 } from '../errors/index.js';
 import { UNKNOWN_SCORES } from '../inference/index.js';
 import type { UnknownScore } from '../inference/index.js';
@@ -117,9 +119,10 @@ export function clipsUploadHandler(
   const upload = multer({
     storage: multer.memoryStorage(),
     defParamCharset: 'utf8',
-    preservePath: true,
+    preservePath: false, // busboy keeps the base name, as graphql-upload's busboy does (one contract)
     limits: {
-      fileSize: limits.maxFileBytes,
+      // Files over maxFileBytes fail alone (checked per file below, as GraphQL does); the body limit bounds memory.
+      fileSize: limits.maxBodyBytes,
       files: limits.maxFiles,
       fields: 16,
       fieldSize: 1024,
@@ -139,7 +142,10 @@ export function clipsUploadHandler(
         if (files.length === 0 && (req.body as Record<string, unknown> | undefined)?.[CLIP_FIELD] !== undefined)
           throw new KwsError('INVALID_ARGUMENT', MISSING_FILE_PART);
         if (files.length === 0)
-          throw new KwsError('INVALID_ARGUMENT', `no file in the multipart field "${CLIP_FIELD}"`);
+          throw new KwsError(
+            'INVALID_ARGUMENT',
+            `no file in the multipart field "${CLIP_FIELD}" (${UNNAMED_FILE}; a part without one is not a file)`,
+          );
         const modelVersion = numberParam(req, 'modelVersion', true);
         const ownerKeyId = principalKeyId(principalOf(res));
         const thresholds: ThresholdOverrides = {
@@ -153,7 +159,9 @@ export function clipsUploadHandler(
         // reported in its row, while the clips stored beside it are still answered with their ids.
         const settled = await Promise.allSettled(
           files.map((file) =>
-            service.classifyUpload(file.buffer, file.originalname, { modelVersion, thresholds, ownerKeyId }),
+            file.size > limits.maxFileBytes
+              ? Promise.reject(fileTooLarge(sanitizeFilename(file.originalname), limits.maxFileBytes))
+              : service.classifyUpload(file.buffer, file.originalname, { modelVersion, thresholds, ownerKeyId }),
           ),
         );
         const outcomes: UploadOutcome[] = settled.map((s, i) => {

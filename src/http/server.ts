@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import type { Express } from 'express';
 import { pino } from 'pino';
 import type { Level, Logger } from 'pino';
-import { loadConfig } from '../config/index.js';
-import { KwsError } from '../errors/index.js';
+import { loadConfig, makeDirs } from '../config/index.js';
+import { fromFsError, KwsError } from '../errors/index.js';
 import { EnginePool } from '../engine/index.js';
 import type { EnginePoolOptions } from '../engine/index.js';
 import { createGraphqlHandlers } from '../graphql/index.js';
@@ -119,6 +119,11 @@ export async function startServer(given: Partial<ServerOptions> = {}): Promise<R
   const logger = pino({ level: options.logLevel, base: { service: 'kws-serve' } });
   const uploads = options.uploads ?? DEFAULT_UPLOAD_LIMITS;
   const dbPath = join(config.dataDir, 'kws.db');
+  try {
+    makeDirs(config.dataDir); // a fresh checkout has no ./var yet
+  } catch (error) {
+    throw fromFsError(error, config.dataDir, 'write');
+  }
   const keys = ApiKeyStore.open(dbPath);
   if (!keys.anyKeyEver()) {
     if (!isLoopback(options.host) && !options.insecure) {

@@ -149,10 +149,11 @@ const toPrediction = (row: PredictionRow): StoredPrediction => ({
  * The one sanitiser of client file names, for REST and GraphQL uploads alike: the base name (what
  * follows the last `/` or `\\`, as busboy keeps it without `preservePath`), without control (C0,
  * DEL, C1) and bidirectional-override characters, at most 255 characters, `unnamed` when nothing is
- * left. It is kept only as metadata and echoed back, never used to build a path.
+ * left (`.` and `..` count as nothing). It is kept only as metadata and echoed back, never used to build a path.
  */
 export function sanitizeFilename(name: string | undefined): string {
-  const base = (name ?? '').split(/[/\\]/).at(-1) ?? '';
+  const last = (name ?? '').split(/[/\\]/).at(-1) ?? '';
+  const base = last === '.' || last === '..' ? '' : last; // as busboy's basename
   // eslint-disable-next-line no-control-regex
   const cleaned = [...base.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')]
     .slice(0, 255)

@@ -10,7 +10,7 @@ import { ApiKeyStore } from '../../src/storage/index.js';
 import { tempDir } from '../helpers/signals.js';
 
 describe('authenticate (express middleware)', () => {
-  it('logs refused attempts with the reason and never the key, and hands the principal on', async () => {
+  it('logs refused attempts with the reason and never the key (not even one sent in the URL), and hands the principal on', async () => {
     const lines: string[] = [];
     const logger = pino(
       { level: 'info' },
@@ -41,6 +41,7 @@ describe('authenticate (express middleware)', () => {
       assert.deepEqual(await (await get('/read', key)).json(), { name: 'reader' });
       assert.equal((await get('/read', wrong)).status, 401);
       assert.equal((await get('/read')).status, 401);
+      assert.equal((await get(`/read?access_token=${key}`)).status, 401, 'a key in the URL is not a credential');
       const forbidden = await get('/admin', key);
       assert.equal(forbidden.status, 403);
       assert.deepEqual(await forbidden.json(), {
@@ -51,8 +52,9 @@ describe('authenticate (express middleware)', () => {
         lines.map(
           (l) => (JSON.parse(l) as { msg: string; reason?: string }).reason ?? (JSON.parse(l) as { msg: string }).msg,
         ),
-        ['unknown or revoked key', 'no Authorization header', 'refused: scope'],
+        ['unknown or revoked key', 'no Authorization header', 'no Authorization header', 'refused: scope'],
       );
+      assert.match(log, /"url":"\/read\?access_token=kws_\[redacted\]"/);
       for (const secret of [key, wrong, key.slice(4, 30), wrong.slice(4, 30)])
         assert.equal(log.includes(secret), false);
     } finally {

@@ -227,7 +227,8 @@ describe('API keys, scopes and the audit log (a server whose data folder has key
         ['read-key', 'promoteModelVersion', 'FORBIDDEN'],
       ],
     );
-    assert.deepEqual(JSON.parse(entries[1]!.arguments), { arguments: { version: '1' }, variables: {} });
+    assert.deepEqual(JSON.parse(entries[1]!.arguments), { arguments: { version: 1 }, variables: {} });
+    assert.deepEqual(JSON.parse(entries[0]!.arguments), { arguments: { id: '999' }, variables: {} });
     assert.equal((await gql('{ auditLog { action } }', key.read)).status, 403);
   });
 
@@ -243,6 +244,16 @@ describe('API keys, scopes and the audit log (a server whose data folder has key
 });
 
 describe('safe defaults of a data folder without keys', () => {
+  it('creates a data folder that does not exist yet (a fresh checkout has no ./var)', async () => {
+    const dataDir = join(tempDir('kws-fresh-'), 'not', 'yet');
+    const server = await testServer({ dataDir });
+    try {
+      assert.equal((await fetch(`${server.url}/readyz`)).status, 200);
+    } finally {
+      await server.stop();
+    }
+  });
+
   it('refuses to listen beyond loopback without a key unless insecure, naming the way out', async () => {
     const dataDir = tempDir('kws-open-');
     await assert.rejects(

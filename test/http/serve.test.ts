@@ -126,7 +126,7 @@ describe('kws serve over real HTTP', () => {
     assert.equal(large.status, 413);
     assert.deepEqual(large.body.error, {
       code: 'TOO_LARGE',
-      message: 'a file in the field "clip" is larger than the limit of 200000 bytes per file',
+      message: 'upload "big.wav" is larger than the limit of 200000 bytes per file',
     });
     const many = await upload(server.url, [yes, yes, yes, yes, yes]);
     assert.equal(many.status, 413);

@@ -16,6 +16,8 @@ interface Part {
   /** null: a text field. */
   readonly filename: string | null;
   readonly body: Buffer;
+  /** Content-Type of a file part. Default audio/wav. */
+  readonly type?: string;
 }
 
 /** A multipart body written by hand, so that file names reach the server byte for byte (fetch's FormData escapes them). */
@@ -23,7 +25,7 @@ function multipart(parts: readonly Part[]): Buffer {
   return Buffer.concat([
     ...parts.flatMap((p) => [
       Buffer.from(
-        `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${p.name}"${p.filename === null ? '' : `; filename="${p.filename}"\r\nContent-Type: audio/wav`}\r\n\r\n`,
+        `--${BOUNDARY}\r\nContent-Disposition: form-data; name="${p.name}"${p.filename === null ? '' : `; filename="${p.filename}"\r\nContent-Type: ${p.type ?? 'audio/wav'}`}\r\n\r\n`,
         'utf8',
       ),
       p.body,
@@ -37,7 +39,10 @@ const CLASSIFY =
   'mutation ($files: [Upload!]!) { classifyClips(files: $files) { filename error { code message } clip { id } } }';
 
 /** The same files as REST parts (field `clip`) or as a GraphQL multipart request (operations, map, one part each). */
-function bodyFor(transport: 'rest' | 'graphql', files: ReadonlyArray<{ filename: string; body: Buffer }>): Buffer {
+function bodyFor(
+  transport: 'rest' | 'graphql',
+  files: ReadonlyArray<{ filename: string; body: Buffer; type?: string }>,
+): Buffer {
   if (transport === 'rest') return multipart(files.map((f) => ({ name: 'clip', ...f })));
   return multipart([
     {
@@ -102,7 +107,7 @@ function send(url: string, path: string, body: Buffer | null, headers: Record<st
  */
 interface Case {
   readonly what: string;
-  readonly files?: ReadonlyArray<{ filename: string; body: Buffer }>;
+  readonly files?: ReadonlyArray<{ filename: string; body: Buffer; type?: string }>;
   /** Replace the body and headers (transport-level cases). */
   readonly raw?: { body: Buffer | null; headers: Record<string, string> };
   readonly status: number;
@@ -111,6 +116,27 @@ interface Case {
 }
 
 const CASES: readonly Case[] = [
+  {
+    what: 'an empty name on an octet-stream part',
+    files: [{ filename: '', body: wav, type: 'application/octet-stream' }],
+    status: 400,
+    code: 'INVALID_ARGUMENT',
+  },
+  {
+    what: 'a name whose base is .. (no name left)',
+    files: [{ filename: 'a/..', body: wav }],
+    status: 400,
+    code: 'INVALID_ARGUMENT',
+  },
+  {
+    what: 'a file over the limit beside a good one (each file fails alone)',
+    files: [
+      { filename: 'big.wav', body: wavOf(MAX_FILE + 1) },
+      { filename: 'ok.wav', body: wav },
+    ],
+    status: 200,
+    code: 'TOO_LARGE',
+  },
   { what: 'a plain name', files: [{ filename: 'yes.wav', body: wav }], status: 200, code: 'ok', stored: 'yes.wav' },
   {
     what: 'a relative path',
