@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { createServer } from 'node:http';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -54,6 +55,8 @@ export interface ServerOptions {
   readonly drainTimeoutMs: number;
   /** Wait for the serving version's warm-up before resolving. Default true. */
   readonly waitUntilReady: boolean;
+  /** Most time a client may take to send a whole request, ms (Node's `requestTimeout`; then 408). Default 60000. */
+  readonly requestTimeoutMs: number;
   /**
    * Listen on an address other than loopback although the data folder has no API key (everyone
    * who can reach the port may do everything). Default false: such a start is refused.
@@ -76,6 +79,7 @@ export const DEFAULT_SERVER_OPTIONS = Object.freeze({
   logLevel: 'info',
   drainTimeoutMs: 10_000,
   waitUntilReady: true,
+  requestTimeoutMs: 60_000,
   insecure: false,
   metricsPublic: false,
 } as const satisfies Partial<ServerOptions>);
@@ -198,7 +202,7 @@ export async function startServer(given: Partial<ServerOptions> = {}): Promise<R
   };
   let server: Server;
   try {
-    server = await listen(app, options.host, options.port);
+    server = await listen(app, options.host, options.port, options.requestTimeoutMs);
   } catch (error) {
     await closeStores();
     await checkpointer.close();
@@ -270,14 +274,21 @@ function startCheckpointer(
 
 /**
  * Listens on `host:port` (0 picks a free port), with request and header timeouts so that a client
- * that stops sending mid-body cannot hold a connection forever.
+ * that stops sending mid-body (a Content-Length larger than what it sends) cannot hold a connection:
+ * past `requestTimeoutMs` (checked every second) Node answers 408 and closes it.
  *
  * @throws KwsError `INVALID_ARGUMENT` for a port in use or an address that cannot be listened on.
  */
-async function listen(app: Express, host: string, port: number): Promise<Server> {
-  const server: Server = app.listen(port, host);
-  server.requestTimeout = 60_000;
-  server.headersTimeout = 20_000;
+async function listen(app: Express, host: string, port: number, requestTimeoutMs: number): Promise<Server> {
+  const server: Server = createServer(
+    {
+      requestTimeout: requestTimeoutMs,
+      headersTimeout: Math.min(20_000, requestTimeoutMs),
+      // How often Node looks for requests past their timeout (its default, 30 s, let a stalled one live 90 s).
+      connectionsCheckingInterval: Math.min(1000, requestTimeoutMs),
+    },
+    app,
+  ).listen(port, host);
   try {
     await once(server, 'listening');
     return server;
