@@ -27,7 +27,7 @@ describe('a client that stops sending mid-body', () => {
     const seconds = (performance.now() - started) / 1000;
     assert.match(answer, /^HTTP\/1\.1 408 /);
     assert.ok(
-      seconds >= 1.4 && seconds < 6,
+      seconds >= 1.4 && seconds < 15,
       `closed after ${seconds.toFixed(1)} s (timeout 1.5 s, checked every second)`,
     );
   });
