@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { reportError } from './report-error.js';
 import type { ModelRegistry, TrustMetrics } from '../registry/index.js';
 import type { OodEvaluationReport } from '../training/tfjs/index.js';
-import { openRegistry, withRegistryOptions } from './registry-options.js';
+import { openRegistry, versionName, withRegistryOptions } from './registry-options.js';
 import type { RegistryCliOptions } from './registry-options.js';
 import { PROCESS_OUTPUT } from './output.js';
 import type { CliOutput } from './output.js';
@@ -104,7 +104,7 @@ export function evalCommand(output: CliOutput = PROCESS_OUTPUT): Command {
         return;
       }
       const lines = [
-        `model version ${report.modelVersion}: 12-class accuracy ${(report.accuracy * 100).toFixed(2)} % on ${report.examples} clips`,
+        `model ${versionName(registry, report.modelVersion)}: 12-class accuracy ${(report.accuracy * 100).toFixed(2)} % on ${report.examples} clips`,
         'label      precision  recall     f1  support',
       ];
       for (const c of report.perClass)

@@ -16,7 +16,7 @@ const productionOf = (stdout: string): number | undefined =>
     .find((v) => v.aliases.includes('production'))?.version;
 
 describe('one model repository, one set of aliases', () => {
-  it('agrees on production across two data folders: a promotion made with one is what kws score uses with another, and says so', async () => {
+  it('agrees on production across two data folders: a promotion made with one is what kws score and kws eval use with another, and say so', async () => {
     const repo = modelRepository(2);
     const [a, b] = [tempDir('kws-data-a-'), tempDir('kws-data-b-')];
     const before = await runKws('models', '--models-dir', repo, '--data-dir', a, '--json');
@@ -32,6 +32,9 @@ describe('one model repository, one set of aliases', () => {
     const scored = await runKws('score', join(dir, 'audio'), '--out', out, '--models-dir', repo, '--data-dir', b);
     assert.equal(scored.status, 0, scored.stderr);
     assert.match(scored.stdout, /: 12 clips \(0 failed to decode, .*\) scored with version 2 \(production\) on /);
+    const evaluated = await runKws('eval', '--data', dir, '--models-dir', repo, '--data-dir', b);
+    assert.equal(evaluated.status, 0, evaluated.stderr);
+    assert.match(evaluated.stdout, /^model version 2 \(production\): 12-class accuracy [0-9.]+ % on 12 clips\n/);
     const missing = join(tempDir('kws-score-missing-'), 'no', 'such');
     const refused = await runKws('score', join(dir, 'audio'), '--out', join(missing, 'sub.csv'), '--data-dir', b);
     assert.deepEqual(
