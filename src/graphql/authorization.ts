@@ -90,6 +90,10 @@ export function authorizationPlugin(audit: AuditLog): ApolloServerPlugin<KwsCont
       return {
         async didResolveOperation({ operation, document, contextValue }) {
           if (operation === undefined) return; // Apollo answers a document without a runnable operation itself
+          if (operation.operation === 'subscription')
+            throw new GraphQLError('this server has no subscriptions: send a query or a mutation', {
+              extensions: { code: 'INVALID_ARGUMENT', httpStatus: 400, http: { status: 400 } },
+            });
           const have = principalScope(contextValue.principal);
           const denied = rootFields(operation.selectionSet, document)
             .map((f) => ({ field: f.name.value, need: requiredScope(operation.operation, f.name.value) }))

@@ -182,6 +182,15 @@ describe('API keys, scopes and the audit log (a server whose data folder has key
     }
   });
 
+  it('answers a subscription 400 INVALID_ARGUMENT (there are none), not a 200 with a server error', async () => {
+    const { status, body } = await gql('subscription { clip(id: "1") { id } }', key.admin);
+    assert.equal(status, 400);
+    assert.deepEqual(
+      body.errors?.map((e) => [e.extensions?.code, e.message]),
+      [['INVALID_ARGUMENT', 'this server has no subscriptions: send a query or a mutation']],
+    );
+  });
+
   it('shows a predict key only its own clips (another key’s clip is null, not FORBIDDEN), read and admin keys every clip', async () => {
     const mine = await upload(key.predict);
     const theirs = await upload(otherPredict);
