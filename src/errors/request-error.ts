@@ -37,14 +37,16 @@ const MULTIPART_PARSE_ERRORS: Readonly<Record<string, string>> = {
     'a multipart part header is malformed (a raw control character such as CR, LF, NUL or ESC in a file name, or a broken header line)',
   'Unexpected end of form': 'the multipart body ends before its closing boundary (cut short, or empty)',
   'Multipart: Boundary not found': 'the multipart content type has no boundary',
+  'Malformed content type': 'the multipart content type is malformed',
+  'Unsupported content type: multipart/form-data': 'the multipart content type has no boundary',
 };
 
 /**
  * The client error for a failure while reading a multipart upload, the same for REST (multer) and
  * GraphQL (graphql-upload), both on busboy: a KwsError stays as it is; an http-errors 4xx goes
- * through {@link fromHttpError}; a busboy parse error (a plain Error without an errno `code`) is
- * `INVALID_ARGUMENT` with a message naming the problem; a system error (ENOSPC writing a temporary
- * file, say) is returned unchanged, a server fault.
+ * through {@link fromHttpError}; one of busboy's known parse errors is `INVALID_ARGUMENT` with a
+ * message naming the problem; anything else (a system error such as ENOSPC writing a temporary
+ * file, a library's own fault) is returned unchanged, a server fault to mask and log.
  */
 export function fromMultipartError(error: unknown): unknown {
   if (error instanceof KwsError) return error;
@@ -52,7 +54,8 @@ export function fromMultipartError(error: unknown): unknown {
   if (mapped !== error) return mapped;
   if (!(error instanceof Error) || typeof (error as NodeJS.ErrnoException).code === 'string') return error;
   const known = MULTIPART_PARSE_ERRORS[error.message];
-  return new KwsError('INVALID_ARGUMENT', known ?? `malformed multipart/form-data body: ${error.message}`);
+  // Only busboy's known parse errors are the client's; anything else (a library or program fault) stays a server error.
+  return known === undefined ? error : new KwsError('INVALID_ARGUMENT', known);
 }
 
 /** The per-file error of an upload over the per-file limit, worded the same for REST and GraphQL. */

@@ -6,8 +6,8 @@ import type { RequestHandler } from 'express';
 import { GraphQLError } from 'graphql';
 import type { GraphQLFormattedError } from 'graphql';
 import graphqlUploadExpress from 'graphql-upload/graphqlUploadExpress.mjs';
-import { fromMultipartError, isKwsError, toClientError } from '../errors/index.js';
-import { authorizationPlugin } from './authorization.js';
+import { fromMultipartError, isKwsError, KwsError, toClientError } from '../errors/index.js';
+import { authorizationPlugin, rootFields } from './authorization.js';
 import { createContext } from './context.js';
 import type { GraphqlDeps, KwsContext } from './context.js';
 import type { Principal } from '../storage/index.js';
@@ -77,9 +77,16 @@ export async function createGraphqlHandlers(
   };
 }
 
-/** The principal `authenticate` left on the response (the graphql layer does not import http). */
-function principalOf(res: { locals: Record<string, unknown> }): Principal | undefined {
-  return res.locals['principal'] as Principal | undefined;
+/**
+ * The principal `authenticate` left on the response (the graphql layer does not import http). Fails
+ * closed: without one (a mounting that skipped `authenticate`) the request is an internal error,
+ * never an open door.
+ */
+function principalOf(res: { locals: Record<string, unknown> }): Principal {
+  const principal = res.locals['principal'] as Principal | undefined;
+  if (principal === undefined)
+    throw new KwsError('INTERNAL', 'no principal on /graphql: authenticate must run before Apollo');
+  return principal;
 }
 
 /**
@@ -101,9 +108,11 @@ function uploadParser(limits: GraphqlUploadLimits): RequestHandler {
 const responseStatusPlugin: ApolloServerPlugin<KwsContext> = {
   async requestDidStart() {
     return {
-      async willSendResponse({ contextValue, response }) {
+      async willSendResponse({ contextValue, response, operation, document }) {
         const status = contextValue.response.httpStatus;
-        if (status !== null) response.http.status = status;
+        // Only for an operation of that one field: others beside it keep Apollo's status.
+        if (status !== null && operation !== undefined && operation !== null && document !== undefined)
+          if (rootFields(operation.selectionSet, document).length === 1) response.http.status = status;
       },
     };
   },

@@ -123,28 +123,39 @@ export function authorizationPlugin(audit: AuditLog): ApolloServerPlugin<KwsCont
             const key = field.alias?.value ?? field.name.value;
             const fieldError = errors.find((e) => e.path?.[0] === key);
             const failed = requestError ?? fieldError;
-            audit.record({
-              keyId: principal.kind === 'key' ? principal.key.id : null,
-              keyName: principal.kind === 'key' ? principal.key.name : null,
-              action: field.name.value,
-              arguments: JSON.stringify(
-                {
-                  arguments: Object.fromEntries(
-                    (field.arguments ?? []).map((a) => [a.name.value, valueFromASTUntyped(a.value, request.variables)]),
-                  ),
-                  variables: request.variables ?? {},
-                },
-                // An upload (graphql-upload's Upload: a promise and its resolvers) is recorded as such, not as its internals.
-                (_key, value: unknown) =>
-                  typeof value === 'object' && value !== null && 'promise' in value && 'resolve' in value
-                    ? '[upload]'
-                    : value,
-              ).slice(0, 4000),
-              outcome: failed === undefined ? 'ok' : codeOf(failed),
-            });
+            const args = Object.fromEntries(
+              (field.arguments ?? []).map((a) => [a.name.value, valueFromASTUntyped(a.value, request.variables)]),
+            );
+            try {
+              audit.record({
+                keyId: principal.kind === 'key' ? principal.key.id : null,
+                keyName: principal.kind === 'key' ? principal.key.name : null,
+                action: field.name.value,
+                arguments: auditJson({ arguments: args, variables: request.variables ?? {} }),
+                outcome: failed === undefined ? 'ok' : codeOf(failed),
+              });
+            } catch (error) {
+              // The mutation has run: a failed audit write is the server's to report, not the client's answer.
+              contextValue.log(error);
+            }
           }
         },
       };
     },
   };
+}
+
+/** Most characters of one audit row's arguments; longer strings inside are cut, so the row stays JSON. */
+const AUDIT_MAX_STRING = 500;
+
+/**
+ * Arguments and variables as the audit log keeps them: JSON, an upload as `[upload]` (graphql-upload's
+ * `Upload`: a promise and its resolvers), strings longer than 500 characters cut with `…`.
+ */
+export function auditJson(value: unknown): string {
+  return JSON.stringify(value, (_key, v: unknown) => {
+    if (typeof v === 'object' && v !== null && 'promise' in v && 'resolve' in v) return '[upload]';
+    if (typeof v === 'string' && v.length > AUDIT_MAX_STRING) return `${v.slice(0, AUDIT_MAX_STRING)}…`;
+    return v;
+  });
 }

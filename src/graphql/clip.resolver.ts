@@ -34,9 +34,6 @@ export function predictionType(view: PredictionView): PredictionType {
   };
 }
 
-/** The REST route's default per-file limit, for messages when the context does not say. */
-const DEFAULT_MAX_FILE_BYTES = 5 * 1024 * 1024;
-
 const encodeCursor = (id: number): string => Buffer.from(`clip:${id}`).toString('base64url');
 
 function decodeCursor(cursor: string): number {
@@ -50,16 +47,17 @@ function decodeCursor(cursor: string): number {
 }
 
 /**
- * The bytes of one upload. A file over the limit (graphql-upload's "File truncated as it exceeds")
- * is `TOO_LARGE` naming the limit; another read error is the client's (`fromMultipartError`).
+ * The bytes of one upload. A file over the limit (graphql-upload's 413) is `TOO_LARGE` naming the
+ * limit; another read error goes through `fromMultipartError`.
  */
 async function readUpload(file: FileUpload, maxFileBytes: number): Promise<Buffer> {
   const chunks: Buffer[] = [];
   try {
     for await (const chunk of file.createReadStream()) chunks.push(chunk as Buffer);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    if (/exceeds/.test(message)) throw fileTooLarge(sanitizeFilename(file.filename), maxFileBytes);
+    // graphql-upload's "File truncated as it exceeds the limit" is an http-errors 413.
+    if ((error as { status?: unknown } | null)?.status === 413)
+      throw fileTooLarge(sanitizeFilename(file.filename), maxFileBytes);
     throw fromMultipartError(error);
   }
   return Buffer.concat(chunks);
@@ -185,7 +183,7 @@ export class ClipResolver {
           filename = sanitizeFilename(file.filename);
           // As REST, where multer does not take a part without a file name as a file.
           if ((file.filename ?? '') === '') throw new KwsError('INVALID_ARGUMENT', UNNAMED_FILE);
-          const bytes = await readUpload(file, ctx.maxFileBytes ?? DEFAULT_MAX_FILE_BYTES);
+          const bytes = await readUpload(file, ctx.maxFileBytes);
           const outcome = await ctx.service.classifyUpload(bytes, file.filename, {
             modelVersion: version,
             thresholds,

@@ -1,7 +1,6 @@
 import DataLoader from 'dataloader';
 import type { Dashboard, ServingService } from '../serving/index.js';
 import type { JobRunner } from '../jobs/index.js';
-import { OPEN_PRINCIPAL } from '../storage/index.js';
 import type { AuditLog, Principal, StoredPrediction } from '../storage/index.js';
 
 /** Key of the prediction loader: one clip under one model version. */
@@ -21,12 +20,12 @@ export interface GraphqlDeps {
   readonly audit: AuditLog;
   /** Counts each uploaded file once by outcome (`ok` or its error code), as REST uploads are (`kws_clips_total`). */
   readonly onUpload?: (outcome: string) => void;
-  /** Largest uploaded file, bytes (for messages; the parser enforces it). Default 5 MB. */
-  readonly maxFileBytes?: number;
 }
 
 /** What every resolver receives. Created per request, so DataLoader's cache never outlives it. */
 export interface KwsContext extends GraphqlDeps {
+  /** Largest uploaded file, bytes (the upload limits'). */
+  readonly maxFileBytes: number;
   /** Who is asking (the API key), checked against each root field's scope before anything runs. */
   readonly principal: Principal;
   /**
@@ -42,9 +41,9 @@ export interface KwsContext extends GraphqlDeps {
 
 /** A fresh context for one GraphQL request (graphql/dataloader: one loader per request). */
 export function createContext(
-  deps: GraphqlDeps,
-  log: (error: unknown) => void = () => undefined,
-  principal: Principal = OPEN_PRINCIPAL,
+  deps: GraphqlDeps & { readonly maxFileBytes: number },
+  log: (error: unknown) => void,
+  principal: Principal,
 ): KwsContext {
   const { service } = deps;
   return {

@@ -34,6 +34,11 @@ export interface AppParts {
   readonly corsOrigins?: readonly string[];
   /** Per-key request rate (token buckets); default none: no limit. */
   readonly rateLimit?: RateLimitOptions | null;
+  /**
+   * Without keys, answer requests addressed to any host name (the server listens beyond loopback,
+   * `--insecure`). Default false: only loopback names (against DNS rebinding).
+   */
+  readonly anyHost?: boolean;
 }
 
 /** Seconds a client is told to wait after OVERLOADED or NOT_READY (`Retry-After`). */
@@ -103,15 +108,21 @@ export function createApp(parts: AppParts): Express {
     if (!readiness.ready) res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
     res.status(readiness.ready ? 200 : 503).json(readiness);
   });
+  const origins = parts.corsOrigins ?? [];
   const limiter =
     parts.rateLimit === undefined || parts.rateLimit === null ? undefined : new KeyRateLimiter(parts.rateLimit);
   const auth = (scope: Scope, shape: AuthErrorShape = 'rest'): RequestHandler =>
-    authenticate(parts.keys, parts.logger, { scope, shape, ...(limiter === undefined ? {} : { limiter }) });
-  const origins = parts.corsOrigins ?? [];
+    authenticate(parts.keys, parts.logger, {
+      scope,
+      shape,
+      open: { anyHost: parts.anyHost === true, corsOrigins: origins },
+      ...(limiter === undefined ? {} : { limiter }),
+    });
   if (origins.length > 0)
     app.use(
       cors({
         origin: [...origins],
+        methods: ['GET', 'POST'],
         allowedHeaders: ['Authorization', 'Content-Type', 'Apollo-Require-Preflight'],
         exposedHeaders: ['Retry-After', 'WWW-Authenticate'],
       }),

@@ -9,7 +9,7 @@ export interface RateLimitOptions {
   readonly burst: number;
 }
 
-/** Most buckets kept; past it the oldest is dropped (a dropped client starts again with a full bucket). */
+/** Most buckets kept; past it the least recently used is dropped (it starts again with a full bucket). */
 const MAX_BUCKETS = 10_000;
 
 /**
@@ -37,12 +37,17 @@ export class KeyRateLimiter {
   }
 
   /**
-   * Takes one token of `client`'s bucket.
+   * Takes one token of `client`'s bucket (`key:<id>` or `ip:<address>`, as the caller names them).
    *
    * @returns 0 when the request may go on, else how long until it could, ms (> 0).
    */
   take(client: string): number {
     let bucket = this.buckets.get(client);
+    // Least recently used last: a client in use is never the one dropped.
+    if (bucket !== undefined) {
+      this.buckets.delete(client);
+      this.buckets.set(client, bucket);
+    }
     if (bucket === undefined) {
       if (this.buckets.size >= MAX_BUCKETS) this.buckets.delete(this.buckets.keys().next().value as string);
       bucket = new TokenBucket({

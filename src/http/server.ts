@@ -25,6 +25,9 @@ import { JobRunner, JobStore } from '../jobs/index.js';
 import type { Readiness } from '../serving/index.js';
 import { ModelRegistry } from '../registry/index.js';
 import { createApp } from './app.js';
+import { isLoopback } from './authenticate.js';
+import { KeyRateLimiter } from './rate-limit.js';
+import type { RateLimitOptions } from './rate-limit.js';
 import { DEFAULT_UPLOAD_LIMITS } from './clips.route.js';
 import type { UploadLimits } from './clips.route.js';
 import { ServingMetrics } from './metrics.js';
@@ -121,6 +124,9 @@ export async function startServer(given: Partial<ServerOptions> = {}): Promise<R
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
   });
   const logger = pino({ level: options.logLevel, base: { service: 'kws-serve' } });
+  // Checked before anything is opened, so that a refusal leaves nothing running.
+  const rateLimit = rateLimitOf(options);
+  const corsOrigins = checkOrigins(options.corsOrigins ?? []);
   const uploads = options.uploads ?? DEFAULT_UPLOAD_LIMITS;
   const dbPath = join(config.dataDir, 'kws.db');
   try {
@@ -142,9 +148,21 @@ export async function startServer(given: Partial<ServerOptions> = {}): Promise<R
       'no API key in this data folder: the server is open to everyone who can reach it (kws keys create makes one)',
     );
   }
-  const audit = AuditLog.open(dbPath);
-  const registry = ModelRegistry.open(config.modelsDir, { createModelsDir: config.modelsDirIsDefault });
-  const store = ClipStore.open(config.dataDir, dbPath);
+  // The stores a failed start must close again (a mistyped --models-dir, say), newest first.
+  const opened: Array<{ close(): void }> = [keys];
+  const open = <T extends { close(): void }>(make: () => T): T => {
+    try {
+      const made = make();
+      opened.unshift(made);
+      return made;
+    } catch (error) {
+      for (const o of opened) o.close();
+      throw error;
+    }
+  };
+  const audit = open(() => AuditLog.open(dbPath));
+  const registry = open(() => ModelRegistry.open(config.modelsDir, { createModelsDir: config.modelsDirIsDefault }));
+  const store = open(() => ClipStore.open(config.dataDir, dbPath));
   const metrics = new ServingMetrics();
   const pool = new EnginePool(options.engine);
   const batcher = { maxConcurrentBatches: pool.options.threads, ...options.batcher };
@@ -181,14 +199,9 @@ export async function startServer(given: Partial<ServerOptions> = {}): Promise<R
     graphql: graphql.handlers,
     keys,
     metricsPublic: options.metricsPublic,
-    corsOrigins: options.corsOrigins ?? [],
-    rateLimit:
-      options.rateLimitPerSecond === undefined
-        ? null
-        : {
-            requestsPerSecond: options.rateLimitPerSecond,
-            burst: options.rateLimitBurst ?? Math.max(1, Math.ceil(2 * options.rateLimitPerSecond)),
-          },
+    corsOrigins,
+    anyHost: !isLoopback(options.host),
+    rateLimit,
   });
   const checkpointer = startCheckpointer(dbPath, [store, jobStore], logger);
   const closeStores = async (): Promise<void> => {
@@ -236,12 +249,6 @@ export async function startServer(given: Partial<ServerOptions> = {}): Promise<R
     }
   };
   return { url, service, jobs, metrics, readiness, logger, close: () => (closing ??= close()) };
-}
-
-/** Whether a host name or address is loopback: `localhost`, 127.0.0.0/8 or `::1`. */
-export function isLoopback(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h) || h === '::ffff:127.0.0.1';
 }
 
 /**
@@ -315,4 +322,46 @@ async function drain(server: Server, service: ServingService, drainTimeoutMs: nu
   await closed;
   await service.idle(drainTimeoutMs);
   clearTimeout(deadline);
+}
+
+/**
+ * CORS origins as browsers send them: `scheme://host[:port]`, nothing more.
+ *
+ * @throws KwsError `INVALID_ARGUMENT` naming an origin that is not one (`*`, a path, a trailing slash).
+ */
+export function checkOrigins(origins: readonly string[]): readonly string[] {
+  for (const origin of origins) {
+    let parsed: string | null = null;
+    try {
+      parsed = new URL(origin).origin;
+    } catch {
+      // not a URL
+    }
+    if (parsed !== origin)
+      throw new KwsError(
+        'INVALID_ARGUMENT',
+        `a CORS origin is scheme://host[:port] with nothing after it, got ${JSON.stringify(origin)}`,
+      );
+  }
+  return origins;
+}
+
+/**
+ * The rate limit of the options: none without `rateLimitPerSecond`; the burst defaults to twice the
+ * rate (at least 1).
+ *
+ * @throws KwsError `INVALID_ARGUMENT` for a burst without a rate, or values `KeyRateLimiter` refuses.
+ */
+function rateLimitOf(options: Partial<ServerOptions>): RateLimitOptions | null {
+  if (options.rateLimitPerSecond === undefined) {
+    if (options.rateLimitBurst !== undefined)
+      throw new KwsError('INVALID_ARGUMENT', 'a rate burst needs a rate limit (--rate-limit) to apply to');
+    return null;
+  }
+  const limit = {
+    requestsPerSecond: options.rateLimitPerSecond,
+    burst: options.rateLimitBurst ?? Math.max(1, Math.ceil(2 * options.rateLimitPerSecond)),
+  };
+  new KeyRateLimiter(limit); // its checks, once, before the server opens anything
+  return limit;
 }

@@ -98,7 +98,7 @@ export class ModelRegistry {
       bundled === null || resolve(bundled) === resolve(modelsDir) || !existsSync(bundled) ? null : bundled,
     );
     registry.syncFromDisk();
-    registry.defaultProduction();
+    registry.defaultProduction(bundled === null ? [] : shippedVersions(bundled));
     return registry;
   }
 
@@ -125,16 +125,22 @@ export class ModelRegistry {
       .sort((a, b) => a - b);
   }
 
-  /** Points `production` at the newest bundled version, else the newest ready one, when nothing does yet. */
-  private defaultProduction(): void {
+  /**
+   * Points `production` at the newest shipped version (of `shipped`) that is ready here, else the
+   * newest ready one, when nothing does yet.
+   */
+  private defaultProduction(shipped: readonly number[]): void {
     if (this.db.prepare("SELECT 1 FROM aliases WHERE alias = 'production'").get() !== undefined) return;
     const ready = new Set(
       (this.db.prepare("SELECT version FROM versions WHERE state = 'ready'").all() as Array<{ version: number }>).map(
         (r) => r.version,
       ),
     );
-    const bundled = ModelRegistry.folderVersions(this.bundledDir ?? BUNDLED_MODELS_DIR).filter((v) => ready.has(v));
-    const pick = bundled.at(-1) ?? [...ready].sort((a, b) => a - b).at(-1);
+    const pick =
+      [...shipped]
+        .filter((v) => ready.has(v))
+        .sort((a, b) => a - b)
+        .at(-1) ?? [...ready].sort((a, b) => a - b).at(-1);
     if (pick !== undefined)
       this.db.prepare("INSERT OR IGNORE INTO aliases (alias, version) VALUES ('production', ?)").run(pick);
   }
@@ -212,12 +218,19 @@ export class ModelRegistry {
 
   /** Reserves the next version number (state `training`) and a private folder to write it into. */
   begin(architecture: string): PendingVersion {
-    const next = (this.db.prepare('SELECT coalesce(max(version), 0) + 1 AS v FROM versions').get() as { v: number }).v;
-    let version = Math.max(next, (ModelRegistry.folderVersions(this.bundledDir).at(-1) ?? 0) + 1);
-    while (existsSync(join(this.modelsDir, String(version)))) version++;
-    this.db
-      .prepare("INSERT INTO versions (version, state, architecture, created_at) VALUES (?, 'training', ?, ?)")
-      .run(version, architecture, new Date().toISOString());
+    // One IMMEDIATE transaction: of two processes reserving at once, the second waits for the first's number.
+    const version = this.db
+      .transaction(() => {
+        const next = (this.db.prepare('SELECT coalesce(max(version), 0) + 1 AS v FROM versions').get() as { v: number })
+          .v;
+        let v = Math.max(next, (ModelRegistry.folderVersions(this.bundledDir).at(-1) ?? 0) + 1);
+        while (existsSync(join(this.modelsDir, String(v)))) v++;
+        this.db
+          .prepare("INSERT INTO versions (version, state, architecture, created_at) VALUES (?, 'training', ?, ?)")
+          .run(v, architecture, new Date().toISOString());
+        return v;
+      })
+      .immediate();
     const dir = join(this.modelsDir, `.tmp-${version}-${process.pid}`);
     rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir);
@@ -314,6 +327,20 @@ export class ModelRegistry {
     if (version === undefined) throw new KwsError('NOT_FOUND', `no alias is named ${JSON.stringify(alias)}`);
     this.db.prepare('DELETE FROM aliases WHERE alias = ?').run(alias);
     return version;
+  }
+}
+
+/**
+ * The versions a repository ships (`<dir>/bundled.json`, `{ "versions": [1] }`): what `production`
+ * starts at. Other folders there (versions trained into a checkout before repositories had their own
+ * index) are shown but never chosen by default. Empty when the file is missing or unreadable.
+ */
+export function shippedVersions(dir: string): number[] {
+  try {
+    const parsed = JSON.parse(readFileSync(join(dir, 'bundled.json'), 'utf8')) as { versions?: unknown };
+    return Array.isArray(parsed.versions) ? parsed.versions.filter((v): v is number => Number.isInteger(v)) : [];
+  } catch {
+    return [];
   }
 }
 

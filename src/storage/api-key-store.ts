@@ -9,7 +9,7 @@ import type { Migration, SqliteDatabase } from './database.js';
  * - `predict`: upload and classify clips, read its own clips;
  * - `read`: also read every clip, model versions and their metrics, jobs and dashboard data, `/metrics`;
  * - `admin`: also every mutation that changes state (retrain, search, scoreTestSet, promote,
- *   archive, cancel) and the audit log.
+ *   archive, removeAlias, cancel) and the audit log.
  */
 export type Scope = 'predict' | 'read' | 'admin';
 
@@ -160,7 +160,8 @@ export class ApiKeyStore {
    * Makes a key. The returned `key` is the only copy of the secret.
    *
    * @throws KwsError `INVALID_ARGUMENT` for a name that is empty, longer than 64 characters, has
-   *   control characters or is taken (revoked keys keep their names).
+   *   control characters, is all digits (it would read as an id) or is taken (revoked keys keep
+   *   their names).
    */
   create(name: string, scope: Scope): CreatedApiKey {
     // eslint-disable-next-line no-control-regex
@@ -169,20 +170,27 @@ export class ApiKeyStore {
         'INVALID_ARGUMENT',
         `a key name must be 1 to 64 characters without control characters, got ${describeValue(name)}`,
       );
+    if (/^\d+$/.test(name))
+      throw new KwsError(
+        'INVALID_ARGUMENT',
+        `a key name must not be all digits (revoke takes a name or an id), got ${describeValue(name)}`,
+      );
     parseScope(scope);
     const key = KEY_PREFIX + randomBytes(API_KEY_RANDOM_BYTES).toString('base64url');
     const createdAt = new Date().toISOString();
-    const created = this.db.transaction(() => {
-      if (this.sql.byName.get(name) !== undefined)
-        throw new KwsError('INVALID_ARGUMENT', `a key named ${describeValue(name)} exists already`);
-      return this.db
-        .prepare('INSERT INTO api_keys (name, scope, prefix, sha256, created_at) VALUES (?, ?, ?, ?, ?)')
-        .run(name, scope, key.slice(0, SHOWN_CHARACTERS), sha256(key), createdAt);
-    })();
+    const created = this.db
+      .transaction(() => {
+        if (this.sql.byName.get(name) !== undefined)
+          throw new KwsError('INVALID_ARGUMENT', `a key named ${describeValue(name)} exists already`);
+        return this.db
+          .prepare('INSERT INTO api_keys (name, scope, prefix, sha256, created_at) VALUES (?, ?, ?, ?, ?)')
+          .run(name, scope, key.slice(0, SHOWN_CHARACTERS), sha256(key), createdAt);
+      })
+      .immediate();
     return { key, record: this.get(Number(created.lastInsertRowid)) as ApiKeyRecord };
   }
 
-  /** Every key, oldest first, revoked ones included; never a secret or hash. */
+  /** Every key, oldest first (by id), revoked ones included; never a secret or hash. */
   list(): ApiKeyRecord[] {
     return (this.db.prepare('SELECT * FROM api_keys ORDER BY id').all() as KeyRow[]).map(toRecord);
   }
@@ -213,8 +221,9 @@ export class ApiKeyStore {
   }
 
   /**
-   * The live key whose secret this is, or null (unknown or revoked). The presented key is hashed and
-   * looked up by its hash; the stored hash is then compared with `crypto.timingSafeEqual`.
+   * The live key whose secret this is, or null (unknown or revoked). The presented key is hashed
+   * first and looked up by its SHA-256, so the lookup's timing says nothing about the secret (the
+   * `timingSafeEqual` of the hashes after it is a second check, not the protection).
    */
   authenticate(presented: string): ApiKeyRecord | null {
     if (!presented.startsWith(KEY_PREFIX) || presented.length > 256) return null;

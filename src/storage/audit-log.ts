@@ -59,14 +59,19 @@ export class AuditLog {
     return new AuditLog(openDatabase(dbPath, { migrations: MIGRATIONS, unwritablePath: dbPath }));
   }
 
-  /** Appends one entry; `at` is now. */
+  /**
+   * Appends one entry; `at` is now.
+   *
+   * @throws the SQLite error when the write fails (busy past 5 s, disk full): callers that must not
+   *   fail because of the audit (a mutation that has run) catch and log it.
+   */
   record(entry: Omit<AuditEntry, 'id' | 'at'>): void {
     this.db
       .prepare('INSERT INTO audit_log (at, key_id, key_name, action, arguments, outcome) VALUES (?, ?, ?, ?, ?, ?)')
       .run(new Date().toISOString(), entry.keyId, entry.keyName, entry.action, entry.arguments, entry.outcome);
   }
 
-  /** The newest `first` entries (1 to 1000), newest first. */
+  /** The newest `first` entries, newest first; `first` is clamped to 1-1000. */
   recent(first: number): AuditEntry[] {
     const rows = this.db
       .prepare('SELECT * FROM audit_log ORDER BY id DESC LIMIT ?')

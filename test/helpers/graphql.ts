@@ -2,6 +2,7 @@ import { ApolloServer } from '@apollo/server';
 import { EnginePool } from '../../src/engine/index.js';
 import { createContext, formatGraphqlError, kwsSchema } from '../../src/graphql/index.js';
 import type { KwsContext } from '../../src/graphql/index.js';
+import { DEFAULT_UPLOAD_LIMITS } from '../../src/http/index.js';
 import type { RunningServer } from '../../src/http/index.js';
 import { Dashboard } from '../../src/serving/index.js';
 import { AuditLog, OPEN_PRINCIPAL } from '../../src/storage/index.js';
@@ -51,7 +52,19 @@ export async function graphqlExecutor(
   const execute = async (query: string, variables: Record<string, unknown> = {}): Promise<GraphqlResult> => {
     const response = await apollo.executeOperation(
       { query, variables },
-      { contextValue: createContext({ service: server.service, jobs: server.jobs, dashboard, audit }, log, principal) },
+      {
+        contextValue: createContext(
+          {
+            service: server.service,
+            jobs: server.jobs,
+            dashboard,
+            audit,
+            maxFileBytes: DEFAULT_UPLOAD_LIMITS.maxFileBytes,
+          },
+          log,
+          principal,
+        ),
+      },
     );
     if (response.body.kind !== 'single') throw new Error('expected a single GraphQL result, got an incremental one');
     // As a client reads it: graphql-js builds results on null-prototype objects, JSON gives plain ones.

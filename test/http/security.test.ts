@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { getNamedType, isObjectType } from 'graphql';
@@ -241,6 +242,20 @@ describe('API keys, scopes and the audit log (a server whose data folder has key
     assert.equal((await gql('{ auditLog { action } }', key.read)).status, 403);
   });
 
+  it('refuses a key revoked by another process at its next request, and a mutation hidden in a fragment', async () => {
+    const store = ApiKeyStore.open(join(server.dataDir, 'kws.db'));
+    const soon = store.create('soon-revoked', 'admin').key;
+    assert.equal((await gql('{ __typename }', soon)).status, 200);
+    store.revoke('soon-revoked');
+    store.close();
+    assert.equal((await gql('{ __typename }', soon)).status, 401);
+    const hidden = await gql(
+      'mutation { ...m } fragment m on Mutation { p: promoteModelVersion(version: 1) { version } }',
+      key.predict,
+    );
+    assert.deepEqual([hidden.status, hidden.body.errors?.[0]?.extensions?.code], [403, 'FORBIDDEN']);
+  });
+
   it('keeps no key in clear in the data folder', () => {
     const files = readdirSync(server.dataDir).filter((f) => f.startsWith('kws.db'));
     assert.ok(files.includes('kws.db'));
@@ -253,6 +268,72 @@ describe('API keys, scopes and the audit log (a server whose data folder has key
 });
 
 describe('safe defaults of a data folder without keys', () => {
+  it('answers only loopback host names and same-origin or allowed browser origins (DNS rebinding, cross-site posts)', async () => {
+    const open = await testServer({ corsOrigins: ['https://dash.example'], waitUntilReady: false });
+    try {
+      const { port } = new URL(open.url);
+      const ask = (headers: Record<string, string>) =>
+        new Promise<number>((resolve, reject) => {
+          const req = request(
+            {
+              host: '127.0.0.1',
+              port,
+              path: '/graphql',
+              method: 'POST',
+              headers: { 'content-type': 'application/json', ...headers },
+            },
+            (res) => {
+              res.resume();
+              resolve(res.statusCode ?? 0);
+            },
+          );
+          req.on('error', reject);
+          req.end(JSON.stringify({ query: '{ __typename }' }));
+        });
+      assert.equal(await ask({ host: `127.0.0.1:${port}` }), 200);
+      assert.equal(await ask({ host: `localhost:${port}` }), 200);
+      assert.equal(await ask({ host: `evil.example:${port}` }), 403, 'a rebound name');
+      assert.equal(await ask({ host: `127.0.0.1:${port}`, origin: 'https://evil.example' }), 403, 'a cross-site page');
+      assert.equal(await ask({ host: `127.0.0.1:${port}`, origin: `http://127.0.0.1:${port}` }), 200, 'same origin');
+      assert.equal(await ask({ host: `127.0.0.1:${port}`, origin: 'https://dash.example' }), 200, 'an allowed origin');
+      const preflight = await fetch(`${open.url}/graphql`, {
+        method: 'OPTIONS',
+        headers: { origin: 'https://dash.example', 'access-control-request-method': 'POST' },
+      });
+      assert.equal(preflight.headers.get('access-control-allow-origin'), 'https://dash.example');
+      const other = await fetch(`${open.url}/healthz`, { headers: { origin: 'https://evil.example' } });
+      assert.equal(other.headers.get('access-control-allow-origin'), null);
+    } finally {
+      await open.stop();
+    }
+  });
+
+  it('sends no CORS headers without --cors-origin, and refuses origins that are not scheme://host[:port] and a burst without a rate', async () => {
+    const server = await testServer({ waitUntilReady: false });
+    try {
+      const answer = await fetch(`${server.url}/healthz`, { headers: { origin: 'https://dash.example' } });
+      assert.equal(answer.headers.get('access-control-allow-origin'), null);
+    } finally {
+      await server.stop();
+    }
+    for (const origin of ['*', 'https://dash.example/']) {
+      await assert.rejects(
+        startServer({ port: 0, dataDir: tempDir('kws-cors-'), logLevel: 'silent', corsOrigins: [origin] }),
+        {
+          code: 'INVALID_ARGUMENT',
+          message: `a CORS origin is scheme://host[:port] with nothing after it, got ${JSON.stringify(origin)}`,
+        },
+      );
+    }
+    await assert.rejects(
+      startServer({ port: 0, dataDir: tempDir('kws-burst-'), logLevel: 'silent', rateLimitBurst: 5 }),
+      {
+        code: 'INVALID_ARGUMENT',
+        message: 'a rate burst needs a rate limit (--rate-limit) to apply to',
+      },
+    );
+  });
+
   it('creates a data folder that does not exist yet (a fresh checkout has no ./var)', async () => {
     const dataDir = join(tempDir('kws-fresh-'), 'not', 'yet');
     const server = await testServer({ dataDir });

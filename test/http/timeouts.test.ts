@@ -19,7 +19,7 @@ describe('a client that stops sending mid-body', () => {
     const started = performance.now();
     // A Content-Length of 1,000 bytes, and 10 sent.
     socket.write(
-      'POST /v1/clips HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 1000\r\n\r\n--b\r\nxxxx',
+      'POST /v1/clips HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 1000\r\n\r\n--b\r\nxxxx',
     );
     let answer = '';
     socket.on('data', (chunk: Buffer) => (answer += chunk.toString('latin1')));

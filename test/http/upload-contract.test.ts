@@ -66,6 +66,8 @@ interface Answer {
   /** The first file's name as answered, when the request got that far. */
   filename: string | null;
   id: string | null;
+  /** Every file's stored id (null where it failed), in order. */
+  ids: Array<string | null>;
 }
 
 function send(url: string, path: string, body: Buffer | null, headers: Record<string, string>): Promise<Answer> {
@@ -93,6 +95,7 @@ function send(url: string, path: string, body: Buffer | null, headers: Record<st
           code: json.error?.code ?? json.errors?.[0]?.extensions?.code ?? first?.error?.code ?? 'ok',
           filename: first?.filename ?? null,
           id: first?.id ?? null,
+          ids: json.clips?.map((c) => c.id ?? null) ?? json.data?.classifyClips.map((c) => c.clip?.id ?? null) ?? [],
         });
       });
     });
@@ -113,6 +116,8 @@ interface Case {
   readonly status: number;
   readonly code: string;
   readonly stored?: string;
+  /** Which files must be stored, in order (for a request of several). */
+  readonly storedAlso?: readonly boolean[];
 }
 
 const CASES: readonly Case[] = [
@@ -136,6 +141,7 @@ const CASES: readonly Case[] = [
     ],
     status: 200,
     code: 'TOO_LARGE',
+    storedAlso: [false, true],
   },
   { what: 'a plain name', files: [{ filename: 'yes.wav', body: wav }], status: 200, code: 'ok', stored: 'yes.wav' },
   {
@@ -264,7 +270,13 @@ describe('one upload contract for REST and GraphQL', () => {
           });
           assert.equal((stored.data?.['clip'] as { filename: string }).filename, c.stored, `${transport}: stored name`);
         }
-        if (c.code === 'INTERNAL') unexpected.push(`${transport} ${c.what}`);
+        if (answer.code === 'INTERNAL') unexpected.push(`${transport} ${c.what}`);
+        if (c.storedAlso !== undefined)
+          assert.deepEqual(
+            answer.ids.map((id) => id !== null),
+            c.storedAlso,
+            `${transport}: which files were stored`,
+          );
       }
     });
 

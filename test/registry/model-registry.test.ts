@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
 import { ModelRegistry } from '../../src/registry/index.js';
 import type { VersionManifest } from '../../src/registry/index.js';
@@ -297,6 +298,50 @@ describe('ModelRegistry', () => {
     } finally {
       registry.close();
     }
+  });
+
+  it('starts production at a shipped version (bundled.json), not at other folders of the bundled repository, and at the newest without one', () => {
+    const bundled = modelRepository(3);
+    writeFileSync(join(bundled, 'bundled.json'), JSON.stringify({ versions: [1] }));
+    const user = ModelRegistry.open(join(tempDir('kws-registry-shipped-'), 'models'), { bundledDir: bundled });
+    const own = ModelRegistry.open(modelRepository(3), { bundledDir: null });
+    try {
+      assert.deepEqual(user.aliases(), { production: 1 }, 'versions 2 and 3 were never shipped');
+      assert.deepEqual(own.aliases(), { production: 3 }, 'no bundled repository: the newest ready version');
+    } finally {
+      user.close();
+      own.close();
+    }
+  });
+
+  it('gives each of two processes reserving versions at once its own numbers', async () => {
+    const repo = modelRepository(1);
+    const script = join(tempDir('kws-registry-race-'), 'reserve.mts');
+    writeFileSync(
+      script,
+      `import { ModelRegistry } from ${JSON.stringify(new URL('../../src/registry/index.ts', import.meta.url).href)};
+const registry = ModelRegistry.open(${JSON.stringify(repo)}, { createModelsDir: false });
+const got = [];
+// Both start at the same moment, so that their reservations interleave.
+while (Date.now() < Number(process.argv[2])) await new Promise((r) => setTimeout(r, 1));
+for (let i = 0; i < 300; i++) got.push(registry.begin('lenet').version);
+registry.close();
+console.log(JSON.stringify(got));`,
+    );
+    const startAt = String(Date.now() + 4000);
+    const run = () =>
+      new Promise<number[]>((resolve, reject) => {
+        const child = spawn(process.execPath, ['--import', 'tsx', script, startAt]);
+        let out = '';
+        let err = '';
+        child.stdout.on('data', (c: Buffer) => (out += c.toString()));
+        child.stderr.on('data', (c: Buffer) => (err += c.toString()));
+        child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out) as number[]) : reject(new Error(err))));
+      });
+    const [a, b] = await Promise.all([run(), run()]);
+    const all = [...a, ...b];
+    assert.equal(new Set(all).size, 600, 'no number reserved twice');
+    assert.deepEqual([Math.min(...all), Math.max(...all)], [2, 601]);
   });
 
   it('names an empty repository NOT_READY, a missing one FILE_NOT_FOUND and an index it cannot create FILE_UNWRITABLE', () => {
