@@ -4,7 +4,7 @@ import cliProgress from 'cli-progress';
 import { Command, Option } from 'commander';
 import { PROJECT_ROOT } from '../config/index.js';
 import { reportError } from './report-error.js';
-import { integerIn } from './options.js';
+import { integerIn, numberIn } from './options.js';
 import { PROCESS_OUTPUT, progressLines } from './output.js';
 import type { CliOutput } from './output.js';
 import type { NonSpeechKind, SynthReport } from '../synth/index.js';
@@ -32,6 +32,7 @@ interface SynthCliOptions {
   seed: number;
   realNoise?: string;
   excludeHeldOutVoices: boolean;
+  accentedVoices: number;
   unknownWords: number;
   composedUnknowns: number;
   nonSpeech: number;
@@ -46,6 +47,12 @@ function negativeOptions(): Option[] {
       '--exclude-held-out-voices',
       'draw speakers from the 73 eSpeak variants training may use, none of the 10 held out for evaluation',
     ).default(false),
+    new Option(
+      '--accented-voices <share>',
+      'share of the speakers (0 to 1) given an eSpeak voice of another language reading the English words: accents',
+    )
+      .argParser(numberIn(0, 1))
+      .default(0),
     new Option(
       '--unknown-words <n>',
       `words of the training vocabulary (of ${SYNTH_UNKNOWN_WORD_POOL_SIZE}) said by every speaker, each in its own folder (unknown)`,
@@ -135,6 +142,7 @@ async function runSynth(options: SynthCliOptions, output: CliOutput): Promise<vo
       seed: options.seed,
       realNoiseDir: options.realNoise ?? defaultRealDataDir(),
       excludeHeldOutVoices: options.excludeHeldOutVoices,
+      accentedVoices: options.accentedVoices,
       unknownWords: options.unknownWords,
       composedUnknowns: options.composedUnknowns,
       nonSpeech: options.nonSpeech,

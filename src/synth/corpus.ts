@@ -21,7 +21,7 @@ import type { NoiseFloorBank } from './clip.js';
 import { EspeakSynthesizer } from './espeak.js';
 import { colouredNoise } from './noise.js';
 import type { NoiseColour } from './noise.js';
-import { drawSpeakers } from './speakers.js';
+import { drawSpeakers, withAccents } from './speakers.js';
 import type { SyntheticSpeaker } from './speakers.js';
 import { makeTestClip, speedVariants } from './test-clip.js';
 import { HELD_OUT_ESPEAK_VARIANTS } from './held-out-voices.js';
@@ -71,6 +71,11 @@ export interface SynthOptions {
    * before the held-out list existed (so the same options keep giving the same bytes).
    */
   readonly excludeHeldOutVoices?: boolean;
+  /**
+   * Share of the speakers, 0 to 1, given an eSpeak voice of another language (an accent; see
+   * `withAccents`). Default 0: the corpus is byte for byte what it was without the option.
+   */
+  readonly accentedVoices?: number;
   /**
    * Words of `UNKNOWN_WORD_POOL` (the training vocabulary `TRAIN_UNKNOWN_WORDS` less `test`) said by
    * every speaker into their own `<word>/` folders, which the reader labels `unknown`. A seeded draw,
@@ -294,7 +299,11 @@ async function writeCorpus(config: SynthConfig): Promise<SynthReport> {
   const started = performance.now();
   const synthesizer = await EspeakSynthesizer.create();
   const draw = config.excludeHeldOutVoices ? drawTrainingSpeakers : drawSpeakers;
-  const speakers = draw(options.perWord, seededRng(seed, 'speakers'));
+  const speakers = withAccents(
+    draw(options.perWord, seededRng(seed, 'speakers')),
+    options.accentedVoices ?? 0,
+    seededRng(seed, 'accents'),
+  );
   const floorBank = createNoiseFloorBank(seededRng(seed, 'noise-floor'));
   const wordPaths = await writeWordClips(config, config.words, speakers, synthesizer, floorBank, {
     name: 'corpus',

@@ -20,7 +20,14 @@ export type { ComposedRecipe } from './composed-unknowns.js';
 export type { ComposedClipRecord, NonSpeechClipRecord } from './negatives-writer.js';
 export { EspeakSynthesizer } from './espeak.js';
 export type { EspeakVoice, Utterance } from './espeak.js';
-export { drawSpeakers, ESPEAK_ENGLISH_VOICES, ESPEAK_HUMAN_VARIANTS, speakerId } from './speakers.js';
+export {
+  drawSpeakers,
+  ESPEAK_ACCENT_VOICES,
+  ESPEAK_ENGLISH_VOICES,
+  ESPEAK_HUMAN_VARIANTS,
+  speakerId,
+  withAccents,
+} from './speakers.js';
 export type { SyntheticSpeaker } from './speakers.js';
 export { colouredNoise } from './noise.js';
 export type { NoiseColour } from './noise.js';

@@ -1,3 +1,4 @@
+import { KwsError } from '../errors/index.js';
 import { createHash } from 'node:crypto';
 import type { Rng } from '../data/index.js';
 import type { EspeakVoice } from './espeak.js';
@@ -13,6 +14,31 @@ export const ESPEAK_ENGLISH_VOICES = [
   'en-029',
   'en-us-nyc',
 ] as const;
+
+/**
+ * eSpeak NG voices of other languages. Reading English words with their own letter-to-sound rules,
+ * they give accents no English voice has, for `SynthOptions.accentedVoices`; they are eSpeak, not
+ * SVOX Pico (the synthesizer the OOD set holds out).
+ */
+export const ESPEAK_ACCENT_VOICES = ['de', 'es', 'fr', 'it', 'nl', 'pl', 'pt', 'sv', 'ru', 'hi'] as const;
+
+/**
+ * Gives a share of `speakers` (each with probability `share`, drawn from `rng`) a voice of
+ * {@link ESPEAK_ACCENT_VOICES} instead of its English one, keeping variant, pitch, range and rate;
+ * their ids change with the voice. `share` 0 returns the speakers as they are (and reads no Rng).
+ *
+ * @throws KwsError `INVALID_ARGUMENT` for a share outside [0, 1].
+ */
+export function withAccents(speakers: readonly SyntheticSpeaker[], share: number, rng: Rng): SyntheticSpeaker[] {
+  if (!(share >= 0 && share <= 1))
+    throw new KwsError('INVALID_ARGUMENT', `accentedVoices must be a share from 0 to 1, got ${String(share)}`);
+  if (share === 0) return [...speakers];
+  return speakers.map((speaker) => {
+    if (!rng.chance(share)) return speaker;
+    const voice = { ...speaker, voice: rng.pick(ESPEAK_ACCENT_VOICES) };
+    return { ...voice, id: speakerId('espeak-ng', voice) };
+  });
+}
 
 /**
  * Voice variants of eSpeak NG (espeak-ng-data/voices/!v) that sound like people: the robotic,
