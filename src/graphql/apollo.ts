@@ -6,11 +6,11 @@ import type { RequestHandler } from 'express';
 import { GraphQLError } from 'graphql';
 import type { GraphQLFormattedError } from 'graphql';
 import graphqlUploadExpress from 'graphql-upload/graphqlUploadExpress.mjs';
-import { fromMultipartError, isKwsError, KwsError, toClientError } from '../errors/index.js';
+import { fromMultipartError, isKwsError, toClientError } from '../errors/index.js';
 import { authorizationPlugin, rootFields } from './authorization.js';
 import { createContext } from './context.js';
 import type { GraphqlDeps, KwsContext } from './context.js';
-import type { Principal } from '../storage/index.js';
+import { principalOn } from '../storage/index.js';
 import { queryCostPlugin } from './complexity.js';
 import { kwsSchema } from './schema.js';
 
@@ -41,7 +41,7 @@ export function formatGraphqlError(log: (error: unknown) => void) {
  * Apollo Server 5 over the type-graphql schema, as express middleware for `/graphql`: the GraphQL
  * multipart request spec (graphql-upload) for `classifyClips`, Apollo's CSRF prevention left on
  * (multipart clients send `Apollo-Require-Preflight: true`), a fresh context (DataLoader) per request
- * with the principal the HTTP layer's `authenticate` found (`res.locals.principal`), each operation's
+ * with the principal the HTTP layer's `authenticate` found (`principalOn(res.locals)`, failing closed), each operation's
  * root fields checked against their scopes and its mutations audited ({@link authorizationPlugin}).
  */
 export async function createGraphqlHandlers(
@@ -70,23 +70,11 @@ export async function createGraphqlHandlers(
       uploadParser(limits),
       expressMiddleware(apollo, {
         context: async ({ res }) =>
-          createContext({ ...deps, maxFileBytes: limits.maxFileBytes }, log, principalOf(res)),
+          createContext({ ...deps, maxFileBytes: limits.maxFileBytes }, log, principalOn(res.locals)),
       }) as unknown as RequestHandler,
     ],
     stop: () => apollo.stop(),
   };
-}
-
-/**
- * The principal `authenticate` left on the response (the graphql layer does not import http). Fails
- * closed: without one (a mounting that skipped `authenticate`) the request is an internal error,
- * never an open door.
- */
-function principalOf(res: { locals: Record<string, unknown> }): Principal {
-  const principal = res.locals['principal'] as Principal | undefined;
-  if (principal === undefined)
-    throw new KwsError('INTERNAL', 'no principal on /graphql: authenticate must run before Apollo');
-  return principal;
 }
 
 /**

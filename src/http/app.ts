@@ -8,12 +8,11 @@ import { parseRecordId } from '../serving/index.js';
 import type { JobRunner } from '../jobs/index.js';
 import type { ServingService } from '../serving/index.js';
 import type { ApiKeyStore, Scope } from '../storage/index.js';
-import { authenticate, redactUrl } from './authenticate.js';
+import { authenticate, errorBody, redactUrl } from './authenticate.js';
 import type { AuthErrorShape } from './authenticate.js';
 import { clipsUploadHandler } from './clips.route.js';
 import { uploadGate } from './upload-gate.js';
-import { KeyRateLimiter } from './rate-limit.js';
-import type { RateLimitOptions } from './rate-limit.js';
+import type { KeyRateLimiter } from './rate-limit.js';
 import type { UploadLimits } from './clips.route.js';
 import type { ServingMetrics } from './metrics.js';
 
@@ -33,7 +32,7 @@ export interface AppParts {
   /** Origins allowed to call from a browser (CORS, `cors` middleware); default none: CORS off. */
   readonly corsOrigins?: readonly string[];
   /** Per-key request rate (token buckets); default none: no limit. */
-  readonly rateLimit?: RateLimitOptions | null;
+  readonly limiter?: KeyRateLimiter | null;
   /**
    * Without keys, answer requests addressed to any host name (the server listens beyond loopback,
    * `--insecure`). Default false: only loopback names (against DNS rebinding).
@@ -77,13 +76,8 @@ function errorHandler(logger: Logger): ErrorRequestHandler {
     if (client.masked) logger.error({ err: error }, 'unexpected error');
     if (client.code === 'OVERLOADED' || client.code === 'NOT_READY')
       res.setHeader('Retry-After', String(RETRY_AFTER_SECONDS));
-    res
-      .status(client.httpStatus)
-      .json(
-        req.originalUrl.startsWith('/graphql')
-          ? { errors: [{ message: client.message, extensions: { code: client.code, httpStatus: client.httpStatus } }] }
-          : { error: { code: client.code, message: client.message } },
-      );
+    const shape = req.originalUrl.startsWith('/graphql') ? 'graphql' : 'rest';
+    res.status(client.httpStatus).json(errorBody(shape, client.code, client.message, client.httpStatus));
   };
 }
 
@@ -109,8 +103,7 @@ export function createApp(parts: AppParts): Express {
     res.status(readiness.ready ? 200 : 503).json(readiness);
   });
   const origins = parts.corsOrigins ?? [];
-  const limiter =
-    parts.rateLimit === undefined || parts.rateLimit === null ? undefined : new KeyRateLimiter(parts.rateLimit);
+  const limiter = parts.limiter ?? undefined;
   const auth = (scope: Scope, shape: AuthErrorShape = 'rest'): RequestHandler =>
     authenticate(parts.keys, parts.logger, {
       scope,

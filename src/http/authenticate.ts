@@ -1,7 +1,7 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import type { Logger } from 'pino';
 import { KwsError } from '../errors/index.js';
-import { OPEN_PRINCIPAL, principalScope, scopeAllows } from '../storage/index.js';
+import { OPEN_PRINCIPAL, principalOn, principalScope, scopeAllows, setPrincipal } from '../storage/index.js';
 import type { ApiKeyRecord, ApiKeyStore, Principal, Scope } from '../storage/index.js';
 import type { KeyRateLimiter } from './rate-limit.js';
 
@@ -16,7 +16,7 @@ export function redactUrl(url: string): string {
 /** The `WWW-Authenticate` challenge of a 401 (RFC 6750, section 3). */
 export const BEARER_CHALLENGE = 'Bearer realm="kws-serve"';
 
-/** How a refused request is answered: as REST (`{ error }`) or as a GraphQL response (`{ errors }`). */
+/** How an error is answered: as REST (`{ error }`) or as a GraphQL response (`{ errors }`). */
 export type AuthErrorShape = 'rest' | 'graphql';
 
 /**
@@ -25,21 +25,20 @@ export type AuthErrorShape = 'rest' | 'graphql';
  * @throws KwsError `INTERNAL` when none did (a route mounted without `authenticate`): fails closed.
  */
 export function principalOf(res: Response): Principal {
-  const principal = res.locals['principal'] as Principal | undefined;
-  if (principal === undefined)
-    throw new KwsError('INTERNAL', `no principal: ${'authenticate'} must run before this route`);
-  return principal;
+  return principalOn(res.locals);
+}
+
+/**
+ * An error as a response body: REST's `{ error: { code, message } }`, or a GraphQL response
+ * `{ errors: [{ message, extensions: { code, httpStatus } }] }` for `/graphql`.
+ */
+export function errorBody(shape: AuthErrorShape, code: string, message: string, httpStatus: number): object {
+  return shape === 'rest' ? { error: { code, message } } : { errors: [{ message, extensions: { code, httpStatus } }] };
 }
 
 function refuse(res: Response, shape: AuthErrorShape, error: KwsError, status: number): void {
   if (error.code === 'UNAUTHENTICATED') res.setHeader('WWW-Authenticate', BEARER_CHALLENGE);
-  res
-    .status(status)
-    .json(
-      shape === 'rest'
-        ? { error: { code: error.code, message: error.message } }
-        : { errors: [{ message: error.message, extensions: { code: error.code, httpStatus: status } }] },
-    );
+  res.status(status).json(errorBody(shape, error.code, error.message, status));
 }
 
 /** Options of {@link authenticate}. */
@@ -156,7 +155,7 @@ export function authenticate(keys: ApiKeyStore, logger: Logger, options: Authent
         return;
       }
     }
-    res.locals['principal'] = principal;
+    setPrincipal(res.locals, principal);
     if (limited(res, principal.kind === 'key' ? `key:${principal.key.id}` : address)) return;
     if (options.scope !== undefined && !scopeAllows(principalScope(principal), options.scope)) {
       const name = principal.kind === 'key' ? principal.key.name : 'open';

@@ -79,10 +79,10 @@ function scoreParam(req: Request): UnknownScore | undefined {
 function uploadError(error: unknown, limits: UploadLimits): unknown {
   if (error instanceof multer.MulterError) {
     switch (error.code) {
-      case 'LIMIT_FILE_SIZE':
+      case 'LIMIT_FILE_SIZE': // multer's own limit is the body's (files over maxFileBytes fail alone, below)
         return new KwsError(
           'TOO_LARGE',
-          `a file in the field ${describeValue(error.field === undefined ? CLIP_FIELD : error.field)} is larger than the limit of ${limits.maxFileBytes} bytes per file`,
+          `a file in the field ${describeValue(error.field === undefined ? CLIP_FIELD : error.field)} is larger than the request body limit of ${limits.maxBodyBytes} bytes`,
         );
       case 'LIMIT_FILE_COUNT':
         return new KwsError('TOO_MANY_FILES', `at most ${limits.maxFiles} files may be sent in one request`);

@@ -27,7 +27,6 @@ import { ModelRegistry } from '../registry/index.js';
 import { createApp } from './app.js';
 import { isLoopback } from './authenticate.js';
 import { KeyRateLimiter } from './rate-limit.js';
-import type { RateLimitOptions } from './rate-limit.js';
 import { DEFAULT_UPLOAD_LIMITS } from './clips.route.js';
 import type { UploadLimits } from './clips.route.js';
 import { ServingMetrics } from './metrics.js';
@@ -125,7 +124,7 @@ export async function startServer(given: Partial<ServerOptions> = {}): Promise<R
   });
   const logger = pino({ level: options.logLevel, base: { service: 'kws-serve' } });
   // Checked before anything is opened, so that a refusal leaves nothing running.
-  const rateLimit = rateLimitOf(options);
+  const limiter = limiterOf(options);
   const corsOrigins = checkOrigins(options.corsOrigins ?? []);
   const uploads = options.uploads ?? DEFAULT_UPLOAD_LIMITS;
   const dbPath = join(config.dataDir, 'kws.db');
@@ -201,7 +200,7 @@ export async function startServer(given: Partial<ServerOptions> = {}): Promise<R
     metricsPublic: options.metricsPublic,
     corsOrigins,
     anyHost: !isLoopback(options.host),
-    rateLimit,
+    limiter,
   });
   const checkpointer = startCheckpointer(dbPath, [store, jobStore], logger);
   const closeStores = async (): Promise<void> => {
@@ -347,21 +346,19 @@ export function checkOrigins(origins: readonly string[]): readonly string[] {
 }
 
 /**
- * The rate limit of the options: none without `rateLimitPerSecond`; the burst defaults to twice the
+ * The rate limiter of the options: none without `rateLimitPerSecond`; the burst defaults to twice the
  * rate (at least 1).
  *
  * @throws KwsError `INVALID_ARGUMENT` for a burst without a rate, or values `KeyRateLimiter` refuses.
  */
-function rateLimitOf(options: Partial<ServerOptions>): RateLimitOptions | null {
+function limiterOf(options: Partial<ServerOptions>): KeyRateLimiter | null {
   if (options.rateLimitPerSecond === undefined) {
     if (options.rateLimitBurst !== undefined)
       throw new KwsError('INVALID_ARGUMENT', 'a rate burst needs a rate limit (--rate-limit) to apply to');
     return null;
   }
-  const limit = {
+  return new KeyRateLimiter({
     requestsPerSecond: options.rateLimitPerSecond,
     burst: options.rateLimitBurst ?? Math.max(1, Math.ceil(2 * options.rateLimitPerSecond)),
-  };
-  new KeyRateLimiter(limit); // its checks, once, before the server opens anything
-  return limit;
+  });
 }

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import type { Statement } from 'better-sqlite3';
 import { describeValue, KwsError } from '../errors/index.js';
 import { openDatabase } from './database.js';
@@ -56,6 +56,27 @@ export interface CreatedApiKey {
  * (it listens on loopback only unless told `--insecure`).
  */
 export type Principal = { readonly kind: 'open' } | { readonly kind: 'key'; readonly key: ApiKeyRecord };
+
+/**
+ * Puts the principal on a request's locals (express `res.locals`), where the HTTP layer's
+ * `authenticate` leaves it for the routes and the GraphQL context.
+ */
+export function setPrincipal(locals: Record<string, unknown>, principal: Principal): void {
+  locals[PRINCIPAL_LOCAL] = principal;
+}
+
+/**
+ * The principal {@link setPrincipal} left on a request's locals. Fails closed.
+ *
+ * @throws KwsError `INTERNAL` when there is none (a route mounted without `authenticate`): never an open door.
+ */
+export function principalOn(locals: Record<string, unknown>): Principal {
+  const principal = locals[PRINCIPAL_LOCAL] as Principal | undefined;
+  if (principal === undefined) throw new KwsError('INTERNAL', 'no principal: authenticate must run before this route');
+  return principal;
+}
+
+const PRINCIPAL_LOCAL = 'principal';
 
 /** The principal of a server without keys: may do everything. */
 export const OPEN_PRINCIPAL: Principal = Object.freeze({ kind: 'open' });
@@ -222,15 +243,12 @@ export class ApiKeyStore {
 
   /**
    * The live key whose secret this is, or null (unknown or revoked). The presented key is hashed
-   * first and looked up by its SHA-256, so the lookup's timing says nothing about the secret (the
-   * `timingSafeEqual` of the hashes after it is a second check, not the protection).
+   * first and looked up by its SHA-256, so the lookup's timing says nothing about the secret.
    */
   authenticate(presented: string): ApiKeyRecord | null {
     if (!presented.startsWith(KEY_PREFIX) || presented.length > 256) return null;
-    const digest = sha256(presented);
-    const row = this.sql.byHash.get(digest) as KeyRow | undefined;
-    if (row === undefined || row.revoked_at !== null) return null;
-    return timingSafeEqual(row.sha256, digest) ? toRecord(row) : null;
+    const row = this.sql.byHash.get(sha256(presented)) as KeyRow | undefined;
+    return row === undefined || row.revoked_at !== null ? null : toRecord(row);
   }
 
   /**

@@ -19,10 +19,12 @@ export {
   OPEN_PRINCIPAL,
   parseScope,
   principalKeyId,
+  principalOn,
   principalScope,
   scopeAllows,
   SCOPES,
   seesEveryClip,
+  setPrincipal,
 } from './api-key-store.js';
 export type { ApiKeyRecord, CreatedApiKey, Principal, Scope } from './api-key-store.js';
 export { AuditLog } from './audit-log.js';

@@ -6,6 +6,17 @@ import { after, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { ClipStore } from '../../src/storage/index.js';
 
+/** The metadata of a 1 s, 16 kHz 16-bit WAV clip named `filename`, uploaded without a key. */
+const metaOf = (filename: string) => ({
+  filename,
+  sha256: 'ab',
+  container: 'wav',
+  codec: 'pcm_s16le',
+  sourceSampleRateHz: 16000,
+  durationMs: 1000,
+  ownerKeyId: null,
+});
+
 describe('ClipStore', () => {
   const work = mkdtempSync(join(tmpdir(), 'kws-clipstore-'));
   after(() => rmSync(work, { recursive: true, force: true }));
@@ -108,15 +119,7 @@ describe('ClipStore', () => {
   it('close() commits inserts still pending; a failed commit rejects every insert of it', async () => {
     const dbPath = join(work, 'pending.db');
     const store = ClipStore.open(join(work, 'pending'), dbPath);
-    const meta = {
-      filename: 'p.wav',
-      sha256: 'ab',
-      container: 'wav',
-      codec: 'pcm_s16le',
-      sourceSampleRateHz: 16000,
-      durationMs: 1000,
-      ownerKeyId: null,
-    };
+    const meta = metaOf('p.wav');
     const pending = store.insert('p.wav', 1, meta);
     store.close();
     assert.equal((await pending).id, 1);
@@ -149,15 +152,7 @@ describe('ClipStore', () => {
     try {
       const clips = join(dataDir, 'clips');
       for (const name of ['kept.wav', 'old-orphan.wav', 'new-orphan.wav']) writeFileSync(join(clips, name), 'x');
-      await store.insert('kept.wav', 1, {
-        filename: 'kept.wav',
-        sha256: 'ab',
-        container: 'wav',
-        codec: 'pcm_s16le',
-        sourceSampleRateHz: 16000,
-        durationMs: 1000,
-        ownerKeyId: null,
-      });
+      await store.insert('kept.wav', 1, metaOf('kept.wav'));
       const hourAgo = new Date(Date.now() - 3_600_000);
       for (const name of ['kept.wav', 'old-orphan.wav']) utimesSync(join(clips, name), hourAgo, hourAgo);
       assert.equal(await store.removeOrphans(15 * 60_000), 1);
