@@ -381,6 +381,12 @@ export class RetrainInput {
   @TrainOptionField('outlierExposure')
   outlierExposure?: number | null;
 
+  @TrainOptionField('distillFrom')
+  distillFrom?: number | null;
+
+  @TrainOptionField('distillWeight')
+  distillWeight?: number | null;
+
   @TrainOptionField('seed')
   seed?: number | null;
 }

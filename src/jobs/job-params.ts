@@ -185,6 +185,8 @@ const trainParams: Parse<TrainParams> = (v, w) => {
     allowMissingClasses: f.optional('allowMissingClasses', boolean),
     unknownTargetRecall: f.optional('unknownTargetRecall', number),
     outlierExposure: f.optional('outlierExposure', number),
+    distillFrom: f.optional('distillFrom', number),
+    distillWeight: f.optional('distillWeight', number),
     dataset: f.optional('dataset', dataset),
     seed: f.optional('seed', number),
     backend: f.optional('backend', backend),

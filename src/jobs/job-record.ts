@@ -62,6 +62,8 @@ export type TrainParams = Pick<
   | 'allowMissingClasses'
   | 'unknownTargetRecall'
   | 'outlierExposure'
+  | 'distillFrom'
+  | 'distillWeight'
   | 'dataset'
   | 'seed'
   | 'backend'

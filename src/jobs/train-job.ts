@@ -35,6 +35,12 @@ export interface RetrainInput {
   readonly allowMissingClasses?: boolean | null;
   /** Operating point of the unknown rule: validation command recall to keep, in (0, 1]. Default: maximise accuracy. */
   readonly unknownTargetRecall?: number | null;
+  /** Weight of the outlier-exposure loss term. Default 0. */
+  readonly outlierExposure?: number | null;
+  /** Teacher version of knowledge distillation. Default: none. */
+  readonly distillFrom?: number | null;
+  /** With `distillFrom`: weight of the teacher's probabilities in the target, in (0, 1]. Default 0.5. */
+  readonly distillWeight?: number | null;
   /** How the dataset is split and sampled (DatasetOptions fields). Default: DatasetOptions' defaults. */
   readonly dataset?: DatasetOptions | null;
   readonly seed?: number | null;
@@ -55,6 +61,7 @@ export function trainParamsOf(input: RetrainInput, paths: PathPolicy, registry: 
   if (baseVersion !== undefined) registry.resolve(baseVersion);
   if (input.fineTuneOnly === true && baseVersion === undefined)
     throw new KwsError('INVALID_ARGUMENT', 'fineTuneOnly needs a baseVersion to start from');
+  if (input.distillFrom !== undefined && input.distillFrom !== null) registry.resolve(input.distillFrom);
   const params: TrainParams = trainOptionsFromRetrainInput({ ...input, dataDir }); // GraphQL's names (balancedSampling...) to TrainOptions'
   validateTrainOptions(params);
   return params;

@@ -6,6 +6,7 @@ export { calibrateThresholds } from './calibration.js';
 export {
   checkTrainInputs,
   cliAttributeName,
+  DEFAULT_DISTILL_WEIGHT,
   TRAIN_OPTION_DEFAULTS,
   TRAIN_OPTIONS,
   trainOptionEntries,

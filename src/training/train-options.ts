@@ -46,6 +46,21 @@ export interface TrainOptions {
    * added, times λ, to the loss. Default 0 (plain cross-entropy).
    */
   readonly outlierExposure?: number;
+  /**
+   * Weight λ of knowledge distillation (Hinton, Vinyals and Dean 2015, at temperature 1) from
+   * `teacherModel`: on each training clip whose label is the teacher's top class, the target is
+   * `(1 − λ)·onehot + λ·p_teacher` (the teacher's probabilities on the same augmented features, in
+   * inference mode); other clips keep their one-hot label. The cross-entropy to that target is the
+   * label's cross-entropy plus λ times the KL divergence to the teacher, up to a constant. Used to
+   * learn new data without forgetting what the teacher got right ("learning without forgetting",
+   * Li and Hoiem 2016). In (0, 1]. Default `DEFAULT_DISTILL_WEIGHT` (0.5) with a teacher; ignored without one.
+   */
+  readonly distillWeight?: number;
+  /**
+   * The teacher of `distillWeight`: a model over the same features with the same 12 outputs
+   * (softmax probabilities), any architecture. The caller keeps ownership. Default: none.
+   */
+  readonly teacherModel?: tfl.LayersModel;
   /** Augmentation of training clips: AugmentConfig fields (each with its own unit and default). Default: none set, AugmentConfig's defaults. */
   readonly augment?: Partial<AugmentConfig>;
   /**
@@ -257,6 +272,22 @@ export const TRAIN_OPTIONS = {
     cli: { flag: 'outlier-exposure', value: 'weight' },
     graphql: { field: 'outlierExposure', note: 'the paper uses 0.5' },
   },
+  distillFrom: {
+    kind: 'integer',
+    description:
+      "teacher version of knowledge distillation: on clips whose label is the teacher's top class, the target mixes in the teacher's probabilities (same features and labels; any architecture)",
+    range: { min: 1, max: 2 ** 31 - 1 },
+    cli: { flag: 'distill-from', value: 'v' },
+    graphql: { field: 'distillFrom' },
+  },
+  distillWeight: {
+    kind: 'number',
+    description:
+      'with a teacher: weight of its probabilities in the target (Hinton et al. 2015, temperature 1); default 0.5 (DEFAULT_DISTILL_WEIGHT)',
+    range: { min: 0, max: 1, minOpen: true },
+    cli: { flag: 'distill-weight', value: 'w' },
+    graphql: { field: 'distillWeight', note: 'used only with distillFrom' },
+  },
   backend: {
     kind: 'enum',
     description: 'first TF.js backend to try (falls back to wasm, then cpu)',
@@ -266,6 +297,9 @@ export const TRAIN_OPTIONS = {
     graphql: null,
   },
 } as const satisfies TrainOptionTable;
+
+/** `distillWeight` when a teacher is given without one: the teacher's and the label's halves of the target equal. */
+export const DEFAULT_DISTILL_WEIGHT = 0.5;
 
 /** The name of a declared training option (a key of {@link TRAIN_OPTIONS}). */
 export type TrainOptionName = keyof typeof TRAIN_OPTIONS;
@@ -447,6 +481,8 @@ export interface TrainVersionOptions extends TrainOptions {
   readonly backend?: TfjsBackendName;
   /** Start from this ready version's weights, architecture and features (with `fineTuneOnly`: train its head only). Default: none, a fresh model. */
   readonly baseVersion?: number | null;
+  /** Distil from this ready version (see `distillWeight`): it becomes the trainer's `teacherModel`. Default: none. */
+  readonly distillFrom?: number | null;
   /** Called with the version number once it is reserved. Default: none. */
   readonly onBegin?: (version: number) => void;
 }

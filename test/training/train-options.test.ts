@@ -149,6 +149,11 @@ describe('training options, declared once', () => {
         [{ outlierExposure: -0.5 }, 'outlierExposure must be in [0, 10], got -0.5'],
         [{ outlierExposure: 11 }, 'outlierExposure must be in [0, 10], got 11'],
       ],
+      distillFrom: [[{ distillFrom: 1.5 }, 'distillFrom must be an integer from 1 to 2147483647, got 1.5']],
+      distillWeight: [
+        [{ distillWeight: 0 }, 'distillWeight must be in (0, 1], got 0'],
+        [{ distillWeight: 2 }, 'distillWeight must be in (0, 1], got 2'],
+      ],
     };
     assert.deepEqual(
       Object.keys(refusals).sort(),

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { LABELS } from '../../labels/index.js';
 import type { SpeechCommandsDataset } from '../../data/index.js';
 import { atTemperature } from '../../engine/index.js';
 import type { ModelOutput, TfjsBackendName } from '../../engine/index.js';
 import { KwsError, toSerializedError } from '../../errors/index.js';
-import { FeatureExtractor } from '../../features/index.js';
+import { FeatureExtractor, resolveFeatureConfig } from '../../features/index.js';
 import type { Thresholds } from '../../inference/index.js';
 import { exportOnnx } from '../../engine/tfjs/index.js';
 import { restoreThresholds, storeCalibration, storeThresholds } from '../../registry/index.js';
@@ -21,7 +22,7 @@ import {
 } from '../../engine/tfjs/index.js';
 import type { ModelRegistry, PendingVersion, VersionManifest, VersionRecord } from '../../registry/index.js';
 import { trainModel } from './trainer.js';
-import { checkTrainInputs } from '../train-options.js';
+import { checkTrainInputs, DEFAULT_DISTILL_WEIGHT } from '../train-options.js';
 import type { TrainOptions, TrainVersionOptions } from '../train-options.js';
 import { PROJECT_ROOT } from '../../config/index.js';
 
@@ -83,7 +84,7 @@ export async function registerVersion(
  * renames it into place. Options and data are checked first, so a refused run registers nothing. A failure marks the version failed and leaves every other version, and serving, untouched.
  */
 export async function trainVersion(registry: ModelRegistry, request: TrainVersionOptions): Promise<TrainedVersion> {
-  const { baseVersion, onBegin, ...rest } = request;
+  const { baseVersion, distillFrom, distillWeight, onBegin, ...rest } = request;
   // A base version fixes the architecture and the features; fine-tuning starts from its weights.
   const base =
     baseVersion === undefined || baseVersion === null ? null : registry.manifest(registry.resolve(baseVersion).version);
@@ -92,13 +93,22 @@ export async function trainVersion(registry: ModelRegistry, request: TrainVersio
   const architecture = options.architecture ?? 'tc-resnet8';
   if (options.fineTuneOnly === true && base === null)
     throw new KwsError('INVALID_ARGUMENT', 'fineTuneOnly needs a baseVersion to start from');
+  const teacher =
+    distillFrom === undefined || distillFrom === null ? null : teacherManifest(registry, distillFrom, options);
+  const distill =
+    teacher === null ? {} : { distillFrom: teacher.version, distillWeight: distillWeight ?? DEFAULT_DISTILL_WEIGHT };
   // Bad options or data are refused before a version number is taken.
   await checkTrainInputs(options);
   return registerVersion(registry, architecture, onBegin, async (pending) => {
     const backend = await selectTfjsBackend(options.backend ?? 'tensorflow');
     const started = performance.now();
     const initialModel = base === null ? undefined : await loadLayersModel(registry.resolve(base.version).dir);
-    const result = await trainModel({ ...options, ...(initialModel === undefined ? {} : { initialModel }) });
+    const teacherModel = teacher === null ? undefined : await loadLayersModel(registry.resolve(teacher.version).dir);
+    const result = await trainModel({
+      ...options,
+      ...(initialModel === undefined ? {} : { initialModel }),
+      ...(teacherModel === undefined ? {} : { teacherModel, distillWeight: distill.distillWeight }),
+    }).finally(() => teacherModel?.dispose());
     try {
       await saveLayersModel(result.model, pending.dir);
       writeFileSync(join(pending.dir, 'model.onnx'), exportOnnx(result.model));
@@ -125,6 +135,7 @@ export async function trainVersion(registry: ModelRegistry, request: TrainVersio
           ...recordedOptions,
           augment: result.augment,
           ...(base === null ? {} : { baseVersion: base.version }),
+          ...distill,
         },
         history: result.history,
         bestEpoch: result.bestEpoch,
@@ -137,6 +148,28 @@ export async function trainVersion(registry: ModelRegistry, request: TrainVersio
     };
     return { manifest, backend: `${backend.backend} (${backend.provider})` };
   });
+}
+
+/**
+ * The manifest of a distillation teacher, checked against what is trained: the same labels and the
+ * same feature config (its architecture may differ).
+ *
+ * @throws KwsError `NOT_FOUND` for an unknown version, `INVALID_ARGUMENT` for other labels or features.
+ */
+function teacherManifest(registry: ModelRegistry, ref: number, options: TrainOptions): VersionManifest {
+  const manifest = registry.manifest(registry.resolve(ref).version);
+  if (manifest.labels.join() !== LABELS.join())
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `teacher version ${manifest.version} has other labels (${manifest.labels.join(', ')})`,
+    );
+  const features = resolveFeatureConfig(options.features);
+  if (!isDeepStrictEqual(resolveFeatureConfig(manifest.featureConfig), features))
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `teacher version ${manifest.version} computes other features than the model being trained (${JSON.stringify(manifest.featureConfig)} against ${JSON.stringify(features)})`,
+    );
+  return manifest;
 }
 
 /** A ready version loaded for inference. */

@@ -17,7 +17,7 @@ import type { ModelOutput } from '../../engine/index.js';
 import { calibrateThresholds } from '../calibration.js';
 import { fitTemperature } from '../temperature.js';
 import { trustMetrics } from '../trust.js';
-import { checkTrainInputs, validateTrainOptions } from '../train-options.js';
+import { checkTrainInputs, DEFAULT_DISTILL_WEIGHT, validateTrainOptions } from '../train-options.js';
 import type { TrainOptions, TrainProgress } from '../train-options.js';
 import { clipAt, loadClipSet } from '../clip-cache.js';
 import { openBatchSource } from '../batch-source.js';
@@ -101,10 +101,11 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const model =
     options.initialModel ?? buildModel(architecture, extractor.shape, LABELS.length, { seed, ...options.model });
   const loss = lossFor(options.outlierExposure ?? 0);
+  const teacher = teacherOf(options, extractor.shape);
   const learner =
     options.fineTuneOnly === true
       ? headLearner(model, learningRate, training, extractor, loss)
-      : fullLearner(model, learningRate, loss, extractor.shape);
+      : fullLearner(model, learningRate, loss, extractor.shape, teacher);
   const rng = new Rng(seed);
   const sampler =
     options.balanced === true
@@ -437,16 +438,74 @@ function lossFor(outlierExposure: number): Loss {
   return outlierExposure === 0 ? 'categoricalCrossentropy' : outlierExposureLoss(outlierExposure);
 }
 
+/** A distillation teacher and the weight of its probabilities in the target. */
+export interface Teacher {
+  readonly model: tfl.LayersModel;
+  /** λ in (0, 1]. */
+  readonly weight: number;
+}
+
+/**
+ * The teacher of `options.teacherModel` at `options.distillWeight` (default 0.5), or null without one.
+ *
+ * @throws KwsError `INVALID_ARGUMENT` with `fineTuneOnly` (the head learner trains on embeddings, not
+ *   features), or for a teacher whose input is not `[batch, frames, bins, 1]` or whose output is not
+ *   `[batch, 12]`.
+ */
+function teacherOf(options: TrainOptions, { frames, bins }: { frames: number; bins: number }): Teacher | null {
+  const model = options.teacherModel;
+  if (model === undefined) return null;
+  if (options.fineTuneOnly === true)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      'distillation trains the whole model: it cannot be combined with fineTuneOnly',
+    );
+  const input = model.inputs[0]?.shape ?? [];
+  const output = model.outputs[0]?.shape ?? [];
+  if (
+    input.length !== 4 ||
+    input[1] !== frames ||
+    input[2] !== bins ||
+    output.length !== 2 ||
+    output[1] !== LABELS.length
+  )
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `the teacher takes [batch, ${input.slice(1).join(', ')}] and answers [batch, ${output.slice(1).join(', ')}]; distillation needs [batch, ${frames}, ${bins}, 1] features and ${LABELS.length} classes`,
+    );
+  return { model, weight: options.distillWeight ?? DEFAULT_DISTILL_WEIGHT };
+}
+
+/**
+ * Targets `[n, 12]` of a batch: one-hot labels, and with a teacher, on the rows whose label is the
+ * teacher's top class, `(1 − λ)·onehot + λ·p_teacher` with `p_teacher` the teacher's probabilities
+ * on the same features `x` `[n, frames, bins, 1]` (inference mode: dropout off, batch-norm moving
+ * statistics). Cross-entropy to that target is `CE(label) + λ·KL(p_teacher ‖ p)` up to a constant
+ * (Hinton et al. 2015 at temperature 1).
+ */
+export function distillationTargets(labels: readonly number[], x: tf.Tensor4D, teacher: Teacher | null): tf.Tensor2D {
+  return tf.tidy(() => {
+    const truth = tf.tensor1d([...labels], 'int32');
+    const hard = tf.cast(tf.oneHot(truth, LABELS.length), 'float32');
+    if (teacher === null) return hard as tf.Tensor2D;
+    const probabilities = teacher.model.predict(x) as tf.Tensor2D;
+    const agrees = tf.cast(tf.equal(tf.argMax(probabilities, -1), truth), 'float32');
+    const mix = tf.expandDims(tf.mul(agrees, teacher.weight), 1);
+    return tf.add(tf.mul(hard, tf.sub(1, mix)), tf.mul(probabilities, mix)) as tf.Tensor2D;
+  });
+}
+
 function fullLearner(
   model: tfl.LayersModel,
   learningRate: number,
   loss: Loss,
   { frames, bins }: { frames: number; bins: number },
+  teacher: Teacher | null,
 ): Learner {
   model.compile({ optimizer: new FusedAdamOptimizer(learningRate), loss, metrics: ['accuracy'] });
   return {
     input: 'features',
-    step: (features, labels) => trainStep(model, features, labels, frames, bins),
+    step: (features, labels) => trainStep(model, features, labels, frames, bins, teacher),
     sync: () => undefined,
     dispose: () => model.optimizer.dispose(),
   };
@@ -521,10 +580,11 @@ async function trainStep(
   labels: readonly number[],
   frames: number,
   bins: number,
+  teacher: Teacher | null,
 ): Promise<[number, number]> {
   const n = labels.length;
   const x = tf.tensor4d(features.subarray(0, n * frames * bins), [n, frames, bins, 1]);
-  const y = tf.tidy(() => tf.oneHot(tf.tensor1d([...labels], 'int32'), LABELS.length));
+  const y = distillationTargets(labels, x, teacher);
   try {
     const result = (await model.trainOnBatch(x, y)) as number[];
     return [result[0] as number, result[1] as number];
