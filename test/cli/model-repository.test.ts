@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { ModelRegistry } from '../../src/registry/index.js';
 import { runKws } from '../helpers/cli.js';
 import { kaggleFolder } from '../helpers/kaggle.js';
-import { modelRepository } from '../helpers/models.js';
+import { BUNDLED_LISTING, modelRepository } from '../helpers/models.js';
 import { tempDir } from '../helpers/signals.js';
 
 const productionOf = (stdout: string): number | undefined =>
@@ -54,9 +54,9 @@ describe('one model repository, one set of aliases', () => {
       .map((l) => JSON.parse(l) as { version: number; aliases: string[]; dir: string });
     assert.deepEqual(
       versions.map((v) => [v.version, v.aliases]),
-      [[1, ['production']]],
+      BUNDLED_LISTING,
     );
-    assert.match(versions[0]!.dir, /\/models\/1$/);
+    assert.match(versions.at(-1)!.dir, /\/models\/1$/);
     assert.equal(existsSync(join(data, 'models', 'registry.db')), true, 'the index lives in the repository');
   });
 });

@@ -6,6 +6,7 @@ import { synthesizeCorpus } from '../../src/synth/index.js';
 import { lines, runKws, spawnKwsAsync } from '../helpers/cli.js';
 import type { KwsRun } from '../helpers/cli.js';
 import { kaggleFolder } from '../helpers/kaggle.js';
+import { BUNDLED_LISTING, FIRST_NEW_VERSION } from '../helpers/models.js';
 import { tempDir } from '../helpers/signals.js';
 
 /** `kws train`, `eval` and `classify` as child processes (their contract is the process), side by side: training takes a while. */
@@ -65,17 +66,17 @@ describe('kws train, kws models and kws eval', { concurrency: true }, () => {
         data,
         ...TRAIN,
         '--base-version',
-        '2',
+        String(FIRST_NEW_VERSION),
         '--lr',
         '0.0002',
         ...registryOf(own),
       );
     });
 
-    it('trains versions 2 and 3 next to the bundled version 1, which stays production until a promotion', async () => {
+    it('trains versions after the bundled ones, and the bundled version 1 stays production until a promotion', async () => {
       for (const [result, expected] of [
-        [first, 2],
-        [second, 3],
+        [first, FIRST_NEW_VERSION],
+        [second, FIRST_NEW_VERSION + 1],
       ] as const) {
         assert.equal(result.status, 0, result.stderr);
         const summary = JSON.parse(result.stdout) as {
@@ -87,15 +88,18 @@ describe('kws train, kws models and kws eval', { concurrency: true }, () => {
         assert.equal(summary.architecture, 'tc-resnet8');
         assert.ok(summary.validationAccuracy >= 0 && summary.validationAccuracy <= 1);
       }
-      assert.ok(existsSync(join(own.models, '3', 'model.onnx')), 'every version is exported to ONNX');
+      assert.ok(
+        existsSync(join(own.models, String(FIRST_NEW_VERSION + 1), 'model.onnx')),
+        'every version is exported to ONNX',
+      );
       assert.ok(!existsSync(join(own.models, '1')), 'the bundled version is read where it is, not copied');
       const versions = listed(await spawnLong('models', '--json', ...registryOf(own)));
       assert.deepEqual(
         versions.map((v) => [v.version, v.state, v.aliases]),
         [
-          [3, 'ready', []],
-          [2, 'ready', []],
-          [1, 'ready', ['production']],
+          [FIRST_NEW_VERSION + 1, 'ready', []],
+          [FIRST_NEW_VERSION, 'ready', []],
+          ...BUNDLED_LISTING.map(([v, aliases]) => [v, 'ready', aliases]),
         ],
       );
     });
@@ -103,11 +107,14 @@ describe('kws train, kws models and kws eval', { concurrency: true }, () => {
     it('continues training from a base version (--base-version), and names a missing one', async () => {
       assert.equal(second.status, 0, second.stderr);
       const version = (JSON.parse(second.stdout) as { version: number }).version;
-      assert.equal(version, 3);
+      assert.equal(version, FIRST_NEW_VERSION + 1);
       const manifest = JSON.parse(readFileSync(join(own.models, String(version), 'version.json'), 'utf8')) as {
         training: { options: { baseVersion: number; learningRate: number } };
       };
-      assert.deepEqual([manifest.training.options.baseVersion, manifest.training.options.learningRate], [2, 0.0002]);
+      assert.deepEqual(
+        [manifest.training.options.baseVersion, manifest.training.options.learningRate],
+        [FIRST_NEW_VERSION, 0.0002],
+      );
       const missing = await spawnLong(
         'train',
         '--data',
@@ -173,11 +180,7 @@ describe('kws train, kws models and kws eval', { concurrency: true }, () => {
     const versions = listed(await runKws('models', '--json', ...registry));
     assert.deepEqual(
       versions.map((v) => [v.version, v.state]),
-      [
-        [3, 'failed'],
-        [2, 'ready'],
-        [1, 'ready'],
-      ],
+      [[FIRST_NEW_VERSION + 1, 'failed'], [FIRST_NEW_VERSION, 'ready'], ...BUNDLED_LISTING.map(([v]) => [v, 'ready'])],
       'refused runs registered nothing',
     );
     assert.deepEqual(versions.find((v) => v.aliases.includes('production'))?.version, 1);
@@ -203,7 +206,7 @@ describe('kws train, kws models and kws eval', { concurrency: true }, () => {
       '--data',
       kaggleFolder(2).dir,
       '--model',
-      '2',
+      String(FIRST_NEW_VERSION),
       '--json',
       ...registryOf(trained),
     ); // 24 real clips
@@ -217,7 +220,7 @@ describe('kws train, kws models and kws eval', { concurrency: true }, () => {
       accuracy: number;
     };
     for (const key of ['accuracy', 'perClass', 'confusion', 'labels', 'hardExamples']) assert.ok(key in report, key);
-    assert.equal(report['modelVersion'], 2);
+    assert.equal(report['modelVersion'], FIRST_NEW_VERSION);
     assert.equal(report['source'], 'kaggle-labels');
     assert.equal(report.examples, 24);
     assert.equal(

@@ -1,9 +1,23 @@
-import { cpSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tempDir } from './signals.js';
 
 /** The bundled model repository. */
 export const BUNDLED_MODELS = resolve(import.meta.dirname, '../../models');
+
+/** The versions the checkout bundles (the numbered folders of `models/`), ascending. */
+export const BUNDLED_VERSIONS: readonly number[] = readdirSync(BUNDLED_MODELS)
+  .filter((name) => /^[1-9][0-9]*$/.test(name))
+  .map(Number)
+  .sort((a, b) => a - b);
+
+/** The number a repository gives the first version made next to the bundled ones. */
+export const FIRST_NEW_VERSION = Math.max(...BUNDLED_VERSIONS) + 1;
+
+/** `[version, aliases]` of the bundled versions as `kws models` lists them (newest first), production on version 1. */
+export const BUNDLED_LISTING: ReadonlyArray<[number, string[]]> = [...BUNDLED_VERSIONS]
+  .reverse()
+  .map((v) => [v, v === 1 ? ['production'] : []]);
 
 /**
  * A model repository in a temporary folder holding the bundled version 1 and, with `copies`,

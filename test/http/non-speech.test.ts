@@ -15,7 +15,7 @@ interface RestPrediction {
   probabilities: Record<string, number>;
 }
 
-describe('the bundled model on pure tones, over REST and GraphQL', () => {
+describe('the bundled models on pure tones, over REST and GraphQL', () => {
   let server: Awaited<ReturnType<typeof testServer>>;
   before(async () => {
     server = await testServer();
@@ -25,40 +25,53 @@ describe('the bundled model on pure tones, over REST and GraphQL', () => {
   });
 
   // The issue's example: version 1 answered a 1 kHz tone `down` at 74 %. It still answers 440 Hz
-  // `no` and 1 kHz `down` (2.5 kHz `unknown`); the candidates trained with non-speech negatives pass,
-  // but none beats version 1 on every held-out part yet (README, "Candidates trained with the
-  // negatives"), so these run as TODO: reported, not failing the suite, until models/1 is replaced.
+  // `no` and 1 kHz `down` (2.5 kHz `unknown`), so for it these run as TODO (reported, not failing the
+  // suite). Version 2, bundled beside it and trained with non-speech negatives (README, "The bundled
+  // version 2"), must pass; it is not production, because it does not beat version 1 on every
+  // held-out part (issue 14).
   const todo = 'the bundled version 1 was trained without non-speech negatives (issue 14)';
-  for (const hz of [440, 1000, 2500]) {
-    it(`answers a ${hz} Hz tone with unknown or silence, never a command, and says so`, { todo }, async () => {
-      const bytes = toneWav(hz);
-      const response = await fetch(`${server.url}/v1/clips`, {
-        method: 'POST',
-        body: clipForm([{ name: `tone-${hz}.wav`, bytes }]),
-      });
-      assert.equal(response.status, 200);
-      const rest = ((await response.json()) as { clips: Array<{ prediction: RestPrediction }> }).clips[0]!.prediction;
-      assert.ok(!(COMMAND_WORDS as readonly string[]).includes(rest.label), `${hz} Hz answered ${rest.label}`);
-      assert.ok(rest.isUnknown || rest.isSilence, JSON.stringify(rest));
+  for (const [version, options] of [
+    [1, { todo }],
+    [2, {}],
+  ] as const) {
+    for (const hz of [440, 1000, 2500]) {
+      it(
+        `version ${version} answers a ${hz} Hz tone with unknown or silence, never a command, and says so`,
+        options,
+        async () => {
+          const bytes = toneWav(hz);
+          const response = await fetch(`${server.url}/v1/clips?modelVersion=${version}`, {
+            method: 'POST',
+            body: clipForm([{ name: `tone-${hz}.wav`, bytes }]),
+          });
+          assert.equal(response.status, 200);
+          const rest = ((await response.json()) as { clips: Array<{ prediction: RestPrediction }> }).clips[0]!
+            .prediction;
+          assert.ok(!(COMMAND_WORDS as readonly string[]).includes(rest.label), `${hz} Hz answered ${rest.label}`);
+          assert.ok(rest.isUnknown || rest.isSilence, JSON.stringify(rest));
 
-      const gqlBody = await graphqlUpload(
-        server.url,
-        'mutation ($files: [Upload!]!) { classifyClips(files: $files) { prediction { label isUnknown isSilence reason probabilities { label probability } } } }',
-        [{ name: `tone-${hz}.wav`, bytes }],
+          const gqlBody = await graphqlUpload(
+            server.url,
+            `mutation ($files: [Upload!]!) { classifyClips(files: $files, modelVersion: ${version}) { prediction { label isUnknown isSilence reason modelVersion probabilities { label probability } } } }`,
+            [{ name: `tone-${hz}.wav`, bytes }],
+          );
+          assert.equal(gqlBody.errors, undefined, JSON.stringify(gqlBody.errors));
+          type Answer = Omit<RestPrediction, 'probabilities'> & {
+            modelVersion: number;
+            probabilities: Array<{ label: string; probability: number }>;
+          };
+          const answer = (gqlBody.data?.['classifyClips'] as Array<{ prediction: Answer }>)[0]!.prediction;
+          assert.equal(answer.modelVersion, version);
+          assert.deepEqual(
+            { label: answer.label, isUnknown: answer.isUnknown, isSilence: answer.isSilence, reason: answer.reason },
+            { label: rest.label, isUnknown: rest.isUnknown, isSilence: rest.isSilence, reason: rest.reason },
+          );
+          assert.deepEqual(answer.probabilities.map((p) => p.label).sort(), Object.keys(rest.probabilities).sort());
+          assert.equal(answer.probabilities.length, 12);
+          for (const { label, probability } of answer.probabilities)
+            assert.ok(Math.abs(probability - rest.probabilities[label]!) < 1e-6, label);
+        },
       );
-      assert.equal(gqlBody.errors, undefined, JSON.stringify(gqlBody.errors));
-      type Answer = Omit<RestPrediction, 'probabilities'> & {
-        probabilities: Array<{ label: string; probability: number }>;
-      };
-      const answer = (gqlBody.data?.['classifyClips'] as Array<{ prediction: Answer }>)[0]!.prediction;
-      assert.deepEqual(
-        { label: answer.label, isUnknown: answer.isUnknown, isSilence: answer.isSilence, reason: answer.reason },
-        { label: rest.label, isUnknown: rest.isUnknown, isSilence: rest.isSilence, reason: rest.reason },
-      );
-      assert.deepEqual(answer.probabilities.map((p) => p.label).sort(), Object.keys(rest.probabilities).sort());
-      assert.equal(answer.probabilities.length, 12);
-      for (const { label, probability } of answer.probabilities)
-        assert.ok(Math.abs(probability - rest.probabilities[label]!) < 1e-6, label);
-    });
+    }
   }
 });

@@ -6,6 +6,7 @@ import { describe, it } from 'node:test';
 import { ModelRegistry } from '../../src/registry/index.js';
 import type { VersionManifest } from '../../src/registry/index.js';
 import { BUNDLED_MODELS, modelRepository } from '../helpers/server.js';
+import { BUNDLED_VERSIONS, FIRST_NEW_VERSION } from '../helpers/models.js';
 import { tempDir } from '../helpers/signals.js';
 
 const BUNDLED = JSON.parse(readFileSync(join(BUNDLED_MODELS, '1', 'version.json'), 'utf8')) as VersionManifest;
@@ -274,14 +275,20 @@ describe('ModelRegistry', () => {
     try {
       assert.deepEqual(
         registry.list().map((v) => [v.version, v.state, v.aliases, v.dir]),
-        [[1, 'ready', ['production'], join(BUNDLED_MODELS, '1')]],
+        [...BUNDLED_VERSIONS]
+          .reverse()
+          .map((v) => [v, 'ready', v === 1 ? ['production'] : [], join(BUNDLED_MODELS, String(v))]),
       );
       assert.equal(registry.manifest(1).architecture, BUNDLED.architecture);
       const pending = registry.begin('lenet');
-      assert.equal(pending.version, 2);
-      registry.commit(pending, manifest(2, 0.9));
-      assert.equal(registry.list()[0]?.dir, join(repo, '2'));
-      assert.equal(existsSync(join(BUNDLED_MODELS, '2')), false, 'nothing is written into the bundled repository');
+      assert.equal(pending.version, FIRST_NEW_VERSION);
+      registry.commit(pending, manifest(FIRST_NEW_VERSION, 0.9));
+      assert.equal(registry.list()[0]?.dir, join(repo, String(FIRST_NEW_VERSION)));
+      assert.equal(
+        existsSync(join(BUNDLED_MODELS, String(FIRST_NEW_VERSION))),
+        false,
+        'nothing is written into the bundled repository',
+      );
       assert.equal(registry.resolve().version, 1, 'a newer version does not move production');
     } finally {
       registry.close();
@@ -341,7 +348,7 @@ console.log(JSON.stringify(got));`,
     const [a, b] = await Promise.all([run(), run()]);
     const all = [...a, ...b];
     assert.equal(new Set(all).size, 600, 'no number reserved twice');
-    assert.deepEqual([Math.min(...all), Math.max(...all)], [2, 601]);
+    assert.deepEqual([Math.min(...all), Math.max(...all)], [FIRST_NEW_VERSION, FIRST_NEW_VERSION + 599]);
   });
 
   it('names an empty repository NOT_READY, a missing one FILE_NOT_FOUND and an index it cannot create FILE_UNWRITABLE', () => {

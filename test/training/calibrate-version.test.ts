@@ -8,7 +8,10 @@ import type { VersionManifest } from '../../src/registry/index.js';
 import { calibrateVersion } from '../../src/training/tfjs/index.js';
 import { runKws } from '../helpers/cli.js';
 import { kaggleFolder } from '../helpers/kaggle.js';
-import { modelRepository } from '../helpers/models.js';
+import { FIRST_NEW_VERSION, modelRepository } from '../helpers/models.js';
+
+/** The version kws calibrate registers in a repository holding the bundled ones. */
+const NEW = FIRST_NEW_VERSION;
 import { tempDir } from '../helpers/signals.js';
 
 const sha1 = (path: string): string => createHash('sha1').update(readFileSync(path)).digest('hex');
@@ -27,12 +30,12 @@ describe('calibrateVersion (kws calibrate)', () => {
   });
   after(() => registry.close());
 
-  it('registers version 2 with version 1’s weights, a fitted temperature, thresholds at the target recall and where they came from', async () => {
+  it('registers a new version with version 1’s weights, a fitted temperature, thresholds at the target recall and where they came from', async () => {
     const result = await calibrateVersion(registry, { baseVersion: 1, dataDir: set.dir, unknownTargetRecall: 0.9 });
-    assert.equal(result.record.version, 2);
+    assert.equal(result.record.version, NEW);
     for (const file of ['model.json', 'weights.bin', 'model.onnx'])
-      assert.equal(sha1(join(models, '2', file)), sha1(join(models, '1', file)), file);
-    const manifest = manifestOf(models, 2);
+      assert.equal(sha1(join(models, String(NEW), file)), sha1(join(models, '1', file)), file);
+    const manifest = manifestOf(models, NEW);
     const temperature = manifest.calibration.temperature ?? Number.NaN;
     assert.ok(temperature > 0.05 && temperature < 20 && temperature !== 1, `temperature ${temperature}`);
     assert.equal(manifest.calibration.operatingPoint?.targetRecall, 0.9);
@@ -53,7 +56,7 @@ describe('calibrateVersion (kws calibrate)', () => {
     assert.deepEqual(manifest.featureConfig, manifestOf(models, 1).featureConfig);
     // Versions are immutable: version 1 is as it was.
     assert.equal(readFileSync(join(models, '1', 'version.json'), 'utf8'), v1Before);
-    assert.equal(registry.resolve(2).state, 'ready');
+    assert.equal(registry.resolve(NEW).state, 'ready');
   });
 
   it('refuses a target recall outside (0, 1] and a folder with no labelled clip, registering nothing', async () => {
@@ -93,8 +96,8 @@ describe('calibrateVersion (kws calibrate)', () => {
       clips: number;
       temperature: number;
     };
-    assert.deepEqual([summary.version, summary.calibratedFrom, summary.clips], [2, 1, 72]);
-    assert.equal(summary.temperature, manifestOf(repo, 2).calibration.temperature);
+    assert.deepEqual([summary.version, summary.calibratedFrom, summary.clips], [NEW, 1, 72]);
+    assert.equal(summary.temperature, manifestOf(repo, NEW).calibration.temperature);
     const missing = join(tempDir('kws-cal-missing-'), 'models');
     const none = await runKws('calibrate', '--data', set.dir, '--models-dir', missing);
     assert.equal(none.status, 1);
