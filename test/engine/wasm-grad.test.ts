@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
 import { selectTfjsBackend } from '../../src/engine/tfjs/index.js';
-import { col2imAdd, im2col, tileInto } from '../../src/engine/tfjs/wasm-training-kernels.js';
+import { col2imAdd, im2col, im2colTransposed, tileInto } from '../../src/engine/tfjs/wasm-training-kernels.js';
 import type { ConvGeometry } from '../../src/engine/tfjs/wasm-training-kernels.js';
 
 type Shape4 = [number, number, number, number];
@@ -66,6 +66,7 @@ describe('Conv2D gradients on the wasm backend', () => {
     const before = { tensors: tf.memory().numTensors, buffers: tf.backend().numDataIds() };
     await convGradients([2, 9, 7, 3], [3, 2, 3, 4], [1, 1], 'same');
     await convGradients([3, 200, 200, 4], [5, 5, 4, 2], [1, 1], 'same');
+    await convGradients([3, 12, 1, 5], [9, 1, 5, 6], [2, 1], 'same');
     assert.deepEqual({ tensors: tf.memory().numTensors, buffers: tf.backend().numDataIds() }, before);
   });
 });
@@ -92,6 +93,13 @@ describe('im2col and col2im', () => {
     const col = new Float32Array(3 * 4).fill(9);
     im2col(Float32Array.of(1, 2, 3, 4, 5, 6), g, 0, 1, col);
     assert.deepEqual([...col], [0, 0, 1, 2, 1, 2, 3, 4, 3, 4, 5, 6]);
+  });
+
+  it('writes the same receptive fields as columns in the transposed layout, taps in filter order', () => {
+    const colT = new Float32Array(4 * 3).fill(9);
+    im2colTransposed(Float32Array.of(1, 2, 3, 4, 5, 6), g, 0, 1, colT);
+    // Rows: tap 0 channel 0, tap 0 channel 1, tap 1 channel 0, tap 1 channel 1; columns: output rows.
+    assert.deepEqual([...colT], [0, 1, 3, 0, 2, 4, 1, 3, 5, 2, 4, 6]);
   });
 
   it('adds each row back where it was read from (the adjoint of im2col)', () => {

@@ -212,17 +212,52 @@ function release(backend: WasmBackend, ...tensors: TensorInfo[]): void {
 }
 
 /**
+ * im2col, transposed: writes the receptive fields of output positions `(b, oy, ox)` for `b` in
+ * `[b0, b1)` as the *columns* of `colT` (`[kh·kw·inC, (b1 - b0)·outH·outW]`, row-major; row
+ * `(i·kw + j)·inC + c` holds tap `(i, j)` of channel `c`, zeros where a tap falls in the padding).
+ * Its rows are in the filter's `[kh, kw, inC]` order, so `colT · dy` is the filter gradient in the
+ * filter's own layout.
+ *
+ * @param x Input `[batch, inH, inW, inC]`, row-major.
+ */
+export function im2colTransposed(x: TypedArray, g: ConvGeometry, b0: number, b1: number, colT: Float32Array): void {
+  const n = (b1 - b0) * g.outH * g.outW;
+  let r = 0;
+  for (let b = b0; b < b1; b++) {
+    for (let oy = 0; oy < g.outH; oy++) {
+      for (let ox = 0; ox < g.outW; ox++, r++) {
+        for (let i = 0; i < g.kh; i++) {
+          const iy = oy * g.strideH - g.padTop + i;
+          for (let j = 0; j < g.kw; j++) {
+            const ix = ox * g.strideW - g.padLeft + j;
+            let row = (i * g.kw + j) * g.inC * n + r;
+            if (iy < 0 || iy >= g.inH || ix < 0 || ix >= g.inW) {
+              for (let c = 0; c < g.inC; c++, row += n) colT[row] = 0;
+              continue;
+            }
+            const s = ((b * g.inH + iy) * g.inW + ix) * g.inC;
+            for (let c = 0; c < g.inC; c++, row += n) colT[row] = x[s + c]!;
+          }
+        }
+      }
+    }
+  }
+}
+
+/**
  * The gradient of a 2-D convolution with respect to its filter, for TF.js's WebAssembly backend,
  * which ships no `Conv2DBackpropFilter` kernel (tfjs-backend-wasm 4.22), so models with conv2d
  * cannot train on it.
  *
- * dW[i, j, c, k] = Σ_{b, y, x} xPadded[b, y·s_h + i, x·s_w + j, c] · dy[b, y, x, k]: im2col of x
- * (`col`, `[N, kh·kw·inC]`, N = batch·outH·outW) and one matrix product `dyᵀ · col` (`[outC, N] ·
- * [N, kh·kw·inC]`, XNNPACK) per chunk of the batch, transposed into `[kh, kw, inC, outC]`; im2col
- * is written straight into the heap. The im2col + GEMM formulation is Caffe's (Jia et al. 2014;
- * Chellapilla et al. 2006). The backend's transposed matmul paths are about 10x slower than the
- * plain one here (17 ms against 1.6 ms for `[216 x 3136] · [3136 x 24]`), so dy is transposed in JS.
- * NHWC only, dilation 1 (as TF.js requires for this gradient).
+ * dW[i, j, c, k] = Σ_{b, y, x} xPadded[b, y·s_h + i, x·s_w + j, c] · dy[b, y, x, k]: the transposed
+ * im2col of x (`colT`, `[kh·kw·inC, N]`, N = batch·outH·outW, see {@link im2colTransposed}) times dy
+ * (`[N, outC]`), one XNNPACK matrix product per chunk of the batch, whose result is already in the
+ * filter's `[kh, kw, inC, outC]` layout. The im2col + GEMM formulation is Caffe's (Jia et al. 2014;
+ * Chellapilla et al. 2006). XNNPACK repacks the right operand of every product, so the small dy is
+ * put there rather than the im2col matrix (`dyᵀ · col` packed all of `col`: 2-4 ms a layer here
+ * against about 1 ms); the backend's transposed matmul paths are about 10x slower than the plain
+ * one, so the transposition is done in JS while gathering. NHWC only, dilation 1 (as TF.js requires
+ * for this gradient).
  *
  * @throws Error for NCHW data.
  */
@@ -234,38 +269,86 @@ function conv2dBackpropFilter(args: KernelArgs): TensorInfo {
   const k = g.kh * g.kw * g.inC;
   const perExample = g.outH * g.outW;
   const chunk = chunkOf(g);
-  const sum = new Float32Array(g.outC * k);
-  for (let b0 = 0; b0 < g.batch; b0 += chunk) {
-    const b1 = Math.min(g.batch, b0 + chunk);
-    const n = (b1 - b0) * perExample;
-    const made: TensorInfo[] = [];
-    try {
-      const col = backend.makeOutput([1, n, k], 'float32');
-      made.push(col);
-      const dyT = backend.makeOutput([1, g.outC, n], 'float32');
-      made.push(dyT);
-      im2col(heapView(backend, x), g, b0, b1, heapView(backend, col));
-      const dyChunk = heapView(backend, dy).subarray(b0 * perExample * g.outC, b1 * perExample * g.outC);
-      transpose(dyChunk, n, g.outC, heapView(backend, dyT));
-      const product = matMul(backend, dyT, col);
-      made.push(product);
-      const part = heapView(backend, product);
-      for (let i = 0; i < sum.length; i++) sum[i]! += part[i]!;
-    } finally {
-      release(backend, ...made);
-    }
-  }
   const out = backend.makeOutput(attrs.filterShape, 'float32');
-  transpose(sum, g.outC, k, heapView(backend, out));
+  let done = false;
+  try {
+    for (let b0 = 0; b0 < g.batch; b0 += chunk) {
+      const b1 = Math.min(g.batch, b0 + chunk);
+      const n = (b1 - b0) * perExample;
+      const made: TensorInfo[] = [];
+      try {
+        const colT = backend.makeOutput([1, k, n], 'float32');
+        made.push(colT);
+        const dyChunk = backend.makeOutput([1, n, g.outC], 'float32');
+        made.push(dyChunk);
+        im2colTransposed(heapView(backend, x), g, b0, b1, heapView(backend, colT));
+        heapView(backend, dyChunk).set(
+          heapView(backend, dy).subarray(b0 * perExample * g.outC, b1 * perExample * g.outC),
+        );
+        const product = matMul(backend, colT, dyChunk);
+        made.push(product);
+        const part = heapView(backend, product);
+        const sum = heapView(backend, out);
+        if (b0 === 0) sum.set(part);
+        else for (let i = 0; i < sum.length; i++) sum[i]! += part[i]!;
+      } finally {
+        release(backend, ...made);
+      }
+    }
+    done = true;
+  } finally {
+    if (!done) release(backend, out);
+  }
   return out;
 }
 
 /**
+ * The padding of the stride-1 correlation that computes a convolution's input gradient (see
+ * {@link conv2dBackpropInput}): `[top, bottom, left, right]` in elements, or null when one would
+ * be negative (padding wider than the filter, which neither `same` nor `valid` makes).
+ */
+function transposedPadding(g: ConvGeometry): [number, number, number, number] | null {
+  const top = g.kh - 1 - g.padTop;
+  const left = g.kw - 1 - g.padLeft;
+  const bottom = g.inH + g.padTop - ((g.outH - 1) * g.strideH + 1);
+  const right = g.inW + g.padLeft - ((g.outW - 1) * g.strideW + 1);
+  return Math.min(top, left, bottom, right) < 0 ? null : [top, bottom, left, right];
+}
+
+/** `Conv2D` on the backend's own kernel (XNNPACK), stride 1, explicit padding `[top, bottom, left, right]`. */
+function conv2dStride1(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, pad: readonly number[]): TensorInfo {
+  const kernel = tf.getKernel('Conv2D', 'wasm');
+  if (kernel === undefined) throw new Error('wasm backend has no Conv2D kernel');
+  return (kernel.kernelFunc as KernelFunc)({
+    inputs: { x, filter },
+    attrs: {
+      strides: [1, 1],
+      pad: [
+        [0, 0],
+        [pad[0]!, pad[1]!],
+        [pad[2]!, pad[3]!],
+        [0, 0],
+      ],
+      dataFormat: 'NHWC',
+      dilations: [1, 1],
+    },
+    backend: backend as unknown as tf.KernelBackend,
+  }) as TensorInfo;
+}
+
+/**
  * The gradient of a 2-D convolution with respect to its input, replacing tfjs-backend-wasm 4.22's
- * own `Conv2DBackpropInput` (a direct loop, 3-18 ms per TC-ResNet8 layer at batch 64):
- * `colGrad = dy · Wᵀ` (`[N, outC] · [outC, kh·kw·inC]`, XNNPACK, one product per chunk of the
- * batch), then col2im adds each tap back onto the input position it came from. NHWC only,
- * dilation 1.
+ * own `Conv2DBackpropInput` (a direct loop, 3-18 ms per TC-ResNet8 layer at batch 64) with one
+ * forward convolution on the backend's XNNPACK kernel, the transposed convolution of Dumoulin and
+ * Visin (2016, "A guide to convolution arithmetic", section 4): dy is spread to stride 1 (zeros
+ * between its rows and columns when the stride is above 1), then correlated with the filter rotated
+ * by 180° and its channels swapped (`[kh, kw, outC, inC]`), padded by `kh − 1 − padTop` on top and
+ * so that the output is `[batch, inH, inW, inC]`:
+ *
+ *   dx[b, y, x, c] = Σ_{i, j, k} dyUp[b, y + padTop − i, x + padLeft − j, k] · W[i, j, c, k].
+ *
+ * Where that padding would be negative (never for `same` or `valid`), `colGrad = dy · Wᵀ` and col2im
+ * (the earlier formulation) are used instead. NHWC only, dilation 1.
  *
  * @throws Error for NCHW data.
  */
@@ -274,10 +357,57 @@ function conv2dBackpropInput(args: KernelArgs): TensorInfo {
   const attrs = args.attrs as unknown as Conv2DGradAttrs & { inputShape: [number, number, number, number] };
   const backend = args.backend as WasmBackend;
   const g = geometry(attrs.inputShape, filter.shape as [number, number, number, number], attrs);
+  const pad = transposedPadding(g);
+  if (pad === null) return conv2dBackpropInputByColumns(backend, dy, filter, g, attrs.inputShape);
+  const made: TensorInfo[] = [];
+  try {
+    const rotated = backend.makeOutput([g.kh, g.kw, g.outC, g.inC], 'float32');
+    made.push(rotated);
+    const w = heapView(backend, filter);
+    const r = heapView(backend, rotated);
+    const taps = g.kh * g.kw;
+    for (let t = 0; t < taps; t++) {
+      const from = (taps - 1 - t) * g.inC * g.outC;
+      for (let c = 0; c < g.inC; c++)
+        for (let k = 0; k < g.outC; k++) r[t * g.outC * g.inC + k * g.inC + c] = w[from + c * g.outC + k]!;
+    }
+    let spread = dy;
+    if (g.strideH > 1 || g.strideW > 1) {
+      const upH = (g.outH - 1) * g.strideH + 1;
+      const upW = (g.outW - 1) * g.strideW + 1;
+      spread = backend.makeOutput([g.batch, upH, upW, g.outC], 'float32');
+      made.push(spread);
+      const up = heapView(backend, spread);
+      const from = heapView(backend, dy);
+      up.fill(0);
+      for (let b = 0; b < g.batch; b++)
+        for (let y = 0; y < g.outH; y++)
+          for (let x = 0; x < g.outW; x++) {
+            const s = ((b * g.outH + y) * g.outW + x) * g.outC;
+            up.set(from.subarray(s, s + g.outC), ((b * upH + y * g.strideH) * upW + x * g.strideW) * g.outC);
+          }
+    }
+    return conv2dStride1(backend, spread, rotated, pad);
+  } finally {
+    release(backend, ...made);
+  }
+}
+
+/**
+ * The input gradient as `colGrad = dy · Wᵀ` (`[N, outC] · [outC, kh·kw·inC]`, XNNPACK, one product
+ * per chunk of the batch), then col2im adds each tap back onto the input position it came from.
+ */
+function conv2dBackpropInputByColumns(
+  backend: WasmBackend,
+  dy: TensorInfo,
+  filter: TensorInfo,
+  g: ConvGeometry,
+  inputShape: [number, number, number, number],
+): TensorInfo {
   const k = g.kh * g.kw * g.inC;
   const perExample = g.outH * g.outW;
   const chunk = chunkOf(g);
-  const dx = backend.makeOutput(attrs.inputShape, 'float32');
+  const dx = backend.makeOutput(inputShape, 'float32');
   // Everything made here but the result; on an error the result goes too.
   const made: TensorInfo[] = [];
   let done = false;
