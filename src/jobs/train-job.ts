@@ -1,12 +1,8 @@
 import { spawnWorker } from '../config/index.js';
-import type { AugmentConfig, DatasetOptions } from '../data/index.js';
-import type { TfjsBackendName } from '../engine/index.js';
 import { KwsError, UnreachableCaseError } from '../errors/index.js';
-import type { FeatureConfig } from '../features/index.js';
-import type { Architecture } from '../model/index.js';
 import type { ModelRegistry } from '../registry/index.js';
-import { trainOptionsFromRetrainInput, validateTrainOptions } from '../training/index.js';
-import type { TrainingProgress, TrainWorkerData, TrainWorkerMessage } from '../training/index.js';
+import { checkDistillation, trainOptionsFromRetrainInput, validateTrainOptions } from '../training/index.js';
+import type { RetrainInputOptions, TrainingProgress, TrainWorkerData, TrainWorkerMessage } from '../training/index.js';
 import { stopReason } from './job-context.js';
 import type { JobContext, StopReason } from './job-context.js';
 import { fromWorkerText, renderJobError } from './job-error.js';
@@ -14,46 +10,20 @@ import type { JobError } from './job-error.js';
 import type { JobOf, TrainParams } from './job-record.js';
 import type { PathPolicy } from './path-policy.js';
 
-/** Input of a training job (GraphQL `retrain`); omitted fields take `kws train`'s defaults. */
-export interface RetrainInput {
-  /** Speech Commands dataset folder, inside one of the allowed roots. */
-  readonly dataDir: string;
-  readonly architecture?: Architecture | null;
-  readonly epochs?: number | null;
-  readonly batchSize?: number | null;
-  readonly learningRate?: number | null;
-  readonly patience?: number | null;
-  readonly balancedSampling?: boolean | null;
-  readonly augmentation?: Partial<AugmentConfig> | null;
-  /** Feature front end (FeatureConfig fields, e.g. `{ type: 'pcen' }`); ignored with `baseVersion`. Default: FeatureConfig's defaults. */
-  readonly features?: Partial<FeatureConfig> | null;
-  /** Start from this ready version (its architecture, features and weights). */
-  readonly baseVersion?: number | null;
-  /** With `baseVersion`: train only the classifier head on the frozen embedding. */
-  readonly fineTuneOnly?: boolean | null;
-  /** Train even when the training split lacks some of the 12 classes. Default false. */
-  readonly allowMissingClasses?: boolean | null;
-  /** Operating point of the unknown rule: validation command recall to keep, in (0, 1]. Default: maximise accuracy. */
-  readonly unknownTargetRecall?: number | null;
-  /** Weight of the outlier-exposure loss term. Default 0. */
-  readonly outlierExposure?: number | null;
-  /** Teacher version of knowledge distillation. Default: none. */
-  readonly distillFrom?: number | null;
-  /** With `distillFrom`: weight of the teacher's probabilities in the target, in (0, 1]. Default 0.5. */
-  readonly distillWeight?: number | null;
-  /** How the dataset is split and sampled (DatasetOptions fields). Default: DatasetOptions' defaults. */
-  readonly dataset?: DatasetOptions | null;
-  readonly seed?: number | null;
-  /** First TF.js backend to try. Default `tensorflow` (falls back to wasm, cpu). */
-  readonly backend?: TfjsBackendName | null;
-}
+/**
+ * Input of a training job (GraphQL `retrain`): the declared training options under their GraphQL
+ * names (`TRAIN_OPTIONS`, `RetrainInputOptions`), each optional but `dataDir`; omitted fields take
+ * `kws train`'s defaults.
+ */
+export type RetrainInput = RetrainInputOptions;
 
 /**
  * Checks a training request (numbers and ranges now, not in the worker) and returns the params to
  * store: the given fields only, so that the rest take `kws train`'s defaults.
  *
  * @throws KwsError `PATH_NOT_ALLOWED`, `FILE_NOT_FOUND`, `FILE_UNREADABLE` for the dataset,
- *   `NOT_FOUND` / `INVALID_ARGUMENT` for the base version, `INVALID_ARGUMENT` for an option.
+ *   `NOT_FOUND` / `INVALID_ARGUMENT` for the base or teacher version, `INVALID_ARGUMENT` for an
+ *   option or a distillation that does not fit (see `checkDistillation`).
  */
 export function trainParamsOf(input: RetrainInput, paths: PathPolicy, registry: ModelRegistry): TrainParams {
   const dataDir = paths.allowedDir(input.dataDir);
@@ -61,9 +31,9 @@ export function trainParamsOf(input: RetrainInput, paths: PathPolicy, registry: 
   if (baseVersion !== undefined) registry.resolve(baseVersion);
   if (input.fineTuneOnly === true && baseVersion === undefined)
     throw new KwsError('INVALID_ARGUMENT', 'fineTuneOnly needs a baseVersion to start from');
-  if (input.distillFrom !== undefined && input.distillFrom !== null) registry.resolve(input.distillFrom);
   const params: TrainParams = trainOptionsFromRetrainInput({ ...input, dataDir }); // GraphQL's names (balancedSampling...) to TrainOptions'
   validateTrainOptions(params);
+  checkDistillation(registry, params);
   return params;
 }
 

@@ -14,5 +14,5 @@ export type {
   VersionManifest,
   VersionState,
 } from './manifest.js';
-export { BUNDLED_MODELS_DIR, ModelRegistry } from './model-registry.js';
+export { BUNDLED_MODELS_DIR, ModelRegistry, shippedVersions } from './model-registry.js';
 export type { PendingVersion, RegistryOpenOptions, VersionRecord } from './model-registry.js';

@@ -3,6 +3,8 @@
 // main thread imports it); what trains and evaluates models is in ./tfjs/index.ts.
 export { computeMetrics } from './metrics.js';
 export { calibrateThresholds } from './calibration.js';
+export { checkDistillation } from './distillation.js';
+export type { CheckedTeacher, DistillationRequest } from './distillation.js';
 export {
   checkTrainInputs,
   cliAttributeName,

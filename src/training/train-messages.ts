@@ -17,7 +17,7 @@ export interface TrainingProgress {
 export interface TrainWorkerData {
   /** The model repository (its index, `registry.db`, is inside it). */
   readonly modelsDir: string;
-  readonly options: Omit<TrainVersionOptions, 'onBegin' | 'onProgress' | 'onEpoch' | 'initialModel'> & {
+  readonly options: Omit<TrainVersionOptions, 'onBegin' | 'onProgress' | 'onEpoch'> & {
     readonly searchJob?: number;
   };
 }

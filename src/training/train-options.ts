@@ -275,7 +275,7 @@ export const TRAIN_OPTIONS = {
   distillFrom: {
     kind: 'integer',
     description:
-      "teacher version of knowledge distillation: on clips whose label is the teacher's top class, the target mixes in the teacher's probabilities (same features and labels; any architecture)",
+      "teacher version of knowledge distillation: on clips whose label is the teacher's top class, the target mixes in the teacher's probabilities (same features and labels; any architecture; default: none)",
     range: { min: 1, max: 2 ** 31 - 1 },
     cli: { flag: 'distill-from', value: 'v' },
     graphql: { field: 'distillFrom' },
@@ -475,8 +475,8 @@ export async function checkTrainInputs(options: TrainOptions): Promise<SpeechCom
   return dataset;
 }
 
-/** Options of {@link trainVersion}. */
-export interface TrainVersionOptions extends TrainOptions {
+/** Options of {@link trainVersion}: {@link TrainOptions} but the models, which it loads from versions (`baseVersion`, `distillFrom`). */
+export interface TrainVersionOptions extends Omit<TrainOptions, 'initialModel' | 'teacherModel'> {
   /** TF.js backend to start the search at. Default `tensorflow` (falls back to wasm, cpu). */
   readonly backend?: TfjsBackendName;
   /** Start from this ready version's weights, architecture and features (with `fineTuneOnly`: train its head only). Default: none, a fresh model. */

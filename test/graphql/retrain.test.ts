@@ -303,6 +303,31 @@ describe('retraining over GraphQL', () => {
       { dir: corpus },
     );
     assert.equal(badTune.errors?.[0]?.message, 'fineTuneOnly needs a baseVersion to start from');
+    // Distillation is checked on submission like kws train checks it: the weight alone, with fineTuneOnly,
+    // a missing teacher, a teacher over other features.
+    for (const [fields, code, message] of [
+      ['distillWeight: 0.3', 'INVALID_ARGUMENT', 'distillWeight needs distillFrom, the teacher version to distil from'],
+      [
+        'baseVersion: 1, fineTuneOnly: true, distillFrom: 1',
+        'INVALID_ARGUMENT',
+        'distillation trains the whole model: it cannot be combined with fineTuneOnly',
+      ],
+      ['distillFrom: 99', 'NOT_FOUND', 'model version 99 does not exist'],
+      ['distillFrom: 1, distillWeight: 1.5', 'INVALID_ARGUMENT', 'distillWeight must be in (0, 1], got 1.5'],
+    ] as const) {
+      const distill = await gql(`mutation ($dir: String!) { retrain(input: { dataDir: $dir, ${fields} }) { id } }`, {
+        dir: corpus,
+      });
+      assert.deepEqual([distill.errors?.[0]?.extensions?.code, distill.errors?.[0]?.message], [code, message], fields);
+    }
+    const otherFeatures = await gql(
+      `mutation ($dir: String!) { retrain(input: { dataDir: $dir, distillFrom: 1, features: { type: "pcen" } }) { id } }`,
+      { dir: corpus },
+    );
+    assert.match(
+      otherFeatures.errors?.[0]?.message ?? '',
+      /^teacher version 1 computes other features than the model being trained/,
+    );
     assert.equal(server.service.readiness().version, 1, 'production is still version 1');
   });
 

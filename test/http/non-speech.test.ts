@@ -8,6 +8,7 @@ import { encodeWav, sine } from '../helpers/signals.js';
 const toneWav = (hz: number): Uint8Array => encodeWav([sine(hz, 16_000, 1, 0.3)], 16_000, 'pcm16');
 
 interface RestPrediction {
+  modelVersion: number;
   label: string;
   isUnknown: boolean;
   isSilence: boolean;
@@ -47,6 +48,7 @@ describe('the bundled models on pure tones, over REST and GraphQL', () => {
           assert.equal(response.status, 200);
           const rest = ((await response.json()) as { clips: Array<{ prediction: RestPrediction }> }).clips[0]!
             .prediction;
+          assert.equal(rest.modelVersion, version);
           assert.ok(!(COMMAND_WORDS as readonly string[]).includes(rest.label), `${hz} Hz answered ${rest.label}`);
           assert.ok(rest.isUnknown || rest.isSilence, JSON.stringify(rest));
 

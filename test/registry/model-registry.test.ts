@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { ModelRegistry } from '../../src/registry/index.js';
 import type { VersionManifest } from '../../src/registry/index.js';
 import { BUNDLED_MODELS, modelRepository } from '../helpers/server.js';
-import { BUNDLED_VERSIONS, FIRST_NEW_VERSION } from '../helpers/models.js';
+import { BUNDLED_LISTING, FIRST_NEW_VERSION } from '../helpers/models.js';
 import { tempDir } from '../helpers/signals.js';
 
 const BUNDLED = JSON.parse(readFileSync(join(BUNDLED_MODELS, '1', 'version.json'), 'utf8')) as VersionManifest;
@@ -275,9 +275,7 @@ describe('ModelRegistry', () => {
     try {
       assert.deepEqual(
         registry.list().map((v) => [v.version, v.state, v.aliases, v.dir]),
-        [...BUNDLED_VERSIONS]
-          .reverse()
-          .map((v) => [v, 'ready', v === 1 ? ['production'] : [], join(BUNDLED_MODELS, String(v))]),
+        BUNDLED_LISTING.map(([v, aliases]) => [v, 'ready', aliases, join(BUNDLED_MODELS, String(v))]),
       );
       assert.equal(registry.manifest(1).architecture, BUNDLED.architecture);
       const pending = registry.begin('lenet');

@@ -9,10 +9,10 @@ import { calibrateVersion } from '../../src/training/tfjs/index.js';
 import { runKws } from '../helpers/cli.js';
 import { kaggleFolder } from '../helpers/kaggle.js';
 import { FIRST_NEW_VERSION, modelRepository } from '../helpers/models.js';
-
-/** The version kws calibrate registers in a repository holding the bundled ones. */
-const NEW = FIRST_NEW_VERSION;
 import { tempDir } from '../helpers/signals.js';
+
+/** The version kws calibrate registers in a repository beside the bundled ones. */
+const NEW = FIRST_NEW_VERSION;
 
 const sha1 = (path: string): string => createHash('sha1').update(readFileSync(path)).digest('hex');
 const manifestOf = (models: string, version: number): VersionManifest =>

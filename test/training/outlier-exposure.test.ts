@@ -65,6 +65,21 @@ describe('outlier-exposure loss (Hendrycks et al. 2019)', () => {
     assert.ok(term > 0);
   });
 
+  it('with soft (distillation) targets, applies the term by the label, the target’s largest value', () => {
+    // A `yes` clip whose target carries 0.2 of a teacher's unknown mass, and an `unknown` clip whose
+    // target is 0.6 unknown + 0.4 yes: the term goes to the second only, at full weight.
+    const yesSoft = LABELS.map((l) => (l === 'yes' ? 0.8 : l === 'unknown' ? 0.2 : 0));
+    const unknownSoft = LABELS.map((l) => (l === 'unknown' ? 0.6 : l === 'yes' ? 0.4 : 0));
+    const yTrue = tf.tensor2d([yesSoft, unknownSoft]);
+    const yPred = tf.tensor2d([peaked, peaked]);
+    const out = outlierExposureLoss(1)(yTrue, yPred);
+    const [command, outlier] = Array.from(out.dataSync());
+    tf.dispose([yTrue, yPred, out]);
+    const crossEntropy = -(0.8 * Math.log(0.4) + 0.2 * Math.log(0.4));
+    close(command!, crossEntropy, 1e-5, 'yes clip: cross-entropy to the soft target only');
+    close(outlier!, -(0.6 * Math.log(0.4) + 0.4 * Math.log(0.4)) + 1.1457255029306626, 1e-5, 'unknown clip');
+  });
+
   it('is the categorical cross-entropy at weight 0', () => {
     const [loss] = losses(0, ['unknown'], [peaked]);
     close(loss!, -Math.log(0.4), 1e-6, 'weight 0');

@@ -22,7 +22,10 @@ const PROBABILITY_FLOOR = 1e-7;
  * logits, so it does not by itself move the energy score.)
  *
  * @param weight λ ≥ 0 (the paper uses 0.5); 0 gives the cross-entropy alone.
- * @returns A TF.js loss `(yTrue [batch, 12] one-hot, yPred [batch, 12] softmax) => [batch]` losses.
+ * With soft targets (knowledge distillation), the cross-entropy is to the target and the term applies
+ * to the clips whose label, the target's largest value, is `unknown` or `silence`.
+ *
+ * @returns A TF.js loss `(yTrue [batch, 12] one-hot or soft, yPred [batch, 12] softmax) => [batch]` losses.
  */
 export function outlierExposureLoss(weight: number): (yTrue: tf.Tensor, yPred: tf.Tensor) => tf.Tensor {
   const commandMask = LABELS.map((label) => ((COMMAND_WORDS as readonly string[]).includes(label) ? 1 : 0));
@@ -40,7 +43,10 @@ export function outlierExposureLoss(weight: number): (yTrue: tf.Tensor, yPred: t
       const logCommandMass = tf.logSumExp(tf.add(logP, tf.tensor1d(otherOffset)), -1);
       const meanLogQ = tf.sub(meanLogCommand, logCommandMass);
       const toUniform = tf.sub(tf.neg(meanLogQ), Math.log(commands));
-      const isOutlier = tf.sum(tf.mul(yTrue, tf.tensor1d(outlierMask)), -1);
+      // The label is the target's largest value (a one-hot row, or one mixed with a distillation
+      // teacher's probabilities: see distillationTargets), so a soft target counts as its label.
+      const label = tf.cast(tf.oneHot(tf.argMax(yTrue, -1), LABELS.length), 'float32');
+      const isOutlier = tf.sum(tf.mul(label, tf.tensor1d(outlierMask)), -1);
       return tf.add(crossEntropy, tf.mul(weight, tf.mul(isOutlier, toUniform)));
     });
 }

@@ -1,14 +1,13 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { isDeepStrictEqual } from 'node:util';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { LABELS } from '../../labels/index.js';
 import type { SpeechCommandsDataset } from '../../data/index.js';
 import { atTemperature } from '../../engine/index.js';
 import type { ModelOutput, TfjsBackendName } from '../../engine/index.js';
 import { KwsError, toSerializedError } from '../../errors/index.js';
-import { FeatureExtractor, resolveFeatureConfig } from '../../features/index.js';
+import { FeatureExtractor } from '../../features/index.js';
 import type { Thresholds } from '../../inference/index.js';
 import { exportOnnx } from '../../engine/tfjs/index.js';
 import { restoreThresholds, storeCalibration, storeThresholds } from '../../registry/index.js';
@@ -22,7 +21,10 @@ import {
 } from '../../engine/tfjs/index.js';
 import type { ModelRegistry, PendingVersion, VersionManifest, VersionRecord } from '../../registry/index.js';
 import { trainModel } from './trainer.js';
-import { checkTrainInputs, DEFAULT_DISTILL_WEIGHT } from '../train-options.js';
+import { checkTrainInputs, validateTrainOptions } from '../train-options.js';
+import { checkDistillation } from '../distillation.js';
+import type { CheckedTeacher } from '../distillation.js';
+import type { TrainResult } from './trainer.js';
 import type { TrainOptions, TrainVersionOptions } from '../train-options.js';
 import { PROJECT_ROOT } from '../../config/index.js';
 
@@ -93,32 +95,24 @@ export async function trainVersion(registry: ModelRegistry, request: TrainVersio
   const architecture = options.architecture ?? 'tc-resnet8';
   if (options.fineTuneOnly === true && base === null)
     throw new KwsError('INVALID_ARGUMENT', 'fineTuneOnly needs a baseVersion to start from');
-  const teacher =
-    distillFrom === undefined || distillFrom === null ? null : teacherManifest(registry, distillFrom, options);
-  const distill =
-    teacher === null ? {} : { distillFrom: teacher.version, distillWeight: distillWeight ?? DEFAULT_DISTILL_WEIGHT };
+  validateTrainOptions({ ...options, distillFrom, distillWeight });
+  const teacher = checkDistillation(registry, { ...options, baseVersion, distillFrom, distillWeight });
+  const distill = teacher === null ? {} : { distillFrom: teacher.manifest.version, distillWeight: teacher.weight };
   // Bad options or data are refused before a version number is taken.
   await checkTrainInputs(options);
   return registerVersion(registry, architecture, onBegin, async (pending) => {
     const backend = await selectTfjsBackend(options.backend ?? 'tensorflow');
     const started = performance.now();
-    const initialModel = base === null ? undefined : await loadLayersModel(registry.resolve(base.version).dir);
-    const teacherModel = teacher === null ? undefined : await loadLayersModel(registry.resolve(teacher.version).dir);
-    const result = await trainModel({
-      ...options,
-      ...(initialModel === undefined ? {} : { initialModel }),
-      ...(teacherModel === undefined ? {} : { teacherModel, distillWeight: distill.distillWeight }),
-    }).finally(() => teacherModel?.dispose());
+    const result = await trainWithModels(registry, options, base?.version ?? null, teacher);
     try {
       await saveLayersModel(result.model, pending.dir);
       writeFileSync(join(pending.dir, 'model.onnx'), exportOnnx(result.model));
     } finally {
       result.model.dispose();
     }
-    const { onProgress: _progress, onEpoch: _epoch, initialModel: _initial, ...recordedOptions } = options;
+    const { onProgress: _progress, onEpoch: _epoch, ...recordedOptions } = options;
     void _progress;
     void _epoch;
-    void _initial;
     const manifest: VersionManifest = {
       schemaVersion: 1,
       version: pending.version,
@@ -151,25 +145,35 @@ export async function trainVersion(registry: ModelRegistry, request: TrainVersio
 }
 
 /**
- * The manifest of a distillation teacher, checked against what is trained: the same labels and the
- * same feature config (its architecture may differ).
- *
- * @throws KwsError `NOT_FOUND` for an unknown version, `INVALID_ARGUMENT` for other labels or features.
+ * Loads the base version (whose model the trainer takes over and returns) and the teacher (freed
+ * here once training ends), then trains. On a failure every loaded model is freed.
  */
-function teacherManifest(registry: ModelRegistry, ref: number, options: TrainOptions): VersionManifest {
-  const manifest = registry.manifest(registry.resolve(ref).version);
-  if (manifest.labels.join() !== LABELS.join())
-    throw new KwsError(
-      'INVALID_ARGUMENT',
-      `teacher version ${manifest.version} has other labels (${manifest.labels.join(', ')})`,
-    );
-  const features = resolveFeatureConfig(options.features);
-  if (!isDeepStrictEqual(resolveFeatureConfig(manifest.featureConfig), features))
-    throw new KwsError(
-      'INVALID_ARGUMENT',
-      `teacher version ${manifest.version} computes other features than the model being trained (${JSON.stringify(manifest.featureConfig)} against ${JSON.stringify(features)})`,
-    );
-  return manifest;
+async function trainWithModels(
+  registry: ModelRegistry,
+  options: TrainOptions,
+  base: number | null,
+  teacher: CheckedTeacher | null,
+): Promise<TrainResult> {
+  const loaded: tfl.LayersModel[] = [];
+  const load = async (version: number): Promise<tfl.LayersModel> => {
+    const model = await loadLayersModel(registry.resolve(version).dir);
+    loaded.push(model);
+    return model;
+  };
+  try {
+    const initialModel = base === null ? undefined : await load(base);
+    const teacherModel = teacher === null ? undefined : await load(teacher.manifest.version);
+    const result = await trainModel({
+      ...options,
+      ...(initialModel === undefined ? {} : { initialModel }),
+      ...(teacherModel === undefined || teacher === null ? {} : { teacherModel, distillWeight: teacher.weight }),
+    });
+    teacherModel?.dispose();
+    return result;
+  } catch (error) {
+    for (const model of loaded) model.dispose();
+    throw error;
+  }
 }
 
 /** A ready version loaded for inference. */

@@ -79,18 +79,22 @@ function argmaxAll(probabilities: Float32Array, n: number): Int32Array {
 /**
  * Trains a model on a Speech Commands dataset: decodes every split once, then per epoch draws the
  * training clips in shuffled or class-balanced order, augments them (see `AugmentConfig`), computes
- * their features (with SpecAugment masks when configured) and takes Adam steps on the categorical cross-entropy; validation accuracy after
+ * their features (with SpecAugment masks when configured) and takes Adam steps on the categorical
+ * cross-entropy (plus the outlier-exposure term, and to targets mixed with a teacher's probabilities,
+ * when configured); validation accuracy after
  * each epoch picks the best epoch and stops early after `patience` epochs without improvement. The
  * best weights are restored, unknown/silence thresholds are calibrated on validation, and testing is
  * scored with them. Runs on the TF.js backend that is active (see `selectTfjsBackend`).
  *
- * @throws KwsError `INVALID_ARGUMENT` for bad options or a dataset without training or validation
- *   examples; AudioDecodeError for a clip that does not decode.
+ * @throws KwsError `INVALID_ARGUMENT` for bad options (a teacher that does not fit included, before
+ *   any audio is decoded) or a dataset without training or validation examples; AudioDecodeError for
+ *   a clip that does not decode.
  */
 export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const { architecture, epochs, batchSize, learningRate, patience, seed } = validateTrainOptions(options);
   const augment = resolveAugmentConfig(options.augment);
   const extractor = new FeatureExtractor(options.features);
+  const teacher = teacherOf(options, extractor.shape);
   const dataset = await checkTrainInputs(options);
   const loader = await ExampleLoader.create(dataset, extractor.config.clipSamples);
   const report = (p: Omit<TrainProgress, 'epochs'>): void => options.onProgress?.({ ...p, epochs });
@@ -101,7 +105,6 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const model =
     options.initialModel ?? buildModel(architecture, extractor.shape, LABELS.length, { seed, ...options.model });
   const loss = lossFor(options.outlierExposure ?? 0);
-  const teacher = teacherOf(options, extractor.shape);
   const learner =
     options.fineTuneOnly === true
       ? headLearner(model, learningRate, training, extractor, loss)
@@ -476,18 +479,25 @@ function teacherOf(options: TrainOptions, { frames, bins }: { frames: number; bi
   return { model, weight: options.distillWeight ?? DEFAULT_DISTILL_WEIGHT };
 }
 
+/** One-hot float32 targets `[n, 12]` of label indices. The caller disposes the result. */
+function oneHotTargets(labels: readonly number[]): tf.Tensor2D {
+  return tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d([...labels], 'int32'), LABELS.length), 'float32') as tf.Tensor2D);
+}
+
 /**
  * Targets `[n, 12]` of a batch: one-hot labels, and with a teacher, on the rows whose label is the
  * teacher's top class, `(1 − λ)·onehot + λ·p_teacher` with `p_teacher` the teacher's probabilities
  * on the same features `x` `[n, frames, bins, 1]` (inference mode: dropout off, batch-norm moving
- * statistics). Cross-entropy to that target is `CE(label) + λ·KL(p_teacher ‖ p)` up to a constant
- * (Hinton et al. 2015 at temperature 1).
+ * statistics). The teacher's output must be softmax probabilities (a version's model is). Cross-
+ * entropy to that target is `CE(label) + λ·KL(p_teacher ‖ p)` up to a constant (Hinton et al. 2015
+ * at temperature 1); the label stays the row's largest value, so argmax metrics are unchanged. The
+ * caller disposes the result.
  */
 export function distillationTargets(labels: readonly number[], x: tf.Tensor4D, teacher: Teacher | null): tf.Tensor2D {
+  if (teacher === null) return oneHotTargets(labels);
   return tf.tidy(() => {
     const truth = tf.tensor1d([...labels], 'int32');
-    const hard = tf.cast(tf.oneHot(truth, LABELS.length), 'float32');
-    if (teacher === null) return hard as tf.Tensor2D;
+    const hard = oneHotTargets(labels);
     const probabilities = teacher.model.predict(x) as tf.Tensor2D;
     const agrees = tf.cast(tf.equal(tf.argMax(probabilities, -1), truth), 'float32');
     const mix = tf.expandDims(tf.mul(agrees, teacher.weight), 1);
@@ -550,7 +560,7 @@ function headLearner(
     embeddings.set(out, start * dim);
   }
   const fit = async (x: tf.Tensor, labels: readonly number[]): Promise<[number, number]> => {
-    const y = tf.tidy(() => tf.oneHot(tf.tensor1d([...labels], 'int32'), LABELS.length));
+    const y = oneHotTargets(labels);
     try {
       const result = (await head.trainOnBatch(x, y)) as number[];
       return [result[0] as number, result[1] as number];
