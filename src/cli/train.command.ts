@@ -73,14 +73,22 @@ export function trainCommand(): Command {
       });
       if (showBar) bar.stop();
       const { manifest } = trained;
+      const recorded = manifest.training.options;
+      const distillation =
+        typeof recorded['distillFrom'] === 'number'
+          ? { distillFrom: recorded['distillFrom'], distillWeight: recorded['distillWeight'] as number }
+          : null;
       if (options.json === true) {
         process.stdout.write(
-          `${JSON.stringify({ version: manifest.version, architecture: manifest.architecture, backend: trained.backend, bestEpoch: manifest.training.bestEpoch, validationAccuracy: manifest.metrics.validation.accuracy, testingAccuracy: manifest.metrics.testing?.accuracy ?? null, thresholds: manifest.thresholds, dir: trained.record.dir })}\n`,
+          `${JSON.stringify({ version: manifest.version, architecture: manifest.architecture, backend: trained.backend, bestEpoch: manifest.training.bestEpoch, validationAccuracy: manifest.metrics.validation.accuracy, testingAccuracy: manifest.metrics.testing?.accuracy ?? null, thresholds: manifest.thresholds, distillation, dir: trained.record.dir })}\n`,
         );
       } else {
         process.stdout.write(
           `backend: ${trained.backend}\n` +
             `model version ${manifest.version} (${manifest.architecture}) ready in ${trained.record.dir}\n` +
+            (distillation === null
+              ? ''
+              : `distilled from version ${distillation.distillFrom} at weight ${distillation.distillWeight}\n`) +
             `best epoch ${manifest.training.bestEpoch} of ${manifest.training.history.length}: validation accuracy ${percent(manifest.metrics.validation.accuracy)}` +
             (manifest.metrics.testing === null
               ? ''

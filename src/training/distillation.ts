@@ -3,7 +3,7 @@ import { KwsError } from '../errors/index.js';
 import { resolveFeatureConfig } from '../features/index.js';
 import type { FeatureConfig } from '../features/index.js';
 import { LABELS } from '../labels/index.js';
-import type { ModelRegistry, VersionManifest } from '../registry/index.js';
+import type { ModelRegistry, VersionManifest, VersionRecord } from '../registry/index.js';
 import { DEFAULT_DISTILL_WEIGHT } from './train-options.js';
 
 /** The options of a training request that {@link checkDistillation} reads. */
@@ -14,6 +14,17 @@ export interface DistillationRequest {
   readonly baseVersion?: number | null;
   /** Features of a fresh model (ignored with `baseVersion`, whose features are kept). */
   readonly features?: Partial<FeatureConfig> | null;
+}
+
+/** The teacher's record; the registry's refusal names it as the teacher (`distillFrom`). */
+function teacherRecord(registry: ModelRegistry, version: number): VersionRecord {
+  try {
+    return registry.resolve(version);
+  } catch (error) {
+    if (error instanceof KwsError)
+      throw new KwsError(error.code, `the teacher (distillFrom): ${error.message}`, { cause: error });
+    throw error;
+  }
 }
 
 /** A checked teacher: its manifest and the weight of its probabilities in the target. */
@@ -47,7 +58,7 @@ export function checkDistillation(registry: ModelRegistry, request: Distillation
       'INVALID_ARGUMENT',
       'distillation trains the whole model: it cannot be combined with fineTuneOnly',
     );
-  const manifest = registry.manifest(registry.resolve(distillFrom).version);
+  const manifest = registry.manifest(teacherRecord(registry, distillFrom).version);
   if (manifest.labels.join() !== LABELS.join())
     throw new KwsError(
       'INVALID_ARGUMENT',
@@ -58,10 +69,16 @@ export function checkDistillation(registry: ModelRegistry, request: Distillation
       ? null
       : registry.manifest(registry.resolve(request.baseVersion).version);
   const features = resolveFeatureConfig(base === null ? (request.features ?? undefined) : base.featureConfig);
-  if (!isDeepStrictEqual(resolveFeatureConfig(manifest.featureConfig), features))
+  const teacherFeatures = resolveFeatureConfig(manifest.featureConfig);
+  if (!isDeepStrictEqual(teacherFeatures, features)) {
+    const keys = Object.keys({ ...teacherFeatures, ...features }) as Array<keyof FeatureConfig>;
+    const differ = keys
+      .filter((key) => !isDeepStrictEqual(teacherFeatures[key], features[key]))
+      .map((key) => `${key} ${JSON.stringify(teacherFeatures[key])} against ${JSON.stringify(features[key])}`);
     throw new KwsError(
       'INVALID_ARGUMENT',
-      `teacher version ${manifest.version} computes other features than the model being trained (${JSON.stringify(manifest.featureConfig)} against ${JSON.stringify(features)})`,
+      `teacher version ${manifest.version} computes other features than the model being trained: ${differ.join(', ')}`,
     );
+  }
   return { manifest, weight: distillWeight ?? DEFAULT_DISTILL_WEIGHT };
 }

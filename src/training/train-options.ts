@@ -283,7 +283,7 @@ export const TRAIN_OPTIONS = {
   distillWeight: {
     kind: 'number',
     description:
-      'with a teacher: weight of its probabilities in the target (Hinton et al. 2015, temperature 1); default 0.5 (DEFAULT_DISTILL_WEIGHT)',
+      'with a teacher: weight of its probabilities in the target (Hinton et al. 2015, temperature 1); default 0.5',
     range: { min: 0, max: 1, minOpen: true },
     cli: { flag: 'distill-weight', value: 'w' },
     graphql: { field: 'distillWeight', note: 'used only with distillFrom' },
@@ -463,7 +463,10 @@ export async function checkTrainInputs(options: TrainOptions): Promise<SpeechCom
   if (dataset.examples.training.length === 0)
     throw new KwsError('INVALID_ARGUMENT', `${options.dataDir} has no training examples`);
   if (dataset.examples.validation.length === 0)
-    throw new KwsError('INVALID_ARGUMENT', `${options.dataDir} has no validation examples to pick the best epoch with`);
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `${options.dataDir} has no validation examples to pick the best epoch with (splits go by speaker: a corpus of kws synth needs about 20 speakers a word, --per-word 20)`,
+    );
   const present = new Set<string>(dataset.examples.training.map((e) => e.label));
   const missing = LABELS.filter((label) => !present.has(label));
   if (missing.length > 0 && options.allowMissingClasses !== true) {
