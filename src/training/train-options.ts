@@ -286,7 +286,7 @@ export const TRAIN_OPTIONS = {
       'with a teacher: weight of its probabilities in the target (Hinton et al. 2015, temperature 1); default 0.5',
     range: { min: 0, max: 1, minOpen: true },
     cli: { flag: 'distill-weight', value: 'w' },
-    graphql: { field: 'distillWeight', note: 'used only with distillFrom' },
+    graphql: { field: 'distillWeight', note: 'needs distillFrom' },
   },
   backend: {
     kind: 'enum',
