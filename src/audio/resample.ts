@@ -14,16 +14,21 @@ const converters = new Map<string, Promise<SRC>>();
 /**
  * Converter quality: `medium` is libsamplerate's SRC_SINC_MEDIUM_QUALITY (97 dB SNR, 90 % band),
  * `fastest` its SRC_SINC_FASTEST (97 dB SNR, 80 % band), about 2.3 times faster here; both are
- * band-limited windowed-sinc converters.
+ * band-limited windowed-sinc converters. `linear` is its SRC_LINEAR linear interpolator, about 4
+ * times faster than `fastest` here (0.48 against 1.96 ms for 1 s at 16 kHz) and not band-limited:
+ * for augmentation, not for input audio.
  */
-export type ResampleQuality = 'medium' | 'fastest';
+export type ResampleQuality = 'medium' | 'fastest' | 'linear';
 
 function converterFor(fromHz: number, toHz: number, quality: ResampleQuality): Promise<SRC> {
   const key = `${fromHz}->${toHz}/${quality}`;
   let converter = converters.get(key);
   if (converter === undefined) {
-    const converterType =
-      quality === 'fastest' ? ConverterType.SRC_SINC_FASTEST : ConverterType.SRC_SINC_MEDIUM_QUALITY;
+    const converterType = {
+      medium: ConverterType.SRC_SINC_MEDIUM_QUALITY,
+      fastest: ConverterType.SRC_SINC_FASTEST,
+      linear: ConverterType.SRC_LINEAR,
+    }[quality];
     converter = create(1, fromHz, toHz, { converterType });
     converters.set(key, converter);
   }

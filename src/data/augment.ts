@@ -1,4 +1,5 @@
 import { fitToLength, resampleMono } from '../audio/index.js';
+import type { ResampleQuality } from '../audio/index.js';
 import { describeValue, KwsError } from '../errors/index.js';
 import { bandLimit, reverberate, roomImpulseResponse } from './channel.js';
 import type { Rng } from './rng.js';
@@ -17,7 +18,7 @@ export interface AugmentConfig {
   readonly noiseProbability: number;
   /** Signal-to-noise ratio range of that mix, dB (signal power over noise power, over the clip). Default [5, 25]. */
   readonly noiseSnrDb: readonly [number, number];
-  /** Probability of a speed change (tempo and pitch together, by libsamplerate's fastest sinc resampler). Default 0.5. */
+  /** Probability of a speed change (tempo and pitch together, by libsamplerate's linear resampler: `SPEED_RESAMPLER`). Default 0.5. */
   readonly speedProbability: number;
   /** Speed factor range; 1.1 is 10 % faster and higher. Quantised to steps of 0.01. Default [0.9, 1.1]. */
   readonly speedRange: readonly [number, number];
@@ -54,6 +55,14 @@ export interface AugmentConfig {
   /** VTLP warp factor range; quantised to steps of 0.01. Default [0.9, 1.1] (the paper's range). */
   readonly vtlpRange: readonly [number, number];
 }
+
+/**
+ * The resampler of the speed change: libsamplerate's linear interpolator (`SRC_LINEAR`), four times
+ * cheaper than its fastest sinc converter (0.5 against 2 ms a clip here, which made the speed change
+ * the input pipeline's largest cost), at the price of a little imaging above about 7 kHz, where the
+ * 40-band log-mel front end (up to 7.6 kHz) has one band; augmentation needs no band-limited quality.
+ */
+export const SPEED_RESAMPLER = 'linear' satisfies ResampleQuality;
 
 /** Default augmentation. */
 export const DEFAULT_AUGMENT_CONFIG: AugmentConfig = Object.freeze({
@@ -273,7 +282,10 @@ export async function augmentClip(
   if (config.speedProbability > 0 && rng.chance(config.speedProbability)) {
     const speed = Math.round(rng.uniform(config.speedRange[0], config.speedRange[1]) * 100) / 100;
     if (speed !== 1)
-      out = fitToLength(await resampleMono(out, Math.round(sampleRateHz * speed), sampleRateHz, 'fastest'), length);
+      out = fitToLength(
+        await resampleMono(out, Math.round(sampleRateHz * speed), sampleRateHz, SPEED_RESAMPLER),
+        length,
+      );
   }
   if (config.reverbProbability > 0 && rng.chance(config.reverbProbability)) {
     const rt60 = rng.uniform(config.reverbRt60Ms[0], config.reverbRt60Ms[1]);
