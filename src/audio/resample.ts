@@ -4,10 +4,8 @@ import type { SRC } from '@alexanderolsen/libsamplerate-js/dist/src.js';
 const { create, ConverterType } = libsamplerate;
 
 /**
- * Band-limited sample-rate conversion with libsamplerate (Secret Rabbit Code, E. de Castro Lopo)
- * compiled to WebAssembly, using its `SRC_SINC_MEDIUM_QUALITY` windowed-sinc converter: 97 dB
- * SNR and a 90 % pass band (libsamplerate docs, "Converters"), far above what a 40-band log-mel
- * front end can resolve. Converters are created once per (source rate, target rate) pair and reused.
+ * libsamplerate (Secret Rabbit Code, E. de Castro Lopo) compiled to WebAssembly: one converter per
+ * (source rate, target rate, quality), created on first use and reused.
  */
 const converters = new Map<string, Promise<SRC>>();
 
@@ -36,7 +34,10 @@ function converterFor(fromHz: number, toHz: number, quality: ResampleQuality): P
 }
 
 /**
- * Resamples a mono signal.
+ * Resamples a mono signal with libsamplerate. The default, `SRC_SINC_MEDIUM_QUALITY`, is a
+ * band-limited windowed sinc (97 dB SNR, 90 % pass band; libsamplerate docs, "Converters"), far
+ * above what a 40-band log-mel front end resolves: use it for input audio. See
+ * {@link ResampleQuality} for the others.
  *
  * @param samples Mono `[frames]` at `fromHz`, values in [-1, 1].
  * @param fromHz Source sample rate, Hz.

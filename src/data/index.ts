@@ -17,9 +17,10 @@ export {
   silenceClip,
   timeShift,
   vtlpFactor,
+  SPEED_RESAMPLERS,
 } from './augment.js';
 export { bandLimit, reverberate, roomImpulseResponse } from './channel.js';
-export type { AugmentConfig } from './augment.js';
+export type { AugmentConfig, SpeedResampler } from './augment.js';
 export { BalancedSampler, ShuffledSampler } from './sampler.js';
 export type { Sampler } from './sampler.js';
 export { ExampleLoader } from './loader.js';

@@ -181,6 +181,13 @@ export class AugmentationInput {
   @Field(() => [Float], { nullable: true, description: 'Speed factor range [low, high] (default [0.9, 1.1]).' })
   speedRange?: number[] | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description:
+      "The speed change's resampler (libsamplerate): linear (SRC_LINEAR, 4x cheaper; images about 1.6 kHz from each component) or sinc (SRC_SINC_FASTEST, band-limited). Default linear.",
+  })
+  speedResampler?: 'linear' | 'sinc' | null;
+
   @Field(() => Int, {
     nullable: true,
     description: 'SpecAugment time masks per clip (Park et al. 2019; default 0, off).',

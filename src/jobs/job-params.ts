@@ -4,7 +4,7 @@
  * cast. Ranges were checked on submission and are not checked again here.
  */
 import { DEFAULT_AUGMENT_CONFIG } from '../data/index.js';
-import type { AugmentConfig, DatasetOptions } from '../data/index.js';
+import type { AugmentConfig, DatasetOptions, SpeedResampler } from '../data/index.js';
 import type { TfjsBackendName } from '../engine/index.js';
 import { describeValue, isErrorCode, KwsError, UnreachableCaseError } from '../errors/index.js';
 import type { FeatureConfig, FeatureNormalization, FeatureType } from '../features/index.js';
@@ -104,14 +104,20 @@ const metric = oneOf<SearchMetric>({ validationAccuracy: true, calibratedAccurac
 const trialStatus = oneOf<SearchTrialStatus>({ RUNNING: true, SUCCEEDED: true, FAILED: true, CANCELLED: true });
 const kind = oneOf<JobKind>({ score: true, train: true, search: true });
 
-/** Every AugmentConfig field, read by the kind of its default: ranges are pairs, the rest numbers. */
+const speedResampler = oneOf<SpeedResampler>({ linear: true, sinc: true });
+
+/** Every AugmentConfig field, read by the kind of its default: ranges are pairs, the resampler a name, the rest numbers. */
 const augment: Parse<Partial<AugmentConfig>> = (v, w) => {
   const f = Fields.of(v, w);
   return withoutUndefined(
     Object.fromEntries(
       Object.entries(DEFAULT_AUGMENT_CONFIG).map(([name, value]) => [
         name,
-        Array.isArray(value) ? f.optional(name, pair) : f.optional(name, number),
+        Array.isArray(value)
+          ? f.optional(name, pair)
+          : typeof value === 'string'
+            ? f.optional(name, speedResampler)
+            : f.optional(name, number),
       ]),
     ) as Partial<AugmentConfig>,
   );

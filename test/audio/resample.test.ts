@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import FFT from 'fft.js';
-import { decodeAudio, fitToLength } from '../../src/audio/index.js';
+import { decodeAudio, fitToLength, resampleMono } from '../../src/audio/index.js';
 import { FeatureExtractor } from '../../src/features/index.js';
 import { encodeWav, rms, sine } from '../helpers/signals.js';
 
@@ -21,6 +21,18 @@ const step = (mel(7600) - mel(20)) / 41;
 const EXPECTED_MEL_BIN = Math.round((mel(1000) - mel(20)) / step) - 1;
 
 describe('resampling to 16 kHz', () => {
+  it('offers libsamplerate’s linear interpolator: exact on a ramp, one input sample behind; the sinc converter is not', async () => {
+    // A ramp read at 17.6 kHz and written at 16 kHz: output k is input 1.1·k − 1 (linear interpolation
+    // reproduces a line, with SRC_LINEAR's one-sample latency); the windowed sinc lands near 1.1·k.
+    const ramp = Float32Array.from({ length: 1600 }, (_, i) => i / 1600);
+    const linear = await resampleMono(ramp, 17_600, 16_000, 'linear');
+    const sinc = await resampleMono(ramp, 17_600, 16_000, 'fastest');
+    for (const k of [100, 500, 1000, 1400]) {
+      assert.ok(Math.abs(linear[k]! - (1.1 * k - 1) / 1600) < 1e-6, `linear ${k}: ${linear[k]}`);
+      assert.ok(Math.abs(sinc[k]! - (1.1 * k) / 1600) < 1e-4, `sinc ${k}: ${sinc[k]}`);
+    }
+  });
+
   it('maps 1 kHz to mel filter 13 under the default filterbank (worked out from the HTK formula)', () => {
     assert.equal(EXPECTED_MEL_BIN, 13);
   });

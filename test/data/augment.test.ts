@@ -11,6 +11,7 @@ import {
   Rng,
   timeShift,
 } from '../../src/data/index.js';
+import { fitToLength, resampleMono } from '../../src/audio/index.js';
 import { colouredNoise } from '../../src/synth/index.js';
 import { sine } from '../helpers/signals.js';
 
@@ -80,6 +81,19 @@ describe('augmentation', () => {
     let crossings = 0;
     for (let i = 1000; i < 13_000; i++) if (out[i - 1]! < 0 && out[i]! >= 0) crossings++;
     assert.ok(Math.abs(crossings / 0.75 - 484) < 3, `${crossings / 0.75} Hz`);
+  });
+
+  it('resamples the speed change with the configured converter (linear by default, or sinc)', async () => {
+    const speed = { ...NO_AUGMENT, speedProbability: 1, speedRange: [1.1, 1.1] as const };
+    const linear = await augmentClip(tone(), speed, [], new Rng(4));
+    const sinc = await augmentClip(tone(), { ...speed, speedResampler: 'sinc' }, [], new Rng(4));
+    assert.deepEqual(linear, fitToLength(await resampleMono(tone(), 17_600, 16_000, 'linear'), 16_000));
+    assert.deepEqual(sinc, fitToLength(await resampleMono(tone(), 17_600, 16_000, 'fastest'), 16_000));
+    assert.notDeepEqual(linear, sinc);
+    assert.throws(() => resolveAugmentConfig({ speedResampler: 'cubic' as never }), {
+      code: 'INVALID_ARGUMENT',
+      message: 'AugmentConfig.speedResampler must be one of linear, sinc, got "cubic"',
+    });
   });
 
   it('validates the config, naming the field and value', () => {

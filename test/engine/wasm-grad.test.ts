@@ -12,7 +12,7 @@ async function convGradients(
   xShape: Shape4,
   wShape: Shape4,
   strides: [number, number],
-  pad: 'same' | 'valid',
+  pad: 'same' | 'valid' | tf.backend_util.ExplicitPadding,
 ): Promise<{ dw: Float32Array; dx: Float32Array }> {
   const x = tf.randomNormal(xShape, 0, 1, 'float32', 11);
   const w = tf.randomNormal(wShape, 0, 1, 'float32', 12);
@@ -37,17 +37,48 @@ function relativeError(actual: Float32Array, expected: Float32Array): { worst: n
 }
 
 describe('Conv2D gradients on the wasm backend', () => {
-  const cases: Array<{ x: Shape4; w: Shape4; strides: [number, number]; pad: 'same' | 'valid' }> = [
+  const cases: Array<{
+    x: Shape4;
+    w: Shape4;
+    strides: [number, number];
+    pad: 'same' | 'valid' | tf.backend_util.ExplicitPadding;
+  }> = [
     { x: [2, 9, 7, 3], w: [3, 2, 3, 4], strides: [2, 1], pad: 'same' },
     { x: [3, 12, 1, 5], w: [9, 1, 5, 6], strides: [2, 1], pad: 'same' },
     { x: [2, 10, 8, 2], w: [5, 5, 2, 3], strides: [1, 1], pad: 'valid' },
     { x: [1, 11, 9, 4], w: [1, 1, 4, 2], strides: [2, 2], pad: 'same' },
     { x: [4, 98, 1, 40], w: [3, 1, 40, 16], strides: [1, 1], pad: 'same' },
+    { x: [2, 9, 8, 3], w: [3, 3, 3, 4], strides: [2, 2], pad: 'same' },
+    { x: [2, 10, 11, 3], w: [3, 2, 3, 4], strides: [2, 3], pad: 'valid' },
+    // Padding the transposed convolution cannot express (top 3 with a 3-row filter; a window wholly in
+    // the bottom padding): the input gradient falls back to dy·Wᵀ and col2im.
+    {
+      x: [2, 7, 6, 2],
+      w: [3, 3, 2, 3],
+      strides: [1, 1],
+      pad: [
+        [0, 0],
+        [3, 1],
+        [1, 1],
+        [0, 0],
+      ],
+    },
+    {
+      x: [2, 7, 6, 2],
+      w: [3, 3, 2, 3],
+      strides: [1, 2],
+      pad: [
+        [0, 0],
+        [0, 5],
+        [0, 0],
+        [0, 0],
+      ],
+    },
     // 200·200·5·5·4 floats per example: the im2col matrix is cut into one chunk per batch element.
     { x: [3, 200, 200, 4], w: [5, 5, 4, 2], strides: [1, 1], pad: 'same' },
   ];
   for (const c of cases) {
-    it(`filter and input gradients match the cpu backend to 1e-4 (relative) for x ${c.x.join('x')}, w ${c.w.join('x')}, strides ${c.strides.join('x')}, ${c.pad}`, async () => {
+    it(`filter and input gradients match the cpu backend to 1e-4 (relative) for x ${c.x.join('x')}, w ${c.w.join('x')}, strides ${c.strides.join('x')}, ${JSON.stringify(c.pad)}`, async () => {
       assert.equal((await selectTfjsBackend('wasm')).backend, 'wasm');
       const wasm = await convGradients(c.x, c.w, c.strides, c.pad);
       await selectTfjsBackend('cpu');
@@ -67,6 +98,17 @@ describe('Conv2D gradients on the wasm backend', () => {
     await convGradients([2, 9, 7, 3], [3, 2, 3, 4], [1, 1], 'same');
     await convGradients([3, 200, 200, 4], [5, 5, 4, 2], [1, 1], 'same');
     await convGradients([3, 12, 1, 5], [9, 1, 5, 6], [2, 1], 'same');
+    await convGradients(
+      [2, 7, 6, 2],
+      [3, 3, 2, 3],
+      [1, 1],
+      [
+        [0, 0],
+        [3, 1],
+        [1, 1],
+        [0, 0],
+      ],
+    );
     assert.deepEqual({ tensors: tf.memory().numTensors, buffers: tf.backend().numDataIds() }, before);
   });
 });

@@ -270,6 +270,8 @@ function conv2dBackpropFilter(args: KernelArgs): TensorInfo {
   const perExample = g.outH * g.outW;
   const chunk = chunkOf(g);
   const out = backend.makeOutput(attrs.filterShape, 'float32');
+  // An empty batch has a zero gradient; otherwise the first chunk overwrites every value.
+  if (g.batch === 0) heapView(backend, out).fill(0);
   let done = false;
   try {
     for (let b0 = 0; b0 < g.batch; b0 += chunk) {
@@ -305,7 +307,8 @@ function conv2dBackpropFilter(args: KernelArgs): TensorInfo {
 /**
  * The padding of the stride-1 correlation that computes a convolution's input gradient (see
  * {@link conv2dBackpropInput}): `[top, bottom, left, right]` in elements, or null when one would
- * be negative (padding wider than the filter, which neither `same` nor `valid` makes).
+ * be negative: `padTop ≥ kh` or `padLeft ≥ kw`, or a last window lying wholly in the bottom or right
+ * padding (explicit or numeric paddings can make these; `same` and `valid` never do).
  */
 function transposedPadding(g: ConvGeometry): [number, number, number, number] | null {
   const top = g.kh - 1 - g.padTop;
@@ -347,8 +350,8 @@ function conv2dStride1(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, 
  *
  *   dx[b, y, x, c] = Σ_{i, j, k} dyUp[b, y + padTop − i, x + padLeft − j, k] · W[i, j, c, k].
  *
- * Where that padding would be negative (never for `same` or `valid`), `colGrad = dy · Wᵀ` and col2im
- * (the earlier formulation) are used instead. NHWC only, dilation 1.
+ * Where that padding would be negative (see {@link transposedPadding}; never for `same` or `valid`),
+ * `colGrad = dy · Wᵀ` and col2im (the earlier formulation) are used instead. NHWC only, dilation 1.
  *
  * @throws Error for NCHW data.
  */
