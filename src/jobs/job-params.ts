@@ -3,7 +3,7 @@
  * typed values: every field is checked for its type when a row is read, so the processors never
  * cast. Ranges were checked on submission and are not checked again here.
  */
-import { DEFAULT_AUGMENT_CONFIG } from '../data/index.js';
+import { DEFAULT_AUGMENT_CONFIG, SPEED_RESAMPLERS } from '../data/index.js';
 import type { AugmentConfig, DatasetOptions, SpeedResampler } from '../data/index.js';
 import type { TfjsBackendName } from '../engine/index.js';
 import { describeValue, isErrorCode, KwsError, UnreachableCaseError } from '../errors/index.js';
@@ -104,7 +104,9 @@ const metric = oneOf<SearchMetric>({ validationAccuracy: true, calibratedAccurac
 const trialStatus = oneOf<SearchTrialStatus>({ RUNNING: true, SUCCEEDED: true, FAILED: true, CANCELLED: true });
 const kind = oneOf<JobKind>({ score: true, train: true, search: true });
 
-const speedResampler = oneOf<SpeedResampler>({ linear: true, sinc: true });
+const speedResampler = oneOf<SpeedResampler>(
+  Object.fromEntries(Object.keys(SPEED_RESAMPLERS).map((name) => [name, true])) as Record<SpeedResampler, true>,
+);
 
 /** Every AugmentConfig field, read by the kind of its default: ranges are pairs, the resampler a name, the rest numbers. */
 const augment: Parse<Partial<AugmentConfig>> = (v, w) => {

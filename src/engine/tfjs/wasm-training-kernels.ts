@@ -206,6 +206,28 @@ function matMul(backend: WasmBackend, a: TensorInfo, b: TensorInfo): TensorInfo 
   }) as TensorInfo;
 }
 
+/**
+ * The rows of dy (`[batch, outH, outW, outC]`) for batch elements `[b0, b1)` as a `[1, n, outC]`
+ * matrix, n = (b1 − b0)·outH·outW: dy itself under that shape when they are the whole batch (no
+ * copy), else a copy, pushed onto `made` for the caller to release.
+ */
+function dyRows(
+  backend: WasmBackend,
+  dy: TensorInfo,
+  g: ConvGeometry,
+  b0: number,
+  b1: number,
+  made: TensorInfo[],
+): TensorInfo {
+  const perExample = g.outH * g.outW * g.outC;
+  const shape = [1, (b1 - b0) * g.outH * g.outW, g.outC];
+  if (b0 === 0 && b1 === g.batch) return { dataId: dy.dataId, shape, dtype: 'float32' };
+  const rows = backend.makeOutput(shape, 'float32');
+  made.push(rows);
+  heapView(backend, rows).set(heapView(backend, dy).subarray(b0 * perExample, b1 * perExample));
+  return rows;
+}
+
 /** Disposes backend tensors made inside a kernel. */
 function release(backend: WasmBackend, ...tensors: TensorInfo[]): void {
   for (const t of tensors) backend.disposeData(t.dataId);
@@ -281,12 +303,8 @@ function conv2dBackpropFilter(args: KernelArgs): TensorInfo {
       try {
         const colT = backend.makeOutput([1, k, n], 'float32');
         made.push(colT);
-        const dyChunk = backend.makeOutput([1, n, g.outC], 'float32');
-        made.push(dyChunk);
+        const dyChunk = dyRows(backend, dy, g, b0, b1, made);
         im2colTransposed(heapView(backend, x), g, b0, b1, heapView(backend, colT));
-        heapView(backend, dyChunk).set(
-          heapView(backend, dy).subarray(b0 * perExample * g.outC, b1 * perExample * g.outC),
-        );
         const product = matMul(backend, colT, dyChunk);
         made.push(product);
         const part = heapView(backend, product);
@@ -408,7 +426,6 @@ function conv2dBackpropInputByColumns(
   inputShape: [number, number, number, number],
 ): TensorInfo {
   const k = g.kh * g.kw * g.inC;
-  const perExample = g.outH * g.outW;
   const chunk = chunkOf(g);
   const dx = backend.makeOutput(inputShape, 'float32');
   // Everything made here but the result; on an error the result goes too.
@@ -421,13 +438,7 @@ function conv2dBackpropInputByColumns(
     heapView(backend, dx).fill(0);
     for (let b0 = 0; b0 < g.batch; b0 += chunk) {
       const b1 = Math.min(g.batch, b0 + chunk);
-      const n = (b1 - b0) * perExample;
-      const dyChunk = backend.makeOutput([1, n, g.outC], 'float32');
-      made.push(dyChunk);
-      heapView(backend, dyChunk).set(
-        heapView(backend, dy).subarray(b0 * perExample * g.outC, b1 * perExample * g.outC),
-      );
-      const colGrad = matMul(backend, dyChunk, wT);
+      const colGrad = matMul(backend, dyRows(backend, dy, g, b0, b1, made), wT);
       made.push(colGrad);
       col2imAdd(heapView(backend, colGrad), g, b0, b1, heapView(backend, dx));
       release(backend, ...made.splice(1));
