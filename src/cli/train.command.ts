@@ -78,13 +78,14 @@ export function trainCommand(): Command {
         typeof recorded['distillFrom'] === 'number'
           ? { distillFrom: recorded['distillFrom'], distillWeight: recorded['distillWeight'] as number }
           : null;
+      const threads = typeof recorded['threads'] === 'number' ? recorded['threads'] : 1;
       if (options.json === true) {
         process.stdout.write(
-          `${JSON.stringify({ version: manifest.version, architecture: manifest.architecture, backend: trained.backend, bestEpoch: manifest.training.bestEpoch, validationAccuracy: manifest.metrics.validation.accuracy, testingAccuracy: manifest.metrics.testing?.accuracy ?? null, thresholds: manifest.thresholds, distillation, dir: trained.record.dir })}\n`,
+          `${JSON.stringify({ version: manifest.version, architecture: manifest.architecture, backend: trained.backend, threads, bestEpoch: manifest.training.bestEpoch, validationAccuracy: manifest.metrics.validation.accuracy, testingAccuracy: manifest.metrics.testing?.accuracy ?? null, thresholds: manifest.thresholds, distillation, dir: trained.record.dir })}\n`,
         );
       } else {
         process.stdout.write(
-          `backend: ${trained.backend}\n` +
+          `backend: ${trained.backend}${threads > 1 ? `, ${threads} training threads (data-parallel)` : ''}\n` +
             `model version ${manifest.version} (${manifest.architecture}) ready in ${trained.record.dir}\n` +
             (distillation === null
               ? ''

@@ -394,6 +394,9 @@ export class RetrainInput {
   @TrainOptionField('distillWeight')
   distillWeight?: number | null;
 
+  @TrainOptionField('threads')
+  threads?: number | null;
+
   @TrainOptionField('seed')
   seed?: number | null;
 }

@@ -195,6 +195,7 @@ const trainParams: Parse<TrainParams> = (v, w) => {
     outlierExposure: f.optional('outlierExposure', number),
     distillFrom: f.optional('distillFrom', number),
     distillWeight: f.optional('distillWeight', number),
+    threads: f.optional('threads', number),
     dataset: f.optional('dataset', dataset),
     seed: f.optional('seed', number),
     backend: f.optional('backend', backend),

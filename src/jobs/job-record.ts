@@ -64,6 +64,7 @@ export type TrainParams = Pick<
   | 'outlierExposure'
   | 'distillFrom'
   | 'distillWeight'
+  | 'threads'
   | 'dataset'
   | 'seed'
   | 'backend'

@@ -96,6 +96,15 @@ export interface TrainOptions {
    * `MIN_WORKER_CLIPS` (2,048). Not a declared option: for tests and benchmarks.
    */
   readonly batchWorkerMinClips?: number;
+  /**
+   * Threads that compute each step (synchronous data-parallel training, see `DataParallelSteps`):
+   * the batch is cut into this many shards, each thread computes its shard's gradient, and the
+   * averaged gradient is applied on every thread. Batch normalisation normalises each shard over its
+   * own clips, so the result depends on this number (it is recorded with the version). With the
+   * native `tensorflow` backend, which uses every core by itself, training runs on 1 thread. Unit:
+   * threads. Default 1.
+   */
+  readonly threads?: number;
   /** Called as work progresses. Default: none. */
   readonly onProgress?: (progress: TrainProgress) => void;
   /** Called after each epoch with its record. Default: none. */
@@ -288,6 +297,15 @@ export const TRAIN_OPTIONS = {
     cli: { flag: 'distill-weight', value: 'w' },
     graphql: { field: 'distillWeight', note: 'needs distillFrom' },
   },
+  threads: {
+    kind: 'integer',
+    description:
+      'threads that compute each step (data-parallel: one shard of the batch each, with its own batch-norm statistics; the native tensorflow backend uses 1)',
+    default: 1,
+    range: { min: 1, max: 32 },
+    cli: { flag: 'threads', value: 'n', note: 'e.g. 2 with --batch-size 128' },
+    graphql: { field: 'threads' },
+  },
   backend: {
     kind: 'enum',
     description: 'first TF.js backend to try (falls back to wasm, then cpu)',
@@ -395,6 +413,8 @@ export interface CheckedTrainOptions {
   /** Unit: epochs. */
   readonly patience: number;
   readonly seed: number;
+  /** Unit: threads. */
+  readonly threads: number;
 }
 
 /** SpecAugment masks must fit the features: a mask as wide as the input would blank whole clips. */
@@ -438,6 +458,13 @@ export function validateTrainOptions(options: Omit<TrainVersionOptions, 'dataDir
   if (l2 !== undefined && !(l2 >= 0 && l2 <= 1))
     throw new KwsError('INVALID_ARGUMENT', `l2 must be in [0, 1], got ${l2}`);
   const d = TRAIN_OPTION_DEFAULTS;
+  const threads = options.threads ?? d.threads;
+  const batchSize = options.batchSize ?? d.batchSize;
+  if (threads > 1 && batchSize < 2 * threads)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `threads: each of ${threads} training threads needs at least 2 clips of a batch, and batchSize ${batchSize} gives ${Math.floor(batchSize / threads)}; use batchSize ${2 * threads} or more, or fewer threads`,
+    );
   return {
     architecture: options.architecture ?? d.architecture,
     epochs: options.epochs ?? d.epochs,
@@ -445,6 +472,7 @@ export function validateTrainOptions(options: Omit<TrainVersionOptions, 'dataDir
     learningRate: options.learningRate ?? d.learningRate,
     patience: options.patience ?? d.patience,
     seed: options.seed ?? d.seed,
+    threads,
   };
 }
 

@@ -10,6 +10,7 @@ import type { GraphqlExecutor } from '../helpers/graphql.js';
 import { kaggleFolder } from '../helpers/kaggle.js';
 import { realDataDir, tempDir } from '../helpers/signals.js';
 import { modelRepository, testServer } from '../helpers/server.js';
+import { threadCount, threadsSettleTo } from '../helpers/threads.js';
 
 interface Job {
   id: string;
@@ -331,8 +332,9 @@ describe('retraining over GraphQL', () => {
     assert.equal(server.service.readiness().version, 1, 'production is still version 1');
   });
 
-  it('cancels a running training job and marks its version failed', async () => {
-    const job = await retrain('epochs: 50, batchSize: 8, patience: 50');
+  it('cancels a running training job on two threads, marks its version failed and stops every thread', async () => {
+    const before = threadCount();
+    const job = await retrain('epochs: 50, batchSize: 8, patience: 50, threads: 2');
     for (let i = 0; i < 600; i++) {
       const state = (await gql(`{ job(id: "${job.id}") { ${JOB_FIELDS} } }`)).data?.['job'] as Job;
       if (state.resultVersion !== null && state.training !== null) break;
@@ -346,6 +348,7 @@ describe('retraining over GraphQL', () => {
       'modelVersion'
     ] as { state: string };
     assert.equal(version.state, 'FAILED');
+    await threadsSettleTo(before);
   });
 
   it('runs a search of a few trials and picks the trial with the best metric', async () => {

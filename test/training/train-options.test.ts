@@ -65,6 +65,7 @@ describe('training options, declared once', () => {
         seed: 1,
         fineTuneOnly: false,
         allowMissingClasses: false,
+        threads: 1,
         backend: 'tensorflow',
       },
     );
@@ -75,6 +76,7 @@ describe('training options, declared once', () => {
       learningRate: 1e-3,
       patience: 5,
       seed: 1,
+      threads: 1,
     });
   });
 
@@ -153,6 +155,14 @@ describe('training options, declared once', () => {
       distillWeight: [
         [{ distillWeight: 0 }, 'distillWeight must be in (0, 1], got 0'],
         [{ distillWeight: 2 }, 'distillWeight must be in (0, 1], got 2'],
+      ],
+      threads: [
+        [{ threads: 0 }, 'threads must be an integer from 1 to 32, got 0'],
+        [{ threads: 33 }, 'threads must be an integer from 1 to 32, got 33'],
+        [
+          { threads: 3, batchSize: 5 },
+          'threads: each of 3 training threads needs at least 2 clips of a batch, and batchSize 5 gives 1; use batchSize 6 or more, or fewer threads',
+        ],
       ],
     };
     assert.deepEqual(
@@ -269,6 +279,7 @@ describe('training options, declared once', () => {
       features: { type: 'pcen', pcenSmoothing: 0.04 },
       baseVersion: 2,
       allowMissingClasses: false,
+      threads: 1,
       backend: 'tensorflow',
     });
   });

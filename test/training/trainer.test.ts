@@ -11,6 +11,7 @@ import { validateTrainOptions } from '../../src/training/index.js';
 import type { TrainProgress } from '../../src/training/index.js';
 import type { TrainResult } from '../../src/training/tfjs/index.js';
 import { tempDir } from '../helpers/signals.js';
+import { threadCount, threadsSettleTo } from '../helpers/threads.js';
 
 describe('trainModel on a tiny synthetic corpus (wasm backend)', () => {
   let dataDir: string;
@@ -97,6 +98,29 @@ describe('trainModel on a tiny synthetic corpus (wasm backend)', () => {
     },
   );
 
+  it('trains on two threads the same way twice for the same seed, recording the threads, and stops them', async () => {
+    const before = threadCount();
+    const run = (): Promise<TrainResult> =>
+      trainModel({ ...options, epochs: 2, dataDir: join(dataDir, 'c'), threads: 2 });
+    const first = await run();
+    const second = await run();
+    assert.equal(first.threads, 2);
+    assert.deepEqual(
+      second.history.map((h) => [h.loss, h.accuracy, h.valAccuracy]),
+      first.history.map((h) => [h.loss, h.accuracy, h.valAccuracy]),
+    );
+    assert.ok(first.history.every((h) => Number.isFinite(h.loss) && h.loss > 0));
+    // One thread takes other steps: each shard's batch norm sees half the batch.
+    const one = await trainModel({ ...options, epochs: 2, dataDir: join(dataDir, 'c') });
+    assert.equal(one.threads, 1);
+    assert.notDeepEqual(
+      one.history.map((h) => h.loss),
+      first.history.map((h) => h.loss),
+    );
+    [first, second, one].forEach((r) => r.model.dispose());
+    await threadsSettleTo(before);
+  });
+
   it('trains with outlier exposure and the room, channel and VTLP augmentations, leaking no tensors', async () => {
     const before = tf.memory().numTensors;
     const augment = { reverbProbability: 1, bandLimitProbability: 1, vtlpProbability: 1 };
@@ -133,6 +157,15 @@ describe('trainModel on a tiny synthetic corpus (wasm backend)', () => {
     assert.doesNotThrow(() =>
       validateTrainOptions({ augment: { timeMasks: 2, timeMaskFrames: 10, freqMasks: 2, freqMaskBins: 5 } }),
     );
+    assert.throws(() => validateTrainOptions({ threads: 4, batchSize: 6 }), {
+      code: 'INVALID_ARGUMENT',
+      message:
+        'threads: each of 4 training threads needs at least 2 clips of a batch, and batchSize 6 gives 1; use batchSize 8 or more, or fewer threads',
+    });
+    assert.throws(() => validateTrainOptions({ threads: 0 }), {
+      code: 'INVALID_ARGUMENT',
+      message: 'threads must be an integer from 1 to 32, got 0',
+    });
     const noValidation = join(dataDir, 'no-validation');
     mkdirSync(join(noValidation, 'yes'), { recursive: true });
     copyFileSync(

@@ -127,6 +127,8 @@ export async function trainVersion(registry: ModelRegistry, request: TrainVersio
         dataFingerprint: datasetFingerprint(result.dataset),
         options: {
           ...recordedOptions,
+          // The threads the steps ran on (fewer than asked on the tensorflow backend): the result depends on them.
+          ...(result.threads > 1 || options.threads !== undefined ? { threads: result.threads } : {}),
           augment: result.augment,
           ...(base === null ? {} : { baseVersion: base.version }),
           ...distill,

@@ -24,6 +24,11 @@ import { openBatchSource } from '../batch-source.js';
 import type { BatchSource } from '../batch-source.js';
 import { outlierExposureLoss } from './outlier-exposure.js';
 import { FusedAdamOptimizer } from './fused-adam.js';
+import { DataParallelSteps } from './data-parallel.js';
+import { LocalReplica } from './replica.js';
+import type { ReplicaInit } from './replica.js';
+import { ThreadReplica } from './thread-replica.js';
+import type { TfjsBackendName } from '../../engine/index.js';
 import type { ClipSet } from '../clip-cache.js';
 import { computeMetrics } from '../metrics.js';
 
@@ -43,6 +48,8 @@ export interface TrainResult {
   /** Examples per split. */
   readonly counts: { readonly training: number; readonly validation: number; readonly testing: number };
   readonly dataset: SpeechCommandsDataset;
+  /** Threads each step ran on (see `TrainOptions.threads`; 1 where the request could not apply). */
+  readonly threads: number;
 }
 
 const INFERENCE_BATCH = 256;
@@ -91,7 +98,8 @@ function argmaxAll(probabilities: Float32Array, n: number): Int32Array {
  *   a clip that does not decode.
  */
 export async function trainModel(options: TrainOptions): Promise<TrainResult> {
-  const { architecture, epochs, batchSize, learningRate, patience, seed } = validateTrainOptions(options);
+  const checked = validateTrainOptions(options);
+  const { architecture, epochs, batchSize, learningRate, patience, seed } = checked;
   const augment = resolveAugmentConfig(options.augment);
   const extractor = new FeatureExtractor(options.features);
   const teacher = teacherOf(options, extractor.shape);
@@ -105,10 +113,18 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const model =
     options.initialModel ?? buildModel(architecture, extractor.shape, LABELS.length, { seed, ...options.model });
   const loss = lossFor(options.outlierExposure ?? 0);
+  const threads = trainingThreads(checked.threads, options.fineTuneOnly === true);
   const learner =
     options.fineTuneOnly === true
       ? headLearner(model, learningRate, training, extractor, loss)
-      : fullLearner(model, learningRate, loss, extractor.shape, teacher);
+      : threads > 1
+        ? dataParallelLearner(
+            model,
+            { learningRate, outlierExposure: options.outlierExposure ?? 0, ...extractor.shape },
+            teacher,
+            threads,
+          )
+        : fullLearner(model, learningRate, loss, extractor.shape, teacher);
   const rng = new Rng(seed);
   const sampler =
     options.balanced === true
@@ -146,7 +162,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       onEpoch: options.onEpoch,
     });
   } finally {
-    await batches?.close();
+    await Promise.all([batches?.close(), learner.close()]);
   }
   if (best === null) throw new KwsError('INTERNAL', 'training ran no epoch');
   model.setWeights(best.weights);
@@ -183,7 +199,17 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     testing: testingMetrics,
     counts: { training: training.size, validation: validation.size, testing: testing.size },
     dataset,
+    threads,
   };
+}
+
+/**
+ * The threads a run trains on: `requested`, but 1 for a head-only learner (a few small matrix
+ * products a step) and on the native `tensorflow` backend (libtensorflow already spreads each op
+ * over every core, and its Node binding is not meant to be loaded in several threads).
+ */
+function trainingThreads(requested: number, headOnly: boolean): number {
+  return headOnly || tf.getBackend() === 'tensorflow' ? 1 : requested;
 }
 
 /** The weights of the best validation epoch so far. */
@@ -431,6 +457,8 @@ type Learner = (
   sync(): void;
   /** Frees optimiser state and helper models. */
   dispose(): void;
+  /** Stops what the learner started (its training threads); called however training ends. */
+  close(): Promise<void>;
 };
 
 /** A compiled model's loss: TF.js's own categorical cross-entropy, or it with the outlier-exposure term. */
@@ -518,6 +546,60 @@ function fullLearner(
     step: (features, labels) => trainStep(model, features, labels, frames, bins, teacher),
     sync: () => undefined,
     dispose: () => model.optimizer.dispose(),
+    close: async () => undefined,
+  };
+}
+
+/** One-hot float32 targets `[n, 12]` of label indices, as a plain array. */
+function oneHotRows(labels: readonly number[]): Float32Array {
+  const rows = new Float32Array(labels.length * LABELS.length);
+  labels.forEach((label, i) => {
+    rows[i * LABELS.length + label] = 1;
+  });
+  return rows;
+}
+
+/**
+ * Trains the whole model on `threads` threads (see `DataParallelSteps`): this thread computes the
+ * first shard of each batch on `model`, `threads − 1` worker threads the others on copies of it;
+ * targets (with a teacher's probabilities) are computed here for the whole batch.
+ */
+function dataParallelLearner(
+  model: tfl.LayersModel,
+  options: Pick<ReplicaInit, 'learningRate' | 'outlierExposure' | 'frames' | 'bins'>,
+  teacher: Teacher | null,
+  threads: number,
+): Learner {
+  const init: ReplicaInit = {
+    ...options,
+    topology: model.toJSON(null, false) as ReplicaInit['topology'],
+    weights: model.getWeights().map((w) => w.dataSync() as Float32Array),
+    backend: tf.getBackend() as TfjsBackendName,
+  };
+  const others = Array.from({ length: threads - 1 }, (_, k) => new ThreadReplica(init, `training thread ${k + 2}`));
+  const main = new LocalReplica(model, options);
+  const steps = new DataParallelSteps(main, others, options.frames * options.bins);
+  return {
+    input: 'features',
+    step: (features, labels) => {
+      const n = labels.length;
+      let targets = oneHotRows(labels);
+      if (teacher !== null) {
+        const x = tf.tensor4d(features.subarray(0, n * options.frames * options.bins), [
+          n,
+          options.frames,
+          options.bins,
+          1,
+        ]);
+        const y = distillationTargets(labels, x, teacher);
+        targets = y.dataSync() as Float32Array;
+        tf.dispose([x, y]);
+      }
+      return steps.step(features, targets, n);
+    },
+    sync: () => steps.sync(),
+    dispose: () => main.optimizer.dispose(),
+    close: () => steps.close(),
   };
 }
 
@@ -580,6 +662,7 @@ function headLearner(
       head.optimizer.dispose();
       head.dispose();
     },
+    close: async () => undefined,
   };
 }
 
