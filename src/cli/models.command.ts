@@ -41,7 +41,7 @@ const pct = (x: number | null): string => (x === null ? 'n/a' : `${(x * 100).toF
 /** The trust figures of an evaluation as text lines: calibration, then each unknown rule's separation. */
 function trustLines(trust: TrustMetrics): string[] {
   const lines = [
-    `calibration: ECE ${pct(trust.ece)} (15 bins), NLL ${trust.nll.toFixed(3)} nats, temperature ${trust.temperature.toFixed(3)}`,
+    `calibration: ECE ${pct(trust.ece)} (15 bins)${trust.eceFloor === undefined ? '' : `, ${pct(trust.eceFloor)} ± ${pct(trust.eceFloorSd ?? 0)} for a calibrated model on ${trust.examples} clips`}, NLL ${trust.nll.toFixed(3)} nats, temperature ${trust.temperature.toFixed(3)}`,
   ];
   for (const [name, rows] of [
     ['unknown', trust.unknownRejection],

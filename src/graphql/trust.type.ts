@@ -65,6 +65,16 @@ export class TrustType {
   })
   ece!: number;
 
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      'The ECE a perfectly calibrated model with the same confidences would show on this many clips, on average (the estimator is biased upward on small sets), a fraction; a measured ECE within about two eceFloorSd of it cannot tell the model from a calibrated one. Null for versions made before it was recorded.',
+  })
+  eceFloor?: number | null;
+
+  @Field(() => Float, { nullable: true, description: 'Standard deviation of that ECE, a fraction; null as eceFloor.' })
+  eceFloorSd?: number | null;
+
   @Field(() => [ReliabilityBinType])
   reliability!: ReliabilityBinType[];
 

@@ -64,6 +64,13 @@ export interface TrustMetrics {
   readonly temperature: number;
   /** Expected calibration error over 15 equal-width bins of max-softmax confidence, a fraction. */
   readonly ece: number;
+  /**
+   * The ECE a perfectly calibrated model with the same confidences would show on this many clips on
+   * average (the estimator's upward bias; see `eceSamplingFloor`), a fraction, and its standard
+   * deviation. Absent from versions made before it was recorded.
+   */
+  readonly eceFloor?: number;
+  readonly eceFloorSd?: number;
   readonly reliability: readonly ReliabilityBin[];
   /** Mean negative log-likelihood of the true labels, nats. */
   readonly nll: number;

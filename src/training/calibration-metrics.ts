@@ -186,6 +186,74 @@ export function reliabilityTable(
   return { ece: gapSum / n, mce, examples: n, bins: table };
 }
 
+/** What a perfectly calibrated model would show as ECE on the same clips (see {@link eceSamplingFloor}). */
+export interface EceFloor {
+  /** Expected ECE, a fraction in [0, 1]. */
+  readonly mean: number;
+  /** Its standard deviation, a fraction. */
+  readonly sd: number;
+}
+
+/** Bins of more clips than this use the normal approximation instead of the exact distribution (O(m²) work). */
+export const EXACT_FLOOR_MAX_CLIPS = 2_000;
+
+/**
+ * The sampling floor of the expected calibration error: the ECE that a perfectly calibrated model
+ * (each prediction right with probability equal to its confidence) would show on clips with these
+ * confidences, M equal-width bins as {@link reliabilityTable}. ECE is biased upward on finite sets,
+ * since every bin's |correct − Σ confidence| is positive on average even when the model is
+ * calibrated (Kumar et al., "Verified Uncertainty Calibration", NeurIPS 2019, section 5; Roelofs et
+ * al., "Mitigating Bias in Calibration Error Estimation", AISTATS 2022): a measured ECE within about
+ * two `sd` of `mean` cannot tell the model from a calibrated one, and the set is too small to verify
+ * a target below `mean`.
+ *
+ * Exact, no sampling: in bin b, the number of right answers S_b is Poisson-binomial with the bin's
+ * confidences as success probabilities; mean = Σ_b E|S_b − Σ c| / n from S_b's distribution (one
+ * pass per clip of the bin), and, bins being independent, sd² = Σ_b (Var S_b − (E|S_b − Σ c|)²) / n².
+ * A bin of more than {@link EXACT_FLOOR_MAX_CLIPS} clips uses the normal approximation
+ * E|S_b − Σ c| = √(2/π · Var S_b), Var S_b = Σ c(1 − c).
+ *
+ * @param confidences `[n]` confidences (max-softmax probabilities) in [0, 1].
+ * @param bins M, an integer >= 1; default {@link DEFAULT_CALIBRATION_BINS}.
+ * @throws KwsError `INVALID_ARGUMENT` as {@link reliabilityTable}.
+ */
+export function eceSamplingFloor(confidences: ArrayLike<number>, bins = DEFAULT_CALIBRATION_BINS): EceFloor {
+  const n = confidences.length;
+  // Validates the confidences and the bin count the same way as the table.
+  reliabilityTable(confidences, new Uint8Array(n), bins);
+  const members: number[][] = Array.from({ length: bins }, () => []);
+  for (let i = 0; i < n; i++) {
+    const c = confidences[i] as number;
+    members[binOf(c, bins)]?.push(c);
+  }
+  let meanGap = 0;
+  let variance = 0;
+  for (const bin of members) {
+    if (bin.length === 0) continue;
+    const expected = bin.reduce((a, c) => a + c, 0);
+    const varS = bin.reduce((a, c) => a + c * (1 - c), 0);
+    const absGap = bin.length > EXACT_FLOOR_MAX_CLIPS ? Math.sqrt((2 / Math.PI) * varS) : meanAbsGap(bin, expected);
+    meanGap += absGap;
+    variance += Math.max(0, varS - absGap * absGap);
+  }
+  return { mean: meanGap / n, sd: Math.sqrt(variance) / n };
+}
+
+/** E|S − expected| for S the number of successes of independent trials with probabilities `p` (Poisson-binomial, by its pmf). */
+function meanAbsGap(p: readonly number[], expected: number): number {
+  const pmf = new Float64Array(p.length + 1);
+  pmf[0] = 1;
+  p.forEach((q, i) => {
+    for (let k = i + 1; k >= 1; k--) pmf[k] = (pmf[k] as number) * (1 - q) + (pmf[k - 1] as number) * q;
+    pmf[0] = (pmf[0] as number) * (1 - q);
+  });
+  let sum = 0;
+  pmf.forEach((mass, k) => {
+    sum += mass * Math.abs(k - expected);
+  });
+  return sum;
+}
+
 /**
  * Expected calibration error alone (Guo et al. 2017, eq. 3); see {@link reliabilityTable} for the
  * bins, shapes and errors.

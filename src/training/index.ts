@@ -47,13 +47,15 @@ export {
   brierScore,
   correctness,
   DEFAULT_CALIBRATION_BINS,
+  eceSamplingFloor,
+  EXACT_FLOOR_MAX_CLIPS,
   expectedCalibrationError,
   negativeLogLikelihood,
   PROBABILITY_FLOOR,
   reliabilityTable,
   topPredictions,
 } from './calibration-metrics.js';
-export type { ReliabilityTable } from './calibration-metrics.js';
+export type { EceFloor, ReliabilityTable } from './calibration-metrics.js';
 export {
   auroc,
   DEFAULT_ROC_POINTS,

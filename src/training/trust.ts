@@ -5,6 +5,7 @@ import type { RejectionMetrics, TrustMetrics } from '../registry/index.js';
 import {
   correctness,
   DEFAULT_CALIBRATION_BINS,
+  eceSamplingFloor,
   negativeLogLikelihood,
   reliabilityTable,
   topPredictions,
@@ -96,7 +97,8 @@ function subset(clips: ScoredClips, labels: ArrayLike<number>, keep: (label: num
 /**
  * The calibration and out-of-distribution figures of one labelled set: expected calibration error
  * with its 15-bin reliability table (Guo et al., ICML 2017, eq. 3; confidence = max-softmax, correct
- * = argmax equals the true label), the mean negative log-likelihood, and for each unknown rule the
+ * = argmax equals the true label) and its sampling floor on this many clips (see `eceSamplingFloor`),
+ * the mean negative log-likelihood, and for each unknown rule the
  * separation of command clips from `unknown` clips and from `silence` (non-speech) clips (see
  * {@link rejectionMetrics}).
  *
@@ -109,9 +111,12 @@ export function trustMetrics(clips: ScoredClips, labels: ArrayLike<number>, temp
   const { confidences, predicted } = topPredictions(clips.probabilities, clips.size, CLASSES);
   const table = reliabilityTable(confidences, correctness(predicted, labels), DEFAULT_CALIBRATION_BINS);
   const commands = subset(clips, labels, (label) => COMMAND_INDICES.has(label));
+  const floor = eceSamplingFloor(confidences, DEFAULT_CALIBRATION_BINS);
   return {
     temperature,
     ece: table.ece,
+    eceFloor: floor.mean,
+    eceFloorSd: floor.sd,
     reliability: table.bins,
     nll: negativeLogLikelihood(clips.probabilities, labels, CLASSES),
     examples: clips.size,

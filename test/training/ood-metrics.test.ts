@@ -11,6 +11,8 @@ import {
   clipOutcomes,
   commandMask,
   correctness,
+  eceSamplingFloor,
+  EXACT_FLOOR_MAX_CLIPS,
   expectedCalibrationError,
   fitTemperature,
   fprAtTpr,
@@ -24,6 +26,7 @@ import {
   tradeOffCurve,
 } from '../../src/training/index.js';
 import type { RocPoint } from '../../src/training/index.js';
+import { Rng } from '../../src/data/index.js';
 
 /** A refusal as `assert.throws` checks it. */
 const refusal = (message: string): { name: string; code: string; message: string } => ({
@@ -180,6 +183,65 @@ describe('reliabilityTable and expectedCalibrationError', () => {
     assert.throws(() => reliabilityTable([0.5], [1, 0]), refusal('correct must hold 1 values (one per clip), got 2'));
     assert.throws(() => reliabilityTable([0.5], [2]), refusal('correct[0] must be true, false, 1 or 0, got 2'));
     assert.throws(() => reliabilityTable([0.5], [1], 0), refusal('bins must be an integer of at least 1, got 0'));
+  });
+});
+
+describe('eceSamplingFloor', () => {
+  it('gives the exact ECE of a calibrated model on 4 clips at confidence 0.5: E|Bin(4, 0.5) - 2| / 4 = 0.1875', () => {
+    const floor = eceSamplingFloor([0.5, 0.5, 0.5, 0.5]);
+    // P(S = 0..4) = 1, 4, 6, 4, 1 sixteenths; |S - 2| = 2, 1, 0, 1, 2: 12/16 = 0.75 right answers off, over 4 clips.
+    assert.ok(Math.abs(floor.mean - 0.1875) < 1e-12, String(floor.mean));
+    // Var S = 1, so Var|S - 2| = 1 - 0.75²; sd = sqrt(0.4375) / 4.
+    assert.ok(Math.abs(floor.sd - Math.sqrt(0.4375) / 4) < 1e-12, String(floor.sd));
+  });
+
+  it('is 0 for confidences of exactly 0 and 1, which a calibrated model always gets wrong and right', () => {
+    assert.deepEqual(eceSamplingFloor([1, 1, 0, 1]), { mean: 0, sd: 0 });
+  });
+
+  it('adds the bins: 0.9, 0.9 | 0.6 | 0.7 give (0.324 + 0.48 + 0.42) / 4', () => {
+    // Bin of 0.9, 0.9: P(S = 0, 1, 2) = 0.01, 0.18, 0.81 and |S - 1.8| = 1.8, 0.8, 0.2 -> 0.324; 0.6 alone: 2 · 0.6 · 0.4.
+    const floor = eceSamplingFloor([0.9, 0.6, 0.9, 0.7]);
+    assert.ok(Math.abs(floor.mean - 0.306) < 1e-12, String(floor.mean));
+    const variance = 0.18 - 0.324 ** 2 + (0.24 - 0.48 ** 2) + (0.21 - 0.42 ** 2);
+    assert.ok(Math.abs(floor.sd - Math.sqrt(variance) / 4) < 1e-12, String(floor.sd));
+  });
+
+  it('matches the ECE of simulated calibrated answers (300 clips, 4,000 draws) within four standard errors', () => {
+    const rng = new Rng(11);
+    const confidences = Array.from({ length: 300 }, () => rng.uniform(0.3, 1));
+    const floor = eceSamplingFloor(confidences);
+    const draws = Array.from({ length: 4_000 }, () =>
+      expectedCalibrationError(
+        confidences,
+        confidences.map((c) => rng.chance(c)),
+      ),
+    );
+    const mean = draws.reduce((a, b) => a + b, 0) / draws.length;
+    const sd = Math.sqrt(draws.reduce((a, b) => a + (b - mean) ** 2, 0) / (draws.length - 1));
+    assert.ok(
+      Math.abs(mean - floor.mean) < (4 * sd) / Math.sqrt(draws.length),
+      `${mean} simulated, ${floor.mean} exact`,
+    );
+    assert.ok(Math.abs(sd - floor.sd) < 0.1 * floor.sd, `sd ${sd} simulated, ${floor.sd} exact`);
+    assert.ok(floor.mean > 0.02, `300 clips leave a floor of ${floor.mean}`);
+  });
+
+  it('uses the normal approximation past EXACT_FLOOR_MAX_CLIPS clips a bin, within 0.1 % of the exact value', () => {
+    const exact = eceSamplingFloor(new Array<number>(EXACT_FLOOR_MAX_CLIPS).fill(0.5));
+    const approximate = eceSamplingFloor(new Array<number>(EXACT_FLOOR_MAX_CLIPS + 1).fill(0.5));
+    assert.equal(approximate.mean, Math.sqrt((2 / Math.PI) * 0.25 * 2001) / 2001);
+    // The floor shrinks as 1/sqrt(n): scale the exact one from 2,000 to 2,001 clips.
+    const scaled = exact.mean * Math.sqrt(2000 / 2001);
+    assert.ok(Math.abs(approximate.mean - scaled) < 1e-3 * scaled, `${approximate.mean} against ${scaled}`);
+  });
+
+  it('refuses what reliabilityTable refuses', () => {
+    assert.throws(
+      () => eceSamplingFloor([0.5, Number.NaN]),
+      refusal('confidences[1] must be a probability from 0 to 1, got NaN'),
+    );
+    assert.throws(() => eceSamplingFloor([]), refusal('confidences must hold at least one value, got an empty array'));
   });
 });
 

@@ -103,6 +103,9 @@ describe('trust metrics (calibration and OOD figures of a labelled set)', () => 
     // Bin (0.867, 0.933] holds both 0.9s (one right), (0.533, 0.6] the 0.6 and (0.667, 0.733] the 0.7 (both right):
     // |0.5 - 0.9| * 2/4 + |1 - 0.6| / 4 + |1 - 0.7| / 4 = 0.2 + 0.1 + 0.075.
     assert.ok(Math.abs(trust.ece - 0.375) < 1e-6, String(trust.ece));
+    // A calibrated model with these confidences would show 0.306 on average (see eceSamplingFloor's test).
+    assert.ok(Math.abs(trust.eceFloor! - 0.306) < 1e-6, String(trust.eceFloor));
+    assert.ok(trust.eceFloorSd! > 0);
     assert.equal(trust.reliability.length, 15);
     assert.equal(
       trust.reliability.reduce((n, b) => n + b.count, 0),
