@@ -35,10 +35,9 @@ import {
   DataParallelSteps,
   FusedAdamOptimizer,
   LocalReplica,
-  ThreadReplica,
+  threadReplicas,
   trainModel,
 } from '../src/training/tfjs/index.js';
-import type { ReplicaInit } from '../src/training/tfjs/index.js';
 
 const { values } = parseArgs({
   options: {
@@ -83,13 +82,7 @@ for (const architecture of ARCHITECTURES) {
 async function dataParallelRate(threads: number, rows: number): Promise<number> {
   const model = buildModel('tc-resnet8', { frames: 98, bins: 40 });
   const options = { learningRate: 1e-3, outlierExposure: 0, frames: 98, bins: 40 };
-  const init: ReplicaInit = {
-    ...options,
-    topology: model.toJSON(null, false) as ReplicaInit['topology'],
-    weights: model.getWeights().map((w) => w.dataSync() as Float32Array),
-    backend: choice.backend,
-  };
-  const others = Array.from({ length: threads - 1 }, (_, k) => new ThreadReplica(init, `thread ${k + 2}`));
+  const others = threadReplicas(model, options, threads);
   const run = new DataParallelSteps(new LocalReplica(model, options), others, 98 * 40);
   const features = tf.tidy(() => tf.randomNormal([rows * 98 * 40], 0, 1, 'float32', 1).dataSync() as Float32Array);
   const targets = new Float32Array(rows * 12).map((_, i) => (i % 12 === Math.floor(i / 12) % 12 ? 1 : 0));

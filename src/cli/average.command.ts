@@ -1,11 +1,30 @@
 import { resolve } from 'node:path';
 import { Command, Option } from 'commander';
-import type { ModelRegistry } from '../registry/index.js';
+import type { ModelRegistry, VersionManifest } from '../registry/index.js';
 import { reportError } from './report-error.js';
 import { percent, PROCESS_OUTPUT } from './output.js';
 import type { CliOutput } from './output.js';
 import { openRegistry, withRegistryOptions } from './registry-options.js';
 import type { RegistryCliOptions } from './registry-options.js';
+
+/** `--members V,V[,...]`: version numbers or aliases (mandatory). */
+export function membersOption(): Option {
+  return new Option('--members <versions>', 'comma-separated version numbers or aliases, two or more')
+    .makeOptionMandatory()
+    .argParser((value: string) => value.split(',').map((v) => (/^\d+$/.test(v.trim()) ? Number(v) : v.trim())));
+}
+
+/** `--weights W,W[,...]`: one number per member (an empty one is NaN, refused by the command). */
+export function weightsOption(example: string): Option {
+  return new Option(
+    '--weights <weights>',
+    `comma-separated weight per member, normalised to sum 1 (default: equal; ${example})`,
+  ).argParser((value: string) => value.split(',').map((v) => (v.trim() === '' ? Number.NaN : Number(v))));
+}
+
+/** Help of `--data` for versions made from members. */
+export const CALIBRATION_DATA_HELP =
+  'Speech Commands dataset to calibrate (validation) and score (testing) on, or a folder with audio/ and labels.csv to calibrate on (default: the first member’s training data)';
 
 /** `kws average --members V,V[,...] [--data DIR] [--json]`: a uniform model soup as a new version. */
 export function averageCommand(output: CliOutput = PROCESS_OUTPUT): Command {
@@ -14,21 +33,9 @@ export function averageCommand(output: CliOutput = PROCESS_OUTPUT): Command {
       .description(
         'average the weights of fine-tunes of one base version (a uniform model soup), calibrate the average and register it as a new version',
       )
-      .addOption(
-        new Option('--members <versions>', 'comma-separated version numbers or aliases, two or more')
-          .makeOptionMandatory()
-          .argParser((value: string) => value.split(',').map((v) => (/^\d+$/.test(v.trim()) ? Number(v) : v.trim()))),
-      )
-      .addOption(
-        new Option(
-          '--weights <weights>',
-          'comma-separated weight per member, normalised to sum 1 (default: equal; e.g. 0.3,0.7 interpolates a base and its fine-tune, WiSE-FT)',
-        ).argParser((value: string) => value.split(',').map((v) => (v.trim() === '' ? Number.NaN : Number(v)))),
-      )
-      .option(
-        '--data <dir>',
-        'Speech Commands dataset to calibrate (validation) and score (testing) on (default: the first member’s training data)',
-      )
+      .addOption(membersOption())
+      .addOption(weightsOption('e.g. 0.3,0.7 interpolates a base and its fine-tune, WiSE-FT'))
+      .option('--data <dir>', CALIBRATION_DATA_HELP)
       .option('--json', 'print the new version summary as JSON'),
   ).action(
     async (
@@ -44,31 +51,15 @@ export function averageCommand(output: CliOutput = PROCESS_OUTPUT): Command {
           ...(options.weights === undefined ? {} : { weights: options.weights }),
           ...(options.data === undefined ? {} : { dataDir: resolve(options.data) }),
         });
-        const summary = {
-          version: manifest.version,
-          averagedFrom: manifest.training.options['averagedFrom'],
-          weights: manifest.training.options['averageWeights'] ?? null,
-          validationAccuracy: manifest.metrics.validation.accuracy,
-          testingAccuracy: manifest.metrics.testing?.accuracy ?? null,
-          temperature: manifest.calibration.temperature ?? 1,
-          thresholds: manifest.thresholds,
-          dir: record.dir,
-        };
-        if (options.json === true) {
-          output.writeOut(`${JSON.stringify(summary)}\n`);
-          return;
-        }
-        output.writeOut(
-          `model version ${summary.version}: the average of versions ${(summary.averagedFrom as number[]).join(', ')}` +
-            (summary.weights === null
-              ? ''
-              : ` (weights ${(summary.weights as number[]).map((w) => w.toFixed(3)).join(', ')})`) +
-            `, in ${summary.dir}\n` +
-            `validation accuracy ${percent(summary.validationAccuracy)}` +
-            (summary.testingAccuracy === null
-              ? ''
-              : `, testing accuracy ${percent(summary.testingAccuracy)} with thresholds`) +
-            `; temperature ${summary.temperature.toFixed(3)}\n`,
+        const averagedFrom = manifest.training.options['averagedFrom'] as number[];
+        const weights = (manifest.training.options['averageWeights'] as number[] | undefined) ?? null;
+        reportMadeVersion(
+          output,
+          options.json === true,
+          { manifest, record },
+          { averagedFrom, weights },
+          `the average of versions ${averagedFrom.join(', ')}` +
+            (weights === null ? '' : ` (weights ${weights.map((w) => w.toFixed(3)).join(', ')})`),
         );
       } catch (error) {
         reportError('average', error, output);
@@ -76,5 +67,40 @@ export function averageCommand(output: CliOutput = PROCESS_OUTPUT): Command {
         registry?.close();
       }
     },
+  );
+}
+
+/**
+ * Prints a version made from other versions (`kws average`, `kws ensemble create`): with `json`, one
+ * object `{version, ...fields, validationAccuracy, testingAccuracy, temperature, thresholds, dir}`;
+ * else "model version N: <what>, in <dir>" and its accuracies and temperature.
+ */
+export function reportMadeVersion(
+  output: CliOutput,
+  json: boolean,
+  { manifest, record }: { readonly manifest: VersionManifest; readonly record: { readonly dir: string } },
+  fields: Readonly<Record<string, unknown>>,
+  what: string,
+): void {
+  const testingAccuracy = manifest.metrics.testing?.accuracy ?? null;
+  const temperature = manifest.calibration.temperature ?? 1;
+  if (json) {
+    const summary = {
+      version: manifest.version,
+      ...fields,
+      validationAccuracy: manifest.metrics.validation.accuracy,
+      testingAccuracy,
+      temperature,
+      thresholds: manifest.thresholds,
+      dir: record.dir,
+    };
+    output.writeOut(`${JSON.stringify(summary)}\n`);
+    return;
+  }
+  output.writeOut(
+    `model version ${manifest.version}: ${what}, in ${record.dir}\n` +
+      `validation accuracy ${percent(manifest.metrics.validation.accuracy)}` +
+      (testingAccuracy === null ? '' : `, testing accuracy ${percent(testingAccuracy)} with thresholds`) +
+      `; temperature ${temperature.toFixed(3)}\n`,
   );
 }

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander';
 import { averageCommand } from './average.command.js';
+import { ensembleCommand } from './ensemble.command.js';
 import { calibrateCommand } from './calibrate.command.js';
 import { classifyCommand } from './classify.command.js';
 import { datasetCommand } from './dataset.command.js';
@@ -39,6 +40,7 @@ export function buildProgram(version: string, output: CliOutput = PROCESS_OUTPUT
     evalCommand(output),
     calibrateCommand(output),
     averageCommand(output),
+    ensembleCommand(output),
     modelsCommand(output),
     classifyCommand(output),
     scoreCommand(output),

@@ -2,8 +2,8 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
-import { loadConfig } from '../config/index.js';
-import { KwsError } from '../errors/index.js';
+import { loadConfig, makeDirs } from '../config/index.js';
+import { fromFsError, KwsError } from '../errors/index.js';
 import type { DeviceChoice, EngineKind, EnginePool } from '../engine/index.js';
 import type { ModelRegistry } from '../registry/index.js';
 import { ScoreCheckpointStore } from '../storage/index.js';
@@ -78,7 +78,12 @@ export function scoreCommand(output: CliOutput = PROCESS_OUTPUT): Command {
       ]);
       registry = openRegistry(options);
       const config = loadConfig({ ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }) });
-      checkpoints = ScoreCheckpointStore.open(join(config.dataDir, 'kws.db'));
+      try {
+        makeDirs(config.dataDir); // the state folder, as kws serve makes it (./var on a fresh checkout)
+      } catch (error) {
+        throw fromFsError(error, config.dataDir, 'write');
+      }
+      checkpoints = ScoreCheckpointStore.open(join(config.dataDir, 'kws.db'), { unwritablePath: config.dataDir });
       pool = new EnginePool({
         engine: options.engine,
         device: options.device,

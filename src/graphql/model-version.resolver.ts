@@ -31,6 +31,15 @@ function versionType(ctx: KwsContext, record: VersionRecord): ModelVersionType {
     version: record.version,
     state: record.state,
     architecture: record.architecture,
+    ensemble:
+      manifest?.ensemble === undefined
+        ? null
+        : {
+            members: [...manifest.ensemble.members],
+            weights: [...manifest.ensemble.weights],
+            combine: manifest.ensemble.combine,
+            memberTemperatures: [...manifest.ensemble.memberTemperatures],
+          },
     aliases: [...record.aliases],
     createdAt: record.createdAt,
     accuracy: record.accuracy,

@@ -49,6 +49,26 @@ export class EvaluationType {
   trust!: TrustType | null;
 }
 
+@ObjectType('Ensemble', {
+  description: 'What an ensemble version runs: its members, their weights and how it combines them.',
+})
+export class EnsembleType {
+  @Field(() => [Int], { description: 'Member versions, run on every clip.' })
+  members!: number[];
+
+  @Field(() => [Float], { description: 'One weight per member, in members order, summing to 1.' })
+  weights!: number[];
+
+  @Field(() => String, {
+    description:
+      'mean-logit (the weighted mean of the members’ logits at their temperatures, then softmax) or mean-prob (the mean of their probabilities).',
+  })
+  combine!: string;
+
+  @Field(() => [Float], { description: 'Each member’s temperature, folded into the ensemble, in members order.' })
+  memberTemperatures!: number[];
+}
+
 @ObjectType('ModelVersion', { description: 'A numbered, immutable model version in the registry.' })
 export class ModelVersionType {
   @Field(() => Int)
@@ -57,8 +77,14 @@ export class ModelVersionType {
   @Field(() => VersionStateEnum)
   state!: VersionState;
 
-  @Field(() => String, { nullable: true, description: 'Architecture name, e.g. tc-resnet8.' })
+  @Field(() => String, { nullable: true, description: 'Architecture name, e.g. tc-resnet8; ensemble for an ensemble.' })
   architecture!: string | null;
+
+  @Field(() => EnsembleType, {
+    nullable: true,
+    description: 'Its members, for an ensemble version; null for a single model.',
+  })
+  ensemble!: EnsembleType | null;
 
   @Field(() => [String], { description: 'Aliases naming this version; production serves.' })
   aliases!: string[];

@@ -1,7 +1,12 @@
 import { spawnWorker } from '../config/index.js';
 import { KwsError, UnreachableCaseError } from '../errors/index.js';
 import type { ModelRegistry } from '../registry/index.js';
-import { checkDistillation, trainOptionsFromRetrainInput, validateTrainOptions } from '../training/index.js';
+import {
+  checkDistillation,
+  refuseEnsemble,
+  trainOptionsFromRetrainInput,
+  validateTrainOptions,
+} from '../training/index.js';
 import type { RetrainInputOptions, TrainingProgress, TrainWorkerData, TrainWorkerMessage } from '../training/index.js';
 import { stopReason } from './job-context.js';
 import type { JobContext, StopReason } from './job-context.js';
@@ -28,7 +33,12 @@ export type RetrainInput = RetrainInputOptions;
 export function trainParamsOf(input: RetrainInput, paths: PathPolicy, registry: ModelRegistry): TrainParams {
   const dataDir = paths.allowedDir(input.dataDir);
   const baseVersion = input.baseVersion ?? undefined;
-  if (baseVersion !== undefined) registry.resolve(baseVersion);
+  if (baseVersion !== undefined)
+    refuseEnsemble(
+      registry.manifest(registry.resolve(baseVersion).version),
+      'a base version',
+      'distil it instead (distillFrom)',
+    );
   if (input.fineTuneOnly === true && baseVersion === undefined)
     throw new KwsError('INVALID_ARGUMENT', 'fineTuneOnly needs a baseVersion to start from');
   const params: TrainParams = trainOptionsFromRetrainInput({ ...input, dataDir }); // GraphQL's names (balancedSampling...) to TrainOptions'

@@ -18,3 +18,9 @@ export interface ModelOptions {
 export function isArchitecture(name: string): name is Architecture {
   return (ARCHITECTURES as readonly string[]).includes(name);
 }
+
+/** How an ensemble combines its members' outputs (see `buildEnsemble`). */
+export type EnsembleCombine = 'mean-prob' | 'mean-logit';
+
+/** The combine rules, for option parsers. */
+export const ENSEMBLE_COMBINES: readonly EnsembleCombine[] = ['mean-prob', 'mean-logit'];

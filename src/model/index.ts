@@ -1,2 +1,2 @@
-export { ARCHITECTURES, isArchitecture } from './architecture.js';
-export type { Architecture, ModelOptions } from './architecture.js';
+export { ARCHITECTURES, ENSEMBLE_COMBINES, isArchitecture } from './architecture.js';
+export type { Architecture, EnsembleCombine, ModelOptions } from './architecture.js';

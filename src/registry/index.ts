@@ -1,7 +1,8 @@
-export { restoreThresholds, storeCalibration, storeThresholds } from './manifest.js';
+export { listedArchitecture, restoreThresholds, storeCalibration, storeThresholds } from './manifest.js';
 export type {
   Calibration,
   ClassScores,
+  EnsembleSpec,
   EpochRecord,
   EvaluationMetrics,
   RejectionMetrics,

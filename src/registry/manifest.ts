@@ -1,7 +1,7 @@
 import type { Label } from '../labels/index.js';
 import type { FeatureConfig } from '../features/index.js';
 import type { Thresholds, UnknownScore } from '../inference/index.js';
-import type { Architecture } from '../model/index.js';
+import type { Architecture, EnsembleCombine } from '../model/index.js';
 
 /** Precision, recall and F1 of one class (one-vs-rest), and its number of true examples. */
 export interface ClassScores {
@@ -185,8 +185,29 @@ export interface VersionManifest {
     readonly backend: string;
     readonly seconds: number;
   };
+  /**
+   * Present on an ensemble version (`kws ensemble create`): the member versions it runs on every
+   * clip, their normalised weights and how their outputs are combined. `architecture` is the first
+   * member's. Absent on a single model.
+   */
+  readonly ensemble?: EnsembleSpec;
   readonly codeVersion: string;
   readonly createdAt: string;
+}
+
+/** The architecture the registry lists for a version: `ensemble` for an ensemble, else its `architecture`. */
+export function listedArchitecture(manifest: Pick<VersionManifest, 'architecture' | 'ensemble'>): string {
+  return manifest.ensemble === undefined ? manifest.architecture : 'ensemble';
+}
+
+/** What an ensemble version is made of (see `buildEnsemble`). */
+export interface EnsembleSpec {
+  readonly members: readonly number[];
+  /** One per member, in `members` order, summing to 1. */
+  readonly weights: readonly number[];
+  readonly combine: EnsembleCombine;
+  /** Each member's temperature, folded into the ensemble (in `members` order). */
+  readonly memberTemperatures: readonly number[];
 }
 
 /** A calibration as `version.json` keeps it: everything but the thresholds, which the manifest stores on their own. */

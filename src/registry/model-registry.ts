@@ -5,6 +5,7 @@ import { fromFsError, KwsError } from '../errors/index.js';
 import { openDatabase } from '../storage/index.js';
 import type { Migration, SqliteDatabase } from '../storage/index.js';
 import type { VersionManifest, VersionState } from './manifest.js';
+import { listedArchitecture } from './manifest.js';
 
 /** One model version as the registry lists it. */
 export interface VersionRecord {
@@ -161,7 +162,7 @@ export class ModelRegistry {
       if (known.has(version)) continue;
       const manifest = JSON.parse(readFileSync(join(this.dirOf(version), 'version.json'), 'utf8')) as VersionManifest;
       // INSERT OR IGNORE: another process opening the repository at the same moment may have added it.
-      insert.run(version, 'ready', manifest.architecture, manifest.createdAt, headlineAccuracy(manifest));
+      insert.run(version, 'ready', listedArchitecture(manifest), manifest.createdAt, headlineAccuracy(manifest));
     }
   }
 
@@ -275,8 +276,9 @@ export class ModelRegistry {
   /**
    * Archives a ready version: it stays on disk and listed, but no longer serves or resolves.
    *
-   * @throws KwsError `NOT_FOUND` for an unknown version; `INVALID_ARGUMENT` when it is not ready or an
-   *   alias names it (named): promote another version to that alias, or remove the alias, first.
+   * @throws KwsError `NOT_FOUND` for an unknown version; `INVALID_ARGUMENT` when it is not ready, an
+   *   alias names it (named): promote another version to that alias, or remove the alias, first; or
+   *   a ready ensemble version has it as a member (named): archive the ensemble first.
    */
   archive(version: number): VersionRecord {
     const record = this.list().find((r) => r.version === version);
@@ -290,6 +292,15 @@ export class ModelRegistry {
       throw new KwsError(
         'INVALID_ARGUMENT',
         `model version ${version} is ${record.aliases.join(', ')}; promote another version to ${record.aliases.length > 1 ? 'those aliases' : 'that alias'}${record.aliases.includes('production') ? '' : ' or remove it'} first`,
+      );
+    const ensembles = this.list()
+      .filter((r) => r.state === 'ready' && r.version !== version)
+      .filter((r) => this.manifest(r.version).ensemble?.members.includes(version) === true)
+      .map((r) => r.version);
+    if (ensembles.length > 0)
+      throw new KwsError(
+        'INVALID_ARGUMENT',
+        `model version ${version} is a member of ensemble version${ensembles.length > 1 ? 's' : ''} ${ensembles.join(', ')}; archive ${ensembles.length > 1 ? 'them' : 'it'} first`,
       );
     this.db.prepare("UPDATE versions SET state = 'archived' WHERE version = ?").run(version);
     return { ...record, state: 'archived' };

@@ -101,8 +101,9 @@ export interface TrainOptions {
    * the batch is cut into this many shards, each thread computes its shard's gradient, and the
    * averaged gradient is applied on every thread. Batch normalisation normalises each shard over its
    * own clips, so the result depends on this number (it is recorded with the version). With the
-   * native `tensorflow` backend, which uses every core by itself, training runs on 1 thread. Unit:
-   * threads. Default 1.
+   * native `tensorflow` backend, which uses every core by itself, training runs on 1 thread; more
+   * than 1 is refused with `fineTuneOnly`. Pays only where cores are left over beyond the training
+   * step and the input pipeline's thread (not on 2 cores: see README "Benchmarks"). Default 1.
    */
   readonly threads?: number;
   /** Called as work progresses. Default: none. */
@@ -303,7 +304,7 @@ export const TRAIN_OPTIONS = {
       'threads that compute each step (data-parallel: one shard of the batch each, with its own batch-norm statistics; the native tensorflow backend uses 1)',
     default: 1,
     range: { min: 1, max: 32 },
-    cli: { flag: 'threads', value: 'n', note: 'e.g. 2 with --batch-size 128' },
+    cli: { flag: 'threads', value: 'n', note: 'pays with more than 2 cores and 64 clips a thread' },
     graphql: { field: 'threads' },
   },
   backend: {
@@ -460,6 +461,11 @@ export function validateTrainOptions(options: Omit<TrainVersionOptions, 'dataDir
   const d = TRAIN_OPTION_DEFAULTS;
   const threads = options.threads ?? d.threads;
   const batchSize = options.batchSize ?? d.batchSize;
+  if (threads > 1 && options.fineTuneOnly === true)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `threads: fineTuneOnly trains the classifier head alone, on one thread; got threads ${threads}`,
+    );
   if (threads > 1 && batchSize < 2 * threads)
     throw new KwsError(
       'INVALID_ARGUMENT',

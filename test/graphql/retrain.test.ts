@@ -335,10 +335,17 @@ describe('retraining over GraphQL', () => {
   it('cancels a running training job on two threads, marks its version failed and stops every thread', async () => {
     const before = threadCount();
     const job = await retrain('epochs: 50, batchSize: 8, patience: 50, threads: 2');
-    for (let i = 0; i < 600; i++) {
-      const state = (await gql(`{ job(id: "${job.id}") { ${JOB_FIELDS} } }`)).data?.['job'] as Job;
-      if (state.resultVersion !== null && state.training !== null) break;
+    let phase: string | undefined;
+    for (let i = 0; i < 600 && phase !== 'training'; i++) {
       await new Promise((r) => setTimeout(r, 50));
+      const state = (await gql(`{ job(id: "${job.id}") { ${JOB_FIELDS} } }`)).data?.['job'] as Job;
+      if (state.resultVersion !== null) phase = state.training?.phase;
+    }
+    assert.equal(phase, 'training');
+    if (before !== null) {
+      // The job's thread and the second replica's thread at least, while it trains.
+      const during = threadCount() ?? 0;
+      assert.ok(during >= before + 2, `${during} threads while training on two threads, ${before} before`);
     }
     const cancelled = (await gql(`mutation { cancelJob(id: "${job.id}") { ${JOB_FIELDS} } }`)).data?.[
       'cancelJob'

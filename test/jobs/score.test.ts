@@ -249,6 +249,34 @@ describe('bulk scoring (scoreTestSet)', () => {
     assert.equal(readFileSync(out, 'utf8'), readFileSync(reference, 'utf8'));
   });
 
+  it('kws score makes a data folder that does not exist yet, with a model repository elsewhere', () => {
+    const fresh = join(work, 'fresh', 'var');
+    const out = join(work, 'fresh.csv');
+    const result = spawnSync(
+      process.execPath,
+      [
+        '--import',
+        'tsx',
+        join(ROOT, 'src/main.ts'),
+        'score',
+        data.dir,
+        '--out',
+        out,
+        '--no-progress',
+        '--threads',
+        '1',
+        '--models-dir',
+        join(ROOT, 'models'),
+        '--data-dir',
+        fresh,
+      ],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    assert.equal(result.status, 0, result.stderr);
+    assert.ok(existsSync(join(fresh, 'kws.db')));
+    assert.equal(rows(out).length, 1 + 50); // the header, 48 real clips, the corrupt and the empty one
+  });
+
   it('JobRunner: cancel stops a running job and leaves it CANCELLED', async () => {
     const runner = new JobRunner(registry, pool, jobs, {
       allowedRoots: [tmpdir()],

@@ -5,10 +5,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ModelRegistry } from '../../src/registry/index.js';
 import type { VersionManifest } from '../../src/registry/index.js';
-import { synthesizeCorpus } from '../../src/synth/index.js';
 import { averageVersions, memberWeights } from '../../src/training/tfjs/index.js';
 import { resolveFeatureConfig } from '../../src/features/index.js';
 import { runKws } from '../helpers/cli.js';
+import { threeWordCorpus } from '../helpers/corpus.js';
 import { modelRepository } from '../helpers/models.js';
 import { tempDir } from '../helpers/signals.js';
 
@@ -32,14 +32,7 @@ describe('averageVersions (kws average)', () => {
   let registry: ModelRegistry;
 
   before(async () => {
-    // Seed 4 puts speakers in both the validation and the testing split.
-    await synthesizeCorpus({
-      outDir: corpus,
-      perWord: 10,
-      seed: 4,
-      realNoiseDir: null,
-      words: ['yes', 'no', 'marvin'],
-    });
+    await threeWordCorpus(corpus);
     registry = ModelRegistry.open(models);
   });
   after(() => registry.close());

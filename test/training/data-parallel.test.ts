@@ -31,13 +31,15 @@ function batch(rows: number, seed: number): { features: Float32Array; targets: F
   }));
 }
 
-function model(architecture: Architecture): tfl.LayersModel {
-  return buildModel(architecture, { frames: FRAMES, bins: BINS }, 12, { seed: 7, dropout: 0 });
+function model(architecture: Architecture, dropout = 0): tfl.LayersModel {
+  return buildModel(architecture, { frames: FRAMES, bins: BINS }, 12, { seed: 7, dropout });
 }
 
+/** What a worker thread's replica of `m` computing shard 1 is built from. */
 function initOf(m: tfl.LayersModel): ReplicaInit {
   return {
     ...OPTIONS,
+    shard: 1,
     topology: m.toJSON(null, false) as ReplicaInit['topology'],
     weights: m.getWeights().map((w) => Float32Array.from(w.dataSync())),
     backend: 'wasm',
@@ -140,16 +142,16 @@ describe('data-parallel training steps', () => {
     await steps.close();
   });
 
-  it('gives the same weights with a replica on a worker thread as with that replica in this thread', async () => {
+  it('gives the same weights with a replica on a worker thread as with that replica in this thread, dropout included', async () => {
     await selectTfjsBackend('wasm');
-    const start = model('tc-resnet8');
+    const start = model('tc-resnet8', 0.5);
     const init = initOf(start);
     const inThread = new DataParallelSteps(
-      new LocalReplica(model('tc-resnet8'), OPTIONS),
-      [new LocalReplica(model('tc-resnet8'), OPTIONS)],
+      new LocalReplica(model('tc-resnet8', 0.5), OPTIONS),
+      [new LocalReplica(model('tc-resnet8', 0.5), OPTIONS, 1)],
       CLIP,
     );
-    const main = model('tc-resnet8');
+    const main = model('tc-resnet8', 0.5);
     const threaded = new DataParallelSteps(
       new LocalReplica(main, OPTIONS),
       [new ThreadReplica(init, 'training thread 2')],
@@ -163,11 +165,41 @@ describe('data-parallel training steps', () => {
     const reference = (inThread as unknown as { main: LocalReplica }).main.model;
     assert.ok(maxDifference(weightsOf(main), weightsOf(reference)) < 1e-6);
     // Batch norm made the two-shard run differ from one replica on the whole batch.
-    const single = new DataParallelSteps(new LocalReplica(model('tc-resnet8'), OPTIONS), [], CLIP);
+    const single = new DataParallelSteps(new LocalReplica(model('tc-resnet8', 0.5), OPTIONS), [], CLIP);
     await train(single);
     const singleModel = (single as unknown as { main: LocalReplica }).main.model;
     assert.ok(maxDifference(weightsOf(main), weightsOf(singleModel)) > 1e-4);
     await Promise.all([inThread.close(), threaded.close(), single.close()]);
+  });
+
+  it('leaks no tensors on this thread, and fails a bad step on a worker thread with its error, named, and every step after it', async () => {
+    await selectTfjsBackend('wasm');
+    const m = model('tc-resnet8');
+    const steps = new DataParallelSteps(
+      new LocalReplica(m, OPTIONS),
+      [new ThreadReplica(initOf(m), 'training thread 2')],
+      CLIP,
+    );
+    const { features, targets } = batch(8, 2);
+    await steps.step(features, targets, 8);
+    const before = tf.memory().numTensors;
+    await steps.step(features, targets, 8);
+    steps.sync();
+    assert.equal(tf.memory().numTensors, before);
+    // 8 rows declared, 6 clips of features: this thread's shard (rows 1 to 4) is whole, the worker's
+    // (rows 5 to 8) has 2 clips of features and cannot be shaped.
+    let first: Error | undefined;
+    try {
+      await assert.rejects(steps.step(features.slice(0, 6 * CLIP), targets, 8), (error: Error & { code?: string }) => {
+        assert.equal(error.code, 'INTERNAL');
+        assert.match(error.message, /^training thread 2: .*shape/);
+        first = error;
+        return true;
+      });
+      await assert.rejects(steps.step(features, targets, 8), (error: Error) => error === first);
+    } finally {
+      await steps.close();
+    }
   });
 
   it('fails a step with the thread’s error, named, when a replica cannot build its model, and stops the thread', async () => {
@@ -183,7 +215,7 @@ describe('data-parallel training steps', () => {
     await assert.rejects(steps.step(features, targets, 4), (error: Error & { code?: string }) => {
       assert.equal(error.name, 'KwsError');
       assert.equal(error.code, 'INTERNAL');
-      assert.match(error.message, /^the replica.s model has \d+ weights and was given 1$/);
+      assert.match(error.message, /^training thread 2: the replica.s model has \d+ weights and was given 1$/);
       return true;
     });
     await steps.close();

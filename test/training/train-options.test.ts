@@ -160,6 +160,10 @@ describe('training options, declared once', () => {
         [{ threads: 0 }, 'threads must be an integer from 1 to 32, got 0'],
         [{ threads: 33 }, 'threads must be an integer from 1 to 32, got 33'],
         [
+          { threads: 2, fineTuneOnly: true },
+          'threads: fineTuneOnly trains the classifier head alone, on one thread; got threads 2',
+        ],
+        [
           { threads: 3, batchSize: 5 },
           'threads: each of 3 training threads needs at least 2 clips of a batch, and batchSize 5 gives 1; use batchSize 6 or more, or fewer threads',
         ],

@@ -105,7 +105,8 @@ describe('trust metrics (calibration and OOD figures of a labelled set)', () => 
     assert.ok(Math.abs(trust.ece - 0.375) < 1e-6, String(trust.ece));
     // A calibrated model with these confidences would show 0.306 on average (see eceSamplingFloor's test).
     assert.ok(Math.abs(trust.eceFloor! - 0.306) < 1e-6, String(trust.eceFloor));
-    assert.ok(trust.eceFloorSd! > 0);
+    // Per-bin variances 0.004689 + 0.0006 + 0.0021 (the bins are independent).
+    assert.ok(Math.abs(trust.eceFloorSd! - Math.sqrt(0.007389)) < 1e-6, String(trust.eceFloorSd));
     assert.equal(trust.reliability.length, 15);
     assert.equal(
       trust.reliability.reduce((n, b) => n + b.count, 0),

@@ -171,6 +171,18 @@ function exportLayer(g: GraphBuilder, layer: LayerView, inputs: Value[]): Value 
         layout: aligned[0]!.layout,
       };
     }
+    case 'Average': {
+      // An ensemble's mean of its members' probabilities (see buildEnsemble).
+      const aligned = inputs.map((v) => toLayout(g, v, 'NCHW'));
+      return {
+        name: g.node(
+          'Mean',
+          aligned.map((v) => v.name),
+          'mean',
+        ),
+        layout: aligned[0]!.layout,
+      };
+    }
     case 'GlobalAveragePooling2D': {
       const pooled = g.node('GlobalAveragePool', [toLayout(g, first, 'NCHW').name], 'gap');
       return { name: g.node('Flatten', [pooled], 'flatten', [intAttr('axis', 1)]), layout: 'flat' };

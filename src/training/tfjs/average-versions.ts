@@ -1,16 +1,10 @@
-import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
-import { ExampleLoader, scanSpeechCommands } from '../../data/index.js';
-import type { DatasetOptions } from '../../data/index.js';
+import type * as tfl from '@tensorflow/tfjs-layers';
 import { describeValue, KwsError } from '../../errors/index.js';
-import { ensureTfjsBackend, exportOnnx, loadLayersModel, saveLayersModel } from '../../engine/tfjs/index.js';
-import { storeCalibration, storeThresholds } from '../../registry/index.js';
-import type { ModelRegistry, VersionManifest } from '../../registry/index.js';
-import { loadClipSet } from '../clip-cache.js';
-import { FeatureExtractor, resolveFeatureConfig } from '../../features/index.js';
-import { calibrateAndTest } from './trainer.js';
-import { codeVersion, datasetFingerprint, registerVersion } from './train-version.js';
+import { ensureTfjsBackend, loadLayersModel } from '../../engine/tfjs/index.js';
+import type { ModelRegistry } from '../../registry/index.js';
+import { calibrationDataset, memberManifests, registerMemberVersion } from './member-versions.js';
+import { refuseEnsemble } from '../ensemble-check.js';
 import type { TrainedVersion } from './train-version.js';
 
 /** What {@link averageVersions} needs. */
@@ -44,7 +38,7 @@ export interface AverageVersionsOptions {
  * average of unrelated models is refused by nothing but is usually poor, so evaluate it. The version
  * records `training.options.averagedFrom` (the member versions).
  *
- * @throws KwsError `INVALID_ARGUMENT` for fewer than two distinct members, members whose
+ * @throws KwsError `INVALID_ARGUMENT` for fewer than two distinct members, an ensemble member, members whose
  *   architecture, labels or feature config differ (named), or weights that are not one finite
  *   non-negative number per member with a positive sum; `NOT_FOUND` for an unknown version.
  */
@@ -52,91 +46,43 @@ export async function averageVersions(
   registry: ModelRegistry,
   options: AverageVersionsOptions,
 ): Promise<TrainedVersion> {
-  const records = options.members.map((ref) => registry.resolve(ref));
-  const versions = [...new Set(records.map((r) => r.version))];
-  if (versions.length < 2)
-    throw new KwsError(
-      'INVALID_ARGUMENT',
-      `averaging needs two or more distinct versions, got only version ${versions.join(', ')}`,
-    );
-  if (versions.length !== records.length)
-    throw new KwsError(
-      'INVALID_ARGUMENT',
-      `members must be distinct versions, got ${records.map((r) => r.version).join(', ')}`,
-    );
+  const manifests = memberManifests(registry, options.members, 'averaging', true);
+  for (const m of manifests) refuseEnsemble(m, 'averaged');
+  const versions = manifests.map((m) => m.version);
   const weights = memberWeights(options.weights, versions.length);
-  const manifests = versions.map((v) => registry.manifest(v));
   const first = manifests[0]!;
-  for (const m of manifests.slice(1)) {
-    for (const [what, a, b] of [
-      ['architecture', m.architecture, first.architecture],
-      ['labels', m.labels, first.labels],
-      // Resolved, so a manifest written before a field existed compares equal to one with its default.
-      ['feature config', resolveFeatureConfig(m.featureConfig), resolveFeatureConfig(first.featureConfig)],
-    ] as const)
-      if (JSON.stringify(a) !== JSON.stringify(b))
-        throw new KwsError(
-          'INVALID_ARGUMENT',
-          `version ${m.version}'s ${what} differs from version ${first.version}'s`,
-        );
-  }
   const started = performance.now();
-  const trainingOptions = first.training.options as { seed?: number; dataset?: DatasetOptions };
-  const dataDir = options.dataDir ?? first.training.dataDir;
-  const dataset = await scanSpeechCommands(
-    dataDir,
-    options.dataDir === undefined ? { seed: trainingOptions.seed ?? 1, ...trainingOptions.dataset } : {},
-  );
+  const data = await calibrationDataset(first, options.dataDir);
   const backend = await ensureTfjsBackend();
-  const models = [];
-  try {
-    for (const v of versions) models.push(await loadLayersModel(registry.resolve(v).dir));
-  } catch (error) {
-    for (const m of models) m.dispose();
-    throw error;
-  }
+  const models = await loadMembers(registry, versions);
   const model = models[0]!;
   try {
     const tensors = models.map((m) => m.getWeights());
     const mean = tf.tidy(() => tensors[0]!.map((_, i) => tf.addN(tensors.map((w, m) => tf.mul(w[i]!, weights[m]!)))));
     model.setWeights(mean);
     tf.dispose(mean);
-    const extractor = new FeatureExtractor(first.featureConfig);
-    const loader = await ExampleLoader.create(dataset, extractor.config.clipSamples);
-    const validation = await loadClipSet(dataset.examples.validation, loader, extractor.config.clipSamples);
-    const testing = await loadClipSet(dataset.examples.testing, loader, extractor.config.clipSamples);
-    const { calibration, validationMetrics, testingMetrics } = calibrateAndTest(model, validation, testing, extractor);
-    return await registerVersion(registry, first.architecture, options.onBegin, async (pending) => {
-      await saveLayersModel(model, pending.dir);
-      writeFileSync(join(pending.dir, 'model.onnx'), exportOnnx(model));
-      const manifest: VersionManifest = {
-        ...first,
-        version: pending.version,
-        thresholds: storeThresholds(calibration.thresholds),
-        calibration: storeCalibration(calibration),
-        metrics: { validation: validationMetrics, testing: testingMetrics },
-        training: {
-          dataDir,
-          dataFingerprint: datasetFingerprint(dataset),
-          options: {
-            averagedFrom: versions,
-            ...(options.weights === undefined ? {} : { averageWeights: weights }),
-            dataset: dataset.options,
-          },
-          history: [],
-          bestEpoch: 0,
-          counts: { training: 0, validation: validation.size, testing: testing.size },
-          backend,
-          seconds: (performance.now() - started) / 1000,
-        },
-        codeVersion: codeVersion(),
-        createdAt: new Date().toISOString(),
-      };
-      return { manifest, backend: `${backend} (averaged)` };
+    return await registerMemberVersion(registry, model, first, data, {
+      options: { averagedFrom: versions, ...(options.weights === undefined ? {} : { averageWeights: weights }) },
+      backend,
+      kind: 'averaged',
+      started,
+      ...(options.onBegin === undefined ? {} : { onBegin: options.onBegin }),
     });
   } finally {
     for (const m of models) m.dispose();
   }
+}
+
+/** The layers models of `versions`, loaded in order; none is left loaded when one fails. The caller disposes them. */
+export async function loadMembers(registry: ModelRegistry, versions: readonly number[]): Promise<tfl.LayersModel[]> {
+  const models: tfl.LayersModel[] = [];
+  try {
+    for (const v of versions) models.push(await loadLayersModel(registry.resolve(v).dir));
+  } catch (error) {
+    for (const m of models) m.dispose();
+    throw error;
+  }
+  return models;
 }
 
 /**

@@ -42,11 +42,23 @@ export interface CalibrationSource {
 const MODEL_FILES = [MODEL_JSON, WEIGHTS_BIN, 'model.onnx'] as const;
 
 /** SHA-1 of a clip set's (id, label) rows in load order, then its samples: which clips a calibration saw. */
-function clipSetFingerprint(set: ClipSet): string {
+export function clipSetFingerprint(set: ClipSet): string {
   const hash = createHash('sha1');
   for (let i = 0; i < set.size; i++) hash.update(`${set.ids[i]}\t${set.labels[i]}\n`);
   hash.update(new Uint8Array(set.samples.buffer, set.samples.byteOffset, set.samples.byteLength));
   return hash.digest('hex');
+}
+
+/** An empty clip set of `like`'s clip length: the testing split of a calibration that holds nothing out. */
+export function noClips(like: ClipSet): ClipSet {
+  return {
+    ...like,
+    samples: new Int16Array(0),
+    labels: new Int32Array(0),
+    rmsDbfs: new Float32Array(0),
+    ids: [],
+    size: 0,
+  };
 }
 
 /**
@@ -78,8 +90,7 @@ export async function calibrateVersion(
   let set: ClipSet;
   try {
     set = (await loadLabelledSet(options.dataDir, loaded.extractor.config.clipSamples)).set;
-    const none: ClipSet = { ...set, samples: new Int16Array(0), labels: new Int32Array(0), ids: [], size: 0 };
-    calibrated = calibrateAndTest(loaded.model, set, none, loaded.extractor, target);
+    calibrated = calibrateAndTest(loaded.model, set, noClips(set), loaded.extractor, target);
   } finally {
     loaded.model.dispose();
   }

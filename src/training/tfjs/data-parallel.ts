@@ -19,6 +19,8 @@ import type { GradientReplica, LocalReplica, ShardResult } from './replica.js';
 export class DataParallelSteps {
   private pending: Float32Array | null = null;
   private mainApplied = true;
+  /** The first step that failed: the replicas may have applied its update or not, so no step may follow. */
+  private failure: Error | null = null;
 
   /**
    * @param main The replica of the model being trained (shard 0; its model is the result).
@@ -45,10 +47,24 @@ export class DataParallelSteps {
    * One step on `rows` clips: `features` `[rows, frames, bins]`, `targets` `[rows, 12]`. Returns the
    * batch's `[loss, accuracy]` (the shards' values weighted by rows).
    *
-   * @throws KwsError `INTERNAL` when a replica fails (its thread's error, named), or `rows` is 0.
+   * @throws KwsError `INTERNAL` when a replica fails (its thread's error, named), or `rows` is 0; every
+   *   step after a failed one fails with the first failure (the replicas may be out of step).
    */
   async step(features: Float32Array, targets: Float32Array, rows: number): Promise<[number, number]> {
     if (rows === 0) throw new KwsError('INTERNAL', 'a training step needs at least one clip');
+    if (this.failure !== null) throw this.failure;
+    try {
+      return await this.stepAll(features, targets, rows);
+    } catch (error) {
+      this.failure =
+        error instanceof KwsError
+          ? error
+          : new KwsError('INTERNAL', `training thread 1: ${error instanceof Error ? error.message : String(error)}`);
+      throw this.failure;
+    }
+  }
+
+  private async stepAll(features: Float32Array, targets: Float32Array, rows: number): Promise<[number, number]> {
     const sizes = shardSizes(rows, this.replicas);
     const starts = sizes.map((_, k) => sizes.slice(0, k).reduce((a, b) => a + b, 0));
     const { clipSize, pending } = this;

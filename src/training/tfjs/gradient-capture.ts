@@ -45,6 +45,11 @@ export class GradientCapture extends tf.Optimizer {
     return flat;
   }
 
+  /** Forgets the last step's gradients. */
+  override dispose(): void {
+    this.gradients.clear();
+  }
+
   override getConfig(): tf.serialization.ConfigDict {
     return {};
   }

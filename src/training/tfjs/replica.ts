@@ -3,6 +3,7 @@ import type * as tfl from '@tensorflow/tfjs-layers';
 import { LABELS } from '../../labels/index.js';
 import type { TfjsBackendName } from '../../engine/index.js';
 import { FusedAdamOptimizer } from './fused-adam.js';
+import { DropoutSeeds } from './dropout-seeds.js';
 import { applyFlatGradients, GradientCapture } from './gradient-capture.js';
 import { outlierExposureLoss } from './outlier-exposure.js';
 
@@ -21,6 +22,8 @@ export interface ReplicaInit {
   readonly bins: number;
   /** The TF.js backend the replica computes on (the training thread's). */
   readonly backend: TfjsBackendName;
+  /** Which shard of each step the replica computes (1 for the first worker thread's); it picks its dropout masks. */
+  readonly shard: number;
 }
 
 /** One replica's part of a training step. */
@@ -69,16 +72,21 @@ export function replicaLoss(
  */
 export class LocalReplica implements GradientReplica {
   private readonly capture = new GradientCapture();
+  private readonly dropout: DropoutSeeds;
   readonly optimizer: FusedAdamOptimizer;
 
   /**
    * @param model The replica's model (its weights are trained in place).
    * @param options `learningRate`, `outlierExposure`, `frames` and `bins` of {@link ReplicaInit}.
+   * @param shard Which shard of each step this replica computes (0: the main one); its dropout
+   *   masks depend on it (see `DropoutSeeds`).
    */
   constructor(
     readonly model: tfl.LayersModel,
     private readonly options: Pick<ReplicaInit, 'learningRate' | 'outlierExposure' | 'frames' | 'bins'>,
+    shard = 0,
   ) {
+    this.dropout = new DropoutSeeds(model, shard);
     this.optimizer = new FusedAdamOptimizer(options.learningRate);
     model.compile({ optimizer: this.capture, loss: replicaLoss(options.outlierExposure), metrics: ['accuracy'] });
   }
@@ -95,7 +103,7 @@ export class LocalReplica implements GradientReplica {
     const x = tf.tensor4d(shard.features.subarray(0, shard.rows * frames * bins), [shard.rows, frames, bins, 1]);
     const y = tf.tensor2d(shard.targets.subarray(0, shard.rows * LABELS.length), [shard.rows, LABELS.length]);
     try {
-      const [loss, accuracy] = (await this.model.trainOnBatch(x, y)) as number[];
+      const [loss, accuracy] = (await this.dropout.step(() => this.model.trainOnBatch(x, y))) as number[];
       return { gradients: this.capture.flatGradients(this.model), loss: loss as number, accuracy: accuracy as number };
     } finally {
       tf.dispose([x, y]);
@@ -104,5 +112,6 @@ export class LocalReplica implements GradientReplica {
 
   async close(): Promise<void> {
     this.optimizer.dispose();
+    this.capture.dispose();
   }
 }

@@ -2,8 +2,9 @@ import type { MessagePort, Worker } from 'node:worker_threads';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { spawnWorker } from '../../config/index.js';
+import type { TfjsBackendName } from '../../engine/index.js';
 import { selectTfjsBackend } from '../../engine/tfjs/index.js';
-import { fromSerializedError, KwsError, toSerializedError } from '../../errors/index.js';
+import { fromSerializedError, isKwsError, KwsError, toSerializedError } from '../../errors/index.js';
 import type { SerializedKwsError } from '../../errors/index.js';
 import { LocalReplica } from './replica.js';
 import type { GradientReplica, ReplicaInit, ShardResult, ShardStep } from './replica.js';
@@ -34,7 +35,7 @@ export class ThreadReplica implements GradientReplica {
       const waiter = this.pending.shift();
       if (waiter === undefined) return;
       if (reply.type === 'result') waiter.resolve(reply.result);
-      else waiter.reject(fromSerializedError(reply.error));
+      else waiter.reject(named(fromSerializedError(reply.error), name));
     });
     this.worker.on('error', (error) => this.fail(new KwsError('INTERNAL', `${name} failed: ${error.message}`)));
     this.worker.on('exit', (code) => this.fail(new KwsError('INTERNAL', `${name} exited with code ${code}`)));
@@ -60,6 +61,32 @@ export class ThreadReplica implements GradientReplica {
 }
 
 /**
+ * The replicas of `model` for shards 1 to `threads − 1` of each step, one worker thread each, named
+ * `training thread 2`, `training thread 3`…, on the current TF.js backend. The caller closes them.
+ */
+export function threadReplicas(
+  model: tfl.LayersModel,
+  options: Pick<ReplicaInit, 'learningRate' | 'outlierExposure' | 'frames' | 'bins'>,
+  threads: number,
+): ThreadReplica[] {
+  const init: Omit<ReplicaInit, 'shard'> = {
+    ...options,
+    topology: model.toJSON(null, false) as ReplicaInit['topology'],
+    weights: model.getWeights().map((w) => w.dataSync() as Float32Array),
+    backend: tf.getBackend() as TfjsBackendName,
+  };
+  return Array.from(
+    { length: threads - 1 },
+    (_, k) => new ThreadReplica({ ...init, shard: k + 1 }, `training thread ${k + 2}`),
+  );
+}
+
+/** `error` with the replica's name before its message, keeping a KwsError's code (else `INTERNAL`). */
+function named(error: Error, name: string): KwsError {
+  return new KwsError(isKwsError(error) ? error.code : 'INTERNAL', `${name}: ${error.message}`);
+}
+
+/**
  * The body of a replica thread: builds the model of `init` (topology and weights) on `init.backend`
  * and answers each {@link ShardStep} on `port` with its {@link ShardResult} (the gradient buffer
  * transferred) or a serialized error, strictly in order. A replica that failed to build answers
@@ -77,14 +104,19 @@ export function runReplicaWorker(init: ReplicaInit, port: Pick<MessagePort, 'on'
           result.gradients === null ? [] : [result.gradients.buffer as ArrayBuffer],
         );
       } catch (error) {
-        port.postMessage({ type: 'error', error: toSerializedError(error) } satisfies ReplicaReply);
+        port.postMessage({ type: 'error', error: toSerializedError(asKwsError(error)) } satisfies ReplicaReply);
       }
       return replica;
     });
     chain.catch((error: unknown) =>
-      port.postMessage({ type: 'error', error: toSerializedError(error) } satisfies ReplicaReply),
+      port.postMessage({ type: 'error', error: toSerializedError(asKwsError(error)) } satisfies ReplicaReply),
     );
   });
+}
+
+/** A TF.js error (a shape mismatch, say) as an `INTERNAL` KwsError that keeps its message across the thread hop. */
+function asKwsError(error: unknown): unknown {
+  return error instanceof Error && !isKwsError(error) ? new KwsError('INTERNAL', error.message) : error;
 }
 
 async function buildReplica(init: ReplicaInit): Promise<LocalReplica> {
@@ -100,5 +132,5 @@ async function buildReplica(init: ReplicaInit): Promise<LocalReplica> {
   );
   model.setWeights(weights);
   tf.dispose(weights);
-  return new LocalReplica(model, init);
+  return new LocalReplica(model, init, init.shard);
 }

@@ -23,6 +23,7 @@ import type { ModelRegistry, PendingVersion, VersionManifest, VersionRecord } fr
 import { trainModel } from './trainer.js';
 import { checkTrainInputs, validateTrainOptions } from '../train-options.js';
 import { checkDistillation } from '../distillation.js';
+import { refuseEnsemble } from '../ensemble-check.js';
 import type { CheckedTeacher } from '../distillation.js';
 import type { TrainResult } from './trainer.js';
 import type { TrainOptions, TrainVersionOptions } from '../train-options.js';
@@ -90,6 +91,7 @@ export async function trainVersion(registry: ModelRegistry, request: TrainVersio
   // A base version fixes the architecture and the features; fine-tuning starts from its weights.
   const base =
     baseVersion === undefined || baseVersion === null ? null : registry.manifest(registry.resolve(baseVersion).version);
+  if (base !== null) refuseEnsemble(base, 'a base version', 'distil it instead (distillFrom)');
   const options: TrainOptions & { readonly backend?: TfjsBackendName } =
     base === null ? rest : { ...rest, architecture: base.architecture, features: base.featureConfig };
   const architecture = options.architecture ?? 'tc-resnet8';

@@ -25,10 +25,10 @@ import type { BatchSource } from '../batch-source.js';
 import { outlierExposureLoss } from './outlier-exposure.js';
 import { FusedAdamOptimizer } from './fused-adam.js';
 import { DataParallelSteps } from './data-parallel.js';
+import { DropoutSeeds } from './dropout-seeds.js';
 import { LocalReplica } from './replica.js';
 import type { ReplicaInit } from './replica.js';
-import { ThreadReplica } from './thread-replica.js';
-import type { TfjsBackendName } from '../../engine/index.js';
+import { threadReplicas } from './thread-replica.js';
 import type { ClipSet } from '../clip-cache.js';
 import { computeMetrics } from '../metrics.js';
 
@@ -113,6 +113,15 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const model =
     options.initialModel ?? buildModel(architecture, extractor.shape, LABELS.length, { seed, ...options.model });
   const loss = lossFor(options.outlierExposure ?? 0);
+  const rng = new Rng(seed);
+  const sampler =
+    options.balanced === true
+      ? new BalancedSampler(
+          Array.from(training.labels, (l) => LABELS[l] as Label),
+          rng.fork(),
+        )
+      : new ShuffledSampler(training.size, rng.fork());
+  const augmentSeed = rng.forkSeed();
   const threads = trainingThreads(checked.threads, options.fineTuneOnly === true);
   const learner =
     options.fineTuneOnly === true
@@ -125,33 +134,25 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
             threads,
           )
         : fullLearner(model, learningRate, loss, extractor.shape, teacher);
-  const rng = new Rng(seed);
-  const sampler =
-    options.balanced === true
-      ? new BalancedSampler(
-          Array.from(training.labels, (l) => LABELS[l] as Label),
-          rng.fork(),
-        )
-      : new ShuffledSampler(training.size, rng.fork());
-  const augmentSeed = rng.forkSeed();
-  const batches =
-    learner.input === 'features'
-      ? openBatchSource(
-          {
-            samples: training.samples,
-            clipSamples: training.clipSamples,
-            noises: loader.noises,
-            augment,
-            features: extractor.config,
-            seed: augmentSeed,
-          },
-          options.batchWorkerMinClips === undefined ? {} : { minClips: options.batchWorkerMinClips },
-        )
-      : null;
-  const run: EpochRun = { learner, training, batches, batchSize, epochs, started: performance.now(), report };
+  let batches: BatchSource | null = null;
   const history: EpochRecord[] = [];
   let best: BestEpoch | null;
   try {
+    batches =
+      learner.input === 'features'
+        ? openBatchSource(
+            {
+              samples: training.samples,
+              clipSamples: training.clipSamples,
+              noises: loader.noises,
+              augment,
+              features: extractor.config,
+              seed: augmentSeed,
+            },
+            options.batchWorkerMinClips === undefined ? {} : { minClips: options.batchWorkerMinClips },
+          )
+        : null;
+    const run: EpochRun = { learner, training, batches, batchSize, epochs, started: performance.now(), report };
     best = await trainEpochs(run, {
       model,
       validation,
@@ -204,9 +205,9 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
 }
 
 /**
- * The threads a run trains on: `requested`, but 1 for a head-only learner (a few small matrix
- * products a step) and on the native `tensorflow` backend (libtensorflow already spreads each op
- * over every core, and its Node binding is not meant to be loaded in several threads).
+ * The threads a run trains on: `requested`, but 1 on the native `tensorflow` backend (libtensorflow
+ * already spreads each op over every core, and its Node binding is not meant to be loaded in several
+ * threads) and for a head-only learner (`validateTrainOptions` refuses more with `fineTuneOnly`).
  */
 function trainingThreads(requested: number, headOnly: boolean): number {
   return headOnly || tf.getBackend() === 'tensorflow' ? 1 : requested;
@@ -541,9 +542,10 @@ function fullLearner(
   teacher: Teacher | null,
 ): Learner {
   model.compile({ optimizer: new FusedAdamOptimizer(learningRate), loss, metrics: ['accuracy'] });
+  const dropout = new DropoutSeeds(model);
   return {
     input: 'features',
-    step: (features, labels) => trainStep(model, features, labels, frames, bins, teacher),
+    step: (features, labels) => dropout.step(() => trainStep(model, features, labels, frames, bins, teacher)),
     sync: () => undefined,
     dispose: () => model.optimizer.dispose(),
     close: async () => undefined,
@@ -570,14 +572,9 @@ function dataParallelLearner(
   teacher: Teacher | null,
   threads: number,
 ): Learner {
-  const init: ReplicaInit = {
-    ...options,
-    topology: model.toJSON(null, false) as ReplicaInit['topology'],
-    weights: model.getWeights().map((w) => w.dataSync() as Float32Array),
-    backend: tf.getBackend() as TfjsBackendName,
-  };
-  const others = Array.from({ length: threads - 1 }, (_, k) => new ThreadReplica(init, `training thread ${k + 2}`));
+  // This thread's replica first (compiling can throw), then the threads, which close() stops.
   const main = new LocalReplica(model, options);
+  const others = threadReplicas(model, options, threads);
   const steps = new DataParallelSteps(main, others, options.frames * options.bins);
   return {
     input: 'features',

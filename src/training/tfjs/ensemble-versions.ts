@@ -1,0 +1,79 @@
+import { KwsError } from '../../errors/index.js';
+import { ensureTfjsBackend } from '../../engine/tfjs/index.js';
+import { buildEnsemble } from '../../model/tfjs/index.js';
+import type { EnsembleCombine } from '../../model/index.js';
+import type { ModelRegistry } from '../../registry/index.js';
+import { loadMembers, memberWeights } from './average-versions.js';
+import { calibrationDataset, memberManifests, registerMemberVersion } from './member-versions.js';
+import { refuseEnsemble } from '../ensemble-check.js';
+import type { TrainedVersion } from './train-version.js';
+
+/** What {@link createEnsemble} needs. */
+export interface CreateEnsembleOptions {
+  /** Two or more distinct ready versions (numbers or aliases) of one label order and feature config; any architectures; not ensembles. */
+  readonly members: readonly (number | string)[];
+  /** One weight per member, finite and >= 0, not all 0; normalised to sum 1. Default: equal. Unequal weights need `mean-logit`. */
+  readonly weights?: readonly number[];
+  /** How the members' outputs are combined (see `buildEnsemble`). Default `mean-logit`. */
+  readonly combine?: EnsembleCombine;
+  /** The Speech Commands dataset whose validation split calibrates the ensemble and whose testing split scores it. Default: the first member's training data, with its dataset options. */
+  readonly dataDir?: string;
+  /** Called with the new version's number once it is reserved. */
+  readonly onBegin?: (version: number) => void;
+}
+
+/**
+ * Registers an ensemble of versions as version N+1 (Lakshminarayanan et al. 2017; the Kaggle
+ * winners' averaged models): one layers model (and `model.onnx`) that runs every member on the same
+ * features and combines their outputs (`buildEnsemble`: `mean-logit`, the weighted mean of the
+ * members' logits at their own temperatures, or `mean-prob`, the mean of their probabilities), so
+ * it is served, batched, bulk-scored, evaluated and promoted like any version, one feature
+ * computation a clip for all members. It is calibrated like a trained version on the dataset's
+ * validation split (its own temperature, with `mean-logit`, and thresholds) and scores the testing
+ * split. `version.json` records the members, weights, combine rule and member temperatures
+ * (`ensemble`); archiving a member it uses is refused (see `ModelRegistry.archive`).
+ *
+ * @throws KwsError `INVALID_ARGUMENT` for fewer than two distinct members, a member that is itself
+ *   an ensemble, members whose labels or feature config differ (named), bad weights, or unequal
+ *   weights with `mean-prob`; `NOT_FOUND` for an unknown version.
+ */
+export async function createEnsemble(registry: ModelRegistry, options: CreateEnsembleOptions): Promise<TrainedVersion> {
+  const combine = options.combine ?? 'mean-logit';
+  const manifests = memberManifests(registry, options.members, 'an ensemble', false);
+  for (const m of manifests) refuseEnsemble(m, 'a member of another ensemble');
+  const versions = manifests.map((m) => m.version);
+  const weights = memberWeights(options.weights, versions.length);
+  if (combine === 'mean-prob' && options.weights !== undefined && new Set(weights).size > 1)
+    throw new KwsError('INVALID_ARGUMENT', 'mean-prob averages the members equally: weights need mean-logit');
+  const temperatures = manifests.map((m) => m.calibration.temperature ?? 1);
+  const first = manifests[0]!;
+  const started = performance.now();
+  const data = await calibrationDataset(first, options.dataDir);
+  const backend = await ensureTfjsBackend();
+  const models = await loadMembers(registry, versions);
+  try {
+    const ensemble = await buildEnsemble(
+      models.map((model, k) => ({
+        model,
+        prefix: `v${versions[k]}_`,
+        temperature: temperatures[k] as number,
+        weight: weights[k] as number,
+      })),
+      combine,
+    );
+    try {
+      return await registerMemberVersion(registry, ensemble, first, data, {
+        options: { ensembleOf: versions },
+        backend,
+        kind: 'ensemble',
+        started,
+        ensemble: { members: versions, weights, combine, memberTemperatures: temperatures },
+        ...(options.onBegin === undefined ? {} : { onBegin: options.onBegin }),
+      });
+    } finally {
+      ensemble.dispose();
+    }
+  } finally {
+    for (const m of models) m.dispose();
+  }
+}

@@ -1,0 +1,165 @@
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type * as tfl from '@tensorflow/tfjs-layers';
+import { ExampleLoader, scanSpeechCommands } from '../../data/index.js';
+import type { DatasetOptions, SpeechCommandsDataset } from '../../data/index.js';
+import { KwsError } from '../../errors/index.js';
+import { FeatureExtractor, resolveFeatureConfig } from '../../features/index.js';
+import { exportOnnx, saveLayersModel } from '../../engine/tfjs/index.js';
+import { listedArchitecture, storeCalibration, storeThresholds } from '../../registry/index.js';
+import type { ModelRegistry, VersionManifest } from '../../registry/index.js';
+import { loadClipSet } from '../clip-cache.js';
+import type { ClipSet } from '../clip-cache.js';
+import { clipSetFingerprint, noClips } from './calibrate-version.js';
+import { loadLabelledSet } from './evaluate-version.js';
+import { calibrateAndTest } from './trainer.js';
+import { codeVersion, datasetFingerprint, registerVersion } from './train-version.js';
+import type { TrainedVersion } from './train-version.js';
+
+/**
+ * The manifests of the distinct ready versions `refs` names, for a version made from them (`what`:
+ * "averaging", "an ensemble"): two or more, of one label order and one feature config (and, with
+ * `sameArchitecture`, one architecture).
+ *
+ * @throws KwsError `NOT_FOUND` for an unknown version; `INVALID_ARGUMENT` for fewer than two
+ *   distinct versions, a repeated one, or a member whose architecture, labels or features differ (named).
+ */
+export function memberManifests(
+  registry: ModelRegistry,
+  refs: readonly (number | string)[],
+  what: string,
+  sameArchitecture: boolean,
+): VersionManifest[] {
+  const records = refs.map((ref) => registry.resolve(ref));
+  const versions = [...new Set(records.map((r) => r.version))];
+  if (versions.length < 2)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `${what} needs two or more distinct versions, got only version ${versions.join(', ')}`,
+    );
+  if (versions.length !== records.length)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `members must be distinct versions, got ${records.map((r) => r.version).join(', ')}`,
+    );
+  const manifests = versions.map((v) => registry.manifest(v));
+  const first = manifests[0]!;
+  for (const m of manifests.slice(1)) {
+    for (const [field, a, b] of [
+      ['architecture', sameArchitecture ? m.architecture : '', sameArchitecture ? first.architecture : ''],
+      ['labels', m.labels, first.labels],
+      // Resolved, so a manifest written before a field existed compares equal to one with its default.
+      ['feature config', resolveFeatureConfig(m.featureConfig), resolveFeatureConfig(first.featureConfig)],
+    ] as const)
+      if (JSON.stringify(a) !== JSON.stringify(b))
+        throw new KwsError(
+          'INVALID_ARGUMENT',
+          `version ${m.version}'s ${field} differs from version ${first.version}'s`,
+        );
+  }
+  return manifests;
+}
+
+/**
+ * The clips a version made from members is calibrated and scored on: a Speech Commands dataset
+ * (validation calibrates, testing scores), or a labelled folder in `kws eval`'s layout (`audio/` and
+ * `labels.csv`), all of which calibrates, as `kws calibrate` does, with nothing held out.
+ */
+export type MemberCalibrationData =
+  | { readonly kind: 'dataset'; readonly dataDir: string; readonly dataset: SpeechCommandsDataset }
+  | { readonly kind: 'labelled'; readonly dataDir: string };
+
+/** `dataDir` (either layout), or the first member's training data with its dataset options. */
+export async function calibrationDataset(first: VersionManifest, dataDir?: string): Promise<MemberCalibrationData> {
+  if (dataDir !== undefined && existsSync(join(dataDir, 'labels.csv')) && existsSync(join(dataDir, 'audio')))
+    return { kind: 'labelled', dataDir };
+  const options = first.training.options as { seed?: number; dataset?: DatasetOptions };
+  const dir = dataDir ?? first.training.dataDir;
+  const dataset = await scanSpeechCommands(
+    dir,
+    dataDir === undefined ? { seed: options.seed ?? 1, ...options.dataset } : {},
+  );
+  return { kind: 'dataset', dataDir: dir, dataset };
+}
+
+/** The calibration and testing clips of `data`, and how the version records where they came from. */
+async function memberClipSets(
+  data: MemberCalibrationData,
+  clipSamples: number,
+): Promise<{ validation: ClipSet; testing: ClipSet; fingerprint: string; options: Record<string, unknown> }> {
+  if (data.kind === 'labelled') {
+    const validation = (await loadLabelledSet(data.dataDir, clipSamples)).set;
+    return { validation, testing: noClips(validation), fingerprint: clipSetFingerprint(validation), options: {} };
+  }
+  const loader = await ExampleLoader.create(data.dataset, clipSamples);
+  const validation = await loadClipSet(data.dataset.examples.validation, loader, clipSamples);
+  if (validation.size === 0)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `${data.dataDir} has no validation clips to calibrate on (a Speech Commands dataset, or a folder with audio/ and labels.csv)`,
+    );
+  const testing = await loadClipSet(data.dataset.examples.testing, loader, clipSamples);
+  return {
+    validation,
+    testing,
+    fingerprint: datasetFingerprint(data.dataset),
+    options: { dataset: data.dataset.options },
+  };
+}
+
+/**
+ * Calibrates `model` (made from members of `first`'s features and labels) on `data`'s calibration
+ * clips, scores its testing clips, if any (`calibrateAndTest`), and registers it as version N+1:
+ * `model.json`, `weights.bin`, `model.onnx` and a `version.json` that is `first`'s with the new
+ * calibration, metrics and `training` record (`options` as given). The caller keeps `model`.
+ *
+ * @throws KwsError `INVALID_ARGUMENT` for a dataset without validation clips or a labelled folder
+ *   without clips; AudioDecodeError naming a clip that does not decode.
+ */
+export async function registerMemberVersion(
+  registry: ModelRegistry,
+  model: tfl.LayersModel,
+  first: VersionManifest,
+  data: MemberCalibrationData,
+  made: {
+    readonly options: Readonly<Record<string, unknown>>;
+    /** The TF.js backend, recorded; the result's `backend` adds `kind` in brackets. */
+    readonly backend: string;
+    readonly kind: 'averaged' | 'ensemble';
+    readonly started: number;
+    readonly ensemble?: VersionManifest['ensemble'];
+    readonly onBegin?: (version: number) => void;
+  },
+): Promise<TrainedVersion> {
+  const extractor = new FeatureExtractor(first.featureConfig);
+  const { validation, testing, fingerprint, options } = await memberClipSets(data, extractor.config.clipSamples);
+  const { calibration, validationMetrics, testingMetrics } = calibrateAndTest(model, validation, testing, extractor);
+  const listed = listedArchitecture({ architecture: first.architecture, ensemble: made.ensemble });
+  return registerVersion(registry, listed, made.onBegin, async (pending) => {
+    await saveLayersModel(model, pending.dir);
+    writeFileSync(join(pending.dir, 'model.onnx'), exportOnnx(model));
+    const { ensemble: _firstEnsemble, ...base } = first;
+    void _firstEnsemble;
+    const manifest: VersionManifest = {
+      ...base,
+      version: pending.version,
+      thresholds: storeThresholds(calibration.thresholds),
+      calibration: storeCalibration(calibration),
+      metrics: { validation: validationMetrics, testing: testing.size === 0 ? null : testingMetrics },
+      training: {
+        dataDir: data.dataDir,
+        dataFingerprint: fingerprint,
+        options: { ...made.options, ...options },
+        history: [],
+        bestEpoch: 0,
+        counts: { training: 0, validation: validation.size, testing: testing.size },
+        backend: made.backend,
+        seconds: (performance.now() - made.started) / 1000,
+      },
+      ...(made.ensemble === undefined ? {} : { ensemble: made.ensemble }),
+      codeVersion: codeVersion(),
+      createdAt: new Date().toISOString(),
+    };
+    return { manifest, backend: `${made.backend} (${made.kind})` };
+  });
+}

@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as tf from '@tensorflow/tfjs-core';
+import { ModelRegistry } from '../../src/registry/index.js';
+import type { VersionManifest } from '../../src/registry/index.js';
+import { createEnsemble, loadVersion, trainVersion } from '../../src/training/tfjs/index.js';
+import { runKws } from '../helpers/cli.js';
+import { threeWordCorpus } from '../helpers/corpus.js';
+import { kaggleFolder } from '../helpers/kaggle.js';
+import { tempDir } from '../helpers/signals.js';
+
+const BUNDLED = join(import.meta.dirname, '..', '..', 'models');
+const manifestOf = (models: string, version: number): VersionManifest =>
+  JSON.parse(readFileSync(join(models, String(version), 'version.json'), 'utf8')) as VersionManifest;
+
+/** A repository holding copies of the bundled versions 1 and 2 (two different models, temperatures 1 and 1.124). */
+function twoModels(): string {
+  const dir = tempDir('kws-ensemble-models-');
+  for (const v of ['1', '2']) cpSync(join(BUNDLED, v), join(dir, v), { recursive: true });
+  return dir;
+}
+
+describe('createEnsemble (kws ensemble create)', () => {
+  const corpus = join(tempDir('kws-ensemble-corpus-'), 'corpus');
+  const models = twoModels();
+  let registry: ModelRegistry;
+
+  before(async () => {
+    await threeWordCorpus(corpus);
+    registry = ModelRegistry.open(models);
+  });
+  after(() => registry.close());
+
+  it('registers one model that serves softmax((Σ w·z/T) / T_ensemble) of its members, calibrated on the dataset, listed as an ensemble', async () => {
+    const result = await createEnsemble(registry, { members: [1, 2], weights: [1, 3], dataDir: corpus });
+    assert.equal(result.record.version, 3);
+    assert.equal(result.record.architecture, 'ensemble');
+    const manifest = manifestOf(models, 3);
+    assert.deepEqual(manifest.ensemble, {
+      members: [1, 2],
+      weights: [0.25, 0.75],
+      combine: 'mean-logit',
+      memberTemperatures: [1, manifestOf(models, 2).calibration.temperature],
+    });
+    assert.ok(manifest.metrics.validation.examples > 0 && manifest.metrics.testing !== null);
+    const ensembleTemperature = manifest.calibration.temperature ?? 1;
+    // Fewer than MIN_TEMPERATURE_CLIPS validation clips here: the ensemble keeps T = 1 (its members' are folded in).
+    assert.equal(ensembleTemperature, 1);
+    // Served probabilities, from the version as serving loads it, against its members' logits.
+    const [one, two, three] = await Promise.all([1, 2, 3].map((v) => loadVersion(registry, v)));
+    const features = tf.tidy(() => tf.randomNormal([3 * 98 * 40], 0, 2, 'float32', 5).dataSync() as Float32Array);
+    const z1 = one!.predict(features, 3).logits!;
+    const z2 = two!.predict(features, 3).logits!;
+    const served = three!.predict(features, 3).probabilities;
+    const t2 = manifest.ensemble!.memberTemperatures[1]!;
+    for (let r = 0; r < 3; r++) {
+      const z = Array.from(
+        { length: 12 },
+        (_, c) => (0.25 * z1[r * 12 + c]! + (0.75 * z2[r * 12 + c]!) / t2) / ensembleTemperature,
+      );
+      const top = Math.max(...z);
+      const sum = z.reduce((a, v) => a + Math.exp(v - top), 0);
+      z.forEach((v, c) =>
+        assert.ok(Math.abs(served[r * 12 + c]! - Math.exp(v - top) / sum) < 1e-5, `row ${r} class ${c}`),
+      );
+    }
+    for (const v of [one, two, three]) v!.model.dispose();
+    assert.equal(registry.list().find((r) => r.version === 3)?.state, 'ready');
+  });
+
+  it('refuses to archive a member of a ready ensemble, naming it, and allows it once the ensemble is archived', async () => {
+    const repo = twoModels();
+    const own = ModelRegistry.open(repo);
+    try {
+      await createEnsemble(own, { members: [1, 2], combine: 'mean-prob', dataDir: corpus });
+      assert.throws(() => own.archive(2), {
+        name: 'KwsError',
+        code: 'INVALID_ARGUMENT',
+        message: 'model version 2 is a member of ensemble version 3; archive it first',
+      });
+      own.archive(3);
+      assert.equal(own.archive(2).state, 'archived');
+    } finally {
+      own.close();
+    }
+  });
+
+  it('refuses an ensemble as a member or a base version, unequal weights with mean-prob and a single member, registering nothing', async () => {
+    const count = registry.list().length;
+    const cases: Array<[Parameters<typeof createEnsemble>[1], string]> = [
+      [
+        { members: [3, 1], dataDir: corpus },
+        'version 3 is an ensemble (of versions 1, 2) and cannot be a member of another ensemble; name its members instead',
+      ],
+      [
+        { members: [1, 2], weights: [1, 2], combine: 'mean-prob', dataDir: corpus },
+        'mean-prob averages the members equally: weights need mean-logit',
+      ],
+      [{ members: [2, 2], dataDir: corpus }, 'an ensemble needs two or more distinct versions, got only version 2'],
+    ];
+    for (const [options, message] of cases)
+      await assert.rejects(createEnsemble(registry, options), { name: 'KwsError', code: 'INVALID_ARGUMENT', message });
+    await assert.rejects(trainVersion(registry, { dataDir: corpus, baseVersion: 3 }), {
+      code: 'INVALID_ARGUMENT',
+      message:
+        'version 3 is an ensemble (of versions 1, 2) and cannot be a base version; distil it instead (distillFrom)',
+    });
+    assert.equal(registry.list().length, count);
+  });
+
+  it('calibrates on a labelled folder (audio/ and labels.csv) with nothing held out, and refuses a dataset without validation clips', async () => {
+    const repo = twoModels();
+    const own = ModelRegistry.open(repo);
+    try {
+      const { dir } = kaggleFolder(3);
+      const result = await createEnsemble(own, { members: [1, 2], dataDir: dir });
+      const manifest = manifestOf(repo, result.record.version);
+      assert.equal(manifest.metrics.validation.examples, 36);
+      assert.equal(manifest.metrics.testing, null);
+      assert.deepEqual(manifest.training.options, { ensembleOf: [1, 2] });
+      assert.equal(manifest.training.dataDir, dir);
+      // A dataset whose lists put its only clip in testing.
+      const noValidation = tempDir('kws-ensemble-noval-');
+      const clip = readdirSync(join(corpus, 'yes')).find((f) => f.endsWith('.wav'))!;
+      mkdirSync(join(noValidation, 'yes'));
+      copyFileSync(join(corpus, 'yes', clip), join(noValidation, 'yes', clip));
+      writeFileSync(join(noValidation, 'testing_list.txt'), `yes/${clip}\n`);
+      writeFileSync(join(noValidation, 'validation_list.txt'), '');
+      const count = own.list().length;
+      await assert.rejects(createEnsemble(own, { members: [1, 2], dataDir: noValidation }), {
+        code: 'INVALID_ARGUMENT',
+        message: `${noValidation} has no validation clips to calibrate on (a Speech Commands dataset, or a folder with audio/ and labels.csv)`,
+      });
+      assert.equal(own.list().length, count);
+    } finally {
+      own.close();
+    }
+  });
+
+  it('kws ensemble create prints the new version as JSON, and kws models lists it as an ensemble', async () => {
+    const repo = twoModels();
+    const data = tempDir('kws-ensemble-cli-');
+    const run = await runKws(
+      'ensemble',
+      'create',
+      '--members',
+      '1,2',
+      '--combine',
+      'mean-prob',
+      '--data',
+      corpus,
+      '--models-dir',
+      repo,
+      '--data-dir',
+      data,
+      '--json',
+    );
+    assert.equal(run.status, 0, run.stderr);
+    const summary = JSON.parse(run.stdout) as {
+      version: number;
+      members: number[];
+      weights: number[];
+      combine: string;
+    };
+    assert.deepEqual(
+      [summary.version, summary.members, summary.weights, summary.combine],
+      [3, [1, 2], [0.5, 0.5], 'mean-prob'],
+    );
+    const listed = await runKws('models', '--models-dir', repo, '--data-dir', data);
+    assert.match(listed.stdout, /^ {3}3 {2}ready {4}ensemble /m);
+    const refused = await runKws(
+      'ensemble',
+      'create',
+      '--members',
+      '1,2',
+      '--combine',
+      'median',
+      '--models-dir',
+      repo,
+      '--data-dir',
+      data,
+    );
+    assert.notEqual(refused.status, 0);
+    assert.match(refused.stderr, /--combine.*median.*mean-prob, mean-logit/);
+  });
+});
