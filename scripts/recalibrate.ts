@@ -39,7 +39,12 @@ const extractor = new FeatureExtractor(manifest.featureConfig);
 const loader = await ExampleLoader.create(dataset, extractor.config.clipSamples);
 const validation = await loadClipSet(dataset.examples.validation, loader, extractor.config.clipSamples);
 const testing = await loadClipSet(dataset.examples.testing, loader, extractor.config.clipSamples);
-const { calibration, validationMetrics, testingMetrics } = calibrateAndTest(model, validation, testing, extractor);
+const { calibration, validationMetrics, testingMetrics } = await calibrateAndTest(
+  model,
+  validation,
+  testing,
+  extractor,
+);
 const updated: VersionManifest = {
   ...manifest,
   thresholds: storeThresholds(calibration.thresholds),

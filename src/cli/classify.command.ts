@@ -72,7 +72,7 @@ export function classifyCommand(output: CliOutput = PROCESS_OUTPUT): Command {
           }
           process.exitCode = results.every((r) => r.ok) ? 0 : 1;
         } finally {
-          loaded.model.dispose();
+          await loaded.dispose();
         }
       } catch (error) {
         reportError('classify', error, output);

@@ -1,6 +1,7 @@
 import { Command, CommanderError } from 'commander';
 import { averageCommand } from './average.command.js';
 import { ensembleCommand } from './ensemble.command.js';
+import { importCommand } from './import.command.js';
 import { calibrateCommand } from './calibrate.command.js';
 import { classifyCommand } from './classify.command.js';
 import { datasetCommand } from './dataset.command.js';
@@ -41,6 +42,7 @@ export function buildProgram(version: string, output: CliOutput = PROCESS_OUTPUT
     calibrateCommand(output),
     averageCommand(output),
     ensembleCommand(output),
+    importCommand(output),
     modelsCommand(output),
     classifyCommand(output),
     scoreCommand(output),

@@ -91,6 +91,11 @@ export async function openModelSession(
   device: DeviceChoice = 'auto',
   intraOpThreads = 1,
 ): Promise<ModelSession> {
+  if (engine === 'tfjs' && !existsSync(join(dir, 'model.json')) && existsSync(join(dir, 'model.onnx')))
+    throw new KwsError(
+      'MALFORMED',
+      `the model in ${dir} has only model.onnx (an imported ONNX model), which the tfjs engine cannot run: use the onnx engine`,
+    );
   const session =
     engine === 'onnx'
       ? await openOnnx(dir, geometry, device, intraOpThreads)

@@ -40,6 +40,20 @@ function versionType(ctx: KwsContext, record: VersionRecord): ModelVersionType {
             combine: manifest.ensemble.combine,
             memberTemperatures: [...manifest.ensemble.memberTemperatures],
           },
+    imported:
+      manifest?.imported === undefined
+        ? null
+        : {
+            source: manifest.imported.source,
+            sha256: manifest.imported.sha256,
+            opset: manifest.imported.opset,
+            inputName: manifest.imported.inputName,
+            inputShape: [...manifest.imported.inputShape],
+            layout: manifest.imported.layout,
+            outputName: manifest.imported.outputName,
+            output: manifest.imported.output,
+            modelLabels: [...manifest.imported.modelLabels],
+          },
     aliases: [...record.aliases],
     createdAt: record.createdAt,
     accuracy: record.accuracy,

@@ -69,6 +69,38 @@ export class EnsembleType {
   memberTemperatures!: number[];
 }
 
+@ObjectType('ImportedModel', {
+  description: 'Where a version imported from an external ONNX model (kws import) came from, and how it is fed.',
+})
+export class ImportedModelType {
+  @Field(() => String, { description: 'The file name it was imported from.' })
+  source!: string;
+
+  @Field(() => String, { description: 'SHA-256 of that file, hex.' })
+  sha256!: string;
+
+  @Field(() => Int, { description: 'Default-domain ONNX opset it uses.' })
+  opset!: number;
+
+  @Field(() => String, { description: 'Its features input.' })
+  inputName!: string;
+
+  @Field(() => [Int], { nullable: 'items', description: 'Declared input dims, batch first; null for a symbolic dim.' })
+  inputShape!: Array<number | null>;
+
+  @Field(() => String, { description: 'frames-bins, channel-frames-bins (NCHW) or frames-bins-channel (NHWC).' })
+  layout!: string;
+
+  @Field(() => String, { description: 'Its class scores output.' })
+  outputName!: string;
+
+  @Field(() => String, { description: 'logits (softmax added; energy score available) or probabilities.' })
+  output!: string;
+
+  @Field(() => [String], { description: 'Its output classes in its own order (served in the 12 labels’ order).' })
+  modelLabels!: string[];
+}
+
 @ObjectType('ModelVersion', { description: 'A numbered, immutable model version in the registry.' })
 export class ModelVersionType {
   @Field(() => Int)
@@ -85,6 +117,12 @@ export class ModelVersionType {
     description: 'Its members, for an ensemble version; null for a single model.',
   })
   ensemble!: EnsembleType | null;
+
+  @Field(() => ImportedModelType, {
+    nullable: true,
+    description: 'Its source, for a version imported from ONNX (architecture imported); null otherwise.',
+  })
+  imported!: ImportedModelType | null;
 
   @Field(() => [String], { description: 'Aliases naming this version; production serves.' })
   aliases!: string[];

@@ -4,6 +4,7 @@ import type { ModelRegistry } from '../registry/index.js';
 import {
   checkDistillation,
   refuseEnsemble,
+  refuseImported,
   trainOptionsFromRetrainInput,
   validateTrainOptions,
 } from '../training/index.js';
@@ -33,12 +34,11 @@ export type RetrainInput = RetrainInputOptions;
 export function trainParamsOf(input: RetrainInput, paths: PathPolicy, registry: ModelRegistry): TrainParams {
   const dataDir = paths.allowedDir(input.dataDir);
   const baseVersion = input.baseVersion ?? undefined;
-  if (baseVersion !== undefined)
-    refuseEnsemble(
-      registry.manifest(registry.resolve(baseVersion).version),
-      'a base version',
-      'distil it instead (distillFrom)',
-    );
+  if (baseVersion !== undefined) {
+    const base = registry.manifest(registry.resolve(baseVersion).version);
+    refuseEnsemble(base, 'a base version', 'distil it instead (distillFrom)');
+    refuseImported(base, 'a base version');
+  }
   if (input.fineTuneOnly === true && baseVersion === undefined)
     throw new KwsError('INVALID_ARGUMENT', 'fineTuneOnly needs a baseVersion to start from');
   const params: TrainParams = trainOptionsFromRetrainInput({ ...input, dataDir }); // GraphQL's names (balancedSampling...) to TrainOptions'

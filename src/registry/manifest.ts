@@ -168,7 +168,8 @@ export interface StoredThresholds {
 export interface VersionManifest {
   readonly schemaVersion: 1;
   readonly version: number;
-  readonly architecture: Architecture;
+  /** The builder's architecture; `imported` for a model trained elsewhere (see `imported`). */
+  readonly architecture: Architecture | 'imported';
   /** Output order of the softmax. */
   readonly labels: readonly Label[];
   readonly featureConfig: FeatureConfig;
@@ -191,6 +192,11 @@ export interface VersionManifest {
    * member's. Absent on a single model.
    */
   readonly ensemble?: EnsembleSpec;
+  /**
+   * Present on a version imported from an external ONNX model (`kws import`): where it came from and
+   * how it was wrapped. `architecture` is `imported`; the version has only `model.onnx`.
+   */
+  readonly imported?: ImportedSpec;
   readonly codeVersion: string;
   readonly createdAt: string;
 }
@@ -198,6 +204,25 @@ export interface VersionManifest {
 /** The architecture the registry lists for a version: `ensemble` for an ensemble, else its `architecture`. */
 export function listedArchitecture(manifest: Pick<VersionManifest, 'architecture' | 'ensemble'>): string {
   return manifest.ensemble === undefined ? manifest.architecture : 'ensemble';
+}
+
+/** Where an imported version's model came from, and what `wrapImportedOnnx` found in it. */
+export interface ImportedSpec {
+  /** The file's name as given (not its folder). */
+  readonly source: string;
+  /** SHA-256 of the file, hex. */
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly opset: number;
+  readonly inputName: string;
+  /** Declared input dims, the batch axis first; null for a symbolic dim. */
+  readonly inputShape: readonly (number | null)[];
+  readonly layout: 'frames-bins' | 'channel-frames-bins' | 'frames-bins-channel';
+  readonly outputName: string;
+  /** What that output holds: `logits` (softmax added; energy score available) or `probabilities`. */
+  readonly output: 'logits' | 'probabilities';
+  /** The model's output classes in its own order (kws-serve reorders them into `labels`). */
+  readonly modelLabels: readonly string[];
 }
 
 /** What an ensemble version is made of (see `buildEnsemble`). */

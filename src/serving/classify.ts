@@ -68,7 +68,7 @@ export async function classifyFiles(
   }
   if (clips.length > 0) {
     const features = extractor.computeBatch(clips);
-    const { probabilities, energy } = loaded.predict(features, clips.length);
+    const { probabilities, energy } = await loaded.predict(features, clips.length);
     clips.forEach((_, k) => {
       const slot = slots[k] as number;
       const stored = {

@@ -4,7 +4,7 @@
 export { computeMetrics } from './metrics.js';
 export { calibrateThresholds } from './calibration.js';
 export { checkDistillation } from './distillation.js';
-export { refuseEnsemble } from './ensemble-check.js';
+export { refuseEnsemble, refuseImported } from './version-kinds.js';
 export type { CheckedTeacher, DistillationRequest } from './distillation.js';
 export {
   checkTrainInputs,

@@ -23,8 +23,8 @@ for (const version of [1, 2]) {
     before(async () => {
       loaded = await loadVersion(registry, version);
     });
-    after(() => {
-      loaded.model.dispose();
+    after(async () => {
+      await loaded.dispose();
       registry.close();
     });
 
@@ -53,7 +53,9 @@ for (const version of [1, 2]) {
       const onnx = (await session.run({ features: new ort.Tensor('float32', features, [3, 98, 40, 1]) }))[
         'probabilities'
       ]!.data as Float32Array;
-      const tfjs = tf.tidy(() => (loaded.model.predict(tf.tensor4d(features, [3, 98, 40, 1])) as tf.Tensor).dataSync());
+      const tfjs = tf.tidy(() =>
+        (loaded.model!.predict(tf.tensor4d(features, [3, 98, 40, 1])) as tf.Tensor).dataSync(),
+      );
       assert.ok(Math.max(...Array.from(tfjs, (v, i) => Math.abs(v - onnx[i]!))) < 1e-4);
     });
   });

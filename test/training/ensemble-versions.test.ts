@@ -51,9 +51,9 @@ describe('createEnsemble (kws ensemble create)', () => {
     // Served probabilities, from the version as serving loads it, against its members' logits.
     const [one, two, three] = await Promise.all([1, 2, 3].map((v) => loadVersion(registry, v)));
     const features = tf.tidy(() => tf.randomNormal([3 * 98 * 40], 0, 2, 'float32', 5).dataSync() as Float32Array);
-    const z1 = one!.predict(features, 3).logits!;
-    const z2 = two!.predict(features, 3).logits!;
-    const served = three!.predict(features, 3).probabilities;
+    const z1 = (await one!.predict(features, 3)).logits!;
+    const z2 = (await two!.predict(features, 3)).logits!;
+    const served = (await three!.predict(features, 3)).probabilities;
     const t2 = manifest.ensemble!.memberTemperatures[1]!;
     for (let r = 0; r < 3; r++) {
       const z = Array.from(
@@ -66,7 +66,7 @@ describe('createEnsemble (kws ensemble create)', () => {
         assert.ok(Math.abs(served[r * 12 + c]! - Math.exp(v - top) / sum) < 1e-5, `row ${r} class ${c}`),
       );
     }
-    for (const v of [one, two, three]) v!.model.dispose();
+    for (const v of [one, two, three]) await v!.dispose();
     assert.equal(registry.list().find((r) => r.version === 3)?.state, 'ready');
   });
 

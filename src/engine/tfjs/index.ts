@@ -10,3 +10,6 @@ export type { LayersModelJson } from './layers-model-file.js';
 export { saveLayersModel } from './save-layers-model.js';
 export { openTfjsSession, predictModelOutput, withLogits } from './tfjs-session.js';
 export { exportOnnx, ONNX_OPSET } from './onnx-export.js';
+// Checks and wraps external ONNX models for `kws import` (onnx-proto only; here with the exporter, off the serving path).
+export { IMPORT_OPSETS, wrapImportedOnnx } from './onnx-import.js';
+export type { ImportedLayout, ImportedOutput, ImportGraphOptions, InspectedOnnx } from './onnx-import.js';

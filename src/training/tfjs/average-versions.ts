@@ -4,7 +4,7 @@ import { describeValue, KwsError } from '../../errors/index.js';
 import { ensureTfjsBackend, loadLayersModel } from '../../engine/tfjs/index.js';
 import type { ModelRegistry } from '../../registry/index.js';
 import { calibrationDataset, memberManifests, registerMemberVersion } from './member-versions.js';
-import { refuseEnsemble } from '../ensemble-check.js';
+import { refuseEnsemble, refuseImported } from '../version-kinds.js';
 import type { TrainedVersion } from './train-version.js';
 
 /** What {@link averageVersions} needs. */
@@ -47,7 +47,10 @@ export async function averageVersions(
   options: AverageVersionsOptions,
 ): Promise<TrainedVersion> {
   const manifests = memberManifests(registry, options.members, 'averaging', true);
-  for (const m of manifests) refuseEnsemble(m, 'averaged');
+  for (const m of manifests) {
+    refuseEnsemble(m, 'averaged');
+    refuseImported(m, 'averaged');
+  }
   const versions = manifests.map((m) => m.version);
   const weights = memberWeights(options.weights, versions.length);
   const first = manifests[0]!;

@@ -86,18 +86,20 @@ export async function calibrateVersion(
   const base = registry.resolve(options.baseVersion);
   const loaded = await loadVersion(registry, base.version);
   const started = performance.now();
-  let calibrated: ReturnType<typeof calibrateAndTest>;
+  let calibrated: Awaited<ReturnType<typeof calibrateAndTest>>;
   let set: ClipSet;
   try {
     set = (await loadLabelledSet(options.dataDir, loaded.extractor.config.clipSamples)).set;
-    calibrated = calibrateAndTest(loaded.model, set, noClips(set), loaded.extractor, target);
+    calibrated = await calibrateAndTest(loaded.raw, set, noClips(set), loaded.extractor, target);
   } finally {
-    loaded.model.dispose();
+    await loaded.dispose();
   }
   const { unknownTargetRecall: _previousTarget, ...baseOptions } = loaded.manifest.training.options;
   void _previousTarget;
   return registerVersion(registry, loaded.manifest.architecture, options.onBegin, async (pending) => {
-    for (const file of MODEL_FILES) copyFileSync(join(base.dir, file), join(pending.dir, file));
+    // An imported version has only model.onnx.
+    for (const file of MODEL_FILES)
+      if (file === 'model.onnx' || loaded.model !== null) copyFileSync(join(base.dir, file), join(pending.dir, file));
     const source: CalibrationSource = {
       version: base.version,
       dataDir: options.dataDir,

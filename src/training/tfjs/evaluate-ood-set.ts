@@ -104,7 +104,7 @@ async function scorePart(
     const clips = await Promise.all(
       batch.map(async (f) => loadClipFile(f.path, relative(dir, f.path), extractor.config.clipSamples)),
     );
-    const out = loaded.predict(extractor.computeBatch(clips), clips.length);
+    const out = await loaded.predict(extractor.computeBatch(clips), clips.length);
     probabilities.set(out.probabilities, start * LABELS.length);
     energy.set(out.energy, start);
     clips.forEach((clip, k) =>
@@ -207,6 +207,6 @@ export async function evaluateOodSet(
       parts,
     };
   } finally {
-    loaded.model.dispose();
+    await loaded.dispose();
   }
 }

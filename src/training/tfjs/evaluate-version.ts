@@ -118,7 +118,7 @@ export async function evaluateVersion(
     const { set, source } = await loadLabelledSet(dir, loaded.extractor.config.clipSamples);
     const temperature = loaded.manifest.calibration.temperature ?? 1;
     const { probabilities, energy } = atTemperature(
-      predictClipSet(loaded.model, set, loaded.extractor),
+      await predictClipSet(loaded.raw, set, loaded.extractor),
       set.size,
       LABELS.length,
       temperature,
@@ -157,6 +157,6 @@ export async function evaluateVersion(
       hardExamples,
     };
   } finally {
-    loaded.model.dispose();
+    await loaded.dispose();
   }
 }

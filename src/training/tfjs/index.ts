@@ -24,3 +24,5 @@ export type { ReplicaReply } from './thread-replica.js';
 export { applyFlatGradients, flatSize, GradientCapture } from './gradient-capture.js';
 export { createEnsemble } from './ensemble-versions.js';
 export type { CreateEnsembleOptions } from './ensemble-versions.js';
+export { importVersion, MAX_IMPORT_BYTES } from './import-version.js';
+export type { ImportVersionOptions } from './import-version.js';

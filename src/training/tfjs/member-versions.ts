@@ -63,18 +63,28 @@ export function memberManifests(
 /**
  * The clips a version made from members is calibrated and scored on: a Speech Commands dataset
  * (validation calibrates, testing scores), or a labelled folder in `kws eval`'s layout (`audio/` and
- * `labels.csv`), all of which calibrates, as `kws calibrate` does, with nothing held out.
+ * `labels.csv`) or the official test-set layout (`_silence_/`, `_unknown_/`), all of which
+ * calibrates, as `kws calibrate` does, with nothing held out.
  */
 export type MemberCalibrationData =
   | { readonly kind: 'dataset'; readonly dataDir: string; readonly dataset: SpeechCommandsDataset }
   | { readonly kind: 'labelled'; readonly dataDir: string };
 
-/** `dataDir` (either layout), or the first member's training data with its dataset options. */
-export async function calibrationDataset(first: VersionManifest, dataDir?: string): Promise<MemberCalibrationData> {
+/**
+ * `dataDir` (either layout), or the first member's training data with its dataset options.
+ *
+ * @throws KwsError `INVALID_ARGUMENT` with neither a folder nor a first member.
+ */
+export async function calibrationDataset(
+  first: VersionManifest | null,
+  dataDir?: string,
+): Promise<MemberCalibrationData> {
   if (dataDir !== undefined && existsSync(join(dataDir, 'labels.csv')) && existsSync(join(dataDir, 'audio')))
     return { kind: 'labelled', dataDir };
-  const options = first.training.options as { seed?: number; dataset?: DatasetOptions };
-  const dir = dataDir ?? first.training.dataDir;
+  if (dataDir === undefined && first === null)
+    throw new KwsError('INVALID_ARGUMENT', 'name the clips to calibrate on (a dataset or a labelled folder)');
+  const options = (first?.training.options ?? {}) as { seed?: number; dataset?: DatasetOptions };
+  const dir = dataDir ?? first!.training.dataDir;
   const dataset = await scanSpeechCommands(
     dir,
     dataDir === undefined ? { seed: options.seed ?? 1, ...options.dataset } : {},
@@ -82,8 +92,12 @@ export async function calibrationDataset(first: VersionManifest, dataDir?: strin
   return { kind: 'dataset', dataDir: dir, dataset };
 }
 
-/** The calibration and testing clips of `data`, and how the version records where they came from. */
-async function memberClipSets(
+/**
+ * The calibration and testing clips of `data`, and how the version records where they came from.
+ *
+ * @throws KwsError `INVALID_ARGUMENT` for a dataset without validation clips or a labelled folder without clips.
+ */
+export async function memberClipSets(
   data: MemberCalibrationData,
   clipSamples: number,
 ): Promise<{ validation: ClipSet; testing: ClipSet; fingerprint: string; options: Record<string, unknown> }> {
@@ -92,6 +106,11 @@ async function memberClipSets(
     return { validation, testing: noClips(validation), fingerprint: clipSetFingerprint(validation), options: {} };
   }
   const loader = await ExampleLoader.create(data.dataset, clipSamples);
+  if (data.dataset.splitSource === 'test-set') {
+    // The official test-set layout is all testing: it all calibrates, as a labelled folder does.
+    const validation = await loadClipSet(data.dataset.examples.testing, loader, clipSamples);
+    return { validation, testing: noClips(validation), fingerprint: clipSetFingerprint(validation), options: {} };
+  }
   const validation = await loadClipSet(data.dataset.examples.validation, loader, clipSamples);
   if (validation.size === 0)
     throw new KwsError(
@@ -104,6 +123,39 @@ async function memberClipSets(
     testing,
     fingerprint: datasetFingerprint(data.dataset),
     options: { dataset: data.dataset.options },
+  };
+}
+
+/**
+ * The calibration, metrics and `training` record of a version that was calibrated on `clips`, not
+ * trained (no epochs): an average, an ensemble, an imported model. Testing metrics are null when
+ * nothing was held out.
+ */
+export function calibratedRecord(
+  { calibration, validationMetrics, testingMetrics }: Awaited<ReturnType<typeof calibrateAndTest>>,
+  clips: { readonly validation: ClipSet; readonly testing: ClipSet; readonly fingerprint: string },
+  made: {
+    readonly dataDir: string;
+    readonly options: Readonly<Record<string, unknown>>;
+    readonly backend: string;
+    /** `performance.now()` when the work began. */
+    readonly started: number;
+  },
+): Pick<VersionManifest, 'thresholds' | 'calibration' | 'metrics' | 'training'> {
+  return {
+    thresholds: storeThresholds(calibration.thresholds),
+    calibration: storeCalibration(calibration),
+    metrics: { validation: validationMetrics, testing: clips.testing.size === 0 ? null : testingMetrics },
+    training: {
+      dataDir: made.dataDir,
+      dataFingerprint: clips.fingerprint,
+      options: made.options,
+      history: [],
+      bestEpoch: 0,
+      counts: { training: 0, validation: clips.validation.size, testing: clips.testing.size },
+      backend: made.backend,
+      seconds: (performance.now() - made.started) / 1000,
+    },
   };
 }
 
@@ -133,7 +185,12 @@ export async function registerMemberVersion(
 ): Promise<TrainedVersion> {
   const extractor = new FeatureExtractor(first.featureConfig);
   const { validation, testing, fingerprint, options } = await memberClipSets(data, extractor.config.clipSamples);
-  const { calibration, validationMetrics, testingMetrics } = calibrateAndTest(model, validation, testing, extractor);
+  const { calibration, validationMetrics, testingMetrics } = await calibrateAndTest(
+    model,
+    validation,
+    testing,
+    extractor,
+  );
   const listed = listedArchitecture({ architecture: first.architecture, ensemble: made.ensemble });
   return registerVersion(registry, listed, made.onBegin, async (pending) => {
     await saveLayersModel(model, pending.dir);
@@ -143,19 +200,16 @@ export async function registerMemberVersion(
     const manifest: VersionManifest = {
       ...base,
       version: pending.version,
-      thresholds: storeThresholds(calibration.thresholds),
-      calibration: storeCalibration(calibration),
-      metrics: { validation: validationMetrics, testing: testing.size === 0 ? null : testingMetrics },
-      training: {
-        dataDir: data.dataDir,
-        dataFingerprint: fingerprint,
-        options: { ...made.options, ...options },
-        history: [],
-        bestEpoch: 0,
-        counts: { training: 0, validation: validation.size, testing: testing.size },
-        backend: made.backend,
-        seconds: (performance.now() - made.started) / 1000,
-      },
+      ...calibratedRecord(
+        { calibration, validationMetrics, testingMetrics },
+        { validation, testing, fingerprint },
+        {
+          dataDir: data.dataDir,
+          options: { ...made.options, ...options },
+          backend: made.backend,
+          started: made.started,
+        },
+      ),
       ...(made.ensemble === undefined ? {} : { ensemble: made.ensemble }),
       codeVersion: codeVersion(),
       createdAt: new Date().toISOString(),

@@ -4,26 +4,20 @@ import { join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { LABELS } from '../../labels/index.js';
 import type { SpeechCommandsDataset } from '../../data/index.js';
-import { atTemperature } from '../../engine/index.js';
+import { atTemperature, openModelSession } from '../../engine/index.js';
 import type { ModelOutput, TfjsBackendName } from '../../engine/index.js';
 import { KwsError, toSerializedError } from '../../errors/index.js';
 import { FeatureExtractor } from '../../features/index.js';
 import type { Thresholds } from '../../inference/index.js';
 import { exportOnnx } from '../../engine/tfjs/index.js';
 import { restoreThresholds, storeCalibration, storeThresholds } from '../../registry/index.js';
-import {
-  ensureTfjsBackend,
-  loadLayersModel,
-  predictModelOutput,
-  saveLayersModel,
-  selectTfjsBackend,
-  withLogits,
-} from '../../engine/tfjs/index.js';
+import { ensureTfjsBackend, loadLayersModel, saveLayersModel, selectTfjsBackend } from '../../engine/tfjs/index.js';
 import type { ModelRegistry, PendingVersion, VersionManifest, VersionRecord } from '../../registry/index.js';
-import { trainModel } from './trainer.js';
+import { layersPredictor, trainModel } from './trainer.js';
+import type { BatchPredictor } from './trainer.js';
 import { checkTrainInputs, validateTrainOptions } from '../train-options.js';
 import { checkDistillation } from '../distillation.js';
-import { refuseEnsemble } from '../ensemble-check.js';
+import { refuseEnsemble, refuseImported } from '../version-kinds.js';
 import type { CheckedTeacher } from '../distillation.js';
 import type { TrainResult } from './trainer.js';
 import type { TrainOptions, TrainVersionOptions } from '../train-options.js';
@@ -91,9 +85,14 @@ export async function trainVersion(registry: ModelRegistry, request: TrainVersio
   // A base version fixes the architecture and the features; fine-tuning starts from its weights.
   const base =
     baseVersion === undefined || baseVersion === null ? null : registry.manifest(registry.resolve(baseVersion).version);
-  if (base !== null) refuseEnsemble(base, 'a base version', 'distil it instead (distillFrom)');
+  if (base !== null) {
+    refuseEnsemble(base, 'a base version', 'distil it instead (distillFrom)');
+    refuseImported(base, 'a base version');
+  }
   const options: TrainOptions & { readonly backend?: TfjsBackendName } =
-    base === null ? rest : { ...rest, architecture: base.architecture, features: base.featureConfig };
+    base === null || base.architecture === 'imported'
+      ? rest
+      : { ...rest, architecture: base.architecture, features: base.featureConfig };
   const architecture = options.architecture ?? 'tc-resnet8';
   if (options.fineTuneOnly === true && base === null)
     throw new KwsError('INVALID_ARGUMENT', 'fineTuneOnly needs a baseVersion to start from');
@@ -183,36 +182,57 @@ async function trainWithModels(
 /** A ready version loaded for inference. */
 export interface LoadedVersion {
   readonly manifest: VersionManifest;
-  readonly model: tfl.LayersModel;
+  /** The TF.js layers model; null for an imported version, which has only `model.onnx` (run by onnxruntime). */
+  readonly model: tfl.LayersModel | null;
   readonly extractor: FeatureExtractor;
   readonly thresholds: Thresholds;
+  /** The model's raw outputs (temperature 1), for calibration. */
+  readonly raw: BatchPredictor;
   /**
    * One forward pass over `[batch, frames, bins]` features (row-major): `[batch, classes]`
    * probabilities at the version's temperature and `[batch]` energy scores (see `predictModelOutput`).
    */
-  readonly predict: (features: Float32Array, batch: number) => ModelOutput;
+  readonly predict: (features: Float32Array, batch: number) => Promise<ModelOutput>;
+  /** Frees the model (or the onnxruntime session). */
+  readonly dispose: () => Promise<void>;
 }
 
 /**
- * Loads a ready version's model and feature extractor. The caller disposes `model`.
+ * Loads a ready version's model and feature extractor: its TF.js layers model, or, for a version
+ * imported from ONNX, an onnxruntime session on the CPU. The caller calls `dispose`.
  *
  * @param ref A version number or alias; `production` when omitted.
+ * @throws KwsError `NOT_FOUND` for an unknown version; `MALFORMED` for a model that does not load.
  */
 export async function loadVersion(registry: ModelRegistry, ref?: number | string): Promise<LoadedVersion> {
   const record = registry.resolve(ref);
   const manifest = registry.manifest(record.version);
-  await ensureTfjsBackend();
-  const model = await loadLayersModel(record.dir);
   const extractor = new FeatureExtractor(manifest.featureConfig);
-  const both = withLogits(model);
   const geometry = { ...extractor.shape, classes: manifest.labels.length };
   const temperature = manifest.calibration.temperature ?? 1;
+  let model: tfl.LayersModel | null = null;
+  let raw: BatchPredictor;
+  let dispose: () => Promise<void>;
+  if (manifest.imported !== undefined) {
+    const session = await openModelSession('onnx', record.dir, geometry, 'cpu');
+    raw = (features, batch) => session.run(features, batch);
+    dispose = () => session.dispose();
+  } else {
+    await ensureTfjsBackend();
+    const layers = await loadLayersModel(record.dir);
+    model = layers;
+    raw = layersPredictor(layers, extractor.shape);
+    dispose = async () => {
+      layers.dispose();
+    };
+  }
   return {
     manifest,
     model,
     extractor,
     thresholds: restoreThresholds(manifest.thresholds),
-    predict: (features, batch) =>
-      atTemperature(predictModelOutput(both, features, batch, geometry), batch, geometry.classes, temperature),
+    raw,
+    predict: async (features, batch) => atTemperature(await raw(features, batch), batch, geometry.classes, temperature),
+    dispose,
   };
 }

@@ -55,22 +55,40 @@ export interface TrainResult {
 const INFERENCE_BATCH = 256;
 
 /**
+ * Raw outputs (temperature 1) of a model for `[batch, frames, bins]` features, row-major: a layers
+ * model's (see {@link layersPredictor}) or an onnxruntime session's (an imported version).
+ */
+export type BatchPredictor = (features: Float32Array, batch: number) => ModelOutput | Promise<ModelOutput>;
+
+/** The {@link BatchPredictor} of a layers model with a softmax output (and a `logits` layer, for the energy score). */
+export function layersPredictor(
+  model: tfl.LayersModel,
+  { frames, bins }: { frames: number; bins: number },
+): BatchPredictor {
+  const both = withLogits(model);
+  return (features, batch) => predictModelOutput(both, features, batch, { frames, bins, classes: LABELS.length });
+}
+
+/**
  * Softmax outputs `[n, 12]` at T = 1, energy scores `[n]` and logits `[n, 12]` (NaN energies and
  * null logits without a `logits` layer; see `predictModelOutput`) of a model over a clip set's
  * features, in inference batches.
  */
-export function predictClipSet(model: tfl.LayersModel, set: ClipSet, extractor: FeatureExtractor): ModelOutput {
+export async function predictClipSet(
+  model: tfl.LayersModel | BatchPredictor,
+  set: ClipSet,
+  extractor: FeatureExtractor,
+): Promise<ModelOutput> {
   const probabilities = new Float32Array(set.size * LABELS.length);
   const energy = new Float32Array(set.size);
   let logits: Float32Array | null = new Float32Array(set.size * LABELS.length);
-  const both = withLogits(model);
-  const { frames, bins } = extractor.shape;
+  const predict = typeof model === 'function' ? model : layersPredictor(model, extractor.shape);
   const clip = new Float32Array(set.clipSamples);
   for (let start = 0; start < set.size; start += INFERENCE_BATCH) {
     const count = Math.min(INFERENCE_BATCH, set.size - start);
     const features = new Float32Array(count * extractor.clipSize);
     for (let i = 0; i < count; i++) extractor.compute(clipAt(set, start + i, clip), features, i * extractor.clipSize);
-    const out = predictModelOutput(both, features, count, { frames, bins, classes: LABELS.length });
+    const out = await predict(features, count);
     probabilities.set(out.probabilities, start * LABELS.length);
     energy.set(out.energy, start);
     if (out.logits === null) logits = null;
@@ -182,7 +200,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     valAccuracy: best.accuracy,
     etaSeconds: 0,
   });
-  const { calibration, validationMetrics, testingMetrics } = calibrateAndTest(
+  const { calibration, validationMetrics, testingMetrics } = await calibrateAndTest(
     model,
     validation,
     testing,
@@ -250,7 +268,7 @@ async function trainEpochs(
     const { loss, accuracy } = await trainEpoch(run, epoch, order, next, valAccuracyBefore);
     if (next !== null) order = next;
     run.learner.sync();
-    const valProbabilities = predictClipSet(model, validation, extractor).probabilities;
+    const valProbabilities = (await predictClipSet(model, validation, extractor)).probabilities;
     const valAccuracy = computeMetrics(validation.labels, argmaxAll(valProbabilities, validation.size)).accuracy;
     const record: EpochRecord = {
       epoch,
@@ -392,14 +410,18 @@ export function fittedTemperature(logits: Float32Array | null, labels: ArrayLike
  * calibrated thresholds (null for an empty testing split); both with their trust figures (ECE,
  * reliability, OOD separation; see `trustMetrics`) at T.
  */
-export function calibrateAndTest(
-  model: tfl.LayersModel,
+export async function calibrateAndTest(
+  model: tfl.LayersModel | BatchPredictor,
   validation: ClipSet,
   testing: ClipSet,
   extractor: FeatureExtractor,
   targetRecall?: number,
-): { calibration: Calibration; validationMetrics: EvaluationMetrics; testingMetrics: EvaluationMetrics | null } {
-  const raw = predictClipSet(model, validation, extractor);
+): Promise<{
+  calibration: Calibration;
+  validationMetrics: EvaluationMetrics;
+  testingMetrics: EvaluationMetrics | null;
+}> {
+  const raw = await predictClipSet(model, validation, extractor);
   const temperature = fittedTemperature(raw.logits, validation.labels);
   const val = atTemperature(raw, validation.size, LABELS.length, temperature);
   const calibration: Calibration = {
@@ -419,7 +441,7 @@ export function calibrateAndTest(
       : { trust: trustMetrics({ ...val, size: validation.size }, validation.labels, temperature) }),
   };
   if (testing.size === 0) return { calibration, validationMetrics, testingMetrics: null };
-  const test = atTemperature(predictClipSet(model, testing, extractor), testing.size, LABELS.length, temperature);
+  const test = atTemperature(await predictClipSet(model, testing, extractor), testing.size, LABELS.length, temperature);
   const predicted = Int32Array.from({ length: testing.size }, (_, i) =>
     LABELS.indexOf(
       decide(

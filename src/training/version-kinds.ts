@@ -14,3 +14,18 @@ export function refuseEnsemble(manifest: VersionManifest, use: string, instead =
       `version ${manifest.version} is an ensemble (of versions ${manifest.ensemble.members.join(', ')}) and cannot be ${use}; ${instead}`,
     );
 }
+
+/**
+ * Refuses a version imported from an external ONNX model where kws-serve needs its own TF.js model
+ * (`use`: training from it, averaging it, an ensemble member, a distillation teacher).
+ *
+ * @throws KwsError `INVALID_ARGUMENT` naming the version and where it came from.
+ */
+export function refuseImported(manifest: VersionManifest, use: string): void {
+  if (manifest.imported !== undefined)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `version ${manifest.version} is an imported ONNX model (${manifest.imported.source}) and cannot be ${use}; ` +
+        'only versions trained by kws-serve can',
+    );
+}

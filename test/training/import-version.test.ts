@@ -1,0 +1,229 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import * as ort from 'onnxruntime-node';
+import { openModelSession } from '../../src/engine/index.js';
+import { LABELS } from '../../src/labels/index.js';
+import { ModelRegistry } from '../../src/registry/index.js';
+import type { VersionManifest } from '../../src/registry/index.js';
+import {
+  averageVersions,
+  calibrateVersion,
+  createEnsemble,
+  evaluateVersion,
+  importVersion,
+  loadVersion,
+  trainVersion,
+} from '../../src/training/tfjs/index.js';
+import { runKws } from '../helpers/cli.js';
+import { kaggleFolder } from '../helpers/kaggle.js';
+import { FIRST_NEW_VERSION, modelRepository } from '../helpers/models.js';
+import { clipForm, graphql, graphqlUpload, testServer } from '../helpers/server.js';
+import { realDataDir, tempDir } from '../helpers/signals.js';
+
+const FIXTURE = join(import.meta.dirname, '..', 'fixtures', 'pytorch-kws');
+const MODEL = join(FIXTURE, 'model.onnx');
+const MODEL_LABELS = readFileSync(join(FIXTURE, 'labels.txt'), 'utf8').trim().split('\n');
+
+describe('importVersion (kws import): a PyTorch model exported to ONNX', () => {
+  const models = modelRepository();
+  const calibration = kaggleFolder(3); // 36 real clips
+  let registry: ModelRegistry;
+  let imported: number;
+
+  before(async () => {
+    registry = ModelRegistry.open(models);
+    const made = await importVersion(registry, {
+      file: MODEL,
+      features: { type: 'log-mel' },
+      labels: MODEL_LABELS,
+      dataDir: calibration.dir,
+    });
+    imported = made.record.version;
+  });
+  after(() => registry.close());
+
+  it('registers model.onnx and version.json, architecture imported, naming the file and what was found', () => {
+    assert.equal(imported, FIRST_NEW_VERSION);
+    const dir = registry.resolve(imported).dir;
+    assert.deepEqual(readdirSync(dir).sort(), ['model.onnx', 'version.json']);
+    const manifest = JSON.parse(readFileSync(join(dir, 'version.json'), 'utf8')) as VersionManifest;
+    assert.equal(manifest.architecture, 'imported');
+    assert.deepEqual(manifest.labels, [...LABELS]);
+    const { sha256, ...spec } = manifest.imported!;
+    assert.match(sha256, /^[0-9a-f]{64}$/);
+    assert.deepEqual(spec, {
+      source: 'model.onnx',
+      bytes: readFileSync(MODEL).byteLength,
+      opset: 13,
+      inputName: 'spectrogram',
+      inputShape: [null, 1, 98, 40],
+      layout: 'channel-frames-bins',
+      outputName: 'logits',
+      reordered: true,
+      output: 'logits',
+      modelLabels: MODEL_LABELS,
+    });
+    assert.equal(manifest.metrics.validation.examples, 36);
+    assert.equal(manifest.metrics.testing, null);
+    assert.equal(registry.list().find((r) => r.version === imported)?.architecture, 'imported');
+  });
+
+  it('serves softmax(logits / T) of the original model, classes in kws-serve order, with the energy score', async () => {
+    const loaded = await loadVersion(registry, imported);
+    try {
+      assert.equal(loaded.model, null);
+      const temperature = loaded.manifest.calibration.temperature ?? 1;
+      const x = Float32Array.from({ length: 2 * 98 * 40 }, (_, i) => Math.sin(i / 7) * 4 - 6);
+      const served = await loaded.predict(x, 2);
+      const session = await ort.InferenceSession.create(MODEL);
+      const z = (await session.run({ spectrogram: new ort.Tensor('float32', x, [2, 1, 98, 40]) }))['logits']!
+        .data as Float32Array;
+      await session.release();
+      for (let r = 0; r < 2; r++) {
+        const row = LABELS.map((label) => z[r * 12 + MODEL_LABELS.indexOf(label)]! / temperature);
+        const top = Math.max(...row);
+        const sum = row.reduce((a, v) => a + Math.exp(v - top), 0);
+        row.forEach((v, c) => assert.ok(Math.abs(served.probabilities[r * 12 + c]! - Math.exp(v - top) / sum) < 1e-5));
+        const energy = -(Math.log(sum) + top) * temperature; // the energy score is at T = 1
+        assert.ok(Math.abs(served.energy[r]! - energy) < 1e-3, `${served.energy[r]} against ${energy}`);
+      }
+    } finally {
+      await loaded.dispose();
+    }
+  });
+
+  it('is evaluated and recalibrated with onnxruntime; the tfjs engine refuses it, naming the engine to use', async () => {
+    const report = await evaluateVersion(registry, calibration.dir, imported);
+    assert.equal(report.modelVersion, imported);
+    assert.equal(report.examples, 36);
+    const recalibrated = await calibrateVersion(registry, { baseVersion: imported, dataDir: calibration.dir });
+    assert.deepEqual(readdirSync(recalibrated.record.dir).sort(), ['model.onnx', 'version.json']);
+    assert.equal(recalibrated.manifest.imported?.source, 'model.onnx');
+    const dir = registry.resolve(imported).dir;
+    await assert.rejects(openModelSession('tfjs', dir, { frames: 98, bins: 40, classes: 12 }), {
+      code: 'MALFORMED',
+      message: `the model in ${dir} has only model.onnx (an imported ONNX model), which the tfjs engine cannot run: use the onnx engine`,
+    });
+  });
+
+  it('cannot be a base version, a teacher, an ensemble member or an averaged member; nothing is registered', async () => {
+    const count = registry.list().length;
+    const refusal = (use: string) => ({
+      code: 'INVALID_ARGUMENT',
+      message: `version ${imported} is an imported ONNX model (model.onnx) and cannot be ${use}; only versions trained by kws-serve can`,
+    });
+    await assert.rejects(
+      trainVersion(registry, { dataDir: calibration.dir, baseVersion: imported }),
+      refusal('a base version'),
+    );
+    await assert.rejects(
+      trainVersion(registry, { dataDir: calibration.dir, distillFrom: imported }),
+      refusal('a teacher (distillFrom)'),
+    );
+    await assert.rejects(
+      createEnsemble(registry, { members: [1, imported], dataDir: calibration.dir }),
+      refusal('a member of an ensemble'),
+    );
+    await assert.rejects(averageVersions(registry, { members: [1, imported], dataDir: calibration.dir }), {
+      code: 'INVALID_ARGUMENT',
+      message: `version ${imported}'s architecture differs from version 1's`,
+    });
+    assert.equal(registry.list().length, count);
+  });
+
+  it('refuses a file over 64 MiB and a model whose output is not probabilities as declared, registering nothing', async () => {
+    const count = registry.list().length;
+    const big = join(tempDir('kws-import-big-'), 'big.onnx');
+    writeFileSync(big, '');
+    truncateSync(big, 65 * 2 ** 20); // sparse
+    await assert.rejects(importVersion(registry, { file: big, features: {}, dataDir: calibration.dir }), {
+      code: 'INVALID_ARGUMENT',
+      message: 'big.onnx is 65.0 MiB; an imported model may have 64 MiB at most',
+    });
+    await assert.rejects(
+      importVersion(registry, {
+        file: MODEL,
+        features: {},
+        labels: MODEL_LABELS,
+        output: 'probabilities',
+        dataDir: calibration.dir,
+      }),
+      { code: 'INVALID_ARGUMENT', message: /^the output is not probabilities .*; import it with --output logits$/ },
+    );
+    assert.equal(registry.list().length, count);
+  });
+});
+
+describe('kws import, then served over REST and GraphQL', () => {
+  it('prints the version as JSON, and the server answers a real clip with it, the same over REST and GraphQL', async () => {
+    const repo = modelRepository();
+    const data = tempDir('kws-import-cli-');
+    const calibration = kaggleFolder(2);
+    const run = await runKws(
+      'import',
+      MODEL,
+      '--features',
+      join(FIXTURE, 'features.json'),
+      '--labels',
+      `@${join(FIXTURE, 'labels.txt')}`,
+      '--data',
+      calibration.dir,
+      '--models-dir',
+      repo,
+      '--data-dir',
+      data,
+      '--json',
+    );
+    assert.equal(run.status, 0, run.stderr);
+    const summary = JSON.parse(run.stdout) as { version: number; imported: { layout: string } };
+    assert.equal(summary.version, FIRST_NEW_VERSION);
+    assert.equal(summary.imported.layout, 'channel-frames-bins');
+    const server = await testServer({ modelsDir: repo, dataDir: tempDir('kws-import-serve-') });
+    try {
+      const bytes = readFileSync(join(realDataDir(), 'tflite-micro/testdata', 'yes_1000ms.wav'));
+      const response = await fetch(`${server.url}/v1/clips?modelVersion=${summary.version}`, {
+        method: 'POST',
+        body: clipForm([{ name: 'yes.wav', bytes }]),
+      });
+      assert.equal(response.status, 200);
+      const rest = (
+        (await response.json()) as {
+          clips: Array<{ prediction: { modelVersion: number; label: string; probabilities: Record<string, number> } }>;
+        }
+      ).clips[0]!.prediction;
+      assert.equal(rest.modelVersion, summary.version);
+      const body = await graphqlUpload(
+        server.url,
+        `mutation ($files: [Upload!]!) { classifyClips(files: $files, modelVersion: ${summary.version}) { prediction { label modelVersion probabilities { label probability } } } }`,
+        [{ name: 'yes.wav', bytes }],
+      );
+      assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+      const answer = (
+        body.data?.['classifyClips'] as Array<{
+          prediction: { label: string; probabilities: Array<{ label: string; probability: number }> };
+        }>
+      )[0]!.prediction;
+      assert.equal(answer.label, rest.label);
+      const listed = await graphql(
+        server.url,
+        `{ modelVersion(version: ${summary.version}) { architecture imported { source inputShape layout output modelLabels } } }`,
+      );
+      assert.deepEqual(listed.data?.['modelVersion'], {
+        architecture: 'imported',
+        imported: {
+          source: 'model.onnx',
+          inputShape: [null, 1, 98, 40],
+          layout: 'channel-frames-bins',
+          output: 'logits',
+          modelLabels: MODEL_LABELS,
+        },
+      });
+      for (const { label, probability } of answer.probabilities)
+        assert.ok(Math.abs(probability - rest.probabilities[label]!) < 1e-6, label);
+    } finally {
+      await server.stop();
+    }
+  });
+});
