@@ -1,7 +1,7 @@
 import { Worker } from 'node:worker_threads';
 
 /** The worker-thread entries in `batch/`: each is `batch/<name>.worker.ts` (`.js` once built). */
-export type WorkerName = 'engine' | 'train' | 'wal-checkpoint' | 'augment' | 'replica';
+export type WorkerName = 'engine' | 'train' | 'wal-checkpoint' | 'augment' | 'replica' | 'version';
 
 /** What a worker thread is started with: the shim's URL and its `workerData`. */
 export interface WorkerEntry {

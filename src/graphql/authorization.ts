@@ -30,6 +30,8 @@ export const ROOT_FIELD_SCOPES = {
     archiveModelVersion: 'admin',
     removeAlias: 'admin',
     retrain: 'admin',
+    createEnsemble: 'admin',
+    importModelVersion: 'admin',
     startSearch: 'admin',
     scoreTestSet: 'admin',
     cancelJob: 'admin',

@@ -132,7 +132,8 @@ function pair(input: AugmentationInput): Partial<AugmentConfig> {
  *
  * @throws FeatureError `INVALID_FEATURE_CONFIG` naming the field, the rule and the value.
  */
-function featuresOf(input: FeaturesInput): Partial<FeatureConfig> {
+/** The FeatureConfig fields a `FeaturesInput` gives (nulls left out), checked. */
+export function featuresOf(input: FeaturesInput): Partial<FeatureConfig> {
   const config = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== null && v !== undefined));
   resolveFeatureConfig(config); // type and normalization are strings in GraphQL: this refuses any other value
   return config as Partial<FeatureConfig>;

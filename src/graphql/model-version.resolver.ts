@@ -1,5 +1,9 @@
 import { Arg, Ctx, Int, Mutation, Query, Resolver } from 'type-graphql';
-import { KwsError } from '../errors/index.js';
+import { describeValue, KwsError } from '../errors/index.js';
+import { ENSEMBLE_COMBINES } from '../model/index.js';
+import type { EnsembleCombine } from '../model/index.js';
+import { featuresOf } from './job.resolver.js';
+import { EnsembleInput, ImportModelInput } from './version-maker.type.js';
 import { restoreThresholds } from '../registry/index.js';
 import type { VersionRecord } from '../registry/index.js';
 import type { KwsContext } from './context.js';
@@ -117,6 +121,58 @@ export class ModelVersionResolver {
   })
   archiveModelVersion(@Arg('version', () => Int) version: number, @Ctx() ctx: KwsContext): ModelVersionType {
     ctx.service.archive(version);
+    return this.require(ctx, version);
+  }
+
+  @Mutation(() => ModelVersionType, {
+    description:
+      'Registers an ensemble of ready versions as a new version, calibrated on a dataset, in a worker thread (seconds); it serves once promoted. Archiving a member is then refused.',
+  })
+  async createEnsemble(
+    @Arg('input', () => EnsembleInput) input: EnsembleInput,
+    @Ctx() ctx: KwsContext,
+  ): Promise<ModelVersionType> {
+    const combine = input.combine ?? 'mean-logit';
+    if (!(ENSEMBLE_COMBINES as readonly string[]).includes(combine))
+      throw new KwsError(
+        'INVALID_ARGUMENT',
+        `unknown combine rule ${describeValue(combine)}; choose one of ${ENSEMBLE_COMBINES.join(', ')}`,
+      );
+    const version = await ctx.jobs.makeVersion({
+      kind: 'ensemble',
+      options: {
+        members: input.members,
+        combine: combine as EnsembleCombine,
+        ...(input.weights === null || input.weights === undefined ? {} : { weights: input.weights }),
+        ...(input.dataDir === null || input.dataDir === undefined ? {} : { dataDir: input.dataDir }),
+      },
+    });
+    return this.require(ctx, version);
+  }
+
+  @Mutation(() => ModelVersionType, {
+    description:
+      'Checks an ONNX model trained elsewhere and registers it as a new version (architecture imported), calibrated on a dataset, in a worker thread (seconds); it serves once promoted. A model that fails a check is refused, naming it, and nothing is registered.',
+  })
+  async importModelVersion(
+    @Arg('input', () => ImportModelInput) input: ImportModelInput,
+    @Ctx() ctx: KwsContext,
+  ): Promise<ModelVersionType> {
+    const output = input.output ?? 'logits';
+    if (output !== 'logits' && output !== 'probabilities')
+      throw new KwsError('INVALID_ARGUMENT', `output must be logits or probabilities, got ${describeValue(output)}`);
+    const version = await ctx.jobs.makeVersion({
+      kind: 'import',
+      options: {
+        file: input.file,
+        dataDir: input.dataDir,
+        features: input.features === null || input.features === undefined ? {} : featuresOf(input.features),
+        output,
+        ...(input.labels === null || input.labels === undefined ? {} : { labels: input.labels }),
+        ...(input.inputName === null || input.inputName === undefined ? {} : { inputName: input.inputName }),
+        ...(input.outputName === null || input.outputName === undefined ? {} : { outputName: input.outputName }),
+      },
+    });
     return this.require(ctx, version);
   }
 

@@ -9,6 +9,8 @@ import { isActive } from './job-record.js';
 import type { JobKind, JobRecord } from './job-record.js';
 import type { JobStore } from './job-store.js';
 import { PathPolicy } from './path-policy.js';
+import { checkedVersionTask, makeVersionInWorker } from './version-task.js';
+import type { VersionTask } from '../training/index.js';
 import { JOB_OUTPUTS, runScoreJob, scoreParamsOf } from './score-job.js';
 import type { ScoreJobInput } from './score-job.js';
 import { runSearchJob, searchParamsOf } from './search-job.js';
@@ -201,6 +203,17 @@ export class JobRunner {
     if (file === 'probabilities' && job.kind === 'score' && !job.params.probabilities)
       throw new KwsError('NOT_FOUND', `job ${id} was run without probabilities`);
     return join(job.outputDir, JOB_OUTPUTS[file]);
+  }
+
+  /**
+   * Makes an ensemble or imports a model as a new version, in a worker thread, now (not queued: it
+   * takes seconds); its paths must lie inside the allowed roots. The version serves only once promoted.
+   *
+   * @throws KwsError `PATH_NOT_ALLOWED`, `FILE_NOT_FOUND` for a path; the maker's refusals
+   *   (`INVALID_ARGUMENT`, `NOT_FOUND`, `MALFORMED`) with their messages.
+   */
+  makeVersion(task: VersionTask): Promise<number> {
+    return makeVersionInWorker(this.registry, checkedVersionTask(task, this.paths));
   }
 
   /**

@@ -36,6 +36,7 @@ export type {
   OptionSpec,
 } from './option-declaration.js';
 export type { TrainingProgress, TrainWorkerData, TrainWorkerMessage } from './train-messages.js';
+export type { VersionTask, VersionWorkerData, VersionWorkerMessage } from './version-messages.js';
 export { clipAt, loadClipFile, loadClipSet } from './clip-cache.js';
 export { BatchMaker } from './batch-maker.js';
 export type { BatchMakerInit } from './batch-maker.js';

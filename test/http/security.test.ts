@@ -47,6 +47,8 @@ const EXPECTED_SCOPES: Record<'query' | 'mutation', Record<string, Scope>> = {
     archiveModelVersion: 'admin',
     removeAlias: 'admin',
     retrain: 'admin',
+    createEnsemble: 'admin',
+    importModelVersion: 'admin',
     startSearch: 'admin',
     scoreTestSet: 'admin',
     cancelJob: 'admin',

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as ort from 'onnxruntime-node';
@@ -222,6 +223,108 @@ describe('kws import, then served over REST and GraphQL', () => {
       });
       for (const { label, probability } of answer.probabilities)
         assert.ok(Math.abs(probability - rest.probabilities[label]!) < 1e-6, label);
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
+describe('GraphQL createEnsemble and importModelVersion (admin mutations, made in a worker thread)', () => {
+  it('imports the fixture and ensembles two versions, inside the allowed roots only, and refuses bad input naming it', async () => {
+    const repo = modelRepository();
+    const calibration = kaggleFolder(2);
+    const copy = join(tempDir('kws-import-gql-'), 'model.onnx');
+    writeFileSync(copy, readFileSync(MODEL));
+    const server = await testServer({
+      modelsDir: repo,
+      dataDir: tempDir('kws-import-gql-var-'),
+      scoreRoots: [tmpdir()],
+    });
+    try {
+      const imported = await graphql(
+        server.url,
+        `
+          mutation ($input: ImportModelInput!) {
+            importModelVersion(input: $input) {
+              version
+              state
+              architecture
+              imported {
+                source
+                layout
+              }
+            }
+          }
+        `,
+        { input: { file: copy, labels: MODEL_LABELS, features: { type: 'log-mel' }, dataDir: calibration.dir } },
+      );
+      assert.equal(imported.errors, undefined, JSON.stringify(imported.errors));
+      assert.deepEqual(imported.data?.['importModelVersion'], {
+        version: FIRST_NEW_VERSION,
+        state: 'READY',
+        architecture: 'imported',
+        imported: { source: 'model.onnx', layout: 'channel-frames-bins' },
+      });
+      const ensemble = await graphql(
+        server.url,
+        `
+          mutation ($dir: String!) {
+            createEnsemble(input: { members: [1, 2], weights: [1, 3], dataDir: $dir }) {
+              version
+              architecture
+              ensemble {
+                members
+                weights
+                combine
+              }
+            }
+          }
+        `,
+        { dir: calibration.dir },
+      );
+      assert.equal(ensemble.errors, undefined, JSON.stringify(ensemble.errors));
+      assert.deepEqual(ensemble.data?.['createEnsemble'], {
+        version: FIRST_NEW_VERSION + 1,
+        architecture: 'ensemble',
+        ensemble: { members: [1, 2], weights: [0.25, 0.75], combine: 'mean-logit' },
+      });
+      const refusals: Array<[string, Record<string, unknown>, string, string]> = [
+        [
+          `mutation ($f: String!, $d: String!) { importModelVersion(input: { file: $f, dataDir: $d }) { version } }`,
+          { f: MODEL, d: calibration.dir },
+          'PATH_NOT_ALLOWED',
+          'is not inside a folder this server may read',
+        ],
+        [
+          `mutation ($f: String!, $d: String!) { importModelVersion(input: { file: $f, dataDir: $d, labels: ["yes"] }) { version } }`,
+          { f: copy, d: calibration.dir },
+          'INVALID_ARGUMENT',
+          "the model's labels must be the 12 labels",
+        ],
+        [
+          `mutation ($d: String!) { createEnsemble(input: { members: [1, ${FIRST_NEW_VERSION}], dataDir: $d }) { version } }`,
+          { d: calibration.dir },
+          'INVALID_ARGUMENT',
+          `version ${FIRST_NEW_VERSION} is an imported ONNX model (model.onnx) and cannot be a member of an ensemble`,
+        ],
+        [
+          `mutation { createEnsemble(input: { members: [1, 2], combine: "median" }) { version } }`,
+          {},
+          'INVALID_ARGUMENT',
+          'unknown combine rule "median"; choose one of mean-prob, mean-logit',
+        ],
+      ];
+      for (const [query, variables, code, message] of refusals) {
+        const refused = await graphql(server.url, query, variables);
+        assert.equal(refused.errors?.[0]?.extensions?.code, code, JSON.stringify(refused.errors));
+        assert.ok(refused.errors?.[0]?.message.includes(message), refused.errors?.[0]?.message);
+      }
+      const listed = await graphql(server.url, '{ modelVersions { version state } }');
+      assert.equal(
+        (listed.data?.['modelVersions'] as Array<{ state: string }>).filter((v) => v.state === 'READY').length,
+        4,
+        'versions 1, 2, the import and the ensemble; refusals registered nothing that serves',
+      );
     } finally {
       await server.stop();
     }

@@ -26,3 +26,4 @@ export { createEnsemble } from './ensemble-versions.js';
 export type { CreateEnsembleOptions } from './ensemble-versions.js';
 export { importVersion, MAX_IMPORT_BYTES } from './import-version.js';
 export type { ImportVersionOptions } from './import-version.js';
+export { runVersionWorker } from './version-worker.js';

@@ -1,0 +1,80 @@
+import { dirname, join, basename } from 'node:path';
+import { spawnWorker } from '../config/index.js';
+import { KwsError, UnreachableCaseError } from '../errors/index.js';
+import type { ModelRegistry } from '../registry/index.js';
+import type { VersionTask, VersionWorkerData, VersionWorkerMessage } from '../training/index.js';
+import { fromWorkerText } from './job-error.js';
+import type { PathPolicy } from './path-policy.js';
+
+/**
+ * A version task with its paths checked against the server's allowed roots: the calibration
+ * folder (when given) and the imported model's folder, each resolved to its real path.
+ *
+ * @throws KwsError `PATH_NOT_ALLOWED`, `FILE_NOT_FOUND`, `FILE_UNREADABLE`, `INVALID_ARGUMENT` (see `PathPolicy.allowedDir`).
+ */
+export function checkedVersionTask(task: VersionTask, paths: PathPolicy): VersionTask {
+  switch (task.kind) {
+    case 'ensemble': {
+      const { dataDir, ...rest } = task.options;
+      return {
+        kind: 'ensemble',
+        options: { ...rest, ...(dataDir === undefined ? {} : { dataDir: paths.allowedDir(dataDir) }) },
+      };
+    }
+    case 'import':
+      return {
+        kind: 'import',
+        options: {
+          ...task.options,
+          file: join(paths.allowedDir(dirname(task.options.file)), basename(task.options.file)),
+          dataDir: paths.allowedDir(task.options.dataDir),
+        },
+      };
+    default:
+      throw new UnreachableCaseError(task);
+  }
+}
+
+/**
+ * Makes one version in a worker thread (`batch/version.worker.ts`) and answers its number. A worker
+ * that dies after reserving a number (out of memory, say) has that version abandoned; a refused or
+ * failed one was already marked failed by the worker, and its error is rethrown with its code.
+ *
+ * @throws KwsError with the worker's code (`INVALID_ARGUMENT`, `NOT_FOUND`, `MALFORMED`...), or an
+ *   Error for an internal failure.
+ */
+export async function makeVersionInWorker(registry: ModelRegistry, task: VersionTask): Promise<number> {
+  const data: VersionWorkerData = { modelsDir: registry.modelsDir, task };
+  const worker = spawnWorker('version', { version: data });
+  const seen: { version: number | null; made: number | null; error: Error | null } = {
+    version: null,
+    made: null,
+    error: null,
+  };
+  worker.on('message', (message: VersionWorkerMessage) => {
+    switch (message.type) {
+      case 'begin':
+        seen.version = message.version;
+        break;
+      case 'done':
+        seen.made = message.version;
+        break;
+      case 'error':
+        seen.error ??= fromWorkerText(message.message);
+        break;
+      default:
+        throw new UnreachableCaseError(message);
+    }
+  });
+  const exitCode = await new Promise<number>((resolve) => {
+    worker.once('error', (error) => {
+      seen.error ??= error;
+    });
+    worker.once('exit', resolve);
+  });
+  if (seen.made !== null && seen.error === null) return seen.made;
+  const error = seen.error ?? new KwsError('INTERNAL', `the version worker exited with code ${exitCode}`);
+  if (seen.version !== null && registry.list().find((r) => r.version === seen.version)?.state === 'training')
+    registry.abandon(seen.version, error.message);
+  throw error;
+}
