@@ -7,6 +7,12 @@ import { runProgram } from './cli/index.js';
 
 const { version } = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string };
 
+// A reader that stops early (`kws models | head -2`) closes the pipe: stop quietly, as Unix tools do.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0);
+  throw error;
+});
+
 runProgram(version, process.argv).catch((error: unknown) => {
   process.stderr.write(`kws: internal error: ${error instanceof Error ? error.message : String(error)}\n`);
   process.exitCode = 70; // EX_SOFTWARE

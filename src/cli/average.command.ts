@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ModelRegistry, VersionManifest } from '../registry/index.js';
 import { reportError } from './report-error.js';
 import { percent, PROCESS_OUTPUT } from './output.js';
@@ -14,12 +14,18 @@ export function membersOption(): Option {
     .argParser((value: string) => value.split(',').map((v) => (/^\d+$/.test(v.trim()) ? Number(v) : v.trim())));
 }
 
-/** `--weights W,W[,...]`: one number per member (an empty one is NaN, refused by the command). */
+/** `--weights W,W[,...]`: one number per member; text that is not a number is a usage error naming it. */
 export function weightsOption(example: string): Option {
   return new Option(
     '--weights <weights>',
     `comma-separated weight per member, normalised to sum 1 (default: equal; ${example})`,
-  ).argParser((value: string) => value.split(',').map((v) => (v.trim() === '' ? Number.NaN : Number(v))));
+  ).argParser((value: string) =>
+    value.split(',').map((v) => {
+      const weight = v.trim() === '' ? Number.NaN : Number(v);
+      if (Number.isNaN(weight)) throw new InvalidArgumentError(`${JSON.stringify(v)} is not a number`);
+      return weight;
+    }),
+  );
 }
 
 /** Help of `--data` for versions made from members. */

@@ -93,7 +93,7 @@ export async function openModelSession(
 ): Promise<ModelSession> {
   if (engine === 'tfjs' && !existsSync(join(dir, 'model.json')) && existsSync(join(dir, 'model.onnx')))
     throw new KwsError(
-      'MALFORMED',
+      'INVALID_ARGUMENT',
       `the model in ${dir} has only model.onnx (an imported ONNX model), which the tfjs engine cannot run: use the onnx engine`,
     );
   const session =

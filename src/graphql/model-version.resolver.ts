@@ -50,6 +50,7 @@ function versionType(ctx: KwsContext, record: VersionRecord): ModelVersionType {
         : {
             source: manifest.imported.source,
             sha256: manifest.imported.sha256,
+            bytes: manifest.imported.bytes,
             opset: manifest.imported.opset,
             inputName: manifest.imported.inputName,
             inputShape: [...manifest.imported.inputShape],

@@ -79,6 +79,9 @@ export class ImportedModelType {
   @Field(() => String, { description: 'SHA-256 of that file, hex.' })
   sha256!: string;
 
+  @Field(() => Int, { description: 'Size of that file, bytes.' })
+  bytes!: number;
+
   @Field(() => Int, { description: 'Default-domain ONNX opset it uses.' })
   opset!: number;
 

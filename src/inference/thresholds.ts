@@ -118,7 +118,7 @@ export function validateThresholds(thresholds: Thresholds): Thresholds {
   if (unknownScore === 'energy' && (unknownEnergyThreshold ?? Number.POSITIVE_INFINITY) === Number.POSITIVE_INFINITY) {
     throw new KwsError(
       'INVALID_ARGUMENT',
-      'unknownScore energy needs an unknownEnergyThreshold: this model version has no calibrated one (its calibration turned the energy rule off, or predates the energy score), so give one',
+      'unknownScore energy needs an unknownEnergyThreshold: this model version has no calibrated one (its calibration turned the energy rule off, predates the energy score, or the model has no logits to score), so give one',
     );
   }
   if (typeof unknownThreshold !== 'number' || !(unknownThreshold >= 0 && unknownThreshold <= 1)) {

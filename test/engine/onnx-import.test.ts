@@ -84,6 +84,14 @@ describe('wrapImportedOnnx', () => {
     await Promise.all([session.release(), original.release()]);
   });
 
+  it('accepts Speech Commands’ folder names _silence_ and _unknown_ as labels', () => {
+    const folders = MODEL_LABELS.map((l) => ({ silence: '_silence_', unknown: '_unknown_' })[l] ?? l);
+    assert.deepEqual(
+      wrapImportedOnnx(BYTES, { ...OPTIONS, labels: folders }).bytes,
+      wrapImportedOnnx(BYTES, OPTIONS).bytes,
+    );
+  });
+
   it('refuses what kws-serve cannot serve, naming the check', () => {
     const dims = (m: InstanceType<typeof onnx.ModelProto>) => m.graph!.input![0]!.type!.tensorType!.shape!.dim!;
     const cases: Array<[Uint8Array, Partial<typeof OPTIONS> | Record<string, unknown>, string, string]> = [
@@ -120,6 +128,16 @@ describe('wrapImportedOnnx', () => {
         { labels: MODEL_LABELS.map((l) => (l === 'yes' ? 'maybe' : l)) },
         'INVALID_ARGUMENT',
         '; missing yes; not a label or repeated: maybe$',
+      ],
+      [
+        BYTES,
+        {
+          labels: [...MODEL_LABELS, 'silence']
+            .filter((l) => l !== 'unknown')
+            .map((l) => (l === 'silence' ? '_silence_' : l)),
+        },
+        'INVALID_ARGUMENT',
+        '; missing unknown; not a label or repeated: silence$',
       ],
       [BYTES, { inputName: 'mel' }, 'INVALID_ARGUMENT', '^the model has no input named mel \\(it has spectrogram\\)$'],
       [

@@ -82,6 +82,7 @@ describe('averageVersions (kws average)', () => {
       [[1, -1], 'weights must be finite and >= 0, got -1'],
       [[1, Number.NaN], 'weights must be finite and >= 0, got NaN'],
       [[0, 0], 'weights must not all be 0'],
+      [[1.7e308, 1.7e308], 'weights must have a finite sum, got 1.7e+308, 1.7e+308'],
     ] as const)
       assert.throws(() => memberWeights(weights, 2), { name: 'KwsError', code: 'INVALID_ARGUMENT', message });
   });

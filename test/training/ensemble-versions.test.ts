@@ -139,6 +139,27 @@ describe('createEnsemble (kws ensemble create)', () => {
     }
   });
 
+  it('teaches a student (distillFrom: the ensemble), which is an ordinary version', async () => {
+    const repo = twoModels();
+    const own = ModelRegistry.open(repo);
+    try {
+      const ensemble = await createEnsemble(own, { members: [1, 2], dataDir: corpus });
+      const student = await trainVersion(own, {
+        dataDir: corpus,
+        epochs: 1,
+        batchSize: 8,
+        allowMissingClasses: true,
+        distillFrom: ensemble.record.version,
+      });
+      const manifest = manifestOf(repo, student.record.version);
+      assert.equal(manifest.training.options['distillFrom'], ensemble.record.version);
+      assert.equal(manifest.ensemble, undefined);
+      assert.equal(student.record.architecture, 'tc-resnet8');
+    } finally {
+      own.close();
+    }
+  });
+
   it('kws ensemble create prints the new version as JSON, and kws models lists it as an ensemble', async () => {
     const repo = twoModels();
     const data = tempDir('kws-ensemble-cli-');

@@ -118,8 +118,12 @@ function defaultOpset(model: InstanceType<typeof onnx.ModelProto>): number {
   return opset;
 }
 
-/** For each of kws-serve's labels, the index of the model's output that holds it. */
-function labelOrder(labels: readonly string[]): number[] {
+/** Speech Commands' folder names for the two non-word classes, accepted as labels. */
+const FOLDER_LABELS: Readonly<Record<string, string>> = { _silence_: 'silence', _unknown_: 'unknown' };
+
+/** For each of kws-serve's labels, the index of the model's output that holds it (`_silence_`, `_unknown_` accepted). */
+function labelOrder(given: readonly string[]): number[] {
+  const labels = given.map((l) => FOLDER_LABELS[l] ?? l);
   const missing = LABELS.filter((l) => !labels.includes(l));
   const extra = labels.filter((l, i) => !(LABELS as readonly string[]).includes(l) || labels.indexOf(l) !== i);
   if (labels.length !== LABELS.length || missing.length > 0 || extra.length > 0)

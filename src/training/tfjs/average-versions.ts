@@ -4,7 +4,7 @@ import { describeValue, KwsError } from '../../errors/index.js';
 import { ensureTfjsBackend, loadLayersModel } from '../../engine/tfjs/index.js';
 import type { ModelRegistry } from '../../registry/index.js';
 import { calibrationDataset, memberManifests, registerMemberVersion } from './member-versions.js';
-import { refuseEnsemble, refuseImported } from '../version-kinds.js';
+import { refuseEnsemble } from '../version-kinds.js';
 import type { TrainedVersion } from './train-version.js';
 
 /** What {@link averageVersions} needs. */
@@ -46,11 +46,8 @@ export async function averageVersions(
   registry: ModelRegistry,
   options: AverageVersionsOptions,
 ): Promise<TrainedVersion> {
-  const manifests = memberManifests(registry, options.members, 'averaging', true);
-  for (const m of manifests) {
-    refuseEnsemble(m, 'averaged');
-    refuseImported(m, 'averaged');
-  }
+  const manifests = memberManifests(registry, options.members, 'averaging', true, 'averaged');
+  for (const m of manifests) refuseEnsemble(m, 'averaged');
   const versions = manifests.map((m) => m.version);
   const weights = memberWeights(options.weights, versions.length);
   const first = manifests[0]!;
@@ -103,5 +100,7 @@ export function memberWeights(weights: readonly number[] | undefined, count: num
     throw new KwsError('INVALID_ARGUMENT', `weights must be finite and >= 0, got ${describeValue(bad)}`);
   const sum = weights.reduce((a, b) => a + b, 0);
   if (sum <= 0) throw new KwsError('INVALID_ARGUMENT', 'weights must not all be 0');
+  if (!Number.isFinite(sum))
+    throw new KwsError('INVALID_ARGUMENT', `weights must have a finite sum, got ${weights.join(', ')}`);
   return weights.map((w) => w / sum);
 }

@@ -5,7 +5,7 @@ import type { EnsembleCombine } from '../../model/index.js';
 import type { ModelRegistry } from '../../registry/index.js';
 import { loadMembers, memberWeights } from './average-versions.js';
 import { calibrationDataset, memberManifests, registerMemberVersion } from './member-versions.js';
-import { refuseEnsemble, refuseImported } from '../version-kinds.js';
+import { refuseEnsemble } from '../version-kinds.js';
 import type { TrainedVersion } from './train-version.js';
 
 /** What {@link createEnsemble} needs. */
@@ -39,11 +39,8 @@ export interface CreateEnsembleOptions {
  */
 export async function createEnsemble(registry: ModelRegistry, options: CreateEnsembleOptions): Promise<TrainedVersion> {
   const combine = options.combine ?? 'mean-logit';
-  const manifests = memberManifests(registry, options.members, 'an ensemble', false);
-  for (const m of manifests) {
-    refuseEnsemble(m, 'a member of another ensemble');
-    refuseImported(m, 'a member of an ensemble');
-  }
+  const manifests = memberManifests(registry, options.members, 'an ensemble', false, 'a member of an ensemble');
+  for (const m of manifests) refuseEnsemble(m, 'a member of another ensemble');
   const versions = manifests.map((m) => m.version);
   const weights = memberWeights(options.weights, versions.length);
   if (combine === 'mean-prob' && options.weights !== undefined && new Set(weights).size > 1)

@@ -164,6 +164,15 @@ async function checkWarmUp(session: ModelSession, clipSize: number, output: Impo
     );
   if (!values.every(Number.isFinite))
     throw new KwsError('INVALID_ARGUMENT', 'the model gave non-finite outputs (NaN or infinity) on a warm-up batch');
+  const rowsSumToOne = Array.from({ length: batch }, (_, r) => {
+    const row = values.subarray(r * LABELS.length, (r + 1) * LABELS.length);
+    return row.every((v) => v >= 0 && v <= 1) && Math.abs(row.reduce((a, v) => a + v, 0) - 1) < 1e-4;
+  });
+  if (output === 'logits' && rowsSumToOne.every(Boolean))
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      'the output looks like probabilities (every warm-up clip’s values lie in [0, 1] and sum to 1); import it with --output probabilities',
+    );
   if (output === 'probabilities')
     for (let r = 0; r < batch; r++) {
       const row = values.subarray(r * LABELS.length, (r + 1) * LABELS.length);

@@ -9,6 +9,7 @@ import { exportOnnx, saveLayersModel } from '../../engine/tfjs/index.js';
 import { listedArchitecture, storeCalibration, storeThresholds } from '../../registry/index.js';
 import type { ModelRegistry, VersionManifest } from '../../registry/index.js';
 import { loadClipSet } from '../clip-cache.js';
+import { refuseImported } from '../version-kinds.js';
 import type { ClipSet } from '../clip-cache.js';
 import { clipSetFingerprint, noClips } from './calibrate-version.js';
 import { loadLabelledSet } from './evaluate-version.js';
@@ -19,7 +20,7 @@ import type { TrainedVersion } from './train-version.js';
 /**
  * The manifests of the distinct ready versions `refs` names, for a version made from them (`what`:
  * "averaging", "an ensemble"): two or more, of one label order and one feature config (and, with
- * `sameArchitecture`, one architecture).
+ * `sameArchitecture`, one architecture), none imported from ONNX (`use`: what a member would be, for the refusal).
  *
  * @throws KwsError `NOT_FOUND` for an unknown version; `INVALID_ARGUMENT` for fewer than two
  *   distinct versions, a repeated one, or a member whose architecture, labels or features differ (named).
@@ -29,6 +30,7 @@ export function memberManifests(
   refs: readonly (number | string)[],
   what: string,
   sameArchitecture: boolean,
+  use: string,
 ): VersionManifest[] {
   const records = refs.map((ref) => registry.resolve(ref));
   const versions = [...new Set(records.map((r) => r.version))];
@@ -43,6 +45,7 @@ export function memberManifests(
       `members must be distinct versions, got ${records.map((r) => r.version).join(', ')}`,
     );
   const manifests = versions.map((v) => registry.manifest(v));
+  for (const m of manifests) refuseImported(m, use);
   const first = manifests[0]!;
   for (const m of manifests.slice(1)) {
     for (const [field, a, b] of [
@@ -85,6 +88,11 @@ export async function calibrationDataset(
     throw new KwsError('INVALID_ARGUMENT', 'name the clips to calibrate on (a dataset or a labelled folder)');
   const options = (first?.training.options ?? {}) as { seed?: number; dataset?: DatasetOptions };
   const dir = dataDir ?? first!.training.dataDir;
+  if (dataDir === undefined && !existsSync(dir))
+    throw new KwsError(
+      'FILE_NOT_FOUND',
+      `version ${first!.version}'s training data, ${dir}, is not there to calibrate on; name the clips with --data (GraphQL dataDir)`,
+    );
   const dataset = await scanSpeechCommands(
     dir,
     dataDir === undefined ? { seed: options.seed ?? 1, ...options.dataset } : {},
