@@ -4,7 +4,7 @@
  * Makes (or reuses, under .bench/score-N) a synthetic test set of N clips (default 158,538) with
  * `kws synth`, scores it with the bundled model through the same code as `kws score`, and prints
  * wall time, clips/s and peak RSS; then, in the same run, the engine alone (inference on
- * precomputed features, batches of 256) and decode + features alone (same threads, no model).
+ * precomputed features, batches of 256) and decode + features alone (same threads, no model), and end to end again with test-time augmentation (`DEFAULT_TTA`).
  * Last line: one JSON object.
  */
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -12,7 +12,7 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureSynthCorpus, ROOT } from './synth-corpus.js';
-import { EnginePool } from '../src/engine/index.js';
+import { DEFAULT_TTA, describeTta, EnginePool } from '../src/engine/index.js';
 import { DEFAULT_FEATURE_CONFIG } from '../src/features/index.js';
 import { scoreTestSet } from '../src/jobs/index.js';
 import { ModelRegistry } from '../src/registry/index.js';
@@ -82,6 +82,17 @@ while (performance.now() - t < 5000) {
   inferred += chunkSize * threads;
 }
 const engineOnlyClipsPerSecond = Math.round(inferred / ((performance.now() - t) / 1000));
+// End to end again with test-time augmentation (the clip, ±100 ms and +6 dB: 4 views a clip).
+t = performance.now();
+const withTta = await scoreTestSet(registry, pool, checkpoints, {
+  dir: join(set, 'test'),
+  out: join(work, 'submission-tta.csv'),
+  probabilitiesOut: join(work, 'probabilities-tta.csv'),
+  chunkSize,
+  tta: DEFAULT_TTA,
+  checkpointKey: 'bench-tta',
+});
+const ttaClipsPerSecond = Math.round(withTta.total / ((performance.now() - t) / 1000));
 await pool.close();
 checkpoints.close();
 registry.close();
@@ -91,12 +102,16 @@ console.log(
   `engine only ${engineOnlyClipsPerSecond} clips/s; decode + features only ${featuresOnlyClipsPerSecond} clips/s; end to end = ${Math.round((clipsPerSecond / floor) * 100)} % of the slower stage`,
 );
 console.log(
+  `with TTA (${describeTta(DEFAULT_TTA)}): ${ttaClipsPerSecond} clips/s, ${(clipsPerSecond / ttaClipsPerSecond).toFixed(2)}x the time`,
+);
+console.log(
   JSON.stringify({
     clips: summary.total,
     wallSeconds: Number(wallSeconds.toFixed(1)),
     clipsPerSecond,
     engineOnlyClipsPerSecond,
     featuresOnlyClipsPerSecond,
+    ttaClipsPerSecond,
     peakRssMb,
   }),
 );

@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { loadConfig, makeDirs } from '../config/index.js';
 import { fromFsError, KwsError } from '../errors/index.js';
-import type { DeviceChoice, EngineKind, EnginePool } from '../engine/index.js';
+import type { DeviceChoice, EngineKind, EnginePool, TtaSpec } from '../engine/index.js';
 import type { ModelRegistry } from '../registry/index.js';
 import { ScoreCheckpointStore } from '../storage/index.js';
 import { integerIn, numberIn } from './options.js';
@@ -23,10 +23,32 @@ interface ScoreCliOptions extends RegistryCliOptions {
   resume?: boolean;
   threads?: number;
   chunkSize: number;
+  tta?: boolean;
+  ttaShiftsMs?: number[];
+  ttaGainsDb?: number[];
   engine: EngineKind;
   device: DeviceChoice;
   progress: boolean;
   json?: boolean;
+}
+
+/** A comma-separated list of numbers ("" is an empty list). */
+function numberList(value: string): number[] {
+  if (value.trim() === '') return [];
+  return value.split(',').map((v) => {
+    const n = v.trim() === '' ? Number.NaN : Number(v);
+    if (Number.isNaN(n)) throw new InvalidArgumentError(`${JSON.stringify(v)} is not a number`);
+    return n;
+  });
+}
+
+/** The TTA of the options: none, `defaults` (`DEFAULT_TTA`), or it with the lists given. */
+function ttaOf(
+  options: Pick<ScoreCliOptions, 'tta' | 'ttaShiftsMs' | 'ttaGainsDb'>,
+  defaults: TtaSpec,
+): TtaSpec | null {
+  if (options.tta !== true && options.ttaShiftsMs === undefined && options.ttaGainsDb === undefined) return null;
+  return { shiftsMs: options.ttaShiftsMs ?? defaults.shiftsMs, gainsDb: options.ttaGainsDb ?? defaults.gainsDb };
 }
 
 /** `kws score DIR --out submission.csv`: the Kaggle submission for a whole test folder, resumable. */
@@ -47,6 +69,12 @@ export function scoreCommand(output: CliOutput = PROCESS_OUTPUT): Command {
       .option('--resume', 'continue an interrupted run of the same command')
       .option('--threads <n>', 'worker threads (default: the CPU count)', integerIn(1, 256))
       .option('--chunk-size <n>', 'clips per worker task and inference batch', integerIn(1, 4096), 256)
+      .option(
+        '--tta',
+        'test-time augmentation: also score each clip shifted and louder and average (default: shifts -100, 100 ms; gains 6 dB)',
+      )
+      .option('--tta-shifts-ms <list>', 'TTA time shifts, ms, comma-separated ("" for none; implies --tta)', numberList)
+      .option('--tta-gains-db <list>', 'TTA gains, dB, comma-separated ("" for none; implies --tta)', numberList)
       .addOption(new Option('--engine <name>', 'inference runtime').choices(['onnx', 'tfjs']).default('onnx'))
       .addOption(
         new Option('--device <name>', 'auto: a GPU when the runtime finds one')
@@ -72,7 +100,7 @@ export function scoreCommand(output: CliOutput = PROCESS_OUTPUT): Command {
     const logLine = progressLines((text) => process.stderr.write(text));
     try {
       // The engine threads and the bulk scorer load only when a folder is scored.
-      const [{ EnginePool }, { scoreTestSet }] = await Promise.all([
+      const [{ EnginePool, DEFAULT_TTA, describeTta }, { scoreTestSet }] = await Promise.all([
         import('../engine/index.js'),
         import('../jobs/index.js'),
       ]);
@@ -109,6 +137,7 @@ export function scoreCommand(output: CliOutput = PROCESS_OUTPUT): Command {
         modelVersion: options.model ?? null,
         unknownThreshold: options.unknownThreshold ?? null,
         chunkSize: options.chunkSize,
+        tta: ttaOf(options, DEFAULT_TTA),
         resume: options.resume === true,
         checkpointKey: `cli:${out}`,
         onProgress: (p) => {
@@ -132,7 +161,7 @@ export function scoreCommand(output: CliOutput = PROCESS_OUTPUT): Command {
       if (options.json === true) output.writeOut(`${JSON.stringify({ ...summary, provider: pool.provider })}\n`);
       else {
         output.writeOut(
-          `${summary.out}: ${summary.total} clips (${summary.failed} failed to decode, listed in ${summary.errorsOut}) scored with ${versionName(registry, summary.modelVersion)} on ${pool.provider}, ${summary.wallSeconds.toFixed(1)} s, ${Math.round(summary.clipsPerSecond)} clips/s${summary.resumedFrom > 0 ? `, resumed after ${summary.resumedFrom}` : ''}\n`,
+          `${summary.out}: ${summary.total} clips (${summary.failed} failed to decode, listed in ${summary.errorsOut}) scored with ${versionName(registry, summary.modelVersion)}${summary.tta === null ? '' : ` with TTA (${describeTta(summary.tta)})`} on ${pool.provider}, ${summary.wallSeconds.toFixed(1)} s, ${Math.round(summary.clipsPerSecond)} clips/s${summary.resumedFrom > 0 ? `, resumed after ${summary.resumedFrom}` : ''}\n`,
         );
       }
       process.exitCode = 0;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { Piscina } from 'piscina';
 import { workerEntry } from '../config/index.js';
 import { describeValue, fromSerializedError, KwsError } from '../errors/index.js';
+import type { TtaSpec } from './tta.js';
 import type { FeatureConfig } from '../features/index.js';
 import type {
   EngineTask,
@@ -149,7 +150,8 @@ export class EnginePool {
   /**
    * Reads, decodes and featurizes a chunk of files in one worker thread and, unless `featuresOnly`,
    * runs them through the model version in `modelDir` as one batch (bulk scoring: one message per
-   * chunk, not per clip). Files that fail are listed in `failures` with their codes.
+   * chunk, not per clip). Files that fail are listed in `failures` with their codes. With `tta`,
+   * each clip is also scored under its transforms and the outputs averaged (see `TtaSpec`).
    *
    * @throws KwsError `MALFORMED` when the model cannot be loaded.
    */
@@ -158,11 +160,13 @@ export class EnginePool {
     featureConfig: FeatureConfig,
     model: ModelTarget | null,
     maxDurationMs = 10_000,
+    tta: TtaSpec | null = null,
   ): Promise<ScoredChunk> {
     const task: ScoreChunkTask = {
       paths,
       featureConfig,
       maxDurationMs,
+      ...(tta === null ? {} : { tta }),
       ...(model === null ? { featuresOnly: true } : { model: { engine: this.options.engine, ...model } }),
     };
     const result = unwrap(

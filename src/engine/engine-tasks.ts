@@ -7,6 +7,8 @@ import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeAudio, fitToLength, rmsDbfs } from '../audio/index.js';
+import { ttaViewCount, ttaViews } from './tta.js';
+import type { TtaSpec } from './tta.js';
 import { fromFsError, toSerializedError, UnreachableCaseError } from '../errors/index.js';
 import type { SerializedKwsError } from '../errors/index.js';
 import { FeatureExtractor } from '../features/index.js';
@@ -87,6 +89,8 @@ export interface ScoreChunkTask {
   readonly model?: ModelTarget & { readonly engine: EngineKind };
   /** Stop after features (to time decode + features alone). */
   readonly featuresOnly?: boolean;
+  /** Test-time augmentation: each clip is also scored under these transforms and the outputs averaged. */
+  readonly tta?: TtaSpec | null;
 }
 
 /** Results of a chunk, in the order of `paths`; a failed file has zero probabilities and an entry in `failures`. */
@@ -203,7 +207,9 @@ async function scoreChunk(task: ScoreChunkTask): Promise<TaskResult<ScoredChunk>
     const extractor = extractorFor(task.featureConfig);
     const { frames, bins } = extractor.shape;
     const n = task.paths.length;
-    const features = new Float32Array(n * frames * bins);
+    const tta = task.featuresOnly === true ? null : (task.tta ?? null);
+    const views = ttaViewCount(tta); // rows of clip k: k·views ..< (k + 1)·views
+    const features = new Float32Array(n * views * frames * bins);
     const rms = new Float32Array(n).fill(Number.NEGATIVE_INFINITY);
     const failures: Array<{ index: number; code: string; message: string }> = [];
     const good: number[] = [];
@@ -220,7 +226,12 @@ async function scoreChunk(task: ScoreChunkTask): Promise<TaskResult<ScoredChunk>
           (await decodeAudio(bytes, { maxDurationMs: task.maxDurationMs })).samples,
           extractor.config.clipSamples,
         );
-        features.set(extractor.compute(clip), good.length * frames * bins);
+        const row = good.length * views;
+        if (tta === null) features.set(extractor.compute(clip), row * frames * bins);
+        else
+          ttaViews(clip, tta, extractor.config.sampleRateHz).forEach((view, v) =>
+            features.set(extractor.compute(view), (row + v) * frames * bins),
+          );
         rms[i] = rmsDbfs(clip);
         good.push(i);
       } catch (error) {
@@ -245,11 +256,16 @@ async function scoreChunk(task: ScoreChunkTask): Promise<TaskResult<ScoredChunk>
     let provider = 'none';
     if (good.length > 0) {
       const session = await sessionFor(task.model);
-      const out = atTemperature(
-        await session.run(features.subarray(0, good.length * frames * bins), good.length),
-        good.length,
+      const rows = good.length * views;
+      const out = averageViews(
+        atTemperature(
+          await session.run(features.subarray(0, rows * frames * bins), rows),
+          rows,
+          geometry.classes,
+          task.model.temperature,
+        ),
+        views,
         geometry.classes,
-        task.model.temperature,
       );
       good.forEach((index, k) => {
         probabilities.set(
@@ -264,6 +280,26 @@ async function scoreChunk(task: ScoreChunkTask): Promise<TaskResult<ScoredChunk>
   } catch (error) {
     return { ok: false, error: toSerializedError(error) };
   }
+}
+
+/**
+ * The mean over each clip's `views` consecutive rows of the probabilities (calibrated, so the mean
+ * is a probability) and of the energy scores; the output as it is for one view.
+ */
+function averageViews(out: ModelOutput, views: number, classes: number): ModelOutput {
+  if (views === 1) return out;
+  const clips = out.energy.length / views;
+  const probabilities = new Float32Array(clips * classes);
+  const energy = new Float32Array(clips);
+  for (let k = 0; k < clips; k++)
+    for (let v = 0; v < views; v++) {
+      const row = k * views + v;
+      energy[k] = (energy[k] as number) + (out.energy[row] as number) / views;
+      for (let c = 0; c < classes; c++)
+        probabilities[k * classes + c] =
+          (probabilities[k * classes + c] as number) + (out.probabilities[row * classes + c] as number) / views;
+    }
+  return { probabilities, energy, logits: null };
 }
 
 /** Runs one batch through the model version's session (loaded and warmed on first use). */

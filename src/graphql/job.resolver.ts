@@ -1,7 +1,7 @@
 import { Arg, Ctx, ID, Mutation, Query, Resolver } from 'type-graphql';
 import { KwsError, describeValue, UnreachableCaseError } from '../errors/index.js';
 import { parseRecordId } from '../serving/index.js';
-import { renderJobError } from '../jobs/index.js';
+import { renderJobError, scoreJobTta } from '../jobs/index.js';
 import type { DatasetOptions } from '../data/index.js';
 import type { JobRecord, SearchMetric, SearchResult, SearchStrategy, SearchTrial } from '../jobs/index.js';
 import type { ParameterSpec, SearchSpace } from '../training/index.js';
@@ -41,6 +41,7 @@ export function jobType(job: JobRecord): JobType {
       return {
         ...base,
         modelVersion: job.params.modelVersion,
+        tta: scoreJobTta(job.params),
         outputUrl: url('submission.csv'),
         probabilitiesUrl: job.params.probabilities ? url('probabilities.csv') : null,
         errorsUrl: url('errors.csv'),
@@ -48,12 +49,13 @@ export function jobType(job: JobRecord): JobType {
       };
     }
     case 'train':
-      return { ...base, ...noFiles, modelVersion: job.resultVersion, search: null };
+      return { ...base, ...noFiles, modelVersion: job.resultVersion, tta: null, search: null };
     case 'search':
       return {
         ...base,
         ...noFiles,
         modelVersion: job.resultVersion,
+        tta: null,
         search: job.result === null ? null : searchType(job.result),
       };
     default:

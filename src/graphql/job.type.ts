@@ -87,6 +87,12 @@ export class JobType {
 
   @Field(() => String, {
     nullable: true,
+    description: 'A scoring job’s test-time augmentation, e.g. "shifts -100, 100 ms; gains 6 dB"; null without.',
+  })
+  tta!: string | null;
+
+  @Field(() => String, {
+    nullable: true,
     description: 'Path of the submission CSV on this server (GET it) once SUCCEEDED.',
   })
   outputUrl!: string | null;
@@ -419,4 +425,11 @@ export class ScoreTestSetInput {
 
   @Field(() => Boolean, { nullable: true, description: 'Also write all 12 probabilities per clip. Default true.' })
   probabilities?: boolean | null;
+
+  @Field(() => Boolean, {
+    nullable: true,
+    description:
+      'Test-time augmentation: each clip also scored 100 ms earlier, 100 ms later and 6 dB louder, probabilities averaged (about 4x the compute). Default false.',
+  })
+  tta?: boolean | null;
 }

@@ -21,7 +21,7 @@ export { JOB_TRANSITIONS, JobStore } from './job-store.js';
 export type { JobMove } from './job-store.js';
 export { fallbackLabel, scoreTestSet } from './score-test-set.js';
 export type { ScoreOptions, ScoreProgress, ScoreSummary } from './score-test-set.js';
-export { JOB_OUTPUTS } from './score-job.js';
+export { JOB_OUTPUTS, scoreJobTta } from './score-job.js';
 export type { ScoreJobInput } from './score-job.js';
 export type { RetrainInput } from './train-job.js';
 export { SEARCHABLE } from './search-job.js';

@@ -173,6 +173,7 @@ const scoreParams: Parse<ScoreParams> = (v, w) => {
     modelVersion: f.get('modelVersion', number),
     unknownThreshold: f.optional('unknownThreshold', number) ?? null,
     probabilities: f.optional('probabilities', boolean) ?? true,
+    tta: f.optional('tta', boolean) ?? false,
   };
 };
 

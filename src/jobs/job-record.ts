@@ -40,6 +40,8 @@ export interface ScoreParams {
   readonly unknownThreshold: number | null;
   /** Also write all 12 probabilities per clip. */
   readonly probabilities: boolean;
+  /** Test-time augmentation with `DEFAULT_TTA` (each clip also shifted and louder, outputs averaged); false in jobs from before it. */
+  readonly tta: boolean;
 }
 
 /**

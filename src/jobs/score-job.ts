@@ -1,4 +1,5 @@
 import { join } from 'node:path';
+import { DEFAULT_TTA, describeTta } from '../engine/index.js';
 import { validateThresholds } from '../inference/index.js';
 import type { ModelRegistry } from '../registry/index.js';
 import { stopReason } from './job-context.js';
@@ -18,6 +19,13 @@ export interface ScoreJobInput {
   readonly unknownThreshold?: number | null;
   /** Also write all 12 probabilities per clip. Default true. */
   readonly probabilities?: boolean | null;
+  /** Test-time augmentation with `DEFAULT_TTA`. Default false. */
+  readonly tta?: boolean | null;
+}
+
+/** A scoring job's test-time augmentation as one line (`describeTta`), or null without. */
+export function scoreJobTta(params: ScoreParams): string | null {
+  return params.tta ? describeTta(DEFAULT_TTA) : null;
 }
 
 /** The files a finished scoring job leaves in its output folder. */
@@ -40,7 +48,7 @@ export function scoreParamsOf(input: ScoreJobInput, paths: PathPolicy, registry:
   const unknownThreshold = input.unknownThreshold ?? null;
   if (unknownThreshold !== null)
     validateThresholds({ unknownThreshold, silenceThresholdDbfs: Number.NEGATIVE_INFINITY });
-  return { dir, modelVersion, unknownThreshold, probabilities: input.probabilities ?? true };
+  return { dir, modelVersion, unknownThreshold, probabilities: input.probabilities ?? true, tta: input.tta ?? false };
 }
 
 /**
@@ -62,6 +70,7 @@ export async function runScoreJob(job: JobOf<'score'>, ctx: JobContext): Promise
       errorsOut: join(outputDir, JOB_OUTPUTS.errors),
       modelVersion: params.modelVersion,
       unknownThreshold: params.unknownThreshold,
+      tta: params.tta ? DEFAULT_TTA : null,
       ...(ctx.chunkSize === undefined ? {} : { chunkSize: ctx.chunkSize }),
       resume: job.attempt > 1,
       checkpointKey: `job:${id}`,

@@ -7,7 +7,8 @@ import { stringify } from 'csv-stringify/sync';
 import { LABELS } from '../labels/index.js';
 import { listTestClips } from '../data/index.js';
 import type { Label } from '../labels/index.js';
-import type { EnginePool, ScoredChunk } from '../engine/index.js';
+import { validateTta } from '../engine/index.js';
+import type { EnginePool, ScoredChunk, TtaSpec } from '../engine/index.js';
 import { describeValue, fromFsError, KwsError } from '../errors/index.js';
 import { decide, validateThresholds } from '../inference/index.js';
 import type { Thresholds } from '../inference/index.js';
@@ -32,6 +33,8 @@ export interface ScoreOptions {
   readonly unknownThreshold?: number | null;
   /** Clips per worker task and inference batch. Default 256. */
   readonly chunkSize?: number;
+  /** Test-time augmentation (see `TtaSpec`): each clip also scored shifted and louder, outputs averaged. Default none. */
+  readonly tta?: TtaSpec | null;
   /** Continue from the checkpoint stored under `checkpointKey`, if there is one for the same inputs. */
   readonly resume?: boolean;
   /** Where progress is checkpointed (a job id, or the output path for the CLI). */
@@ -59,6 +62,8 @@ export interface ScoreSummary extends ScoreProgress {
   readonly errorsOut: string;
   readonly modelVersion: number;
   readonly thresholds: Thresholds;
+  /** The test-time augmentation the run used; null for none. */
+  readonly tta: TtaSpec | null;
   readonly wallSeconds: number;
   /** Clips already done by an earlier, interrupted run. */
   readonly resumedFrom: number;
@@ -225,6 +230,7 @@ export async function scoreTestSet(
     errorsOut,
     modelVersion: record.version,
     thresholds,
+    tta: run.tta,
     wallSeconds: (performance.now() - started) / 1000,
     resumedFrom,
     cancelled,
@@ -239,6 +245,7 @@ interface ScoreRun {
   /** The clips in `fname` order. */
   readonly clips: ReadonlyArray<{ readonly fname: string; readonly path: string }>;
   readonly chunkSize: number;
+  readonly tta: TtaSpec | null;
   readonly errorsOut: string;
   readonly probabilitiesOut: string | null;
   /** Where to start: the stored checkpoint of a resumed run, or an empty one. */
@@ -269,6 +276,7 @@ async function planRun(
     ...record.thresholds,
     unknownThreshold: options.unknownThreshold ?? record.thresholds.unknownThreshold,
   });
+  const tta = options.tta === null || options.tta === undefined ? null : validateTta(options.tta);
   const clips = await listSorted(options.dir);
   if (clips.length === 0)
     throw new KwsError('INVALID_ARGUMENT', `no .wav files in ${options.dir} (or its audio/ folder)`);
@@ -282,12 +290,13 @@ async function planRun(
     ...(record.target.temperature === 1 ? {} : { temperature: record.target.temperature }),
     chunkSize,
     probabilities: probabilitiesOut !== null,
+    ...(tta === null ? {} : { tta }),
   });
   const stored = options.resume === true ? checkpoints.get(options.checkpointKey) : null;
   if (stored !== null && stored.fingerprint !== print) {
     throw new KwsError(
       'INVALID_ARGUMENT',
-      `cannot resume ${options.out}: its checkpoint was made for another file list, model version, threshold or chunk size; run again without resume`,
+      `cannot resume ${options.out}: its checkpoint was made for another file list, model version, threshold, chunk size or TTA; run again without resume`,
     );
   }
   const checkpoint = stored ?? {
@@ -299,7 +308,7 @@ async function planRun(
     probabilitiesBytes: 0,
     errorsBytes: 0,
   };
-  return { record, thresholds, clips, chunkSize, errorsOut, probabilitiesOut, checkpoint };
+  return { record, thresholds, clips, chunkSize, tta, errorsOut, probabilitiesOut, checkpoint };
 }
 
 /**
@@ -331,6 +340,8 @@ async function writeChunks(
         slice(k).map((c) => c.path),
         record.manifest.featureConfig,
         record.target,
+        undefined,
+        run.tta,
       );
       scoring.catch(() => undefined); // awaited in order below; a failure must not go unhandled meanwhile
       inFlight.set(k, scoring);

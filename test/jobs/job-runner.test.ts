@@ -92,7 +92,7 @@ describe('JobRunner after a restart', () => {
 
   const scoreSpec = {
     kind: 'score',
-    params: { dir: '', modelVersion: 1, unknownThreshold: null, probabilities: false },
+    params: { dir: '', modelVersion: 1, unknownThreshold: null, probabilities: false, tta: false },
   } as const;
 
   async function settle(store: JobStore, id: number, seconds: number): Promise<JobRecord> {

@@ -9,7 +9,7 @@ import { tempDir } from '../helpers/signals.js';
 
 const SCORE: JobSpec = {
   kind: 'score',
-  params: { dir: '/data/test', modelVersion: 1, unknownThreshold: null, probabilities: true },
+  params: { dir: '/data/test', modelVersion: 1, unknownThreshold: null, probabilities: true, tta: false },
 };
 const TRAIN: JobSpec = {
   kind: 'train',

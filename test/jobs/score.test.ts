@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { LABELS } from '../../src/labels/index.js';
+import { decodeAudio, fitToLength } from '../../src/audio/index.js';
+import { ttaViews } from '../../src/engine/index.js';
+import { loadVersion } from '../../src/training/tfjs/index.js';
 import { EnginePool } from '../../src/engine/index.js';
 import { JobRunner, JobStore, scoreTestSet } from '../../src/jobs/index.js';
 import { ModelRegistry } from '../../src/registry/index.js';
@@ -277,6 +280,68 @@ describe('bulk scoring (scoreTestSet)', () => {
     assert.equal(rows(out).length, 1 + 50); // the header, 48 real clips, the corrupt and the empty one
   });
 
+  it('with TTA, scores each clip as the mean of its views’ probabilities, says so, and will not resume a run without it', async () => {
+    const tta = { shiftsMs: [-100, 100], gainsDb: [6] };
+    const out = join(work, 'tta', 'submission.csv');
+    const summary = await scoreTestSet(registry, pool, checkpoints, {
+      dir: data.dir,
+      out,
+      probabilitiesOut: join(work, 'tta', 'probs.csv'),
+      tta,
+      checkpointKey: 'tta',
+    });
+    assert.deepEqual(summary.tta, tta);
+    const scored = new Map(
+      rows(join(work, 'tta', 'probs.csv'))
+        .slice(1)
+        .map((r) => [r[0], r.slice(1).map(Number)]),
+    );
+    // The views of two real clips, scored one by one by the same version (TF.js; ONNX agrees within 1e-4).
+    const loaded = await loadVersion(registry, 1);
+    try {
+      for (const fname of [...data.labels.keys()].slice(0, 2)) {
+        const clip = fitToLength((await decodeAudio(readFileSync(join(data.dir, 'audio', fname)))).samples, 16_000);
+        const views = ttaViews(clip, tta, 16_000);
+        const out4 = await loaded.predict(loaded.extractor.computeBatch(views), views.length);
+        const mean = LABELS.map((_, c) => views.reduce((a, _v, v) => a + out4.probabilities[v * 12 + c]! / 4, 0));
+        scored
+          .get(fname)!
+          .forEach((p, c) => assert.ok(Math.abs(p - mean[c]!) < 2e-4, `${fname} ${LABELS[c]}: ${p} vs ${mean[c]}`));
+      }
+    } finally {
+      await loaded.dispose();
+    }
+    // Without TTA, some clips get other probabilities.
+    await scoreTestSet(registry, pool, checkpoints, {
+      dir: data.dir,
+      out: join(work, 'tta', 'plain.csv'),
+      probabilitiesOut: join(work, 'tta', 'plain-probs.csv'),
+      checkpointKey: 'tta-plain',
+    });
+    const plain = rows(join(work, 'tta', 'plain-probs.csv')).slice(1);
+    const changed = plain.filter((r) => r.slice(1).some((p, c) => Math.abs(Number(p) - scored.get(r[0])![c]!) > 1e-3));
+    assert.ok(changed.length >= 5, `${changed.length} of ${plain.length} clips changed`);
+    // A run cancelled before its first chunk keeps its checkpoint; resuming it without TTA is refused.
+    const stopped = join(work, 'tta', 'stopped.csv');
+    const cancelled = await scoreTestSet(registry, pool, checkpoints, {
+      dir: data.dir,
+      out: stopped,
+      tta,
+      checkpointKey: 'tta-stopped',
+      signal: AbortSignal.abort(),
+    });
+    assert.equal(cancelled.cancelled, true);
+    await assert.rejects(
+      scoreTestSet(registry, pool, checkpoints, {
+        dir: data.dir,
+        out: stopped,
+        checkpointKey: 'tta-stopped',
+        resume: true,
+      }),
+      { code: 'INVALID_ARGUMENT', message: /^cannot resume .*: its checkpoint was made for another .*TTA/ },
+    );
+  });
+
   it('JobRunner: cancel stops a running job and leaves it CANCELLED', async () => {
     const runner = new JobRunner(registry, pool, jobs, {
       allowedRoots: [tmpdir()],
@@ -396,6 +461,17 @@ describe('bulk scoring over GraphQL', () => {
       assert.equal(badFile.status, 404);
       const cancelDone = await graphql(server.url, `mutation { cancelJob(id: "${job.id}") { status } }`);
       assert.equal(cancelDone.errors?.[0]?.extensions?.code, 'ILLEGAL_TRANSITION');
+      // With test-time augmentation the job records it.
+      const withTta = await graphql(
+        server.url,
+        'mutation ($dir: String!) { scoreTestSet(input: { dir: $dir, tta: true }) { id tta } }',
+        { dir: data.dir },
+      );
+      assert.equal((withTta.data?.['scoreTestSet'] as { tta: string }).tta, 'shifts -100, 100 ms; gains 6 dB');
+      assert.equal(
+        ((await graphql(server.url, `{ job(id: "${job.id}") { tta } }`)).data?.['job'] as { tta: null }).tta,
+        null,
+      );
     } finally {
       await server.stop();
       rmSync(data.dir, { recursive: true, force: true });

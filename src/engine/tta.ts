@@ -1,0 +1,79 @@
+import { describeValue, KwsError } from '../errors/index.js';
+
+/**
+ * Test-time augmentation: each clip is scored as it is and under each transform, and the
+ * probabilities (and energy scores) are averaged. The transforms are those the Kaggle challenge's
+ * first place used (its clips shifted in time and made louder): `shiftsMs` moves the clip later
+ * (positive) or earlier (negative), filling with silence; `gainsDb` scales it, clipped to [-1, 1].
+ */
+export interface TtaSpec {
+  /** Time shifts, ms, each in [-500, 500] and not 0. */
+  readonly shiftsMs: readonly number[];
+  /** Gains, dB, each in [-30, 30] and not 0. */
+  readonly gainsDb: readonly number[];
+}
+
+/** The default set (`kws score --tta`): the clip as it is, 100 ms earlier, 100 ms later, and 6 dB louder. */
+export const DEFAULT_TTA: TtaSpec = Object.freeze({ shiftsMs: [-100, 100], gainsDb: [6] });
+
+/** Most transforms a spec may hold (the cost of scoring grows with 1 + transforms). */
+export const MAX_TTA_TRANSFORMS = 8;
+
+/**
+ * Checks a spec.
+ *
+ * @throws KwsError `INVALID_ARGUMENT` naming the bad value: a shift or gain out of range or 0, or
+ *   more than {@link MAX_TTA_TRANSFORMS} transforms.
+ */
+export function validateTta(spec: TtaSpec): TtaSpec {
+  for (const shift of spec.shiftsMs)
+    if (!Number.isFinite(shift) || shift === 0 || Math.abs(shift) > 500)
+      throw new KwsError(
+        'INVALID_ARGUMENT',
+        `a TTA shift must be from -500 to 500 ms and not 0, got ${describeValue(shift)}`,
+      );
+  for (const gain of spec.gainsDb)
+    if (!Number.isFinite(gain) || gain === 0 || Math.abs(gain) > 30)
+      throw new KwsError(
+        'INVALID_ARGUMENT',
+        `a TTA gain must be from -30 to 30 dB and not 0, got ${describeValue(gain)}`,
+      );
+  const transforms = spec.shiftsMs.length + spec.gainsDb.length;
+  if (transforms === 0 || transforms > MAX_TTA_TRANSFORMS)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `TTA needs 1 to ${MAX_TTA_TRANSFORMS} transforms (shifts and gains), got ${transforms}`,
+    );
+  return { shiftsMs: [...spec.shiftsMs], gainsDb: [...spec.gainsDb] };
+}
+
+/** Views per clip: the clip itself and one per transform. */
+export function ttaViewCount(spec: TtaSpec | null | undefined): number {
+  return spec === null || spec === undefined ? 1 : 1 + spec.shiftsMs.length + spec.gainsDb.length;
+}
+
+/**
+ * The views of one clip under `spec`: `[clip, shifted..., louder...]`, each as long as `clip`.
+ *
+ * @param clip Samples in [-1, 1] at `sampleRateHz`.
+ */
+export function ttaViews(clip: Float32Array, spec: TtaSpec, sampleRateHz: number): Float32Array[] {
+  const views = [clip];
+  for (const ms of spec.shiftsMs) {
+    const shift = Math.round((ms * sampleRateHz) / 1000);
+    const view = new Float32Array(clip.length);
+    if (shift > 0) view.set(clip.subarray(0, Math.max(0, clip.length - shift)), Math.min(shift, clip.length));
+    else view.set(clip.subarray(Math.min(-shift, clip.length)));
+    views.push(view);
+  }
+  for (const db of spec.gainsDb) {
+    const gain = 10 ** (db / 20);
+    views.push(clip.map((v) => Math.max(-1, Math.min(1, v * gain))));
+  }
+  return views;
+}
+
+/** A spec as one line for logs and job records, e.g. `shifts -100, 100 ms; gains 6 dB`. */
+export function describeTta(spec: TtaSpec): string {
+  return `shifts ${spec.shiftsMs.join(', ') || 'none'} ms; gains ${spec.gainsDb.join(', ') || 'none'} dB`;
+}
