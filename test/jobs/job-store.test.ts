@@ -528,6 +528,7 @@ describe('JobStore: databases made by earlier versions', () => {
         modelVersion: 1,
         unknownThreshold: 0.5,
         probabilities: true,
+        tta: false, // stored before test-time augmentation existed: none
       });
       assert.equal(store.reclaim(4, 1).attempt, 2);
       assert.deepEqual(store.checkpoints.get('job:4'), {

@@ -183,7 +183,7 @@ describe('bulk scoring (scoreTestSet)', () => {
       }),
       {
         code: 'INVALID_ARGUMENT',
-        message: /its checkpoint was made for another file list, model version, threshold or chunk size/,
+        message: /its checkpoint was made for another file list, model version, threshold, chunk size or TTA/,
       },
     );
     const empty = tempDir('kws-empty-');
