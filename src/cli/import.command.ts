@@ -51,7 +51,7 @@ function parseLabels(value: string): string[] {
 
 /**
  * `kws import MODEL.onnx --features JSON|FILE --data DIR [--labels L,L,...|@FILE] [--output logits|probabilities]
- * [--input-name NAME] [--output-name NAME] [--json]`: registers a model trained elsewhere as a version.
+ * [--output-name NAME] [--json]`: registers a model trained elsewhere as a version.
  */
 export function importCommand(output: CliOutput = PROCESS_OUTPUT): Command {
   return withRegistryOptions(
@@ -77,7 +77,6 @@ export function importCommand(output: CliOutput = PROCESS_OUTPUT): Command {
       .addOption(
         new Option('--output <kind>', 'what the output holds').choices(['logits', 'probabilities']).default('logits'),
       )
-      .option('--input-name <name>', 'the features input, when the model has several inputs')
       .option('--output-name <name>', 'the class scores output, when the model has several outputs')
       .option('--json', 'print the new version summary as JSON'),
   ).action(
@@ -88,7 +87,6 @@ export function importCommand(output: CliOutput = PROCESS_OUTPUT): Command {
         data: string;
         labels?: string[];
         output: 'logits' | 'probabilities';
-        inputName?: string;
         outputName?: string;
         json?: boolean;
       },
@@ -104,7 +102,6 @@ export function importCommand(output: CliOutput = PROCESS_OUTPUT): Command {
           dataDir: resolve(options.data),
           output: options.output,
           ...(options.labels === undefined ? {} : { labels: options.labels }),
-          ...(options.inputName === undefined ? {} : { inputName: options.inputName }),
           ...(options.outputName === undefined ? {} : { outputName: options.outputName }),
         });
         const spec = made.manifest.imported!;

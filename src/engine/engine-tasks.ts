@@ -208,8 +208,12 @@ async function scoreChunk(task: ScoreChunkTask): Promise<TaskResult<ScoredChunk>
     const { frames, bins } = extractor.shape;
     const n = task.paths.length;
     const tta = task.featuresOnly === true ? null : (task.tta ?? null);
-    const views = ttaViewCount(tta); // rows of clip k: k·views ..< (k + 1)·views
-    const features = new Float32Array(n * views * frames * bins);
+    const views = ttaViewCount(tta);
+    // Without TTA each clip's features go straight into the batch; with it, the fitted clips are kept
+    // and their views are featurized a group at a time (see scoreViews), so no batch exceeds n rows.
+    const batchRows = Math.max(n, views); // at least one clip's views
+    const features = new Float32Array(batchRows * frames * bins);
+    const fitted: Float32Array[] = [];
     const rms = new Float32Array(n).fill(Number.NEGATIVE_INFINITY);
     const failures: Array<{ index: number; code: string; message: string }> = [];
     const good: number[] = [];
@@ -226,12 +230,8 @@ async function scoreChunk(task: ScoreChunkTask): Promise<TaskResult<ScoredChunk>
           (await decodeAudio(bytes, { maxDurationMs: task.maxDurationMs })).samples,
           extractor.config.clipSamples,
         );
-        const row = good.length * views;
-        if (tta === null) features.set(extractor.compute(clip), row * frames * bins);
-        else
-          ttaViews(clip, tta, extractor.config.sampleRateHz).forEach((view, v) =>
-            features.set(extractor.compute(view), (row + v) * frames * bins),
-          );
+        if (tta === null) features.set(extractor.compute(clip), good.length * frames * bins);
+        else fitted.push(clip);
         rms[i] = rmsDbfs(clip);
         good.push(i);
       } catch (error) {
@@ -256,17 +256,25 @@ async function scoreChunk(task: ScoreChunkTask): Promise<TaskResult<ScoredChunk>
     let provider = 'none';
     if (good.length > 0) {
       const session = await sessionFor(task.model);
-      const rows = good.length * views;
-      const out = averageViews(
+      const target = task.model;
+      const run = async (rows: number): Promise<ModelOutput> =>
         atTemperature(
           await session.run(features.subarray(0, rows * frames * bins), rows),
           rows,
           geometry.classes,
-          task.model.temperature,
-        ),
-        views,
-        geometry.classes,
-      );
+          target.temperature,
+        );
+      const out =
+        tta === null
+          ? await run(good.length)
+          : await scoreViews(
+              fitted,
+              tta,
+              { views, maxRows: batchRows, classes: geometry.classes },
+              extractor,
+              features,
+              run,
+            );
       good.forEach((index, k) => {
         probabilities.set(
           out.probabilities.subarray(k * geometry.classes, (k + 1) * geometry.classes),
@@ -280,6 +288,36 @@ async function scoreChunk(task: ScoreChunkTask): Promise<TaskResult<ScoredChunk>
   } catch (error) {
     return { ok: false, error: toSerializedError(error) };
   }
+}
+
+/**
+ * Test-time augmentation over `clips`: groups of floor(`maxRows` / `views`) clips at a time have all
+ * their views featurized into `features` (clip k's at rows k·views ..< (k + 1)·views of the group)
+ * and run, and each clip's outputs are averaged (see {@link averageViews}).
+ */
+async function scoreViews(
+  clips: readonly Float32Array[],
+  tta: TtaSpec,
+  { views, maxRows, classes }: { views: number; maxRows: number; classes: number },
+  extractor: FeatureExtractor,
+  features: Float32Array,
+  run: (rows: number) => Promise<ModelOutput>,
+): Promise<ModelOutput> {
+  const probabilities = new Float32Array(clips.length * classes);
+  const energy = new Float32Array(clips.length);
+  const group = Math.max(1, Math.floor(maxRows / views));
+  for (let start = 0; start < clips.length; start += group) {
+    const members = clips.slice(start, start + group);
+    members.forEach((clip, k) =>
+      ttaViews(clip, tta, extractor.config.sampleRateHz).forEach((view, v) =>
+        extractor.compute(view, features, (k * views + v) * extractor.clipSize),
+      ),
+    );
+    const out = averageViews(await run(members.length * views), views, classes);
+    probabilities.set(out.probabilities, start * classes);
+    energy.set(out.energy, start);
+  }
+  return { probabilities, energy, logits: null };
 }
 
 /**

@@ -75,6 +75,11 @@ async function openOnnx(
   throw new KwsError('MALFORMED', `cannot load ${path} with onnxruntime-node (${tried.join('; ')})`);
 }
 
+/** The first line of an error's message (onnxruntime's run its graph's trace after it). */
+function firstLine(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).split('\n')[0] ?? '';
+}
+
 /**
  * Opens a model version folder on a runtime, validates its output against `geometry` and warms it
  * up with one batch of zeros (the first run allocates and, on onnxruntime, optimises the graph).
@@ -100,7 +105,16 @@ export async function openModelSession(
     engine === 'onnx'
       ? await openOnnx(dir, geometry, device, intraOpThreads)
       : await (await import('./tfjs/index.js')).openTfjsSession(dir, geometry, device);
-  const out = await session.run(new Float32Array(geometry.frames * geometry.bins), 1);
+  let out: Awaited<ReturnType<ModelSession['run']>>;
+  try {
+    out = await session.run(new Float32Array(geometry.frames * geometry.bins), 1);
+  } catch (error) {
+    await session.dispose();
+    throw new KwsError(
+      'MALFORMED',
+      `the model in ${dir} loads but does not run on one clip of ${geometry.frames} × ${geometry.bins} features: ${firstLine(error)}`,
+    );
+  }
   if (out.probabilities.length !== geometry.classes) {
     await session.dispose();
     throw new KwsError(

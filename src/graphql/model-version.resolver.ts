@@ -170,7 +170,6 @@ export class ModelVersionResolver {
         features: input.features === null || input.features === undefined ? {} : featuresOf(input.features),
         output,
         ...(input.labels === null || input.labels === undefined ? {} : { labels: input.labels }),
-        ...(input.inputName === null || input.inputName === undefined ? {} : { inputName: input.inputName }),
         ...(input.outputName === null || input.outputName === undefined ? {} : { outputName: input.outputName }),
       },
     });

@@ -46,9 +46,6 @@ export class ImportModelInput {
   @Field(() => String, { nullable: true, description: 'What its output holds: logits (default) or probabilities.' })
   output?: string | null;
 
-  @Field(() => String, { nullable: true, description: 'Its features input, when it has several inputs.' })
-  inputName?: string | null;
-
   @Field(() => String, { nullable: true, description: 'Its class scores output, when it has several outputs.' })
   outputName?: string | null;
 

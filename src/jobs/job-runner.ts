@@ -79,6 +79,8 @@ export class JobRunner {
   private running: { readonly id: number; readonly controller: AbortController; readonly done: Promise<void> } | null =
     null;
   private closed = false;
+  /** The version being made by `makeVersion` (one at a time), and how to stop it at shutdown. */
+  private making: { readonly done: Promise<unknown>; readonly controller: AbortController } | null = null;
   private readonly paths: PathPolicy;
   /**
    * The jobs an earlier process left QUEUED or RUNNING, read when this runner was made: only these
@@ -188,6 +190,11 @@ export class JobRunner {
   /** Stops taking jobs; a running job is interrupted (a scoring job stays RUNNING, to resume at the next start). */
   async close(): Promise<void> {
     this.closed = true;
+    const making = this.making;
+    if (making !== null) {
+      making.controller.abort(); // the worker is terminated and its reserved version abandoned
+      await making.done;
+    }
     const running = this.running;
     if (running !== null) {
       running.controller.abort('shutdown' satisfies StopReason);
@@ -209,11 +216,29 @@ export class JobRunner {
    * Makes an ensemble or imports a model as a new version, in a worker thread, now (not queued: it
    * takes seconds); its paths must lie inside the allowed roots. The version serves only once promoted.
    *
-   * @throws KwsError `PATH_NOT_ALLOWED`, `FILE_NOT_FOUND` for a path; the maker's refusals
+   * @throws KwsError `PATH_NOT_ALLOWED`, `FILE_NOT_FOUND`, `FILE_UNREADABLE` for a path; `OVERLOADED`
+   *   while another version is being made; `NOT_READY` once closing; the maker's refusals
    *   (`INVALID_ARGUMENT`, `NOT_FOUND`, `MALFORMED`) with their messages.
    */
   makeVersion(task: VersionTask): Promise<number> {
-    return makeVersionInWorker(this.registry, checkedVersionTask(task, this.paths));
+    if (this.closed) throw new KwsError('NOT_READY', 'the server is shutting down');
+    if (this.making !== null)
+      throw new KwsError(
+        'OVERLOADED',
+        'another version is being made (createEnsemble or importModelVersion, one at a time); try again when it is done',
+      );
+    const checked = checkedVersionTask(task, this.paths);
+    const controller = new AbortController();
+    const made = makeVersionInWorker(this.registry, checked, controller.signal);
+    const done = made.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.making = { done, controller };
+    void done.then(() => {
+      this.making = null;
+    });
+    return made;
   }
 
   /**

@@ -24,8 +24,22 @@ export class PathPolicy {
    *   `FILE_UNREADABLE` for a path that is not a folder.
    */
   allowedDir(dir: string): string {
-    if (typeof dir !== 'string' || dir.trim() === '')
-      throw new KwsError('INVALID_ARGUMENT', `the folder must be named, got ${describeValue(dir)}`);
+    return this.allowed(dir, 'folder');
+  }
+
+  /**
+   * The real path of a regular file the server may read (a model to import), links resolved.
+   *
+   * @throws KwsError as {@link allowedDir}; `FILE_UNREADABLE` for a path that is not a regular file
+   *   (a folder, a FIFO, a device).
+   */
+  allowedFile(file: string): string {
+    return this.allowed(file, 'file');
+  }
+
+  private allowed(path: string, kind: 'folder' | 'file'): string {
+    if (typeof path !== 'string' || path.trim() === '')
+      throw new KwsError('INVALID_ARGUMENT', `the ${kind} must be named, got ${describeValue(path)}`);
     const roots = this.allowedRoots.map((root) => {
       try {
         return realpathSync(root);
@@ -33,24 +47,26 @@ export class PathPolicy {
         return root;
       }
     });
-    if (!isAbsolute(dir) || !roots.some((root) => within(root, dir))) {
+    if (!isAbsolute(path) || !roots.some((root) => within(root, path))) {
       throw new KwsError(
         'PATH_NOT_ALLOWED',
-        `${describeValue(dir)} is not ${isAbsolute(dir) ? 'inside a folder this server may read' : 'an absolute path'} (allowed: ${roots.join(', ')}); give an absolute path under one of them, or start the server with --score-root`,
+        `${describeValue(path)} is not ${isAbsolute(path) ? 'inside a folder this server may read' : 'an absolute path'} (allowed: ${roots.join(', ')}); give an absolute path under one of them, or start the server with --score-root`,
       );
     }
     let real: string;
     try {
-      real = realpathSync(dir);
+      real = realpathSync(path);
     } catch {
-      throw new KwsError('FILE_NOT_FOUND', `folder ${dir} does not exist`);
+      throw new KwsError('FILE_NOT_FOUND', `${kind} ${path} does not exist`);
     }
     if (!roots.some((root) => within(root, real)))
       throw new KwsError(
         'PATH_NOT_ALLOWED',
-        `${dir} resolves (through a link) to ${real}, outside the folders this server may read`,
+        `${path} resolves (through a link) to ${real}, outside the folders this server may read`,
       );
-    if (!statSync(real).isDirectory()) throw new KwsError('FILE_UNREADABLE', `${dir} is not a folder`);
+    const stats = statSync(real);
+    if (kind === 'folder' ? !stats.isDirectory() : !stats.isFile())
+      throw new KwsError('FILE_UNREADABLE', `${path} is not a ${kind === 'folder' ? 'folder' : 'regular file'}`);
     return real;
   }
 }

@@ -1,4 +1,3 @@
-import { dirname, join, basename } from 'node:path';
 import { spawnWorker } from '../config/index.js';
 import { KwsError, UnreachableCaseError } from '../errors/index.js';
 import type { ModelRegistry } from '../registry/index.js';
@@ -8,7 +7,7 @@ import type { PathPolicy } from './path-policy.js';
 
 /**
  * A version task with its paths checked against the server's allowed roots: the calibration
- * folder (when given) and the imported model's folder, each resolved to its real path.
+ * folder (when given) and the imported model file (a regular file), each resolved to its real path.
  *
  * @throws KwsError `PATH_NOT_ALLOWED`, `FILE_NOT_FOUND`, `FILE_UNREADABLE`, `INVALID_ARGUMENT` (see `PathPolicy.allowedDir`).
  */
@@ -26,7 +25,7 @@ export function checkedVersionTask(task: VersionTask, paths: PathPolicy): Versio
         kind: 'import',
         options: {
           ...task.options,
-          file: join(paths.allowedDir(dirname(task.options.file)), basename(task.options.file)),
+          file: paths.allowedFile(task.options.file),
           dataDir: paths.allowedDir(task.options.dataDir),
         },
       };
@@ -37,15 +36,22 @@ export function checkedVersionTask(task: VersionTask, paths: PathPolicy): Versio
 
 /**
  * Makes one version in a worker thread (`batch/version.worker.ts`) and answers its number. A worker
- * that dies after reserving a number (out of memory, say) has that version abandoned; a refused or
- * failed one was already marked failed by the worker, and its error is rethrown with its code.
+ * that dies after reserving a number (out of memory, say, or terminated by `signal`) has that
+ * version abandoned; a refused or failed one was already marked failed by the worker, and its error
+ * is rethrown with its code.
  *
- * @throws KwsError with the worker's code (`INVALID_ARGUMENT`, `NOT_FOUND`, `MALFORMED`...), or an
- *   Error for an internal failure.
+ * @throws KwsError with the worker's code (`INVALID_ARGUMENT`, `NOT_FOUND`, `MALFORMED`...), `NOT_READY`
+ *   when `signal` stopped it, or an Error for an internal failure.
  */
-export async function makeVersionInWorker(registry: ModelRegistry, task: VersionTask): Promise<number> {
+export async function makeVersionInWorker(
+  registry: ModelRegistry,
+  task: VersionTask,
+  signal?: AbortSignal,
+): Promise<number> {
   const data: VersionWorkerData = { modelsDir: registry.modelsDir, task };
   const worker = spawnWorker('version', { version: data });
+  const terminate = (): void => void worker.terminate();
+  signal?.addEventListener('abort', terminate, { once: true });
   const seen: { version: number | null; made: number | null; error: Error | null } = {
     version: null,
     made: null,
@@ -72,8 +78,13 @@ export async function makeVersionInWorker(registry: ModelRegistry, task: Version
     });
     worker.once('exit', resolve);
   });
+  signal?.removeEventListener('abort', terminate);
   if (seen.made !== null && seen.error === null) return seen.made;
-  const error = seen.error ?? new KwsError('INTERNAL', `the version worker exited with code ${exitCode}`);
+  const error =
+    seen.error ??
+    (signal?.aborted === true
+      ? new KwsError('NOT_READY', 'the server shut down while the version was being made')
+      : new KwsError('INTERNAL', `the version worker exited with code ${exitCode}`));
   if (seen.version !== null && registry.list().find((r) => r.version === seen.version)?.state === 'training')
     registry.abandon(seen.version, error.message);
   throw error;

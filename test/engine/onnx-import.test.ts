@@ -139,7 +139,21 @@ describe('wrapImportedOnnx', () => {
         'INVALID_ARGUMENT',
         '; missing unknown; not a label or repeated: silence$',
       ],
-      [BYTES, { inputName: 'mel' }, 'INVALID_ARGUMENT', '^the model has no input named mel \\(it has spectrogram\\)$'],
+      [
+        BYTES,
+        { outputName: 'scores' },
+        'INVALID_ARGUMENT',
+        '^the model has no output named scores \\(it has logits\\)$',
+      ],
+      [
+        mutated((m) => {
+          const d = dims(m);
+          d.splice(1, 3, ...[0, 1, 2].map(() => onnx.TensorShapeProto.Dimension.create({ dimParam: 'x' })));
+        }),
+        {},
+        'INVALID_ARGUMENT',
+        '^input \\[\\?, \\?, \\?, \\?\\] fits both channel-frames-bins and frames-bins-channel layouts',
+      ],
       [
         mutated((m) => (m.graph!.output![0]!.type!.tensorType!.shape!.dim![1]!.dimValue = 35)),
         {},

@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, truncateSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
@@ -167,6 +166,29 @@ describe('importVersion (kws import): a PyTorch model exported to ONNX', () => {
         attribute: [onnx.AttributeProto.create({ name: 'axis', type: onnx.AttributeProto.AttributeType.INT, i: 1 })],
       }),
     );
+    // The fixture with its batch size fixed at 1 inside the graph (a Reshape), which runs on one clip only.
+    const fixed = onnx.ModelProto.decode(readFileSync(MODEL));
+    for (const node of fixed.graph!.node!) node.input = node.input!.map((i) => (i === 'spectrogram' ? 'fixed' : i));
+    fixed.graph!.initializer!.push(
+      onnx.TensorProto.create({
+        name: 'fixed_shape',
+        dims: [4],
+        dataType: onnx.TensorProto.DataType.INT64,
+        rawData: new Uint8Array(BigInt64Array.from([1n, 1n, 98n, 40n]).buffer),
+      }),
+    );
+    fixed.graph!.node!.unshift(
+      onnx.NodeProto.create({ opType: 'Reshape', input: ['spectrogram', 'fixed_shape'], output: ['fixed'] }),
+    );
+    const fixedFile = join(tempDir('kws-import-fixed-'), 'fixed.onnx');
+    writeFileSync(fixedFile, onnx.ModelProto.encode(fixed).finish());
+    await assert.rejects(
+      importVersion(registry, { file: fixedFile, features: {}, labels: MODEL_LABELS, dataDir: calibration.dir }),
+      {
+        code: 'INVALID_ARGUMENT',
+        message: /^the model does not run on a batch of 8 clips \(a batch size fixed inside its graph\?\): /,
+      },
+    );
     const softmaxed = join(tempDir('kws-import-softmax-'), 'softmax.onnx');
     writeFileSync(softmaxed, onnx.ModelProto.encode(model).finish());
     await assert.rejects(
@@ -259,10 +281,11 @@ describe('GraphQL createEnsemble and importModelVersion (admin mutations, made i
     const calibration = kaggleFolder(2);
     const copy = join(tempDir('kws-import-gql-'), 'model.onnx');
     writeFileSync(copy, readFileSync(MODEL));
+    // Only these two folders: the checkout, and so MODEL, may lie under the temporary folder too (CI's does).
     const server = await testServer({
       modelsDir: repo,
       dataDir: tempDir('kws-import-gql-var-'),
-      scoreRoots: [tmpdir()],
+      scoreRoots: [dirname(copy), calibration.dir],
     });
     try {
       const imported = await graphql(
@@ -349,6 +372,13 @@ describe('GraphQL createEnsemble and importModelVersion (admin mutations, made i
         4,
         'versions 1, 2, the import and the ensemble; refusals registered nothing that serves',
       );
+      // One version is made at a time: a second request meanwhile is told to come back.
+      const make = `mutation ($dir: String!) { createEnsemble(input: { members: [1, 2], combine: "mean-prob", dataDir: $dir }) { version } }`;
+      const both = await Promise.all([
+        graphql(server.url, make, { dir: calibration.dir }),
+        graphql(server.url, make, { dir: calibration.dir }),
+      ]);
+      assert.deepEqual(both.map((b) => b.errors?.[0]?.extensions?.code ?? 'made').sort(), ['OVERLOADED', 'made']);
     } finally {
       await server.stop();
     }

@@ -27,8 +27,6 @@ export interface ImportGraphOptions {
   readonly labels: readonly string[];
   /** What the output holds. */
   readonly output: ImportedOutput;
-  /** The features input, when the graph has several; default its only input. */
-  readonly inputName?: string;
   /** The class scores output, when the graph has several; default its only output. */
   readonly outputName?: string;
 }
@@ -60,9 +58,9 @@ const RENAMED_SUFFIX = '__imported';
  * (values it names `features`, `probabilities` or `logits` are renamed `<name>__imported`).
  *
  * Checks, each refused with a message naming it: the bytes decode as an ONNX `ModelProto`; the
- * default-domain opset is within {@link IMPORT_OPSETS}; one float input (or `inputName`) of rank 3
+ * default-domain opset is within {@link IMPORT_OPSETS}; one float input of rank 3
  * or 4 whose batch axis is dynamic and whose other dims match `[frames, bins]` in one of the
- * {@link ImportedLayout}s (symbolic dims accepted); one float output (or `outputName`) of 12 classes
+ * {@link ImportedLayout}s (symbolic dims accepted where only one layout fits); one float output (or `outputName`) of 12 classes
  * when its shape is declared; `labels` is a permutation of the 12 labels. Whether it runs and gives
  * finite outputs is for the caller to check with onnxruntime.
  *
@@ -85,7 +83,7 @@ export function wrapImportedOnnx(
     throw new KwsError('MALFORMED', 'not an ONNX model: it has no graph');
   const opset = defaultOpset(model);
   const order = labelOrder(options.labels);
-  const input = pickValue(inputsOf(graph), options.inputName, 'input', '--input-name');
+  const input = pickValue(inputsOf(graph), undefined, 'input', '');
   const inputName = input.name ?? '';
   const inputShape = dimsOf(input, 'input');
   const layout = layoutOf(inputShape, options.frames, options.bins);
@@ -93,7 +91,8 @@ export function wrapImportedOnnx(
   const outputName = output.name ?? '';
   const outputShape = dimsOf(output, 'output');
   const classes = outputShape[outputShape.length - 1];
-  if (outputShape.length !== 2 || (classes !== null && classes !== LABELS.length))
+  // An output whose shape is not declared is checked on the warm-up batch instead.
+  if (outputShape.length > 0 && (outputShape.length !== 2 || (classes !== null && classes !== LABELS.length)))
     throw new KwsError(
       'INVALID_ARGUMENT',
       `output ${output.name} is [${outputShape.map((d) => d ?? '?').join(', ')}]; kws-serve needs [batch, ${LABELS.length}]`,
@@ -190,9 +189,18 @@ function layoutOf(shape: readonly (number | null)[], frames: number, bins: numbe
       'INVALID_ARGUMENT',
       `input ${described} has a fixed batch size of ${batch}; export it with a dynamic batch axis (PyTorch: dynamic_axes)`,
     );
-  if (fits(rest, [frames, bins])) return 'frames-bins';
-  if (fits(rest, [1, frames, bins])) return 'channel-frames-bins';
-  if (fits(rest, [frames, bins, 1])) return 'frames-bins-channel';
+  const layouts: Array<[ImportedLayout, number[]]> = [
+    ['frames-bins', [frames, bins]],
+    ['channel-frames-bins', [1, frames, bins]],
+    ['frames-bins-channel', [frames, bins, 1]],
+  ];
+  const fitting = layouts.filter(([, want]) => fits(rest, want)).map(([layout]) => layout);
+  if (fitting.length > 1)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `input ${described} fits both ${fitting.join(' and ')} layouts; export it with its feature dims fixed, so that kws-serve knows how to feed it`,
+    );
+  if (fitting.length === 1) return fitting[0] as ImportedLayout;
   throw new KwsError(
     'INVALID_ARGUMENT',
     `input ${described} does not fit the declared features of ${frames} frames × ${bins} bins ` +

@@ -29,8 +29,6 @@ export interface ImportVersionOptions {
   readonly labels?: readonly string[];
   /** What the output holds. Default `logits`. */
   readonly output?: ImportedOutput;
-  /** The features input when the graph has several inputs; default its only one. */
-  readonly inputName?: string;
   /** The class scores output when the graph has several; default its only one. */
   readonly outputName?: string;
   /** The clips it is calibrated on: a Speech Commands dataset (validation calibrates, testing scores) or a labelled folder (`audio/` and `labels.csv`). */
@@ -68,7 +66,6 @@ export async function importVersion(registry: ModelRegistry, options: ImportVers
     ...extractor.shape,
     labels,
     output,
-    ...(options.inputName === undefined ? {} : { inputName: options.inputName }),
     ...(options.outputName === undefined ? {} : { outputName: options.outputName }),
   });
   const staging = mkdtempSync(join(tmpdir(), 'kws-import-'));
@@ -131,9 +128,11 @@ export async function importVersion(registry: ModelRegistry, options: ImportVers
 function readModelFile(file: string): Uint8Array {
   let size: number;
   try {
-    size = statSync(file).size;
+    const stats = statSync(file);
+    if (!stats.isFile()) throw new KwsError('FILE_UNREADABLE', `${file} is not a regular file`);
+    size = stats.size;
   } catch (error) {
-    throw fromFsError(error, file, 'read');
+    throw error instanceof KwsError ? error : fromFsError(error, file, 'read');
   }
   if (size > MAX_IMPORT_BYTES)
     throw new KwsError(
@@ -155,7 +154,17 @@ async function checkWarmUp(session: ModelSession, clipSize: number, output: Impo
     state = (Math.imul(state, 1103515245) + 12345) >>> 0;
     return (state / 2 ** 32) * 12 - 10;
   });
-  const out = await session.run(features, batch);
+  let out: Awaited<ReturnType<ModelSession['run']>>;
+  try {
+    out = await session.run(features, batch);
+  } catch (error) {
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `the model does not run on a batch of ${batch} clips (a batch size fixed inside its graph?): ${
+        (error instanceof Error ? error.message : String(error)).split('\n')[0]
+      }`,
+    );
+  }
   const values = output === 'logits' ? out.logits : out.probabilities;
   if (values === null || values.length !== batch * LABELS.length)
     throw new KwsError(
