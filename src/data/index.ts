@@ -24,3 +24,4 @@ export type { AugmentConfig, SpeedResampler } from './augment.js';
 export { BalancedSampler, ShuffledSampler } from './sampler.js';
 export type { Sampler } from './sampler.js';
 export { ExampleLoader } from './loader.js';
+export { readRegularFile } from './regular-file.js';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
+import { readRegularFile } from './regular-file.js';
 import { decodeAudio, fitToLength } from '../audio/index.js';
 import { augmentClip, NO_AUGMENT, silenceClip } from './augment.js';
 import type { AugmentConfig } from './augment.js';
@@ -31,8 +31,12 @@ export class ExampleLoader {
     const noises: Float32Array[] = [];
     for (const path of dataset.backgroundNoise) {
       noises.push(
-        (await decodeAudio(await readFile(path), { maxDurationMs: MAX_NOISE_MS, maxInputBytes: 512 * 1024 * 1024 }))
-          .samples,
+        (
+          await decodeAudio(await readRegularFile(path), {
+            maxDurationMs: MAX_NOISE_MS,
+            maxInputBytes: 512 * 1024 * 1024,
+          })
+        ).samples,
       );
     }
     return new ExampleLoader(noises, dataset.options.seed, clipSamples);
@@ -49,7 +53,7 @@ export class ExampleLoader {
     const clip =
       example.kind === 'silence'
         ? this.silence(example.split, example.index)
-        : fitToLength((await decodeAudio(await readFile(example.path))).samples, this.clipSamples);
+        : fitToLength((await decodeAudio(await readRegularFile(example.path))).samples, this.clipSamples);
     if (augment === NO_AUGMENT || rng === undefined) return clip;
     return augmentClip(clip, augment, this.noises, rng);
   }

@@ -1,5 +1,6 @@
 import { existsSync, statSync } from 'node:fs';
-import { opendir, readdir, readFile, stat } from 'node:fs/promises';
+import { opendir, readdir, stat } from 'node:fs/promises';
+import { readRegularFile } from './regular-file.js';
 import { join } from 'node:path';
 import { KwsError } from '../errors/index.js';
 import { BACKGROUND_NOISE_DIR, labelForWord, LABELS } from '../labels/index.js';
@@ -110,8 +111,9 @@ async function readList(root: string, name: string): Promise<Set<string> | null>
   if (!existsSync(path)) return null;
   let text: string;
   try {
-    text = await readFile(path, 'utf8');
+    text = (await readRegularFile(path)).toString('utf8');
   } catch (error) {
+    if (error instanceof KwsError) throw error;
     throw new KwsError(
       'FILE_UNREADABLE',
       `${path} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'unknown error'})`,

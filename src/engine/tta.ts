@@ -42,7 +42,7 @@ export function validateTta(spec: TtaSpec): TtaSpec {
   if (transforms === 0 || transforms > MAX_TTA_TRANSFORMS)
     throw new KwsError(
       'INVALID_ARGUMENT',
-      `TTA needs 1 to ${MAX_TTA_TRANSFORMS} transforms (shifts and gains), got ${transforms}`,
+      `TTA needs 1 to ${MAX_TTA_TRANSFORMS} transforms, got ${transforms} (${spec.shiftsMs.length} shifts, ${spec.gainsDb.length} gains)`,
     );
   return { shiftsMs: [...spec.shiftsMs], gainsDb: [...spec.gainsDb] };
 }
@@ -75,5 +75,7 @@ export function ttaViews(clip: Float32Array, spec: TtaSpec, sampleRateHz: number
 
 /** A spec as one line for logs and job records, e.g. `shifts -100, 100 ms; gains 6 dB`. */
 export function describeTta(spec: TtaSpec): string {
-  return `shifts ${spec.shiftsMs.join(', ') || 'none'} ms; gains ${spec.gainsDb.join(', ') || 'none'} dB`;
+  const shifts = spec.shiftsMs.length === 0 ? 'no shifts' : `shifts ${spec.shiftsMs.join(', ')} ms`;
+  const gains = spec.gainsDb.length === 0 ? 'no gains' : `gains ${spec.gainsDb.join(', ')} dB`;
+  return `${shifts}; ${gains}`;
 }

@@ -27,7 +27,8 @@ export const ERROR_CODES = {
   },
   MALFORMED: {
     httpStatus: 422,
-    description: 'The container header is inconsistent (for example a zero block alignment).',
+    description:
+      "A file's structure is inconsistent: an audio container header (for example a zero block alignment), a labels.csv, or a model that is not valid ONNX or does not run.",
   },
   DECODE_FAILED: { httpStatus: 422, description: 'The codec library rejected the audio stream as corrupt.' },
   INVALID_SAMPLES: { httpStatus: 422, description: 'The decoded audio contains NaN or infinite sample values.' },

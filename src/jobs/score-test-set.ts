@@ -178,6 +178,7 @@ export async function scoreTestSet(
   let checkpoint = run.checkpoint;
   const total = clips.length;
   const labelCounts = Object.fromEntries(LABELS.map((l) => [l, 0])) as Record<Label, number>;
+  if (checkpoint.processed > 0) await countWritten(options.out, checkpoint.csvBytes, labelCounts);
   const outputs: Outputs = {
     csv: await openAt(options.out, checkpoint.csvBytes),
     probabilities: probabilitiesOut === null ? null : await openAt(probabilitiesOut, checkpoint.probabilitiesBytes),
@@ -236,6 +237,27 @@ export async function scoreTestSet(
     cancelled,
     labelCounts,
   };
+}
+
+/** Adds the labels of the rows a resumed run's submission already holds (its first `bytes`) to `counts`. */
+async function countWritten(path: string, bytes: number, counts: Record<Label, number>): Promise<void> {
+  let text: string;
+  try {
+    const handle = await open(path, 'r');
+    try {
+      const buffer = Buffer.alloc(bytes);
+      await handle.read(buffer, 0, bytes, 0);
+      text = buffer.toString('utf8');
+    } finally {
+      await handle.close();
+    }
+  } catch (error) {
+    throw fromFsError(error, path, 'read');
+  }
+  for (const line of text.split('\n').slice(1)) {
+    const label = line.slice(line.lastIndexOf(',') + 1) as Label;
+    if (label in counts) counts[label]++;
+  }
 }
 
 /** A bulk-scoring run, checked and planned before any file is opened. */

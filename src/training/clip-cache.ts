@@ -1,8 +1,8 @@
 import { labelIndex } from '../labels/index.js';
+import { readRegularFile } from '../data/index.js';
 import type { Example, ExampleLoader } from '../data/index.js';
-import { readFile } from 'node:fs/promises';
 import { decodeAudio, fitToLength, rmsDbfs } from '../audio/index.js';
-import { AudioDecodeError, fromFsError } from '../errors/index.js';
+import { AudioDecodeError } from '../errors/index.js';
 
 /**
  * The fitted clips of a split, decoded once and kept as 16-bit integers (half the memory of
@@ -79,12 +79,7 @@ export async function loadClipSet(
  *   AudioDecodeError (its code, the message prefixed with `name`) for bytes that do not decode.
  */
 export async function loadClipFile(path: string, name: string, clipSamples: number): Promise<Float32Array> {
-  let bytes: Uint8Array;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    throw fromFsError(error, path, 'read');
-  }
+  const bytes: Uint8Array = await readRegularFile(path);
   try {
     return fitToLength((await decodeAudio(bytes)).samples, clipSamples);
   } catch (error) {

@@ -24,12 +24,13 @@ describe('test-time augmentation transforms', () => {
     assert.equal(ttaViewCount(null), 1);
     assert.equal(ttaViewCount(DEFAULT_TTA), 4);
     assert.equal(describeTta(DEFAULT_TTA), 'shifts -100, 100 ms; gains 6 dB');
+    assert.equal(describeTta({ shiftsMs: [50], gainsDb: [] }), 'shifts 50 ms; no gains');
     for (const [spec, message] of [
       [{ shiftsMs: [0], gainsDb: [] }, 'a TTA shift must be from -500 to 500 ms and not 0, got 0'],
       [{ shiftsMs: [600], gainsDb: [] }, 'a TTA shift must be from -500 to 500 ms and not 0, got 600'],
       [{ shiftsMs: [], gainsDb: [Number.NaN] }, 'a TTA gain must be from -30 to 30 dB and not 0, got NaN'],
-      [{ shiftsMs: [], gainsDb: [] }, 'TTA needs 1 to 8 transforms (shifts and gains), got 0'],
-      [{ shiftsMs: [1, 2, 3, 4, 5], gainsDb: [1, 2, 3, 4] }, 'TTA needs 1 to 8 transforms (shifts and gains), got 9'],
+      [{ shiftsMs: [], gainsDb: [] }, 'TTA needs 1 to 8 transforms, got 0 (0 shifts, 0 gains)'],
+      [{ shiftsMs: [1, 2, 3, 4, 5], gainsDb: [1, 2, 3, 4] }, 'TTA needs 1 to 8 transforms, got 9 (5 shifts, 4 gains)'],
     ] as const)
       assert.throws(() => validateTta(spec), { name: 'KwsError', code: 'INVALID_ARGUMENT', message });
   });

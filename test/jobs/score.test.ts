@@ -96,7 +96,7 @@ describe('bulk scoring (scoreTestSet)', () => {
 
   it('resumes after an interruption and ends with the same bytes as an uninterrupted run', async () => {
     const full = join(work, 'full.csv');
-    await scoreTestSet(registry, pool, checkpoints, {
+    const whole = await scoreTestSet(registry, pool, checkpoints, {
       dir: data.dir,
       out: full,
       probabilitiesOut: `${full}.probs`,
@@ -129,6 +129,7 @@ describe('bulk scoring (scoreTestSet)', () => {
       resume: true,
     });
     assert.equal(second.resumedFrom, first.processed);
+    assert.deepEqual(second.labelCounts, whole.labelCounts, 'the counts include the rows of the first run');
     assert.equal(readFileSync(out, 'utf8'), readFileSync(full, 'utf8'));
     assert.equal(readFileSync(`${out}.probs`, 'utf8'), readFileSync(`${full}.probs`, 'utf8'));
     assert.equal(readFileSync(`${out}.errors.csv`, 'utf8'), readFileSync(`${full}.errors.csv`, 'utf8'));

@@ -152,7 +152,10 @@ describe('importVersion (kws import): a PyTorch model exported to ONNX', () => {
         output: 'probabilities',
         dataDir: calibration.dir,
       }),
-      { code: 'INVALID_ARGUMENT', message: /^the output is not probabilities .*; import it with --output logits$/ },
+      {
+        code: 'INVALID_ARGUMENT',
+        message: /^the output is not probabilities .*; import it as logits \(--output logits\)$/,
+      },
     );
     // The fixture with a softmax behind its logits, imported as if it gave logits.
     const model = onnx.ModelProto.decode(readFileSync(MODEL));
@@ -196,7 +199,7 @@ describe('importVersion (kws import): a PyTorch model exported to ONNX', () => {
       {
         code: 'INVALID_ARGUMENT',
         message:
-          'the output looks like probabilities (every warm-up clip’s values lie in [0, 1] and sum to 1); import it with --output probabilities',
+          'the output looks like probabilities (every warm-up clip’s values lie in [0, 1] and sum to 1); import it as probabilities (--output probabilities)',
       },
     );
     assert.equal(registry.list().length, count);

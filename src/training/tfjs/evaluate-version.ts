@@ -1,9 +1,8 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { rmsDbfs } from '../../audio/index.js';
-import { ExampleLoader, scanSpeechCommands } from '../../data/index.js';
+import { ExampleLoader, readRegularFile, scanSpeechCommands } from '../../data/index.js';
 import { isLabel, labelIndex, LABELS } from '../../labels/index.js';
 import type { Label } from '../../labels/index.js';
 import { KwsError, fromFsError } from '../../errors/index.js';
@@ -39,7 +38,7 @@ export interface EvaluationReport extends EvaluationMetrics {
 async function kaggleClipSet(dir: string, clipSamples: number): Promise<ClipSet> {
   let rows: Array<{ fname?: string; label?: string }>;
   try {
-    rows = parse(await readFile(join(dir, 'labels.csv')), {
+    rows = parse(await readRegularFile(join(dir, 'labels.csv')), {
       columns: true,
       skip_empty_lines: true,
       trim: true,
@@ -47,6 +46,7 @@ async function kaggleClipSet(dir: string, clipSamples: number): Promise<ClipSet>
   } catch (error) {
     if (error instanceof Error && 'code' in error && typeof error.code === 'string' && error.code.startsWith('CSV_'))
       throw new KwsError('MALFORMED', `${join(dir, 'labels.csv')}: ${error.message}`);
+    if (error instanceof KwsError) throw error;
     throw fromFsError(error, join(dir, 'labels.csv'), 'read');
   }
   const samples = new Int16Array(rows.length * clipSamples);

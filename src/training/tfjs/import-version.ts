@@ -180,7 +180,7 @@ async function checkWarmUp(session: ModelSession, clipSize: number, output: Impo
   if (output === 'logits' && rowsSumToOne.every(Boolean))
     throw new KwsError(
       'INVALID_ARGUMENT',
-      'the output looks like probabilities (every warm-up clip’s values lie in [0, 1] and sum to 1); import it with --output probabilities',
+      'the output looks like probabilities (every warm-up clip’s values lie in [0, 1] and sum to 1); import it as probabilities (--output probabilities)',
     );
   if (output === 'probabilities')
     for (let r = 0; r < batch; r++) {
@@ -189,7 +189,7 @@ async function checkWarmUp(session: ModelSession, clipSize: number, output: Impo
       if (row.some((v) => v < 0 || v > 1) || Math.abs(sum - 1) > 1e-3)
         throw new KwsError(
           'INVALID_ARGUMENT',
-          `the output is not probabilities (a warm-up clip's values sum to ${sum.toFixed(4)}); import it with --output logits`,
+          `the output is not probabilities (a warm-up clip's values sum to ${sum.toFixed(4)}); import it as logits (--output logits)`,
         );
     }
 }
