@@ -11,7 +11,8 @@ import {
 import type { RetrainInputOptions, TrainingProgress, TrainWorkerData, TrainWorkerMessage } from '../training/index.js';
 import { stopReason } from './job-context.js';
 import type { JobContext, StopReason } from './job-context.js';
-import { fromWorkerText, renderJobError } from './job-error.js';
+import { renderJobError } from './job-error.js';
+import { followVersionWorker } from './worker-run.js';
 import type { JobError } from './job-error.js';
 import type { JobOf, TrainParams } from './job-record.js';
 import type { PathPolicy } from './path-policy.js';
@@ -72,48 +73,9 @@ export async function trainInWorker(
   if (before !== null) return { kind: 'stopped', reason: before };
   const data: TrainWorkerData = { modelsDir: ctx.registry.modelsDir, options };
   const worker = spawnWorker('train', { train: data });
-  const terminate = (): void => void worker.terminate();
-  ctx.signal.addEventListener('abort', terminate, { once: true });
-  const seen: { version: number | null; made: number | null; error: unknown } = {
-    version: null,
-    made: null,
-    error: null,
-  };
-  // A report the job store refuses must not throw inside the worker's event handler: end the run.
-  const guarded = (report: () => void): void => {
-    try {
-      report();
-    } catch (error) {
-      seen.error ??= error;
-      terminate();
-    }
-  };
-  worker.on('message', (message: TrainWorkerMessage) => {
-    switch (message.type) {
-      case 'begin':
-        seen.version = message.version;
-        guarded(() => onBegin(message.version));
-        break;
-      case 'progress':
-        guarded(() => onProgress(message.progress));
-        break;
-      case 'done':
-        seen.made = message.version;
-        break;
-      case 'error':
-        seen.error ??= fromWorkerText(message.message);
-        break;
-      default:
-        throw new UnreachableCaseError(message);
-    }
-  });
-  const exitCode = await new Promise<number>((resolve) => {
-    worker.once('error', (error) => {
-      seen.error ??= error;
-    });
-    worker.once('exit', resolve);
-  });
-  ctx.signal.removeEventListener('abort', terminate);
+  const seen = await followVersionWorker<TrainWorkerMessage>(worker, ctx.signal, onBegin, (message) =>
+    onProgress(message.progress),
+  );
   if (seen.made !== null && seen.error === null) {
     ctx.onVersion(seen.made);
     return { kind: 'made', version: seen.made };
@@ -124,7 +86,7 @@ export async function trainInWorker(
       ? { kind: 'stopped', reason }
       : {
           kind: 'failed',
-          error: ctx.errorOf(seen.error ?? new Error(`the training worker exited with code ${exitCode}`)),
+          error: ctx.errorOf(seen.error ?? new Error(`the training worker exited with code ${seen.exitCode}`)),
         };
   if (seen.version !== null) ctx.registry.abandon(seen.version, abandonReason(outcome));
   return outcome;

@@ -2,7 +2,7 @@ import { spawnWorker } from '../config/index.js';
 import { KwsError, UnreachableCaseError } from '../errors/index.js';
 import type { ModelRegistry } from '../registry/index.js';
 import type { VersionTask, VersionWorkerData, VersionWorkerMessage } from '../training/index.js';
-import { fromWorkerText } from './job-error.js';
+import { followVersionWorker } from './worker-run.js';
 import type { PathPolicy } from './path-policy.js';
 
 /**
@@ -50,41 +50,14 @@ export async function makeVersionInWorker(
 ): Promise<number> {
   const data: VersionWorkerData = { modelsDir: registry.modelsDir, task };
   const worker = spawnWorker('version', { version: data });
-  const terminate = (): void => void worker.terminate();
-  signal?.addEventListener('abort', terminate, { once: true });
-  const seen: { version: number | null; made: number | null; error: Error | null } = {
-    version: null,
-    made: null,
-    error: null,
-  };
-  worker.on('message', (message: VersionWorkerMessage) => {
-    switch (message.type) {
-      case 'begin':
-        seen.version = message.version;
-        break;
-      case 'done':
-        seen.made = message.version;
-        break;
-      case 'error':
-        seen.error ??= fromWorkerText(message.message);
-        break;
-      default:
-        throw new UnreachableCaseError(message);
-    }
-  });
-  const exitCode = await new Promise<number>((resolve) => {
-    worker.once('error', (error) => {
-      seen.error ??= error;
-    });
-    worker.once('exit', resolve);
-  });
-  signal?.removeEventListener('abort', terminate);
+  const seen = await followVersionWorker<VersionWorkerMessage>(worker, signal, () => undefined);
   if (seen.made !== null && seen.error === null) return seen.made;
   const error =
-    seen.error ??
-    (signal?.aborted === true
-      ? new KwsError('NOT_READY', 'the server shut down while the version was being made')
-      : new KwsError('INTERNAL', `the version worker exited with code ${exitCode}`));
+    seen.error instanceof Error
+      ? seen.error
+      : signal?.aborted === true
+        ? new KwsError('NOT_READY', 'the server shut down while the version was being made')
+        : new KwsError('INTERNAL', `the version worker exited with code ${seen.exitCode}`);
   if (seen.version !== null && registry.list().find((r) => r.version === seen.version)?.state === 'training')
     registry.abandon(seen.version, error.message);
   throw error;

@@ -1,3 +1,4 @@
+import { isKwsError } from '../errors/index.js';
 import type { TrainVersionOptions } from './train-options.js';
 
 /** Progress of a training job, as the job store keeps it. */
@@ -28,3 +29,13 @@ export type TrainWorkerMessage =
   | { readonly type: 'progress'; readonly progress: TrainingProgress }
   | { readonly type: 'done'; readonly version: number }
   | { readonly type: 'error'; readonly message: string };
+
+/**
+ * An error as a worker's `error` message: `CODE: message` for a KwsError (the parent rebuilds it
+ * with its code, `fromWorkerText`), `INTERNAL: message` for anything else.
+ */
+export function workerErrorText(error: unknown): string {
+  return isKwsError(error)
+    ? `${error.code}: ${error.message}`
+    : `INTERNAL: ${error instanceof Error ? error.message : String(error)}`;
+}

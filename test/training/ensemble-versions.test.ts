@@ -9,7 +9,7 @@ import { createEnsemble, loadVersion, trainVersion } from '../../src/training/tf
 import { runKws } from '../helpers/cli.js';
 import { threeWordCorpus } from '../helpers/corpus.js';
 import { kaggleFolder } from '../helpers/kaggle.js';
-import { tempDir } from '../helpers/signals.js';
+import { realDataDir, tempDir } from '../helpers/signals.js';
 
 const BUNDLED = join(import.meta.dirname, '..', '..', 'models');
 const manifestOf = (models: string, version: number): VersionManifest =>
@@ -110,7 +110,7 @@ describe('createEnsemble (kws ensemble create)', () => {
     assert.equal(registry.list().length, count);
   });
 
-  it('calibrates on a labelled folder (audio/ and labels.csv) with nothing held out, and refuses a dataset without validation clips', async () => {
+  it('calibrates on a labelled folder (audio/ and labels.csv) or the official test-set layout with nothing held out, and refuses a dataset without validation clips', async () => {
     const repo = twoModels();
     const own = ModelRegistry.open(repo);
     try {
@@ -121,6 +121,22 @@ describe('createEnsemble (kws ensemble create)', () => {
       assert.equal(manifest.metrics.testing, null);
       assert.deepEqual(manifest.training.options, { ensembleOf: [1, 2] });
       assert.equal(manifest.training.dataDir, dir);
+      // The official test-set layout (class folders, _silence_ and _unknown_) all calibrates too.
+      const testSet = tempDir('kws-ensemble-testset-');
+      const pico = join(realDataDir(), 'pico-testset-v0.02');
+      for (const folder of readdirSync(pico, { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name)) {
+        mkdirSync(join(testSet, folder));
+        for (const clip of readdirSync(join(pico, folder)).sort().slice(0, 2))
+          copyFileSync(join(pico, folder, clip), join(testSet, folder, clip));
+      }
+      const fromTestSet = manifestOf(
+        repo,
+        (await createEnsemble(own, { members: [1, 2], dataDir: testSet })).record.version,
+      );
+      assert.equal(fromTestSet.metrics.validation.examples, 24);
+      assert.equal(fromTestSet.metrics.testing, null);
       // A dataset whose lists put its only clip in testing.
       const noValidation = tempDir('kws-ensemble-noval-');
       const clip = readdirSync(join(corpus, 'yes')).find((f) => f.endsWith('.wav'))!;

@@ -83,11 +83,11 @@ export function wrapImportedOnnx(
     throw new KwsError('MALFORMED', 'not an ONNX model: it has no graph');
   const opset = defaultOpset(model);
   const order = labelOrder(options.labels);
-  const input = pickValue(inputsOf(graph), undefined, 'input', '');
+  const input = onlyInput(graph);
   const inputName = input.name ?? '';
   const inputShape = dimsOf(input, 'input');
   const layout = layoutOf(inputShape, options.frames, options.bins);
-  const output = pickValue(graph.output ?? [], options.outputName, 'output', '--output-name');
+  const output = classOutput(graph, options.outputName);
   const outputName = output.name ?? '';
   const outputShape = dimsOf(output, 'output');
   const classes = outputShape[outputShape.length - 1];
@@ -141,26 +141,33 @@ function inputsOf(graph: GraphProto): ValueInfoProto[] {
   return (graph.input ?? []).filter((v) => !constants.has(v.name ?? ''));
 }
 
-function pickValue(values: ValueInfoProto[], name: string | undefined, what: string, flag: string): ValueInfoProto {
-  const names = values.map((v) => v.name ?? '');
-  if (name !== undefined) {
-    const found = values.find((v) => v.name === name);
-    if (found === undefined)
-      throw new KwsError('INVALID_ARGUMENT', `the model has no ${what} named ${name} (it has ${names.join(', ')})`);
-    if (what === 'input' && values.length > 1)
-      throw new KwsError(
-        'INVALID_ARGUMENT',
-        `the model has ${values.length} inputs (${names.join(', ')}); kws-serve feeds one`,
-      );
-    return found;
-  }
-  if (values.length !== 1)
+/** The graph's one fed input. */
+function onlyInput(graph: GraphProto): ValueInfoProto {
+  const inputs = inputsOf(graph);
+  if (inputs.length !== 1)
     throw new KwsError(
       'INVALID_ARGUMENT',
-      `the model has ${values.length} ${what}s (${names.join(', ')}); ` +
-        (what === 'input' ? 'kws-serve feeds one' : `name the class scores with ${flag}`),
+      `the model has ${inputs.length} inputs (${inputs.map((v) => v.name ?? '').join(', ')}); kws-serve feeds one`,
     );
-  return values[0] as ValueInfoProto;
+  return inputs[0] as ValueInfoProto;
+}
+
+/** The output named `name`, or the graph's only output. */
+function classOutput(graph: GraphProto, name: string | undefined): ValueInfoProto {
+  const outputs = graph.output ?? [];
+  const names = outputs.map((v) => v.name ?? '').join(', ');
+  if (name !== undefined) {
+    const found = outputs.find((v) => v.name === name);
+    if (found === undefined)
+      throw new KwsError('INVALID_ARGUMENT', `the model has no output named ${name} (it has ${names})`);
+    return found;
+  }
+  if (outputs.length !== 1)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `the model has ${outputs.length} outputs (${names}); name the class scores (--output-name, GraphQL outputName)`,
+    );
+  return outputs[0] as ValueInfoProto;
 }
 
 /** A float tensor value's dims (null: symbolic or unknown). */

@@ -173,23 +173,20 @@ async function checkWarmUp(session: ModelSession, clipSize: number, output: Impo
     );
   if (!values.every(Number.isFinite))
     throw new KwsError('INVALID_ARGUMENT', 'the model gave non-finite outputs (NaN or infinity) on a warm-up batch');
-  const rowsSumToOne = Array.from({ length: batch }, (_, r) => {
+  // Per warm-up clip: the sum of its values, and whether they all lie in [0, 1].
+  const rows = Array.from({ length: batch }, (_, r) => {
     const row = values.subarray(r * LABELS.length, (r + 1) * LABELS.length);
-    return row.every((v) => v >= 0 && v <= 1) && Math.abs(row.reduce((a, v) => a + v, 0) - 1) < 1e-4;
+    return { sum: row.reduce((a, v) => a + v, 0), inUnit: row.every((v) => v >= 0 && v <= 1) };
   });
-  if (output === 'logits' && rowsSumToOne.every(Boolean))
+  if (output === 'logits' && rows.every((row) => row.inUnit && Math.abs(row.sum - 1) < 1e-4))
     throw new KwsError(
       'INVALID_ARGUMENT',
       'the output looks like probabilities (every warm-up clip’s values lie in [0, 1] and sum to 1); import it as probabilities (--output probabilities)',
     );
-  if (output === 'probabilities')
-    for (let r = 0; r < batch; r++) {
-      const row = values.subarray(r * LABELS.length, (r + 1) * LABELS.length);
-      const sum = row.reduce((a, v) => a + v, 0);
-      if (row.some((v) => v < 0 || v > 1) || Math.abs(sum - 1) > 1e-3)
-        throw new KwsError(
-          'INVALID_ARGUMENT',
-          `the output is not probabilities (a warm-up clip's values sum to ${sum.toFixed(4)}); import it as logits (--output logits)`,
-        );
-    }
+  const bad = rows.find((row) => !row.inUnit || Math.abs(row.sum - 1) > 1e-3);
+  if (output === 'probabilities' && bad !== undefined)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `the output is not probabilities (a warm-up clip's values sum to ${bad.sum.toFixed(4)}); import it as logits (--output logits)`,
+    );
 }

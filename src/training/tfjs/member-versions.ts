@@ -97,6 +97,8 @@ export async function calibrationDataset(
     dir,
     dataDir === undefined ? { seed: options.seed ?? 1, ...options.dataset } : {},
   );
+  // The official test-set layout is all testing: it all calibrates, as a labelled folder does.
+  if (dataset.splitSource === 'test-set') return { kind: 'labelled', dataDir: dir };
   return { kind: 'dataset', dataDir: dir, dataset };
 }
 
@@ -114,11 +116,6 @@ export async function memberClipSets(
     return { validation, testing: noClips(validation), fingerprint: clipSetFingerprint(validation), options: {} };
   }
   const loader = await ExampleLoader.create(data.dataset, clipSamples);
-  if (data.dataset.splitSource === 'test-set') {
-    // The official test-set layout is all testing: it all calibrates, as a labelled folder does.
-    const validation = await loadClipSet(data.dataset.examples.testing, loader, clipSamples);
-    return { validation, testing: noClips(validation), fingerprint: clipSetFingerprint(validation), options: {} };
-  }
   const validation = await loadClipSet(data.dataset.examples.validation, loader, clipSamples);
   if (validation.size === 0)
     throw new KwsError(

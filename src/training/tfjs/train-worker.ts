@@ -4,8 +4,8 @@
  * `begin` (the version number), `progress` (throttled), `done` or `error`.
  */
 import type { MessagePort } from 'node:worker_threads';
+import { workerErrorText } from '../train-messages.js';
 import type { TrainWorkerData, TrainWorkerMessage } from '../train-messages.js';
-import { isKwsError } from '../../errors/index.js';
 import { ModelRegistry } from '../../registry/index.js';
 import { trainVersion } from './train-version.js';
 
@@ -43,12 +43,7 @@ export async function runTrainWorker(data: TrainWorkerData, port: Pick<MessagePo
     });
     post({ type: 'done', version: result.record.version });
   } catch (error) {
-    post({
-      type: 'error',
-      message: isKwsError(error)
-        ? `${error.code}: ${error.message}`
-        : `INTERNAL: ${error instanceof Error ? error.message : String(error)}`,
-    });
+    post({ type: 'error', message: workerErrorText(error) });
   } finally {
     registry?.close();
   }

@@ -1,5 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
-import { isKwsError, UnreachableCaseError } from '../../errors/index.js';
+import { UnreachableCaseError } from '../../errors/index.js';
+import { workerErrorText } from '../train-messages.js';
 import { ModelRegistry } from '../../registry/index.js';
 import type { VersionWorkerData, VersionWorkerMessage } from '../version-messages.js';
 import { createEnsemble } from './ensemble-versions.js';
@@ -32,12 +33,7 @@ export async function runVersionWorker(data: VersionWorkerData, port: Pick<Messa
     }
     post({ type: 'done', version: made.record.version });
   } catch (error) {
-    post({
-      type: 'error',
-      message: isKwsError(error)
-        ? `${error.code}: ${error.message}`
-        : `INTERNAL: ${error instanceof Error ? error.message : String(error)}`,
-    });
+    post({ type: 'error', message: workerErrorText(error) });
   } finally {
     registry?.close();
   }
