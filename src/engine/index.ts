@@ -17,3 +17,12 @@ export { engineWorker } from './engine-tasks.js';
 export type { EngineTask, EngineWorkerData, ModelTarget } from './engine-tasks.js';
 export { DEFAULT_TTA, describeTta, MAX_TTA_TRANSFORMS, ttaViewCount, ttaViews, validateTta } from './tta.js';
 export type { TtaSpec } from './tta.js';
+export {
+  combineMemberOutputs,
+  isSessionEnsemble,
+  readSessionEnsemble,
+  SESSION_ENSEMBLE_FILE,
+  SESSION_ENSEMBLE_MEMBERS,
+  writeSessionEnsemble,
+} from './session-ensemble.js';
+export type { SessionEnsembleMember, SessionEnsembleSpec } from './session-ensemble.js';

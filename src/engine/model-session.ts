@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { KwsError } from '../errors/index.js';
 import { energyFromLogits } from './logits.js';
 import { checkInput } from './model-output.js';
+import { isSessionEnsemble, openSessionEnsemble } from './session-ensemble.js';
 import type { DeviceChoice, EngineKind, ModelGeometry, ModelSession } from './model-output.js';
 
 const require = createRequire(import.meta.url);
@@ -25,15 +26,14 @@ function onnxCudaInstalled(backends: ReadonlyArray<{ name: string }>): boolean {
   return existsSync(join(binding, 'libonnxruntime_providers_cuda.so'));
 }
 
-/** onnxruntime-node session over `model.onnx` (opset 13, input `features`, outputs `probabilities` and, when exported, `logits`). */
+/** onnxruntime-node session over an ONNX file (`model.onnx`: input `features`, outputs `probabilities` and, when exported, `logits`). */
 async function openOnnx(
-  dir: string,
+  path: string,
   geometry: ModelGeometry,
   device: DeviceChoice,
   intraOpThreads: number,
 ): Promise<ModelSession> {
   const ort = await import('onnxruntime-node');
-  const path = join(dir, 'model.onnx');
   const tried: string[] = [];
   const providers = device === 'auto' && onnxCudaInstalled(ort.listSupportedBackends()) ? ['cuda', 'cpu'] : ['cpu'];
   for (const provider of providers) {
@@ -96,14 +96,17 @@ export async function openModelSession(
   device: DeviceChoice = 'auto',
   intraOpThreads = 1,
 ): Promise<ModelSession> {
-  if (engine === 'tfjs' && !existsSync(join(dir, 'model.json')) && existsSync(join(dir, 'model.onnx')))
+  const ensemble = isSessionEnsemble(dir);
+  if (engine === 'tfjs' && !existsSync(join(dir, 'model.json')) && (ensemble || existsSync(join(dir, 'model.onnx'))))
     throw new KwsError(
       'INVALID_ARGUMENT',
-      `the model in ${dir} has only model.onnx (an imported ONNX model), which the tfjs engine cannot run: use the onnx engine`,
+      `the model in ${dir} has only ONNX models (an imported model, or an ensemble with one), which the tfjs engine cannot run: use the onnx engine`,
     );
   const session =
     engine === 'onnx'
-      ? await openOnnx(dir, geometry, device, intraOpThreads)
+      ? ensemble
+        ? await openSessionEnsemble(dir, geometry, (path) => openOnnx(path, geometry, device, intraOpThreads))
+        : await openOnnx(join(dir, 'model.onnx'), geometry, device, intraOpThreads)
       : await (await import('./tfjs/index.js')).openTfjsSession(dir, geometry, device);
   let out: Awaited<ReturnType<ModelSession['run']>>;
   try {

@@ -43,6 +43,7 @@ function versionType(ctx: KwsContext, record: VersionRecord): ModelVersionType {
             weights: [...manifest.ensemble.weights],
             combine: manifest.ensemble.combine,
             memberTemperatures: [...manifest.ensemble.memberTemperatures],
+            form: manifest.ensemble.form ?? 'graph',
           },
     imported:
       manifest?.imported === undefined

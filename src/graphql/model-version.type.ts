@@ -67,6 +67,12 @@ export class EnsembleType {
 
   @Field(() => [Float], { description: 'Each member’s temperature, folded into the ensemble, in members order.' })
   memberTemperatures!: number[];
+
+  @Field(() => String, {
+    description:
+      'graph (one merged model, members trained by kws-serve) or sessions (each member’s ONNX model run by onnxruntime on the same features: an imported member).',
+  })
+  form!: string;
 }
 
 @ObjectType('ImportedModel', {

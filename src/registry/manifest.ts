@@ -233,6 +233,13 @@ export interface EnsembleSpec {
   readonly combine: EnsembleCombine;
   /** Each member's temperature, folded into the ensemble (in `members` order). */
   readonly memberTemperatures: readonly number[];
+  /**
+   * How it runs: `graph`, one merged TF.js layers model and `model.onnx` (members trained by
+   * kws-serve); `sessions`, each member's ONNX model in `members/`, run one after another by
+   * onnxruntime on the same features and combined (an imported member; see `SessionEnsembleSpec`).
+   * Absent: `graph` (versions made before sessions existed).
+   */
+  readonly form?: 'graph' | 'sessions';
 }
 
 /** A calibration as `version.json` keeps it: everything but the thresholds, which the manifest stores on their own. */

@@ -16,8 +16,16 @@ export function refuseEnsemble(manifest: VersionManifest, use: string, instead =
 }
 
 /**
- * Refuses a version imported from an external ONNX model where kws-serve needs its own TF.js model
- * (`use`: training from it, averaging it, an ensemble member, a distillation teacher).
+ * Whether a version runs only on onnxruntime, with no TF.js model: one imported from ONNX, or an
+ * ensemble with an imported member (`ensemble.form` `sessions`).
+ */
+export function isOnnxOnly(manifest: Pick<VersionManifest, 'imported' | 'ensemble'>): boolean {
+  return manifest.imported !== undefined || manifest.ensemble?.form === 'sessions';
+}
+
+/**
+ * Refuses a version with no TF.js model (see {@link isOnnxOnly}) where kws-serve needs its own
+ * TF.js model (`use`: training from it, averaging it, a distillation teacher).
  *
  * @throws KwsError `INVALID_ARGUMENT` naming the version and where it came from.
  */
@@ -27,5 +35,11 @@ export function refuseImported(manifest: VersionManifest, use: string): void {
       'INVALID_ARGUMENT',
       `version ${manifest.version} is an imported ONNX model (${manifest.imported.source}) and cannot be ${use}; ` +
         'only versions trained by kws-serve can',
+    );
+  if (manifest.ensemble?.form === 'sessions')
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `version ${manifest.version} is an ensemble with an imported ONNX member (of versions ${manifest.ensemble.members.join(', ')}) ` +
+        `and cannot be ${use}; only versions trained by kws-serve, and ensembles of them, can`,
     );
 }

@@ -43,6 +43,7 @@ describe('createEnsemble (kws ensemble create)', () => {
       weights: [0.25, 0.75],
       combine: 'mean-logit',
       memberTemperatures: [1, manifestOf(models, 2).calibration.temperature],
+      form: 'graph',
     });
     assert.ok(manifest.metrics.validation.examples > 0 && manifest.metrics.testing !== null);
     const ensembleTemperature = manifest.calibration.temperature ?? 1;

@@ -106,11 +106,11 @@ describe('importVersion (kws import): a PyTorch model exported to ONNX', () => {
     const dir = registry.resolve(imported).dir;
     await assert.rejects(openModelSession('tfjs', dir, { frames: 98, bins: 40, classes: 12 }), {
       code: 'INVALID_ARGUMENT',
-      message: `the model in ${dir} has only model.onnx (an imported ONNX model), which the tfjs engine cannot run: use the onnx engine`,
+      message: `the model in ${dir} has only ONNX models (an imported model, or an ensemble with one), which the tfjs engine cannot run: use the onnx engine`,
     });
   });
 
-  it('cannot be a base version, a teacher, an ensemble member or an averaged member; nothing is registered', async () => {
+  it('cannot be a base version, a teacher or an averaged member; nothing is registered', async () => {
     const count = registry.list().length;
     const refusal = (use: string) => ({
       code: 'INVALID_ARGUMENT',
@@ -125,13 +125,63 @@ describe('importVersion (kws import): a PyTorch model exported to ONNX', () => {
       refusal('a teacher (distillFrom)'),
     );
     await assert.rejects(
-      createEnsemble(registry, { members: [1, imported], dataDir: calibration.dir }),
-      refusal('a member of an ensemble'),
-    );
-    await assert.rejects(
       averageVersions(registry, { members: [1, imported], dataDir: calibration.dir }),
       refusal('averaged'),
     );
+    assert.equal(registry.list().length, count);
+  });
+
+  it('is an ensemble member beside a version trained by kws-serve: a session ensemble that serves softmax(Σ w·z/T) of both, refused where a TF.js model is needed', async () => {
+    const made = await createEnsemble(registry, { members: [2, imported], weights: [1, 1], dataDir: calibration.dir });
+    const ensemble = made.record.version;
+    const dir = registry.resolve(ensemble).dir;
+    assert.deepEqual(readdirSync(dir).sort(), ['ensemble.json', 'members', 'version.json']);
+    assert.deepEqual(readdirSync(join(dir, 'members')).sort(), ['v2.onnx', `v${imported}.onnx`]);
+    assert.equal(made.record.architecture, 'ensemble');
+    const manifest = made.manifest;
+    assert.equal(manifest.imported, undefined);
+    const temperatures = [2, imported].map((v) => registry.manifest(v).calibration.temperature ?? 1);
+    assert.deepEqual(manifest.ensemble, {
+      members: [2, imported],
+      weights: [0.5, 0.5],
+      combine: 'mean-logit',
+      memberTemperatures: temperatures,
+      form: 'sessions',
+    });
+    assert.equal(manifest.metrics.validation.examples, 36);
+    const [two, one, both] = await Promise.all([2, imported, ensemble].map((v) => loadVersion(registry, v)));
+    try {
+      assert.equal(both!.model, null);
+      const x = Float32Array.from({ length: 2 * 98 * 40 }, (_, i) => Math.cos(i / 5) * 3 - 5);
+      const z2 = (await two!.raw(x, 2)).logits!;
+      const zi = (await one!.raw(x, 2)).logits!;
+      const served = await both!.predict(x, 2);
+      const t = manifest.calibration.temperature ?? 1;
+      for (let r = 0; r < 2; r++) {
+        const z = Array.from(
+          { length: 12 },
+          (_, c) => (0.5 * z2[r * 12 + c]!) / temperatures[0]! + (0.5 * zi[r * 12 + c]!) / temperatures[1]!,
+        );
+        const top = Math.max(...z);
+        const sum = z.reduce((a, v) => a + Math.exp((v - top) / t), 0);
+        z.forEach((v, c) =>
+          assert.ok(Math.abs(served.probabilities[r * 12 + c]! - Math.exp((v - top) / t) / sum) < 1e-5, `${r},${c}`),
+        );
+        assert.ok(Math.abs(served.energy[r]! + top + Math.log(z.reduce((a, v) => a + Math.exp(v - top), 0))) < 1e-3);
+      }
+    } finally {
+      await Promise.all([two, one, both].map((l) => l!.dispose()));
+    }
+    const recalibrated = await calibrateVersion(registry, { baseVersion: ensemble, dataDir: calibration.dir });
+    assert.deepEqual(readdirSync(recalibrated.record.dir).sort(), ['ensemble.json', 'members', 'version.json']);
+    const count = registry.list().length;
+    await assert.rejects(trainVersion(registry, { dataDir: calibration.dir, distillFrom: ensemble }), {
+      code: 'INVALID_ARGUMENT',
+      message: `version ${ensemble} is an ensemble with an imported ONNX member (of versions 2, ${imported}) and cannot be a teacher (distillFrom); only versions trained by kws-serve, and ensembles of them, can`,
+    });
+    await assert.rejects(openModelSession('tfjs', dir, { frames: 98, bins: 40, classes: 12 }), {
+      code: 'INVALID_ARGUMENT',
+    });
     assert.equal(registry.list().length, count);
   });
 
@@ -230,6 +280,37 @@ describe('kws import, then served over REST and GraphQL', () => {
     const summary = JSON.parse(run.stdout) as { version: number; imported: { layout: string } };
     assert.equal(summary.version, FIRST_NEW_VERSION);
     assert.equal(summary.imported.layout, 'channel-frames-bins');
+    // An ensemble of bundled version 2 and the imported model, bulk-scored.
+    const made = await runKws(
+      'ensemble',
+      'create',
+      '--members',
+      `2,${summary.version}`,
+      ...['--data', calibration.dir, '--models-dir', repo, '--data-dir', data, '--json'],
+    );
+    assert.equal(made.status, 0, made.stderr);
+    const ensemble = (JSON.parse(made.stdout) as { version: number }).version;
+    assert.equal(ensemble, summary.version + 1);
+    const out = join(tempDir('kws-import-score-'), 'submission.csv');
+    const scored = await runKws(
+      'score',
+      calibration.dir,
+      '--model',
+      String(ensemble),
+      '--out',
+      out,
+      '--models-dir',
+      repo,
+      '--data-dir',
+      data,
+      '--no-progress',
+      '--json',
+    );
+    assert.equal(scored.status, 0, scored.stderr);
+    const rows = readFileSync(out, 'utf8').trim().split('\n').slice(1);
+    assert.equal(rows.length, calibration.labels.size);
+    const right = rows.filter((row) => calibration.labels.get(row.split(',')[0]!) === row.split(',')[1]).length;
+    assert.ok(right >= rows.length / 2, `the ensemble labels ${right} of ${rows.length} clips right`);
     const server = await testServer({ modelsDir: repo, dataDir: tempDir('kws-import-serve-') });
     try {
       const bytes = readFileSync(join(realDataDir(), 'tflite-micro/testdata', 'yes_1000ms.wav'));
@@ -272,6 +353,34 @@ describe('kws import, then served over REST and GraphQL', () => {
       });
       for (const { label, probability } of answer.probabilities)
         assert.ok(Math.abs(probability - rest.probabilities[label]!) < 1e-6, label);
+      // The ensemble serves the same answer over REST and GraphQL.
+      const restEnsemble = (await (
+        await fetch(`${server.url}/v1/clips?modelVersion=${ensemble}`, {
+          method: 'POST',
+          body: clipForm([{ name: 'yes.wav', bytes }]),
+        })
+      ).json()) as {
+        clips: Array<{ prediction: { modelVersion: number; label: string; probabilities: Record<string, number> } }>;
+      };
+      const ensembleAnswer = await graphqlUpload(
+        server.url,
+        `mutation ($files: [Upload!]!) { classifyClips(files: $files, modelVersion: ${ensemble}) { prediction { label modelVersion probabilities { label probability } } } }`,
+        [{ name: 'yes.wav', bytes }],
+      );
+      const viaGraphql = (
+        ensembleAnswer.data?.['classifyClips'] as Array<{
+          prediction: {
+            label: string;
+            modelVersion: number;
+            probabilities: Array<{ label: string; probability: number }>;
+          };
+        }>
+      )[0]!.prediction;
+      assert.equal(viaGraphql.modelVersion, ensemble);
+      assert.equal(restEnsemble.clips[0]!.prediction.modelVersion, ensemble);
+      assert.equal(viaGraphql.label, restEnsemble.clips[0]!.prediction.label);
+      for (const { label, probability } of viaGraphql.probabilities)
+        assert.ok(Math.abs(probability - restEnsemble.clips[0]!.prediction.probabilities[label]!) < 1e-6, label);
     } finally {
       await server.stop();
     }
@@ -352,10 +461,10 @@ describe('GraphQL createEnsemble and importModelVersion (admin mutations, made i
           "the model's labels must be the 12 labels",
         ],
         [
-          `mutation ($d: String!) { createEnsemble(input: { members: [1, ${FIRST_NEW_VERSION}], dataDir: $d }) { version } }`,
+          `mutation ($d: String!) { createEnsemble(input: { members: [${FIRST_NEW_VERSION}, ${FIRST_NEW_VERSION + 1}], dataDir: $d }) { version } }`,
           { d: calibration.dir },
           'INVALID_ARGUMENT',
-          `version ${FIRST_NEW_VERSION} is an imported ONNX model (model.onnx) and cannot be a member of an ensemble`,
+          `version ${FIRST_NEW_VERSION + 1} is an ensemble (of versions 1, 2) and cannot be a member of another ensemble`,
         ],
         [
           `mutation { createEnsemble(input: { members: [1, 2], combine: "median" }) { version } }`,

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { copyFileSync } from 'node:fs';
+import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { KwsError } from '../../errors/index.js';
+import { SESSION_ENSEMBLE_FILE, SESSION_ENSEMBLE_MEMBERS } from '../../engine/index.js';
 import { MODEL_JSON, WEIGHTS_BIN } from '../../engine/tfjs/index.js';
 import { storeCalibration, storeThresholds } from '../../registry/index.js';
 import type { ModelRegistry, VersionManifest } from '../../registry/index.js';
@@ -39,7 +40,7 @@ export interface CalibrationSource {
 }
 
 /** Files of a version that a recalibrated one shares unchanged (the served probabilities apply T after the graph). */
-const MODEL_FILES = [MODEL_JSON, WEIGHTS_BIN, 'model.onnx'] as const;
+const MODEL_FILES = [MODEL_JSON, WEIGHTS_BIN, 'model.onnx', SESSION_ENSEMBLE_FILE, SESSION_ENSEMBLE_MEMBERS] as const;
 
 /** SHA-1 of a clip set's (id, label) rows in load order, then its samples: which clips a calibration saw. */
 export function clipSetFingerprint(set: ClipSet): string {
@@ -97,9 +98,9 @@ export async function calibrateVersion(
   const { unknownTargetRecall: _previousTarget, ...baseOptions } = loaded.manifest.training.options;
   void _previousTarget;
   return registerVersion(registry, loaded.manifest.architecture, options.onBegin, async (pending) => {
-    // An imported version has only model.onnx.
+    // An imported version has only model.onnx; a session ensemble has ensemble.json and members/.
     for (const file of MODEL_FILES)
-      if (file === 'model.onnx' || loaded.model !== null) copyFileSync(join(base.dir, file), join(pending.dir, file));
+      if (existsSync(join(base.dir, file))) cpSync(join(base.dir, file), join(pending.dir, file), { recursive: true });
     const source: CalibrationSource = {
       version: base.version,
       dataDir: options.dataDir,

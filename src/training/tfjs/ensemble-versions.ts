@@ -1,11 +1,18 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { KwsError } from '../../errors/index.js';
+import { openModelSession, writeSessionEnsemble } from '../../engine/index.js';
+import type { ModelSession } from '../../engine/index.js';
 import { ensureTfjsBackend } from '../../engine/tfjs/index.js';
+import { FeatureExtractor } from '../../features/index.js';
 import { buildEnsemble } from '../../model/tfjs/index.js';
 import type { EnsembleCombine } from '../../model/index.js';
-import type { ModelRegistry } from '../../registry/index.js';
+import type { EnsembleSpec, ModelRegistry, VersionManifest } from '../../registry/index.js';
 import { loadMembers, memberWeights } from './average-versions.js';
 import { calibrationDataset, memberManifests, registerMemberVersion } from './member-versions.js';
-import { refuseEnsemble } from '../version-kinds.js';
+import type { MemberCalibrationData } from './member-versions.js';
+import { isOnnxOnly, refuseEnsemble } from '../version-kinds.js';
 import type { TrainedVersion } from './train-version.js';
 
 /** What {@link createEnsemble} needs. */
@@ -39,7 +46,7 @@ export interface CreateEnsembleOptions {
  */
 export async function createEnsemble(registry: ModelRegistry, options: CreateEnsembleOptions): Promise<TrainedVersion> {
   const combine = options.combine ?? 'mean-logit';
-  const manifests = memberManifests(registry, options.members, 'an ensemble', false, 'a member of an ensemble');
+  const manifests = memberManifests(registry, options.members, 'an ensemble', false, null);
   for (const m of manifests) refuseEnsemble(m, 'a member of another ensemble');
   const versions = manifests.map((m) => m.version);
   const weights = memberWeights(options.weights, versions.length);
@@ -49,6 +56,9 @@ export async function createEnsemble(registry: ModelRegistry, options: CreateEns
   const first = manifests[0]!;
   const started = performance.now();
   const data = await calibrationDataset(first, options.dataDir);
+  const spec = { members: versions, weights, combine, memberTemperatures: temperatures };
+  if (manifests.some(isOnnxOnly))
+    return createSessionEnsemble(registry, manifests, spec, data, started, options.onBegin);
   const backend = await ensureTfjsBackend();
   const models = await loadMembers(registry, versions);
   try {
@@ -67,7 +77,7 @@ export async function createEnsemble(registry: ModelRegistry, options: CreateEns
         backend,
         kind: 'ensemble',
         started,
-        ensemble: { members: versions, weights, combine, memberTemperatures: temperatures },
+        ensemble: { ...spec, form: 'graph' },
         ...(options.onBegin === undefined ? {} : { onBegin: options.onBegin }),
       });
     } finally {
@@ -75,5 +85,64 @@ export async function createEnsemble(registry: ModelRegistry, options: CreateEns
     }
   } finally {
     for (const m of models) m.dispose();
+  }
+}
+
+/**
+ * An ensemble with an imported member, as a session ensemble (`writeSessionEnsemble`): each member's
+ * `model.onnx` copied into the version's `members/`, run by onnxruntime one after another on the same
+ * features and combined as `buildEnsemble` would. Calibrated and registered like the merged form.
+ *
+ * @throws KwsError `INVALID_ARGUMENT` for `mean-logit` with a member imported as probabilities (no logits).
+ */
+async function createSessionEnsemble(
+  registry: ModelRegistry,
+  manifests: readonly VersionManifest[],
+  spec: Omit<EnsembleSpec, 'form'>,
+  data: MemberCalibrationData,
+  started: number,
+  onBegin: ((version: number) => void) | undefined,
+): Promise<TrainedVersion> {
+  const noLogits = manifests.find((m) => m.imported?.output === 'probabilities');
+  if (spec.combine === 'mean-logit' && noLogits !== undefined)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `version ${noLogits.version} was imported as probabilities and has no logits, which mean-logit averages; use --combine mean-prob (GraphQL combine MEAN_PROB)`,
+    );
+  const first = manifests[0]!;
+  const extractor = new FeatureExtractor(first.featureConfig);
+  const geometry = { ...extractor.shape, classes: first.labels.length };
+  const members = manifests.map((m, k) => ({
+    name: `v${m.version}`,
+    bytes: readFileSync(join(registry.resolve(m.version).dir, 'model.onnx')),
+    weight: spec.weights[k] as number,
+    temperature: spec.memberTemperatures[k] as number,
+  }));
+  const staging = mkdtempSync(join(tmpdir(), 'kws-ensemble-'));
+  let session: ModelSession | null = null;
+  try {
+    writeSessionEnsemble(staging, spec.combine, members);
+    session = await openModelSession('onnx', staging, geometry, 'cpu');
+    const run = session;
+    return await registerMemberVersion(
+      registry,
+      {
+        predict: (features: Float32Array, batch: number) => run.run(features, batch),
+        writeTo: (dir) => void writeSessionEnsemble(dir, spec.combine, members),
+      },
+      first,
+      data,
+      {
+        options: { ensembleOf: spec.members },
+        backend: 'onnxruntime-node cpu',
+        kind: 'ensemble',
+        started,
+        ensemble: { ...spec, form: 'sessions' },
+        ...(onBegin === undefined ? {} : { onBegin }),
+      },
+    );
+  } finally {
+    await session?.dispose();
+    rmSync(staging, { recursive: true, force: true });
   }
 }

@@ -14,13 +14,15 @@ import type { ClipSet } from '../clip-cache.js';
 import { clipSetFingerprint, noClips } from './calibrate-version.js';
 import { loadLabelledSet } from './evaluate-version.js';
 import { calibrateAndTest } from './trainer.js';
+import type { BatchPredictor } from './trainer.js';
 import { codeVersion, datasetFingerprint, registerVersion } from './train-version.js';
 import type { TrainedVersion } from './train-version.js';
 
 /**
  * The manifests of the distinct ready versions `refs` names, for a version made from them (`what`:
  * "averaging", "an ensemble"): two or more, of one label order and one feature config (and, with
- * `sameArchitecture`, one architecture), none imported from ONNX (`use`: what a member would be, for the refusal).
+ * `sameArchitecture`, one architecture), none imported from ONNX unless `use` is null (`use`: what a
+ * member would be, for the refusal).
  *
  * @throws KwsError `NOT_FOUND` for an unknown version; `INVALID_ARGUMENT` for fewer than two
  *   distinct versions, a repeated one, or a member whose architecture, labels or features differ (named).
@@ -30,7 +32,7 @@ export function memberManifests(
   refs: readonly (number | string)[],
   what: string,
   sameArchitecture: boolean,
-  use: string,
+  use: string | null,
 ): VersionManifest[] {
   const records = refs.map((ref) => registry.resolve(ref));
   const versions = [...new Set(records.map((r) => r.version))];
@@ -45,7 +47,7 @@ export function memberManifests(
       `members must be distinct versions, got ${records.map((r) => r.version).join(', ')}`,
     );
   const manifests = versions.map((v) => registry.manifest(v));
-  for (const m of manifests) refuseImported(m, use);
+  if (use !== null) for (const m of manifests) refuseImported(m, use);
   const first = manifests[0]!;
   for (const m of manifests.slice(1)) {
     for (const [field, a, b] of [
@@ -164,10 +166,19 @@ export function calibratedRecord(
   };
 }
 
+/** A model made from members that is not a TF.js layers model (a session ensemble): how it runs, and how its files are written. */
+export interface OnnxMemberModel {
+  /** Raw outputs (temperature 1) of `[batch, frames, bins]` features. */
+  readonly predict: BatchPredictor;
+  /** Writes its model files into a version folder. */
+  readonly writeTo: (dir: string) => void;
+}
+
 /**
  * Calibrates `model` (made from members of `first`'s features and labels) on `data`'s calibration
  * clips, scores its testing clips, if any (`calibrateAndTest`), and registers it as version N+1:
- * `model.json`, `weights.bin`, `model.onnx` and a `version.json` that is `first`'s with the new
+ * `model.json`, `weights.bin`, `model.onnx` (or, for an {@link OnnxMemberModel}, what it writes) and a
+ * `version.json` that is `first`'s (less its `ensemble` and `imported` records) with the new
  * calibration, metrics and `training` record (`options` as given). The caller keeps `model`.
  *
  * @throws KwsError `INVALID_ARGUMENT` for a dataset without validation clips or a labelled folder
@@ -175,7 +186,7 @@ export function calibratedRecord(
  */
 export async function registerMemberVersion(
   registry: ModelRegistry,
-  model: tfl.LayersModel,
+  model: tfl.LayersModel | OnnxMemberModel,
   first: VersionManifest,
   data: MemberCalibrationData,
   made: {
@@ -191,17 +202,21 @@ export async function registerMemberVersion(
   const extractor = new FeatureExtractor(first.featureConfig);
   const { validation, testing, fingerprint, options } = await memberClipSets(data, extractor.config.clipSamples);
   const { calibration, validationMetrics, testingMetrics } = await calibrateAndTest(
-    model,
+    'writeTo' in model ? model.predict : model,
     validation,
     testing,
     extractor,
   );
   const listed = listedArchitecture({ architecture: first.architecture, ensemble: made.ensemble });
   return registerVersion(registry, listed, made.onBegin, async (pending) => {
-    await saveLayersModel(model, pending.dir);
-    writeFileSync(join(pending.dir, 'model.onnx'), exportOnnx(model));
-    const { ensemble: _firstEnsemble, ...base } = first;
+    if ('writeTo' in model) model.writeTo(pending.dir);
+    else {
+      await saveLayersModel(model, pending.dir);
+      writeFileSync(join(pending.dir, 'model.onnx'), exportOnnx(model));
+    }
+    const { ensemble: _firstEnsemble, imported: _firstImported, ...base } = first;
     void _firstEnsemble;
+    void _firstImported;
     const manifest: VersionManifest = {
       ...base,
       version: pending.version,

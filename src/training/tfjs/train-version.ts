@@ -17,7 +17,7 @@ import { layersPredictor, trainModel } from './trainer.js';
 import type { BatchPredictor } from './trainer.js';
 import { checkTrainInputs, validateTrainOptions } from '../train-options.js';
 import { checkDistillation } from '../distillation.js';
-import { refuseEnsemble, refuseImported } from '../version-kinds.js';
+import { isOnnxOnly, refuseEnsemble, refuseImported } from '../version-kinds.js';
 import type { CheckedTeacher } from '../distillation.js';
 import type { TrainResult } from './trainer.js';
 import type { TrainOptions, TrainVersionOptions } from '../train-options.js';
@@ -182,7 +182,7 @@ async function trainWithModels(
 /** A ready version loaded for inference. */
 export interface LoadedVersion {
   readonly manifest: VersionManifest;
-  /** The TF.js layers model; null for an imported version, which has only `model.onnx` (run by onnxruntime). */
+  /** The TF.js layers model; null for a version with only ONNX models (imported, or an ensemble with an imported member), run by onnxruntime. */
   readonly model: tfl.LayersModel | null;
   readonly extractor: FeatureExtractor;
   readonly thresholds: Thresholds;
@@ -213,7 +213,7 @@ export async function loadVersion(registry: ModelRegistry, ref?: number | string
   let model: tfl.LayersModel | null = null;
   let raw: BatchPredictor;
   let dispose: () => Promise<void>;
-  if (manifest.imported !== undefined) {
+  if (isOnnxOnly(manifest)) {
     const session = await openModelSession('onnx', record.dir, geometry, 'cpu');
     raw = (features, batch) => session.run(features, batch);
     dispose = () => session.dispose();
