@@ -31,7 +31,8 @@ export function classifyCommand(output: CliOutput = PROCESS_OUTPUT): Command {
         '--unknown-energy-threshold <e>',
         'energy score above which a clip is unknown (with --unknown-score energy)',
         numberIn(-MAX_ENERGY_THRESHOLD, MAX_ENERGY_THRESHOLD),
-      ),
+      )
+      .option('--tta', "test-time augmentation: average the clip, ±100 ms shifts and +6 dB (as the server's tta)"),
   ).action(
     async (
       files: string[],
@@ -41,15 +42,17 @@ export function classifyCommand(output: CliOutput = PROCESS_OUTPUT): Command {
         unknownScore?: UnknownScore;
         unknownThreshold?: number;
         unknownEnergyThreshold?: number;
+        tta?: boolean;
       },
     ) => {
       let registry: ModelRegistry | undefined;
       try {
         registry = openRegistry(options);
         // TF.js and the audio front end load only when files are classified.
-        const [{ classifyFiles }, { loadVersion }] = await Promise.all([
+        const [{ classifyFiles }, { loadVersion }, { DEFAULT_TTA }] = await Promise.all([
           import('../serving/index.js'),
           import('../training/tfjs/index.js'),
+          import('../engine/index.js'),
         ]);
         const loaded = await loadVersion(registry, options.model);
         try {
@@ -61,7 +64,7 @@ export function classifyCommand(output: CliOutput = PROCESS_OUTPUT): Command {
               ? {}
               : { unknownEnergyThreshold: options.unknownEnergyThreshold }),
           });
-          const results = await classifyFiles(files, loaded, thresholds);
+          const results = await classifyFiles(files, loaded, thresholds, options.tta === true ? DEFAULT_TTA : null);
           for (const r of results) {
             if (options.json === true) output.writeOut(`${JSON.stringify(r)}\n`);
             else if (!r.ok) output.writeOut(`${r.file}: error ${r.code}: ${r.message}\n`);

@@ -102,6 +102,7 @@ export class EnginePool {
    * Decodes one clip (any supported container), fits it to 1 s and computes `[frames, bins]` features.
    * With `saveAs`, a clip that decodes also has its original bytes written to a new file by the
    * worker thread (file creation and hashing stay off the event loop); see `PreparedClip.saved`.
+   * With `tta`, the clip's transformed views are featurized too (`PreparedClip.views`).
    *
    * @param options.maxDurationMs Longest audio accepted, ms. Default 10000.
    * @throws AudioDecodeError for bytes that are not usable audio (codes EMPTY, NOT_AUDIO, TOO_LONG...);
@@ -110,13 +111,14 @@ export class EnginePool {
   async prepare(
     bytes: Uint8Array,
     featureConfig: FeatureConfig,
-    options: { readonly maxDurationMs?: number; readonly saveAs?: SaveTarget } = {},
+    options: { readonly maxDurationMs?: number; readonly saveAs?: SaveTarget; readonly tta?: TtaSpec | null } = {},
   ): Promise<PreparedClip> {
     const task: PrepareTask = {
       bytes,
       featureConfig,
       maxDurationMs: options.maxDurationMs ?? 10_000,
       ...(options.saveAs === undefined ? {} : { saveAs: options.saveAs }),
+      ...(options.tta === undefined || options.tta === null ? {} : { tta: options.tta }),
     };
     return unwrap(
       await (this.pool.run({ op: 'prepare', ...task } satisfies EngineTask) as Promise<TaskResult<PreparedClip>>),

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeAudio, fitToLength, rmsDbfs } from '../audio/index.js';
-import { ttaViewCount, ttaViews } from './tta.js';
+import { averageViews, ttaViewCount, ttaViews } from './tta.js';
 import type { TtaSpec } from './tta.js';
 import { fromFsError, toSerializedError, UnreachableCaseError } from '../errors/index.js';
 import type { SerializedKwsError } from '../errors/index.js';
@@ -25,6 +25,8 @@ export interface PrepareTask {
   readonly maxDurationMs: number;
   /** Where to keep the original bytes once they decode (see {@link SaveTarget}); omitted: nothing is written. */
   readonly saveAs?: SaveTarget;
+  /** Test-time augmentation: also featurize the clip under these transforms (`PreparedClip.views`). */
+  readonly tta?: TtaSpec | null;
 }
 
 /**
@@ -50,6 +52,8 @@ export interface SavedClip {
 export interface PreparedClip {
   /** `[frames, bins]` features, row-major. */
   readonly features: Float32Array;
+  /** With TTA, `[frames, bins]` features of each transformed view, in `ttaViews` order after the clip itself; else empty. */
+  readonly views: readonly Float32Array[];
   /** RMS of the clip fitted to the model's length, dBFS. */
   readonly rmsDbfs: number;
   /** Decoded duration before fitting, ms. */
@@ -158,11 +162,18 @@ async function prepare(task: PrepareTask): Promise<TaskResult<PreparedClip>> {
     const clip = fitToLength(decoded.samples, extractor.config.clipSamples);
     const { info } = decoded;
     const features = extractor.compute(clip);
+    const views =
+      task.tta === null || task.tta === undefined
+        ? []
+        : ttaViews(clip, task.tta, extractor.config.sampleRateHz)
+            .slice(1)
+            .map((view) => extractor.compute(view));
     const saved = task.saveAs === undefined ? null : save(task.bytes, info.container, task.saveAs);
     return {
       ok: true,
       value: {
         features,
+        views,
         rmsDbfs: rmsDbfs(clip),
         durationMs: info.durationMs,
         container: info.container,
@@ -317,26 +328,6 @@ async function scoreViews(
     probabilities.set(out.probabilities, start * classes);
     energy.set(out.energy, start);
   }
-  return { probabilities, energy, logits: null };
-}
-
-/**
- * The mean over each clip's `views` consecutive rows of the probabilities (calibrated, so the mean
- * is a probability) and of the energy scores; the output as it is for one view.
- */
-function averageViews(out: ModelOutput, views: number, classes: number): ModelOutput {
-  if (views === 1) return out;
-  const clips = out.energy.length / views;
-  const probabilities = new Float32Array(clips * classes);
-  const energy = new Float32Array(clips);
-  for (let k = 0; k < clips; k++)
-    for (let v = 0; v < views; v++) {
-      const row = k * views + v;
-      energy[k] = (energy[k] as number) + (out.energy[row] as number) / views;
-      for (let c = 0; c < classes; c++)
-        probabilities[k * classes + c] =
-          (probabilities[k * classes + c] as number) + (out.probabilities[row * classes + c] as number) / views;
-    }
   return { probabilities, energy, logits: null };
 }
 

@@ -15,7 +15,15 @@ export type { EnginePoolOptions } from './engine-pool.js';
 export type { PreparedClip, SavedClip, SaveTarget, ScoredChunk } from './engine-tasks.js';
 export { engineWorker } from './engine-tasks.js';
 export type { EngineTask, EngineWorkerData, ModelTarget } from './engine-tasks.js';
-export { DEFAULT_TTA, describeTta, MAX_TTA_TRANSFORMS, ttaViewCount, ttaViews, validateTta } from './tta.js';
+export {
+  averageViews,
+  DEFAULT_TTA,
+  describeTta,
+  MAX_TTA_TRANSFORMS,
+  ttaViewCount,
+  ttaViews,
+  validateTta,
+} from './tta.js';
 export type { TtaSpec } from './tta.js';
 export {
   combineMemberOutputs,

@@ -1,4 +1,5 @@
 import { describeValue, KwsError } from '../errors/index.js';
+import type { ModelOutput } from './model-output.js';
 
 /**
  * Test-time augmentation: each clip is scored as it is and under each transform, and the
@@ -78,4 +79,27 @@ export function describeTta(spec: TtaSpec): string {
   const shifts = spec.shiftsMs.length === 0 ? 'no shifts' : `shifts ${spec.shiftsMs.join(', ')} ms`;
   const gains = spec.gainsDb.length === 0 ? 'no gains' : `gains ${spec.gainsDb.join(', ')} dB`;
   return `${shifts}; ${gains}`;
+}
+
+/**
+ * The mean over each clip's `views` consecutive rows of the probabilities (calibrated, so the mean
+ * is a probability) and of the energy scores; the output as it is for one view.
+ *
+ * @param out `[clips · views, classes]` probabilities and `[clips · views]` energies, clip k's views at rows k·views ..< (k + 1)·views.
+ * @returns `[clips, classes]` probabilities and `[clips]` energies; no logits.
+ */
+export function averageViews(out: ModelOutput, views: number, classes: number): ModelOutput {
+  if (views === 1) return out;
+  const clips = out.energy.length / views;
+  const probabilities = new Float32Array(clips * classes);
+  const energy = new Float32Array(clips);
+  for (let k = 0; k < clips; k++)
+    for (let v = 0; v < views; v++) {
+      const row = k * views + v;
+      energy[k] = (energy[k] as number) + (out.energy[row] as number) / views;
+      for (let c = 0; c < classes; c++)
+        probabilities[k * classes + c] =
+          (probabilities[k * classes + c] as number) + (out.probabilities[row * classes + c] as number) / views;
+    }
+  return { probabilities, energy, logits: null };
 }

@@ -161,6 +161,12 @@ export class ClipResolver {
     @Arg('silenceThresholdDbfs', () => Float, { nullable: true }) silenceThresholdDbfs?: number | null,
     @Arg('unknownScore', () => UnknownScoreEnum, { nullable: true }) unknownScore?: UnknownScoreEnum | null,
     @Arg('unknownEnergyThreshold', () => Float, { nullable: true }) unknownEnergyThreshold?: number | null,
+    @Arg('tta', () => Boolean, {
+      nullable: true,
+      description:
+        'Test-time augmentation: the answer averages the clip, 100 ms earlier, 100 ms later and 6 dB louder (4x the inference); the stored prediction stays the clip’s own.',
+    })
+    tta?: boolean | null,
   ): Promise<ClipUploadResult[]> {
     if (files.length === 0) throw new KwsError('INVALID_ARGUMENT', 'files must hold at least one upload');
     const version = ctx.service.version(modelVersion).version;
@@ -188,6 +194,7 @@ export class ClipResolver {
             modelVersion: version,
             thresholds,
             ownerKeyId: principalKeyId(ctx.principal),
+            tta: tta ?? false,
           });
           count(outcome.ok ? 'ok' : outcome.code);
           if (!outcome.ok)
@@ -197,18 +204,20 @@ export class ClipResolver {
               prediction: null,
               error: { code: outcome.code, message: outcome.message },
             };
-          ctx.predictions.prime(
-            { clipId: outcome.clip.id, modelVersion: version },
-            {
-              clipId: outcome.clip.id,
-              modelVersion: version,
-              probabilities: outcome.prediction.probabilities.map((p) => p.probability),
-              rmsDbfs: outcome.prediction.rmsDbfs,
-              energy: outcome.prediction.energy ?? Number.NaN,
-              label: outcome.prediction.label,
-              latencyMs: outcome.prediction.latencyMs,
-            },
-          );
+          // A TTA answer is not the clip's stored prediction: clip.prediction reads the stored one.
+          if (outcome.prediction.tta === null)
+            ctx.predictions.prime(
+              { clipId: outcome.clip.id, modelVersion: version },
+              {
+                clipId: outcome.clip.id,
+                modelVersion: version,
+                probabilities: outcome.prediction.probabilities.map((p) => p.probability),
+                rmsDbfs: outcome.prediction.rmsDbfs,
+                energy: outcome.prediction.energy ?? Number.NaN,
+                label: outcome.prediction.label,
+                latencyMs: outcome.prediction.latencyMs,
+              },
+            );
           return {
             filename: outcome.clip.filename,
             clip: clipType(outcome.clip),

@@ -87,6 +87,13 @@ export class PredictionType {
   @Field(() => Float, { description: 'Time from request to model output when this prediction was first computed, ms.' })
   latencyMs!: number;
 
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The test-time augmentation its probabilities and energy average over (classifyClips tta: true), e.g. "shifts -100, 100 ms; gains 6 dB"; null: the clip alone.',
+  })
+  tta!: string | null;
+
   @Field(() => ThresholdsType)
   thresholds!: ThresholdsType;
 }

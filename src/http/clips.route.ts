@@ -65,6 +65,17 @@ function numberParam(req: Request, name: string, integer: boolean): number | und
   return value;
 }
 
+/** A boolean query parameter: `true` or `false` (absent: false). */
+function booleanParam(req: Request, name: string): boolean {
+  const raw = req.query[name];
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  throw new KwsError(
+    'INVALID_ARGUMENT',
+    `query parameter ${name} must be true or false, got ${describeValue(raw).slice(0, 100)}`,
+  );
+}
+
 function scoreParam(req: Request): UnknownScore | undefined {
   const raw = req.query['unknownScore'];
   if (raw === undefined) return undefined;
@@ -105,7 +116,8 @@ function uploadError(error: unknown, limits: UploadLimits): unknown {
 /**
  * `POST /v1/clips`: multipart/form-data with one or more files in the field `clip`; optional query
  * parameters `modelVersion`, `unknownThreshold`, `silenceThresholdDbfs`, `unknownScore`
- * (`maxSoftmax` or `energy`), `unknownEnergyThreshold`. Each file is decoded,
+ * (`maxSoftmax` or `energy`), `unknownEnergyThreshold`, `tta` (`true`: test-time augmentation,
+ * `DEFAULT_TTA`). Each file is decoded,
  * stored and classified (concurrently, so they share inference batches). Answers
  * `{ clips: [{ id, filename, prediction } | { filename, error: { code, message } }] }`: 200 when at
  * least one file was classified, else the status of the first file's error.
@@ -154,6 +166,7 @@ export function clipsUploadHandler(
           unknownScore: scoreParam(req),
           unknownEnergyThreshold: numberParam(req, 'unknownEnergyThreshold', false),
         };
+        const tta = booleanParam(req, 'tta');
         service.thresholds(service.version(modelVersion), thresholds); // refuse bad parameters before any work
         // Each file succeeds or fails alone: a clip refused by the batcher (OVERLOADED, TIMEOUT) is
         // reported in its row, while the clips stored beside it are still answered with their ids.
@@ -161,7 +174,7 @@ export function clipsUploadHandler(
           files.map((file) =>
             file.size > limits.maxFileBytes
               ? Promise.reject(fileTooLarge(sanitizeFilename(file.originalname), limits.maxFileBytes))
-              : service.classifyUpload(file.buffer, file.originalname, { modelVersion, thresholds, ownerKeyId }),
+              : service.classifyUpload(file.buffer, file.originalname, { modelVersion, thresholds, ownerKeyId, tta }),
           ),
         );
         const outcomes: UploadOutcome[] = settled.map((s, i) => {

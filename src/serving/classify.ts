@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { decodeAudio, fitToLength, rmsDbfs } from '../audio/index.js';
+import { averageViews, ttaViewCount, ttaViews } from '../engine/index.js';
+import type { TtaSpec } from '../engine/index.js';
 import { LABELS } from '../labels/index.js';
 import type { Label } from '../labels/index.js';
 import { fromFsError, toSerializedError } from '../errors/index.js';
@@ -23,6 +25,8 @@ export interface FilePrediction {
   /** Energy score -logsumexp(logits) (Liu et al. 2020); null when the model has no logits layer. */
   readonly energy: number | null;
   readonly modelVersion: number;
+  /** The test-time augmentation averaged over (`describeTta`); null: the clip alone. */
+  readonly tta: string | null;
 }
 
 /** A file that could not be classified. */
@@ -35,13 +39,15 @@ export interface FileFailure {
 
 /**
  * Classifies audio files with a loaded version: decode, fit to 1 s, the version's features, softmax,
- * then the thresholds (the version's calibrated ones unless `thresholds` overrides them).
+ * then the thresholds (the version's calibrated ones unless `thresholds` overrides them). With
+ * `tta`, each clip's probabilities and energy are the mean over its `ttaViews`, as the server's.
  * Files are scored in one batch; a file that fails to read or decode gets a {@link FileFailure}.
  */
 export async function classifyFiles(
   files: readonly string[],
   loaded: LoadedVersion,
   thresholds: Thresholds = loaded.thresholds,
+  tta: TtaSpec | null = null,
 ): Promise<Array<FilePrediction | FileFailure>> {
   const { extractor, manifest } = loaded;
   const results: Array<FilePrediction | FileFailure | null> = [];
@@ -67,8 +73,13 @@ export async function classifyFiles(
     }
   }
   if (clips.length > 0) {
-    const features = extractor.computeBatch(clips);
-    const { probabilities, energy } = await loaded.predict(features, clips.length);
+    const views = ttaViewCount(tta);
+    const all = tta === null ? clips : clips.flatMap((clip) => ttaViews(clip, tta, extractor.config.sampleRateHz));
+    const { probabilities, energy } = averageViews(
+      await loaded.predict(extractor.computeBatch(all), all.length),
+      views,
+      LABELS.length,
+    );
     clips.forEach((_, k) => {
       const slot = slots[k] as number;
       const stored = {
@@ -77,6 +88,7 @@ export async function classifyFiles(
         energy: energy[k] as number,
         modelVersion: manifest.version,
         latencyMs: 0,
+        tta,
       };
       const view = toPredictionView(stored, thresholds);
       const { label, rawLabel, confidence, isSilence, isUnknown, reason, rmsDbfs, energy: score, modelVersion } = view;
@@ -93,6 +105,7 @@ export async function classifyFiles(
         rmsDbfs,
         energy: score,
         modelVersion,
+        tta: view.tta,
       };
     });
   }

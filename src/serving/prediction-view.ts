@@ -1,5 +1,7 @@
 import { LABELS } from '../labels/index.js';
 import type { Label } from '../labels/index.js';
+import { describeTta } from '../engine/index.js';
+import type { TtaSpec } from '../engine/index.js';
 import { decide } from '../inference/index.js';
 import type { DecisionReason, Thresholds } from '../inference/index.js';
 import type { StoredPrediction } from '../storage/index.js';
@@ -7,6 +9,8 @@ import type { StoredPrediction } from '../storage/index.js';
 /** One clip's model output as stored (a {@link StoredPrediction}) or just computed: `[12]` probabilities, level, energy. */
 export type ClipScores = Pick<StoredPrediction, 'rmsDbfs' | 'energy' | 'modelVersion' | 'latencyMs'> & {
   readonly probabilities: ArrayLike<number>;
+  /** The test-time augmentation the probabilities and energy were averaged over; absent or null: none. */
+  readonly tta?: TtaSpec | null;
 };
 
 /** A prediction with thresholds applied: what the APIs return. */
@@ -27,6 +31,8 @@ export interface PredictionView {
   readonly modelVersion: number;
   /** Time from request to model output when the prediction was computed, ms. */
   readonly latencyMs: number;
+  /** The test-time augmentation averaged over (`describeTta`, e.g. `shifts -100, 100 ms; gains 6 dB`); null: the clip alone. */
+  readonly tta: string | null;
   readonly thresholds: Thresholds;
 }
 
@@ -49,6 +55,7 @@ export function toPredictionView(stored: ClipScores, thresholds: Thresholds): Pr
     energy: Number.isFinite(stored.energy) ? stored.energy : null,
     modelVersion: stored.modelVersion,
     latencyMs: stored.latencyMs,
+    tta: stored.tta === null || stored.tta === undefined ? null : describeTta(stored.tta),
     thresholds,
   };
 }

@@ -1,3 +1,4 @@
+import { averageViews, DEFAULT_TTA } from '../engine/index.js';
 import type { EnginePool, PreparedClip } from '../engine/index.js';
 import { KwsError, toSerializedError } from '../errors/index.js';
 import type { ErrorCode } from '../errors/index.js';
@@ -7,7 +8,7 @@ import type { ModelRegistry } from '../registry/index.js';
 import { sanitizeFilename } from '../storage/index.js';
 import type { ClipRecord, ClipStore, StoredPrediction } from '../storage/index.js';
 import { toPredictionView } from './prediction-view.js';
-import type { PredictionView } from './prediction-view.js';
+import type { ClipScores, PredictionView } from './prediction-view.js';
 import { VersionResolver } from './version-resolver.js';
 import type { ServingVersion } from './version-resolver.js';
 
@@ -198,6 +199,11 @@ export class ServingService {
       readonly thresholds?: ThresholdOverrides;
       /** The API key uploading it (its owner); null or absent for a server without keys. */
       readonly ownerKeyId?: number | null;
+      /**
+       * Test-time augmentation: the answer averages the clip and its `DEFAULT_TTA` views (each
+       * batched like any clip). The stored prediction stays the clip's own.
+       */
+      readonly tta?: boolean | null;
     } = {},
   ): Promise<UploadOutcome> {
     return this.track(() => this.classifyUploadNow(bytes, filename, request));
@@ -234,18 +240,21 @@ export class ServingService {
       readonly modelVersion?: number | null;
       readonly thresholds?: ThresholdOverrides;
       readonly ownerKeyId?: number | null;
+      readonly tta?: boolean | null;
     },
   ): Promise<UploadOutcome> {
     const started = performance.now();
     const serving = this.version(request.modelVersion);
     const thresholds = this.thresholds(serving, request.thresholds);
     const name = sanitizeFilename(filename);
+    const tta = request.tta === true ? DEFAULT_TTA : null;
     let prepared: PreparedClip;
     try {
       // The worker thread also writes the bytes (only if they decode): file creation stays off the event loop.
       prepared = await this.pool.prepare(bytes, serving.manifest.featureConfig, {
         maxDurationMs: this.options.maxDurationMs,
         saveAs: this.store.newFileTarget(),
+        tta,
       });
     } catch (error) {
       const { code, message } = toSerializedError(error);
@@ -255,15 +264,17 @@ export class ServingService {
     const saved = prepared.saved;
     if (saved === null) throw new KwsError('INTERNAL', 'the engine did not write the uploaded clip');
     let output: StoredPrediction;
+    let answered: ClipOutput;
     let clip: ClipRecord;
     try {
-      output = this.record(
-        0,
-        serving,
-        await this.batcher.submit(String(serving.version), prepared.features),
-        prepared.rmsDbfs,
-        performance.now() - started,
+      // With TTA, the clip's views join the batcher's queue beside it and other requests' clips.
+      const outputs = await Promise.all(
+        [prepared.features, ...prepared.views].map((features) =>
+          this.batcher.submit(String(serving.version), features),
+        ),
       );
+      output = this.record(0, serving, outputs[0]!, prepared.rmsDbfs, performance.now() - started);
+      answered = tta === null ? outputs[0]! : averageClipOutputs(outputs, serving.geometry.classes);
       clip = await this.store.insert(
         saved.file,
         bytes.length,
@@ -282,7 +293,17 @@ export class ServingService {
       this.store.discardFile(saved.file); // refused (OVERLOADED, TIMEOUT, NOT_READY) or not recorded: nothing names it
       throw error;
     }
-    return { ok: true, clip, prediction: this.view({ ...output, clipId: clip.id }, thresholds) };
+    const prediction =
+      tta === null
+        ? { ...output, clipId: clip.id }
+        : {
+            ...output,
+            clipId: clip.id,
+            probabilities: Array.from(answered.probabilities),
+            energy: answered.energy,
+            tta,
+          };
+    return { ok: true, clip, prediction: this.view(prediction, thresholds) };
   }
 
   /**
@@ -364,7 +385,7 @@ export class ServingService {
   }
 
   /** Applies thresholds to a stored model output (see {@link toPredictionView}). */
-  view(stored: StoredPrediction, thresholds: Thresholds): PredictionView {
+  view(stored: StoredPrediction & Pick<ClipScores, 'tta'>, thresholds: Thresholds): PredictionView {
     return toPredictionView(stored, thresholds);
   }
 
@@ -381,4 +402,16 @@ export class ServingService {
       energy: out.energy[i] as number,
     }));
   }
+}
+
+/** The mean of one clip's views' outputs (see `averageViews`). */
+function averageClipOutputs(outputs: readonly ClipOutput[], classes: number): ClipOutput {
+  const probabilities = new Float32Array(outputs.length * classes);
+  outputs.forEach((o, v) => probabilities.set(o.probabilities, v * classes));
+  const mean = averageViews(
+    { probabilities, energy: Float32Array.from(outputs, (o) => o.energy), logits: null },
+    outputs.length,
+    classes,
+  );
+  return { probabilities: mean.probabilities, energy: mean.energy[0] as number };
 }

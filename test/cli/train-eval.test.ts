@@ -251,7 +251,9 @@ describe('kws train, kws models and kws eval', { concurrency: true }, () => {
       'rawLabel',
       'reason',
       'rmsDbfs',
+      'tta',
     ]);
+    assert.equal(ok!['tta'], null);
     assert.ok(
       typeof ok!['energy'] === 'number' && Number.isFinite(ok!['energy']),
       'a trained version exports its logits',
