@@ -37,7 +37,7 @@ export function buildProgram(version: string, output: CliOutput = PROCESS_OUTPUT
     synthCommand(output),
     oodSetCommand(output),
     datasetCommand(output),
-    trainCommand(),
+    trainCommand(output),
     evalCommand(output),
     calibrateCommand(output),
     averageCommand(output),

@@ -3,8 +3,10 @@ import cliProgress from 'cli-progress';
 import { Command } from 'commander';
 import type { ModelRegistry } from '../registry/index.js';
 import { trainOptionEntries, trainOptionsFromCliValues } from '../training/index.js';
+import type { PseudoLabelReport } from '../training/tfjs/index.js';
 import { reportError } from './report-error.js';
-import { percent } from './output.js';
+import { percent, PROCESS_OUTPUT } from './output.js';
+import type { CliOutput } from './output.js';
 import { declaredOption } from './options.js';
 import { openRegistry, withRegistryOptions } from './registry-options.js';
 import type { RegistryCliOptions } from './registry-options.js';
@@ -17,7 +19,7 @@ interface TrainCliOptions extends RegistryCliOptions, Readonly<Record<string, un
 }
 
 /** `kws train --data DIR [...]`: trains and registers model version N+1. */
-export function trainCommand(): Command {
+export function trainCommand(output: CliOutput = PROCESS_OUTPUT): Command {
   const command = new Command('train').description(
     'train a model on a Speech Commands dataset and register it as a new model version',
   );
@@ -48,7 +50,7 @@ export function trainCommand(): Command {
         onEpoch: (e, epochs) => {
           // Without a terminal (logs, CI), one line per epoch instead of a bar.
           if (!showBar && options.progress)
-            process.stderr.write(
+            output.writeErr(
               `epoch ${e.epoch}/${epochs}: loss ${e.loss.toFixed(4)}, accuracy ${e.accuracy.toFixed(4)}, validation accuracy ${e.valAccuracy.toFixed(4)} (${e.seconds.toFixed(1)} s)\n`,
             );
         },
@@ -79,17 +81,19 @@ export function trainCommand(): Command {
           ? { distillFrom: recorded['distillFrom'], distillWeight: recorded['distillWeight'] as number }
           : null;
       const threads = typeof recorded['threads'] === 'number' ? recorded['threads'] : 1;
+      const pseudoLabels = (recorded['pseudoLabels'] ?? null) as PseudoLabelReport | null;
       if (options.json === true) {
-        process.stdout.write(
-          `${JSON.stringify({ version: manifest.version, architecture: manifest.architecture, backend: trained.backend, threads, bestEpoch: manifest.training.bestEpoch, validationAccuracy: manifest.metrics.validation.accuracy, testingAccuracy: manifest.metrics.testing?.accuracy ?? null, thresholds: manifest.thresholds, distillation, dir: trained.record.dir })}\n`,
+        output.writeOut(
+          `${JSON.stringify({ version: manifest.version, architecture: manifest.architecture, backend: trained.backend, threads, bestEpoch: manifest.training.bestEpoch, validationAccuracy: manifest.metrics.validation.accuracy, testingAccuracy: manifest.metrics.testing?.accuracy ?? null, thresholds: manifest.thresholds, distillation, pseudoLabels, dir: trained.record.dir })}\n`,
         );
       } else {
-        process.stdout.write(
+        output.writeOut(
           `backend: ${trained.backend}${threads > 1 ? `, ${threads} training threads (data-parallel)` : ''}\n` +
             `model version ${manifest.version} (${manifest.architecture}) ready in ${trained.record.dir}\n` +
             (distillation === null
               ? ''
               : `distilled from version ${distillation.distillFrom} at weight ${distillation.distillWeight}\n`) +
+            (pseudoLabels === null ? '' : `${describePseudoLabels(pseudoLabels)}\n`) +
             `best epoch ${manifest.training.bestEpoch} of ${manifest.training.history.length}: validation accuracy ${percent(manifest.metrics.validation.accuracy)}` +
             (manifest.metrics.testing === null
               ? ''
@@ -99,9 +103,25 @@ export function trainCommand(): Command {
       }
     } catch (error) {
       if (showBar) bar.stop();
-      reportError('train', error);
+      reportError('train', error, output);
     } finally {
       registry?.close();
     }
   });
+}
+
+/** One line on what pseudo-labelling added, e.g. `pseudo-labels from version 2 (p >= 0.95): 130 of 1800 clips added (yes 12, ...)`. */
+function describePseudoLabels(report: PseudoLabelReport): string {
+  const total = Object.values(report.added).reduce((a, n) => a + n, 0);
+  const perClass = Object.entries(report.added)
+    .filter(([, n]) => n > 0)
+    .map(
+      ([label, n]) => `${label} ${n}${n < report.confident[label as keyof typeof report.confident] ? ' (capped)' : ''}`,
+    )
+    .join(', ');
+  return (
+    `pseudo-labels from version ${report.from} (max-softmax >= ${report.confidence}): ${total} of ${report.candidates} clips added` +
+    (perClass === '' ? '' : ` (${perClass})`) +
+    (report.failed > 0 ? `, ${report.failed} did not decode` : '')
+  );
 }

@@ -400,6 +400,18 @@ export class RetrainInput {
   @TrainOptionField('distillWeight')
   distillWeight?: number | null;
 
+  @TrainOptionField('pseudoLabelDir')
+  pseudoLabelDir?: string | null;
+
+  @TrainOptionField('pseudoLabelFrom')
+  pseudoLabelFrom?: number | null;
+
+  @TrainOptionField('pseudoLabelConfidence')
+  pseudoLabelConfidence?: number | null;
+
+  @TrainOptionField('pseudoLabelMaxPerClass')
+  pseudoLabelMaxPerClass?: number | null;
+
   @TrainOptionField('threads')
   threads?: number | null;
 

@@ -28,8 +28,8 @@ export type RetrainInput = RetrainInputOptions;
  * Checks a training request (numbers and ranges now, not in the worker) and returns the params to
  * store: the given fields only, so that the rest take `kws train`'s defaults.
  *
- * @throws KwsError `PATH_NOT_ALLOWED`, `FILE_NOT_FOUND`, `FILE_UNREADABLE` for the dataset,
- *   `NOT_FOUND` / `INVALID_ARGUMENT` for the base or teacher version, `INVALID_ARGUMENT` for an
+ * @throws KwsError `PATH_NOT_ALLOWED`, `FILE_NOT_FOUND`, `FILE_UNREADABLE` for the dataset or the
+ *   pseudo-label folder, `NOT_FOUND` / `INVALID_ARGUMENT` for the base, teacher or pseudo-labelling version, `INVALID_ARGUMENT` for an
  *   option or a distillation that does not fit (see `checkDistillation`).
  */
 export function trainParamsOf(input: RetrainInput, paths: PathPolicy, registry: ModelRegistry): TrainParams {
@@ -42,9 +42,15 @@ export function trainParamsOf(input: RetrainInput, paths: PathPolicy, registry: 
   }
   if (input.fineTuneOnly === true && baseVersion === undefined)
     throw new KwsError('INVALID_ARGUMENT', 'fineTuneOnly needs a baseVersion to start from');
-  const params: TrainParams = trainOptionsFromRetrainInput({ ...input, dataDir }); // GraphQL's names (balancedSampling...) to TrainOptions'
+  const pseudoLabelDir =
+    input.pseudoLabelDir === undefined || input.pseudoLabelDir === null
+      ? input.pseudoLabelDir
+      : paths.allowedDir(input.pseudoLabelDir);
+  // GraphQL's names (balancedSampling...) to TrainOptions'
+  const params: TrainParams = trainOptionsFromRetrainInput({ ...input, dataDir, pseudoLabelDir });
   validateTrainOptions(params);
   checkDistillation(registry, params);
+  if (params.pseudoLabelFrom !== undefined && params.pseudoLabelFrom !== null) registry.resolve(params.pseudoLabelFrom);
   return params;
 }
 

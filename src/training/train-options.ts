@@ -1,6 +1,6 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { resolveAugmentConfig, resolveDatasetOptions, scanSpeechCommands } from '../data/index.js';
-import type { AugmentConfig, DatasetOptions, SpeechCommandsDataset } from '../data/index.js';
+import type { AugmentConfig, DatasetOptions, SpeechCommandsDataset, WordExample } from '../data/index.js';
 import { KwsError } from '../errors/index.js';
 import { featureShape, resolveFeatureConfig } from '../features/index.js';
 import type { FeatureConfig } from '../features/index.js';
@@ -106,6 +106,11 @@ export interface TrainOptions {
    * step and the input pipeline's thread (not on 2 cores: see README "Benchmarks"). Default 1.
    */
   readonly threads?: number;
+  /**
+   * Examples added to the training split (pseudo-labels from `selectPseudoLabels`, which
+   * `trainVersion` makes from `pseudoLabelDir`). Not a declared option. Default: none.
+   */
+  readonly extraTraining?: readonly WordExample[];
   /** Called as work progresses. Default: none. */
   readonly onProgress?: (progress: TrainProgress) => void;
   /** Called after each epoch with its record. Default: none. */
@@ -298,6 +303,39 @@ export const TRAIN_OPTIONS = {
     cli: { flag: 'distill-weight', value: 'w' },
     graphql: { field: 'distillWeight', note: 'needs distillFrom' },
   },
+  pseudoLabelDir: {
+    kind: 'path',
+    description:
+      'pseudo-labelling (Lee 2013): an unlabelled folder (a Kaggle test folder) whose clips pseudoLabelFrom labels with confidence are added to the training split',
+    cli: { flag: 'pseudo-label-dir', value: 'dir' },
+    graphql: {
+      field: 'pseudoLabelDir',
+      note: 'an absolute path, inside a root the server may read; needs pseudoLabelFrom',
+    },
+  },
+  pseudoLabelFrom: {
+    kind: 'integer',
+    description: 'the version (any, an ensemble too) that labels pseudoLabelDir, with its temperature and thresholds',
+    range: { min: 1, max: 2 ** 31 - 1 },
+    cli: { flag: 'pseudo-label-from', value: 'v' },
+    graphql: { field: 'pseudoLabelFrom' },
+  },
+  pseudoLabelConfidence: {
+    kind: 'number',
+    description: 'max-softmax probability a pseudo-labelled clip needs (default 0.95)',
+    range: { min: 0, max: 1, minOpen: true },
+    cli: { flag: 'pseudo-label-confidence', value: 'p' },
+    graphql: { field: 'pseudoLabelConfidence' },
+  },
+  pseudoLabelMaxPerClass: {
+    kind: 'integer',
+    description:
+      "most pseudo-labelled clips added per class, the most confident first (default: the class's labelled training count, so no class more than doubles)",
+    unit: 'clips',
+    range: { min: 1, max: 10_000_000 },
+    cli: { flag: 'pseudo-label-max-per-class', value: 'n' },
+    graphql: { field: 'pseudoLabelMaxPerClass' },
+  },
   threads: {
     kind: 'integer',
     description:
@@ -452,6 +490,14 @@ export function validateTrainOptions(options: Omit<TrainVersionOptions, 'dataDir
     if (value !== undefined && value !== null) checkDeclaredValue(name, declaration, value);
   }
   checkMasks(resolveAugmentConfig(options.augment), resolveFeatureConfig(options.features));
+  const pseudo = [options.pseudoLabelConfidence, options.pseudoLabelMaxPerClass, options.pseudoLabelFrom].some(
+    (v) => v !== undefined && v !== null,
+  );
+  if ((options.pseudoLabelDir ?? null) === null ? pseudo : (options.pseudoLabelFrom ?? null) === null)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      'pseudo-labelling needs both pseudoLabelDir (the unlabelled folder) and pseudoLabelFrom (the version that labels it)',
+    );
   const dropout = options.model?.dropout;
   if (dropout !== undefined && !(dropout >= 0 && dropout < 1))
     throw new KwsError('INVALID_ARGUMENT', `dropout must be in [0, 1), got ${dropout}`);
@@ -520,6 +566,14 @@ export interface TrainVersionOptions extends Omit<TrainOptions, 'initialModel' |
   readonly baseVersion?: number | null;
   /** Distil from this ready version (see `distillWeight`): it becomes the trainer's `teacherModel`. Default: none. */
   readonly distillFrom?: number | null;
+  /** Pseudo-labelling: the unlabelled folder whose confident clips are added to training (see `selectPseudoLabels`). Default: none. */
+  readonly pseudoLabelDir?: string | null;
+  /** The ready version that labels `pseudoLabelDir`. Required with it. */
+  readonly pseudoLabelFrom?: number | null;
+  /** Max-softmax probability a pseudo-label needs, in (0, 1]. Default 0.95. */
+  readonly pseudoLabelConfidence?: number | null;
+  /** Most pseudo-labels per class. Default: the class's labelled training count. */
+  readonly pseudoLabelMaxPerClass?: number | null;
   /** Called with the version number once it is reserved. Default: none. */
   readonly onBegin?: (version: number) => void;
 }

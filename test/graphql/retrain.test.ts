@@ -281,6 +281,23 @@ describe('retraining over GraphQL', () => {
     assert.equal(file.errors?.[0]?.extensions?.code, 'FILE_UNREADABLE', 'a file is refused on submission, not queued');
     const refused = await gql('mutation { retrain(input: { dataDir: "/etc" }) { id } }');
     assert.equal(refused.errors?.[0]?.extensions?.code, 'PATH_NOT_ALLOWED');
+    // Pseudo-labelling: the folder inside the allowed roots, the labelling version known, both given.
+    for (const [input, code, message] of [
+      ['pseudoLabelDir: "/etc", pseudoLabelFrom: 1', 'PATH_NOT_ALLOWED', /\/etc/],
+      ['pseudoLabelDir: $dir, pseudoLabelFrom: 99', 'NOT_FOUND', /99/],
+      ['pseudoLabelDir: $dir', 'INVALID_ARGUMENT', /needs both pseudoLabelDir .* and pseudoLabelFrom/],
+      [
+        'pseudoLabelDir: $dir, pseudoLabelFrom: 1, pseudoLabelConfidence: 1.5',
+        'INVALID_ARGUMENT',
+        /pseudoLabelConfidence must be in \(0, 1\], got 1.5/,
+      ],
+    ] as const) {
+      const pseudo = await gql(`mutation ($dir: String!) { retrain(input: { dataDir: $dir, ${input} }) { id } }`, {
+        dir: corpus,
+      });
+      assert.equal(pseudo.errors?.[0]?.extensions?.code, code, JSON.stringify(pseudo.errors));
+      assert.match(pseudo.errors?.[0]?.message ?? '', message);
+    }
     const badArch = await gql(
       `mutation ($dir: String!) { retrain(input: { dataDir: $dir, architecture: "resnet50" }) { id } }`,
       { dir: corpus },

@@ -22,7 +22,7 @@ let inProcess: Promise<unknown> = Promise.resolve();
 /**
  * Runs `kws ARGS...` in this process, through `runProgram` as `src/main.ts` does, with stdout and
  * stderr captured (commander's messages and the results and errors of the commands that write to
- * their `CliOutput`; `kws train` and `kws serve` still write to the process's streams). The exit code
+ * their `CliOutput`; `kws serve` still writes to the process's streams). The exit code
  * is read from `process.exitCode`, which is put back afterwards so the test process keeps its own;
  * so runs take turns, also when tests run concurrently.
  */

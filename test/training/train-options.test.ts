@@ -51,6 +51,8 @@ function flagOf(options: readonly Option[], name: TrainOptionName): Option {
   return option;
 }
 
+/** The two options pseudo-labelling needs together. */
+const PSEUDO = { pseudoLabelDir: '/data/test', pseudoLabelFrom: 2 } as const;
 describe('training options, declared once', () => {
   it('has the documented defaults', () => {
     assert.deepEqual(
@@ -156,6 +158,33 @@ describe('training options, declared once', () => {
         [{ distillWeight: 0 }, 'distillWeight must be in (0, 1], got 0'],
         [{ distillWeight: 2 }, 'distillWeight must be in (0, 1], got 2'],
       ],
+      pseudoLabelDir: [
+        [{ pseudoLabelDir: '', pseudoLabelFrom: 1 }, 'pseudoLabelDir must be a non-empty path, got ""'],
+        [
+          { pseudoLabelDir: '/data/test' },
+          'pseudo-labelling needs both pseudoLabelDir (the unlabelled folder) and pseudoLabelFrom (the version that labels it)',
+        ],
+      ],
+      pseudoLabelFrom: [
+        [{ ...PSEUDO, pseudoLabelFrom: 0 }, 'pseudoLabelFrom must be an integer from 1 to 2147483647, got 0'],
+        [
+          { pseudoLabelFrom: 2 },
+          'pseudo-labelling needs both pseudoLabelDir (the unlabelled folder) and pseudoLabelFrom (the version that labels it)',
+        ],
+      ],
+      pseudoLabelConfidence: [
+        [{ ...PSEUDO, pseudoLabelConfidence: 0 }, 'pseudoLabelConfidence must be in (0, 1], got 0'],
+        [
+          { pseudoLabelConfidence: 0.9 },
+          'pseudo-labelling needs both pseudoLabelDir (the unlabelled folder) and pseudoLabelFrom (the version that labels it)',
+        ],
+      ],
+      pseudoLabelMaxPerClass: [
+        [
+          { ...PSEUDO, pseudoLabelMaxPerClass: 0 },
+          'pseudoLabelMaxPerClass must be an integer from 1 to 10000000, got 0',
+        ],
+      ],
       threads: [
         [{ threads: 0 }, 'threads must be an integer from 1 to 32, got 0'],
         [{ threads: 33 }, 'threads must be an integer from 1 to 32, got 33'],
@@ -189,9 +218,10 @@ describe('training options, declared once', () => {
       if (range === undefined) continue;
       for (const end of [range.min, range.max]) {
         const open = end === range.min ? range.minOpen === true : range.maxOpen === true;
-        if (open)
-          assert.throws(() => validateTrainOptions({ [name]: end }), { code: 'INVALID_ARGUMENT' }, `${name} ${end}`);
-        else assert.doesNotThrow(() => validateTrainOptions({ [name]: end }), `${name} ${end}`);
+        // A pseudo-labelling option needs the folder and the labelling version beside it.
+        const given = name.startsWith('pseudoLabel') ? { ...PSEUDO, [name]: end } : { [name]: end };
+        if (open) assert.throws(() => validateTrainOptions(given), { code: 'INVALID_ARGUMENT' }, `${name} ${end}`);
+        else assert.doesNotThrow(() => validateTrainOptions(given), `${name} ${end}`);
       }
     }
   });

@@ -9,7 +9,8 @@ import type { ModelRegistry, VersionManifest } from '../../registry/index.js';
 import type { ClipSet } from '../clip-cache.js';
 import { loadLabelledSet } from './evaluate-version.js';
 import { calibrateAndTest } from './trainer.js';
-import { codeVersion, loadVersion, registerVersion } from './train-version.js';
+import { codeVersion, registerVersion } from './train-version.js';
+import { loadVersion } from './load-version.js';
 import type { TrainedVersion } from './train-version.js';
 
 /** What {@link calibrateVersion} needs. */

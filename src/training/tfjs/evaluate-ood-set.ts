@@ -10,8 +10,8 @@ import type { ModelRegistry, RejectionMetrics } from '../../registry/index.js';
 import { rejectionMetrics } from '../trust.js';
 import type { ScoredClips } from '../trust.js';
 import { loadClipFile } from '../clip-cache.js';
-import { loadVersion } from './train-version.js';
-import type { LoadedVersion } from './train-version.js';
+import { loadVersion } from './load-version.js';
+import type { LoadedVersion } from './load-version.js';
 
 const COMMANDS = new Set<string>(COMMAND_WORDS);
 const BATCH = 128;

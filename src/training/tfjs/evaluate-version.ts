@@ -16,7 +16,7 @@ import { trustMetrics } from '../trust.js';
 import { atTemperature } from '../../engine/index.js';
 import type { ClipSet } from '../clip-cache.js';
 import type { EvaluationMetrics } from '../../registry/index.js';
-import { loadVersion } from './train-version.js';
+import { loadVersion } from './load-version.js';
 
 /** A confidently wrong clip. */
 export interface HardExample {

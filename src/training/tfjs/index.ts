@@ -3,8 +3,12 @@
 export { calibrateAndTest, distillationTargets, predictClipSet, trainModel } from './trainer.js';
 export type { Teacher } from './trainer.js';
 export type { TrainResult } from './trainer.js';
-export { codeVersion, datasetFingerprint, loadVersion, trainVersion } from './train-version.js';
-export type { LoadedVersion, TrainedVersion } from './train-version.js';
+export { codeVersion, datasetFingerprint, trainVersion } from './train-version.js';
+export type { TrainedVersion } from './train-version.js';
+export { loadVersion } from './load-version.js';
+export type { LoadedVersion } from './load-version.js';
+export { DEFAULT_PSEUDO_LABEL_CONFIDENCE, selectPseudoLabels } from './pseudo-labels.js';
+export type { PseudoLabelOptions, PseudoLabelReport } from './pseudo-labels.js';
 export { evaluateVersion } from './evaluate-version.js';
 export type { EvaluationReport, HardExample } from './evaluate-version.js';
 export { runTrainWorker } from './train-worker.js';

@@ -3,21 +3,19 @@ import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { LABELS } from '../../labels/index.js';
+import { countByLabel } from '../../data/index.js';
 import type { SpeechCommandsDataset } from '../../data/index.js';
-import { atTemperature, openModelSession } from '../../engine/index.js';
-import type { ModelOutput, TfjsBackendName } from '../../engine/index.js';
+import type { TfjsBackendName } from '../../engine/index.js';
 import { KwsError, toSerializedError } from '../../errors/index.js';
-import { FeatureExtractor } from '../../features/index.js';
-import type { Thresholds } from '../../inference/index.js';
 import { exportOnnx } from '../../engine/tfjs/index.js';
-import { restoreThresholds, storeCalibration, storeThresholds } from '../../registry/index.js';
-import { ensureTfjsBackend, loadLayersModel, saveLayersModel, selectTfjsBackend } from '../../engine/tfjs/index.js';
+import { storeCalibration, storeThresholds } from '../../registry/index.js';
+import { loadLayersModel, saveLayersModel, selectTfjsBackend } from '../../engine/tfjs/index.js';
 import type { ModelRegistry, PendingVersion, VersionManifest, VersionRecord } from '../../registry/index.js';
-import { layersPredictor, trainModel } from './trainer.js';
-import type { BatchPredictor } from './trainer.js';
+import { trainModel } from './trainer.js';
 import { checkTrainInputs, validateTrainOptions } from '../train-options.js';
+import { selectPseudoLabels } from './pseudo-labels.js';
 import { checkDistillation } from '../distillation.js';
-import { isOnnxOnly, refuseEnsemble, refuseImported } from '../version-kinds.js';
+import { refuseEnsemble, refuseImported } from '../version-kinds.js';
 import type { CheckedTeacher } from '../distillation.js';
 import type { TrainResult } from './trainer.js';
 import type { TrainOptions, TrainVersionOptions } from '../train-options.js';
@@ -81,7 +79,8 @@ export async function registerVersion(
  * renames it into place. Options and data are checked first, so a refused run registers nothing. A failure marks the version failed and leaves every other version, and serving, untouched.
  */
 export async function trainVersion(registry: ModelRegistry, request: TrainVersionOptions): Promise<TrainedVersion> {
-  const { baseVersion, distillFrom, distillWeight, onBegin, ...rest } = request;
+  const { baseVersion, distillFrom, distillWeight, onBegin, ...withPseudo } = request;
+  const { pseudoLabelDir, pseudoLabelFrom, pseudoLabelConfidence, pseudoLabelMaxPerClass, ...rest } = withPseudo;
   // A base version fixes the architecture and the features; fine-tuning starts from its weights.
   const base =
     baseVersion === undefined || baseVersion === null ? null : registry.manifest(registry.resolve(baseVersion).version);
@@ -96,15 +95,45 @@ export async function trainVersion(registry: ModelRegistry, request: TrainVersio
   const architecture = options.architecture ?? 'tc-resnet8';
   if (options.fineTuneOnly === true && base === null)
     throw new KwsError('INVALID_ARGUMENT', 'fineTuneOnly needs a baseVersion to start from');
-  validateTrainOptions({ ...options, distillFrom, distillWeight });
+  validateTrainOptions({
+    ...options,
+    distillFrom,
+    distillWeight,
+    pseudoLabelDir,
+    pseudoLabelFrom,
+    pseudoLabelConfidence,
+    pseudoLabelMaxPerClass,
+  });
   const teacher = checkDistillation(registry, { ...options, baseVersion, distillFrom, distillWeight });
   const distill = teacher === null ? {} : { distillFrom: teacher.manifest.version, distillWeight: teacher.weight };
   // Bad options or data are refused before a version number is taken.
-  await checkTrainInputs(options);
+  const dataset = await checkTrainInputs(options);
+  const pseudo =
+    pseudoLabelDir === undefined || pseudoLabelDir === null
+      ? null
+      : await selectPseudoLabels(
+          registry,
+          {
+            dir: pseudoLabelDir,
+            from: pseudoLabelFrom ?? Number.NaN,
+            ...(pseudoLabelConfidence === undefined || pseudoLabelConfidence === null
+              ? {}
+              : { confidence: pseudoLabelConfidence }),
+            ...(pseudoLabelMaxPerClass === undefined || pseudoLabelMaxPerClass === null
+              ? {}
+              : { maxPerClass: pseudoLabelMaxPerClass }),
+          },
+          countByLabel(dataset).training,
+        );
   return registerVersion(registry, architecture, onBegin, async (pending) => {
     const backend = await selectTfjsBackend(options.backend ?? 'tensorflow');
     const started = performance.now();
-    const result = await trainWithModels(registry, options, base?.version ?? null, teacher);
+    const result = await trainWithModels(
+      registry,
+      pseudo === null ? options : { ...options, extraTraining: pseudo.examples },
+      base?.version ?? null,
+      teacher,
+    );
     try {
       await saveLayersModel(result.model, pending.dir);
       writeFileSync(join(pending.dir, 'model.onnx'), exportOnnx(result.model));
@@ -133,6 +162,7 @@ export async function trainVersion(registry: ModelRegistry, request: TrainVersio
           augment: result.augment,
           ...(base === null ? {} : { baseVersion: base.version }),
           ...distill,
+          ...(pseudo === null ? {} : { pseudoLabels: pseudo.report }),
         },
         history: result.history,
         bestEpoch: result.bestEpoch,
@@ -177,62 +207,4 @@ async function trainWithModels(
     for (const model of loaded) model.dispose();
     throw error;
   }
-}
-
-/** A ready version loaded for inference. */
-export interface LoadedVersion {
-  readonly manifest: VersionManifest;
-  /** The TF.js layers model; null for a version with only ONNX models (imported, or an ensemble with an imported member), run by onnxruntime. */
-  readonly model: tfl.LayersModel | null;
-  readonly extractor: FeatureExtractor;
-  readonly thresholds: Thresholds;
-  /** The model's raw outputs (temperature 1), for calibration. */
-  readonly raw: BatchPredictor;
-  /**
-   * One forward pass over `[batch, frames, bins]` features (row-major): `[batch, classes]`
-   * probabilities at the version's temperature and `[batch]` energy scores (see `predictModelOutput`).
-   */
-  readonly predict: (features: Float32Array, batch: number) => Promise<ModelOutput>;
-  /** Frees the model (or the onnxruntime session). */
-  readonly dispose: () => Promise<void>;
-}
-
-/**
- * Loads a ready version's model and feature extractor: its TF.js layers model, or, for a version
- * imported from ONNX, an onnxruntime session on the CPU. The caller calls `dispose`.
- *
- * @param ref A version number or alias; `production` when omitted.
- * @throws KwsError `NOT_FOUND` for an unknown version; `MALFORMED` for a model that does not load.
- */
-export async function loadVersion(registry: ModelRegistry, ref?: number | string): Promise<LoadedVersion> {
-  const record = registry.resolve(ref);
-  const manifest = registry.manifest(record.version);
-  const extractor = new FeatureExtractor(manifest.featureConfig);
-  const geometry = { ...extractor.shape, classes: manifest.labels.length };
-  const temperature = manifest.calibration.temperature ?? 1;
-  let model: tfl.LayersModel | null = null;
-  let raw: BatchPredictor;
-  let dispose: () => Promise<void>;
-  if (isOnnxOnly(manifest)) {
-    const session = await openModelSession('onnx', record.dir, geometry, 'cpu');
-    raw = (features, batch) => session.run(features, batch);
-    dispose = () => session.dispose();
-  } else {
-    await ensureTfjsBackend();
-    const layers = await loadLayersModel(record.dir);
-    model = layers;
-    raw = layersPredictor(layers, extractor.shape);
-    dispose = async () => {
-      layers.dispose();
-    };
-  }
-  return {
-    manifest,
-    model,
-    extractor,
-    thresholds: restoreThresholds(manifest.thresholds),
-    raw,
-    predict: async (features, batch) => atTemperature(await raw(features, batch), batch, geometry.classes, temperature),
-    dispose,
-  };
 }

@@ -121,7 +121,15 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const augment = resolveAugmentConfig(options.augment);
   const extractor = new FeatureExtractor(options.features);
   const teacher = teacherOf(options, extractor.shape);
-  const dataset = await checkTrainInputs(options);
+  const scanned = await checkTrainInputs(options);
+  // Pseudo-labels join the training split; validation and testing stay the dataset's own.
+  const dataset =
+    options.extraTraining === undefined || options.extraTraining.length === 0
+      ? scanned
+      : {
+          ...scanned,
+          examples: { ...scanned.examples, training: [...scanned.examples.training, ...options.extraTraining] },
+        };
   const loader = await ExampleLoader.create(dataset, extractor.config.clipSamples);
   const report = (p: Omit<TrainProgress, 'epochs'>): void => options.onProgress?.({ ...p, epochs });
   const { training, validation, testing } = await loadSplits(dataset, loader, extractor, report);
