@@ -106,6 +106,10 @@ export class FeatureExtractor {
         `output needs ${this.clipSize} floats from offset ${outOffset}, but has length ${out.length}`,
       );
     }
+    if (this.config.type === 'waveform') {
+      out.set(samples, outOffset);
+      return out;
+    }
     const { frames, bins } = this.shape;
     const hop = this.config.hopSamples;
     const smoother = this.pcenSmoother;

@@ -7,16 +7,19 @@ export const MIN_FFT_SIZE = 32;
 export const FEATURE_CONFIG_SCHEMA_VERSION = 1;
 
 /**
- * Feature types: a log-mel spectrogram, MFCCs (DCT-II of the log-mel), or PCEN (the mel energies
- * compressed by per-channel energy normalisation instead of the log; see `pcenFrame`).
+ * Feature types: a log-mel spectrogram, MFCCs (DCT-II of the log-mel), PCEN (the mel energies
+ * compressed by per-channel energy normalisation instead of the log; see `pcenFrame`), or the
+ * waveform itself (`[clipSamples, 1]`: the fitted samples, for an imported model with its own front
+ * end; kws-serve does not train on it).
  */
-export type FeatureType = 'log-mel' | 'mfcc' | 'pcen';
+export type FeatureType = 'log-mel' | 'mfcc' | 'pcen' | 'waveform';
 
 /** Every {@link FeatureType}, in the order messages list them. */
 export const FEATURE_TYPES: readonly FeatureType[] = Object.keys({
   'log-mel': true,
   mfcc: true,
   pcen: true,
+  waveform: true,
 } satisfies Record<FeatureType, true>) as FeatureType[];
 
 /** Per-utterance normalisation: none, or cepstral mean and variance normalisation per bin. */
@@ -35,7 +38,8 @@ export interface FeatureConfig {
   /** Schema version of this object, {@link FEATURE_CONFIG_SCHEMA_VERSION}. */
   readonly schemaVersion: number;
   /**
-   * `log-mel` (default) and `pcen` give `[frames, melBins]`; `mfcc` gives `[frames, mfccCoefficients]`.
+   * `log-mel` (default) and `pcen` give `[frames, melBins]`; `mfcc` gives `[frames, mfccCoefficients]`;
+   * `waveform` gives the samples, `[clipSamples, 1]` (no normalisation).
    */
   readonly type: FeatureType;
   /** Input sample rate, Hz. Default 16000. */
@@ -188,6 +192,8 @@ export function resolveFeatureConfig(partial: Partial<FeatureConfig> = {}): Feat
   oneOf(config, 'melScale', ['htk']);
   oneOf(config, 'spectrum', ['power']);
   oneOf(config, 'normalization', ['none', 'utterance-cmvn']);
+  if (config.type === 'waveform' && config.normalization !== 'none')
+    throw invalid('normalization', config.normalization, 'must be none for waveform features');
   integerIn(config, 'sampleRateHz', 4_000, 192_000);
   integerIn(config, 'clipSamples', 1, 10 * config.sampleRateHz);
   integerIn(config, 'windowSamples', 16, config.clipSamples);
@@ -220,8 +226,9 @@ export function resolveFeatureConfig(partial: Partial<FeatureConfig> = {}): Feat
   return Object.freeze(config);
 }
 
-/** Output shape `[frames, bins]` of one clip under `config`. */
+/** Output shape `[frames, bins]` of one clip under `config`: `[clipSamples, 1]` for `waveform`. */
 export function featureShape(config: FeatureConfig): FeatureShape {
+  if (config.type === 'waveform') return { frames: config.clipSamples, bins: 1 };
   const frames = 1 + Math.floor((config.clipSamples - config.windowSamples) / config.hopSamples);
   const bins = config.type === 'mfcc' ? config.mfccCoefficients : config.melBins;
   return { frames, bins };

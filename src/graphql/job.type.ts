@@ -257,7 +257,7 @@ export class FeaturesInput {
   @Field(() => String, {
     nullable: true,
     description:
-      'log-mel (default), mfcc (DCT-II of the log-mel) or pcen (per-channel energy normalisation of the mel energies, Wang et al. 2017).',
+      'log-mel (default), mfcc (DCT-II of the log-mel) or pcen (per-channel energy normalisation of the mel energies, Wang et al. 2017); waveform (the fitted samples) for importModelVersion only.',
   })
   type?: string | null;
 

@@ -136,7 +136,7 @@ const dataset: Parse<DatasetOptions> = (v, w) => {
   });
 };
 
-const featureType = oneOf<FeatureType>({ 'log-mel': true, mfcc: true, pcen: true });
+const featureType = oneOf<FeatureType>({ 'log-mel': true, mfcc: true, pcen: true, waveform: true });
 const normalization = oneOf<FeatureNormalization>({ none: true, 'utterance-cmvn': true });
 
 const features: Parse<Partial<FeatureConfig>> = (v, w) => {

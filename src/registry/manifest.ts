@@ -217,7 +217,7 @@ export interface ImportedSpec {
   readonly inputName: string;
   /** Declared input dims, the batch axis first; null for a symbolic dim. */
   readonly inputShape: readonly (number | null)[];
-  readonly layout: 'frames-bins' | 'channel-frames-bins' | 'frames-bins-channel';
+  readonly layout: 'frames-bins' | 'channel-frames-bins' | 'frames-bins-channel' | 'samples' | 'channel-samples';
   readonly outputName: string;
   /** What that output holds: `logits` (softmax added; energy score available) or `probabilities`. */
   readonly output: 'logits' | 'probabilities';

@@ -1,5 +1,4 @@
 import { isDeepStrictEqual } from 'node:util';
-import { refuseImported } from './version-kinds.js';
 import { KwsError } from '../errors/index.js';
 import { resolveFeatureConfig } from '../features/index.js';
 import type { FeatureConfig } from '../features/index.js';
@@ -60,7 +59,6 @@ export function checkDistillation(registry: ModelRegistry, request: Distillation
       'distillation trains the whole model: it cannot be combined with fineTuneOnly',
     );
   const manifest = registry.manifest(teacherRecord(registry, distillFrom).version);
-  refuseImported(manifest, 'a teacher (distillFrom)');
   if (manifest.labels.join() !== LABELS.join())
     throw new KwsError(
       'INVALID_ARGUMENT',

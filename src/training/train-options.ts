@@ -1,13 +1,13 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
 import { resolveAugmentConfig, resolveDatasetOptions, scanSpeechCommands } from '../data/index.js';
 import type { AugmentConfig, DatasetOptions, SpeechCommandsDataset, WordExample } from '../data/index.js';
-import { KwsError } from '../errors/index.js';
+import { FeatureError, KwsError } from '../errors/index.js';
 import { featureShape, resolveFeatureConfig } from '../features/index.js';
 import type { FeatureConfig } from '../features/index.js';
 import { LABELS } from '../labels/index.js';
 import { ARCHITECTURES } from '../model/index.js';
 import type { Architecture, ModelOptions } from '../model/index.js';
-import type { TfjsBackendName } from '../engine/index.js';
+import type { ModelOutput, TfjsBackendName } from '../engine/index.js';
 import type { EpochRecord } from '../registry/index.js';
 import { checkDeclaredValue } from './option-declaration.js';
 import type { OptionDeclaration, OptionSpec } from './option-declaration.js';
@@ -61,6 +61,12 @@ export interface TrainOptions {
    * (softmax probabilities), any architecture. The caller keeps ownership. Default: none.
    */
   readonly teacherModel?: tfl.LayersModel;
+  /**
+   * A teacher given by its raw outputs instead (`LoadedVersion.raw`: a version with no TF.js model,
+   * an imported model or a session ensemble, run by onnxruntime on each batch's features). Not with
+   * `teacherModel`. Default: none.
+   */
+  readonly teacherPredictor?: (features: Float32Array, batch: number) => ModelOutput | Promise<ModelOutput>;
   /** Augmentation of training clips: AugmentConfig fields (each with its own unit and default). Default: none set, AugmentConfig's defaults. */
   readonly augment?: Partial<AugmentConfig>;
   /**
@@ -489,7 +495,13 @@ export function validateTrainOptions(options: Omit<TrainVersionOptions, 'dataDir
     const value = name === 'dataDir' ? undefined : given[name];
     if (value !== undefined && value !== null) checkDeclaredValue(name, declaration, value);
   }
-  checkMasks(resolveAugmentConfig(options.augment), resolveFeatureConfig(options.features));
+  const features = resolveFeatureConfig(options.features);
+  if (features.type === 'waveform')
+    throw new FeatureError(
+      'INVALID_FEATURE_CONFIG',
+      'FeatureConfig.type waveform is for imported models with their own front end; kws-serve trains on log-mel, mfcc or pcen',
+    );
+  checkMasks(resolveAugmentConfig(options.augment), features);
   const pseudo = [options.pseudoLabelConfidence, options.pseudoLabelMaxPerClass, options.pseudoLabelFrom].some(
     (v) => v !== undefined && v !== null,
   );
@@ -559,7 +571,7 @@ export async function checkTrainInputs(options: TrainOptions): Promise<SpeechCom
 }
 
 /** Options of {@link trainVersion}: {@link TrainOptions} but the models, which it loads from versions (`baseVersion`, `distillFrom`). */
-export interface TrainVersionOptions extends Omit<TrainOptions, 'initialModel' | 'teacherModel'> {
+export interface TrainVersionOptions extends Omit<TrainOptions, 'initialModel' | 'teacherModel' | 'teacherPredictor'> {
   /** TF.js backend to start the search at. Default `tensorflow` (falls back to wasm, cpu). */
   readonly backend?: TfjsBackendName;
   /** Start from this ready version's weights, architecture and features (with `fineTuneOnly`: train its head only). Default: none, a fresh model. */

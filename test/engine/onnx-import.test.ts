@@ -121,7 +121,13 @@ describe('wrapImportedOnnx', () => {
         }),
         {},
         'INVALID_ARGUMENT',
-        'looks like raw 16 kHz audio',
+        `looks like raw 16 kHz audio: declare waveform features \\(--features '\\{"type":"waveform"\\}'\\)`,
+      ],
+      [
+        BYTES,
+        { frames: 16000, bins: 1, waveform: true },
+        'INVALID_ARGUMENT',
+        '^input \\[\\?, 1, 98, 40\\] does not fit the declared waveform of 16000 samples \\(\\[batch, 16000\\] or \\[batch, 1, 16000\\]\\)$',
       ],
       [
         BYTES,

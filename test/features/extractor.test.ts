@@ -174,12 +174,22 @@ describe('FeatureConfig', () => {
     ],
     [{ fMaxHz: 9000 }, /fMaxHz must be above fMinHz \(20\) and at most the Nyquist frequency \(8000\), got 9000/],
     [{ melBins: 0 }, /melBins must be an integer from 1 to 256, got 0/],
-    [{ type: 'spectrogram' }, /type must be one of log-mel, mfcc, pcen, got "spectrogram"/],
+    [{ type: 'spectrogram' }, /type must be one of log-mel, mfcc, pcen, waveform, got "spectrogram"/],
     [{ logFloor: 0 }, /logFloor must be a finite number > 0, got 0/],
     [{ schemaVersion: 2 }, /schemaVersion must be 1/],
     [{ hopMs: 10 }, /hopMs is not a known field/],
     [{ mfccCoefficients: 41 }, /mfccCoefficients must be an integer from 1 to 40, got 41/],
+    [{ type: 'waveform', normalization: 'utterance-cmvn' }, /normalization must be none for waveform features/],
   ];
+
+  it('gives the samples themselves as waveform features, [clipSamples, 1]', () => {
+    const extractor = new FeatureExtractor({ type: 'waveform' });
+    assert.deepEqual(extractor.shape, { frames: 16000, bins: 1 });
+    const clip = Float32Array.from({ length: 16000 }, (_, i) => Math.sin(i / 3) * 0.5);
+    const batch = extractor.computeBatch([clip, clip.map((v) => -v)]);
+    assert.deepEqual(batch.subarray(0, 16000), clip);
+    assert.equal(batch[16000 + 5], -clip[5]!);
+  });
   for (const [partial, message] of bad) {
     it(`rejects ${JSON.stringify(partial)} with INVALID_FEATURE_CONFIG`, () => {
       assert.throws(() => resolveFeatureConfig(partial), {

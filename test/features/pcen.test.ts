@@ -215,7 +215,7 @@ describe('FeatureConfig PCEN fields', () => {
     [{ pcenEpsilon: 0 }, 'FeatureConfig.pcenEpsilon must be a finite number > 0, got 0'],
     [{ pcenEpsilon: '1e-6' }, 'FeatureConfig.pcenEpsilon must be a finite number > 0, got "1e-6"'],
     [{ pcenGain: Number.NaN }, 'FeatureConfig.pcenGain must be a number in [0, 1], got NaN'],
-    [{ type: 'pcen2' }, 'FeatureConfig.type must be one of log-mel, mfcc, pcen, got "pcen2"'],
+    [{ type: 'pcen2' }, 'FeatureConfig.type must be one of log-mel, mfcc, pcen, waveform, got "pcen2"'],
   ];
   for (const [partial, message] of bad) {
     it(`rejects ${JSON.stringify(partial)} with INVALID_FEATURE_CONFIG naming the field`, () => {

@@ -27,7 +27,7 @@ describe('retrain(input: { features }) over GraphQL', () => {
 
   it('refuses a bad FeatureConfig field on submission with INVALID_FEATURE_CONFIG naming it', async () => {
     const cases: Array<[string, string]> = [
-      ['{ type: "pcen2" }', 'FeatureConfig.type must be one of log-mel, mfcc, pcen, got "pcen2"'],
+      ['{ type: "pcen2" }', 'FeatureConfig.type must be one of log-mel, mfcc, pcen, waveform, got "pcen2"'],
       ['{ type: "pcen", pcenGain: 2 }', 'FeatureConfig.pcenGain must be a number in [0, 1], got 2'],
       ['{ normalization: "global" }', 'FeatureConfig.normalization must be one of none, utterance-cmvn, got "global"'],
     ];

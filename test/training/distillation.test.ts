@@ -10,7 +10,14 @@ import { buildModel } from '../../src/model/tfjs/index.js';
 import { ModelRegistry } from '../../src/registry/index.js';
 import type { VersionManifest } from '../../src/registry/index.js';
 import { synthesizeCorpus } from '../../src/synth/index.js';
-import { distillationTargets, trainModel, trainVersion } from '../../src/training/tfjs/index.js';
+import {
+  distillationTargets,
+  importVersion,
+  layersTeacher,
+  trainModel,
+  trainVersion,
+} from '../../src/training/tfjs/index.js';
+import { kaggleFolder } from '../helpers/kaggle.js';
 import { modelRepository } from '../helpers/models.js';
 import { tempDir } from '../helpers/signals.js';
 
@@ -38,11 +45,11 @@ describe('distillation targets (Hinton et al. 2015, temperature 1)', () => {
   const bias = LABELS.map((_, i) => (i === 0 ? Math.log(6) : i === 1 ? Math.log(2) : 0));
   const teacherP = LABELS.map((_, i) => (i === 0 ? 6 / 18 : i === 1 ? 2 / 18 : 1 / 18));
 
-  it('mixes the teacher in at λ where its top class is the label, and keeps the one-hot label elsewhere', () => {
+  it('mixes the teacher in at λ where its top class is the label, and keeps the one-hot label elsewhere', async () => {
     const teacher = constantTeacher(2, 3, bias);
     const x = tf.zeros([2, 2, 3, 1]) as tf.Tensor4D;
     const labels = [labelIndex('yes'), labelIndex('no')];
-    const y = distillationTargets(labels, x, { model: teacher, weight: 0.25 });
+    const y = await distillationTargets(labels, x, layersTeacher(teacher, 0.25));
     const rows = y.arraySync();
     // Row 0 (yes, the teacher's answer): 0.75 one-hot + 0.25 p; row 1 (no, the teacher says yes): one-hot.
     const expected0 = teacherP.map((p, i) => 0.25 * p + (i === 0 ? 0.75 : 0));
@@ -59,7 +66,7 @@ describe('distillation targets (Hinton et al. 2015, temperature 1)', () => {
     teacher.dispose();
   });
 
-  it('asks the teacher in inference mode (dropout off), and leaves no tensor behind', () => {
+  it('asks the teacher in inference mode (dropout off), and leaves no tensor behind', async () => {
     // Dropout at 0.9 before the output: in training mode the targets would change from call to call.
     const teacher = tfl.sequential({
       layers: [
@@ -71,8 +78,8 @@ describe('distillation targets (Hinton et al. 2015, temperature 1)', () => {
     const x = tf.ones([4, 2, 3, 1]) as tf.Tensor4D;
     const before = tf.memory().numTensors;
     const labels = [0, 1, 2, 3];
-    const first = distillationTargets(labels, x, { model: teacher, weight: 1 });
-    const second = distillationTargets(labels, x, { model: teacher, weight: 1 });
+    const first = await distillationTargets(labels, x, layersTeacher(teacher, 1));
+    const second = await distillationTargets(labels, x, layersTeacher(teacher, 1));
     assert.deepEqual(first.arraySync(), second.arraySync());
     tf.dispose([first, second]);
     assert.equal(tf.memory().numTensors, before);
@@ -80,9 +87,9 @@ describe('distillation targets (Hinton et al. 2015, temperature 1)', () => {
     teacher.dispose();
   });
 
-  it('is the one-hot label without a teacher', () => {
+  it('is the one-hot label without a teacher', async () => {
     const x = tf.zeros([1, 2, 3, 1]) as tf.Tensor4D;
-    const y = distillationTargets([labelIndex('unknown')], x, null);
+    const y = await distillationTargets([labelIndex('unknown')], x, null);
     assert.deepEqual(y.arraySync(), [LABELS.map((l) => (l === 'unknown' ? 1 : 0))]);
     assert.equal(y.dtype, 'float32');
     tf.dispose([x, y]);
@@ -115,6 +122,40 @@ describe('training with a teacher (kws train --distill-from)', () => {
     plain.model.dispose();
     taught.model.dispose();
     assert.equal(tf.memory().numTensors, before, 'the teacher is the caller’s and nothing else is left');
+    teacher.dispose();
+  });
+
+  it('takes a teacher by its outputs (an onnxruntime session) as it takes a TF.js model: the same targets, the same loss', async () => {
+    const teacher = buildModel('tc-resnet8', { frames: 98, bins: 40 }, 12, { seed: 9 });
+    const asModel = await trainModel({ ...options, teacherModel: teacher, distillWeight: 1 });
+    let calls = 0;
+    const asOutputs = await trainModel({
+      ...options,
+      distillWeight: 1,
+      teacherPredictor: (features, batch) => {
+        calls++;
+        const probabilities = tf.tidy(
+          () => (teacher.predict(tf.tensor4d(features, [batch, 98, 40, 1])) as tf.Tensor).dataSync() as Float32Array,
+        );
+        return { probabilities, energy: new Float32Array(batch), logits: null };
+      },
+    });
+    assert.ok(calls > 1, 'asked once to probe, then per batch');
+    assert.ok(Math.abs(asOutputs.history[0]!.loss - asModel.history[0]!.loss) < 1e-4);
+    const wrong = trainModel({
+      ...options,
+      teacherPredictor: (_features, batch) => ({
+        probabilities: new Float32Array(batch * 10),
+        energy: new Float32Array(batch),
+        logits: null,
+      }),
+    });
+    await assert.rejects(wrong, {
+      code: 'INVALID_ARGUMENT',
+      message:
+        'the teacher takes [batch, 98, 40, 1] and answers [batch, 10]; distillation needs [batch, 98, 40, 1] features and 12 classes',
+    });
+    for (const r of [asModel, asOutputs]) r.model.dispose();
     teacher.dispose();
   });
 
@@ -154,6 +195,20 @@ describe('training with a teacher (kws train --distill-from)', () => {
         readFileSync(join(models, String(plain.record.version), 'version.json'), 'utf8'),
       ) as VersionManifest;
       assert.equal(recorded.training.options['distillWeight'], 0.5, 'the default weight is recorded');
+    });
+
+    it('distils from a model imported from ONNX (run by onnxruntime on each batch)', async () => {
+      const fixture = join(import.meta.dirname, '..', 'fixtures', 'pytorch-kws');
+      const imported = await importVersion(registry, {
+        file: join(fixture, 'model.onnx'),
+        features: { type: 'log-mel' },
+        labels: readFileSync(join(fixture, 'labels.txt'), 'utf8').trim().split('\n'),
+        dataDir: kaggleFolder(2).dir,
+      });
+      const student = await trainVersion(registry, { ...options, distillFrom: imported.record.version });
+      assert.equal(student.manifest.training.options['distillFrom'], imported.record.version);
+      assert.equal(student.manifest.architecture, 'tc-resnet8');
+      assert.ok(Number.isFinite(student.manifest.training.history[0]!.loss));
     });
 
     it('refuses a teacher over other features, a missing one, a weight alone or out of range and fineTuneOnly, before taking a version number', async () => {

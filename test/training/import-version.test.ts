@@ -110,7 +110,7 @@ describe('importVersion (kws import): a PyTorch model exported to ONNX', () => {
     });
   });
 
-  it('cannot be a base version, a teacher or an averaged member; nothing is registered', async () => {
+  it('cannot be a base version or an averaged member; nothing is registered', async () => {
     const count = registry.list().length;
     const refusal = (use: string) => ({
       code: 'INVALID_ARGUMENT',
@@ -121,17 +121,13 @@ describe('importVersion (kws import): a PyTorch model exported to ONNX', () => {
       refusal('a base version'),
     );
     await assert.rejects(
-      trainVersion(registry, { dataDir: calibration.dir, distillFrom: imported }),
-      refusal('a teacher (distillFrom)'),
-    );
-    await assert.rejects(
       averageVersions(registry, { members: [1, imported], dataDir: calibration.dir }),
       refusal('averaged'),
     );
     assert.equal(registry.list().length, count);
   });
 
-  it('is an ensemble member beside a version trained by kws-serve: a session ensemble that serves softmax(Σ w·z/T) of both, refused where a TF.js model is needed', async () => {
+  it('is an ensemble member beside a version trained by kws-serve: a session ensemble that serves softmax(Σ w·z/T) of both, refused where a TF.js model is needed (averaging)', async () => {
     const made = await createEnsemble(registry, { members: [2, imported], weights: [1, 1], dataDir: calibration.dir });
     const ensemble = made.record.version;
     const dir = registry.resolve(ensemble).dir;
@@ -175,9 +171,9 @@ describe('importVersion (kws import): a PyTorch model exported to ONNX', () => {
     const recalibrated = await calibrateVersion(registry, { baseVersion: ensemble, dataDir: calibration.dir });
     assert.deepEqual(readdirSync(recalibrated.record.dir).sort(), ['ensemble.json', 'members', 'version.json']);
     const count = registry.list().length;
-    await assert.rejects(trainVersion(registry, { dataDir: calibration.dir, distillFrom: ensemble }), {
+    await assert.rejects(averageVersions(registry, { members: [2, ensemble], dataDir: calibration.dir }), {
       code: 'INVALID_ARGUMENT',
-      message: `version ${ensemble} is an ensemble with an imported ONNX member (of versions 2, ${imported}) and cannot be a teacher (distillFrom); only versions trained by kws-serve, and ensembles of them, can`,
+      message: `version ${ensemble} is an ensemble with an imported ONNX member (of versions 2, ${imported}) and cannot be averaged; only versions trained by kws-serve, and ensembles of them, can`,
     });
     await assert.rejects(openModelSession('tfjs', dir, { frames: 98, bins: 40, classes: 12 }), {
       code: 'INVALID_ARGUMENT',
@@ -253,6 +249,78 @@ describe('importVersion (kws import): a PyTorch model exported to ONNX', () => {
       },
     );
     assert.equal(registry.list().length, count);
+  });
+});
+
+describe('importVersion: a model with its own front end, fed the raw waveform', () => {
+  const WAVEFORM = join(import.meta.dirname, '..', 'fixtures', 'pytorch-kws-waveform');
+
+  it('registers it with waveform features; serving feeds the fitted samples and answers softmax(logits / T) of the original', async () => {
+    const repo = modelRepository();
+    const registry = ModelRegistry.open(repo);
+    try {
+      const made = await importVersion(registry, {
+        file: join(WAVEFORM, 'model.onnx'),
+        features: JSON.parse(readFileSync(join(WAVEFORM, 'features.json'), 'utf8')) as { type: 'waveform' },
+        labels: readFileSync(join(WAVEFORM, 'labels.txt'), 'utf8').trim().split('\n'),
+        dataDir: kaggleFolder(2).dir,
+      });
+      assert.equal(made.manifest.featureConfig.type, 'waveform');
+      assert.deepEqual(
+        { layout: made.manifest.imported!.layout, inputShape: made.manifest.imported!.inputShape },
+        { layout: 'samples', inputShape: [null, 16000] },
+      );
+      const loaded = await loadVersion(registry, made.record.version);
+      try {
+        const clip = Float32Array.from({ length: 16000 }, (_, i) => 0.3 * Math.sin((2 * Math.PI * 440 * i) / 16000));
+        const features = loaded.extractor.compute(clip);
+        assert.deepEqual(features, clip, 'waveform features are the samples');
+        const served = await loaded.predict(features, 1);
+        const session = await ort.InferenceSession.create(join(WAVEFORM, 'model.onnx'));
+        const z = (await session.run({ waveform: new ort.Tensor('float32', clip, [1, 16000]) }))['logits']!
+          .data as Float32Array;
+        await session.release();
+        const t = loaded.manifest.calibration.temperature ?? 1;
+        const row = LABELS.map((label) => z[MODEL_LABELS.indexOf(label)]! / t);
+        const top = Math.max(...row);
+        const sum = row.reduce((a, v) => a + Math.exp(v - top), 0);
+        row.forEach((v, c) =>
+          assert.ok(Math.abs(served.probabilities[c]! - Math.exp(v - top) / sum) < 1e-5, LABELS[c]),
+        );
+      } finally {
+        await loaded.dispose();
+      }
+      // The server computes the same "features" (the fitted samples) for an upload.
+      const server = await testServer({ modelsDir: repo, dataDir: tempDir('kws-import-wave-') });
+      try {
+        const bytes = readFileSync(join(realDataDir(), 'tflite-micro/testdata', 'yes_1000ms.wav'));
+        const response = await fetch(`${server.url}/v1/clips?modelVersion=${made.record.version}`, {
+          method: 'POST',
+          body: clipForm([{ name: 'yes.wav', bytes }]),
+        });
+        assert.equal(response.status, 200);
+        const body = (await response.json()) as { clips: Array<{ prediction: { modelVersion: number } }> };
+        assert.equal(body.clips[0]!.prediction.modelVersion, made.record.version);
+      } finally {
+        await server.stop();
+      }
+      // A spectrogram model declared as waveform, and waveform features for training, are refused.
+      await assert.rejects(
+        importVersion(registry, {
+          file: MODEL,
+          features: { type: 'waveform' },
+          labels: MODEL_LABELS,
+          dataDir: kaggleFolder(1).dir,
+        }),
+        { code: 'INVALID_ARGUMENT', message: /does not fit the declared waveform of 16000 samples/ },
+      );
+      await assert.rejects(trainVersion(registry, { dataDir: kaggleFolder(1).dir, features: { type: 'waveform' } }), {
+        code: 'INVALID_FEATURE_CONFIG',
+        message: /waveform is for imported models with their own front end/,
+      });
+    } finally {
+      registry.close();
+    }
   });
 });
 

@@ -123,7 +123,12 @@ describe('training options, declared once', () => {
       features: [
         [
           { features: { type: 'pcen2' } as never },
-          'FeatureConfig.type must be one of log-mel, mfcc, pcen, got "pcen2"',
+          'FeatureConfig.type must be one of log-mel, mfcc, pcen, waveform, got "pcen2"',
+          { name: 'FeatureError', code: 'INVALID_FEATURE_CONFIG' },
+        ],
+        [
+          { features: { type: 'waveform' } },
+          'FeatureConfig.type waveform is for imported models with their own front end; kws-serve trains on log-mel, mfcc or pcen',
           { name: 'FeatureError', code: 'INVALID_FEATURE_CONFIG' },
         ],
         [
@@ -279,7 +284,11 @@ describe('training options, declared once', () => {
       '{"noiseProbability":5}',
       'AugmentConfig.noiseProbability must be a probability from 0 to 1, got 5',
     );
-    refuses('features', '{"type":"pcen2"}', 'FeatureConfig.type must be one of log-mel, mfcc, pcen, got "pcen2"');
+    refuses(
+      'features',
+      '{"type":"pcen2"}',
+      'FeatureConfig.type must be one of log-mel, mfcc, pcen, waveform, got "pcen2"',
+    );
     assert.equal(flagOf(options, 'learningRate').parseArg?.('0.0002', undefined), 0.0002);
     assert.deepEqual(flagOf(options, 'features').parseArg?.('{"type":"pcen"}', undefined), { type: 'pcen' });
   });

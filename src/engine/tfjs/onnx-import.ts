@@ -14,15 +14,19 @@ export const IMPORT_OPSETS = { min: 7, max: 23 } as const;
 
 /**
  * How an imported model's features input is laid out, after the batch axis: `[frames, bins]`,
- * `[1, frames, bins]` (NCHW, PyTorch's `Conv2d`) or `[frames, bins, 1]` (NHWC, Keras).
+ * `[1, frames, bins]` (NCHW, PyTorch's `Conv2d`) or `[frames, bins, 1]` (NHWC, Keras); for a model
+ * of the waveform (`waveform` features, its own front end), `[samples]` or `[1, samples]` (PyTorch's `Conv1d`).
  */
-export type ImportedLayout = 'frames-bins' | 'channel-frames-bins' | 'frames-bins-channel';
+export type ImportedLayout =
+  'frames-bins' | 'channel-frames-bins' | 'frames-bins-channel' | 'samples' | 'channel-samples';
 
 /** What {@link wrapImportedOnnx} checks an external model against. */
 export interface ImportGraphOptions {
   /** Feature frames and bins of the declared feature config (the input is `[batch, frames, bins]` in some layout). */
   readonly frames: number;
   readonly bins: number;
+  /** The declared features are the waveform (`frames` samples, `bins` 1): the model has its own front end. */
+  readonly waveform?: boolean;
   /** The model's output classes in its order: the 12 labels, each once. */
   readonly labels: readonly string[];
   /** What the output holds. */
@@ -58,9 +62,10 @@ const RENAMED_SUFFIX = '__imported';
  * (values it names `features`, `probabilities` or `logits` are renamed `<name>__imported`).
  *
  * Checks, each refused with a message naming it: the bytes decode as an ONNX `ModelProto`; the
- * default-domain opset is within {@link IMPORT_OPSETS}; one float input of rank 3
- * or 4 whose batch axis is dynamic and whose other dims match `[frames, bins]` in one of the
- * {@link ImportedLayout}s (symbolic dims accepted where only one layout fits); one float output (or `outputName`) of 12 classes
+ * default-domain opset is within {@link IMPORT_OPSETS}; one float input whose batch axis is
+ * dynamic and whose other dims match `[frames, bins]` in one of the {@link ImportedLayout}s
+ * (`[samples]` or `[1, samples]` with `waveform`; symbolic dims accepted where only one layout
+ * fits; a raw-audio input without `waveform` is refused, naming the option); one float output (or `outputName`) of 12 classes
  * when its shape is declared; `labels` is a permutation of the 12 labels. Whether it runs and gives
  * finite outputs is for the caller to check with onnxruntime.
  *
@@ -86,7 +91,7 @@ export function wrapImportedOnnx(
   const input = onlyInput(graph);
   const inputName = input.name ?? '';
   const inputShape = dimsOf(input, 'input');
-  const layout = layoutOf(inputShape, options.frames, options.bins);
+  const layout = layoutOf(inputShape, options.frames, options.bins, options.waveform === true);
   const output = classOutput(graph, options.outputName);
   const outputName = output.name ?? '';
   const outputShape = dimsOf(output, 'output');
@@ -181,26 +186,33 @@ function dimsOf(value: ValueInfoProto, what: string): (number | null)[] {
   });
 }
 
-function layoutOf(shape: readonly (number | null)[], frames: number, bins: number): ImportedLayout {
+function layoutOf(shape: readonly (number | null)[], frames: number, bins: number, waveform: boolean): ImportedLayout {
   const fits = (dims: readonly (number | null)[], want: readonly number[]): boolean =>
     dims.length === want.length && dims.every((d, i) => d === null || d === want[i]);
   const [batch, ...rest] = shape;
   const described = `[${shape.map((d) => d ?? '?').join(', ')}]`;
-  if (shape.length === 2 && rest[0] === 16000)
+  const rawAudio =
+    (shape.length === 2 && rest[0] === 16000) || (shape.length === 3 && rest[0] === 1 && rest[1] === 16000);
+  if (rawAudio && !waveform)
     throw new KwsError(
       'INVALID_ARGUMENT',
-      `input ${described} looks like raw 16 kHz audio; kws-serve imports models of features (export the model after its front end)`,
+      `input ${described} looks like raw 16 kHz audio: declare waveform features (--features '{"type":"waveform"}'), or export the model after its front end`,
     );
   if (batch !== null && batch !== undefined)
     throw new KwsError(
       'INVALID_ARGUMENT',
       `input ${described} has a fixed batch size of ${batch}; export it with a dynamic batch axis (PyTorch: dynamic_axes)`,
     );
-  const layouts: Array<[ImportedLayout, number[]]> = [
-    ['frames-bins', [frames, bins]],
-    ['channel-frames-bins', [1, frames, bins]],
-    ['frames-bins-channel', [frames, bins, 1]],
-  ];
+  const layouts: Array<[ImportedLayout, number[]]> = waveform
+    ? [
+        ['samples', [frames]],
+        ['channel-samples', [1, frames]],
+      ]
+    : [
+        ['frames-bins', [frames, bins]],
+        ['channel-frames-bins', [1, frames, bins]],
+        ['frames-bins-channel', [frames, bins, 1]],
+      ];
   const fitting = layouts.filter(([, want]) => fits(rest, want)).map(([layout]) => layout);
   if (fitting.length > 1)
     throw new KwsError(
@@ -208,6 +220,11 @@ function layoutOf(shape: readonly (number | null)[], frames: number, bins: numbe
       `input ${described} fits both ${fitting.join(' and ')} layouts; export it with its feature dims fixed, so that kws-serve knows how to feed it`,
     );
   if (fitting.length === 1) return fitting[0] as ImportedLayout;
+  if (waveform)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `input ${described} does not fit the declared waveform of ${frames} samples ([batch, ${frames}] or [batch, 1, ${frames}])`,
+    );
   throw new KwsError(
     'INVALID_ARGUMENT',
     `input ${described} does not fit the declared features of ${frames} frames × ${bins} bins ` +
@@ -267,6 +284,8 @@ function wire(
     'frames-bins': [-1, frames, bins],
     'channel-frames-bins': [-1, 1, frames, bins],
     'frames-bins-channel': [-1, frames, bins, 1],
+    samples: [-1, frames],
+    'channel-samples': [-1, 1, frames],
   }[options.layout];
   const node = (
     opType: string,

@@ -49,7 +49,8 @@ export interface ImportVersionOptions {
  * SHA-256 and what was found). Nothing is registered when a check fails.
  *
  * Serving, bulk scoring, `kws eval` and `kws calibrate` run it with onnxruntime; the tfjs engine
- * cannot, and it cannot be a base version, a teacher, an average's or an ensemble's member.
+ * cannot, and it cannot be a base version or an average's member (it can be an ensemble's member and a
+ * distillation teacher, both run by onnxruntime).
  *
  * @throws KwsError `INVALID_ARGUMENT` naming the check that failed; `MALFORMED` for a file that is
  *   not an ONNX model or that onnxruntime cannot load; `FILE_NOT_FOUND` / `FILE_UNREADABLE` for the
@@ -62,8 +63,10 @@ export async function importVersion(registry: ModelRegistry, options: ImportVers
   const source = readModelFile(options.file);
   const labels = options.labels ?? LABELS;
   const output = options.output ?? 'logits';
+  const waveform = featureConfig.type === 'waveform';
   const { bytes, inspected } = wrapImportedOnnx(source, {
     ...extractor.shape,
+    waveform,
     labels,
     output,
     ...(options.outputName === undefined ? {} : { outputName: options.outputName }),
@@ -73,7 +76,7 @@ export async function importVersion(registry: ModelRegistry, options: ImportVers
   try {
     writeFileSync(join(staging, 'model.onnx'), bytes);
     session = await openModelSession('onnx', staging, { ...extractor.shape, classes: LABELS.length }, 'cpu');
-    await checkWarmUp(session, extractor.clipSize, output);
+    await checkWarmUp(session, extractor.clipSize, output, waveform);
     const data = await calibrationDataset(null, options.dataDir);
     const {
       validation,
@@ -146,13 +149,18 @@ function readModelFile(file: string): Uint8Array {
   }
 }
 
-/** Runs 8 clips of seeded random features (values like log-mel's, -10 to 2) and checks the outputs. */
-async function checkWarmUp(session: ModelSession, clipSize: number, output: ImportedOutput): Promise<void> {
+/** Runs 8 clips of seeded random features (values like log-mel's, -10 to 2; samples within ±0.5 for a waveform) and checks the outputs. */
+async function checkWarmUp(
+  session: ModelSession,
+  clipSize: number,
+  output: ImportedOutput,
+  waveform: boolean,
+): Promise<void> {
   const batch = 8;
   let state = 12345;
   const features = Float32Array.from({ length: batch * clipSize }, () => {
     state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    return (state / 2 ** 32) * 12 - 10;
+    return waveform ? state / 2 ** 32 - 0.5 : (state / 2 ** 32) * 12 - 10;
   });
   let out: Awaited<ReturnType<ModelSession['run']>>;
   try {

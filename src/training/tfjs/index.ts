@@ -1,6 +1,6 @@
 // The TF.js half of training: train a model, make and load model versions, evaluate them, and the
 // training worker's body. Imported by the CLI's training commands, scripts and batch/train.worker.ts.
-export { calibrateAndTest, distillationTargets, predictClipSet, trainModel } from './trainer.js';
+export { calibrateAndTest, distillationTargets, layersTeacher, predictClipSet, trainModel } from './trainer.js';
 export type { Teacher } from './trainer.js';
 export type { TrainResult } from './trainer.js';
 export { codeVersion, datasetFingerprint, trainVersion } from './train-version.js';

@@ -15,7 +15,9 @@ import { trainModel } from './trainer.js';
 import { checkTrainInputs, validateTrainOptions } from '../train-options.js';
 import { selectPseudoLabels } from './pseudo-labels.js';
 import { checkDistillation } from '../distillation.js';
-import { refuseEnsemble, refuseImported } from '../version-kinds.js';
+import { isOnnxOnly, refuseEnsemble, refuseImported } from '../version-kinds.js';
+import { loadVersion } from './load-version.js';
+import type { LoadedVersion } from './load-version.js';
 import type { CheckedTeacher } from '../distillation.js';
 import type { TrainResult } from './trainer.js';
 import type { TrainOptions, TrainVersionOptions } from '../train-options.js';
@@ -179,7 +181,8 @@ export async function trainVersion(registry: ModelRegistry, request: TrainVersio
 
 /**
  * Loads the base version (whose model the trainer takes over and returns) and the teacher (freed
- * here once training ends), then trains. On a failure every loaded model is freed.
+ * here once training ends: its TF.js model, or, for a version with only ONNX models, its onnxruntime
+ * session), then trains. On a failure every loaded model is freed.
  */
 async function trainWithModels(
   registry: ModelRegistry,
@@ -193,18 +196,28 @@ async function trainWithModels(
     loaded.push(model);
     return model;
   };
+  let onnxTeacher: LoadedVersion | null = null;
   try {
     const initialModel = base === null ? undefined : await load(base);
-    const teacherModel = teacher === null ? undefined : await load(teacher.manifest.version);
+    let taught: Partial<TrainOptions> = {};
+    if (teacher !== null && isOnnxOnly(teacher.manifest)) {
+      onnxTeacher = await loadVersion(registry, teacher.manifest.version);
+      taught = { teacherPredictor: onnxTeacher.raw, distillWeight: teacher.weight };
+    } else if (teacher !== null) {
+      const teacherModel = await load(teacher.manifest.version);
+      taught = { teacherModel, distillWeight: teacher.weight };
+    }
     const result = await trainModel({
       ...options,
       ...(initialModel === undefined ? {} : { initialModel }),
-      ...(teacherModel === undefined || teacher === null ? {} : { teacherModel, distillWeight: teacher.weight }),
+      ...taught,
     });
-    teacherModel?.dispose();
+    taught.teacherModel?.dispose();
     return result;
   } catch (error) {
     for (const model of loaded) model.dispose();
     throw error;
+  } finally {
+    await onnxTeacher?.dispose();
   }
 }

@@ -120,7 +120,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const { architecture, epochs, batchSize, learningRate, patience, seed } = checked;
   const augment = resolveAugmentConfig(options.augment);
   const extractor = new FeatureExtractor(options.features);
-  const teacher = teacherOf(options, extractor.shape);
+  const teacher = await teacherOf(options, extractor.shape);
   const scanned = await checkTrainInputs(options);
   // Pseudo-labels join the training split; validation and testing stay the dataset's own.
   const dataset =
@@ -502,28 +502,63 @@ function lossFor(outlierExposure: number): Loss {
 
 /** A distillation teacher and the weight of its probabilities in the target. */
 export interface Teacher {
-  readonly model: tfl.LayersModel;
+  /**
+   * `[n, 12]` softmax probabilities (temperature 1, inference mode) of features `x`
+   * `[n, frames, bins, 1]`; the caller disposes the result.
+   */
+  readonly predict: (x: tf.Tensor4D) => tf.Tensor2D | Promise<tf.Tensor2D>;
   /** λ in (0, 1]. */
   readonly weight: number;
 }
 
+/** A TF.js layers model (softmax output) as a {@link Teacher}. */
+export function layersTeacher(model: tfl.LayersModel, weight: number): Teacher {
+  return { predict: (x) => model.predict(x) as tf.Tensor2D, weight };
+}
+
 /**
- * The teacher of `options.teacherModel` at `options.distillWeight` (default 0.5), or null without one.
+ * The teacher of `options.teacherModel` (a TF.js model) or `options.teacherPredictor` (any version's
+ * raw outputs, onnxruntime's for an imported model or a session ensemble) at `options.distillWeight`
+ * (default 0.5), or null without one. A predictor is probed with one clip of zeros.
  *
  * @throws KwsError `INVALID_ARGUMENT` with `fineTuneOnly` (the head learner trains on embeddings, not
- *   features), or for a teacher whose input is not `[batch, frames, bins, 1]` or whose output is not
- *   `[batch, 12]`.
+ *   features), with both teachers, or for a teacher whose input is not `[batch, frames, bins, 1]` or
+ *   whose output is not `[batch, 12]`.
  */
-function teacherOf(options: TrainOptions, { frames, bins }: { frames: number; bins: number }): Teacher | null {
+async function teacherOf(
+  options: TrainOptions,
+  { frames, bins }: { frames: number; bins: number },
+): Promise<Teacher | null> {
   const model = options.teacherModel;
-  if (model === undefined) return null;
+  const predictor = options.teacherPredictor;
+  if (model === undefined && predictor === undefined) return null;
   if (options.fineTuneOnly === true)
     throw new KwsError(
       'INVALID_ARGUMENT',
       'distillation trains the whole model: it cannot be combined with fineTuneOnly',
     );
-  const input = model.inputs[0]?.shape ?? [];
-  const output = model.outputs[0]?.shape ?? [];
+  const weight = options.distillWeight ?? DEFAULT_DISTILL_WEIGHT;
+  const misfit = (input: readonly unknown[], output: readonly unknown[]): KwsError =>
+    new KwsError(
+      'INVALID_ARGUMENT',
+      `the teacher takes [batch, ${input.join(', ')}] and answers [batch, ${output.join(', ')}]; distillation needs [batch, ${frames}, ${bins}, 1] features and ${LABELS.length} classes`,
+    );
+  if (model !== undefined && predictor !== undefined)
+    throw new KwsError('INVALID_ARGUMENT', 'give one teacher: teacherModel or teacherPredictor');
+  if (predictor !== undefined) {
+    const classes = (await predictor(new Float32Array(frames * bins), 1)).probabilities.length;
+    if (classes !== LABELS.length) throw misfit([frames, bins, 1], [classes]);
+    return {
+      predict: async (x) => {
+        const n = x.shape[0];
+        const out = await predictor(x.dataSync() as Float32Array, n);
+        return tf.tensor2d(out.probabilities, [n, LABELS.length]);
+      },
+      weight,
+    };
+  }
+  const input = model!.inputs[0]?.shape ?? [];
+  const output = model!.outputs[0]?.shape ?? [];
   if (
     input.length !== 4 ||
     input[1] !== frames ||
@@ -531,11 +566,8 @@ function teacherOf(options: TrainOptions, { frames, bins }: { frames: number; bi
     output.length !== 2 ||
     output[1] !== LABELS.length
   )
-    throw new KwsError(
-      'INVALID_ARGUMENT',
-      `the teacher takes [batch, ${input.slice(1).join(', ')}] and answers [batch, ${output.slice(1).join(', ')}]; distillation needs [batch, ${frames}, ${bins}, 1] features and ${LABELS.length} classes`,
-    );
-  return { model, weight: options.distillWeight ?? DEFAULT_DISTILL_WEIGHT };
+    throw misfit(input.slice(1), output.slice(1));
+  return layersTeacher(model!, weight);
 }
 
 /** One-hot float32 targets `[n, 12]` of label indices. The caller disposes the result. */
@@ -552,16 +584,24 @@ function oneHotTargets(labels: readonly number[]): tf.Tensor2D {
  * at temperature 1); the label stays the row's largest value, so argmax metrics are unchanged. The
  * caller disposes the result.
  */
-export function distillationTargets(labels: readonly number[], x: tf.Tensor4D, teacher: Teacher | null): tf.Tensor2D {
+export async function distillationTargets(
+  labels: readonly number[],
+  x: tf.Tensor4D,
+  teacher: Teacher | null,
+): Promise<tf.Tensor2D> {
   if (teacher === null) return oneHotTargets(labels);
-  return tf.tidy(() => {
-    const truth = tf.tensor1d([...labels], 'int32');
-    const hard = oneHotTargets(labels);
-    const probabilities = teacher.model.predict(x) as tf.Tensor2D;
-    const agrees = tf.cast(tf.equal(tf.argMax(probabilities, -1), truth), 'float32');
-    const mix = tf.expandDims(tf.mul(agrees, teacher.weight), 1);
-    return tf.add(tf.mul(hard, tf.sub(1, mix)), tf.mul(probabilities, mix)) as tf.Tensor2D;
-  });
+  const probabilities = await teacher.predict(x);
+  try {
+    return tf.tidy(() => {
+      const truth = tf.tensor1d([...labels], 'int32');
+      const hard = oneHotTargets(labels);
+      const agrees = tf.cast(tf.equal(tf.argMax(probabilities, -1), truth), 'float32');
+      const mix = tf.expandDims(tf.mul(agrees, teacher.weight), 1);
+      return tf.add(tf.mul(hard, tf.sub(1, mix)), tf.mul(probabilities, mix)) as tf.Tensor2D;
+    });
+  } finally {
+    probabilities.dispose();
+  }
 }
 
 function fullLearner(
@@ -608,7 +648,7 @@ function dataParallelLearner(
   const steps = new DataParallelSteps(main, others, options.frames * options.bins);
   return {
     input: 'features',
-    step: (features, labels) => {
+    step: async (features, labels) => {
       const n = labels.length;
       let targets = oneHotRows(labels);
       if (teacher !== null) {
@@ -618,9 +658,13 @@ function dataParallelLearner(
           options.bins,
           1,
         ]);
-        const y = distillationTargets(labels, x, teacher);
-        targets = y.dataSync() as Float32Array;
-        tf.dispose([x, y]);
+        try {
+          const y = await distillationTargets(labels, x, teacher);
+          targets = y.dataSync() as Float32Array;
+          y.dispose();
+        } finally {
+          x.dispose();
+        }
       }
       return steps.step(features, targets, n);
     },
@@ -704,7 +748,13 @@ async function trainStep(
 ): Promise<[number, number]> {
   const n = labels.length;
   const x = tf.tensor4d(features.subarray(0, n * frames * bins), [n, frames, bins, 1]);
-  const y = distillationTargets(labels, x, teacher);
+  let y: tf.Tensor2D;
+  try {
+    y = await distillationTargets(labels, x, teacher);
+  } catch (error) {
+    x.dispose();
+    throw error;
+  }
   try {
     const result = (await model.trainOnBatch(x, y)) as number[];
     return [result[0] as number, result[1] as number];
