@@ -84,7 +84,7 @@ export function trainCommand(output: CliOutput = PROCESS_OUTPUT): Command {
       const pseudoLabels = (recorded['pseudoLabels'] ?? null) as PseudoLabelReport | null;
       if (options.json === true) {
         output.writeOut(
-          `${JSON.stringify({ version: manifest.version, architecture: manifest.architecture, backend: trained.backend, threads, bestEpoch: manifest.training.bestEpoch, validationAccuracy: manifest.metrics.validation.accuracy, testingAccuracy: manifest.metrics.testing?.accuracy ?? null, thresholds: manifest.thresholds, distillation, pseudoLabels, dir: trained.record.dir })}\n`,
+          `${JSON.stringify({ version: manifest.version, architecture: manifest.architecture, backend: trained.backend, threads, bestEpoch: manifest.training.bestEpoch, validationAccuracy: manifest.metrics.validation.accuracy, testingAccuracy: manifest.metrics.testing?.accuracy ?? null, thresholds: manifest.thresholds, distillation, pseudoLabels, words: manifest.words?.vocabulary ?? null, dir: trained.record.dir })}\n`,
         );
       } else {
         output.writeOut(
@@ -94,6 +94,9 @@ export function trainCommand(output: CliOutput = PROCESS_OUTPUT): Command {
               ? ''
               : `distilled from version ${distillation.distillFrom} at weight ${distillation.distillWeight}\n`) +
             (pseudoLabels === null ? '' : `${describePseudoLabels(pseudoLabels)}\n`) +
+            (manifest.words === undefined
+              ? ''
+              : `a model of ${manifest.words.vocabulary.length} words, served as the 12 labels (the words that are not commands summed into unknown)\n`) +
             `best epoch ${manifest.training.bestEpoch} of ${manifest.training.history.length}: validation accuracy ${percent(manifest.metrics.validation.accuracy)}` +
             (manifest.metrics.testing === null
               ? ''

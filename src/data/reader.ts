@@ -62,6 +62,11 @@ export interface SpeechCommandsDataset {
   readonly examples: Readonly<Record<Split, readonly Example[]>>;
   /** Every clip per split and word folder, before the unknown sample. */
   readonly wordCounts: Readonly<Record<Split, Readonly<Record<string, number>>>>;
+  /**
+   * Every clip of the words that are not commands (what the `unknown` sample is drawn from), per
+   * split, in folder and file order: what a model of every word trains on (`kws train --all-words`).
+   */
+  readonly otherWords: Readonly<Record<Split, readonly WordExample[]>>;
   /** Absolute paths of the background-noise WAVs. */
   readonly backgroundNoise: readonly string[];
 }
@@ -253,6 +258,7 @@ export async function scanSpeechCommands(root: string, options: DatasetOptions =
     options: opts,
     examples,
     wordCounts,
+    otherWords: unknown,
     backgroundNoise,
   };
 }

@@ -146,7 +146,12 @@ export class EnginePool {
       ) as Promise<TaskResult<ModelOutput & { provider: string }>>),
     );
     this.lastProvider = result.provider;
-    return { probabilities: result.probabilities, energy: result.energy, logits: null };
+    return {
+      probabilities: result.probabilities,
+      energy: result.energy,
+      logits: null,
+      ...(result.topWord === undefined ? {} : { topWord: result.topWord }),
+    };
   }
 
   /**

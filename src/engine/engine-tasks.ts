@@ -344,7 +344,13 @@ async function infer(task: InferTask): Promise<TaskResult<ModelOutput & { provid
     // The logits stay in this thread: callers get calibrated probabilities and energies.
     return {
       ok: true,
-      value: { probabilities: out.probabilities, energy: out.energy, logits: null, provider: session.provider },
+      value: {
+        probabilities: out.probabilities,
+        energy: out.energy,
+        logits: null,
+        provider: session.provider,
+        ...(out.topWord === undefined ? {} : { topWord: out.topWord }),
+      },
     };
   } catch (error) {
     return { ok: false, error: toSerializedError(error) };

@@ -34,3 +34,4 @@ export {
   writeSessionEnsemble,
 } from './session-ensemble.js';
 export type { SessionEnsembleMember, SessionEnsembleSpec } from './session-ensemble.js';
+export { groupWordOutput, withWordGroups } from './word-groups.js';

@@ -15,6 +15,12 @@ export type DeviceChoice = 'auto' | 'cpu';
 export interface ModelGeometry extends FeatureShape {
   /** Output classes (12). */
   readonly classes: number;
+  /**
+   * For a model of words (`kws train --all-words`), the label index of each of its outputs: the
+   * session maps its `[batch, words]` output to the `classes` labels (see `groupWordOutput`).
+   * Absent: the model outputs the labels themselves.
+   */
+  readonly words?: readonly number[];
 }
 
 /** What a model version outputs for a batch. */
@@ -29,6 +35,8 @@ export interface ModelOutput {
   readonly energy: Float32Array;
   /** `[batch, classes]` logits (the input of the final softmax), row-major; null when the model exposes none. */
   readonly logits: Float32Array | null;
+  /** For a model of words: `[batch]` index of each clip's most probable word (see `ModelGeometry.words`). */
+  readonly topWord?: Int32Array;
 }
 
 /**

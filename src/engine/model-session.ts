@@ -5,6 +5,7 @@ import { KwsError } from '../errors/index.js';
 import { energyFromLogits } from './logits.js';
 import { checkInput } from './model-output.js';
 import { isSessionEnsemble, openSessionEnsemble } from './session-ensemble.js';
+import { withWordGroups } from './word-groups.js';
 import type { DeviceChoice, EngineKind, ModelGeometry, ModelSession } from './model-output.js';
 
 const require = createRequire(import.meta.url);
@@ -102,12 +103,18 @@ export async function openModelSession(
       'INVALID_ARGUMENT',
       `the model in ${dir} has only ONNX models (an imported model, or an ensemble with one), which the tfjs engine cannot run: use the onnx engine`,
     );
+  // A model of words answers the labels through its word groups (see `withWordGroups`).
   const session =
     engine === 'onnx'
       ? ensemble
-        ? await openSessionEnsemble(dir, geometry, (path) => openOnnx(path, geometry, device, intraOpThreads))
-        : await openOnnx(join(dir, 'model.onnx'), geometry, device, intraOpThreads)
-      : await (await import('./tfjs/index.js')).openTfjsSession(dir, geometry, device);
+        ? await openSessionEnsemble(dir, geometry, async (path, words) =>
+            withWordGroups(await openOnnx(path, geometry, device, intraOpThreads), {
+              ...geometry,
+              ...(words === undefined ? {} : { words }),
+            }),
+          )
+        : withWordGroups(await openOnnx(join(dir, 'model.onnx'), geometry, device, intraOpThreads), geometry)
+      : withWordGroups(await (await import('./tfjs/index.js')).openTfjsSession(dir, geometry, device), geometry);
   let out: Awaited<ReturnType<ModelSession['run']>>;
   try {
     out = await session.run(new Float32Array(geometry.frames * geometry.bins), 1);

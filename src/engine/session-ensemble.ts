@@ -20,6 +20,8 @@ export interface SessionEnsembleMember {
   readonly weight: number;
   /** Its temperature T_k (its calibrated probabilities are softmax(logits / T_k)), > 0. */
   readonly temperature: number;
+  /** For a model of words, the label index of each output (see `ModelGeometry.words`). */
+  readonly words?: readonly number[];
 }
 
 /**
@@ -37,7 +39,7 @@ export interface SessionEnsembleSpec {
  * Writes a session ensemble into `dir`: each member's `model.onnx` copied to `members/<name>.onnx`
  * and `ensemble.json`. The folder then opens with the onnx engine like any model folder.
  *
- * @param members Each member's `model.onnx` bytes, a file-name stem (`v3`), weight and temperature.
+ * @param members Each member's `model.onnx` bytes, a file-name stem (`v3`), weight, temperature and word groups.
  * @throws KwsError `INVALID_ARGUMENT` for a spec {@link readSessionEnsemble} would refuse.
  */
 export function writeSessionEnsemble(
@@ -48,6 +50,8 @@ export function writeSessionEnsemble(
     readonly bytes: Uint8Array;
     readonly weight: number;
     readonly temperature: number;
+    /** For a model of words, the label index of each output. */
+    readonly words?: readonly number[];
   }>,
 ): SessionEnsembleSpec {
   const spec: SessionEnsembleSpec = {
@@ -56,6 +60,7 @@ export function writeSessionEnsemble(
       file: `${SESSION_ENSEMBLE_MEMBERS}/${m.name}.onnx`,
       weight: m.weight,
       temperature: m.temperature,
+      ...(m.words === undefined ? {} : { words: [...m.words] }),
     })),
   };
   checkSpec(spec, dir);
@@ -108,6 +113,11 @@ function checkSpec(spec: SessionEnsembleSpec, dir: string): void {
       fail(`a member's weight must be a finite number >= 0, got ${describeValue(m.weight)}`);
     if (typeof m.temperature !== 'number' || !Number.isFinite(m.temperature) || !(m.temperature > 0))
       fail(`a member's temperature must be a finite number > 0, got ${describeValue(m.temperature)}`);
+    if (
+      m.words !== undefined &&
+      (!Array.isArray(m.words) || !m.words.every((g) => Number.isInteger(g) && g >= 0 && g < 12))
+    )
+      fail("a member's words must be a list of label indices (0 to 11)");
   }
   const sum = spec.members.reduce((a, m) => a + m.weight, 0);
   if (Math.abs(sum - 1) > 1e-6) fail(`the members' weights must sum to 1, got ${sum}`);
@@ -163,7 +173,8 @@ export function combineMemberOutputs(
 }
 
 /**
- * Opens a session ensemble: one session per member (`openMember` on its file), run one after
+ * Opens a session ensemble: one session per member (`openMember` on its file and, for a model of
+ * words, its word groups), run one after
  * another on each batch and combined by {@link combineMemberOutputs}.
  *
  * @throws KwsError `MALFORMED` for a bad `ensemble.json` or a member that does not load (the others are disposed).
@@ -171,12 +182,12 @@ export function combineMemberOutputs(
 export async function openSessionEnsemble(
   dir: string,
   geometry: ModelGeometry,
-  openMember: (path: string) => Promise<ModelSession>,
+  openMember: (path: string, words: readonly number[] | undefined) => Promise<ModelSession>,
 ): Promise<ModelSession> {
   const spec = readSessionEnsemble(dir);
   const sessions: ModelSession[] = [];
   try {
-    for (const m of spec.members) sessions.push(await openMember(join(dir, m.file)));
+    for (const m of spec.members) sessions.push(await openMember(join(dir, m.file), m.words));
   } catch (error) {
     await Promise.all(sessions.map((s) => s.dispose()));
     throw error;

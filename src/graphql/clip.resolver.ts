@@ -216,6 +216,7 @@ export class ClipResolver {
                 energy: outcome.prediction.energy ?? Number.NaN,
                 label: outcome.prediction.label,
                 latencyMs: outcome.prediction.latencyMs,
+                topWord: outcome.prediction.topWord,
               },
             );
           return {

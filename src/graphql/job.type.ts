@@ -400,6 +400,9 @@ export class RetrainInput {
   @TrainOptionField('distillWeight')
   distillWeight?: number | null;
 
+  @TrainOptionField('allWords')
+  allWords?: boolean | null;
+
   @TrainOptionField('pseudoLabelDir')
   pseudoLabelDir?: string | null;
 

@@ -94,6 +94,13 @@ export class PredictionType {
   })
   tta!: string | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'For a version trained on every word (kws train --all-words), the most probable word (e.g. "marvin"; its probability counts in unknown); null otherwise.',
+  })
+  topWord!: string | null;
+
   @Field(() => ThresholdsType)
   thresholds!: ThresholdsType;
 }

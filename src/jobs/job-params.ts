@@ -196,6 +196,7 @@ const trainParams: Parse<TrainParams> = (v, w) => {
     outlierExposure: f.optional('outlierExposure', number),
     distillFrom: f.optional('distillFrom', number),
     distillWeight: f.optional('distillWeight', number),
+    allWords: f.optional('allWords', boolean),
     pseudoLabelDir: f.optional('pseudoLabelDir', string),
     pseudoLabelFrom: f.optional('pseudoLabelFrom', number),
     pseudoLabelConfidence: f.optional('pseudoLabelConfidence', number),

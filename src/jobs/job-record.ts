@@ -66,6 +66,7 @@ export type TrainParams = Pick<
   | 'outlierExposure'
   | 'distillFrom'
   | 'distillWeight'
+  | 'allWords'
   | 'pseudoLabelDir'
   | 'pseudoLabelFrom'
   | 'pseudoLabelConfidence'

@@ -1,4 +1,10 @@
-export { listedArchitecture, restoreThresholds, storeCalibration, storeThresholds } from './manifest.js';
+export {
+  listedArchitecture,
+  restoreThresholds,
+  storeCalibration,
+  storeThresholds,
+  versionGeometry,
+} from './manifest.js';
 export type {
   Calibration,
   ClassScores,
@@ -14,6 +20,7 @@ export type {
   UnknownTradeOff,
   VersionManifest,
   VersionState,
+  WordsSpec,
 } from './manifest.js';
 export { BUNDLED_MODELS_DIR, ModelRegistry, shippedVersions } from './model-registry.js';
 export type { PendingVersion, RegistryOpenOptions, VersionRecord } from './model-registry.js';

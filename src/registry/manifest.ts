@@ -1,5 +1,7 @@
 import type { Label } from '../labels/index.js';
+import { featureShape } from '../features/index.js';
 import type { FeatureConfig } from '../features/index.js';
+import type { ModelGeometry } from '../engine/index.js';
 import type { Thresholds, UnknownScore } from '../inference/index.js';
 import type { Architecture, EnsembleCombine } from '../model/index.js';
 
@@ -197,6 +199,12 @@ export interface VersionManifest {
    * how it was wrapped. `architecture` is `imported`; the version has only `model.onnx`.
    */
   readonly imported?: ImportedSpec;
+  /**
+   * Present on a version trained on every word (`kws train --all-words`): its model outputs one
+   * class per word of `vocabulary`, and `groups[w]` is the index in `labels` that word w counts
+   * for (see `groupWordOutput`); it serves the 12 labels and the top word.
+   */
+  readonly words?: WordsSpec;
   readonly codeVersion: string;
   readonly createdAt: string;
 }
@@ -223,6 +231,26 @@ export interface ImportedSpec {
   readonly output: 'logits' | 'probabilities';
   /** The model's output classes in its own order (kws-serve reorders them into `labels`). */
   readonly modelLabels: readonly string[];
+}
+
+/** The words of a model trained on every word, and the label each counts for. */
+export interface WordsSpec {
+  /** The model's output classes, in order: the commands, `silence`, `_unknown_` (words it never trained on) and every other word. */
+  readonly vocabulary: readonly string[];
+  /** `[vocabulary.length]` index in the version's `labels` of each word. */
+  readonly groups: readonly number[];
+}
+
+/**
+ * The input and output geometry a version's model runs with: its features' `[frames, bins]`, its
+ * labels and, for a model of words, the label of each word.
+ */
+export function versionGeometry(manifest: Pick<VersionManifest, 'featureConfig' | 'labels' | 'words'>): ModelGeometry {
+  return {
+    ...featureShape(manifest.featureConfig),
+    classes: manifest.labels.length,
+    ...(manifest.words === undefined ? {} : { words: manifest.words.groups }),
+  };
 }
 
 /** What an ensemble version is made of (see `buildEnsemble`). */

@@ -27,6 +27,8 @@ export interface FilePrediction {
   readonly modelVersion: number;
   /** The test-time augmentation averaged over (`describeTta`); null: the clip alone. */
   readonly tta: string | null;
+  /** For a version trained on every word, the most probable word (of the clip as it is); null otherwise. */
+  readonly topWord: string | null;
 }
 
 /** A file that could not be classified. */
@@ -75,11 +77,9 @@ export async function classifyFiles(
   if (clips.length > 0) {
     const views = ttaViewCount(tta);
     const all = tta === null ? clips : clips.flatMap((clip) => ttaViews(clip, tta, extractor.config.sampleRateHz));
-    const { probabilities, energy } = averageViews(
-      await loaded.predict(extractor.computeBatch(all), all.length),
-      views,
-      LABELS.length,
-    );
+    const out = await loaded.predict(extractor.computeBatch(all), all.length);
+    const { probabilities, energy } = averageViews(out, views, LABELS.length);
+    const vocabulary = manifest.words?.vocabulary;
     clips.forEach((_, k) => {
       const slot = slots[k] as number;
       const stored = {
@@ -89,6 +89,10 @@ export async function classifyFiles(
         modelVersion: manifest.version,
         latencyMs: 0,
         tta,
+        topWord:
+          vocabulary === undefined || out.topWord === undefined
+            ? null
+            : (vocabulary[out.topWord[k * views] as number] ?? null),
       };
       const view = toPredictionView(stored, thresholds);
       const { label, rawLabel, confidence, isSilence, isUnknown, reason, rmsDbfs, energy: score, modelVersion } = view;
@@ -106,6 +110,7 @@ export async function classifyFiles(
         energy: score,
         modelVersion,
         tta: view.tta,
+        topWord: view.topWord,
       };
     });
   }

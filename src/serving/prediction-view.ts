@@ -7,7 +7,7 @@ import type { DecisionReason, Thresholds } from '../inference/index.js';
 import type { StoredPrediction } from '../storage/index.js';
 
 /** One clip's model output as stored (a {@link StoredPrediction}) or just computed: `[12]` probabilities, level, energy. */
-export type ClipScores = Pick<StoredPrediction, 'rmsDbfs' | 'energy' | 'modelVersion' | 'latencyMs'> & {
+export type ClipScores = Pick<StoredPrediction, 'rmsDbfs' | 'energy' | 'modelVersion' | 'latencyMs' | 'topWord'> & {
   readonly probabilities: ArrayLike<number>;
   /** The test-time augmentation the probabilities and energy were averaged over; absent or null: none. */
   readonly tta?: TtaSpec | null;
@@ -33,6 +33,8 @@ export interface PredictionView {
   readonly latencyMs: number;
   /** The test-time augmentation averaged over (`describeTta`, e.g. `shifts -100, 100 ms; gains 6 dB`); null: the clip alone. */
   readonly tta: string | null;
+  /** For a version trained on every word (`kws train --all-words`), the most probable word, e.g. `marvin`; null otherwise. */
+  readonly topWord: string | null;
   readonly thresholds: Thresholds;
 }
 
@@ -56,6 +58,7 @@ export function toPredictionView(stored: ClipScores, thresholds: Thresholds): Pr
     modelVersion: stored.modelVersion,
     latencyMs: stored.latencyMs,
     tta: stored.tta === null || stored.tta === undefined ? null : describeTta(stored.tta),
+    topWord: stored.topWord ?? null,
     thresholds,
   };
 }

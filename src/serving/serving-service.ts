@@ -36,6 +36,8 @@ export interface ThresholdOverrides {
 export interface ClipOutput {
   readonly probabilities: Float32Array;
   readonly energy: number;
+  /** For a model of every word, the index of its most probable word in the version's vocabulary. */
+  readonly topWord?: number;
 }
 
 /** One file of an upload: stored and classified, or refused with a code. */
@@ -373,6 +375,7 @@ export class ServingService {
     latencyMs: number,
   ): StoredPrediction {
     const label = decide(output.probabilities, rmsDbfs, serving.thresholds, 0, output.energy).label;
+    const vocabulary = serving.manifest.words?.vocabulary;
     return {
       clipId,
       modelVersion: serving.version,
@@ -381,6 +384,9 @@ export class ServingService {
       energy: output.energy,
       label,
       latencyMs,
+      ...(vocabulary === undefined || output.topWord === undefined
+        ? {}
+        : { topWord: vocabulary[output.topWord] ?? null }),
     };
   }
 
@@ -400,6 +406,7 @@ export class ServingService {
     return items.map((_, i) => ({
       probabilities: out.probabilities.slice(i * classes, (i + 1) * classes),
       energy: out.energy[i] as number,
+      ...(out.topWord === undefined ? {} : { topWord: out.topWord[i] as number }),
     }));
   }
 }

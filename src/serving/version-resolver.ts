@@ -1,8 +1,7 @@
 import { describeValue, KwsError } from '../errors/index.js';
-import { featureShape } from '../features/index.js';
 import type { ModelGeometry, ModelTarget } from '../engine/index.js';
 import type { Thresholds } from '../inference/index.js';
-import { restoreThresholds } from '../registry/index.js';
+import { restoreThresholds, versionGeometry } from '../registry/index.js';
 import type { ModelRegistry, VersionManifest } from '../registry/index.js';
 
 /**
@@ -34,7 +33,7 @@ export interface ServingVersion {
 export function readServingVersion(registry: ModelRegistry, ref?: number | string | null): ServingVersion {
   const record = registry.resolve(ref ?? undefined);
   const manifest = registry.manifest(record.version);
-  const geometry = { ...featureShape(manifest.featureConfig), classes: manifest.labels.length };
+  const geometry = versionGeometry(manifest);
   const temperature = manifest.calibration.temperature ?? 1;
   if (typeof temperature !== 'number' || !(temperature > 0 && Number.isFinite(temperature))) {
     throw new KwsError(

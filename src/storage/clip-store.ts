@@ -41,6 +41,8 @@ export interface StoredPrediction {
   readonly label: Label;
   /** Time from request to result when it was computed, ms. */
   readonly latencyMs: number;
+  /** For a model of every word, the most probable word (`kws train --all-words`); absent or null otherwise. */
+  readonly topWord?: string | null;
 }
 
 const MIGRATIONS: readonly Migration[] = [
@@ -87,6 +89,13 @@ CREATE INDEX IF NOT EXISTS predictions_by_label ON predictions (model_version, l
       db.exec('CREATE INDEX IF NOT EXISTS clips_by_owner ON clips (owner_key_id, id)');
     },
   },
+  {
+    // A model of every word answers its top word too (old rows read as null).
+    name: 'clips/4-top-word',
+    up: (db) => {
+      if (!columnsOf(db, 'predictions').has('top_word')) db.exec('ALTER TABLE predictions ADD COLUMN top_word TEXT');
+    },
+  },
 ];
 
 interface ClipRow {
@@ -111,6 +120,7 @@ interface PredictionRow {
   label: string;
   latency_ms: number;
   energy: number | null;
+  top_word: string | null;
 }
 
 interface PendingInsert {
@@ -143,6 +153,7 @@ const toPrediction = (row: PredictionRow): StoredPrediction => ({
   energy: row.energy ?? Number.NaN,
   label: (LABELS as readonly string[]).includes(row.label) ? (row.label as Label) : 'unknown',
   latencyMs: row.latency_ms,
+  topWord: row.top_word ?? null,
 });
 
 /**
@@ -187,7 +198,7 @@ export class ClipStore {
         'INSERT INTO clips (filename, file, size_bytes, sha256, container, codec, source_sample_rate_hz, duration_ms, created_at, owner_key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       insertPrediction: db.prepare(
-        'INSERT OR REPLACE INTO predictions (clip_id, model_version, probabilities, rms_dbfs, label, latency_ms, created_at, energy) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT OR REPLACE INTO predictions (clip_id, model_version, probabilities, rms_dbfs, label, latency_ms, created_at, energy, top_word) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       clipById: db.prepare('SELECT * FROM clips WHERE id = ?'),
       fileById: db.prepare('SELECT file FROM clips WHERE id = ?'),
@@ -396,6 +407,7 @@ export class ClipStore {
         p.latencyMs,
         createdAt,
         Number.isFinite(p.energy) ? p.energy : null,
+        p.topWord ?? null,
       );
   }
 }

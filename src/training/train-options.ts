@@ -113,6 +113,14 @@ export interface TrainOptions {
    */
   readonly threads?: number;
   /**
+   * Train a model of every word (the challenge's winners' recipe): one class per word folder of the
+   * training split (`wordVocabulary`), every clip of every word in training, served as the 12 labels
+   * with each non-command word's probability summed into `unknown` (`groupWordOutput`). Default false.
+   */
+  readonly allWords?: boolean;
+  /** With `allWords`, these words (a base version's vocabulary) instead of the dataset's. Not a declared option. */
+  readonly wordVocabulary?: readonly string[];
+  /**
    * Examples added to the training split (pseudo-labels from `selectPseudoLabels`, which
    * `trainVersion` makes from `pseudoLabelDir`). Not a declared option. Default: none.
    */
@@ -309,6 +317,14 @@ export const TRAIN_OPTIONS = {
     cli: { flag: 'distill-weight', value: 'w' },
     graphql: { field: 'distillWeight', note: 'needs distillFrom' },
   },
+  allWords: {
+    kind: 'boolean',
+    description:
+      'train on every word (one class per word folder, every clip), served as the 12 labels with the non-command words summed into unknown, and the top word',
+    default: false,
+    cli: { flag: 'all-words', note: 'pairs well with --balanced' },
+    graphql: { field: 'allWords' },
+  },
   pseudoLabelDir: {
     kind: 'path',
     description:
@@ -502,6 +518,16 @@ export function validateTrainOptions(options: Omit<TrainVersionOptions, 'dataDir
       'FeatureConfig.type waveform is for imported models with their own front end; kws-serve trains on log-mel, mfcc or pcen',
     );
   checkMasks(resolveAugmentConfig(options.augment), features);
+  if (options.allWords === true && (options.distillFrom ?? null) !== null)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      'allWords: a teacher answers the 12 labels and a model of every word learns words; train it without distillFrom',
+    );
+  if (options.allWords === true && (options.outlierExposure ?? 0) > 0)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      'allWords: outlier exposure works on the 12 labels; a model of every word learns its unknown words one by one instead',
+    );
   const pseudo = [options.pseudoLabelConfidence, options.pseudoLabelMaxPerClass, options.pseudoLabelFrom].some(
     (v) => v !== undefined && v !== null,
   );

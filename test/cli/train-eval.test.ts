@@ -251,9 +251,11 @@ describe('kws train, kws models and kws eval', { concurrency: true }, () => {
       'rawLabel',
       'reason',
       'rmsDbfs',
+      'topWord',
       'tta',
     ]);
     assert.equal(ok!['tta'], null);
+    assert.equal(ok!['topWord'], null, 'a 12-label version has no words');
     assert.ok(
       typeof ok!['energy'] === 'number' && Number.isFinite(ok!['energy']),
       'a trained version exports its logits',

@@ -67,6 +67,7 @@ describe('training options, declared once', () => {
         seed: 1,
         fineTuneOnly: false,
         allowMissingClasses: false,
+        allWords: false,
         threads: 1,
         backend: 'tensorflow',
       },
@@ -162,6 +163,17 @@ describe('training options, declared once', () => {
       distillWeight: [
         [{ distillWeight: 0 }, 'distillWeight must be in (0, 1], got 0'],
         [{ distillWeight: 2 }, 'distillWeight must be in (0, 1], got 2'],
+      ],
+      allWords: [
+        [{ allWords: 'yes' as never }, 'allWords must be true or false, got "yes"'],
+        [
+          { allWords: true, distillFrom: 1 },
+          'allWords: a teacher answers the 12 labels and a model of every word learns words; train it without distillFrom',
+        ],
+        [
+          { allWords: true, outlierExposure: 0.5 },
+          'allWords: outlier exposure works on the 12 labels; a model of every word learns its unknown words one by one instead',
+        ],
       ],
       pseudoLabelDir: [
         [{ pseudoLabelDir: '', pseudoLabelFrom: 1 }, 'pseudoLabelDir must be a non-empty path, got ""'],
@@ -322,6 +334,7 @@ describe('training options, declared once', () => {
       features: { type: 'pcen', pcenSmoothing: 0.04 },
       baseVersion: 2,
       allowMissingClasses: false,
+      allWords: false,
       threads: 1,
       backend: 'tensorflow',
     });

@@ -1,5 +1,4 @@
 import { KwsError } from '../../errors/index.js';
-import { LABELS } from '../../labels/index.js';
 import type { GradientReplica, LocalReplica, ShardResult } from './replica.js';
 
 /**
@@ -68,16 +67,14 @@ export class DataParallelSteps {
     const sizes = shardSizes(rows, this.replicas);
     const starts = sizes.map((_, k) => sizes.slice(0, k).reduce((a, b) => a + b, 0));
     const { clipSize, pending } = this;
+    const classes = targets.length / rows; // one-hot or soft targets, `[rows, classes]`
     const shard = (k: number): { rows: number; features: Float32Array; targets: Float32Array } => ({
       rows: sizes[k] as number,
       features: features.slice(
         (starts[k] as number) * clipSize,
         ((starts[k] as number) + (sizes[k] as number)) * clipSize,
       ),
-      targets: targets.slice(
-        (starts[k] as number) * LABELS.length,
-        ((starts[k] as number) + (sizes[k] as number)) * LABELS.length,
-      ),
+      targets: targets.slice((starts[k] as number) * classes, ((starts[k] as number) + (sizes[k] as number)) * classes),
     });
     // The other replicas start first, so that they compute while this thread computes shard 0.
     const others = Promise.all(this.others.map((replica, k) => replica.step({ update: pending, ...shard(k + 1) })));
@@ -86,7 +83,7 @@ export class DataParallelSteps {
       update: this.mainApplied ? null : pending,
       rows: sizes[0] as number,
       features: features.subarray(0, (sizes[0] as number) * clipSize),
-      targets: targets.subarray(0, (sizes[0] as number) * LABELS.length),
+      targets: targets.subarray(0, (sizes[0] as number) * classes),
     });
     this.mainApplied = true;
     const results = [mine, ...(await others)];

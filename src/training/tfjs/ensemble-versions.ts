@@ -57,7 +57,8 @@ export async function createEnsemble(registry: ModelRegistry, options: CreateEns
   const started = performance.now();
   const data = await calibrationDataset(first, options.dataDir);
   const spec = { members: versions, weights, combine, memberTemperatures: temperatures };
-  if (manifests.some(isOnnxOnly))
+  // Members that a merged TF.js graph cannot hold (ONNX only, or a model of words) run as sessions.
+  if (manifests.some((m) => isOnnxOnly(m) || m.words !== undefined))
     return createSessionEnsemble(registry, manifests, spec, data, started, options.onBegin);
   const backend = await ensureTfjsBackend();
   const models = await loadMembers(registry, versions);
@@ -89,7 +90,7 @@ export async function createEnsemble(registry: ModelRegistry, options: CreateEns
 }
 
 /**
- * An ensemble with an imported member, as a session ensemble (`writeSessionEnsemble`): each member's
+ * An ensemble with an imported member or a model of words, as a session ensemble (`writeSessionEnsemble`): each member's
  * `model.onnx` copied into the version's `members/`, run by onnxruntime one after another on the same
  * features and combined as `buildEnsemble` would. Calibrated and registered like the merged form.
  *
@@ -117,6 +118,7 @@ async function createSessionEnsemble(
     bytes: readFileSync(join(registry.resolve(m.version).dir, 'model.onnx')),
     weight: spec.weights[k] as number,
     temperature: spec.memberTemperatures[k] as number,
+    ...(m.words === undefined ? {} : { words: m.words.groups }),
   }));
   const staging = mkdtempSync(join(tmpdir(), 'kws-ensemble-'));
   let session: ModelSession | null = null;

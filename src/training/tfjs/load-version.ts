@@ -4,7 +4,7 @@ import type { ModelOutput } from '../../engine/index.js';
 import { ensureTfjsBackend, loadLayersModel } from '../../engine/tfjs/index.js';
 import { FeatureExtractor } from '../../features/index.js';
 import type { Thresholds } from '../../inference/index.js';
-import { restoreThresholds } from '../../registry/index.js';
+import { restoreThresholds, versionGeometry } from '../../registry/index.js';
 import type { ModelRegistry, VersionManifest } from '../../registry/index.js';
 import { layersPredictor } from './trainer.js';
 import type { BatchPredictor } from './trainer.js';
@@ -39,7 +39,7 @@ export async function loadVersion(registry: ModelRegistry, ref?: number | string
   const record = registry.resolve(ref);
   const manifest = registry.manifest(record.version);
   const extractor = new FeatureExtractor(manifest.featureConfig);
-  const geometry = { ...extractor.shape, classes: manifest.labels.length };
+  const geometry = versionGeometry(manifest);
   const temperature = manifest.calibration.temperature ?? 1;
   let model: tfl.LayersModel | null = null;
   let raw: BatchPredictor;
@@ -52,7 +52,7 @@ export async function loadVersion(registry: ModelRegistry, ref?: number | string
     await ensureTfjsBackend();
     const layers = await loadLayersModel(record.dir);
     model = layers;
-    raw = layersPredictor(layers, extractor.shape);
+    raw = layersPredictor(layers, extractor.shape, geometry.words);
     dispose = async () => {
       layers.dispose();
     };

@@ -13,7 +13,7 @@ import { refuseImported } from '../version-kinds.js';
 import type { ClipSet } from '../clip-cache.js';
 import { clipSetFingerprint, noClips } from './calibrate-version.js';
 import { loadLabelledSet } from './evaluate-version.js';
-import { calibrateAndTest } from './trainer.js';
+import { calibrateAndTest, layersPredictor } from './trainer.js';
 import type { BatchPredictor } from './trainer.js';
 import { codeVersion, datasetFingerprint, registerVersion } from './train-version.js';
 import type { TrainedVersion } from './train-version.js';
@@ -52,6 +52,12 @@ export function memberManifests(
   for (const m of manifests.slice(1)) {
     for (const [field, a, b] of [
       ['architecture', sameArchitecture ? m.architecture : '', sameArchitecture ? first.architecture : ''],
+      // Averaged weights need the same outputs: the same words, or none.
+      [
+        'words',
+        sameArchitecture ? (m.words?.vocabulary ?? null) : null,
+        sameArchitecture ? (first.words?.vocabulary ?? null) : null,
+      ],
       ['labels', m.labels, first.labels],
       // Resolved, so a manifest written before a field existed compares equal to one with its default.
       ['feature config', resolveFeatureConfig(m.featureConfig), resolveFeatureConfig(first.featureConfig)],
@@ -178,7 +184,8 @@ export interface OnnxMemberModel {
  * Calibrates `model` (made from members of `first`'s features and labels) on `data`'s calibration
  * clips, scores its testing clips, if any (`calibrateAndTest`), and registers it as version N+1:
  * `model.json`, `weights.bin`, `model.onnx` (or, for an {@link OnnxMemberModel}, what it writes) and a
- * `version.json` that is `first`'s (less its `ensemble` and `imported` records) with the new
+ * `version.json` that is `first`'s (less its `ensemble` and `imported` records, and its `words` for an
+ * ensemble) with the new
  * calibration, metrics and `training` record (`options` as given). The caller keeps `model`.
  *
  * @throws KwsError `INVALID_ARGUMENT` for a dataset without validation clips or a labelled folder
@@ -202,7 +209,7 @@ export async function registerMemberVersion(
   const extractor = new FeatureExtractor(first.featureConfig);
   const { validation, testing, fingerprint, options } = await memberClipSets(data, extractor.config.clipSamples);
   const { calibration, validationMetrics, testingMetrics } = await calibrateAndTest(
-    'writeTo' in model ? model.predict : model,
+    'writeTo' in model ? model.predict : layersPredictor(model, extractor.shape, first.words?.groups),
     validation,
     testing,
     extractor,
@@ -214,7 +221,7 @@ export async function registerMemberVersion(
       await saveLayersModel(model, pending.dir);
       writeFileSync(join(pending.dir, 'model.onnx'), exportOnnx(model));
     }
-    const { ensemble: _firstEnsemble, imported: _firstImported, ...base } = first;
+    const { ensemble: _firstEnsemble, imported: _firstImported, words: firstWords, ...base } = first;
     void _firstEnsemble;
     void _firstImported;
     const manifest: VersionManifest = {
@@ -231,6 +238,8 @@ export async function registerMemberVersion(
         },
       ),
       ...(made.ensemble === undefined ? {} : { ensemble: made.ensemble }),
+      // An average of models of words outputs their words; an ensemble answers the labels.
+      ...(made.kind === 'averaged' && firstWords !== undefined ? { words: firstWords } : {}),
       codeVersion: codeVersion(),
       createdAt: new Date().toISOString(),
     };

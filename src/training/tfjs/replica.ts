@@ -1,6 +1,5 @@
 import * as tf from '@tensorflow/tfjs-core';
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { LABELS } from '../../labels/index.js';
 import type { TfjsBackendName } from '../../engine/index.js';
 import { FusedAdamOptimizer } from './fused-adam.js';
 import { DropoutSeeds } from './dropout-seeds.js';
@@ -101,7 +100,8 @@ export class LocalReplica implements GradientReplica {
     if (shard.rows === 0) return { gradients: null, loss: 0, accuracy: 0 };
     const { frames, bins } = this.options;
     const x = tf.tensor4d(shard.features.subarray(0, shard.rows * frames * bins), [shard.rows, frames, bins, 1]);
-    const y = tf.tensor2d(shard.targets.subarray(0, shard.rows * LABELS.length), [shard.rows, LABELS.length]);
+    const classes = this.model.outputs[0]?.shape[1] as number; // 12, or the words of an all-words model
+    const y = tf.tensor2d(shard.targets.subarray(0, shard.rows * classes), [shard.rows, classes]);
     try {
       const [loss, accuracy] = (await this.dropout.step(() => this.model.trainOnBatch(x, y))) as number[];
       return { gradients: this.capture.flatGradients(this.model), loss: loss as number, accuracy: accuracy as number };

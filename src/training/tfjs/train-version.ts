@@ -90,10 +90,21 @@ export async function trainVersion(registry: ModelRegistry, request: TrainVersio
     refuseEnsemble(base, 'a base version', 'distil it instead (distillFrom)');
     refuseImported(base, 'a base version');
   }
+  if (base !== null && base.words === undefined && rest.allWords === true)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `allWords trains a model of every word, from scratch or from an all-words base version; version ${base.version} answers the 12 labels`,
+    );
+  // An all-words base keeps its words: its model outputs them.
   const options: TrainOptions & { readonly backend?: TfjsBackendName } =
     base === null || base.architecture === 'imported'
       ? rest
-      : { ...rest, architecture: base.architecture, features: base.featureConfig };
+      : {
+          ...rest,
+          architecture: base.architecture,
+          features: base.featureConfig,
+          ...(base.words === undefined ? {} : { allWords: true, wordVocabulary: base.words.vocabulary }),
+        };
   const architecture = options.architecture ?? 'tc-resnet8';
   if (options.fineTuneOnly === true && base === null)
     throw new KwsError('INVALID_ARGUMENT', 'fineTuneOnly needs a baseVersion to start from');
@@ -151,6 +162,7 @@ export async function trainVersion(registry: ModelRegistry, request: TrainVersio
       architecture: result.architecture,
       labels: LABELS,
       featureConfig: result.featureConfig,
+      ...(result.words === null ? {} : { words: result.words }),
       thresholds: storeThresholds(result.validation.calibration.thresholds),
       metrics: { validation: result.validation.metrics, testing: result.testing },
       calibration: storeCalibration(result.validation.calibration),
@@ -200,7 +212,7 @@ async function trainWithModels(
   try {
     const initialModel = base === null ? undefined : await load(base);
     let taught: Partial<TrainOptions> = {};
-    if (teacher !== null && isOnnxOnly(teacher.manifest)) {
+    if (teacher !== null && (isOnnxOnly(teacher.manifest) || teacher.manifest.words !== undefined)) {
       onnxTeacher = await loadVersion(registry, teacher.manifest.version);
       taught = { teacherPredictor: onnxTeacher.raw, distillWeight: teacher.weight };
     } else if (teacher !== null) {

@@ -1,4 +1,4 @@
-import type { Calibration, EpochRecord, EvaluationMetrics } from '../../registry/index.js';
+import type { Calibration, EpochRecord, EvaluationMetrics, WordsSpec } from '../../registry/index.js';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { BalancedSampler, ExampleLoader, resolveAugmentConfig, Rng, ShuffledSampler } from '../../data/index.js';
@@ -12,7 +12,8 @@ import { argmax, decide } from '../../inference/index.js';
 import { buildModel } from '../../model/tfjs/index.js';
 import type { Architecture } from '../../model/index.js';
 import { predictModelOutput, withLogits } from '../../engine/tfjs/index.js';
-import { atTemperature } from '../../engine/index.js';
+import { atTemperature, groupWordOutput } from '../../engine/index.js';
+import { wordOf, wordVocabulary, withEveryWord } from '../word-vocabulary.js';
 import type { ModelOutput } from '../../engine/index.js';
 import { calibrateThresholds } from '../calibration.js';
 import { fitTemperature } from '../temperature.js';
@@ -50,6 +51,8 @@ export interface TrainResult {
   readonly dataset: SpeechCommandsDataset;
   /** Threads each step ran on (see `TrainOptions.threads`; 1 where the request could not apply). */
   readonly threads: number;
+  /** For a model of every word (`allWords`), its words and the label each counts for; else null. */
+  readonly words: WordsSpec | null;
 }
 
 const INFERENCE_BATCH = 256;
@@ -60,13 +63,21 @@ const INFERENCE_BATCH = 256;
  */
 export type BatchPredictor = (features: Float32Array, batch: number) => ModelOutput | Promise<ModelOutput>;
 
-/** The {@link BatchPredictor} of a layers model with a softmax output (and a `logits` layer, for the energy score). */
+/**
+ * The {@link BatchPredictor} of a layers model with a softmax output (and a `logits` layer, for the
+ * energy score); for a model of words (`words`: the label of each output), mapped to the 12 labels
+ * (see `groupWordOutput`).
+ */
 export function layersPredictor(
   model: tfl.LayersModel,
   { frames, bins }: { frames: number; bins: number },
+  words?: readonly number[],
 ): BatchPredictor {
   const both = withLogits(model);
-  return (features, batch) => predictModelOutput(both, features, batch, { frames, bins, classes: LABELS.length });
+  const geometry = { frames, bins, classes: LABELS.length };
+  if (words === undefined) return (features, batch) => predictModelOutput(both, features, batch, geometry);
+  return (features, batch) =>
+    groupWordOutput(predictModelOutput(both, features, batch, geometry), batch, words, LABELS.length);
 }
 
 /**
@@ -122,13 +133,16 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const extractor = new FeatureExtractor(options.features);
   const teacher = await teacherOf(options, extractor.shape);
   const scanned = await checkTrainInputs(options);
+  // A model of every word trains on every clip of every word, one class each (see `wordVocabulary`).
+  const words = options.allWords === true ? wordVocabulary(scanned, options.wordVocabulary) : null;
+  const listed = words === null ? scanned : withEveryWord(scanned);
   // Pseudo-labels join the training split; validation and testing stay the dataset's own.
   const dataset =
     options.extraTraining === undefined || options.extraTraining.length === 0
-      ? scanned
+      ? listed
       : {
-          ...scanned,
-          examples: { ...scanned.examples, training: [...scanned.examples.training, ...options.extraTraining] },
+          ...listed,
+          examples: { ...listed.examples, training: [...listed.examples.training, ...options.extraTraining] },
         };
   const loader = await ExampleLoader.create(dataset, extractor.config.clipSamples);
   const report = (p: Omit<TrainProgress, 'epochs'>): void => options.onProgress?.({ ...p, epochs });
@@ -136,8 +150,25 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
 
   if (options.fineTuneOnly === true && options.initialModel === undefined)
     throw new KwsError('INVALID_ARGUMENT', 'fineTuneOnly needs a base model version to start from');
-  const model =
-    options.initialModel ?? buildModel(architecture, extractor.shape, LABELS.length, { seed, ...options.model });
+  const classes = words?.vocabulary.length ?? LABELS.length;
+  const model = options.initialModel ?? buildModel(architecture, extractor.shape, classes, { seed, ...options.model });
+  if (model.outputs[0]?.shape[1] !== classes)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `the base model answers ${String(model.outputs[0]?.shape[1])} classes, and this run trains ${classes}${words === null ? '' : ' words'}`,
+    );
+  // The model's outputs as the 12 labels (a model of words summed into them), for validation and calibration.
+  const predictor = layersPredictor(model, extractor.shape, words?.groups);
+  // What the learner is taught: the label, or for a model of words, the word.
+  const taught: ClipSet =
+    words === null
+      ? training
+      : {
+          ...training,
+          labels: Int32Array.from(dataset.examples.training, (e) =>
+            wordOf(e, new Map(words.vocabulary.map((w, i) => [w, i]))),
+          ),
+        };
   const loss = lossFor(options.outlierExposure ?? 0);
   const rng = new Rng(seed);
   const sampler =
@@ -151,7 +182,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const threads = trainingThreads(checked.threads, options.fineTuneOnly === true);
   const learner =
     options.fineTuneOnly === true
-      ? headLearner(model, learningRate, training, extractor, loss)
+      ? headLearner(model, learningRate, training, extractor, loss, classes)
       : threads > 1
         ? dataParallelLearner(
             model,
@@ -159,7 +190,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
             teacher,
             threads,
           )
-        : fullLearner(model, learningRate, loss, extractor.shape, teacher);
+        : fullLearner(model, learningRate, loss, extractor.shape, teacher, classes);
   let batches: BatchSource | null = null;
   const history: EpochRecord[] = [];
   let best: BestEpoch | null;
@@ -178,9 +209,18 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
             options.batchWorkerMinClips === undefined ? {} : { minClips: options.batchWorkerMinClips },
           )
         : null;
-    const run: EpochRun = { learner, training, batches, batchSize, epochs, started: performance.now(), report };
+    const run: EpochRun = {
+      learner,
+      training: taught,
+      batches,
+      batchSize,
+      epochs,
+      started: performance.now(),
+      report,
+    };
     best = await trainEpochs(run, {
       model,
+      predictor,
       validation,
       extractor,
       sampler,
@@ -209,7 +249,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     etaSeconds: 0,
   });
   const { calibration, validationMetrics, testingMetrics } = await calibrateAndTest(
-    model,
+    predictor,
     validation,
     testing,
     extractor,
@@ -227,6 +267,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     counts: { training: training.size, validation: validation.size, testing: testing.size },
     dataset,
     threads,
+    words,
   };
 }
 
@@ -255,6 +296,8 @@ async function trainEpochs(
   run: EpochRun,
   ctx: {
     readonly model: tfl.LayersModel;
+    /** The model's outputs as the 12 labels. */
+    readonly predictor: BatchPredictor;
     readonly validation: ClipSet;
     readonly extractor: FeatureExtractor;
     readonly sampler: { epoch(): readonly number[] };
@@ -276,7 +319,7 @@ async function trainEpochs(
     const { loss, accuracy } = await trainEpoch(run, epoch, order, next, valAccuracyBefore);
     if (next !== null) order = next;
     run.learner.sync();
-    const valProbabilities = (await predictClipSet(model, validation, extractor)).probabilities;
+    const valProbabilities = (await predictClipSet(ctx.predictor, validation, extractor)).probabilities;
     const valAccuracy = computeMetrics(validation.labels, argmaxAll(valProbabilities, validation.size)).accuracy;
     const record: EpochRecord = {
       epoch,
@@ -570,9 +613,9 @@ async function teacherOf(
   return layersTeacher(model!, weight);
 }
 
-/** One-hot float32 targets `[n, 12]` of label indices. The caller disposes the result. */
-function oneHotTargets(labels: readonly number[]): tf.Tensor2D {
-  return tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d([...labels], 'int32'), LABELS.length), 'float32') as tf.Tensor2D);
+/** One-hot float32 targets `[n, classes]` of class indices (12 labels, or the words of a model of words). The caller disposes the result. */
+function oneHotTargets(labels: readonly number[], classes: number = LABELS.length): tf.Tensor2D {
+  return tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d([...labels], 'int32'), classes), 'float32') as tf.Tensor2D);
 }
 
 /**
@@ -588,8 +631,9 @@ export async function distillationTargets(
   labels: readonly number[],
   x: tf.Tensor4D,
   teacher: Teacher | null,
+  classes: number = LABELS.length,
 ): Promise<tf.Tensor2D> {
-  if (teacher === null) return oneHotTargets(labels);
+  if (teacher === null) return oneHotTargets(labels, classes);
   const probabilities = await teacher.predict(x);
   try {
     return tf.tidy(() => {
@@ -610,23 +654,25 @@ function fullLearner(
   loss: Loss,
   { frames, bins }: { frames: number; bins: number },
   teacher: Teacher | null,
+  classes: number,
 ): Learner {
   model.compile({ optimizer: new FusedAdamOptimizer(learningRate), loss, metrics: ['accuracy'] });
   const dropout = new DropoutSeeds(model);
   return {
     input: 'features',
-    step: (features, labels) => dropout.step(() => trainStep(model, features, labels, frames, bins, teacher)),
+    step: (features, labels) =>
+      dropout.step(() => trainStep(model, features, labels, { frames, bins, classes }, teacher)),
     sync: () => undefined,
     dispose: () => model.optimizer.dispose(),
     close: async () => undefined,
   };
 }
 
-/** One-hot float32 targets `[n, 12]` of label indices, as a plain array. */
-function oneHotRows(labels: readonly number[]): Float32Array {
-  const rows = new Float32Array(labels.length * LABELS.length);
+/** One-hot float32 targets `[n, classes]` of class indices, as a plain array. */
+function oneHotRows(labels: readonly number[], classes: number): Float32Array {
+  const rows = new Float32Array(labels.length * classes);
   labels.forEach((label, i) => {
-    rows[i * LABELS.length + label] = 1;
+    rows[i * classes + label] = 1;
   });
   return rows;
 }
@@ -650,7 +696,7 @@ function dataParallelLearner(
     input: 'features',
     step: async (features, labels) => {
       const n = labels.length;
-      let targets = oneHotRows(labels);
+      let targets = oneHotRows(labels, model.outputs[0]?.shape[1] as number);
       if (teacher !== null) {
         const x = tf.tensor4d(features.subarray(0, n * options.frames * options.bins), [
           n,
@@ -686,6 +732,7 @@ function headLearner(
   training: ClipSet,
   extractor: FeatureExtractor,
   loss: Loss,
+  classes: number,
 ): Learner {
   const logits = model.getLayer('logits');
   const embedding = logits.input as tfl.SymbolicTensor;
@@ -693,7 +740,7 @@ function headLearner(
   const embedder = tfl.model({ inputs: model.inputs, outputs: embedding });
   const head = tfl.sequential({
     layers: [
-      tfl.layers.dense({ units: LABELS.length, inputShape: [dim], weights: logits.getWeights().map((w) => w.clone()) }),
+      tfl.layers.dense({ units: classes, inputShape: [dim], weights: logits.getWeights().map((w) => w.clone()) }),
       tfl.layers.activation({ activation: 'softmax' }),
     ],
   });
@@ -713,7 +760,7 @@ function headLearner(
     embeddings.set(out, start * dim);
   }
   const fit = async (x: tf.Tensor, labels: readonly number[]): Promise<[number, number]> => {
-    const y = oneHotTargets(labels);
+    const y = oneHotTargets(labels, classes);
     try {
       const result = (await head.trainOnBatch(x, y)) as number[];
       return [result[0] as number, result[1] as number];
@@ -742,15 +789,14 @@ async function trainStep(
   model: tfl.LayersModel,
   features: Float32Array,
   labels: readonly number[],
-  frames: number,
-  bins: number,
+  { frames, bins, classes }: { frames: number; bins: number; classes: number },
   teacher: Teacher | null,
 ): Promise<[number, number]> {
   const n = labels.length;
   const x = tf.tensor4d(features.subarray(0, n * frames * bins), [n, frames, bins, 1]);
   let y: tf.Tensor2D;
   try {
-    y = await distillationTargets(labels, x, teacher);
+    y = await distillationTargets(labels, x, teacher, classes);
   } catch (error) {
     x.dispose();
     throw error;
