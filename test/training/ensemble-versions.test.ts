@@ -3,6 +3,7 @@ import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, writeFileSy
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
+import { openModelSession } from '../../src/engine/index.js';
 import { ModelRegistry } from '../../src/registry/index.js';
 import type { VersionManifest } from '../../src/registry/index.js';
 import { createEnsemble, loadVersion, trainVersion } from '../../src/training/tfjs/index.js';
@@ -69,6 +70,31 @@ describe('createEnsemble (kws ensemble create)', () => {
     }
     for (const v of [one, two, three]) await v!.dispose();
     assert.equal(registry.list().find((r) => r.version === 3)?.state, 'ready');
+  });
+
+  it('exports an ensemble of three members to ONNX (their logits summed by Sum), which onnxruntime serves as TF.js does', async () => {
+    const repo = twoModels();
+    cpSync(join(repo, '2'), join(repo, '3'), { recursive: true });
+    const third = join(repo, '3', 'version.json');
+    writeFileSync(third, JSON.stringify({ ...(JSON.parse(readFileSync(third, 'utf8')) as object), version: 3 }));
+    const own = ModelRegistry.open(repo);
+    try {
+      const made = await createEnsemble(own, { members: [1, 2, 3], dataDir: corpus });
+      const geometry = { frames: 98, bins: 40, classes: 12 };
+      const session = await openModelSession('onnx', made.record.dir, geometry, 'cpu');
+      const loaded = await loadVersion(own, made.record.version);
+      try {
+        const x = tf.tidy(() => tf.randomNormal([2 * 98 * 40], -4, 2, 'float32', 11).dataSync() as Float32Array);
+        const onnx = await session.run(x, 2);
+        const tfjs = await loaded.raw(x, 2);
+        onnx.probabilities.forEach((p, i) => assert.ok(Math.abs(p - tfjs.probabilities[i]!) < 1e-4, `${i}`));
+      } finally {
+        await session.dispose();
+        await loaded.dispose();
+      }
+    } finally {
+      own.close();
+    }
   });
 
   it('refuses to archive a member of a ready ensemble, naming it, and allows it once the ensemble is archived', async () => {

@@ -161,10 +161,11 @@ function exportLayer(g: GraphBuilder, layer: LayerView, inputs: Value[]): Value 
     case 'Activation':
       return activation(g, first, config['activation']);
     case 'Add': {
+      // ONNX Add takes two inputs; Sum any number (an ensemble of three or more members' logits).
       const aligned = inputs.map((v) => toLayout(g, v, 'NCHW'));
       return {
         name: g.node(
-          'Add',
+          aligned.length === 2 ? 'Add' : 'Sum',
           aligned.map((v) => v.name),
           'add',
         ),
