@@ -1,8 +1,9 @@
 /**
- * `npm run bench:score [-- --clips N --threads T]`: bulk scoring of a synthetic Kaggle test set.
+ * `npm run bench:score [-- --clips N --threads T --models-dir DIR --model V]`: bulk scoring of a synthetic Kaggle test set.
  *
  * Makes (or reuses, under .bench/score-N) a synthetic test set of N clips (default 158,538) with
- * `kws synth`, scores it with the bundled model through the same code as `kws score`, and prints
+ * `kws synth`, scores it with a version (default the bundled production one; `--model` and
+ * `--models-dir` name another, an ensemble say) through the same code as `kws score`, and prints
  * wall time, clips/s and peak RSS; then, in the same run, the engine alone (inference on
  * precomputed features, batches of 256) and decode + features alone (same threads, no model), and end to end again with test-time augmentation (`DEFAULT_TTA`).
  * Last line: one JSON object.
@@ -13,9 +14,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ensureSynthCorpus, ROOT } from './synth-corpus.js';
 import { DEFAULT_TTA, describeTta, EnginePool } from '../src/engine/index.js';
-import { DEFAULT_FEATURE_CONFIG } from '../src/features/index.js';
 import { scoreTestSet } from '../src/jobs/index.js';
-import { ModelRegistry } from '../src/registry/index.js';
+import { ModelRegistry, versionGeometry } from '../src/registry/index.js';
 import { ScoreCheckpointStore } from '../src/storage/index.js';
 
 const { values } = parseArgs({
@@ -23,6 +23,8 @@ const { values } = parseArgs({
     clips: { type: 'string', default: '158538' },
     threads: { type: 'string', default: String(availableParallelism()) },
     'chunk-size': { type: 'string', default: '256' },
+    'models-dir': { type: 'string' },
+    model: { type: 'string' },
   },
 });
 const clips = Number(values.clips);
@@ -39,10 +41,21 @@ ensureSynthCorpus(
 );
 
 const work = mkdtempSync(join(tmpdir(), 'kws-bench-score-'));
-const registry = ModelRegistry.open(join(root, 'models'), { createModelsDir: false, inMemoryIndex: true });
+const registry = ModelRegistry.open(values['models-dir'] ?? join(root, 'models'), {
+  createModelsDir: false,
+  inMemoryIndex: true,
+});
+const version = registry.resolve(
+  values.model === undefined ? undefined : /^\d+$/.test(values.model) ? Number(values.model) : values.model,
+);
+const manifest = registry.manifest(version.version);
 const checkpoints = ScoreCheckpointStore.open(':memory:');
 const pool = new EnginePool({ threads });
-const model = { modelDir: registry.resolve().dir, geometry: { frames: 98, bins: 40, classes: 12 }, temperature: 1 };
+const model = {
+  modelDir: version.dir,
+  geometry: versionGeometry(manifest),
+  temperature: manifest.calibration.temperature ?? 1,
+};
 await pool.warmUp(model.modelDir, model.geometry);
 const started = performance.now();
 const summary = await scoreTestSet(registry, pool, checkpoints, {
@@ -51,6 +64,7 @@ const summary = await scoreTestSet(registry, pool, checkpoints, {
   probabilitiesOut: join(work, 'probabilities.csv'),
   chunkSize,
   checkpointKey: 'bench',
+  modelVersion: version.version,
 });
 const wallSeconds = (performance.now() - started) / 1000;
 const clipsPerSecond = Math.round(summary.total / wallSeconds);
@@ -69,12 +83,14 @@ for (let i = 0; i < sample.length; i += chunkSize) chunks.push(sample.slice(i, i
 let t = performance.now();
 const inFlight: Array<Promise<unknown>> = [];
 for (const chunk of chunks) {
-  inFlight.push(pool.scoreChunk(chunk, DEFAULT_FEATURE_CONFIG, null));
+  inFlight.push(pool.scoreChunk(chunk, manifest.featureConfig, null));
   if (inFlight.length >= threads + 1) await inFlight.shift();
 }
 await Promise.all(inFlight);
 const featuresOnlyClipsPerSecond = Math.round(sample.length / ((performance.now() - t) / 1000));
-const features = new Float32Array(chunkSize * 98 * 40).map((_, i) => Math.sin(i) * 4 - 6);
+const features = new Float32Array(chunkSize * model.geometry.frames * model.geometry.bins).map(
+  (_, i) => Math.sin(i) * 4 - 6,
+);
 t = performance.now();
 let inferred = 0;
 while (performance.now() - t < 5000) {
@@ -91,6 +107,7 @@ const withTta = await scoreTestSet(registry, pool, checkpoints, {
   chunkSize,
   tta: DEFAULT_TTA,
   checkpointKey: 'bench-tta',
+  modelVersion: version.version,
 });
 const ttaClipsPerSecond = Math.round(withTta.total / ((performance.now() - t) / 1000));
 await pool.close();
@@ -106,6 +123,7 @@ console.log(
 );
 console.log(
   JSON.stringify({
+    modelVersion: version.version,
     clips: summary.total,
     wallSeconds: Number(wallSeconds.toFixed(1)),
     clipsPerSecond,

@@ -101,7 +101,7 @@ export async function openModelSession(
   if (engine === 'tfjs' && !existsSync(join(dir, 'model.json')) && (ensemble || existsSync(join(dir, 'model.onnx'))))
     throw new KwsError(
       'INVALID_ARGUMENT',
-      `the model in ${dir} has only ONNX models (an imported model, or an ensemble with one), which the tfjs engine cannot run: use the onnx engine`,
+      `the model in ${dir} has only ONNX models (an imported model, or a session ensemble), which the tfjs engine cannot run: use the onnx engine`,
     );
   // A model of words answers the labels through its word groups (see `withWordGroups`).
   const session =

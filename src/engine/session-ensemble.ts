@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeValue, KwsError } from '../errors/index.js';
+import { LABELS } from '../labels/index.js';
 import { ENSEMBLE_COMBINES } from '../model/index.js';
 import type { EnsembleCombine } from '../model/index.js';
 import { energyFromLogits, softmaxWithTemperature } from './logits.js';
@@ -31,7 +32,9 @@ export interface SessionEnsembleMember {
  * merged graph instead; see `buildEnsemble`). The combine rules are the same.
  */
 export interface SessionEnsembleSpec {
+  /** How the members' outputs are combined (see {@link combineMemberOutputs}). */
   readonly combine: EnsembleCombine;
+  /** Two or more; their weights sum to 1. */
   readonly members: readonly SessionEnsembleMember[];
 }
 
@@ -115,9 +118,9 @@ function checkSpec(spec: SessionEnsembleSpec, dir: string): void {
       fail(`a member's temperature must be a finite number > 0, got ${describeValue(m.temperature)}`);
     if (
       m.words !== undefined &&
-      (!Array.isArray(m.words) || !m.words.every((g) => Number.isInteger(g) && g >= 0 && g < 12))
+      (!Array.isArray(m.words) || !m.words.every((g) => Number.isInteger(g) && g >= 0 && g < LABELS.length))
     )
-      fail("a member's words must be a list of label indices (0 to 11)");
+      fail(`a member's words must be a list of label indices (0 to ${LABELS.length - 1})`);
   }
   const sum = spec.members.reduce((a, m) => a + m.weight, 0);
   if (Math.abs(sum - 1) > 1e-6) fail(`the members' weights must sum to 1, got ${sum}`);

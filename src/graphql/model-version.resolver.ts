@@ -45,6 +45,7 @@ function versionType(ctx: KwsContext, record: VersionRecord): ModelVersionType {
             memberTemperatures: [...manifest.ensemble.memberTemperatures],
             form: manifest.ensemble.form ?? 'graph',
           },
+    words: manifest?.words === undefined ? null : [...manifest.words.vocabulary],
     imported:
       manifest?.imported === undefined
         ? null

@@ -127,6 +127,13 @@ export class ModelVersionType {
   })
   ensemble!: EnsembleType | null;
 
+  @Field(() => [String], {
+    nullable: true,
+    description:
+      'For a version trained on every word (allWords), its words in output order (the commands, silence, _unknown_, then the others, each counted as unknown); null otherwise.',
+  })
+  words!: string[] | null;
+
   @Field(() => ImportedModelType, {
     nullable: true,
     description: 'Its source, for a version imported from ONNX (architecture imported); null otherwise.',

@@ -35,10 +35,15 @@ export type RetrainInput = RetrainInputOptions;
 export function trainParamsOf(input: RetrainInput, paths: PathPolicy, registry: ModelRegistry): TrainParams {
   const dataDir = paths.allowedDir(input.dataDir);
   const baseVersion = input.baseVersion ?? undefined;
-  if (baseVersion !== undefined) {
-    const base = registry.manifest(registry.resolve(baseVersion).version);
+  const base = baseVersion === undefined ? null : registry.manifest(registry.resolve(baseVersion).version);
+  if (base !== null) {
     refuseEnsemble(base, 'a base version', 'distil it instead (distillFrom)');
     refuseImported(base, 'a base version');
+    if (base.words === undefined && input.allWords === true)
+      throw new KwsError(
+        'INVALID_ARGUMENT',
+        `allWords trains a model of every word, from scratch or from an all-words base version; version ${base.version} answers the 12 labels`,
+      );
   }
   if (input.fineTuneOnly === true && baseVersion === undefined)
     throw new KwsError('INVALID_ARGUMENT', 'fineTuneOnly needs a baseVersion to start from');
@@ -48,7 +53,8 @@ export function trainParamsOf(input: RetrainInput, paths: PathPolicy, registry: 
       : paths.allowedDir(input.pseudoLabelDir);
   // GraphQL's names (balancedSampling...) to TrainOptions'
   const params: TrainParams = trainOptionsFromRetrainInput({ ...input, dataDir, pseudoLabelDir });
-  validateTrainOptions(params);
+  // An all-words base makes a model of words: check the options as such.
+  validateTrainOptions(base?.words === undefined ? params : { ...params, allWords: true });
   checkDistillation(registry, params);
   if (params.pseudoLabelFrom !== undefined && params.pseudoLabelFrom !== null) registry.resolve(params.pseudoLabelFrom);
   return params;

@@ -1,4 +1,5 @@
 import type { Label } from '../labels/index.js';
+import { KwsError } from '../errors/index.js';
 import { featureShape } from '../features/index.js';
 import type { FeatureConfig } from '../features/index.js';
 import type { ModelGeometry } from '../engine/index.js';
@@ -244,8 +245,22 @@ export interface WordsSpec {
 /**
  * The input and output geometry a version's model runs with: its features' `[frames, bins]`, its
  * labels and, for a model of words, the label of each word.
+ *
+ * @throws KwsError `MALFORMED` for `words` whose groups are not one label index per word.
  */
 export function versionGeometry(manifest: Pick<VersionManifest, 'featureConfig' | 'labels' | 'words'>): ModelGeometry {
+  const words = manifest.words;
+  if (
+    words !== undefined &&
+    (!Array.isArray(words.groups) ||
+      !Array.isArray(words.vocabulary) ||
+      words.groups.length !== words.vocabulary.length ||
+      !words.groups.every((g) => Number.isInteger(g) && g >= 0 && g < manifest.labels.length))
+  )
+    throw new KwsError(
+      'MALFORMED',
+      `version.json words must name one label index (0 to ${manifest.labels.length - 1}) per word of its vocabulary`,
+    );
   return {
     ...featureShape(manifest.featureConfig),
     classes: manifest.labels.length,

@@ -39,7 +39,7 @@ export function refuseImported(manifest: VersionManifest, use: string): void {
   if (manifest.ensemble?.form === 'sessions')
     throw new KwsError(
       'INVALID_ARGUMENT',
-      `version ${manifest.version} is an ensemble with an imported ONNX member (of versions ${manifest.ensemble.members.join(', ')}) ` +
-        `and cannot be ${use}; only versions trained by kws-serve, and ensembles of them, can`,
+      `version ${manifest.version} is a session ensemble (of versions ${manifest.ensemble.members.join(', ')}, ` +
+        `with an imported or all-words member) and cannot be ${use}; only versions with one TF.js model can`,
     );
 }

@@ -286,6 +286,12 @@ describe('retraining over GraphQL', () => {
       ['pseudoLabelDir: "/etc", pseudoLabelFrom: 1', 'PATH_NOT_ALLOWED', /\/etc/],
       ['pseudoLabelDir: $dir, pseudoLabelFrom: 99', 'NOT_FOUND', /99/],
       ['pseudoLabelDir: $dir', 'INVALID_ARGUMENT', /needs both pseudoLabelDir .* and pseudoLabelFrom/],
+      ['allWords: true, baseVersion: 1', 'INVALID_ARGUMENT', /version 1 answers the 12 labels$/],
+      [
+        'allWords: true, outlierExposure: 0.5',
+        'INVALID_ARGUMENT',
+        /^allWords: outlier exposure works on the 12 labels/,
+      ],
       [
         'pseudoLabelDir: $dir, pseudoLabelFrom: 1, pseudoLabelConfidence: 1.5',
         'INVALID_ARGUMENT',

@@ -101,6 +101,8 @@ describe('a model of every word (kws train --all-words, GraphQL retrain allWords
         }>
       )[0]!;
       assert.deepEqual(row.prediction, { topWord: answer.topWord, label: answer.label });
+      const listed = await graphql(server.url, `{ modelVersion(version: ${version}) { words } }`);
+      assert.deepEqual((listed.data?.['modelVersion'] as { words: string[] }).words, vocabulary);
       const stored = await graphql(
         server.url,
         `{ clip(id: "${rest.clips[0]!.id}") { prediction(modelVersion: ${version}) { topWord } } }`,

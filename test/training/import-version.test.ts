@@ -106,7 +106,7 @@ describe('importVersion (kws import): a PyTorch model exported to ONNX', () => {
     const dir = registry.resolve(imported).dir;
     await assert.rejects(openModelSession('tfjs', dir, { frames: 98, bins: 40, classes: 12 }), {
       code: 'INVALID_ARGUMENT',
-      message: `the model in ${dir} has only ONNX models (an imported model, or an ensemble with one), which the tfjs engine cannot run: use the onnx engine`,
+      message: `the model in ${dir} has only ONNX models (an imported model, or a session ensemble), which the tfjs engine cannot run: use the onnx engine`,
     });
   });
 
@@ -173,7 +173,7 @@ describe('importVersion (kws import): a PyTorch model exported to ONNX', () => {
     const count = registry.list().length;
     await assert.rejects(averageVersions(registry, { members: [2, ensemble], dataDir: calibration.dir }), {
       code: 'INVALID_ARGUMENT',
-      message: `version ${ensemble} is an ensemble with an imported ONNX member (of versions 2, ${imported}) and cannot be averaged; only versions trained by kws-serve, and ensembles of them, can`,
+      message: `version ${ensemble} is a session ensemble (of versions 2, ${imported}, with an imported or all-words member) and cannot be averaged; only versions with one TF.js model can`,
     });
     await assert.rejects(openModelSession('tfjs', dir, { frames: 98, bins: 40, classes: 12 }), {
       code: 'INVALID_ARGUMENT',

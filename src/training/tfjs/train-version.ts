@@ -128,7 +128,7 @@ export async function trainVersion(registry: ModelRegistry, request: TrainVersio
           registry,
           {
             dir: pseudoLabelDir,
-            from: pseudoLabelFrom ?? Number.NaN,
+            from: pseudoLabelFrom as number, // validateTrainOptions refuses a folder without it
             ...(pseudoLabelConfidence === undefined || pseudoLabelConfidence === null
               ? {}
               : { confidence: pseudoLabelConfidence }),

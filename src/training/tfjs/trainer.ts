@@ -75,6 +75,12 @@ export function layersPredictor(
 ): BatchPredictor {
   const both = withLogits(model);
   const geometry = { frames, bins, classes: LABELS.length };
+  const outputs = model.outputs[0]?.shape[1];
+  if (outputs !== (words?.length ?? LABELS.length))
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `the model answers ${String(outputs)} classes; ${words === undefined ? `without its words, ${LABELS.length} labels are needed` : `its words are ${words.length}`}`,
+    );
   if (words === undefined) return (features, batch) => predictModelOutput(both, features, batch, geometry);
   return (features, batch) =>
     groupWordOutput(predictModelOutput(both, features, batch, geometry), batch, words, LABELS.length);
@@ -159,15 +165,14 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     );
   // The model's outputs as the 12 labels (a model of words summed into them), for validation and calibration.
   const predictor = layersPredictor(model, extractor.shape, words?.groups);
+  const wordIndex = new Map((words?.vocabulary ?? []).map((w, i) => [w, i]));
   // What the learner is taught: the label, or for a model of words, the word.
   const taught: ClipSet =
     words === null
       ? training
       : {
           ...training,
-          labels: Int32Array.from(dataset.examples.training, (e) =>
-            wordOf(e, new Map(words.vocabulary.map((w, i) => [w, i]))),
-          ),
+          labels: Int32Array.from(dataset.examples.training, (e) => wordOf(e, wordIndex)),
         };
   const loss = lossFor(options.outlierExposure ?? 0);
   const rng = new Rng(seed);
@@ -575,6 +580,11 @@ async function teacherOf(
   const model = options.teacherModel;
   const predictor = options.teacherPredictor;
   if (model === undefined && predictor === undefined) return null;
+  if (options.allWords === true)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      'allWords: a teacher answers the 12 labels and a model of every word learns words; train it without a teacher',
+    );
   if (options.fineTuneOnly === true)
     throw new KwsError(
       'INVALID_ARGUMENT',
@@ -638,7 +648,7 @@ export async function distillationTargets(
   try {
     return tf.tidy(() => {
       const truth = tf.tensor1d([...labels], 'int32');
-      const hard = oneHotTargets(labels);
+      const hard = oneHotTargets(labels, classes);
       const agrees = tf.cast(tf.equal(tf.argMax(probabilities, -1), truth), 'float32');
       const mix = tf.expandDims(tf.mul(agrees, teacher.weight), 1);
       return tf.add(tf.mul(hard, tf.sub(1, mix)), tf.mul(probabilities, mix)) as tf.Tensor2D;
