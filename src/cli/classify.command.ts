@@ -32,7 +32,11 @@ export function classifyCommand(output: CliOutput = PROCESS_OUTPUT): Command {
         'energy score above which a clip is unknown (with --unknown-score energy)',
         numberIn(-MAX_ENERGY_THRESHOLD, MAX_ENERGY_THRESHOLD),
       )
-      .option('--tta', "test-time augmentation: average the clip, ±100 ms shifts and +6 dB (as the server's tta)"),
+      .option('--tta', "test-time augmentation: average the clip, ±100 ms shifts and +6 dB (as the server's tta)")
+      .option(
+        '--no-tta',
+        "no test-time augmentation, even for a version calibrated with it (default: the version's own)",
+      ),
   ).action(
     async (
       files: string[],
@@ -64,7 +68,8 @@ export function classifyCommand(output: CliOutput = PROCESS_OUTPUT): Command {
               ? {}
               : { unknownEnergyThreshold: options.unknownEnergyThreshold }),
           });
-          const results = await classifyFiles(files, loaded, thresholds, options.tta === true ? DEFAULT_TTA : null);
+          const tta = options.tta === true ? DEFAULT_TTA : options.tta === false ? null : loaded.tta;
+          const results = await classifyFiles(files, loaded, thresholds, tta);
           for (const r of results) {
             if (options.json === true) output.writeOut(`${JSON.stringify(r)}\n`);
             else if (!r.ok) output.writeOut(`${r.file}: error ${r.code}: ${r.message}\n`);

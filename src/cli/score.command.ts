@@ -1,10 +1,10 @@
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import { Command, Option } from 'commander';
 import cliProgress from 'cli-progress';
 import { loadConfig, makeDirs } from '../config/index.js';
 import { fromFsError, KwsError } from '../errors/index.js';
-import type { DeviceChoice, EngineKind, EnginePool, TtaSpec } from '../engine/index.js';
+import type { DeviceChoice, EngineKind, EnginePool } from '../engine/index.js';
 import type { ModelRegistry } from '../registry/index.js';
 import { ScoreCheckpointStore } from '../storage/index.js';
 import { integerIn, numberIn } from './options.js';
@@ -13,8 +13,10 @@ import type { RegistryCliOptions } from './registry-options.js';
 import { reportError } from './report-error.js';
 import { PROCESS_OUTPUT, progressLines } from './output.js';
 import type { CliOutput } from './output.js';
+import { ttaOf, withTtaOptions } from './tta-options.js';
+import type { TtaCliOptions } from './tta-options.js';
 
-interface ScoreCliOptions extends RegistryCliOptions {
+interface ScoreCliOptions extends TtaCliOptions, RegistryCliOptions {
   out: string;
   model?: string;
   unknownThreshold?: number;
@@ -23,66 +25,42 @@ interface ScoreCliOptions extends RegistryCliOptions {
   resume?: boolean;
   threads?: number;
   chunkSize: number;
-  tta?: boolean;
-  ttaShiftsMs?: number[];
-  ttaGainsDb?: number[];
   engine: EngineKind;
   device: DeviceChoice;
   progress: boolean;
   json?: boolean;
 }
 
-/** A comma-separated list of numbers ("" is an empty list). */
-function numberList(value: string): number[] {
-  if (value.trim() === '') return [];
-  return value.split(',').map((v) => {
-    const n = v.trim() === '' ? Number.NaN : Number(v);
-    if (Number.isNaN(n)) throw new InvalidArgumentError(`${JSON.stringify(v)} is not a number`);
-    return n;
-  });
-}
-
-/** The TTA of the options: none, `defaults` (`DEFAULT_TTA`), or it with the lists given. */
-function ttaOf(
-  options: Pick<ScoreCliOptions, 'tta' | 'ttaShiftsMs' | 'ttaGainsDb'>,
-  defaults: TtaSpec,
-): TtaSpec | null {
-  if (options.tta !== true && options.ttaShiftsMs === undefined && options.ttaGainsDb === undefined) return null;
-  return { shiftsMs: options.ttaShiftsMs ?? defaults.shiftsMs, gainsDb: options.ttaGainsDb ?? defaults.gainsDb };
-}
-
 /** `kws score DIR --out submission.csv`: the Kaggle submission for a whole test folder, resumable. */
 export function scoreCommand(output: CliOutput = PROCESS_OUTPUT): Command {
   return withRegistryOptions(
-    new Command('score')
-      .description('bulk-score a Kaggle test folder (audio/*.wav) into a submission CSV (fname,label), resumable')
-      .argument('<dir>', 'test folder: audio/*.wav, or *.wav directly')
-      .requiredOption('--out <file>', 'submission CSV to write')
-      .option('--model <version>', 'version number or alias (default production)')
-      .option(
-        '--unknown-threshold <p>',
-        'override the calibrated unknown threshold (max-softmax probability)',
-        numberIn(0, 1),
-      )
-      .option('--probabilities <file>', 'also write all 12 probabilities per clip')
-      .option('--errors <file>', 'files that failed to decode (default <out>.errors.csv)')
-      .option('--resume', 'continue an interrupted run of the same command')
-      .option('--threads <n>', 'worker threads (default: the CPU count)', integerIn(1, 256))
-      .option('--chunk-size <n>', 'clips per worker task and inference batch', integerIn(1, 4096), 256)
-      .option(
-        '--tta',
-        'test-time augmentation: also score each clip shifted and louder and average (default: shifts -100, 100 ms; gains 6 dB)',
-      )
-      .option('--tta-shifts-ms <list>', 'TTA time shifts, ms, comma-separated ("" for none; implies --tta)', numberList)
-      .option('--tta-gains-db <list>', 'TTA gains, dB, comma-separated ("" for none; implies --tta)', numberList)
-      .addOption(new Option('--engine <name>', 'inference runtime').choices(['onnx', 'tfjs']).default('onnx'))
-      .addOption(
-        new Option('--device <name>', 'auto: a GPU when the runtime finds one')
-          .choices(['auto', 'cpu'])
-          .default('auto'),
-      )
-      .option('--no-progress', 'no progress bar')
-      .option('--json', 'print the summary as JSON'),
+    withTtaOptions(
+      new Command('score')
+        .description('bulk-score a Kaggle test folder (audio/*.wav) into a submission CSV (fname,label), resumable')
+        .argument('<dir>', 'test folder: audio/*.wav, or *.wav directly')
+        .requiredOption('--out <file>', 'submission CSV to write')
+        .option('--model <version>', 'version number or alias (default production)')
+        .option(
+          '--unknown-threshold <p>',
+          'override the calibrated unknown threshold (max-softmax probability)',
+          numberIn(0, 1),
+        )
+        .option('--probabilities <file>', 'also write all 12 probabilities per clip')
+        .option('--errors <file>', 'files that failed to decode (default <out>.errors.csv)')
+        .option('--resume', 'continue an interrupted run of the same command')
+        .option('--threads <n>', 'worker threads (default: the CPU count)', integerIn(1, 256))
+        .option('--chunk-size <n>', 'clips per worker task and inference batch', integerIn(1, 4096), 256)
+        .addOption(new Option('--engine <name>', 'inference runtime').choices(['onnx', 'tfjs']).default('onnx'))
+        .addOption(
+          new Option('--device <name>', 'auto: a GPU when the runtime finds one')
+            .choices(['auto', 'cpu'])
+            .default('auto'),
+        )
+        .option('--no-progress', 'no progress bar')
+        .option('--json', 'print the summary as JSON'),
+      'also score each clip shifted and louder and average',
+      true,
+    ),
   ).action(async (dir: string, options: ScoreCliOptions) => {
     let registry: ModelRegistry | undefined;
     let checkpoints: ScoreCheckpointStore | undefined;
@@ -137,7 +115,7 @@ export function scoreCommand(output: CliOutput = PROCESS_OUTPUT): Command {
         modelVersion: options.model ?? null,
         unknownThreshold: options.unknownThreshold ?? null,
         chunkSize: options.chunkSize,
-        tta: ttaOf(options, DEFAULT_TTA),
+        ...(ttaOf(options, DEFAULT_TTA) === undefined ? {} : { tta: ttaOf(options, DEFAULT_TTA) }),
         resume: options.resume === true,
         checkpointKey: `cli:${out}`,
         onProgress: (p) => {

@@ -164,7 +164,7 @@ export class ClipResolver {
     @Arg('tta', () => Boolean, {
       nullable: true,
       description:
-        'Test-time augmentation: the answer averages the clip, 100 ms earlier, 100 ms later and 6 dB louder (4x the inference); the stored prediction stays the clip’s own.',
+        'Test-time augmentation: the answer averages the clip, 100 ms earlier, 100 ms later and 6 dB louder (4x the inference); false: none; null: the version’s own (kws calibrate --tta). The stored prediction stays the clip’s own.',
     })
     tta?: boolean | null,
   ): Promise<ClipUploadResult[]> {
@@ -194,7 +194,7 @@ export class ClipResolver {
             modelVersion: version,
             thresholds,
             ownerKeyId: principalKeyId(ctx.principal),
-            tta: tta ?? false,
+            tta: tta ?? null,
           });
           count(outcome.ok ? 'ok' : outcome.code);
           if (!outcome.ok)

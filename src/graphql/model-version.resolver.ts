@@ -5,6 +5,7 @@ import type { EnsembleCombine } from '../model/index.js';
 import { featuresOf } from './job.resolver.js';
 import { EnsembleInput, ImportModelInput } from './version-maker.type.js';
 import { restoreThresholds } from '../registry/index.js';
+import { versionTtaDescription } from '../serving/index.js';
 import type { VersionRecord } from '../registry/index.js';
 import type { KwsContext } from './context.js';
 import { ModelVersionType } from './model-version.type.js';
@@ -46,6 +47,7 @@ function versionType(ctx: KwsContext, record: VersionRecord): ModelVersionType {
             form: manifest.ensemble.form ?? 'graph',
           },
     words: manifest?.words === undefined ? null : [...manifest.words.vocabulary],
+    tta: manifest === null ? null : versionTtaDescription(manifest),
     imported:
       manifest?.imported === undefined
         ? null

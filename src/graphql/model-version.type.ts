@@ -127,6 +127,13 @@ export class ModelVersionType {
   })
   ensemble!: EnsembleType | null;
 
+  @Field(() => String, {
+    nullable: true,
+    description:
+      'The test-time augmentation this version scores every clip with (kws calibrate --tta), e.g. "shifts -100, 100 ms; gains 6 dB"; null: none.',
+  })
+  tta!: string | null;
+
   @Field(() => [String], {
     nullable: true,
     description:

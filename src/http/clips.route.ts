@@ -65,10 +65,11 @@ function numberParam(req: Request, name: string, integer: boolean): number | und
   return value;
 }
 
-/** A boolean query parameter: `true` or `false` (absent: false). */
-function booleanParam(req: Request, name: string): boolean {
+/** A boolean query parameter: `true` or `false`; undefined when absent. */
+function booleanParam(req: Request, name: string): boolean | undefined {
   const raw = req.query[name];
-  if (raw === undefined || raw === 'false') return false;
+  if (raw === undefined) return undefined;
+  if (raw === 'false') return false;
   if (raw === 'true') return true;
   throw new KwsError(
     'INVALID_ARGUMENT',
@@ -174,7 +175,12 @@ export function clipsUploadHandler(
           files.map((file) =>
             file.size > limits.maxFileBytes
               ? Promise.reject(fileTooLarge(sanitizeFilename(file.originalname), limits.maxFileBytes))
-              : service.classifyUpload(file.buffer, file.originalname, { modelVersion, thresholds, ownerKeyId, tta }),
+              : service.classifyUpload(file.buffer, file.originalname, {
+                  modelVersion,
+                  thresholds,
+                  ownerKeyId,
+                  ...(tta === undefined ? {} : { tta }),
+                }),
           ),
         );
         const outcomes: UploadOutcome[] = settled.map((s, i) => {

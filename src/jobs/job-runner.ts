@@ -227,7 +227,7 @@ export class JobRunner {
         'OVERLOADED',
         'another version is being made (createEnsemble or importModelVersion, one at a time); try again when it is done',
       );
-    const checked = checkedVersionTask(task, this.paths);
+    const checked = checkedVersionTask(task, this.paths, this.registry);
     const controller = new AbortController();
     const made = makeVersionInWorker(this.registry, checked, controller.signal);
     const done = made.then(

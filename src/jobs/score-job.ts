@@ -19,7 +19,7 @@ export interface ScoreJobInput {
   readonly unknownThreshold?: number | null;
   /** Also write all 12 probabilities per clip. Default true. */
   readonly probabilities?: boolean | null;
-  /** Test-time augmentation with `DEFAULT_TTA`. Default false. */
+  /** Test-time augmentation with `DEFAULT_TTA`. Default: the version's own (`kws calibrate --tta`), else none. */
   readonly tta?: boolean | null;
 }
 
@@ -48,7 +48,9 @@ export function scoreParamsOf(input: ScoreJobInput, paths: PathPolicy, registry:
   const unknownThreshold = input.unknownThreshold ?? null;
   if (unknownThreshold !== null)
     validateThresholds({ unknownThreshold, silenceThresholdDbfs: Number.NEGATIVE_INFINITY });
-  return { dir, modelVersion, unknownThreshold, probabilities: input.probabilities ?? true, tta: input.tta ?? false };
+  // Without a word, a version calibrated with TTA scores with it.
+  const tta = input.tta ?? registry.manifest(modelVersion).tta !== undefined;
+  return { dir, modelVersion, unknownThreshold, probabilities: input.probabilities ?? true, tta };
 }
 
 /**

@@ -33,7 +33,7 @@ export interface ScoreOptions {
   readonly unknownThreshold?: number | null;
   /** Clips per worker task and inference batch. Default 256. */
   readonly chunkSize?: number;
-  /** Test-time augmentation (see `TtaSpec`): each clip also scored shifted and louder, outputs averaged. Default none. */
+  /** Test-time augmentation (see `TtaSpec`): each clip also scored shifted and louder, outputs averaged. Default: the version's own (`version.json` `tta`), else none; null: none. */
   readonly tta?: TtaSpec | null;
   /** Continue from the checkpoint stored under `checkpointKey`, if there is one for the same inputs. */
   readonly resume?: boolean;
@@ -298,7 +298,9 @@ async function planRun(
     ...record.thresholds,
     unknownThreshold: options.unknownThreshold ?? record.thresholds.unknownThreshold,
   });
-  const tta = options.tta === null || options.tta === undefined ? null : validateTta(options.tta);
+  // Absent: the version's own TTA (kws calibrate --tta); null: none.
+  const asked = options.tta === undefined ? (record.manifest.tta ?? null) : options.tta;
+  const tta = asked === null ? null : validateTta(asked);
   const clips = await listSorted(options.dir);
   if (clips.length === 0)
     throw new KwsError('INVALID_ARGUMENT', `no .wav files in ${options.dir} (or its audio/ folder)`);

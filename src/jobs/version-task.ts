@@ -7,17 +7,24 @@ import type { PathPolicy } from './path-policy.js';
 
 /**
  * A version task with its paths checked against the server's allowed roots: the calibration
- * folder (when given) and the imported model file (a regular file), each resolved to its real path.
+ * folder (an ensemble's default, its first member's training data, too) and the imported model
+ * file (a regular file), each resolved to its real path.
  *
- * @throws KwsError `PATH_NOT_ALLOWED`, `FILE_NOT_FOUND`, `FILE_UNREADABLE`, `INVALID_ARGUMENT` (see `PathPolicy.allowedDir`).
+ * @throws KwsError `PATH_NOT_ALLOWED`, `FILE_NOT_FOUND`, `FILE_UNREADABLE`, `INVALID_ARGUMENT` (see
+ *   `PathPolicy.allowedDir`); `NOT_FOUND` for an unknown first member.
  */
-export function checkedVersionTask(task: VersionTask, paths: PathPolicy): VersionTask {
+export function checkedVersionTask(task: VersionTask, paths: PathPolicy, registry: ModelRegistry): VersionTask {
   switch (task.kind) {
     case 'ensemble': {
       const { dataDir, ...rest } = task.options;
+      const first = task.options.members[0];
+      // Without dataDir the first member's training data calibrates: it must be readable here too.
+      const calibration =
+        dataDir ??
+        (first === undefined ? undefined : registry.manifest(registry.resolve(first).version).training.dataDir);
       return {
         kind: 'ensemble',
-        options: { ...rest, ...(dataDir === undefined ? {} : { dataDir: paths.allowedDir(dataDir) }) },
+        options: { ...rest, ...(calibration === undefined ? {} : { dataDir: paths.allowedDir(calibration) }) },
       };
     }
     case 'import':

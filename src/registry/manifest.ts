@@ -2,7 +2,7 @@ import type { Label } from '../labels/index.js';
 import { KwsError } from '../errors/index.js';
 import { featureShape } from '../features/index.js';
 import type { FeatureConfig } from '../features/index.js';
-import type { ModelGeometry } from '../engine/index.js';
+import type { ModelGeometry, TtaSpec } from '../engine/index.js';
 import type { Thresholds, UnknownScore } from '../inference/index.js';
 import type { Architecture, EnsembleCombine } from '../model/index.js';
 
@@ -206,6 +206,12 @@ export interface VersionManifest {
    * for (see `groupWordOutput`); it serves the 12 labels and the top word.
    */
   readonly words?: WordsSpec;
+  /**
+   * Present on a version that scores every clip under test-time augmentation (`kws calibrate
+   * --tta`): served, bulk-scored, classified and evaluated as the mean over these views, its
+   * thresholds calibrated on those means. A request can turn it off (`tta: false`).
+   */
+  readonly tta?: TtaSpec;
   readonly codeVersion: string;
   readonly createdAt: string;
 }

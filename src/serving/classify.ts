@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises';
 import { decodeAudio, fitToLength, rmsDbfs } from '../audio/index.js';
-import { averageViews, ttaViewCount, ttaViews } from '../engine/index.js';
 import type { TtaSpec } from '../engine/index.js';
 import { LABELS } from '../labels/index.js';
 import type { Label } from '../labels/index.js';
@@ -42,14 +41,15 @@ export interface FileFailure {
 /**
  * Classifies audio files with a loaded version: decode, fit to 1 s, the version's features, softmax,
  * then the thresholds (the version's calibrated ones unless `thresholds` overrides them). With
- * `tta`, each clip's probabilities and energy are the mean over its `ttaViews`, as the server's.
+ * `tta` (default the version's own, null for none), each clip's probabilities and energy are the
+ * mean over its `ttaViews`, as the server's.
  * Files are scored in one batch; a file that fails to read or decode gets a {@link FileFailure}.
  */
 export async function classifyFiles(
   files: readonly string[],
   loaded: LoadedVersion,
   thresholds: Thresholds = loaded.thresholds,
-  tta: TtaSpec | null = null,
+  tta: TtaSpec | null = loaded.tta,
 ): Promise<Array<FilePrediction | FileFailure>> {
   const { extractor, manifest } = loaded;
   const results: Array<FilePrediction | FileFailure | null> = [];
@@ -75,10 +75,8 @@ export async function classifyFiles(
     }
   }
   if (clips.length > 0) {
-    const views = ttaViewCount(tta);
-    const all = tta === null ? clips : clips.flatMap((clip) => ttaViews(clip, tta, extractor.config.sampleRateHz));
-    const out = await loaded.predict(extractor.computeBatch(all), all.length);
-    const { probabilities, energy } = averageViews(out, views, LABELS.length);
+    const out = await loaded.predictClips(clips, tta);
+    const { probabilities, energy } = out;
     const vocabulary = manifest.words?.vocabulary;
     clips.forEach((_, k) => {
       const slot = slots[k] as number;
@@ -90,9 +88,7 @@ export async function classifyFiles(
         latencyMs: 0,
         tta,
         topWord:
-          vocabulary === undefined || out.topWord === undefined
-            ? null
-            : (vocabulary[out.topWord[k * views] as number] ?? null),
+          vocabulary === undefined || out.topWord === undefined ? null : (vocabulary[out.topWord[k] as number] ?? null),
       };
       const view = toPredictionView(stored, thresholds);
       const { label, rawLabel, confidence, isSilence, isUnknown, reason, rmsDbfs, energy: score, modelVersion } = view;

@@ -2,7 +2,7 @@ export { ServingService } from './serving-service.js';
 export type { ClipOutput, Readiness, ServingOptions, ThresholdOverrides, UploadOutcome } from './serving-service.js';
 export { readServingVersion, RESOLVE_TTL_MS, VersionResolver } from './version-resolver.js';
 export type { ServingVersion } from './version-resolver.js';
-export { probabilitiesByLabel, toPredictionView } from './prediction-view.js';
+export { probabilitiesByLabel, toPredictionView, versionTtaDescription } from './prediction-view.js';
 export type { PredictionView } from './prediction-view.js';
 export { classifyFiles } from './classify.js';
 export type { FileFailure, FilePrediction } from './classify.js';

@@ -67,3 +67,8 @@ export function toPredictionView(stored: ClipScores, thresholds: Thresholds): Pr
 export function probabilitiesByLabel(view: Pick<PredictionView, 'probabilities'>): Record<Label, number> {
   return Object.fromEntries(view.probabilities.map((p) => [p.label, p.probability])) as Record<Label, number>;
 }
+
+/** A version's own test-time augmentation as one line (`describeTta`), or null when it has none. */
+export function versionTtaDescription(manifest: { readonly tta?: TtaSpec }): string | null {
+  return manifest.tta === undefined ? null : describeTta(manifest.tta);
+}

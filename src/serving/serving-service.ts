@@ -203,7 +203,8 @@ export class ServingService {
       readonly ownerKeyId?: number | null;
       /**
        * Test-time augmentation: the answer averages the clip and its `DEFAULT_TTA` views (each
-       * batched like any clip). The stored prediction stays the clip's own.
+       * batched like any clip); false: none; absent or null: the version's own (`kws calibrate
+       * --tta`). The stored prediction stays the clip's own.
        */
       readonly tta?: boolean | null;
     } = {},
@@ -249,7 +250,8 @@ export class ServingService {
     const serving = this.version(request.modelVersion);
     const thresholds = this.thresholds(serving, request.thresholds);
     const name = sanitizeFilename(filename);
-    const tta = request.tta === true ? DEFAULT_TTA : null;
+    // Absent: the version's own TTA (kws calibrate --tta); true: DEFAULT_TTA; false: none.
+    const tta = request.tta === false ? null : request.tta === true ? DEFAULT_TTA : (serving.manifest.tta ?? null);
     let prepared: PreparedClip;
     try {
       // The worker thread also writes the bytes (only if they decode): file creation stays off the event loop.

@@ -6,10 +6,12 @@ import { decodeAudio, fitToLength } from '../../src/audio/index.js';
 import { DEFAULT_TTA, ttaViews } from '../../src/engine/index.js';
 import { LABELS } from '../../src/labels/index.js';
 import { ModelRegistry } from '../../src/registry/index.js';
-import { loadVersion } from '../../src/training/tfjs/index.js';
+import { calibrateVersion, evaluateVersion, loadVersion } from '../../src/training/tfjs/index.js';
+import { kaggleFolder } from '../helpers/kaggle.js';
+import { modelRepository } from '../helpers/models.js';
 import { runKws } from '../helpers/cli.js';
 import { clipForm, graphql, graphqlUpload, testServer } from '../helpers/server.js';
-import { realDataDir } from '../helpers/signals.js';
+import { realDataDir, tempDir } from '../helpers/signals.js';
 
 interface RestPrediction {
   label: string;
@@ -129,5 +131,70 @@ describe('test-time augmentation per request (REST ?tta=true, GraphQL classifyCl
       code: 'INVALID_ARGUMENT',
       message: 'query parameter tta must be true or false, got "yes"',
     });
+  });
+});
+
+describe('a version calibrated with test-time augmentation (kws calibrate --tta)', () => {
+  it('records the views, keeps the base temperature, and scores with them everywhere unless told not to', async () => {
+    const models = modelRepository();
+    const calibration = kaggleFolder(3);
+    const registry = ModelRegistry.open(models);
+    let version: number;
+    try {
+      const made = await calibrateVersion(registry, { baseVersion: 2, dataDir: calibration.dir, tta: DEFAULT_TTA });
+      version = made.record.version;
+      assert.deepEqual(made.manifest.tta, DEFAULT_TTA);
+      assert.equal(made.manifest.calibration.temperature, registry.manifest(2).calibration.temperature);
+      // kws eval scores as the version serves: its recorded calibration accuracy is what eval finds on the same clips.
+      const report = await evaluateVersion(registry, calibration.dir, version);
+      assert.ok(Math.abs(report.accuracy - made.manifest.calibration.accuracy) < 1e-9, `${report.accuracy}`);
+    } finally {
+      registry.close();
+    }
+    const server = await testServer({ modelsDir: models, dataDir: tempDir('kws-tta-version-') });
+    try {
+      const bytes = readFileSync(join(realDataDir(), 'pico-testset-v0.02', 'left', '022cd682_nohash_0.wav'));
+      const answer = async (query: string): Promise<RestPrediction> =>
+        (
+          (await (
+            await fetch(`${server.url}/v1/clips?modelVersion=${version}${query}`, {
+              method: 'POST',
+              body: clipForm([{ name: 'left.wav', bytes }]),
+            })
+          ).json()) as { clips: Array<{ prediction: RestPrediction }> }
+        ).clips[0]!.prediction;
+      assert.equal((await answer('')).tta, 'shifts -100, 100 ms; gains 6 dB');
+      assert.equal((await answer('&tta=false')).tta, null);
+      const listed = await graphql(server.url, `{ modelVersion(version: ${version}) { tta } }`);
+      assert.deepEqual(listed.data?.['modelVersion'], { tta: 'shifts -100, 100 ms; gains 6 dB' });
+    } finally {
+      await server.stop();
+    }
+    const registryArgs = ['--models-dir', models, '--data-dir', tempDir('kws-tta-version-cli-')];
+    const file = join(realDataDir(), 'pico-testset-v0.02', 'left', '022cd682_nohash_0.wav');
+    const classified = await runKws('classify', file, '--json', '--model', String(version), ...registryArgs);
+    assert.equal((JSON.parse(classified.stdout) as RestPrediction).tta, 'shifts -100, 100 ms; gains 6 dB');
+    const plain = await runKws('classify', file, '--json', '--no-tta', '--model', String(version), ...registryArgs);
+    assert.equal((JSON.parse(plain.stdout) as RestPrediction).tta, null);
+    const out = join(tempDir('kws-tta-version-score-'), 'submission.csv');
+    for (const [flags, expected] of [
+      [[], DEFAULT_TTA],
+      [['--no-tta'], null],
+    ] as const) {
+      const scored = await runKws(
+        'score',
+        calibration.dir,
+        '--out',
+        out,
+        '--model',
+        String(version),
+        '--no-progress',
+        '--json',
+        ...flags,
+        ...registryArgs,
+      );
+      assert.equal(scored.status, 0, scored.stderr);
+      assert.deepEqual((JSON.parse(scored.stdout) as { tta: unknown }).tta, expected);
+    }
   });
 });

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import * as tf from '@tensorflow/tfjs-core';
@@ -209,6 +209,13 @@ describe('training with a teacher (kws train --distill-from)', () => {
       assert.equal(student.manifest.training.options['distillFrom'], imported.record.version);
       assert.equal(student.manifest.architecture, 'tc-resnet8');
       assert.ok(Number.isFinite(student.manifest.training.history[0]!.loss));
+      // A teacher whose model file is damaged is refused before a version number is taken.
+      writeFileSync(join(registry.resolve(imported.record.version).dir, 'model.onnx'), 'not a model');
+      const count = registry.list().length;
+      await assert.rejects(trainVersion(registry, { ...options, distillFrom: imported.record.version }), {
+        code: 'MALFORMED',
+      });
+      assert.equal(registry.list().length, count);
     });
 
     it('refuses a teacher over other features, a missing one, a weight alone or out of range and fineTuneOnly, before taking a version number', async () => {

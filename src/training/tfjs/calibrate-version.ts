@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { cpSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { KwsError } from '../../errors/index.js';
-import { SESSION_ENSEMBLE_FILE, SESSION_ENSEMBLE_MEMBERS } from '../../engine/index.js';
+import { SESSION_ENSEMBLE_FILE, SESSION_ENSEMBLE_MEMBERS, validateTta } from '../../engine/index.js';
+import type { TtaSpec } from '../../engine/index.js';
 import { MODEL_JSON, WEIGHTS_BIN } from '../../engine/tfjs/index.js';
 import { storeCalibration, storeThresholds } from '../../registry/index.js';
 import type { ModelRegistry, VersionManifest } from '../../registry/index.js';
@@ -25,6 +26,13 @@ export interface CalibrateVersionOptions {
   readonly dataDir: string;
   /** As `TrainOptions.unknownTargetRecall`: the share of command clips kept, in (0, 1]. Default: none, thresholds maximise accuracy. */
   readonly unknownTargetRecall?: number;
+  /**
+   * Test-time augmentation: the new version scores every clip as the mean over these views
+   * (`ttaViews`) wherever it is used, and its thresholds are calibrated on those means, each view
+   * at the base version's temperature (which it keeps). Default none: the new version has no TTA,
+   * whether the base had one or not.
+   */
+  readonly tta?: TtaSpec;
   /** Called with the new version's number once it is reserved. */
   readonly onBegin?: (version: number) => void;
 }
@@ -85,6 +93,7 @@ export async function calibrateVersion(
   const target = options.unknownTargetRecall;
   if (target !== undefined && !(target > 0 && target <= 1))
     throw new KwsError('INVALID_ARGUMENT', `unknownTargetRecall must be in (0, 1], got ${target}`);
+  const tta = options.tta === undefined ? null : validateTta(options.tta);
   const base = registry.resolve(options.baseVersion);
   const loaded = await loadVersion(registry, base.version);
   const started = performance.now();
@@ -92,7 +101,10 @@ export async function calibrateVersion(
   let set: ClipSet;
   try {
     set = (await loadLabelledSet(options.dataDir, loaded.extractor.config.clipSamples)).set;
-    calibrated = await calibrateAndTest(loaded.raw, set, noClips(set), loaded.extractor, target);
+    calibrated =
+      tta === null
+        ? await calibrateAndTest(loaded.raw, set, noClips(set), loaded.extractor, target)
+        : await calibrateAndTest(loaded.predict, set, noClips(set), loaded.extractor, target, tta);
   } finally {
     await loaded.dispose();
   }
@@ -109,11 +121,19 @@ export async function calibrateVersion(
       clips: set.size,
       seconds: (performance.now() - started) / 1000,
     };
+    const { tta: _baseTta, ...baseManifest } = loaded.manifest;
+    void _baseTta;
     const manifest: VersionManifest = {
-      ...loaded.manifest,
+      ...baseManifest,
       version: pending.version,
       thresholds: storeThresholds(calibrated.calibration.thresholds),
-      calibration: storeCalibration(calibrated.calibration),
+      // With TTA each view is served at the base's temperature; the thresholds were fitted on the means of those.
+      calibration: storeCalibration(
+        tta === null
+          ? calibrated.calibration
+          : { ...calibrated.calibration, temperature: loaded.manifest.calibration.temperature ?? 1 },
+      ),
+      ...(tta === null ? {} : { tta }),
       metrics: { validation: calibrated.validationMetrics, testing: null },
       training: {
         ...loaded.manifest.training,

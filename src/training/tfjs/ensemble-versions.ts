@@ -108,7 +108,7 @@ async function createSessionEnsemble(
   if (spec.combine === 'mean-logit' && noLogits !== undefined)
     throw new KwsError(
       'INVALID_ARGUMENT',
-      `version ${noLogits.version} was imported as probabilities and has no logits, which mean-logit averages; use --combine mean-prob (GraphQL combine MEAN_PROB)`,
+      `version ${noLogits.version} was imported as probabilities and has no logits, which mean-logit averages; use --combine mean-prob (GraphQL combine: "mean-prob")`,
     );
   const first = manifests[0]!;
   const extractor = new FeatureExtractor(first.featureConfig);

@@ -104,7 +104,7 @@ async function scorePart(
     const clips = await Promise.all(
       batch.map(async (f) => loadClipFile(f.path, relative(dir, f.path), extractor.config.clipSamples)),
     );
-    const out = await loaded.predict(extractor.computeBatch(clips), clips.length);
+    const out = await loaded.predictClips(clips); // with the version's TTA, as serving answers
     probabilities.set(out.probabilities, start * LABELS.length);
     energy.set(out.energy, start);
     clips.forEach((clip, k) =>

@@ -117,12 +117,11 @@ export async function evaluateVersion(
   try {
     const { set, source } = await loadLabelledSet(dir, loaded.extractor.config.clipSamples);
     const temperature = loaded.manifest.calibration.temperature ?? 1;
-    const { probabilities, energy } = atTemperature(
-      await predictClipSet(loaded.raw, set, loaded.extractor),
-      set.size,
-      LABELS.length,
-      temperature,
-    );
+    // As serving answers: at the version's temperature, averaged over its TTA views when it has them.
+    const { probabilities, energy } =
+      loaded.tta === null
+        ? atTemperature(await predictClipSet(loaded.raw, set, loaded.extractor), set.size, LABELS.length, temperature)
+        : await predictClipSet(loaded.predict, set, loaded.extractor, loaded.tta);
     const decisions = Array.from({ length: set.size }, (_, i) =>
       decide(
         probabilities,

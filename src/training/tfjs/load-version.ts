@@ -1,6 +1,6 @@
 import type * as tfl from '@tensorflow/tfjs-layers';
-import { atTemperature, openModelSession } from '../../engine/index.js';
-import type { ModelOutput } from '../../engine/index.js';
+import { atTemperature, averageViews, openModelSession, ttaViewCount, ttaViews } from '../../engine/index.js';
+import type { ModelOutput, TtaSpec } from '../../engine/index.js';
 import { ensureTfjsBackend, loadLayersModel } from '../../engine/tfjs/index.js';
 import { FeatureExtractor } from '../../features/index.js';
 import type { Thresholds } from '../../inference/index.js';
@@ -24,6 +24,15 @@ export interface LoadedVersion {
    * probabilities at the version's temperature and `[batch]` energy scores (see `predictModelOutput`).
    */
   readonly predict: (features: Float32Array, batch: number) => Promise<ModelOutput>;
+  /** The version's test-time augmentation (`version.json` `tta`, made by `kws calibrate --tta`); null: none. */
+  readonly tta: TtaSpec | null;
+  /**
+   * Calibrated outputs of fitted clips (`[clipSamples]` each), as serving answers them: `[n, classes]`
+   * probabilities at the version's temperature and `[n]` energies, each the mean over the clip's
+   * `ttaViews` under `tta` (default the version's own; null: the clip alone); `topWord` of the clip
+   * as it is, for a model of words.
+   */
+  readonly predictClips: (clips: readonly Float32Array[], tta?: TtaSpec | null) => Promise<ModelOutput>;
   /** Frees the model (or the onnxruntime session). */
   readonly dispose: () => Promise<void>;
 }
@@ -57,13 +66,26 @@ export async function loadVersion(registry: ModelRegistry, ref?: number | string
       layers.dispose();
     };
   }
+  const predict = async (features: Float32Array, batch: number): Promise<ModelOutput> =>
+    atTemperature(await raw(features, batch), batch, geometry.classes, temperature);
+  const versionTta = manifest.tta ?? null;
   return {
     manifest,
     model,
     extractor,
     thresholds: restoreThresholds(manifest.thresholds),
     raw,
-    predict: async (features, batch) => atTemperature(await raw(features, batch), batch, geometry.classes, temperature),
+    predict,
+    tta: versionTta,
+    predictClips: async (clips, tta = versionTta) => {
+      const views = ttaViewCount(tta);
+      const all = tta === null ? clips : clips.flatMap((clip) => ttaViews(clip, tta, extractor.config.sampleRateHz));
+      const out = await predict(extractor.computeBatch(all), all.length);
+      const mean = averageViews(out, views, geometry.classes);
+      return out.topWord === undefined || views === 1
+        ? mean
+        : { ...mean, topWord: Int32Array.from(clips, (_, k) => out.topWord![k * views] as number) };
+    },
     dispose,
   };
 }

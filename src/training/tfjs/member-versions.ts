@@ -39,7 +39,9 @@ export function memberManifests(
   if (versions.length < 2)
     throw new KwsError(
       'INVALID_ARGUMENT',
-      `${what} needs two or more distinct versions, got only version ${versions.join(', ')}`,
+      versions.length === 0
+        ? `${what} needs two or more distinct versions, got none`
+        : `${what} needs two or more distinct versions, got only version ${versions.join(', ')}`,
     );
   if (versions.length !== records.length)
     throw new KwsError(

@@ -1,3 +1,4 @@
+import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { decodeAudio, fitToLength, rmsDbfs } from '../../audio/index.js';
 import { listTestClips, readRegularFile } from '../../data/index.js';
@@ -75,6 +76,9 @@ export async function selectPseudoLabels(
   const max = options.maxPerClass;
   if (max !== undefined && !(Number.isInteger(max) && max >= 1))
     throw new KwsError('INVALID_ARGUMENT', `pseudoLabelMaxPerClass must be an integer >= 1, got ${describeValue(max)}`);
+  const stats = statSync(options.dir, { throwIfNoEntry: false });
+  if (stats === undefined) throw new KwsError('FILE_NOT_FOUND', `pseudo-label folder ${options.dir} does not exist`);
+  if (!stats.isDirectory()) throw new KwsError('FILE_UNREADABLE', `pseudo-label folder ${options.dir} is not a folder`);
   const files: string[] = [];
   for await (const clip of listTestClips(options.dir)) files.push(clip.path);
   files.sort();

@@ -119,8 +119,9 @@ export async function trainVersion(registry: ModelRegistry, request: TrainVersio
   });
   const teacher = checkDistillation(registry, { ...options, baseVersion, distillFrom, distillWeight });
   const distill = teacher === null ? {} : { distillFrom: teacher.manifest.version, distillWeight: teacher.weight };
-  // Bad options or data are refused before a version number is taken.
+  // Bad options or data are refused before a version number is taken: a teacher that does not load too.
   const dataset = await checkTrainInputs(options);
+  if (teacher !== null) await probeTeacher(registry, teacher.manifest);
   const pseudo =
     pseudoLabelDir === undefined || pseudoLabelDir === null
       ? null
@@ -232,4 +233,18 @@ async function trainWithModels(
   } finally {
     await onnxTeacher?.dispose();
   }
+}
+
+/**
+ * Loads a distillation teacher once and frees it, so that one whose files are damaged is refused
+ * before a version number is taken.
+ *
+ * @throws KwsError `MALFORMED` / `FILE_NOT_FOUND` from loading it.
+ */
+async function probeTeacher(registry: ModelRegistry, manifest: VersionManifest): Promise<void> {
+  if (isOnnxOnly(manifest) || manifest.words !== undefined) {
+    await (await loadVersion(registry, manifest.version)).dispose();
+    return;
+  }
+  (await loadLayersModel(registry.resolve(manifest.version).dir)).dispose();
 }

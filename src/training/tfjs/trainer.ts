@@ -12,7 +12,8 @@ import { argmax, decide } from '../../inference/index.js';
 import { buildModel } from '../../model/tfjs/index.js';
 import type { Architecture } from '../../model/index.js';
 import { predictModelOutput, withLogits } from '../../engine/tfjs/index.js';
-import { atTemperature, groupWordOutput } from '../../engine/index.js';
+import { atTemperature, averageViews, groupWordOutput, ttaViewCount, ttaViews } from '../../engine/index.js';
+import type { TtaSpec } from '../../engine/index.js';
 import { wordOf, wordVocabulary, withEveryWord } from '../word-vocabulary.js';
 import type { ModelOutput } from '../../engine/index.js';
 import { calibrateThresholds } from '../calibration.js';
@@ -87,25 +88,33 @@ export function layersPredictor(
 }
 
 /**
- * Softmax outputs `[n, 12]` at T = 1, energy scores `[n]` and logits `[n, 12]` (NaN energies and
- * null logits without a `logits` layer; see `predictModelOutput`) of a model over a clip set's
- * features, in inference batches.
+ * Softmax outputs `[n, 12]`, energy scores `[n]` and logits `[n, 12]` (NaN energies and null
+ * logits without a `logits` layer; see `predictModelOutput`) of a model over a clip set's features,
+ * in inference batches, at the predictor's temperature (T = 1 for a layers model). With `tta`, each
+ * clip's outputs are the mean over its `ttaViews` (`averageViews`; no logits).
  */
 export async function predictClipSet(
   model: tfl.LayersModel | BatchPredictor,
   set: ClipSet,
   extractor: FeatureExtractor,
+  tta: TtaSpec | null = null,
 ): Promise<ModelOutput> {
   const probabilities = new Float32Array(set.size * LABELS.length);
   const energy = new Float32Array(set.size);
-  let logits: Float32Array | null = new Float32Array(set.size * LABELS.length);
+  let logits: Float32Array | null = tta === null ? new Float32Array(set.size * LABELS.length) : null;
   const predict = typeof model === 'function' ? model : layersPredictor(model, extractor.shape);
+  const views = ttaViewCount(tta);
+  const perBatch = Math.max(1, Math.floor(INFERENCE_BATCH / views));
   const clip = new Float32Array(set.clipSamples);
-  for (let start = 0; start < set.size; start += INFERENCE_BATCH) {
-    const count = Math.min(INFERENCE_BATCH, set.size - start);
-    const features = new Float32Array(count * extractor.clipSize);
-    for (let i = 0; i < count; i++) extractor.compute(clipAt(set, start + i, clip), features, i * extractor.clipSize);
-    const out = await predict(features, count);
+  for (let start = 0; start < set.size; start += perBatch) {
+    const count = Math.min(perBatch, set.size - start);
+    const features = new Float32Array(count * views * extractor.clipSize);
+    for (let i = 0; i < count; i++) {
+      const samples = clipAt(set, start + i, clip);
+      const all = tta === null ? [samples] : ttaViews(samples, tta, extractor.config.sampleRateHz);
+      all.forEach((view, v) => extractor.compute(view, features, (i * views + v) * extractor.clipSize));
+    }
+    const out = averageViews(await predict(features, count * views), views, LABELS.length);
     probabilities.set(out.probabilities, start * LABELS.length);
     energy.set(out.energy, start);
     if (out.logits === null) logits = null;
@@ -464,7 +473,9 @@ export function fittedTemperature(logits: Float32Array | null, labels: ArrayLike
  * 1 for a model without logits), the unknown/silence thresholds calibrated on the probabilities at T
  * (see `calibrateThresholds`), the validation metrics of its argmax, and the testing metrics with the
  * calibrated thresholds (null for an empty testing split); both with their trust figures (ECE,
- * reliability, OOD separation; see `trustMetrics`) at T.
+ * reliability, OOD separation; see `trustMetrics`) at T. With `tta`, every clip is scored as the mean
+ * of its `ttaViews` (no logits, so T = 1 over what `model` gives: pass a predictor at the version's
+ * temperature).
  */
 export async function calibrateAndTest(
   model: tfl.LayersModel | BatchPredictor,
@@ -472,12 +483,13 @@ export async function calibrateAndTest(
   testing: ClipSet,
   extractor: FeatureExtractor,
   targetRecall?: number,
+  tta: TtaSpec | null = null,
 ): Promise<{
   calibration: Calibration;
   validationMetrics: EvaluationMetrics;
   testingMetrics: EvaluationMetrics | null;
 }> {
-  const raw = await predictClipSet(model, validation, extractor);
+  const raw = await predictClipSet(model, validation, extractor, tta);
   const temperature = fittedTemperature(raw.logits, validation.labels);
   const val = atTemperature(raw, validation.size, LABELS.length, temperature);
   const calibration: Calibration = {
@@ -497,7 +509,12 @@ export async function calibrateAndTest(
       : { trust: trustMetrics({ ...val, size: validation.size }, validation.labels, temperature) }),
   };
   if (testing.size === 0) return { calibration, validationMetrics, testingMetrics: null };
-  const test = atTemperature(await predictClipSet(model, testing, extractor), testing.size, LABELS.length, temperature);
+  const test = atTemperature(
+    await predictClipSet(model, testing, extractor, tta),
+    testing.size,
+    LABELS.length,
+    temperature,
+  );
   const predicted = Int32Array.from({ length: testing.size }, (_, i) =>
     LABELS.indexOf(
       decide(
