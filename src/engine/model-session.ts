@@ -107,11 +107,8 @@ export async function openModelSession(
   const session =
     engine === 'onnx'
       ? ensemble
-        ? await openSessionEnsemble(dir, geometry, async (path, words) =>
-            withWordGroups(await openOnnx(path, geometry, device, intraOpThreads), {
-              ...geometry,
-              ...(words === undefined ? {} : { words }),
-            }),
+        ? await openSessionEnsemble(dir, geometry, async (path, memberGeometry) =>
+            withWordGroups(await openOnnx(path, memberGeometry, device, intraOpThreads), memberGeometry),
           )
         : withWordGroups(await openOnnx(join(dir, 'model.onnx'), geometry, device, intraOpThreads), geometry)
       : withWordGroups(await (await import('./tfjs/index.js')).openTfjsSession(dir, geometry, device), geometry);

@@ -1,6 +1,8 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeValue, KwsError } from '../errors/index.js';
+import { FeatureExtractor, resolveFeatureConfig } from '../features/index.js';
+import type { FeatureConfig } from '../features/index.js';
 import { LABELS } from '../labels/index.js';
 import { ENSEMBLE_COMBINES } from '../model/index.js';
 import type { EnsembleCombine } from '../model/index.js';
@@ -23,6 +25,12 @@ export interface SessionEnsembleMember {
   readonly temperature: number;
   /** For a model of words, the label index of each output (see `ModelGeometry.words`). */
   readonly words?: readonly number[];
+  /**
+   * The features the member computes from the ensemble's input, when the members' features differ:
+   * the ensemble is then fed the waveform (`waveform` features) and each member's features are
+   * computed from it, once per distinct config. Absent: the member takes the ensemble's input as it is.
+   */
+  readonly features?: FeatureConfig;
 }
 
 /**
@@ -55,6 +63,8 @@ export function writeSessionEnsemble(
     readonly temperature: number;
     /** For a model of words, the label index of each output. */
     readonly words?: readonly number[];
+    /** Its features, computed from the ensemble's waveform input (see `SessionEnsembleMember.features`). */
+    readonly features?: FeatureConfig;
   }>,
 ): SessionEnsembleSpec {
   const spec: SessionEnsembleSpec = {
@@ -64,6 +74,7 @@ export function writeSessionEnsemble(
       weight: m.weight,
       temperature: m.temperature,
       ...(m.words === undefined ? {} : { words: [...m.words] }),
+      ...(m.features === undefined ? {} : { features: m.features }),
     })),
   };
   checkSpec(spec, dir);
@@ -122,6 +133,17 @@ function checkSpec(spec: SessionEnsembleSpec, dir: string): void {
     )
       fail(`a member's words must be a list of label indices (0 to ${LABELS.length - 1})`);
   }
+  const withFeatures = spec.members.filter((m) => m.features !== undefined).length;
+  if (withFeatures !== 0 && withFeatures !== spec.members.length)
+    fail('either every member names its features (the ensemble takes the waveform) or none does');
+  for (const m of spec.members)
+    if (m.features !== undefined) {
+      try {
+        resolveFeatureConfig(m.features);
+      } catch (error) {
+        fail(`a member's features: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
   const sum = spec.members.reduce((a, m) => a + m.weight, 0);
   if (Math.abs(sum - 1) > 1e-6) fail(`the members' weights must sum to 1, got ${sum}`);
   if (spec.combine === 'mean-prob' && spec.members.some((m) => Math.abs(m.weight - spec.members[0]!.weight) > 1e-9))
@@ -176,8 +198,8 @@ export function combineMemberOutputs(
 }
 
 /**
- * Opens a session ensemble: one session per member (`openMember` on its file and, for a model of
- * words, its word groups), run one after
+ * Opens a session ensemble: one session per member (`openMember` on its file and its geometry: its
+ * own features' shape when it names them, its word groups for a model of words), run one after
  * another on each batch and combined by {@link combineMemberOutputs}.
  *
  * @throws KwsError `MALFORMED` for a bad `ensemble.json` or a member that does not load (the others are disposed).
@@ -185,12 +207,32 @@ export function combineMemberOutputs(
 export async function openSessionEnsemble(
   dir: string,
   geometry: ModelGeometry,
-  openMember: (path: string, words: readonly number[] | undefined) => Promise<ModelSession>,
+  openMember: (path: string, memberGeometry: ModelGeometry) => Promise<ModelSession>,
 ): Promise<ModelSession> {
   const spec = readSessionEnsemble(dir);
+  // Members of their own features: one extractor per distinct config, fed the waveform input.
+  const extractors = new Map<string, FeatureExtractor>();
+  const extractorOf = (m: SessionEnsembleMember): FeatureExtractor | null => {
+    if (m.features === undefined) return null;
+    const key = JSON.stringify(m.features);
+    if (!extractors.has(key)) extractors.set(key, new FeatureExtractor(m.features));
+    return extractors.get(key)!;
+  };
   const sessions: ModelSession[] = [];
   try {
-    for (const m of spec.members) sessions.push(await openMember(join(dir, m.file), m.words));
+    for (const m of spec.members) {
+      const extractor = extractorOf(m);
+      const memberGeometry: ModelGeometry = {
+        ...(extractor === null ? geometry : { ...extractor.shape, classes: geometry.classes }),
+        ...(m.words === undefined ? {} : { words: m.words }),
+      };
+      if (extractor !== null && extractor.config.clipSamples !== geometry.frames * geometry.bins)
+        throw new KwsError(
+          'MALFORMED',
+          `a member of the session ensemble in ${dir} computes features from ${extractor.config.clipSamples} samples, but the ensemble is fed ${geometry.frames * geometry.bins} values a clip`,
+        );
+      sessions.push(await openMember(join(dir, m.file), memberGeometry));
+    }
   } catch (error) {
     await Promise.all(sessions.map((s) => s.dispose()));
     throw error;
@@ -200,9 +242,22 @@ export async function openSessionEnsemble(
     engine: first.engine,
     provider: first.provider,
     geometry,
-    async run(features, batch) {
+    async run(input, batch) {
+      const computed = new Map<FeatureExtractor, Float32Array>();
+      const featuresOf = (extractor: FeatureExtractor | null): Float32Array => {
+        if (extractor === null) return input;
+        let features = computed.get(extractor);
+        if (features === undefined) {
+          const size = extractor.config.clipSamples;
+          const clips = Array.from({ length: batch }, (_, b) => input.subarray(b * size, (b + 1) * size));
+          features = extractor.computeBatch(clips);
+          computed.set(extractor, features);
+        }
+        return features;
+      };
       const outputs: ModelOutput[] = [];
-      for (const s of sessions) outputs.push(await s.run(features, batch));
+      for (const [k, s] of sessions.entries())
+        outputs.push(await s.run(featuresOf(extractorOf(spec.members[k]!)), batch));
       return combineMemberOutputs(spec, outputs, batch, geometry.classes);
     },
     dispose: async () => {

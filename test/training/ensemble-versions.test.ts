@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import { openModelSession } from '../../src/engine/index.js';
 import { ModelRegistry } from '../../src/registry/index.js';
 import type { VersionManifest } from '../../src/registry/index.js';
-import { createEnsemble, loadVersion, trainVersion } from '../../src/training/tfjs/index.js';
+import { averageVersions, createEnsemble, loadVersion, trainVersion } from '../../src/training/tfjs/index.js';
 import { runKws } from '../helpers/cli.js';
 import { threeWordCorpus } from '../helpers/corpus.js';
 import { kaggleFolder } from '../helpers/kaggle.js';
@@ -92,6 +92,54 @@ describe('createEnsemble (kws ensemble create)', () => {
         await session.dispose();
         await loaded.dispose();
       }
+    } finally {
+      own.close();
+    }
+  });
+
+  it('ensembles members of different features: fed the waveform, each computes its own, as the winners mixed inputs', async () => {
+    const repo = twoModels();
+    const own = ModelRegistry.open(repo);
+    try {
+      const mfcc = await trainVersion(own, {
+        dataDir: corpus,
+        epochs: 1,
+        batchSize: 8,
+        allowMissingClasses: true,
+        features: { type: 'mfcc' },
+      });
+      const made = await createEnsemble(own, { members: [2, mfcc.record.version], dataDir: corpus });
+      assert.equal(made.manifest.featureConfig.type, 'waveform');
+      assert.equal(made.manifest.ensemble?.form, 'sessions');
+      const spec = JSON.parse(readFileSync(join(made.record.dir, 'ensemble.json'), 'utf8')) as {
+        members: Array<{ features: { type: string } }>;
+      };
+      assert.deepEqual(
+        spec.members.map((m) => m.features.type),
+        ['log-mel', 'mfcc'],
+      );
+      const [two, other, both] = await Promise.all(
+        [2, mfcc.record.version, made.record.version].map((v) => loadVersion(own, v)),
+      );
+      try {
+        const clip = Float32Array.from({ length: 16000 }, (_, i) => 0.2 * Math.sin(i / 9) * Math.sin(i / 700));
+        const z2 = (await two!.raw(two!.extractor.compute(clip), 1)).logits!;
+        const zm = (await other!.raw(other!.extractor.compute(clip), 1)).logits!;
+        const [t2, tm] = made.manifest.ensemble!.memberTemperatures;
+        const t = made.manifest.calibration.temperature ?? 1;
+        const z = Array.from({ length: 12 }, (_, c) => (0.5 * z2[c]!) / t2! + (0.5 * zm[c]!) / tm!);
+        const top = Math.max(...z);
+        const sum = z.reduce((a, v) => a + Math.exp((v - top) / t), 0);
+        const served = await both!.predictClips([clip]);
+        z.forEach((v, c) =>
+          assert.ok(Math.abs(served.probabilities[c]! - Math.exp((v - top) / t) / sum) < 1e-4, `${c}`),
+        );
+      } finally {
+        await Promise.all([two, other, both].map((l) => l!.dispose()));
+      }
+      await assert.rejects(averageVersions(own, { members: [2, mfcc.record.version], dataDir: corpus }), {
+        message: /feature config differs/,
+      });
     } finally {
       own.close();
     }

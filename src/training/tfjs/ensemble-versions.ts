@@ -5,7 +5,7 @@ import { KwsError } from '../../errors/index.js';
 import { openModelSession, writeSessionEnsemble } from '../../engine/index.js';
 import type { ModelSession } from '../../engine/index.js';
 import { ensureTfjsBackend } from '../../engine/tfjs/index.js';
-import { FeatureExtractor } from '../../features/index.js';
+import { FeatureExtractor, resolveFeatureConfig } from '../../features/index.js';
 import { buildEnsemble } from '../../model/tfjs/index.js';
 import type { EnsembleCombine } from '../../model/index.js';
 import type { EnsembleSpec, ModelRegistry, VersionManifest } from '../../registry/index.js';
@@ -57,9 +57,23 @@ export async function createEnsemble(registry: ModelRegistry, options: CreateEns
   const started = performance.now();
   const data = await calibrationDataset(first, options.dataDir);
   const spec = { members: versions, weights, combine, memberTemperatures: temperatures };
-  // Members that a merged TF.js graph cannot hold (ONNX only, or a model of words) run as sessions.
-  if (manifests.some((m) => isOnnxOnly(m) || m.words !== undefined))
-    return createSessionEnsemble(registry, manifests, spec, data, started, options.onBegin);
+  // Members that a merged TF.js graph cannot hold (ONNX only, a model of words, other features) run as sessions.
+  const features = manifests.map((m) => resolveFeatureConfig(m.featureConfig));
+  const mixed = features.some((f) => JSON.stringify(f) !== JSON.stringify(features[0]));
+  if (mixed) {
+    const bad = manifests.find(
+      (_m, k) =>
+        features[k]!.sampleRateHz !== features[0]!.sampleRateHz ||
+        features[k]!.clipSamples !== features[0]!.clipSamples,
+    );
+    if (bad !== undefined)
+      throw new KwsError(
+        'INVALID_ARGUMENT',
+        `version ${bad.version} takes ${resolveFeatureConfig(bad.featureConfig).clipSamples} samples at ${resolveFeatureConfig(bad.featureConfig).sampleRateHz} Hz, version ${first.version} ${features[0]!.clipSamples} at ${features[0]!.sampleRateHz} Hz: an ensemble's members hear the same clip`,
+      );
+  }
+  if (mixed || manifests.some((m) => isOnnxOnly(m) || m.words !== undefined))
+    return createSessionEnsemble(registry, manifests, spec, data, started, options.onBegin, mixed);
   const backend = await ensureTfjsBackend();
   const models = await loadMembers(registry, versions);
   try {
@@ -103,6 +117,7 @@ async function createSessionEnsemble(
   data: MemberCalibrationData,
   started: number,
   onBegin: ((version: number) => void) | undefined,
+  mixedFeatures: boolean,
 ): Promise<TrainedVersion> {
   const noLogits = manifests.find((m) => m.imported?.output === 'probabilities');
   if (spec.combine === 'mean-logit' && noLogits !== undefined)
@@ -111,7 +126,16 @@ async function createSessionEnsemble(
       `version ${noLogits.version} was imported as probabilities and has no logits, which mean-logit averages; use --combine mean-prob (GraphQL combine: "mean-prob")`,
     );
   const first = manifests[0]!;
-  const extractor = new FeatureExtractor(first.featureConfig);
+  // Members of different features are fed the waveform and compute their own, once per config.
+  const firstFeatures = resolveFeatureConfig(first.featureConfig);
+  const featureConfig = mixedFeatures
+    ? resolveFeatureConfig({
+        type: 'waveform',
+        sampleRateHz: firstFeatures.sampleRateHz,
+        clipSamples: firstFeatures.clipSamples,
+      })
+    : first.featureConfig;
+  const extractor = new FeatureExtractor(featureConfig);
   const geometry = { ...extractor.shape, classes: first.labels.length };
   const members = manifests.map((m, k) => ({
     name: `v${m.version}`,
@@ -119,6 +143,7 @@ async function createSessionEnsemble(
     weight: spec.weights[k] as number,
     temperature: spec.memberTemperatures[k] as number,
     ...(m.words === undefined ? {} : { words: m.words.groups }),
+    ...(mixedFeatures ? { features: resolveFeatureConfig(m.featureConfig) } : {}),
   }));
   const staging = mkdtempSync(join(tmpdir(), 'kws-ensemble-'));
   let session: ModelSession | null = null;
@@ -140,6 +165,7 @@ async function createSessionEnsemble(
         kind: 'ensemble',
         started,
         ensemble: { ...spec, form: 'sessions' },
+        ...(mixedFeatures ? { featureConfig } : {}),
         ...(onBegin === undefined ? {} : { onBegin }),
       },
     );

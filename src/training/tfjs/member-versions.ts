@@ -5,6 +5,7 @@ import { ExampleLoader, scanSpeechCommands } from '../../data/index.js';
 import type { DatasetOptions, SpeechCommandsDataset } from '../../data/index.js';
 import { KwsError } from '../../errors/index.js';
 import { FeatureExtractor, resolveFeatureConfig } from '../../features/index.js';
+import type { FeatureConfig } from '../../features/index.js';
 import { exportOnnx, saveLayersModel } from '../../engine/tfjs/index.js';
 import { listedArchitecture, storeCalibration, storeThresholds } from '../../registry/index.js';
 import type { ModelRegistry, VersionManifest } from '../../registry/index.js';
@@ -20,8 +21,8 @@ import type { TrainedVersion } from './train-version.js';
 
 /**
  * The manifests of the distinct ready versions `refs` names, for a version made from them (`what`:
- * "averaging", "an ensemble"): two or more, of one label order and one feature config (and, with
- * `sameArchitecture`, one architecture), none imported from ONNX unless `use` is null (`use`: what a
+ * "averaging", "an ensemble"): two or more, of one label order (and, with `sameArchitecture`, one
+ * architecture, feature config and word vocabulary), none imported from ONNX unless `use` is null (`use`: what a
  * member would be, for the refusal).
  *
  * @throws KwsError `NOT_FOUND` for an unknown version; `INVALID_ARGUMENT` for fewer than two
@@ -62,7 +63,12 @@ export function memberManifests(
       ],
       ['labels', m.labels, first.labels],
       // Resolved, so a manifest written before a field existed compares equal to one with its default.
-      ['feature config', resolveFeatureConfig(m.featureConfig), resolveFeatureConfig(first.featureConfig)],
+      // An ensemble's members may differ: each then computes its own from the waveform (see createEnsemble).
+      [
+        'feature config',
+        sameArchitecture ? resolveFeatureConfig(m.featureConfig) : null,
+        sameArchitecture ? resolveFeatureConfig(first.featureConfig) : null,
+      ],
     ] as const)
       if (JSON.stringify(a) !== JSON.stringify(b))
         throw new KwsError(
@@ -205,10 +211,13 @@ export async function registerMemberVersion(
     readonly kind: 'averaged' | 'ensemble';
     readonly started: number;
     readonly ensemble?: VersionManifest['ensemble'];
+    /** The version's features, when they are not `first`'s (an ensemble of members of different features takes the waveform). */
+    readonly featureConfig?: FeatureConfig;
     readonly onBegin?: (version: number) => void;
   },
 ): Promise<TrainedVersion> {
-  const extractor = new FeatureExtractor(first.featureConfig);
+  const featureConfig = made.featureConfig ?? first.featureConfig;
+  const extractor = new FeatureExtractor(featureConfig);
   const { validation, testing, fingerprint, options } = await memberClipSets(data, extractor.config.clipSamples);
   const { calibration, validationMetrics, testingMetrics } = await calibrateAndTest(
     'writeTo' in model ? model.predict : layersPredictor(model, extractor.shape, first.words?.groups),
@@ -228,6 +237,7 @@ export async function registerMemberVersion(
     void _firstImported;
     const manifest: VersionManifest = {
       ...base,
+      featureConfig,
       version: pending.version,
       ...calibratedRecord(
         { calibration, validationMetrics, testingMetrics },
