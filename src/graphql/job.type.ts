@@ -444,7 +444,7 @@ export class ScoreTestSetInput {
   @Field(() => Boolean, {
     nullable: true,
     description:
-      'Test-time augmentation: each clip also scored 100 ms earlier, 100 ms later and 6 dB louder, probabilities averaged (about 4x the compute). Default false.',
+      'Test-time augmentation: each clip also scored 100 ms earlier, 100 ms later and 6 dB louder, probabilities averaged (about 4x the compute). Default: the version’s own (kws calibrate --tta), else false.',
   })
   tta?: boolean | null;
 }
