@@ -40,6 +40,16 @@ export const DEFAULT_UPLOAD_LIMITS: UploadLimits = Object.freeze({
 /** The field that carries the files. */
 export const CLIP_FIELD = 'clip';
 
+/** The query parameters `POST /v1/clips` takes; any other is refused, naming it. */
+export const CLIP_QUERY_PARAMETERS = [
+  'modelVersion',
+  'unknownThreshold',
+  'silenceThresholdDbfs',
+  'unknownScore',
+  'unknownEnergyThreshold',
+  'tta',
+] as const;
+
 /** A prediction as REST JSON: probabilities as an object keyed by label (as `kws classify --json`). */
 export function predictionJson(view: PredictionView): Record<string, unknown> {
   const { probabilities, thresholds, ...rest } = view;
@@ -158,6 +168,13 @@ export function clipsUploadHandler(
           throw new KwsError(
             'INVALID_ARGUMENT',
             `no file in the multipart field "${CLIP_FIELD}" (${UNNAMED_FILE}; a part without one is not a file)`,
+          );
+        // A misspelt parameter (`TTA`, `unknownthreshold`) would silently change nothing: name it instead.
+        const unknown = Object.keys(req.query).filter((k) => !(CLIP_QUERY_PARAMETERS as readonly string[]).includes(k));
+        if (unknown.length > 0)
+          throw new KwsError(
+            'INVALID_ARGUMENT',
+            `unknown query parameter ${describeValue(unknown[0]).slice(0, 100)}; known: ${CLIP_QUERY_PARAMETERS.join(', ')}`,
           );
         const modelVersion = numberParam(req, 'modelVersion', true);
         const ownerKeyId = principalKeyId(principalOf(res));

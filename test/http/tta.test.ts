@@ -124,6 +124,16 @@ describe('test-time augmentation per request (REST ?tta=true, GraphQL classifyCl
       assert.ok(Math.abs(printed.probabilities[label]! - tta.probabilities[label]!) < 1e-4, label);
   });
 
+  it('refuses a query parameter it does not know (a misspelt TTA would silently change nothing), naming it', async () => {
+    const refused = await rest('?TTA=true');
+    assert.equal(refused.status, 400);
+    assert.deepEqual((refused.body as unknown as { error: unknown }).error, {
+      code: 'INVALID_ARGUMENT',
+      message:
+        'unknown query parameter "TTA"; known: modelVersion, unknownThreshold, silenceThresholdDbfs, unknownScore, unknownEnergyThreshold, tta',
+    });
+  });
+
   it('refuses a tta parameter that is not true or false, naming it, before any work', async () => {
     const refused = await rest('?tta=yes');
     assert.equal(refused.status, 400);
