@@ -68,7 +68,7 @@ export function classifyCommand(output: CliOutput = PROCESS_OUTPUT): Command {
               ? {}
               : { unknownEnergyThreshold: options.unknownEnergyThreshold }),
           });
-          const tta = options.tta === true ? DEFAULT_TTA : options.tta === false ? null : loaded.tta;
+          const tta = options.tta === true ? (loaded.tta ?? DEFAULT_TTA) : options.tta === false ? null : loaded.tta;
           const results = await classifyFiles(files, loaded, thresholds, tta);
           for (const r of results) {
             if (options.json === true) output.writeOut(`${JSON.stringify(r)}\n`);

@@ -1,4 +1,5 @@
 import { InvalidArgumentError } from 'commander';
+import { KwsError } from '../errors/index.js';
 import type { Command } from 'commander';
 import type { TtaSpec } from '../engine/index.js';
 
@@ -36,8 +37,12 @@ export function withTtaOptions(command: Command, what: string, offOption: boolea
 /**
  * The TTA the flags ask for: `defaults` (`DEFAULT_TTA`) with the lists given; null for `--no-tta`;
  * undefined when none was given (the version's own applies).
+ *
+ * @throws KwsError `INVALID_ARGUMENT` for `--no-tta` with a list.
  */
 export function ttaOf(options: TtaCliOptions, defaults: TtaSpec): TtaSpec | null | undefined {
+  if (options.tta === false && (options.ttaShiftsMs !== undefined || options.ttaGainsDb !== undefined))
+    throw new KwsError('INVALID_ARGUMENT', '--no-tta cannot be combined with --tta-shifts-ms or --tta-gains-db');
   if (options.tta === false) return null;
   if (options.tta !== true && options.ttaShiftsMs === undefined && options.ttaGainsDb === undefined) return undefined;
   return { shiftsMs: options.ttaShiftsMs ?? defaults.shiftsMs, gainsDb: options.ttaGainsDb ?? defaults.gainsDb };

@@ -7,6 +7,7 @@ import { LABELS } from '../labels/index.js';
 import { ENSEMBLE_COMBINES } from '../model/index.js';
 import type { EnsembleCombine } from '../model/index.js';
 import { energyFromLogits, softmaxWithTemperature } from './logits.js';
+import { checkInput } from './model-output.js';
 import type { ModelGeometry, ModelOutput, ModelSession } from './model-output.js';
 
 /** The file that makes a model folder a session ensemble: its members' ONNX files, weights and temperatures. */
@@ -243,6 +244,7 @@ export async function openSessionEnsemble(
     provider: first.provider,
     geometry,
     async run(input, batch) {
+      checkInput(geometry, input, batch);
       const computed = new Map<FeatureExtractor, Float32Array>();
       const featuresOf = (extractor: FeatureExtractor | null): Float32Array => {
         if (extractor === null) return input;

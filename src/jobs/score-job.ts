@@ -72,7 +72,7 @@ export async function runScoreJob(job: JobOf<'score'>, ctx: JobContext): Promise
       errorsOut: join(outputDir, JOB_OUTPUTS.errors),
       modelVersion: params.modelVersion,
       unknownThreshold: params.unknownThreshold,
-      tta: params.tta ? DEFAULT_TTA : null,
+      tta: params.tta ? (ctx.registry.manifest(params.modelVersion).tta ?? DEFAULT_TTA) : null,
       ...(ctx.chunkSize === undefined ? {} : { chunkSize: ctx.chunkSize }),
       resume: job.attempt > 1,
       checkpointKey: `job:${id}`,

@@ -252,9 +252,17 @@ export interface WordsSpec {
  * The input and output geometry a version's model runs with: its features' `[frames, bins]`, its
  * labels and, for a model of words, the label of each word.
  *
- * @throws KwsError `MALFORMED` for `words` whose groups are not one label index per word.
+ * @throws KwsError `MALFORMED` for `words` whose groups are not one label index per word, or a `tta`
+ *   that is not two lists of numbers.
  */
-export function versionGeometry(manifest: Pick<VersionManifest, 'featureConfig' | 'labels' | 'words'>): ModelGeometry {
+export function versionGeometry(
+  manifest: Pick<VersionManifest, 'featureConfig' | 'labels' | 'words' | 'tta'>,
+): ModelGeometry {
+  const tta = manifest.tta;
+  const numbers = (v: unknown): boolean =>
+    Array.isArray(v) && v.every((x) => typeof x === 'number' && Number.isFinite(x));
+  if (tta !== undefined && (typeof tta !== 'object' || tta === null || !numbers(tta.shiftsMs) || !numbers(tta.gainsDb)))
+    throw new KwsError('MALFORMED', 'version.json tta must hold shiftsMs and gainsDb, lists of numbers');
   const words = manifest.words;
   if (
     words !== undefined &&

@@ -1,5 +1,5 @@
 import { averageViews, DEFAULT_TTA } from '../engine/index.js';
-import type { EnginePool, PreparedClip } from '../engine/index.js';
+import type { EnginePool, PreparedClip, TtaSpec } from '../engine/index.js';
 import { KwsError, toSerializedError } from '../errors/index.js';
 import type { ErrorCode } from '../errors/index.js';
 import { decide, DynamicBatcher, validateThresholds } from '../inference/index.js';
@@ -204,7 +204,8 @@ export class ServingService {
       /**
        * Test-time augmentation: the answer averages the clip and its `DEFAULT_TTA` views (each
        * batched like any clip); false: none; absent or null: the version's own (`kws calibrate
-       * --tta`). The stored prediction stays the clip's own.
+       * --tta`). The stored prediction is the version's own answer (the clip alone, or the mean of
+       * the version's views).
        */
       readonly tta?: boolean | null;
     } = {},
@@ -251,14 +252,17 @@ export class ServingService {
     const thresholds = this.thresholds(serving, request.thresholds);
     const name = sanitizeFilename(filename);
     // Absent: the version's own TTA (kws calibrate --tta); true: DEFAULT_TTA; false: none.
-    const tta = request.tta === false ? null : request.tta === true ? DEFAULT_TTA : (serving.manifest.tta ?? null);
+    const versionTta = serving.manifest.tta ?? null;
+    const tta = request.tta === false ? null : request.tta === true ? (versionTta ?? DEFAULT_TTA) : versionTta;
+    // The views computed: the answer's, or the version's own (its stored prediction is the mean of those).
+    const views = tta ?? versionTta;
     let prepared: PreparedClip;
     try {
       // The worker thread also writes the bytes (only if they decode): file creation stays off the event loop.
       prepared = await this.pool.prepare(bytes, serving.manifest.featureConfig, {
         maxDurationMs: this.options.maxDurationMs,
         saveAs: this.store.newFileTarget(),
-        tta,
+        tta: views,
       });
     } catch (error) {
       const { code, message } = toSerializedError(error);
@@ -277,8 +281,17 @@ export class ServingService {
           this.batcher.submit(String(serving.version), features),
         ),
       );
-      output = this.record(0, serving, outputs[0]!, prepared.rmsDbfs, performance.now() - started);
-      answered = tta === null ? outputs[0]! : averageClipOutputs(outputs, serving.geometry.classes);
+      const plain = outputs[0]!;
+      const mean = views === null ? plain : averageClipOutputs(outputs, serving.geometry.classes);
+      // What is stored is the version's own answer: the mean of its views for a version calibrated with TTA.
+      output = this.record(
+        0,
+        serving,
+        versionTta === null ? plain : mean,
+        prepared.rmsDbfs,
+        performance.now() - started,
+      );
+      answered = tta === null ? plain : mean;
       clip = await this.store.insert(
         saved.file,
         bytes.length,
@@ -297,16 +310,13 @@ export class ServingService {
       this.store.discardFile(saved.file); // refused (OVERLOADED, TIMEOUT, NOT_READY) or not recorded: nothing names it
       throw error;
     }
-    const prediction =
-      tta === null
-        ? { ...output, clipId: clip.id }
-        : {
-            ...output,
-            clipId: clip.id,
-            probabilities: Array.from(answered.probabilities),
-            energy: answered.energy,
-            tta,
-          };
+    const prediction = {
+      ...output,
+      clipId: clip.id,
+      probabilities: Array.from(answered.probabilities),
+      energy: answered.energy,
+      tta,
+    };
     return { ok: true, clip, prediction: this.view(prediction, thresholds) };
   }
 
@@ -349,6 +359,7 @@ export class ServingService {
           const serving = this.version(key.modelVersion);
           const clip = await this.pool.prepare(await this.store.bytes(key.clipId), serving.manifest.featureConfig, {
             maxDurationMs: this.options.maxDurationMs,
+            tta: serving.manifest.tta ?? null,
           });
           return { clipId: key.clipId, serving, clip };
         } catch (error) {
@@ -360,7 +371,11 @@ export class ServingService {
       prepared.map(async (p) => {
         if (p instanceof Error) return p;
         try {
-          const output = await this.batcher.submit(String(p.serving.version), p.clip.features);
+          // A version calibrated with TTA answers the mean of its views.
+          const outputs = await Promise.all(
+            [p.clip.features, ...p.clip.views].map((f) => this.batcher.submit(String(p.serving.version), f)),
+          );
+          const output = outputs.length === 1 ? outputs[0]! : averageClipOutputs(outputs, p.serving.geometry.classes);
           return this.record(p.clipId, p.serving, output, p.clip.rmsDbfs, performance.now() - started);
         } catch (error) {
           return asError(error);
@@ -392,9 +407,24 @@ export class ServingService {
     };
   }
 
-  /** Applies thresholds to a stored model output (see {@link toPredictionView}). */
+  /**
+   * Applies thresholds to a stored model output (see {@link toPredictionView}). A stored prediction
+   * without `tta` of a version calibrated with TTA is that version's mean of views, and says so.
+   */
   view(stored: StoredPrediction & Pick<ClipScores, 'tta'>, thresholds: Thresholds): PredictionView {
+    if (stored.tta === undefined) {
+      const own = this.versionTtaOf(stored.modelVersion);
+      if (own !== null) return toPredictionView({ ...stored, tta: own }, thresholds);
+    }
     return toPredictionView(stored, thresholds);
+  }
+  /** A version's own TTA, or null (also for a version that no longer resolves). */
+  private versionTtaOf(version: number): TtaSpec | null {
+    try {
+      return this.version(version).manifest.tta ?? null;
+    } catch {
+      return null;
+    }
   }
 
   /** The batcher's runner: one engine call for a batch of one version's features. */
@@ -422,5 +452,10 @@ function averageClipOutputs(outputs: readonly ClipOutput[], classes: number): Cl
     outputs.length,
     classes,
   );
-  return { probabilities: mean.probabilities, energy: mean.energy[0] as number };
+  const first = outputs[0];
+  return {
+    probabilities: mean.probabilities,
+    energy: mean.energy[0] as number,
+    ...(first?.topWord === undefined ? {} : { topWord: first.topWord }),
+  };
 }

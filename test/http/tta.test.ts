@@ -173,8 +173,28 @@ describe('a version calibrated with test-time augmentation (kws calibrate --tta)
             })
           ).json()) as { clips: Array<{ prediction: RestPrediction }> }
         ).clips[0]!.prediction;
-      assert.equal((await answer('')).tta, 'shifts -100, 100 ms; gains 6 dB');
+      const own = await answer('');
+      assert.equal(own.tta, 'shifts -100, 100 ms; gains 6 dB');
       assert.equal((await answer('&tta=false')).tta, null);
+      // What is stored is the version's own answer, the mean of its views, read back the same.
+      const uploaded = (await (
+        await fetch(`${server.url}/v1/clips?modelVersion=${version}`, {
+          method: 'POST',
+          body: clipForm([{ name: 'left.wav', bytes }]),
+        })
+      ).json()) as { clips: Array<{ id: string }> };
+      const stored = await graphql(
+        server.url,
+        `{ clip(id: "${uploaded.clips[0]!.id}") { prediction(modelVersion: ${version}) { tta probabilities { label probability } } } }`,
+      );
+      const read = (
+        stored.data?.['clip'] as {
+          prediction: { tta: string; probabilities: Array<{ label: string; probability: number }> };
+        }
+      ).prediction;
+      assert.equal(read.tta, own.tta);
+      for (const { label, probability } of read.probabilities)
+        assert.ok(Math.abs(probability - own.probabilities[label]!) < 1e-6, label);
       const listed = await graphql(server.url, `{ modelVersion(version: ${version}) { tta } }`);
       assert.deepEqual(listed.data?.['modelVersion'], { tta: 'shifts -100, 100 ms; gains 6 dB' });
     } finally {

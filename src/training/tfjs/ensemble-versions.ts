@@ -17,7 +17,7 @@ import type { TrainedVersion } from './train-version.js';
 
 /** What {@link createEnsemble} needs. */
 export interface CreateEnsembleOptions {
-  /** Two or more distinct ready versions (numbers or aliases) of one label order and feature config; any architectures; not ensembles. */
+  /** Two or more distinct ready versions (numbers or aliases) of one label order; any architectures and features (of one sample rate and clip length); not ensembles. */
   readonly members: readonly (number | string)[];
   /** One weight per member, finite and >= 0, not all 0; normalised to sum 1. Default: equal. Unequal weights need `mean-logit`. */
   readonly weights?: readonly number[];
@@ -41,7 +41,7 @@ export interface CreateEnsembleOptions {
  * (`ensemble`); archiving a member it uses is refused (see `ModelRegistry.archive`).
  *
  * @throws KwsError `INVALID_ARGUMENT` for fewer than two distinct members, a member that is itself
- *   an ensemble, members whose labels or feature config differ (named), bad weights, or unequal
+ *   an ensemble, members whose labels, sample rate or clip length differ (named), bad weights, or unequal
  *   weights with `mean-prob`; `NOT_FOUND` for an unknown version.
  */
 export async function createEnsemble(registry: ModelRegistry, options: CreateEnsembleOptions): Promise<TrainedVersion> {

@@ -232,9 +232,11 @@ export async function registerMemberVersion(
       await saveLayersModel(model, pending.dir);
       writeFileSync(join(pending.dir, 'model.onnx'), exportOnnx(model));
     }
-    const { ensemble: _firstEnsemble, imported: _firstImported, words: firstWords, ...base } = first;
+    // The new version is calibrated here without TTA, whatever its first member had.
+    const { ensemble: _firstEnsemble, imported: _firstImported, words: firstWords, tta: _firstTta, ...base } = first;
     void _firstEnsemble;
     void _firstImported;
+    void _firstTta;
     const manifest: VersionManifest = {
       ...base,
       featureConfig,

@@ -99,7 +99,8 @@ export async function selectPseudoLabels(
         }
       }
       if (clips.length === 0) continue;
-      const out = await loaded.predict(extractor.computeBatch(clips.map((c) => c.clip)), clips.length);
+      // As the version answers: its temperature and, for a version calibrated with TTA, its views.
+      const out = await loaded.predictClips(clips.map((c) => c.clip));
       clips.forEach(({ path, clip }, k) => {
         const d = decide(out.probabilities, rmsDbfs(clip), thresholds, k * LABELS.length, out.energy[k] ?? Number.NaN);
         if (d.reason === 'MODEL' && d.confidence >= confidence)
