@@ -17,15 +17,20 @@ export function checkedVersionTask(task: VersionTask, paths: PathPolicy, registr
   switch (task.kind) {
     case 'ensemble': {
       const { dataDir, ...rest } = task.options;
+      if (dataDir !== undefined) return { kind: 'ensemble', options: { ...rest, dataDir: paths.allowedDir(dataDir) } };
       const first = task.options.members[0];
+      if (first === undefined) return task;
       // Without dataDir the first member's training data calibrates: it must be readable here too.
-      const calibration =
-        dataDir ??
-        (first === undefined ? undefined : registry.manifest(registry.resolve(first).version).training.dataDir);
-      return {
-        kind: 'ensemble',
-        options: { ...rest, ...(calibration === undefined ? {} : { dataDir: paths.allowedDir(calibration) }) },
-      };
+      const manifest = registry.manifest(registry.resolve(first).version);
+      try {
+        return { kind: 'ensemble', options: { ...rest, dataDir: paths.allowedDir(manifest.training.dataDir) } };
+      } catch (error) {
+        if (!(error instanceof KwsError)) throw error;
+        throw new KwsError(
+          error.code,
+          `${error.message} (version ${manifest.version}'s training data, which calibrates the ensemble when dataDir is not given; name dataDir)`,
+        );
+      }
     }
     case 'import':
       return {

@@ -21,6 +21,8 @@ describe('checkedVersionTask (createEnsemble, importModelVersion)', () => {
       const paths = new PathPolicy([inside]);
       assert.throws(() => checkedVersionTask({ kind: 'ensemble', options: { members: [1, 2] } }, paths, registry), {
         code: 'PATH_NOT_ALLOWED',
+        message:
+          /\(version 1's training data, which calibrates the ensemble when dataDir is not given; name dataDir\)$/,
       });
       const given = checkedVersionTask(
         { kind: 'ensemble', options: { members: [1, 2], dataDir: inside } },

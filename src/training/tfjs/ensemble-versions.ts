@@ -55,9 +55,7 @@ export async function createEnsemble(registry: ModelRegistry, options: CreateEns
   const temperatures = manifests.map((m) => m.calibration.temperature ?? 1);
   const first = manifests[0]!;
   const started = performance.now();
-  const data = await calibrationDataset(first, options.dataDir);
-  const spec = { members: versions, weights, combine, memberTemperatures: temperatures };
-  // Members that a merged TF.js graph cannot hold (ONNX only, a model of words, other features) run as sessions.
+  // Members of other features must hear the same clip (checked before any data is read).
   const features = manifests.map((m) => resolveFeatureConfig(m.featureConfig));
   const mixed = features.some((f) => JSON.stringify(f) !== JSON.stringify(features[0]));
   if (mixed) {
@@ -72,6 +70,9 @@ export async function createEnsemble(registry: ModelRegistry, options: CreateEns
         `version ${bad.version} takes ${resolveFeatureConfig(bad.featureConfig).clipSamples} samples at ${resolveFeatureConfig(bad.featureConfig).sampleRateHz} Hz, version ${first.version} ${features[0]!.clipSamples} at ${features[0]!.sampleRateHz} Hz: an ensemble's members hear the same clip`,
       );
   }
+  const data = await calibrationDataset(first, options.dataDir);
+  const spec = { members: versions, weights, combine, memberTemperatures: temperatures };
+  // Members that a merged TF.js graph cannot hold (ONNX only, a model of words, other features) run as sessions.
   if (mixed || manifests.some((m) => isOnnxOnly(m) || m.words !== undefined))
     return createSessionEnsemble(registry, manifests, spec, data, started, options.onBegin, mixed);
   const backend = await ensureTfjsBackend();
