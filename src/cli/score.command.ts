@@ -82,6 +82,7 @@ export function scoreCommand(output: CliOutput = PROCESS_OUTPUT): Command {
         import('../engine/index.js'),
         import('../jobs/index.js'),
       ]);
+      const tta = ttaOf(options, DEFAULT_TTA);
       registry = openRegistry(options);
       const config = loadConfig({ ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }) });
       try {
@@ -115,7 +116,7 @@ export function scoreCommand(output: CliOutput = PROCESS_OUTPUT): Command {
         modelVersion: options.model ?? null,
         unknownThreshold: options.unknownThreshold ?? null,
         chunkSize: options.chunkSize,
-        ...(ttaOf(options, DEFAULT_TTA) === undefined ? {} : { tta: ttaOf(options, DEFAULT_TTA) }),
+        ...(tta === undefined ? {} : { tta }),
         resume: options.resume === true,
         checkpointKey: `cli:${out}`,
         onProgress: (p) => {

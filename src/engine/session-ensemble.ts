@@ -211,18 +211,19 @@ export async function openSessionEnsemble(
   openMember: (path: string, memberGeometry: ModelGeometry) => Promise<ModelSession>,
 ): Promise<ModelSession> {
   const spec = readSessionEnsemble(dir);
-  // Members of their own features: one extractor per distinct config, fed the waveform input.
-  const extractors = new Map<string, FeatureExtractor>();
-  const extractorOf = (m: SessionEnsembleMember): FeatureExtractor | null => {
+  // Members of their own features: one extractor per distinct config, fed the waveform input; null:
+  // the member takes the input as it is. Chosen once here, not per batch.
+  const byConfig = new Map<string, FeatureExtractor>();
+  const memberExtractors = spec.members.map((m): FeatureExtractor | null => {
     if (m.features === undefined) return null;
     const key = JSON.stringify(m.features);
-    if (!extractors.has(key)) extractors.set(key, new FeatureExtractor(m.features));
-    return extractors.get(key)!;
-  };
+    if (!byConfig.has(key)) byConfig.set(key, new FeatureExtractor(m.features));
+    return byConfig.get(key)!;
+  });
   const sessions: ModelSession[] = [];
   try {
-    for (const m of spec.members) {
-      const extractor = extractorOf(m);
+    for (const [k, m] of spec.members.entries()) {
+      const extractor = memberExtractors[k]!;
       const memberGeometry: ModelGeometry = {
         ...(extractor === null ? geometry : { ...extractor.shape, classes: geometry.classes }),
         ...(m.words === undefined ? {} : { words: m.words }),
@@ -258,8 +259,7 @@ export async function openSessionEnsemble(
         return features;
       };
       const outputs: ModelOutput[] = [];
-      for (const [k, s] of sessions.entries())
-        outputs.push(await s.run(featuresOf(extractorOf(spec.members[k]!)), batch));
+      for (const [k, s] of sessions.entries()) outputs.push(await s.run(featuresOf(memberExtractors[k]!), batch));
       return combineMemberOutputs(spec, outputs, batch, geometry.classes);
     },
     dispose: async () => {

@@ -42,16 +42,18 @@ export function groupWordOutput(
         probabilities[b * classes + (groups[w] as number)]! += out.probabilities[b * words + w] as number;
     return { probabilities, energy: out.energy, logits: null, topWord };
   }
+  // Each label's words, listed once: a row costs one pass over its words, not one per label.
+  const wordsOf = Array.from({ length: classes }, (_, c) => groups.flatMap((g, w) => (g === c ? [w] : [])));
   const logits = new Float32Array(batch * classes).fill(Number.NEGATIVE_INFINITY);
   for (let b = 0; b < batch; b++)
-    for (let c = 0; c < classes; c++) {
+    wordsOf.forEach((members, c) => {
+      if (members.length === 0) return; // a label without words: probability 0
       let max = Number.NEGATIVE_INFINITY;
-      for (let w = 0; w < words; w++) if (groups[w] === c) max = Math.max(max, out.logits[b * words + w] as number);
-      if (max === Number.NEGATIVE_INFINITY) continue; // a label without words: probability 0
+      for (const w of members) max = Math.max(max, out.logits![b * words + w] as number);
       let sum = 0;
-      for (let w = 0; w < words; w++) if (groups[w] === c) sum += Math.exp((out.logits[b * words + w] as number) - max);
+      for (const w of members) sum += Math.exp((out.logits![b * words + w] as number) - max);
       logits[b * classes + c] = max + Math.log(sum);
-    }
+    });
   // A label without words has logit -Infinity; the softmax and energy treat it as probability 0.
   const finite = logits.map((z) => (Number.isFinite(z) ? z : -1e30));
   return {
