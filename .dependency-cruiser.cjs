@@ -68,6 +68,21 @@ module.exports = {
       from: { path: '^src/' },
       to: { path: '^batch/' },
     },
+    {
+      name: 'web-is-a-browser-app',
+      comment:
+        'src/web holds the browser apps (dashboard, API explorer), bundled by scripts/build-web.mjs: they talk to the server over HTTP only (the labels too, from the schema), and no server code imports them.',
+      severity: 'error',
+      from: { path: '^src/web/' },
+      to: { path: '^src/(?!web/)' },
+    },
+    {
+      name: 'nothing-imports-web',
+      comment: 'The server serves the built pages as files; it never imports their sources.',
+      severity: 'error',
+      from: { path: '^(src/(?!web/)|batch/|bench/)' },
+      to: { path: '^src/web/' },
+    },
     ...layerRules,
   ],
   options: {

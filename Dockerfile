@@ -14,6 +14,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends python3 make g+
 COPY package.json package-lock.json tsconfig.json tsconfig.build.json ./
 COPY src ./src
 COPY batch ./batch
+COPY scripts/build-web.mjs ./scripts/build-web.mjs
 # CPU: onnxruntime-node's bundled CPU build (its install step downloads nothing). GPU: its install
 # step fetches the CUDA 12 execution provider. The optional native TF.js packages (tfjs-node, or
 # tfjs-node-gpu) download libtensorflow at install; where they cannot, npm skips them and kws falls

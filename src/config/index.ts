@@ -26,6 +26,9 @@ export interface KwsConfig {
  */
 export const PROJECT_ROOT = findProjectRoot(fileURLToPath(new URL('.', import.meta.url)));
 
+/** The browser apps `npm run build` writes (`scripts/build-web.mjs`): `dashboard/` and `explorer/`. */
+export const WEB_DIR = join(PROJECT_ROOT, 'dist', 'web');
+
 function findProjectRoot(from: string): string {
   for (let dir = from; ; dir = dirname(dir)) {
     if (existsSync(join(dir, 'package.json'))) return dir;

@@ -7,6 +7,8 @@ import { describeValue, fromSerializedError, KwsError } from '../errors/index.js
 import type { TtaSpec } from './tta.js';
 import type { FeatureConfig } from '../features/index.js';
 import type {
+  EmbedChunkTask,
+  EmbeddedChunk,
   EngineTask,
   EngineWorkerData,
   ModelTarget,
@@ -181,6 +183,25 @@ export class EnginePool {
     );
     if (model !== null) this.lastProvider = result.provider;
     return result;
+  }
+
+  /**
+   * Scores a chunk of files in one worker thread as {@link scoreChunk} does, and keeps each clip's
+   * embedding: the `[dims]` activations the classifier reads (`penultimate`), or its logits where the
+   * model has no such single layer (see `EmbeddingLayer`). For the dashboard's cluster map.
+   *
+   * @throws KwsError `MALFORMED` when the model cannot be loaded.
+   */
+  async embedChunk(
+    paths: readonly string[],
+    featureConfig: FeatureConfig,
+    model: ModelTarget,
+    maxDurationMs = 10_000,
+  ): Promise<EmbeddedChunk> {
+    const task: EmbedChunkTask = { engine: this.options.engine, ...model, paths, featureConfig, maxDurationMs };
+    return unwrap(
+      await (this.pool.run({ op: 'embedChunk', ...task } satisfies EngineTask) as Promise<TaskResult<EmbeddedChunk>>),
+    );
   }
 
   /**

@@ -13,6 +13,8 @@ import { fromFsError, toSerializedError, UnreachableCaseError } from '../errors/
 import type { SerializedKwsError } from '../errors/index.js';
 import { FeatureExtractor } from '../features/index.js';
 import type { FeatureConfig } from '../features/index.js';
+import { logitsAsEmbedding, openEmbeddingSession } from './embedding.js';
+import type { EmbeddingLayer, EmbeddingSession } from './embedding.js';
 import { openModelSession } from './model-session.js';
 import { atTemperature } from './model-output.js';
 import type { DeviceChoice, EngineKind, ModelGeometry, ModelOutput, ModelSession } from './model-output.js';
@@ -210,6 +212,55 @@ async function sessionFor(task: Pick<InferTask, 'engine' | 'modelDir' | 'geometr
 }
 
 /**
+ * Reads, decodes and fits one file to the model's clip length (`[clipSamples]` samples); a worker
+ * thread may block, and a blocking read is far cheaper than fs.promises for small files.
+ *
+ * @throws KwsError `FILE_NOT_FOUND`/`FILE_UNREADABLE` for a file that cannot be read; AudioDecodeError.
+ */
+async function readClip(path: string, extractor: FeatureExtractor, maxDurationMs: number): Promise<Float32Array> {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (error) {
+    throw fromFsError(error, path, 'read');
+  }
+  return fitToLength((await decodeAudio(bytes, { maxDurationMs })).samples, extractor.config.clipSamples);
+}
+
+/**
+ * Reads every file of a chunk ({@link readClip}) and hands each clip that decodes to `use` with its
+ * rank among the good ones; a file that fails is listed, not thrown.
+ *
+ * @returns `[n]` RMS of each fitted clip (dBFS; -Infinity for a failed file), the failures, and the
+ *   indices of the good files in order.
+ */
+async function readChunk(
+  paths: readonly string[],
+  extractor: FeatureExtractor,
+  maxDurationMs: number,
+  use: (clip: Float32Array, k: number) => void,
+): Promise<{ rms: Float32Array; failures: ChunkFailure[]; good: number[] }> {
+  const rms = new Float32Array(paths.length).fill(Number.NEGATIVE_INFINITY);
+  const failures: ChunkFailure[] = [];
+  const good: number[] = [];
+  for (let i = 0; i < paths.length; i++) {
+    try {
+      const clip = await readClip(paths[i] as string, extractor, maxDurationMs);
+      use(clip, good.length);
+      rms[i] = rmsDbfs(clip);
+      good.push(i);
+    } catch (error) {
+      const { code, message } = toSerializedError(error);
+      failures.push({ index: i, code, message });
+    }
+  }
+  return { rms, failures, good };
+}
+
+/** A file of a chunk that failed: its index in the chunk and its error. */
+type ChunkFailure = { readonly index: number; readonly code: string; readonly message: string };
+
+/**
  * Scores a chunk of files in this thread: each file is read, decoded, fitted and featurized; the
  * good ones go through the model in one batch. A file that fails is reported, not thrown.
  */
@@ -225,31 +276,10 @@ async function scoreChunk(task: ScoreChunkTask): Promise<TaskResult<ScoredChunk>
     const batchRows = Math.max(n, views); // at least one clip's views
     const features = new Float32Array(batchRows * frames * bins);
     const fitted: Float32Array[] = [];
-    const rms = new Float32Array(n).fill(Number.NEGATIVE_INFINITY);
-    const failures: Array<{ index: number; code: string; message: string }> = [];
-    const good: number[] = [];
-    for (let i = 0; i < n; i++) {
-      try {
-        const path = task.paths[i] as string;
-        let bytes: Uint8Array;
-        try {
-          bytes = readFileSync(path); // a worker thread: blocking is fine, and far cheaper than fs.promises for small files
-        } catch (error) {
-          throw fromFsError(error, path, 'read');
-        }
-        const clip = fitToLength(
-          (await decodeAudio(bytes, { maxDurationMs: task.maxDurationMs })).samples,
-          extractor.config.clipSamples,
-        );
-        if (tta === null) features.set(extractor.compute(clip), good.length * frames * bins);
-        else fitted.push(clip);
-        rms[i] = rmsDbfs(clip);
-        good.push(i);
-      } catch (error) {
-        const { code, message } = toSerializedError(error);
-        failures.push({ index: i, code, message });
-      }
-    }
+    const { rms, failures, good } = await readChunk(task.paths, extractor, task.maxDurationMs, (clip, k) => {
+      if (tta === null) extractor.compute(clip, features, k * frames * bins);
+      else fitted.push(clip);
+    });
     if (task.featuresOnly === true || task.model === undefined)
       return {
         ok: true,
@@ -357,15 +387,78 @@ async function infer(task: InferTask): Promise<TaskResult<ModelOutput & { provid
   }
 }
 
+/** Read, decode, fit, features, inference and the embedding of each file of a chunk (the dashboard's cluster map). */
+export interface EmbedChunkTask extends ModelTarget {
+  readonly engine: EngineKind;
+  readonly paths: readonly string[];
+  readonly featureConfig: FeatureConfig;
+  /** Longest audio accepted, ms. */
+  readonly maxDurationMs: number;
+}
+
+/** Results of {@link EmbedChunkTask}, in the order of `paths`; a failed file has zero rows and an entry in `failures`. */
+export interface EmbeddedChunk extends Omit<ScoredChunk, 'provider'> {
+  /** `[n, dims]` activations of `layer` (see `EmbeddingLayer`). */
+  readonly embeddings: Float32Array;
+  readonly dims: number;
+  readonly layer: EmbeddingLayer;
+}
+
+const embeddingSessions = new Map<string, Promise<EmbeddingSession | null>>();
+
+/** Scores a chunk and keeps each clip's embedding: the layer the classifier reads, else the logits. */
+async function embedChunk(task: EmbedChunkTask): Promise<TaskResult<EmbeddedChunk>> {
+  try {
+    const extractor = extractorFor(task.featureConfig);
+    const n = task.paths.length;
+    const features = new Float32Array(n * extractor.clipSize);
+    const { rms, failures, good } = await readChunk(task.paths, extractor, task.maxDurationMs, (clip, k) =>
+      extractor.compute(clip, features, k * extractor.clipSize),
+    );
+    let embedder = embeddingSessions.get(task.modelDir);
+    if (embedder === undefined) {
+      embedder = openEmbeddingSession(task.modelDir, task.geometry).catch(() => null);
+      embeddingSessions.set(task.modelDir, embedder);
+    }
+    const session = await embedder;
+    const rows = features.subarray(0, good.length * extractor.clipSize);
+    const raw =
+      good.length === 0
+        ? null
+        : session !== null
+          ? await session.run(rows, good.length)
+          : logitsAsEmbedding(await (await sessionFor(task)).run(rows, good.length), good.length);
+    const { classes } = task.geometry;
+    const dims = raw?.dims ?? 0;
+    const out = raw === null ? null : atTemperature(raw, good.length, classes, task.temperature);
+    const probabilities = new Float32Array(n * classes);
+    const energy = new Float32Array(n).fill(Number.NaN);
+    const embeddings = new Float32Array(n * dims);
+    good.forEach((index, k) => {
+      probabilities.set(out?.probabilities.subarray(k * classes, (k + 1) * classes) ?? [], index * classes);
+      energy[index] = out?.energy[k] as number;
+      embeddings.set(raw?.embeddings.subarray(k * dims, (k + 1) * dims) ?? [], index * dims);
+    });
+    const layer = raw?.layer ?? (session === null ? 'logits' : 'penultimate');
+    return { ok: true, value: { probabilities, energy, rmsDbfs: rms, failures, embeddings, dims, layer } };
+  } catch (error) {
+    return { ok: false, error: toSerializedError(error) };
+  }
+}
+
 /** One task for an engine thread, tagged with the operation it asks for. */
 export type EngineTask =
   | ({ readonly op: 'prepare' } & PrepareTask)
   | ({ readonly op: 'infer' } & InferTask)
-  | ({ readonly op: 'scoreChunk' } & ScoreChunkTask);
+  | ({ readonly op: 'scoreChunk' } & ScoreChunkTask)
+  | ({ readonly op: 'embedChunk' } & EmbedChunkTask);
 
 /** What each operation answers. */
 export type EngineTaskResult =
-  TaskResult<PreparedClip> | TaskResult<ModelOutput & { provider: string }> | TaskResult<ScoredChunk>;
+  | TaskResult<PreparedClip>
+  | TaskResult<ModelOutput & { provider: string }>
+  | TaskResult<ScoredChunk>
+  | TaskResult<EmbeddedChunk>;
 
 /**
  * Configures this thread (device, model cache bound; defaults `auto` and 4) and returns its task
@@ -382,6 +475,8 @@ export function engineWorker(data: EngineWorkerData | undefined): (task: EngineT
         return infer(task);
       case 'scoreChunk':
         return scoreChunk(task);
+      case 'embedChunk':
+        return embedChunk(task);
       default:
         throw new UnreachableCaseError(task);
     }

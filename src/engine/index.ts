@@ -12,7 +12,9 @@ export type { DeviceChoice, EngineKind, ModelGeometry, ModelOutput, ModelSession
 export { openModelSession } from './model-session.js';
 export { defaultEnginePoolOptions, EnginePool } from './engine-pool.js';
 export type { EnginePoolOptions } from './engine-pool.js';
-export type { PreparedClip, SavedClip, SaveTarget, ScoredChunk } from './engine-tasks.js';
+export type { EmbeddedChunk, PreparedClip, SavedClip, SaveTarget, ScoredChunk } from './engine-tasks.js';
+export type { EmbeddingLayer } from './embedding.js';
+export { penultimateTensor } from './embedding.js';
 export { engineWorker } from './engine-tasks.js';
 export type { EngineTask, EngineWorkerData, ModelTarget } from './engine-tasks.js';
 export {

@@ -1,5 +1,6 @@
 import { ApolloServer } from '@apollo/server';
 import type { ApolloServerPlugin } from '@apollo/server';
+import { ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { expressMiddleware } from '@as-integrations/express5';
 import { unwrapResolverError } from '@apollo/server/errors';
 import type { RequestHandler } from 'express';
@@ -56,7 +57,14 @@ export async function createGraphqlHandlers(
     csrfPrevention: true,
     formatError: formatGraphqlError(log),
     // Authorization first: a key without the scope learns nothing else about the operation.
-    plugins: [authorizationPlugin(deps.audit), queryCostPlugin<KwsContext>(schema), responseStatusPlugin, ...plugins],
+    plugins: [
+      // Browsers get the bundled offline explorer from the HTTP layer, not Apollo's CDN landing page.
+      ApolloServerPluginLandingPageDisabled(),
+      authorizationPlugin(deps.audit),
+      queryCostPlugin<KwsContext>(schema),
+      responseStatusPlugin,
+      ...plugins,
+    ],
     introspection: true,
     // Server paths stay out of responses, whatever NODE_ENV says.
     includeStacktraceInErrorResponses: false,

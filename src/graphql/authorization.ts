@@ -21,6 +21,7 @@ export const ROOT_FIELD_SCOPES = {
     jobs: 'read',
     hardExamples: 'read',
     lowConfidenceClips: 'read',
+    clusterMap: 'read',
     predictionDiff: 'read',
     auditLog: 'admin',
   },

@@ -1,5 +1,5 @@
 import { UnknownOperatingPointType, UnknownTradeOffType } from './trust.type.js';
-import { Field, Float, ObjectType, registerEnumType } from 'type-graphql';
+import { Field, Float, Int, ObjectType, registerEnumType } from 'type-graphql';
 import type { Label } from '../labels/index.js';
 import { LabelEnum } from './enums.js';
 import { LabelProbability } from './prediction.type.js';
@@ -8,6 +8,7 @@ import { LabelProbability } from './prediction.type.js';
 export enum TrainSplitEnum {
   TRAINING = 'training',
   VALIDATION = 'validation',
+  TESTING = 'testing',
 }
 registerEnumType(TrainSplitEnum, {
   name: 'TrainSplit',
@@ -33,6 +34,12 @@ export class ScoredClipType {
 
   @Field(() => String, { nullable: true, description: 'Error code when the clip did not decode.' })
   error!: string | null;
+
+  @Field(() => String, {
+    description:
+      'Where its audio plays from: GET it with a read key (`/v1/audio?path=...`; refused outside the folders the server may read).',
+  })
+  audioUrl!: string;
 }
 
 @ObjectType('PredictionDiff', { description: 'A clip two versions label differently.' })
@@ -101,4 +108,70 @@ export class CalibrationType {
     description: "Each unknown rule's trade-off on validation; empty for versions calibrated before it was recorded.",
   })
   tradeOff!: UnknownTradeOffType[];
+}
+
+/** Where a clip of a cluster map comes from. */
+export enum ClusterSourceEnum {
+  TRAINING = 'training',
+  VALIDATION = 'validation',
+  TESTING = 'testing',
+  TEST = 'test',
+}
+registerEnumType(ClusterSourceEnum, {
+  name: 'ClusterSource',
+  description: 'A split of a labelled dataset (TRAINING, VALIDATION, TESTING) or an unlabelled test folder (TEST).',
+});
+
+@ObjectType('ClusterPoint', { description: "One clip of a cluster map: its place in 2-D and the version's answer." })
+export class ClusterPointType {
+  @Field(() => String, { description: '<word>/<file> in a dataset, the file name in a test folder.' })
+  clip!: string;
+
+  @Field(() => ClusterSourceEnum)
+  source!: ClusterSourceEnum;
+
+  @Field(() => LabelEnum, { nullable: true, description: "The dataset's label; null in a test folder." })
+  trueLabel!: Label | null;
+
+  @Field(() => LabelEnum)
+  label!: Label;
+
+  @Field(() => Float, { description: 'Max-softmax probability.' })
+  confidence!: number;
+
+  @Field(() => Float, { description: 'First principal component of the embedding.' })
+  x!: number;
+
+  @Field(() => Float, { description: 'Second principal component of the embedding.' })
+  y!: number;
+
+  @Field(() => String, { description: 'Where its audio plays from (see ScoredClip.audioUrl).' })
+  audioUrl!: string;
+}
+
+@ObjectType('ClusterMap', {
+  description:
+    "A 2-D map (PCA) of a version's embeddings for an even sample of a labelled dataset's splits and a test folder.",
+})
+export class ClusterMapType {
+  @Field(() => Int)
+  version!: number;
+
+  @Field(() => String, {
+    description:
+      'penultimate: the layer the classifier reads (after global average pooling); logits: the pre-softmax outputs, for models without one such layer (ensembles, models of words, some imported graphs).',
+  })
+  layer!: string;
+
+  @Field(() => Int, { description: 'Dimensions of the embedding before projection.' })
+  dimensions!: number;
+
+  @Field(() => [Float], { description: 'Share of the variance each axis explains, fractions.' })
+  explainedVariance!: number[];
+
+  @Field(() => [ClusterPointType])
+  points!: ClusterPointType[];
+
+  @Field(() => Int, { description: 'Sampled clips that did not decode (left off the map).' })
+  failed!: number;
 }

@@ -110,6 +110,24 @@ export class ImportedModelType {
   modelLabels!: string[];
 }
 
+@ObjectType('EpochMetrics', { description: 'One training epoch of a version.' })
+export class EpochMetricsType {
+  @Field(() => Int)
+  epoch!: number;
+
+  @Field(() => Float, { description: 'Mean training loss (cross-entropy, nats).' })
+  loss!: number;
+
+  @Field(() => Float, { description: 'Mean training accuracy, a fraction.' })
+  accuracy!: number;
+
+  @Field(() => Float, { description: 'Validation accuracy after the epoch, a fraction.' })
+  valAccuracy!: number;
+
+  @Field(() => Float, { description: 'Wall time of the epoch, seconds.' })
+  seconds!: number;
+}
+
 @ObjectType('ModelVersion', { description: 'A numbered, immutable model version in the registry.' })
 export class ModelVersionType {
   @Field(() => Int)
@@ -140,6 +158,18 @@ export class ModelVersionType {
       'For a version trained on every word (allWords), its words in output order (the commands, silence, _unknown_, then the others, each counted as unknown); null otherwise.',
   })
   words!: string[] | null;
+
+  @Field(() => [EpochMetricsType], {
+    description:
+      'Training curve: loss and accuracy per epoch on the training split, validation accuracy after each; empty for versions not trained here (ensembles, imports, bundled versions that did not record it).',
+  })
+  history!: EpochMetricsType[];
+
+  @Field(() => Int, {
+    nullable: true,
+    description: 'The epoch whose weights the version keeps (best validation accuracy); null without history.',
+  })
+  bestEpoch!: number | null;
 
   @Field(() => ImportedModelType, {
     nullable: true,

@@ -11,6 +11,9 @@ import type { ApiKeyStore, Scope } from '../storage/index.js';
 import { authenticate, errorBody, redactUrl } from './authenticate.js';
 import type { AuthErrorShape } from './authenticate.js';
 import { clipsUploadHandler } from './clips.route.js';
+import { mediaRouters } from './media.route.js';
+import { webRouters } from './web.js';
+import { WEB_DIR } from '../config/index.js';
 import { uploadGate } from './upload-gate.js';
 import type { KeyRateLimiter } from './rate-limit.js';
 import type { UploadLimits } from './clips.route.js';
@@ -29,6 +32,8 @@ export interface AppParts {
   readonly keys: ApiKeyStore;
   /** Serve `/metrics` without a key (default: it needs the `read` scope). */
   readonly metricsPublic?: boolean;
+  /** The built browser apps (`dashboard/`, `explorer/`); default `WEB_DIR` (`dist/web`). */
+  readonly webDir?: string;
   /** Origins allowed to call from a browser (CORS, `cors` middleware); default none: CORS off. */
   readonly corsOrigins?: readonly string[];
   /** Per-key request rate (token buckets); default none: no limit. */
@@ -136,6 +141,9 @@ export function createApp(parts: AppParts): Express {
       parts.logger.error({ err: error }, 'unexpected upload error'),
     ),
   );
+  const media = mediaRouters(parts.service, parts.jobs);
+  app.use('/v1/audio', auth('read'), media.audio);
+  app.use('/v1/clips/:id', auth('predict'), media.clip);
   app.get('/v1/jobs/:id/:file', auth('read'), (req: Request, res: Response, next: NextFunction) => {
     try {
       const file = (Object.keys(JOB_OUTPUTS) as Array<keyof typeof JOB_OUTPUTS>).find(
@@ -156,6 +164,11 @@ export function createApp(parts: AppParts): Express {
       next(error);
     }
   });
+  const web = webRouters(parts.webDir ?? WEB_DIR);
+  app.get('/', (_req, res) => res.redirect('/dashboard/'));
+  app.use('/dashboard', web.dashboard);
+  app.use('/explorer', web.explorer);
+  app.get('/graphql', web.explorerPage);
   // Every key has at least `predict`; each operation's root fields are checked against their scopes in Apollo.
   app.use(
     '/graphql',

@@ -66,6 +66,8 @@ export interface ServerOptions {
   readonly insecure: boolean;
   /** Serve `/metrics` without a key. Default false: it needs the `read` scope once keys exist. */
   readonly metricsPublic: boolean;
+  /** The built browser apps (dashboard, API explorer). Default `WEB_DIR` (`dist/web`, written by `npm run build`). */
+  readonly webDir: string;
   /** Origins browsers may call from (CORS). Default none: CORS off. */
   readonly corsOrigins: readonly string[];
   /** Requests a second each API key (without keys: each client address) may make; a token bucket. Default none: no limit. */
@@ -198,6 +200,7 @@ export async function startServer(given: Partial<ServerOptions> = {}): Promise<R
     graphql: graphql.handlers,
     keys,
     metricsPublic: options.metricsPublic,
+    ...(options.webDir === undefined ? {} : { webDir: options.webDir }),
     corsOrigins,
     anyHost: !isLoopback(options.host),
     limiter,

@@ -251,6 +251,15 @@ export class JobRunner {
     return this.paths.allowedDir(dir);
   }
 
+  /**
+   * The real path of a regular file the server may read (a dataset clip the dashboard plays).
+   *
+   * @throws KwsError as {@link PathPolicy.allowedFile}.
+   */
+  allowedFile(file: string): string {
+    return this.paths.allowedFile(file);
+  }
+
   private enqueue(id: number): void {
     if (!this.queue.includes(id) && this.running?.id !== id) this.queue.push(id);
     void this.drain();

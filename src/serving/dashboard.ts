@@ -3,11 +3,14 @@ import { LABELS } from '../labels/index.js';
 import { listTestClips, scanSpeechCommands } from '../data/index.js';
 import type { Label } from '../labels/index.js';
 import type { Split } from '../data/index.js';
-import type { EnginePool, ScoredChunk } from '../engine/index.js';
+import type { EmbeddedChunk, EnginePool, ScoredChunk } from '../engine/index.js';
 import { describeValue, KwsError } from '../errors/index.js';
 import type { ModelRegistry } from '../registry/index.js';
 import { toPredictionView } from './prediction-view.js';
+import { checkPerSource, evenSample, projectToPlane } from './cluster-map.js';
+import type { ClusterMap, ClusterPoint, ClusterSource } from './cluster-map.js';
 import { readServingVersion } from './version-resolver.js';
+import type { ServingVersion } from './version-resolver.js';
 
 /** One clip scored by one version, with its calibrated thresholds applied. */
 export interface ScoredClip {
@@ -43,43 +46,93 @@ export class Dashboard {
   ) {}
 
   /**
-   * Clips of a version's own training or validation split that it gets wrong, most confidently wrong
-   * first, then the least confident right ones; `first` of them.
+   * Clips of a split of a version's own dataset (or of `dataDir`, split by the version's dataset
+   * options) that it gets wrong, most confidently wrong first, then the least confident right ones;
+   * `first` of them. With `trueLabel` and/or `label`, only the clips of that cell of the confusion
+   * matrix (true row, predicted column). Generated silence examples are not files and are left out.
    *
+   * @param options.dataDir A labelled folder (already checked against the allowed roots); default the
+   *   version's training data.
    * @throws KwsError `NOT_FOUND` for an unknown version, `FILE_NOT_FOUND` when its dataset has moved,
    *   `INVALID_ARGUMENT` for a split with more than {@link MAX_DASHBOARD_CLIPS} clips.
    */
   async hardExamples(
     version: number,
-    split: Extract<Split, 'training' | 'validation'>,
+    split: Split,
     first: number,
+    options: {
+      readonly dataDir?: string | null;
+      readonly trueLabel?: Label | null;
+      readonly label?: Label | null;
+    } = {},
   ): Promise<ScoredClip[]> {
     const record = readServingVersion(this.registry, version);
-    const { manifest } = record;
-    const key = `${record.version}\thard\t${split}`;
+    const dataDir = options.dataDir ?? record.manifest.training.dataDir;
+    const key = `${record.version}\thard\t${split}\t${dataDir}`;
     let scored = this.cache.get(key);
     if (scored === undefined) {
-      scored = (async () => {
-        if (!existsSync(manifest.training.dataDir))
-          throw new KwsError(
-            'FILE_NOT_FOUND',
-            `version ${record.version} was trained on ${manifest.training.dataDir}, which is not on this machine: hard examples read the version's own training data (lowConfidenceClips works on any test folder)`,
-          );
-        const dataset = await scanSpeechCommands(
-          manifest.training.dataDir,
-          (manifest.training.options['dataset'] ?? {}) as Parameters<typeof scanSpeechCommands>[1],
-        );
-        const words = dataset.examples[split].flatMap((e) =>
-          e.kind === 'word' ? [{ clip: e.relativePath, path: e.path, trueLabel: e.label }] : [],
-        );
-        return this.score(record.version, words);
-      })();
+      scored = (async () => this.score(record.version, (await this.labelled(record, dataDir))[split]))();
       this.remember(key, scored);
     }
-    const clips = await scored;
+    const clips = (await scored).filter(
+      (c) =>
+        (options.trueLabel === undefined || options.trueLabel === null || c.trueLabel === options.trueLabel) &&
+        (options.label === undefined || options.label === null || c.label === options.label),
+    );
     const wrong = clips.filter((c) => c.label !== c.trueLabel).sort((a, b) => b.confidence - a.confidence);
     const right = clips.filter((c) => c.label === c.trueLabel).sort((a, b) => a.confidence - b.confidence);
     return [...wrong, ...right].slice(0, checkFirst(first));
+  }
+
+  /**
+   * A 2-D map of a version's embeddings (the layer its classifier reads; see `EmbeddingLayer`) for
+   * up to `perSource` clips of each split of a labelled dataset and of a test folder, projected by
+   * PCA, with the version's answer for each clip. The sample is spread evenly over the sorted names,
+   * so the same arguments give the same map.
+   *
+   * @param options.dataDir A labelled folder (checked against the allowed roots); default the
+   *   version's training data when it is on this machine, else none.
+   * @param options.testDir An unlabelled folder of clips (checked); default none.
+   * @throws KwsError `INVALID_ARGUMENT` for a bad `perSource` or when there is nothing to map,
+   *   `NOT_FOUND` for an unknown version.
+   */
+  async clusterMap(
+    version: number,
+    options: { readonly dataDir?: string | null; readonly testDir?: string | null; readonly perSource: number },
+  ): Promise<ClusterMap> {
+    const perSource = checkPerSource(options.perSource);
+    const record = readServingVersion(this.registry, version);
+    const own = record.manifest.training.dataDir;
+    const dataDir = options.dataDir ?? (existsSync(own) ? own : null);
+    const sampled: Array<{ clip: string; path: string; trueLabel: Label | null; source: ClusterSource }> = [];
+    if (dataDir !== null) {
+      const splits = await this.labelled(record, dataDir);
+      for (const split of ['training', 'validation', 'testing'] as const)
+        sampled.push(...evenSample(splits[split], perSource, (c) => c.clip).map((c) => ({ ...c, source: split })));
+    }
+    if (options.testDir !== undefined && options.testDir !== null) {
+      const files = await this.testFiles(options.testDir);
+      sampled.push(...evenSample(files, perSource, (c) => c.clip).map((c) => ({ ...c, source: 'test' as const })));
+    }
+    if (sampled.length === 0)
+      throw new KwsError(
+        'INVALID_ARGUMENT',
+        `nothing to map: version ${record.version}'s training data (${own}) is not on this machine; name a dataDir or a testDir`,
+      );
+    const { manifest, target } = record;
+    const chunk = 64;
+    const parts: EmbeddedChunk[] = [];
+    await this.inLane(async () => {
+      for (let k = 0; k * chunk < sampled.length; k++)
+        parts.push(
+          await this.pool.embedChunk(
+            sampled.slice(k * chunk, (k + 1) * chunk).map((c) => c.path),
+            manifest.featureConfig,
+            target,
+          ),
+        );
+    });
+    return this.project(record.version, sampled, parts, chunk);
   }
 
   /** The clips of a test folder with the lowest max-softmax probability under a version. */
@@ -111,24 +164,94 @@ export class Dashboard {
     const key = `${record.version}\tdir\t${dir}`;
     let scored = this.cache.get(key);
     if (scored === undefined) {
-      scored = (async () => {
-        const files: Array<{ clip: string; path: string; trueLabel: null }> = [];
-        for await (const clip of listTestClips(dir)) {
-          files.push({ clip: clip.fname, path: clip.path, trueLabel: null });
-          if (files.length > MAX_DASHBOARD_CLIPS)
-            throw new KwsError(
-              'INVALID_ARGUMENT',
-              `${dir} holds more than ${MAX_DASHBOARD_CLIPS} clips; score it with scoreTestSet instead`,
-            );
-        }
-        return this.score(
-          record.version,
-          files.sort((x, y) => (x.clip < y.clip ? -1 : 1)),
-        );
-      })();
+      scored = (async () => this.score(record.version, await this.testFiles(dir)))();
       this.remember(key, scored);
     }
     return scored;
+  }
+
+  /** The clips of an unlabelled test folder, sorted by name. */
+  private async testFiles(dir: string): Promise<Array<{ clip: string; path: string; trueLabel: null }>> {
+    const files: Array<{ clip: string; path: string; trueLabel: null }> = [];
+    for await (const clip of listTestClips(dir)) {
+      files.push({ clip: clip.fname, path: clip.path, trueLabel: null });
+      if (files.length > MAX_DASHBOARD_CLIPS)
+        throw new KwsError(
+          'INVALID_ARGUMENT',
+          `${dir} holds more than ${MAX_DASHBOARD_CLIPS} clips; score it with scoreTestSet instead`,
+        );
+    }
+    return files.sort((x, y) => (x.clip < y.clip ? -1 : 1));
+  }
+
+  /** The word clips of each split of a labelled folder, split by the version's dataset options. */
+  private async labelled(
+    record: ServingVersion,
+    dataDir: string,
+  ): Promise<Record<Split, Array<{ clip: string; path: string; trueLabel: Label }>>> {
+    if (!existsSync(dataDir))
+      throw new KwsError(
+        'FILE_NOT_FOUND',
+        `version ${record.version} was trained on ${dataDir}, which is not on this machine: name a labelled folder (dataDir), or use lowConfidenceClips on a test folder`,
+      );
+    const dataset = await scanSpeechCommands(
+      dataDir,
+      (record.manifest.training.options['dataset'] ?? {}) as Parameters<typeof scanSpeechCommands>[1],
+    );
+    const words = (split: Split): Array<{ clip: string; path: string; trueLabel: Label }> =>
+      dataset.examples[split].flatMap((e) =>
+        e.kind === 'word' ? [{ clip: e.relativePath, path: e.path, trueLabel: e.label }] : [],
+      );
+    return { training: words('training'), validation: words('validation'), testing: words('testing') };
+  }
+
+  /** Runs dashboard work one query at a time (see {@link score}). */
+  private async inLane(work: () => Promise<void>): Promise<void> {
+    const run = this.lane.then(work);
+    this.lane = run.catch(() => undefined);
+    await run;
+  }
+
+  /** The sampled clips that decoded, placed by PCA of their embeddings, with the version's answers. */
+  private project(
+    version: number,
+    sampled: ReadonlyArray<{ clip: string; path: string; trueLabel: Label | null; source: ClusterSource }>,
+    parts: readonly EmbeddedChunk[],
+    chunk: number,
+  ): ClusterMap {
+    const thresholds = readServingVersion(this.registry, version).thresholds;
+    const dims = parts.find((p) => p.dims > 0)?.dims ?? 0;
+    const kept: Array<{ index: number; part: EmbeddedChunk; j: number }> = [];
+    sampled.forEach((_, index) => {
+      const part = parts[Math.floor(index / chunk)] as EmbeddedChunk;
+      const j = index % chunk;
+      if (!part.failures.some((f) => f.index === j)) kept.push({ index, part, j });
+    });
+    const embeddings = new Float32Array(kept.length * dims);
+    kept.forEach(({ part, j }, k) => embeddings.set(part.embeddings.subarray(j * dims, (j + 1) * dims), k * dims));
+    const { x, y, explained } = projectToPlane(embeddings, kept.length, dims);
+    const points = kept.map(({ index, part, j }, k): ClusterPoint => {
+      const c = sampled[index] as (typeof sampled)[number];
+      const view = toPredictionView(
+        {
+          probabilities: part.probabilities.subarray(j * LABELS.length, (j + 1) * LABELS.length),
+          rmsDbfs: part.rmsDbfs[j] as number,
+          energy: part.energy[j] as number,
+          modelVersion: version,
+          latencyMs: 0,
+        },
+        thresholds,
+      );
+      return { ...c, label: view.label, confidence: view.confidence, x: x[k] as number, y: y[k] as number };
+    });
+    return {
+      version,
+      layer: parts[0]?.layer ?? 'logits',
+      dimensions: dims,
+      explainedVariance: explained,
+      points,
+      failed: sampled.length - kept.length,
+    };
   }
 
   private remember(key: string, scored: Promise<ScoredClip[]>): void {
@@ -151,7 +274,7 @@ export class Dashboard {
     // with live uploads, which then wait behind at most one chunk (about 40 ms), not the whole folder.
     const chunk = 64;
     const parts: ScoredChunk[] = [];
-    const run = this.lane.then(async () => {
+    await this.inLane(async () => {
       for (let k = 0; k * chunk < clips.length; k++)
         parts.push(
           await this.pool.scoreChunk(
@@ -161,8 +284,6 @@ export class Dashboard {
           ),
         );
     });
-    this.lane = run.catch(() => undefined);
-    await run;
     return clips.map((c, i) => {
       const part = parts[Math.floor(i / chunk)];
       const j = i % chunk;

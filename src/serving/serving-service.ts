@@ -1,6 +1,7 @@
 import { averageViews, DEFAULT_TTA } from '../engine/index.js';
 import type { EnginePool, PreparedClip, TtaSpec } from '../engine/index.js';
 import { KwsError, toSerializedError } from '../errors/index.js';
+import { DEFAULT_FEATURE_CONFIG, featureShape } from '../features/index.js';
 import type { ErrorCode } from '../errors/index.js';
 import { decide, DynamicBatcher, validateThresholds } from '../inference/index.js';
 import type { BatcherOptions, BatchReport, Thresholds, UnknownScore } from '../inference/index.js';
@@ -56,6 +57,18 @@ export interface Readiness {
   readonly reason: string | null;
 }
 
+/** A log-mel spectrogram for display (see {@link ServingService.spectrogram}). */
+export interface Spectrogram {
+  readonly frames: number;
+  readonly melBins: number;
+  /** Hop length, ms. */
+  readonly hopMs: number;
+  /** The clip's duration before it was fitted to 1 s, ms. */
+  readonly durationMs: number;
+  /** `[frames, melBins]` log mel energies (natural log), row-major, rounded to 0.01. */
+  readonly values: readonly number[];
+}
+
 /**
  * The serving core: stores uploaded clips, computes features off the event loop (the engine pool),
  * sends them through the process-wide {@link DynamicBatcher} keyed by model version, applies the
@@ -85,6 +98,28 @@ export class ServingService {
       undefined,
       this.options.onBatch,
     );
+  }
+
+  /**
+   * The log-mel spectrogram of a clip for display (the dashboard): the product's default front end
+   * (40 mel bins, 25 ms Hann windows every 10 ms, 20-7,600 Hz, natural-log energies; see
+   * `DEFAULT_FEATURE_CONFIG`) of the clip fitted to 1 s, computed in an engine thread.
+   *
+   * @throws AudioDecodeError for bytes that are not usable audio.
+   */
+  async spectrogram(bytes: Uint8Array): Promise<Spectrogram> {
+    const config = DEFAULT_FEATURE_CONFIG;
+    const { features, durationMs } = await this.pool.prepare(bytes, config, {
+      maxDurationMs: this.options.maxDurationMs,
+    });
+    const { frames, bins } = featureShape(config);
+    return {
+      frames,
+      melBins: bins,
+      hopMs: (config.hopSamples / config.sampleRateHz) * 1000,
+      durationMs,
+      values: Array.from(features, (v) => Math.round(v * 100) / 100),
+    };
   }
 
   /** Loads and warms the production version on every engine thread; readiness follows. */

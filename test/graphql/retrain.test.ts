@@ -189,6 +189,62 @@ describe('retraining over GraphQL', () => {
       );
     });
 
+    it('maps the embeddings of its own data, lists the clips of one confusion cell, and shows its training curve', async () => {
+      const sizes: number[] = [];
+      for (const split of ['TRAINING', 'VALIDATION', 'TESTING']) {
+        const all = await gql(`{ hardExamples(version: ${version}, split: ${split}, first: 1000) { clip } }`);
+        sizes.push((all.data?.['hardExamples'] as unknown[]).length);
+      }
+      const mapped = await gql(
+        `{ clusterMap(version: ${version}, perSource: 3) { layer dimensions explainedVariance failed points { clip source trueLabel label x y audioUrl } } }`,
+      );
+      assert.equal(mapped.errors, undefined, JSON.stringify(mapped.errors));
+      const map = mapped.data?.['clusterMap'] as {
+        layer: string;
+        dimensions: number;
+        explainedVariance: number[];
+        failed: number;
+        points: Array<{ source: string; trueLabel: string | null; x: number; audioUrl: string }>;
+      };
+      assert.equal(map.layer, 'penultimate');
+      assert.ok(map.dimensions > 12, `the pooled channels, not the 12 logits: ${map.dimensions}`);
+      assert.equal(
+        map.points.length,
+        sizes.reduce((sum, n) => sum + Math.min(3, n), 0),
+      );
+      assert.ok(
+        map.points.every(
+          (p) => p.trueLabel !== null && p.source !== 'TEST' && p.audioUrl.startsWith('/v1/audio?path='),
+        ),
+      );
+      assert.ok((map.explainedVariance[0] as number) >= (map.explainedVariance[1] as number));
+      const cell = await gql(
+        `{ hardExamples(version: ${version}, split: TRAINING, trueLabel: yes, first: 1000) { trueLabel label } }`,
+      );
+      const yes = cell.data?.['hardExamples'] as Array<{ trueLabel: string; label: string }>;
+      assert.ok(yes.length > 0 && yes.every((c) => c.trueLabel === 'yes'));
+      const answered = yes[0]?.label as string;
+      const one = await gql(
+        `{ hardExamples(version: ${version}, split: TRAINING, trueLabel: yes, label: ${answered}, first: 1000) { label } }`,
+      );
+      assert.deepEqual(
+        (one.data?.['hardExamples'] as Array<{ label: string }>).map((c) => c.label),
+        yes.filter((c) => c.label === answered).map((c) => c.label),
+      );
+      const history = await gql(
+        `{ modelVersion(version: ${version}) { history { epoch loss accuracy valAccuracy } bestEpoch } }`,
+      );
+      const curve = history.data?.['modelVersion'] as {
+        history: Array<{ epoch: number; loss: number }>;
+        bestEpoch: number;
+      };
+      assert.deepEqual([curve.history.map((e) => e.epoch), curve.bestEpoch], [[1], 1]);
+      assert.ok(Number.isFinite(curve.history[0]?.loss));
+      const nothing = await gql('{ clusterMap(version: 1) { layer } }');
+      assert.equal(nothing.errors?.[0]?.extensions?.code, 'INVALID_ARGUMENT', JSON.stringify(nothing.errors));
+      assert.match(nothing.errors?.[0]?.message ?? '', /name a dataDir or a testDir/);
+    });
+
     it('serves the dashboard: hard examples, low-confidence clips, diffs between versions, calibration', async () => {
       const hard = await gql(
         `{ hardExamples(version: ${version}, split: TRAINING, first: 6) { clip trueLabel label confidence probabilities { label probability } error } }`,

@@ -38,6 +38,7 @@ const EXPECTED_SCOPES: Record<'query' | 'mutation', Record<string, Scope>> = {
     jobs: 'read',
     hardExamples: 'read',
     lowConfidenceClips: 'read',
+    clusterMap: 'read',
     predictionDiff: 'read',
     auditLog: 'admin',
   },
@@ -131,20 +132,26 @@ describe('API keys, scopes and the audit log (a server whose data folder has key
     }
   });
 
-  it('keeps /healthz and /readyz open, and asks the read scope for /metrics and job files', async () => {
-    for (const path of ['/healthz', '/readyz']) assert.equal((await call(path)).status, 200, path);
-    for (const [path, apiKey, status] of [
+  it('keeps /healthz, /readyz and the pages open, and asks the read scope for /metrics, job files and dataset audio', async () => {
+    for (const path of ['/healthz', '/readyz', '/dashboard/']) assert.notEqual((await call(path)).status, 401, path);
+    for (const [path, apiKey, status, code = 'FORBIDDEN'] of [
       ['/metrics', undefined, 401],
       ['/metrics', key.predict, 403],
       ['/metrics', key.read, 200],
       ['/v1/jobs/1/submission.csv', undefined, 401],
       ['/v1/jobs/1/submission.csv', key.predict, 403],
       ['/v1/jobs/1/submission.csv', key.read, 404],
-    ] as const) {
+      ['/v1/audio?path=%2Fetc%2Fpasswd', undefined, 401],
+      ['/v1/audio?path=%2Fetc%2Fpasswd', key.predict, 403],
+      ['/v1/audio?path=%2Fetc%2Fpasswd', key.read, 403, 'PATH_NOT_ALLOWED'], // past the key check
+      ['/v1/audio/spectrogram?path=%2Fetc%2Fpasswd', key.predict, 403],
+      ['/v1/clips/1/audio', undefined, 401],
+      ['/v1/clips/1/spectrogram', undefined, 401],
+      ['/v1/clips/999/audio', key.predict, 404],
+    ] as ReadonlyArray<readonly [string, string | undefined, number, string?]>) {
       const response = await call(path, apiKey === undefined ? {} : { key: apiKey });
       assert.equal(response.status, status, `${path} with ${apiKey === undefined ? 'no key' : apiKey.slice(0, 10)}`);
-      if (status === 403)
-        assert.equal(((await response.json()) as { error: { code: string } }).error.code, 'FORBIDDEN');
+      if (status === 403) assert.equal(((await response.json()) as { error: { code: string } }).error.code, code, path);
     }
   });
 

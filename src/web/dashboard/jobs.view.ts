@@ -1,0 +1,165 @@
+import { gql } from './api.js';
+import { lines, metricAgainst } from './charts.js';
+import type { SeriesPoint } from './charts.js';
+import { failure, h, pct, section, table } from './dom.js';
+
+interface Job {
+  readonly id: string;
+  readonly kind: string;
+  readonly status: string;
+  readonly processed: number;
+  readonly total: number;
+  readonly clipsPerSecond: number;
+  readonly etaSeconds: number | null;
+  readonly error: string | null;
+  readonly createdAt: string;
+  readonly resultVersion: number | null;
+  readonly training: {
+    phase: string;
+    epoch: number;
+    epochs: number;
+    loss: number | null;
+    accuracy: number | null;
+    valAccuracy: number | null;
+  } | null;
+  readonly search: {
+    metric: string;
+    trials: Array<{
+      trial: number;
+      status: string;
+      metric: number | null;
+      version: number | null;
+      parameters: Array<{ name: string; value: string }>;
+    }>;
+  } | null;
+}
+
+const JOB_FIELDS = `id kind status processed total clipsPerSecond etaSeconds error createdAt resultVersion
+  training { phase epoch epochs loss accuracy valAccuracy }
+  search { metric trials { trial status metric version parameters { name value } } }`;
+
+/** Training progress seen so far per job (epoch → last report), so curves grow as epochs arrive. */
+const seen = new Map<string, Map<number, { loss: number; accuracy: number; valAccuracy: number | null }>>();
+
+function remember(job: Job): void {
+  const t = job.training;
+  if (t === null || t.loss === null || t.accuracy === null || t.phase !== 'training') return;
+  const epochs = seen.get(job.id) ?? new Map();
+  epochs.set(t.epoch, { loss: t.loss, accuracy: t.accuracy, valAccuracy: t.valAccuracy });
+  seen.set(job.id, epochs);
+}
+
+function progressCell(job: Job): HTMLElement {
+  if (job.kind === 'score')
+    return h(
+      'span',
+      {},
+      h('progress', { max: String(Math.max(job.total, 1)), value: String(job.processed) }),
+      ` ${job.processed} / ${job.total} · ${job.clipsPerSecond.toFixed(0)} clips/s${job.etaSeconds === null ? '' : ` · ETA ${Math.round(job.etaSeconds)} s`}`,
+    );
+  const t = job.training;
+  if (t === null) return h('span', {}, job.search === null ? '' : `${job.search.trials.length} trials`);
+  return h(
+    'span',
+    {},
+    h('progress', { max: String(t.epochs), value: String(t.epoch) }),
+    ` ${t.phase} · epoch ${t.epoch} / ${t.epochs} · loss ${t.loss?.toFixed(3) ?? '–'} · validation ${pct(t.valAccuracy)}${job.etaSeconds === null ? '' : ` · ETA ${Math.round(job.etaSeconds)} s`}`,
+  );
+}
+
+function jobDetail(job: Job): HTMLElement {
+  const parts: Array<HTMLElement | SVGSVGElement> = [];
+  const epochs = [...(seen.get(job.id) ?? new Map()).entries()].sort((x, y) => x[0] - y[0]);
+  if (epochs.length > 0) {
+    const points: SeriesPoint[] = epochs.flatMap(([epoch, e]) => [
+      { series: 'training accuracy', x: epoch, y: e.accuracy },
+      ...(e.valAccuracy === null ? [] : [{ series: 'validation accuracy', x: epoch, y: e.valAccuracy }]),
+      { series: 'training loss', x: epoch, y: e.loss },
+    ]);
+    parts.push(lines(points, { xLabel: 'epoch', yLabel: 'value' }));
+  }
+  const search = job.search;
+  if (search !== null && search.trials.length > 0) {
+    const names = [...new Set(search.trials.flatMap((t) => t.parameters.map((p) => p.name)))];
+    parts.push(
+      table(
+        ['trial', 'status', search.metric, 'version', ...names],
+        search.trials.map((t) => [
+          t.trial,
+          t.status,
+          t.metric === null ? '–' : t.metric.toFixed(4),
+          t.version ?? '',
+          ...names.map((n) => t.parameters.find((p) => p.name === n)?.value ?? ''),
+        ]),
+      ),
+    );
+    const numeric = search.trials.flatMap((t) =>
+      t.metric === null
+        ? []
+        : t.parameters.flatMap((p) =>
+            Number.isFinite(Number(p.value))
+              ? [{ parameter: p.name, value: Number(p.value), metric: t.metric as number }]
+              : [],
+          ),
+    );
+    if (numeric.length > 0) parts.push(metricAgainst(numeric, search.metric));
+  }
+  return section(
+    `Job ${job.id} (${job.kind}, ${job.status})`,
+    ...(parts.length > 0 ? parts : [h('p', { class: 'note' }, 'No curves or trials yet.')]),
+  );
+}
+
+/**
+ * The Jobs view: every job with live progress (scoring clips/s and ETA; training epoch and
+ * validation accuracy), refreshed every second while any is active; a selected job shows its
+ * training curve as epochs arrive and a search's trials as a table and a metric-per-parameter plot.
+ */
+export async function jobsView(isCurrent: () => boolean): Promise<HTMLElement> {
+  const list = h('div', { id: 'jobs-table' });
+  const detail = h('div', {});
+  let selected: string | null = null;
+  const poll = async (): Promise<void> => {
+    if (!isCurrent()) return;
+    try {
+      const { jobs } = await gql<{ jobs: Job[] }>(`{ jobs { ${JOB_FIELDS} } }`);
+      jobs.forEach(remember);
+      list.replaceChildren(
+        jobs.length === 0
+          ? h(
+              'p',
+              { class: 'note' },
+              'No jobs yet: start one with retrain, startSearch or scoreTestSet (GraphQL) or the kws CLI.',
+            )
+          : table(
+              ['job', 'kind', 'status', 'progress', 'version', 'created', ''],
+              jobs.map((job) => [
+                job.id,
+                job.kind,
+                job.error === null ? job.status : h('span', { class: 'error', title: job.error }, job.status),
+                progressCell(job),
+                job.resultVersion ?? '',
+                job.createdAt.slice(0, 19).replace('T', ' '),
+                h(
+                  'button',
+                  {
+                    onclick: () => {
+                      selected = job.id;
+                      void poll();
+                    },
+                  },
+                  'Details',
+                ),
+              ]),
+            ),
+      );
+      const chosen = jobs.find((j) => j.id === selected) ?? jobs.find((j) => j.status === 'RUNNING') ?? null;
+      detail.replaceChildren(chosen === null ? '' : jobDetail(chosen));
+      if (jobs.some((j) => j.status === 'RUNNING' || j.status === 'QUEUED')) setTimeout(() => void poll(), 1000);
+    } catch (error) {
+      list.replaceChildren(failure(error));
+    }
+  };
+  await poll();
+  return h('div', {}, section('Jobs', list), detail);
+}

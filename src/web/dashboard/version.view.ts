@@ -1,0 +1,178 @@
+import { gql } from './api.js';
+import { classBars, confusionCells, confusionHeatmap, lines, reliabilityDiagram } from './charts.js';
+import type { SeriesPoint } from './charts.js';
+import { clipGrid, SCORED_CLIP_FIELDS } from './clip-card.js';
+import type { ScoredClip } from './clip-card.js';
+import { failure, h, pct, section } from './dom.js';
+import { folder } from './state.js';
+import type { DashboardState } from './state.js';
+
+/** One split's evaluation (`Evaluation`). */
+export interface Evaluation {
+  readonly accuracy: number;
+  readonly labels: string[];
+  readonly confusion: number[][];
+  readonly perClass: Array<{ label: string; precision: number; recall: number; f1: number; support: number }>;
+  readonly trust: {
+    readonly ece: number;
+    readonly reliability: Array<{
+      lower: number;
+      upper: number;
+      accuracy: number | null;
+      meanConfidence: number | null;
+      count: number;
+    }>;
+  } | null;
+}
+
+const EVALUATION = `accuracy labels confusion perClass { label precision recall f1 support }
+  trust { ece reliability { lower upper accuracy meanConfidence count } }`;
+
+/** What the Version view reads of a version. */
+export interface VersionDetail {
+  readonly version: number;
+  readonly architecture: string | null;
+  readonly testing: Evaluation | null;
+  readonly validation: Evaluation | null;
+  readonly thresholds: { unknownThreshold: number; unknownScore: string; unknownEnergyThreshold: number | null } | null;
+  readonly calibration: {
+    readonly temperature: number;
+    readonly unknownCurve: Array<{ threshold: number; accuracy: number }>;
+    readonly tradeOff: Array<{
+      score: string;
+      points: Array<{ threshold: number | null; commandRecall: number; outlierRate: number }>;
+    }>;
+  } | null;
+  readonly history: Array<{ epoch: number; loss: number; accuracy: number; valAccuracy: number }>;
+  readonly bestEpoch: number | null;
+}
+
+/** Reads one version's figures. */
+export async function versionDetail(version: number): Promise<VersionDetail> {
+  const { modelVersion } = await gql<{ modelVersion: VersionDetail | null }>(
+    `query ($v: Int!) { modelVersion(version: $v) { version architecture
+      testing { ${EVALUATION} } validation { ${EVALUATION} }
+      thresholds { unknownThreshold unknownScore unknownEnergyThreshold }
+      calibration { temperature unknownCurve { threshold accuracy }
+        tradeOff { score points { threshold commandRecall outlierRate } } }
+      history { epoch loss accuracy valAccuracy } bestEpoch } }`,
+    { v: version },
+  );
+  if (modelVersion === null) throw new Error(`there is no version ${version}`);
+  return modelVersion;
+}
+
+/** Accuracy, command recall and unknown recall (1 − outlier rate) against the max-softmax threshold. */
+function tradeOffPoints(detail: VersionDetail): SeriesPoint[] {
+  const calibration = detail.calibration;
+  if (calibration === null) return [];
+  const accuracy = calibration.unknownCurve.map((p) => ({ series: 'accuracy', x: p.threshold, y: p.accuracy }));
+  const msp = calibration.tradeOff.find((t) => t.score === 'MAX_SOFTMAX')?.points ?? [];
+  const kept = msp.filter(
+    (p): p is { threshold: number; commandRecall: number; outlierRate: number } => p.threshold !== null,
+  );
+  return [
+    ...accuracy,
+    ...kept.map((p) => ({ series: 'command recall', x: p.threshold, y: p.commandRecall })),
+    ...kept.map((p) => ({ series: 'unknown recall', x: p.threshold, y: 1 - p.outlierRate })),
+  ];
+}
+
+function trainingCurves(detail: VersionDetail): HTMLElement {
+  if (detail.history.length === 0)
+    return h(
+      'p',
+      { class: 'note' },
+      'No training history: this version was not trained here (an ensemble, an import) or did not record it.',
+    );
+  const loss = detail.history.map((e) => ({ series: 'training loss', x: e.epoch, y: e.loss }));
+  const accuracy = detail.history.flatMap((e) => [
+    { series: 'training accuracy', x: e.epoch, y: e.accuracy },
+    { series: 'validation accuracy', x: e.epoch, y: e.valAccuracy },
+  ]);
+  return h(
+    'div',
+    { class: 'grid' },
+    lines(loss, { xLabel: 'epoch', yLabel: 'loss (nats)', mark: detail.bestEpoch }),
+    lines(accuracy, { xLabel: 'epoch', yLabel: 'accuracy', mark: detail.bestEpoch, yDomain: [0, 1] }),
+  );
+}
+
+/**
+ * The Version view: per-class precision/recall/F1, the confusion matrix (click a cell for its
+ * clips), the reliability diagram, the threshold trade-off with the calibrated threshold marked, and
+ * the training curves.
+ */
+export async function versionView(state: DashboardState): Promise<HTMLElement> {
+  if (state.version === null) return h('p', {}, 'No version selected.');
+  let detail: VersionDetail;
+  try {
+    detail = await versionDetail(state.version);
+  } catch (error) {
+    return failure(error);
+  }
+  const evaluation = detail.testing ?? detail.validation;
+  const split = detail.testing !== null ? 'TESTING' : 'VALIDATION';
+  const cellClips = h(
+    'div',
+    { id: 'cell-clips' },
+    h('p', { class: 'note' }, 'Click a cell of the confusion matrix to list its clips.'),
+  );
+  const version = detail.version;
+  const showCell = async (trueLabel: string, predicted: string): Promise<void> => {
+    cellClips.replaceChildren(
+      h('p', { class: 'note' }, `Scoring the ${split.toLowerCase()} clips of ${trueLabel} → ${predicted}…`),
+    );
+    try {
+      const { hardExamples } = await gql<{ hardExamples: ScoredClip[] }>(
+        `query ($v: Int!, $split: TrainSplit!, $dir: String, $t: Label, $p: Label) {
+          hardExamples(version: $v, split: $split, dataDir: $dir, trueLabel: $t, label: $p, first: 24) { ${SCORED_CLIP_FIELDS} } }`,
+        { v: version, split, dir: folder(state.dataDir), t: trueLabel, p: predicted },
+      );
+      cellClips.replaceChildren(h('h3', {}, `true ${trueLabel}, answered ${predicted}`), clipGrid(hardExamples));
+    } catch (error) {
+      cellClips.replaceChildren(failure(error));
+    }
+  };
+  const parts: HTMLElement[] = [];
+  if (evaluation === null) parts.push(section('Scores', h('p', {}, 'This version has no evaluation.')));
+  else {
+    const title = `${split === 'TESTING' ? 'Testing' : 'Validation'} split: accuracy ${pct(evaluation.accuracy)}, ECE ${pct(evaluation.trust?.ece)}`;
+    const heatmap = confusionHeatmap(
+      evaluation.labels,
+      confusionCells(evaluation.labels, evaluation.confusion),
+      (cell) => void showCell(cell.trueLabel, cell.predicted),
+    );
+    heatmap.id = 'confusion';
+    parts.push(
+      section(title, h('div', { class: 'grid' }, classBars(evaluation.perClass), heatmap), cellClips),
+      section(
+        'Calibration',
+        h(
+          'div',
+          { class: 'grid' },
+          evaluation.trust === null
+            ? h('p', { class: 'note' }, 'No reliability table for this version.')
+            : h('div', { id: 'reliability' }, reliabilityDiagram(evaluation.trust.reliability)),
+          h(
+            'div',
+            { id: 'trade-off' },
+            lines(tradeOffPoints(detail), {
+              xLabel: 'unknown threshold (max-softmax probability)',
+              yLabel: 'share',
+              mark: detail.thresholds?.unknownScore === 'MAX_SOFTMAX' ? detail.thresholds.unknownThreshold : null,
+              yDomain: [0, 1],
+            }),
+            h(
+              'p',
+              { class: 'note' },
+              `Calibrated: ${detail.thresholds?.unknownScore ?? '?'} rule, max-softmax threshold ${detail.thresholds?.unknownThreshold ?? '–'}, energy threshold ${detail.thresholds?.unknownEnergyThreshold ?? 'off'}, temperature ${detail.calibration?.temperature.toFixed(3) ?? '–'}.`,
+            ),
+          ),
+        ),
+      ),
+    );
+  }
+  parts.push(section('Training curves', h('div', { id: 'training-curves' }, trainingCurves(detail))));
+  return h('div', {}, h('h2', {}, `Version ${detail.version} (${detail.architecture ?? '?'})`), ...parts);
+}

@@ -1,0 +1,115 @@
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { PAGE_CSP } from '../../src/http/index.js';
+import { clipForm, testServer } from '../helpers/server.js';
+import { realDataDir, tempDir } from '../helpers/signals.js';
+
+const yesPath = join(realDataDir(), 'tflite-micro', 'testdata', 'yes_1000ms.wav');
+
+describe('audio and pages for the dashboard', () => {
+  let server: Awaited<ReturnType<typeof testServer>>;
+  let root: string;
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    fetch(`${server.url}${path}`, { headers, redirect: 'manual' });
+  const audio = (file: string, route = '/v1/audio') => get(`${route}?path=${encodeURIComponent(file)}`);
+  const errorOf = async (response: Response) =>
+    [response.status, ((await response.json()) as { error: { code: string } }).error.code] as const;
+
+  before(async () => {
+    root = tempDir('kws-media-');
+    const outside = tempDir('kws-media-outside-');
+    copyFileSync(yesPath, join(root, 'yes.wav'));
+    copyFileSync(yesPath, join(outside, 'secret.wav'));
+    writeFileSync(join(root, 'notes.txt'), 'not audio');
+    writeFileSync(join(root, 'fake.wav'), 'not audio either');
+    symlinkSync(join(outside, 'secret.wav'), join(root, 'link.wav'));
+    const web = join(root, 'web');
+    for (const app of ['dashboard', 'explorer']) {
+      mkdirSync(join(web, app), { recursive: true });
+      writeFileSync(join(web, app, 'index.html'), `<!doctype html><title>${app}</title>`);
+    }
+    server = await testServer({ scoreRoots: [root], webDir: web });
+  });
+  after(async () => {
+    await server.stop();
+  });
+
+  it('serves a clip inside an allowed root byte for byte, as audio/wav', async () => {
+    const response = await audio(join(root, 'yes.wav'));
+    assert.equal(response.status, 200);
+    assert.equal(response.headers.get('content-type'), 'audio/wav');
+    assert.deepEqual(new Uint8Array(await response.arrayBuffer()), new Uint8Array(readFileSync(yesPath)));
+  });
+
+  it("answers a clip's log-mel spectrogram: 98 frames of 40 mel bins every 10 ms", async () => {
+    const response = await audio(join(root, 'yes.wav'), '/v1/audio/spectrogram');
+    const body = (await response.json()) as {
+      frames: number;
+      melBins: number;
+      hopMs: number;
+      durationMs: number;
+      values: number[];
+    };
+    assert.deepEqual(
+      [response.status, body.frames, body.melBins, body.hopMs, body.durationMs, body.values.length],
+      [200, 98, 40, 10, 1000, 3920],
+    );
+    assert.ok(body.values.every((v) => Number.isFinite(v)));
+  });
+
+  it('refuses paths outside the roots (links resolved), files that are not audio, and missing files, with codes', async () => {
+    assert.deepEqual(await errorOf(await audio('/etc/passwd')), [403, 'PATH_NOT_ALLOWED']);
+    assert.deepEqual(await errorOf(await audio(join(root, 'link.wav'))), [403, 'PATH_NOT_ALLOWED']);
+    assert.deepEqual(await errorOf(await audio(join(root, 'notes.txt'))), [415, 'UNSUPPORTED_FORMAT']);
+    assert.deepEqual(await errorOf(await audio(join(root, 'gone.wav'))), [404, 'FILE_NOT_FOUND']);
+    assert.deepEqual(await errorOf(await audio('yes.wav')), [403, 'PATH_NOT_ALLOWED']);
+    assert.deepEqual(await errorOf(await get('/v1/audio')), [400, 'INVALID_ARGUMENT']);
+    assert.deepEqual(await errorOf(await audio(join(root, 'fake.wav'), '/v1/audio/spectrogram')), [415, 'NOT_AUDIO']);
+  });
+
+  it('serves an uploaded clip by id, and 404 for an id that does not exist', async () => {
+    const bytes = new Uint8Array(readFileSync(yesPath));
+    const uploaded = await fetch(`${server.url}/v1/clips`, {
+      method: 'POST',
+      body: clipForm([{ name: 'yes.wav', bytes }]),
+    });
+    const { clips } = (await uploaded.json()) as { clips: Array<{ id: string }> };
+    const id = clips[0]?.id as string;
+    const response = await get(`/v1/clips/${id}/audio`);
+    assert.equal(response.headers.get('content-type'), 'audio/wav');
+    assert.deepEqual(new Uint8Array(await response.arrayBuffer()), bytes);
+    const spectrogram = (await (await get(`/v1/clips/${id}/spectrogram`)).json()) as { frames: number };
+    assert.equal(spectrogram.frames, 98);
+    assert.deepEqual(await errorOf(await get('/v1/clips/99999/audio')), [404, 'NOT_FOUND']);
+    assert.deepEqual(await errorOf(await get('/v1/clips/x/audio')), [404, 'NOT_FOUND']);
+  });
+
+  it('serves the dashboard with a policy that allows nothing from another host, and the explorer to browsers at /graphql', async () => {
+    const page = await get('/dashboard/');
+    assert.equal(page.status, 200);
+    assert.equal(page.headers.get('content-security-policy'), PAGE_CSP);
+    assert.match(await page.text(), /<title>dashboard<\/title>/);
+    const explorer = await get('/graphql', { accept: 'text/html,application/xhtml+xml' });
+    assert.match(await explorer.text(), /<title>explorer<\/title>/);
+    const api = await get('/graphql', { accept: 'application/json' });
+    assert.notEqual(api.headers.get('content-type')?.startsWith('text/html'), true, 'API clients still reach Apollo');
+    const home = await get('/');
+    assert.deepEqual([home.status, home.headers.get('location')], [302, '/dashboard/']);
+  });
+});
+
+describe('a server whose pages were not built', () => {
+  it('says how to build them', async () => {
+    const server = await testServer({ webDir: join(tempDir('kws-noweb-'), 'web') });
+    try {
+      const response = await fetch(`${server.url}/dashboard/`);
+      const body = (await response.json()) as { error: { code: string; message: string } };
+      assert.equal(response.status, 404);
+      assert.match(body.error.message, /npm run build/);
+    } finally {
+      await server.stop();
+    }
+  });
+});
