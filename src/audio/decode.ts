@@ -49,9 +49,12 @@ export interface DecodedAudio {
   readonly info: AudioInfo;
 }
 
+/** Largest file `decodeAudio` accepts by default, bytes (50 MiB). */
+export const DEFAULT_MAX_INPUT_BYTES = 50 * 1024 * 1024;
+
 const DEFAULTS = {
   maxDurationMs: 10_000,
-  maxInputBytes: 50 * 1024 * 1024,
+  maxInputBytes: DEFAULT_MAX_INPUT_BYTES,
   targetSampleRateHz: MODEL_SAMPLE_RATE_HZ,
 } as const;
 

@@ -1,4 +1,4 @@
-export { decodeAudio, MODEL_SAMPLE_RATE_HZ } from './decode.js';
+export { decodeAudio, DEFAULT_MAX_INPUT_BYTES, MODEL_SAMPLE_RATE_HZ } from './decode.js';
 export type { AudioContainer, AudioInfo, DecodedAudio, DecodeOptions } from './decode.js';
 export { fitToLength, loudestWindowStart } from './fit.js';
 export type { CropMode, FitOptions } from './fit.js';

@@ -8,6 +8,7 @@ import type { TtaSpec } from './tta.js';
 import type { FeatureConfig } from '../features/index.js';
 import type {
   EmbedChunkTask,
+  Projection,
   EmbeddedChunk,
   EngineTask,
   EngineWorkerData,
@@ -188,9 +189,10 @@ export class EnginePool {
   /**
    * Scores a chunk of files in one worker thread as {@link scoreChunk} does, and keeps each clip's
    * embedding: the `[dims]` activations the classifier reads (`penultimate`), or its logits where the
-   * model has no such single layer (see `EmbeddingLayer`). For the dashboard's cluster map.
+   * model has no such single layer (see `EmbeddingLayer`), or whose graph cannot be opened with
+   * that output (the logits are then used; the next chunk tries again). For the dashboard's cluster map.
    *
-   * @throws KwsError `MALFORMED` when the model cannot be loaded.
+   * @throws KwsError `MALFORMED` when the model itself cannot be loaded.
    */
   async embedChunk(
     paths: readonly string[],
@@ -201,6 +203,18 @@ export class EnginePool {
     const task: EmbedChunkTask = { engine: this.options.engine, ...model, paths, featureConfig, maxDurationMs };
     return unwrap(
       await (this.pool.run({ op: 'embedChunk', ...task } satisfies EngineTask) as Promise<TaskResult<EmbeddedChunk>>),
+    );
+  }
+
+  /**
+   * Projects `[n, dims]` embeddings to their first two principal components in a worker thread
+   * (see `projectToPlane`; seconds for thousands of clips of hundreds of dimensions).
+   */
+  async project(embeddings: Float32Array, n: number, dims: number): Promise<Projection> {
+    return unwrap(
+      await (this.pool.run({ op: 'project', embeddings, n, dims } satisfies EngineTask) as Promise<
+        TaskResult<Projection>
+      >),
     );
   }
 

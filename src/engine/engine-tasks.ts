@@ -4,18 +4,19 @@
  * `{ ok: false, error }` (a serialized KwsError), not thrown, so their code survives the thread hop.
  */
 import { createHash } from 'node:crypto';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { decodeAudio, fitToLength, rmsDbfs } from '../audio/index.js';
+import { decodeAudio, DEFAULT_MAX_INPUT_BYTES, fitToLength, rmsDbfs } from '../audio/index.js';
 import { averageViews, ttaViewCount, ttaViews } from './tta.js';
 import type { TtaSpec } from './tta.js';
-import { fromFsError, toSerializedError, UnreachableCaseError } from '../errors/index.js';
+import { AudioDecodeError, fromFsError, toSerializedError, UnreachableCaseError } from '../errors/index.js';
 import type { SerializedKwsError } from '../errors/index.js';
 import { FeatureExtractor } from '../features/index.js';
 import type { FeatureConfig } from '../features/index.js';
 import { logitsAsEmbedding, openEmbeddingSession } from './embedding.js';
 import type { EmbeddingLayer, EmbeddingSession } from './embedding.js';
 import { openModelSession } from './model-session.js';
+import { projectToPlane } from './projection.js';
 import { atTemperature } from './model-output.js';
 import type { DeviceChoice, EngineKind, ModelGeometry, ModelOutput, ModelSession } from './model-output.js';
 
@@ -189,40 +190,65 @@ async function prepare(task: PrepareTask): Promise<TaskResult<PreparedClip>> {
   }
 }
 
-async function sessionFor(task: Pick<InferTask, 'engine' | 'modelDir' | 'geometry'>): Promise<ModelSession> {
-  const key = `${task.engine}\t${task.modelDir}`;
-  let session = sessions.get(key);
+/**
+ * A cache of sessions opened at most once per key, bounded by `settings.maxLoadedModels` (least
+ * recently used first out, disposed); a failed open is not kept, so the next call tries again.
+ */
+function lruSession<T extends { dispose(): Promise<void> } | null>(
+  cache: Map<string, Promise<T>>,
+  key: string,
+  open: () => Promise<T>,
+): Promise<T> {
+  let session = cache.get(key);
   if (session !== undefined) {
-    sessions.delete(key); // re-insert: the Map's order is the LRU order
-    sessions.set(key, session);
+    cache.delete(key); // re-insert: the Map's order is the LRU order
+    cache.set(key, session);
     return session;
   }
-  session = openModelSession(task.engine, task.modelDir, task.geometry, settings.device);
-  sessions.set(key, session);
-  session.catch(() => sessions.delete(key));
-  while (sessions.size > settings.maxLoadedModels) {
-    const [oldest, evicted] = sessions.entries().next().value as [string, Promise<ModelSession>];
-    sessions.delete(oldest);
+  session = open();
+  cache.set(key, session);
+  session.catch(() => cache.delete(key));
+  while (cache.size > settings.maxLoadedModels) {
+    const [oldest, evicted] = cache.entries().next().value as [string, Promise<T>];
+    cache.delete(oldest);
     void evicted.then(
-      (s) => s.dispose(),
+      (s) => s?.dispose(),
       () => undefined,
     );
   }
   return session;
 }
 
+async function sessionFor(task: Pick<InferTask, 'engine' | 'modelDir' | 'geometry'>): Promise<ModelSession> {
+  return lruSession(sessions, `${task.engine}\t${task.modelDir}`, () =>
+    openModelSession(task.engine, task.modelDir, task.geometry, settings.device),
+  );
+}
+
 /**
  * Reads, decodes and fits one file to the model's clip length (`[clipSamples]` samples); a worker
- * thread may block, and a blocking read is far cheaper than fs.promises for small files.
+ * thread may block, and a blocking read is far cheaper than fs.promises for small files. A file over
+ * `DEFAULT_MAX_INPUT_BYTES` is refused from its size, before it is read.
  *
- * @throws KwsError `FILE_NOT_FOUND`/`FILE_UNREADABLE` for a file that cannot be read; AudioDecodeError.
+ * @throws KwsError `FILE_NOT_FOUND`/`FILE_UNREADABLE` for a file that cannot be read; AudioDecodeError
+ *   (`TOO_LARGE` for a file over the limit).
  */
 async function readClip(path: string, extractor: FeatureExtractor, maxDurationMs: number): Promise<Float32Array> {
   let bytes: Uint8Array;
+  let fd: number | undefined;
   try {
-    bytes = readFileSync(path);
+    fd = openSync(path, 'r');
+    const { size } = fstatSync(fd);
+    if (size > DEFAULT_MAX_INPUT_BYTES)
+      throw new AudioDecodeError(
+        'TOO_LARGE',
+        `the file is ${size} bytes, over the ${DEFAULT_MAX_INPUT_BYTES}-byte limit`,
+      );
+    bytes = readFileSync(fd);
   } catch (error) {
-    throw fromFsError(error, path, 'read');
+    throw error instanceof AudioDecodeError ? error : fromFsError(error, path, 'read');
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
   return fitToLength((await decodeAudio(bytes, { maxDurationMs })).samples, extractor.config.clipSamples);
 }
@@ -415,12 +441,11 @@ async function embedChunk(task: EmbedChunkTask): Promise<TaskResult<EmbeddedChun
     const { rms, failures, good } = await readChunk(task.paths, extractor, task.maxDurationMs, (clip, k) =>
       extractor.compute(clip, features, k * extractor.clipSize),
     );
-    let embedder = embeddingSessions.get(task.modelDir);
-    if (embedder === undefined) {
-      embedder = openEmbeddingSession(task.modelDir, task.geometry).catch(() => null);
-      embeddingSessions.set(task.modelDir, embedder);
-    }
-    const session = await embedder;
+    // A version whose graph has no one classifier layer is mapped by its logits (null, kept); one that
+    // fails to open so is too, but it is tried again on the next chunk.
+    const session = await lruSession(embeddingSessions, task.modelDir, () =>
+      openEmbeddingSession(task.modelDir, task.geometry),
+    ).catch(() => null);
     const rows = features.subarray(0, good.length * extractor.clipSize);
     const raw =
       good.length === 0
@@ -446,19 +471,43 @@ async function embedChunk(task: EmbedChunkTask): Promise<TaskResult<EmbeddedChun
   }
 }
 
+/** A PCA projection of `[n, dims]` embeddings to 2-D (the cluster map), off the event loop. */
+export interface ProjectTask {
+  readonly embeddings: Float32Array;
+  readonly n: number;
+  readonly dims: number;
+}
+
+/** Result of {@link ProjectTask}: `[n]` coordinates on each axis and the share of variance each explains. */
+export interface Projection {
+  readonly x: Float64Array;
+  readonly y: Float64Array;
+  readonly explained: [number, number];
+}
+
+function project(task: ProjectTask): TaskResult<Projection> {
+  try {
+    return { ok: true, value: projectToPlane(task.embeddings, task.n, task.dims) };
+  } catch (error) {
+    return { ok: false, error: toSerializedError(error) };
+  }
+}
+
 /** One task for an engine thread, tagged with the operation it asks for. */
 export type EngineTask =
   | ({ readonly op: 'prepare' } & PrepareTask)
   | ({ readonly op: 'infer' } & InferTask)
   | ({ readonly op: 'scoreChunk' } & ScoreChunkTask)
-  | ({ readonly op: 'embedChunk' } & EmbedChunkTask);
+  | ({ readonly op: 'embedChunk' } & EmbedChunkTask)
+  | ({ readonly op: 'project' } & ProjectTask);
 
 /** What each operation answers. */
 export type EngineTaskResult =
   | TaskResult<PreparedClip>
   | TaskResult<ModelOutput & { provider: string }>
   | TaskResult<ScoredChunk>
-  | TaskResult<EmbeddedChunk>;
+  | TaskResult<EmbeddedChunk>
+  | TaskResult<Projection>;
 
 /**
  * Configures this thread (device, model cache bound; defaults `auto` and 4) and returns its task
@@ -477,6 +526,8 @@ export function engineWorker(data: EngineWorkerData | undefined): (task: EngineT
         return scoreChunk(task);
       case 'embedChunk':
         return embedChunk(task);
+      case 'project':
+        return project(task);
       default:
         throw new UnreachableCaseError(task);
     }

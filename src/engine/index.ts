@@ -15,6 +15,8 @@ export type { EnginePoolOptions } from './engine-pool.js';
 export type { EmbeddedChunk, PreparedClip, SavedClip, SaveTarget, ScoredChunk } from './engine-tasks.js';
 export type { EmbeddingLayer } from './embedding.js';
 export { penultimateTensor } from './embedding.js';
+export { projectToPlane } from './projection.js';
+export type { Projection } from './engine-tasks.js';
 export { engineWorker } from './engine-tasks.js';
 export type { EngineTask, EngineWorkerData, ModelTarget } from './engine-tasks.js';
 export {

@@ -48,8 +48,8 @@ function versionType(ctx: KwsContext, record: VersionRecord): ModelVersionType {
           },
     words: manifest?.words === undefined ? null : [...manifest.words.vocabulary],
     tta: manifest === null ? null : versionTtaDescription(manifest),
-    history: manifest === null ? [] : manifest.training.history.map((e) => ({ ...e })),
-    bestEpoch: manifest === null || manifest.training.history.length === 0 ? null : manifest.training.bestEpoch,
+    history: (manifest?.training.history ?? []).map((e) => ({ ...e })),
+    bestEpoch: (manifest?.training.history ?? []).length === 0 ? null : (manifest?.training.bestEpoch ?? null),
     imported:
       manifest?.imported === undefined
         ? null

@@ -12,7 +12,7 @@ import { authenticate, errorBody, redactUrl } from './authenticate.js';
 import type { AuthErrorShape } from './authenticate.js';
 import { clipsUploadHandler } from './clips.route.js';
 import { mediaRouters } from './media.route.js';
-import { webRouters } from './web.js';
+import { webRouters } from './pages.route.js';
 import { WEB_DIR } from '../config/index.js';
 import { uploadGate } from './upload-gate.js';
 import type { KeyRateLimiter } from './rate-limit.js';

@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import express from 'express';
@@ -40,32 +41,70 @@ function datasetClip(jobs: JobRunner, req: Request): { path: string; type: strin
   return { path, type };
 }
 
-async function readClipFile(path: string): Promise<Uint8Array> {
+/**
+ * Reads a clip file whole, refusing one over {@link MAX_MEDIA_BYTES} before reading it (the size
+ * is taken from the open handle, so the file checked is the file read).
+ *
+ * @throws KwsError `TOO_LARGE` over the limit; `FILE_NOT_FOUND`/`FILE_UNREADABLE` when it cannot be read.
+ */
+async function readClipFile(path: string): Promise<Buffer> {
+  let handle: FileHandle | undefined;
   try {
-    const bytes = await readFile(path);
-    if (bytes.length > MAX_MEDIA_BYTES)
-      throw new KwsError('TOO_LARGE', `${path} is ${bytes.length} bytes, more than ${MAX_MEDIA_BYTES}`);
-    return bytes;
+    handle = await open(path, 'r');
+    const { size } = await handle.stat();
+    if (size > MAX_MEDIA_BYTES)
+      throw new KwsError(
+        'TOO_LARGE',
+        `${describeValue(path)} is ${size} bytes, more than the ${MAX_MEDIA_BYTES} this route serves`,
+      );
+    return await handle.readFile();
   } catch (error) {
     throw error instanceof KwsError ? error : fromFsError(error, path, 'read');
+  } finally {
+    await handle?.close();
   }
 }
 
-/** An uploaded clip the caller may see (its owner, or a key that sees every clip), with its bytes. */
+/**
+ * An uploaded clip the caller may see (its owner, or a key that sees every clip), with its bytes.
+ *
+ * @throws KwsError `NOT_FOUND` for an id that is not a clip the caller may see, or whose file is gone
+ *   (without the server's path in the message).
+ */
 async function uploadedClip(
   service: ServingService,
   req: Request,
   res: Response,
-): Promise<{ bytes: Uint8Array; type: string }> {
+): Promise<{ bytes: Buffer; type: string }> {
   const id = String(req.params['id'] ?? '');
   const numeric = parseRecordId(id);
   const record = numeric === null ? null : service.store.get([numeric])[0];
   if (numeric === null || record === null || record === undefined || !canSeeClip(principalOf(res), record.ownerKeyId))
     throw new KwsError('NOT_FOUND', `no clip has id ${describeValue(id)}`);
+  let bytes: Uint8Array;
+  try {
+    bytes = await service.store.bytes(numeric);
+  } catch (error) {
+    if (error instanceof KwsError && error.code === 'FILE_NOT_FOUND')
+      throw new KwsError('NOT_FOUND', `clip ${numeric}'s audio is no longer stored`);
+    throw error;
+  }
   return {
-    bytes: await service.store.bytes(numeric),
+    bytes: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength),
     type: AUDIO_MEDIA_TYPES[`.${record.container}`] ?? 'application/octet-stream',
   };
+}
+
+/**
+ * Headers of every media answer: not to be embedded by other sites (`Cross-Origin-Resource-Policy`,
+ * so a page elsewhere cannot probe or play the server's files through `<audio src>`), not sniffed,
+ * not cached (they follow the caller's key).
+ */
+function mediaHeaders(_req: Request, res: Response, next: NextFunction): void {
+  res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
+  res.setHeader('X-Content-Type-Options', 'nosniff');
+  res.setHeader('Cache-Control', 'private, no-store');
+  next();
 }
 
 const route =
@@ -85,11 +124,13 @@ const route =
  */
 export function mediaRouters(service: ServingService, jobs: JobRunner): { audio: Router; clip: Router } {
   const audio = express.Router();
+  audio.use(mediaHeaders);
   audio.get(
     '/',
     route(async (req, res) => {
       const { path, type } = datasetClip(jobs, req);
-      res.type(type).send(Buffer.from(await readClipFile(path)));
+      const bytes = await readClipFile(path);
+      res.type(type).send(bytes);
     }),
   );
   audio.get(
@@ -100,11 +141,12 @@ export function mediaRouters(service: ServingService, jobs: JobRunner): { audio:
     }),
   );
   const clip = express.Router({ mergeParams: true });
+  clip.use(mediaHeaders);
   clip.get(
     '/audio',
     route(async (req, res) => {
       const { bytes, type } = await uploadedClip(service, req, res);
-      res.type(type).send(Buffer.from(bytes));
+      res.type(type).send(bytes);
     }),
   );
   clip.get(

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, realpathSync } from 'node:fs';
+import { isAbsolute, relative } from 'node:path';
 import { LABELS } from '../labels/index.js';
 import { listTestClips, scanSpeechCommands } from '../data/index.js';
 import type { Label } from '../labels/index.js';
@@ -7,7 +8,7 @@ import type { EmbeddedChunk, EnginePool, ScoredChunk } from '../engine/index.js'
 import { describeValue, KwsError } from '../errors/index.js';
 import type { ModelRegistry } from '../registry/index.js';
 import { toPredictionView } from './prediction-view.js';
-import { checkPerSource, evenSample, projectToPlane } from './cluster-map.js';
+import { checkPerSource, evenSample } from './cluster-map.js';
 import type { ClusterMap, ClusterPoint, ClusterSource } from './cluster-map.js';
 import { readServingVersion } from './version-resolver.js';
 import type { ServingVersion } from './version-resolver.js';
@@ -38,6 +39,7 @@ export const MAX_DASHBOARD_CLIPS = 20_000;
  */
 export class Dashboard {
   private readonly cache = new Map<string, Promise<ScoredClip[]>>();
+  private readonly maps = new Map<string, Promise<ClusterMap>>();
   private lane: Promise<void> = Promise.resolve();
 
   constructor(
@@ -94,7 +96,9 @@ export class Dashboard {
    *   version's training data when it is on this machine, else none.
    * @param options.testDir An unlabelled folder of clips (checked); default none.
    * @throws KwsError `INVALID_ARGUMENT` for a bad `perSource` or when there is nothing to map,
-   *   `NOT_FOUND` for an unknown version.
+   *   `NOT_FOUND` for an unknown version, `FILE_NOT_FOUND` for a folder that is gone, `MALFORMED`
+   *   when the version's model cannot be loaded. Folders are checked against the allowed roots by
+   *   the caller (`PATH_NOT_ALLOWED`); files that link outside their folder are left out.
    */
   async clusterMap(
     version: number,
@@ -119,6 +123,20 @@ export class Dashboard {
         'INVALID_ARGUMENT',
         `nothing to map: version ${record.version}'s training data (${own}) is not on this machine; name a dataDir or a testDir`,
       );
+    const key = JSON.stringify([record.version, dataDir, options.testDir ?? null, perSource]);
+    const cached = this.maps.get(key);
+    if (cached !== undefined) return cached;
+    const map = this.embedAndProject(record, sampled);
+    this.maps.set(key, map);
+    map.catch(() => this.maps.delete(key)); // a failure is not cached
+    while (this.maps.size > 8) this.maps.delete(this.maps.keys().next().value as string);
+    return map;
+  }
+
+  private async embedAndProject(
+    record: ServingVersion,
+    sampled: ReadonlyArray<{ clip: string; path: string; trueLabel: Label | null; source: ClusterSource }>,
+  ): Promise<ClusterMap> {
     const { manifest, target } = record;
     const chunk = 64;
     const parts: EmbeddedChunk[] = [];
@@ -173,7 +191,9 @@ export class Dashboard {
   /** The clips of an unlabelled test folder, sorted by name. */
   private async testFiles(dir: string): Promise<Array<{ clip: string; path: string; trueLabel: null }>> {
     const files: Array<{ clip: string; path: string; trueLabel: null }> = [];
+    const inside = insideFolder(dir);
     for await (const clip of listTestClips(dir)) {
+      if (!inside(clip.path)) continue;
       files.push({ clip: clip.fname, path: clip.path, trueLabel: null });
       if (files.length > MAX_DASHBOARD_CLIPS)
         throw new KwsError(
@@ -198,9 +218,10 @@ export class Dashboard {
       dataDir,
       (record.manifest.training.options['dataset'] ?? {}) as Parameters<typeof scanSpeechCommands>[1],
     );
+    const inside = insideFolder(dataDir);
     const words = (split: Split): Array<{ clip: string; path: string; trueLabel: Label }> =>
       dataset.examples[split].flatMap((e) =>
-        e.kind === 'word' ? [{ clip: e.relativePath, path: e.path, trueLabel: e.label }] : [],
+        e.kind === 'word' && inside(e.path) ? [{ clip: e.relativePath, path: e.path, trueLabel: e.label }] : [],
       );
     return { training: words('training'), validation: words('validation'), testing: words('testing') };
   }
@@ -213,12 +234,12 @@ export class Dashboard {
   }
 
   /** The sampled clips that decoded, placed by PCA of their embeddings, with the version's answers. */
-  private project(
+  private async project(
     version: number,
     sampled: ReadonlyArray<{ clip: string; path: string; trueLabel: Label | null; source: ClusterSource }>,
     parts: readonly EmbeddedChunk[],
     chunk: number,
-  ): ClusterMap {
+  ): Promise<ClusterMap> {
     const thresholds = readServingVersion(this.registry, version).thresholds;
     const dims = parts.find((p) => p.dims > 0)?.dims ?? 0;
     const kept: Array<{ index: number; part: EmbeddedChunk; j: number }> = [];
@@ -229,7 +250,7 @@ export class Dashboard {
     });
     const embeddings = new Float32Array(kept.length * dims);
     kept.forEach(({ part, j }, k) => embeddings.set(part.embeddings.subarray(j * dims, (j + 1) * dims), k * dims));
-    const { x, y, explained } = projectToPlane(embeddings, kept.length, dims);
+    const { x, y, explained } = await this.pool.project(embeddings, kept.length, dims);
     const points = kept.map(({ index, part, j }, k): ClusterPoint => {
       const c = sampled[index] as (typeof sampled)[number];
       const view = toPredictionView(
@@ -316,6 +337,25 @@ export class Dashboard {
       };
     });
   }
+}
+
+/**
+ * A test of whether a file of `dir` really lies inside it, links resolved: the dashboard reads only
+ * files of the folder it was given (a folder inside the allowed roots may hold links that lead out).
+ * A file that cannot be resolved passes; reading it then fails as it would.
+ */
+function insideFolder(dir: string): (path: string) => boolean {
+  const root = realpathSync(dir);
+  return (path) => {
+    let real: string;
+    try {
+      real = realpathSync(path);
+    } catch {
+      return true;
+    }
+    const rel = relative(root, real);
+    return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
+  };
 }
 
 function checkFirst(first: number): number {

@@ -16,5 +16,5 @@ export type { FileFailure, FilePrediction } from './classify.js';
 export { Dashboard, MAX_DASHBOARD_CLIPS } from './dashboard.js';
 export type { ScoredClip } from './dashboard.js';
 export type { ClusterMap, ClusterPoint, ClusterSource } from './cluster-map.js';
-export { evenSample, projectToPlane } from './cluster-map.js';
+export { evenSample } from './cluster-map.js';
 export { parseRecordId } from './record-id.js';

@@ -1,9 +1,18 @@
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  copyFileSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  truncateSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { PAGE_CSP } from '../../src/http/index.js';
-import { clipForm, testServer } from '../helpers/server.js';
+import { clipForm, graphql, testServer } from '../helpers/server.js';
 import { realDataDir, tempDir } from '../helpers/signals.js';
 
 const yesPath = join(realDataDir(), 'tflite-micro', 'testdata', 'yes_1000ms.wav');
@@ -25,6 +34,8 @@ describe('audio and pages for the dashboard', () => {
     writeFileSync(join(root, 'notes.txt'), 'not audio');
     writeFileSync(join(root, 'fake.wav'), 'not audio either');
     symlinkSync(join(outside, 'secret.wav'), join(root, 'link.wav'));
+    writeFileSync(join(root, 'big.wav'), '');
+    truncateSync(join(root, 'big.wav'), 21 * 1024 * 1024); // sparse: over the 20 MiB limit, nothing written
     const web = join(root, 'web');
     for (const app of ['dashboard', 'explorer']) {
       mkdirSync(join(web, app), { recursive: true });
@@ -69,6 +80,49 @@ describe('audio and pages for the dashboard', () => {
     assert.deepEqual(await errorOf(await audio(join(root, 'fake.wav'), '/v1/audio/spectrogram')), [415, 'NOT_AUDIO']);
   });
 
+  it('refuses a file over 20 MiB from its size, as JSON, and marks every answer same-origin, unsniffed and uncached', async () => {
+    const big = await audio(join(root, 'big.wav'));
+    assert.equal(big.headers.get('content-type'), 'application/json; charset=utf-8');
+    assert.deepEqual(await errorOf(big), [413, 'TOO_LARGE']);
+    const ok = await audio(join(root, 'yes.wav'));
+    assert.deepEqual(
+      ['cross-origin-resource-policy', 'x-content-type-options', 'cache-control'].map((h) => ok.headers.get(h)),
+      ['same-origin', 'nosniff', 'private, no-store'],
+    );
+  });
+
+  it('leaves out of the dashboard the files of a folder that link outside it', async () => {
+    const body = await graphql(
+      server.url,
+      'query ($dir: String!) { lowConfidenceClips(version: 1, dir: $dir, first: 50) { clip error } }',
+      { dir: root },
+    );
+    assert.equal(body.errors, undefined, JSON.stringify(body.errors));
+    const clips = body.data?.['lowConfidenceClips'] as Array<{ clip: string; error: string | null }>;
+    assert.deepEqual(clips.map((c) => [c.clip, c.error]).sort(), [
+      ['big.wav', 'NOT_AUDIO'], // zeros under the engine's 50 MiB limit: read, and refused by the decoder
+      ['fake.wav', 'NOT_AUDIO'],
+      ['yes.wav', null],
+    ]);
+  });
+
+  it('refuses a cluster map of a bad size or of a folder outside the roots, naming the problem', async () => {
+    const refused = async (query: string) =>
+      (await graphql(server.url, query)).errors?.map((e) => [e.extensions?.code, e.message]);
+    assert.deepEqual(await refused(`{ clusterMap(version: 1, testDir: "${root}", perSource: 0) { layer } }`), [
+      ['INVALID_ARGUMENT', 'perSource must be an integer from 1 to 500, got 0'],
+    ]);
+    assert.equal(
+      (await refused('{ clusterMap(version: 1, testDir: "/etc", perSource: 5) { layer } }'))?.[0]?.[0],
+      'PATH_NOT_ALLOWED',
+    );
+    const map = await graphql(
+      server.url,
+      `{ clusterMap(version: 1, testDir: "${root}", perSource: 5) { failed points { clip source } } }`,
+    );
+    assert.deepEqual(map.data?.['clusterMap'], { failed: 2, points: [{ clip: 'yes.wav', source: 'TEST' }] });
+  });
+
   it('serves an uploaded clip by id, and 404 for an id that does not exist', async () => {
     const bytes = new Uint8Array(readFileSync(yesPath));
     const uploaded = await fetch(`${server.url}/v1/clips`, {
@@ -83,6 +137,14 @@ describe('audio and pages for the dashboard', () => {
     const spectrogram = (await (await get(`/v1/clips/${id}/spectrogram`)).json()) as { frames: number };
     assert.equal(spectrogram.frames, 98);
     assert.deepEqual(await errorOf(await get('/v1/clips/99999/audio')), [404, 'NOT_FOUND']);
+    // A clip whose file is gone: not found, without the server's folders in the message.
+    for (const file of readdirSync(join(server.dataDir, 'clips'))) rmSync(join(server.dataDir, 'clips', file));
+    const gone = await get(`/v1/clips/${id}/audio`);
+    const body = (await gone.json()) as { error: { code: string; message: string } };
+    assert.deepEqual(
+      [gone.status, body.error.code, body.error.message],
+      [404, 'NOT_FOUND', `clip ${id}'s audio is no longer stored`],
+    );
     assert.deepEqual(await errorOf(await get('/v1/clips/x/audio')), [404, 'NOT_FOUND']);
   });
 

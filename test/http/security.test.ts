@@ -225,6 +225,16 @@ describe('API keys, scopes and the audit log (a server whose data folder has key
       assert.deepEqual([all.a, all.b], [mine, theirs], scope);
       assert.ok(all.ids.includes(mine) && all.ids.includes(theirs), scope);
     }
+    // The same rule for the dashboard's audio: another key's clip does not exist for a predict key.
+    const statuses = async (apiKey: string) =>
+      Promise.all(
+        [`/v1/clips/${mine}/audio`, `/v1/clips/${mine}/spectrogram`].map(
+          async (path) => (await call(path, { key: apiKey })).status,
+        ),
+      );
+    assert.deepEqual(await statuses(key.predict), [200, 200]);
+    assert.deepEqual(await statuses(otherPredict), [404, 404]);
+    assert.deepEqual(await statuses(key.read), [200, 200]);
   });
 
   it('writes every state-changing mutation to the audit log, refused ones included, which only admin keys read', async () => {

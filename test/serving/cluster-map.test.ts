@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { evenSample, projectToPlane } from '../../src/serving/index.js';
+import { projectToPlane } from '../../src/engine/index.js';
+import { evenSample } from '../../src/serving/index.js';
 
 describe('evenSample', () => {
   it('takes every k-th item of the sorted names, whatever order they came in', () => {

@@ -204,6 +204,7 @@ describe(
     it('promotes a version from the versions table', async () => {
       const page = await watchedPage(browser, origin, [], storage());
       await open(page, origin, 'versions', '#versions-table');
+      page.once('dialog', (dialog) => void dialog.accept()); // "Serve version 2 as production?"
       await page.locator('button[data-version="2"]').click();
       await page.waitForFunction(
         () =>

@@ -70,6 +70,12 @@ export async function audioObjectUrl(url: string): Promise<string> {
   return URL.createObjectURL(await (await get(url)).blob());
 }
 
+/** Points a player at a new object URL, releasing the one it had (object URLs live until released). */
+export function setSource(player: HTMLAudioElement, url: string): void {
+  if (player.src.startsWith('blob:')) URL.revokeObjectURL(player.src);
+  player.src = url;
+}
+
 /** A log-mel spectrogram as `GET …/spectrogram` answers it: `[frames, melBins]` values, row-major. */
 export interface Spectrogram {
   readonly frames: number;

@@ -23,15 +23,18 @@ export function confusionCells(
 
 /**
  * The confusion matrix as a heatmap (rows: true label, columns: predicted), each cell with its
- * count; `onCell` is called with a clicked cell. Each cell's rect carries `data-true`,
- * `data-predicted` and `data-count`.
+ * value (`format`, default the count); `onCell` is called with a clicked cell. Each cell's rect
+ * carries `data-true`, `data-predicted` and `data-count`. `diverging` colours differences (blue up,
+ * red down) around 0.
  */
 export function confusionHeatmap(
   labels: readonly string[],
   cells: readonly ConfusionCell[],
   onCell: (cell: ConfusionCell) => void,
-  scheme: 'blues' | 'rdbu' = 'blues',
+  options: { diverging?: boolean; format?: (value: number) => string } = {},
 ): SVGSVGElement | HTMLElement {
+  const format = options.format ?? ((value: number) => String(value));
+  const largest = Math.max(1e-9, ...cells.map((c) => Math.abs(c.count)));
   const figure = Plot.plot({
     width: 560,
     height: 480,
@@ -39,14 +42,19 @@ export function confusionHeatmap(
     marginBottom: 60,
     x: { domain: labels, label: 'predicted', tickRotate: -40 },
     y: { domain: labels, label: 'true' },
-    color: scheme === 'blues' ? { type: 'symlog', scheme: 'blues' } : { type: 'diverging', scheme: 'rdbu' },
+    color:
+      options.diverging === true
+        ? { type: 'linear', scheme: 'rdbu', domain: [-largest, largest] }
+        : { type: 'symlog', scheme: 'blues' },
     marks: [
       Plot.cell(cells, { x: 'predicted', y: 'trueLabel', fill: 'count', inset: 0.5 }),
       Plot.text(cells, {
         x: 'predicted',
         y: 'trueLabel',
-        text: (d: ConfusionCell) => String(d.count),
-        fill: (d: ConfusionCell) => (Math.abs(d.count) > 0 ? 'black' : '#aab'),
+        text: (d: ConfusionCell) => format(d.count),
+        // Dark cells get white text.
+        fill: (d: ConfusionCell) =>
+          Math.abs(d.count) > largest * 0.55 ? 'white' : Math.abs(d.count) > 0 ? 'black' : '#aab',
         fontSize: 9,
         pointerEvents: 'none',
       }),
@@ -120,19 +128,27 @@ export interface SeriesPoint {
   readonly y: number;
 }
 
-/** Lines of several series against one x, with an optional marked x (the calibrated threshold). */
+/**
+ * Lines of several series against one x (a dot per point; a line once a series has two), with an
+ * optional marked x (the calibrated threshold, the kept epoch).
+ */
 export function lines(
   points: readonly SeriesPoint[],
   options: { xLabel: string; yLabel: string; mark?: number | null; yDomain?: [number, number] },
 ): SVGSVGElement | HTMLElement {
+  const sizes = new Map<string, number>();
+  for (const p of points) sizes.set(p.series, (sizes.get(p.series) ?? 0) + 1);
+  const joined = points.filter((p) => (sizes.get(p.series) ?? 0) > 1);
+  const xs = [...new Set(points.map((p) => p.x))];
   return Plot.plot({
     width: 460,
     height: 280,
-    x: { label: options.xLabel },
+    x: { label: options.xLabel, ...(xs.length === 1 ? { domain: [(xs[0] ?? 0) - 1, (xs[0] ?? 0) + 1] } : {}) },
     y: { label: options.yLabel, grid: true, ...(options.yDomain === undefined ? {} : { domain: options.yDomain }) },
     color: { legend: true },
     marks: [
-      Plot.line(points, { x: 'x', y: 'y', stroke: 'series', marker: 'dot', tip: true }),
+      ...(joined.length === 0 ? [] : [Plot.line(joined, { x: 'x', y: 'y', stroke: 'series' })]),
+      Plot.dot(points, { x: 'x', y: 'y', fill: 'series', r: 2.5, tip: true }),
       ...(options.mark === null || options.mark === undefined
         ? []
         : [Plot.ruleX([options.mark], { stroke: '#b3261e', strokeDasharray: '3,3' })]),
@@ -179,13 +195,14 @@ export function scatter<T extends { x: number; y: number }>(
   colour: (d: T) => string,
   title: (d: T) => string,
   onDot: (d: T) => void,
+  scheme: 'tableau10' | 'paired' = 'tableau10',
 ): SVGSVGElement | HTMLElement {
   const figure = Plot.plot({
     width: 760,
     height: 520,
     x: { label: 'PC 1' },
     y: { label: 'PC 2' },
-    color: { legend: true, type: 'categorical' },
+    color: { legend: true, type: 'categorical', scheme },
     marks: [Plot.dot(data, { x: 'x', y: 'y', fill: colour, r: 3.5, fillOpacity: 0.8, title })],
   });
   figure.querySelectorAll('g[aria-label="dot"] circle').forEach((circle, index) => {

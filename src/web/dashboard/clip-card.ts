@@ -1,4 +1,4 @@
-import { audioObjectUrl, spectrogram } from './api.js';
+import { audioObjectUrl, setSource, spectrogram } from './api.js';
 import { spectrogramRaster } from './charts.js';
 import { h, pct } from './dom.js';
 
@@ -23,7 +23,7 @@ export const SCORED_CLIP_FIELDS = 'clip trueLabel label confidence probabilities
 export async function loadMedia(audioUrl: string, player: HTMLAudioElement, target: HTMLElement): Promise<void> {
   try {
     const [source, spec] = await Promise.all([audioObjectUrl(audioUrl), spectrogram(audioUrl)]);
-    player.src = source;
+    setSource(player, source);
     target.replaceChildren(spectrogramRaster(spec.frames, spec.melBins, spec.hopMs, spec.values));
   } catch (error) {
     target.replaceChildren(h('span', { class: 'error' }, error instanceof Error ? error.message : String(error)));

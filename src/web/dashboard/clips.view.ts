@@ -44,12 +44,14 @@ async function uploadedClips(version: number): Promise<ScoredClip[]> {
 export async function clipsView(state: DashboardState): Promise<HTMLElement> {
   if (state.version === null) return h('p', {}, 'No version selected.');
   const version = state.version;
+  // A named folder may be in the official test-set layout (a testing split only): start there.
+  const first = folder(state.dataDir) === null ? 'VALIDATION' : 'TESTING';
   const split = h(
     'select',
     { name: 'split' },
-    h('option', { value: 'VALIDATION' }, 'validation'),
-    h('option', { value: 'TRAINING' }, 'training'),
-    h('option', { value: 'TESTING' }, 'testing'),
+    ...['VALIDATION', 'TRAINING', 'TESTING'].map((value) =>
+      h('option', { value, ...(value === first ? { selected: '' } : {}) }, value.toLowerCase()),
+    ),
   );
   const labels = await labelNames();
   const trueLabel = labelSelect('trueLabel', labels);

@@ -1,4 +1,4 @@
-import { audioObjectUrl, gql } from './api.js';
+import { audioObjectUrl, gql, setSource } from './api.js';
 import { scatter } from './charts.js';
 import { failure, h, pct, section } from './dom.js';
 import { folder } from './state.js';
@@ -33,7 +33,8 @@ const SOURCE_NAMES: Record<string, string> = {
 
 const COLOURINGS: Record<string, (p: Point) => string> = {
   split: (p) => SOURCE_NAMES[p.source] ?? p.source,
-  label: (p) => p.trueLabel ?? `(test) ${p.label}`,
+  // A test-folder clip has no true label: its answer stands in.
+  label: (p) => p.trueLabel ?? p.label,
   answer: (p) => p.label,
   correctness: (p) => (p.trueLabel === null ? 'unlabelled' : p.trueLabel === p.label ? 'right' : 'wrong'),
 };
@@ -66,7 +67,7 @@ export async function clustersView(state: DashboardState): Promise<HTMLElement> 
   const play = async (p: Point): Promise<void> => {
     playing.textContent = `${p.clip} (${p.source}): ${p.trueLabel === null ? '' : `true ${p.trueLabel}, `}answered ${p.label} at ${pct(p.confidence)}`;
     try {
-      player.src = await audioObjectUrl(p.audioUrl);
+      setSource(player, await audioObjectUrl(p.audioUrl));
       await player.play();
     } catch (error) {
       playing.replaceChildren(failure(error));
@@ -81,6 +82,8 @@ export async function clustersView(state: DashboardState): Promise<HTMLElement> 
         (p) =>
           `${p.clip}\n${p.source}${p.trueLabel === null ? '' : `, true ${p.trueLabel}`}\nanswered ${p.label} (${pct(p.confidence)})`,
         (p) => void play(p),
+        // The 12 labels need 12 colours.
+        colouring.value === 'label' || colouring.value === 'answer' ? 'paired' : 'tableau10',
       ),
     );
   };

@@ -32,8 +32,9 @@ function recallChanges(a: Evaluation, b: Evaluation): HTMLElement | SVGSVGElemen
 }
 
 /**
- * The Diff view: version A (the selected one) against version B on the same split of the same
- * data: per-class recall changes, the confusion difference (B − A), and the test-folder clips they
+ * The Diff view: version B against version A (the selected one) on the split both recorded
+ * (testing, else validation): per-class recall changes, the confusion difference (B − A, as shares
+ * of each true class, so that sets of different sizes compare), and the test-folder clips they
  * label differently, side by side.
  */
 export async function diffView(state: DashboardState, versions: readonly number[]): Promise<HTMLElement> {
@@ -51,20 +52,41 @@ export async function diffView(state: DashboardState, versions: readonly number[
     body.replaceChildren(h('p', { class: 'note' }, 'Loading…'));
     try {
       const [da, db] = await Promise.all([versionDetail(a), versionDetail(other)]);
-      const ea = da.testing ?? da.validation;
-      const eb = db.testing ?? db.validation;
+      // Compare the same split only: testing when both recorded one, else validation.
+      const split = da.testing !== null && db.testing !== null ? 'testing' : 'validation';
+      const ea = split === 'testing' ? da.testing : da.validation;
+      const eb = split === 'testing' ? db.testing : db.validation;
       const parts: HTMLElement[] = [];
       if (ea !== null && eb !== null && ea.labels.join() === eb.labels.join()) {
-        const difference = ea.confusion.map((row, i) => row.map((count, j) => (eb.confusion[i]?.[j] ?? 0) - count));
-        const heatmap = confusionHeatmap(ea.labels, confusionCells(ea.labels, difference), () => undefined, 'rdbu');
+        // Row shares (each true class sums to 1), so sets of different sizes compare.
+        const shares = (e: Evaluation): number[][] =>
+          e.confusion.map((row) => {
+            const total = row.reduce((sum, n) => sum + n, 0);
+            return row.map((n) => (total === 0 ? 0 : n / total));
+          });
+        const [sa, sb] = [shares(ea), shares(eb)];
+        const difference = sa.map((row, i) => row.map((share, j) => (sb[i]?.[j] ?? 0) - share));
+        const heatmap = confusionHeatmap(ea.labels, confusionCells(ea.labels, difference), () => undefined, {
+          diverging: true,
+          format: (value) => (Math.abs(value) < 0.005 ? '0' : `${value > 0 ? '+' : ''}${Math.round(value * 100)}`),
+        });
         heatmap.id = 'confusion-diff';
+        const size = (e: Evaluation): number => e.perClass.reduce((n, c) => n + c.support, 0);
         parts.push(
           section(
-            `Version ${other} against version ${a} (${da.testing !== null ? 'testing' : 'validation'} split as each recorded it)`,
+            `Version ${other} − version ${a}: the ${split} split each recorded when it was made (${size(eb)} and ${size(ea)} clips${size(ea) === size(eb) ? '' : '; their datasets may differ'})`,
+            h(
+              'p',
+              { class: 'note' },
+              'Recall change per class, and the change of each cell as a share of its true class, in percentage points.',
+            ),
             h('div', { class: 'grid' }, recallChanges(ea, eb), heatmap),
           ),
         );
-      } else parts.push(h('p', { class: 'note' }, 'One of the versions has no evaluation to compare.'));
+      } else
+        parts.push(
+          h('p', { class: 'note' }, `The two versions have no ${split} evaluation over the same labels to compare.`),
+        );
       const testDir = folder(state.testDir);
       if (testDir === null)
         parts.push(
@@ -78,7 +100,7 @@ export async function diffView(state: DashboardState, versions: readonly number[
         );
         parts.push(
           section(
-            `${predictionDiff.length} test clips labelled differently (version ${a} left, ${other} right)`,
+            `${predictionDiff.length} clips of the test folder labelled differently (version ${a} left, ${other} right)`,
             h(
               'div',
               { id: 'diff-clips' },
@@ -94,5 +116,5 @@ export async function diffView(state: DashboardState, versions: readonly number[
   };
   pick.addEventListener('change', () => void draw(Number(pick.value)));
   await draw(b);
-  return h('div', {}, h('div', { class: 'controls' }, `version ${a} against`, pick), body);
+  return h('div', {}, h('div', { class: 'controls' }, `compare version ${a} (A) with`, pick, '(B)'), body);
 }

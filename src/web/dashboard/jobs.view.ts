@@ -50,34 +50,64 @@ function remember(job: Job): void {
 }
 
 function progressCell(job: Job): HTMLElement {
+  const eta = job.etaSeconds === null || job.status !== 'RUNNING' ? '' : ` · ETA ${Math.round(job.etaSeconds)} s`;
   if (job.kind === 'score')
     return h(
       'span',
       {},
       h('progress', { max: String(Math.max(job.total, 1)), value: String(job.processed) }),
-      ` ${job.processed} / ${job.total} · ${job.clipsPerSecond.toFixed(0)} clips/s${job.etaSeconds === null ? '' : ` · ETA ${Math.round(job.etaSeconds)} s`}`,
+      ` ${job.processed} / ${job.total} · ${job.clipsPerSecond.toFixed(0)} clips/s${eta}`,
     );
   const t = job.training;
   if (t === null) return h('span', {}, job.search === null ? '' : `${job.search.trials.length} trials`);
+  if (t.phase === 'done')
+    return h(
+      'span',
+      {},
+      h('progress', { max: '1', value: '1' }),
+      ` done · kept epoch ${t.epoch} of ${t.epochs} · validation ${pct(t.valAccuracy)}`,
+    );
   return h(
     'span',
     {},
     h('progress', { max: String(t.epochs), value: String(t.epoch) }),
-    ` ${t.phase} · epoch ${t.epoch} / ${t.epochs} · loss ${t.loss?.toFixed(3) ?? '–'} · validation ${pct(t.valAccuracy)}${job.etaSeconds === null ? '' : ` · ETA ${Math.round(job.etaSeconds)} s`}`,
+    ` ${t.phase} · epoch ${t.epoch} / ${t.epochs} · loss ${t.loss?.toFixed(3) ?? '–'} · validation ${pct(t.valAccuracy)}${eta}`,
   );
 }
 
-function jobDetail(job: Job): HTMLElement {
+/** A finished training job's curve: its version's recorded history (every epoch). */
+async function recordedCurve(job: Job): Promise<SeriesPoint[]> {
+  if (job.resultVersion === null || job.kind !== 'train' || job.status !== 'SUCCEEDED') return [];
+  const { modelVersion } = await gql<{
+    modelVersion: { history: Array<{ epoch: number; loss: number; accuracy: number; valAccuracy: number }> } | null;
+  }>('query ($v: Int!) { modelVersion(version: $v) { history { epoch loss accuracy valAccuracy } } }', {
+    v: job.resultVersion,
+  });
+  return (modelVersion?.history ?? []).flatMap((e) => [
+    { series: 'training accuracy', x: e.epoch, y: e.accuracy },
+    { series: 'validation accuracy', x: e.epoch, y: e.valAccuracy },
+    { series: 'training loss', x: e.epoch, y: e.loss },
+  ]);
+}
+
+/**
+ * One job: its training curve (the version's history once it succeeded; while it runs, the epochs
+ * this page has seen, in which an epoch's validation accuracy is that of the epoch before), and a
+ * search's trials.
+ */
+async function jobDetail(job: Job): Promise<HTMLElement> {
   const parts: Array<HTMLElement | SVGSVGElement> = [];
+  const recorded = await recordedCurve(job).catch(() => []);
   const epochs = [...(seen.get(job.id) ?? new Map()).entries()].sort((x, y) => x[0] - y[0]);
-  if (epochs.length > 0) {
-    const points: SeriesPoint[] = epochs.flatMap(([epoch, e]) => [
-      { series: 'training accuracy', x: epoch, y: e.accuracy },
-      ...(e.valAccuracy === null ? [] : [{ series: 'validation accuracy', x: epoch, y: e.valAccuracy }]),
-      { series: 'training loss', x: epoch, y: e.loss },
-    ]);
-    parts.push(lines(points, { xLabel: 'epoch', yLabel: 'value' }));
-  }
+  const points: SeriesPoint[] =
+    recorded.length > 0
+      ? recorded
+      : epochs.flatMap(([epoch, e]) => [
+          { series: 'training accuracy', x: epoch, y: e.accuracy },
+          ...(e.valAccuracy === null ? [] : [{ series: 'validation accuracy', x: epoch, y: e.valAccuracy }]),
+          { series: 'training loss', x: epoch, y: e.loss },
+        ]);
+  if (points.length > 0) parts.push(lines(points, { xLabel: 'epoch', yLabel: 'value' }));
   const search = job.search;
   if (search !== null && search.trials.length > 0) {
     const names = [...new Set(search.trials.flatMap((t) => t.parameters.map((p) => p.name)))];
@@ -153,8 +183,10 @@ export async function jobsView(isCurrent: () => boolean): Promise<HTMLElement> {
               ]),
             ),
       );
+      // The job chosen stays chosen (a running job picked by default stays after it finishes).
       const chosen = jobs.find((j) => j.id === selected) ?? jobs.find((j) => j.status === 'RUNNING') ?? null;
-      detail.replaceChildren(chosen === null ? '' : jobDetail(chosen));
+      selected = chosen?.id ?? null;
+      detail.replaceChildren(chosen === null ? '' : await jobDetail(chosen));
       if (jobs.some((j) => j.status === 'RUNNING' || j.status === 'QUEUED')) setTimeout(() => void poll(), 1000);
     } catch (error) {
       list.replaceChildren(failure(error));

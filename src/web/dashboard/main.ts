@@ -90,6 +90,9 @@ async function view(current: Route, token: number): Promise<HTMLElement> {
 
 async function render(): Promise<void> {
   const token = ++renderCount;
+  // The list may have grown (a version retrained while the page is open).
+  versions = (await listVersions().catch(() => null))?.map((r) => r.version) ?? versions;
+  if (token !== renderCount) return;
   drawHeader();
   const main = document.getElementById('view');
   main?.replaceChildren(h('p', { class: 'note' }, 'Loading…'));

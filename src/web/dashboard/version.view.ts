@@ -113,23 +113,50 @@ export async function versionView(state: DashboardState): Promise<HTMLElement> {
   }
   const evaluation = detail.testing ?? detail.validation;
   const split = detail.testing !== null ? 'TESTING' : 'VALIDATION';
+  const named = folder(state.dataDir);
+  // The clips of a cell come from the named labelled folder (scored now), else from the version's own
+  // data; a folder in the official test-set layout has only a testing split, so that is the default.
+  const cellSplit = h(
+    'select',
+    { name: 'cellSplit' },
+    ...['TESTING', 'VALIDATION', 'TRAINING'].map((value) =>
+      h(
+        'option',
+        { value, ...(value === (named === null ? split : 'TESTING') ? { selected: '' } : {}) },
+        value.toLowerCase(),
+      ),
+    ),
+  );
   const cellClips = h(
     'div',
     { id: 'cell-clips' },
-    h('p', { class: 'note' }, 'Click a cell of the confusion matrix to list its clips.'),
+    h(
+      'p',
+      { class: 'note' },
+      `Click a cell to list its clips from the ${named === null ? "version's own data" : `labelled folder ${named}`}, scored now (their counts need not match the recorded matrix).`,
+    ),
   );
   const version = detail.version;
   const showCell = async (trueLabel: string, predicted: string): Promise<void> => {
+    const chosen = cellSplit.value;
     cellClips.replaceChildren(
-      h('p', { class: 'note' }, `Scoring the ${split.toLowerCase()} clips of ${trueLabel} → ${predicted}…`),
+      h('p', { class: 'note' }, `Scoring the ${chosen.toLowerCase()} clips of ${trueLabel} → ${predicted}…`),
     );
     try {
       const { hardExamples } = await gql<{ hardExamples: ScoredClip[] }>(
         `query ($v: Int!, $split: TrainSplit!, $dir: String, $t: Label, $p: Label) {
-          hardExamples(version: $v, split: $split, dataDir: $dir, trueLabel: $t, label: $p, first: 24) { ${SCORED_CLIP_FIELDS} } }`,
-        { v: version, split, dir: folder(state.dataDir), t: trueLabel, p: predicted },
+          hardExamples(version: $v, split: $split, dataDir: $dir, trueLabel: $t, label: $p, first: 1000) { ${SCORED_CLIP_FIELDS} } }`,
+        { v: version, split: chosen, dir: named, t: trueLabel, p: predicted },
       );
-      cellClips.replaceChildren(h('h3', {}, `true ${trueLabel}, answered ${predicted}`), clipGrid(hardExamples));
+      const shown = hardExamples.slice(0, 24);
+      cellClips.replaceChildren(
+        h(
+          'h3',
+          {},
+          `true ${trueLabel}, answered ${predicted}: ${hardExamples.length} ${chosen.toLowerCase()} clips${shown.length < hardExamples.length ? `, the first ${shown.length} shown` : ''}`,
+        ),
+        clipGrid(shown),
+      );
     } catch (error) {
       cellClips.replaceChildren(failure(error));
     }
@@ -137,7 +164,7 @@ export async function versionView(state: DashboardState): Promise<HTMLElement> {
   const parts: HTMLElement[] = [];
   if (evaluation === null) parts.push(section('Scores', h('p', {}, 'This version has no evaluation.')));
   else {
-    const title = `${split === 'TESTING' ? 'Testing' : 'Validation'} split: accuracy ${pct(evaluation.accuracy)}, ECE ${pct(evaluation.trust?.ece)}`;
+    const title = `${split === 'TESTING' ? 'Testing' : 'Validation'} split of its training data, as recorded when it was made (${evaluation.perClass.reduce((n, c) => n + c.support, 0)} clips): accuracy ${pct(evaluation.accuracy)}, ECE ${pct(evaluation.trust?.ece)}`;
     const heatmap = confusionHeatmap(
       evaluation.labels,
       confusionCells(evaluation.labels, evaluation.confusion),
@@ -145,7 +172,12 @@ export async function versionView(state: DashboardState): Promise<HTMLElement> {
     );
     heatmap.id = 'confusion';
     parts.push(
-      section(title, h('div', { class: 'grid' }, classBars(evaluation.perClass), heatmap), cellClips),
+      section(
+        title,
+        h('div', { class: 'grid' }, classBars(evaluation.perClass), heatmap),
+        h('div', { class: 'controls' }, 'clips of a cell from the split', cellSplit),
+        cellClips,
+      ),
       section(
         'Calibration',
         h(

@@ -47,6 +47,7 @@ export async function versionsView(state: DashboardState, select: (version: numb
       const rows = await listVersions();
       const production = rows.find((r) => r.aliases.includes('production'))?.version ?? null;
       const promote = async (version: number): Promise<void> => {
+        if (!confirm(`Serve version ${version} as production? Every request without a version will get it.`)) return;
         try {
           await gql('mutation ($v: Int!) { promoteModelVersion(version: $v) { version aliases } }', { v: version });
           status.textContent = `version ${version} now serves as production`;

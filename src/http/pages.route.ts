@@ -21,6 +21,7 @@ export const PAGE_CSP = [
   "object-src 'none'",
   "base-uri 'none'",
   "frame-ancestors 'none'",
+  "form-action 'none'",
 ].join('; ');
 
 function secureHeaders(_req: Request, res: Response, next: NextFunction): void {
