@@ -28,7 +28,8 @@ export function jobType(job: JobRecord): JobType {
     clipsPerSecond: job.clipsPerSecond,
     etaSeconds: job.etaSeconds,
     error: job.error === null ? null : renderJobError(job.error),
-    training: job.training === null ? null : { ...job.training },
+    training:
+      job.training === null ? null : { ...job.training, history: (job.training.history ?? []).map((e) => ({ ...e })) },
     resultVersion: job.resultVersion,
     createdAt: job.createdAt,
     startedAt: job.startedAt,

@@ -1,5 +1,6 @@
 import { Field, Float, ID, InputType, Int, ObjectType, registerEnumType } from 'type-graphql';
 import type { ClassType } from 'type-graphql';
+import { EpochMetricsType } from './model-version.type.js';
 import { SearchResultType } from './search.type.js';
 import { TRAIN_OPTIONS } from '../training/index.js';
 import type { OptionSpec, TrainOptionName } from '../training/index.js';
@@ -51,6 +52,12 @@ export class TrainingProgressType {
 
   @Field(() => Float, { nullable: true })
   etaSeconds!: number | null;
+
+  @Field(() => [EpochMetricsType], {
+    description:
+      'The epochs finished so far, each as soon as it is validated (the whole curve once done); empty for jobs recorded before it was kept.',
+  })
+  history!: EpochMetricsType[];
 }
 
 @ObjectType('Job', { description: 'A background job (bulk scoring or training). Poll job(id) for progress.' })

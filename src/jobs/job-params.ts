@@ -11,6 +11,7 @@ import type { FeatureConfig, FeatureNormalization, FeatureType } from '../featur
 import { isArchitecture } from '../model/index.js';
 import type { Architecture } from '../model/index.js';
 import type { ParameterSpec, Parameters, SearchSpace, TrainingProgress } from '../training/index.js';
+import type { EpochRecord } from '../registry/index.js';
 import type { JobError } from './job-error.js';
 import type {
   JobKind,
@@ -299,10 +300,21 @@ export const searchResult: Parse<SearchResult> = (v, w) => {
   };
 };
 
+const epochRecord: Parse<EpochRecord> = (v, w) => {
+  const f = Fields.of(v, w);
+  return {
+    epoch: f.get('epoch', number),
+    loss: f.get('loss', number),
+    accuracy: f.get('accuracy', number),
+    valAccuracy: f.get('valAccuracy', number),
+    seconds: f.get('seconds', number),
+  };
+};
+
 /** A training job's stored progress report. @throws KwsError `INTERNAL` for one that does not read. */
 export const trainingProgress: Parse<TrainingProgress> = (v, w) => {
   const f = Fields.of(v, w);
-  return {
+  return withoutUndefined({
     phase: f.get(
       'phase',
       oneOf<TrainingProgress['phase']>({ loading: true, training: true, evaluating: true, done: true }),
@@ -313,7 +325,9 @@ export const trainingProgress: Parse<TrainingProgress> = (v, w) => {
     accuracy: f.get('accuracy', nullable(number)),
     valAccuracy: f.get('valAccuracy', nullable(number)),
     etaSeconds: f.get('etaSeconds', nullable(number)),
-  };
+    // Reports stored before the curve was kept have none.
+    history: f.optional('history', list(epochRecord)),
+  });
 };
 
 /** Parses JSON text. @throws KwsError `INTERNAL` naming `where` for text that is not JSON. */

@@ -147,6 +147,7 @@ function finalProgress(registry: ModelRegistry, version: number, epochs: number 
     accuracy: best?.accuracy ?? null,
     valAccuracy: best?.valAccuracy ?? null,
     etaSeconds: 0,
+    history,
   };
 }
 

@@ -1,4 +1,5 @@
 import { isKwsError } from '../errors/index.js';
+import type { EpochRecord } from '../registry/index.js';
 import type { TrainVersionOptions } from './train-options.js';
 
 /** Progress of a training job, as the job store keeps it. */
@@ -12,6 +13,8 @@ export interface TrainingProgress {
   readonly accuracy: number | null;
   readonly valAccuracy: number | null;
   readonly etaSeconds: number | null;
+  /** The epochs finished so far, each once validated (the whole curve once done); absent from reports made before it was kept. */
+  readonly history?: readonly EpochRecord[];
 }
 
 /** What the parent passes (`workerData.train`). */

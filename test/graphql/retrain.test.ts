@@ -17,10 +17,11 @@ interface Job {
   status: string;
   error: string | null;
   resultVersion: number | null;
-  training: { phase: string; epoch: number; epochs: number } | null;
+  training: { phase: string; epoch: number; epochs: number; history: Array<{ epoch: number; loss: number }> } | null;
 }
 
-const JOB_FIELDS = 'id status error resultVersion training { phase epoch epochs loss accuracy valAccuracy }';
+const JOB_FIELDS =
+  'id status error resultVersion training { phase epoch epochs loss accuracy valAccuracy history { epoch loss } }';
 const yes = readFileSync(join(realDataDir(), 'tflite-micro', 'testdata', 'yes_1000ms.wav'));
 
 /** The GraphQL enum value of each `unknownScore` a manifest may record. */
@@ -49,7 +50,10 @@ function manifestOf(
   version: number,
 ): {
   thresholds: { unknownScore: string };
-  training: { history: Array<{ seconds: number }>; options: { searchJob: number; learningRate: number } };
+  training: {
+    history: Array<{ epoch: number; loss: number; seconds: number }>;
+    options: { searchJob: number; learningRate: number };
+  };
 } {
   return JSON.parse(readFileSync(join(models, String(version), 'version.json'), 'utf8')) as ReturnType<
     typeof manifestOf
@@ -144,6 +148,11 @@ describe('retraining over GraphQL', () => {
       assert.equal(job.resultVersion, expectedVersion);
       assert.equal(job.training?.epochs, 1);
       assert.equal(job.training?.phase, 'done', 'a finished job shows its kept epoch, not the last phase it reported');
+      assert.deepEqual(
+        job.training?.history,
+        manifestOf(models, version).training.history.map((e) => ({ epoch: e.epoch, loss: e.loss })),
+        "the job's curve is the version's",
+      );
       const retrained = (
         await gql(
           `{ modelVersion(version: ${version}) { version state aliases validation { accuracy perClass { label } } thresholds { unknownScore } calibration { energyCurve { threshold accuracy } } } }`,

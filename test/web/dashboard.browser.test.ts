@@ -132,7 +132,20 @@ describe(
       await open(page, origin, 'clusters', '#cluster-map svg');
       await open(page, origin, 'diff', '#confusion-diff');
       await page.waitForSelector('#diff-clips');
-      await open(page, origin, 'jobs', '#jobs-table');
+      // A finished scoring job, so that the jobs table has a row to show.
+      const { scoreTestSet } = await gql<{ scoreTestSet: { id: string } }>(
+        'mutation ($dir: String!) { scoreTestSet(input: { dir: $dir }) { id } }',
+        { dir: testDir },
+      );
+      for (let i = 0; i < 100; i++) {
+        const { job } = await gql<{ job: { status: string } }>('query ($id: ID!) { job(id: $id) { status } }', {
+          id: scoreTestSet.id,
+        });
+        if (job.status === 'SUCCEEDED') break;
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await open(page, origin, 'jobs', '#jobs-table table');
+      assert.match(await page.locator('#jobs-table tbody tr').first().innerText(), /score\s+SUCCEEDED[\s\S]*24 \/ 24/);
       await page.close();
       assert.deepEqual(problems, []);
     });

@@ -21,6 +21,7 @@ interface Job {
     loss: number | null;
     accuracy: number | null;
     valAccuracy: number | null;
+    history: Array<{ epoch: number; loss: number; accuracy: number; valAccuracy: number }>;
   } | null;
   readonly search: {
     metric: string;
@@ -35,19 +36,8 @@ interface Job {
 }
 
 const JOB_FIELDS = `id kind status processed total clipsPerSecond etaSeconds error createdAt resultVersion
-  training { phase epoch epochs loss accuracy valAccuracy }
+  training { phase epoch epochs loss accuracy valAccuracy history { epoch loss accuracy valAccuracy } }
   search { metric trials { trial status metric version parameters { name value } } }`;
-
-/** Training progress seen so far per job (epoch → last report), so curves grow as epochs arrive. */
-const seen = new Map<string, Map<number, { loss: number; accuracy: number; valAccuracy: number | null }>>();
-
-function remember(job: Job): void {
-  const t = job.training;
-  if (t === null || t.loss === null || t.accuracy === null || t.phase !== 'training') return;
-  const epochs = seen.get(job.id) ?? new Map();
-  epochs.set(t.epoch, { loss: t.loss, accuracy: t.accuracy, valAccuracy: t.valAccuracy });
-  seen.set(job.id, epochs);
-}
 
 function progressCell(job: Job): HTMLElement {
   const eta = job.etaSeconds === null || job.status !== 'RUNNING' ? '' : ` · ETA ${Math.round(job.etaSeconds)} s`;
@@ -75,38 +65,14 @@ function progressCell(job: Job): HTMLElement {
   );
 }
 
-/** A finished training job's curve: its version's recorded history (every epoch). */
-async function recordedCurve(job: Job): Promise<SeriesPoint[]> {
-  if (job.resultVersion === null || job.kind !== 'train' || job.status !== 'SUCCEEDED') return [];
-  const { modelVersion } = await gql<{
-    modelVersion: { history: Array<{ epoch: number; loss: number; accuracy: number; valAccuracy: number }> } | null;
-  }>('query ($v: Int!) { modelVersion(version: $v) { history { epoch loss accuracy valAccuracy } } }', {
-    v: job.resultVersion,
-  });
-  return (modelVersion?.history ?? []).flatMap((e) => [
+/** One job: its training curve (every epoch finished so far, as the job records them) and a search's trials. */
+function jobDetail(job: Job): HTMLElement {
+  const parts: Array<HTMLElement | SVGSVGElement> = [];
+  const points: SeriesPoint[] = (job.training?.history ?? []).flatMap((e) => [
     { series: 'training accuracy', x: e.epoch, y: e.accuracy },
     { series: 'validation accuracy', x: e.epoch, y: e.valAccuracy },
     { series: 'training loss', x: e.epoch, y: e.loss },
   ]);
-}
-
-/**
- * One job: its training curve (the version's history once it succeeded; while it runs, the epochs
- * this page has seen, in which an epoch's validation accuracy is that of the epoch before), and a
- * search's trials.
- */
-async function jobDetail(job: Job): Promise<HTMLElement> {
-  const parts: Array<HTMLElement | SVGSVGElement> = [];
-  const recorded = await recordedCurve(job).catch(() => []);
-  const epochs = [...(seen.get(job.id) ?? new Map()).entries()].sort((x, y) => x[0] - y[0]);
-  const points: SeriesPoint[] =
-    recorded.length > 0
-      ? recorded
-      : epochs.flatMap(([epoch, e]) => [
-          { series: 'training accuracy', x: epoch, y: e.accuracy },
-          ...(e.valAccuracy === null ? [] : [{ series: 'validation accuracy', x: epoch, y: e.valAccuracy }]),
-          { series: 'training loss', x: epoch, y: e.loss },
-        ]);
   if (points.length > 0) parts.push(lines(points, { xLabel: 'epoch', yLabel: 'value' }));
   const search = job.search;
   if (search !== null && search.trials.length > 0) {
@@ -143,7 +109,8 @@ async function jobDetail(job: Job): Promise<HTMLElement> {
 /**
  * The Jobs view: every job with live progress (scoring clips/s and ETA; training epoch and
  * validation accuracy), refreshed every second while any is active; a selected job shows its
- * training curve as epochs arrive and a search's trials as a table and a metric-per-parameter plot.
+ * training curve, growing as epochs finish, and a search's trials as a table and a
+ * metric-per-parameter plot.
  */
 export async function jobsView(isCurrent: () => boolean): Promise<HTMLElement> {
   const list = h('div', { id: 'jobs-table' });
@@ -153,7 +120,6 @@ export async function jobsView(isCurrent: () => boolean): Promise<HTMLElement> {
     if (!isCurrent()) return;
     try {
       const { jobs } = await gql<{ jobs: Job[] }>(`{ jobs { ${JOB_FIELDS} } }`);
-      jobs.forEach(remember);
       list.replaceChildren(
         jobs.length === 0
           ? h(
@@ -186,7 +152,7 @@ export async function jobsView(isCurrent: () => boolean): Promise<HTMLElement> {
       // The job chosen stays chosen (a running job picked by default stays after it finishes).
       const chosen = jobs.find((j) => j.id === selected) ?? jobs.find((j) => j.status === 'RUNNING') ?? null;
       selected = chosen?.id ?? null;
-      detail.replaceChildren(chosen === null ? '' : await jobDetail(chosen));
+      detail.replaceChildren(chosen === null ? '' : jobDetail(chosen));
       if (jobs.some((j) => j.status === 'RUNNING' || j.status === 'QUEUED')) setTimeout(() => void poll(), 1000);
     } catch (error) {
       list.replaceChildren(failure(error));
