@@ -134,7 +134,7 @@ export interface SeriesPoint {
  */
 export function lines(
   points: readonly SeriesPoint[],
-  options: { xLabel: string; yLabel: string; mark?: number | null; yDomain?: [number, number] },
+  options: { xLabel: string; yLabel: string; mark?: number | null; yDomain?: [number, number]; integerX?: boolean },
 ): SVGSVGElement | HTMLElement {
   const sizes = new Map<string, number>();
   for (const p of points) sizes.set(p.series, (sizes.get(p.series) ?? 0) + 1);
@@ -143,7 +143,12 @@ export function lines(
   return Plot.plot({
     width: 460,
     height: 280,
-    x: { label: options.xLabel, ...(xs.length === 1 ? { domain: [(xs[0] ?? 0) - 1, (xs[0] ?? 0) + 1] } : {}) },
+    x: {
+      label: options.xLabel,
+      ...(xs.length === 1 ? { domain: [(xs[0] ?? 0) - 1, (xs[0] ?? 0) + 1] } : {}),
+      // Whole numbers (epochs): a tick on each while there are few, never 1.5.
+      ...(options.integerX === true ? { tickFormat: 'd', ...(xs.length <= 12 ? { ticks: xs } : {}) } : {}),
+    },
     y: { label: options.yLabel, grid: true, ...(options.yDomain === undefined ? {} : { domain: options.yDomain }) },
     color: { legend: true },
     marks: [
@@ -227,4 +232,38 @@ export function metricAgainst(
     y: { label: metricName, grid: true },
     marks: [Plot.dot(rows, { fx: 'parameter', x: 'value', y: 'metric', fill: '#1d6fd6', tip: true })],
   });
+}
+
+/** One finished epoch of a training run. */
+export interface EpochPoint {
+  readonly epoch: number;
+  readonly loss: number;
+  readonly accuracy: number;
+  readonly valAccuracy: number;
+}
+
+/**
+ * Training curves per epoch: the loss (nats) and, on their own 0-1 axis, training and validation
+ * accuracy; the kept epoch marked. A note when there is no history.
+ */
+export function epochCurves(history: readonly EpochPoint[], keptEpoch: number | null): HTMLElement {
+  if (history.length === 0) {
+    const note = document.createElement('p');
+    note.className = 'note';
+    note.textContent =
+      'No training history: not trained here (an ensemble, an import), not recorded, or no epoch finished yet.';
+    return note;
+  }
+  const loss = history.map((e) => ({ series: 'training loss', x: e.epoch, y: e.loss }));
+  const accuracy = history.flatMap((e) => [
+    { series: 'training accuracy', x: e.epoch, y: e.accuracy },
+    { series: 'validation accuracy', x: e.epoch, y: e.valAccuracy },
+  ]);
+  const grid = document.createElement('div');
+  grid.className = 'grid';
+  grid.append(
+    lines(loss, { xLabel: 'epoch', yLabel: 'loss (nats)', mark: keptEpoch, integerX: true }),
+    lines(accuracy, { xLabel: 'epoch', yLabel: 'accuracy', mark: keptEpoch, yDomain: [0, 1], integerX: true }),
+  );
+  return grid;
 }

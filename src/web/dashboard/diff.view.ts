@@ -40,11 +40,12 @@ function recallChanges(a: Evaluation, b: Evaluation): HTMLElement | SVGSVGElemen
 export async function diffView(state: DashboardState, versions: readonly number[]): Promise<HTMLElement> {
   if (state.version === null) return h('p', {}, 'No version selected.');
   const a = state.version;
-  const b = state.otherVersion ?? versions.find((v) => v !== a) ?? a;
+  const others = versions.filter((v) => v !== a);
+  const b = state.otherVersion !== null && state.otherVersion !== a ? state.otherVersion : (others[0] ?? a);
   const pick = h(
     'select',
     { name: 'versionB' },
-    ...versions.map((v) => h('option', { value: String(v), ...(v === b ? { selected: '' } : {}) }, `version ${v}`)),
+    ...others.map((v) => h('option', { value: String(v), ...(v === b ? { selected: '' } : {}) }, `version ${v}`)),
   );
   const body = h('div', {});
   const draw = async (other: number): Promise<void> => {

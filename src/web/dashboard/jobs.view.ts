@@ -1,6 +1,5 @@
 import { gql } from './api.js';
-import { lines, metricAgainst } from './charts.js';
-import type { SeriesPoint } from './charts.js';
+import { epochCurves, metricAgainst } from './charts.js';
 import { failure, h, pct, section, table } from './dom.js';
 
 interface Job {
@@ -68,12 +67,9 @@ function progressCell(job: Job): HTMLElement {
 /** One job: its training curve (every epoch finished so far, as the job records them) and a search's trials. */
 function jobDetail(job: Job): HTMLElement {
   const parts: Array<HTMLElement | SVGSVGElement> = [];
-  const points: SeriesPoint[] = (job.training?.history ?? []).flatMap((e) => [
-    { series: 'training accuracy', x: e.epoch, y: e.accuracy },
-    { series: 'validation accuracy', x: e.epoch, y: e.valAccuracy },
-    { series: 'training loss', x: e.epoch, y: e.loss },
-  ]);
-  if (points.length > 0) parts.push(lines(points, { xLabel: 'epoch', yLabel: 'value' }));
+  const history = job.training?.history ?? [];
+  // The kept epoch is known once the job is done (`epoch` is then the best one).
+  if (history.length > 0) parts.push(epochCurves(history, job.training?.phase === 'done' ? job.training.epoch : null));
   const search = job.search;
   if (search !== null && search.trials.length > 0) {
     const names = [...new Set(search.trials.flatMap((t) => t.parameters.map((p) => p.name)))];
@@ -153,7 +149,8 @@ export async function jobsView(isCurrent: () => boolean): Promise<HTMLElement> {
       const chosen = jobs.find((j) => j.id === selected) ?? jobs.find((j) => j.status === 'RUNNING') ?? null;
       selected = chosen?.id ?? null;
       detail.replaceChildren(chosen === null ? '' : jobDetail(chosen));
-      if (jobs.some((j) => j.status === 'RUNNING' || j.status === 'QUEUED')) setTimeout(() => void poll(), 1000);
+      // Every second while a job is active, else every 3 s: a job started elsewhere shows up by itself.
+      setTimeout(() => void poll(), jobs.some((j) => j.status === 'RUNNING' || j.status === 'QUEUED') ? 1000 : 3000);
     } catch (error) {
       list.replaceChildren(failure(error));
     }

@@ -1,5 +1,5 @@
 import { gql } from './api.js';
-import { classBars, confusionCells, confusionHeatmap, lines, reliabilityDiagram } from './charts.js';
+import { classBars, confusionCells, confusionHeatmap, epochCurves, lines, reliabilityDiagram } from './charts.js';
 import type { SeriesPoint } from './charts.js';
 import { clipGrid, SCORED_CLIP_FIELDS } from './clip-card.js';
 import type { ScoredClip } from './clip-card.js';
@@ -76,26 +76,6 @@ function tradeOffPoints(detail: VersionDetail): SeriesPoint[] {
     ...kept.map((p) => ({ series: 'command recall', x: p.threshold, y: p.commandRecall })),
     ...kept.map((p) => ({ series: 'unknown recall', x: p.threshold, y: 1 - p.outlierRate })),
   ];
-}
-
-function trainingCurves(detail: VersionDetail): HTMLElement {
-  if (detail.history.length === 0)
-    return h(
-      'p',
-      { class: 'note' },
-      'No training history: this version was not trained here (an ensemble, an import) or did not record it.',
-    );
-  const loss = detail.history.map((e) => ({ series: 'training loss', x: e.epoch, y: e.loss }));
-  const accuracy = detail.history.flatMap((e) => [
-    { series: 'training accuracy', x: e.epoch, y: e.accuracy },
-    { series: 'validation accuracy', x: e.epoch, y: e.valAccuracy },
-  ]);
-  return h(
-    'div',
-    { class: 'grid' },
-    lines(loss, { xLabel: 'epoch', yLabel: 'loss (nats)', mark: detail.bestEpoch }),
-    lines(accuracy, { xLabel: 'epoch', yLabel: 'accuracy', mark: detail.bestEpoch, yDomain: [0, 1] }),
-  );
 }
 
 /**
@@ -205,6 +185,8 @@ export async function versionView(state: DashboardState): Promise<HTMLElement> {
       ),
     );
   }
-  parts.push(section('Training curves', h('div', { id: 'training-curves' }, trainingCurves(detail))));
+  parts.push(
+    section('Training curves', h('div', { id: 'training-curves' }, epochCurves(detail.history, detail.bestEpoch))),
+  );
   return h('div', {}, h('h2', {}, `Version ${detail.version} (${detail.architecture ?? '?'})`), ...parts);
 }
