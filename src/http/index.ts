@@ -5,4 +5,4 @@ export { CLIP_FIELD, DEFAULT_UPLOAD_LIMITS, predictionJson } from './clips.route
 export type { UploadLimits } from './clips.route.js';
 export { ServingMetrics } from './metrics.js';
 export { PAGE_CSP } from './pages.route.js';
-export { AUDIO_MEDIA_TYPES } from './media.route.js';
+export { AUDIO_MEDIA_TYPES, boundedLimit, SPECTROGRAM_LIMITS } from './media.route.js';

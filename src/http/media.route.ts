@@ -3,6 +3,7 @@ import type { FileHandle } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import express from 'express';
+import pLimit from 'p-limit';
 import { describeValue, fromFsError, KwsError } from '../errors/index.js';
 import type { JobRunner } from '../jobs/index.js';
 import { parseRecordId } from '../serving/index.js';
@@ -22,6 +23,33 @@ export const AUDIO_MEDIA_TYPES: Readonly<Record<string, string>> = Object.freeze
   '.m4a': 'audio/mp4',
   '.aac': 'audio/aac',
 });
+
+/**
+ * Spectrograms computed at once, and most waiting for a turn: they run in the engine threads beside
+ * live uploads, so a page of clip cards (or a flood of requests) must not queue work there without
+ * bound. A request beyond the waiting room gets 503 `OVERLOADED`.
+ */
+export const SPECTROGRAM_LIMITS = Object.freeze({ concurrency: 2, maxWaiting: 64 });
+
+/**
+ * Runs work at most `concurrency` at a time (p-limit), with at most `maxWaiting` more waiting.
+ *
+ * @throws KwsError `OVERLOADED` (from the returned function, before the work starts) when the
+ *   waiting room is full.
+ */
+export function boundedLimit(limits: {
+  concurrency: number;
+  maxWaiting: number;
+}): <T>(work: () => Promise<T>) => Promise<T> {
+  const limit = pLimit(limits.concurrency);
+  return <T>(work: () => Promise<T>): Promise<T> => {
+    if (limit.activeCount >= limits.concurrency && limit.pendingCount >= limits.maxWaiting)
+      return Promise.reject(
+        new KwsError('OVERLOADED', `${limit.pendingCount} spectrograms are already waiting; try again shortly`),
+      );
+    return limit(work);
+  };
+}
 
 /** Largest file `GET /v1/audio` reads, bytes: dataset clips are about 32 KB. */
 export const MAX_MEDIA_BYTES = 20 * 1024 * 1024;
@@ -118,11 +146,13 @@ const route =
  * caller): `GET /v1/audio?path=<absolute file>` (a dataset or test clip inside the folders the server
  * may read, links resolved, audio extensions only, `read` scope) and `GET /v1/clips/:id/audio` (an
  * uploaded clip, `predict` scope, only its owner's key or one that sees every clip); each with a
- * `/spectrogram` twin answering the log-mel spectrogram as JSON (see `ServingService.spectrogram`).
+ * `/spectrogram` twin answering the log-mel spectrogram as JSON (see `ServingService.spectrogram`),
+ * at most {@link SPECTROGRAM_LIMITS} at a time, the file read only once its turn comes.
  *
  * @returns Routers for `/v1/audio` and `/v1/clips/:id` (mount each behind its scope).
  */
 export function mediaRouters(service: ServingService, jobs: JobRunner): { audio: Router; clip: Router } {
+  const slot = boundedLimit(SPECTROGRAM_LIMITS);
   const audio = express.Router();
   audio.use(mediaHeaders);
   audio.get(
@@ -137,7 +167,7 @@ export function mediaRouters(service: ServingService, jobs: JobRunner): { audio:
     '/spectrogram',
     route(async (req, res) => {
       const { path } = datasetClip(jobs, req);
-      res.json(await service.spectrogram(await readClipFile(path)));
+      res.json(await slot(async () => service.spectrogram(await readClipFile(path))));
     }),
   );
   const clip = express.Router({ mergeParams: true });
@@ -152,7 +182,8 @@ export function mediaRouters(service: ServingService, jobs: JobRunner): { audio:
   clip.get(
     '/spectrogram',
     route(async (req, res) => {
-      res.json(await service.spectrogram((await uploadedClip(service, req, res)).bytes));
+      const { bytes } = await uploadedClip(service, req, res); // an upload: at most the upload limit (5 MiB)
+      res.json(await slot(() => service.spectrogram(bytes)));
     }),
   );
   return { audio, clip };

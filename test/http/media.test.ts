@@ -11,7 +11,7 @@ import {
 } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { PAGE_CSP } from '../../src/http/index.js';
+import { boundedLimit, PAGE_CSP } from '../../src/http/index.js';
 import { clipForm, graphql, testServer } from '../helpers/server.js';
 import { realDataDir, tempDir } from '../helpers/signals.js';
 
@@ -173,5 +173,27 @@ describe('a server whose pages were not built', () => {
     } finally {
       await server.stop();
     }
+  });
+});
+
+describe("boundedLimit (the spectrograms' queue)", () => {
+  it('runs two at a time, lets one wait, and refuses the next with OVERLOADED before it starts', async () => {
+    const run = boundedLimit({ concurrency: 2, maxWaiting: 1 });
+    const started: number[] = [];
+    const gates: Array<() => void> = [];
+    const task = (n: number) => () =>
+      new Promise<number>((resolve) => {
+        started.push(n);
+        gates.push(() => resolve(n));
+      });
+    const first = [run(task(1)), run(task(2)), run(task(3))];
+    await new Promise((resolve) => setImmediate(resolve));
+    await assert.rejects(run(task(4)), { code: 'OVERLOADED' });
+    assert.deepEqual(started, [1, 2], 'two run, the third waits, the fourth never starts');
+    gates.shift()?.();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(started, [1, 2, 3]);
+    for (const open of gates.splice(0)) open();
+    assert.deepEqual(await Promise.all(first), [1, 2, 3]);
   });
 });

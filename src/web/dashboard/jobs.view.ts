@@ -49,12 +49,14 @@ function progressCell(job: Job): HTMLElement {
     );
   const t = job.training;
   if (t === null) return h('span', {}, job.search === null ? '' : `${job.search.trials.length} trials`);
+  // Epochs run: the curve's length (early stopping may end before `epochs`); jobs kept without a curve say `epochs`.
+  const ran = t.history.length > 0 ? t.history.length : t.epochs;
   if (t.phase === 'done')
     return h(
       'span',
       {},
       h('progress', { max: '1', value: '1' }),
-      ` done · kept epoch ${t.epoch} of ${t.epochs} · validation ${pct(t.valAccuracy)}`,
+      ` done · kept epoch ${t.epoch} of ${ran}${ran < t.epochs ? ` (stopped early; at most ${t.epochs})` : ''} · validation ${pct(t.valAccuracy)}`,
     );
   return h(
     'span',
