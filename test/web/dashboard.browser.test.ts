@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { chromium } from 'playwright-core';
 import type { Browser, Page } from 'playwright-core';
+import { ApiKeyStore } from '../../src/storage/index.js';
 import { synthesizeCorpus } from '../../src/synth/index.js';
 import { kaggleFolder } from '../helpers/kaggle.js';
 import { graphql, testServer } from '../helpers/server.js';
@@ -81,6 +82,8 @@ describe(
     let origin: string;
     let dataDir: string;
     let testDir: string;
+    let webDir: string;
+    let roots: string[];
     const gql = async <T>(query: string, variables: Record<string, unknown> = {}): Promise<T> => {
       const body = await graphql(origin, query, variables);
       assert.equal(body.errors, undefined, JSON.stringify(body.errors));
@@ -89,7 +92,7 @@ describe(
 
     before(async () => {
       const root = tempDir('kws-dashboard-');
-      const webDir = join(root, 'web');
+      webDir = join(root, 'web');
       // The pages as `npm run build` makes them, from these sources.
       execFileSync(process.execPath, [resolve(import.meta.dirname, '../../scripts/build-web.mjs'), webDir]);
       dataDir = join(root, 'corpus');
@@ -102,7 +105,8 @@ describe(
       });
       testDir = join(kaggleFolder(2).dir, 'audio');
       mkdirSync(SHOTS, { recursive: true });
-      server = await testServer({ scoreRoots: [root, resolve(testDir, '..')], webDir });
+      roots = [root, resolve(testDir, '..')];
+      server = await testServer({ scoreRoots: roots, webDir });
       origin = server.url;
       browser = await chromium.launch({
         executablePath: CHROMIUM as string,
@@ -231,6 +235,41 @@ describe(
       assert.deepEqual(modelVersion.aliases, ['production']);
       await gql('mutation { promoteModelVersion(version: 1) { version } }');
       await page.close();
+    });
+
+    it('asks for an API key once the server has keys, then reads everything with it (audio too)', async () => {
+      const keyed = await testServer({ scoreRoots: roots, webDir });
+      try {
+        const store = ApiKeyStore.open(join(keyed.dataDir, 'kws.db'));
+        const read = store.create('dashboard', 'read').key;
+        store.close();
+        const problems: string[] = [];
+        const page = await watchedPage(browser, keyed.url, problems, { 'kws-dashboard-test-dir': testDir });
+        await page.goto(`${keyed.url}/dashboard/#/clips`);
+        await page.waitForSelector('#view .error');
+        assert.match(await page.locator('#view').innerText(), /API key[\s\S]*Enter an API key with the read scope/);
+        assert.ok(
+          problems.every((p) => p.startsWith('HTTP 401') || p.includes('401')),
+          problems.join('\n'),
+        );
+        problems.length = 0;
+        await page.locator('input[name="apiKey"]').fill(read);
+        await page.locator('input[name="apiKey"]').press('Tab');
+        await page.waitForSelector('#low-confidence .clip audio[src^="blob:"]', { timeout: 30_000 });
+        await page
+          .locator('#low-confidence .clip audio')
+          .first()
+          .evaluate((audio) => (audio as unknown as PageNode).play());
+        await page.waitForFunction(
+          () =>
+            ((globalThis as unknown as PageGlobal).document.querySelector('#low-confidence .clip audio')?.currentTime ??
+              0) > 0.05,
+        );
+        await page.close();
+        assert.deepEqual(problems, []);
+      } finally {
+        await keyed.stop();
+      }
     });
 
     it('serves the GraphQL explorer at /graphql to a browser, which runs a query with nothing from another host', async () => {
