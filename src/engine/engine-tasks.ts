@@ -4,12 +4,12 @@
  * `{ ok: false, error }` (a serialized KwsError), not thrown, so their code survives the thread hop.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, fstatSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { decodeAudio, DEFAULT_MAX_INPUT_BYTES, fitToLength, rmsDbfs } from '../audio/index.js';
 import { averageViews, ttaViewCount, ttaViews } from './tta.js';
 import type { TtaSpec } from './tta.js';
-import { AudioDecodeError, fromFsError, toSerializedError, UnreachableCaseError } from '../errors/index.js';
+import { AudioDecodeError, fromFsError, KwsError, toSerializedError, UnreachableCaseError } from '../errors/index.js';
 import type { SerializedKwsError } from '../errors/index.js';
 import { FeatureExtractor } from '../features/index.js';
 import type { FeatureConfig } from '../features/index.js';
@@ -227,28 +227,26 @@ async function sessionFor(task: Pick<InferTask, 'engine' | 'modelDir' | 'geometr
 
 /**
  * Reads, decodes and fits one file to the model's clip length (`[clipSamples]` samples); a worker
- * thread may block, and a blocking read is far cheaper than fs.promises for small files. A file over
- * `DEFAULT_MAX_INPUT_BYTES` is refused from its size, before it is read.
+ * thread may block, and a blocking read is far cheaper than fs.promises for small files. As
+ * `readRegularFile`, synchronously: anything but a regular file (a FIFO would block the thread) is
+ * refused before it is opened, and a file over `DEFAULT_MAX_INPUT_BYTES` from its size.
  *
  * @throws KwsError `FILE_NOT_FOUND`/`FILE_UNREADABLE` for a file that cannot be read; AudioDecodeError
  *   (`TOO_LARGE` for a file over the limit).
  */
 async function readClip(path: string, extractor: FeatureExtractor, maxDurationMs: number): Promise<Float32Array> {
   let bytes: Uint8Array;
-  let fd: number | undefined;
   try {
-    fd = openSync(path, 'r');
-    const { size } = fstatSync(fd);
-    if (size > DEFAULT_MAX_INPUT_BYTES)
+    const stats = statSync(path);
+    if (!stats.isFile()) throw new KwsError('FILE_UNREADABLE', `${path} is not a regular file`);
+    if (stats.size > DEFAULT_MAX_INPUT_BYTES)
       throw new AudioDecodeError(
         'TOO_LARGE',
-        `the file is ${size} bytes, over the ${DEFAULT_MAX_INPUT_BYTES}-byte limit`,
+        `the file is ${stats.size} bytes, over the ${DEFAULT_MAX_INPUT_BYTES}-byte limit`,
       );
-    bytes = readFileSync(fd);
+    bytes = readFileSync(path);
   } catch (error) {
-    throw error instanceof AudioDecodeError ? error : fromFsError(error, path, 'read');
-  } finally {
-    if (fd !== undefined) closeSync(fd);
+    throw error instanceof KwsError ? error : fromFsError(error, path, 'read');
   }
   return fitToLength((await decodeAudio(bytes, { maxDurationMs })).samples, extractor.config.clipSamples);
 }

@@ -19,6 +19,11 @@ function scoredType(clip: ScoredClip): ScoredClipType {
   };
 }
 
+/** An optional folder argument checked against the allowed roots (see `JobRunner.allowedDir`); null stays null. */
+function optionalDir(ctx: KwsContext, dir: string | null | undefined): string | null {
+  return dir === null || dir === undefined ? null : ctx.jobs.allowedDir(dir);
+}
+
 /** The URL of `GET /v1/audio` for a clip file (the HTTP layer checks the path against the allowed roots). */
 export function audioUrl(path: string): string {
   return `/v1/audio?path=${encodeURIComponent(path)}`;
@@ -46,10 +51,9 @@ export class DashboardResolver {
     @Arg('label', () => LabelEnum, { nullable: true, description: 'Only clips the version answers with this label.' })
     label: Label | null,
   ): Promise<ScoredClipType[]> {
-    const dir = dataDir === null || dataDir === undefined ? null : ctx.jobs.allowedDir(dataDir);
-    return (await ctx.dashboard.hardExamples(version, split, first, { dataDir: dir, trueLabel, label })).map(
-      scoredType,
-    );
+    return (
+      await ctx.dashboard.hardExamples(version, split, first, { dataDir: optionalDir(ctx, dataDir), trueLabel, label })
+    ).map(scoredType);
   }
 
   @Query(() => ClusterMapType, {
@@ -69,11 +73,9 @@ export class DashboardResolver {
     @Arg('perSource', () => Int, { defaultValue: 100, description: 'Clips sampled from each source, 1 to 500.' })
     perSource: number,
   ): Promise<ClusterMapType> {
-    const checked = (dir: string | null): string | null =>
-      dir === null || dir === undefined ? null : ctx.jobs.allowedDir(dir);
     const map = await ctx.dashboard.clusterMap(version, {
-      dataDir: checked(dataDir),
-      testDir: checked(testDir),
+      dataDir: optionalDir(ctx, dataDir),
+      testDir: optionalDir(ctx, testDir),
       perSource,
     });
     return {

@@ -1,10 +1,9 @@
-import { open } from 'node:fs/promises';
-import type { FileHandle } from 'node:fs/promises';
 import { extname } from 'node:path';
 import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import express from 'express';
 import pLimit from 'p-limit';
-import { describeValue, fromFsError, KwsError } from '../errors/index.js';
+import { readRegularFile } from '../data/index.js';
+import { describeValue, KwsError } from '../errors/index.js';
 import type { JobRunner } from '../jobs/index.js';
 import { parseRecordId } from '../serving/index.js';
 import type { ServingService } from '../serving/index.js';
@@ -67,30 +66,6 @@ function datasetClip(jobs: JobRunner, req: Request): { path: string; type: strin
       `${describeValue(raw)} is not an audio file this route serves (${Object.keys(AUDIO_MEDIA_TYPES).join(', ')})`,
     );
   return { path, type };
-}
-
-/**
- * Reads a clip file whole, refusing one over {@link MAX_MEDIA_BYTES} before reading it (the size
- * is taken from the open handle, so the file checked is the file read).
- *
- * @throws KwsError `TOO_LARGE` over the limit; `FILE_NOT_FOUND`/`FILE_UNREADABLE` when it cannot be read.
- */
-async function readClipFile(path: string): Promise<Buffer> {
-  let handle: FileHandle | undefined;
-  try {
-    handle = await open(path, 'r');
-    const { size } = await handle.stat();
-    if (size > MAX_MEDIA_BYTES)
-      throw new KwsError(
-        'TOO_LARGE',
-        `${describeValue(path)} is ${size} bytes, more than the ${MAX_MEDIA_BYTES} this route serves`,
-      );
-    return await handle.readFile();
-  } catch (error) {
-    throw error instanceof KwsError ? error : fromFsError(error, path, 'read');
-  } finally {
-    await handle?.close();
-  }
 }
 
 /**
@@ -159,7 +134,7 @@ export function mediaRouters(service: ServingService, jobs: JobRunner): { audio:
     '/',
     route(async (req, res) => {
       const { path, type } = datasetClip(jobs, req);
-      const bytes = await readClipFile(path);
+      const bytes = await readRegularFile(path, MAX_MEDIA_BYTES);
       res.type(type).send(bytes);
     }),
   );
@@ -167,7 +142,7 @@ export function mediaRouters(service: ServingService, jobs: JobRunner): { audio:
     '/spectrogram',
     route(async (req, res) => {
       const { path } = datasetClip(jobs, req);
-      res.json(await slot(async () => service.spectrogram(await readClipFile(path))));
+      res.json(await slot(async () => service.spectrogram(await readRegularFile(path, MAX_MEDIA_BYTES))));
     }),
   );
   const clip = express.Router({ mergeParams: true });

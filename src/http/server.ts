@@ -184,7 +184,7 @@ export async function startServer(given: Partial<ServerOptions> = {}): Promise<R
     {
       service,
       jobs,
-      dashboard: new Dashboard(registry, pool),
+      dashboard: new Dashboard(registry, pool, (path) => jobs.mayRead(path)),
       audit,
       onUpload: (outcome) => metrics.clips.inc({ outcome }),
     },

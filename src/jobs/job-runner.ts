@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import type { EnginePool } from '../engine/index.js';
-import { KwsError, UnreachableCaseError } from '../errors/index.js';
+import { isKwsError, KwsError, UnreachableCaseError } from '../errors/index.js';
 import type { ModelRegistry } from '../registry/index.js';
 import type { JobContext, StopReason } from './job-context.js';
 import { toJobError } from './job-error.js';
@@ -249,6 +249,19 @@ export class JobRunner {
    */
   allowedDir(dir: string): string {
     return this.paths.allowedDir(dir);
+  }
+
+  /**
+   * Whether a file lies inside the folders the server may read, links resolved: false only for
+   * `PATH_NOT_ALLOWED` (a missing or odd file is left for its reader to report).
+   */
+  mayRead(file: string): boolean {
+    try {
+      this.paths.allowedFile(file);
+      return true;
+    } catch (error) {
+      return !(isKwsError(error) && error.code === 'PATH_NOT_ALLOWED');
+    }
   }
 
   /**

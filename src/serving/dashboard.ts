@@ -1,5 +1,4 @@
-import { existsSync, realpathSync } from 'node:fs';
-import { isAbsolute, relative } from 'node:path';
+import { existsSync } from 'node:fs';
 import { LABELS } from '../labels/index.js';
 import { listTestClips, scanSpeechCommands } from '../data/index.js';
 import type { Label } from '../labels/index.js';
@@ -29,6 +28,9 @@ export interface ScoredClip {
   readonly error: string | null;
 }
 
+/** Clips per engine task of a dashboard query. */
+const CHUNK = 64;
+
 /** Most clips an interactive dashboard query scores; larger folders go through `scoreTestSet`. */
 export const MAX_DASHBOARD_CLIPS = 20_000;
 
@@ -42,9 +44,14 @@ export class Dashboard {
   private readonly maps = new Map<string, Promise<ClusterMap>>();
   private lane: Promise<void> = Promise.resolve();
 
+  /**
+   * @param readable Whether a file of a named folder may be read, links resolved (the server's
+   *   allowed roots, `JobRunner.mayRead`); a file that links outside them is left out. Default: any.
+   */
   constructor(
     private readonly registry: ModelRegistry,
     private readonly pool: EnginePool,
+    private readonly readable: (path: string) => boolean = () => true,
   ) {}
 
   /**
@@ -73,7 +80,8 @@ export class Dashboard {
     const key = `${record.version}\thard\t${split}\t${dataDir}`;
     let scored = this.cache.get(key);
     if (scored === undefined) {
-      scored = (async () => this.score(record.version, (await this.labelled(record, dataDir))[split]))();
+      const named = options.dataDir !== undefined && options.dataDir !== null;
+      scored = (async () => this.score(record.version, (await this.labelled(record, dataDir, named))[split]))();
       this.remember(key, scored);
     }
     const clips = (await scored).filter(
@@ -98,7 +106,7 @@ export class Dashboard {
    * @throws KwsError `INVALID_ARGUMENT` for a bad `perSource` or when there is nothing to map,
    *   `NOT_FOUND` for an unknown version, `FILE_NOT_FOUND` for a folder that is gone, `MALFORMED`
    *   when the version's model cannot be loaded. Folders are checked against the allowed roots by
-   *   the caller (`PATH_NOT_ALLOWED`); files that link outside their folder are left out.
+   *   the caller (`PATH_NOT_ALLOWED`); their files that link outside them are left out (`readable`).
    */
   async clusterMap(
     version: number,
@@ -110,7 +118,7 @@ export class Dashboard {
     const dataDir = options.dataDir ?? (existsSync(own) ? own : null);
     const sampled: Array<{ clip: string; path: string; trueLabel: Label | null; source: ClusterSource }> = [];
     if (dataDir !== null) {
-      const splits = await this.labelled(record, dataDir);
+      const splits = await this.labelled(record, dataDir, dataDir !== own);
       for (const split of ['training', 'validation', 'testing'] as const)
         sampled.push(...evenSample(splits[split], perSource, (c) => c.clip).map((c) => ({ ...c, source: split })));
     }
@@ -138,19 +146,8 @@ export class Dashboard {
     sampled: ReadonlyArray<{ clip: string; path: string; trueLabel: Label | null; source: ClusterSource }>,
   ): Promise<ClusterMap> {
     const { manifest, target } = record;
-    const chunk = 64;
-    const parts: EmbeddedChunk[] = [];
-    await this.inLane(async () => {
-      for (let k = 0; k * chunk < sampled.length; k++)
-        parts.push(
-          await this.pool.embedChunk(
-            sampled.slice(k * chunk, (k + 1) * chunk).map((c) => c.path),
-            manifest.featureConfig,
-            target,
-          ),
-        );
-    });
-    return this.project(record.version, sampled, parts, chunk);
+    const parts = await this.inChunks(sampled, (paths) => this.pool.embedChunk(paths, manifest.featureConfig, target));
+    return this.project(record, sampled, parts);
   }
 
   /** The clips of a test folder with the lowest max-softmax probability under a version. */
@@ -191,9 +188,8 @@ export class Dashboard {
   /** The clips of an unlabelled test folder, sorted by name. */
   private async testFiles(dir: string): Promise<Array<{ clip: string; path: string; trueLabel: null }>> {
     const files: Array<{ clip: string; path: string; trueLabel: null }> = [];
-    const inside = insideFolder(dir);
     for await (const clip of listTestClips(dir)) {
-      if (!inside(clip.path)) continue;
+      if (!this.readable(clip.path)) continue;
       files.push({ clip: clip.fname, path: clip.path, trueLabel: null });
       if (files.length > MAX_DASHBOARD_CLIPS)
         throw new KwsError(
@@ -208,6 +204,7 @@ export class Dashboard {
   private async labelled(
     record: ServingVersion,
     dataDir: string,
+    named: boolean,
   ): Promise<Record<Split, Array<{ clip: string; path: string; trueLabel: Label }>>> {
     if (!existsSync(dataDir))
       throw new KwsError(
@@ -218,7 +215,8 @@ export class Dashboard {
       dataDir,
       (record.manifest.training.options['dataset'] ?? {}) as Parameters<typeof scanSpeechCommands>[1],
     );
-    const inside = insideFolder(dataDir);
+    // A folder named in the request is checked file by file; the version's own training data is not.
+    const inside = named ? this.readable : () => true;
     const words = (split: Split): Array<{ clip: string; path: string; trueLabel: Label }> =>
       dataset.examples[split].flatMap((e) =>
         e.kind === 'word' && inside(e.path) ? [{ clip: e.relativePath, path: e.path, trueLabel: e.label }] : [],
@@ -226,26 +224,38 @@ export class Dashboard {
     return { training: words('training'), validation: words('validation'), testing: words('testing') };
   }
 
-  /** Runs dashboard work one query at a time (see {@link score}). */
-  private async inLane(work: () => Promise<void>): Promise<void> {
-    const run = this.lane.then(work);
-    this.lane = run.catch(() => undefined);
-    await run;
+  /**
+   * Runs `run` over the clips' paths {@link CHUNK} at a time, one dashboard query at a time: the
+   * engine threads are shared with live uploads, which then wait behind at most one chunk (about
+   * 40 ms), not the whole folder.
+   *
+   * @returns The chunks' results in order (clip i is in result floor(i / CHUNK), row i % CHUNK).
+   */
+  private async inChunks<T>(
+    clips: ReadonlyArray<{ readonly path: string }>,
+    run: (paths: string[]) => Promise<T>,
+  ): Promise<T[]> {
+    const parts: T[] = [];
+    const work = this.lane.then(async () => {
+      for (let start = 0; start < clips.length; start += CHUNK)
+        parts.push(await run(clips.slice(start, start + CHUNK).map((c) => c.path)));
+    });
+    this.lane = work.catch(() => undefined);
+    await work;
+    return parts;
   }
 
   /** The sampled clips that decoded, placed by PCA of their embeddings, with the version's answers. */
   private async project(
-    version: number,
+    { version, thresholds }: ServingVersion,
     sampled: ReadonlyArray<{ clip: string; path: string; trueLabel: Label | null; source: ClusterSource }>,
     parts: readonly EmbeddedChunk[],
-    chunk: number,
   ): Promise<ClusterMap> {
-    const thresholds = readServingVersion(this.registry, version).thresholds;
     const dims = parts.find((p) => p.dims > 0)?.dims ?? 0;
     const kept: Array<{ index: number; part: EmbeddedChunk; j: number }> = [];
     sampled.forEach((_, index) => {
-      const part = parts[Math.floor(index / chunk)] as EmbeddedChunk;
-      const j = index % chunk;
+      const part = parts[Math.floor(index / CHUNK)] as EmbeddedChunk;
+      const j = index % CHUNK;
       if (!part.failures.some((f) => f.index === j)) kept.push({ index, part, j });
     });
     const embeddings = new Float32Array(kept.length * dims);
@@ -291,23 +301,12 @@ export class Dashboard {
         `${clips.length} clips are more than the ${MAX_DASHBOARD_CLIPS} a dashboard query scores`,
       );
     const { manifest, thresholds, target: model } = readServingVersion(this.registry, version);
-    // One small chunk at a time, and one dashboard query at a time: the engine threads are shared
-    // with live uploads, which then wait behind at most one chunk (about 40 ms), not the whole folder.
-    const chunk = 64;
-    const parts: ScoredChunk[] = [];
-    await this.inLane(async () => {
-      for (let k = 0; k * chunk < clips.length; k++)
-        parts.push(
-          await this.pool.scoreChunk(
-            clips.slice(k * chunk, (k + 1) * chunk).map((c) => c.path),
-            manifest.featureConfig,
-            model,
-          ),
-        );
-    });
+    const parts: ScoredChunk[] = await this.inChunks(clips, (paths) =>
+      this.pool.scoreChunk(paths, manifest.featureConfig, model),
+    );
     return clips.map((c, i) => {
-      const part = parts[Math.floor(i / chunk)];
-      const j = i % chunk;
+      const part = parts[Math.floor(i / CHUNK)];
+      const j = i % CHUNK;
       const failure = part?.failures.find((f) => f.index === j);
       if (part === undefined || failure !== undefined)
         return {
@@ -337,25 +336,6 @@ export class Dashboard {
       };
     });
   }
-}
-
-/**
- * A test of whether a file of `dir` really lies inside it, links resolved: the dashboard reads only
- * files of the folder it was given (a folder inside the allowed roots may hold links that lead out).
- * A file that cannot be resolved passes; reading it then fails as it would.
- */
-function insideFolder(dir: string): (path: string) => boolean {
-  const root = realpathSync(dir);
-  return (path) => {
-    let real: string;
-    try {
-      real = realpathSync(path);
-    } catch {
-      return true;
-    }
-    const rel = relative(root, real);
-    return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
-  };
 }
 
 function checkFirst(first: number): number {

@@ -91,7 +91,7 @@ describe('audio and pages for the dashboard', () => {
     );
   });
 
-  it('leaves out of the dashboard the files of a folder that link outside it', async () => {
+  it('leaves out of the dashboard the files of a folder that link outside the folders the server may read', async () => {
     const body = await graphql(
       server.url,
       'query ($dir: String!) { lowConfidenceClips(version: 1, dir: $dir, first: 50) { clip error } }',

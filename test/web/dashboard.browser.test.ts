@@ -67,6 +67,14 @@ async function watchedPage(browser: Browser, origin: string, problems: string[],
   return page;
 }
 
+/** Waits until the first audio element matching `selector` has played 50 ms. */
+async function untilPlaying(page: Page, selector: string): Promise<void> {
+  await page.waitForFunction(
+    (sel) => ((globalThis as unknown as PageGlobal).document.querySelector(sel)?.currentTime ?? 0) > 0.05,
+    selector,
+  );
+}
+
 async function open(page: Page, origin: string, view: string, ready: string): Promise<void> {
   await page.goto(`${origin}/dashboard/#/${view}`);
   await page.waitForSelector(ready, { timeout: 30_000 });
@@ -191,11 +199,7 @@ describe(
             ?.startsWith('blob:') === true,
       );
       await player.evaluate((audio) => (audio as unknown as PageNode).play());
-      await page.waitForFunction(
-        () =>
-          ((globalThis as unknown as PageGlobal).document.querySelector('#low-confidence .clip audio')?.currentTime ??
-            0) > 0.05,
-      );
+      await untilPlaying(page, '#low-confidence .clip audio');
       const duration = await player.evaluate((audio) => (audio as unknown as PageNode).duration);
       assert.ok(Math.abs(duration - 1) < 0.05, `a 1 s clip, got ${duration} s`);
       await page.close();
@@ -211,10 +215,7 @@ describe(
       await open(page, origin, 'clusters', '#cluster-map svg');
       assert.equal(await page.locator('#cluster-map g[aria-label="dot"] circle').count(), clusterMap.points.length);
       await page.locator('#cluster-map g[aria-label="dot"] circle').first().click({ force: true });
-      await page.waitForFunction(
-        () =>
-          ((globalThis as unknown as PageGlobal).document.getElementById('cluster-player')?.currentTime ?? 0) > 0.05,
-      );
+      await untilPlaying(page, '#cluster-player');
       await page.close();
     });
 
@@ -260,11 +261,7 @@ describe(
           .locator('#low-confidence .clip audio')
           .first()
           .evaluate((audio) => (audio as unknown as PageNode).play());
-        await page.waitForFunction(
-          () =>
-            ((globalThis as unknown as PageGlobal).document.querySelector('#low-confidence .clip audio')?.currentTime ??
-              0) > 0.05,
-        );
+        await untilPlaying(page, '#low-confidence .clip audio');
         await page.close();
         assert.deepEqual(problems, []);
       } finally {

@@ -1,4 +1,4 @@
-import { audioObjectUrl, setSource, spectrogram } from './api.js';
+import { audioObjectUrl, gql, setSource, spectrogram } from './api.js';
 import { spectrogramRaster } from './charts.js';
 import { h, pct } from './dom.js';
 
@@ -62,4 +62,31 @@ export function clipCard(clip: ScoredClip): HTMLElement {
 /** A grid of clip cards, or a note when there are none. */
 export function clipGrid(clips: readonly ScoredClip[], empty = 'No clips.'): HTMLElement {
   return clips.length === 0 ? h('p', { class: 'note' }, empty) : h('div', { class: 'clips' }, ...clips.map(clipCard));
+}
+
+/** Which hard examples to ask for (GraphQL `hardExamples`); null filters are left off. */
+export interface HardExampleQuery {
+  readonly version: number;
+  readonly split: string;
+  readonly dataDir: string | null;
+  readonly trueLabel: string | null;
+  readonly label: string | null;
+  readonly first: number;
+}
+
+/** The clips of a split a version gets wrong first, then its least confident right ones. */
+export async function hardExamples(query: HardExampleQuery): Promise<ScoredClip[]> {
+  const { hardExamples: clips } = await gql<{ hardExamples: ScoredClip[] }>(
+    `query ($v: Int!, $split: TrainSplit!, $dir: String, $t: Label, $p: Label, $first: Int!) {
+      hardExamples(version: $v, split: $split, dataDir: $dir, trueLabel: $t, label: $p, first: $first) { ${SCORED_CLIP_FIELDS} } }`,
+    {
+      v: query.version,
+      split: query.split,
+      dir: query.dataDir,
+      t: query.trueLabel,
+      p: query.label,
+      first: query.first,
+    },
+  );
+  return clips;
 }

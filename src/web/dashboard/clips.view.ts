@@ -1,5 +1,5 @@
 import { gql, labelNames } from './api.js';
-import { clipGrid, SCORED_CLIP_FIELDS } from './clip-card.js';
+import { clipGrid, hardExamples, SCORED_CLIP_FIELDS } from './clip-card.js';
 import type { ScoredClip } from './clip-card.js';
 import { failure, h, section } from './dom.js';
 import { folder } from './state.js';
@@ -64,14 +64,17 @@ export async function clipsView(state: DashboardState): Promise<HTMLElement> {
     const t = trueLabel.value === '' ? null : trueLabel.value;
     const p = answered.value === '' ? null : answered.value;
     try {
-      const { hardExamples } = await gql<{ hardExamples: ScoredClip[] }>(
-        `query ($v: Int!, $split: TrainSplit!, $dir: String, $t: Label, $p: Label) {
-          hardExamples(version: $v, split: $split, dataDir: $dir, trueLabel: $t, label: $p, first: 24) { ${SCORED_CLIP_FIELDS} } }`,
-        { v: version, split: split.value, dir: folder(state.dataDir), t, p },
-      );
+      const clips = await hardExamples({
+        version,
+        split: split.value,
+        dataDir: folder(state.dataDir),
+        trueLabel: t,
+        label: p,
+        first: 24,
+      });
       hard.replaceChildren(
         clipGrid(
-          hardExamples,
+          clips,
           'No clips in this split of the labelled folder (a folder in the official test-set layout has only a testing split).',
         ),
       );

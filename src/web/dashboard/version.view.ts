@@ -1,8 +1,7 @@
 import { gql } from './api.js';
 import { classBars, confusionCells, confusionHeatmap, epochCurves, lines, reliabilityDiagram } from './charts.js';
 import type { SeriesPoint } from './charts.js';
-import { clipGrid, SCORED_CLIP_FIELDS } from './clip-card.js';
-import type { ScoredClip } from './clip-card.js';
+import { clipGrid, hardExamples } from './clip-card.js';
 import { failure, h, pct, section } from './dom.js';
 import { folder } from './state.js';
 import type { DashboardState } from './state.js';
@@ -123,17 +122,20 @@ export async function versionView(state: DashboardState): Promise<HTMLElement> {
       h('p', { class: 'note' }, `Scoring the ${chosen.toLowerCase()} clips of ${trueLabel} → ${predicted}…`),
     );
     try {
-      const { hardExamples } = await gql<{ hardExamples: ScoredClip[] }>(
-        `query ($v: Int!, $split: TrainSplit!, $dir: String, $t: Label, $p: Label) {
-          hardExamples(version: $v, split: $split, dataDir: $dir, trueLabel: $t, label: $p, first: 1000) { ${SCORED_CLIP_FIELDS} } }`,
-        { v: version, split: chosen, dir: named, t: trueLabel, p: predicted },
-      );
-      const shown = hardExamples.slice(0, 24);
+      const clips = await hardExamples({
+        version,
+        split: chosen,
+        dataDir: named,
+        trueLabel,
+        label: predicted,
+        first: 1000,
+      });
+      const shown = clips.slice(0, 24);
       cellClips.replaceChildren(
         h(
           'h3',
           {},
-          `true ${trueLabel}, answered ${predicted}: ${hardExamples.length} ${chosen.toLowerCase()} clips${shown.length < hardExamples.length ? `, the first ${shown.length} shown` : ''}`,
+          `true ${trueLabel}, answered ${predicted}: ${clips.length} ${chosen.toLowerCase()} clips${shown.length < clips.length ? `, the first ${shown.length} shown` : ''}`,
         ),
         clipGrid(shown),
       );
