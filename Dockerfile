@@ -3,6 +3,7 @@
 #   docker build --build-arg VARIANT=gpu -t kws-serve:gpu .      # NVIDIA GPU (CUDA 12.6, cuDNN 9)
 #   docker run -p 4000:4000 -v kws-data:/var/lib/kws kws-serve              # serves on :4000
 #   docker run --gpus all -p 4000:4000 -v kws-data:/var/lib/kws kws-serve:gpu
+# The same image runs `kws worker` (jobs from Redis; see docker-compose.yml and README "Scaling out").
 # The build stage installs every dependency (compiling better-sqlite3) and compiles TypeScript; the
 # runtime stage keeps production dependencies only and runs as an unprivileged user.
 ARG VARIANT=cpu
@@ -51,4 +52,5 @@ ENTRYPOINT ["node", "/app/dist/src/main.js"]
 #   docker run --rm -v kws-data:/var/lib/kws kws-serve keys create --name ops --scope admin
 # (requests then send Authorization: Bearer <key>). Any other kws command works too, e.g.
 #   docker run --rm -v "$PWD/clips:/clips:ro" kws-serve classify --json /clips/yes.wav
+#   docker run --rm -v kws-data:/var/lib/kws kws-serve worker --redis redis://redis-host:6379
 CMD ["serve", "--host", "0.0.0.0", "--port", "4000"]

@@ -8,11 +8,11 @@
  * precomputed features, batches of 256) and decode + features alone (same threads, no model), and end to end again with test-time augmentation (`DEFAULT_TTA`).
  * Last line: one JSON object.
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ensureSynthCorpus, ROOT } from './synth-corpus.js';
+import { ROOT, syntheticTestSet } from './synth-corpus.js';
 import { DEFAULT_TTA, describeTta, EnginePool } from '../src/engine/index.js';
 import { scoreTestSet } from '../src/jobs/index.js';
 import { ModelRegistry, versionGeometry } from '../src/registry/index.js';
@@ -31,14 +31,8 @@ const clips = Number(values.clips);
 const threads = Number(values.threads);
 const chunkSize = Number(values['chunk-size']);
 const root = ROOT;
-const set = join(root, '.bench', `score-${clips}`);
+const set = syntheticTestSet(clips);
 const audio = join(set, 'test', 'audio');
-ensureSynthCorpus(
-  set,
-  ['--per-word', '1', '--test-clips', String(clips), '--seed', '11'],
-  existsSync(join(set, 'SYNTH.json')) && existsSync(audio) && readdirSync(audio).length === clips,
-  `${clips} synthetic test clips`,
-);
 
 const work = mkdtempSync(join(tmpdir(), 'kws-bench-score-'));
 const registry = ModelRegistry.open(values['models-dir'] ?? join(root, 'models'), {

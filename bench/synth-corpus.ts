@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
 /** The project root. */
@@ -24,4 +24,20 @@ export function ensureSynthCorpus(dir: string, args: readonly string[], ready: b
     },
   );
   if (made.status !== 0) throw new Error('kws synth failed');
+}
+
+/**
+ * The synthetic Kaggle test set of `clips` clips under `.bench/score-<clips>` (made with `kws synth`
+ * unless one of that size is there); returns its folder (the clips are in `<folder>/test/audio`).
+ */
+export function syntheticTestSet(clips: number): string {
+  const set = join(ROOT, '.bench', `score-${clips}`);
+  const audio = join(set, 'test', 'audio');
+  ensureSynthCorpus(
+    set,
+    ['--per-word', '1', '--test-clips', String(clips), '--seed', '11'],
+    existsSync(join(set, 'SYNTH.json')) && existsSync(audio) && readdirSync(audio).length === clips,
+    `${clips} synthetic test clips`,
+  );
+  return set;
 }

@@ -101,3 +101,12 @@ export function declaredOption(spec: CliOptionSpec): Option {
   if (spec.required === true) option.makeOptionMandatory();
   return option;
 }
+
+/** `--log-level LEVEL`: the pino level of a long-running command (`kws serve`, `kws worker`). */
+export const LOG_LEVEL_OPTION: CliOptionSpec = {
+  kind: 'enum',
+  description: 'pino log level',
+  default: 'info',
+  choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
+  cli: { flag: 'log-level', value: 'level' },
+};

@@ -15,6 +15,7 @@ import { oodSetCommand } from './ood-set.command.js';
 import { keysCommand } from './keys.command.js';
 import { serveCommand } from './serve.command.js';
 import { scoreCommand } from './score.command.js';
+import { workerCommand } from './worker.command.js';
 
 /** Exit code of a usage error (unknown option, bad option value), distinct from 1 = "some input failed". */
 export const USAGE_EXIT_CODE = 2;
@@ -47,6 +48,7 @@ export function buildProgram(version: string, output: CliOutput = PROCESS_OUTPUT
     classifyCommand(output),
     scoreCommand(output),
     serveCommand(),
+    workerCommand(),
     keysCommand(output),
   ];
   // Nested subcommands (kws keys create) too: addCommand does not pass settings down.

@@ -5,7 +5,7 @@ import type { ServerOptions, UploadLimits } from '../http/index.js';
 import { DEFAULT_BATCHER_OPTIONS } from '../inference/index.js';
 import type { BatcherOptions } from '../inference/index.js';
 import { cliAttributeName } from '../training/index.js';
-import { declaredOption } from './options.js';
+import { declaredOption, LOG_LEVEL_OPTION } from './options.js';
 import type { CliOptionSpec } from './options.js';
 import { withRegistryOptions } from './registry-options.js';
 import type { RegistryCliOptions } from './registry-options.js';
@@ -243,14 +243,40 @@ export const SERVE_OPTIONS: readonly ServeOption[] = [
   },
   {
     group: 'server',
-    field: 'logLevel',
+    field: 'redisUrl',
     spec: {
-      kind: 'enum',
-      description: 'pino log level',
-      default: 'info',
-      choices: ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'],
-      cli: { flag: 'log-level', value: 'level' },
+      kind: 'string',
+      description:
+        'queue jobs on this Redis, redis://host:port[/db], for kws worker processes (default: KWS_REDIS_URL, else jobs run in this process)',
+      cli: { flag: 'redis', value: 'url' },
     },
+  },
+  {
+    group: 'server',
+    field: 'shardClips',
+    spec: {
+      kind: 'integer',
+      description: 'clips per shard of a scoring job on Redis (rounded up to whole chunks; default 4096)',
+      unit: 'clips',
+      range: { min: 1, max: 1_000_000 },
+      cli: { flag: 'shard-clips', value: 'n' },
+    },
+  },
+  {
+    group: 'server',
+    field: 'stateless',
+    spec: {
+      kind: 'boolean',
+      description:
+        'a serving replica: answer uploads without storing them, send jobs to --redis (none without it), follow the production alias',
+      default: false,
+      cli: { flag: 'stateless' },
+    },
+  },
+  {
+    group: 'server',
+    field: 'logLevel',
+    spec: LOG_LEVEL_OPTION,
   },
 ];
 

@@ -18,6 +18,11 @@ export interface KwsConfig {
    * `KWS_SCORE_ROOTS` (separated by the platform's path delimiter, `:` on Linux), default `<dataDir>/inputs`.
    */
   readonly scoreRoots: readonly string[];
+  /**
+   * The Redis that jobs go through (`redis://[:password@]host:port[/db]`): `--redis`, else
+   * `KWS_REDIS_URL`; null (the default) for the embedded queue in the server process.
+   */
+  readonly redisUrl: string | null;
 }
 
 /**
@@ -51,6 +56,7 @@ export function loadConfig(overrides: Partial<Omit<KwsConfig, 'modelsDirIsDefaul
     scoreRoots: (overrides.scoreRoots ?? (fromEnv.length > 0 ? fromEnv : [resolve(dataDir, 'inputs')])).map((p) =>
       resolve(p),
     ),
+    redisUrl: overrides.redisUrl ?? (process.env['KWS_REDIS_URL'] || null),
   };
 }
 export { makeDirs } from './make-dirs.js';

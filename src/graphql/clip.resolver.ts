@@ -205,11 +205,12 @@ export class ClipResolver {
               error: { code: outcome.code, message: outcome.message },
             };
           // A TTA answer is not the clip's stored prediction: clip.prediction reads the stored one.
-          if (outcome.prediction.tta === null)
+          const clip = outcome.clip;
+          if (outcome.prediction.tta === null && clip !== null)
             ctx.predictions.prime(
-              { clipId: outcome.clip.id, modelVersion: version },
+              { clipId: clip.id, modelVersion: version },
               {
-                clipId: outcome.clip.id,
+                clipId: clip.id,
                 modelVersion: version,
                 probabilities: outcome.prediction.probabilities.map((p) => p.probability),
                 rmsDbfs: outcome.prediction.rmsDbfs,
@@ -220,8 +221,8 @@ export class ClipResolver {
               },
             );
           return {
-            filename: outcome.clip.filename,
-            clip: clipType(outcome.clip),
+            filename: clip?.filename ?? filename,
+            clip: clip === null ? null : clipType(clip),
             prediction: predictionType(outcome.prediction),
             error: null,
           };

@@ -81,6 +81,9 @@ function trialType(t: SearchTrial): SearchTrialType {
     version: t.version,
     metric: t.metric,
     error: t.error === null ? null : renderJobError(t.error),
+    worker: t.worker,
+    startedAt: t.startedAt,
+    finishedAt: t.finishedAt,
     parameters: Object.entries(t.parameters).map(([name, value]) => ({ name, value: String(value) })),
   };
 }
@@ -152,17 +155,20 @@ function jobId(id: string): number {
 export class JobResolver {
   @Mutation(() => JobType, {
     description:
-      'Queues a bulk-scoring job over a Kaggle test folder (inside the roots the server may score). Runs in the background, one job at a time.',
+      'Queues a bulk-scoring job over a Kaggle test folder (inside the roots the server may score). Runs in the background: in the server, one job at a time, or (with --redis) in shards on kws worker processes, assembled in order.',
   })
-  scoreTestSet(@Arg('input', () => ScoreTestSetInput) input: ScoreTestSetInput, @Ctx() ctx: KwsContext): JobType {
-    return jobType(ctx.jobs.submitScore(input));
+  async scoreTestSet(
+    @Arg('input', () => ScoreTestSetInput) input: ScoreTestSetInput,
+    @Ctx() ctx: KwsContext,
+  ): Promise<JobType> {
+    return jobType(await ctx.jobs.submitScore(input));
   }
 
   @Mutation(() => JobType, {
     description:
-      'Queues a training job that makes a new model version, off the request path (a worker thread), one job at a time. The new version serves only once promoted (promoteModelVersion).',
+      'Queues a training job that makes a new model version, off the request path (a worker thread, or a kws worker process with --redis). The new version serves only once promoted (promoteModelVersion).',
   })
-  retrain(@Arg('input', () => RetrainInput) input: RetrainInput, @Ctx() ctx: KwsContext): JobType {
+  async retrain(@Arg('input', () => RetrainInput) input: RetrainInput, @Ctx() ctx: KwsContext): Promise<JobType> {
     const architecture = input.architecture ?? null;
     if (architecture !== null && !isArchitecture(architecture))
       throw new KwsError(
@@ -179,15 +185,15 @@ export class JobResolver {
             Object.entries(input.dataset).filter(([, v]) => v !== null && v !== undefined),
           ) as DatasetOptions);
     const features = input.features === null || input.features === undefined ? null : featuresOf(input.features);
-    return jobType(ctx.jobs.submitTrain({ ...input, architecture, augmentation, dataset, features }));
+    return jobType(await ctx.jobs.submitTrain({ ...input, architecture, augmentation, dataset, features }));
   }
 
   @Mutation(() => JobType, {
     description:
-      'Starts a hyperparameter search: trials run one after another as training jobs (each a model version tagged with the search), RANDOM or TPE; job(id).search has the trial table and the best trial.',
+      'Starts a hyperparameter search: trials run as training runs (each a model version tagged with the search), RANDOM or TPE, one after another in the server or in parallel on kws worker processes (--redis); job(id).search has the trial table and the best trial.',
   })
-  startSearch(@Arg('input', () => SearchInput) input: SearchInput, @Ctx() ctx: KwsContext): JobType {
-    return jobType(ctx.jobs.submitSearch({ ...input, space: searchSpace(input.space) }));
+  async startSearch(@Arg('input', () => SearchInput) input: SearchInput, @Ctx() ctx: KwsContext): Promise<JobType> {
+    return jobType(await ctx.jobs.submitSearch({ ...input, space: searchSpace(input.space) }));
   }
 
   @Mutation(() => JobType, { description: 'Cancels a QUEUED or RUNNING job.' })

@@ -125,6 +125,18 @@ export class SearchTrialType {
 
   @Field(() => String, { nullable: true })
   error!: string | null;
+
+  @Field(() => String, {
+    nullable: true,
+    description: 'The kws worker that ran it (host:pid) with a Redis queue; null in the server.',
+  })
+  worker!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'When it started (ISO 8601).' })
+  startedAt!: string | null;
+
+  @Field(() => String, { nullable: true, description: 'When it ended (ISO 8601).' })
+  finishedAt!: string | null;
 }
 
 @ObjectType('SearchResult', { description: 'The trial table of a search and its best trial so far.' })

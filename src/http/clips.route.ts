@@ -213,9 +213,14 @@ export function clipsUploadHandler(
         });
         for (const o of outcomes) metrics.clips.inc({ outcome: o.ok ? 'ok' : o.code });
         const body = {
-          clips: outcomes.map((o) =>
+          clips: outcomes.map((o, i) =>
             o.ok
-              ? { id: String(o.clip.id), filename: o.clip.filename, prediction: predictionJson(o.prediction) }
+              ? {
+                  // null on a stateless replica, which stores nothing
+                  id: o.clip === null ? null : String(o.clip.id),
+                  filename: o.clip?.filename ?? sanitizeFilename(files[i]?.originalname),
+                  prediction: predictionJson(o.prediction),
+                }
               : { filename: o.filename, error: { code: o.code, message: o.message } },
           ),
         };

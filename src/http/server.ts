@@ -21,7 +21,8 @@ import {
   WalCheckpointer,
 } from '../storage/index.js';
 import { Dashboard, ServingService } from '../serving/index.js';
-import { JobRunner, JobStore } from '../jobs/index.js';
+import { checkRedisUrl, JobRunner, JobStore, NoJobQueue, redactRedisUrl, RedisJobQueue } from '../jobs/index.js';
+import type { JobQueue } from '../jobs/index.js';
 import type { Readiness } from '../serving/index.js';
 import { ModelRegistry } from '../registry/index.js';
 import { createApp } from './app.js';
@@ -53,6 +54,18 @@ export interface ServerOptions {
   readonly scoreRoots: readonly string[];
   /** Clips per bulk-scoring chunk (and checkpoint) in jobs. Default 256 (the job runner's). */
   readonly jobChunkSize: number;
+  /**
+   * The Redis that jobs go through, `redis://host:port[/db]`: jobs then run on `kws worker`
+   * processes (README "Scaling out"). Default: KWS_REDIS_URL, else none: jobs run in this process.
+   */
+  readonly redisUrl: string;
+  /** Clips per shard of a scoring job on Redis (rounded up to whole chunks). Default 4096. */
+  readonly shardClips: number;
+  /**
+   * A serving replica: uploads are classified and not stored, jobs go to Redis (none without it),
+   * and nothing of another process's jobs is resumed. Default false.
+   */
+  readonly stateless: boolean;
   /** On close, how long requests in flight may take to finish before their connections are cut, ms. Default 10000. */
   readonly drainTimeoutMs: number;
   /** Wait for the serving version's warm-up before resolving. Default true. */
@@ -86,6 +99,7 @@ export const DEFAULT_SERVER_OPTIONS = Object.freeze({
   requestTimeoutMs: 60_000,
   insecure: false,
   metricsPublic: false,
+  stateless: false,
 } as const satisfies Partial<ServerOptions>);
 
 /** A listening server. */
@@ -123,6 +137,7 @@ export async function startServer(given: Partial<ServerOptions> = {}): Promise<R
   const config = loadConfig({
     ...(options.modelsDir === undefined ? {} : { modelsDir: options.modelsDir }),
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+    ...(options.redisUrl === undefined ? {} : { redisUrl: checkRedisUrl(options.redisUrl) }),
   });
   const logger = pino({ level: options.logLevel, base: { service: 'kws-serve' } });
   // Checked before anything is opened, so that a refusal leaves nothing running.
@@ -170,9 +185,24 @@ export async function startServer(given: Partial<ServerOptions> = {}): Promise<R
   const service = new ServingService(registry, store, pool, {
     batcher,
     onBatch: (report) => metrics.observeBatch(report),
+    storeClips: options.stateless !== true,
   });
-  const jobStore = JobStore.open(dbPath);
+  const jobStore = open(() => JobStore.open(dbPath));
+  let queue: JobQueue | undefined;
+  try {
+    queue = await jobQueueOf(jobStore, config.redisUrl, options);
+  } catch (error) {
+    await pool.close();
+    for (const o of opened) o.close();
+    throw error;
+  }
+  if (queue !== undefined)
+    logger.info(
+      { queue: queue.backend, redis: config.redisUrl === null ? null : redactRedisUrl(config.redisUrl) },
+      'job queue',
+    );
   const jobs = new JobRunner(registry, pool, jobStore, {
+    ...(queue === undefined ? {} : { queue }),
     allowedRoots: options.scoreRoots ?? config.scoreRoots,
     outputRoot: join(config.dataDir, 'jobs'),
     dbPath,
@@ -251,6 +281,26 @@ export async function startServer(given: Partial<ServerOptions> = {}): Promise<R
     }
   };
   return { url, service, jobs, metrics, readiness, logger, close: () => (closing ??= close()) };
+}
+
+/**
+ * The job queue of a server: BullMQ on Redis with a Redis URL; none on a stateless replica without
+ * one (`NoJobQueue`); else undefined, for the runner's embedded queue.
+ *
+ * @throws KwsError `NOT_READY` when Redis does not answer, `INVALID_ARGUMENT` for a bad option.
+ */
+async function jobQueueOf(
+  store: JobStore,
+  redisUrl: string | null,
+  options: Partial<ServerOptions>,
+): Promise<JobQueue | undefined> {
+  if (redisUrl !== null)
+    return RedisJobQueue.connect(store, {
+      url: redisUrl,
+      ...(options.jobChunkSize === undefined ? {} : { chunkSize: options.jobChunkSize }),
+      ...(options.shardClips === undefined ? {} : { shardClips: options.shardClips }),
+    });
+  return options.stateless === true ? new NoJobQueue() : undefined;
 }
 
 /**

@@ -43,3 +43,21 @@ export function fromWorkerText(text: string): Error {
   const parsed = parseJobErrorText(text);
   return parsed.code === 'INTERNAL' ? new Error(parsed.message) : new KwsError(parsed.code, parsed.message);
 }
+
+/** Receives an unexpected error a job failed with (see {@link storedJobError}). */
+export type InternalErrorHandler = (error: KwsError, jobId: number) => void;
+
+/**
+ * The stored form of what job `jobId` failed with ({@link toJobError}); an unexpected error is
+ * reported to `onInternalError` as a `KwsError` `INTERNAL` naming the job, the original (with its
+ * stack) as its `cause` (default: printed to stderr), and stored masked.
+ */
+export function storedJobError(jobId: number, error: unknown, onInternalError?: InternalErrorHandler): JobError {
+  const { error: stored, masked } = toJobError(error);
+  if (masked) {
+    const report = new KwsError('INTERNAL', `job ${jobId} failed unexpectedly`, { cause: error });
+    if (onInternalError === undefined) console.error(report);
+    else onInternalError(report, jobId);
+  }
+  return stored;
+}

@@ -286,6 +286,10 @@ const searchTrial: Parse<SearchTrial> = (v, w) => {
     metric: f.get('metric', nullable(number)),
     status: f.get('status', trialStatus),
     error: f.get('error', nullable(jobError)),
+    // Trials stored before these fields read as null.
+    worker: f.optional('worker', string) ?? null,
+    startedAt: f.optional('startedAt', string) ?? null,
+    finishedAt: f.optional('finishedAt', string) ?? null,
   };
 };
 

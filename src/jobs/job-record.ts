@@ -116,6 +116,11 @@ export interface SearchTrial {
   readonly status: SearchTrialStatus;
   /** Why it FAILED (or CANCELLED); null otherwise. */
   readonly error: JobError | null;
+  /** Which `kws worker` ran it (`host:pid`, with a Redis queue); null in the server's own queue. */
+  readonly worker: string | null;
+  /** When it started and ended (ISO 8601); null until then (and in rows older than these fields). */
+  readonly startedAt: string | null;
+  readonly finishedAt: string | null;
 }
 
 /** A search's result: its trial table and its best trial so far (highest metric, first on ties). */

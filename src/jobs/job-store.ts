@@ -18,6 +18,9 @@ import type { JobFields, JobProgress, JobRecord, JobSpec, JobStatus } from './jo
  *   RUNNING: the next process resumes it from its checkpoint. Only scoring jobs can be reclaimed
  *   (training cannot resume), and only by a caller that read the job's current `attempt`: the move
  *   raises it by one, so of two runners reclaiming one job, one wins.
+ * - `retry`: RUNNING -> RUNNING for a job of any kind whose worker died under a Redis queue: BullMQ
+ *   hands its part (a shard, a training run, a trial) to another worker, which starts that part
+ *   again; `attempt` rises by one, guarded by the attempt read as `reclaim` is.
  * - `succeed`, `fail`: RUNNING -> SUCCEEDED, FAILED (`finishedAt` set; `fail` stores the error).
  * - `cancel`: QUEUED or RUNNING -> CANCELLED.
  *
@@ -27,6 +30,7 @@ import type { JobFields, JobProgress, JobRecord, JobSpec, JobStatus } from './jo
 export const JOB_TRANSITIONS = {
   start: { from: ['QUEUED'], to: 'RUNNING' },
   reclaim: { from: ['RUNNING'], to: 'RUNNING' },
+  retry: { from: ['RUNNING'], to: 'RUNNING' },
   succeed: { from: ['RUNNING'], to: 'SUCCEEDED' },
   fail: { from: ['RUNNING'], to: 'FAILED' },
   cancel: { from: ['QUEUED', 'RUNNING'], to: 'CANCELLED' },
@@ -312,6 +316,42 @@ export class JobStore {
    */
   reclaim(id: number, attempt: number): JobRecord {
     return this.move(id, 'reclaim', { attempt: attempt + 1 }, { kind: 'score', attempt });
+  }
+
+  /**
+   * RUNNING -> RUNNING: a worker of a Redis queue takes over the part of a job that a dead worker
+   * left (`attempt + 1`; a training job's half-made version is for the caller to abandon).
+   *
+   * @param attempt The job's `attempt` as the caller read it.
+   * @throws KwsError `ILLEGAL_TRANSITION` when it is not RUNNING or another worker retried it first.
+   */
+  retry(id: number, attempt: number): JobRecord {
+    return this.move(id, 'retry', { attempt: attempt + 1 }, { attempt });
+  }
+
+  /**
+   * Reads a job and writes the progress `patch(job)` computes from it, in one `BEGIN IMMEDIATE`
+   * transaction, so that workers of a Redis queue updating one job (a search's trial table, a
+   * scoring job's shard counts) never lose each other's writes. A null patch writes nothing.
+   *
+   * @throws KwsError `NOT_FOUND`; `ILLEGAL_TRANSITION` when the job is not RUNNING and the patch is not null.
+   */
+  update(id: number, patch: (job: JobRecord) => JobProgress | null): JobRecord {
+    return this.db
+      .transaction(() => {
+        const job = this.require(id);
+        const next = patch(job);
+        return next === null ? job : this.progress(id, next);
+      })
+      .immediate();
+  }
+
+  /**
+   * Runs `body` in one `BEGIN IMMEDIATE` transaction of this store's connection: the moves and
+   * writes inside it are one atomic step for every process that opens the file.
+   */
+  atomically<T>(body: () => T): T {
+    return this.db.transaction(body).immediate();
   }
 
   /**

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { DEFAULT_TTA, describeTta } from '../engine/index.js';
+import type { TtaSpec } from '../engine/index.js';
 import { validateThresholds } from '../inference/index.js';
 import type { ModelRegistry } from '../registry/index.js';
 import { stopReason } from './job-context.js';
@@ -26,6 +27,11 @@ export interface ScoreJobInput {
 /** A scoring job's test-time augmentation as one line (`describeTta`), or null without. */
 export function scoreJobTta(params: ScoreParams): string | null {
   return params.tta ? describeTta(DEFAULT_TTA) : null;
+}
+
+/** The TTA a scoring job runs with: the version's own when it has one, else `DEFAULT_TTA`; null without. */
+export function scoreJobTtaSpec(registry: ModelRegistry, params: ScoreParams): TtaSpec | null {
+  return params.tta ? (registry.manifest(params.modelVersion).tta ?? DEFAULT_TTA) : null;
 }
 
 /** The files a finished scoring job leaves in its output folder. */
@@ -72,7 +78,7 @@ export async function runScoreJob(job: JobOf<'score'>, ctx: JobContext): Promise
       errorsOut: join(outputDir, JOB_OUTPUTS.errors),
       modelVersion: params.modelVersion,
       unknownThreshold: params.unknownThreshold,
-      tta: params.tta ? (ctx.registry.manifest(params.modelVersion).tta ?? DEFAULT_TTA) : null,
+      tta: scoreJobTtaSpec(ctx.registry, params),
       ...(ctx.chunkSize === undefined ? {} : { chunkSize: ctx.chunkSize }),
       resume: job.attempt > 1,
       checkpointKey: `job:${id}`,

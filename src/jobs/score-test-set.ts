@@ -79,14 +79,22 @@ export function fallbackLabel(code: string): Label {
   return code === 'EMPTY' ? 'silence' : 'unknown';
 }
 
-interface Outputs {
+/** The first line of each output file of a bulk-scoring run. */
+export const SCORE_HEADERS = {
+  submission: 'fname,label\n',
+  probabilities: `fname,${LABELS.join(',')}\n`,
+  errors: 'fname,code,message,label\n',
+} as const;
+
+/** The open output files of a run (or of one shard of it): the submission, the probabilities (or null), the errors. */
+export interface Outputs {
   readonly csv: FileHandle;
   readonly probabilities: FileHandle | null;
   readonly errors: FileHandle;
 }
 
-/** Opens an output file, truncated to `bytes` (0: a fresh file). */
-async function openAt(path: string, bytes: number): Promise<FileHandle> {
+/** Opens an output file, truncated to `bytes` (0: a fresh file). @throws KwsError `FILE_UNWRITABLE`. */
+export async function openAt(path: string, bytes: number): Promise<FileHandle> {
   try {
     makeDirs(dirname(path));
     const handle = await open(path, bytes > 0 ? 'r+' : 'w');
@@ -98,7 +106,7 @@ async function openAt(path: string, bytes: number): Promise<FileHandle> {
 }
 
 /** Lists `*.wav` of a test folder, sorted by file name (the submission's row order). */
-async function listSorted(dir: string): Promise<Array<{ fname: string; path: string }>> {
+export async function listSorted(dir: string): Promise<Array<{ fname: string; path: string }>> {
   const clips: Array<{ fname: string; path: string }> = [];
   for await (const clip of listTestClips(dir)) clips.push({ fname: clip.fname, path: clip.path });
   return clips.sort((a, b) => (a.fname < b.fname ? -1 : a.fname > b.fname ? 1 : 0));
@@ -203,9 +211,9 @@ export async function scoreTestSet(
       checkpoint = await append(
         outputs,
         checkpoint,
-        'fname,label\n',
-        probabilitiesOut === null ? '' : `fname,${LABELS.join(',')}\n`,
-        'fname,code,message,label\n',
+        SCORE_HEADERS.submission,
+        probabilitiesOut === null ? '' : SCORE_HEADERS.probabilities,
+        SCORE_HEADERS.errors,
       );
       checkpoints.put(options.checkpointKey, checkpoint);
     }
@@ -260,14 +268,48 @@ async function countWritten(path: string, bytes: number, counts: Record<Label, n
   }
 }
 
-/** A bulk-scoring run, checked and planned before any file is opened. */
-interface ScoreRun {
+/** What a bulk-scoring run scores with: the version, its thresholds, the chunking and the TTA. */
+export interface ScoringSetup {
   readonly record: ServingVersion;
   readonly thresholds: Thresholds;
-  /** The clips in `fname` order. */
-  readonly clips: ReadonlyArray<{ readonly fname: string; readonly path: string }>;
   readonly chunkSize: number;
   readonly tta: TtaSpec | null;
+}
+
+/** The clips of a run, in `fname` order (the submission's). */
+export type SortedClips = ReadonlyArray<{ readonly fname: string; readonly path: string }>;
+
+/**
+ * Checks the options of a run and resolves the version, its thresholds (the unknown threshold
+ * overridden) and the TTA (absent: the version's own; null: none).
+ *
+ * @throws KwsError `INVALID_ARGUMENT` for a chunk size outside 1 to 4096 or bad thresholds; as
+ *   `readServingVersion` for the version.
+ */
+export function resolveScoring(
+  registry: ModelRegistry,
+  options: Pick<ScoreOptions, 'modelVersion' | 'unknownThreshold' | 'chunkSize' | 'tta'>,
+): ScoringSetup {
+  const chunkSize = options.chunkSize ?? 256;
+  if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > 4096)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `chunkSize must be an integer from 1 to 4096, got ${describeValue(chunkSize)}`,
+    );
+  const record = readServingVersion(registry, options.modelVersion);
+  const thresholds = validateThresholds({
+    ...record.thresholds,
+    unknownThreshold: options.unknownThreshold ?? record.thresholds.unknownThreshold,
+  });
+  // Absent: the version's own TTA (kws calibrate --tta); null: none.
+  const asked = options.tta === undefined ? (record.manifest.tta ?? null) : options.tta;
+  const tta = asked === null ? null : validateTta(asked);
+  return { record, thresholds, chunkSize, tta };
+}
+
+/** A bulk-scoring run, checked and planned before any file is opened. */
+interface ScoreRun extends ScoringSetup {
+  readonly clips: SortedClips;
   readonly errorsOut: string;
   readonly probabilitiesOut: string | null;
   /** Where to start: the stored checkpoint of a resumed run, or an empty one. */
@@ -287,20 +329,7 @@ async function planRun(
   checkpoints: ScoreCheckpointStore,
   options: ScoreOptions,
 ): Promise<ScoreRun> {
-  const chunkSize = options.chunkSize ?? 256;
-  if (!Number.isInteger(chunkSize) || chunkSize < 1 || chunkSize > 4096)
-    throw new KwsError(
-      'INVALID_ARGUMENT',
-      `chunkSize must be an integer from 1 to 4096, got ${describeValue(chunkSize)}`,
-    );
-  const record = readServingVersion(registry, options.modelVersion);
-  const thresholds = validateThresholds({
-    ...record.thresholds,
-    unknownThreshold: options.unknownThreshold ?? record.thresholds.unknownThreshold,
-  });
-  // Absent: the version's own TTA (kws calibrate --tta); null: none.
-  const asked = options.tta === undefined ? (record.manifest.tta ?? null) : options.tta;
-  const tta = asked === null ? null : validateTta(asked);
+  const { record, thresholds, chunkSize, tta } = resolveScoring(registry, options);
   const clips = await listSorted(options.dir);
   if (clips.length === 0)
     throw new KwsError('INVALID_ARGUMENT', `no .wav files in ${options.dir} (or its audio/ folder)`);
@@ -336,22 +365,28 @@ async function planRun(
 }
 
 /**
- * Scores the chunks from `checkpoint.chunksDone` on, a window of them in flight across the engine
- * threads, and appends each chunk's rows in order (chunks finish out of order); after each chunk,
- * `onChunk` gets the new checkpoint. Stops taking new chunks once `cancelled()` is true and returns
- * after writing those already in flight. Returns the last checkpoint.
+ * Scores the chunks from `checkpoint.chunksDone` up to `end` (default: the last), a window of them
+ * in flight across the engine threads, and appends each chunk's rows in order (chunks finish out of
+ * order); after each chunk, `onChunk` gets the new checkpoint (and is awaited). Stops taking new
+ * chunks once `cancelled()` is true and returns after writing those already in flight. Returns the
+ * last checkpoint. A chunk is `clips[k * chunkSize, (k + 1) * chunkSize)` whatever the range, so a
+ * range scored apart (a shard) gets the same inference batches, and the same bytes, as a whole run.
  */
-async function writeChunks(
-  run: ScoreRun,
+export async function writeChunks(
+  run: ScoringSetup & { readonly clips: SortedClips },
   pool: EnginePool,
   outputs: Outputs,
   from: ScoreCheckpoint,
   labelCounts: Record<Label, number>,
-  hooks: { readonly cancelled: () => boolean; readonly onChunk: (checkpoint: ScoreCheckpoint) => void },
+  hooks: {
+    readonly cancelled: () => boolean;
+    readonly onChunk: (checkpoint: ScoreCheckpoint) => void | Promise<void>;
+  },
+  end = Math.ceil(run.clips.length / run.chunkSize),
 ): Promise<ScoreCheckpoint> {
   const { clips, chunkSize, record, thresholds } = run;
   let checkpoint = from;
-  const chunks = Math.ceil(clips.length / chunkSize);
+  const chunks = Math.min(end, Math.ceil(clips.length / chunkSize));
   const inFlight = new Map<number, Promise<ScoredChunk>>();
   let next = checkpoint.chunksDone;
   const window = pool.options.threads * 2 + 2; // keep every thread busy while the oldest chunk is written
@@ -375,7 +410,7 @@ async function writeChunks(
     if (pending === undefined) break; // cancelled: nothing more in flight to write
     const scored = await pending;
     inFlight.delete(k);
-    const rows = chunkRows(slice(k), scored, thresholds, labelCounts, run.probabilitiesOut !== null);
+    const rows = chunkRows(slice(k), scored, thresholds, labelCounts, outputs.probabilities !== null);
     checkpoint = await append(outputs, checkpoint, rows.csv, rows.probabilities, rows.errors);
     checkpoint = {
       ...checkpoint,
@@ -383,14 +418,14 @@ async function writeChunks(
       processed: checkpoint.processed + slice(k).length,
       failed: checkpoint.failed + rows.failed,
     };
-    hooks.onChunk(checkpoint);
+    await hooks.onChunk(checkpoint);
   }
   await Promise.allSettled(inFlight.values());
   return checkpoint;
 }
 
 /** Appends text to the outputs (in the order csv, probabilities, errors) and returns the new byte lengths. */
-async function append(
+export async function append(
   outputs: Outputs,
   checkpoint: ScoreCheckpoint,
   csv: string,

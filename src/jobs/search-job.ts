@@ -6,7 +6,7 @@ import type { Parameters, SearchSpace, TrainWorkerData } from '../training/index
 import { stopReason } from './job-context.js';
 import type { JobContext } from './job-context.js';
 import { withoutUndefined } from './job-params.js';
-import type { JobOf, SearchMetric, SearchParams, SearchStrategy, SearchTrial } from './job-record.js';
+import type { JobOf, JobProgress, SearchMetric, SearchParams, SearchStrategy, SearchTrial } from './job-record.js';
 import type { PathPolicy } from './path-policy.js';
 import { endStopped, trainInWorker } from './train-job.js';
 
@@ -133,7 +133,7 @@ function bestTrial(trials: readonly SearchTrial[]): SearchTrial | null {
 }
 
 /** The next point to try: at random, or by TPE from the finished trials. */
-function suggest(params: SearchParams, trials: readonly SearchTrial[], rng: Rng): Parameters {
+export function suggest(params: SearchParams, trials: readonly SearchTrial[], rng: Rng): Parameters {
   switch (params.strategy) {
     case 'RANDOM':
       return sampleRandom(params.space, rng);
@@ -148,75 +148,105 @@ function suggest(params: SearchParams, trials: readonly SearchTrial[], rng: Rng)
   }
 }
 
+/** A search's figures for the job store: its trial table (in trial order), best trial, counts. */
+export function searchProgress(params: SearchParams, trials: readonly SearchTrial[]): JobProgress {
+  const table = [...trials].sort((a, b) => a.trial - b.trial);
+  const best = bestTrial(table);
+  return {
+    result: { strategy: params.strategy, metric: params.metric, trials: table, best },
+    processed: table.filter((t) => t.status !== 'RUNNING').length,
+    total: params.trials,
+    resultVersion: best?.version ?? null,
+  };
+}
+
+/** A trial that has just started. */
+export function startedTrial(trial: number, parameters: Parameters, worker: string | null): SearchTrial {
+  return {
+    trial,
+    parameters,
+    version: null,
+    metric: null,
+    status: 'RUNNING',
+    error: null,
+    worker,
+    startedAt: new Date().toISOString(),
+    finishedAt: null,
+  };
+}
+
 /**
- * Runs a claimed hyperparameter search: trials run one after another as training runs (each a
- * model version tagged with the search's job id), suggested at random or by TPE from the finished
- * trials; the trial table and the best trial are kept in the job's result after every change.
- * Ends SUCCEEDED when some trial finished, FAILED with the first trial's error when none did,
- * CANCELLED, or FAILED `INTERRUPTED` on a shutdown.
+ * Trains one trial in a worker thread (`trainInWorker`), reporting the version it reserves through
+ * `set` and its training progress to the job; returns the trial as it ended.
+ */
+export async function runTrial(
+  ctx: JobContext,
+  id: number,
+  params: SearchParams,
+  entry: SearchTrial,
+  set: (trial: SearchTrial) => void,
+): Promise<SearchTrial> {
+  const outcome = await trainInWorker(
+    ctx,
+    trialOptions(params, entry.parameters, id),
+    (version) => set({ ...entry, version }),
+    (progress) => ctx.store.progress(id, { training: progress }),
+  );
+  const finishedAt = new Date().toISOString();
+  switch (outcome.kind) {
+    case 'made': {
+      const manifest = ctx.registry.manifest(outcome.version);
+      return {
+        ...entry,
+        version: outcome.version,
+        metric:
+          params.metric === 'calibratedAccuracy' ? manifest.calibration.accuracy : manifest.metrics.validation.accuracy,
+        status: 'SUCCEEDED',
+        finishedAt,
+      };
+    }
+    case 'stopped':
+      return { ...entry, status: 'CANCELLED', finishedAt };
+    case 'failed':
+      return { ...entry, status: 'FAILED', error: outcome.error, finishedAt };
+    default:
+      throw new UnreachableCaseError(outcome);
+  }
+}
+
+/**
+ * Ends a search whose trials have all ended: SUCCEEDED when some trial finished, else FAILED with
+ * the first trial's error.
+ */
+export function endSearch(ctx: JobContext, id: number, trials: readonly SearchTrial[]): void {
+  if (bestTrial(trials) === null)
+    ctx.store.fail(id, trials[0]?.error ?? { code: 'INTERNAL', message: 'no trial finished' });
+  else ctx.store.succeed(id);
+}
+
+/**
+ * Runs a claimed hyperparameter search in this process: trials run one after another as training
+ * runs (each a model version tagged with the search's job id), suggested at random or by TPE from
+ * the finished trials; the trial table and the best trial are kept in the job's result after every
+ * change. Ends SUCCEEDED when some trial finished, FAILED with the first trial's error when none
+ * did, CANCELLED, or FAILED `INTERRUPTED` on a shutdown. (With a Redis queue, trials run in
+ * parallel on workers: search-trials.ts.)
  */
 export async function runSearchJob(job: JobOf<'search'>, ctx: JobContext): Promise<void> {
   const { id, params } = job;
   const rng = new Rng(params.seed);
   const trials: SearchTrial[] = [];
-  const save = (): void => {
-    const best = bestTrial(trials);
-    ctx.store.progress(id, {
-      result: { strategy: params.strategy, metric: params.metric, trials: [...trials], best },
-      processed: trials.length,
-      total: params.trials,
-      resultVersion: best?.version ?? null,
-    });
-  };
   for (let trial = 1; trial <= params.trials && stopReason(ctx.signal) === null; trial++) {
     const index = trials.length;
-    let entry: SearchTrial = {
-      trial,
-      parameters: suggest(params, trials, rng),
-      version: null,
-      metric: null,
-      status: 'RUNNING',
-      error: null,
-    };
     const set = (next: SearchTrial): void => {
-      entry = next;
       trials[index] = next;
-      save();
+      ctx.store.progress(id, searchProgress(params, trials));
     };
+    const entry = startedTrial(trial, suggest(params, trials, rng), null);
     set(entry);
-    const outcome = await trainInWorker(
-      ctx,
-      trialOptions(params, entry.parameters, id),
-      (version) => set({ ...entry, version }),
-      (progress) => ctx.store.progress(id, { training: progress }),
-    );
-    switch (outcome.kind) {
-      case 'made': {
-        const manifest = ctx.registry.manifest(outcome.version);
-        set({
-          ...entry,
-          version: outcome.version,
-          metric:
-            params.metric === 'calibratedAccuracy'
-              ? manifest.calibration.accuracy
-              : manifest.metrics.validation.accuracy,
-          status: 'SUCCEEDED',
-        });
-        break;
-      }
-      case 'stopped':
-        set({ ...entry, status: 'CANCELLED' });
-        break;
-      case 'failed':
-        set({ ...entry, status: 'FAILED', error: outcome.error });
-        break;
-      default:
-        throw new UnreachableCaseError(outcome);
-    }
+    set(await runTrial(ctx, id, params, entry, set));
   }
   const reason = stopReason(ctx.signal);
   if (reason !== null) endStopped(ctx, id, reason);
-  else if (bestTrial(trials) === null)
-    ctx.store.fail(id, trials[0]?.error ?? { code: 'INTERNAL', message: 'no trial finished' });
-  else ctx.store.succeed(id);
+  else endSearch(ctx, id, trials);
 }

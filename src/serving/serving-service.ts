@@ -21,6 +21,11 @@ export interface ServingOptions {
   readonly maxDurationMs: number;
   /** Called after every inference batch (metrics). Default: none. */
   readonly onBatch: (report: BatchReport) => void;
+  /**
+   * Keep uploaded clips (files and rows, with their predictions). Default true; false for a
+   * stateless serving replica (`kws serve --stateless`): uploads are answered and forgotten.
+   */
+  readonly storeClips: boolean;
 }
 
 /** Threshold overrides a request may carry; omitted fields use the version's calibrated values. */
@@ -43,7 +48,12 @@ export interface ClipOutput {
 
 /** One file of an upload: stored and classified, or refused with a code. */
 export type UploadOutcome =
-  | { readonly ok: true; readonly clip: ClipRecord; readonly prediction: PredictionView }
+  | {
+      readonly ok: true;
+      /** The stored clip; null on a stateless replica, which stores nothing. */
+      readonly clip: ClipRecord | null;
+      readonly prediction: PredictionView;
+    }
   | { readonly ok: false; readonly filename: string; readonly code: ErrorCode; readonly message: string };
 
 /** Whether the service can answer predictions now. */
@@ -90,7 +100,7 @@ export class ServingService {
     private readonly pool: EnginePool,
     options: Partial<ServingOptions> = {},
   ) {
-    this.options = { batcher: {}, maxDurationMs: 10_000, onBatch: () => undefined, ...options };
+    this.options = { batcher: {}, maxDurationMs: 10_000, onBatch: () => undefined, storeClips: true, ...options };
     this.resolver = new VersionResolver(registry);
     this.batcher = new DynamicBatcher(
       (key, items) => this.runBatch(Number(key), items),
@@ -134,8 +144,19 @@ export class ServingService {
     return this.state;
   }
 
-  /** Readiness for `/readyz`. */
+  /**
+   * Readiness for `/readyz`. Once ready, `version` is the one `production` names now, as requests
+   * resolve it (re-read at most every `RESOLVE_TTL_MS`): a version promoted by another process (a
+   * replica's peer, `kws models promote`) shows here, and serves, within that delay.
+   */
   readiness(): Readiness {
+    if (!this.state.ready) return this.state;
+    try {
+      const version = this.version().version;
+      if (version !== this.state.version) this.state = { ...this.state, version };
+    } catch {
+      // production unreadable for a moment (being promoted): keep what was last served
+    }
     return this.state;
   }
 
@@ -296,7 +317,7 @@ export class ServingService {
       // The worker thread also writes the bytes (only if they decode): file creation stays off the event loop.
       prepared = await this.pool.prepare(bytes, serving.manifest.featureConfig, {
         maxDurationMs: this.options.maxDurationMs,
-        saveAs: this.store.newFileTarget(),
+        ...(this.options.storeClips ? { saveAs: this.store.newFileTarget() } : {}),
         tta: views,
       });
     } catch (error) {
@@ -305,10 +326,11 @@ export class ServingService {
       return { ok: false, filename: name, code, message };
     }
     const saved = prepared.saved;
-    if (saved === null) throw new KwsError('INTERNAL', 'the engine did not write the uploaded clip');
+    if (saved === null && this.options.storeClips)
+      throw new KwsError('INTERNAL', 'the engine did not write the uploaded clip');
     let output: StoredPrediction;
     let answered: ClipOutput;
-    let clip: ClipRecord;
+    let clip: ClipRecord | null = null;
     try {
       // With TTA, the clip's views join the batcher's queue beside it and other requests' clips.
       const outputs = await Promise.all(
@@ -327,27 +349,28 @@ export class ServingService {
         performance.now() - started,
       );
       answered = tta === null ? plain : mean;
-      clip = await this.store.insert(
-        saved.file,
-        bytes.length,
-        {
-          filename: name,
-          sha256: saved.sha256,
-          container: prepared.container,
-          codec: prepared.codec,
-          sourceSampleRateHz: prepared.sourceSampleRateHz,
-          durationMs: prepared.durationMs,
-          ownerKeyId: request.ownerKeyId ?? null,
-        },
-        output,
-      );
+      if (saved !== null)
+        clip = await this.store.insert(
+          saved.file,
+          bytes.length,
+          {
+            filename: name,
+            sha256: saved.sha256,
+            container: prepared.container,
+            codec: prepared.codec,
+            sourceSampleRateHz: prepared.sourceSampleRateHz,
+            durationMs: prepared.durationMs,
+            ownerKeyId: request.ownerKeyId ?? null,
+          },
+          output,
+        );
     } catch (error) {
-      this.store.discardFile(saved.file); // refused (OVERLOADED, TIMEOUT, NOT_READY) or not recorded: nothing names it
+      if (saved !== null) this.store.discardFile(saved.file); // refused (OVERLOADED, TIMEOUT, NOT_READY) or not recorded: nothing names it
       throw error;
     }
     const prediction = {
       ...output,
-      clipId: clip.id,
+      clipId: clip?.id ?? 0,
       probabilities: Array.from(answered.probabilities),
       energy: answered.energy,
       tta,

@@ -28,6 +28,18 @@ describe('the serving process', () => {
     );
   });
 
+  it('loads BullMQ only for a Redis queue: the embedded default imports neither bullmq nor ioredis', () => {
+    const loaded = packagesLoadedBy(`await import(${entry('http/index.ts')});`);
+    assert.deepEqual(
+      loaded.filter((name) => name === 'bullmq' || name === 'ioredis'),
+      [],
+    );
+    const queue = packagesLoadedBy(
+      `const { RedisJobQueue } = await import(${entry('jobs/index.ts')}); await RedisJobQueue.connect(null, { url: 'redis://127.0.0.1:1', connectTimeoutMs: 200 }).catch(() => undefined);`,
+    );
+    assert.ok(queue.includes('bullmq'), queue.join(', '));
+  });
+
   it('loads TF.js once something imports a TF.js half (the probe can see it)', () => {
     const loaded = packagesLoadedBy(`await import(${entry('training/tfjs/index.ts')});`);
     assert.ok(loaded.includes('@tensorflow/tfjs-layers'), loaded.join(', '));

@@ -111,6 +111,11 @@ describe('kws serve options, declared once', () => {
       '--metrics-public',
       '--cors-origin',
       'https://a.example',
+      '--redis',
+      'redis://queue.example:6379/2',
+      '--shard-clips',
+      '512',
+      '--stateless',
     ]);
     assert.deepEqual(serverOptionsFromCli(command.opts()), {
       modelsDir: '/models',
@@ -121,6 +126,9 @@ describe('kws serve options, declared once', () => {
       insecure: false,
       metricsPublic: true,
       corsOrigins: ['https://a.example'],
+      redisUrl: 'redis://queue.example:6379/2',
+      shardClips: 512,
+      stateless: true,
       engine: { engine: 'onnx', device: 'auto', threads: 2 },
       batcher: { maxBatchSize: 64, maxQueueDelayMs: 5, maxQueueLength: 1024, timeoutMs: 10_000 },
       uploads: { maxFileBytes: 5 * 1024 * 1024, maxFiles: 3, maxBodyBytes: 64 * 1024 * 1024 },

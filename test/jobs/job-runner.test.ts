@@ -148,7 +148,12 @@ describe('JobRunner after a restart', () => {
       const [train, running, queued] = [earlier.train, earlier.running, earlier.queued];
       assert.ok(train !== undefined && running !== undefined && queued !== undefined);
       // Submitted before resumeInterrupted runs (the server takes requests while it warms up).
-      const fresh = r.runner.submitTrain({ dataDir: corpus, epochs: 1, batchSize: 16, allowMissingClasses: true });
+      const fresh = await r.runner.submitTrain({
+        dataDir: corpus,
+        epochs: 1,
+        batchSize: 16,
+        allowMissingClasses: true,
+      });
       assert.equal(r.store.require(fresh.id).status, 'RUNNING');
       r.runner.resumeInterrupted();
       assert.equal(
@@ -210,7 +215,7 @@ describe('JobRunner after a restart', () => {
   it('a shutdown ends a running training job as INTERRUPTED and fails its half-made version', async () => {
     const r = restart('shutdown');
     try {
-      const job = r.runner.submitTrain({
+      const job = await r.runner.submitTrain({
         dataDir: corpus,
         epochs: 50,
         patience: 50,

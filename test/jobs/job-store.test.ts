@@ -60,6 +60,8 @@ function makeMove(store: JobStore, move: JobMove, id: number): JobRecord {
       return store.start(id);
     case 'reclaim':
       return store.reclaim(id, store.require(id).attempt);
+    case 'retry':
+      return store.retry(id, store.require(id).attempt);
     case 'succeed':
       return store.succeed(id);
     case 'fail':
@@ -169,13 +171,42 @@ describe('JobStore: the job lifecycle', () => {
         refused++;
       }
     }
-    assert.equal(refused, 19, '4 statuses each for start, reclaim, succeed and fail; 3 for cancel');
+    assert.equal(refused, 23, '4 statuses each for start, reclaim, retry, succeed and fail; 3 for cancel');
     const done = jobIn(store, 'SUCCEEDED');
     assert.throws(() => store.cancel(done.id), {
       name: 'KwsError',
       code: 'ILLEGAL_TRANSITION',
       message: `cannot cancel job ${done.id}: it is SUCCEEDED, and cancel moves only QUEUED or RUNNING jobs to CANCELLED`,
     });
+  });
+
+  it('retries a RUNNING job of any kind (a Redis worker taking over), only at the attempt the caller read', () => {
+    for (const spec of [SCORE, TRAIN, SEARCH]) {
+      const job = jobIn(store, 'RUNNING', spec);
+      assert.equal(store.retry(job.id, 1).attempt, 2);
+      assert.throws(() => store.retry(job.id, 1), {
+        name: 'KwsError',
+        code: 'ILLEGAL_TRANSITION',
+        message: `cannot retry job ${job.id}: another runner reclaimed it first (attempt 2, not 1)`,
+      });
+      assert.equal(store.require(job.id).status, 'RUNNING');
+    }
+  });
+
+  it('updates a job from what it reads in one transaction, and writes nothing for a null patch', () => {
+    const job = jobIn(store, 'RUNNING');
+    for (let i = 0; i < 3; i++) store.update(job.id, (j) => ({ processed: j.processed + 5 }));
+    assert.equal(store.require(job.id).processed, 15);
+    assert.deepEqual(
+      store.update(job.id, () => null),
+      store.require(job.id),
+    );
+    const done = jobIn(store, 'SUCCEEDED');
+    assert.deepEqual(
+      store.update(done.id, () => null),
+      done,
+    );
+    assert.throws(() => store.update(done.id, () => ({ processed: 1 })), { code: 'ILLEGAL_TRANSITION' });
   });
 
   it('reclaims only a RUNNING scoring job, and only at the attempt the caller read', () => {
@@ -225,6 +256,9 @@ describe('JobStore: the job lifecycle', () => {
           metric: null,
           status: 'FAILED',
           error: BAD,
+          worker: 'host-a:12',
+          startedAt: '2026-12-07T10:00:00.000Z',
+          finishedAt: '2026-12-07T10:01:00.000Z',
         },
       ],
       best: null,

@@ -350,7 +350,7 @@ describe('bulk scoring (scoreTestSet)', () => {
       chunkSize: 1,
       dbPath: ':memory:',
     });
-    const job = runner.submitScore({ dir: data.dir });
+    const job = await runner.submitScore({ dir: data.dir });
     for (let i = 0; i < 400 && jobs.require(job.id).processed < 3; i++) await new Promise((r) => setTimeout(r, 10));
     const cancelled = await runner.cancel(job.id);
     assert.equal(cancelled.status, 'CANCELLED');
