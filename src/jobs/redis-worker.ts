@@ -11,7 +11,14 @@ import type { JobKind, JobOf, JobRecord } from './job-record.js';
 import type { JobStore } from './job-store.js';
 import { QUEUE_NAMES, redisConnection, TASKS } from './redis-connection.js';
 import type { TaskData } from './redis-connection.js';
-import { assembleShards, describeShard, finishedShards, readShardPlan, scoreShard } from './score-shards.js';
+import {
+  assembleShards,
+  describeShard,
+  finishedShards,
+  readShardPlan,
+  removeShards,
+  scoreShard,
+} from './score-shards.js';
 import type { ShardPlan } from './score-shards.js';
 import { runSearchTrial } from './search-trials.js';
 import { runTrainJob } from './train-job.js';
@@ -235,6 +242,7 @@ export class JobWorker {
     this.endQuietly(job.id, () =>
       this.options.store.succeed(job.id, { ...counts, total: plan.clips.length, etaSeconds: 0 }),
     );
+    await removeShards(job);
   }
 
   /** A training job: started, or (RUNNING: its worker died) retried from the start with its half-made version abandoned. */

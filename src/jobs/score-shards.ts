@@ -222,8 +222,9 @@ export async function finishedShards(job: JobOf<'score'>): Promise<ShardSummary 
 
 /**
  * Assembles a job's output files from its shards, in order, after their headers: the same bytes as
- * a run on one machine. Each file is written through a temporary file renamed into place; the shard
- * folder and the plan are removed afterwards.
+ * a run on one machine. Each file is written through a temporary file renamed into place; the shards
+ * stay until {@link removeShards} (after the job is recorded SUCCEEDED, so that an assembly cut short
+ * by a dead worker can run again).
  *
  * @returns The job's counts.
  * @throws KwsError `FILE_NOT_FOUND` naming a shard that is missing, `FILE_UNWRITABLE`.
@@ -244,9 +245,14 @@ export async function assembleShards(job: JobOf<'score'>, plan: ShardPlan): Prom
     }
   }
   const totals = await finishedShards(job);
+  return { processed: totals.processed, failed: totals.failed };
+}
+
+/** Removes a finished job's shards and plan (its output files stay). */
+export async function removeShards(job: JobOf<'score'>): Promise<void> {
+  const dir = outputDirOf(job);
   await rm(join(dir, SHARDS_DIR), { recursive: true, force: true });
   await rm(join(dir, PLAN_FILE), { force: true });
-  return { processed: totals.processed, failed: totals.failed };
 }
 
 async function readShardPart(dir: string, plan: ShardPlan, k: number, part: (typeof PARTS)[number]): Promise<Buffer> {

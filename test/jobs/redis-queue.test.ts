@@ -318,6 +318,26 @@ describe(
       }
     });
 
+    it('runs a training job on a worker: the version it makes, its progress and its end are in the job store', async () => {
+      const d = await deployment('train', 4096);
+      const corpus = join(work, 'train-corpus');
+      await threeWordCorpus(corpus);
+      const w = await d.worker('--kinds', 'train');
+      const job = await d.runner.submitTrain({ dataDir: corpus, epochs: 1, batchSize: 16, allowMissingClasses: true });
+      assert.equal(job.status, 'QUEUED');
+      const done = await settle(d.store, job.id);
+      assert.equal(done.status, 'SUCCEEDED', JSON.stringify(done.error));
+      assert.equal(done.training?.phase, 'done');
+      assert.equal(done.training?.history?.length, 1);
+      const registry = ModelRegistry.open(models, { createModelsDir: false });
+      try {
+        assert.equal(registry.list().find((v) => v.version === done.resultVersion)?.state, 'ready');
+      } finally {
+        registry.close();
+      }
+      await w.kill();
+    });
+
     it('runs a trial again on another worker when its worker is killed (SIGKILL) mid-trial, its half-made version abandoned', async () => {
       const d = await deployment('killed-trial', 4096);
       const corpus = join(work, 'trial-corpus');
