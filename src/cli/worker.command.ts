@@ -95,7 +95,10 @@ export function workerCommand(): Command {
         concurrency: options.concurrency,
         lockDurationMs: options.lockDurationMs,
         chunkDelayMs: options.chunkDelayMs,
-        onEvent: (event) => logger.info(event, `${event.part} ${event.event}`),
+        onEvent: (event) =>
+          event.event === 'error'
+            ? logger.warn(event, `Redis: ${event.message ?? ''}`)
+            : logger.info(event, `${event.part} ${event.event}`),
         onInternalError: (error, job) => logger.error({ err: error, job }, 'job part failed unexpectedly'),
       });
       logger.info(

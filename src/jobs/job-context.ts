@@ -4,13 +4,17 @@ import type { ScoreCheckpointStore } from '../storage/index.js';
 import type { JobError } from './job-error.js';
 import type { JobStore } from './job-store.js';
 
-/** Why a running job was asked to stop: a user's cancel, or a shutdown of the runner. */
-export type StopReason = 'cancel' | 'shutdown';
+/**
+ * Why a running job (or part of one) was asked to stop: a user's cancel, a shutdown of the runner,
+ * or, on a `kws worker`, the loss of the part's lock in Redis (`lost`: another worker has been
+ * handed the part, so this one stops and writes nothing about it).
+ */
+export type StopReason = 'cancel' | 'shutdown' | 'lost';
 
 /** The reason a job's signal was aborted with, or null while it runs on. */
 export function stopReason(signal: AbortSignal): StopReason | null {
   if (!signal.aborted) return null;
-  return signal.reason === 'shutdown' ? 'shutdown' : 'cancel';
+  return signal.reason === 'shutdown' || signal.reason === 'lost' ? signal.reason : 'cancel';
 }
 
 /** What a processor (score-job.ts, train-job.ts, search-job.ts) gets to run one claimed job. */

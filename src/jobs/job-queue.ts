@@ -17,8 +17,8 @@ export interface JobQueue {
   /**
    * Hands over a job just recorded QUEUED.
    *
-   * @throws KwsError `NOT_READY` when the queue cannot take it now (Redis unreachable, closing); the
-   *   job is then FAILED with that error, so that no record waits for a run that will never come.
+   * @throws KwsError `NOT_READY` when the queue cannot take it now (Redis unreachable, closing);
+   *   `JobRunner` then removes the record, so that none waits for a run that will never come.
    */
   enqueue(job: JobRecord): Promise<void>;
   /**

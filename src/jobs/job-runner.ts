@@ -220,15 +220,14 @@ export class JobRunner {
    * Hands a recorded job to the queue; returns it as it is then (RUNNING when the embedded queue
    * had nothing else to run).
    *
-   * @throws KwsError `NOT_READY` when the queue cannot take it (the record is then CANCELLED: no
-   *   run will come for it).
+   * @throws KwsError `NOT_READY` when the queue cannot take it, or what planning it threw (an empty
+   *   folder); the record is then removed: a refused submission leaves none.
    */
   private async submit(job: JobRecord): Promise<JobRecord> {
     try {
       await this.queue.enqueue(job);
     } catch (error) {
-      const current = this.store.get(job.id);
-      if (current?.status === 'QUEUED') this.store.cancel(job.id);
+      this.store.discard(job.id);
       throw error;
     }
     return this.store.require(job.id);

@@ -347,6 +347,14 @@ export class JobStore {
   }
 
   /**
+   * Removes a job that is still QUEUED and was never handed to a queue (its queue refused it): a
+   * refused submission leaves no record. Returns whether a row went.
+   */
+  discard(id: number): boolean {
+    return this.statement("DELETE FROM jobs WHERE id = ? AND status = 'QUEUED'").run(id).changes > 0;
+  }
+
+  /**
    * Runs `body` in one `BEGIN IMMEDIATE` transaction of this store's connection: the moves and
    * writes inside it are one atomic step for every process that opens the file.
    */

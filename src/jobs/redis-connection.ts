@@ -67,3 +67,14 @@ export function redisConnection(url: string, role: 'worker' | 'producer'): Conne
     ? { url: checkRedisUrl(url), maxRetriesPerRequest: null }
     : { url: checkRedisUrl(url), maxRetriesPerRequest: 1, enableOfflineQueue: false, connectTimeout: 5000 };
 }
+
+/** A Redis URL with its password hidden, for messages and logs. */
+export function redactRedisUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    if (parsed.password !== '') parsed.password = '***';
+    return parsed.toString();
+  } catch {
+    return 'redis://(unparsable URL)';
+  }
+}

@@ -1,9 +1,10 @@
+import { rm } from 'node:fs/promises';
 import type { FlowProducer, Queue } from 'bullmq';
 import { KwsError, UnreachableCaseError } from '../errors/index.js';
 import type { JobQueue } from './job-queue.js';
 import type { JobKind, JobRecord } from './job-record.js';
 import type { JobStore } from './job-store.js';
-import { QUEUE_NAMES, redisConnection, taskId, TASKS } from './redis-connection.js';
+import { QUEUE_NAMES, redactRedisUrl, redisConnection, taskId, TASKS } from './redis-connection.js';
 import type { TaskData } from './redis-connection.js';
 import { planShards } from './score-shards.js';
 
@@ -28,17 +29,6 @@ export const DEFAULT_REDIS_QUEUE_OPTIONS = Object.freeze({
   attempts: 3,
   connectTimeoutMs: 10_000,
 });
-
-/** A Redis URL with its password hidden, for messages and logs. */
-export function redactRedisUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password !== '') parsed.password = '***';
-    return parsed.toString();
-  } catch {
-    return 'redis://(unparsable URL)';
-  }
-}
 
 /**
  * The BullMQ job queue: jobs go to Redis and run on `kws worker` processes, on any machine that
@@ -110,11 +100,22 @@ export class RedisJobQueue implements JobQueue {
 
   async enqueue(job: JobRecord): Promise<void> {
     const attempts = this.options.attempts;
-    const retried = { attempts, backoff: { type: 'fixed', delay: 1000 } } as const;
+    // Finished parts stay a day (failed ones a week) for inspection, then Redis drops them.
+    const retried = {
+      attempts,
+      backoff: { type: 'fixed', delay: 1000 },
+      removeOnComplete: { age: 24 * 3600 },
+      removeOnFail: { age: 7 * 24 * 3600 },
+    } as const;
     switch (job.kind) {
       case 'score': {
         const plan = await planShards(job, this.options.chunkSize, this.options.shardClips);
         const queueName = QUEUE_NAMES.score;
+        // Refused by Redis: the job's folder (its plan) goes with its record.
+        const refused = (error: unknown): never => {
+          void rm(job.outputDir ?? '', { recursive: true, force: true });
+          throw error;
+        };
         await this.reach(() =>
           this.flows.add({
             name: TASKS.assemble,
@@ -128,7 +129,7 @@ export class RedisJobQueue implements JobQueue {
               opts: { jobId: taskId(job, k), ...retried, failParentOnFailure: true },
             })),
           }),
-        );
+        ).catch(refused);
         return;
       }
       case 'train':

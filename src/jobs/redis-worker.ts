@@ -9,7 +9,7 @@ import type { InternalErrorHandler } from './job-error.js';
 import { isActive } from './job-record.js';
 import type { JobKind, JobOf, JobRecord } from './job-record.js';
 import type { JobStore } from './job-store.js';
-import { QUEUE_NAMES, redisConnection, TASKS } from './redis-connection.js';
+import { QUEUE_NAMES, redactRedisUrl, redisConnection, TASKS } from './redis-connection.js';
 import type { TaskData } from './redis-connection.js';
 import {
   assembleShards,
@@ -20,7 +20,7 @@ import {
   scoreShard,
 } from './score-shards.js';
 import type { ShardPlan } from './score-shards.js';
-import { runSearchTrial } from './search-trials.js';
+import { failTrial, runSearchTrial } from './search-trials.js';
 import { runTrainJob } from './train-job.js';
 
 /** Options of a {@link JobWorker} (`kws worker`). */
@@ -49,6 +49,8 @@ export interface JobWorkerOptions {
   readonly cancelPollMs?: number;
   /** A pause after each scored chunk, ms: for demonstrating and testing fault handling. Default 0. */
   readonly chunkDelayMs?: number;
+  /** How long {@link JobWorker.start} waits for Redis to answer, ms. Default 30000. */
+  readonly connectTimeoutMs?: number;
   /** This worker's name in search trials and logs. Default `host:pid`. */
   readonly name?: string;
   readonly onInternalError?: InternalErrorHandler;
@@ -58,7 +60,7 @@ export interface JobWorkerOptions {
 
 /** What a worker reports about the parts it runs. */
 export interface WorkerEvent {
-  readonly event: 'started' | 'finished' | 'failed' | 'stalled';
+  readonly event: 'started' | 'finished' | 'stopped' | 'failed' | 'stalled' | 'error';
   readonly kind: JobKind;
   readonly jobId: number | null;
   /** `shard 2 of 5 (clips ...)`, `trial 3`, `training`, `assembling`. */
@@ -72,7 +74,11 @@ export const DEFAULT_WORKER_OPTIONS = Object.freeze({
   lockDurationMs: 30_000,
   cancelPollMs: 500,
   chunkDelayMs: 0,
+  connectTimeoutMs: 30_000,
 });
+
+/** Shard plans a worker keeps read (each lists a whole test folder). */
+const PLANS_KEPT = 4;
 
 /** Times a part may be found stalled (its worker dead) and handed on before its job fails (BullMQ `maxStalledCount`). */
 export const MAX_STALLED = 2;
@@ -98,7 +104,8 @@ export class JobWorker {
   /**
    * Connects to Redis and starts taking parts.
    *
-   * @throws KwsError `INVALID_ARGUMENT` for a bad URL, kind or number.
+   * @throws KwsError `INVALID_ARGUMENT` for a bad URL, kind or number; `NOT_READY` when Redis does
+   *   not answer within `connectTimeoutMs`.
    */
   static async start(options: JobWorkerOptions): Promise<JobWorker> {
     const worker = new JobWorker(options);
@@ -113,18 +120,44 @@ export class JobWorker {
     const connection = redisConnection(options.url, 'worker');
     const { Worker } = await import('bullmq');
     for (const kind of options.kinds ?? (['score', 'train', 'search'] as const)) {
-      const w = new Worker<TaskData>(QUEUE_NAMES[kind], (task) => worker.process(kind, task), {
+      // Three parameters: BullMQ then passes a signal that aborts when the part's lock is lost.
+      const w = new Worker<TaskData>(QUEUE_NAMES[kind], (task, _token, lost) => worker.process(kind, task, lost), {
         connection,
         concurrency,
         lockDuration,
         stalledInterval: options.stalledIntervalMs ?? lockDuration,
         maxStalledCount: MAX_STALLED,
       });
-      w.on('error', () => undefined); // connection errors: ioredis reconnects
-      w.on('stalled', (id) => void worker.onStalled(kind, w, id));
+      // Connection errors come and go (ioredis reconnects); they are reported, not thrown.
+      w.on('error', (error) => worker.report({ event: 'error', kind, jobId: null, part: '', message: String(error) }));
+      w.on('stalled', (id) => void worker.onStalled(kind, id).catch(() => undefined));
+      w.on('failed', (task, error) => void worker.onFailed(task, error).catch(() => undefined));
       worker.workers.push(w);
     }
-    await Promise.all(worker.workers.map((w) => w.waitUntilReady()));
+    const timeoutMs = options.connectTimeoutMs ?? DEFAULT_WORKER_OPTIONS.connectTimeoutMs;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        Promise.all(worker.workers.map((w) => w.waitUntilReady())),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(
+            () =>
+              reject(
+                new KwsError(
+                  'NOT_READY',
+                  `Redis at ${redactRedisUrl(options.url)} did not answer in ${timeoutMs} ms; is it running, and is the URL right?`,
+                ),
+              ),
+            timeoutMs,
+          );
+        }),
+      ]);
+    } catch (error) {
+      await Promise.allSettled(worker.workers.map((w) => w.close(true)));
+      throw error;
+    } finally {
+      clearTimeout(timer);
+    }
     worker.timer = setInterval(() => worker.pollCancels(), options.cancelPollMs ?? DEFAULT_WORKER_OPTIONS.cancelPollMs);
     worker.timer.unref();
     return worker;
@@ -140,11 +173,12 @@ export class JobWorker {
    * the parts left are found stalled by another worker and run again there.
    */
   async close(force = false): Promise<void> {
-    if (this.timer !== null) clearInterval(this.timer);
+    // The cancel poll runs on while the running parts finish: a cancel meanwhile still stops them.
     await Promise.all(this.workers.map((w) => w.close(force)));
+    if (this.timer !== null) clearInterval(this.timer);
   }
 
-  private async process(kind: JobKind, task: Job<TaskData>): Promise<string> {
+  private async process(kind: JobKind, task: Job<TaskData>, lost: AbortSignal | undefined): Promise<string> {
     const { jobId, part } = task.data;
     const record = this.options.store.get(jobId);
     if (record === null || record.createdAt !== task.data.createdAt)
@@ -154,6 +188,7 @@ export class JobWorker {
       );
     if (!isActive(record.status)) return 'skipped: the job has ended';
     const controller = new AbortController();
+    lost?.addEventListener('abort', () => controller.abort('lost' satisfies StopReason), { once: true });
     this.watch(jobId, controller);
     let what = partName(task.name, part);
     this.report({ event: 'started', kind, jobId, part: what });
@@ -177,13 +212,12 @@ export class JobWorker {
         default:
           throw new KwsError('INTERNAL', `unknown task ${task.name} in queue ${QUEUE_NAMES[kind]}`);
       }
-      this.report({ event: 'finished', kind, jobId, part: what });
-      return 'done';
+      const stopped = controller.signal.aborted;
+      this.report({ event: stopped ? 'stopped' : 'finished', kind, jobId, part: what });
+      return stopped ? 'stopped' : 'done';
     } catch (error) {
-      const tries = task.opts.attempts ?? 1;
       this.report({ event: 'failed', kind, jobId, part: what, message: String(error) });
-      if (task.attemptsMade + 1 >= tries) this.failJob(jobId, `${what} failed after ${tries} tries`, error);
-      throw error;
+      throw error; // BullMQ tries again, or, on the last try, `onFailed` ends the job
     } finally {
       this.unwatch(jobId, controller);
     }
@@ -206,6 +240,9 @@ export class JobWorker {
       plan = readShardPlan(job);
       plan.catch(() => this.plans.delete(job.id));
       this.plans.set(job.id, plan);
+      // The oldest plans go (a Map keeps insertion order): a worker serves many jobs' shards.
+      for (const old of [...this.plans.keys()].slice(0, Math.max(0, this.plans.size - PLANS_KEPT)))
+        this.plans.delete(old);
     }
     return plan;
   }
@@ -221,8 +258,9 @@ export class JobWorker {
     const seconds = (Date.now() - Date.parse(claimed.startedAt ?? new Date().toISOString())) / 1000;
     const total = plan.clips.length;
     const rate = seconds > 0 ? totals.processed / seconds : 0;
+    // Two shards ending at once may read the shard folder in either order: the counts never go back.
     this.options.store.update(job.id, (j) =>
-      j.status !== 'RUNNING'
+      j.status !== 'RUNNING' || j.processed > totals.processed
         ? null
         : {
             processed: totals.processed,
@@ -253,8 +291,13 @@ export class JobWorker {
     else {
       if (job.resultVersion !== null)
         registry.abandon(job.resultVersion, 'the worker training it stopped; training ran again on another');
-      current = store.retry(job.id, job.attempt);
-      store.progress(job.id, { resultVersion: null, training: null });
+      try {
+        current = store.retry(job.id, job.attempt);
+        store.progress(job.id, { resultVersion: null, training: null });
+      } catch (error) {
+        if (this.ended(job.id, error)) return; // cancelled meanwhile
+        throw error;
+      }
     }
     if (current.status !== 'RUNNING' || current.kind !== 'train') return;
     const running = current;
@@ -297,33 +340,41 @@ export class JobWorker {
     };
   }
 
-  /** Ends a job FAILED with what its part failed with, the part named; a job that has ended is left alone. */
-  private failJob(jobId: number, what: string, error: unknown): void {
-    const stored = storedJobError(jobId, error, this.options.onInternalError);
-    try {
-      this.options.store.fail(jobId, { code: stored.code, message: `${what}: ${stored.message}` });
-    } catch {
-      // ended meanwhile (cancelled, or failed by another part)
-    }
+  /** A part whose worker died was found by this worker's stalled check: BullMQ hands it to another worker. */
+  private async onStalled(kind: JobKind, id: string): Promise<void> {
+    this.report({ event: 'stalled', kind, jobId: null, part: id });
   }
 
   /**
-   * A part whose worker died was found by this worker's stalled check: BullMQ handed it on, or,
-   * past {@link MAX_STALLED}, failed it; then its job fails, the part named.
+   * A part failed. On its last try (BullMQ `attempts`), or when its workers died more than
+   * {@link MAX_STALLED} times (BullMQ fails it as unrecoverable on the next worker that takes it),
+   * its job ends: FAILED with the part named, or, for a search trial, that trial FAILED (the search
+   * ends when its last trial does). A part of another deployment's job (see `process`) is left alone.
    */
-  private async onStalled(kind: JobKind, worker: Worker<TaskData>, id: string): Promise<void> {
-    const { Job } = await import('bullmq');
-    const task = await Job.fromId<TaskData>(worker as unknown as Parameters<typeof Job.fromId>[0], id).catch(
-      () => undefined,
-    );
-    const part = task === undefined ? id : partName(task.name, task.data.part);
-    this.report({ event: 'stalled', kind, jobId: task?.data.jobId ?? null, part });
-    if (task !== undefined && (await task.isFailed()))
-      this.failJob(
-        task.data.jobId,
-        `${part} was interrupted more than ${MAX_STALLED} times`,
-        new KwsError('INTERRUPTED', 'the workers running it stopped (killed, or out of memory?)'),
-      );
+  private async onFailed(task: Job<TaskData> | undefined, error: Error): Promise<void> {
+    if (task === undefined) return;
+    const final = error.name === 'UnrecoverableError' || task.attemptsMade >= (task.opts.attempts ?? 1);
+    if (!final) return;
+    const { jobId, part } = task.data;
+    const record = this.options.store.get(jobId);
+    if (record === null || record.createdAt !== task.data.createdAt || !isActive(record.status)) return;
+    const cause =
+      error.name === 'UnrecoverableError'
+        ? new KwsError('INTERRUPTED', `its workers stopped more than ${MAX_STALLED} times (killed, or out of memory?)`)
+        : error;
+    const stored = storedJobError(jobId, cause, this.options.onInternalError);
+    let what = partName(task.name, part);
+    if (task.name === TASKS.shard && record.kind === 'score') what = describeShard(await this.plan(record), part ?? 0);
+    const tried = error.name === 'UnrecoverableError' ? 'was interrupted' : `failed after ${task.attemptsMade} tries`;
+    const failure = { code: stored.code, message: `${what} ${tried}: ${stored.message}` };
+    try {
+      this.claim(record); // a part that never got as far as claiming its job (QUEUED) still ends it
+      if (task.name === TASKS.trial)
+        failTrial(this.context(jobId, new AbortController().signal), jobId, part ?? 1, failure);
+      else this.options.store.fail(jobId, failure);
+    } catch {
+      // ended meanwhile (cancelled, or failed by another part)
+    }
   }
 
   private watch(jobId: number, controller: AbortController): void {
@@ -341,7 +392,12 @@ export class JobWorker {
   /** Stops the running parts of jobs that have ended (a cancel, or another part's failure). */
   private pollCancels(): void {
     for (const [jobId, controllers] of this.watched) {
-      const job = this.options.store.get(jobId);
+      let job: JobRecord | null;
+      try {
+        job = this.options.store.get(jobId);
+      } catch {
+        continue; // the database busy or unreadable for a moment: look again at the next poll
+      }
       if (job !== null && isActive(job.status)) continue;
       for (const c of controllers) c.abort('cancel' satisfies StopReason);
     }

@@ -99,6 +99,6 @@ export async function runScoreJob(job: JobOf<'score'>, ctx: JobContext): Promise
   }
   const counts = { processed: summary.processed, failed: summary.failed, total: summary.total };
   if (!summary.cancelled) ctx.store.succeed(id, { ...counts, etaSeconds: 0 });
-  else if (stopReason(ctx.signal) !== 'shutdown') ctx.store.cancel(id, { ...counts, etaSeconds: null });
+  else if (stopReason(ctx.signal) === 'cancel') ctx.store.cancel(id, { ...counts, etaSeconds: null });
   // else: a shutdown; the job stays RUNNING at its last checkpoint and is reclaimed at the next start.
 }

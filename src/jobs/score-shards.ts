@@ -170,7 +170,11 @@ export async function scoreShard(
       counts,
       {
         cancelled: () => options.signal.aborted,
-        onChunk: () => (delay > 0 ? sleep(delay) : undefined),
+        // The pause ends early on a cancel: the shard stops within the cancel poll.
+        onChunk: () =>
+          delay > 0 && !options.signal.aborted
+            ? sleep(delay, undefined, { signal: options.signal }).catch(() => undefined)
+            : undefined,
       },
       (k + 1) * plan.shardChunks,
     );

@@ -1,6 +1,8 @@
 import { Rng } from '../data/index.js';
 import { KwsError } from '../errors/index.js';
+import { stopReason } from './job-context.js';
 import type { JobContext } from './job-context.js';
+import type { JobError } from './job-error.js';
 import type { JobRecord, SearchParams, SearchTrial } from './job-record.js';
 import { endSearch, runTrial, searchProgress, startedTrial, suggest } from './search-job.js';
 
@@ -72,9 +74,35 @@ export async function runSearchTrial(ctx: JobContext, id: number, trial: number,
   if (reserved.abandon !== null)
     ctx.registry.abandon(reserved.abandon, 'the worker training it stopped; the trial ran again on another');
   const ended = await runTrial(ctx, id, params, entry, (next) => void recordTrial(ctx, id, params, next));
+  if (stopReason(ctx.signal) === 'lost') return; // another worker runs the trial now
+  endTrial(ctx, id, params, ended);
+}
+
+/** Writes a trial as it ended and, when it was the last to end, ends its search; one transaction. */
+function endTrial(ctx: JobContext, id: number, params: SearchParams, ended: SearchTrial): void {
   ctx.store.atomically(() => {
     const trials = recordTrial(ctx, id, params, ended);
     if (trials !== null && trials.length >= params.trials && trials.every((t) => t.status !== 'RUNNING'))
       endSearch(ctx, id, trials);
   });
+}
+
+/**
+ * Records trial `trial` FAILED with `error` when its part failed for good (every try, or its
+ * workers died too often), and ends the search if it was the last trial: one trial's failure does
+ * not fail a search whose other trials finish.
+ */
+export function failTrial(ctx: JobContext, id: number, trial: number, error: JobError): void {
+  const job = ctx.store.get(id);
+  if (job === null || job.kind !== 'search' || job.status !== 'RUNNING') return;
+  const left = job.result?.trials.find((t) => t.trial === trial);
+  if (left?.version !== null && left?.version !== undefined && left.status === 'RUNNING')
+    ctx.registry.abandon(left.version, `${error.code}: ${error.message}`);
+  const entry: SearchTrial = {
+    ...(left ?? startedTrial(trial, {}, null)),
+    status: 'FAILED',
+    error,
+    finishedAt: new Date().toISOString(),
+  };
+  endTrial(ctx, id, job.params, entry);
 }

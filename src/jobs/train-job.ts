@@ -108,9 +108,16 @@ export async function trainInWorker(
 function abandonReason(outcome: Exclude<TrainOutcome, { kind: 'made' }>): string {
   switch (outcome.kind) {
     case 'stopped':
-      return outcome.reason === 'shutdown'
-        ? 'training was interrupted by a shutdown of the server'
-        : 'training was cancelled';
+      switch (outcome.reason) {
+        case 'shutdown':
+          return 'training was interrupted by a shutdown of the server';
+        case 'cancel':
+          return 'training was cancelled';
+        case 'lost':
+          return 'its worker lost the part to another worker, which trains it again';
+        default:
+          throw new UnreachableCaseError(outcome.reason);
+      }
     case 'failed':
       return renderJobError(outcome.error);
     default:
@@ -120,7 +127,8 @@ function abandonReason(outcome: Exclude<TrainOutcome, { kind: 'made' }>): string
 
 /**
  * Ends a training job or search that a cancel or a shutdown stopped: CANCELLED, or FAILED with
- * `INTERRUPTED` (training cannot resume).
+ * `INTERRUPTED` (training cannot resume); a part whose worker lost it (`lost`) is left to the
+ * worker that has it now.
  */
 export function endStopped(ctx: JobContext, id: number, reason: StopReason): void {
   switch (reason) {
@@ -129,6 +137,8 @@ export function endStopped(ctx: JobContext, id: number, reason: StopReason): voi
       return;
     case 'shutdown':
       ctx.store.fail(id, { code: 'INTERRUPTED', message: 'interrupted by a shutdown of the server; submit it again' });
+      return;
+    case 'lost':
       return;
     default:
       throw new UnreachableCaseError(reason);

@@ -193,6 +193,19 @@ describe('JobStore: the job lifecycle', () => {
     }
   });
 
+  it('discards a QUEUED job a queue refused, and no other, without reusing its id', () => {
+    const refused = store.create(SCORE);
+    assert.equal(store.discard(refused.id), true);
+    assert.equal(store.get(refused.id), null);
+    assert.equal(store.discard(refused.id), false);
+    for (const status of ['RUNNING', 'SUCCEEDED', 'CANCELLED'] as const) {
+      const job = jobIn(store, status);
+      assert.equal(store.discard(job.id), false);
+      assert.deepEqual(store.require(job.id), job);
+    }
+    assert.ok(store.create(SCORE).id > refused.id);
+  });
+
   it('updates a job from what it reads in one transaction, and writes nothing for a null patch', () => {
     const job = jobIn(store, 'RUNNING');
     for (let i = 0; i < 3; i++) store.update(job.id, (j) => ({ processed: j.processed + 5 }));

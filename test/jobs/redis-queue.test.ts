@@ -184,6 +184,25 @@ describe(
       await d.close();
     });
 
+    it('ends a job FAILED naming the shard whose workers died more than twice', async () => {
+      const d = await deployment('stall-limit', 40); // one shard of 10 chunks
+      const job = await d.runner.submitScore({ dir: data.dir });
+      for (let kill = 1; kill <= 3; kill++) {
+        const doomed = await d.worker('--chunk-delay-ms', '1000');
+        await doomed.waitFor((e) => e['event'] === 'started' && String(e['part']).startsWith('shard'));
+        await doomed.kill();
+      }
+      const last = await d.worker();
+      const done = await settle(d.store, job.id);
+      assert.equal(done.status, 'FAILED');
+      assert.deepEqual(done.error, {
+        code: 'INTERRUPTED',
+        message:
+          'shard 1 of 1 (clips 1-37) was interrupted: its workers stopped more than 2 times (killed, or out of memory?)',
+      });
+      await last.kill();
+    });
+
     it('loses no accepted job when Redis restarts (AOF) mid-job', async () => {
       const d = await deployment('restart', 8);
       const w = await d.worker('--chunk-delay-ms', '150');
@@ -201,17 +220,18 @@ describe(
     });
 
     it('stops a cancelled job on every worker and leaves it CANCELLED without outputs', async () => {
-      const d = await deployment('cancel', 4); // 10 shards of 1 chunk
+      const d = await deployment('cancel', 12); // 4 shards of 3 chunks (4.5 s each with the delay)
       const [a, b] = await Promise.all([d.worker('--chunk-delay-ms', '1500'), d.worker('--chunk-delay-ms', '1500')]);
       const job = await d.runner.submitScore({ dir: data.dir });
       const running = (w: TestWorker) =>
         w.waitFor((e) => e['event'] === 'started' && String(e['part']).startsWith('shard'));
       await Promise.all([running(a!), running(b!)]);
+      await new Promise((r) => setTimeout(r, 700)); // into each shard's first chunk
       const cancelled = await d.runner.cancel(job.id);
       assert.equal(cancelled.status, 'CANCELLED');
-      // Each worker ends the shard it held within a poll and a chunk, and takes no other.
+      // Each worker stops the shard it held within a poll (0.5 s), seconds before it would be done, and takes no other.
       const ended = (w: TestWorker) =>
-        w.waitFor((e) => e['event'] === 'finished' && String(e['part']).startsWith('shard'), 10_000);
+        w.waitFor((e) => e['event'] === 'stopped' && String(e['part']).startsWith('shard'), 3000);
       await Promise.all([ended(a!), ended(b!)]);
       await new Promise((r) => setTimeout(r, 2000));
       const shardsStarted = [...a!.events, ...b!.events].filter((e) => e['event'] === 'started').length;
@@ -324,7 +344,6 @@ describe(
       await threeWordCorpus(corpus);
       const w = await d.worker('--kinds', 'train');
       const job = await d.runner.submitTrain({ dataDir: corpus, epochs: 1, batchSize: 16, allowMissingClasses: true });
-      assert.equal(job.status, 'QUEUED');
       const done = await settle(d.store, job.id);
       assert.equal(done.status, 'SUCCEEDED', JSON.stringify(done.error));
       assert.equal(done.training?.phase, 'done');
