@@ -85,6 +85,13 @@ export function workerCommand(): Command {
         import('pino'),
       ]);
       const logger = pino({ level: options.logLevel, base: { service: 'kws-worker' } });
+      const lastLogged = new Map<string, number>();
+      const quiet = (message: string): boolean => {
+        const now = Date.now();
+        if (now - (lastLogged.get(message) ?? 0) < 30_000) return false;
+        lastLogged.set(message, now);
+        return true;
+      };
       if (options.redis !== undefined) logger.info({ redis: redactRedisUrl(options.redis) }, 'connecting to Redis');
       const running = await startWorkerProcess({
         ...(options.redis === undefined ? {} : { url: options.redis }),
@@ -95,10 +102,11 @@ export function workerCommand(): Command {
         concurrency: options.concurrency,
         lockDurationMs: options.lockDurationMs,
         chunkDelayMs: options.chunkDelayMs,
-        onEvent: (event) =>
-          event.event === 'error'
-            ? logger.warn(event, `Redis: ${event.message ?? ''}`)
-            : logger.info(event, `${event.part} ${event.event}`),
+        onEvent: (event) => {
+          if (event.event !== 'error') logger.info(event, `${event.part} ${event.event}`);
+          // Every connection of every queue reports each failed reconnect: one line per message per 30 s.
+          else if (quiet(event.message ?? '')) logger.warn({ message: event.message }, `Redis: ${event.message ?? ''}`);
+        },
         onInternalError: (error, job) => logger.error({ err: error, job }, 'job part failed unexpectedly'),
       });
       logger.info(
