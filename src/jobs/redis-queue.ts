@@ -126,7 +126,9 @@ export class RedisJobQueue implements JobQueue {
               name: TASKS.shard,
               queueName,
               data: { jobId: job.id, createdAt: job.createdAt, part: k },
-              opts: { jobId: taskId(job, k), ...retried, failParentOnFailure: true },
+              // A shard failing for good ends the job itself (JobWorker.onFailed, naming the shard);
+              // the parent then still runs, finds the job ended, and does nothing.
+              opts: { jobId: taskId(job, k), ...retried, ignoreDependencyOnFailure: true },
             })),
           }),
         ).catch(refused);
