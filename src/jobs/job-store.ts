@@ -337,13 +337,11 @@ export class JobStore {
    * @throws KwsError `NOT_FOUND`; `ILLEGAL_TRANSITION` when the job is not RUNNING and the patch is not null.
    */
   update(id: number, patch: (job: JobRecord) => JobProgress | null): JobRecord {
-    return this.db
-      .transaction(() => {
-        const job = this.require(id);
-        const next = patch(job);
-        return next === null ? job : this.progress(id, next);
-      })
-      .immediate();
+    return this.atomically(() => {
+      const job = this.require(id);
+      const next = patch(job);
+      return next === null ? job : this.progress(id, next);
+    });
   }
 
   /**

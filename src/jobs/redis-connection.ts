@@ -78,3 +78,25 @@ export function redactRedisUrl(url: string): string {
     return 'redis://(unparsable URL)';
   }
 }
+
+/**
+ * Waits until every BullMQ client is connected (`waitUntilReady`), or rejects after `timeoutMs` with
+ * an `Error` saying so: ioredis retries an unreachable Redis for ever, so a start must not wait on it
+ * alone.
+ */
+export async function readyWithin(
+  clients: ReadonlyArray<{ waitUntilReady(): Promise<unknown> }>,
+  timeoutMs: number,
+): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      Promise.all(clients.map((c) => c.waitUntilReady())),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer in ${timeoutMs} ms`)), timeoutMs);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

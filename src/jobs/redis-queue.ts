@@ -4,7 +4,7 @@ import { KwsError, UnreachableCaseError } from '../errors/index.js';
 import type { JobQueue } from './job-queue.js';
 import type { JobKind, JobRecord } from './job-record.js';
 import type { JobStore } from './job-store.js';
-import { QUEUE_NAMES, redactRedisUrl, redisConnection, taskId, TASKS } from './redis-connection.js';
+import { QUEUE_NAMES, readyWithin, redactRedisUrl, redisConnection, taskId, TASKS } from './redis-connection.js';
 import type { TaskData } from './redis-connection.js';
 import { planShards } from './score-shards.js';
 
@@ -76,24 +76,11 @@ export class RedisJobQueue implements JobQueue {
     // Connection errors are answered per call (NOT_READY); without a listener they would be thrown.
     for (const q of Object.values(queues)) q.on('error', () => undefined);
     flows.on('error', () => undefined);
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await queue.reach(() =>
-        Promise.race([
-          Promise.all([...Object.values(queues).map((q) => q.waitUntilReady()), flows.waitUntilReady()]),
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(
-              () => reject(new Error(`no answer in ${options.connectTimeoutMs} ms`)),
-              options.connectTimeoutMs,
-            );
-          }),
-        ]),
-      );
+      await queue.reach(() => readyWithin([...Object.values(queues), flows], options.connectTimeoutMs));
     } catch (error) {
       await queue.close();
       throw error;
-    } finally {
-      clearTimeout(timer);
     }
     return queue;
   }

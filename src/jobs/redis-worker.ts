@@ -9,7 +9,7 @@ import type { InternalErrorHandler } from './job-error.js';
 import { isActive } from './job-record.js';
 import type { JobKind, JobOf, JobRecord } from './job-record.js';
 import type { JobStore } from './job-store.js';
-import { QUEUE_NAMES, redactRedisUrl, redisConnection, TASKS } from './redis-connection.js';
+import { QUEUE_NAMES, readyWithin, redactRedisUrl, redisConnection, TASKS } from './redis-connection.js';
 import type { TaskData } from './redis-connection.js';
 import {
   assembleShards,
@@ -130,33 +130,21 @@ export class JobWorker {
       });
       // Connection errors come and go (ioredis reconnects); they are reported, not thrown.
       w.on('error', (error) => worker.report({ event: 'error', kind, jobId: null, part: '', message: String(error) }));
-      w.on('stalled', (id) => void worker.onStalled(kind, id).catch(() => undefined));
+      // A part whose worker died, found by this worker's stalled check: BullMQ hands it to another worker.
+      w.on('stalled', (id) => worker.report({ event: 'stalled', kind, jobId: null, part: id }));
       w.on('failed', (task, error) => void worker.onFailed(task, error).catch(() => undefined));
       worker.workers.push(w);
     }
     const timeoutMs = options.connectTimeoutMs ?? DEFAULT_WORKER_OPTIONS.connectTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
     try {
-      await Promise.race([
-        Promise.all(worker.workers.map((w) => w.waitUntilReady())),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(
-            () =>
-              reject(
-                new KwsError(
-                  'NOT_READY',
-                  `Redis at ${redactRedisUrl(options.url)} did not answer in ${timeoutMs} ms; is it running, and is the URL right?`,
-                ),
-              ),
-            timeoutMs,
-          );
-        }),
-      ]);
+      await readyWithin(worker.workers, timeoutMs);
     } catch (error) {
       await Promise.allSettled(worker.workers.map((w) => w.close(true)));
-      throw error;
-    } finally {
-      clearTimeout(timer);
+      throw new KwsError(
+        'NOT_READY',
+        `Redis at ${redactRedisUrl(options.url)} did not answer in ${timeoutMs} ms; is it running, and is the URL right?`,
+        { cause: error },
+      );
     }
     worker.timer = setInterval(() => worker.pollCancels(), options.cancelPollMs ?? DEFAULT_WORKER_OPTIONS.cancelPollMs);
     worker.timer.unref();
@@ -338,11 +326,6 @@ export class JobWorker {
       onVersion: () => undefined,
       errorOf: (error) => storedJobError(id, error, this.options.onInternalError),
     };
-  }
-
-  /** A part whose worker died was found by this worker's stalled check: BullMQ hands it to another worker. */
-  private async onStalled(kind: JobKind, id: string): Promise<void> {
-    this.report({ event: 'stalled', kind, jobId: null, part: id });
   }
 
   /**
