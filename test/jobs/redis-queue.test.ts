@@ -154,6 +154,9 @@ describe(
         w.events.filter((e) => e['event'] === 'finished' && String(e['part']).startsWith('shard')).length;
       assert.ok(shardsOf(a!) >= 1 && shardsOf(b!) >= 1, `shards per worker: ${shardsOf(a!)}, ${shardsOf(b!)}`);
       assert.equal(shardsOf(a!) + shardsOf(b!), 4);
+      // They go right after the job is recorded SUCCEEDED (so that a dead assembler's retry still finds them).
+      const leftover = () => ['shards', 'plan.json'].filter((f) => existsSync(join(done.outputDir ?? '', f)));
+      for (let i = 0; i < 100 && leftover().length > 0; i++) await new Promise((r) => setTimeout(r, 50));
       assert.equal(existsSync(join(done.outputDir ?? '', 'shards')), false);
       assert.equal(existsSync(join(done.outputDir ?? '', 'plan.json')), false);
       await Promise.all([a!.kill(), b!.kill()]);
