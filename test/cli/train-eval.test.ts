@@ -133,6 +133,33 @@ describe('kws train, kws models and kws eval', { concurrency: true }, () => {
     });
   });
 
+  it('distils from a teacher version in a fresh process (--distill-from), and records the teacher', async () => {
+    // The teacher's TF.js model is loaded to check it before the run takes a version number; a fresh
+    // process has no TF.js backend initialised yet at that point (this once failed with INTERNAL).
+    const own = copyOfTrained('distilled');
+    const run = await spawnLong(
+      'train',
+      '--data',
+      data,
+      ...TRAIN,
+      '--distill-from',
+      String(FIRST_NEW_VERSION),
+      '--distill-weight',
+      '0.3',
+      ...registryOf(own),
+    );
+    assert.equal(run.status, 0, run.stderr);
+    const version = (JSON.parse(run.stdout) as { version: number }).version;
+    assert.equal(version, FIRST_NEW_VERSION + 1);
+    const manifest = JSON.parse(readFileSync(join(own.models, String(version), 'version.json'), 'utf8')) as {
+      training: { options: { distillFrom: number; distillWeight: number } };
+    };
+    assert.deepEqual(
+      [manifest.training.options.distillFrom, manifest.training.options.distillWeight],
+      [FIRST_NEW_VERSION, 0.3],
+    );
+  });
+
   it('refuses bad input before taking a version number, and marks a run that fails midway failed', async () => {
     const registry = registryOf(copyOfTrained('refused'));
     const refused = await spawnLong(

@@ -121,6 +121,8 @@ export async function trainVersion(registry: ModelRegistry, request: TrainVersio
   const distill = teacher === null ? {} : { distillFrom: teacher.manifest.version, distillWeight: teacher.weight };
   // Bad options or data are refused before a version number is taken: a teacher that does not load too.
   const dataset = await checkTrainInputs(options);
+  // The backend first: probing the teacher loads a TF.js model, which needs an initialised backend.
+  const backend = await selectTfjsBackend(options.backend ?? 'tensorflow');
   if (teacher !== null) await probeTeacher(registry, teacher.manifest);
   const pseudo =
     pseudoLabelDir === undefined || pseudoLabelDir === null
@@ -140,7 +142,6 @@ export async function trainVersion(registry: ModelRegistry, request: TrainVersio
           countByLabel(dataset).training,
         );
   return registerVersion(registry, architecture, onBegin, async (pending) => {
-    const backend = await selectTfjsBackend(options.backend ?? 'tensorflow');
     const started = performance.now();
     const result = await trainWithModels(
       registry,
