@@ -60,5 +60,6 @@ export function loadConfig(overrides: Partial<Omit<KwsConfig, 'modelsDirIsDefaul
   };
 }
 export { makeDirs } from './make-dirs.js';
+export { disableOnnxRuntimeTelemetry } from './onnxruntime-env.js';
 export { spawnWorker, workerEntry } from './workers.js';
 export type { WorkerEntry, WorkerName } from './workers.js';

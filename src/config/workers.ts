@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { disableOnnxRuntimeTelemetry } from './onnxruntime-env.js';
 
 /** The worker-thread entries in `batch/`: each is `batch/<name>.worker.ts` (`.js` once built). */
 export type WorkerName = 'engine' | 'train' | 'wal-checkpoint' | 'augment' | 'replica' | 'version';
@@ -31,5 +32,6 @@ export function workerEntry(name: WorkerName, data: Readonly<Record<string, unkn
 /** Starts a plain worker thread on one of the `batch/` entries (see {@link workerEntry}). */
 export function spawnWorker(name: WorkerName, data: Readonly<Record<string, unknown>>): Worker {
   const { filename, workerData } = workerEntry(name, data);
+  disableOnnxRuntimeTelemetry(); // a worker's process.env is a copy that onnxruntime does not read
   return new Worker(new URL(filename), { workerData });
 }

@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { disableOnnxRuntimeTelemetry } from '../config/index.js';
 import { KwsError } from '../errors/index.js';
 import { energyFromLogits } from './logits.js';
 import { checkInput } from './model-output.js';
@@ -34,6 +35,7 @@ async function openOnnx(
   device: DeviceChoice,
   intraOpThreads: number,
 ): Promise<ModelSession> {
+  disableOnnxRuntimeTelemetry();
   const ort = await import('onnxruntime-node');
   const tried: string[] = [];
   const providers = device === 'auto' && onnxCudaInstalled(ort.listSupportedBackends()) ? ['cuda', 'cpu'] : ['cpu'];

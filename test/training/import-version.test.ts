@@ -17,7 +17,7 @@ import {
   loadVersion,
   trainVersion,
 } from '../../src/training/tfjs/index.js';
-import { runKws } from '../helpers/cli.js';
+import { lines, runKws, spawnKwsAsync } from '../helpers/cli.js';
 import { kaggleFolder } from '../helpers/kaggle.js';
 import { FIRST_NEW_VERSION, modelRepository } from '../helpers/models.js';
 import { clipForm, graphql, graphqlUpload, testServer } from '../helpers/server.js';
@@ -321,6 +321,35 @@ describe('importVersion: a model with its own front end, fed the raw waveform', 
     } finally {
       registry.close();
     }
+  });
+});
+
+describe('kws classify with an imported model, given a long list of files', () => {
+  it('answers every file of a command line over 30 KB (onnxruntime telemetry, which crashed on it, is off)', async () => {
+    const repo = modelRepository();
+    const data = tempDir('kws-import-argv-');
+    const calibration = kaggleFolder(1);
+    const made = await runKws(
+      'import',
+      MODEL,
+      ...['--features', join(FIXTURE, 'features.json'), '--labels', `@${join(FIXTURE, 'labels.txt')}`],
+      ...['--data', calibration.dir, '--models-dir', repo, '--data-dir', data, '--json'],
+    );
+    assert.equal(made.status, 0, made.stderr);
+    const version = (JSON.parse(made.stdout) as { version: number }).version;
+    // onnxruntime-node 1.30's telemetry read /proc/self/cmdline when the first session was made and
+    // recursed until SIGSEGV once it was longer than about 30 KB: a shell glob over ~700 files.
+    const clips = readdirSync(join(calibration.dir, 'audio')).map((f) => join(calibration.dir, 'audio', f));
+    const files = Array.from({ length: Math.ceil(40_000 / clips.join(' ').length) }, () => clips).flat();
+    assert.ok(files.join(' ').length > 40_000);
+    const run = await spawnKwsAsync(
+      ['classify', '--model', String(version), '--json', '--models-dir', repo, '--data-dir', data, ...files],
+      { timeoutMs: 120_000 },
+    );
+    assert.equal(run.status, 0, run.stderr);
+    const answers = lines(run).map((l) => JSON.parse(l) as { file: string; ok: boolean; modelVersion: number });
+    assert.equal(answers.length, files.length);
+    assert.ok(answers.every((a, k) => a.ok && a.file === files[k] && a.modelVersion === version));
   });
 });
 
