@@ -117,6 +117,15 @@ export class ModelRegistry {
     return existsSync(bundled) ? bundled : own;
   }
 
+  /**
+   * True when the version is served from the bundled repository (this repository has no folder of
+   * that number). A bundled ensemble was made of the bundled members, so a folder of this
+   * repository under a member's number (a version of its own) is not one of its members.
+   */
+  private isBundled(version: number): boolean {
+    return this.bundledDir !== null && this.dirOf(version) !== join(this.modelsDir, String(version));
+  }
+
   /** Version numbers with a folder holding `version.json` in `dir`, ascending. */
   private static folderVersions(dir: string | null): number[] {
     if (dir === null || !existsSync(dir)) return [];
@@ -278,7 +287,8 @@ export class ModelRegistry {
    *
    * @throws KwsError `NOT_FOUND` for an unknown version; `INVALID_ARGUMENT` when it is not ready, an
    *   alias names it (named): promote another version to that alias, or remove the alias, first; or
-   *   a ready ensemble version has it as a member (named): archive the ensemble first.
+   *   a ready ensemble version has it as a member (named): archive the ensemble first (a bundled
+   *   ensemble's members are the bundled versions, not this repository's folders of those numbers).
    */
   archive(version: number): VersionRecord {
     const record = this.list().find((r) => r.version === version);
@@ -296,6 +306,7 @@ export class ModelRegistry {
     const ensembles = this.list()
       .filter((r) => r.state === 'ready' && r.version !== version)
       .filter((r) => this.manifest(r.version).ensemble?.members.includes(version) === true)
+      .filter((r) => !this.isBundled(r.version) || this.isBundled(version))
       .map((r) => r.version);
     if (ensembles.length > 0)
       throw new KwsError(

@@ -5,7 +5,7 @@ import { describe, it } from 'node:test';
 import { ModelRegistry } from '../../src/registry/index.js';
 import { runKws } from '../helpers/cli.js';
 import { kaggleFolder } from '../helpers/kaggle.js';
-import { BUNDLED_LISTING, modelRepository } from '../helpers/models.js';
+import { BUNDLED_LISTING, BUNDLED_PRODUCTION, modelRepository } from '../helpers/models.js';
 import { tempDir } from '../helpers/signals.js';
 
 const productionOf = (stdout: string): number | undefined =>
@@ -20,7 +20,11 @@ describe('one model repository, one set of aliases', () => {
     const repo = modelRepository(2);
     const [a, b] = [tempDir('kws-data-a-'), tempDir('kws-data-b-')];
     const before = await runKws('models', '--models-dir', repo, '--data-dir', a, '--json');
-    assert.equal(productionOf(before.stdout), 1, 'a fresh repository serves the bundled version, not the newest');
+    assert.equal(
+      productionOf(before.stdout),
+      BUNDLED_PRODUCTION,
+      "a fresh repository serves the bundled default, not the repository's newest own version",
+    );
     // The promotion a server with data folder A makes.
     const registry = ModelRegistry.open(repo, { createModelsDir: false });
     registry.setAlias('production', 2);

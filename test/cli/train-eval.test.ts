@@ -6,7 +6,7 @@ import { synthesizeCorpus } from '../../src/synth/index.js';
 import { lines, runKws, spawnKwsAsync } from '../helpers/cli.js';
 import type { KwsRun } from '../helpers/cli.js';
 import { kaggleFolder } from '../helpers/kaggle.js';
-import { BUNDLED_LISTING, FIRST_NEW_VERSION } from '../helpers/models.js';
+import { BUNDLED_LISTING, BUNDLED_PRODUCTION, FIRST_NEW_VERSION } from '../helpers/models.js';
 import { tempDir } from '../helpers/signals.js';
 
 /** `kws train`, `eval` and `classify` as child processes (their contract is the process), side by side: training takes a while. */
@@ -36,7 +36,7 @@ describe('kws train, kws models and kws eval', { concurrency: true }, () => {
   const registryOf = (r: Registry): string[] => ['--models-dir', r.models, '--data-dir', r.data];
   let first: KwsRun;
 
-  /** A fresh registry (own state folder) starting from a copy of the trained version 1. */
+  /** A fresh registry (own state folder) starting from a copy of `trained` (its one trained version). */
   function copyOfTrained(name: string): Registry {
     const copy = { models: join(work, name, 'models'), data: join(work, name, 'var') };
     cpSync(trained.models, copy.models, { recursive: true });
@@ -73,7 +73,7 @@ describe('kws train, kws models and kws eval', { concurrency: true }, () => {
       );
     });
 
-    it('trains versions after the bundled ones, and the bundled version 1 stays production until a promotion', async () => {
+    it('trains versions after the bundled ones, and the bundled default stays production until a promotion', async () => {
       for (const [result, expected] of [
         [first, FIRST_NEW_VERSION],
         [second, FIRST_NEW_VERSION + 1],
@@ -210,7 +210,7 @@ describe('kws train, kws models and kws eval', { concurrency: true }, () => {
       [[FIRST_NEW_VERSION + 1, 'failed'], [FIRST_NEW_VERSION, 'ready'], ...BUNDLED_LISTING.map(([v]) => [v, 'ready'])],
       'refused runs registered nothing',
     );
-    assert.deepEqual(versions.find((v) => v.aliases.includes('production'))?.version, 1);
+    assert.deepEqual(versions.find((v) => v.aliases.includes('production'))?.version, BUNDLED_PRODUCTION);
   });
 
   it('does not create a model repository that a read-only command names by mistake', async () => {
@@ -287,7 +287,7 @@ describe('kws train, kws models and kws eval', { concurrency: true }, () => {
       typeof ok!['energy'] === 'number' && Number.isFinite(ok!['energy']),
       'a trained version exports its logits',
     );
-    assert.equal(ok!['modelVersion'], 1);
+    assert.equal(ok!['modelVersion'], BUNDLED_PRODUCTION);
     const probabilities = ok!['probabilities'] as Record<string, number>;
     assert.equal(Object.keys(probabilities).length, 12);
     assert.ok(Math.abs(Object.values(probabilities).reduce((a, b) => a + b, 0) - 1) < 1e-4);

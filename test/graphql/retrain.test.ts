@@ -9,6 +9,7 @@ import { graphqlExecutor } from '../helpers/graphql.js';
 import type { GraphqlExecutor } from '../helpers/graphql.js';
 import { kaggleFolder } from '../helpers/kaggle.js';
 import { realDataDir, tempDir } from '../helpers/signals.js';
+import { BUNDLED_PRODUCTION } from '../helpers/models.js';
 import { modelRepository, testServer } from '../helpers/server.js';
 import { threadCount, threadsSettleTo } from '../helpers/threads.js';
 
@@ -176,7 +177,11 @@ describe('retraining over GraphQL', () => {
       assert.equal(retrained.state, 'READY');
       assert.deepEqual(retrained.aliases, []);
       assert.equal(retrained.validation.perClass.length, 12);
-      assert.equal(servedVersion(await uploadYes(server)), 1, 'production stays on version 1 until a promotion');
+      assert.equal(
+        servedVersion(await uploadYes(server)),
+        BUNDLED_PRODUCTION,
+        'production stays on the bundled default until a promotion',
+      );
     });
 
     it('fine-tunes only the classifier head of a base version, faster than a full epoch', async () => {
@@ -318,7 +323,7 @@ describe('retraining over GraphQL', () => {
   });
 
   it('a failing job is FAILED with a clear error and leaves serving as it was', async () => {
-    assert.equal(server.service.readiness().version, 1);
+    assert.equal(server.service.readiness().version, BUNDLED_PRODUCTION);
     const empty = join(tempDir('kws-retrain-empty-'), 'empty-dataset');
     mkdirSync(join(empty, 'yes'), { recursive: true });
     const started = await gql(
@@ -417,7 +422,7 @@ describe('retraining over GraphQL', () => {
       otherFeatures.errors?.[0]?.message,
       'teacher version 1 computes other features than the model being trained: type "log-mel" against "pcen"',
     );
-    assert.equal(server.service.readiness().version, 1, 'production is still version 1');
+    assert.equal(server.service.readiness().version, BUNDLED_PRODUCTION, 'production is still the bundled default');
   });
 
   it('cancels a running training job on two threads, marks its version failed and stops every thread', async () => {
@@ -514,8 +519,9 @@ describe('promotion over GraphQL', () => {
   let stop: () => Promise<void>;
 
   before(async () => {
-    // Its own repository, so no other test's versions or aliases matter: versions 1 and 2 (the
-    // bundled weights), production set to 1 (by default it would name the newest, 2).
+    // Its own repository, so no other test's versions or aliases matter: versions 1 and 2 (copies
+    // of the bundled version 1) beside the bundled 3 and 4, production set to 1 (by default it
+    // would name the bundled default, 4).
     ({ server, gql, stop } = await serverWithGraphql(modelRepository(2)));
     await server.service.promote(1);
   });
@@ -541,6 +547,8 @@ describe('promotion over GraphQL', () => {
     );
     await gql('mutation { promoteModelVersion(version: 1) { version } }'); // rollback
     assert.equal(servedVersion(await uploadYes(server)), 1);
+    // This repository's own version 2 is no member of the bundled ensemble (version 4), which was
+    // made of the bundled versions 1, 2 and 3: archiving it is not refused on that account.
     const archived = await gql('mutation { archiveModelVersion(version: 2) { state } }');
     assert.deepEqual(archived.data?.['archiveModelVersion'], { state: 'ARCHIVED' });
     const gone = await gql('{ clips(first: 1) { edges { node { prediction(modelVersion: 2) { label } } } } }');

@@ -63,7 +63,7 @@ describe('kws serve over real HTTP', () => {
   let models: string;
 
   before(async () => {
-    models = modelRepository(2); // versions 1 and 2 (same weights), production promoted to 2
+    models = modelRepository(2); // versions 1 and 2 (same weights) beside the bundled 3 and 4, production promoted to 2
     const registry = ModelRegistry.open(models, { createModelsDir: false });
     registry.setAlias('production', 2);
     registry.close();
@@ -456,20 +456,25 @@ describe('kws serve over real HTTP', () => {
       thresholds: unknown;
       testing: { perClass: unknown[] };
     }>;
+    // The repository's own 1 and 2 (copies of the bundled version 1), and the bundled versions it
+    // has no folder for: 3 and the default, 4 (an ensemble of 1, 2 and 3).
     assert.deepEqual(
       versions.map((v) => [v.version, v.state, v.aliases, v.architecture]),
       [
+        [4, 'READY', [], 'ensemble'],
+        [3, 'READY', [], 'tc-resnet14'],
         [2, 'READY', ['production'], 'tc-resnet8'],
         [1, 'READY', [], 'tc-resnet8'],
       ],
     );
-    assert.deepEqual(versions[0]?.thresholds, {
+    const production = versions.find((v) => v.version === 2);
+    assert.deepEqual(production?.thresholds, {
       unknownThreshold: BUNDLED_THRESHOLDS.unknownThreshold,
       silenceThresholdDbfs: BUNDLED_THRESHOLDS.silenceThresholdDbfs,
       unknownScore: BUNDLED_THRESHOLDS.unknownScore === 'energy' ? 'ENERGY' : 'MAX_SOFTMAX',
       unknownEnergyThreshold: BUNDLED_THRESHOLDS.unknownEnergyThreshold ?? null,
     });
-    assert.equal(versions[0]?.testing.perClass.length, 12);
+    assert.equal(production?.testing.perClass.length, 12);
     assert.deepEqual(result.data?.['modelVersion'], { version: 1 });
   });
 

@@ -13,6 +13,7 @@ import { JobRunner, JobStore, scoreTestSet } from '../../src/jobs/index.js';
 import { ModelRegistry } from '../../src/registry/index.js';
 import { ScoreCheckpointStore } from '../../src/storage/index.js';
 import { kaggleFolder } from '../helpers/kaggle.js';
+import { BUNDLED_PRODUCTION } from '../helpers/models.js';
 import { BUNDLED_MODELS, graphql, testServer } from '../helpers/server.js';
 import { tempDir } from '../helpers/signals.js';
 
@@ -292,13 +293,14 @@ describe('bulk scoring (scoreTestSet)', () => {
       checkpointKey: 'tta',
     });
     assert.deepEqual(summary.tta, tta);
+    assert.equal(summary.modelVersion, BUNDLED_PRODUCTION, 'scored by production');
     const scored = new Map(
       rows(join(work, 'tta', 'probs.csv'))
         .slice(1)
         .map((r) => [r[0], r.slice(1).map(Number)]),
     );
     // The views of two real clips, scored one by one by the same version (TF.js; ONNX agrees within 1e-4).
-    const loaded = await loadVersion(registry, 1);
+    const loaded = await loadVersion(registry, summary.modelVersion);
     try {
       for (const fname of [...data.labels.keys()].slice(0, 2)) {
         const clip = fitToLength((await decodeAudio(readFileSync(join(data.dir, 'audio', fname)))).samples, 16_000);
@@ -435,7 +437,7 @@ describe('bulk scoring over GraphQL', () => {
         { dir: data.dir },
       );
       const job = started.data?.['scoreTestSet'] as { id: string; status: string; modelVersion: number };
-      assert.equal(job.modelVersion, 1);
+      assert.equal(job.modelVersion, BUNDLED_PRODUCTION);
       type JobState = { status: string; processed: number; total: number; outputUrl: string | null; failed: number };
       let state = null as JobState | null;
       for (let i = 0; i < 300; i++) {

@@ -6,7 +6,7 @@ import { describe, it } from 'node:test';
 import { ModelRegistry } from '../../src/registry/index.js';
 import type { VersionManifest } from '../../src/registry/index.js';
 import { BUNDLED_MODELS, modelRepository } from '../helpers/server.js';
-import { BUNDLED_LISTING, FIRST_NEW_VERSION } from '../helpers/models.js';
+import { BUNDLED_LISTING, BUNDLED_PRODUCTION, BUNDLED_VERSIONS, FIRST_NEW_VERSION } from '../helpers/models.js';
 import { tempDir } from '../helpers/signals.js';
 
 const BUNDLED = JSON.parse(readFileSync(join(BUNDLED_MODELS, '1', 'version.json'), 'utf8')) as VersionManifest;
@@ -18,14 +18,22 @@ function manifest(version: number, accuracy: number): VersionManifest {
     ...BUNDLED,
     version,
     architecture: 'lenet',
-    createdAt: `2026-02-0${version}T00:00:00.000Z`,
+    createdAt: `2026-02-${String(version).padStart(2, '0')}T00:00:00.000Z`,
     metrics: { ...BUNDLED.metrics, testing: { ...testing, accuracy } },
   };
 }
 
-/** A registry over two copies of the bundled version (1 and 2), its index (`registry.db`) inside. */
+/**
+ * A registry over two copies of the bundled version (1 and 2), its index (`registry.db`) inside; it
+ * also shows the bundled versions it has no folder for, and `production` names `BUNDLED_PRODUCTION`.
+ */
 function twoVersions(): { registry: ModelRegistry; models: string; close: () => void } {
-  const models = modelRepository(2);
+  return versions(2);
+}
+
+/** A registry over `copies` copies of the bundled version 1, numbered 1..copies (see `twoVersions`). */
+function versions(copies: number): { registry: ModelRegistry; models: string; close: () => void } {
+  const models = modelRepository(copies);
   const registry = ModelRegistry.open(models, { createModelsDir: false });
   return {
     registry,
@@ -38,10 +46,12 @@ function twoVersions(): { registry: ModelRegistry; models: string; close: () => 
 }
 
 describe('ModelRegistry', () => {
-  it('indexes version folders found on disk as ready, and points production at the bundled version number (1), not the newest', () => {
-    const { registry, models, close } = twoVersions();
+  it('indexes version folders found on disk as ready, and points production at the newest version bundled.json lists, not the newest', () => {
+    // Folders 1..FIRST_NEW_VERSION: every bundled number has a folder here, and one is newer than all of them.
+    const { registry, models, close } = versions(FIRST_NEW_VERSION);
     try {
       const headline = BUNDLED.metrics.testing?.accuracy ?? BUNDLED.metrics.validation.accuracy;
+      const numbers = Array.from({ length: FIRST_NEW_VERSION }, (_, i) => FIRST_NEW_VERSION - i);
       assert.deepEqual(
         registry.list().map((v) => ({
           version: v.version,
@@ -51,28 +61,24 @@ describe('ModelRegistry', () => {
           aliases: v.aliases,
           dir: v.dir,
         })),
-        [
-          {
-            version: 2,
-            state: 'ready',
-            architecture: BUNDLED.architecture,
-            accuracy: headline,
-            aliases: [],
-            dir: join(models, '2'),
-          },
-          {
-            version: 1,
-            state: 'ready',
-            architecture: BUNDLED.architecture,
-            accuracy: headline,
-            aliases: ['production'],
-            dir: join(models, '1'),
-          },
-        ],
+        numbers.map((version) => ({
+          version,
+          state: 'ready',
+          architecture: BUNDLED.architecture,
+          accuracy: headline,
+          aliases: version === BUNDLED_PRODUCTION ? ['production'] : [],
+          dir: join(models, String(version)),
+        })),
       );
-      assert.deepEqual(registry.aliases(), { production: 1 });
-      assert.equal(registry.resolve().version, 1);
-      assert.deepEqual(readdirSync(models).sort(), ['1', '2', 'registry.db', 'registry.db-shm', 'registry.db-wal']);
+      assert.ok(BUNDLED_PRODUCTION < FIRST_NEW_VERSION);
+      assert.deepEqual(registry.aliases(), { production: BUNDLED_PRODUCTION });
+      assert.equal(registry.resolve().version, BUNDLED_PRODUCTION);
+      assert.deepEqual(readdirSync(models).sort(), [
+        ...numbers.map(String).sort(),
+        'registry.db',
+        'registry.db-shm',
+        'registry.db-wal',
+      ]);
       assert.equal(registry.manifest(1).version, 1);
     } finally {
       close();
@@ -115,7 +121,7 @@ describe('ModelRegistry', () => {
         code: 'NOT_FOUND',
         message: 'no model version is named "nope"',
       });
-      assert.deepEqual(registry.aliases(), { production: 1 });
+      assert.deepEqual(registry.aliases(), { production: BUNDLED_PRODUCTION });
     } finally {
       close();
     }
@@ -126,7 +132,7 @@ describe('ModelRegistry', () => {
     try {
       registry.setAlias('staging', 2);
       assert.equal(registry.removeAlias('staging'), 2);
-      assert.deepEqual(registry.aliases(), { production: 1 });
+      assert.deepEqual(registry.aliases(), { production: BUNDLED_PRODUCTION });
       assert.equal(registry.resolve(2).version, 2, 'the version stays');
       assert.throws(() => registry.removeAlias('staging'), {
         name: 'KwsError',
@@ -148,16 +154,17 @@ describe('ModelRegistry', () => {
     const { registry, models, close } = twoVersions();
     try {
       const pending = registry.begin('lenet');
-      assert.deepEqual(pending, { version: 3, dir: join(models, `.tmp-3-${process.pid}`) });
+      const v = FIRST_NEW_VERSION;
+      assert.deepEqual(pending, { version: v, dir: join(models, `.tmp-${v}-${process.pid}`) });
       assert.equal(registry.list()[0]?.state, 'training');
-      assert.throws(() => registry.resolve(3), {
+      assert.throws(() => registry.resolve(v), {
         name: 'KwsError',
         code: 'INVALID_ARGUMENT',
-        message: 'model version 3 is training, not ready',
+        message: `model version ${v} is training, not ready`,
       });
       writeFileSync(join(pending.dir, 'model.json'), '{}');
-      assert.equal(existsSync(join(models, '3')), false, 'no reader sees half a version');
-      const record = registry.commit(pending, manifest(3, 0.875));
+      assert.equal(existsSync(join(models, String(v))), false, 'no reader sees half a version');
+      const record = registry.commit(pending, manifest(v, 0.875));
       assert.deepEqual(
         {
           version: record.version,
@@ -166,12 +173,22 @@ describe('ModelRegistry', () => {
           createdAt: record.createdAt,
           dir: record.dir,
         },
-        { version: 3, state: 'ready', accuracy: 0.875, createdAt: '2026-02-03T00:00:00.000Z', dir: join(models, '3') },
+        {
+          version: v,
+          state: 'ready',
+          accuracy: 0.875,
+          createdAt: manifest(v, 0).createdAt,
+          dir: join(models, String(v)),
+        },
       );
-      assert.deepEqual(readdirSync(join(models, '3')).sort(), ['model.json', 'version.json']);
+      assert.deepEqual(readdirSync(join(models, String(v))).sort(), ['model.json', 'version.json']);
       assert.equal(existsSync(pending.dir), false);
-      assert.deepEqual(registry.manifest(3), manifest(3, 0.875));
-      assert.equal(registry.resolve().version, 1, 'production did not move: the new version serves only once promoted');
+      assert.deepEqual(registry.manifest(v), manifest(v, 0.875));
+      assert.equal(
+        registry.resolve().version,
+        BUNDLED_PRODUCTION,
+        'production did not move: the new version serves only once promoted',
+      );
     } finally {
       close();
     }
@@ -180,8 +197,8 @@ describe('ModelRegistry', () => {
   it('skips version numbers whose folder already exists when it begins one', () => {
     const { registry, models, close } = twoVersions();
     try {
-      mkdirSync(join(models, '3')); // a folder without version.json: not indexed, but taken
-      assert.equal(registry.begin('lenet').version, 4);
+      mkdirSync(join(models, String(FIRST_NEW_VERSION))); // a folder without version.json: not indexed, but taken
+      assert.equal(registry.begin('lenet').version, FIRST_NEW_VERSION + 1);
     } finally {
       close();
     }
@@ -194,7 +211,7 @@ describe('ModelRegistry', () => {
       registry.fail(pending, 'INVALID_ARGUMENT: no training examples');
       assert.equal(existsSync(pending.dir), false);
       assert.equal(registry.list().find((v) => v.version === pending.version)?.state, 'failed');
-      assert.equal(registry.resolve().version, 1);
+      assert.equal(registry.resolve().version, BUNDLED_PRODUCTION);
     } finally {
       close();
     }
@@ -220,12 +237,15 @@ describe('ModelRegistry', () => {
   });
 
   it('archives a ready version no alias names: it stays listed and on disk but no longer resolves', () => {
-    const { registry, models, close } = twoVersions();
+    // A plain copy under every bundled number, so that no bundled ensemble (whose members cannot be
+    // archived; test/training/ensemble-versions.test.ts) is shown here.
+    const newest = Math.max(...BUNDLED_VERSIONS);
+    const { registry, models, close } = versions(newest);
     try {
-      assert.throws(() => registry.archive(1), {
+      assert.throws(() => registry.archive(BUNDLED_PRODUCTION), {
         name: 'KwsError',
         code: 'INVALID_ARGUMENT',
-        message: 'model version 1 is production; promote another version to that alias first',
+        message: `model version ${BUNDLED_PRODUCTION} is production; promote another version to that alias first`,
       });
       registry.setAlias('staging', 2);
       assert.throws(() => registry.archive(2), {
@@ -239,10 +259,7 @@ describe('ModelRegistry', () => {
       assert.equal(existsSync(join(models, '2', 'version.json')), true);
       assert.deepEqual(
         registry.list().map((v) => [v.version, v.state]),
-        [
-          [2, 'archived'],
-          [1, 'ready'],
-        ],
+        Array.from({ length: newest }, (_, i) => [newest - i, newest - i === 2 ? 'archived' : 'ready']),
       );
       assert.throws(() => registry.resolve(2), {
         name: 'KwsError',
@@ -287,7 +304,7 @@ describe('ModelRegistry', () => {
         false,
         'nothing is written into the bundled repository',
       );
-      assert.equal(registry.resolve().version, 1, 'a newer version does not move production');
+      assert.equal(registry.resolve().version, BUNDLED_PRODUCTION, 'a newer version does not move production');
     } finally {
       registry.close();
     }

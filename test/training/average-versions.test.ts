@@ -9,7 +9,7 @@ import { averageVersions, memberWeights } from '../../src/training/tfjs/index.js
 import { resolveFeatureConfig } from '../../src/features/index.js';
 import { runKws } from '../helpers/cli.js';
 import { threeWordCorpus } from '../helpers/corpus.js';
-import { modelRepository } from '../helpers/models.js';
+import { FIRST_NEW_VERSION, modelRepository } from '../helpers/models.js';
 import { tempDir } from '../helpers/signals.js';
 
 const sha1 = (path: string): string => createHash('sha1').update(readFileSync(path)).digest('hex');
@@ -39,18 +39,21 @@ describe('averageVersions (kws average)', () => {
 
   it('registers the element-wise mean of the members’ weights (a real mean of two different models), calibrated and scored on the dataset', async () => {
     const result = await averageVersions(registry, { members: [1, 2], dataDir: corpus });
-    assert.equal(result.record.version, 3);
-    const [one, two, mean] = [1, 2, 3].map(weightsOf) as [Float32Array, Float32Array, Float32Array];
+    assert.equal(result.record.version, FIRST_NEW_VERSION);
+    const [one, two, mean] = [1, 2, FIRST_NEW_VERSION].map(weightsOf) as [Float32Array, Float32Array, Float32Array];
     assert.equal(mean.length, one.length);
     mean.forEach((w, i) => assert.ok(Math.abs(w - (one[i]! + two[i]!) / 2) <= 1e-6 * (1 + Math.abs(w)), `weight ${i}`));
-    assert.notEqual(sha1(join(models, '3', 'weights.bin')), sha1(join(models, '1', 'weights.bin')));
-    const manifest = manifestOf(models, 3);
+    assert.notEqual(
+      sha1(join(models, String(FIRST_NEW_VERSION), 'weights.bin')),
+      sha1(join(models, '1', 'weights.bin')),
+    );
+    const manifest = manifestOf(models, FIRST_NEW_VERSION);
     assert.deepEqual(manifest.training.options['averagedFrom'], [1, 2]);
     assert.equal(manifest.training.dataDir, corpus);
     assert.ok(manifest.metrics.validation.examples > 0);
     assert.ok(manifest.metrics.testing !== null && manifest.metrics.testing.examples > 0);
     assert.equal(manifest.architecture, manifestOf(models, 1).architecture);
-    assert.equal(registry.resolve(3).state, 'ready');
+    assert.equal(registry.resolve(FIRST_NEW_VERSION).state, 'ready');
   });
 
   it('weights make it a weighted mean (WiSE-FT interpolation), normalised and recorded', async () => {
@@ -68,7 +71,7 @@ describe('averageVersions (kws average)', () => {
       const one = weightsOf(1);
       // 0.75 w + 0.25 (w + 1) = w + 0.25.
       mixed.forEach((w, i) => assert.ok(Math.abs(w - (one[i]! + 0.25)) <= 1e-6 * (1 + Math.abs(w)), `weight ${i}`));
-      assert.deepEqual(manifestOf(repo, 3).training.options['averageWeights'], [0.75, 0.25]);
+      assert.deepEqual(manifestOf(repo, FIRST_NEW_VERSION).training.options['averageWeights'], [0.75, 0.25]);
     } finally {
       weighted.close();
     }
@@ -130,6 +133,6 @@ describe('averageVersions (kws average)', () => {
     );
     assert.equal(run.status, 0, run.stderr);
     const summary = JSON.parse(run.stdout) as { version: number; averagedFrom: number[] };
-    assert.deepEqual([summary.version, summary.averagedFrom], [3, [1, 2]]);
+    assert.deepEqual([summary.version, summary.averagedFrom], [FIRST_NEW_VERSION, [1, 2]]);
   });
 });

@@ -8,7 +8,7 @@ import type { VersionManifest } from '../../src/registry/index.js';
 import { calibrateVersion } from '../../src/training/tfjs/index.js';
 import { runKws } from '../helpers/cli.js';
 import { kaggleFolder } from '../helpers/kaggle.js';
-import { FIRST_NEW_VERSION, modelRepository } from '../helpers/models.js';
+import { BUNDLED_PRODUCTION, FIRST_NEW_VERSION, modelRepository } from '../helpers/models.js';
 import { tempDir } from '../helpers/signals.js';
 
 /** The version kws calibrate registers in a repository beside the bundled ones. */
@@ -96,7 +96,8 @@ describe('calibrateVersion (kws calibrate)', () => {
       clips: number;
       temperature: number;
     };
-    assert.deepEqual([summary.version, summary.calibratedFrom, summary.clips], [NEW, 1, 72]);
+    // Without --model it recalibrates the production version: the bundled default.
+    assert.deepEqual([summary.version, summary.calibratedFrom, summary.clips], [NEW, BUNDLED_PRODUCTION, 72]);
     assert.equal(summary.temperature, manifestOf(repo, NEW).calibration.temperature);
     const missing = join(tempDir('kws-cal-missing-'), 'models');
     const none = await runKws('calibrate', '--data', set.dir, '--models-dir', missing);

@@ -10,13 +10,18 @@ import { averageVersions, createEnsemble, loadVersion, trainVersion } from '../.
 import { runKws } from '../helpers/cli.js';
 import { threeWordCorpus } from '../helpers/corpus.js';
 import { kaggleFolder } from '../helpers/kaggle.js';
+import { BUNDLED_PRODUCTION, FIRST_NEW_VERSION } from '../helpers/models.js';
 import { realDataDir, tempDir } from '../helpers/signals.js';
 
 const BUNDLED = join(import.meta.dirname, '..', '..', 'models');
 const manifestOf = (models: string, version: number): VersionManifest =>
   JSON.parse(readFileSync(join(models, String(version), 'version.json'), 'utf8')) as VersionManifest;
 
-/** A repository holding copies of the bundled versions 1 and 2 (two different models, temperatures 1 and 1.124). */
+/**
+ * A repository holding copies of the bundled versions 1 and 2 (two different models, temperatures 1 and 1.124). The
+ * bundled overlay also shows the other bundled versions (production, `BUNDLED_PRODUCTION`, is an ensemble of 1, 2
+ * and 3), so the first version made there is `FIRST_NEW_VERSION`.
+ */
 function twoModels(): string {
   const dir = tempDir('kws-ensemble-models-');
   for (const v of ['1', '2']) cpSync(join(BUNDLED, v), join(dir, v), { recursive: true });
@@ -36,9 +41,9 @@ describe('createEnsemble (kws ensemble create)', () => {
 
   it('registers one model that serves softmax((Σ w·z/T) / T_ensemble) of its members, calibrated on the dataset, listed as an ensemble', async () => {
     const result = await createEnsemble(registry, { members: [1, 2], weights: [1, 3], dataDir: corpus });
-    assert.equal(result.record.version, 3);
+    assert.equal(result.record.version, FIRST_NEW_VERSION);
     assert.equal(result.record.architecture, 'ensemble');
-    const manifest = manifestOf(models, 3);
+    const manifest = manifestOf(models, FIRST_NEW_VERSION);
     assert.deepEqual(manifest.ensemble, {
       members: [1, 2],
       weights: [0.25, 0.75],
@@ -51,7 +56,7 @@ describe('createEnsemble (kws ensemble create)', () => {
     // Fewer than MIN_TEMPERATURE_CLIPS validation clips here: the ensemble keeps T = 1 (its members' are folded in).
     assert.equal(ensembleTemperature, 1);
     // Served probabilities, from the version as serving loads it, against its members' logits.
-    const [one, two, three] = await Promise.all([1, 2, 3].map((v) => loadVersion(registry, v)));
+    const [one, two, three] = await Promise.all([1, 2, FIRST_NEW_VERSION].map((v) => loadVersion(registry, v)));
     const features = tf.tidy(() => tf.randomNormal([3 * 98 * 40], 0, 2, 'float32', 5).dataSync() as Float32Array);
     const z1 = (await one!.predict(features, 3)).logits!;
     const z2 = (await two!.predict(features, 3)).logits!;
@@ -69,7 +74,7 @@ describe('createEnsemble (kws ensemble create)', () => {
       );
     }
     for (const v of [one, two, three]) await v!.dispose();
-    assert.equal(registry.list().find((r) => r.version === 3)?.state, 'ready');
+    assert.equal(registry.list().find((r) => r.version === FIRST_NEW_VERSION)?.state, 'ready');
   });
 
   it('exports an ensemble of three members to ONNX (their logits summed by Sum), which onnxruntime serves as TF.js does', async () => {
@@ -149,14 +154,33 @@ describe('createEnsemble (kws ensemble create)', () => {
     const repo = twoModels();
     const own = ModelRegistry.open(repo);
     try {
-      await createEnsemble(own, { members: [1, 2], combine: 'mean-prob', dataDir: corpus });
+      const made = (await createEnsemble(own, { members: [1, 2], combine: 'mean-prob', dataDir: corpus })).record
+        .version;
+      assert.equal(made, FIRST_NEW_VERSION);
+      // Version 2 is a member of the new ensemble. The bundled ensemble (production) was made of the
+      // bundled versions, so this repository's own folder 2 is none of its members.
       assert.throws(() => own.archive(2), {
         name: 'KwsError',
         code: 'INVALID_ARGUMENT',
-        message: 'model version 2 is a member of ensemble version 3; archive it first',
+        message: `model version 2 is a member of ensemble version ${made}; archive it first`,
       });
-      own.archive(3);
+      own.archive(made);
       assert.equal(own.archive(2).state, 'archived');
+    } finally {
+      own.close();
+    }
+  });
+
+  it('keeps the bundled ensemble whole in a repository of its own: its bundled members cannot be archived first', () => {
+    const own = ModelRegistry.open(tempDir('kws-ensemble-empty-'));
+    try {
+      assert.deepEqual(own.manifest(BUNDLED_PRODUCTION).ensemble?.members, [1, 2, 3]);
+      for (const member of [2, 3])
+        assert.throws(() => own.archive(member), {
+          name: 'KwsError',
+          code: 'INVALID_ARGUMENT',
+          message: `model version ${member} is a member of ensemble version ${BUNDLED_PRODUCTION}; archive it first`,
+        });
     } finally {
       own.close();
     }
@@ -166,8 +190,9 @@ describe('createEnsemble (kws ensemble create)', () => {
     const count = registry.list().length;
     const cases: Array<[Parameters<typeof createEnsemble>[1], string]> = [
       [
-        { members: [3, 1], dataDir: corpus },
-        'version 3 is an ensemble (of versions 1, 2) and cannot be a member of another ensemble; name its members instead',
+        // The ensemble the first test registered.
+        { members: [FIRST_NEW_VERSION, 1], dataDir: corpus },
+        `version ${FIRST_NEW_VERSION} is an ensemble (of versions 1, 2) and cannot be a member of another ensemble; name its members instead`,
       ],
       [
         { members: [1, 2], weights: [1, 2], combine: 'mean-prob', dataDir: corpus },
@@ -177,10 +202,14 @@ describe('createEnsemble (kws ensemble create)', () => {
     ];
     for (const [options, message] of cases)
       await assert.rejects(createEnsemble(registry, options), { name: 'KwsError', code: 'INVALID_ARGUMENT', message });
-    await assert.rejects(trainVersion(registry, { dataDir: corpus, baseVersion: 3 }), {
+    await assert.rejects(trainVersion(registry, { dataDir: corpus, baseVersion: FIRST_NEW_VERSION }), {
       code: 'INVALID_ARGUMENT',
-      message:
-        'version 3 is an ensemble (of versions 1, 2) and cannot be a base version; distil it instead (distillFrom)',
+      message: `version ${FIRST_NEW_VERSION} is an ensemble (of versions 1, 2) and cannot be a base version; distil it instead (distillFrom)`,
+    });
+    // The bundled ensemble (production) is refused alike.
+    await assert.rejects(trainVersion(registry, { dataDir: corpus, baseVersion: BUNDLED_PRODUCTION }), {
+      code: 'INVALID_ARGUMENT',
+      message: `version ${BUNDLED_PRODUCTION} is an ensemble (of versions 1, 2, 3) and cannot be a base version; distil it instead (distillFrom)`,
     });
     assert.equal(registry.list().length, count);
   });
@@ -278,10 +307,10 @@ describe('createEnsemble (kws ensemble create)', () => {
     };
     assert.deepEqual(
       [summary.version, summary.members, summary.weights, summary.combine],
-      [3, [1, 2], [0.5, 0.5], 'mean-prob'],
+      [FIRST_NEW_VERSION, [1, 2], [0.5, 0.5], 'mean-prob'],
     );
     const listed = await runKws('models', '--models-dir', repo, '--data-dir', data);
-    assert.match(listed.stdout, /^ {3}3 {2}ready {4}ensemble /m);
+    assert.match(listed.stdout, new RegExp(`^ {3}${FIRST_NEW_VERSION} {2}ready {4}ensemble `, 'm'));
     const refused = await runKws(
       'ensemble',
       'create',

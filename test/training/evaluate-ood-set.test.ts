@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
-import { rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, it } from 'node:test';
 import { ModelRegistry } from '../../src/registry/index.js';
 import { writeOodSet } from '../../src/synth/index.js';
 import { evaluateOodSet } from '../../src/training/tfjs/index.js';
+import type { VersionManifest } from '../../src/registry/index.js';
 import type { OodEvaluationReport } from '../../src/training/tfjs/index.js';
-import { BUNDLED_MODELS } from '../helpers/models.js';
+import { BUNDLED_MODELS, BUNDLED_PRODUCTION } from '../helpers/models.js';
 import { realDataDir, tempDir } from '../helpers/signals.js';
 
 describe('evaluateOodSet (kws eval on an OOD set)', () => {
@@ -37,8 +38,12 @@ describe('evaluateOodSet (kws eval on an OOD set)', () => {
   });
 
   it('reports every part with its clip count, answers and groups that add up', () => {
-    assert.equal(report.modelVersion, 1);
-    assert.equal(report.temperature, 1);
+    // The production version of the bundled repository, at its calibrated temperature.
+    const production = JSON.parse(
+      readFileSync(join(BUNDLED_MODELS, String(BUNDLED_PRODUCTION), 'version.json'), 'utf8'),
+    ) as VersionManifest;
+    assert.equal(report.modelVersion, BUNDLED_PRODUCTION);
+    assert.equal(report.temperature, production.calibration.temperature ?? 1);
     assert.deepEqual(
       report.parts.map((p) => [p.part, p.clips]),
       [

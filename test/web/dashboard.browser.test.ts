@@ -8,6 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { ApiKeyStore } from '../../src/storage/index.js';
 import { synthesizeCorpus } from '../../src/synth/index.js';
 import { kaggleFolder } from '../helpers/kaggle.js';
+import { BUNDLED_PRODUCTION, BUNDLED_VERSIONS } from '../helpers/models.js';
 import { graphql, testServer } from '../helpers/server.js';
 import { tempDir } from '../helpers/signals.js';
 
@@ -135,10 +136,21 @@ describe(
       const problems: string[] = [];
       const page = await watchedPage(browser, origin, problems, storage());
       await open(page, origin, 'versions', '#versions-table');
-      assert.equal(await page.locator('#versions-table tbody tr').count(), 2, 'one row per bundled version');
+      assert.equal(
+        await page.locator('#versions-table tbody tr').count(),
+        BUNDLED_VERSIONS.length,
+        'one row per bundled version',
+      );
+      // The Version view opens on production: the bundled ensemble, which was not trained here.
       await open(page, origin, 'version', '#confusion');
-      assert.ok((await page.locator('#training-curves svg').count()) >= 2, 'loss and accuracy curves');
       assert.ok((await page.locator('#trade-off svg').count()) >= 1, 'the threshold trade-off');
+      assert.match(await page.locator('#training-curves').innerText(), /^No training history: not trained here/);
+      // A trained version (1), picked in the header, has its curves; then back to production.
+      await page.selectOption('select[name="version"]', '1');
+      await page.waitForSelector('#training-curves svg');
+      assert.ok((await page.locator('#training-curves svg').count()) >= 2, 'loss and accuracy curves');
+      await page.selectOption('select[name="version"]', String(BUNDLED_PRODUCTION));
+      await page.waitForSelector('#training-curves p.note');
       await open(page, origin, 'clips', '#low-confidence .clip');
       await page.waitForSelector('#low-confidence .clip .spectrogram svg');
       await open(page, origin, 'clusters', '#cluster-map svg');
@@ -162,22 +174,44 @@ describe(
       assert.deepEqual(problems, []);
     });
 
-    it('draws the 144 cells of the confusion matrix with the counts of modelVersion.testing.confusion', async () => {
-      const { modelVersion } = await gql<{ modelVersion: { testing: { labels: string[]; confusion: number[][] } } }>(
-        '{ modelVersion(version: 1) { testing { labels confusion } } }',
+    it('draws the 144 cells of the confusion matrix with the counts of modelVersion.testing.confusion (else validation’s)', async () => {
+      type Split = { labels: string[]; confusion: number[][] } | null;
+      const { production, trained } = await gql<{
+        production: { testing: Split; validation: Split };
+        trained: { testing: Split };
+      }>(
+        `{ production: modelVersion(version: ${BUNDLED_PRODUCTION}) { testing { labels confusion } validation { labels confusion } }
+           trained: modelVersion(version: 1) { testing { labels confusion } } }`,
       );
+      const cellsOf = (split: Split) => {
+        assert.ok(split !== null);
+        const { labels, confusion } = split;
+        return labels.flatMap((t, i) => labels.map((p, j) => [t, p, confusion[i]?.[j]]));
+      };
       const page = await watchedPage(browser, origin, [], storage());
+      const drawn = async () =>
+        (await page.locator('#confusion rect[data-count]').evaluateAll((rects) =>
+          rects.map((r) => {
+            const { dataset } = r as unknown as PageNode;
+            return [dataset['true'], dataset['predicted'], Number(dataset['count'])];
+          }),
+        )) as Array<[string, string, number]>;
+      // A trained version (1, picked in the header) shows its testing split.
       await open(page, origin, 'version', '#confusion');
-      const cells = (await page.locator('#confusion rect[data-count]').evaluateAll((rects) =>
-        rects.map((r) => {
-          const { dataset } = r as unknown as PageNode;
-          return [dataset['true'], dataset['predicted'], Number(dataset['count'])];
-        }),
-      )) as Array<[string, string, number]>;
+      await page.selectOption('select[name="version"]', '1');
+      await page.waitForSelector('h2:has-text("Version 1 ")');
+      await page.waitForSelector('#confusion');
+      const trainedCells = await drawn();
+      assert.equal(trainedCells.length, 144);
+      assert.deepEqual(trainedCells, cellsOf(trained.testing));
+      // Production, the bundled ensemble, was calibrated on clips with no testing split: its validation split is drawn.
+      assert.equal(production.testing, null);
+      await page.selectOption('select[name="version"]', String(BUNDLED_PRODUCTION));
+      await page.waitForSelector(`h2:has-text("Version ${BUNDLED_PRODUCTION} ")`);
+      await page.waitForSelector('#confusion');
+      const cells = await drawn();
       assert.equal(cells.length, 144);
-      const { labels, confusion } = modelVersion.testing;
-      const expected = labels.flatMap((t, i) => labels.map((p, j) => [t, p, confusion[i]?.[j]]));
-      assert.deepEqual(cells, expected);
+      assert.deepEqual(cells, cellsOf(production.validation));
       // A click lists the clips of that cell of the named labelled folder: true `yes`, answered `yes`.
       await page.locator('#confusion rect[data-true="yes"][data-predicted="yes"]').click();
       await page.waitForSelector('#cell-clips h3');
@@ -234,7 +268,7 @@ describe(
         '{ modelVersion(version: 2) { aliases } }',
       );
       assert.deepEqual(modelVersion.aliases, ['production']);
-      await gql('mutation { promoteModelVersion(version: 1) { version } }');
+      await gql(`mutation { promoteModelVersion(version: ${BUNDLED_PRODUCTION}) { version } }`);
       await page.close();
     });
 
