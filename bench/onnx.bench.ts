@@ -5,10 +5,13 @@
  */
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
+import { disableOnnxRuntimeTelemetry } from '../src/config/index.js';
 import { selectTfjsBackend } from '../src/engine/tfjs/index.js';
 import { ARCHITECTURES } from '../src/model/index.js';
 import { buildModel } from '../src/model/tfjs/index.js';
 import { exportOnnx } from '../src/engine/tfjs/index.js';
+
+disableOnnxRuntimeTelemetry(); // as every kws-serve process does (src/config/onnxruntime-env.ts)
 
 const { values } = parseArgs({
   options: { batch: { type: 'string', default: '64' }, runs: { type: 'string', default: '20' } },

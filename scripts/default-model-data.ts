@@ -1,5 +1,5 @@
 /**
- * Assembles the training data of the bundled default model: a synthetic corpus (kws synth) plus
+ * Assembles the training data of the bundled versions: a synthetic corpus (kws synth) plus
  * every real Speech Commands clip under ../shared/data/real, linked into one Speech Commands layout
  * with validation/testing lists by the speaker hash (so real speakers never straddle splits).
  *

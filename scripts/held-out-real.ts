@@ -1,5 +1,5 @@
 /**
- * Builds the held-out real-speech evaluation set of the bundled default model: the real Speech
+ * Builds the held-out real-speech evaluation set of the bundled versions: the real Speech
  * Commands clips under ../shared/data/real whose speakers fall in the testing split of the recipe
  * (scripts/default-model-data.ts splits real clips by `whichSet('kws-default_' + file, 15, 15)`, one
  * split per speaker), as a Kaggle-layout folder (`audio/` links + `labels.csv`) for `kws eval`.

@@ -136,8 +136,11 @@ export class ModelRegistry {
   }
 
   /**
-   * Points `production` at the newest shipped version (of `shipped`) that is ready here, else the
-   * newest ready one, when nothing does yet.
+   * Points `production`, when nothing does yet, at the newest shipped version (of `shipped`) that is
+   * ready and served from the bundled repository (or from this one, when it is the bundled one);
+   * else, when this repository's own folders shadow every shipped number, at the oldest shipped one
+   * that is ready (the default before later versions were shipped, not an unrelated version of its
+   * own under a newer shipped number); else at the newest ready version.
    */
   private defaultProduction(shipped: readonly number[]): void {
     if (this.db.prepare("SELECT 1 FROM aliases WHERE alias = 'production'").get() !== undefined) return;
@@ -146,11 +149,11 @@ export class ModelRegistry {
         (r) => r.version,
       ),
     );
+    const shippedReady = [...shipped].filter((v) => ready.has(v)).sort((a, b) => a - b);
     const pick =
-      [...shipped]
-        .filter((v) => ready.has(v))
-        .sort((a, b) => a - b)
-        .at(-1) ?? [...ready].sort((a, b) => a - b).at(-1);
+      shippedReady.filter((v) => this.bundledDir === null || this.isBundled(v)).at(-1) ??
+      shippedReady[0] ??
+      [...ready].sort((a, b) => a - b).at(-1);
     if (pick !== undefined)
       this.db.prepare("INSERT OR IGNORE INTO aliases (alias, version) VALUES ('production', ?)").run(pick);
   }

@@ -63,14 +63,15 @@ export function spawnKws(args: readonly string[], { timeoutMs = 120_000 }: { tim
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
-/** {@link spawnKws} without blocking the event loop, for tests that run child processes side by side. A run killed at `timeoutMs` has status null. */
+/** {@link spawnKws} without blocking the event loop, for tests that run child processes side by side. A run killed at `timeoutMs` has status null; `env` is the child's environment (default this process's). */
 export function spawnKwsAsync(
   args: readonly string[],
-  { timeoutMs = 120_000 }: { timeoutMs?: number } = {},
+  { timeoutMs = 120_000, env = process.env }: { timeoutMs?: number; env?: NodeJS.ProcessEnv } = {},
 ): Promise<KwsRun> {
   return new Promise((resolvePromise, reject) => {
     const child = spawn(process.execPath, childArgs(args), {
       cwd: root,
+      env,
       timeout: timeoutMs,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -14,7 +14,7 @@ export async function testServer(
   const server = await startServer({
     port: 0,
     logLevel: 'silent',
-    // Default repository: <dataDir>/models, the bundled version 1 readable from it; its aliases are this server's own.
+    // Default repository: <dataDir>/models, the bundled versions readable from it; its aliases are this server's own.
     engine: { threads: 2 },
     ...options,
     dataDir,

@@ -29,7 +29,7 @@ describe('the bundled models on pure tones, over REST and GraphQL', () => {
   // The issue's example: version 1 answered a 1 kHz tone `down` at 74 %. It still answers 440 Hz
   // `no` and 1 kHz `down` (2.5 kHz `unknown`), so for it these run as TODO (reported, not failing the
   // suite). Versions 2 and 3, trained with non-speech negatives, and the default, version 4 (their
-  // ensemble with version 1; README, "The bundled default model"), must pass. `null` asks without a
+  // ensemble with version 1; README, "The bundled models"), must pass. `null` asks without a
   // version: the production alias a fresh repository serves.
   const todo = 'the bundled version 1 was trained without non-speech negatives (issue 14)';
   for (const [asked, options] of [

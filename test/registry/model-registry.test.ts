@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
 import { describe, it } from 'node:test';
-import { ModelRegistry } from '../../src/registry/index.js';
+import { ModelRegistry, shippedVersions } from '../../src/registry/index.js';
 import type { VersionManifest } from '../../src/registry/index.js';
 import { BUNDLED_MODELS, modelRepository } from '../helpers/server.js';
 import { BUNDLED_LISTING, BUNDLED_PRODUCTION, BUNDLED_VERSIONS, FIRST_NEW_VERSION } from '../helpers/models.js';
@@ -46,8 +46,30 @@ function versions(copies: number): { registry: ModelRegistry; models: string; cl
 }
 
 describe('ModelRegistry', () => {
-  it('indexes version folders found on disk as ready, and points production at the newest version bundled.json lists, not the newest', () => {
-    // Folders 1..FIRST_NEW_VERSION: every bundled number has a folder here, and one is newer than all of them.
+  it('does not make a version of its own production because it holds a number bundled.json lists', () => {
+    // A repository with one version of its own, numbered 4 (a bundled number), and no alias yet: the
+    // bundled version 4 is shadowed, so production goes to the newest shipped version served from
+    // the bundled repository, not to this unrelated version.
+    const models = tempDir('kws-registry-own-4-');
+    cpSync(join(BUNDLED_MODELS, '1'), join(models, '4'), { recursive: true });
+    const manifestPath = join(models, '4', 'version.json');
+    writeFileSync(manifestPath, JSON.stringify({ ...JSON.parse(readFileSync(manifestPath, 'utf8')), version: 4 }));
+    const registry = ModelRegistry.open(models);
+    try {
+      const bundledShipped = shippedVersions(BUNDLED_MODELS).filter((v) => v !== 4);
+      assert.deepEqual(registry.aliases(), { production: Math.max(...bundledShipped) });
+      assert.equal(registry.list().find((r) => r.version === 4)?.dir, join(models, '4'));
+    } finally {
+      registry.close();
+    }
+  });
+
+  it('indexes version folders found on disk as ready, and points production at the oldest version bundled.json lists when its own folders shadow every bundled one', () => {
+    // Folders 1..FIRST_NEW_VERSION: every bundled number has a folder here (versions of its own, say
+    // trained before more versions were bundled), and one is newer than all of them. Production goes
+    // to the oldest shipped number (the default of old), not to its own unrelated version under the
+    // newest shipped number, nor to the newest folder.
+    const oldest = Math.min(...shippedVersions(BUNDLED_MODELS));
     const { registry, models, close } = versions(FIRST_NEW_VERSION);
     try {
       const headline = BUNDLED.metrics.testing?.accuracy ?? BUNDLED.metrics.validation.accuracy;
@@ -66,13 +88,13 @@ describe('ModelRegistry', () => {
           state: 'ready',
           architecture: BUNDLED.architecture,
           accuracy: headline,
-          aliases: version === BUNDLED_PRODUCTION ? ['production'] : [],
+          aliases: version === oldest ? ['production'] : [],
           dir: join(models, String(version)),
         })),
       );
       assert.ok(BUNDLED_PRODUCTION < FIRST_NEW_VERSION);
-      assert.deepEqual(registry.aliases(), { production: BUNDLED_PRODUCTION });
-      assert.equal(registry.resolve().version, BUNDLED_PRODUCTION);
+      assert.deepEqual(registry.aliases(), { production: oldest });
+      assert.equal(registry.resolve().version, oldest);
       assert.deepEqual(readdirSync(models).sort(), [
         ...numbers.map(String).sort(),
         'registry.db',
@@ -241,11 +263,14 @@ describe('ModelRegistry', () => {
     // archived; test/training/ensemble-versions.test.ts) is shown here.
     const newest = Math.max(...BUNDLED_VERSIONS);
     const { registry, models, close } = versions(newest);
+    // Its own folders shadow every bundled one: production is the oldest shipped number.
+    const production = Math.min(...shippedVersions(BUNDLED_MODELS));
     try {
-      assert.throws(() => registry.archive(BUNDLED_PRODUCTION), {
+      assert.equal(registry.resolve().version, production);
+      assert.throws(() => registry.archive(production), {
         name: 'KwsError',
         code: 'INVALID_ARGUMENT',
-        message: `model version ${BUNDLED_PRODUCTION} is production; promote another version to that alias first`,
+        message: `model version ${production} is production; promote another version to that alias first`,
       });
       registry.setAlias('staging', 2);
       assert.throws(() => registry.archive(2), {

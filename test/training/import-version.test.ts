@@ -324,6 +324,13 @@ describe('importVersion: a model with its own front end, fed the raw waveform', 
   });
 });
 
+/** This process's environment without `ORT_DISABLE_TELEMETRY`, as a shell would start `kws` in. */
+function withoutOrtTelemetrySetting(): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  delete env['ORT_DISABLE_TELEMETRY'];
+  return env;
+}
+
 describe('kws classify with an imported model, given a long list of files', () => {
   it('answers every file of a command line over 30 KB (onnxruntime telemetry, which crashed on it, is off)', async () => {
     const repo = modelRepository();
@@ -344,7 +351,8 @@ describe('kws classify with an imported model, given a long list of files', () =
     assert.ok(files.join(' ').length > 40_000);
     const run = await spawnKwsAsync(
       ['classify', '--model', String(version), '--json', '--models-dir', repo, '--data-dir', data, ...files],
-      { timeoutMs: 120_000 },
+      // The child's own start must turn telemetry off: this process already did (it ran `kws import`).
+      { timeoutMs: 120_000, env: withoutOrtTelemetrySetting() },
     );
     assert.equal(run.status, 0, run.stderr);
     const answers = lines(run).map((l) => JSON.parse(l) as { file: string; ok: boolean; modelVersion: number });
