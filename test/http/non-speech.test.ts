@@ -83,4 +83,23 @@ describe('the bundled models on pure tones, over REST and GraphQL', () => {
       );
     }
   }
+
+  // Found by a new-user trial: a 6 kHz tone near full scale is answered `yes` (61-72 %) by the
+  // default, version 4 (and by versions 1 and 3); version 2 answers it `unknown`. TODO until a
+  // default that rejects it (issue 14).
+  it(
+    'the default answers a loud 6 kHz tone with unknown or silence, never a command',
+    { todo: 'version 4 answers a 6 kHz tone at amplitude 0.9 `yes` (issue 14)' },
+    async () => {
+      const bytes = encodeWav([sine(6000, 16_000, 1, 0.9)], 16_000, 'pcm16');
+      const response = await fetch(`${server.url}/v1/clips`, {
+        method: 'POST',
+        body: clipForm([{ name: 'tone-6000-loud.wav', bytes }]),
+      });
+      assert.equal(response.status, 200);
+      const rest = ((await response.json()) as { clips: Array<{ prediction: RestPrediction }> }).clips[0]!.prediction;
+      assert.equal(rest.modelVersion, BUNDLED_PRODUCTION);
+      assert.ok(!(COMMAND_WORDS as readonly string[]).includes(rest.label), `6 kHz answered ${rest.label}`);
+    },
+  );
 });
