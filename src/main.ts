@@ -2,11 +2,8 @@
 // The one place where things are wired together: the `kws` command line.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { disableOnnxRuntimeTelemetry, PROJECT_ROOT } from './config/index.js';
+import { PROJECT_ROOT } from './config/index.js';
 import { runProgram } from './cli/index.js';
-
-// Before any thread starts onnxruntime: its telemetry crashes on long command lines (see the function).
-disableOnnxRuntimeTelemetry();
 
 const { version } = JSON.parse(readFileSync(join(PROJECT_ROOT, 'package.json'), 'utf8')) as { version: string };
 

@@ -7,8 +7,9 @@
  * offline serving product should not do; and with a command line longer than about 30 KB (`kws
  * classify` given ~700 paths by a shell glob) it recursed until the process died with SIGSEGV.
  *
- * Call it on the main thread before the first onnxruntime session of any thread: a worker thread's
- * `process.env` is its own copy, which native code does not read. Idempotent.
+ * `importOnnxRuntime` (src/engine) and `workerEntry` call it, on the main thread, before the first
+ * onnxruntime session of any thread: a worker thread's `process.env` is its own copy, which native
+ * code does not read. Idempotent.
  */
 export function disableOnnxRuntimeTelemetry(): void {
   process.env['ORT_DISABLE_TELEMETRY'] ??= '1';

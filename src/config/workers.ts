@@ -18,9 +18,12 @@ export interface WorkerEntry {
  * Where a worker thread starts. From TypeScript sources (tests, `npm run kws`, benchmarks) the
  * entry is the `.ts` file and the shim registers tsx in the thread, since worker threads do not
  * inherit tsx's loader; built code (`dist/`) imports the compiled `.js`. `batch/` sits beside `src/`
- * in both trees, so one relative path serves both.
+ * in both trees, so one relative path serves both. Turns onnxruntime's telemetry off first (see
+ * `disableOnnxRuntimeTelemetry`), since any thread may start onnxruntime.
  */
 export function workerEntry(name: WorkerName, data: Readonly<Record<string, unknown>>): WorkerEntry {
+  // Every thread starts here, on the main thread: a worker's process.env is a copy onnxruntime does not read.
+  disableOnnxRuntimeTelemetry();
   const fromSource = import.meta.url.endsWith('.ts');
   const entry = new URL(`../../batch/${name}.worker.${fromSource ? 'ts' : 'js'}`, import.meta.url).href;
   return {
@@ -32,6 +35,5 @@ export function workerEntry(name: WorkerName, data: Readonly<Record<string, unkn
 /** Starts a plain worker thread on one of the `batch/` entries (see {@link workerEntry}). */
 export function spawnWorker(name: WorkerName, data: Readonly<Record<string, unknown>>): Worker {
   const { filename, workerData } = workerEntry(name, data);
-  disableOnnxRuntimeTelemetry(); // a worker's process.env is a copy that onnxruntime does not read
   return new Worker(new URL(filename), { workerData });
 }

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { disableOnnxRuntimeTelemetry } from '../config/index.js';
 import { energyFromLogits } from './logits.js';
+import { importOnnxRuntime } from './onnx-runtime.js';
 import type { ModelGeometry, ModelOutput } from './model-output.js';
 import { isSessionEnsemble } from './session-ensemble.js';
 
@@ -78,8 +78,7 @@ export async function openEmbeddingSession(dir: string, geometry: ModelGeometry)
       type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT } },
     }),
   ];
-  disableOnnxRuntimeTelemetry();
-  const ort = await import('onnxruntime-node');
+  const ort = await importOnnxRuntime();
   const session = await ort.InferenceSession.create(onnx.ModelProto.encode(model).finish(), {
     executionProviders: ['cpu'],
     intraOpNumThreads: 1,

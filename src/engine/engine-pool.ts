@@ -2,7 +2,7 @@ import { statSync, unlinkSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Piscina } from 'piscina';
-import { disableOnnxRuntimeTelemetry, workerEntry } from '../config/index.js';
+import { workerEntry } from '../config/index.js';
 import { describeValue, fromSerializedError, KwsError } from '../errors/index.js';
 import type { TtaSpec } from './tta.js';
 import type { FeatureConfig } from '../features/index.js';
@@ -79,7 +79,6 @@ export class EnginePool {
   constructor(options: Partial<EnginePoolOptions> = {}) {
     this.options = validateEnginePoolOptions({ ...defaultEnginePoolOptions(), ...options });
     const { threads, maxLoadedModels, device } = this.options;
-    disableOnnxRuntimeTelemetry(); // here, on the main thread: the workers' process.env does not reach onnxruntime
     const engineData: EngineWorkerData = { device, maxLoadedModels };
     const { filename, workerData } = workerEntry('engine', { engine: engineData });
     this.pool = new Piscina({

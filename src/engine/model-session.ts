@@ -1,9 +1,9 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { disableOnnxRuntimeTelemetry } from '../config/index.js';
 import { KwsError } from '../errors/index.js';
 import { energyFromLogits } from './logits.js';
+import { importOnnxRuntime } from './onnx-runtime.js';
 import { checkInput } from './model-output.js';
 import { isSessionEnsemble, openSessionEnsemble } from './session-ensemble.js';
 import { withWordGroups } from './word-groups.js';
@@ -35,8 +35,7 @@ async function openOnnx(
   device: DeviceChoice,
   intraOpThreads: number,
 ): Promise<ModelSession> {
-  disableOnnxRuntimeTelemetry();
-  const ort = await import('onnxruntime-node');
+  const ort = await importOnnxRuntime();
   const tried: string[] = [];
   const providers = device === 'auto' && onnxCudaInstalled(ort.listSupportedBackends()) ? ['cuda', 'cpu'] : ['cpu'];
   for (const provider of providers) {
