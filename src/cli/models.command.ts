@@ -58,15 +58,15 @@ function trustLines(trust: TrustMetrics): string[] {
 /** The OOD-set report as text: a line per part, then per group, then each rule's separation. */
 function oodLines(report: OodEvaluationReport): string[] {
   const lines = [
-    `model version ${report.modelVersion} on an OOD set (temperature ${report.temperature.toFixed(3)}): answered as expected / answered with a command`,
+    `model version ${report.modelVersion} on an OOD set (temperature ${report.temperature.toFixed(3)}): answered as expected / answered with a command / turned unknown by the non-speech rule`,
   ];
   for (const p of report.parts) {
     lines.push(
-      `${p.part.padEnd(16)} ${String(p.clips).padStart(5)} clips  ${pct(p.correct).padStart(7)} / ${pct(p.commandRate).padStart(7)}`,
+      `${p.part.padEnd(16)} ${String(p.clips).padStart(5)} clips  ${pct(p.correct).padStart(7)} / ${pct(p.commandRate).padStart(7)} / ${pct(p.nonSpeechRate).padStart(7)}`,
     );
     for (const [group, g] of Object.entries(p.groups))
       lines.push(
-        `  ${group.padEnd(14)} ${String(g.clips).padStart(5)} clips  ${pct(g.correct).padStart(7)} / ${pct(g.commandRate).padStart(7)}`,
+        `  ${group.padEnd(14)} ${String(g.clips).padStart(5)} clips  ${pct(g.correct).padStart(7)} / ${pct(g.commandRate).padStart(7)} / ${pct(g.nonSpeechRate).padStart(7)}`,
       );
     for (const r of p.rejection ?? [])
       lines.push(

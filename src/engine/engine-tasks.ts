@@ -11,8 +11,9 @@ import { averageViews, ttaViewCount, ttaViews } from './tta.js';
 import type { TtaSpec } from './tta.js';
 import { AudioDecodeError, fromFsError, KwsError, toSerializedError, UnreachableCaseError } from '../errors/index.js';
 import type { SerializedKwsError } from '../errors/index.js';
-import { FeatureExtractor } from '../features/index.js';
-import type { FeatureConfig } from '../features/index.js';
+import { isCommand, LABELS } from '../labels/index.js';
+import { FeatureExtractor, signalShape } from '../features/index.js';
+import type { FeatureConfig, SignalShape } from '../features/index.js';
 import { logitsAsEmbedding, openEmbeddingSession } from './embedding.js';
 import type { EmbeddingLayer, EmbeddingSession } from './embedding.js';
 import { openModelSession } from './model-session.js';
@@ -59,6 +60,8 @@ export interface PreparedClip {
   readonly views: readonly Float32Array[];
   /** RMS of the clip fitted to the model's length, dBFS. */
   readonly rmsDbfs: number;
+  /** {@link SignalShape} of the fitted clip (the non-speech rule of `decide`). */
+  readonly shape: SignalShape;
   /** Decoded duration before fitting, ms. */
   readonly durationMs: number;
   readonly container: string;
@@ -108,6 +111,13 @@ export interface ScoredChunk {
   readonly energy: Float32Array;
   /** `[n]` RMS of each fitted clip, dBFS (-Infinity for a failed file). */
   readonly rmsDbfs: Float32Array;
+  /**
+   * `[n]` {@link SignalShape} of each fitted clip whose argmax (over the 12 labels) is a command;
+   * null for the others, whose answer the non-speech rule of `decide` cannot change (it reads a shape
+   * only for a command answer, `isCommand`), so bulk scoring skips the 0.08 ms a shape costs; null
+   * too for a failed file and with `featuresOnly`.
+   */
+  readonly shapes: ReadonlyArray<SignalShape | null>;
   readonly failures: ReadonlyArray<{ readonly index: number; readonly code: string; readonly message: string }>;
   /** The runtime that ran the batch. */
   readonly provider: string;
@@ -178,6 +188,7 @@ async function prepare(task: PrepareTask): Promise<TaskResult<PreparedClip>> {
         features,
         views,
         rmsDbfs: rmsDbfs(clip),
+        shape: signalShape(clip, extractor.config.sampleRateHz),
         durationMs: info.durationMs,
         container: info.container,
         codec: info.codec,
@@ -263,8 +274,9 @@ async function readChunk(
   extractor: FeatureExtractor,
   maxDurationMs: number,
   use: (clip: Float32Array, k: number) => void,
-): Promise<{ rms: Float32Array; failures: ChunkFailure[]; good: number[] }> {
+): Promise<{ rms: Float32Array; clips: Float32Array[]; failures: ChunkFailure[]; good: number[] }> {
   const rms = new Float32Array(paths.length).fill(Number.NEGATIVE_INFINITY);
+  const clips: Float32Array[] = [];
   const failures: ChunkFailure[] = [];
   const good: number[] = [];
   for (let i = 0; i < paths.length; i++) {
@@ -272,13 +284,36 @@ async function readChunk(
       const clip = await readClip(paths[i] as string, extractor, maxDurationMs);
       use(clip, good.length);
       rms[i] = rmsDbfs(clip);
+      clips.push(clip);
       good.push(i);
     } catch (error) {
       const { code, message } = toSerializedError(error);
       failures.push({ index: i, code, message });
     }
   }
-  return { rms, failures, good };
+  return { rms, clips, failures, good };
+}
+
+/**
+ * The {@link SignalShape} of each good clip whose argmax in `probabilities` (`[n, classes]`, label
+ * order first) is a command, at its index in the chunk; null elsewhere.
+ */
+function commandShapes(
+  probabilities: Float32Array,
+  classes: number,
+  good: readonly number[],
+  clips: readonly Float32Array[],
+  sampleRateHz: number,
+  n: number,
+): Array<SignalShape | null> {
+  const shapes: Array<SignalShape | null> = Array.from({ length: n }, () => null);
+  good.forEach((index, k) => {
+    let top = 0;
+    for (let c = 1; c < LABELS.length; c++)
+      if ((probabilities[index * classes + c] as number) > (probabilities[index * classes + top] as number)) top = c;
+    if (isCommand(LABELS[top] as string)) shapes[index] = signalShape(clips[k] as Float32Array, sampleRateHz);
+  });
+  return shapes;
 }
 
 /** A file of a chunk that failed: its index in the chunk and its error. */
@@ -299,10 +334,13 @@ async function scoreChunk(task: ScoreChunkTask): Promise<TaskResult<ScoredChunk>
     // and their views are featurized a group at a time (see scoreViews), so no batch exceeds n rows.
     const batchRows = Math.max(n, views); // at least one clip's views
     const features = new Float32Array(batchRows * frames * bins);
-    const fitted: Float32Array[] = [];
-    const { rms, failures, good } = await readChunk(task.paths, extractor, task.maxDurationMs, (clip, k) => {
+    const {
+      rms,
+      clips: fitted,
+      failures,
+      good,
+    } = await readChunk(task.paths, extractor, task.maxDurationMs, (clip, k) => {
       if (tta === null) extractor.compute(clip, features, k * frames * bins);
-      else fitted.push(clip);
     });
     if (task.featuresOnly === true || task.model === undefined)
       return {
@@ -311,6 +349,7 @@ async function scoreChunk(task: ScoreChunkTask): Promise<TaskResult<ScoredChunk>
           probabilities: new Float32Array(0),
           energy: new Float32Array(0),
           rmsDbfs: rms,
+          shapes: task.paths.map(() => null),
           failures,
           provider: 'none',
         },
@@ -349,7 +388,8 @@ async function scoreChunk(task: ScoreChunkTask): Promise<TaskResult<ScoredChunk>
       });
       provider = session.provider;
     }
-    return { ok: true, value: { probabilities, energy, rmsDbfs: rms, failures, provider } };
+    const shapes = commandShapes(probabilities, geometry.classes, good, fitted, extractor.config.sampleRateHz, n);
+    return { ok: true, value: { probabilities, energy, rmsDbfs: rms, shapes, failures, provider } };
   } catch (error) {
     return { ok: false, error: toSerializedError(error) };
   }
@@ -436,7 +476,7 @@ async function embedChunk(task: EmbedChunkTask): Promise<TaskResult<EmbeddedChun
     const extractor = extractorFor(task.featureConfig);
     const n = task.paths.length;
     const features = new Float32Array(n * extractor.clipSize);
-    const { rms, failures, good } = await readChunk(task.paths, extractor, task.maxDurationMs, (clip, k) =>
+    const { rms, clips, failures, good } = await readChunk(task.paths, extractor, task.maxDurationMs, (clip, k) =>
       extractor.compute(clip, features, k * extractor.clipSize),
     );
     // A version whose graph has no one classifier layer is mapped by its logits (null, kept); one that
@@ -463,7 +503,8 @@ async function embedChunk(task: EmbedChunkTask): Promise<TaskResult<EmbeddedChun
       embeddings.set(raw?.embeddings.subarray(k * dims, (k + 1) * dims) ?? [], index * dims);
     });
     const layer = raw?.layer ?? (session === null ? 'logits' : 'penultimate');
-    return { ok: true, value: { probabilities, energy, rmsDbfs: rms, failures, embeddings, dims, layer } };
+    const shapes = commandShapes(probabilities, classes, good, clips, extractor.config.sampleRateHz, n);
+    return { ok: true, value: { probabilities, energy, rmsDbfs: rms, shapes, failures, embeddings, dims, layer } };
   } catch (error) {
     return { ok: false, error: toSerializedError(error) };
   }

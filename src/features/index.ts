@@ -16,4 +16,6 @@ export {
   vtlpWarpHz,
 } from './mel.js';
 export { convolve } from './real-fft.js';
+export { signalShape } from './signal-shape.js';
+export type { SignalShape } from './signal-shape.js';
 export type { MelFilter } from './mel.js';

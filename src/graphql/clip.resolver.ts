@@ -11,7 +11,7 @@ import {
   toClientError,
   UNNAMED_FILE,
 } from '../errors/index.js';
-import { parseRecordId } from '../serving/index.js';
+import { parseRecordId, viewShape } from '../serving/index.js';
 import { canSeeClip, principalKeyId, sanitizeFilename, seesEveryClip } from '../storage/index.js';
 import type { ClipRecord } from '../storage/index.js';
 import type { PredictionView } from '../serving/index.js';
@@ -215,6 +215,7 @@ export class ClipResolver {
                 probabilities: outcome.prediction.probabilities.map((p) => p.probability),
                 rmsDbfs: outcome.prediction.rmsDbfs,
                 energy: outcome.prediction.energy ?? Number.NaN,
+                shape: viewShape(outcome.prediction),
                 label: outcome.prediction.label,
                 latencyMs: outcome.prediction.latencyMs,
                 topWord: outcome.prediction.topWord,

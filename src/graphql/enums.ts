@@ -45,7 +45,7 @@ registerEnumType(LabelEnum, {
 
 /** Why a label was chosen (see `decide`): the domain's `DecisionReason`. */
 export const ReasonEnum = domainEnum(
-  membersOf<DecisionReason>({ MODEL: true, LOW_CONFIDENCE: true, LOW_ENERGY: true }),
+  membersOf<DecisionReason>({ MODEL: true, LOW_CONFIDENCE: true, LOW_ENERGY: true, NON_SPEECH: true }),
 );
 export type ReasonEnum = DecisionReason;
 registerEnumType(ReasonEnum, {
@@ -58,6 +58,10 @@ registerEnumType(ReasonEnum, {
         'The max-softmax probability was below the unknown threshold (or, with the energy score, the energy was above its threshold), so the label is unknown.',
     },
     LOW_ENERGY: { description: 'The RMS level was below the silence threshold, so the label is silence.' },
+    NON_SPEECH: {
+      description:
+        'The model answered a command, but the clip is a steady synthetic sound (a tone, a sweep, a held square wave, a click train: peakConcentration or stationarity at the non-speech limits), so the label is unknown.',
+    },
   },
 });
 

@@ -81,6 +81,20 @@ export class PredictionType {
   })
   energy!: number | null;
 
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      "Tonality: the median share of a frame's power within 62.5 Hz of its strongest frequency, 0 to 1 (about 1 for a pure tone or a sweep). With stationarity, what the non-speech rule reads (reason NON_SPEECH). Null for a prediction stored before it was kept.",
+  })
+  peakConcentration!: number | null;
+
+  @Field(() => Float, {
+    nullable: true,
+    description:
+      "Spectral stationarity: the median cosine similarity of a frame's magnitude spectrum to the clip's mean spectrum, 0 to 1 (about 1 for a held square wave or a click train; 0 for a sound shorter than 100 ms). Null as peakConcentration.",
+  })
+  stationarity!: number | null;
+
   @Field(() => Int)
   modelVersion!: number;
 

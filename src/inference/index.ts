@@ -1,8 +1,10 @@
 export {
   argmax,
   decide,
+  isNonSpeech,
   MAX_ENERGY_THRESHOLD,
   NO_THRESHOLDS,
+  NON_SPEECH_LIMITS,
   UNKNOWN_SCORES,
   validateThresholds,
 } from './thresholds.js';

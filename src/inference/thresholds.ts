@@ -1,5 +1,6 @@
 import { KwsError } from '../errors/index.js';
-import { LABELS } from '../labels/index.js';
+import type { SignalShape } from '../features/index.js';
+import { isCommand, LABELS } from '../labels/index.js';
 import type { Label } from '../labels/index.js';
 
 /** The out-of-distribution score that turns a clip `unknown`. */
@@ -42,7 +43,26 @@ export const NO_THRESHOLDS: Thresholds = Object.freeze({
 });
 
 /** Why a label was chosen. */
-export type DecisionReason = 'MODEL' | 'LOW_CONFIDENCE' | 'LOW_ENERGY';
+export type DecisionReason = 'MODEL' | 'LOW_CONFIDENCE' | 'LOW_ENERGY' | 'NON_SPEECH';
+
+/**
+ * Limits of the non-speech rule of {@link decide}: a clip whose {@link SignalShape} reaches either is
+ * a steady synthetic sound, not a word, and a command answer becomes `unknown`. Chosen on the
+ * development split (README, "The non-speech rule"): no clip of speech there (351 real clips of the
+ * development speakers, 1,500 of held-out synthetic voices, 1,500 out-of-vocabulary words and
+ * sound-alikes) reaches them (largest: peak concentration 0.968, stationarity 0.9971, both of
+ * synthetic voices), while pure tones, sweeps and beeps (peak concentration about 0.9995), held
+ * square and sawtooth waves and click trains (stationarity about 1) do.
+ */
+export const NON_SPEECH_LIMITS: SignalShape = Object.freeze({ peakConcentration: 0.99, stationarity: 0.998 });
+
+/** Whether a clip's {@link SignalShape} reaches the {@link NON_SPEECH_LIMITS}. */
+export function isNonSpeech(shape: SignalShape): boolean {
+  return (
+    shape.peakConcentration >= NON_SPEECH_LIMITS.peakConcentration ||
+    shape.stationarity >= NON_SPEECH_LIMITS.stationarity
+  );
+}
 
 /** The final label of one clip. */
 export interface Decision {
@@ -63,12 +83,18 @@ export function argmax(probabilities: ArrayLike<number>, offset = 0, length = LA
 }
 
 /**
- * Applies {@link Thresholds} to one clip's model output.
+ * Applies {@link Thresholds} to one clip's model output, in this order: below the silence floor,
+ * `silence` (`LOW_ENERGY`); a command answer to a clip whose `shape` is non-speech
+ * ({@link isNonSpeech}), `unknown` (`NON_SPEECH`: the product answers non-speech `unknown`, never a
+ * command, whatever the model says; README, "The non-speech rule"); then the unknown rule
+ * (`LOW_CONFIDENCE`); else the model's argmax (`MODEL`).
  *
  * @param probabilities `[12]` softmax probabilities in {@link LABELS} order (or a longer array with `offset`).
  * @param rmsDbfs The clip's RMS level, dBFS.
  * @param energy The clip's energy score (see `ModelOutput`); NaN when the model has none, in which
  *   case an `energy` rule never fires.
+ * @param shape The clip's {@link SignalShape}; without one (calibration, which works on stored
+ *   outputs, and predictions stored before it existed) the non-speech rule does not apply.
  */
 export function decide(
   probabilities: ArrayLike<number>,
@@ -76,12 +102,15 @@ export function decide(
   thresholds: Thresholds,
   offset = 0,
   energy = Number.NaN,
+  shape?: SignalShape | null,
 ): Decision {
   const top = argmax(probabilities, offset);
   const rawLabel = LABELS[top] as Label;
   const confidence = probabilities[offset + top] as number;
   if (rmsDbfs < thresholds.silenceThresholdDbfs)
     return { label: 'silence', rawLabel, confidence, reason: 'LOW_ENERGY' };
+  if (shape !== undefined && shape !== null && isCommand(rawLabel) && isNonSpeech(shape))
+    return { label: 'unknown', rawLabel, confidence, reason: 'NON_SPEECH' };
   const outOfDistribution =
     thresholds.unknownScore === 'energy'
       ? energy > (thresholds.unknownEnergyThreshold ?? Number.POSITIVE_INFINITY)

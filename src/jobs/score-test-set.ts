@@ -10,7 +10,7 @@ import type { Label } from '../labels/index.js';
 import { validateTta } from '../engine/index.js';
 import type { EnginePool, ScoredChunk, TtaSpec } from '../engine/index.js';
 import { describeValue, fromFsError, KwsError } from '../errors/index.js';
-import { decide, validateThresholds } from '../inference/index.js';
+import { decide, NON_SPEECH_LIMITS, validateThresholds } from '../inference/index.js';
 import type { Thresholds } from '../inference/index.js';
 import type { ModelRegistry } from '../registry/index.js';
 import type { ScoreCheckpoint, ScoreCheckpointStore } from '../storage/index.js';
@@ -141,6 +141,7 @@ function chunkRows(
             thresholds,
             i * LABELS.length,
             scored.energy[i] as number,
+            scored.shapes[i],
           ).label
         : fallbackLabel(failure.code);
     labelCounts[label]++;
@@ -344,6 +345,8 @@ async function planRun(
     chunkSize,
     probabilities: probabilitiesOut !== null,
     ...(tta === null ? {} : { tta }),
+    // A run checkpointed before the non-speech rule decided its labels without it: not resumed.
+    nonSpeech: NON_SPEECH_LIMITS,
   });
   const stored = options.resume === true ? checkpoints.get(options.checkpointKey) : null;
   if (stored !== null && stored.fingerprint !== print) {

@@ -5,6 +5,7 @@ export {
   AUXILIARY_WORDS_V1,
   BACKGROUND_NOISE_DIR,
   COMMAND_WORDS,
+  isCommand,
   isLabel,
   labelForWord,
   labelIndex,

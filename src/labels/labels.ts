@@ -63,6 +63,11 @@ export function labelIndex(label: Label): number {
   return LABELS.indexOf(label);
 }
 
+/** True when `label` is one of the ten {@link COMMAND_WORDS} (not `silence` or `unknown`). */
+export function isCommand(label: string): boolean {
+  return COMMANDS.has(label);
+}
+
 /** True when `value` is one of the 12 labels. */
 export function isLabel(value: string): value is Label {
   return (LABELS as readonly string[]).includes(value);

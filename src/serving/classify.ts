@@ -1,6 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import { decodeAudio, fitToLength, rmsDbfs } from '../audio/index.js';
 import type { TtaSpec } from '../engine/index.js';
+import { signalShape } from '../features/index.js';
+import type { SignalShape } from '../features/index.js';
 import { LABELS } from '../labels/index.js';
 import type { Label } from '../labels/index.js';
 import { fromFsError, toSerializedError } from '../errors/index.js';
@@ -21,6 +23,10 @@ export interface FilePrediction {
   readonly isUnknown: boolean;
   readonly reason: DecisionReason;
   readonly rmsDbfs: number;
+  /** Tonality of the clip (`SignalShape.peakConcentration`), 0 to 1. */
+  readonly peakConcentration: number;
+  /** Spectral stationarity of the clip (`SignalShape.stationarity`), 0 to 1. */
+  readonly stationarity: number;
   /** Energy score -logsumexp(logits) (Liu et al. 2020); null when the model has no logits layer. */
   readonly energy: number | null;
   readonly modelVersion: number;
@@ -55,6 +61,7 @@ export async function classifyFiles(
   const results: Array<FilePrediction | FileFailure | null> = [];
   const clips: Float32Array[] = [];
   const levels: number[] = [];
+  const shapes: SignalShape[] = [];
   const slots: number[] = [];
   for (const file of files) {
     try {
@@ -68,6 +75,7 @@ export async function classifyFiles(
       slots.push(results.length);
       clips.push(clip);
       levels.push(rmsDbfs(clip));
+      shapes.push(signalShape(clip, extractor.config.sampleRateHz));
       results.push(null);
     } catch (error) {
       const { code, message } = toSerializedError(error);
@@ -83,6 +91,7 @@ export async function classifyFiles(
       const stored = {
         probabilities: probabilities.subarray(k * LABELS.length, (k + 1) * LABELS.length),
         rmsDbfs: levels[k] as number,
+        shape: shapes[k] ?? null,
         energy: energy[k] as number,
         modelVersion: manifest.version,
         latencyMs: 0,
@@ -92,6 +101,7 @@ export async function classifyFiles(
       };
       const view = toPredictionView(stored, thresholds);
       const { label, rawLabel, confidence, isSilence, isUnknown, reason, rmsDbfs, energy: score, modelVersion } = view;
+      const { peakConcentration, stationarity } = shapes[k] as SignalShape;
       results[slot] = {
         file: files[slot] as string,
         ok: true,
@@ -103,6 +113,8 @@ export async function classifyFiles(
         isUnknown,
         reason,
         rmsDbfs,
+        peakConcentration,
+        stationarity,
         energy: score,
         modelVersion,
         tta: view.tta,

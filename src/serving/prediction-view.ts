@@ -5,9 +5,13 @@ import type { TtaSpec } from '../engine/index.js';
 import { decide } from '../inference/index.js';
 import type { DecisionReason, Thresholds } from '../inference/index.js';
 import type { StoredPrediction } from '../storage/index.js';
+import type { SignalShape } from '../features/index.js';
 
 /** One clip's model output as stored (a {@link StoredPrediction}) or just computed: `[12]` probabilities, level, energy. */
-export type ClipScores = Pick<StoredPrediction, 'rmsDbfs' | 'energy' | 'modelVersion' | 'latencyMs' | 'topWord'> & {
+export type ClipScores = Pick<
+  StoredPrediction,
+  'rmsDbfs' | 'energy' | 'modelVersion' | 'latencyMs' | 'topWord' | 'shape'
+> & {
   readonly probabilities: ArrayLike<number>;
   /** The test-time augmentation the probabilities and energy were averaged over; absent or null: none. */
   readonly tta?: TtaSpec | null;
@@ -28,6 +32,14 @@ export interface PredictionView {
   readonly rmsDbfs: number;
   /** Energy score E(x) = -logsumexp(logits) (Liu et al. 2020); null when the version's model has none. */
   readonly energy: number | null;
+  /**
+   * The clip's `SignalShape`: tonality, the median share of a frame's power within ±62.5 Hz of its
+   * strongest bin, in [0, 1]; null for a prediction stored before it was kept. With
+   * {@link stationarity}, what the non-speech rule reads (`NON_SPEECH_LIMITS`).
+   */
+  readonly peakConcentration: number | null;
+  /** Spectral stationarity, the median cosine similarity of a frame's magnitude spectrum to the clip's mean, in [0, 1]; null as above. */
+  readonly stationarity: number | null;
   readonly modelVersion: number;
   /** Time from request to model output when the prediction was computed, ms. */
   readonly latencyMs: number;
@@ -44,7 +56,7 @@ export interface PredictionView {
  * the flags and the reason. `stored.probabilities` is `[12]` softmax output; `energy` NaN when none.
  */
 export function toPredictionView(stored: ClipScores, thresholds: Thresholds): PredictionView {
-  const decision = decide(stored.probabilities, stored.rmsDbfs, thresholds, 0, stored.energy);
+  const decision = decide(stored.probabilities, stored.rmsDbfs, thresholds, 0, stored.energy, stored.shape);
   return {
     label: decision.label,
     rawLabel: decision.rawLabel,
@@ -55,6 +67,8 @@ export function toPredictionView(stored: ClipScores, thresholds: Thresholds): Pr
     reason: decision.reason,
     rmsDbfs: stored.rmsDbfs,
     energy: Number.isFinite(stored.energy) ? stored.energy : null,
+    peakConcentration: stored.shape?.peakConcentration ?? null,
+    stationarity: stored.shape?.stationarity ?? null,
     modelVersion: stored.modelVersion,
     latencyMs: stored.latencyMs,
     tta: stored.tta === null || stored.tta === undefined ? null : describeTta(stored.tta),
@@ -71,4 +85,11 @@ export function probabilitiesByLabel(view: Pick<PredictionView, 'probabilities'>
 /** A version's own test-time augmentation as one line (`describeTta`), or null when it has none. */
 export function versionTtaDescription(manifest: { readonly tta?: TtaSpec }): string | null {
   return manifest.tta === undefined ? null : describeTta(manifest.tta);
+}
+
+/** The `SignalShape` a view shows (to store it again), or null when it has none. */
+export function viewShape(view: Pick<PredictionView, 'peakConcentration' | 'stationarity'>): SignalShape | null {
+  return view.peakConcentration === null || view.stationarity === null
+    ? null
+    : { peakConcentration: view.peakConcentration, stationarity: view.stationarity };
 }

@@ -341,13 +341,7 @@ export class ServingService {
       const plain = outputs[0]!;
       const mean = views === null ? plain : averageClipOutputs(outputs, serving.geometry.classes);
       // What is stored is the version's own answer: the mean of its views for a version calibrated with TTA.
-      output = this.record(
-        0,
-        serving,
-        versionTta === null ? plain : mean,
-        prepared.rmsDbfs,
-        performance.now() - started,
-      );
+      output = this.record(0, serving, versionTta === null ? plain : mean, prepared, performance.now() - started);
       answered = tta === null ? plain : mean;
       if (saved !== null)
         clip = await this.store.insert(
@@ -380,13 +374,19 @@ export class ServingService {
 
   /**
    * Model outputs for (clip, version) pairs, from the store or computed in one batched pass for the
-   * missing ones (the DataLoader batch function). One result or error per key, in order.
+   * missing ones and those stored without a signal shape (the DataLoader batch function). One
+   * result or error per key, in order.
    */
   async predictions(
     keys: ReadonlyArray<{ readonly clipId: number; readonly modelVersion: number }>,
   ): Promise<Array<StoredPrediction | Error>> {
     const cached = this.store.predictions(keys);
-    const missing = keys.flatMap((key, i) => (cached[i] === null || cached[i] === undefined ? [{ key, i }] : []));
+    // A row stored before signal shapes were kept is computed again, so that the non-speech rule
+    // applies to it as to a new upload (once: the new row replaces it).
+    const missing = keys.flatMap((key, i) => {
+      const row = cached[i];
+      return row === null || row === undefined || row.shape === null || row.shape === undefined ? [{ key, i }] : [];
+    });
     // The cache write is part of the tracked work: shutdown waits for it (see idle()).
     const computed = await this.track(async () => {
       const outputs = await this.computeAll(missing.map((m) => m.key));
@@ -434,7 +434,7 @@ export class ServingService {
             [p.clip.features, ...p.clip.views].map((f) => this.batcher.submit(String(p.serving.version), f)),
           );
           const output = outputs.length === 1 ? outputs[0]! : averageClipOutputs(outputs, p.serving.geometry.classes);
-          return this.record(p.clipId, p.serving, output, p.clip.rmsDbfs, performance.now() - started);
+          return this.record(p.clipId, p.serving, output, p.clip, performance.now() - started);
         } catch (error) {
           return asError(error);
         }
@@ -446,16 +446,17 @@ export class ServingService {
     clipId: number,
     serving: ServingVersion,
     output: ClipOutput,
-    rmsDbfs: number,
+    { rmsDbfs, shape }: Pick<PreparedClip, 'rmsDbfs' | 'shape'>,
     latencyMs: number,
   ): StoredPrediction {
-    const label = decide(output.probabilities, rmsDbfs, serving.thresholds, 0, output.energy).label;
+    const label = decide(output.probabilities, rmsDbfs, serving.thresholds, 0, output.energy, shape).label;
     const vocabulary = serving.manifest.words?.vocabulary;
     return {
       clipId,
       modelVersion: serving.version,
       probabilities: Array.from(output.probabilities),
       rmsDbfs,
+      shape,
       energy: output.energy,
       label,
       latencyMs,

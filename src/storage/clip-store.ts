@@ -5,6 +5,7 @@ import { basename, join } from 'node:path';
 import type { Statement } from 'better-sqlite3';
 import { LABELS } from '../labels/index.js';
 import type { Label } from '../labels/index.js';
+import type { SignalShape } from '../features/index.js';
 import { fromFsError, KwsError } from '../errors/index.js';
 import { columnsOf, openDatabase, setAutoCheckpointPages } from './database.js';
 import type { Migration, SqliteDatabase } from './database.js';
@@ -37,6 +38,8 @@ export interface StoredPrediction {
   readonly rmsDbfs: number;
   /** Energy score (see `ModelOutput`); NaN when the model has none (stored as NULL). */
   readonly energy: number;
+  /** The clip's `SignalShape` (the non-speech rule); absent or null for rows stored before it was kept. */
+  readonly shape?: SignalShape | null;
   /** Label under the version's calibrated thresholds (what `clips(label)` filters on). */
   readonly label: Label;
   /** Time from request to result when it was computed, ms. */
@@ -96,6 +99,15 @@ CREATE INDEX IF NOT EXISTS predictions_by_label ON predictions (model_version, l
       if (!columnsOf(db, 'predictions').has('top_word')) db.exec('ALTER TABLE predictions ADD COLUMN top_word TEXT');
     },
   },
+  {
+    // The clip's signal shape, for the non-speech rule (old rows read as null: the rule does not apply).
+    name: 'clips/5-signal-shape',
+    up: (db) => {
+      const columns = columnsOf(db, 'predictions');
+      if (!columns.has('peak_concentration')) db.exec('ALTER TABLE predictions ADD COLUMN peak_concentration REAL');
+      if (!columns.has('stationarity')) db.exec('ALTER TABLE predictions ADD COLUMN stationarity REAL');
+    },
+  },
 ];
 
 interface ClipRow {
@@ -121,6 +133,8 @@ interface PredictionRow {
   latency_ms: number;
   energy: number | null;
   top_word: string | null;
+  peak_concentration: number | null;
+  stationarity: number | null;
 }
 
 interface PendingInsert {
@@ -154,6 +168,10 @@ const toPrediction = (row: PredictionRow): StoredPrediction => ({
   label: (LABELS as readonly string[]).includes(row.label) ? (row.label as Label) : 'unknown',
   latencyMs: row.latency_ms,
   topWord: row.top_word ?? null,
+  shape:
+    row.peak_concentration === null || row.stationarity === null
+      ? null
+      : { peakConcentration: row.peak_concentration, stationarity: row.stationarity },
 });
 
 /**
@@ -198,7 +216,7 @@ export class ClipStore {
         'INSERT INTO clips (filename, file, size_bytes, sha256, container, codec, source_sample_rate_hz, duration_ms, created_at, owner_key_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       insertPrediction: db.prepare(
-        'INSERT OR REPLACE INTO predictions (clip_id, model_version, probabilities, rms_dbfs, label, latency_ms, created_at, energy, top_word) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+        'INSERT OR REPLACE INTO predictions (clip_id, model_version, probabilities, rms_dbfs, label, latency_ms, created_at, energy, top_word, peak_concentration, stationarity) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       ),
       clipById: db.prepare('SELECT * FROM clips WHERE id = ?'),
       fileById: db.prepare('SELECT file FROM clips WHERE id = ?'),
@@ -408,6 +426,8 @@ export class ClipStore {
         createdAt,
         Number.isFinite(p.energy) ? p.energy : null,
         p.topWord ?? null,
+        p.shape?.peakConcentration ?? null,
+        p.shape?.stationarity ?? null,
       );
   }
 }

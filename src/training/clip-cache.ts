@@ -3,6 +3,8 @@ import { readRegularFile } from '../data/index.js';
 import type { Example, ExampleLoader } from '../data/index.js';
 import { decodeAudio, fitToLength, rmsDbfs } from '../audio/index.js';
 import { AudioDecodeError } from '../errors/index.js';
+import { signalShape } from '../features/index.js';
+import type { SignalShape } from '../features/index.js';
 
 /**
  * The fitted clips of a split, decoded once and kept as 16-bit integers (half the memory of
@@ -30,6 +32,18 @@ export function clipAt(
   const start = i * set.clipSamples;
   for (let j = 0; j < set.clipSamples; j++) out[j] = (set.samples[start + j] as number) / 32767;
   return out;
+}
+
+/**
+ * The `SignalShape` of clip `i` of a {@link ClipSet} (what the non-speech rule of `decide` reads),
+ * computed from its samples at `sampleRateHz`.
+ */
+export function clipShapeAt(
+  set: Pick<ClipSet, 'samples' | 'clipSamples'>,
+  i: number,
+  sampleRateHz: number,
+): SignalShape {
+  return signalShape(clipAt(set, i), sampleRateHz);
 }
 
 /**

@@ -37,7 +37,7 @@ export type {
 } from './option-declaration.js';
 export type { TrainingProgress, TrainWorkerData, TrainWorkerMessage } from './train-messages.js';
 export type { VersionTask, VersionWorkerData, VersionWorkerMessage } from './version-messages.js';
-export { clipAt, loadClipFile, loadClipSet } from './clip-cache.js';
+export { clipAt, clipShapeAt, loadClipFile, loadClipSet } from './clip-cache.js';
 export { BatchMaker } from './batch-maker.js';
 export type { BatchMakerInit } from './batch-maker.js';
 export { InThreadBatches, MIN_WORKER_CLIPS, openBatchSource, runBatchWorker, WorkerBatches } from './batch-source.js';

@@ -274,10 +274,12 @@ describe('kws train, kws models and kws eval', { concurrency: true }, () => {
       'label',
       'modelVersion',
       'ok',
+      'peakConcentration',
       'probabilities',
       'rawLabel',
       'reason',
       'rmsDbfs',
+      'stationarity',
       'topWord',
       'tta',
     ]);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { appendFileSync, existsSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,7 +15,7 @@ import { ScoreCheckpointStore } from '../../src/storage/index.js';
 import { kaggleFolder } from '../helpers/kaggle.js';
 import { BUNDLED_PRODUCTION } from '../helpers/models.js';
 import { BUNDLED_MODELS, graphql, testServer } from '../helpers/server.js';
-import { tempDir } from '../helpers/signals.js';
+import { encodeWav, sine, tempDir } from '../helpers/signals.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -93,6 +93,45 @@ describe('bulk scoring (scoreTestSet)', () => {
     assert.ok(Math.abs(first.slice(1).reduce((s, p) => s + Number(p), 0) - 1) < 1e-4);
     const correct = submission.slice(1).filter((r) => data.labels.get(r[0] as string) === r[1]).length;
     assert.ok(correct / 48 > 0.6, `accuracy ${correct}/48 (chance is 1/12)`);
+  });
+
+  it('answers a loud 6 kHz tone and a click train `unknown` in the submission, where the model’s own argmax is a command (the non-speech rule)', async () => {
+    const dir = tempDir('kws-score-tones-');
+    try {
+      mkdirSync(join(dir, 'audio'));
+      const clicks = new Float64Array(16_000);
+      for (let n = 0; n < clicks.length; n += 1600) clicks[n] = 0.9;
+      writeFileSync(join(dir, 'audio', 'clip_tone.wav'), encodeWav([sine(6000, 16_000, 1, 0.9)], 16_000, 'pcm16'));
+      writeFileSync(join(dir, 'audio', 'clip_clicks.wav'), encodeWav([clicks], 16_000, 'pcm16'));
+      const out = join(work, 'tones', 'submission.csv');
+      await scoreTestSet(registry, pool, checkpoints, {
+        dir,
+        out,
+        probabilitiesOut: join(work, 'tones', 'probs.csv'),
+        checkpointKey: 'tones',
+      });
+      assert.deepEqual(rows(out).slice(1), [
+        ['clip_clicks.wav', 'unknown'],
+        ['clip_tone.wav', 'unknown'],
+      ]);
+      const argmax = rows(join(work, 'tones', 'probs.csv'))
+        .slice(1)
+        .map((r) => [
+          r[0],
+          LABELS[
+            r
+              .slice(1)
+              .map(Number)
+              .indexOf(Math.max(...r.slice(1).map(Number)))
+          ],
+        ]);
+      assert.deepEqual(argmax, [
+        ['clip_clicks.wav', 'up'],
+        ['clip_tone.wav', 'yes'],
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('resumes after an interruption and ends with the same bytes as an uninterrupted run', async () => {

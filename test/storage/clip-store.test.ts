@@ -21,7 +21,7 @@ describe('ClipStore', () => {
   const work = mkdtempSync(join(tmpdir(), 'kws-clipstore-'));
   after(() => rmSync(work, { recursive: true, force: true }));
 
-  it('opens a database made before energy scores were stored: old rows read NaN, new ones keep theirs', async () => {
+  it('opens a database made before energy scores and signal shapes were stored: old rows read NaN and null, new ones keep theirs', async () => {
     const dbPath = join(work, 'old.db');
     const old = new Database(dbPath);
     old.exec(`CREATE TABLE clips (id INTEGER PRIMARY KEY AUTOINCREMENT, filename TEXT NOT NULL, file TEXT NOT NULL, size_bytes INTEGER NOT NULL, sha256 TEXT NOT NULL,
@@ -36,6 +36,7 @@ describe('ClipStore', () => {
       const [before] = store.predictions([{ clipId: 1, modelVersion: 1 }]);
       assert.equal(before?.label, 'yes');
       assert.ok(Number.isNaN(before?.energy), 'an old row has no energy');
+      assert.equal(before?.shape, null, 'an old row has no signal shape: the non-speech rule does not apply to it');
       const clip = await store.insert(
         'b.wav',
         3,
@@ -53,12 +54,14 @@ describe('ClipStore', () => {
           probabilities: Array.from({ length: 12 }, (_, i) => (i === 1 ? 1 : 0)),
           rmsDbfs: -30,
           energy: -7.25,
+          shape: { peakConcentration: 0.999, stationarity: 0.25 },
           label: 'no',
           latencyMs: 2,
         },
       );
       const [fresh] = store.predictions([{ clipId: clip.id, modelVersion: 1 }]);
       assert.equal(fresh?.energy, -7.25);
+      assert.deepEqual(fresh?.shape, { peakConcentration: 0.999, stationarity: 0.25 });
     } finally {
       store.close();
     }

@@ -83,6 +83,29 @@ describe('evaluateOodSet (kws eval on an OOD set)', () => {
     );
   });
 
+  it('says how many answers the non-speech rule made: some of version 1’s to tones and the like, none to a spoken clip', async () => {
+    const registry = ModelRegistry.open(BUNDLED_MODELS, { inMemoryIndex: true });
+    let v1: OodEvaluationReport;
+    try {
+      v1 = await evaluateOodSet(registry, dir, 1);
+    } finally {
+      registry.close();
+    }
+    for (const r of [report, v1])
+      for (const part of r.parts) {
+        assert.ok(part.nonSpeechRate >= 0 && part.nonSpeechRate <= 1 - part.commandRate, part.part);
+        if (part.part === 'oov' || part.part === 'soundalike' || part.part === 'held-out-voices')
+          assert.equal(part.nonSpeechRate, 0, `version ${r.modelVersion}: ${part.part}`);
+      }
+    // Version 1's model answers a tone, a sweep or a square wave with a command; the rule turns it unknown.
+    const nonSpeech = v1.parts.find((p) => p.part === 'non-speech');
+    assert.ok((nonSpeech?.nonSpeechRate ?? 0) > 0, JSON.stringify(nonSpeech?.groups));
+    const tonal = ['tone', 'chirp', 'beeps', 'square', 'sawtooth'].filter(
+      (g) => nonSpeech?.groups[g]?.nonSpeechRate === 1,
+    );
+    assert.ok(tonal.length > 0, JSON.stringify(nonSpeech?.groups));
+  });
+
   it('compares the held-out command clips with every other part, per unknown rule', () => {
     for (const part of report.parts) {
       if (part.part === 'held-out-voices') assert.equal(part.rejection, null);

@@ -3,13 +3,14 @@ import { join, relative } from 'node:path';
 import { rmsDbfs } from '../../audio/index.js';
 import { fromFsError, KwsError } from '../../errors/index.js';
 import { decide } from '../../inference/index.js';
-import type { Thresholds } from '../../inference/index.js';
+import type { DecisionReason, Thresholds } from '../../inference/index.js';
 import { COMMAND_WORDS, LABELS, OOD_PARTS, oodExpectedLabels } from '../../labels/index.js';
 import type { Label, OodPart } from '../../labels/index.js';
 import type { ModelRegistry, RejectionMetrics } from '../../registry/index.js';
 import { rejectionMetrics } from '../trust.js';
 import type { ScoredClips } from '../trust.js';
 import { loadClipFile } from '../clip-cache.js';
+import { signalShape } from '../../features/index.js';
 import { loadVersion } from './load-version.js';
 import type { LoadedVersion } from './load-version.js';
 
@@ -23,6 +24,12 @@ export interface OodGroupReport {
   readonly correct: number;
   /** Fraction answered with one of the ten commands. */
   readonly commandRate: number;
+  /**
+   * Fraction answered `unknown` by the non-speech rule (reason `NON_SPEECH`: the model said a command
+   * and the clip's signal shape is a steady synthetic sound); without the rule they would count in
+   * `commandRate` (those above the unknown threshold).
+   */
+  readonly nonSpeechRate: number;
 }
 
 /** One part of the OOD set (`oov/`, `soundalike/`, `non-speech/`, `real-noise/`, `held-out-voices/`). */
@@ -53,6 +60,7 @@ interface ScoredPart extends ScoredClips {
   readonly energy: Float32Array;
   readonly expected: ReadonlyArray<readonly Label[]>;
   readonly labels: readonly Label[];
+  readonly reasons: readonly DecisionReason[];
   readonly groups: readonly string[];
 }
 
@@ -99,6 +107,7 @@ async function scorePart(
   const probabilities = new Float32Array(files.length * LABELS.length);
   const energy = new Float32Array(files.length);
   const labels: Label[] = [];
+  const reasons: DecisionReason[] = [];
   for (let start = 0; start < files.length; start += BATCH) {
     const batch = files.slice(start, start + BATCH);
     const clips = await Promise.all(
@@ -107,17 +116,25 @@ async function scorePart(
     const out = await loaded.predictClips(clips); // with the version's TTA, as serving answers
     probabilities.set(out.probabilities, start * LABELS.length);
     energy.set(out.energy, start);
-    clips.forEach((clip, k) =>
-      labels.push(
-        decide(out.probabilities, rmsDbfs(clip), thresholds, k * LABELS.length, out.energy[k] as number).label,
-      ),
-    );
+    clips.forEach((clip, k) => {
+      const decision = decide(
+        out.probabilities,
+        rmsDbfs(clip),
+        thresholds,
+        k * LABELS.length,
+        out.energy[k] as number,
+        signalShape(clip, extractor.config.sampleRateHz),
+      );
+      labels.push(decision.label);
+      reasons.push(decision.reason);
+    });
   }
   return {
     probabilities,
     energy,
     size: files.length,
     labels,
+    reasons,
     expected: files.map((f) => oodExpectedLabels(part, f.folder)),
     groups: files.map((f) => f.group),
   };
@@ -128,10 +145,12 @@ function groupReport(scored: ScoredPart, rows: readonly number[]): OodGroupRepor
     (scored.expected[i] as readonly Label[]).includes(scored.labels[i] as Label),
   ).length;
   const commands = rows.filter((i) => COMMANDS.has(scored.labels[i] as Label)).length;
+  const nonSpeech = rows.filter((i) => scored.reasons[i] === 'NON_SPEECH').length;
   return {
     clips: rows.length,
     correct: rows.length === 0 ? 0 : correct / rows.length,
     commandRate: rows.length === 0 ? 0 : commands / rows.length,
+    nonSpeechRate: rows.length === 0 ? 0 : nonSpeech / rows.length,
   };
 }
 

@@ -10,7 +10,7 @@ import { decide } from '../../inference/index.js';
 import type { DecisionReason, Thresholds } from '../../inference/index.js';
 import type { ModelRegistry } from '../../registry/index.js';
 import { computeMetrics } from '../metrics.js';
-import { loadClipFile, loadClipSet } from '../clip-cache.js';
+import { clipShapeAt, loadClipFile, loadClipSet } from '../clip-cache.js';
 import { predictClipSet } from './trainer.js';
 import { trustMetrics } from '../trust.js';
 import { atTemperature } from '../../engine/index.js';
@@ -129,6 +129,7 @@ export async function evaluateVersion(
         thresholds ?? loaded.thresholds,
         i * LABELS.length,
         energy[i] as number,
+        clipShapeAt(set, i, loaded.extractor.config.sampleRateHz),
       ),
     );
     const metrics = computeMetrics(

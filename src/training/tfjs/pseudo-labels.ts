@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { decodeAudio, fitToLength, rmsDbfs } from '../../audio/index.js';
+import { signalShape } from '../../features/index.js';
 import { listTestClips, readRegularFile } from '../../data/index.js';
 import type { WordExample } from '../../data/index.js';
 import { describeValue, KwsError } from '../../errors/index.js';
@@ -102,7 +103,15 @@ export async function selectPseudoLabels(
       // As the version answers: its temperature and, for a version calibrated with TTA, its views.
       const out = await loaded.predictClips(clips.map((c) => c.clip));
       clips.forEach(({ path, clip }, k) => {
-        const d = decide(out.probabilities, rmsDbfs(clip), thresholds, k * LABELS.length, out.energy[k] ?? Number.NaN);
+        const shape = signalShape(clip, extractor.config.sampleRateHz);
+        const d = decide(
+          out.probabilities,
+          rmsDbfs(clip),
+          thresholds,
+          k * LABELS.length,
+          out.energy[k] ?? Number.NaN,
+          shape,
+        );
         if (d.reason === 'MODEL' && d.confidence >= confidence)
           kept.push({ path, label: d.label, confidence: d.confidence });
       });

@@ -21,7 +21,7 @@ import { fitTemperature } from '../temperature.js';
 import { trustMetrics } from '../trust.js';
 import { checkTrainInputs, DEFAULT_DISTILL_WEIGHT, validateTrainOptions } from '../train-options.js';
 import type { TrainOptions, TrainProgress } from '../train-options.js';
-import { clipAt, loadClipSet } from '../clip-cache.js';
+import { clipAt, clipShapeAt, loadClipSet } from '../clip-cache.js';
 import { openBatchSource } from '../batch-source.js';
 import type { BatchSource } from '../batch-source.js';
 import { outlierExposureLoss } from './outlier-exposure.js';
@@ -523,6 +523,7 @@ export async function calibrateAndTest(
         calibration.thresholds,
         i * LABELS.length,
         test.energy[i] as number,
+        clipShapeAt(testing, i, extractor.config.sampleRateHz),
       ).label,
     ),
   );
