@@ -11,7 +11,8 @@ import type { CliOutput } from './output.js';
 
 /**
  * `kws classify FILE... [--model V] [--json] [--unknown-score S] [--unknown-threshold P]
- * [--unknown-energy-threshold E]`: label, confidence and all 12 probabilities per file.
+ * [--unknown-energy-threshold E] [--no-non-speech-rule] [--tta | --no-tta]`: label, confidence and
+ * all 12 probabilities per file.
  */
 export function classifyCommand(output: CliOutput = PROCESS_OUTPUT): Command {
   return withRegistryOptions(
@@ -32,6 +33,10 @@ export function classifyCommand(output: CliOutput = PROCESS_OUTPUT): Command {
         'energy score above which a clip is unknown (with --unknown-score energy)',
         numberIn(-MAX_ENERGY_THRESHOLD, MAX_ENERGY_THRESHOLD),
       )
+      .option(
+        '--no-non-speech-rule',
+        'answer a tone the model hears as a command with that command (default: the non-speech rule answers it unknown)',
+      )
       .option('--tta', "test-time augmentation: average the clip, ±100 ms shifts and +6 dB (as the server's tta)")
       .option(
         '--no-tta',
@@ -46,6 +51,7 @@ export function classifyCommand(output: CliOutput = PROCESS_OUTPUT): Command {
         unknownScore?: UnknownScore;
         unknownThreshold?: number;
         unknownEnergyThreshold?: number;
+        nonSpeechRule?: boolean;
         tta?: boolean;
       },
     ) => {
@@ -67,6 +73,7 @@ export function classifyCommand(output: CliOutput = PROCESS_OUTPUT): Command {
             ...(options.unknownEnergyThreshold === undefined
               ? {}
               : { unknownEnergyThreshold: options.unknownEnergyThreshold }),
+            ...(options.nonSpeechRule === false ? { nonSpeechRule: false } : {}),
           });
           const tta = options.tta === true ? (loaded.tta ?? DEFAULT_TTA) : options.tta === false ? null : loaded.tta;
           const results = await classifyFiles(files, loaded, thresholds, tta);

@@ -34,6 +34,10 @@ export function predictionType(view: PredictionView): PredictionType {
   };
 }
 
+/** What the `nonSpeechRule` argument does. */
+const NON_SPEECH_RULE_ARGUMENT =
+  'false: the non-speech rule does not apply, so a tone the model hears as a command is answered with that command (default true; see the reason NON_SPEECH).';
+
 const encodeCursor = (id: number): string => Buffer.from(`clip:${id}`).toString('base64url');
 
 function decodeCursor(cursor: string): number {
@@ -137,6 +141,8 @@ export class ClipResolver {
       description: 'Energy score above which the label becomes unknown, with unknownScore ENERGY.',
     })
     unknownEnergyThreshold?: number | null,
+    @Arg('nonSpeechRule', () => Boolean, { nullable: true, description: NON_SPEECH_RULE_ARGUMENT })
+    nonSpeechRule?: boolean | null,
   ): Promise<PredictionType> {
     const version = ctx.service.version(modelVersion).version;
     const thresholds = ctx.service.thresholds(version, {
@@ -144,6 +150,7 @@ export class ClipResolver {
       silenceThresholdDbfs,
       unknownScore: unknownScore ?? null,
       unknownEnergyThreshold,
+      nonSpeechRule: nonSpeechRule ?? null,
     });
     const stored = await ctx.predictions.load({ clipId: Number(clip.id), modelVersion: version });
     return predictionType(ctx.service.view(stored, thresholds));
@@ -161,6 +168,8 @@ export class ClipResolver {
     @Arg('silenceThresholdDbfs', () => Float, { nullable: true }) silenceThresholdDbfs?: number | null,
     @Arg('unknownScore', () => UnknownScoreEnum, { nullable: true }) unknownScore?: UnknownScoreEnum | null,
     @Arg('unknownEnergyThreshold', () => Float, { nullable: true }) unknownEnergyThreshold?: number | null,
+    @Arg('nonSpeechRule', () => Boolean, { nullable: true, description: NON_SPEECH_RULE_ARGUMENT })
+    nonSpeechRule?: boolean | null,
     @Arg('tta', () => Boolean, {
       nullable: true,
       description:
@@ -175,6 +184,7 @@ export class ClipResolver {
       silenceThresholdDbfs,
       unknownScore: unknownScore ?? null,
       unknownEnergyThreshold,
+      nonSpeechRule: nonSpeechRule ?? null,
     };
     ctx.service.thresholds(version, thresholds);
     const results = await Promise.all(

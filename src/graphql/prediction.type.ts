@@ -34,6 +34,12 @@ export class ThresholdsType {
     description: 'Energy score above which the label becomes unknown (with unknownScore ENERGY); null when disabled.',
   })
   unknownEnergyThreshold!: number | null;
+
+  @Field(() => Boolean, {
+    description:
+      'Whether the non-speech rule applied: a command answer to a steady synthetic sound becomes unknown (reason NON_SPEECH). True unless the request turned it off.',
+  })
+  nonSpeechRule!: boolean;
 }
 
 /** Thresholds as the `Thresholds` type (disabled limits as null). */
@@ -43,6 +49,7 @@ export function thresholdsType(thresholds: Thresholds): ThresholdsType {
     ...stored,
     unknownScore: stored.unknownScore === 'energy' ? UnknownScoreEnum.ENERGY : UnknownScoreEnum.MAX_SOFTMAX,
     unknownEnergyThreshold: stored.unknownEnergyThreshold ?? null,
+    nonSpeechRule: thresholds.nonSpeechRule !== false,
   };
 }
 

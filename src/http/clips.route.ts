@@ -47,6 +47,7 @@ export const CLIP_QUERY_PARAMETERS = [
   'silenceThresholdDbfs',
   'unknownScore',
   'unknownEnergyThreshold',
+  'nonSpeechRule',
   'tta',
 ] as const;
 
@@ -56,7 +57,8 @@ export function predictionJson(view: PredictionView): Record<string, unknown> {
   return {
     ...rest,
     probabilities: probabilitiesByLabel({ probabilities }),
-    thresholds: storeThresholds(thresholds), // disabled limits as null, as version.json stores them
+    // Disabled limits as null, as version.json stores them, and whether the non-speech rule applied.
+    thresholds: { ...storeThresholds(thresholds), nonSpeechRule: thresholds.nonSpeechRule !== false },
   };
 }
 
@@ -183,6 +185,7 @@ export function clipsUploadHandler(
           silenceThresholdDbfs: numberParam(req, 'silenceThresholdDbfs', false),
           unknownScore: scoreParam(req),
           unknownEnergyThreshold: numberParam(req, 'unknownEnergyThreshold', false),
+          nonSpeechRule: booleanParam(req, 'nonSpeechRule'),
         };
         const tta = booleanParam(req, 'tta');
         service.thresholds(service.version(modelVersion), thresholds); // refuse bad parameters before any work

@@ -32,6 +32,11 @@ export interface Thresholds {
    * calibrated (stored as null in JSON); the energy rule then needs one given.
    */
   readonly unknownEnergyThreshold?: number;
+  /**
+   * Whether the non-speech rule applies (see {@link decide}). Default true: a version stores no
+   * value; a request may turn it off to see the model's and the unknown rule's answer alone.
+   */
+  readonly nonSpeechRule?: boolean;
 }
 
 /** Thresholds that change nothing: the model's own argmax. */
@@ -109,7 +114,8 @@ export function decide(
   const confidence = probabilities[offset + top] as number;
   if (rmsDbfs < thresholds.silenceThresholdDbfs)
     return { label: 'silence', rawLabel, confidence, reason: 'LOW_ENERGY' };
-  if (shape !== undefined && shape !== null && isCommand(rawLabel) && isNonSpeech(shape))
+  const shaped = shape !== undefined && shape !== null;
+  if (thresholds.nonSpeechRule !== false && shaped && isCommand(rawLabel) && isNonSpeech(shape))
     return { label: 'unknown', rawLabel, confidence, reason: 'NON_SPEECH' };
   const outOfDistribution =
     thresholds.unknownScore === 'energy'
@@ -124,11 +130,13 @@ export function decide(
  * Checks thresholds from a request or a stored version.
  *
  * @throws KwsError `INVALID_ARGUMENT` for an unknown threshold outside [0, 1], a silence threshold that
- *   is NaN or above 0 dBFS, an energy threshold outside ±{@link MAX_ENERGY_THRESHOLD} (+Infinity, not
+ *   is NaN or above 0 dBFS, a `nonSpeechRule` that is not a boolean, an energy threshold outside ±{@link MAX_ENERGY_THRESHOLD} (+Infinity, not
  *   calibrated, is allowed unless the energy rule is chosen), or an unknown score name.
  */
 export function validateThresholds(thresholds: Thresholds): Thresholds {
-  const { unknownThreshold, silenceThresholdDbfs, unknownScore, unknownEnergyThreshold } = thresholds;
+  const { unknownThreshold, silenceThresholdDbfs, unknownScore, unknownEnergyThreshold, nonSpeechRule } = thresholds;
+  if (nonSpeechRule !== undefined && typeof nonSpeechRule !== 'boolean')
+    throw new KwsError('INVALID_ARGUMENT', `nonSpeechRule must be true or false, got ${String(nonSpeechRule)}`);
   if (unknownScore !== undefined && !UNKNOWN_SCORES.includes(unknownScore)) {
     throw new KwsError(
       'INVALID_ARGUMENT',

@@ -36,6 +36,8 @@ export interface ThresholdOverrides {
   readonly unknownScore?: UnknownScore | null;
   /** Energy score above which a clip is `unknown`, with `unknownScore: 'energy'`. */
   readonly unknownEnergyThreshold?: number | null;
+  /** false: the non-speech rule does not apply (default: it does). */
+  readonly nonSpeechRule?: boolean | null;
 }
 
 /** One clip's model output: `[classes]` softmax probabilities and its energy score (NaN when none). */
@@ -238,6 +240,7 @@ export class ServingService {
       unknownScore: overrides.unknownScore ?? base.unknownScore ?? 'maxSoftmax',
       unknownEnergyThreshold:
         overrides.unknownEnergyThreshold ?? base.unknownEnergyThreshold ?? Number.POSITIVE_INFINITY,
+      nonSpeechRule: overrides.nonSpeechRule ?? base.nonSpeechRule ?? true,
     });
   }
 

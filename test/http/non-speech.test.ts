@@ -1,11 +1,13 @@
 import assert from 'node:assert/strict';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { COMMAND_WORDS } from '../../src/labels/index.js';
 import { BUNDLED_PRODUCTION } from '../helpers/models.js';
 import { clipForm, graphql, graphqlUpload, testServer } from '../helpers/server.js';
-import { encodeWav, sine } from '../helpers/signals.js';
+import { encodeWav, sine, tempDir } from '../helpers/signals.js';
+import { lines, runKws } from '../helpers/cli.js';
 
 /** 1 s of a pure tone at 16 kHz, 16-bit PCM; amplitude 0.3 is an RMS of -13.5 dBFS, as loud as speech. */
 const toneWav = (hz: number): Uint8Array => encodeWav([sine(hz, 16_000, 1, 0.3)], 16_000, 'pcm16');
@@ -152,5 +154,72 @@ describe('the bundled models on pure tones, over REST and GraphQL', () => {
       !(filtered.data?.['clips'] as { edges: Array<{ node: { id: string } }> }).edges.some((e) => e.node.id === id),
       'the recomputed row is stored with its label, unknown',
     );
+  });
+
+  it('a request can turn the rule off (nonSpeechRule false) over REST, GraphQL and kws classify, and sees the model’s own answer', async () => {
+    const bytes = encodeWav([sine(6000, 16_000, 1, 0.9)], 16_000, 'pcm16');
+    const rest = await restPrediction(server.url, 'tone-6000-off.wav', bytes, '?nonSpeechRule=false');
+    assert.deepEqual(
+      {
+        label: rest.label,
+        reason: rest.reason,
+        rule: (rest as unknown as { thresholds: { nonSpeechRule: boolean } }).thresholds.nonSpeechRule,
+      },
+      { label: 'yes', reason: 'MODEL', rule: false },
+    );
+    const on = await restPrediction(server.url, 'tone-6000-on.wav', bytes, '?nonSpeechRule=true');
+    assert.equal(on.reason, 'NON_SPEECH');
+
+    const uploaded = await graphqlUpload(
+      server.url,
+      'mutation ($files: [Upload!]!) { classifyClips(files: $files, nonSpeechRule: false) { clip { id } prediction { label reason thresholds { nonSpeechRule } } } }',
+      [{ name: 'tone-6000-gql.wav', bytes }],
+    );
+    assert.equal(uploaded.errors, undefined, JSON.stringify(uploaded.errors));
+    const [result] = uploaded.data?.['classifyClips'] as Array<{
+      clip: { id: string };
+      prediction: { label: string; reason: string; thresholds: { nonSpeechRule: boolean } };
+    }>;
+    assert.deepEqual(result!.prediction, { label: 'yes', reason: 'MODEL', thresholds: { nonSpeechRule: false } });
+    // The stored prediction is the clip's; each read applies its own request's switch.
+    const read = await graphql(
+      server.url,
+      `{ clip(id: "${result!.clip.id}") { off: prediction(nonSpeechRule: false) { label reason } on: prediction { label reason thresholds { nonSpeechRule } } } }`,
+    );
+    assert.deepEqual(read.data?.['clip'], {
+      off: { label: 'yes', reason: 'MODEL' },
+      on: { label: 'unknown', reason: 'NON_SPEECH', thresholds: { nonSpeechRule: true } },
+    });
+
+    const refused = await fetch(`${server.url}/v1/clips?nonSpeechRule=no`, {
+      method: 'POST',
+      body: clipForm([{ name: 'tone.wav', bytes }]),
+    });
+    assert.equal(refused.status, 400);
+    assert.match(
+      ((await refused.json()) as { error: { message: string } }).error.message,
+      /nonSpeechRule must be true or false, got "?no/,
+    );
+
+    const dir = tempDir('kws-non-speech-cli-');
+    try {
+      const file = join(dir, 'tone.wav');
+      writeFileSync(file, bytes);
+      const models = ['--data-dir', join(dir, 'var')];
+      const answers = await Promise.all(
+        [[], ['--no-non-speech-rule']].map(async (flag) => {
+          const run = await runKws('classify', '--json', ...flag, file, ...models);
+          assert.equal(run.status, 0, run.stderr);
+          const { label, reason } = JSON.parse(lines(run)[0]!) as { label: string; reason: string };
+          return { label, reason };
+        }),
+      );
+      assert.deepEqual(answers, [
+        { label: 'unknown', reason: 'NON_SPEECH' },
+        { label: 'yes', reason: 'MODEL' },
+      ]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

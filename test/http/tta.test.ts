@@ -130,7 +130,7 @@ describe('test-time augmentation per request (REST ?tta=true, GraphQL classifyCl
     assert.deepEqual((refused.body as unknown as { error: unknown }).error, {
       code: 'INVALID_ARGUMENT',
       message:
-        'unknown query parameter "TTA"; known: modelVersion, unknownThreshold, silenceThresholdDbfs, unknownScore, unknownEnergyThreshold, tta',
+        'unknown query parameter "TTA"; known: modelVersion, unknownThreshold, silenceThresholdDbfs, unknownScore, unknownEnergyThreshold, nonSpeechRule, tta',
     });
   });
 

@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decide, isNonSpeech, NO_THRESHOLDS, NON_SPEECH_LIMITS } from '../../src/inference/index.js';
+import {
+  decide,
+  isNonSpeech,
+  NO_THRESHOLDS,
+  NON_SPEECH_LIMITS,
+  validateThresholds,
+} from '../../src/inference/index.js';
 import { LABELS } from '../../src/labels/index.js';
 import type { Label } from '../../src/labels/index.js';
 
@@ -51,5 +57,23 @@ describe('the non-speech rule of decide', () => {
 
   it('applies with no thresholds too: the rule is the product’s, not a calibrated value', () => {
     assert.equal(decide(row('down', 0.74), -13.5, NO_THRESHOLDS, 0, Number.NaN, tonal).label, 'unknown');
+  });
+
+  it('is off for thresholds that say nonSpeechRule false, and refuses a value that is not a boolean', () => {
+    assert.deepEqual(decide(row('yes', 0.72), -6, { ...thresholds, nonSpeechRule: false }, 0, Number.NaN, tonal), {
+      label: 'yes',
+      rawLabel: 'yes',
+      confidence: 0.72,
+      reason: 'MODEL',
+    });
+    assert.equal(
+      decide(row('yes', 0.72), -6, { ...thresholds, nonSpeechRule: true }, 0, Number.NaN, tonal).reason,
+      'NON_SPEECH',
+    );
+    assert.throws(() => validateThresholds({ ...thresholds, nonSpeechRule: 'no' as unknown as boolean }), {
+      name: 'KwsError',
+      code: 'INVALID_ARGUMENT',
+      message: 'nonSpeechRule must be true or false, got no',
+    });
   });
 });
