@@ -44,8 +44,20 @@ export class ServingMetrics {
     registers: [this.registry],
   });
 
+  readonly answers = new Counter({
+    name: 'kws_answers_total',
+    help: 'Answers to uploaded clips by model version, final label and reason (MODEL, LOW_CONFIDENCE, LOW_ENERGY, NON_SPEECH): how often each rule decides, for drift and out-of-distribution monitoring',
+    labelNames: ['model_version', 'label', 'reason'] as const,
+    registers: [this.registry],
+  });
+
   constructor(options: { readonly defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
+  }
+
+  /** Counts one answer to an upload (the serving service's `onAnswer`). */
+  observeAnswer(answer: { readonly modelVersion: number; readonly label: string; readonly reason: string }): void {
+    this.answers.inc({ model_version: String(answer.modelVersion), label: answer.label, reason: answer.reason });
   }
 
   /** Records one dispatched batch (the batcher's `onBatch`). */

@@ -185,6 +185,7 @@ export async function startServer(given: Partial<ServerOptions> = {}): Promise<R
   const service = new ServingService(registry, store, pool, {
     batcher,
     onBatch: (report) => metrics.observeBatch(report),
+    onAnswer: (view) => metrics.observeAnswer(view),
     storeClips: options.stateless !== true,
   });
   const jobStore = open(() => JobStore.open(dbPath));

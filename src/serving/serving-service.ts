@@ -21,6 +21,8 @@ export interface ServingOptions {
   readonly maxDurationMs: number;
   /** Called after every inference batch (metrics). Default: none. */
   readonly onBatch: (report: BatchReport) => void;
+  /** Called with every answer to an upload, REST or GraphQL (metrics: answers by label and reason). Default: none. */
+  readonly onAnswer: (view: PredictionView) => void;
   /**
    * Keep uploaded clips (files and rows, with their predictions). Default true; false for a
    * stateless serving replica (`kws serve --stateless`): uploads are answered and forgotten.
@@ -102,7 +104,14 @@ export class ServingService {
     private readonly pool: EnginePool,
     options: Partial<ServingOptions> = {},
   ) {
-    this.options = { batcher: {}, maxDurationMs: 10_000, onBatch: () => undefined, storeClips: true, ...options };
+    this.options = {
+      batcher: {},
+      maxDurationMs: 10_000,
+      onBatch: () => undefined,
+      onAnswer: () => undefined,
+      storeClips: true,
+      ...options,
+    };
     this.resolver = new VersionResolver(registry);
     this.batcher = new DynamicBatcher(
       (key, items) => this.runBatch(Number(key), items),
@@ -372,7 +381,9 @@ export class ServingService {
       energy: answered.energy,
       tta,
     };
-    return { ok: true, clip, prediction: this.view(prediction, thresholds) };
+    const view = this.view(prediction, thresholds);
+    this.options.onAnswer(view);
+    return { ok: true, clip, prediction: view };
   }
 
   /**

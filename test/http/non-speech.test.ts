@@ -5,7 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import Database from 'better-sqlite3';
 import { COMMAND_WORDS } from '../../src/labels/index.js';
 import { BUNDLED_PRODUCTION } from '../helpers/models.js';
-import { clipForm, graphql, graphqlUpload, testServer } from '../helpers/server.js';
+import { clipForm, graphql, graphqlUpload, metricValue, testServer } from '../helpers/server.js';
 import { encodeWav, sine, tempDir } from '../helpers/signals.js';
 import { lines, runKws } from '../helpers/cli.js';
 
@@ -221,5 +221,20 @@ describe('the bundled models on pure tones, over REST and GraphQL', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('counts answers by version, label and reason in kws_answers_total, whichever transport carried the clip', async () => {
+    const name = `kws_answers_total{model_version="${BUNDLED_PRODUCTION}",label="unknown",reason="NON_SPEECH"}`;
+    const before = metricValue(await (await fetch(`${server.url}/metrics`)).text(), name);
+    const bytes = encodeWav([sine(6000, 16_000, 1, 0.9)], 16_000, 'pcm16');
+    assert.equal((await restPrediction(server.url, 'tone-metric.wav', bytes)).reason, 'NON_SPEECH');
+    const uploaded = await graphqlUpload(
+      server.url,
+      'mutation ($files: [Upload!]!) { classifyClips(files: $files) { prediction { reason } } }',
+      [{ name: 'tone-metric.wav', bytes }],
+    );
+    assert.equal(uploaded.errors, undefined, JSON.stringify(uploaded.errors));
+    const after = metricValue(await (await fetch(`${server.url}/metrics`)).text(), name);
+    assert.equal(after - before, 2);
   });
 });
