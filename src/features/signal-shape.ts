@@ -3,27 +3,30 @@ import { realFft } from './real-fft.js';
 
 /**
  * Two descriptors of a clip's spectrum over time that tell steady synthetic sounds from speech,
- * whatever a model makes of them (the non-speech rule of `decide` in `inference`). Both are medians
- * over the clip's *active* frames (within {@link ACTIVE_FRAME_RANGE_DB} of its loudest; up to
- * {@link MAX_SHAPE_FRAMES} of them, evenly spaced), each in [0, 1]; 0 and 0 for digital silence. Tonality (a spectral peak's share of power) and
+ * whatever a model makes of them (the non-speech rule of `decide` in `inference`). Both are first
+ * quartiles over the clip's *active* frames (within {@link ACTIVE_FRAME_RANGE_DB} of its loudest;
+ * up to {@link MAX_SHAPE_FRAMES} of them, evenly spaced), each in [0, 1]; 0 and 0 for digital
+ * silence. A quartile, not the median, so that three quarters of the sound must be steady: a word
+ * with a steady tone under it, whose frames are mostly tone, is not a tone. Tonality (a spectral peak's share of power) and
  * stationarity are the classic speech/music and voice-activity cues (Scheirer and Slaney, ICASSP
  * 1997, "Construction and evaluation of a robust multifeature speech/music discriminator").
  */
 export interface SignalShape {
   /**
-   * Tonality: the median share of a frame's power within ±{@link PEAK_HALF_WIDTH_HZ} (62.5 Hz) of
-   * its strongest bin. About 1 for a pure tone, a sweep or a whistle; a voiced
-   * frame spreads its power over several harmonics and formants: median 0.46 over the 2,140 real
-   * Speech Commands clips, at most 0.972 for a command word among them.
+   * Tonality: the share of a frame's power within ±{@link PEAK_HALF_WIDTH_HZ} (62.5 Hz) of its
+   * strongest bin. About 1 for a pure tone, a slow sweep or a whistle; a voiced frame spreads its
+   * power over several harmonics and formants: 0.36 for the median of the 2,140 real Speech
+   * Commands clips, at most 0.928 for a command word among them.
    */
   readonly peakConcentration: number;
   /**
-   * Spectral stationarity: the median cosine similarity between a frame's magnitude spectrum and
-   * the mean magnitude spectrum of the active frames. 1 for a periodic sound whose spectrum never
-   * changes (a held square wave, a click train, a held chord); about 0.886 (sqrt(π/4)) for white
-   * noise, whose bins fluctuate; speech moves its formants and pitch: median 0.86 over the real
-   * clips, at most 0.987 for a real command and 0.9971 for one of a held-out synthetic voice. 0 for
-   * a sound of fewer than {@link MIN_STATIONARY_FRAMES} active frames.
+   * Spectral stationarity: the cosine similarity between a frame's magnitude spectrum and the mean
+   * magnitude spectrum of the active frames. 1 for a periodic sound whose spectrum never changes (a
+   * held low square wave, a click train, a held chord); about 0.886 (sqrt(π/4)) for white noise,
+   * whose bins fluctuate; speech moves its formants and pitch: 0.66 for the median real clip, at
+   * most 0.950 for a real command and 0.988 for a word of a synthetic voice. 0 for
+   * a sound of fewer than {@link MIN_STATIONARY_FRAMES} active frames or shorter than
+   * {@link MIN_STATIONARY_SPAN_MS}.
    */
   readonly stationarity: number;
 }
@@ -37,7 +40,15 @@ export const SHAPE_HOP_MS = 20;
  * below it the similarity of a frame or two to their own mean says nothing, and it is 0.
  */
 export const MIN_STATIONARY_FRAMES = 5;
-/** Most active frames transformed, evenly spaced over the active ones (the medians of a 1 s clip need no more). */
+/**
+ * Shortest span from the first active frame to the end of the last for a
+ * {@link SignalShape.stationarity}, ms; below it, 0. A short word of a monotone voice is a steady
+ * vowel too: eSpeak NG at a flat 60 Hz pitch says `up` at a stationarity of 0.999 over 140 and
+ * 220 ms, while the held square and sawtooth waves and chords of the OOD set's development half
+ * last 300 ms and more (and a 10 Hz click train spans its second).
+ */
+export const MIN_STATIONARY_SPAN_MS = 300;
+/** Most active frames transformed, evenly spaced over the active ones (the quartiles of a 1 s clip need no more). */
 export const MAX_SHAPE_FRAMES = 16;
 /** Frames quieter than the loudest by more than this, dB, are left out (pauses, fades). */
 export const ACTIVE_FRAME_RANGE_DB = 20;
@@ -85,9 +96,12 @@ export function signalShape(samples: Float32Array, sampleRateHz: number): Signal
     const spectrum = windowedSpectrum(samples, start, window, fft);
     return peakShare(spectrum, power.subarray(row * bins, (row + 1) * bins), halfWidth);
   });
+  const spanMs = ((active[active.length - 1] as number) - (active[0] as number) + 1) * SHAPE_HOP_MS;
   const stationarity =
-    active.length < MIN_STATIONARY_FRAMES ? 0 : median(similaritiesToMean(power, bins, chosen.length));
-  return { peakConcentration: median(shares), stationarity };
+    active.length < MIN_STATIONARY_FRAMES || spanMs < MIN_STATIONARY_SPAN_MS
+      ? 0
+      : firstQuartile(similaritiesToMean(power, bins, chosen.length));
+  return { peakConcentration: firstQuartile(shares), stationarity };
 }
 
 /**
@@ -208,11 +222,15 @@ function similaritiesToMean(power: Float64Array, bins: number, rows: number): nu
   });
 }
 
-/** Median of a non-empty list (the mean of the middle two for an even count). */
-function median(values: number[]): number {
+/**
+ * The first quartile of a non-empty list: the value a quarter of the way up its sorted order, linearly
+ * interpolated (NumPy's default `percentile(values, 25)`).
+ */
+function firstQuartile(values: number[]): number {
   const sorted = values.sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1
-    ? (sorted[mid] as number)
-    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+  const position = (sorted.length - 1) / 4;
+  const below = Math.floor(position);
+  const low = sorted[below] as number;
+  const high = sorted[Math.min(sorted.length - 1, below + 1)] as number;
+  return low + (high - low) * (position - below);
 }

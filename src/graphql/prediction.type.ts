@@ -91,14 +91,14 @@ export class PredictionType {
   @Field(() => Float, {
     nullable: true,
     description:
-      "Tonality: the median share of a frame's power within 62.5 Hz of its strongest frequency, 0 to 1 (about 1 for a pure tone or a sweep). With stationarity, what the non-speech rule reads (reason NON_SPEECH). Null for a prediction stored before it was kept.",
+      "Tonality: the first quartile, over the clip's frames, of a frame's share of power within 62.5 Hz of its strongest frequency, 0 to 1 (about 1 for a pure tone). With stationarity, what the non-speech rule reads (reason NON_SPEECH). Null for a prediction stored before it was kept.",
   })
   peakConcentration!: number | null;
 
   @Field(() => Float, {
     nullable: true,
     description:
-      "Spectral stationarity: the median cosine similarity of a frame's magnitude spectrum to the clip's mean spectrum, 0 to 1 (about 1 for a held square wave or a click train; 0 for a sound shorter than 100 ms). Null as peakConcentration.",
+      "Spectral stationarity: the first quartile of the cosine similarities of the frames' magnitude spectra to the clip's mean spectrum, 0 to 1 (about 1 for a held square wave or a click train; 0 for a sound shorter than 300 ms). Null as peakConcentration.",
   })
   stationarity!: number | null;
 

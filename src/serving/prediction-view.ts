@@ -33,12 +33,12 @@ export interface PredictionView {
   /** Energy score E(x) = -logsumexp(logits) (Liu et al. 2020); null when the version's model has none. */
   readonly energy: number | null;
   /**
-   * The clip's `SignalShape`: tonality, the median share of a frame's power within ±62.5 Hz of its
+   * The clip's `SignalShape`: tonality, the first quartile of a frame's share of power within ±62.5 Hz of its
    * strongest bin, in [0, 1]; null for a prediction stored before it was kept. With
    * {@link stationarity}, what the non-speech rule reads (`NON_SPEECH_LIMITS`).
    */
   readonly peakConcentration: number | null;
-  /** Spectral stationarity, the median cosine similarity of a frame's magnitude spectrum to the clip's mean, in [0, 1]; null as above. */
+  /** Spectral stationarity, the first quartile of the frames' cosine similarities to the clip's mean spectrum, in [0, 1]; null as above. */
   readonly stationarity: number | null;
   readonly modelVersion: number;
   /** Time from request to model output when the prediction was computed, ms. */

@@ -79,6 +79,19 @@ describe('signalShape: tonality and spectral stationarity of a clip', () => {
     }
   });
 
+  it('leaves stationarity 0 for a steady 200 Hz harmonic sound of 220 ms, as long as a monotone voice’s short vowel, and measures one of 320 ms', () => {
+    const vowel = (ms: number): Float32Array => {
+      const clip = new Float32Array(RATE);
+      const length = (RATE * ms) / 1000;
+      for (let n = 0; n < length; n++)
+        for (let k = 1; k <= 12; k++)
+          clip[4000 + n] = (clip[4000 + n] as number) + (0.3 / k) * Math.sin((2 * Math.PI * 200 * k * n) / RATE);
+      return clip;
+    };
+    assert.equal(signalShape(vowel(220), RATE).stationarity, 0);
+    assert.ok(signalShape(vowel(320), RATE).stationarity > 0.998);
+  });
+
   it('answers zeros for digital silence, a DC offset alone and a clip shorter than one frame', () => {
     assert.deepEqual(signalShape(new Float32Array(RATE), RATE), { peakConcentration: 0, stationarity: 0 });
     assert.deepEqual(signalShape(new Float32Array(RATE).fill(0.5), RATE), { peakConcentration: 0, stationarity: 0 });
@@ -96,6 +109,19 @@ describe('signalShape: tonality and spectral stationarity of a clip', () => {
     click[8000] = 0.9;
     const shape = signalShape(click, RATE);
     assert.equal(shape.stationarity, 0);
+  });
+
+  it('does not call a word with a steady tone 10 dB under it a tone: three quarters of the sound must be steady', async () => {
+    const file = join(realDataDir(), 'pico-testset-v0.02', 'yes', '1acc97de_nohash_4.wav');
+    const word = fitToLength((await decodeAudio(readFileSync(file))).samples, RATE);
+    let sum = 0;
+    for (const v of word) sum += v * v;
+    const amplitude = Math.SQRT2 * Math.sqrt(sum / word.length) * 10 ** (-10 / 20);
+    const tone = sine(1000, RATE, 1, amplitude);
+    const mixed = Float32Array.from(word, (v, n) => v + (tone[n] as number));
+    assert.equal(isNonSpeech(signalShape(Float32Array.from(tone), RATE)), true);
+    const shape = signalShape(mixed, RATE);
+    assert.equal(isNonSpeech(shape), false, JSON.stringify(shape));
   });
 
   it('finds no command word among the real Speech Commands recordings (1,600 of them) at the non-speech limits', async () => {
@@ -120,10 +146,10 @@ describe('signalShape: tonality and spectral stationarity of a clip', () => {
         stationarity: Math.max(highest.stationarity, shape.stationarity),
       };
     }
-    // The margins the README quotes: 0.972 and 0.987 against limits of 0.99 and 0.998.
+    // The margins the README quotes: 0.928 and 0.950 against limits of 0.98 and 0.995.
     assert.deepEqual(
       { peakConcentration: highest.peakConcentration.toFixed(3), stationarity: highest.stationarity.toFixed(3) },
-      { peakConcentration: '0.972', stationarity: '0.987' },
+      { peakConcentration: '0.928', stationarity: '0.950' },
     );
   });
 });
