@@ -157,7 +157,7 @@ function peakShare(spectrum: Float32Array, power: Float64Array, halfWidth: numbe
   let band = 0;
   const last = Math.min(half, peak + halfWidth);
   for (let k = Math.max(0, peak - halfWidth); k <= last; k++) band += power[k] as number;
-  return total > 0 ? band / total : 0;
+  return total > 0 ? Math.min(1, band / total) : 0; // at most 1, whatever the rounding
 }
 
 /**
@@ -218,7 +218,7 @@ function similaritiesToMean(power: Float64Array, bins: number, rows: number): nu
   return norms.map((norm, t) => {
     let dot = 0;
     for (let k = 0; k < bins; k++) dot += (power[t * bins + k] as number) * (mean[k] as number);
-    return norm > 0 && meanNorm > 0 ? dot / (norm * meanNorm) : 0;
+    return norm > 0 && meanNorm > 0 ? Math.min(1, dot / (norm * meanNorm)) : 0; // a cosine: rounding made 1 + 2e-16
   });
 }
 
