@@ -11,7 +11,7 @@ import { averageViews, ttaViewCount, ttaViews } from './tta.js';
 import type { TtaSpec } from './tta.js';
 import { AudioDecodeError, fromFsError, KwsError, toSerializedError, UnreachableCaseError } from '../errors/index.js';
 import type { SerializedKwsError } from '../errors/index.js';
-import { isCommand, LABELS } from '../labels/index.js';
+import { argmax, isCommand, LABELS } from '../labels/index.js';
 import { FeatureExtractor, signalShape } from '../features/index.js';
 import type { FeatureConfig, SignalShape } from '../features/index.js';
 import { logitsAsEmbedding, openEmbeddingSession } from './embedding.js';
@@ -308,10 +308,8 @@ function commandShapes(
 ): Array<SignalShape | null> {
   const shapes: Array<SignalShape | null> = Array.from({ length: n }, () => null);
   good.forEach((index, k) => {
-    let top = 0;
-    for (let c = 1; c < LABELS.length; c++)
-      if ((probabilities[index * classes + c] as number) > (probabilities[index * classes + top] as number)) top = c;
-    if (isCommand(LABELS[top] as string)) shapes[index] = signalShape(clips[k] as Float32Array, sampleRateHz);
+    if (isCommand(LABELS[argmax(probabilities, index * classes)] as string))
+      shapes[index] = signalShape(clips[k] as Float32Array, sampleRateHz);
   });
   return shapes;
 }

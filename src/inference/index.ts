@@ -1,5 +1,5 @@
+export { argmax } from '../labels/index.js';
 export {
-  argmax,
   decide,
   isNonSpeech,
   MAX_ENERGY_THRESHOLD,

@@ -1,6 +1,6 @@
 import { KwsError } from '../errors/index.js';
 import type { SignalShape } from '../features/index.js';
-import { isCommand, LABELS } from '../labels/index.js';
+import { argmax, isCommand, LABELS } from '../labels/index.js';
 import type { Label } from '../labels/index.js';
 
 /** The out-of-distribution score that turns a clip `unknown`. */
@@ -78,14 +78,6 @@ export interface Decision {
   /** Max-softmax probability. */
   readonly confidence: number;
   readonly reason: DecisionReason;
-}
-
-/** Index of the largest value of `probabilities[offset ..< offset + 12]`. */
-export function argmax(probabilities: ArrayLike<number>, offset = 0, length = LABELS.length): number {
-  let best = 0;
-  for (let i = 1; i < length; i++)
-    if ((probabilities[offset + i] as number) > (probabilities[offset + best] as number)) best = i;
-  return best;
 }
 
 /**

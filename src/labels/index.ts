@@ -4,6 +4,7 @@ export {
   ADDED_WORDS_V2,
   AUXILIARY_WORDS_V1,
   BACKGROUND_NOISE_DIR,
+  argmax,
   COMMAND_WORDS,
   isCommand,
   isLabel,

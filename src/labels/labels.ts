@@ -63,6 +63,14 @@ export function labelIndex(label: Label): number {
   return LABELS.indexOf(label);
 }
 
+/** Index of the largest value of `probabilities[offset ..< offset + length]` (default the 12 labels: a row in {@link LABELS} order). */
+export function argmax(probabilities: ArrayLike<number>, offset = 0, length = LABELS.length): number {
+  let best = 0;
+  for (let i = 1; i < length; i++)
+    if ((probabilities[offset + i] as number) > (probabilities[offset + best] as number)) best = i;
+  return best;
+}
+
 /** True when `label` is one of the ten {@link COMMAND_WORDS} (not `silence` or `unknown`). */
 export function isCommand(label: string): boolean {
   return COMMANDS.has(label);
