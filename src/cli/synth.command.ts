@@ -34,6 +34,7 @@ interface SynthCliOptions {
   excludeHeldOutVoices: boolean;
   accentedVoices: number;
   unknownWords: number;
+  soundalikes: number;
   composedUnknowns: number;
   nonSpeech: number;
   nonSpeechSilence: string[];
@@ -60,6 +61,12 @@ function negativeOptions(): Option[] {
       .argParser(integerIn(0, SYNTH_UNKNOWN_WORD_POOL_SIZE))
       .default(0, '0 words'),
     new Option(
+      '--soundalikes <n>',
+      'speakers (at most --per-word) saying each of the 95 training sound-alikes of the commands (best, blow, pop, ...), each in its own folder (unknown)',
+    )
+      .argParser(integerIn(0, 100_000))
+      .default(0, '0 speakers'),
+    new Option(
       '--composed-unknowns <n>',
       'clips in _composed_/ (unknown): half a command joined to half another word, or a word reversed',
     )
@@ -82,7 +89,7 @@ function negativeOptions(): Option[] {
 
 /**
  * `kws synth --out DIR --per-word N [--test-clips M] [--seed S] [--real-noise DIR] [--exclude-held-out-voices]
- * [--unknown-words N] [--composed-unknowns N] [--non-speech N] [--non-speech-silence KINDS]`.
+ * [--unknown-words N] [--soundalikes N] [--composed-unknowns N] [--non-speech N] [--non-speech-silence KINDS]`.
  */
 export function synthCommand(output: CliOutput = PROCESS_OUTPUT): Command {
   const command = new Command('synth')
@@ -107,6 +114,7 @@ export function synthCommand(output: CliOutput = PROCESS_OUTPUT): Command {
 function summary(report: SynthReport): string {
   const negatives = [
     report.unknownWordClips > 0 ? `${report.unknownWordClips} clips of ${report.unknownWords} unknown words` : '',
+    report.soundalikeClips > 0 ? `${report.soundalikeClips} clips of ${report.soundalikeWords} sound-alikes` : '',
     report.composedClips > 0 ? `${report.composedClips} composed unknowns` : '',
     report.nonSpeechClips > 0 ? `${report.nonSpeechClips} non-speech clips` : '',
   ].filter((part) => part !== '');
@@ -144,6 +152,7 @@ async function runSynth(options: SynthCliOptions, output: CliOutput): Promise<vo
       excludeHeldOutVoices: options.excludeHeldOutVoices,
       accentedVoices: options.accentedVoices,
       unknownWords: options.unknownWords,
+      soundalikes: options.soundalikes,
       composedUnknowns: options.composedUnknowns,
       nonSpeech: options.nonSpeech,
       nonSpeechSilence: options.nonSpeechSilence as NonSpeechKind[],

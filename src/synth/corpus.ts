@@ -35,7 +35,9 @@ import {
   drawUnknownWords,
   NON_SPEECH_UNKNOWN_DIR,
   TRAINING_ESPEAK_VARIANTS,
+  UNKNOWN_WORD_POOL,
 } from './training-negatives.js';
+import { TRAIN_SOUNDALIKES } from './vocabulary.js';
 
 /** Words outside the dataset's vocabulary, said only in the test set: out-of-distribution `unknown`. */
 export const UNSEEN_TEST_WORDS = [
@@ -83,6 +85,15 @@ export interface SynthOptions {
    */
   readonly unknownWords?: number;
   /**
+   * Speakers per sound-alike: each of the 95 words of `TRAIN_SOUNDALIKES` but `test` (a rhyme or a changed sound
+   * of a command: best, blow, pop, round, lend, rice, pond, cost, stick, code, ...) said by a seeded
+   * draw of this many of the corpus's speakers into its own `<word>/` folder, which the reader labels
+   * `unknown`: the hardest negatives, of which a draw of `unknownWords` holds only a few (2,075 words,
+   * 96 of them sound-alikes). A sound-alike drawn by `unknownWords` (said by every speaker already) is
+   * not written again. Default 0; at most `perWord`.
+   */
+  readonly soundalikes?: number;
+  /**
    * Clips of composed unknowns in `_composed_/`: the first half of one word joined to the second half
    * of another (one of them a command), and, every 4th clip, a word reversed (see
    * `drawComposedRecipe`). Default 0; at most 1,000,000.
@@ -104,7 +115,7 @@ export interface SynthOptions {
 }
 
 /** A phase of {@link synthesizeCorpus}, as `onProgress` reports it. */
-export type SynthPhase = 'corpus' | 'unknown-words' | 'composed' | 'non-speech' | 'test-pool' | 'test';
+export type SynthPhase = 'corpus' | 'unknown-words' | 'soundalikes' | 'composed' | 'non-speech' | 'test-pool' | 'test';
 
 /** What {@link synthesizeCorpus} made, with timings. */
 export interface SynthReport {
@@ -116,6 +127,9 @@ export interface SynthReport {
   /** Words drawn for `unknownWords`, and their clips (words x speakers). */
   readonly unknownWords: number;
   readonly unknownWordClips: number;
+  /** Sound-alike words written for `soundalikes`, and their clips (words x `soundalikes`). */
+  readonly soundalikeWords: number;
+  readonly soundalikeClips: number;
   /** Clips in `_composed_/` and `_non_speech_/`. */
   readonly composedClips: number;
   readonly nonSpeechClips: number;
@@ -151,6 +165,9 @@ interface SynthConfig {
   readonly testClips: number;
   readonly excludeHeldOutVoices: boolean;
   readonly unknownWords: readonly string[];
+  /** The sound-alikes to write (TRAIN_SOUNDALIKES less the corpus's words and the drawn unknown words), and speakers per word. */
+  readonly soundalikeWords: readonly string[];
+  readonly soundalikeSpeakers: number;
   readonly composedUnknowns: number;
   readonly nonSpeech: number;
   readonly nonSpeechSilence: ReadonlySet<NonSpeechKind>;
@@ -187,6 +204,16 @@ function resolveSynthOptions(options: SynthOptions): SynthConfig {
     ...words,
     ...UNSEEN_TEST_WORDS,
   ]);
+  const soundalikeSpeakers = options.soundalikes ?? 0;
+  checkCount('soundalikes', soundalikeSpeakers, 0, options.perWord);
+  // `test` (a sound-alike of yes) is the Kaggle test set's folder, which the reader skips: only the pool's words.
+  const written = new Set([...words, ...unknownWords]);
+  const soundalikeWords =
+    soundalikeSpeakers === 0
+      ? []
+      : Object.values(TRAIN_SOUNDALIKES).flatMap((list) =>
+          list.filter((w) => !written.has(w) && UNKNOWN_WORD_POOL.includes(w)),
+        );
   return {
     options,
     seed,
@@ -194,6 +221,8 @@ function resolveSynthOptions(options: SynthOptions): SynthConfig {
     testClips,
     excludeHeldOutVoices,
     unknownWords,
+    soundalikeWords,
+    soundalikeSpeakers,
     composedUnknowns,
     nonSpeech,
     nonSpeechSilence,
@@ -209,7 +238,8 @@ function resolveSynthOptions(options: SynthOptions): SynthConfig {
  * set with `test/labels.csv`. The same options give the same bytes.
  *
  * Teaching `unknown` (all off by default, when the corpus is byte-identical to one written before
- * they existed): `unknownWords` more word folders from the training vocabulary, `composedUnknowns`
+ * they existed): `unknownWords` more word folders from the training vocabulary, `soundalikes`
+ * speakers for each training sound-alike of a command, `composedUnknowns`
  * clips in `_composed_/`, `nonSpeech` clips per kind in `_non_speech_/` (see `SynthOptions`); and
  * `excludeHeldOutVoices` keeps the evaluation's eSpeak variants out of the speakers. Each part draws
  * from its own seeded streams and synthesizer, so turning one on leaves the others' bytes as they were.
@@ -227,23 +257,23 @@ export async function synthesizeCorpus(options: SynthOptions): Promise<SynthRepo
 }
 
 /**
- * Writes `<word>/<speaker>_nohash_0.wav` for every word and speaker, each clip placed with
- * `seededRng(seed, rngPart, word, speaker.id)`; returns the relative paths.
+ * Writes `<word>/<speaker>_nohash_0.wav` for every word and each of its speakers (`speakersOf(word)`),
+ * each clip placed with `seededRng(seed, rngPart, word, speaker.id)`; returns the relative paths.
  */
 async function writeWordClips(
   config: SynthConfig,
   words: readonly string[],
-  speakers: readonly SyntheticSpeaker[],
+  speakersOf: (word: string) => readonly SyntheticSpeaker[],
   synthesizer: EspeakSynthesizer,
   floorBank: NoiseFloorBank,
   phase: { readonly name: SynthPhase; readonly rngPart: string },
 ): Promise<string[]> {
   const { outDir } = config.options;
-  const total = words.length * speakers.length;
+  const total = words.reduce((sum, word) => sum + speakersOf(word).length, 0);
   const relativePaths: string[] = [];
   for (const word of words) {
     await mkdir(join(outDir, word));
-    for (const speaker of speakers) {
+    for (const speaker of speakersOf(word)) {
       const utterance = synthesizer.synthesize(word, speaker);
       const speech = await prepareUtterance(utterance.samples, utterance.sampleRateHz);
       const clip = placeInClip(speech, seededRng(config.seed, phase.rngPart, word, speaker.id), floorBank);
@@ -259,6 +289,7 @@ async function writeWordClips(
 /** What the options that teach `unknown` wrote. */
 interface NegativesWritten {
   readonly unknownWordPaths: readonly string[];
+  readonly soundalikePaths: readonly string[];
   readonly composed: readonly ComposedClipRecord[];
   readonly nonSpeech: readonly NonSpeechClipRecord[];
 }
@@ -279,10 +310,24 @@ async function writeNegatives(
   const unknownWordPaths =
     config.unknownWords.length === 0
       ? []
-      : await writeWordClips(config, config.unknownWords, speakers, await EspeakSynthesizer.create(), floorBank, {
+      : await writeWordClips(config, config.unknownWords, () => speakers, await EspeakSynthesizer.create(), floorBank, {
           name: 'unknown-words',
           rngPart: 'unknown-word-clip',
         });
+  const soundalikePaths =
+    config.soundalikeWords.length === 0
+      ? []
+      : await writeWordClips(
+          config,
+          config.soundalikeWords,
+          (word) =>
+            seededRng(config.seed, 'soundalike-speakers', word)
+              .shuffle([...speakers])
+              .slice(0, config.soundalikeSpeakers),
+          await EspeakSynthesizer.create(),
+          floorBank,
+          { name: 'soundalikes', rngPart: 'soundalike-clip' },
+        );
   const composed =
     config.composedUnknowns === 0
       ? []
@@ -291,7 +336,7 @@ async function writeNegatives(
     config.nonSpeech === 0
       ? []
       : await writeNonSpeechUnknowns(part('non-speech'), config.nonSpeech, config.nonSpeechSilence);
-  return { unknownWordPaths, composed, nonSpeech };
+  return { unknownWordPaths, soundalikePaths, composed, nonSpeech };
 }
 
 async function writeCorpus(config: SynthConfig): Promise<SynthReport> {
@@ -305,7 +350,7 @@ async function writeCorpus(config: SynthConfig): Promise<SynthReport> {
     seededRng(seed, 'accents'),
   );
   const floorBank = createNoiseFloorBank(seededRng(seed, 'noise-floor'));
-  const wordPaths = await writeWordClips(config, config.words, speakers, synthesizer, floorBank, {
+  const wordPaths = await writeWordClips(config, config.words, () => speakers, synthesizer, floorBank, {
     name: 'corpus',
     rngPart: 'clip',
   });
@@ -313,6 +358,7 @@ async function writeCorpus(config: SynthConfig): Promise<SynthReport> {
   await writeLists(options.outDir, [
     ...wordPaths,
     ...negatives.unknownWordPaths,
+    ...negatives.soundalikePaths,
     ...negatives.composed.map((r) => r.file),
     ...negatives.nonSpeech.map((r) => r.file),
   ]);
@@ -331,6 +377,8 @@ async function writeCorpus(config: SynthConfig): Promise<SynthReport> {
     clips: wordPaths.length,
     unknownWords: config.unknownWords.length,
     unknownWordClips: negatives.unknownWordPaths.length,
+    soundalikeWords: config.soundalikeWords.length,
+    soundalikeClips: negatives.soundalikePaths.length,
     composedClips: negatives.composed.length,
     nonSpeechClips: negatives.nonSpeech.length,
     backgroundNoise: noises.names,
@@ -389,6 +437,11 @@ const COMPOSED_RECIPE =
 interface NegativesManifest {
   excludeHeldOutVoices?: { readonly variants: readonly string[]; readonly heldOut: readonly string[] };
   unknownWords?: { readonly count: number; readonly clips: number; readonly words: readonly string[] };
+  soundalikes?: {
+    readonly speakersPerWord: number;
+    readonly clips: number;
+    readonly words: readonly string[];
+  };
   composedUnknowns?: {
     readonly folder: string;
     readonly clips: number;
@@ -418,6 +471,12 @@ function negativesManifest(config: SynthConfig, negatives: NegativesWritten): Ne
       count: config.unknownWords.length,
       clips: negatives.unknownWordPaths.length,
       words: config.unknownWords,
+    };
+  if (config.soundalikeWords.length > 0)
+    body.soundalikes = {
+      speakersPerWord: config.soundalikeSpeakers,
+      clips: negatives.soundalikePaths.length,
+      words: config.soundalikeWords,
     };
   if (config.composedUnknowns > 0) {
     const reversed = negatives.composed.filter((r) => r.kind === 'reversed').length;

@@ -18,6 +18,7 @@ import {
   EVAL_OOV_WORDS,
   EVAL_SOUNDALIKES,
   HELD_OUT_ESPEAK_VARIANTS,
+  TRAIN_SOUNDALIKES,
   NON_SPEECH_KINDS,
   NON_SPEECH_UNKNOWN_DIR,
   nonSpeechSplitOf,
@@ -64,6 +65,7 @@ interface Manifest {
   speakers: SyntheticSpeaker[];
   excludeHeldOutVoices?: { variants: string[]; heldOut: string[] };
   unknownWords?: { count: number; clips: number; words: string[] };
+  soundalikes?: { speakersPerWord: number; clips: number; words: string[] };
   composedUnknowns?: {
     folder: string;
     clips: number;
@@ -167,6 +169,8 @@ describe('kws synth options that teach unknown', () => {
         clips: 4,
         unknownWords: 3,
         unknownWordClips: 6,
+        soundalikeWords: 0,
+        soundalikeClips: 0,
         composedClips: 8,
         nonSpeechClips: 13,
         backgroundNoise: ['white_noise.wav', 'pink_noise.wav', 'brown_noise.wav'],
@@ -337,6 +341,16 @@ describe('kws synth options that teach unknown', () => {
     assert.equal(existsSync(dir), false);
   });
 
+  it('refuses more speakers per sound-alike than the corpus has', async () => {
+    const dir = join(tempDir('kws-neg-bad-'), 'corpus');
+    await assert.rejects(synthesizeCorpus({ ...TINY, outDir: dir, soundalikes: 3 }), {
+      name: 'KwsError',
+      code: 'INVALID_ARGUMENT',
+      message: 'soundalikes must be an integer from 0 to 2, got 3',
+    });
+    assert.equal(existsSync(dir), false);
+  });
+
   it('refuses more unknown words than the pool holds before writing anything', async () => {
     const dir = join(tempDir('kws-neg-bad-'), 'corpus');
     await assert.rejects(synthesizeCorpus({ ...TINY, outDir: dir, words: undefined, unknownWords: 2076 }), {
@@ -353,6 +367,61 @@ describe('kws synth options that teach unknown', () => {
       message: 'nonSpeech must be an integer from 0 to 100000, got 1.5',
     });
     assert.equal(existsSync(dir), false);
+  });
+});
+
+describe('kws synth --soundalikes', () => {
+  let dir: string;
+  let report: SynthReport;
+  const options = { ...TINY, words: ['yes', 'best'], perWord: 3, testClips: 0, soundalikes: 1 } as const;
+
+  before(async () => {
+    dir = tempDir('kws-soundalikes-');
+    report = await synthesizeCorpus({ ...options, outDir: dir });
+  });
+
+  it("says every training sound-alike that is not a corpus word (nor test, the test set's folder) once, by one of the corpus's speakers", () => {
+    const expected = Object.values(TRAIN_SOUNDALIKES)
+      .flat()
+      .filter((word) => word !== 'best' && word !== 'test');
+    assert.equal(expected.length, 94);
+    assert.deepEqual([report.soundalikeWords, report.soundalikeClips], [94, 94]);
+    const manifest = manifestOf(dir);
+    assert.deepEqual(manifest.soundalikes, { speakersPerWord: 1, clips: 94, words: expected });
+    const speakers = new Set(manifest.speakers.map((s) => `${s.id}_nohash_0.wav`));
+    const used = new Set<string>();
+    for (const word of expected) {
+      const files = readdirSync(join(dir, word));
+      assert.equal(files.length, 1, word);
+      assert.ok(speakers.has(files[0]!), `${word}: ${files[0]}`);
+      used.add(files[0]!);
+    }
+    // The speaker is drawn per word, not always the first.
+    assert.equal(used.size, 3);
+    assert.equal(readdirSync(join(dir, 'best')).length, 3);
+  });
+
+  it('labels them unknown, lists them by the hashing rule, and says no evaluation word', async () => {
+    for (const word of manifestOf(dir).soundalikes!.words) {
+      assert.equal(labelForWord(word), 'unknown', word);
+      assert.ok(!EVALUATION_WORDS.has(word), word);
+    }
+    const listed =
+      readFileSync(join(dir, 'validation_list.txt'), 'utf8') + readFileSync(join(dir, 'testing_list.txt'), 'utf8');
+    const paths = manifestOf(dir).soundalikes!.words.flatMap((w) => readdirSync(join(dir, w)).map((f) => `${w}/${f}`));
+    for (const path of paths) assert.equal(listed.includes(`${path}\n`), whichSet(path) !== 'training', path);
+    const dataset = await scanSpeechCommands(dir, { unknownPercentage: 100 });
+    const unknown = Object.values(dataset.otherWords).flat().length;
+    assert.equal(unknown, 94 + 3);
+    assert.equal(existsSync(join(dir, 'test')), false);
+  });
+
+  it('leaves the corpus words as a corpus without the option writes them', async () => {
+    const plain = tempDir('kws-soundalikes-off-');
+    await synthesizeCorpus({ ...options, soundalikes: 0, outDir: plain });
+    for (const folder of ['yes', 'best', '_background_noise_'])
+      assert.deepEqual(under(digest(dir), folder), under(digest(plain), folder), folder);
+    assert.equal(manifestOf(plain).soundalikes, undefined);
   });
 });
 
@@ -457,6 +526,10 @@ describe('kws synth flags that teach unknown', () => {
     const help = result.stdout.replace(/\s+/g, ' ');
     assert.match(help, /--exclude-held-out-voices draw speakers from the 73 eSpeak variants .* \(default: false\)/);
     assert.match(help, /--unknown-words <n> words of the training vocabulary \(of 2075\) .* \(default: 0 words\)/);
+    assert.match(
+      help,
+      /--soundalikes <n> speakers \(at most --per-word\) saying each of the 95 training sound-alikes .* \(default: 0 speakers\)/,
+    );
     assert.match(help, /--composed-unknowns <n> clips in _composed_\/ .* \(default: 0 clips\)/);
     assert.match(
       help,
@@ -468,6 +541,7 @@ describe('kws synth flags that teach unknown', () => {
     ['--unknown-words', '2076', 'expected an integer from 0 to 2075, got "2076"'],
     ['--composed-unknowns', 'many', 'expected an integer from 0 to 1000000, got "many"'],
     ['--non-speech', '-1', 'expected an integer from 0 to 100000, got "-1"'],
+    ['--soundalikes', 'x', 'expected an integer from 0 to 100000, got "x"'],
   ] as const) {
     it(`refuses ${flag} ${value} as a usage error (exit 2)`, async () => {
       const result = await runKws('synth', '--out', tempDir('kws-neg-cli-'), '--per-word', '1', flag, value);
@@ -481,16 +555,18 @@ describe('kws synth flags that teach unknown', () => {
     const result = await runKws(
       ...['synth', '--out', out, '--per-word', '1', '--seed', '4', '--real-noise', tempDir('kws-neg-no-noise-')],
       ...['--exclude-held-out-voices', '--unknown-words', '2', '--composed-unknowns', '3', '--non-speech', '1'],
+      ...['--soundalikes', '1'],
       '--no-progress',
     );
     assert.equal(result.status, 0, result.stderr);
     assert.match(
       result.stdout,
-      /^wrote 30 clips \(30 words x 1 speakers\) and 3 background-noise files to .* in [\d.]+ s\nwith 2 clips of 2 unknown words, 3 composed unknowns, 13 non-speech clips\n$/,
+      /^wrote 30 clips \(30 words x 1 speakers\) and 3 background-noise files to .* in [\d.]+ s\nwith 2 clips of 2 unknown words, 95 clips of 95 sound-alikes, 3 composed unknowns, 13 non-speech clips\n$/,
     );
     const manifest = manifestOf(out);
     assert.equal(manifest.unknownWords?.count, 2);
     assert.equal(manifest.composedUnknowns?.clips, 3);
+    assert.equal(manifest.soundalikes?.clips, 95);
     assert.equal(manifest.nonSpeech?.clips, 13);
     assert.equal(manifest.excludeHeldOutVoices?.variants.length, 73);
   });
