@@ -13,8 +13,7 @@ import {
 import { UNKNOWN_SCORES } from '../inference/index.js';
 import type { UnknownScore } from '../inference/index.js';
 import { principalKeyId, sanitizeFilename } from '../storage/index.js';
-import { storeThresholds } from '../registry/index.js';
-import { probabilitiesByLabel } from '../serving/index.js';
+import { probabilitiesByLabel, thresholdsJson } from '../serving/index.js';
 import type { PredictionView, ServingService, ThresholdOverrides, UploadOutcome } from '../serving/index.js';
 import type { ServingMetrics } from './metrics.js';
 import { principalOf } from './authenticate.js';
@@ -57,8 +56,7 @@ export function predictionJson(view: PredictionView): Record<string, unknown> {
   return {
     ...rest,
     probabilities: probabilitiesByLabel({ probabilities }),
-    // Disabled limits as null, as version.json stores them, and whether the non-speech rule applied.
-    thresholds: { ...storeThresholds(thresholds), nonSpeechRule: thresholds.nonSpeechRule !== false },
+    thresholds: thresholdsJson(thresholds),
   };
 }
 

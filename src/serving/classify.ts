@@ -7,7 +7,8 @@ import { LABELS } from '../labels/index.js';
 import type { Label } from '../labels/index.js';
 import { fromFsError, toSerializedError } from '../errors/index.js';
 import type { DecisionReason, Thresholds } from '../inference/index.js';
-import { probabilitiesByLabel, toPredictionView } from './prediction-view.js';
+import { probabilitiesByLabel, thresholdsJson, toPredictionView } from './prediction-view.js';
+import type { ThresholdsJson } from './prediction-view.js';
 import type { LoadedVersion } from '../training/tfjs/index.js';
 
 /** The prediction for one file (`kws classify --json`). */
@@ -34,6 +35,8 @@ export interface FilePrediction {
   readonly tta: string | null;
   /** For a version trained on every word, the most probable word (of the clip as it is); null otherwise. */
   readonly topWord: string | null;
+  /** The thresholds the answer applied, as REST shows them (`thresholds` of `POST /v1/clips`). */
+  readonly thresholds: ThresholdsJson;
 }
 
 /** A file that could not be classified. */
@@ -119,6 +122,7 @@ export async function classifyFiles(
         modelVersion,
         tta: view.tta,
         topWord: view.topWord,
+        thresholds: thresholdsJson(thresholds),
       };
     });
   }

@@ -9,8 +9,14 @@ export type {
 } from './serving-service.js';
 export { readServingVersion, RESOLVE_TTL_MS, VersionResolver } from './version-resolver.js';
 export type { ServingVersion } from './version-resolver.js';
-export { probabilitiesByLabel, toPredictionView, versionTtaDescription, viewShape } from './prediction-view.js';
-export type { PredictionView } from './prediction-view.js';
+export {
+  probabilitiesByLabel,
+  thresholdsJson,
+  toPredictionView,
+  versionTtaDescription,
+  viewShape,
+} from './prediction-view.js';
+export type { PredictionView, ThresholdsJson } from './prediction-view.js';
 export { classifyFiles } from './classify.js';
 export type { FileFailure, FilePrediction } from './classify.js';
 export { Dashboard, MAX_DASHBOARD_CLIPS } from './dashboard.js';

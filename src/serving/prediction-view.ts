@@ -6,6 +6,8 @@ import { decide } from '../inference/index.js';
 import type { DecisionReason, Thresholds } from '../inference/index.js';
 import type { StoredPrediction } from '../storage/index.js';
 import type { SignalShape } from '../features/index.js';
+import { storeThresholds } from '../registry/index.js';
+import type { StoredThresholds } from '../registry/index.js';
 
 /** One clip's model output as stored (a {@link StoredPrediction}) or just computed: `[12]` probabilities, level, energy. */
 export type ClipScores = Pick<
@@ -80,6 +82,21 @@ export function toPredictionView(stored: ClipScores, thresholds: Thresholds): Pr
 /** `[12]` probabilities as an object keyed by label, in {@link LABELS} order (REST JSON and `kws classify --json`). */
 export function probabilitiesByLabel(view: Pick<PredictionView, 'probabilities'>): Record<Label, number> {
   return Object.fromEntries(view.probabilities.map((p) => [p.label, p.probability])) as Record<Label, number>;
+}
+
+/** The thresholds an answer applied, as REST JSON and `kws classify --json` show them. */
+export interface ThresholdsJson extends StoredThresholds {
+  /** Whether the non-speech rule (`isNonSpeech`) applied to the answer. */
+  readonly nonSpeechRule: boolean;
+}
+
+/**
+ * The thresholds an answer applied as JSON: disabled limits as null (as `version.json` stores them)
+ * and whether the non-speech rule applied. Shared by REST and `kws classify --json`, so both show the
+ * same object for the same request.
+ */
+export function thresholdsJson(thresholds: Thresholds): ThresholdsJson {
+  return { ...storeThresholds(thresholds), nonSpeechRule: thresholds.nonSpeechRule !== false };
 }
 
 /** A version's own test-time augmentation as one line (`describeTta`), or null when it has none. */

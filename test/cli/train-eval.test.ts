@@ -280,10 +280,18 @@ describe('kws train, kws models and kws eval', { concurrency: true }, () => {
       'reason',
       'rmsDbfs',
       'stationarity',
+      'thresholds',
       'topWord',
       'tta',
     ]);
     assert.equal(ok!['tta'], null);
+    assert.deepEqual(Object.keys(ok!['thresholds'] as object).sort(), [
+      'nonSpeechRule',
+      'silenceThresholdDbfs',
+      'unknownEnergyThreshold',
+      'unknownScore',
+      'unknownThreshold',
+    ]);
     assert.equal(ok!['topWord'], null, 'a 12-label version has no words');
     assert.ok(
       typeof ok!['energy'] === 'number' && Number.isFinite(ok!['energy']),

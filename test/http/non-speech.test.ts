@@ -210,14 +210,21 @@ describe('the bundled models on pure tones, over REST and GraphQL', () => {
         [[], ['--no-non-speech-rule']].map(async (flag) => {
           const run = await runKws('classify', '--json', ...flag, file, ...models);
           assert.equal(run.status, 0, run.stderr);
-          const { label, reason } = JSON.parse(lines(run)[0]!) as { label: string; reason: string };
-          return { label, reason };
+          const { label, reason, thresholds } = JSON.parse(lines(run)[0]!) as {
+            label: string;
+            reason: string;
+            thresholds: unknown;
+          };
+          return { label, reason, thresholds };
         }),
       );
+      // The thresholds object is REST's for the same request, the switch included.
+      const restThresholds = (p: RestPrediction): unknown => (p as unknown as { thresholds: unknown }).thresholds;
       assert.deepEqual(answers, [
-        { label: 'unknown', reason: 'NON_SPEECH' },
-        { label: 'yes', reason: 'MODEL' },
+        { label: 'unknown', reason: 'NON_SPEECH', thresholds: restThresholds(on) },
+        { label: 'yes', reason: 'MODEL', thresholds: restThresholds(rest) },
       ]);
+      assert.equal((answers[1]!.thresholds as { nonSpeechRule: boolean }).nonSpeechRule, false);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
