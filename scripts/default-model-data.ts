@@ -24,7 +24,7 @@ const { values } = parseArgs({
     real: { type: 'string', default: resolve(import.meta.dirname, '../../shared/data/real') },
     // The training negatives of kws synth (off by default, as the bundled model's corpus was made).
     'unknown-words': { type: 'string', default: '0' },
-    soundalikes: { type: 'string', default: '0' },
+    'soundalike-speakers': { type: 'string', default: '0' },
     'composed-unknowns': { type: 'string', default: '0' },
     'non-speech': { type: 'string', default: '0' },
     'non-speech-silence': { type: 'string', default: '' },
@@ -39,7 +39,7 @@ if (!values['lists-only'])
     outDir: out,
     perWord: Number(values['per-word']),
     unknownWords: Number(values['unknown-words']),
-    soundalikes: Number(values.soundalikes),
+    soundalikeSpeakers: Number(values['soundalike-speakers']),
     composedUnknowns: Number(values['composed-unknowns']),
     nonSpeech: Number(values['non-speech']),
     nonSpeechSilence:

@@ -22,6 +22,9 @@ export function defaultRealDataDir(): string | null {
  */
 export const SYNTH_UNKNOWN_WORD_POOL_SIZE = 2075;
 
+/** Training sound-alikes the writer says (`TRAIN_SOUNDALIKES` in `UNKNOWN_WORD_POOL`), for the help text; checked by the same test. */
+export const SYNTH_SOUNDALIKE_WORDS = 95;
+
 /** Non-speech kinds (`NON_SPEECH_KINDS`), for the help text; checked by the same test. */
 export const SYNTH_NON_SPEECH_KINDS = 13;
 
@@ -34,7 +37,7 @@ interface SynthCliOptions {
   excludeHeldOutVoices: boolean;
   accentedVoices: number;
   unknownWords: number;
-  soundalikes: number;
+  soundalikeSpeakers: number;
   composedUnknowns: number;
   nonSpeech: number;
   nonSpeechSilence: string[];
@@ -61,8 +64,8 @@ function negativeOptions(): Option[] {
       .argParser(integerIn(0, SYNTH_UNKNOWN_WORD_POOL_SIZE))
       .default(0, '0 words'),
     new Option(
-      '--soundalikes <n>',
-      'speakers (at most --per-word) saying each of the 95 training sound-alikes of the commands (best, blow, pop, ...), each in its own folder (unknown)',
+      '--soundalike-speakers <n>',
+      `speakers (at most --per-word) saying each of the ${SYNTH_SOUNDALIKE_WORDS} training sound-alikes of the commands (best, blow, pop, ...), each in its own folder (unknown)`,
     )
       .argParser(integerIn(0, 100_000))
       .default(0, '0 speakers'),
@@ -89,7 +92,7 @@ function negativeOptions(): Option[] {
 
 /**
  * `kws synth --out DIR --per-word N [--test-clips M] [--seed S] [--real-noise DIR] [--exclude-held-out-voices]
- * [--unknown-words N] [--soundalikes N] [--composed-unknowns N] [--non-speech N] [--non-speech-silence KINDS]`.
+ * [--unknown-words N] [--soundalike-speakers N] [--composed-unknowns N] [--non-speech N] [--non-speech-silence KINDS]`.
  */
 export function synthCommand(output: CliOutput = PROCESS_OUTPUT): Command {
   const command = new Command('synth')
@@ -152,7 +155,7 @@ async function runSynth(options: SynthCliOptions, output: CliOutput): Promise<vo
       excludeHeldOutVoices: options.excludeHeldOutVoices,
       accentedVoices: options.accentedVoices,
       unknownWords: options.unknownWords,
-      soundalikes: options.soundalikes,
+      soundalikeSpeakers: options.soundalikeSpeakers,
       composedUnknowns: options.composedUnknowns,
       nonSpeech: options.nonSpeech,
       nonSpeechSilence: options.nonSpeechSilence as NonSpeechKind[],

@@ -85,14 +85,15 @@ export interface SynthOptions {
    */
   readonly unknownWords?: number;
   /**
-   * Speakers per sound-alike: each of the 95 words of `TRAIN_SOUNDALIKES` but `test` (a rhyme or a changed sound
-   * of a command: best, blow, pop, round, lend, rice, pond, cost, stick, code, ...) said by a seeded
-   * draw of this many of the corpus's speakers into its own `<word>/` folder, which the reader labels
-   * `unknown`: the hardest negatives, of which a draw of `unknownWords` holds only a few (2,075 words,
-   * 96 of them sound-alikes). A sound-alike drawn by `unknownWords` (said by every speaker already) is
-   * not written again. Default 0; at most `perWord`.
+   * Speakers per sound-alike: each of the 95 words of `TRAIN_SOUNDALIKES` but `test` (a rhyme or a
+   * changed sound of a command: best, blow, pop, round, lend, rice, pond, cost, stick, code, ...) said
+   * by a seeded draw of this many of the corpus's speakers into its own `<word>/` folder, which the
+   * reader labels `unknown`: the hardest negatives, of which a draw of `unknownWords` holds only a few
+   * (2,075 words, 95 of them sound-alikes). A sound-alike that is one of the corpus's `words` or was
+   * drawn by `unknownWords` (said by every speaker already) is not written again. Default 0; at most
+   * `perWord`.
    */
-  readonly soundalikes?: number;
+  readonly soundalikeSpeakers?: number;
   /**
    * Clips of composed unknowns in `_composed_/`: the first half of one word joined to the second half
    * of another (one of them a command), and, every 4th clip, a word reversed (see
@@ -127,7 +128,7 @@ export interface SynthReport {
   /** Words drawn for `unknownWords`, and their clips (words x speakers). */
   readonly unknownWords: number;
   readonly unknownWordClips: number;
-  /** Sound-alike words written for `soundalikes`, and their clips (words x `soundalikes`). */
+  /** Sound-alike words written for `soundalikeSpeakers`, and their clips (words x `soundalikeSpeakers`). */
   readonly soundalikeWords: number;
   readonly soundalikeClips: number;
   /** Clips in `_composed_/` and `_non_speech_/`. */
@@ -204,8 +205,12 @@ function resolveSynthOptions(options: SynthOptions): SynthConfig {
     ...words,
     ...UNSEEN_TEST_WORDS,
   ]);
-  const soundalikeSpeakers = options.soundalikes ?? 0;
-  checkCount('soundalikes', soundalikeSpeakers, 0, options.perWord);
+  const soundalikeSpeakers = options.soundalikeSpeakers ?? 0;
+  if (!Number.isInteger(soundalikeSpeakers) || soundalikeSpeakers < 0 || soundalikeSpeakers > options.perWord)
+    throw new KwsError(
+      'INVALID_ARGUMENT',
+      `soundalikeSpeakers must be an integer from 0 to perWord (${options.perWord}), got ${soundalikeSpeakers}`,
+    );
   // `test` (a sound-alike of yes) is the Kaggle test set's folder, which the reader skips: only the pool's words.
   const written = new Set([...words, ...unknownWords]);
   const soundalikeWords =
@@ -238,7 +243,7 @@ function resolveSynthOptions(options: SynthOptions): SynthConfig {
  * set with `test/labels.csv`. The same options give the same bytes.
  *
  * Teaching `unknown` (all off by default, when the corpus is byte-identical to one written before
- * they existed): `unknownWords` more word folders from the training vocabulary, `soundalikes`
+ * they existed): `unknownWords` more word folders from the training vocabulary, `soundalikeSpeakers`
  * speakers for each training sound-alike of a command, `composedUnknowns`
  * clips in `_composed_/`, `nonSpeech` clips per kind in `_non_speech_/` (see `SynthOptions`); and
  * `excludeHeldOutVoices` keeps the evaluation's eSpeak variants out of the speakers. Each part draws
@@ -294,7 +299,7 @@ interface NegativesWritten {
   readonly nonSpeech: readonly NonSpeechClipRecord[];
 }
 
-/** The unknown words, composed unknowns and non-speech clips; each part with its own synthesizer and streams. */
+/** The unknown words, sound-alikes, composed unknowns and non-speech clips; each part with its own synthesizer and streams. */
 async function writeNegatives(
   config: SynthConfig,
   speakers: readonly SyntheticSpeaker[],

@@ -3,7 +3,11 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { before, describe, it } from 'node:test';
-import { SYNTH_NON_SPEECH_KINDS, SYNTH_UNKNOWN_WORD_POOL_SIZE } from '../../src/cli/synth.command.js';
+import {
+  SYNTH_NON_SPEECH_KINDS,
+  SYNTH_SOUNDALIKE_WORDS,
+  SYNTH_UNKNOWN_WORD_POOL_SIZE,
+} from '../../src/cli/synth.command.js';
 import { decodeAudio } from '../../src/audio/index.js';
 import { Rng, scanSpeechCommands, whichSet } from '../../src/data/index.js';
 import { ADDED_WORDS_V2, COMMAND_WORDS, labelForWord, WORDS_V1 } from '../../src/labels/index.js';
@@ -343,10 +347,10 @@ describe('kws synth options that teach unknown', () => {
 
   it('refuses more speakers per sound-alike than the corpus has', async () => {
     const dir = join(tempDir('kws-neg-bad-'), 'corpus');
-    await assert.rejects(synthesizeCorpus({ ...TINY, outDir: dir, soundalikes: 3 }), {
+    await assert.rejects(synthesizeCorpus({ ...TINY, outDir: dir, soundalikeSpeakers: 3 }), {
       name: 'KwsError',
       code: 'INVALID_ARGUMENT',
-      message: 'soundalikes must be an integer from 0 to 2, got 3',
+      message: 'soundalikeSpeakers must be an integer from 0 to perWord (2), got 3',
     });
     assert.equal(existsSync(dir), false);
   });
@@ -370,10 +374,10 @@ describe('kws synth options that teach unknown', () => {
   });
 });
 
-describe('kws synth --soundalikes', () => {
+describe('kws synth --soundalike-speakers', () => {
   let dir: string;
   let report: SynthReport;
-  const options = { ...TINY, words: ['yes', 'best'], perWord: 3, testClips: 0, soundalikes: 1 } as const;
+  const options = { ...TINY, words: ['yes', 'best'], perWord: 3, testClips: 0, soundalikeSpeakers: 1 } as const;
 
   before(async () => {
     dir = tempDir('kws-soundalikes-');
@@ -416,9 +420,24 @@ describe('kws synth --soundalikes', () => {
     assert.equal(existsSync(join(dir, 'test')), false);
   });
 
+  it('does not say again a sound-alike that --unknown-words drew (every speaker says it already)', async () => {
+    // Seed 17's draw of 60 words holds four training sound-alikes (coffee, flop, loud, pond).
+    const drawnDir = tempDir('kws-soundalikes-drawn-');
+    const drawn = await synthesizeCorpus({ ...options, perWord: 2, seed: 17, unknownWords: 60, outDir: drawnDir });
+    const manifest = manifestOf(drawnDir);
+    const all = new Set(Object.values(TRAIN_SOUNDALIKES).flat());
+    const both = manifest.unknownWords!.words.filter((w) => all.has(w));
+    assert.ok(both.length > 0, 'the draw holds a sound-alike');
+    for (const word of both) {
+      assert.ok(!manifest.soundalikes!.words.includes(word), word);
+      assert.equal(readdirSync(join(drawnDir, word)).length, 2, word);
+    }
+    assert.equal(drawn.soundalikeWords, 94 - both.length);
+  });
+
   it('leaves the corpus words as a corpus without the option writes them', async () => {
     const plain = tempDir('kws-soundalikes-off-');
-    await synthesizeCorpus({ ...options, soundalikes: 0, outDir: plain });
+    await synthesizeCorpus({ ...options, soundalikeSpeakers: 0, outDir: plain });
     for (const folder of ['yes', 'best', '_background_noise_'])
       assert.deepEqual(under(digest(dir), folder), under(digest(plain), folder), folder);
     assert.equal(manifestOf(plain).soundalikes, undefined);
@@ -518,6 +537,12 @@ describe('kws synth flags that teach unknown', () => {
   it('agrees with the writer on the pool size and the number of non-speech kinds', () => {
     assert.equal(SYNTH_UNKNOWN_WORD_POOL_SIZE, UNKNOWN_WORD_POOL.length);
     assert.equal(SYNTH_NON_SPEECH_KINDS, NON_SPEECH_KINDS.length);
+    assert.equal(
+      SYNTH_SOUNDALIKE_WORDS,
+      Object.values(TRAIN_SOUNDALIKES)
+        .flat()
+        .filter((w) => UNKNOWN_WORD_POOL.includes(w)).length,
+    );
   });
 
   it('lists the flags with their units and defaults in --help', async () => {
@@ -528,7 +553,7 @@ describe('kws synth flags that teach unknown', () => {
     assert.match(help, /--unknown-words <n> words of the training vocabulary \(of 2075\) .* \(default: 0 words\)/);
     assert.match(
       help,
-      /--soundalikes <n> speakers \(at most --per-word\) saying each of the 95 training sound-alikes .* \(default: 0 speakers\)/,
+      /--soundalike-speakers <n> speakers \(at most --per-word\) saying each of the 95 training sound-alikes .* \(default: 0 speakers\)/,
     );
     assert.match(help, /--composed-unknowns <n> clips in _composed_\/ .* \(default: 0 clips\)/);
     assert.match(
@@ -541,7 +566,7 @@ describe('kws synth flags that teach unknown', () => {
     ['--unknown-words', '2076', 'expected an integer from 0 to 2075, got "2076"'],
     ['--composed-unknowns', 'many', 'expected an integer from 0 to 1000000, got "many"'],
     ['--non-speech', '-1', 'expected an integer from 0 to 100000, got "-1"'],
-    ['--soundalikes', 'x', 'expected an integer from 0 to 100000, got "x"'],
+    ['--soundalike-speakers', 'x', 'expected an integer from 0 to 100000, got "x"'],
   ] as const) {
     it(`refuses ${flag} ${value} as a usage error (exit 2)`, async () => {
       const result = await runKws('synth', '--out', tempDir('kws-neg-cli-'), '--per-word', '1', flag, value);
@@ -555,7 +580,7 @@ describe('kws synth flags that teach unknown', () => {
     const result = await runKws(
       ...['synth', '--out', out, '--per-word', '1', '--seed', '4', '--real-noise', tempDir('kws-neg-no-noise-')],
       ...['--exclude-held-out-voices', '--unknown-words', '2', '--composed-unknowns', '3', '--non-speech', '1'],
-      ...['--soundalikes', '1'],
+      ...['--soundalike-speakers', '1'],
       '--no-progress',
     );
     assert.equal(result.status, 0, result.stderr);
