@@ -36,7 +36,8 @@ export class RangeInput {
 export class SearchSpaceInput {
   @Field(() => [String], {
     nullable: true,
-    description: 'Architectures to choose from (width and depth): lenet, tc-resnet8, tc-resnet14, tc-resnet14-wide.',
+    description:
+      'Architectures to choose from (width and depth): lenet, tc-resnet8, tc-resnet14, tc-resnet14-wide, matchboxnet-3x1x64.',
   })
   architectures?: string[] | null;
 

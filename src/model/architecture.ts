@@ -1,5 +1,5 @@
 /** Model architectures kws-serve can build. */
-export const ARCHITECTURES = ['lenet', 'tc-resnet8', 'tc-resnet14', 'tc-resnet14-wide'] as const;
+export const ARCHITECTURES = ['lenet', 'tc-resnet8', 'tc-resnet14', 'tc-resnet14-wide', 'matchboxnet-3x1x64'] as const;
 
 /** Name of a model architecture. */
 export type Architecture = (typeof ARCHITECTURES)[number];

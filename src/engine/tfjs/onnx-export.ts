@@ -144,6 +144,26 @@ function exportLayer(g: GraphBuilder, layer: LayerView, inputs: Value[]): Value 
       ];
       return activation(g, { name: g.node('Conv', inputsOnnx, 'conv', attrs), layout: 'NCHW' }, config['activation']);
     }
+    case 'DepthwiseConv2D': {
+      // A grouped Conv, one group per channel: TF.js `[kh, kw, C, M]` as ONNX `[C·M, 1, kh, kw]`.
+      const x = toLayout(g, first, 'NCHW');
+      const kernel = weights[0] as { shape: number[]; values: Float32Array };
+      const [kh, kw, c, m] = kernel.shape as [number, number, number, number];
+      const w = g.tensor('W', [c * m, 1, kh, kw], convWeights(kernel.values, [kh, kw, 1, c * m]));
+      const inputsOnnx = [
+        x.name,
+        w,
+        ...(weights[1] === undefined ? [] : [g.tensor('B', [weights[1].shape[0]!], weights[1].values)]),
+      ];
+      const attrs = [
+        ints('kernel_shape', [kh, kw]),
+        ints('strides', pair(config['strides'])),
+        ints('dilations', pair(config['dilationRate'] ?? 1)),
+        intAttr('group', c),
+        stringAttr('auto_pad', config['padding'] === 'same' ? 'SAME_UPPER' : 'VALID'),
+      ];
+      return activation(g, { name: g.node('Conv', inputsOnnx, 'dwconv', attrs), layout: 'NCHW' }, config['activation']);
+    }
     case 'BatchNormalization': {
       const x = toLayout(g, first, 'NCHW');
       const [gamma, beta, mean, variance] = weights as Array<{ shape: number[]; values: Float32Array }>;

@@ -96,6 +96,11 @@ function geometry(
     false,
     'channelsLast',
   );
+  return fromConvInfo(info);
+}
+
+/** The fields of TF.js's `Conv2DInfo` the kernels read. */
+function fromConvInfo(info: tf.backend_util.Conv2DInfo): ConvGeometry {
   return {
     batch: info.batchSize,
     inH: info.inHeight,
@@ -336,10 +341,19 @@ function transposedPadding(g: ConvGeometry): [number, number, number, number] | 
   return Math.min(top, left, bottom, right) < 0 ? null : [top, bottom, left, right];
 }
 
-/** `Conv2D` on the backend's own kernel (XNNPACK), stride 1, explicit padding `[top, bottom, left, right]`. */
-function conv2dStride1(backend: WasmBackend, x: TensorInfo, filter: TensorInfo, pad: readonly number[]): TensorInfo {
-  const kernel = tf.getKernel('Conv2D', 'wasm');
-  if (kernel === undefined) throw new Error('wasm backend has no Conv2D kernel');
+/**
+ * `Conv2D` or `DepthwiseConv2dNative` on the backend's own kernel (XNNPACK), stride 1, explicit
+ * padding `[top, bottom, left, right]`.
+ */
+function convStride1(
+  backend: WasmBackend,
+  kernelName: 'Conv2D' | 'DepthwiseConv2dNative',
+  x: TensorInfo,
+  filter: TensorInfo,
+  pad: readonly number[],
+): TensorInfo {
+  const kernel = tf.getKernel(kernelName, 'wasm');
+  if (kernel === undefined) throw new Error(`wasm backend has no ${kernelName} kernel`);
   return (kernel.kernelFunc as KernelFunc)({
     inputs: { x, filter },
     attrs: {
@@ -408,7 +422,7 @@ function conv2dBackpropInput(args: KernelArgs): TensorInfo {
             up.set(from.subarray(s, s + g.outC), ((b * upH + y * g.strideH) * upW + x * g.strideW) * g.outC);
           }
     }
-    return conv2dStride1(backend, spread, rotated, pad);
+    return convStride1(backend, 'Conv2D', spread, rotated, pad);
   } finally {
     release(backend, ...made);
   }
@@ -491,15 +505,178 @@ function tile(args: KernelArgs): TensorInfo {
   return out;
 }
 
+/** Attributes of TF.js's `DepthwiseConv2dNativeBackpropFilter` and `...BackpropInput` kernels. */
+interface DepthwiseGradAttrs {
+  strides: [number, number] | number;
+  dilations: [number, number] | number;
+  pad: 'valid' | 'same' | number | tf.backend_util.ExplicitPadding;
+  dimRoundingMode?: 'floor' | 'round' | 'ceil';
+}
+
+/**
+ * Geometry of one NHWC depthwise convolution: input `[batch, inH, inW, inC]`, filter
+ * `[kh, kw, inC, multiplier]`, output `[batch, outH, outW, inC·multiplier]` (output channel
+ * `c·multiplier + m`), with dilations.
+ */
+export interface DepthwiseGeometry extends ConvGeometry {
+  readonly multiplier: number;
+  readonly dilationH: number;
+  readonly dilationW: number;
+}
+
+function depthwiseGeometry(
+  xShape: [number, number, number, number],
+  filterShape: [number, number, number, number],
+  attrs: DepthwiseGradAttrs,
+): DepthwiseGeometry {
+  const info = tf.backend_util.computeConv2DInfo(
+    xShape,
+    filterShape,
+    attrs.strides,
+    attrs.dilations,
+    attrs.pad,
+    attrs.dimRoundingMode,
+    true,
+    'channelsLast',
+  );
+  return {
+    ...fromConvInfo(info),
+    multiplier: filterShape[3],
+    dilationH: info.dilationHeight,
+    dilationW: info.dilationWidth,
+  };
+}
+
+/**
+ * The loops of both depthwise gradients, over output pixels and in-bounds taps with the channels
+ * innermost (contiguous in NHWC). `filter`: `out[i, j, c, m] += a[x pixel, c] · b[dy pixel, c·M + m]`
+ * (a = x, b = dy, out = dw); `input`: `out[x pixel, c] += Σ_m a[dy pixel, c·M + m] · b[i, j, c, m]`
+ * (a = dy, b = w, out = dx). `out` is zeroed first.
+ */
+function depthwiseGradLoops(
+  which: 'filter' | 'input',
+  a: TypedArray,
+  b: TypedArray,
+  g: DepthwiseGeometry,
+  out: Float32Array,
+): void {
+  out.fill(0);
+  const { inC, multiplier: m } = g;
+  const outC = inC * m;
+  for (let n = 0; n < g.batch; n++)
+    for (let oy = 0; oy < g.outH; oy++)
+      for (let ox = 0; ox < g.outW; ox++) {
+        const dyBase = ((n * g.outH + oy) * g.outW + ox) * outC;
+        for (let i = 0; i < g.kh; i++) {
+          const iy = oy * g.strideH + i * g.dilationH - g.padTop;
+          if (iy < 0 || iy >= g.inH) continue;
+          for (let j = 0; j < g.kw; j++) {
+            const ix = ox * g.strideW + j * g.dilationW - g.padLeft;
+            if (ix < 0 || ix >= g.inW) continue;
+            const xBase = ((n * g.inH + iy) * g.inW + ix) * inC;
+            const wBase = (i * g.kw + j) * outC;
+            if (which === 'filter') {
+              for (let c = 0; c < inC; c++) {
+                const xv = a[xBase + c] as number;
+                for (let k = 0; k < m; k++) out[wBase + c * m + k]! += xv * (b[dyBase + c * m + k] as number);
+              }
+            } else {
+              for (let c = 0; c < inC; c++) {
+                let sum = 0;
+                for (let k = 0; k < m; k++) sum += (a[dyBase + c * m + k] as number) * (b[wBase + c * m + k] as number);
+                out[xBase + c]! += sum;
+              }
+            }
+          }
+        }
+      }
+}
+
+/**
+ * Filter gradient of a depthwise convolution: `dw[i, j, c, m] = Σ x[b, oy·sh + i·dh − padTop,
+ * ox·sw + j·dw − padLeft, c] · dy[b, oy, ox, c·M + m]`, into `dw` (`[kh, kw, inC, M]`, zeroed here).
+ */
+export function depthwiseFilterGrad(x: TypedArray, dy: TypedArray, g: DepthwiseGeometry, dw: Float32Array): void {
+  depthwiseGradLoops('filter', x, dy, g, dw);
+}
+
+/**
+ * Input gradient of a depthwise convolution: every `dy[b, oy, ox, c·M + m] · w[i, j, c, m]` added to
+ * the input pixel its tap read, into `dx` (`[batch, inH, inW, inC]`, zeroed here). The general path;
+ * with stride 1, dilation 1 and M = 1 the kernel below runs the backend's own convolution instead.
+ */
+export function depthwiseInputGrad(dy: TypedArray, w: TypedArray, g: DepthwiseGeometry, dx: Float32Array): void {
+  depthwiseGradLoops('input', dy, w, g, dx);
+}
+
+/**
+ * `DepthwiseConv2dNativeBackpropFilter` for the wasm backend, which has none: inputs `x`
+ * `[batch, inH, inW, inC]` and `dy` `[batch, outH, outW, inC·M]`, attribute `filterShape`
+ * `[kh, kw, inC, M]`; any strides, dilations and padding. Direct loops over the wasm heap
+ * (`batch·outH·outW·kh·kw·inC·M` multiply-adds: 5 M for a 13-tap MatchboxNet layer of 64 channels
+ * at batch 64, a few milliseconds).
+ */
+function depthwiseBackpropFilter(args: KernelArgs): TensorInfo {
+  const { x, dy } = args.inputs as { x: TensorInfo; dy: TensorInfo };
+  const attrs = args.attrs as unknown as DepthwiseGradAttrs & { filterShape: [number, number, number, number] };
+  const backend = args.backend as WasmBackend;
+  const g = depthwiseGeometry(x.shape as [number, number, number, number], attrs.filterShape, attrs);
+  const out = backend.makeOutput([...attrs.filterShape], 'float32');
+  depthwiseFilterGrad(typedView(backend, x), typedView(backend, dy), g, heapView(backend, out));
+  return out;
+}
+
+/**
+ * `DepthwiseConv2dNativeBackpropInput` for the wasm backend, which has none: inputs `dy` and
+ * `filter` `[kh, kw, inC, M]`, attribute `inputShape` `[batch, inH, inW, inC]`. With stride 1,
+ * dilation 1 and M = 1 (MatchboxNet's), the transposed convolution (as {@link conv2dBackpropInput})
+ * is one forward depthwise convolution of dy with the filter rotated by 180° on the backend's own
+ * kernel: `dx[b, y, x, c] = Σ_{i, j} dy[b, y + padTop − i, x + padLeft − j, c] · w[i, j, c]`;
+ * otherwise {@link depthwiseInputGrad}'s loops.
+ */
+function depthwiseBackpropInput(args: KernelArgs): TensorInfo {
+  const { dy, filter } = args.inputs as { dy: TensorInfo; filter: TensorInfo };
+  const attrs = args.attrs as unknown as DepthwiseGradAttrs & { inputShape: [number, number, number, number] };
+  const backend = args.backend as WasmBackend;
+  const g = depthwiseGeometry(attrs.inputShape, filter.shape as [number, number, number, number], attrs);
+  const pad = transposedPadding(g);
+  const direct =
+    g.strideH === 1 && g.strideW === 1 && g.dilationH === 1 && g.dilationW === 1 && g.multiplier === 1 && pad !== null;
+  if (direct) {
+    const rotated = backend.makeOutput([...filter.shape], 'float32');
+    const w = typedView(backend, filter);
+    const r = heapView(backend, rotated);
+    const taps = g.kh * g.kw;
+    for (let t = 0; t < taps; t++) r.set(w.subarray((taps - 1 - t) * g.inC, (taps - t) * g.inC), t * g.inC);
+    const out = convStride1(backend, 'DepthwiseConv2dNative', dy, rotated, pad);
+    release(backend, rotated);
+    return out;
+  }
+  const out = backend.makeOutput([...attrs.inputShape], 'float32');
+  depthwiseInputGrad(typedView(backend, dy), typedView(backend, filter), g, heapView(backend, out));
+  return out;
+}
+
 /**
  * Kernels that make training on the `wasm` backend fast enough to use: `Conv2DBackpropFilter` (absent
- * from the backend), and faster `Conv2DBackpropInput` and `Tile` (replacing the backend's).
+ * from the backend), faster `Conv2DBackpropInput` and `Tile` (replacing the backend's), and the two
+ * depthwise convolution gradients (absent; MatchboxNet's separable convolutions need them).
  * Registered once by `selectTfjsBackend` before the backend initialises.
  */
 export const WASM_TRAINING_KERNELS: readonly KernelConfig[] = [
   { kernelName: 'Conv2DBackpropFilter', backendName: 'wasm', kernelFunc: conv2dBackpropFilter as KernelFunc },
   { kernelName: 'Conv2DBackpropInput', backendName: 'wasm', kernelFunc: conv2dBackpropInput as KernelFunc },
   { kernelName: 'Tile', backendName: 'wasm', kernelFunc: tile as KernelFunc },
+  {
+    kernelName: 'DepthwiseConv2dNativeBackpropFilter',
+    backendName: 'wasm',
+    kernelFunc: depthwiseBackpropFilter as KernelFunc,
+  },
+  {
+    kernelName: 'DepthwiseConv2dNativeBackpropInput',
+    backendName: 'wasm',
+    kernelFunc: depthwiseBackpropInput as KernelFunc,
+  },
 ];
 
 /** Registers {@link WASM_TRAINING_KERNELS} in place of the wasm backend's own (idempotent). */

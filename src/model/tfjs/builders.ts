@@ -81,6 +81,60 @@ function tcResNet(
 }
 
 /**
+ * Depthwise convolution over frames: one `kernel` x 1 filter per channel, `same` padding, no bias
+ * (the batch normalisation that follows has one).
+ */
+function depthwise(ctx: Ctx, x: SymbolicTensor, kernel: number): SymbolicTensor {
+  return tfl.layers
+    .depthwiseConv2d({
+      kernelSize: [kernel, 1],
+      depthMultiplier: 1,
+      padding: 'same',
+      useBias: false,
+      depthwiseInitializer: tfl.initializers.heNormal({ seed: ctx.seeds.get() }),
+      depthwiseRegularizer: ctx.l2 > 0 ? tfl.regularizers.l2({ l2: ctx.l2 }) : undefined,
+    })
+    .apply(x) as SymbolicTensor;
+}
+
+/**
+ * A time-channel separable convolution (MatchboxNet's, after QuartzNet): a depthwise `kernel` x 1
+ * convolution over frames, a pointwise 1 x 1 convolution to `channels`, batch normalisation.
+ */
+function separable(ctx: Ctx, x: SymbolicTensor, channels: number, kernel: number): SymbolicTensor {
+  return bnRelu(conv(ctx, depthwise(ctx, x, kernel), channels, [1, 1]), false);
+}
+
+const relu = (x: SymbolicTensor): SymbolicTensor =>
+  tfl.layers.activation({ activation: 'relu' }).apply(x) as SymbolicTensor;
+
+/**
+ * MatchboxNet-3x1x64 (S. Majumdar and B. Ginsburg, "MatchboxNet: 1D Time-Channel Separable
+ * Convolutional Neural Network Architecture for Speech Commands Recognition", Interspeech 2020; the
+ * layer table of NVIDIA NeMo's `matchboxnet_3x1x64_v1` configuration): the feature bins are the
+ * channels of 1-D convolutions over frames, `[frames, 1, bins]`, as TC-ResNet's; a prologue separable
+ * convolution (kernel 11, 128 channels), B = 3 residual blocks of R = 1 separable convolution with
+ * C = 64 channels (kernels 13, 15, 17; the shortcut a 1 x 1 convolution with batch normalisation,
+ * added before the ReLU), an epilogue separable convolution (kernel 29, 128 channels) and a 1 x 1
+ * convolution (128 channels), then global average pooling. About 70K parameters on 40 bins (77K on
+ * the paper's 64 MFCCs). Two differences from the paper: the epilogue's kernel 29 is not dilated
+ * (TF.js has no gradient for dilated convolutions), and there is no dropout inside the blocks (the
+ * builder's dropout comes before the classifier, as for TC-ResNet).
+ */
+function matchboxNet(ctx: Ctx, input: SymbolicTensor, shape: FeatureShape): SymbolicTensor {
+  let x = tfl.layers.reshape({ targetShape: [shape.frames, 1, shape.bins] }).apply(input) as SymbolicTensor;
+  x = relu(separable(ctx, x, 128, 11));
+  for (const kernel of [13, 15, 17]) {
+    const y = separable(ctx, x, 64, kernel);
+    const shortcut = bnRelu(conv(ctx, x, 64, [1, 1]), false);
+    x = relu(tfl.layers.add().apply([y, shortcut]) as SymbolicTensor);
+  }
+  x = relu(separable(ctx, x, 128, 29));
+  x = bnRelu(conv(ctx, x, 128, [1, 1]));
+  return tfl.layers.globalAveragePooling2d({}).apply(x) as SymbolicTensor;
+}
+
+/**
  * LeNet-style CNN (LeCun et al. 1998), the small baseline of the challenge talk: two 5x5
  * convolution + 2x2 max-pooling stages over the `[frames, bins]` image, then a 64-unit dense layer.
  */
@@ -109,7 +163,8 @@ function lenet(ctx: Ctx, input: SymbolicTensor, dropout: number): SymbolicTensor
  * Builds an untrained model: input `[frames, bins, 1]` features, output `[numClasses]` softmax
  * probabilities.
  *
- * @param architecture One of {@link ARCHITECTURES}; `tc-resnet14-wide` is TC-ResNet14 at width 2, for GPUs.
+ * @param architecture One of {@link ARCHITECTURES}; `tc-resnet14-wide` is TC-ResNet14 at width 2, for GPUs;
+ *   `matchboxnet-3x1x64` is MatchboxNet (Majumdar and Ginsburg 2020).
  * @param shape Feature shape of the version's `FeatureConfig` (98 x 40 by default).
  * @throws KwsError `INVALID_ARGUMENT` for an unknown architecture or out-of-range option.
  */
@@ -180,6 +235,9 @@ export function buildModel(
         ],
         2,
       );
+      break;
+    case 'matchboxnet-3x1x64':
+      x = matchboxNet(ctx, input, shape);
       break;
     default: {
       const unreachable: never = architecture;
