@@ -108,9 +108,17 @@ export function synthCommand(output: CliOutput = PROCESS_OUTPUT): Command {
       'folder searched for real _background_noise_/*.wav to copy (default ../shared/data/real)',
     );
   for (const option of negativeOptions()) command.addOption(option);
-  return command
-    .option('--no-progress', 'no progress bar')
-    .action((options: SynthCliOptions) => runSynth(options, output));
+  return command.option('--no-progress', 'no progress bar').action(async function (
+    this: Command,
+    options: SynthCliOptions,
+  ) {
+    if (options.soundalikeSpeakers > options.perWord)
+      this.error(
+        `error: --soundalike-speakers (${options.soundalikeSpeakers}) must be at most --per-word (${options.perWord}): each sound-alike is said by that many of the corpus's speakers`,
+        { exitCode: 2 },
+      );
+    await runSynth(options, output);
+  });
 }
 
 /** What `kws synth` prints when the corpus is written. */

@@ -9,7 +9,14 @@ import { join } from 'node:path';
 import { decodeAudio, DEFAULT_MAX_INPUT_BYTES, fitToLength, rmsDbfs } from '../audio/index.js';
 import { averageViews, ttaViewCount, ttaViews } from './tta.js';
 import type { TtaSpec } from './tta.js';
-import { AudioDecodeError, fromFsError, KwsError, toSerializedError, UnreachableCaseError } from '../errors/index.js';
+import {
+  AudioDecodeError,
+  fromFsError,
+  isKwsError,
+  KwsError,
+  toSerializedError,
+  UnreachableCaseError,
+} from '../errors/index.js';
 import type { SerializedKwsError } from '../errors/index.js';
 import { argmax, isCommand, LABELS } from '../labels/index.js';
 import { FeatureExtractor, signalShape } from '../features/index.js';
@@ -21,6 +28,19 @@ import { projectToPlane } from './projection.js';
 import { atTemperature } from './model-output.js';
 import type { DeviceChoice, EngineKind, ModelGeometry, ModelOutput, ModelSession } from './model-output.js';
 
+/**
+ * The serialized form of what a task threw. An unexpected error (not a `KwsError`) crosses the thread
+ * as `INTERNAL` with a masked message, so its stack is written to this process's stderr first: the
+ * server log then says why a request got a 500.
+ */
+function taskError(error: unknown): SerializedKwsError {
+  const serialized = toSerializedError(error);
+  if (serialized.code === 'INTERNAL' && !isKwsError(error))
+    process.stderr.write(
+      `kws engine worker: unexpected error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+  return serialized;
+}
 /** Decode + fit + features for one clip. */
 export interface PrepareTask {
   readonly bytes: Uint8Array;
@@ -197,7 +217,7 @@ async function prepare(task: PrepareTask): Promise<TaskResult<PreparedClip>> {
       },
     };
   } catch (error) {
-    return { ok: false, error: toSerializedError(error) };
+    return { ok: false, error: taskError(error) };
   }
 }
 
@@ -287,7 +307,7 @@ async function readChunk(
       clips.push(clip);
       good.push(i);
     } catch (error) {
-      const { code, message } = toSerializedError(error);
+      const { code, message } = taskError(error);
       failures.push({ index: i, code, message });
     }
   }
@@ -389,7 +409,7 @@ async function scoreChunk(task: ScoreChunkTask): Promise<TaskResult<ScoredChunk>
     const shapes = commandShapes(probabilities, geometry.classes, good, fitted, extractor.config.sampleRateHz, n);
     return { ok: true, value: { probabilities, energy, rmsDbfs: rms, shapes, failures, provider } };
   } catch (error) {
-    return { ok: false, error: toSerializedError(error) };
+    return { ok: false, error: taskError(error) };
   }
 }
 
@@ -445,7 +465,7 @@ async function infer(task: InferTask): Promise<TaskResult<ModelOutput & { provid
       },
     };
   } catch (error) {
-    return { ok: false, error: toSerializedError(error) };
+    return { ok: false, error: taskError(error) };
   }
 }
 
@@ -504,7 +524,7 @@ async function embedChunk(task: EmbedChunkTask): Promise<TaskResult<EmbeddedChun
     const shapes = commandShapes(probabilities, classes, good, clips, extractor.config.sampleRateHz, n);
     return { ok: true, value: { probabilities, energy, rmsDbfs: rms, shapes, failures, embeddings, dims, layer } };
   } catch (error) {
-    return { ok: false, error: toSerializedError(error) };
+    return { ok: false, error: taskError(error) };
   }
 }
 
@@ -526,7 +546,7 @@ function project(task: ProjectTask): TaskResult<Projection> {
   try {
     return { ok: true, value: projectToPlane(task.embeddings, task.n, task.dims) };
   } catch (error) {
-    return { ok: false, error: toSerializedError(error) };
+    return { ok: false, error: taskError(error) };
   }
 }
 

@@ -575,6 +575,23 @@ describe('kws synth flags that teach unknown', () => {
     });
   }
 
+  it('refuses --soundalike-speakers above --per-word as a usage error (exit 2), naming both flags', async () => {
+    const out = join(tempDir('kws-neg-cli-sa-'), 'corpus');
+    const result = await runKws(
+      'synth',
+      '--out',
+      out,
+      '--per-word',
+      '3',
+      '--soundalike-speakers',
+      '4',
+      '--no-progress',
+    );
+    assert.equal(result.status, 2);
+    assert.ok(result.stderr.includes('--soundalike-speakers (4) must be at most --per-word (3)'), result.stderr);
+    assert.equal(existsSync(out), false);
+  });
+
   it('passes the flags to the writer and says what it wrote', async () => {
     const out = join(tempDir('kws-neg-cli-run-'), 'corpus');
     const result = await runKws(

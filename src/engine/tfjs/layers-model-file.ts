@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { fromFsError, KwsError } from '../../errors/index.js';
+import { repairTopology } from '../../model/tfjs/index.js';
 
 /** File names of a TF.js layers model inside a model version folder. */
 export const MODEL_JSON = 'model.json';
@@ -39,5 +40,7 @@ export async function loadLayersModel(dir: string): Promise<tfl.LayersModel> {
   }
   const weightSpecs = json.weightsManifest.flatMap((group) => group.weights);
   const weightData = weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) as ArrayBuffer;
-  return tfl.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs, weightData }));
+  // Versions saved before saveLayersModel repaired the topology (see repairTopology) load too.
+  const modelTopology = repairTopology(json.modelTopology);
+  return tfl.loadLayersModel(tf.io.fromMemory({ modelTopology, weightSpecs, weightData }));
 }

@@ -5,6 +5,7 @@ import * as tfl from '@tensorflow/tfjs-layers';
 import { fromFsError } from '../../errors/index.js';
 import { WEIGHTS_BIN, MODEL_JSON } from './layers-model-file.js';
 import type { LayersModelJson } from './layers-model-file.js';
+import { repairTopology } from '../../model/tfjs/index.js';
 
 function concatWeights(data: ArrayBuffer | ArrayBuffer[] | undefined): Uint8Array {
   if (data === undefined) return new Uint8Array(0);
@@ -31,7 +32,7 @@ export async function saveLayersModel(model: tfl.LayersModel, dir: string): Prom
         format: 'layers-model',
         generatedBy: artifacts.generatedBy ?? `TensorFlow.js tfjs-layers v${tfl.version_layers}`,
         convertedBy: null,
-        modelTopology: artifacts.modelTopology,
+        modelTopology: repairTopology(artifacts.modelTopology),
         weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs ?? [] }],
       };
       try {

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs-core';
 import * as tfl from '@tensorflow/tfjs-layers';
 import { KwsError } from '../../errors/index.js';
 import type { EnsembleCombine } from '../architecture.js';
+import { repairTopology } from './topology.js';
 
 /** One member of {@link buildEnsemble}. */
 export interface EnsembleMember {
@@ -150,7 +151,7 @@ export async function buildEnsemble(
     },
   };
   const ensemble = await tfl.models.modelFromJSON({
-    modelTopology: topology as unknown as tf.io.ModelJSON['modelTopology'],
+    modelTopology: repairTopology(topology) as unknown as tf.io.ModelJSON['modelTopology'],
   });
   copyMemberWeights(ensemble, members, combine);
   return ensemble;

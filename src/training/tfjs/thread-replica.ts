@@ -5,6 +5,7 @@ import { spawnWorker } from '../../config/index.js';
 import type { TfjsBackendName } from '../../engine/index.js';
 import { selectTfjsBackend } from '../../engine/tfjs/index.js';
 import { fromSerializedError, isKwsError, KwsError, toSerializedError } from '../../errors/index.js';
+import { repairTopology } from '../../model/tfjs/index.js';
 import type { SerializedKwsError } from '../../errors/index.js';
 import { LocalReplica } from './replica.js';
 import type { GradientReplica, ReplicaInit, ShardResult, ShardStep } from './replica.js';
@@ -121,7 +122,7 @@ function asKwsError(error: unknown): unknown {
 
 async function buildReplica(init: ReplicaInit): Promise<LocalReplica> {
   await selectTfjsBackend(init.backend);
-  const model = await tfl.models.modelFromJSON({ modelTopology: init.topology });
+  const model = await tfl.models.modelFromJSON({ modelTopology: repairTopology(init.topology) });
   if (init.weights.length !== model.weights.length)
     throw new KwsError(
       'INTERNAL',
