@@ -555,8 +555,8 @@ function depthwiseGeometry(
  */
 function depthwiseGradLoops(
   which: 'filter' | 'input',
-  a: TypedArray,
-  b: TypedArray,
+  a: Float32Array,
+  b: Float32Array,
   g: DepthwiseGeometry,
   out: Float32Array,
 ): void {
@@ -575,7 +575,9 @@ function depthwiseGradLoops(
             if (ix < 0 || ix >= g.inW) continue;
             const xBase = ((n * g.inH + iy) * g.inW + ix) * inC;
             const wBase = (i * g.kw + j) * outC;
-            if (which === 'filter') {
+            if (which === 'filter' && m === 1) {
+              for (let c = 0; c < inC; c++) out[wBase + c]! += a[xBase + c]! * b[dyBase + c]!;
+            } else if (which === 'filter') {
               for (let c = 0; c < inC; c++) {
                 const xv = a[xBase + c] as number;
                 for (let k = 0; k < m; k++) out[wBase + c * m + k]! += xv * (b[dyBase + c * m + k] as number);
@@ -596,7 +598,7 @@ function depthwiseGradLoops(
  * Filter gradient of a depthwise convolution: `dw[i, j, c, m] = Σ x[b, oy·sh + i·dh − padTop,
  * ox·sw + j·dw − padLeft, c] · dy[b, oy, ox, c·M + m]`, into `dw` (`[kh, kw, inC, M]`, zeroed here).
  */
-export function depthwiseFilterGrad(x: TypedArray, dy: TypedArray, g: DepthwiseGeometry, dw: Float32Array): void {
+export function depthwiseFilterGrad(x: Float32Array, dy: Float32Array, g: DepthwiseGeometry, dw: Float32Array): void {
   depthwiseGradLoops('filter', x, dy, g, dw);
 }
 
@@ -605,7 +607,7 @@ export function depthwiseFilterGrad(x: TypedArray, dy: TypedArray, g: DepthwiseG
  * the input pixel its tap read, into `dx` (`[batch, inH, inW, inC]`, zeroed here). The general path;
  * with stride 1, dilation 1 and M = 1 the kernel below runs the backend's own convolution instead.
  */
-export function depthwiseInputGrad(dy: TypedArray, w: TypedArray, g: DepthwiseGeometry, dx: Float32Array): void {
+export function depthwiseInputGrad(dy: Float32Array, w: Float32Array, g: DepthwiseGeometry, dx: Float32Array): void {
   depthwiseGradLoops('input', dy, w, g, dx);
 }
 
@@ -622,7 +624,7 @@ function depthwiseBackpropFilter(args: KernelArgs): TensorInfo {
   const backend = args.backend as WasmBackend;
   const g = depthwiseGeometry(x.shape as [number, number, number, number], attrs.filterShape, attrs);
   const out = backend.makeOutput([...attrs.filterShape], 'float32');
-  depthwiseFilterGrad(typedView(backend, x), typedView(backend, dy), g, heapView(backend, out));
+  depthwiseFilterGrad(heapView(backend, x), heapView(backend, dy), g, heapView(backend, out));
   return out;
 }
 
@@ -653,7 +655,7 @@ function depthwiseBackpropInput(args: KernelArgs): TensorInfo {
     return out;
   }
   const out = backend.makeOutput([...attrs.inputShape], 'float32');
-  depthwiseInputGrad(typedView(backend, dy), typedView(backend, filter), g, heapView(backend, out));
+  depthwiseInputGrad(heapView(backend, dy), heapView(backend, filter), g, heapView(backend, out));
   return out;
 }
 
