@@ -89,7 +89,7 @@ describe('training options, declared once', () => {
       architecture: [
         [
           { architecture: 'resnet50' as never },
-          'architecture must be one of lenet, tc-resnet8, tc-resnet14, tc-resnet14-wide, got "resnet50"',
+          'architecture must be one of lenet, tc-resnet8, tc-resnet14, tc-resnet14-wide, matchboxnet-3x1x64, got "resnet50"',
         ],
       ],
       epochs: [
@@ -371,7 +371,7 @@ describe('training options, declared once', () => {
     assert.equal(fields['epochs']?.description, 'Most epochs (early stopping may end sooner). Default 30 epochs.');
     assert.equal(
       fields['architecture']?.description,
-      'Model architecture (width and depth): lenet, tc-resnet8, tc-resnet14 or tc-resnet14-wide; ignored with baseVersion. Default tc-resnet8.',
+      'Model architecture (width and depth): lenet, tc-resnet8, tc-resnet14, tc-resnet14-wide or matchboxnet-3x1x64; ignored with baseVersion. Default tc-resnet8.',
     );
   });
 
