@@ -1,7 +1,7 @@
 import { Field, Float, Int, ObjectType } from 'type-graphql';
 import type { Label } from '../labels/index.js';
 import type { DecisionReason, Thresholds } from '../inference/index.js';
-import { storeThresholds } from '../registry/index.js';
+import { thresholdsJson } from '../serving/index.js';
 import { LabelEnum, ReasonEnum, UnknownScoreEnum } from './enums.js';
 
 @ObjectType({ description: 'One class and its softmax probability.' })
@@ -44,12 +44,11 @@ export class ThresholdsType {
 
 /** Thresholds as the `Thresholds` type (disabled limits as null). */
 export function thresholdsType(thresholds: Thresholds): ThresholdsType {
-  const stored = storeThresholds(thresholds);
+  const stored = thresholdsJson(thresholds);
   return {
     ...stored,
     unknownScore: stored.unknownScore === 'energy' ? UnknownScoreEnum.ENERGY : UnknownScoreEnum.MAX_SOFTMAX,
     unknownEnergyThreshold: stored.unknownEnergyThreshold ?? null,
-    nonSpeechRule: thresholds.nonSpeechRule !== false,
   };
 }
 

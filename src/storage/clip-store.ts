@@ -100,7 +100,7 @@ CREATE INDEX IF NOT EXISTS predictions_by_label ON predictions (model_version, l
     },
   },
   {
-    // The clip's signal shape, for the non-speech rule (old rows read as null: the rule does not apply).
+    // The clip's signal shape, for the non-speech rule (old rows read as null; ServingService.predictions computes them again).
     name: 'clips/5-signal-shape',
     up: (db) => {
       const columns = columnsOf(db, 'predictions');
